@@ -1,0 +1,378 @@
+//! Configuration, read once at start: from the environment and an optional TOML file
+//! (`CARTLINK_CONFIG`). The environment wins over the file.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::{Host, Url};
+
+use crate::carts::{CallbackParams, CartId, CartSpec, ClientCredentials, Pkce, TokenAuth};
+use crate::domain::{Function, Secret, TokenHash, Warehouse, WarehouseId};
+use crate::mailer::check_header;
+
+/// A configuration error, said so an operator can fix it (never echoing a secret).
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn err(msg: impl Into<String>) -> ConfigError {
+    ConfigError(msg.into())
+}
+
+/// cartlink's configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The public origin (and optional path prefix) every link is built from, without a
+    /// trailing slash. Never taken from a request's Host header.
+    pub public_base_url: String,
+    /// Where the embedded adapters keep their files.
+    pub data_dir: PathBuf,
+    /// The From address of every email.
+    pub mail_from: String,
+    /// The warehouses and their API key hashes.
+    pub warehouses: Vec<Warehouse>,
+    /// Generic OAuth 2.0 carts configured wholly here.
+    pub carts: Vec<CartSpec>,
+    /// Timeout of every outbound call.
+    pub http_timeout: Duration,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    public_base_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    mail_from: Option<String>,
+    http_timeout_secs: Option<u64>,
+    #[serde(default)]
+    warehouses: Vec<WarehouseConfig>,
+    #[serde(default)]
+    carts: Vec<GenericCartConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WarehouseConfig {
+    id: String,
+    name: String,
+    notify_email: String,
+    api_key_sha256: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericCartConfig {
+    id: String,
+    name: String,
+    authorize_url: String,
+    token_url: String,
+    client_id: String,
+    client_secret: Option<String>,
+    client_secret_env: Option<String>,
+    #[serde(default = "default_token_auth")]
+    token_auth: TokenAuth,
+    #[serde(default = "default_pkce")]
+    pkce: Pkce,
+    issuer: Option<String>,
+    scopes: BTreeMap<Function, Vec<String>>,
+}
+
+fn default_token_auth() -> TokenAuth {
+    TokenAuth::Body
+}
+
+fn default_pkce() -> Pkce {
+    Pkce::Supported
+}
+
+/// Whether a URL's host is a loopback address (`localhost`, 127.0.0.0/8, `::1`).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d == "localhost",
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Parses an endpoint URL: https, or plain http only to a loopback host (local runs and tests).
+pub fn endpoint_url(what: &str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|e| err(format!("{what} is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        _ => return Err(err(format!("{what} must be https (http only on loopback)"))),
+    }
+    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(err(format!("{what} must not hold a fragment or credentials")));
+    }
+    Ok(url)
+}
+
+/// Validates an email address from configuration or a request: one address, no display name,
+/// at most 254 characters. Answers it with the domain lower-cased.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    if raw.len() > 254 || check_header("address", raw).is_err() || raw.trim() != raw {
+        return None;
+    }
+    let parsed: email_address::EmailAddress = raw.parse().ok()?;
+    if parsed.display_part() != "" || parsed.as_str() != raw {
+        return None;
+    }
+    let domain = parsed.domain();
+    if !domain.contains('.') || domain.starts_with('[') {
+        return None;
+    }
+    Some(format!("{}@{}", parsed.local_part(), domain.to_ascii_lowercase()))
+}
+
+impl Config {
+    /// Whether the service runs on plain http on loopback (a local run), where the browser
+    /// cookie may drop the `__Host-` prefix and `Secure`.
+    pub fn is_local_http(&self) -> bool {
+        Url::parse(&self.public_base_url)
+            .map(|u| u.scheme() == "http" && is_loopback(&u))
+            .unwrap_or(false)
+    }
+
+    /// The origin of the public base URL (`https://cartlink.example.com`).
+    pub fn public_origin(&self) -> String {
+        Url::parse(&self.public_base_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
+    /// An absolute public URL for `path` (which starts with `/`).
+    pub fn public_url(&self, path: &str) -> String {
+        format!("{}{}", self.public_base_url, path)
+    }
+
+    /// The redirect URI registered at a cart: `<base>/oauth/callback/<cart>`.
+    pub fn redirect_uri(&self, cart: &CartId) -> String {
+        self.public_url(&format!("/oauth/callback/{cart}"))
+    }
+
+    /// Reads the configuration from `env` (a lookup such as `std::env::var`) and the TOML file
+    /// it names in `CARTLINK_CONFIG`, if any.
+    pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let file: FileConfig = match env("CARTLINK_CONFIG") {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| err(format!("cannot read {path}: {e}")))?;
+                toml::from_str(&text).map_err(|e| err(format!("{path}: {e}")))?
+            }
+            None => FileConfig::default(),
+        };
+        let base_raw = env("CARTLINK_PUBLIC_BASE_URL")
+            .or(file.public_base_url)
+            .unwrap_or_else(|| "http://127.0.0.1:3000".into());
+        let base = endpoint_url("public base URL", &base_raw)?;
+        if base.query().is_some() {
+            return Err(err("public base URL must not hold a query"));
+        }
+        let public_base_url = base.as_str().trim_end_matches('/').to_owned();
+        let data_dir = env("CARTLINK_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(".cartlink"));
+        let mail_from = env("CARTLINK_MAIL_FROM")
+            .or(file.mail_from)
+            .unwrap_or_else(|| "cartlink <no-reply@cartlink.invalid>".into());
+        check_header("mail_from", &mail_from).map_err(|e| err(e.to_string()))?;
+        let http_timeout = Duration::from_secs(
+            env("CARTLINK_HTTP_TIMEOUT_SECS")
+                .and_then(|v| v.parse().ok())
+                .or(file.http_timeout_secs)
+                .unwrap_or(10)
+                .clamp(1, 25),
+        );
+        let warehouses = file
+            .warehouses
+            .into_iter()
+            .map(warehouse)
+            .collect::<Result<Vec<_>, _>>()?;
+        let carts = file
+            .carts
+            .into_iter()
+            .map(|c| generic_cart(c, env))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Config {
+            public_base_url,
+            data_dir,
+            mail_from,
+            warehouses,
+            carts,
+            http_timeout,
+        })
+    }
+}
+
+fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
+    let id = WarehouseId::parse(&w.id)
+        .ok_or_else(|| err(format!("warehouse id {:?} must match ^[a-z0-9-]{{1,64}}$", w.id)))?;
+    if w.name.trim().is_empty() || w.name.len() > 100 || w.name.contains(char::is_control) {
+        return Err(err(format!("warehouse {id}: name must be 1 to 100 printable characters")));
+    }
+    let notify_email = normalize_email(&w.notify_email)
+        .ok_or_else(|| err(format!("warehouse {id}: notify_email is not an address")))?;
+    let api_key_hashes = w
+        .api_key_sha256
+        .iter()
+        .map(|h| TokenHash::from_stored(h))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| err(format!("warehouse {id}: api_key_sha256 must be 64 hex digits")))?;
+    Ok(Warehouse {
+        id,
+        display_name: w.name,
+        notify_email,
+        api_key_hashes,
+    })
+}
+
+fn generic_cart(
+    c: GenericCartConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<CartSpec, ConfigError> {
+    let id = CartId::parse(&c.id)
+        .ok_or_else(|| err(format!("cart id {:?} must match ^[a-z0-9-]{{1,32}}$", c.id)))?;
+    if c.scopes.is_empty() {
+        return Err(err(format!("cart {id}: scopes must name at least one function")));
+    }
+    let secret = match (c.client_secret, c.client_secret_env) {
+        (Some(s), None) => Some(Secret::new(s)),
+        (None, Some(var)) => Some(Secret::new(
+            env(&var).ok_or_else(|| err(format!("cart {id}: {var} is not set")))?,
+        )),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(err(format!("cart {id}: give client_secret or client_secret_env, not both")))
+        }
+    };
+    if secret.is_none() && c.token_auth != TokenAuth::None {
+        return Err(err(format!("cart {id}: a client secret is needed unless token_auth = \"none\"")));
+    }
+    if c.token_auth == TokenAuth::None && c.pkce == Pkce::NotSupported {
+        return Err(err(format!("cart {id}: a public client needs PKCE")));
+    }
+    Ok(CartSpec {
+        authorize_url: endpoint_url(&format!("cart {id}: authorize_url"), &c.authorize_url)?,
+        token_url: endpoint_url(&format!("cart {id}: token_url"), &c.token_url)?,
+        name: c.name,
+        scopes: c.scopes,
+        token_auth: c.token_auth,
+        pkce: c.pkce,
+        callback: CallbackParams::default(),
+        issuer: c.issuer,
+        credentials: Some(ClientCredentials {
+            client_id: c.client_id,
+            client_secret: secret,
+        }),
+        id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)], file: Option<&str>) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if let Some(text) = file {
+            let path = dir.path().join("cartlink.toml");
+            std::fs::write(&path, text).unwrap();
+            map.insert("CARTLINK_CONFIG".into(), path.display().to_string());
+        }
+        Config::load(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_loopback_http() {
+        let c = load(&[], None).unwrap();
+        assert_eq!(c.public_base_url, "http://127.0.0.1:3000");
+        assert!(c.is_local_http());
+        assert_eq!(c.redirect_uri(&CartId::new("sandbox")), "http://127.0.0.1:3000/oauth/callback/sandbox");
+    }
+
+    #[test]
+    fn production_base_urls_must_be_https() {
+        assert!(load(&[("CARTLINK_PUBLIC_BASE_URL", "http://cartlink.example.com")], None).is_err());
+        let c = load(&[("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com/")], None).unwrap();
+        assert_eq!(c.public_base_url, "https://cartlink.example.com");
+        assert!(!c.is_local_http());
+    }
+
+    #[test]
+    fn a_generic_cart_and_warehouse_come_from_the_file() {
+        // GIVEN a file with one warehouse and one generic cart whose secret is in the environment
+        let file = format!(
+            r#"
+            [[warehouses]]
+            id = "wh-acme"
+            name = "Acme Fulfilment"
+            notify_email = "ops@Acme.TEST"
+            api_key_sha256 = ["{}"]
+
+            [[carts]]
+            id = "shopcart"
+            name = "ShopCart"
+            authorize_url = "https://auth.shopcart.test/authorize"
+            token_url = "https://auth.shopcart.test/token"
+            client_id = "app"
+            client_secret_env = "SHOPCART_SECRET"
+            pkce = "required"
+            [carts.scopes]
+            orders = ["orders.read"]
+            "#,
+            TokenHash::of("k").as_str()
+        );
+        // WHEN it is loaded
+        let c = load(&[("SHOPCART_SECRET", "s3cret")], Some(&file)).unwrap();
+        // THEN both are there, the email domain lower-cased and the secret read from the env
+        assert_eq!(c.warehouses[0].notify_email, "ops@acme.test");
+        let cart = &c.carts[0];
+        assert_eq!(cart.pkce, Pkce::Required);
+        assert_eq!(cart.credentials.as_ref().unwrap().client_secret.as_ref().unwrap().expose(), "s3cret");
+        // AND the secret is not in the Debug form
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_refused_with_a_reason() {
+        assert!(load(&[], Some("surprise = 1")).unwrap_err().0.contains("surprise"));
+        let insecure = r#"
+            [[carts]]
+            id = "x"
+            name = "X"
+            authorize_url = "http://auth.x.test/a"
+            token_url = "https://auth.x.test/t"
+            client_id = "app"
+            client_secret = "s"
+            [carts.scopes]
+            orders = ["o"]
+        "#;
+        assert!(load(&[], Some(insecure)).unwrap_err().0.contains("https"));
+    }
+
+    #[test]
+    fn email_addresses_are_single_plain_and_normalized() {
+        assert_eq!(normalize_email("A.Person@Example.COM").as_deref(), Some("A.Person@example.com"));
+        for bad in [
+            "a@b.com, c@d.com",
+            "a@b.com\n",
+            "<a@b.com>",
+            "Name <a@b.com>",
+            "a@b.com>",
+            "nobody",
+            "a@localhost",
+            &format!("{}@b.com", "a".repeat(300)),
+        ] {
+            assert!(normalize_email(bad).is_none(), "{bad:?}");
+        }
+    }
+}

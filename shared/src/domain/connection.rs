@@ -1,0 +1,139 @@
+//! Connections: the stored, sealed access a merchant granted.
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::ids::{ConnectionId, InviteId, Timestamp, WarehouseId};
+use super::secrets::Secret;
+use crate::carts::CartId;
+use crate::vault::{SealContext, SealedBlob};
+
+/// The tokens a cart issued, in memory only. Sealed before storage.
+#[derive(Clone, Debug)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: Secret,
+    /// The refresh token, if the cart issues one.
+    pub refresh_token: Option<Secret>,
+    /// When the access token stops working, if the cart said.
+    pub expires_at: Option<Timestamp>,
+    /// The scopes the cart says it granted, if it said.
+    pub scope: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SealedTokensOut<'a> {
+    access_token: &'a str,
+    refresh_token: Option<&'a str>,
+    expires_at: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+struct SealedTokensIn {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_at: Option<Timestamp>,
+}
+
+impl TokenSet {
+    /// The plaintext that the vault seals (JSON), wiped from memory when dropped.
+    pub fn to_plaintext(&self) -> Zeroizing<Vec<u8>> {
+        let sealed = SealedTokensOut {
+            access_token: self.access_token.expose(),
+            refresh_token: self.refresh_token.as_ref().map(Secret::expose),
+            expires_at: self.expires_at,
+        };
+        Zeroizing::new(serde_json::to_vec(&sealed).expect("token JSON always serializes"))
+    }
+
+    /// Reads back what [`TokenSet::to_plaintext`] wrote.
+    pub fn from_plaintext(bytes: &[u8]) -> Option<TokenSet> {
+        let sealed: SealedTokensIn = serde_json::from_slice(bytes).ok()?;
+        Some(TokenSet {
+            access_token: Secret::new(sealed.access_token),
+            refresh_token: sealed.refresh_token.map(Secret::new),
+            expires_at: sealed.expires_at,
+            scope: None,
+        })
+    }
+}
+
+/// A merchant's granted access, as stored. The tokens are sealed by the vault under
+/// [`Connection::seal_context`], so a blob copied onto another connection does not open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// Opaque id.
+    pub id: ConnectionId,
+    /// The invite that led to it.
+    pub invite_id: InviteId,
+    /// The warehouse it serves.
+    pub warehouse_id: WarehouseId,
+    /// The cart.
+    pub cart: CartId,
+    /// The account identity the cart returned (shop, seller id…), if any.
+    pub account: Option<String>,
+    /// The scopes granted.
+    pub scopes: Vec<String>,
+    /// The sealed tokens.
+    pub tokens: SealedBlob,
+    /// When the access token expires, if known (not secret; lets a refresher plan).
+    pub token_expires_at: Option<Timestamp>,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// Bumped by every token update; token writes are conditional on it.
+    pub version: u64,
+}
+
+impl Connection {
+    /// The encryption context of this connection's tokens.
+    pub fn seal_context(warehouse: &WarehouseId, id: &ConnectionId, cart: &CartId) -> SealContext {
+        SealContext::new([
+            ("warehouse_id", warehouse.as_str()),
+            ("connection_id", id.as_str()),
+            ("cart", cart.as_str()),
+            ("kind", "oauth-tokens"),
+        ])
+    }
+
+    /// The context this connection's blob must open under.
+    pub fn context(&self) -> SealContext {
+        Connection::seal_context(&self.warehouse_id, &self.id, &self.cart)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_plaintext_round_trips() {
+        // GIVEN a token set
+        let tokens = TokenSet {
+            access_token: Secret::new("AT"),
+            refresh_token: Some(Secret::new("RT")),
+            expires_at: Some(Timestamp(5)),
+            scope: Some("a b".into()),
+        };
+        // WHEN it is turned into plaintext and back
+        let back = TokenSet::from_plaintext(&tokens.to_plaintext()).unwrap();
+        // THEN the tokens and expiry are the same
+        assert_eq!(back.access_token.expose(), "AT");
+        assert_eq!(back.refresh_token.unwrap().expose(), "RT");
+        assert_eq!(back.expires_at, Some(Timestamp(5)));
+        assert!(TokenSet::from_plaintext(b"not json").is_none());
+    }
+
+    #[test]
+    fn the_context_names_warehouse_connection_and_cart() {
+        let ctx = Connection::seal_context(
+            &WarehouseId::parse("wh-1").unwrap(),
+            &ConnectionId::parse("con-1").unwrap(),
+            &CartId::new("sandbox"),
+        );
+        let pairs: Vec<_> = ctx.pairs().collect();
+        assert!(pairs.contains(&("warehouse_id", "wh-1")));
+        assert!(pairs.contains(&("connection_id", "con-1")));
+        assert!(pairs.contains(&("cart", "sandbox")));
+        assert!(pairs.contains(&("app", "cartlink")));
+    }
+}

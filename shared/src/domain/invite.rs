@@ -1,0 +1,284 @@
+//! Invites: a warehouse's request for access to one merchant's cart account.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{InviteId, Timestamp, WarehouseId};
+use super::secrets::TokenHash;
+use crate::carts::CartId;
+
+/// What a warehouse may ask to do in a merchant's store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Function {
+    /// Download orders to fulfil.
+    Orders,
+    /// Keep stock levels in sync.
+    Inventory,
+    /// Post back shipments and tracking numbers.
+    Shipments,
+}
+
+impl Function {
+    /// Every function, in display order.
+    pub const ALL: [Function; 3] = [Function::Orders, Function::Inventory, Function::Shipments];
+
+    /// The wire name (`orders`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Function::Orders => "orders",
+            Function::Inventory => "inventory",
+            Function::Shipments => "shipments",
+        }
+    }
+
+    /// What granting it means, in a merchant's words.
+    pub fn plain_words(self) -> &'static str {
+        match self {
+            Function::Orders => "read your orders so they can be packed and shipped",
+            Function::Inventory => "read and update stock levels of your products",
+            Function::Shipments => "add shipments and tracking numbers to your orders",
+        }
+    }
+}
+
+impl FromStr for Function {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Function::ALL.into_iter().find(|f| f.as_str() == s).ok_or(())
+    }
+}
+
+/// Where an invite is in its life.
+///
+/// ```text
+///  pending ──invite email sent──▶ emailed ──┐
+///     │                                     ├──grant started──▶ granting ──callback committed──▶ authorized
+///     └──invite email failed──▶ email_failed┘       ▲    │                                          │
+///              │      ▲                             └────┘ (another attempt, e.g. after a decline)   │
+///              └──────┘ (retried send)                                          both confirmations sent
+///                                                                                                   ▼
+///  every state but confirmed ──warehouse revokes──▶ revoked                                     confirmed
+/// ```
+///
+/// "Expired" is not stored: every read compares `expires_at` with the clock
+/// ([`Invite::is_expired`]), because storage TTL only collects garbage, late.
+/// Every change is written conditionally on the state read ([`InviteStatus::may_become`] says
+/// which changes exist); a change the table does not list is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteStatus {
+    /// Stored; the invite email has not been sent yet.
+    Pending,
+    /// The invite email went out.
+    Emailed,
+    /// The invite email could not be sent; the invite is kept and the send may be retried.
+    EmailFailed,
+    /// The merchant started at least one grant attempt.
+    Granting,
+    /// The cart granted access and the connection is stored.
+    Authorized,
+    /// Merchant and warehouse were both told.
+    Confirmed,
+    /// The warehouse withdrew the invite.
+    Revoked,
+}
+
+impl InviteStatus {
+    /// Every status.
+    pub const ALL: [InviteStatus; 7] = [
+        InviteStatus::Pending,
+        InviteStatus::Emailed,
+        InviteStatus::EmailFailed,
+        InviteStatus::Granting,
+        InviteStatus::Authorized,
+        InviteStatus::Confirmed,
+        InviteStatus::Revoked,
+    ];
+
+    /// The stored name (`email_failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InviteStatus::Pending => "pending",
+            InviteStatus::Emailed => "emailed",
+            InviteStatus::EmailFailed => "email_failed",
+            InviteStatus::Granting => "granting",
+            InviteStatus::Authorized => "authorized",
+            InviteStatus::Confirmed => "confirmed",
+            InviteStatus::Revoked => "revoked",
+        }
+    }
+
+    /// Whether the state machine has the change `self → next`.
+    pub fn may_become(self, next: InviteStatus) -> bool {
+        use InviteStatus::*;
+        match (self, next) {
+            (Pending, Emailed | EmailFailed) => true,
+            (EmailFailed, Emailed | EmailFailed) => true,
+            (Pending | Emailed | EmailFailed | Granting, Granting) => true,
+            (Granting, Authorized) => true,
+            (Authorized, Confirmed) => true,
+            (Confirmed | Revoked, Revoked) => false,
+            (_, Revoked) => true,
+            _ => false,
+        }
+    }
+
+    /// The states from which `next` may be reached: the condition of the write.
+    pub fn sources_of(next: InviteStatus) -> Vec<InviteStatus> {
+        InviteStatus::ALL
+            .into_iter()
+            .filter(|s| s.may_become(next))
+            .collect()
+    }
+
+    /// Whether a merchant may still start a grant from this state.
+    pub fn accepts_grant(self) -> bool {
+        self.may_become(InviteStatus::Granting)
+    }
+
+    /// Whether the merchant has connected their store.
+    pub fn is_connected(self) -> bool {
+        matches!(self, InviteStatus::Authorized | InviteStatus::Confirmed)
+    }
+}
+
+impl fmt::Display for InviteStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for InviteStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        InviteStatus::ALL.into_iter().find(|v| v.as_str() == s).ok_or(())
+    }
+}
+
+/// The warehouse as an invite remembers it (copied when the invite is made, so the emails and
+/// pages say what the merchant was told even if the warehouse is renamed later).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarehouseRef {
+    /// The warehouse's id.
+    pub id: WarehouseId,
+    /// The name merchants see.
+    pub display_name: String,
+    /// Where the warehouse's confirmation goes.
+    pub notify_email: String,
+}
+
+/// An invite, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    /// Opaque id.
+    pub id: InviteId,
+    /// Who asks.
+    pub warehouse: WarehouseRef,
+    /// Which cart.
+    pub cart: CartId,
+    /// The merchant's email address (domain lower-cased).
+    pub merchant_email: String,
+    /// The merchant's name, if the warehouse gave one.
+    pub merchant_name: Option<String>,
+    /// The store identifier the cart needs (shop domain, store URL…), if any.
+    pub store: Option<String>,
+    /// What the warehouse asks to do.
+    pub functions: Vec<Function>,
+    /// Where the invite is in its life.
+    pub status: InviteStatus,
+    /// Why the last step failed (for example the mail error), in plain words without secrets.
+    pub status_reason: Option<String>,
+    /// SHA-256 of the access code printed in the email.
+    pub access_code_hash: TokenHash,
+    /// The last symbols of the access code, for support.
+    pub access_code_hint: String,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When its status last changed.
+    pub updated_at: Timestamp,
+    /// When the link and code stop working.
+    pub expires_at: Timestamp,
+}
+
+impl Invite {
+    /// Whether the invite has expired at `now`. Checked on every read.
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        now >= self.expires_at
+    }
+
+    /// Whether a merchant may start a grant now.
+    pub fn accepts_grant(&self, now: Timestamp) -> bool {
+        !self.is_expired(now) && self.status.accepts_grant()
+    }
+}
+
+/// Default life of an invite: 14 days.
+pub const DEFAULT_EXPIRY_HOURS: u32 = 14 * 24;
+/// Shortest life a warehouse may ask for.
+pub const MIN_EXPIRY_HOURS: u32 = 1;
+/// Longest life a warehouse may ask for: 30 days.
+pub const MAX_EXPIRY_HOURS: u32 = 30 * 24;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use InviteStatus::*;
+
+    #[test]
+    fn the_happy_path_is_a_chain_of_allowed_changes() {
+        // GIVEN the life of an invite that goes well
+        let path = [Pending, Emailed, Granting, Granting, Authorized, Confirmed];
+        // THEN each step is allowed
+        for pair in path.windows(2) {
+            assert!(pair[0].may_become(pair[1]), "{} -> {}", pair[0], pair[1]);
+        }
+    }
+
+    #[test]
+    fn illegal_changes_are_refused() {
+        // GIVEN changes that would skip or undo a step
+        let illegal = [
+            (Pending, Authorized),
+            (Emailed, Authorized),
+            (Authorized, Granting),
+            (Confirmed, Granting),
+            (Confirmed, Revoked),
+            (Revoked, Granting),
+            (Revoked, Revoked),
+            (Authorized, Emailed),
+            (Granting, Emailed),
+        ];
+        // THEN the state machine has none of them
+        for (from, to) in illegal {
+            assert!(!from.may_become(to), "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn write_conditions_list_exactly_the_sources() {
+        assert_eq!(InviteStatus::sources_of(Authorized), vec![Granting]);
+        assert_eq!(
+            InviteStatus::sources_of(Granting),
+            vec![Pending, Emailed, EmailFailed, Granting]
+        );
+        assert!(!InviteStatus::sources_of(Revoked).contains(&Confirmed));
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in InviteStatus::ALL {
+            assert_eq!(s.as_str().parse::<InviteStatus>(), Ok(s));
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+        assert!("expired".parse::<InviteStatus>().is_err());
+    }
+
+    #[test]
+    fn functions_parse_from_their_wire_names() {
+        assert_eq!("orders".parse::<Function>(), Ok(Function::Orders));
+        assert!("Orders".parse::<Function>().is_err());
+    }
+}

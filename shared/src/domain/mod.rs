@@ -1,0 +1,18 @@
+//! The domain: invites, grant attempts, connections, warehouses and the secrets they carry.
+//! Nothing here knows about AWS, SQLite or HTTP.
+
+pub mod access_code;
+pub mod attempt;
+pub mod connection;
+pub mod ids;
+pub mod invite;
+pub mod secrets;
+pub mod warehouse;
+
+pub use access_code::AccessCode;
+pub use attempt::{AttemptStatus, GrantAttempt, ATTEMPT_TTL_SECS};
+pub use connection::{Connection, TokenSet};
+pub use ids::{ConnectionId, InviteId, Timestamp, WarehouseId};
+pub use invite::{Function, Invite, InviteStatus, WarehouseRef};
+pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};
+pub use warehouse::{Warehouse, WarehouseDirectory};

@@ -1,0 +1,17 @@
+//! cartlink's shared crate: the domain, the ports with their adapters, the services every
+//! Lambda handler and the local server run, and the HTTP types they share.
+
+pub mod carts;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod email;
+pub mod events;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod mailer;
+pub mod oauth;
+pub mod service;
+pub mod store;
+pub mod vault;
+pub mod web;

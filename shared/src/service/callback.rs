@@ -1,0 +1,309 @@
+//! The OAuth callback: every check first, then the one code exchange, then one atomic commit.
+
+use std::collections::HashMap;
+
+use super::Services;
+use crate::carts::{CartId, CartSpec};
+use crate::domain::secrets::constant_time_eq;
+use crate::domain::{
+    AttemptStatus, BrowserBinding, Connection, ConnectionId, GrantAttempt, GrantState, Invite,
+    InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp,
+};
+use crate::oauth::CodeExchange;
+use crate::store::StoreError;
+use crate::vault::VaultError;
+
+/// Why a callback did not store a connection. Each carries what the page needs to say.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    /// The request does not belong to a grant this browser started here (unknown, missing or
+    /// reused state, another cart's callback path, another browser, a wrong `iss`). `reason` is
+    /// a stable code for logs.
+    #[error("callback refused: {reason}")]
+    Refused {
+        /// Stable reason code.
+        reason: &'static str,
+    },
+    /// The invite is connected already (a replayed or concurrent callback).
+    #[error("already connected")]
+    AlreadyConnected {
+        /// When it was connected.
+        at: Timestamp,
+    },
+    /// The invite expired before the merchant came back.
+    #[error("invite expired")]
+    Expired,
+    /// The merchant declined at the cart.
+    #[error("declined at the cart")]
+    Declined {
+        /// A fresh setup link to try again.
+        retry_url: Option<String>,
+    },
+    /// The cart answered with an error, or the code exchange failed.
+    #[error("the cart did not complete the grant: {reason}")]
+    CartFailed {
+        /// What failed, without secrets.
+        reason: String,
+        /// A fresh setup link to try again.
+        retry_url: Option<String>,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+fn refused(reason: &'static str) -> CallbackError {
+    tracing::warn!(reason, "callback refused");
+    CallbackError::Refused { reason }
+}
+
+/// A completed grant.
+#[derive(Debug)]
+pub struct Authorized {
+    /// The invite, now authorized.
+    pub invite: Invite,
+    /// The stored connection.
+    pub connection: Connection,
+}
+
+/// The parts of a callback request the service reads.
+pub struct CallbackRequest<'a> {
+    /// The cart named by the callback path.
+    pub cart: &'a str,
+    /// The query parameters (first value of each).
+    pub params: &'a HashMap<String, String>,
+    /// The browser-binding cookie, if the browser sent one.
+    pub binding_cookie: Option<&'a str>,
+}
+
+impl Services {
+    /// Completes a grant. Before anything is sent anywhere it checks the cart, the state, the
+    /// attempt, the browser binding, the invite, its expiry and the issuer. Then it exchanges the
+    /// code, seals the tokens and commits connection, invite and attempt in one atomic step.
+    pub async fn complete_callback(
+        &self,
+        req: CallbackRequest<'_>,
+    ) -> Result<Authorized, CallbackError> {
+        let now = self.clock.now();
+        let cart_id = CartId::parse(req.cart).ok_or_else(|| refused("unknown_cart"))?;
+        let cart = self
+            .catalog
+            .get(&cart_id)
+            .ok_or_else(|| refused("unknown_cart"))?;
+        let state = req
+            .params
+            .get(&cart.callback.state)
+            .and_then(|s| GrantState::parse(s))
+            .ok_or_else(|| refused("state_missing"))?;
+        let attempt = self
+            .store
+            .attempt(&state.hash())
+            .await?
+            .ok_or_else(|| refused("state_unknown"))?;
+        if attempt.cart != cart.id {
+            return Err(refused("cart_mix_up"));
+        }
+        let binding = req
+            .binding_cookie
+            .and_then(BrowserBinding::parse)
+            .filter(|b| {
+                constant_time_eq(
+                    b.hash().as_str().as_bytes(),
+                    attempt.binding_hash.as_str().as_bytes(),
+                )
+            })
+            .ok_or_else(|| refused("browser_mismatch"))?;
+        let invite = self
+            .store
+            .invite(&attempt.invite_id)
+            .await?
+            .ok_or_else(|| refused("invite_missing"))?;
+        if invite.status.is_connected() {
+            return Err(self.already_connected(&invite).await?);
+        }
+        if !attempt.usable(now) {
+            return Err(refused(if attempt.status == AttemptStatus::Open {
+                "attempt_expired"
+            } else {
+                "attempt_used"
+            }));
+        }
+        if invite.is_expired(now) {
+            tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "callback refused");
+            return Err(CallbackError::Expired);
+        }
+        if invite.status != InviteStatus::Granting {
+            return Err(refused("invite_not_granting"));
+        }
+        if let Some(issuer) = &cart.issuer {
+            if req.params.get("iss") != Some(issuer) {
+                return Err(refused("issuer_mismatch"));
+            }
+        }
+        if let Some(error) = req.params.get(&cart.callback.error) {
+            return Err(self.cart_error(&attempt, &invite, error).await?);
+        }
+        let code = req
+            .params
+            .get(&cart.callback.code)
+            .filter(|c| !c.is_empty() && c.len() <= 2048)
+            .map(|c| Secret::new(c.as_str()))
+            .ok_or_else(|| refused("code_missing"))?;
+
+        self.exchange_and_commit(cart, &attempt, &invite, &state, &binding, &code, now)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange_and_commit(
+        &self,
+        cart: &CartSpec,
+        attempt: &GrantAttempt,
+        invite: &Invite,
+        state: &GrantState,
+        binding: &BrowserBinding,
+        code: &Secret,
+        now: Timestamp,
+    ) -> Result<Authorized, CallbackError> {
+        let credentials = cart
+            .credentials
+            .as_ref()
+            .ok_or_else(|| refused("cart_not_enabled"))?;
+        let verifier = cart
+            .pkce
+            .is_used()
+            .then(|| PkceVerifier::derive(binding, state));
+        let exchanged = self
+            .oauth
+            .exchange_code(CodeExchange {
+                cart,
+                credentials,
+                code,
+                redirect_uri: &attempt.redirect_uri,
+                verifier: verifier.as_ref(),
+            })
+            .await;
+        let tokens = match exchanged {
+            Ok(tokens) => tokens,
+            Err(e) => {
+                tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "exchange_failed", "code exchange failed");
+                self.close_quietly(attempt, AttemptStatus::Failed).await;
+                return Err(CallbackError::CartFailed {
+                    reason: e.to_string(),
+                    retry_url: self.retry_url(invite, now).await,
+                });
+            }
+        };
+        let id = ConnectionId::generate();
+        let context = Connection::seal_context(&invite.warehouse.id, &id, &cart.id);
+        let sealed = self.vault.seal(&context, &tokens.to_plaintext()).await?;
+        let connection = Connection {
+            id,
+            invite_id: invite.id.clone(),
+            warehouse_id: invite.warehouse.id.clone(),
+            cart: cart.id.clone(),
+            account: invite.store.clone(),
+            scopes: tokens
+                .scope
+                .as_deref()
+                .map(|s| s.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_else(|| cart.scopes_for(&invite.functions)),
+            tokens: sealed,
+            token_expires_at: tokens.expires_at,
+            created_at: now,
+            version: 1,
+        };
+        match self
+            .store
+            .commit_authorization(&connection, &attempt.state_hash, now)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(what)) => {
+                tracing::warn!(invite_id = %invite.id, conflict = what, "callback lost a race");
+                let current = self.store.invite(&invite.id).await?;
+                return Err(match current {
+                    Some(i) if i.status.is_connected() => self.already_connected(&i).await?,
+                    _ => refused("commit_conflict"),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(invite_id = %invite.id, connection_id = %connection.id, cart = %cart.id, "connection stored");
+        self.events.invite_authorized(&invite.id).await;
+        let mut invite = invite.clone();
+        invite.status = InviteStatus::Authorized;
+        invite.updated_at = now;
+        Ok(Authorized { invite, connection })
+    }
+
+    async fn already_connected(&self, invite: &Invite) -> Result<CallbackError, StoreError> {
+        let at = self
+            .store
+            .connection_for_invite(&invite.id)
+            .await?
+            .map(|c| c.created_at)
+            .unwrap_or(invite.updated_at);
+        tracing::info!(invite_id = %invite.id, reason = "already_connected", "callback replayed");
+        Ok(CallbackError::AlreadyConnected { at })
+    }
+
+    async fn cart_error(
+        &self,
+        attempt: &GrantAttempt,
+        invite: &Invite,
+        error: &str,
+    ) -> Result<CallbackError, StoreError> {
+        let declined = error == "access_denied";
+        let outcome = if declined {
+            AttemptStatus::Declined
+        } else {
+            AttemptStatus::Failed
+        };
+        match self.store.close_attempt(&attempt.state_hash, outcome).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Ok(refused("attempt_used")),
+            Err(e) => return Err(e),
+        }
+        let retry_url = self.retry_url(invite, self.clock.now()).await;
+        // The error code is the cart's word; keep only a short, plain form of it.
+        let code: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect();
+        tracing::info!(invite_id = %invite.id, reason = if declined { "declined" } else { "cart_error" }, error = %code, "grant not completed at the cart");
+        Ok(if declined {
+            CallbackError::Declined { retry_url }
+        } else {
+            CallbackError::CartFailed {
+                reason: format!("the cart answered {code}"),
+                retry_url,
+            }
+        })
+    }
+
+    async fn close_quietly(&self, attempt: &GrantAttempt, outcome: AttemptStatus) {
+        if let Err(e) = self.store.close_attempt(&attempt.state_hash, outcome).await {
+            tracing::warn!(error = %e, "could not close the grant attempt");
+        }
+    }
+
+    /// A fresh setup link so the merchant can try again without the email.
+    async fn retry_url(&self, invite: &Invite, now: Timestamp) -> Option<String> {
+        if !invite.accepts_grant(now) {
+            return None;
+        }
+        let token = InviteToken::generate();
+        match self.store.add_link(&invite.id, &token.hash(), now).await {
+            Ok(()) => Some(self.config.public_url(&format!("/setup/{}", token.expose()))),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not mint a retry link");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Confirmation: once an invite is authorized, the merchant and the warehouse are each told
+//! exactly once, through a send record per (invite, email kind) that is leased while sending.
+
+use super::Services;
+use crate::domain::{InviteId, InviteStatus};
+use crate::email::{merchant_confirmation, warehouse_confirmation};
+use crate::mailer::MailError;
+use crate::store::{EmailKind, SendClaim, StoreError};
+
+/// How long a sender holds a send record before another may take it over.
+pub const SEND_LEASE_SECS: i64 = 120;
+
+/// Why a confirmation is not finished; the event should be delivered again later.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    /// The invite is unknown, or not authorized (a stray event).
+    #[error("invite {0} is not authorized")]
+    NotAuthorized(InviteId),
+    /// Another sender holds the lease of one of the emails.
+    #[error("another sender is sending")]
+    Busy,
+    /// The mail service refused or failed.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a confirmation did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Confirmed {
+    /// Emails sent by this call.
+    pub sent: Vec<EmailKind>,
+}
+
+impl Services {
+    /// Sends the two confirmations of an authorized invite, each at most once across retries
+    /// and concurrent deliveries, then moves the invite to `confirmed`.
+    pub async fn confirm(&self, invite_id: &InviteId) -> Result<Confirmed, ConfirmError> {
+        let invite = self
+            .store
+            .invite(invite_id)
+            .await?
+            .ok_or_else(|| ConfirmError::NotAuthorized(invite_id.clone()))?;
+        if invite.status == InviteStatus::Confirmed {
+            return Ok(Confirmed::default());
+        }
+        if invite.status != InviteStatus::Authorized {
+            return Err(ConfirmError::NotAuthorized(invite_id.clone()));
+        }
+        let connection = self.store.connection_for_invite(invite_id).await?;
+        let connected_at = connection
+            .as_ref()
+            .map_or(invite.updated_at, |c| c.created_at);
+        let account = connection.as_ref().and_then(|c| c.account.clone());
+        let cart_name = self
+            .catalog
+            .get(&invite.cart)
+            .map_or_else(|| invite.cart.to_string(), |c| c.name.clone());
+
+        let mut done = Confirmed::default();
+        let mut first_error: Option<ConfirmError> = None;
+        for kind in [EmailKind::MerchantConfirmation, EmailKind::WarehouseConfirmation] {
+            let now = self.clock.now();
+            match self
+                .store
+                .claim_send(invite_id, kind, now, SEND_LEASE_SECS)
+                .await?
+            {
+                SendClaim::AlreadySent(_) => continue,
+                SendClaim::Busy => {
+                    first_error.get_or_insert(ConfirmError::Busy);
+                    continue;
+                }
+                SendClaim::Claimed => {}
+            }
+            let mail = match kind {
+                EmailKind::MerchantConfirmation => {
+                    merchant_confirmation(&invite, &cart_name, connected_at)
+                }
+                _ => warehouse_confirmation(&invite, &cart_name, connected_at, account.as_deref()),
+            };
+            match mail {
+                Ok(mail) => match self.mailer.send(&mail).await {
+                    Ok(message_id) => {
+                        self.store
+                            .finish_send(invite_id, kind, &message_id, self.clock.now())
+                            .await?;
+                        tracing::info!(invite_id = %invite_id, kind = kind.as_str(), "confirmation sent");
+                        done.sent.push(kind);
+                    }
+                    Err(e) => {
+                        tracing::warn!(invite_id = %invite_id, kind = kind.as_str(), error = %e, "confirmation not sent");
+                        self.store.release_send(invite_id, kind).await?;
+                        first_error.get_or_insert(e.into());
+                    }
+                },
+                Err(e) => {
+                    self.store.release_send(invite_id, kind).await?;
+                    first_error.get_or_insert(e.into());
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        match self
+            .store
+            .set_invite_status(invite_id, InviteStatus::Confirmed, None, self.clock.now())
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict(_)) => Ok(done),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Creating an invite and emailing it.
+
+use serde::Deserialize;
+
+use super::Services;
+use crate::carts::CartId;
+use crate::config::normalize_email;
+use crate::domain::invite::{DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS, MIN_EXPIRY_HOURS};
+use crate::domain::{
+    AccessCode, Function, Invite, InviteId, InviteStatus, InviteToken, Warehouse,
+};
+use crate::email::invite_email;
+use crate::store::StoreError;
+
+/// Longest merchant name accepted.
+pub const MAX_NAME_LEN: usize = 100;
+/// Longest store identifier accepted.
+pub const MAX_STORE_LEN: usize = 255;
+
+/// The body of `POST /v1/invites`. Unknown fields are refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvite {
+    /// The cart id.
+    pub cart: String,
+    /// The merchant's email address.
+    pub merchant_email: String,
+    /// The merchant's name.
+    pub merchant_name: Option<String>,
+    /// The store identifier the cart needs.
+    pub store: Option<String>,
+    /// What to ask for; all the cart supports if absent.
+    pub functions: Option<Vec<Function>>,
+    /// Life of the invite, 1 to 720 hours; 336 (14 days) if absent.
+    pub expires_in_hours: Option<u32>,
+}
+
+/// Why an invite was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum InviteError {
+    /// A field is wrong.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong, in words safe to show the caller.
+        reason: String,
+    },
+    /// No such cart.
+    #[error("unknown cart")]
+    UnknownCart,
+    /// The cart has no credentials configured.
+    #[error("cart not enabled")]
+    CartNotEnabled,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> InviteError {
+    InviteError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// A made invite, as the warehouse is told of it.
+#[derive(Debug)]
+pub struct CreatedInvite {
+    /// The invite, with its status after the email attempt (`emailed` or `email_failed`).
+    pub invite: Invite,
+    /// The setup link (it carries the secret link token).
+    pub setup_url: String,
+}
+
+fn printable(field: &'static str, value: &str, max: usize) -> Result<String, InviteError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max {
+        return Err(invalid(field, format!("must be at most {max} characters")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(invalid(field, "must not hold control characters or line breaks"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+impl Services {
+    /// Validates `request`, stores the invite (warehouse taken from the caller's key, never the
+    /// body) and emails the merchant. A failed email leaves the invite stored as `email_failed`
+    /// with the reason, and the answer says so.
+    pub async fn create_invite(
+        &self,
+        warehouse: &Warehouse,
+        request: NewInvite,
+    ) -> Result<CreatedInvite, InviteError> {
+        let cart_id = CartId::parse(&request.cart).ok_or(InviteError::UnknownCart)?;
+        let cart = self.catalog.get(&cart_id).ok_or(InviteError::UnknownCart)?;
+        if !cart.enabled() {
+            return Err(InviteError::CartNotEnabled);
+        }
+        let merchant_email = normalize_email(&request.merchant_email)
+            .ok_or_else(|| invalid("merchant_email", "must be one plain email address"))?;
+        let merchant_name = request
+            .merchant_name
+            .as_deref()
+            .map(|n| printable("merchant_name", n, MAX_NAME_LEN))
+            .transpose()?;
+        let store = request
+            .store
+            .as_deref()
+            .map(|s| printable("store", s, MAX_STORE_LEN))
+            .transpose()?;
+        let functions = match request.functions {
+            None => cart.functions(),
+            Some(asked) => {
+                if asked.is_empty() {
+                    return Err(invalid("functions", "must name at least one function"));
+                }
+                let mut unique: Vec<Function> = Vec::new();
+                for f in asked {
+                    if !cart.supports(f) {
+                        return Err(invalid(
+                            "functions",
+                            format!("{} does not support {}", cart.name, f.as_str()),
+                        ));
+                    }
+                    if !unique.contains(&f) {
+                        unique.push(f);
+                    }
+                }
+                unique
+            }
+        };
+        let hours = request.expires_in_hours.unwrap_or(DEFAULT_EXPIRY_HOURS);
+        if !(MIN_EXPIRY_HOURS..=MAX_EXPIRY_HOURS).contains(&hours) {
+            return Err(invalid(
+                "expires_in_hours",
+                format!("must be from {MIN_EXPIRY_HOURS} to {MAX_EXPIRY_HOURS}"),
+            ));
+        }
+
+        let now = self.clock.now();
+        let token = InviteToken::generate();
+        let code = AccessCode::generate();
+        let mut invite = Invite {
+            id: InviteId::generate(),
+            warehouse: warehouse.to_ref(),
+            cart: cart_id,
+            merchant_email,
+            merchant_name,
+            store,
+            functions,
+            status: InviteStatus::Pending,
+            status_reason: None,
+            access_code_hash: code.hash(),
+            access_code_hint: code.hint(),
+            created_at: now,
+            updated_at: now,
+            expires_at: now.plus_secs(i64::from(hours) * 3600),
+        };
+        self.store.insert_invite(&invite, &token.hash()).await?;
+        tracing::info!(invite_id = %invite.id, warehouse_id = %invite.warehouse.id, cart = %invite.cart, "invite stored");
+
+        let setup_url = self.config.public_url(&format!("/setup/{}", token.expose()));
+        let sent = match invite_email(
+            &invite,
+            &cart.name,
+            &setup_url,
+            &self.config.public_url("/setup"),
+            &code,
+        ) {
+            Ok(mail) => self.mailer.send(&mail).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        let (status, reason) = match sent {
+            Ok(()) => (InviteStatus::Emailed, None),
+            Err(e) => {
+                tracing::warn!(invite_id = %invite.id, error = %e, "invite email not sent");
+                (InviteStatus::EmailFailed, Some(e.to_string()))
+            }
+        };
+        let now = self.clock.now();
+        self.store
+            .set_invite_status(&invite.id, status, reason.as_deref(), now)
+            .await?;
+        invite.status = status;
+        invite.status_reason = reason;
+        invite.updated_at = now;
+        Ok(CreatedInvite { invite, setup_url })
+    }
+}

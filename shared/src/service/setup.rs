@@ -1,0 +1,233 @@
+//! What the merchant does on the setup pages: open the link, type the access code, start a
+//! grant, and watch its status. Opening and watching never write anything.
+
+use std::net::IpAddr;
+
+use super::Services;
+use crate::carts::CartSpec;
+use crate::domain::{
+    AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteToken,
+    PkceVerifier, TokenHash, ATTEMPT_TTL_SECS,
+};
+use crate::oauth::authorize_url;
+use crate::store::StoreError;
+
+/// Failed access-code entries one client may make per window before it must wait.
+pub const CODE_FAILURES_PER_CLIENT: u32 = 10;
+/// Times one access code may be redeemed in its life.
+pub const REDEMPTIONS_PER_CODE: u32 = 20;
+/// The rate-limit window: 15 minutes.
+pub const CODE_WINDOW_SECS: i64 = 15 * 60;
+
+/// Why a setup step did not go ahead.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The link or code is unknown, expired or used: one answer for all, so none can be told
+    /// apart.
+    #[error("invalid or incomplete link")]
+    InvalidLink,
+    /// Too many wrong access codes from this client, or too many uses of one code.
+    #[error("too many attempts")]
+    TooManyAttempts,
+    /// The invite's cart is no longer enabled.
+    #[error("cart unavailable")]
+    CartUnavailable,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the grant page shows: the invite, its cart, and the link token its forms use.
+pub struct GrantView<'a> {
+    /// The invite.
+    pub invite: Invite,
+    /// The cart.
+    pub cart: &'a CartSpec,
+    /// The link token the page's form and status poll use.
+    pub token: InviteToken,
+}
+
+/// A started grant: where to send the browser, and the cookie that binds the attempt to it.
+pub struct GrantStart {
+    /// The cart's authorization request.
+    pub authorize_url: String,
+    /// The browser-binding cookie value.
+    pub binding: BrowserBinding,
+}
+
+/// What the status endpoint reports, for the grant page's poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantProgress {
+    /// No attempt yet.
+    Ready,
+    /// An attempt is out at the cart.
+    Waiting,
+    /// The merchant declined at the cart; they may try again.
+    Declined,
+    /// The cart or the exchange failed; they may try again.
+    Failed,
+    /// Connected.
+    Authorized,
+    /// The invite expired.
+    Expired,
+    /// The link is unknown or the invite was withdrawn.
+    Invalid,
+}
+
+impl GrantProgress {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantProgress::Ready => "ready",
+            GrantProgress::Waiting => "waiting",
+            GrantProgress::Declined => "declined",
+            GrantProgress::Failed => "failed",
+            GrantProgress::Authorized => "authorized",
+            GrantProgress::Expired => "expired",
+            GrantProgress::Invalid => "invalid",
+        }
+    }
+}
+
+fn client_key(client: Option<IpAddr>) -> String {
+    let ip = client.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
+    format!("code-fail:{}", TokenHash::of(&ip).as_str())
+}
+
+impl Services {
+    /// The invite a link opens, if it may still be granted. Reads only.
+    pub async fn open_link(&self, raw_token: &str) -> Result<GrantView<'_>, SetupError> {
+        let token = InviteToken::parse(raw_token).ok_or(SetupError::InvalidLink)?;
+        let invite = self
+            .store
+            .invite_by_link(&token.hash())
+            .await?
+            .ok_or(SetupError::InvalidLink)?;
+        self.grant_view(invite, token)
+    }
+
+    fn grant_view(&self, invite: Invite, token: InviteToken) -> Result<GrantView<'_>, SetupError> {
+        if !invite.accepts_grant(self.clock.now()) {
+            return Err(SetupError::InvalidLink);
+        }
+        let cart = self
+            .catalog
+            .get(&invite.cart)
+            .filter(|c| c.enabled())
+            .ok_or(SetupError::CartUnavailable)?;
+        Ok(GrantView {
+            invite,
+            cart,
+            token,
+        })
+    }
+
+    /// Redeems a typed access code: a new link token is minted for its invite, so the grant page
+    /// can be shown. Failures are counted per client, uses per code.
+    pub async fn redeem_access_code(
+        &self,
+        typed: &str,
+        client: Option<IpAddr>,
+    ) -> Result<GrantView<'_>, SetupError> {
+        let now = self.clock.now();
+        let client_key = client_key(client);
+        if self.store.hits(&client_key, CODE_WINDOW_SECS, now).await? >= CODE_FAILURES_PER_CLIENT {
+            return Err(SetupError::TooManyAttempts);
+        }
+        let invite = match AccessCode::parse(typed) {
+            Some(code) => self.store.invite_by_access_code(&code.hash()).await?,
+            None => None,
+        };
+        let Some(invite) = invite.filter(|i| i.accepts_grant(now)) else {
+            self.store.count_hit(&client_key, CODE_WINDOW_SECS, now).await?;
+            tracing::info!(reason = "access_code_invalid", "access code refused");
+            return Err(SetupError::InvalidLink);
+        };
+        let uses_key = format!("code-use:{}", invite.access_code_hash.as_str());
+        if self.store.count_hit(&uses_key, i64::MAX / 2, now).await? > REDEMPTIONS_PER_CODE {
+            return Err(SetupError::TooManyAttempts);
+        }
+        let token = InviteToken::generate();
+        self.store.add_link(&invite.id, &token.hash(), now).await?;
+        tracing::info!(invite_id = %invite.id, "access code redeemed");
+        self.grant_view(invite, token)
+    }
+
+    /// Starts a grant attempt: a fresh `state`, a browser binding, the PKCE challenge derived
+    /// from both, and the invite moved into `granting`, all in one conditional write.
+    pub async fn start_grant(&self, raw_token: &str) -> Result<GrantStart, SetupError> {
+        let view = self.open_link(raw_token).await?;
+        let credentials = view
+            .cart
+            .credentials
+            .as_ref()
+            .ok_or(SetupError::CartUnavailable)?;
+        let now = self.clock.now();
+        let state = GrantState::generate();
+        let binding = BrowserBinding::generate();
+        let verifier = view
+            .cart
+            .pkce
+            .is_used()
+            .then(|| PkceVerifier::derive(&binding, &state));
+        let redirect_uri = self.config.redirect_uri(&view.cart.id);
+        let attempt = GrantAttempt {
+            state_hash: state.hash(),
+            invite_id: view.invite.id.clone(),
+            cart: view.cart.id.clone(),
+            binding_hash: binding.hash(),
+            redirect_uri: redirect_uri.clone(),
+            store: view.invite.store.clone(),
+            status: AttemptStatus::Open,
+            created_at: now,
+            expires_at: now.plus_secs(ATTEMPT_TTL_SECS),
+        };
+        match self.store.begin_attempt(&attempt, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(SetupError::InvalidLink),
+            Err(e) => return Err(e.into()),
+        }
+        let scopes = view.cart.scopes_for(&view.invite.functions);
+        let url = authorize_url(
+            view.cart,
+            credentials,
+            &redirect_uri,
+            &scopes,
+            &state,
+            verifier.as_ref(),
+        );
+        tracing::info!(invite_id = %view.invite.id, cart = %view.cart.id, "grant attempt started");
+        Ok(GrantStart {
+            authorize_url: url.to_string(),
+            binding,
+        })
+    }
+
+    /// Where the grant of the invite behind a link stands. Reads only.
+    pub async fn grant_progress(&self, raw_token: &str) -> Result<GrantProgress, SetupError> {
+        let Some(token) = InviteToken::parse(raw_token) else {
+            return Ok(GrantProgress::Invalid);
+        };
+        let Some(invite) = self.store.invite_by_link(&token.hash()).await? else {
+            return Ok(GrantProgress::Invalid);
+        };
+        if invite.status.is_connected() {
+            return Ok(GrantProgress::Authorized);
+        }
+        if invite.is_expired(self.clock.now()) {
+            return Ok(GrantProgress::Expired);
+        }
+        if !invite.status.accepts_grant() {
+            return Ok(GrantProgress::Invalid);
+        }
+        Ok(match self.store.latest_attempt(&invite.id).await? {
+            None => GrantProgress::Ready,
+            Some(a) => match a.status {
+                AttemptStatus::Open => GrantProgress::Waiting,
+                AttemptStatus::Declined => GrantProgress::Declined,
+                AttemptStatus::Failed => GrantProgress::Failed,
+                AttemptStatus::Completed => GrantProgress::Authorized,
+            },
+        })
+    }
+}

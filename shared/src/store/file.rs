@@ -1,0 +1,590 @@
+//! The embedded store: one SQLite file under the data dir (`cartlink.db`).
+//!
+//! SQLite (bundled) was chosen over redb because its transactions and conditional `UPDATE …
+//! WHERE status IN (…)` statements map one to one onto DynamoDB's conditional writes and
+//! `TransactWriteItems`, and because a person can open the file with `sqlite3` to see that no
+//! secret is in it. Columns hold what conditions and lookups need; `body` holds the rest as JSON.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
+
+use super::{EmailKind, SendClaim, Store, StoreError};
+use crate::domain::{
+    AttemptStatus, Connection, ConnectionId, GrantAttempt, Invite, InviteId, InviteStatus,
+    Timestamp, TokenHash,
+};
+
+const SCHEMA: &str = r#"
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS invites (
+    id TEXT PRIMARY KEY,
+    warehouse_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    access_code_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS invites_by_warehouse ON invites (warehouse_id, status, created_at);
+CREATE TABLE IF NOT EXISTS links (
+    hash TEXT PRIMARY KEY,
+    invite_id TEXT NOT NULL REFERENCES invites (id),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    state_hash TEXT PRIMARY KEY,
+    invite_id TEXT NOT NULL REFERENCES invites (id),
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_by_invite ON attempts (invite_id, seq);
+CREATE TABLE IF NOT EXISTS connections (
+    id TEXT PRIMARY KEY,
+    invite_id TEXT NOT NULL UNIQUE REFERENCES invites (id),
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sends (
+    invite_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    lease_until INTEGER NOT NULL,
+    message_id TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (invite_id, kind)
+);
+CREATE TABLE IF NOT EXISTS hits (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL
+);
+"#;
+
+/// Fields of an invite that change after it is made: kept in columns, not in `body`.
+const INVITE_MUTABLE: [&str; 4] = ["status", "status_reason", "updated_at", "expires_at"];
+
+/// The embedded store on SQLite.
+pub struct FileStore {
+    db: Mutex<Db>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+fn status_list(to: InviteStatus) -> Vec<String> {
+    InviteStatus::sources_of(to)
+        .into_iter()
+        .map(|s| s.as_str().to_owned())
+        .collect()
+}
+
+impl FileStore {
+    /// Opens (creating if needed) `cartlink.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(unavailable)?;
+        let db = Db::open(dir.join("cartlink.db")).map_err(unavailable)?;
+        db.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(unavailable)?;
+        db.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(FileStore { db: Mutex::new(db) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut db = self
+            .db
+            .lock()
+            .map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+        f(&mut db)
+    }
+
+    fn read_invite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Invite, StoreError>> {
+        let status: String = row.get("status")?;
+        let reason: Option<String> = row.get("status_reason")?;
+        let updated_at: i64 = row.get("updated_at")?;
+        let expires_at: i64 = row.get("expires_at")?;
+        let body: String = row.get("body")?;
+        Ok((|| {
+            let mut value: Value = serde_json::from_str(&body).map_err(corrupt)?;
+            let obj = value
+                .as_object_mut()
+                .ok_or_else(|| corrupt("invite body"))?;
+            obj.insert("status".into(), Value::String(status));
+            obj.insert("status_reason".into(), reason.map_or(Value::Null, Value::String));
+            obj.insert("updated_at".into(), updated_at.into());
+            obj.insert("expires_at".into(), expires_at.into());
+            serde_json::from_value(value).map_err(corrupt)
+        })())
+    }
+
+    fn query_invite(db: &Db, sql: &str, key: &str) -> Result<Option<Invite>, StoreError> {
+        db.query_row(sql, [key], Self::read_invite)
+            .optional()
+            .map_err(unavailable)?
+            .transpose()
+    }
+
+    fn query_attempt(db: &Db, sql: &str, key: &str) -> Result<Option<GrantAttempt>, StoreError> {
+        let found: Option<(String, String)> = db
+            .query_row(sql, [key], |r| Ok((r.get("status")?, r.get("body")?)))
+            .optional()
+            .map_err(unavailable)?;
+        found
+            .map(|(status, body)| {
+                let mut attempt: GrantAttempt = serde_json::from_str(&body).map_err(corrupt)?;
+                attempt.status =
+                    AttemptStatus::parse(&status).ok_or_else(|| corrupt("attempt status"))?;
+                Ok(attempt)
+            })
+            .transpose()
+    }
+
+    fn query_connection(db: &Db, sql: &str, key: &str) -> Result<Option<Connection>, StoreError> {
+        let found: Option<(i64, String)> = db
+            .query_row(sql, [key], |r| Ok((r.get("version")?, r.get("body")?)))
+            .optional()
+            .map_err(unavailable)?;
+        found
+            .map(|(version, body)| {
+                let mut c: Connection = serde_json::from_str(&body).map_err(corrupt)?;
+                c.version = u64::try_from(version).map_err(corrupt)?;
+                Ok(c)
+            })
+            .transpose()
+    }
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+#[async_trait]
+impl Store for FileStore {
+    async fn insert_invite(&self, invite: &Invite, link: &TokenHash) -> Result<(), StoreError> {
+        let mut body = serde_json::to_value(invite).map_err(corrupt)?;
+        if let Some(obj) = body.as_object_mut() {
+            for field in INVITE_MUTABLE {
+                obj.remove(field);
+            }
+        }
+        self.with(|db| {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let inserted = tx.execute(
+                "INSERT INTO invites (id, warehouse_id, status, status_reason, access_code_hash,
+                    created_at, updated_at, expires_at, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                params![
+                    invite.id.as_str(),
+                    invite.warehouse.id.as_str(),
+                    invite.status.as_str(),
+                    invite.status_reason,
+                    invite.access_code_hash.as_str(),
+                    invite.created_at.0,
+                    invite.updated_at.0,
+                    invite.expires_at.0,
+                    body.to_string(),
+                ],
+            );
+            match inserted {
+                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("invite exists")),
+                other => other.map_err(unavailable)?,
+            };
+            match tx.execute(
+                "INSERT INTO links (hash, invite_id, created_at) VALUES (?1, ?2, ?3)",
+                params![link.as_str(), invite.id.as_str(), invite.created_at.0],
+            ) {
+                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("link exists")),
+                other => other.map_err(unavailable)?,
+            };
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn invite(&self, id: &InviteId) -> Result<Option<Invite>, StoreError> {
+        self.with(|db| Self::query_invite(db, "SELECT * FROM invites WHERE id = ?1", id.as_str()))
+    }
+
+    async fn invite_by_link(&self, link: &TokenHash) -> Result<Option<Invite>, StoreError> {
+        self.with(|db| {
+            Self::query_invite(
+                db,
+                "SELECT invites.* FROM links JOIN invites ON invites.id = links.invite_id
+                 WHERE links.hash = ?1",
+                link.as_str(),
+            )
+        })
+    }
+
+    async fn invite_by_access_code(
+        &self,
+        code: &TokenHash,
+    ) -> Result<Option<Invite>, StoreError> {
+        self.with(|db| {
+            Self::query_invite(
+                db,
+                "SELECT * FROM invites WHERE access_code_hash = ?1",
+                code.as_str(),
+            )
+        })
+    }
+
+    async fn add_link(
+        &self,
+        invite: &InviteId,
+        link: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "INSERT INTO links (hash, invite_id, created_at)
+                     SELECT ?1, id, ?3 FROM invites WHERE id = ?2",
+                    params![link.as_str(), invite.as_str(), now.0],
+                )
+                .map_err(|e| {
+                    if is_constraint(&e) {
+                        StoreError::Conflict("link exists")
+                    } else {
+                        unavailable(e)
+                    }
+                })?;
+            if n == 0 {
+                return Err(StoreError::Missing("invite"));
+            }
+            Ok(())
+        })
+    }
+
+    async fn set_invite_status(
+        &self,
+        id: &InviteId,
+        to: InviteStatus,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let from = status_list(to);
+        self.with(|db| {
+            let sql = format!(
+                "UPDATE invites SET status = ?, status_reason = ?, updated_at = ?
+                 WHERE id = ? AND status IN ({})",
+                placeholders(from.len())
+            );
+            let to_name = to.as_str();
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&to_name, &reason, &now.0];
+            let id_str = id.as_str();
+            args.push(&id_str);
+            for s in &from {
+                args.push(s);
+            }
+            let n = db.execute(&sql, args.as_slice()).map_err(unavailable)?;
+            if n == 1 {
+                return Ok(());
+            }
+            let exists: bool = db
+                .query_row("SELECT 1 FROM invites WHERE id = ?1", [id.as_str()], |_| {
+                    Ok(true)
+                })
+                .optional()
+                .map_err(unavailable)?
+                .unwrap_or(false);
+            Err(if exists {
+                StoreError::Conflict("invite status")
+            } else {
+                StoreError::Missing("invite")
+            })
+        })
+    }
+
+    async fn begin_attempt(
+        &self,
+        attempt: &GrantAttempt,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let from = status_list(InviteStatus::Granting);
+        let body = serde_json::to_string(attempt).map_err(corrupt)?;
+        self.with(|db| {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let sql = format!(
+                "UPDATE invites SET status = 'granting', status_reason = NULL, updated_at = ?
+                 WHERE id = ? AND expires_at > ? AND status IN ({})",
+                placeholders(from.len())
+            );
+            let id_str = attempt.invite_id.as_str();
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&now.0, &id_str, &now.0];
+            for s in &from {
+                args.push(s);
+            }
+            if tx.execute(&sql, args.as_slice()).map_err(unavailable)? != 1 {
+                return Err(StoreError::Conflict("invite does not accept a grant"));
+            }
+            let seq: i64 = tx
+                .query_row(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM attempts WHERE invite_id = ?1",
+                    [id_str],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            match tx.execute(
+                "INSERT INTO attempts (state_hash, invite_id, status, created_at, seq, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    attempt.state_hash.as_str(),
+                    id_str,
+                    attempt.status.as_str(),
+                    attempt.created_at.0,
+                    seq,
+                    body
+                ],
+            ) {
+                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("attempt exists")),
+                other => other.map_err(unavailable)?,
+            };
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn attempt(&self, state: &TokenHash) -> Result<Option<GrantAttempt>, StoreError> {
+        self.with(|db| {
+            Self::query_attempt(
+                db,
+                "SELECT status, body FROM attempts WHERE state_hash = ?1",
+                state.as_str(),
+            )
+        })
+    }
+
+    async fn latest_attempt(
+        &self,
+        invite: &InviteId,
+    ) -> Result<Option<GrantAttempt>, StoreError> {
+        self.with(|db| {
+            Self::query_attempt(
+                db,
+                "SELECT status, body FROM attempts WHERE invite_id = ?1 ORDER BY seq DESC LIMIT 1",
+                invite.as_str(),
+            )
+        })
+    }
+
+    async fn close_attempt(
+        &self,
+        state: &TokenHash,
+        outcome: AttemptStatus,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE attempts SET status = ?1 WHERE state_hash = ?2 AND status = 'open'",
+                    params![outcome.as_str(), state.as_str()],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict("attempt not open"))
+            }
+        })
+    }
+
+    async fn commit_authorization(
+        &self,
+        connection: &Connection,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(connection).map_err(corrupt)?;
+        let version = i64::try_from(connection.version).map_err(corrupt)?;
+        self.with(|db| {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let invite_id = connection.invite_id.as_str();
+            match tx.execute(
+                "INSERT INTO connections (id, invite_id, version, body) VALUES (?1, ?2, ?3, ?4)",
+                params![connection.id.as_str(), invite_id, version, body],
+            ) {
+                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("connection exists")),
+                other => other.map_err(unavailable)?,
+            };
+            let moved = tx
+                .execute(
+                    "UPDATE invites SET status = 'authorized', status_reason = NULL, updated_at = ?1
+                     WHERE id = ?2 AND status = 'granting' AND expires_at > ?1",
+                    params![now.0, invite_id],
+                )
+                .map_err(unavailable)?;
+            if moved != 1 {
+                return Err(StoreError::Conflict("invite not granting"));
+            }
+            let consumed = tx
+                .execute(
+                    "UPDATE attempts SET status = 'completed'
+                     WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'open'",
+                    params![state.as_str(), invite_id],
+                )
+                .map_err(unavailable)?;
+            if consumed != 1 {
+                return Err(StoreError::Conflict("attempt not open"));
+            }
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        self.with(|db| {
+            Self::query_connection(
+                db,
+                "SELECT version, body FROM connections WHERE id = ?1",
+                id.as_str(),
+            )
+        })
+    }
+
+    async fn connection_for_invite(
+        &self,
+        invite: &InviteId,
+    ) -> Result<Option<Connection>, StoreError> {
+        self.with(|db| {
+            Self::query_connection(
+                db,
+                "SELECT version, body FROM connections WHERE invite_id = ?1",
+                invite.as_str(),
+            )
+        })
+    }
+
+    async fn claim_send(
+        &self,
+        invite: &InviteId,
+        kind: EmailKind,
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<SendClaim, StoreError> {
+        self.with(|db| {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let row: Option<(String, i64, Option<String>)> = tx
+                .query_row(
+                    "SELECT status, lease_until, message_id FROM sends WHERE invite_id = ?1 AND kind = ?2",
+                    params![invite.as_str(), kind.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            let claim = match row {
+                Some((status, _, message_id)) if status == "sent" => {
+                    SendClaim::AlreadySent(message_id.unwrap_or_default())
+                }
+                Some((status, lease_until, _)) if status == "sending" && lease_until > now.0 => {
+                    SendClaim::Busy
+                }
+                _ => {
+                    tx.execute(
+                        "INSERT INTO sends (invite_id, kind, status, lease_until, updated_at)
+                         VALUES (?1, ?2, 'sending', ?3, ?4)
+                         ON CONFLICT (invite_id, kind) DO UPDATE SET status = 'sending',
+                            lease_until = excluded.lease_until, updated_at = excluded.updated_at",
+                        params![invite.as_str(), kind.as_str(), now.0 + lease_secs, now.0],
+                    )
+                    .map_err(unavailable)?;
+                    SendClaim::Claimed
+                }
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(claim)
+        })
+    }
+
+    async fn finish_send(
+        &self,
+        invite: &InviteId,
+        kind: EmailKind,
+        message_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE sends SET status = 'sent', message_id = ?1, updated_at = ?2
+                     WHERE invite_id = ?3 AND kind = ?4 AND status = 'sending'",
+                    params![message_id, now.0, invite.as_str(), kind.as_str()],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict("send not claimed"))
+            }
+        })
+    }
+
+    async fn release_send(&self, invite: &InviteId, kind: EmailKind) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE sends SET status = 'pending', lease_until = 0
+                 WHERE invite_id = ?1 AND kind = ?2 AND status = 'sending'",
+                params![invite.as_str(), kind.as_str()],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    async fn count_hit(
+        &self,
+        key: &str,
+        window_secs: i64,
+        now: Timestamp,
+    ) -> Result<u32, StoreError> {
+        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
+        self.with(|db| {
+            let count: i64 = db
+                .query_row(
+                    "INSERT INTO hits (key, window_start, count) VALUES (?1, ?2, 1)
+                     ON CONFLICT (key) DO UPDATE SET
+                        count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,
+                        window_start = excluded.window_start
+                     RETURNING count",
+                    params![key, window],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
+    }
+
+    async fn hits(&self, key: &str, window_secs: i64, now: Timestamp) -> Result<u32, StoreError> {
+        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
+        self.with(|db| {
+            let count: Option<i64> = db
+                .query_row(
+                    "SELECT count FROM hits WHERE key = ?1 AND window_start = ?2",
+                    params![key, window],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            Ok(u32::try_from(count.unwrap_or(0)).unwrap_or(u32::MAX))
+        })
+    }
+}

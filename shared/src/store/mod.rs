@@ -1,0 +1,172 @@
+//! The store port: where invites, setup links, grant attempts, connections, send records and
+//! rate-limit counters live.
+//!
+//! Every state change is conditional on the state it expects, and the callback's commit is one
+//! atomic step. Nothing secret is stored: links, access codes and `state` by hash only, tokens
+//! sealed by the vault.
+
+pub mod file;
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    AttemptStatus, Connection, ConnectionId, GrantAttempt, Invite, InviteId, InviteStatus,
+    Timestamp, TokenHash,
+};
+
+pub use file::FileStore;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write found another state than it expected; nothing was written.
+    #[error("the record is not in the expected state ({0})")]
+    Conflict(&'static str),
+    /// The record to change does not exist.
+    #[error("no such record ({0})")]
+    Missing(&'static str),
+    /// The store could not be reached or failed; the operation may be retried.
+    #[error("the store failed: {0}")]
+    Unavailable(String),
+    /// A stored record could not be read back.
+    #[error("a stored record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Which confirmation email a send record is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EmailKind {
+    /// The invite itself, to the merchant.
+    Invite,
+    /// "You connected your store", to the merchant.
+    MerchantConfirmation,
+    /// "The merchant connected their store", to the warehouse.
+    WarehouseConfirmation,
+}
+
+impl EmailKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::Invite => "invite",
+            EmailKind::MerchantConfirmation => "merchant_confirmation",
+            EmailKind::WarehouseConfirmation => "warehouse_confirmation",
+        }
+    }
+}
+
+/// The outcome of trying to take a send record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendClaim {
+    /// This caller holds the lease and must send, then finish or release.
+    Claimed,
+    /// The email went out already (with this message id): do nothing.
+    AlreadySent(String),
+    /// Another sender holds an unexpired lease: try again later.
+    Busy,
+}
+
+/// The store port.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Stores a new invite and its first setup link (by hash), both only if absent.
+    async fn insert_invite(&self, invite: &Invite, link: &TokenHash) -> Result<(), StoreError>;
+
+    /// The invite with this id.
+    async fn invite(&self, id: &InviteId) -> Result<Option<Invite>, StoreError>;
+
+    /// The invite a setup link (by hash) opens.
+    async fn invite_by_link(&self, link: &TokenHash) -> Result<Option<Invite>, StoreError>;
+
+    /// The invite an access code (by hash) belongs to.
+    async fn invite_by_access_code(&self, code: &TokenHash)
+        -> Result<Option<Invite>, StoreError>;
+
+    /// Adds another setup link to an existing invite (after an access code was typed, or to
+    /// retry after a decline).
+    async fn add_link(
+        &self,
+        invite: &InviteId,
+        link: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Moves an invite to `to`, only from a state the state machine allows; `reason` replaces
+    /// the stored reason. [`StoreError::Conflict`] if the invite is in another state.
+    async fn set_invite_status(
+        &self,
+        id: &InviteId,
+        to: InviteStatus,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Atomically moves the invite into `granting` (if it may) and stores the new attempt.
+    async fn begin_attempt(&self, attempt: &GrantAttempt, now: Timestamp)
+        -> Result<(), StoreError>;
+
+    /// The attempt whose `state` has this hash.
+    async fn attempt(&self, state: &TokenHash) -> Result<Option<GrantAttempt>, StoreError>;
+
+    /// The most recent attempt for an invite.
+    async fn latest_attempt(&self, invite: &InviteId)
+        -> Result<Option<GrantAttempt>, StoreError>;
+
+    /// Closes an open attempt with `outcome` (declined or failed). Conflict if not open.
+    async fn close_attempt(
+        &self,
+        state: &TokenHash,
+        outcome: AttemptStatus,
+    ) -> Result<(), StoreError>;
+
+    /// The callback's commit, all or nothing: the connection is stored if the invite has none,
+    /// the invite moves from `granting` to `authorized`, and the attempt from open to completed.
+    async fn commit_authorization(
+        &self,
+        connection: &Connection,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The connection with this id.
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
+
+    /// The connection an invite led to.
+    async fn connection_for_invite(
+        &self,
+        invite: &InviteId,
+    ) -> Result<Option<Connection>, StoreError>;
+
+    /// Takes the send record of (`invite`, `kind`) for `lease_secs`, unless it is sent or leased.
+    async fn claim_send(
+        &self,
+        invite: &InviteId,
+        kind: EmailKind,
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<SendClaim, StoreError>;
+
+    /// Marks a claimed send record sent, with the mailer's message id.
+    async fn finish_send(
+        &self,
+        invite: &InviteId,
+        kind: EmailKind,
+        message_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Gives a claimed send record back after a failed send, so a retry may take it.
+    async fn release_send(&self, invite: &InviteId, kind: EmailKind) -> Result<(), StoreError>;
+
+    /// Counts one event under `key` in the current fixed window of `window_secs`, and answers
+    /// the count in that window including this one.
+    async fn count_hit(
+        &self,
+        key: &str,
+        window_secs: i64,
+        now: Timestamp,
+    ) -> Result<u32, StoreError>;
+
+    /// The count under `key` in the current window, without counting.
+    async fn hits(&self, key: &str, window_secs: i64, now: Timestamp) -> Result<u32, StoreError>;
+}

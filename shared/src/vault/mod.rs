@@ -1,0 +1,137 @@
+//! The vault port: envelope encryption of token records.
+//!
+//! Each sealed record gets a fresh 256-bit data key; the record is encrypted with AES-256-GCM
+//! under that key with the encryption context as associated data, and the data key itself is
+//! wrapped by a master key (a local key file, or KMS) under the same context. A blob only opens
+//! with the context it was sealed with: copied onto another connection, it does not open.
+
+pub mod local;
+
+use std::collections::BTreeMap;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+pub use local::LocalVault;
+
+/// The application name every context carries (`app`), which key policies condition on.
+pub const APP: &str = "cartlink";
+
+/// The encryption context of a sealed record: opaque ids only (it is not secret, and KMS logs it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealContext(BTreeMap<String, String>);
+
+impl SealContext {
+    /// A context of `app = cartlink` plus these pairs.
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut map = BTreeMap::from([("app".to_owned(), APP.to_owned())]);
+        for (k, v) in pairs {
+            map.insert(k.to_owned(), v.to_owned());
+        }
+        SealContext(map)
+    }
+
+    /// The pairs, sorted by key.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// An unambiguous byte form (JSON of the sorted map), used as AES-GCM associated data.
+    pub fn aad(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.0).expect("a string map always serializes")
+    }
+}
+
+/// A sealed record as stored: format version, master key id, wrapped data key, nonce and
+/// ciphertext (binary fields in base64).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedBlob {
+    /// Format version (1).
+    pub v: u8,
+    /// Which master key wrapped the data key.
+    pub key_id: String,
+    /// The wrapped data key.
+    pub edk: String,
+    /// The AES-GCM nonce of the record.
+    pub nonce: String,
+    /// The record, encrypted, with its tag.
+    pub ct: String,
+}
+
+/// The current envelope format.
+pub const FORMAT_VERSION: u8 = 1;
+
+/// What went wrong in the vault.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The blob does not open under the expected context or key (moved, tampered, or sealed by
+    /// another key): fail closed.
+    #[error("the sealed record does not open under its expected context")]
+    Refused,
+    /// The key service could not be reached; the operation may be retried.
+    #[error("the key service failed: {0}")]
+    Unavailable(String),
+}
+
+/// The vault port.
+#[async_trait]
+pub trait Vault: Send + Sync {
+    /// Seals `plaintext` under `context` with a fresh data key.
+    async fn seal(&self, context: &SealContext, plaintext: &[u8]) -> Result<SealedBlob, VaultError>;
+
+    /// Opens `blob`, which must have been sealed under exactly `context`.
+    async fn open(
+        &self,
+        context: &SealContext,
+        blob: &SealedBlob,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError>;
+}
+
+/// Encrypts `plaintext` with a 256-bit data key; returns (nonce, ciphertext) in base64.
+pub fn encrypt_record(
+    data_key: &[u8; 32],
+    context: &SealContext,
+    plaintext: &[u8],
+) -> (String, String) {
+    let nonce = crate::domain::secrets::random_bytes::<12>();
+    let cipher = Aes256Gcm::new_from_slice(data_key).expect("32-byte key");
+    let ct = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &context.aad(),
+            },
+        )
+        .expect("AES-GCM encryption of a bounded record cannot fail");
+    (STANDARD.encode(nonce), STANDARD.encode(ct))
+}
+
+/// Decrypts a record sealed by [`encrypt_record`]; [`VaultError::Refused`] on any mismatch.
+pub fn decrypt_record(
+    data_key: &[u8],
+    context: &SealContext,
+    blob: &SealedBlob,
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let nonce = STANDARD.decode(&blob.nonce).map_err(|_| VaultError::Refused)?;
+    let ct = STANDARD.decode(&blob.ct).map_err(|_| VaultError::Refused)?;
+    if nonce.len() != 12 || blob.v != FORMAT_VERSION {
+        return Err(VaultError::Refused);
+    }
+    let cipher = Aes256Gcm::new_from_slice(data_key).map_err(|_| VaultError::Refused)?;
+    cipher
+        .decrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: &ct,
+                aad: &context.aad(),
+            },
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| VaultError::Refused)
+}

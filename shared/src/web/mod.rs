@@ -1,0 +1,288 @@
+//! HTTP, the same in Lambda and locally: one request type, response builders that add the
+//! security headers, the binding cookie, and the page layout.
+
+pub mod page;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+use serde::Serialize;
+
+/// Largest request body any handler reads: 16 KiB.
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// A request as every handler sees it, whether it came from API Gateway or the local server.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The path, without the query.
+    pub path: String,
+    /// The raw query string (without `?`), empty if none.
+    pub query: String,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// The client's address, as the edge saw it.
+    pub client_ip: Option<IpAddr>,
+}
+
+/// A response.
+pub type Response = http::Response<Bytes>;
+
+fn parse_pairs(raw: &[u8]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw) {
+        out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    out
+}
+
+impl Request {
+    /// A request with no headers, body or client (tests and internal calls).
+    pub fn new(method: Method, path_and_query: &str) -> Self {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        Request {
+            method,
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            client_ip: None,
+        }
+    }
+
+    /// The query parameters, first value of each.
+    pub fn query_params(&self) -> HashMap<String, String> {
+        parse_pairs(self.query.as_bytes())
+    }
+
+    /// The urlencoded form body, first value of each field.
+    pub fn form(&self) -> HashMap<String, String> {
+        parse_pairs(&self.body)
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of a cookie.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+
+    /// The path split on `/`, without empty segments.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// Whether the method reads only (GET or HEAD).
+    pub fn is_read(&self) -> bool {
+        self.method == Method::GET || self.method == Method::HEAD
+    }
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), v);
+    }
+}
+
+fn base_headers(headers: &mut HeaderMap) {
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "cache-control", "no-store");
+    set(headers, "strict-transport-security", "max-age=63072000; includeSubDomains");
+}
+
+/// The Content-Security-Policy of every page: our own scripts and styles only, no framing,
+/// forms only to us and to `form_targets` (the cart's origin, since a form's redirect to it is
+/// checked too).
+pub fn content_security_policy(form_targets: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for t in form_targets {
+        form_action.push(' ');
+        form_action.push_str(t);
+    }
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+         form-action {form_action}"
+    )
+}
+
+/// An HTML page with the full security header set.
+pub fn html(status: StatusCode, body: String, form_targets: &[String]) -> Response {
+    let mut resp = http::Response::new(Bytes::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    base_headers(h);
+    set(h, "content-type", "text/html; charset=utf-8");
+    set(h, "content-security-policy", &content_security_policy(form_targets));
+    set(h, "x-frame-options", "DENY");
+    set(h, "cross-origin-opener-policy", "same-origin-allow-popups");
+    resp
+}
+
+/// A JSON answer.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = http::Response::new(Bytes::from(body));
+    *resp.status_mut() = status;
+    base_headers(resp.headers_mut());
+    set(resp.headers_mut(), "content-type", "application/json");
+    resp
+}
+
+/// The prefix of every problem `type`: one stable URN per error.
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:cartlink:problem:";
+
+/// An RFC 9457 problem answer with a stable `type` (`urn:cartlink:problem:<code>`).
+pub fn problem(status: StatusCode, code: &str, title: &str, detail: &str) -> Response {
+    let body = serde_json::json!({
+        "type": format!("{PROBLEM_TYPE_PREFIX}{code}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    let mut resp = json(status, &body);
+    set(resp.headers_mut(), "content-type", "application/problem+json");
+    resp
+}
+
+/// A 303 See Other to `location`.
+pub fn see_other(location: &str) -> Response {
+    let mut resp = http::Response::new(Bytes::new());
+    *resp.status_mut() = StatusCode::SEE_OTHER;
+    base_headers(resp.headers_mut());
+    set(resp.headers_mut(), "location", location);
+    resp
+}
+
+/// A static asset (script or style) from our own origin.
+pub fn asset(content_type: &str, body: &'static str) -> Response {
+    let mut resp = http::Response::new(Bytes::from_static(body.as_bytes()));
+    let h = resp.headers_mut();
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "content-type", content_type);
+    set(h, "cache-control", "public, max-age=300");
+    resp
+}
+
+/// Strips the body from a response to a HEAD request.
+pub fn for_method(method: &Method, mut resp: Response) -> Response {
+    if method == Method::HEAD {
+        *resp.body_mut() = Bytes::new();
+    }
+    resp
+}
+
+/// The browser-binding cookie of grant attempts.
+pub struct BindingCookie {
+    /// Its name: `__Host-cartlink-grant`, or `cartlink-grant` on plain-http loopback.
+    pub name: &'static str,
+    secure: bool,
+}
+
+/// How long the binding cookie lives: the attempt's 15 minutes.
+pub const BINDING_MAX_AGE: i64 = crate::domain::ATTEMPT_TTL_SECS;
+
+impl BindingCookie {
+    /// The cookie for this deployment: `__Host-` and `Secure` unless the public base URL is
+    /// plain http on loopback (a local run, where browsers would drop a Secure cookie).
+    pub fn for_local_http(local_http: bool) -> Self {
+        if local_http {
+            BindingCookie {
+                name: "cartlink-grant",
+                secure: false,
+            }
+        } else {
+            BindingCookie {
+                name: "__Host-cartlink-grant",
+                secure: true,
+            }
+        }
+    }
+
+    /// The `Set-Cookie` value: HttpOnly, SameSite=Lax (Strict would not come back from the
+    /// cart's redirect), Path=/, no Domain, Max-Age of the attempt.
+    pub fn set_cookie(&self, value: &str) -> String {
+        format!(
+            "{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+            self.name,
+            value,
+            BINDING_MAX_AGE,
+            if self.secure { "; Secure" } else { "" }
+        )
+    }
+
+    /// Adds the cookie to a response.
+    pub fn attach(&self, resp: &mut Response, value: &str) {
+        if let Ok(v) = HeaderValue::from_str(&self.set_cookie(value)) {
+            resp.headers_mut().append(http::header::SET_COOKIE, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_carries_the_security_headers() {
+        let resp = html(StatusCode::OK, "<p>x</p>".into(), &["https://cart.test".into()]);
+        let h = resp.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(csp.contains("form-action 'self' https://cart.test"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["cache-control"], "no-store");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert!(h.contains_key("strict-transport-security"));
+    }
+
+    #[test]
+    fn problems_are_rfc_9457_with_a_stable_type() {
+        let resp = problem(StatusCode::BAD_REQUEST, "invalid-json", "Bad", "detail");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(body["type"], "urn:cartlink:problem:invalid-json");
+        assert_eq!(body["status"], 400);
+    }
+
+    #[test]
+    fn the_binding_cookie_is_host_prefixed_except_on_loopback_http() {
+        let prod = BindingCookie::for_local_http(false).set_cookie("v");
+        assert_eq!(prod, "__Host-cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax; Secure");
+        let local = BindingCookie::for_local_http(true).set_cookie("v");
+        assert_eq!(local, "cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax");
+    }
+
+    #[test]
+    fn cookies_and_params_are_read_by_name() {
+        let mut req = Request::new(Method::GET, "/x?a=1&b=%20two&a=3");
+        req.headers.insert("cookie", HeaderValue::from_static("x=1; cartlink-grant=abc"));
+        assert_eq!(req.cookie("cartlink-grant").as_deref(), Some("abc"));
+        assert_eq!(req.cookie("nope"), None);
+        let q = req.query_params();
+        assert_eq!(q["a"], "1");
+        assert_eq!(q["b"], " two");
+    }
+}
