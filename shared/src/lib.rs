@@ -13,5 +13,8 @@ pub mod mailer;
 pub mod oauth;
 pub mod service;
 pub mod store;
+pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod vault;
 pub mod web;

@@ -1,1 +1,152 @@
+//! `create-invite`: the warehouse API. `POST /v1/invites` makes an invite for the warehouse
+//! whose API key is in `Authorization: Bearer …` and emails the merchant.
 
+use http::{Method, StatusCode};
+use serde::Serialize;
+use shared::service::invites::{InviteError, NewInvite};
+use shared::service::Services;
+use shared::web::{problem, Request, Response, MAX_BODY};
+
+/// Every way a warehouse API call can fail, each mapped once to a status and a stable problem
+/// type (`urn:cartlink:problem:<code>`).
+#[derive(Debug)]
+pub enum ApiError {
+    /// No or an unknown API key.
+    Unauthorized,
+    /// No such route.
+    NotFound,
+    /// The route exists with other methods.
+    MethodNotAllowed,
+    /// The body is not JSON.
+    UnsupportedMediaType,
+    /// The body is larger than 16 KiB.
+    TooLarge,
+    /// The body does not parse, or has an unknown field.
+    InvalidJson(String),
+    /// A field is wrong.
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No such cart.
+    UnknownCart,
+    /// The cart is not enabled.
+    CartNotEnabled,
+    /// The store failed.
+    Unavailable,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+        use ApiError::*;
+        match self {
+            Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", "Send a valid API key as `Authorization: Bearer <key>`.".into()),
+            NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found", "No such route.".into()),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", "This route takes POST.".into()),
+            UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type", "Send `Content-Type: application/json`.".into()),
+            TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Body too large", format!("The body must be at most {MAX_BODY} bytes.")),
+            InvalidJson(msg) => (StatusCode::BAD_REQUEST, "invalid-json", "Invalid JSON body", msg.clone()),
+            Invalid { field, reason } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "Invalid field", format!("{field}: {reason}")),
+            UnknownCart => (StatusCode::UNPROCESSABLE_ENTITY, "unknown-cart", "Unknown cart", "No cart has that id.".into()),
+            CartNotEnabled => (StatusCode::UNPROCESSABLE_ENTITY, "cart-not-enabled", "Cart not enabled", "This cart has no app credentials configured.".into()),
+            Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", "Try again shortly.".into()),
+        }
+    }
+
+    /// The problem+json answer.
+    pub fn into_response(self) -> Response {
+        let (status, code, title, detail) = self.parts();
+        let mut resp = problem(status, code, title, &detail);
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}
+
+impl From<InviteError> for ApiError {
+    fn from(e: InviteError) -> Self {
+        match e {
+            InviteError::Invalid { field, reason } => ApiError::Invalid { field, reason },
+            InviteError::UnknownCart => ApiError::UnknownCart,
+            InviteError::CartNotEnabled => ApiError::CartNotEnabled,
+            InviteError::Store(e) => {
+                tracing::error!(error = %e, "store failed creating an invite");
+                ApiError::Unavailable
+            }
+        }
+    }
+}
+
+/// The 201 answer.
+#[derive(Debug, Serialize)]
+pub struct InviteCreated {
+    /// Invite id.
+    pub id: String,
+    /// `emailed`, or `email_failed` if the email did not go out (the invite is kept).
+    pub status: String,
+    /// The merchant's setup link; a secret, to hand only to the merchant.
+    pub setup_url: String,
+    /// The last symbols of the access code in the email, for support.
+    pub access_code_hint: String,
+    /// When the invite expires (RFC 3339).
+    pub expires_at: String,
+    /// Why the email failed, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_error: Option<String>,
+}
+
+/// Handles a warehouse API request.
+pub async fn handle(svc: &Services, req: Request) -> Response {
+    match route(svc, req).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
+    if req.segments() != ["v1", "invites"] {
+        return Err(ApiError::NotFound);
+    }
+    if req.method != Method::POST {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    let key = req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ApiError::Unauthorized)?;
+    let warehouse = svc
+        .warehouses
+        .authenticate(key)
+        .ok_or(ApiError::Unauthorized)?;
+    let json = req
+        .header("content-type")
+        .is_some_and(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if req.body.len() >= MAX_BODY {
+        return Err(ApiError::TooLarge);
+    }
+    let body: NewInvite =
+        serde_json::from_slice(&req.body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let created = svc.create_invite(warehouse, body).await?;
+    let answer = InviteCreated {
+        id: created.invite.id.to_string(),
+        status: created.invite.status.to_string(),
+        setup_url: created.setup_url,
+        access_code_hint: created.invite.access_code_hint.clone(),
+        expires_at: created.invite.expires_at.rfc3339(),
+        email_error: created.invite.status_reason.clone(),
+    };
+    Ok(shared::web::json(StatusCode::CREATED, &answer))
+}
+
+#[cfg(test)]
+mod tests;

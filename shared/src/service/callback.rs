@@ -124,16 +124,16 @@ impl Services {
         if invite.status.is_connected() {
             return Err(self.already_connected(&invite).await?);
         }
+        if invite.is_expired(now) {
+            tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "callback refused");
+            return Err(CallbackError::Expired);
+        }
         if !attempt.usable(now) {
             return Err(refused(if attempt.status == AttemptStatus::Open {
                 "attempt_expired"
             } else {
                 "attempt_used"
             }));
-        }
-        if invite.is_expired(now) {
-            tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "callback refused");
-            return Err(CallbackError::Expired);
         }
         if invite.status != InviteStatus::Granting {
             return Err(refused("invite_not_granting"));

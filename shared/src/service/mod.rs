@@ -46,6 +46,15 @@ pub struct Services {
 pub struct StartError(pub String);
 
 impl Services {
+    /// Reads the configuration from the process environment and builds the services a Lambda
+    /// handler runs on. Until the AWS adapters land these are the embedded ones on
+    /// `CARTLINK_DATA_DIR`; the authorized event is left to the store's change stream.
+    pub fn from_env() -> Result<Services, StartError> {
+        let config = Config::load(&|k| std::env::var(k).ok()).map_err(|e| StartError(e.to_string()))?;
+        let catalog = Catalog::from_config(&config);
+        Services::embedded(config, catalog, Arc::new(crate::events::StreamDelivered))
+    }
+
     /// The embedded adapters on `config.data_dir`: SQLite store, local key vault, outbox mailer,
     /// the system clock and the real token endpoint client.
     pub fn embedded(
@@ -72,3 +81,6 @@ impl Services {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! Test support: fakes of the mailer and the token endpoint, and [`TestKit`], a set of
+//! services on the embedded store and vault in a temporary folder, with a manual clock.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use url::Url;
+
+use crate::carts::{CallbackParams, CartId, CartSpec, Catalog, ClientCredentials, Pkce, TokenAuth};
+use crate::clock::ManualClock;
+use crate::config::Config;
+use crate::domain::{Function, Secret, Timestamp, TokenHash, TokenSet, Warehouse, WarehouseId};
+use crate::events::AuthorizedEvents;
+use crate::mailer::{MailError, Mailer, OutgoingEmail};
+use crate::oauth::{CodeExchange, OAuthError, TokenEndpoint};
+use crate::service::Services;
+use crate::store::FileStore;
+use crate::vault::LocalVault;
+
+/// A mailer that keeps what it is given, and can be told to fail.
+#[derive(Default)]
+pub struct RecordingMailer {
+    /// Every message accepted.
+    pub sent: Mutex<Vec<OutgoingEmail>>,
+    /// When set, every send fails with this rejection.
+    pub reject: Mutex<Option<String>>,
+}
+
+impl RecordingMailer {
+    /// The messages accepted so far.
+    pub fn messages(&self) -> Vec<OutgoingEmail> {
+        self.sent.lock().expect("lock").clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError> {
+        if let Some(reason) = self.reject.lock().expect("lock").clone() {
+            return Err(MailError::Rejected(reason));
+        }
+        let mut sent = self.sent.lock().expect("lock");
+        sent.push(email.clone());
+        Ok(format!("msg-{}", sent.len()))
+    }
+}
+
+/// What a [`FakeTokenEndpoint`] was asked.
+#[derive(Clone, Debug)]
+pub struct SeenExchange {
+    /// The code.
+    pub code: String,
+    /// The redirect URI.
+    pub redirect_uri: String,
+    /// The PKCE verifier.
+    pub verifier: Option<String>,
+}
+
+/// A token endpoint that counts calls and answers as scripted.
+#[derive(Default)]
+pub struct FakeTokenEndpoint {
+    /// Calls so far.
+    pub calls: AtomicUsize,
+    /// What it was asked.
+    pub seen: Mutex<Vec<SeenExchange>>,
+    /// When set, it refuses with this OAuth error.
+    pub refuse: Mutex<Option<String>>,
+}
+
+impl FakeTokenEndpoint {
+    /// How many exchanges were attempted.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl TokenEndpoint for FakeTokenEndpoint {
+    async fn exchange_code(&self, x: CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.seen.lock().expect("lock").push(SeenExchange {
+            code: x.code.expose().to_owned(),
+            redirect_uri: x.redirect_uri.to_owned(),
+            verifier: x.verifier.map(|v| v.expose().to_owned()),
+        });
+        if let Some(e) = self.refuse.lock().expect("lock").clone() {
+            return Err(OAuthError::Refused(e));
+        }
+        Ok(TokenSet {
+            access_token: Secret::new(format!("CANARY_AT_{}", x.code.expose())),
+            refresh_token: Some(Secret::new("CANARY_RT")),
+            expires_at: Some(Timestamp(2_000_000_000)),
+            scope: None,
+        })
+    }
+}
+
+/// Counts "invite authorized" events.
+#[derive(Default)]
+pub struct CountingEvents(pub Mutex<Vec<crate::domain::InviteId>>);
+
+#[async_trait]
+impl AuthorizedEvents for CountingEvents {
+    async fn invite_authorized(&self, invite: &crate::domain::InviteId) {
+        self.0.lock().expect("lock").push(invite.clone());
+    }
+}
+
+/// The API key of the test warehouse.
+pub const TEST_API_KEY: &str = "test-api-key";
+/// The start time of the manual clock: 2026-12-01T00:00:00Z.
+pub const T0: Timestamp = Timestamp(1_796_083_200);
+
+/// Services over the embedded store and vault in a temporary folder, with fakes for mail and
+/// the token endpoint, a manual clock, one warehouse (`wh-test`, key [`TEST_API_KEY`]) and one
+/// generic cart (`acme`, PKCE required, `iss` checked).
+pub struct TestKit {
+    /// The services.
+    pub services: Services,
+    /// The mailer fake.
+    pub mailer: Arc<RecordingMailer>,
+    /// The token endpoint fake.
+    pub oauth: Arc<FakeTokenEndpoint>,
+    /// The clock.
+    pub clock: Arc<ManualClock>,
+    /// The events.
+    pub events: Arc<CountingEvents>,
+    /// The store, concretely.
+    pub store: Arc<FileStore>,
+    /// The folder (removed on drop).
+    pub dir: tempfile::TempDir,
+}
+
+/// The test cart.
+pub fn acme_cart() -> CartSpec {
+    CartSpec {
+        id: CartId::new("acme"),
+        name: "Acme Cart".into(),
+        scopes: BTreeMap::from([
+            (Function::Orders, vec!["orders:read".into()]),
+            (Function::Inventory, vec!["inventory:write".into()]),
+        ]),
+        authorize_url: Url::parse("https://auth.acme.test/authorize").expect("url"),
+        token_url: Url::parse("https://auth.acme.test/token").expect("url"),
+        token_auth: TokenAuth::Body,
+        pkce: Pkce::Required,
+        callback: CallbackParams::default(),
+        issuer: Some("https://auth.acme.test".into()),
+        credentials: Some(ClientCredentials {
+            client_id: "acme-app".into(),
+            client_secret: Some(Secret::new("acme-secret")),
+        }),
+    }
+}
+
+impl TestKit {
+    /// A fresh kit with the public base URL `https://cartlink.test`.
+    pub fn new() -> TestKit {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warehouse = Warehouse {
+            id: WarehouseId::parse("wh-test").expect("id"),
+            display_name: "Test Warehouse".into(),
+            notify_email: "ops@warehouse.test".into(),
+            api_key_hashes: vec![TokenHash::of(TEST_API_KEY)],
+        };
+        let config = Config {
+            public_base_url: "https://cartlink.test".into(),
+            data_dir: dir.path().to_path_buf(),
+            mail_from: "cartlink <no-reply@cartlink.test>".into(),
+            warehouses: vec![warehouse.clone()],
+            carts: vec![acme_cart()],
+            http_timeout: std::time::Duration::from_secs(5),
+        };
+        let mailer = Arc::new(RecordingMailer::default());
+        let oauth = Arc::new(FakeTokenEndpoint::default());
+        let clock = Arc::new(ManualClock::at(T0));
+        let events = Arc::new(CountingEvents::default());
+        let store = Arc::new(FileStore::open(dir.path()).expect("store"));
+        let services = Services {
+            catalog: Catalog::from_config(&config),
+            warehouses: crate::domain::WarehouseDirectory::new(vec![warehouse]),
+            config,
+            store: store.clone(),
+            vault: Arc::new(LocalVault::open(dir.path()).expect("vault")),
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+            oauth: oauth.clone(),
+            events: events.clone(),
+        };
+        TestKit {
+            services,
+            mailer,
+            oauth,
+            clock,
+            events,
+            store,
+            dir,
+        }
+    }
+}
+
+impl Default for TestKit {
+    fn default() -> Self {
+        TestKit::new()
+    }
+}
