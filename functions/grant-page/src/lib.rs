@@ -1,1 +1,165 @@
+//! `grant-page`: the merchant's setup pages.
+//!
+//! - `GET /setup/{token}`: the grant page. `GET` and `HEAD` change nothing (mail scanners open
+//!   links first).
+//! - `GET /setup`: the access-code page; `POST /setup` with a valid code shows the grant page.
+//! - `POST /setup/{token}/grant`: starts a grant attempt, sets the binding cookie, 303 to the cart.
+//! - `GET /setup/{token}/status`: JSON progress for the page's poll.
+//! - `GET /assets/*`: our stylesheet and scripts (no third-party resources anywhere).
 
+mod pages;
+
+use http::{Method, StatusCode};
+use serde_json::json;
+use shared::service::setup::{GrantView, SetupError};
+use shared::service::Services;
+use shared::web::{self, BindingCookie, Request, Response};
+
+/// Every way a setup request can fail, each mapped once to a page and status.
+#[derive(Debug)]
+pub enum PageError {
+    /// Unknown, expired or used link or code: the access-code page, the same for all.
+    InvalidLink,
+    /// A typed code did not work.
+    WrongCode,
+    /// Too many wrong codes.
+    TooManyAttempts,
+    /// The cart of the invite is not available.
+    CartUnavailable,
+    /// A form posted from another origin.
+    ForeignOrigin,
+    /// No such page.
+    NotFound,
+    /// The method is not served here.
+    MethodNotAllowed,
+    /// Something failed on our side.
+    Unavailable,
+}
+
+impl PageError {
+    fn into_response(self, svc: &Services) -> Response {
+        let base = &svc.config.public_base_url;
+        let (status, body) = match self {
+            PageError::InvalidLink => (StatusCode::NOT_FOUND, pages::access_code(base, None)),
+            PageError::WrongCode => (
+                StatusCode::BAD_REQUEST,
+                pages::access_code(base, Some("That code did not work. Check it against your email and try again.")),
+            ),
+            PageError::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                pages::access_code(base, Some("Too many codes were tried from here. Wait 15 minutes, then try again.")),
+            ),
+            PageError::CartUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                pages::message(base, "This store connection is not available right now", "Please ask the warehouse that sent you the link to check their setup."),
+            ),
+            PageError::ForeignOrigin => (
+                StatusCode::FORBIDDEN,
+                pages::message(base, "This form was sent from another site", "Open the link from your email and try again."),
+            ),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                pages::message(base, "Page not found", "Open the link from your email, or type your access code."),
+            ),
+            PageError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                pages::message(base, "Page not found", "Open the link from your email, or type your access code."),
+            ),
+            PageError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                pages::message(base, "Something went wrong on our side", "Nothing was changed. Please try again in a minute."),
+            ),
+        };
+        web::html(status, body, &[])
+    }
+}
+
+impl From<SetupError> for PageError {
+    fn from(e: SetupError) -> Self {
+        match e {
+            SetupError::InvalidLink => PageError::InvalidLink,
+            SetupError::TooManyAttempts => PageError::TooManyAttempts,
+            SetupError::CartUnavailable => PageError::CartUnavailable,
+            SetupError::Store(e) => {
+                tracing::error!(error = %e, "store failed on a setup page");
+                PageError::Unavailable
+            }
+        }
+    }
+}
+
+/// Handles a setup-page request.
+pub async fn handle(svc: &Services, req: Request) -> Response {
+    let method = req.method.clone();
+    let resp = match route(svc, &req).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(svc),
+    };
+    web::for_method(&method, resp)
+}
+
+fn grant_page(svc: &Services, view: &GrantView<'_>) -> Response {
+    let body = pages::grant(&svc.config.public_base_url, &svc.config.public_origin(), view);
+    web::html(StatusCode::OK, body, &[view.cart.authorize_origin()])
+}
+
+/// Refuses a form posted from another origin (browsers send `Origin` on POST).
+fn same_origin(svc: &Services, req: &Request) -> Result<(), PageError> {
+    match req.header("origin") {
+        None => Ok(()),
+        Some(o) if o == svc.config.public_origin() => Ok(()),
+        Some(_) => Err(PageError::ForeignOrigin),
+    }
+}
+
+async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
+    let segments = req.segments();
+    match (segments.as_slice(), req.is_read(), &req.method) {
+        (["assets", name], true, _) => asset(name).ok_or(PageError::NotFound),
+        (["setup"], true, _) => Ok(web::html(
+            StatusCode::OK,
+            pages::access_code(&svc.config.public_base_url, None),
+            &[],
+        )),
+        (["setup"], false, &Method::POST) => {
+            same_origin(svc, req)?;
+            let code = req.form().remove("code").unwrap_or_default();
+            match svc.redeem_access_code(&code, req.client_ip).await {
+                Ok(view) => Ok(grant_page(svc, &view)),
+                Err(SetupError::InvalidLink) => Err(PageError::WrongCode),
+                Err(e) => Err(e.into()),
+            }
+        }
+        ([ "setup", token], true, _) => {
+            let view = svc.open_link(token).await?;
+            Ok(grant_page(svc, &view))
+        }
+        (["setup", token, "grant"], false, &Method::POST) => {
+            same_origin(svc, req)?;
+            let started = svc.start_grant(token).await?;
+            let mut resp = web::see_other(&started.authorize_url);
+            BindingCookie::for_local_http(svc.config.is_local_http())
+                .attach(&mut resp, started.binding.expose());
+            Ok(resp)
+        }
+        (["setup", token, "status"], true, _) => {
+            let progress = svc.grant_progress(token).await?;
+            Ok(web::json(StatusCode::OK, &json!({ "status": progress.as_str() })))
+        }
+        (["setup", ..], _, _) => Err(PageError::MethodNotAllowed),
+        _ => Err(PageError::NotFound),
+    }
+}
+
+fn asset(name: &str) -> Option<Response> {
+    let (content_type, body) = match name {
+        "cartlink.css" => ("text/css; charset=utf-8", include_str!("../assets/cartlink.css")),
+        "grant.js" => ("text/javascript; charset=utf-8", include_str!("../assets/grant.js")),
+        "callback.js" => ("text/javascript; charset=utf-8", include_str!("../assets/callback.js")),
+        _ => return None,
+    };
+    Some(web::asset(content_type, body))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,8 @@
-fn main(){}
+use shared::service::Services;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let services = Services::from_env()?;
+    shared::lambda::run_http(|req| grant_page::handle(&services, req)).await
+}

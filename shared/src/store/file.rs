@@ -106,6 +106,25 @@ impl FileStore {
         Ok(FileStore { db: Mutex::new(db) })
     }
 
+    /// How many invites are stored (for inspection and tests).
+    pub async fn invite_count(&self) -> Result<usize, StoreError> {
+        self.count("invites")
+    }
+
+    /// How many connections are stored (for inspection and tests).
+    pub async fn connection_count(&self) -> Result<usize, StoreError> {
+        self.count("connections")
+    }
+
+    fn count(&self, table: &'static str) -> Result<usize, StoreError> {
+        self.with(|db| {
+            let n: i64 = db
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(unavailable)?;
+            usize::try_from(n).map_err(corrupt)
+        })
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut db = self
             .db
