@@ -1,0 +1,178 @@
+//! The local server: every Lambda handler in one process on the embedded adapters, plus the
+//! sandbox cart, behind one HTTP listener. It serves the same handler code Lambda runs.
+
+pub mod sandbox;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, State};
+use http::StatusCode;
+use maud::html;
+use shared::carts::Catalog;
+use shared::config::Config;
+use shared::domain::secrets::random_token;
+use shared::domain::{InviteId, TokenHash, Warehouse, WarehouseId};
+use shared::events::InProcess;
+use shared::service::Services;
+use shared::web::{self, Request, Response, MAX_BODY};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+pub use sandbox::Sandbox;
+
+/// The local server's own settings (beyond [`Config`]).
+pub struct LocalSettings {
+    /// Where to listen (`CARTLINK_LISTEN`, default `127.0.0.1:3000`).
+    pub listen: SocketAddr,
+    /// The dev warehouse's API key (`CARTLINK_DEV_API_KEY`), or `None` to mint one at start.
+    pub dev_api_key: Option<String>,
+}
+
+/// The running application: the services and the sandbox cart.
+pub struct App {
+    /// The services every handler borrows.
+    pub services: Services,
+    /// The sandbox cart.
+    pub sandbox: Sandbox,
+}
+
+/// Routes a request to the handler that serves its path in Lambda too.
+pub async fn dispatch(app: &App, req: Request) -> Response {
+    let first = req.segments().first().copied().unwrap_or("");
+    match first {
+        "v1" => create_invite::handle(&app.services, req).await,
+        "setup" | "assets" => grant_page::handle(&app.services, req).await,
+        "oauth" => oauth_callback::handle(&app.services, req).await,
+        "sandbox-cart" => app.sandbox.handle(&req).await,
+        "healthz" => web::json(StatusCode::OK, &serde_json::json!({ "ok": true })),
+        "" => home(&app.services),
+        _ => web::html(
+            StatusCode::NOT_FOUND,
+            web::page::layout(&app.services.config.public_base_url, "Page not found", html! { h1 { "Page not found" } }, &[]),
+            &[],
+        ),
+    }
+}
+
+fn home(svc: &Services) -> Response {
+    let base = &svc.config.public_base_url;
+    web::html(
+        StatusCode::OK,
+        web::page::layout(base, "cartlink (local)", html! {
+            h1 { "cartlink is running" }
+            p { "Create an invite with the curl command printed at start, then open the setup link from the email in " code { ".cartlink/outbox/" } "." }
+            p { a href={ (base) "/setup" } { "Enter an access code" } }
+        }, &[]),
+        &[],
+    )
+}
+
+/// The dev warehouse of local runs.
+pub fn dev_warehouse(api_key: &str) -> Warehouse {
+    Warehouse {
+        id: WarehouseId::parse("wh-dev").expect("constant id"),
+        display_name: "Dev Warehouse".into(),
+        notify_email: "warehouse@example.com".into(),
+        api_key_hashes: vec![TokenHash::of(api_key)],
+    }
+}
+
+/// Builds the app: the configuration's warehouses and carts plus the dev warehouse and the
+/// sandbox cart, on the embedded adapters. Returns the app, the dev API key, and the receiver
+/// of "invite authorized" events.
+pub fn build(
+    mut config: Config,
+    settings: &LocalSettings,
+) -> Result<(Arc<App>, String, mpsc::UnboundedReceiver<InviteId>), shared::service::StartError> {
+    let api_key = settings.dev_api_key.clone().unwrap_or_else(random_token);
+    config.warehouses.push(dev_warehouse(&api_key));
+    let sandbox = Sandbox::new(&config.public_base_url);
+    let mut token_origin = settings.listen;
+    if token_origin.ip().is_unspecified() {
+        token_origin.set_ip([127, 0, 0, 1].into());
+    }
+    let mut catalog = Catalog::from_config(&config);
+    catalog.add(sandbox.cart_spec(&format!("http://{token_origin}")));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let services = Services::embedded(config, catalog, Arc::new(InProcess(tx)))?;
+    Ok((Arc::new(App { services, sandbox }), api_key, rx))
+}
+
+/// Delivers "invite authorized" to the confirmation handler, retrying a failed delivery a few
+/// times (the send records make a repeat harmless).
+pub async fn confirmation_worker(app: Arc<App>, mut events: mpsc::UnboundedReceiver<InviteId>) {
+    while let Some(id) = events.recv().await {
+        let event = confirmation::InviteAuthorized { invite_id: id.to_string() };
+        for attempt in 1..=5u64 {
+            match confirmation::handle(&app.services, event.clone()).await {
+                Ok(outcome) => {
+                    tracing::info!(invite_id = %id, sent = ?outcome.sent, "confirmation delivered");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(invite_id = %id, attempt, error = %e, "confirmation failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn entry(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let resp = web::problem(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Body too large", "The body must be at most 16 KiB.");
+        return resp.map(axum::body::Body::from);
+    };
+    let req = Request {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        headers: parts.headers,
+        body,
+        client_ip: Some(peer.ip()),
+    };
+    dispatch(&app, req).await.map(axum::body::Body::from)
+}
+
+/// Serves the app on `listener` until the process is stopped.
+pub async fn serve(listener: TcpListener, app: Arc<App>) -> std::io::Result<()> {
+    let router = axum::Router::new().fallback(entry).with_state(app);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// Reads the settings and configuration from `env`, starts everything and prints how to use it.
+pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+    let config = Config::load(env).map_err(|e| e.to_string())?;
+    let listen: SocketAddr = env("CARTLINK_LISTEN")
+        .unwrap_or_else(|| "127.0.0.1:3000".into())
+        .parse()
+        .map_err(|e| format!("CARTLINK_LISTEN: {e}"))?;
+    let settings = LocalSettings { listen, dev_api_key: env("CARTLINK_DEV_API_KEY") };
+    let base = config.public_base_url.clone();
+    let data_dir = config.data_dir.clone();
+    let (app, api_key, events) = build(config, &settings).map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    tokio::spawn(confirmation_worker(app.clone(), events));
+    println!("cartlink (local) listening on {base}  (data in {})", data_dir.display());
+    if settings.dev_api_key.is_none() {
+        println!("dev warehouse API key: {api_key}   (set CARTLINK_DEV_API_KEY to choose one)");
+    }
+    println!("create an invite for the sandbox cart:");
+    println!(
+        "  curl -sS -X POST {base}/v1/invites -H \"Authorization: Bearer {}\" -H 'Content-Type: application/json' \\\n       -d '{{\"cart\":\"sandbox\",\"merchant_email\":\"merchant@example.com\",\"merchant_name\":\"Demo Merchant\"}}'",
+        if settings.dev_api_key.is_some() { "$CARTLINK_DEV_API_KEY" } else { api_key.as_str() }
+    );
+    println!("then open the setup_url it answers (the email is in {}/outbox/)", data_dir.display());
+    serve(listener, app).await.map_err(|e| e.to_string())
+}
