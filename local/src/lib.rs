@@ -50,7 +50,12 @@ pub async fn dispatch(app: &App, req: Request) -> Response {
         "" => home(&app.services),
         _ => web::html(
             StatusCode::NOT_FOUND,
-            web::page::layout(&app.services.config.public_base_url, "Page not found", html! { h1 { "Page not found" } }, &[]),
+            web::page::layout(
+                &app.services.config.public_base_url,
+                "Page not found",
+                html! { h1 { "Page not found" } },
+                &[],
+            ),
             &[],
         ),
     }
@@ -60,11 +65,16 @@ fn home(svc: &Services) -> Response {
     let base = &svc.config.public_base_url;
     web::html(
         StatusCode::OK,
-        web::page::layout(base, "cartlink (local)", html! {
-            h1 { "cartlink is running" }
-            p { "Create an invite with the curl command printed at start, then open the setup link from the email in " code { ".cartlink/outbox/" } "." }
-            p { a href={ (base) "/setup" } { "Enter an access code" } }
-        }, &[]),
+        web::page::layout(
+            base,
+            "cartlink (local)",
+            html! {
+                h1 { "cartlink is running" }
+                p { "Create an invite with the curl command printed at start, then open the setup link from the email in " code { ".cartlink/outbox/" } "." }
+                p { a href={ (base) "/setup" } { "Enter an access code" } }
+            },
+            &[],
+        ),
         &[],
     )
 }
@@ -104,7 +114,9 @@ pub fn build(
 /// times (the send records make a repeat harmless).
 pub async fn confirmation_worker(app: Arc<App>, mut events: mpsc::UnboundedReceiver<InviteId>) {
     while let Some(id) = events.recv().await {
-        let event = confirmation::InviteAuthorized { invite_id: id.to_string() };
+        let event = confirmation::InviteAuthorized {
+            invite_id: id.to_string(),
+        };
         for attempt in 1..=5u64 {
             match confirmation::handle(&app.services, event.clone()).await {
                 Ok(outcome) => {
@@ -127,7 +139,12 @@ async fn entry(
 ) -> axum::response::Response {
     let (parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let resp = web::problem(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Body too large", "The body must be at most 16 KiB.");
+        let resp = web::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Body too large",
+            "The body must be at most 16 KiB.",
+        );
         return resp.map(axum::body::Body::from);
     };
     let req = Request {
@@ -144,11 +161,14 @@ async fn entry(
 /// Serves the app on `listener` until the process is stopped.
 pub async fn serve(listener: TcpListener, app: Arc<App>) -> std::io::Result<()> {
     let router = axum::Router::new().fallback(entry).with_state(app);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 /// Reads the settings and configuration from `env`, starts everything and prints how to use it.
@@ -158,13 +178,21 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
         .unwrap_or_else(|| "127.0.0.1:3000".into())
         .parse()
         .map_err(|e| format!("CARTLINK_LISTEN: {e}"))?;
-    let settings = LocalSettings { listen, dev_api_key: env("CARTLINK_DEV_API_KEY") };
+    let settings = LocalSettings {
+        listen,
+        dev_api_key: env("CARTLINK_DEV_API_KEY"),
+    };
     let base = config.public_base_url.clone();
     let data_dir = config.data_dir.clone();
     let (app, api_key, events) = build(config, &settings).map_err(|e| e.to_string())?;
-    let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     tokio::spawn(confirmation_worker(app.clone(), events));
-    println!("cartlink (local) listening on {base}  (data in {})", data_dir.display());
+    println!(
+        "cartlink (local) listening on {base}  (data in {})",
+        data_dir.display()
+    );
     if settings.dev_api_key.is_none() {
         println!("dev warehouse API key: {api_key}   (set CARTLINK_DEV_API_KEY to choose one)");
     }
@@ -173,6 +201,9 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
         "  curl -sS -X POST {base}/v1/invites -H \"Authorization: Bearer {}\" -H 'Content-Type: application/json' \\\n       -d '{{\"cart\":\"sandbox\",\"merchant_email\":\"merchant@example.com\",\"merchant_name\":\"Demo Merchant\"}}'",
         if settings.dev_api_key.is_some() { "$CARTLINK_DEV_API_KEY" } else { api_key.as_str() }
     );
-    println!("then open the setup_url it answers (the email is in {}/outbox/)", data_dir.display());
+    println!(
+        "then open the setup_url it answers (the email is in {}/outbox/)",
+        data_dir.display()
+    );
     serve(listener, app).await.map_err(|e| e.to_string())
 }

@@ -91,10 +91,17 @@ impl Sandbox {
     /// Handles `/sandbox-cart/*`.
     pub async fn handle(&self, req: &Request) -> Response {
         match (req.segments().as_slice(), &req.method) {
-            (["sandbox-cart", "authorize"], &Method::GET) => self.login_page(&req.query_params(), None),
+            (["sandbox-cart", "authorize"], &Method::GET) => {
+                self.login_page(&req.query_params(), None)
+            }
             (["sandbox-cart", "authorize"], &Method::POST) => self.decide(&req.form()),
             (["sandbox-cart", "token"], &Method::POST) => self.token(req),
-            _ => page(&self.base, StatusCode::NOT_FOUND, "Not found", html! { h1 { "Not found" } }),
+            _ => page(
+                &self.base,
+                StatusCode::NOT_FOUND,
+                "Not found",
+                html! { h1 { "Not found" } },
+            ),
         }
     }
 
@@ -121,42 +128,67 @@ impl Sandbox {
 
     fn login_page(&self, p: &HashMap<String, String>, error: Option<&str>) -> Response {
         if let Err(why) = self.check_request(p) {
-            return page(&self.base, StatusCode::BAD_REQUEST, "Sandbox Cart: bad request", html! {
-                h1 { "Sandbox Cart cannot sign you in" }
-                p { "The app sent an invalid request: " (why) "." }
-            });
+            return page(
+                &self.base,
+                StatusCode::BAD_REQUEST,
+                "Sandbox Cart: bad request",
+                html! {
+                    h1 { "Sandbox Cart cannot sign you in" }
+                    p { "The app sent an invalid request: " (why) "." }
+                },
+            );
         }
         let scope = p.get("scope").cloned().unwrap_or_default();
-        let hidden = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method"];
-        page(&self.base, StatusCode::OK, "Sign in to Sandbox Cart", html! {
-            h1 { "Sign in to Sandbox Cart" }
-            p class="help" { "A stand-in for a real cart, for local runs. Demo login: " code { (DEMO_USER) } " / " code { (DEMO_PASSWORD) } "." }
-            @if let Some(e) = error { p class="error" role="alert" { (e) } }
-            form method="post" action={ (self.base) "/sandbox-cart/authorize" } class="stack" {
-                @for name in hidden {
-                    @if let Some(v) = p.get(name) { input type="hidden" name=(name) value=(v); }
+        let hidden = [
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+        ];
+        page(
+            &self.base,
+            StatusCode::OK,
+            "Sign in to Sandbox Cart",
+            html! {
+                h1 { "Sign in to Sandbox Cart" }
+                p class="help" { "A stand-in for a real cart, for local runs. Demo login: " code { (DEMO_USER) } " / " code { (DEMO_PASSWORD) } "." }
+                @if let Some(e) = error { p class="error" role="alert" { (e) } }
+                form method="post" action={ (self.base) "/sandbox-cart/authorize" } class="stack" {
+                    @for name in hidden {
+                        @if let Some(v) = p.get(name) { input type="hidden" name=(name) value=(v); }
+                    }
+                    label for="username" { "Username" }
+                    input id="username" name="username" type="text" value=(DEMO_USER) autocomplete="username" required;
+                    label for="password" { "Password" }
+                    input id="password" name="password" type="password" autocomplete="current-password" required;
+                    p { "cartlink asks for: " strong { (scope) } }
+                    button type="submit" name="decision" value="allow" { "Allow access" }
+                    button type="submit" name="decision" value="deny" formnovalidate { "Deny" }
                 }
-                label for="username" { "Username" }
-                input id="username" name="username" type="text" value=(DEMO_USER) autocomplete="username" required;
-                label for="password" { "Password" }
-                input id="password" name="password" type="password" autocomplete="current-password" required;
-                p { "cartlink asks for: " strong { (scope) } }
-                button type="submit" name="decision" value="allow" { "Allow access" }
-                button type="submit" name="decision" value="deny" formnovalidate { "Deny" }
-            }
-        })
+            },
+        )
     }
 
     fn decide(&self, f: &HashMap<String, String>) -> Response {
         if let Err(why) = self.check_request(f) {
-            return page(&self.base, StatusCode::BAD_REQUEST, "Sandbox Cart: bad request", html! {
-                h1 { "Sandbox Cart cannot sign you in" } p { (why) }
-            });
+            return page(
+                &self.base,
+                StatusCode::BAD_REQUEST,
+                "Sandbox Cart: bad request",
+                html! {
+                    h1 { "Sandbox Cart cannot sign you in" } p { (why) }
+                },
+            );
         }
         let mut back = Url::parse(&self.redirect_uri).expect("validated");
         let state = f.get("state").cloned().unwrap_or_default();
         if f.get("decision").map(String::as_str) != Some("allow") {
-            back.query_pairs_mut().append_pair("error", "access_denied").append_pair("state", &state);
+            back.query_pairs_mut()
+                .append_pair("error", "access_denied")
+                .append_pair("state", &state);
             return web::see_other(back.as_str());
         }
         let password_ok = constant_time_eq(
@@ -169,13 +201,18 @@ impl Sandbox {
         let code = random_token();
         let mut codes = self.codes.lock().expect("sandbox lock");
         codes.retain(|_, c| c.issued.elapsed() < CODE_TTL);
-        codes.insert(code.clone(), IssuedCode {
-            redirect_uri: self.redirect_uri.clone(),
-            challenge: f.get("code_challenge").cloned().unwrap_or_default(),
-            scope: f.get("scope").cloned().unwrap_or_default(),
-            issued: Instant::now(),
-        });
-        back.query_pairs_mut().append_pair("code", &code).append_pair("state", &state);
+        codes.insert(
+            code.clone(),
+            IssuedCode {
+                redirect_uri: self.redirect_uri.clone(),
+                challenge: f.get("code_challenge").cloned().unwrap_or_default(),
+                scope: f.get("scope").cloned().unwrap_or_default(),
+                issued: Instant::now(),
+            },
+        );
+        back.query_pairs_mut()
+            .append_pair("code", &code)
+            .append_pair("state", &state);
         web::see_other(back.as_str())
     }
 
@@ -183,7 +220,9 @@ impl Sandbox {
         let f = req.form();
         let secret_ok = f.get("client_id").map(String::as_str) == Some(CLIENT_ID)
             && constant_time_eq(
-                f.get("client_secret").map(String::as_bytes).unwrap_or_default(),
+                f.get("client_secret")
+                    .map(String::as_bytes)
+                    .unwrap_or_default(),
                 self.client_secret.expose().as_bytes(),
             );
         if !secret_ok {
@@ -205,13 +244,16 @@ impl Sandbox {
         {
             return token_error(StatusCode::BAD_REQUEST, "invalid_grant");
         }
-        web::json(StatusCode::OK, &serde_json::json!({
-            "access_token": format!("sbx_at_{}", random_token()),
-            "refresh_token": format!("sbx_rt_{}", random_token()),
-            "token_type": "Bearer",
-            "expires_in": 3600,
-            "scope": issued.scope,
-        }))
+        web::json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "access_token": format!("sbx_at_{}", random_token()),
+                "refresh_token": format!("sbx_rt_{}", random_token()),
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "scope": issued.scope,
+            }),
+        )
     }
 }
 
@@ -222,15 +264,24 @@ mod tests {
 
     fn form(path: &str, pairs: &[(&str, &str)]) -> Request {
         let mut req = Request::new(Method::POST, path);
-        req.headers.insert("content-type", HeaderValue::from_static("application/x-www-form-urlencoded"));
-        req.body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into();
+        req.headers.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        req.body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+            .into();
         req
     }
 
     fn auth_params(challenge: &str) -> Vec<(&'static str, String)> {
         vec![
             ("client_id", CLIENT_ID.into()),
-            ("redirect_uri", "http://127.0.0.1:3000/oauth/callback/sandbox".into()),
+            (
+                "redirect_uri",
+                "http://127.0.0.1:3000/oauth/callback/sandbox".into(),
+            ),
             ("response_type", "code".into()),
             ("scope", "orders:read".into()),
             ("state", "S".into()),
@@ -241,12 +292,20 @@ mod tests {
 
     async fn code_for(sb: &Sandbox, challenge: &str) -> String {
         let mut pairs: Vec<(&str, String)> = auth_params(challenge);
-        pairs.extend([("username", DEMO_USER.into()), ("password", DEMO_PASSWORD.into()), ("decision", "allow".into())]);
+        pairs.extend([
+            ("username", DEMO_USER.into()),
+            ("password", DEMO_PASSWORD.into()),
+            ("decision", "allow".into()),
+        ]);
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let resp = sb.handle(&form("/sandbox-cart/authorize", &pairs)).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         let loc = Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
-        loc.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned()
+        loc.query_pairs()
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1
+            .into_owned()
     }
 
     #[tokio::test]
@@ -258,23 +317,47 @@ mod tests {
         let secret = sb.client_secret.expose().to_owned();
         let code = code_for(&sb, &challenge).await;
         let token_req = |code: &str, verifier: &str, secret: &str| {
-            form("/sandbox-cart/token", &[
-                ("grant_type", "authorization_code"), ("code", code), ("client_id", CLIENT_ID),
-                ("client_secret", secret), ("code_verifier", verifier),
-                ("redirect_uri", "http://127.0.0.1:3000/oauth/callback/sandbox"),
-            ])
+            form(
+                "/sandbox-cart/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("client_id", CLIENT_ID),
+                    ("client_secret", secret),
+                    ("code_verifier", verifier),
+                    (
+                        "redirect_uri",
+                        "http://127.0.0.1:3000/oauth/callback/sandbox",
+                    ),
+                ],
+            )
         };
         // THEN a wrong secret is invalid_client, and the code still works after it
-        assert_eq!(sb.handle(&token_req(&code, &verifier, "wrong")).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            sb.handle(&token_req(&code, &verifier, "wrong"))
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
         // AND the right request gets tokens, once
         let ok = sb.handle(&token_req(&code, &verifier, &secret)).await;
         assert_eq!(ok.status(), StatusCode::OK);
         let v: serde_json::Value = serde_json::from_slice(ok.body()).unwrap();
         assert!(v["access_token"].as_str().unwrap().starts_with("sbx_at_"));
-        assert_eq!(sb.handle(&token_req(&code, &verifier, &secret)).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            sb.handle(&token_req(&code, &verifier, &secret))
+                .await
+                .status(),
+            StatusCode::BAD_REQUEST
+        );
         // AND a wrong verifier is invalid_grant
         let code2 = code_for(&sb, &challenge).await;
-        assert_eq!(sb.handle(&token_req(&code2, &"w".repeat(43), &secret)).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            sb.handle(&token_req(&code2, &"w".repeat(43), &secret))
+                .await
+                .status(),
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[tokio::test]

@@ -107,7 +107,9 @@ pub fn endpoint_url(what: &str, raw: &str) -> Result<Url, ConfigError> {
         _ => return Err(err(format!("{what} must be https (http only on loopback)"))),
     }
     if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(err(format!("{what} must not hold a fragment or credentials")));
+        return Err(err(format!(
+            "{what} must not hold a fragment or credentials"
+        )));
     }
     Ok(url)
 }
@@ -126,7 +128,11 @@ pub fn normalize_email(raw: &str) -> Option<String> {
     if !domain.contains('.') || domain.starts_with('[') {
         return None;
     }
-    Some(format!("{}@{}", parsed.local_part(), domain.to_ascii_lowercase()))
+    Some(format!(
+        "{}@{}",
+        parsed.local_part(),
+        domain.to_ascii_lowercase()
+    ))
 }
 
 impl Config {
@@ -211,10 +217,16 @@ impl Config {
 }
 
 fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
-    let id = WarehouseId::parse(&w.id)
-        .ok_or_else(|| err(format!("warehouse id {:?} must match ^[a-z0-9-]{{1,64}}$", w.id)))?;
+    let id = WarehouseId::parse(&w.id).ok_or_else(|| {
+        err(format!(
+            "warehouse id {:?} must match ^[a-z0-9-]{{1,64}}$",
+            w.id
+        ))
+    })?;
     if w.name.trim().is_empty() || w.name.len() > 100 || w.name.contains(char::is_control) {
-        return Err(err(format!("warehouse {id}: name must be 1 to 100 printable characters")));
+        return Err(err(format!(
+            "warehouse {id}: name must be 1 to 100 printable characters"
+        )));
     }
     let notify_email = normalize_email(&w.notify_email)
         .ok_or_else(|| err(format!("warehouse {id}: notify_email is not an address")))?;
@@ -223,7 +235,11 @@ fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
         .iter()
         .map(|h| TokenHash::from_stored(h))
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| err(format!("warehouse {id}: api_key_sha256 must be 64 hex digits")))?;
+        .ok_or_else(|| {
+            err(format!(
+                "warehouse {id}: api_key_sha256 must be 64 hex digits"
+            ))
+        })?;
     Ok(Warehouse {
         id,
         display_name: w.name,
@@ -239,20 +255,28 @@ fn generic_cart(
     let id = CartId::parse(&c.id)
         .ok_or_else(|| err(format!("cart id {:?} must match ^[a-z0-9-]{{1,32}}$", c.id)))?;
     if c.scopes.is_empty() {
-        return Err(err(format!("cart {id}: scopes must name at least one function")));
+        return Err(err(format!(
+            "cart {id}: scopes must name at least one function"
+        )));
     }
     let secret = match (c.client_secret, c.client_secret_env) {
         (Some(s), None) => Some(Secret::new(s)),
-        (None, Some(var)) => Some(Secret::new(
-            env(&var).ok_or_else(|| err(format!("cart {id}: {var} is not set")))?,
-        )),
+        (None, Some(var)) => {
+            Some(Secret::new(env(&var).ok_or_else(|| {
+                err(format!("cart {id}: {var} is not set"))
+            })?))
+        }
         (None, None) => None,
         (Some(_), Some(_)) => {
-            return Err(err(format!("cart {id}: give client_secret or client_secret_env, not both")))
+            return Err(err(format!(
+                "cart {id}: give client_secret or client_secret_env, not both"
+            )))
         }
     };
     if secret.is_none() && c.token_auth != TokenAuth::None {
-        return Err(err(format!("cart {id}: a client secret is needed unless token_auth = \"none\"")));
+        return Err(err(format!(
+            "cart {id}: a client secret is needed unless token_auth = \"none\""
+        )));
     }
     if c.token_auth == TokenAuth::None && c.pkce == Pkce::NotSupported {
         return Err(err(format!("cart {id}: a public client needs PKCE")));
@@ -281,8 +305,10 @@ mod tests {
 
     fn load(vars: &[(&str, &str)], file: Option<&str>) -> Result<Config, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
-        let mut map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         if let Some(text) = file {
             let path = dir.path().join("cartlink.toml");
             std::fs::write(&path, text).unwrap();
@@ -296,13 +322,24 @@ mod tests {
         let c = load(&[], None).unwrap();
         assert_eq!(c.public_base_url, "http://127.0.0.1:3000");
         assert!(c.is_local_http());
-        assert_eq!(c.redirect_uri(&CartId::new("sandbox")), "http://127.0.0.1:3000/oauth/callback/sandbox");
+        assert_eq!(
+            c.redirect_uri(&CartId::new("sandbox")),
+            "http://127.0.0.1:3000/oauth/callback/sandbox"
+        );
     }
 
     #[test]
     fn production_base_urls_must_be_https() {
-        assert!(load(&[("CARTLINK_PUBLIC_BASE_URL", "http://cartlink.example.com")], None).is_err());
-        let c = load(&[("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com/")], None).unwrap();
+        assert!(load(
+            &[("CARTLINK_PUBLIC_BASE_URL", "http://cartlink.example.com")],
+            None
+        )
+        .is_err());
+        let c = load(
+            &[("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com/")],
+            None,
+        )
+        .unwrap();
         assert_eq!(c.public_base_url, "https://cartlink.example.com");
         assert!(!c.is_local_http());
     }
@@ -337,14 +374,26 @@ mod tests {
         assert_eq!(c.warehouses[0].notify_email, "ops@acme.test");
         let cart = &c.carts[0];
         assert_eq!(cart.pkce, Pkce::Required);
-        assert_eq!(cart.credentials.as_ref().unwrap().client_secret.as_ref().unwrap().expose(), "s3cret");
+        assert_eq!(
+            cart.credentials
+                .as_ref()
+                .unwrap()
+                .client_secret
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "s3cret"
+        );
         // AND the secret is not in the Debug form
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 
     #[test]
     fn unknown_fields_and_bad_values_are_refused_with_a_reason() {
-        assert!(load(&[], Some("surprise = 1")).unwrap_err().0.contains("surprise"));
+        assert!(load(&[], Some("surprise = 1"))
+            .unwrap_err()
+            .0
+            .contains("surprise"));
         let insecure = r#"
             [[carts]]
             id = "x"
@@ -361,7 +410,10 @@ mod tests {
 
     #[test]
     fn email_addresses_are_single_plain_and_normalized() {
-        assert_eq!(normalize_email("A.Person@Example.COM").as_deref(), Some("A.Person@example.com"));
+        assert_eq!(
+            normalize_email("A.Person@Example.COM").as_deref(),
+            Some("A.Person@example.com")
+        );
         for bad in [
             "a@b.com, c@d.com",
             "a@b.com\n",

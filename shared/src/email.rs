@@ -93,11 +93,21 @@ pub fn invite_email(
             p style="color:#5b6472" { "If you did not expect this, ignore this email: nothing changes until you grant access." }
         },
     );
-    OutgoingEmail::new(&invite.merchant_email, &subject, text, html, tags(invite, EmailKind::Invite))
+    OutgoingEmail::new(
+        &invite.merchant_email,
+        &subject,
+        text,
+        html,
+        tags(invite, EmailKind::Invite),
+    )
 }
 
 fn function_list(functions: &[Function]) -> String {
-    functions.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+    functions
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// "You connected your store", to the merchant.
@@ -141,10 +151,15 @@ pub fn warehouse_confirmation(
     connected_at: Timestamp,
     account: Option<&str>,
 ) -> Result<OutgoingEmail, MailError> {
-    let merchant = invite.merchant_name.as_deref().unwrap_or(&invite.merchant_email);
+    let merchant = invite
+        .merchant_name
+        .as_deref()
+        .unwrap_or(&invite.merchant_email);
     let subject = format!("{merchant} connected their {cart_name} store");
     let when = connected_at.human();
-    let account_line = account.map(|a| format!("Account: {a}\n")).unwrap_or_default();
+    let account_line = account
+        .map(|a| format!("Account: {a}\n"))
+        .unwrap_or_default();
     let text = format!(
         "{merchant} ({email}) granted access to their {cart_name} store on {when}.\n\n\
          Invite: {id}\n{account_line}Functions: {functions}\n\n\
@@ -209,11 +224,29 @@ mod tests {
         let inv = invite("Acme Fulfilment", Some("Zoë"));
         let code = AccessCode::parse("ABCDE-FGH12").unwrap();
         // WHEN its email is built
-        let mail = invite_email(&inv, "Sandbox Cart", "http://x.test/setup/TOKEN", "http://x.test/setup", &code).unwrap();
+        let mail = invite_email(
+            &inv,
+            "Sandbox Cart",
+            "http://x.test/setup/TOKEN",
+            "http://x.test/setup",
+            &code,
+        )
+        .unwrap();
         // THEN subject, text and HTML all carry the facts
-        assert_eq!(mail.subject, "Acme Fulfilment asks for access to your Sandbox Cart store");
+        assert_eq!(
+            mail.subject,
+            "Acme Fulfilment asks for access to your Sandbox Cart store"
+        );
         for part in [&mail.text, &mail.html] {
-            for needle in ["Acme Fulfilment", "Sandbox Cart", "http://x.test/setup/TOKEN", "ABCDE-FGH12", "1 December 2026", "read your orders", "ever sees your password"] {
+            for needle in [
+                "Acme Fulfilment",
+                "Sandbox Cart",
+                "http://x.test/setup/TOKEN",
+                "ABCDE-FGH12",
+                "1 December 2026",
+                "read your orders",
+                "ever sees your password",
+            ] {
                 assert!(part.contains(needle), "{needle} missing");
             }
         }
@@ -223,11 +256,21 @@ mod tests {
     #[test]
     fn warehouse_supplied_text_is_escaped_in_html() {
         // GIVEN a warehouse name and merchant name that hold markup
-        let inv = invite("<a href=\"https://evil.example\">Click</a>", Some("<script>x</script>"));
+        let inv = invite(
+            "<a href=\"https://evil.example\">Click</a>",
+            Some("<script>x</script>"),
+        );
         let code = AccessCode::generate();
         // WHEN the emails are built
         let mails = [
-            invite_email(&inv, "Cart", "http://x.test/setup/T", "http://x.test/setup", &code).unwrap(),
+            invite_email(
+                &inv,
+                "Cart",
+                "http://x.test/setup/T",
+                "http://x.test/setup",
+                &code,
+            )
+            .unwrap(),
             merchant_confirmation(&inv, "Cart", Timestamp(0)).unwrap(),
             warehouse_confirmation(&inv, "Cart", Timestamp(0), Some("<b>acct</b>")).unwrap(),
         ];
@@ -250,7 +293,12 @@ mod tests {
     #[test]
     fn confirmations_go_one_to_the_merchant_and_one_to_the_warehouse() {
         let inv = invite("Acme", None);
-        assert_eq!(merchant_confirmation(&inv, "Cart", Timestamp(0)).unwrap().to, "m@shop.test");
+        assert_eq!(
+            merchant_confirmation(&inv, "Cart", Timestamp(0))
+                .unwrap()
+                .to,
+            "m@shop.test"
+        );
         let wh = warehouse_confirmation(&inv, "Cart", Timestamp(0), Some("shop-1")).unwrap();
         assert_eq!(wh.to, "ops@wh.test");
         assert!(wh.text.contains("shop-1") && wh.html.contains("shop-1"));

@@ -63,9 +63,11 @@ where
     Fut: Future<Output = Response> + Send,
 {
     let handler = &handler;
-    lambda_http::run(lambda_http::service_fn(move |event: lambda_http::Request| {
-        let fut = handler(from_lambda(event));
-        async move { Ok::<_, Infallible>(to_lambda(fut.await)) }
-    }))
+    lambda_http::run(lambda_http::service_fn(
+        move |event: lambda_http::Request| {
+            let fut = handler(from_lambda(event));
+            async move { Ok::<_, Infallible>(to_lambda(fut.await)) }
+        },
+    ))
     .await
 }

@@ -1,1 +1,339 @@
+//! The end-to-end harness: starts the real peers (oidc-provider as a cart, `cartlink-local`)
+//! on free loopback ports with a fresh data dir, and gives tests a browser-like HTTP client,
+//! the outbox, and the peer's view of token requests. Everything stops when the harness drops.
 
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::Value;
+
+/// The API key of the test warehouse.
+pub const API_KEY: &str = "e2e-warehouse-key";
+/// The dev warehouse's API key (the sandbox walk-through of the README uses it).
+pub const DEV_API_KEY: &str = "e2e-dev-key";
+/// The generic cart's id, served by oidc-provider.
+pub const CART: &str = "oidc-cart";
+const CLIENT_ID: &str = "cartlink-e2e";
+const CLIENT_SECRET: &str = "e2e-client-secret";
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn local_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("CARTLINK_LOCAL_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace().join("target"));
+    let bin = target.join("debug").join("cartlink-local");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `make test` (it builds it first)",
+        bin.display()
+    );
+    bin
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_line(child: &mut Child, prefix: &str, what: &str) {
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with(prefix) => {
+                std::thread::spawn(move || for _ in lines {});
+                return;
+            }
+            Some(Ok(_)) => continue,
+            _ => break,
+        }
+    }
+    panic!("{what} did not start (is `npm ci --prefix tests` done? `make test` does it)");
+}
+
+/// The running peers of one test.
+pub struct Peers {
+    /// cartlink's public base URL.
+    pub base: String,
+    /// The cart's issuer URL.
+    pub cart_base: String,
+    /// cartlink's data dir.
+    pub data_dir: tempfile::TempDir,
+    _cart: Killed,
+    _cartlink: Killed,
+}
+
+impl Peers {
+    /// Starts oidc-provider and cartlink-local.
+    pub fn start() -> Peers {
+        let cart_port = free_port();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let cart_base = format!("http://127.0.0.1:{cart_port}");
+        let tests_dir = workspace().join("tests");
+        let mut cart = Command::new("node")
+            .arg(tests_dir.join("peers/oidc-cart.mjs"))
+            .current_dir(&tests_dir)
+            .env("PORT", cart_port.to_string())
+            .env("REDIRECT_URI", format!("{base}/oauth/callback/{CART}"))
+            .env("CLIENT_ID", CLIENT_ID)
+            .env("CLIENT_SECRET", CLIENT_SECRET)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node must be installed");
+        wait_for_line(&mut cart, "ready", "oidc-provider");
+        let cart = Killed(cart);
+
+        let data_dir = tempfile::tempdir().unwrap();
+        let config = data_dir.path().join("cartlink.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+[[warehouses]]
+id = "wh-e2e"
+name = "E2E Fulfilment"
+notify_email = "ops@e2e-warehouse.test"
+api_key_sha256 = ["{key_hash}"]
+
+[[carts]]
+id = "{CART}"
+name = "OIDC Cart"
+authorize_url = "{cart_base}/auth"
+token_url = "{cart_base}/token"
+client_id = "{CLIENT_ID}"
+client_secret_env = "E2E_CART_SECRET"
+token_auth = "body"
+pkce = "required"
+issuer = "{cart_base}"
+[carts.scopes]
+orders = ["orders:read"]
+inventory = ["inventory:write"]
+"#,
+                key_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(API_KEY.as_bytes())),
+            ),
+        )
+        .unwrap();
+        let mut cartlink = Command::new(local_binary())
+            .env("CARTLINK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CARTLINK_PUBLIC_BASE_URL", &base)
+            .env("CARTLINK_DATA_DIR", data_dir.path().join("data"))
+            .env("CARTLINK_CONFIG", &config)
+            .env("CARTLINK_DEV_API_KEY", DEV_API_KEY)
+            .env("E2E_CART_SECRET", CLIENT_SECRET)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::File::create(data_dir.path().join("cartlink.log")).unwrap(),
+            ))
+            .spawn()
+            .unwrap();
+        wait_for_line(
+            &mut cartlink,
+            "cartlink (local) listening",
+            "cartlink-local",
+        );
+        Peers {
+            base,
+            cart_base,
+            data_dir,
+            _cart: cart,
+            _cartlink: Killed(cartlink),
+        }
+    }
+
+    /// cartlink's data dir.
+    pub fn data(&self) -> PathBuf {
+        self.data_dir.path().join("data")
+    }
+
+    /// What cartlink logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("cartlink.log")).unwrap_or_default()
+    }
+
+    /// The cart's counters: token requests and issued tokens.
+    pub async fn cart_stats(&self) -> Value {
+        reqwest::get(format!("{}/__peer/stats", self.cart_base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// How many token requests reached the cart.
+    pub async fn token_requests(&self) -> u64 {
+        self.cart_stats().await["tokenRequests"].as_u64().unwrap()
+    }
+
+    /// The messages in the outbox, oldest first.
+    pub fn outbox(&self) -> Vec<Email> {
+        let dir = self.data().join("outbox");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .map(|p| Email::parse(&std::fs::read_to_string(p).unwrap()))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) until the outbox holds `n` messages.
+    pub async fn wait_for_emails(&self, n: usize) -> Vec<Email> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = self.outbox();
+            if mails.len() >= n || Instant::now() > deadline {
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Creates an invite through the API; answers (status, body).
+    pub async fn create_invite(&self, body: &Value) -> (u16, Value) {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/invites", self.base))
+            .bearer_auth(API_KEY)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    /// Every file under the data dir, concatenated (to search for plaintext).
+    pub fn data_dir_bytes(&self) -> Vec<u8> {
+        fn walk(dir: &Path, out: &mut Vec<u8>) {
+            for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+                let p = entry.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if let Ok(bytes) = std::fs::read(&p) {
+                    out.extend(bytes);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.data(), &mut out);
+        out
+    }
+
+    /// Runs SQL against cartlink's SQLite store (to read raw rows, or to make time pass).
+    pub fn sql(&self) -> rusqlite::Connection {
+        let db = rusqlite::Connection::open(self.data().join("cartlink.db")).unwrap();
+        db.busy_timeout(Duration::from_secs(5)).unwrap();
+        db
+    }
+}
+
+/// A browser: its own cookie jar, redirects not followed (the test follows them).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// One outbox message.
+#[derive(Clone, Debug)]
+pub struct Email {
+    /// `To`.
+    pub to: String,
+    /// `Subject` (decoded).
+    pub subject: String,
+    /// The text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+}
+
+impl Email {
+    fn parse(raw: &str) -> Email {
+        let header = |name: &str| {
+            raw.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        let subject = header("Subject");
+        let subject = match subject
+            .strip_prefix("=?UTF-8?B?")
+            .and_then(|s| s.strip_suffix("?="))
+        {
+            Some(b64) => String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap(),
+            None => subject,
+        };
+        let part = |kind: &str| {
+            let marker = format!("Content-Type: text/{kind}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+            let start = raw.find(&marker).map(|i| i + marker.len()).unwrap();
+            let body: String = raw[start..]
+                .lines()
+                .take_while(|l| !l.starts_with("--"))
+                .collect();
+            String::from_utf8(STANDARD.decode(body.trim()).unwrap()).unwrap()
+        };
+        Email {
+            to: header("To"),
+            subject,
+            text: part("plain"),
+            html: part("html"),
+        }
+    }
+
+    /// The first URL in the text part that starts with `prefix`.
+    pub fn link(&self, prefix: &str) -> Option<String> {
+        self.text
+            .split_whitespace()
+            .find(|w| w.starts_with(prefix))
+            .map(str::to_owned)
+    }
+
+    /// The access code in the text part.
+    pub fn access_code(&self) -> Option<String> {
+        self.text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
+            .map(str::to_owned)
+    }
+}

@@ -67,17 +67,25 @@ mod tests {
     use std::collections::HashMap;
 
     async fn authorized(kit: &TestKit) -> String {
-        let wh = kit.services.warehouses.authenticate(TEST_API_KEY).unwrap().clone();
+        let wh = kit
+            .services
+            .warehouses
+            .authenticate(TEST_API_KEY)
+            .unwrap()
+            .clone();
         let created = kit
             .services
-            .create_invite(&wh, NewInvite {
-                cart: "acme".into(),
-                merchant_email: "m@shop.test".into(),
-                merchant_name: None,
-                store: None,
-                functions: None,
-                expires_in_hours: None,
-            })
+            .create_invite(
+                &wh,
+                NewInvite {
+                    cart: "acme".into(),
+                    merchant_email: "m@shop.test".into(),
+                    merchant_name: None,
+                    store: None,
+                    functions: None,
+                    expires_in_hours: None,
+                },
+            )
             .await
             .unwrap();
         let token = created.setup_url.rsplit('/').next().unwrap();
@@ -85,12 +93,23 @@ mod tests {
         let url = url::Url::parse(&s.authorize_url).unwrap();
         let params: HashMap<String, String> = [
             ("code".to_owned(), "C".to_owned()),
-            ("state".to_owned(), url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned()),
+            (
+                "state".to_owned(),
+                url.query_pairs()
+                    .find(|(k, _)| k == "state")
+                    .unwrap()
+                    .1
+                    .into_owned(),
+            ),
             ("iss".to_owned(), "https://auth.acme.test".to_owned()),
         ]
         .into();
         kit.services
-            .complete_callback(CallbackRequest { cart: "acme", params: &params, binding_cookie: Some(s.binding.expose()) })
+            .complete_callback(CallbackRequest {
+                cart: "acme",
+                params: &params,
+                binding_cookie: Some(s.binding.expose()),
+            })
             .await
             .unwrap();
         created.invite.id.to_string()
@@ -102,23 +121,58 @@ mod tests {
         let kit = TestKit::new();
         let id = authorized(&kit).await;
         // WHEN the event is delivered twice
-        let first = handle(&kit.services, InviteAuthorized { invite_id: id.clone() }).await.unwrap();
-        let second = handle(&kit.services, InviteAuthorized { invite_id: id }).await.unwrap();
+        let first = handle(
+            &kit.services,
+            InviteAuthorized {
+                invite_id: id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+        let second = handle(&kit.services, InviteAuthorized { invite_id: id })
+            .await
+            .unwrap();
         // THEN both emails went out with the first delivery only
-        assert_eq!(first.sent, vec!["merchant_confirmation", "warehouse_confirmation"]);
+        assert_eq!(
+            first.sent,
+            vec!["merchant_confirmation", "warehouse_confirmation"]
+        );
         assert!(second.sent.is_empty());
-        let to: Vec<_> = kit.mailer.messages().iter().skip(1).map(|m| m.to.clone()).collect();
+        let to: Vec<_> = kit
+            .mailer
+            .messages()
+            .iter()
+            .skip(1)
+            .map(|m| m.to.clone())
+            .collect();
         assert_eq!(to, vec!["m@shop.test", "ops@warehouse.test"]);
     }
 
     #[tokio::test]
     async fn a_malformed_or_stray_event_is_an_error_and_sends_nothing() {
         let kit = TestKit::new();
-        let r = handle(&kit.services, InviteAuthorized { invite_id: "not an id".into() }).await;
+        let r = handle(
+            &kit.services,
+            InviteAuthorized {
+                invite_id: "not an id".into(),
+            },
+        )
+        .await;
         assert!(matches!(r, Err(ConfirmationError::InvalidEvent)));
-        let r = handle(&kit.services, InviteAuthorized { invite_id: "inv-unknown".into() }).await;
-        assert!(matches!(r, Err(ConfirmationError::Confirm(ConfirmError::NotAuthorized(_)))));
+        let r = handle(
+            &kit.services,
+            InviteAuthorized {
+                invite_id: "inv-unknown".into(),
+            },
+        )
+        .await;
+        assert!(matches!(
+            r,
+            Err(ConfirmationError::Confirm(ConfirmError::NotAuthorized(_)))
+        ));
         assert!(kit.mailer.messages().is_empty());
-        assert!(serde_json::from_str::<InviteAuthorized>(r#"{"invite_id":"x","extra":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<InviteAuthorized>(r#"{"invite_id":"x","extra":1}"#).is_err()
+        );
     }
 }

@@ -42,16 +42,66 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
         use ApiError::*;
         match self {
-            Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", "Send a valid API key as `Authorization: Bearer <key>`.".into()),
-            NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found", "No such route.".into()),
-            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", "This route takes POST.".into()),
-            UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type", "Send `Content-Type: application/json`.".into()),
-            TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Body too large", format!("The body must be at most {MAX_BODY} bytes.")),
-            InvalidJson(msg) => (StatusCode::BAD_REQUEST, "invalid-json", "Invalid JSON body", msg.clone()),
-            Invalid { field, reason } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "Invalid field", format!("{field}: {reason}")),
-            UnknownCart => (StatusCode::UNPROCESSABLE_ENTITY, "unknown-cart", "Unknown cart", "No cart has that id.".into()),
-            CartNotEnabled => (StatusCode::UNPROCESSABLE_ENTITY, "cart-not-enabled", "Cart not enabled", "This cart has no app credentials configured.".into()),
-            Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", "Try again shortly.".into()),
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                "Send a valid API key as `Authorization: Bearer <key>`.".into(),
+            ),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "No such route.".into(),
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "This route takes POST.".into(),
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send `Content-Type: application/json`.".into(),
+            ),
+            TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Body too large",
+                format!("The body must be at most {MAX_BODY} bytes."),
+            ),
+            InvalidJson(msg) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-json",
+                "Invalid JSON body",
+                msg.clone(),
+            ),
+            Invalid { field, reason } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-field",
+                "Invalid field",
+                format!("{field}: {reason}"),
+            ),
+            UnknownCart => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-cart",
+                "Unknown cart",
+                "No cart has that id.".into(),
+            ),
+            CartNotEnabled => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cart-not-enabled",
+                "Cart not enabled",
+                "This cart has no app credentials configured.".into(),
+            ),
+            Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "Try again shortly.".into(),
+            ),
         }
     }
 
@@ -125,9 +175,11 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         .warehouses
         .authenticate(key)
         .ok_or(ApiError::Unauthorized)?;
-    let json = req
-        .header("content-type")
-        .is_some_and(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    let json = req.header("content-type").is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
     if !json {
         return Err(ApiError::UnsupportedMediaType);
     }

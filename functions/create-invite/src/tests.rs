@@ -7,9 +7,13 @@ use super::handle;
 
 fn post(body: &str, key: Option<&str>) -> Request {
     let mut req = Request::new(Method::POST, "/v1/invites");
-    req.headers.insert("content-type", HeaderValue::from_static("application/json"));
+    req.headers
+        .insert("content-type", HeaderValue::from_static("application/json"));
     if let Some(k) = key {
-        req.headers.insert("authorization", HeaderValue::from_str(&format!("Bearer {k}")).unwrap());
+        req.headers.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {k}")).unwrap(),
+        );
     }
     req.body = body.to_owned().into();
     req
@@ -36,7 +40,10 @@ async fn a_warehouse_creates_an_invite_and_gets_the_link_once() {
     let v: Value = serde_json::from_slice(resp.body()).unwrap();
     assert!(v["id"].as_str().unwrap().starts_with("inv-"));
     assert_eq!(v["status"], "emailed");
-    assert!(v["setup_url"].as_str().unwrap().starts_with("https://cartlink.test/setup/"));
+    assert!(v["setup_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://cartlink.test/setup/"));
     assert!(v["access_code_hint"].as_str().unwrap().starts_with('…'));
     assert_eq!(v["expires_at"], "2026-12-03T00:00:00Z");
     assert_eq!(kit.mailer.messages().len(), 1);
@@ -45,7 +52,14 @@ async fn a_warehouse_creates_an_invite_and_gets_the_link_once() {
 #[tokio::test]
 async fn the_warehouse_comes_from_the_key_never_from_the_body() {
     let kit = TestKit::new();
-    let resp = handle(&kit.services, post(r#"{"cart":"acme","merchant_email":"m@shop.test","warehouse_id":"wh-evil"}"#, Some(TEST_API_KEY))).await;
+    let resp = handle(
+        &kit.services,
+        post(
+            r#"{"cart":"acme","merchant_email":"m@shop.test","warehouse_id":"wh-evil"}"#,
+            Some(TEST_API_KEY),
+        ),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(problem_type(&resp), "urn:cartlink:problem:invalid-json");
     assert_eq!(invites_stored(&kit).await, 0);
@@ -55,7 +69,11 @@ async fn the_warehouse_comes_from_the_key_never_from_the_body() {
 async fn missing_or_wrong_keys_get_401_and_nothing_is_stored() {
     let kit = TestKit::new();
     for key in [None, Some("wrong-key"), Some("")] {
-        let resp = handle(&kit.services, post(r#"{"cart":"acme","merchant_email":"m@shop.test"}"#, key)).await;
+        let resp = handle(
+            &kit.services,
+            post(r#"{"cart":"acme","merchant_email":"m@shop.test"}"#, key),
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(resp.headers()["www-authenticate"], "Bearer");
         assert_eq!(problem_type(&resp), "urn:cartlink:problem:unauthorized");
@@ -69,20 +87,50 @@ async fn bad_bodies_get_a_stable_problem_type() {
     let kit = TestKit::new();
     let cases = [
         ("{not json", StatusCode::BAD_REQUEST, "invalid-json"),
-        (r#"{"cart":"acme"}"#, StatusCode::BAD_REQUEST, "invalid-json"),
-        (r#"{"cart":"acme","merchant_email":"m@shop.test","surprise":1}"#, StatusCode::BAD_REQUEST, "invalid-json"),
-        (r#"{"cart":"acme","merchant_email":"not an email"}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
-        (r#"{"cart":"acme","merchant_email":"m@shop.test","functions":["teleport"]}"#, StatusCode::BAD_REQUEST, "invalid-json"),
-        (r#"{"cart":"nowhere","merchant_email":"m@shop.test"}"#, StatusCode::UNPROCESSABLE_ENTITY, "unknown-cart"),
+        (
+            r#"{"cart":"acme"}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid-json",
+        ),
+        (
+            r#"{"cart":"acme","merchant_email":"m@shop.test","surprise":1}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid-json",
+        ),
+        (
+            r#"{"cart":"acme","merchant_email":"not an email"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        ),
+        (
+            r#"{"cart":"acme","merchant_email":"m@shop.test","functions":["teleport"]}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid-json",
+        ),
+        (
+            r#"{"cart":"nowhere","merchant_email":"m@shop.test"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown-cart",
+        ),
     ];
     for (body, status, code) in cases {
         let resp = handle(&kit.services, post(body, Some(TEST_API_KEY))).await;
         assert_eq!(resp.status(), status, "{body}");
-        assert_eq!(problem_type(&resp), format!("urn:cartlink:problem:{code}"), "{body}");
+        assert_eq!(
+            problem_type(&resp),
+            format!("urn:cartlink:problem:{code}"),
+            "{body}"
+        );
         let v: Value = serde_json::from_slice(resp.body()).unwrap();
-        assert!(!v["detail"].as_str().unwrap().contains("Error("), "no Debug output in {v}");
+        assert!(
+            !v["detail"].as_str().unwrap().contains("Error("),
+            "no Debug output in {v}"
+        );
     }
-    let huge = format!(r#"{{"cart":"acme","merchant_email":"m@shop.test","merchant_name":"{}"}}"#, "x".repeat(20_000));
+    let huge = format!(
+        r#"{{"cart":"acme","merchant_email":"m@shop.test","merchant_name":"{}"}}"#,
+        "x".repeat(20_000)
+    );
     let resp = handle(&kit.services, post(&huge, Some(TEST_API_KEY))).await;
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(invites_stored(&kit).await, 0);
@@ -95,20 +143,35 @@ async fn other_routes_methods_and_media_types_are_refused() {
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     let resp = handle(&kit.services, Request::new(Method::POST, "/v1/other")).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let mut req = post(r#"{"cart":"acme","merchant_email":"m@shop.test"}"#, Some(TEST_API_KEY));
-    req.headers.insert("content-type", HeaderValue::from_static("text/plain"));
-    assert_eq!(handle(&kit.services, req).await.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let mut req = post(
+        r#"{"cart":"acme","merchant_email":"m@shop.test"}"#,
+        Some(TEST_API_KEY),
+    );
+    req.headers
+        .insert("content-type", HeaderValue::from_static("text/plain"));
+    assert_eq!(
+        handle(&kit.services, req).await.status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
 }
 
 #[tokio::test]
 async fn links_use_the_configured_origin_whatever_the_host_header_says() {
     let kit = TestKit::new();
-    let mut req = post(r#"{"cart":"acme","merchant_email":"m@shop.test"}"#, Some(TEST_API_KEY));
-    req.headers.insert("host", HeaderValue::from_static("evil.example"));
-    req.headers.insert("x-forwarded-host", HeaderValue::from_static("evil.example"));
+    let mut req = post(
+        r#"{"cart":"acme","merchant_email":"m@shop.test"}"#,
+        Some(TEST_API_KEY),
+    );
+    req.headers
+        .insert("host", HeaderValue::from_static("evil.example"));
+    req.headers
+        .insert("x-forwarded-host", HeaderValue::from_static("evil.example"));
     let resp = handle(&kit.services, req).await;
     let v: Value = serde_json::from_slice(resp.body()).unwrap();
-    assert!(v["setup_url"].as_str().unwrap().starts_with("https://cartlink.test/"));
+    assert!(v["setup_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://cartlink.test/"));
     let mail = &kit.mailer.messages()[0];
     assert!(!mail.html.contains("evil.example") && !mail.text.contains("evil.example"));
 }

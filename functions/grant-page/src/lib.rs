@@ -43,31 +43,57 @@ impl PageError {
             PageError::InvalidLink => (StatusCode::NOT_FOUND, pages::access_code(base, None)),
             PageError::WrongCode => (
                 StatusCode::BAD_REQUEST,
-                pages::access_code(base, Some("That code did not work. Check it against your email and try again.")),
+                pages::access_code(
+                    base,
+                    Some("That code did not work. Check it against your email and try again."),
+                ),
             ),
             PageError::TooManyAttempts => (
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::access_code(base, Some("Too many codes were tried from here. Wait 15 minutes, then try again.")),
+                pages::access_code(
+                    base,
+                    Some("Too many codes were tried from here. Wait 15 minutes, then try again."),
+                ),
             ),
             PageError::CartUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                pages::message(base, "This store connection is not available right now", "Please ask the warehouse that sent you the link to check their setup."),
+                pages::message(
+                    base,
+                    "This store connection is not available right now",
+                    "Please ask the warehouse that sent you the link to check their setup.",
+                ),
             ),
             PageError::ForeignOrigin => (
                 StatusCode::FORBIDDEN,
-                pages::message(base, "This form was sent from another site", "Open the link from your email and try again."),
+                pages::message(
+                    base,
+                    "This form was sent from another site",
+                    "Open the link from your email and try again.",
+                ),
             ),
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
-                pages::message(base, "Page not found", "Open the link from your email, or type your access code."),
+                pages::message(
+                    base,
+                    "Page not found",
+                    "Open the link from your email, or type your access code.",
+                ),
             ),
             PageError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                pages::message(base, "Page not found", "Open the link from your email, or type your access code."),
+                pages::message(
+                    base,
+                    "Page not found",
+                    "Open the link from your email, or type your access code.",
+                ),
             ),
             PageError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                pages::message(base, "Something went wrong on our side", "Nothing was changed. Please try again in a minute."),
+                pages::message(
+                    base,
+                    "Something went wrong on our side",
+                    "Nothing was changed. Please try again in a minute.",
+                ),
             ),
         };
         web::html(status, body, &[])
@@ -99,7 +125,11 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
 }
 
 fn grant_page(svc: &Services, view: &GrantView<'_>) -> Response {
-    let body = pages::grant(&svc.config.public_base_url, &svc.config.public_origin(), view);
+    let body = pages::grant(
+        &svc.config.public_base_url,
+        &svc.config.public_origin(),
+        view,
+    );
     web::html(StatusCode::OK, body, &[view.cart.authorize_origin()])
 }
 
@@ -130,7 +160,7 @@ async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
                 Err(e) => Err(e.into()),
             }
         }
-        ([ "setup", token], true, _) => {
+        (["setup", token], true, _) => {
             let view = svc.open_link(token).await?;
             Ok(grant_page(svc, &view))
         }
@@ -144,7 +174,10 @@ async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
         }
         (["setup", token, "status"], true, _) => {
             let progress = svc.grant_progress(token).await?;
-            Ok(web::json(StatusCode::OK, &json!({ "status": progress.as_str() })))
+            Ok(web::json(
+                StatusCode::OK,
+                &json!({ "status": progress.as_str() }),
+            ))
         }
         (["setup", ..], _, _) => Err(PageError::MethodNotAllowed),
         _ => Err(PageError::NotFound),
@@ -153,9 +186,18 @@ async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
 
 fn asset(name: &str) -> Option<Response> {
     let (content_type, body) = match name {
-        "cartlink.css" => ("text/css; charset=utf-8", include_str!("../assets/cartlink.css")),
-        "grant.js" => ("text/javascript; charset=utf-8", include_str!("../assets/grant.js")),
-        "callback.js" => ("text/javascript; charset=utf-8", include_str!("../assets/callback.js")),
+        "cartlink.css" => (
+            "text/css; charset=utf-8",
+            include_str!("../assets/cartlink.css"),
+        ),
+        "grant.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../assets/grant.js"),
+        ),
+        "callback.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../assets/callback.js"),
+        ),
         _ => return None,
     };
     Some(web::asset(content_type, body))

@@ -47,7 +47,9 @@ pub enum CallbackPage {
 impl CallbackPage {
     fn status(&self) -> StatusCode {
         match self {
-            CallbackPage::Authorized { .. } | CallbackPage::AlreadyConnected { .. } => StatusCode::OK,
+            CallbackPage::Authorized { .. } | CallbackPage::AlreadyConnected { .. } => {
+                StatusCode::OK
+            }
             CallbackPage::Declined { .. } => StatusCode::OK,
             CallbackPage::Refused => StatusCode::BAD_REQUEST,
             CallbackPage::Expired => StatusCode::GONE,
@@ -59,7 +61,11 @@ impl CallbackPage {
 
     fn into_response(self, svc: &Services) -> Response {
         let status = self.status();
-        let body = pages::render(&svc.config.public_base_url, &svc.config.public_origin(), &self);
+        let body = pages::render(
+            &svc.config.public_base_url,
+            &svc.config.public_origin(),
+            &self,
+        );
         web::html(status, body, &[])
     }
 }
@@ -68,7 +74,9 @@ impl From<CallbackError> for CallbackPage {
     fn from(e: CallbackError) -> Self {
         match e {
             CallbackError::Refused { .. } => CallbackPage::Refused,
-            CallbackError::AlreadyConnected { at } => CallbackPage::AlreadyConnected { at: at.human() },
+            CallbackError::AlreadyConnected { at } => {
+                CallbackPage::AlreadyConnected { at: at.human() }
+            }
             CallbackError::Expired => CallbackPage::Expired,
             CallbackError::Declined { retry_url } => CallbackPage::Declined { retry_url },
             CallbackError::CartFailed { retry_url, .. } => CallbackPage::CartFailed { retry_url },

@@ -12,30 +12,50 @@ struct Grant {
 }
 
 async fn started(kit: &TestKit) -> (shared::domain::InviteId, Grant) {
-    let wh = kit.services.warehouses.authenticate(TEST_API_KEY).unwrap().clone();
+    let wh = kit
+        .services
+        .warehouses
+        .authenticate(TEST_API_KEY)
+        .unwrap()
+        .clone();
     let created = kit
         .services
-        .create_invite(&wh, NewInvite {
-            cart: "acme".into(),
-            merchant_email: "m@shop.test".into(),
-            merchant_name: None,
-            store: None,
-            functions: None,
-            expires_in_hours: None,
-        })
+        .create_invite(
+            &wh,
+            NewInvite {
+                cart: "acme".into(),
+                merchant_email: "m@shop.test".into(),
+                merchant_name: None,
+                store: None,
+                functions: None,
+                expires_in_hours: None,
+            },
+        )
         .await
         .unwrap();
     let token = created.setup_url.rsplit('/').next().unwrap();
     let s = kit.services.start_grant(token).await.unwrap();
     let url = url::Url::parse(&s.authorize_url).unwrap();
-    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    (created.invite.id, Grant { state, cookie: format!("__Host-cartlink-grant={}", s.binding.expose()) })
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    (
+        created.invite.id,
+        Grant {
+            state,
+            cookie: format!("__Host-cartlink-grant={}", s.binding.expose()),
+        },
+    )
 }
 
 fn callback(query: &str, cookie: Option<&str>) -> Request {
     let mut req = Request::new(Method::GET, &format!("/oauth/callback/acme?{query}"));
     if let Some(c) = cookie {
-        req.headers.insert("cookie", HeaderValue::from_str(c).unwrap());
+        req.headers
+            .insert("cookie", HeaderValue::from_str(c).unwrap());
     }
     req
 }
@@ -50,7 +70,17 @@ async fn a_good_callback_shows_successful_authorization_without_the_code() {
     let kit = TestKit::new();
     let (id, g) = started(&kit).await;
     // WHEN the cart calls back with a code
-    let resp = handle(&kit.services, callback(&format!("code=SECRETCODE&state={}&iss=https%3A%2F%2Fauth.acme.test", g.state), Some(&g.cookie))).await;
+    let resp = handle(
+        &kit.services,
+        callback(
+            &format!(
+                "code=SECRETCODE&state={}&iss=https%3A%2F%2Fauth.acme.test",
+                g.state
+            ),
+            Some(&g.cookie),
+        ),
+    )
+    .await;
     // THEN the page says so, carries no code, and the connection is stored
     assert_eq!(resp.status(), StatusCode::OK);
     let html = text(&resp);
@@ -58,9 +88,24 @@ async fn a_good_callback_shows_successful_authorization_without_the_code() {
     assert!(!html.contains("SECRETCODE"));
     assert_eq!(resp.headers()["cache-control"], "no-store");
     assert_eq!(resp.headers()["referrer-policy"], "no-referrer");
-    assert!(kit.store.connection_for_invite(&id).await.unwrap().is_some());
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_some());
     // AND a replay says "already connected" without a second exchange
-    let again = handle(&kit.services, callback(&format!("code=SECRETCODE&state={}&iss=https%3A%2F%2Fauth.acme.test", g.state), Some(&g.cookie))).await;
+    let again = handle(
+        &kit.services,
+        callback(
+            &format!(
+                "code=SECRETCODE&state={}&iss=https%3A%2F%2Fauth.acme.test",
+                g.state
+            ),
+            Some(&g.cookie),
+        ),
+    )
+    .await;
     assert!(text(&again).contains("Already connected"));
     assert_eq!(kit.oauth.calls(), 1);
 }
@@ -69,11 +114,23 @@ async fn a_good_callback_shows_successful_authorization_without_the_code() {
 async fn a_callback_from_another_browser_is_refused_with_a_plain_page() {
     let kit = TestKit::new();
     let (id, g) = started(&kit).await;
-    let resp = handle(&kit.services, callback(&format!("code=C&state={}&iss=https%3A%2F%2Fauth.acme.test", g.state), None)).await;
+    let resp = handle(
+        &kit.services,
+        callback(
+            &format!("code=C&state={}&iss=https%3A%2F%2Fauth.acme.test", g.state),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(text(&resp).contains("could not be completed"));
     assert_eq!(kit.oauth.calls(), 0);
-    assert!(kit.store.connection_for_invite(&id).await.unwrap().is_none());
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -96,7 +153,11 @@ async fn a_decline_shows_an_escaped_message_and_a_retry_link() {
 #[tokio::test]
 async fn only_get_on_a_cart_path_is_a_callback() {
     let kit = TestKit::new();
-    let resp = handle(&kit.services, Request::new(Method::POST, "/oauth/callback/acme")).await;
+    let resp = handle(
+        &kit.services,
+        Request::new(Method::POST, "/oauth/callback/acme"),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let resp = handle(&kit.services, Request::new(Method::GET, "/oauth/callback")).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);

@@ -83,7 +83,10 @@ mod tests {
             let shown = code.display();
             assert_eq!(shown.len(), 11);
             assert_eq!(&shown[5..6], "-");
-            assert!(shown.replace('-', "").bytes().all(|b| CROCKFORD.contains(&b)));
+            assert!(shown
+                .replace('-', "")
+                .bytes()
+                .all(|b| CROCKFORD.contains(&b)));
         }
     }
 
@@ -99,7 +102,14 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for bad in ["", "7QK2M", "7QK2M-9XH4DD", "7QK2M-9XH4U", "7QK2M-9XH4!", "ÄQK2M-9XH4D"] {
+        for bad in [
+            "",
+            "7QK2M",
+            "7QK2M-9XH4DD",
+            "7QK2M-9XH4U",
+            "7QK2M-9XH4!",
+            "ÄQK2M-9XH4D",
+        ] {
             assert!(AccessCode::parse(bad).is_none(), "{bad}");
         }
     }

@@ -103,7 +103,11 @@ mod tests {
         assert!(open.usable(Timestamp(1000)));
         assert!(open.usable(Timestamp(1000 + ATTEMPT_TTL_SECS - 1)));
         assert!(!open.usable(Timestamp(1000 + ATTEMPT_TTL_SECS)));
-        for used in [AttemptStatus::Completed, AttemptStatus::Declined, AttemptStatus::Failed] {
+        for used in [
+            AttemptStatus::Completed,
+            AttemptStatus::Declined,
+            AttemptStatus::Failed,
+        ] {
             assert!(!attempt(used).usable(Timestamp(1000)));
             assert_eq!(AttemptStatus::parse(used.as_str()), Some(used));
         }

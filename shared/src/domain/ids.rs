@@ -18,7 +18,11 @@ fn opaque(prefix: &str) -> String {
     let mut out = String::with_capacity(prefix.len() + 27);
     out.push_str(prefix);
     out.push('-');
-    out.extend(bytes.iter().map(|b| char::from(LOWER_BASE32[usize::from(b & 31)])));
+    out.extend(
+        bytes
+            .iter()
+            .map(|b| char::from(LOWER_BASE32[usize::from(b & 31)])),
+    );
     out
 }
 
@@ -91,7 +95,10 @@ impl Timestamp {
     pub fn rfc3339(self) -> String {
         OffsetDateTime::from_unix_timestamp(self.0)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
             .unwrap_or_else(|| self.0.to_string())
     }
 

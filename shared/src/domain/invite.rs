@@ -47,7 +47,10 @@ impl Function {
 impl FromStr for Function {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        Function::ALL.into_iter().find(|f| f.as_str() == s).ok_or(())
+        Function::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -154,7 +157,10 @@ impl fmt::Display for InviteStatus {
 impl FromStr for InviteStatus {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        InviteStatus::ALL.into_iter().find(|v| v.as_str() == s).ok_or(())
+        InviteStatus::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -271,7 +277,10 @@ mod tests {
     fn status_names_round_trip() {
         for s in InviteStatus::ALL {
             assert_eq!(s.as_str().parse::<InviteStatus>(), Ok(s));
-            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
         assert!("expired".parse::<InviteStatus>().is_err());
     }

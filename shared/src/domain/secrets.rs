@@ -156,7 +156,9 @@ impl PkceVerifier {
             .expect("HMAC takes keys of any length");
         mac.update(b"cartlink-pkce:");
         mac.update(state.expose().as_bytes());
-        PkceVerifier(Secret::new(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())))
+        PkceVerifier(Secret::new(
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()),
+        ))
     }
 
     /// The verifier, for the token request.
@@ -217,7 +219,13 @@ mod tests {
     #[test]
     fn parse_refuses_anything_not_shaped_like_a_minted_token() {
         // GIVEN values of the wrong length or alphabet
-        for bad in ["", "short", &"a".repeat(44), &format!("{}=", "a".repeat(42)), &"a/".repeat(21)] {
+        for bad in [
+            "",
+            "short",
+            &"a".repeat(44),
+            &format!("{}=", "a".repeat(42)),
+            &"a/".repeat(21),
+        ] {
             // THEN they are refused
             assert!(InviteToken::parse(bad).is_none(), "{bad}");
         }
@@ -237,18 +245,30 @@ mod tests {
         // THEN it is stable, 43..=128 unreserved characters, and the challenge is its S256
         assert_eq!(v.expose(), again.expose());
         assert!((43..=128).contains(&v.expose().len()));
-        assert!(v.expose().bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)));
+        assert!(v
+            .expose()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)));
         let expected = URL_SAFE_NO_PAD.encode(Sha256::digest(v.expose().as_bytes()));
         assert_eq!(v.challenge(), expected);
         // AND another state or another browser yields another verifier
-        assert_ne!(PkceVerifier::derive(&binding, &GrantState::generate()).expose(), v.expose());
-        assert_ne!(PkceVerifier::derive(&BrowserBinding::generate(), &state).expose(), v.expose());
+        assert_ne!(
+            PkceVerifier::derive(&binding, &GrantState::generate()).expose(),
+            v.expose()
+        );
+        assert_ne!(
+            PkceVerifier::derive(&BrowserBinding::generate(), &state).expose(),
+            v.expose()
+        );
     }
 
     #[test]
     fn token_hash_is_sha256_hex_and_validates_stored_form() {
         let h = TokenHash::of("abc");
-        assert_eq!(h.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            h.as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(TokenHash::from_stored(h.as_str()), Some(h));
         assert!(TokenHash::from_stored("zz").is_none());
     }

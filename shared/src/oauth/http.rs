@@ -68,9 +68,7 @@ impl TokenEndpoint for OAuthHttp {
             .request_async(&self.client)
             .await
             .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) => {
-                    OAuthError::Refused(r.error().to_string())
-                }
+                RequestTokenError::ServerResponse(r) => OAuthError::Refused(r.error().to_string()),
                 RequestTokenError::Request(e) => OAuthError::Unreachable(describe(&e)),
                 RequestTokenError::Parse(_, _) => {
                     OAuthError::BadResponse("not a token response".into())
@@ -80,12 +78,9 @@ impl TokenEndpoint for OAuthHttp {
         let expires_at = response
             .expires_in()
             .map(|d| (self.now)().plus_secs(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
-        let scope = response.scopes().map(|s| {
-            s.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        });
+        let scope = response
+            .scopes()
+            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
         Ok(TokenSet {
             access_token: Secret::new(response.access_token().secret().clone()),
             refresh_token: response

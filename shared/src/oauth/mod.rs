@@ -115,7 +115,10 @@ mod tests {
         assert_eq!(q["prompt"], "consent");
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["client_id"], "app");
-        assert_eq!(q["redirect_uri"], "https://cartlink.test/oauth/callback/acme");
+        assert_eq!(
+            q["redirect_uri"],
+            "https://cartlink.test/oauth/callback/acme"
+        );
         assert_eq!(q["scope"], "read write");
         assert_eq!(q["state"], state.expose());
         assert_eq!(q["code_challenge"], verifier.challenge());

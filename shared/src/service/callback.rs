@@ -299,7 +299,10 @@ impl Services {
         }
         let token = InviteToken::generate();
         match self.store.add_link(&invite.id, &token.hash(), now).await {
-            Ok(()) => Some(self.config.public_url(&format!("/setup/{}", token.expose()))),
+            Ok(()) => Some(
+                self.config
+                    .public_url(&format!("/setup/{}", token.expose())),
+            ),
             Err(e) => {
                 tracing::warn!(error = %e, "could not mint a retry link");
                 None

@@ -61,7 +61,10 @@ impl Services {
 
         let mut done = Confirmed::default();
         let mut first_error: Option<ConfirmError> = None;
-        for kind in [EmailKind::MerchantConfirmation, EmailKind::WarehouseConfirmation] {
+        for kind in [
+            EmailKind::MerchantConfirmation,
+            EmailKind::WarehouseConfirmation,
+        ] {
             let now = self.clock.now();
             match self
                 .store

@@ -6,9 +6,7 @@ use super::Services;
 use crate::carts::CartId;
 use crate::config::normalize_email;
 use crate::domain::invite::{DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS, MIN_EXPIRY_HOURS};
-use crate::domain::{
-    AccessCode, Function, Invite, InviteId, InviteStatus, InviteToken, Warehouse,
-};
+use crate::domain::{AccessCode, Function, Invite, InviteId, InviteStatus, InviteToken, Warehouse};
 use crate::email::invite_email;
 use crate::store::StoreError;
 
@@ -82,7 +80,10 @@ fn printable(field: &'static str, value: &str, max: usize) -> Result<String, Inv
         return Err(invalid(field, format!("must be at most {max} characters")));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(invalid(field, "must not hold control characters or line breaks"));
+        return Err(invalid(
+            field,
+            "must not hold control characters or line breaks",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -164,7 +165,9 @@ impl Services {
         self.store.insert_invite(&invite, &token.hash()).await?;
         tracing::info!(invite_id = %invite.id, warehouse_id = %invite.warehouse.id, cart = %invite.cart, "invite stored");
 
-        let setup_url = self.config.public_url(&format!("/setup/{}", token.expose()));
+        let setup_url = self
+            .config
+            .public_url(&format!("/setup/{}", token.expose()));
         let sent = match invite_email(
             &invite,
             &cart.name,

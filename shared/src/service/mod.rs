@@ -50,7 +50,8 @@ impl Services {
     /// handler runs on. Until the AWS adapters land these are the embedded ones on
     /// `CARTLINK_DATA_DIR`; the authorized event is left to the store's change stream.
     pub fn from_env() -> Result<Services, StartError> {
-        let config = Config::load(&|k| std::env::var(k).ok()).map_err(|e| StartError(e.to_string()))?;
+        let config =
+            Config::load(&|k| std::env::var(k).ok()).map_err(|e| StartError(e.to_string()))?;
         let catalog = Catalog::from_config(&config);
         Services::embedded(config, catalog, Arc::new(crate::events::StreamDelivered))
     }
@@ -65,8 +66,7 @@ impl Services {
         let dir = config.data_dir.clone();
         let store = FileStore::open(&dir).map_err(|e| StartError(e.to_string()))?;
         let vault = LocalVault::open(&dir).map_err(|e| StartError(format!("vault key: {e}")))?;
-        let mailer =
-            Outbox::new(&dir, &config.mail_from).map_err(|e| StartError(e.to_string()))?;
+        let mailer = Outbox::new(&dir, &config.mail_from).map_err(|e| StartError(e.to_string()))?;
         let http = outbound_client(config.http_timeout, !config.is_local_http());
         Ok(Services {
             warehouses: WarehouseDirectory::new(config.warehouses.clone()),

@@ -90,7 +90,9 @@ impl GrantProgress {
 }
 
 fn client_key(client: Option<IpAddr>) -> String {
-    let ip = client.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
+    let ip = client
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".into());
     format!("code-fail:{}", TokenHash::of(&ip).as_str())
 }
 
@@ -139,7 +141,9 @@ impl Services {
             None => None,
         };
         let Some(invite) = invite.filter(|i| i.accepts_grant(now)) else {
-            self.store.count_hit(&client_key, CODE_WINDOW_SECS, now).await?;
+            self.store
+                .count_hit(&client_key, CODE_WINDOW_SECS, now)
+                .await?;
             tracing::info!(reason = "access_code_invalid", "access code refused");
             return Err(SetupError::InvalidLink);
         };

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use super::callback::{CallbackError, CallbackRequest};
 use super::invites::{InviteError, NewInvite};
 use super::setup::{GrantProgress, SetupError, CODE_FAILURES_PER_CLIENT};
-use crate::domain::{AccessCode, BrowserBinding, Connection, InviteStatus, PkceVerifier, GrantState, TokenSet};
+use crate::domain::{
+    AccessCode, BrowserBinding, Connection, GrantState, InviteStatus, PkceVerifier, TokenSet,
+};
 use crate::store::Store;
 use crate::testing::{TestKit, TEST_API_KEY};
 
@@ -21,15 +23,27 @@ fn new_invite(cart: &str) -> NewInvite {
 }
 
 async fn invite(kit: &TestKit) -> (String, String) {
-    let wh = kit.services.warehouses.authenticate(TEST_API_KEY).unwrap().clone();
-    let created = kit.services.create_invite(&wh, new_invite("acme")).await.unwrap();
+    let wh = kit
+        .services
+        .warehouses
+        .authenticate(TEST_API_KEY)
+        .unwrap()
+        .clone();
+    let created = kit
+        .services
+        .create_invite(&wh, new_invite("acme"))
+        .await
+        .unwrap();
     let token = created.setup_url.rsplit('/').next().unwrap().to_owned();
     (created.invite.id.to_string(), token)
 }
 
 fn access_code_from(kit: &TestKit) -> String {
     let text = kit.mailer.messages()[0].text.clone();
-    let line = text.lines().find(|l| l.len() == 11 && l.as_bytes()[5] == b'-').unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
+        .unwrap();
     line.to_owned()
 }
 
@@ -42,8 +56,17 @@ struct Started {
 async fn start(kit: &TestKit, token: &str) -> Started {
     let started = kit.services.start_grant(token).await.unwrap();
     let url = url::Url::parse(&started.authorize_url).unwrap();
-    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    Started { state, binding: started.binding.expose().to_owned(), authorize_url: url }
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    Started {
+        state,
+        binding: started.binding.expose().to_owned(),
+        authorize_url: url,
+    }
 }
 
 async fn callback(
@@ -52,9 +75,16 @@ async fn callback(
     params: &[(&str, &str)],
     cookie: Option<&str>,
 ) -> Result<super::callback::Authorized, CallbackError> {
-    let params: HashMap<String, String> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let params: HashMap<String, String> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     kit.services
-        .complete_callback(CallbackRequest { cart, params: &params, binding_cookie: cookie })
+        .complete_callback(CallbackRequest {
+            cart,
+            params: &params,
+            binding_cookie: cookie,
+        })
         .await
 }
 
@@ -67,13 +97,20 @@ async fn an_invite_is_stored_without_its_secrets_and_emailed() {
     // WHEN it creates an invite
     let (id, token) = invite(&kit).await;
     // THEN the invite is emailed to the merchant (domain lower-cased) with link and code
-    let stored = kit.store.invite(&crate::domain::InviteId::parse(&id).unwrap()).await.unwrap().unwrap();
+    let stored = kit
+        .store
+        .invite(&crate::domain::InviteId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, InviteStatus::Emailed);
     assert_eq!(stored.merchant_email, "Merchant@shop.test");
     assert_eq!(stored.warehouse.id.as_str(), "wh-test");
     let mail = &kit.mailer.messages()[0];
     assert_eq!(mail.to, "Merchant@shop.test");
-    assert!(mail.text.contains(&format!("https://cartlink.test/setup/{token}")));
+    assert!(mail
+        .text
+        .contains(&format!("https://cartlink.test/setup/{token}")));
     // AND the database file holds neither the token nor the access code
     let db = std::fs::read(kit.dir.path().join("cartlink.db")).unwrap();
     let db = String::from_utf8_lossy(&db);
@@ -86,15 +123,62 @@ async fn an_invite_is_stored_without_its_secrets_and_emailed() {
 #[tokio::test]
 async fn bad_invite_requests_are_refused_and_nothing_is_stored_or_sent() {
     let kit = TestKit::new();
-    let wh = kit.services.warehouses.authenticate(TEST_API_KEY).unwrap().clone();
+    let wh = kit
+        .services
+        .warehouses
+        .authenticate(TEST_API_KEY)
+        .unwrap()
+        .clone();
     let cases: Vec<(NewInvite, &str)> = vec![
-        (NewInvite { merchant_email: "a@b.com, c@d.com".into(), ..new_invite("acme") }, "merchant_email"),
-        (NewInvite { merchant_name: Some("A\r\nBcc: x@evil.test".into()), ..new_invite("acme") }, "merchant_name"),
-        (NewInvite { merchant_name: Some("x".repeat(101)), ..new_invite("acme") }, "merchant_name"),
-        (NewInvite { functions: Some(vec![]), ..new_invite("acme") }, "functions"),
-        (NewInvite { functions: Some(vec![crate::domain::Function::Shipments]), ..new_invite("acme") }, "functions"),
-        (NewInvite { expires_in_hours: Some(0), ..new_invite("acme") }, "expires_in_hours"),
-        (NewInvite { expires_in_hours: Some(721), ..new_invite("acme") }, "expires_in_hours"),
+        (
+            NewInvite {
+                merchant_email: "a@b.com, c@d.com".into(),
+                ..new_invite("acme")
+            },
+            "merchant_email",
+        ),
+        (
+            NewInvite {
+                merchant_name: Some("A\r\nBcc: x@evil.test".into()),
+                ..new_invite("acme")
+            },
+            "merchant_name",
+        ),
+        (
+            NewInvite {
+                merchant_name: Some("x".repeat(101)),
+                ..new_invite("acme")
+            },
+            "merchant_name",
+        ),
+        (
+            NewInvite {
+                functions: Some(vec![]),
+                ..new_invite("acme")
+            },
+            "functions",
+        ),
+        (
+            NewInvite {
+                functions: Some(vec![crate::domain::Function::Shipments]),
+                ..new_invite("acme")
+            },
+            "functions",
+        ),
+        (
+            NewInvite {
+                expires_in_hours: Some(0),
+                ..new_invite("acme")
+            },
+            "expires_in_hours",
+        ),
+        (
+            NewInvite {
+                expires_in_hours: Some(721),
+                ..new_invite("acme")
+            },
+            "expires_in_hours",
+        ),
     ];
     for (req, field) in cases {
         match kit.services.create_invite(&wh, req).await {
@@ -102,11 +186,19 @@ async fn bad_invite_requests_are_refused_and_nothing_is_stored_or_sent() {
             other => panic!("{field}: {other:?}"),
         }
     }
-    assert!(matches!(kit.services.create_invite(&wh, new_invite("nope")).await, Err(InviteError::UnknownCart)));
-    assert!(matches!(kit.services.create_invite(&wh, new_invite("Bad Id")).await, Err(InviteError::UnknownCart)));
+    assert!(matches!(
+        kit.services.create_invite(&wh, new_invite("nope")).await,
+        Err(InviteError::UnknownCart)
+    ));
+    assert!(matches!(
+        kit.services.create_invite(&wh, new_invite("Bad Id")).await,
+        Err(InviteError::UnknownCart)
+    ));
     assert!(kit.mailer.messages().is_empty());
     let db = rusqlite::Connection::open(kit.dir.path().join("cartlink.db")).unwrap();
-    let n: i64 = db.query_row("SELECT COUNT(*) FROM invites", [], |r| r.get(0)).unwrap();
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM invites", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 0);
 }
 
@@ -116,13 +208,25 @@ async fn a_failed_invite_email_keeps_the_invite_marked_not_emailed() {
     let kit = TestKit::new();
     *kit.mailer.reject.lock().unwrap() = Some("sender not verified".into());
     // WHEN an invite is created
-    let wh = kit.services.warehouses.authenticate(TEST_API_KEY).unwrap().clone();
-    let created = kit.services.create_invite(&wh, new_invite("acme")).await.unwrap();
+    let wh = kit
+        .services
+        .warehouses
+        .authenticate(TEST_API_KEY)
+        .unwrap()
+        .clone();
+    let created = kit
+        .services
+        .create_invite(&wh, new_invite("acme"))
+        .await
+        .unwrap();
     // THEN it is stored as email_failed with the reason, and the answer says so
     assert_eq!(created.invite.status, InviteStatus::EmailFailed);
     let stored = kit.store.invite(&created.invite.id).await.unwrap().unwrap();
     assert_eq!(stored.status, InviteStatus::EmailFailed);
-    assert!(stored.status_reason.unwrap().contains("sender not verified"));
+    assert!(stored
+        .status_reason
+        .unwrap()
+        .contains("sender not verified"));
     // AND the link still works (the warehouse may hand it over itself)
     let token = created.setup_url.rsplit('/').next().unwrap();
     assert!(kit.services.open_link(token).await.is_ok());
@@ -133,12 +237,22 @@ async fn unknown_expired_and_malformed_links_are_all_just_invalid() {
     let kit = TestKit::new();
     let (_, token) = invite(&kit).await;
     assert!(kit.services.open_link(&token).await.is_ok());
-    for bad in ["", "short", &BrowserBinding::generate().expose().to_owned()] {
-        assert!(matches!(kit.services.open_link(bad).await, Err(SetupError::InvalidLink)));
+    let unknown = BrowserBinding::generate();
+    for bad in ["", "short", unknown.expose()] {
+        assert!(matches!(
+            kit.services.open_link(bad).await,
+            Err(SetupError::InvalidLink)
+        ));
     }
     kit.clock.advance(14 * 24 * 3600);
-    assert!(matches!(kit.services.open_link(&token).await, Err(SetupError::InvalidLink)));
-    assert_eq!(kit.services.grant_progress(&token).await.unwrap(), GrantProgress::Expired);
+    assert!(matches!(
+        kit.services.open_link(&token).await,
+        Err(SetupError::InvalidLink)
+    ));
+    assert_eq!(
+        kit.services.grant_progress(&token).await.unwrap(),
+        GrantProgress::Expired
+    );
 }
 
 #[tokio::test]
@@ -154,15 +268,29 @@ async fn starting_a_grant_sends_a_fresh_state_and_s256_challenge() {
     assert_ne!(a.state, crate::domain::TokenHash::of(&token).as_str());
     // AND the challenge is S256 of the verifier the callback will derive
     let q: HashMap<_, _> = a.authorize_url.query_pairs().into_owned().collect();
-    let verifier = PkceVerifier::derive(&BrowserBinding::parse(&a.binding).unwrap(), &GrantState::parse(&a.state).unwrap());
+    let verifier = PkceVerifier::derive(
+        &BrowserBinding::parse(&a.binding).unwrap(),
+        &GrantState::parse(&a.state).unwrap(),
+    );
     assert_eq!(q["code_challenge"], verifier.challenge());
     assert_eq!(q["code_challenge_method"], "S256");
-    assert_eq!(q["redirect_uri"], "https://cartlink.test/oauth/callback/acme");
+    assert_eq!(
+        q["redirect_uri"],
+        "https://cartlink.test/oauth/callback/acme"
+    );
     assert_eq!(q["scope"], "orders:read inventory:write");
     // AND the invite is granting
-    let stored = kit.store.invite(&crate::domain::InviteId::parse(&id).unwrap()).await.unwrap().unwrap();
+    let stored = kit
+        .store
+        .invite(&crate::domain::InviteId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, InviteStatus::Granting);
-    assert_eq!(kit.services.grant_progress(&token).await.unwrap(), GrantProgress::Waiting);
+    assert_eq!(
+        kit.services.grant_progress(&token).await.unwrap(),
+        GrantProgress::Waiting
+    );
 }
 
 #[tokio::test]
@@ -172,38 +300,108 @@ async fn a_good_callback_seals_the_tokens_and_authorizes_once() {
     let (_, token) = invite(&kit).await;
     let s = start(&kit, &token).await;
     // WHEN the cart calls back in the same browser
-    let done = callback(&kit, "acme", &[("code", "C1"), ("state", &s.state), ISS], Some(&s.binding)).await.unwrap();
+    let done = callback(
+        &kit,
+        "acme",
+        &[("code", "C1"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await
+    .unwrap();
     // THEN the code was exchanged once with the derived verifier and the same redirect URI
     assert_eq!(kit.oauth.calls(), 1);
     let seen = kit.oauth.seen.lock().unwrap()[0].clone();
-    assert_eq!(seen.redirect_uri, "https://cartlink.test/oauth/callback/acme");
+    assert_eq!(
+        seen.redirect_uri,
+        "https://cartlink.test/oauth/callback/acme"
+    );
     let q: HashMap<_, _> = s.authorize_url.query_pairs().into_owned().collect();
-    assert_eq!(PkceVerifier::derive(&BrowserBinding::parse(&s.binding).unwrap(), &GrantState::parse(&s.state).unwrap()).challenge(), q["code_challenge"]);
+    assert_eq!(
+        PkceVerifier::derive(
+            &BrowserBinding::parse(&s.binding).unwrap(),
+            &GrantState::parse(&s.state).unwrap()
+        )
+        .challenge(),
+        q["code_challenge"]
+    );
     assert!(seen.verifier.is_some());
     // AND the connection is stored sealed, opening to the issued tokens under its own context only
-    let conn = kit.store.connection_for_invite(&done.invite.id).await.unwrap().unwrap();
-    let plain = kit.services.vault.open(&conn.context(), &conn.tokens).await.unwrap();
-    assert_eq!(TokenSet::from_plaintext(&plain).unwrap().access_token.expose(), "CANARY_AT_C1");
-    let other = Connection::seal_context(&conn.warehouse_id, &crate::domain::ConnectionId::generate(), &conn.cart);
+    let conn = kit
+        .store
+        .connection_for_invite(&done.invite.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let plain = kit
+        .services
+        .vault
+        .open(&conn.context(), &conn.tokens)
+        .await
+        .unwrap();
+    assert_eq!(
+        TokenSet::from_plaintext(&plain)
+            .unwrap()
+            .access_token
+            .expose(),
+        "CANARY_AT_C1"
+    );
+    let other = Connection::seal_context(
+        &conn.warehouse_id,
+        &crate::domain::ConnectionId::generate(),
+        &conn.cart,
+    );
     assert!(kit.services.vault.open(&other, &conn.tokens).await.is_err());
-    let db = String::from_utf8_lossy(&std::fs::read(kit.dir.path().join("cartlink.db")).unwrap()).into_owned();
+    let db = String::from_utf8_lossy(&std::fs::read(kit.dir.path().join("cartlink.db")).unwrap())
+        .into_owned();
     assert!(!db.contains("CANARY_AT") && !db.contains("CANARY_RT"));
     // AND the invite is authorized and the event published once
-    assert_eq!(kit.store.invite(&done.invite.id).await.unwrap().unwrap().status, InviteStatus::Authorized);
+    assert_eq!(
+        kit.store
+            .invite(&done.invite.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        InviteStatus::Authorized
+    );
     assert_eq!(kit.events.0.lock().unwrap().len(), 1);
-    assert_eq!(kit.services.grant_progress(&token).await.unwrap(), GrantProgress::Authorized);
+    assert_eq!(
+        kit.services.grant_progress(&token).await.unwrap(),
+        GrantProgress::Authorized
+    );
     // AND a replay of the same callback changes nothing and says "already connected"
-    let replay = callback(&kit, "acme", &[("code", "C1"), ("state", &s.state), ISS], Some(&s.binding)).await;
-    assert!(matches!(replay, Err(CallbackError::AlreadyConnected { .. })));
+    let replay = callback(
+        &kit,
+        "acme",
+        &[("code", "C1"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await;
+    assert!(matches!(
+        replay,
+        Err(CallbackError::AlreadyConnected { .. })
+    ));
     assert_eq!(kit.oauth.calls(), 1);
     // AND the link no longer opens a grant page
-    assert!(matches!(kit.services.open_link(&token).await, Err(SetupError::InvalidLink)));
+    assert!(matches!(
+        kit.services.open_link(&token).await,
+        Err(SetupError::InvalidLink)
+    ));
 }
 
 async fn assert_nothing_happened(kit: &TestKit, invite_id: &str) {
-    assert_eq!(kit.oauth.calls(), 0, "the token endpoint must not be called");
+    assert_eq!(
+        kit.oauth.calls(),
+        0,
+        "the token endpoint must not be called"
+    );
     let id = crate::domain::InviteId::parse(invite_id).unwrap();
-    assert!(kit.store.connection_for_invite(&id).await.unwrap().is_none());
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_none());
     assert!(kit.events.0.lock().unwrap().is_empty());
 }
 
@@ -214,16 +412,66 @@ async fn callbacks_that_do_not_belong_to_this_browser_and_grant_are_refused_befo
     let (_, token_b) = invite(&kit).await;
     let a = start(&kit, &token_a).await;
     let b = start(&kit, &token_b).await;
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<&str>, &str)> = vec![
-        ("acme", vec![("code", "C"), ("state", &b.state), ISS], Some(&a.binding), "browser_mismatch"),
-        ("acme", vec![("code", "C"), ("state", &a.state), ISS], None, "browser_mismatch"),
-        ("acme", vec![("code", "C"), ("state", &a.state), ISS], Some(&b.binding), "browser_mismatch"),
-        ("acme", vec![("code", "C"), ISS], Some(&a.binding), "state_missing"),
-        ("acme", vec![("code", "C"), ("state", &token_a), ISS], Some(&a.binding), "state_unknown"),
-        ("other", vec![("code", "C"), ("state", &a.state), ISS], Some(&a.binding), "unknown_cart"),
-        ("acme", vec![("code", "C"), ("state", &a.state)], Some(&a.binding), "issuer_mismatch"),
-        ("acme", vec![("code", "C"), ("state", &a.state), ("iss", "https://auth.acme.test/")], Some(&a.binding), "issuer_mismatch"),
-        ("acme", vec![("state", &a.state), ISS], Some(&a.binding), "code_missing"),
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "acme",
+            vec![("code", "C"), ("state", &b.state), ISS],
+            Some(&a.binding),
+            "browser_mismatch",
+        ),
+        (
+            "acme",
+            vec![("code", "C"), ("state", &a.state), ISS],
+            None,
+            "browser_mismatch",
+        ),
+        (
+            "acme",
+            vec![("code", "C"), ("state", &a.state), ISS],
+            Some(&b.binding),
+            "browser_mismatch",
+        ),
+        (
+            "acme",
+            vec![("code", "C"), ISS],
+            Some(&a.binding),
+            "state_missing",
+        ),
+        (
+            "acme",
+            vec![("code", "C"), ("state", &token_a), ISS],
+            Some(&a.binding),
+            "state_unknown",
+        ),
+        (
+            "other",
+            vec![("code", "C"), ("state", &a.state), ISS],
+            Some(&a.binding),
+            "unknown_cart",
+        ),
+        (
+            "acme",
+            vec![("code", "C"), ("state", &a.state)],
+            Some(&a.binding),
+            "issuer_mismatch",
+        ),
+        (
+            "acme",
+            vec![
+                ("code", "C"),
+                ("state", &a.state),
+                ("iss", "https://auth.acme.test/"),
+            ],
+            Some(&a.binding),
+            "issuer_mismatch",
+        ),
+        (
+            "acme",
+            vec![("state", &a.state), ISS],
+            Some(&a.binding),
+            "code_missing",
+        ),
     ];
     for (cart, params, cookie, reason) in cases {
         match callback(&kit, cart, &params, cookie).await {
@@ -233,19 +481,47 @@ async fn callbacks_that_do_not_belong_to_this_browser_and_grant_are_refused_befo
     }
     assert_nothing_happened(&kit, &id_a).await;
     // AND the real attempt still completes afterwards
-    assert!(callback(&kit, "acme", &[("code", "C"), ("state", &a.state), ISS], Some(&a.binding)).await.is_ok());
+    assert!(callback(
+        &kit,
+        "acme",
+        &[("code", "C"), ("state", &a.state), ISS],
+        Some(&a.binding)
+    )
+    .await
+    .is_ok());
 }
 
 #[tokio::test]
 async fn an_invite_that_expires_during_the_grant_is_not_connected() {
     let kit = TestKit::new();
-    let wh = kit.services.warehouses.authenticate(TEST_API_KEY).unwrap().clone();
-    let created = kit.services.create_invite(&wh, NewInvite { expires_in_hours: Some(1), ..new_invite("acme") }).await.unwrap();
+    let wh = kit
+        .services
+        .warehouses
+        .authenticate(TEST_API_KEY)
+        .unwrap()
+        .clone();
+    let created = kit
+        .services
+        .create_invite(
+            &wh,
+            NewInvite {
+                expires_in_hours: Some(1),
+                ..new_invite("acme")
+            },
+        )
+        .await
+        .unwrap();
     let token = created.setup_url.rsplit('/').next().unwrap().to_owned();
     kit.clock.advance(3600 - 60);
     let s = start(&kit, &token).await;
     kit.clock.advance(60);
-    let r = callback(&kit, "acme", &[("code", "C"), ("state", &s.state), ISS], Some(&s.binding)).await;
+    let r = callback(
+        &kit,
+        "acme",
+        &[("code", "C"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await;
     assert!(matches!(r, Err(CallbackError::Expired)), "{r:?}");
     assert_nothing_happened(&kit, created.invite.id.as_str()).await;
 }
@@ -256,8 +532,22 @@ async fn an_attempt_older_than_fifteen_minutes_is_refused() {
     let (id, token) = invite(&kit).await;
     let s = start(&kit, &token).await;
     kit.clock.advance(15 * 60);
-    let r = callback(&kit, "acme", &[("code", "C"), ("state", &s.state), ISS], Some(&s.binding)).await;
-    assert!(matches!(r, Err(CallbackError::Refused { reason: "attempt_expired" })), "{r:?}");
+    let r = callback(
+        &kit,
+        "acme",
+        &[("code", "C"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await;
+    assert!(
+        matches!(
+            r,
+            Err(CallbackError::Refused {
+                reason: "attempt_expired"
+            })
+        ),
+        "{r:?}"
+    );
     assert_nothing_happened(&kit, &id).await;
 }
 
@@ -266,16 +556,48 @@ async fn a_decline_at_the_cart_closes_the_attempt_and_offers_a_retry() {
     let kit = TestKit::new();
     let (id, token) = invite(&kit).await;
     let s = start(&kit, &token).await;
-    let r = callback(&kit, "acme", &[("error", "access_denied"), ("state", &s.state), ISS], Some(&s.binding)).await;
-    let Err(CallbackError::Declined { retry_url: Some(retry) }) = r else { panic!("{r:?}") };
+    let r = callback(
+        &kit,
+        "acme",
+        &[("error", "access_denied"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await;
+    let Err(CallbackError::Declined {
+        retry_url: Some(retry),
+    }) = r
+    else {
+        panic!("{r:?}")
+    };
     assert_nothing_happened(&kit, &id).await;
-    assert_eq!(kit.services.grant_progress(&token).await.unwrap(), GrantProgress::Declined);
+    assert_eq!(
+        kit.services.grant_progress(&token).await.unwrap(),
+        GrantProgress::Declined
+    );
     // AND the same state cannot be used again, but the retry link starts a new grant
-    let again = callback(&kit, "acme", &[("code", "C"), ("state", &s.state), ISS], Some(&s.binding)).await;
-    assert!(matches!(again, Err(CallbackError::Refused { reason: "attempt_used" })));
+    let again = callback(
+        &kit,
+        "acme",
+        &[("code", "C"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await;
+    assert!(matches!(
+        again,
+        Err(CallbackError::Refused {
+            reason: "attempt_used"
+        })
+    ));
     let retry_token = retry.rsplit('/').next().unwrap();
     let s2 = start(&kit, retry_token).await;
-    assert!(callback(&kit, "acme", &[("code", "C"), ("state", &s2.state), ISS], Some(&s2.binding)).await.is_ok());
+    assert!(callback(
+        &kit,
+        "acme",
+        &[("code", "C"), ("state", &s2.state), ISS],
+        Some(&s2.binding)
+    )
+    .await
+    .is_ok());
 }
 
 #[tokio::test]
@@ -284,11 +606,34 @@ async fn a_refused_exchange_fails_the_attempt_without_storing_anything() {
     let (id, token) = invite(&kit).await;
     *kit.oauth.refuse.lock().unwrap() = Some("invalid_grant".into());
     let s = start(&kit, &token).await;
-    let r = callback(&kit, "acme", &[("code", "C"), ("state", &s.state), ISS], Some(&s.binding)).await;
-    assert!(matches!(r, Err(CallbackError::CartFailed { retry_url: Some(_), .. })), "{r:?}");
+    let r = callback(
+        &kit,
+        "acme",
+        &[("code", "C"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await;
+    assert!(
+        matches!(
+            r,
+            Err(CallbackError::CartFailed {
+                retry_url: Some(_),
+                ..
+            })
+        ),
+        "{r:?}"
+    );
     let iid = crate::domain::InviteId::parse(&id).unwrap();
-    assert!(kit.store.connection_for_invite(&iid).await.unwrap().is_none());
-    assert_eq!(kit.services.grant_progress(&token).await.unwrap(), GrantProgress::Failed);
+    assert!(kit
+        .store
+        .connection_for_invite(&iid)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        kit.services.grant_progress(&token).await.unwrap(),
+        GrantProgress::Failed
+    );
 }
 
 #[tokio::test]
@@ -306,11 +651,24 @@ async fn concurrent_callbacks_leave_exactly_one_connection() {
         callback(&kit, "acme", &pb, Some(&b.binding)),
     );
     // THEN one wins and the other is told the store is already connected
-    assert_eq!([ra.is_ok(), rb.is_ok()].iter().filter(|x| **x).count(), 1, "{ra:?} {rb:?}");
+    assert_eq!(
+        [ra.is_ok(), rb.is_ok()].iter().filter(|x| **x).count(),
+        1,
+        "{ra:?} {rb:?}"
+    );
     let loser = if ra.is_ok() { rb } else { ra };
-    assert!(matches!(loser, Err(CallbackError::AlreadyConnected { .. })), "{loser:?}");
+    assert!(
+        matches!(loser, Err(CallbackError::AlreadyConnected { .. })),
+        "{loser:?}"
+    );
     let db = rusqlite::Connection::open(kit.dir.path().join("cartlink.db")).unwrap();
-    let n: i64 = db.query_row("SELECT COUNT(*) FROM connections WHERE invite_id = ?1", [&id], |r| r.get(0)).unwrap();
+    let n: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM connections WHERE invite_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(n, 1);
 }
 
@@ -321,17 +679,31 @@ async fn an_access_code_opens_the_grant_page_and_wrong_codes_are_limited_per_cli
     let code = access_code_from(&kit);
     let ip = Some("203.0.113.7".parse().unwrap());
     // WHEN the right code is typed (in lower case, without the hyphen)
-    let view = kit.services.redeem_access_code(&code.to_lowercase().replace('-', ""), ip).await.unwrap();
+    let view = kit
+        .services
+        .redeem_access_code(&code.to_lowercase().replace('-', ""), ip)
+        .await
+        .unwrap();
     // THEN a new link token works for the grant
     assert!(kit.services.start_grant(view.token.expose()).await.is_ok());
     // AND wrong codes are refused, until the client must wait even with the right one
     for _ in 0..CODE_FAILURES_PER_CLIENT {
         let wrong = AccessCode::generate().display();
-        assert!(matches!(kit.services.redeem_access_code(&wrong, ip).await, Err(SetupError::InvalidLink)));
+        assert!(matches!(
+            kit.services.redeem_access_code(&wrong, ip).await,
+            Err(SetupError::InvalidLink)
+        ));
     }
-    assert!(matches!(kit.services.redeem_access_code(&code, ip).await, Err(SetupError::TooManyAttempts)));
+    assert!(matches!(
+        kit.services.redeem_access_code(&code, ip).await,
+        Err(SetupError::TooManyAttempts)
+    ));
     // AND another client is not affected, and the window passes
-    assert!(kit.services.redeem_access_code(&code, Some("198.51.100.1".parse().unwrap())).await.is_ok());
+    assert!(kit
+        .services
+        .redeem_access_code(&code, Some("198.51.100.1".parse().unwrap()))
+        .await
+        .is_ok());
     kit.clock.advance(15 * 60);
     assert!(kit.services.redeem_access_code(&code, ip).await.is_ok());
 }
@@ -342,12 +714,22 @@ async fn confirmations_go_out_exactly_once_each_even_when_retried() {
     let kit = TestKit::new();
     let (id, token) = invite(&kit).await;
     let s = start(&kit, &token).await;
-    callback(&kit, "acme", &[("code", "C"), ("state", &s.state), ISS], Some(&s.binding)).await.unwrap();
+    callback(
+        &kit,
+        "acme",
+        &[("code", "C"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await
+    .unwrap();
     let invite_id = crate::domain::InviteId::parse(&id).unwrap();
     // WHEN the mail service fails the first time
     *kit.mailer.reject.lock().unwrap() = Some("throttled".into());
     assert!(kit.services.confirm(&invite_id).await.is_err());
-    assert_eq!(kit.store.invite(&invite_id).await.unwrap().unwrap().status, InviteStatus::Authorized);
+    assert_eq!(
+        kit.store.invite(&invite_id).await.unwrap().unwrap().status,
+        InviteStatus::Authorized
+    );
     // AND then works, and the event is delivered twice more
     *kit.mailer.reject.lock().unwrap() = None;
     let first = kit.services.confirm(&invite_id).await.unwrap();
@@ -359,14 +741,23 @@ async fn confirmations_go_out_exactly_once_each_even_when_retried() {
     assert_eq!(confirmations.len(), 2);
     assert_eq!(confirmations[0].to, "Merchant@shop.test");
     assert_eq!(confirmations[1].to, "ops@warehouse.test");
-    assert_eq!(kit.store.invite(&invite_id).await.unwrap().unwrap().status, InviteStatus::Confirmed);
+    assert_eq!(
+        kit.store.invite(&invite_id).await.unwrap().unwrap().status,
+        InviteStatus::Confirmed
+    );
 }
 
 #[tokio::test]
 async fn a_confirmation_for_an_invite_that_is_not_authorized_is_refused() {
     let kit = TestKit::new();
     let (id, _) = invite(&kit).await;
-    let r = kit.services.confirm(&crate::domain::InviteId::parse(&id).unwrap()).await;
-    assert!(matches!(r, Err(super::confirm::ConfirmError::NotAuthorized(_))));
+    let r = kit
+        .services
+        .confirm(&crate::domain::InviteId::parse(&id).unwrap())
+        .await;
+    assert!(matches!(
+        r,
+        Err(super::confirm::ConfirmError::NotAuthorized(_))
+    ));
     assert_eq!(kit.mailer.messages().len(), 1);
 }

@@ -145,7 +145,10 @@ impl FileStore {
                 .as_object_mut()
                 .ok_or_else(|| corrupt("invite body"))?;
             obj.insert("status".into(), Value::String(status));
-            obj.insert("status_reason".into(), reason.map_or(Value::Null, Value::String));
+            obj.insert(
+                "status_reason".into(),
+                reason.map_or(Value::Null, Value::String),
+            );
             obj.insert("updated_at".into(), updated_at.into());
             obj.insert("expires_at".into(), expires_at.into());
             serde_json::from_value(value).map_err(corrupt)
@@ -251,10 +254,7 @@ impl Store for FileStore {
         })
     }
 
-    async fn invite_by_access_code(
-        &self,
-        code: &TokenHash,
-    ) -> Result<Option<Invite>, StoreError> {
+    async fn invite_by_access_code(&self, code: &TokenHash) -> Result<Option<Invite>, StoreError> {
         self.with(|db| {
             Self::query_invite(
                 db,
@@ -391,10 +391,7 @@ impl Store for FileStore {
         })
     }
 
-    async fn latest_attempt(
-        &self,
-        invite: &InviteId,
-    ) -> Result<Option<GrantAttempt>, StoreError> {
+    async fn latest_attempt(&self, invite: &InviteId) -> Result<Option<GrantAttempt>, StoreError> {
         self.with(|db| {
             Self::query_attempt(
                 db,
@@ -441,7 +438,9 @@ impl Store for FileStore {
                 "INSERT INTO connections (id, invite_id, version, body) VALUES (?1, ?2, ?3, ?4)",
                 params![connection.id.as_str(), invite_id, version, body],
             ) {
-                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("connection exists")),
+                Err(e) if is_constraint(&e) => {
+                    return Err(StoreError::Conflict("connection exists"))
+                }
                 other => other.map_err(unavailable)?,
             };
             let moved = tx

@@ -79,8 +79,7 @@ pub trait Store: Send + Sync {
     async fn invite_by_link(&self, link: &TokenHash) -> Result<Option<Invite>, StoreError>;
 
     /// The invite an access code (by hash) belongs to.
-    async fn invite_by_access_code(&self, code: &TokenHash)
-        -> Result<Option<Invite>, StoreError>;
+    async fn invite_by_access_code(&self, code: &TokenHash) -> Result<Option<Invite>, StoreError>;
 
     /// Adds another setup link to an existing invite (after an access code was typed, or to
     /// retry after a decline).
@@ -109,8 +108,7 @@ pub trait Store: Send + Sync {
     async fn attempt(&self, state: &TokenHash) -> Result<Option<GrantAttempt>, StoreError>;
 
     /// The most recent attempt for an invite.
-    async fn latest_attempt(&self, invite: &InviteId)
-        -> Result<Option<GrantAttempt>, StoreError>;
+    async fn latest_attempt(&self, invite: &InviteId) -> Result<Option<GrantAttempt>, StoreError>;
 
     /// Closes an open attempt with `outcome` (declined or failed). Conflict if not open.
     async fn close_attempt(

@@ -68,7 +68,11 @@ impl LocalVault {
 
 #[async_trait]
 impl Vault for LocalVault {
-    async fn seal(&self, context: &SealContext, plaintext: &[u8]) -> Result<SealedBlob, VaultError> {
+    async fn seal(
+        &self,
+        context: &SealContext,
+        plaintext: &[u8],
+    ) -> Result<SealedBlob, VaultError> {
         let data_key = Zeroizing::new(random_bytes::<32>());
         let wrap_nonce = random_bytes::<12>();
         let wrapped = self
@@ -101,7 +105,9 @@ impl Vault for LocalVault {
         if blob.key_id != self.key_id {
             return Err(VaultError::Refused);
         }
-        let edk = STANDARD.decode(&blob.edk).map_err(|_| VaultError::Refused)?;
+        let edk = STANDARD
+            .decode(&blob.edk)
+            .map_err(|_| VaultError::Refused)?;
         if edk.len() < 12 {
             return Err(VaultError::Refused);
         }
@@ -137,9 +143,15 @@ mod tests {
         let vault = LocalVault::open(dir.path()).unwrap();
         let blob = vault.seal(&ctx("con-aaaa"), b"CANARY_AT").await.unwrap();
         // THEN it opens under A's context
-        assert_eq!(&vault.open(&ctx("con-aaaa"), &blob).await.unwrap()[..], b"CANARY_AT");
+        assert_eq!(
+            &vault.open(&ctx("con-aaaa"), &blob).await.unwrap()[..],
+            b"CANARY_AT"
+        );
         // AND copied onto connection B it is refused
-        assert!(matches!(vault.open(&ctx("con-bbbb"), &blob).await, Err(VaultError::Refused)));
+        assert!(matches!(
+            vault.open(&ctx("con-bbbb"), &blob).await,
+            Err(VaultError::Refused)
+        ));
         // AND the ciphertext does not contain the plaintext
         assert!(!serde_json::to_string(&blob).unwrap().contains("CANARY_AT"));
     }
@@ -168,7 +180,10 @@ mod tests {
         let mut bad_version = blob.clone();
         bad_version.v = 9;
         for bad in [flipped, other_key, bad_version] {
-            assert!(matches!(vault.open(&ctx("con-aaaa"), &bad).await, Err(VaultError::Refused)));
+            assert!(matches!(
+                vault.open(&ctx("con-aaaa"), &bad).await,
+                Err(VaultError::Refused)
+            ));
         }
     }
 
@@ -181,11 +196,17 @@ mod tests {
             vault.seal(&ctx("con-aaaa"), b"kept").await.unwrap()
         };
         // THEN the key file is private
-        let mode = std::fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         // AND a vault opened again (a restart) still opens what the first one sealed
         let again = LocalVault::open(dir.path()).unwrap();
-        assert_eq!(&again.open(&ctx("con-aaaa"), &blob).await.unwrap()[..], b"kept");
+        assert_eq!(
+            &again.open(&ctx("con-aaaa"), &blob).await.unwrap()[..],
+            b"kept"
+        );
     }
 
     #[test]

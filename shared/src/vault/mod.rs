@@ -82,7 +82,8 @@ pub enum VaultError {
 #[async_trait]
 pub trait Vault: Send + Sync {
     /// Seals `plaintext` under `context` with a fresh data key.
-    async fn seal(&self, context: &SealContext, plaintext: &[u8]) -> Result<SealedBlob, VaultError>;
+    async fn seal(&self, context: &SealContext, plaintext: &[u8])
+        -> Result<SealedBlob, VaultError>;
 
     /// Opens `blob`, which must have been sealed under exactly `context`.
     async fn open(
@@ -118,7 +119,9 @@ pub fn decrypt_record(
     context: &SealContext,
     blob: &SealedBlob,
 ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    let nonce = STANDARD.decode(&blob.nonce).map_err(|_| VaultError::Refused)?;
+    let nonce = STANDARD
+        .decode(&blob.nonce)
+        .map_err(|_| VaultError::Refused)?;
     let ct = STANDARD.decode(&blob.ct).map_err(|_| VaultError::Refused)?;
     if nonce.len() != 12 || blob.v != FORMAT_VERSION {
         return Err(VaultError::Refused);

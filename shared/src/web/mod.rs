@@ -106,7 +106,11 @@ fn base_headers(headers: &mut HeaderMap) {
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "referrer-policy", "no-referrer");
     set(headers, "cache-control", "no-store");
-    set(headers, "strict-transport-security", "max-age=63072000; includeSubDomains");
+    set(
+        headers,
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains",
+    );
 }
 
 /// The Content-Security-Policy of every page: our own scripts and styles only, no framing,
@@ -132,7 +136,11 @@ pub fn html(status: StatusCode, body: String, form_targets: &[String]) -> Respon
     let h = resp.headers_mut();
     base_headers(h);
     set(h, "content-type", "text/html; charset=utf-8");
-    set(h, "content-security-policy", &content_security_policy(form_targets));
+    set(
+        h,
+        "content-security-policy",
+        &content_security_policy(form_targets),
+    );
     set(h, "x-frame-options", "DENY");
     set(h, "cross-origin-opener-policy", "same-origin-allow-popups");
     resp
@@ -160,7 +168,11 @@ pub fn problem(status: StatusCode, code: &str, title: &str, detail: &str) -> Res
         "detail": detail,
     });
     let mut resp = json(status, &body);
-    set(resp.headers_mut(), "content-type", "application/problem+json");
+    set(
+        resp.headers_mut(),
+        "content-type",
+        "application/problem+json",
+    );
     resp
 }
 
@@ -244,7 +256,11 @@ mod tests {
 
     #[test]
     fn every_page_carries_the_security_headers() {
-        let resp = html(StatusCode::OK, "<p>x</p>".into(), &["https://cart.test".into()]);
+        let resp = html(
+            StatusCode::OK,
+            "<p>x</p>".into(),
+            &["https://cart.test".into()],
+        );
         let h = resp.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("default-src 'self'"));
@@ -270,15 +286,24 @@ mod tests {
     #[test]
     fn the_binding_cookie_is_host_prefixed_except_on_loopback_http() {
         let prod = BindingCookie::for_local_http(false).set_cookie("v");
-        assert_eq!(prod, "__Host-cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax; Secure");
+        assert_eq!(
+            prod,
+            "__Host-cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax; Secure"
+        );
         let local = BindingCookie::for_local_http(true).set_cookie("v");
-        assert_eq!(local, "cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax");
+        assert_eq!(
+            local,
+            "cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax"
+        );
     }
 
     #[test]
     fn cookies_and_params_are_read_by_name() {
         let mut req = Request::new(Method::GET, "/x?a=1&b=%20two&a=3");
-        req.headers.insert("cookie", HeaderValue::from_static("x=1; cartlink-grant=abc"));
+        req.headers.insert(
+            "cookie",
+            HeaderValue::from_static("x=1; cartlink-grant=abc"),
+        );
         assert_eq!(req.cookie("cartlink-grant").as_deref(), Some("abc"));
         assert_eq!(req.cookie("nope"), None);
         let q = req.query_params();

@@ -1,0 +1,47 @@
+// A cart for the end-to-end tests: oidc-provider, a strict OAuth 2.0 authorization server.
+//
+// Environment: PORT (loopback port to listen on), REDIRECT_URI (the one registered callback),
+// CLIENT_ID, CLIENT_SECRET. Prints "ready <issuer>" when listening.
+//
+// Besides the provider's own routes it answers GET /__peer/stats with what the tests need to
+// see from outside: how many token requests arrived and the tokens it issued.
+import Provider from 'oidc-provider';
+
+const port = Number(process.env.PORT);
+const issuer = `http://127.0.0.1:${port}`;
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: process.env.CLIENT_ID,
+    client_secret: process.env.CLIENT_SECRET,
+    redirect_uris: [process.env.REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_post',
+  }],
+  scopes: ['openid', 'offline_access', 'orders:read', 'inventory:write'],
+  pkce: { required: () => true },
+  features: { devInteractions: { enabled: true } },
+  rotateRefreshToken: true,
+  issueRefreshToken: async () => true,
+  cookies: { keys: ['cartlink-test-peer'] },
+});
+provider.proxy = false;
+
+const stats = { tokenRequests: 0, issued: [] };
+
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/__peer/stats') {
+    ctx.body = stats;
+    return;
+  }
+  const isToken = ctx.method === 'POST' && ctx.path === '/token';
+  if (isToken) stats.tokenRequests += 1;
+  await next();
+  if (isToken && ctx.status === 200 && ctx.body && ctx.body.access_token) {
+    stats.issued.push({ access_token: ctx.body.access_token, refresh_token: ctx.body.refresh_token || null });
+  }
+});
+
+provider.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`ready ${issuer}\n`);
+});
