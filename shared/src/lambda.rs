@@ -71,3 +71,42 @@ where
     ))
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_http_api_event_becomes_our_request_and_back() {
+        // GIVEN an API Gateway HTTP API (payload 2.0) event
+        let event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": "/setup/abc/status",
+            "rawQueryString": "x=1",
+            "headers": {"cookie": "a=b", "content-type": "application/json"},
+            "requestContext": {
+                "accountId": "1", "apiId": "api", "domainName": "cartlink.test", "domainPrefix": "cartlink",
+                "http": {"method": "POST", "path": "/setup/abc/status", "protocol": "HTTP/1.1",
+                         "sourceIp": "203.0.113.9", "userAgent": "t"},
+                "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "t", "timeEpoch": 0
+            },
+            "body": "{\"a\":1}",
+            "isBase64Encoded": false
+        });
+        let req = lambda_http::request::from_str(&event.to_string()).unwrap();
+        // WHEN it is converted
+        let ours = from_lambda(req);
+        // THEN path, query, headers, body and client address carry over
+        assert_eq!(ours.method, http::Method::POST);
+        assert_eq!(ours.path, "/setup/abc/status");
+        assert_eq!(ours.query, "x=1");
+        assert_eq!(ours.cookie("a").as_deref(), Some("b"));
+        assert_eq!(&ours.body[..], b"{\"a\":1}");
+        assert_eq!(ours.client_ip, Some("203.0.113.9".parse().unwrap()));
+        // AND a JSON response goes back as text
+        let resp = crate::web::json(http::StatusCode::OK, &serde_json::json!({"ok": true}));
+        let back = to_lambda(resp);
+        assert!(matches!(back.body(), Body::Text(t) if t == "{\"ok\":true}"));
+    }
+}
