@@ -206,3 +206,125 @@ impl Default for TestKit {
         TestKit::new()
     }
 }
+
+/// An invite request for `cart` with defaults (merchant `Merchant@Shop.TEST`).
+pub fn new_invite(cart: &str) -> crate::service::invites::NewInvite {
+    crate::service::invites::NewInvite {
+        cart: cart.into(),
+        merchant_email: "Merchant@Shop.TEST".into(),
+        merchant_name: Some("Zoë Merchant".into()),
+        store: None,
+        functions: None,
+        expires_in_hours: None,
+    }
+}
+
+/// A grant started through the services, as the browser would hold it.
+pub struct StartedGrant {
+    /// The `state` sent to the cart.
+    pub state: String,
+    /// The binding cookie's value.
+    pub binding: String,
+    /// The authorization request.
+    pub authorize_url: Url,
+}
+
+/// The `iss` the test cart sends.
+pub const ACME_ISS: (&str, &str) = ("iss", "https://auth.acme.test");
+
+impl TestKit {
+    /// Creates an invite as the test warehouse; answers its id and link token.
+    pub async fn invite_with(
+        &self,
+        request: crate::service::invites::NewInvite,
+    ) -> (crate::domain::InviteId, String) {
+        let wh = self
+            .services
+            .warehouses
+            .authenticate(TEST_API_KEY)
+            .expect("test key")
+            .clone();
+        let created = self
+            .services
+            .create_invite(&wh, request)
+            .await
+            .expect("invite created");
+        let token = created
+            .setup_url
+            .rsplit('/')
+            .next()
+            .expect("token")
+            .to_owned();
+        (created.invite.id, token)
+    }
+
+    /// Creates an invite for the `acme` cart with defaults.
+    pub async fn invite(&self) -> (crate::domain::InviteId, String) {
+        self.invite_with(new_invite("acme")).await
+    }
+
+    /// Starts a grant for a link token.
+    pub async fn start(&self, token: &str) -> StartedGrant {
+        let started = self
+            .services
+            .start_grant(token)
+            .await
+            .expect("grant started");
+        let url = Url::parse(&started.authorize_url).expect("authorize URL");
+        let state = url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .expect("state")
+            .1
+            .into_owned();
+        StartedGrant {
+            state,
+            binding: started.binding.expose().to_owned(),
+            authorize_url: url,
+        }
+    }
+
+    /// Delivers a callback to the services.
+    pub async fn callback(
+        &self,
+        cart: &str,
+        params: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Result<crate::service::callback::Authorized, crate::service::callback::CallbackError> {
+        let params: std::collections::HashMap<String, String> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.services
+            .complete_callback(crate::service::callback::CallbackRequest {
+                cart,
+                params: &params,
+                binding_cookie: cookie,
+            })
+            .await
+    }
+
+    /// An invite taken through a good grant: authorized, connection stored.
+    pub async fn authorized(&self) -> crate::domain::InviteId {
+        let (id, token) = self.invite().await;
+        let g = self.start(&token).await;
+        self.callback(
+            "acme",
+            &[("code", "C"), ("state", &g.state), ACME_ISS],
+            Some(&g.binding),
+        )
+        .await
+        .expect("callback completes");
+        id
+    }
+
+    /// The access code printed in the first email.
+    pub fn access_code(&self) -> String {
+        let text = self.mailer.messages()[0].text.clone();
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
+            .expect("an access code in the invite email")
+            .to_owned()
+    }
+}

@@ -61,58 +61,10 @@ pub async fn handle(svc: &Services, event: InviteAuthorized) -> Result<Outcome, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::service::callback::CallbackRequest;
-    use shared::service::invites::NewInvite;
-    use shared::testing::{TestKit, TEST_API_KEY};
-    use std::collections::HashMap;
+    use shared::testing::TestKit;
 
     async fn authorized(kit: &TestKit) -> String {
-        let wh = kit
-            .services
-            .warehouses
-            .authenticate(TEST_API_KEY)
-            .unwrap()
-            .clone();
-        let created = kit
-            .services
-            .create_invite(
-                &wh,
-                NewInvite {
-                    cart: "acme".into(),
-                    merchant_email: "m@shop.test".into(),
-                    merchant_name: None,
-                    store: None,
-                    functions: None,
-                    expires_in_hours: None,
-                },
-            )
-            .await
-            .unwrap();
-        let token = created.setup_url.rsplit('/').next().unwrap();
-        let s = kit.services.start_grant(token).await.unwrap();
-        let url = url::Url::parse(&s.authorize_url).unwrap();
-        let params: HashMap<String, String> = [
-            ("code".to_owned(), "C".to_owned()),
-            (
-                "state".to_owned(),
-                url.query_pairs()
-                    .find(|(k, _)| k == "state")
-                    .unwrap()
-                    .1
-                    .into_owned(),
-            ),
-            ("iss".to_owned(), "https://auth.acme.test".to_owned()),
-        ]
-        .into();
-        kit.services
-            .complete_callback(CallbackRequest {
-                cart: "acme",
-                params: &params,
-                binding_cookie: Some(s.binding.expose()),
-            })
-            .await
-            .unwrap();
-        created.invite.id.to_string()
+        kit.authorized().await.to_string()
     }
 
     #[tokio::test]
@@ -145,7 +97,7 @@ mod tests {
             .skip(1)
             .map(|m| m.to.clone())
             .collect();
-        assert_eq!(to, vec!["m@shop.test", "ops@warehouse.test"]);
+        assert_eq!(to, vec!["Merchant@shop.test", "ops@warehouse.test"]);
     }
 
     #[tokio::test]

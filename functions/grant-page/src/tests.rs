@@ -2,35 +2,18 @@ use http::{HeaderValue, Method, StatusCode};
 use shared::domain::InviteId;
 use shared::service::invites::NewInvite;
 use shared::store::Store;
-use shared::testing::{TestKit, TEST_API_KEY};
+use shared::testing::{new_invite, TestKit};
 use shared::web::Request;
 
 use super::handle;
 
 async fn invite_with(kit: &TestKit, merchant_name: Option<&str>) -> (InviteId, String) {
-    let wh = kit
-        .services
-        .warehouses
-        .authenticate(TEST_API_KEY)
-        .unwrap()
-        .clone();
-    let created = kit
-        .services
-        .create_invite(
-            &wh,
-            NewInvite {
-                cart: "acme".into(),
-                merchant_email: "m@shop.test".into(),
-                merchant_name: merchant_name.map(Into::into),
-                store: None,
-                functions: None,
-                expires_in_hours: Some(2),
-            },
-        )
-        .await
-        .unwrap();
-    let token = created.setup_url.rsplit('/').next().unwrap().to_owned();
-    (created.invite.id, token)
+    kit.invite_with(NewInvite {
+        merchant_name: merchant_name.map(Into::into),
+        expires_in_hours: Some(2),
+        ..new_invite("acme")
+    })
+    .await
 }
 
 async fn invite(kit: &TestKit) -> (InviteId, String) {
@@ -210,12 +193,7 @@ async fn the_status_endpoint_reports_progress_as_json() {
 async fn a_typed_access_code_shows_the_grant_page_and_a_wrong_one_says_so() {
     let kit = TestKit::new();
     invite(&kit).await;
-    let text = kit.mailer.messages()[0].text.clone();
-    let code = text
-        .lines()
-        .find(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
-        .unwrap()
-        .to_owned();
+    let code = kit.access_code();
     let resp = handle(&kit.services, form_post("/setup", &format!("code={code}"))).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(body(&resp).contains("Grant API Access"));

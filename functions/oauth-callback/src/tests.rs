@@ -1,7 +1,6 @@
 use http::{HeaderValue, Method, StatusCode};
-use shared::service::invites::NewInvite;
 use shared::store::Store;
-use shared::testing::{TestKit, TEST_API_KEY};
+use shared::testing::TestKit;
 use shared::web::Request;
 
 use super::handle;
@@ -12,41 +11,14 @@ struct Grant {
 }
 
 async fn started(kit: &TestKit) -> (shared::domain::InviteId, Grant) {
-    let wh = kit
-        .services
-        .warehouses
-        .authenticate(TEST_API_KEY)
-        .unwrap()
-        .clone();
-    let created = kit
-        .services
-        .create_invite(
-            &wh,
-            NewInvite {
-                cart: "acme".into(),
-                merchant_email: "m@shop.test".into(),
-                merchant_name: None,
-                store: None,
-                functions: None,
-                expires_in_hours: None,
-            },
-        )
-        .await
-        .unwrap();
-    let token = created.setup_url.rsplit('/').next().unwrap();
-    let s = kit.services.start_grant(token).await.unwrap();
-    let url = url::Url::parse(&s.authorize_url).unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let (id, token) = kit.invite().await;
+    let g = kit.start(&token).await;
+    let cookie = format!("__Host-cartlink-grant={}", g.binding);
     (
-        created.invite.id,
+        id,
         Grant {
-            state,
-            cookie: format!("__Host-cartlink-grant={}", s.binding.expose()),
+            state: g.state,
+            cookie,
         },
     )
 }

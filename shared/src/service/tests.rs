@@ -2,71 +2,22 @@
 
 use std::collections::HashMap;
 
-use super::callback::{CallbackError, CallbackRequest};
+use super::callback::CallbackError;
 use super::invites::{InviteError, NewInvite};
 use super::setup::{GrantProgress, SetupError, CODE_FAILURES_PER_CLIENT};
 use crate::domain::{
     AccessCode, BrowserBinding, Connection, GrantState, InviteStatus, PkceVerifier, TokenSet,
 };
 use crate::store::Store;
-use crate::testing::{TestKit, TEST_API_KEY};
-
-fn new_invite(cart: &str) -> NewInvite {
-    NewInvite {
-        cart: cart.into(),
-        merchant_email: "Merchant@Shop.TEST".into(),
-        merchant_name: Some("Zoë Merchant".into()),
-        store: None,
-        functions: None,
-        expires_in_hours: None,
-    }
-}
+use crate::testing::{new_invite, StartedGrant, TestKit, ACME_ISS, TEST_API_KEY};
 
 async fn invite(kit: &TestKit) -> (String, String) {
-    let wh = kit
-        .services
-        .warehouses
-        .authenticate(TEST_API_KEY)
-        .unwrap()
-        .clone();
-    let created = kit
-        .services
-        .create_invite(&wh, new_invite("acme"))
-        .await
-        .unwrap();
-    let token = created.setup_url.rsplit('/').next().unwrap().to_owned();
-    (created.invite.id.to_string(), token)
+    let (id, token) = kit.invite().await;
+    (id.to_string(), token)
 }
 
-fn access_code_from(kit: &TestKit) -> String {
-    let text = kit.mailer.messages()[0].text.clone();
-    let line = text
-        .lines()
-        .find(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
-        .unwrap();
-    line.to_owned()
-}
-
-struct Started {
-    state: String,
-    binding: String,
-    authorize_url: url::Url,
-}
-
-async fn start(kit: &TestKit, token: &str) -> Started {
-    let started = kit.services.start_grant(token).await.unwrap();
-    let url = url::Url::parse(&started.authorize_url).unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    Started {
-        state,
-        binding: started.binding.expose().to_owned(),
-        authorize_url: url,
-    }
+async fn start(kit: &TestKit, token: &str) -> StartedGrant {
+    kit.start(token).await
 }
 
 async fn callback(
@@ -75,20 +26,10 @@ async fn callback(
     params: &[(&str, &str)],
     cookie: Option<&str>,
 ) -> Result<super::callback::Authorized, CallbackError> {
-    let params: HashMap<String, String> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    kit.services
-        .complete_callback(CallbackRequest {
-            cart,
-            params: &params,
-            binding_cookie: cookie,
-        })
-        .await
+    kit.callback(cart, params, cookie).await
 }
 
-const ISS: (&str, &str) = ("iss", "https://auth.acme.test");
+const ISS: (&str, &str) = ACME_ISS;
 
 #[tokio::test]
 async fn an_invite_is_stored_without_its_secrets_and_emailed() {
@@ -115,7 +56,7 @@ async fn an_invite_is_stored_without_its_secrets_and_emailed() {
     let db = std::fs::read(kit.dir.path().join("cartlink.db")).unwrap();
     let db = String::from_utf8_lossy(&db);
     assert!(!db.contains(&token));
-    assert!(!db.contains(&access_code_from(&kit).replace('-', "")));
+    assert!(!db.contains(&kit.access_code().replace('-', "")));
     // AND the invite expires in 14 days by default
     assert_eq!(stored.expires_at.0 - stored.created_at.0, 14 * 24 * 3600);
 }
@@ -494,24 +435,12 @@ async fn callbacks_that_do_not_belong_to_this_browser_and_grant_are_refused_befo
 #[tokio::test]
 async fn an_invite_that_expires_during_the_grant_is_not_connected() {
     let kit = TestKit::new();
-    let wh = kit
-        .services
-        .warehouses
-        .authenticate(TEST_API_KEY)
-        .unwrap()
-        .clone();
-    let created = kit
-        .services
-        .create_invite(
-            &wh,
-            NewInvite {
-                expires_in_hours: Some(1),
-                ..new_invite("acme")
-            },
-        )
-        .await
-        .unwrap();
-    let token = created.setup_url.rsplit('/').next().unwrap().to_owned();
+    let (invite_id, token) = kit
+        .invite_with(NewInvite {
+            expires_in_hours: Some(1),
+            ..new_invite("acme")
+        })
+        .await;
     kit.clock.advance(3600 - 60);
     let s = start(&kit, &token).await;
     kit.clock.advance(60);
@@ -523,7 +452,7 @@ async fn an_invite_that_expires_during_the_grant_is_not_connected() {
     )
     .await;
     assert!(matches!(r, Err(CallbackError::Expired)), "{r:?}");
-    assert_nothing_happened(&kit, created.invite.id.as_str()).await;
+    assert_nothing_happened(&kit, invite_id.as_str()).await;
 }
 
 #[tokio::test]
@@ -676,7 +605,7 @@ async fn concurrent_callbacks_leave_exactly_one_connection() {
 async fn an_access_code_opens_the_grant_page_and_wrong_codes_are_limited_per_client() {
     let kit = TestKit::new();
     let (_, _) = invite(&kit).await;
-    let code = access_code_from(&kit);
+    let code = kit.access_code();
     let ip = Some("203.0.113.7".parse().unwrap());
     // WHEN the right code is typed (in lower case, without the hyphen)
     let view = kit
