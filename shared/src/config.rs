@@ -38,6 +38,19 @@ pub struct Config {
     pub carts: Vec<CartSpec>,
     /// Timeout of every outbound call.
     pub http_timeout: Duration,
+    /// Where the AWS adapters keep things (used by the Lambda functions).
+    pub aws: AwsSettings,
+}
+
+/// The AWS resources of a deployment, from the environment the SAM template sets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// The DynamoDB table (`CARTLINK_TABLE`).
+    pub table: Option<String>,
+    /// The KMS key id, ARN or alias (`CARTLINK_KMS_KEY_ID`).
+    pub kms_key_id: Option<String>,
+    /// The SES configuration set (`CARTLINK_SES_CONFIGURATION_SET`).
+    pub ses_configuration_set: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -205,6 +218,11 @@ impl Config {
             .into_iter()
             .map(|c| generic_cart(c, env))
             .collect::<Result<Vec<_>, _>>()?;
+        let aws = AwsSettings {
+            table: env("CARTLINK_TABLE").filter(|v| !v.is_empty()),
+            kms_key_id: env("CARTLINK_KMS_KEY_ID").filter(|v| !v.is_empty()),
+            ses_configuration_set: env("CARTLINK_SES_CONFIGURATION_SET").filter(|v| !v.is_empty()),
+        };
         Ok(Config {
             public_base_url,
             data_dir,
@@ -212,6 +230,7 @@ impl Config {
             warehouses,
             carts,
             http_timeout,
+            aws,
         })
     }
 }

@@ -172,6 +172,7 @@ impl TestKit {
             warehouses: vec![warehouse.clone()],
             carts: vec![acme_cart()],
             http_timeout: std::time::Duration::from_secs(5),
+            aws: Default::default(),
         };
         let mailer = Arc::new(RecordingMailer::default());
         let oauth = Arc::new(FakeTokenEndpoint::default());

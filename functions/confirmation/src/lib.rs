@@ -1,13 +1,21 @@
-//! `confirmation`: given "invite authorized", emails the merchant and the warehouse, each
-//! exactly once. Locally the event comes in process after the callback commits; on AWS it comes
-//! from the table's change stream.
+//! `confirmation`: when an invite changes into `authorized`, emails the merchant and the
+//! warehouse, each exactly once.
+//!
+//! On AWS the change arrives as DynamoDB stream records ([`handle_stream`]): only an invite item
+//! whose `status` changes into `authorized` is acted on; REMOVE records (TTL deletions) and every
+//! other change are ignored; a record that could not be finished is answered in
+//! `batchItemFailures` so Lambda delivers it again, never a silent success. Locally the event is
+//! delivered in process after the callback commits ([`handle`]).
 
+use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde::{Deserialize, Serialize};
-use shared::domain::InviteId;
+use serde_dynamo::AttributeValue;
+use shared::domain::{InviteId, InviteStatus};
 use shared::service::confirm::ConfirmError;
 use shared::service::Services;
 
-/// The event: which invite was authorized.
+/// The in-process event: which invite was authorized.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct InviteAuthorized {
@@ -33,23 +41,7 @@ pub enum ConfirmationError {
     Confirm(#[from] ConfirmError),
 }
 
-impl From<ConfirmationError> for lambda_runtime::Diagnostic {
-    fn from(e: ConfirmationError) -> Self {
-        let error_type = match &e {
-            ConfirmationError::InvalidEvent => "InvalidEvent",
-            ConfirmationError::Confirm(ConfirmError::NotAuthorized(_)) => "NotAuthorized",
-            ConfirmationError::Confirm(ConfirmError::Busy) => "Busy",
-            ConfirmationError::Confirm(ConfirmError::Mail(_)) => "MailFailed",
-            ConfirmationError::Confirm(ConfirmError::Store(_)) => "StoreFailed",
-        };
-        lambda_runtime::Diagnostic {
-            error_type: error_type.into(),
-            error_message: e.to_string(),
-        }
-    }
-}
-
-/// Handles one "invite authorized" event.
+/// Handles one in-process "invite authorized" event.
 pub async fn handle(svc: &Services, event: InviteAuthorized) -> Result<Outcome, ConfirmationError> {
     let id = InviteId::parse(&event.invite_id).ok_or(ConfirmationError::InvalidEvent)?;
     let done = svc.confirm(&id).await?;
@@ -58,73 +50,66 @@ pub async fn handle(svc: &Services, event: InviteAuthorized) -> Result<Outcome, 
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use shared::testing::TestKit;
+/// What a stream record asks of us.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RecordAction {
+    /// An invite changed into `authorized`: confirm it.
+    Confirm(InviteId),
+    /// Anything else.
+    Ignore,
+}
 
-    async fn authorized(kit: &TestKit) -> String {
-        kit.authorized().await.to_string()
-    }
-
-    #[tokio::test]
-    async fn an_authorized_invite_is_confirmed_to_both_sides_once() {
-        // GIVEN an authorized invite
-        let kit = TestKit::new();
-        let id = authorized(&kit).await;
-        // WHEN the event is delivered twice
-        let first = handle(
-            &kit.services,
-            InviteAuthorized {
-                invite_id: id.clone(),
-            },
-        )
-        .await
-        .unwrap();
-        let second = handle(&kit.services, InviteAuthorized { invite_id: id })
-            .await
-            .unwrap();
-        // THEN both emails went out with the first delivery only
-        assert_eq!(
-            first.sent,
-            vec!["merchant_confirmation", "warehouse_confirmation"]
-        );
-        assert!(second.sent.is_empty());
-        let to: Vec<_> = kit
-            .mailer
-            .messages()
-            .iter()
-            .skip(1)
-            .map(|m| m.to.clone())
-            .collect();
-        assert_eq!(to, vec!["Merchant@shop.test", "ops@warehouse.test"]);
-    }
-
-    #[tokio::test]
-    async fn a_malformed_or_stray_event_is_an_error_and_sends_nothing() {
-        let kit = TestKit::new();
-        let r = handle(
-            &kit.services,
-            InviteAuthorized {
-                invite_id: "not an id".into(),
-            },
-        )
-        .await;
-        assert!(matches!(r, Err(ConfirmationError::InvalidEvent)));
-        let r = handle(
-            &kit.services,
-            InviteAuthorized {
-                invite_id: "inv-unknown".into(),
-            },
-        )
-        .await;
-        assert!(matches!(
-            r,
-            Err(ConfirmationError::Confirm(ConfirmError::NotAuthorized(_)))
-        ));
-        assert!(kit.mailer.messages().is_empty());
-        assert!(
-            serde_json::from_str::<InviteAuthorized>(r#"{"invite_id":"x","extra":1}"#).is_err()
-        );
+fn string_attr<'a>(image: &'a serde_dynamo::Item, name: &str) -> Option<&'a str> {
+    match image.get(name)? {
+        AttributeValue::S(s) => Some(s.as_str()),
+        _ => None,
     }
 }
+
+/// Decides what a stream record asks of us; a record that looks like an invite changing into
+/// `authorized` but does not name a valid invite is an error.
+pub fn classify(record: &EventRecord) -> Result<RecordAction, ConfirmationError> {
+    if record.event_name == "REMOVE" {
+        return Ok(RecordAction::Ignore);
+    }
+    let new = &record.change.new_image;
+    let old = &record.change.old_image;
+    let authorized = InviteStatus::Authorized.as_str();
+    if string_attr(new, "entity") != Some("invite")
+        || string_attr(new, "status") != Some(authorized)
+        || string_attr(old, "status") == Some(authorized)
+    {
+        return Ok(RecordAction::Ignore);
+    }
+    string_attr(new, "invite_id")
+        .and_then(InviteId::parse)
+        .map(RecordAction::Confirm)
+        .ok_or(ConfirmationError::InvalidEvent)
+}
+
+/// Handles a batch of DynamoDB stream records; answers the records it could not finish.
+pub async fn handle_stream(svc: &Services, event: StreamEvent) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for record in &event.records {
+        let result = match classify(record) {
+            Ok(RecordAction::Confirm(id)) => svc.confirm(&id).await.map(|_| ()).map_err(Into::into),
+            Ok(RecordAction::Ignore) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            let identifier = record
+                .change
+                .sequence_number
+                .clone()
+                .unwrap_or_else(|| record.event_id.clone());
+            tracing::warn!(sequence = %identifier, error = %e, "stream record not finished; reported for redelivery");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(identifier);
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,6 @@ use shared::service::Services;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    let services = Services::from_env()?;
+    let services = Services::for_lambda().await?;
     shared::lambda::run_http(|req| create_invite::handle(&services, req)).await
 }

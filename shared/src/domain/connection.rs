@@ -58,6 +58,35 @@ impl TokenSet {
     }
 }
 
+/// Whether a connection can be used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Its tokens open and may be used.
+    #[default]
+    Active,
+    /// Its tokens cannot be used (they do not open under its context, or the cart revoked
+    /// them): the merchant must grant access again.
+    NeedsReauth,
+}
+
+impl ConnectionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::Active => "active",
+            ConnectionStatus::NeedsReauth => "needs_reauth",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [ConnectionStatus::Active, ConnectionStatus::NeedsReauth]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 /// A merchant's granted access, as stored. The tokens are sealed by the vault under
 /// [`Connection::seal_context`], so a blob copied onto another connection does not open.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +111,9 @@ pub struct Connection {
     pub created_at: Timestamp,
     /// Bumped by every token update; token writes are conditional on it.
     pub version: u64,
+    /// Whether it can be used.
+    #[serde(default)]
+    pub status: ConnectionStatus,
 }
 
 impl Connection {

@@ -11,7 +11,7 @@ pub mod warehouse;
 
 pub use access_code::AccessCode;
 pub use attempt::{AttemptStatus, GrantAttempt, ATTEMPT_TTL_SECS};
-pub use connection::{Connection, TokenSet};
+pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use ids::{ConnectionId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, WarehouseRef};
 pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};

@@ -1,10 +1,12 @@
 //! The mailer port: sends one email with a text and an HTML part.
 
 pub mod outbox;
+pub mod ses;
 
 use async_trait::async_trait;
 
 pub use outbox::Outbox;
+pub use ses::SesMailer;
 
 /// What went wrong sending an email.
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,8 @@ use super::Services;
 use crate::carts::{CartId, CartSpec};
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
-    AttemptStatus, BrowserBinding, Connection, ConnectionId, GrantAttempt, GrantState, Invite,
-    InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp,
+    AttemptStatus, BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt,
+    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp,
 };
 use crate::oauth::CodeExchange;
 use crate::store::StoreError;
@@ -215,6 +215,7 @@ impl Services {
             token_expires_at: tokens.expires_at,
             created_at: now,
             version: 1,
+            status: ConnectionStatus::Active,
         };
         match self
             .store

@@ -3,6 +3,7 @@
 
 pub mod callback;
 pub mod confirm;
+pub mod connections;
 pub mod invites;
 pub mod setup;
 
@@ -13,10 +14,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::WarehouseDirectory;
 use crate::events::AuthorizedEvents;
-use crate::mailer::{Mailer, Outbox};
+use crate::mailer::{Mailer, Outbox, SesMailer};
 use crate::oauth::{outbound_client, OAuthHttp, TokenEndpoint};
-use crate::store::{FileStore, Store};
-use crate::vault::{LocalVault, Vault};
+use crate::store::{DynamoStore, FileStore, Store};
+use crate::vault::{KmsVault, LocalVault, Vault};
 
 /// Everything a handler needs, built once at start and borrowed by every request.
 pub struct Services {
@@ -46,14 +47,53 @@ pub struct Services {
 pub struct StartError(pub String);
 
 impl Services {
-    /// Reads the configuration from the process environment and builds the services a Lambda
-    /// handler runs on. Until the AWS adapters land these are the embedded ones on
-    /// `CARTLINK_DATA_DIR`; the authorized event is left to the store's change stream.
-    pub fn from_env() -> Result<Services, StartError> {
+    /// What every Lambda function runs on: the configuration read once from the process
+    /// environment, and the AWS adapters (DynamoDB, KMS, SES) with every client built from one
+    /// `SdkConfig` (which honours `AWS_ENDPOINT_URL`). "Invite authorized" travels on the
+    /// table's stream.
+    pub async fn for_lambda() -> Result<Services, StartError> {
         let config =
             Config::load(&|k| std::env::var(k).ok()).map_err(|e| StartError(e.to_string()))?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let catalog = Catalog::from_config(&config);
-        Services::embedded(config, catalog, Arc::new(crate::events::StreamDelivered))
+        Services::aws(config, catalog, &sdk)
+    }
+
+    /// The AWS adapters on `sdk`: DynamoDB store on `CARTLINK_TABLE`, KMS vault on
+    /// `CARTLINK_KMS_KEY_ID`, SES mailer, the system clock and the real token endpoint client.
+    pub fn aws(
+        config: Config,
+        catalog: Catalog,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Services, StartError> {
+        let table = config
+            .aws
+            .table
+            .clone()
+            .ok_or_else(|| StartError("CARTLINK_TABLE is not set".into()))?;
+        let key = config
+            .aws
+            .kms_key_id
+            .clone()
+            .ok_or_else(|| StartError("CARTLINK_KMS_KEY_ID is not set".into()))?;
+        let mailer = SesMailer::new(
+            aws_sdk_sesv2::Client::new(sdk),
+            &config.mail_from,
+            config.aws.ses_configuration_set.clone(),
+        )
+        .map_err(|e| StartError(e.to_string()))?;
+        let http = outbound_client(config.http_timeout, !config.is_local_http());
+        Ok(Services {
+            warehouses: WarehouseDirectory::new(config.warehouses.clone()),
+            config,
+            catalog,
+            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table)),
+            vault: Arc::new(KmsVault::new(aws_sdk_kms::Client::new(sdk), key)),
+            mailer: Arc::new(mailer),
+            clock: Arc::new(SystemClock),
+            oauth: Arc::new(OAuthHttp::new(http)),
+            events: Arc::new(crate::events::StreamDelivered),
+        })
     }
 
     /// The embedded adapters on `config.data_dir`: SQLite store, local key vault, outbox mailer,

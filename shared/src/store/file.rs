@@ -12,11 +12,15 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::record::{
+    body_without, with_fields, ATTEMPT_MUTABLE, CONNECTION_MUTABLE, INVITE_MUTABLE,
+};
 use super::{EmailKind, SendClaim, Store, StoreError};
 use crate::domain::{
-    AttemptStatus, Connection, ConnectionId, GrantAttempt, Invite, InviteId, InviteStatus,
-    Timestamp, TokenHash,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
+    InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
+use crate::vault::SealedBlob;
 
 const SCHEMA: &str = r#"
 PRAGMA journal_mode = WAL;
@@ -49,7 +53,10 @@ CREATE INDEX IF NOT EXISTS attempts_by_invite ON attempts (invite_id, seq);
 CREATE TABLE IF NOT EXISTS connections (
     id TEXT PRIMARY KEY,
     invite_id TEXT NOT NULL UNIQUE REFERENCES invites (id),
+    status TEXT NOT NULL,
     version INTEGER NOT NULL,
+    tokens TEXT NOT NULL,
+    token_expires_at INTEGER,
     body TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sends (
@@ -67,9 +74,6 @@ CREATE TABLE IF NOT EXISTS hits (
     count INTEGER NOT NULL
 );
 "#;
-
-/// Fields of an invite that change after it is made: kept in columns, not in `body`.
-const INVITE_MUTABLE: [&str; 4] = ["status", "status_reason", "updated_at", "expires_at"];
 
 /// The embedded store on SQLite.
 pub struct FileStore {
@@ -139,20 +143,15 @@ impl FileStore {
         let updated_at: i64 = row.get("updated_at")?;
         let expires_at: i64 = row.get("expires_at")?;
         let body: String = row.get("body")?;
-        Ok((|| {
-            let mut value: Value = serde_json::from_str(&body).map_err(corrupt)?;
-            let obj = value
-                .as_object_mut()
-                .ok_or_else(|| corrupt("invite body"))?;
-            obj.insert("status".into(), Value::String(status));
-            obj.insert(
-                "status_reason".into(),
-                reason.map_or(Value::Null, Value::String),
-            );
-            obj.insert("updated_at".into(), updated_at.into());
-            obj.insert("expires_at".into(), expires_at.into());
-            serde_json::from_value(value).map_err(corrupt)
-        })())
+        Ok(with_fields(
+            &body,
+            vec![
+                ("status", Value::String(status)),
+                ("status_reason", reason.map_or(Value::Null, Value::String)),
+                ("updated_at", updated_at.into()),
+                ("expires_at", expires_at.into()),
+            ],
+        ))
     }
 
     fn query_invite(db: &Db, sql: &str, key: &str) -> Result<Option<Invite>, StoreError> {
@@ -168,25 +167,36 @@ impl FileStore {
             .optional()
             .map_err(unavailable)?;
         found
-            .map(|(status, body)| {
-                let mut attempt: GrantAttempt = serde_json::from_str(&body).map_err(corrupt)?;
-                attempt.status =
-                    AttemptStatus::parse(&status).ok_or_else(|| corrupt("attempt status"))?;
-                Ok(attempt)
-            })
+            .map(|(status, body)| with_fields(&body, vec![("status", Value::String(status))]))
             .transpose()
     }
 
     fn query_connection(db: &Db, sql: &str, key: &str) -> Result<Option<Connection>, StoreError> {
-        let found: Option<(i64, String)> = db
-            .query_row(sql, [key], |r| Ok((r.get("version")?, r.get("body")?)))
+        type Row = (String, i64, String, Option<i64>, String);
+        let found: Option<Row> = db
+            .query_row(sql, [key], |r| {
+                Ok((
+                    r.get("status")?,
+                    r.get("version")?,
+                    r.get("tokens")?,
+                    r.get("token_expires_at")?,
+                    r.get("body")?,
+                ))
+            })
             .optional()
             .map_err(unavailable)?;
         found
-            .map(|(version, body)| {
-                let mut c: Connection = serde_json::from_str(&body).map_err(corrupt)?;
-                c.version = u64::try_from(version).map_err(corrupt)?;
-                Ok(c)
+            .map(|(status, version, tokens, expires, body)| {
+                let tokens: Value = serde_json::from_str(&tokens).map_err(corrupt)?;
+                with_fields(
+                    &body,
+                    vec![
+                        ("status", Value::String(status)),
+                        ("version", version.into()),
+                        ("tokens", tokens),
+                        ("token_expires_at", expires.map_or(Value::Null, Value::from)),
+                    ],
+                )
             })
             .transpose()
     }
@@ -199,12 +209,7 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
 #[async_trait]
 impl Store for FileStore {
     async fn insert_invite(&self, invite: &Invite, link: &TokenHash) -> Result<(), StoreError> {
-        let mut body = serde_json::to_value(invite).map_err(corrupt)?;
-        if let Some(obj) = body.as_object_mut() {
-            for field in INVITE_MUTABLE {
-                obj.remove(field);
-            }
-        }
+        let body = body_without(invite, &INVITE_MUTABLE)?;
         self.with(|db| {
             let tx = db
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -221,7 +226,7 @@ impl Store for FileStore {
                     invite.created_at.0,
                     invite.updated_at.0,
                     invite.expires_at.0,
-                    body.to_string(),
+                    body,
                 ],
             );
             match inserted {
@@ -337,7 +342,7 @@ impl Store for FileStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let from = status_list(InviteStatus::Granting);
-        let body = serde_json::to_string(attempt).map_err(corrupt)?;
+        let body = body_without(attempt, &ATTEMPT_MUTABLE)?;
         self.with(|db| {
             let tx = db
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -427,7 +432,8 @@ impl Store for FileStore {
         state: &TokenHash,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let body = serde_json::to_string(connection).map_err(corrupt)?;
+        let body = body_without(connection, &CONNECTION_MUTABLE)?;
+        let tokens = serde_json::to_string(&connection.tokens).map_err(corrupt)?;
         let version = i64::try_from(connection.version).map_err(corrupt)?;
         self.with(|db| {
             let tx = db
@@ -435,8 +441,17 @@ impl Store for FileStore {
                 .map_err(unavailable)?;
             let invite_id = connection.invite_id.as_str();
             match tx.execute(
-                "INSERT INTO connections (id, invite_id, version, body) VALUES (?1, ?2, ?3, ?4)",
-                params![connection.id.as_str(), invite_id, version, body],
+                "INSERT INTO connections (id, invite_id, status, version, tokens, token_expires_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    connection.id.as_str(),
+                    invite_id,
+                    connection.status.as_str(),
+                    version,
+                    tokens,
+                    connection.token_expires_at.map(|t| t.0),
+                    body
+                ],
             ) {
                 Err(e) if is_constraint(&e) => {
                     return Err(StoreError::Conflict("connection exists"))
@@ -469,11 +484,7 @@ impl Store for FileStore {
 
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         self.with(|db| {
-            Self::query_connection(
-                db,
-                "SELECT version, body FROM connections WHERE id = ?1",
-                id.as_str(),
-            )
+            Self::query_connection(db, "SELECT * FROM connections WHERE id = ?1", id.as_str())
         })
     }
 
@@ -484,9 +495,78 @@ impl Store for FileStore {
         self.with(|db| {
             Self::query_connection(
                 db,
-                "SELECT version, body FROM connections WHERE invite_id = ?1",
+                "SELECT * FROM connections WHERE invite_id = ?1",
                 invite.as_str(),
             )
+        })
+    }
+
+    async fn update_tokens(
+        &self,
+        id: &ConnectionId,
+        tokens: &SealedBlob,
+        token_expires_at: Option<Timestamp>,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        let tokens = serde_json::to_string(tokens).map_err(corrupt)?;
+        let expected = i64::try_from(expected_version).map_err(corrupt)?;
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE connections SET tokens = ?1, token_expires_at = ?2, version = version + 1
+                     WHERE id = ?3 AND version = ?4",
+                    params![tokens, token_expires_at.map(|t| t.0), id.as_str(), expected],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(expected_version + 1)
+            } else {
+                Err(StoreError::Conflict("connection version"))
+            }
+        })
+    }
+
+    async fn set_connection_status(
+        &self,
+        id: &ConnectionId,
+        status: ConnectionStatus,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE connections SET status = ?1 WHERE id = ?2",
+                    params![status.as_str(), id.as_str()],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Missing("connection"))
+            }
+        })
+    }
+
+    async fn invites_of(
+        &self,
+        warehouse: &WarehouseId,
+        status: Option<InviteStatus>,
+        limit: usize,
+    ) -> Result<Vec<Invite>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|db| {
+            let mut stmt = db
+                .prepare(
+                    "SELECT * FROM invites WHERE warehouse_id = ?1 AND (?2 IS NULL OR status = ?2)
+                     ORDER BY created_at DESC, id DESC LIMIT ?3",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![warehouse.as_str(), status.map(|s| s.as_str()), limit],
+                    Self::read_invite,
+                )
+                .map_err(unavailable)?;
+            rows.map(|r| r.map_err(unavailable)?).collect()
         })
     }
 
@@ -655,6 +735,7 @@ mod tests {
             token_expires_at: None,
             created_at: Timestamp(200),
             version: 1,
+            status: crate::domain::ConnectionStatus::Active,
         }
     }
 

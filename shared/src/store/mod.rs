@@ -5,15 +5,19 @@
 //! atomic step. Nothing secret is stored: links, access codes and `state` by hash only, tokens
 //! sealed by the vault.
 
+pub mod dynamo;
 pub mod file;
+pub(crate) mod record;
 
 use async_trait::async_trait;
 
 use crate::domain::{
-    AttemptStatus, Connection, ConnectionId, GrantAttempt, Invite, InviteId, InviteStatus,
-    Timestamp, TokenHash,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
+    InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
+use crate::vault::SealedBlob;
 
+pub use dynamo::DynamoStore;
 pub use file::FileStore;
 
 /// What went wrong in the store.
@@ -134,6 +138,31 @@ pub trait Store: Send + Sync {
         &self,
         invite: &InviteId,
     ) -> Result<Option<Connection>, StoreError>;
+
+    /// Replaces a connection's tokens, only if its version is still `expected_version`; answers
+    /// the new version. Only the token attributes and the version are written.
+    async fn update_tokens(
+        &self,
+        id: &ConnectionId,
+        tokens: &SealedBlob,
+        token_expires_at: Option<Timestamp>,
+        expected_version: u64,
+    ) -> Result<u64, StoreError>;
+
+    /// Sets a connection's status (only that attribute).
+    async fn set_connection_status(
+        &self,
+        id: &ConnectionId,
+        status: ConnectionStatus,
+    ) -> Result<(), StoreError>;
+
+    /// A warehouse's invites, newest first, optionally only those in `status`: one indexed query.
+    async fn invites_of(
+        &self,
+        warehouse: &WarehouseId,
+        status: Option<InviteStatus>,
+        limit: usize,
+    ) -> Result<Vec<Invite>, StoreError>;
 
     /// Takes the send record of (`invite`, `kind`) for `lease_secs`, unless it is sent or leased.
     async fn claim_send(

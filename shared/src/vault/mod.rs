@@ -5,6 +5,7 @@
 //! wrapped by a master key (a local key file, or KMS) under the same context. A blob only opens
 //! with the context it was sealed with: copied onto another connection, it does not open.
 
+pub mod kms;
 pub mod local;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+pub use kms::KmsVault;
 pub use local::LocalVault;
 
 /// The application name every context carries (`app`), which key policies condition on.
