@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
+use url::Url;
 
 /// The API key of the test warehouse.
 pub const API_KEY: &str = "e2e-warehouse-key";
@@ -18,8 +19,10 @@ pub const API_KEY: &str = "e2e-warehouse-key";
 pub const DEV_API_KEY: &str = "e2e-dev-key";
 /// The generic cart's id, served by oidc-provider.
 pub const CART: &str = "oidc-cart";
-const CLIENT_ID: &str = "cartlink-e2e";
-const CLIENT_SECRET: &str = "e2e-client-secret";
+/// The app's client id at the cart.
+pub const CLIENT_ID: &str = "cartlink-e2e";
+/// The app's client secret at the cart.
+pub const CLIENT_SECRET: &str = "e2e-client-secret";
 
 /// A free loopback port.
 pub fn free_port() -> u16 {
@@ -79,46 +82,49 @@ fn wait_for_line(child: &mut Child, prefix: &str, what: &str) {
     panic!("{what} did not start (is `npm ci --prefix tests` done? `make test` does it)");
 }
 
-/// The running peers of one test.
-pub struct Peers {
-    /// cartlink's public base URL.
+/// oidc-provider, running as the generic cart `oidc-cart`.
+pub struct Cart {
+    /// Its issuer URL (`http://127.0.0.1:<port>`).
     pub base: String,
-    /// The cart's issuer URL.
-    pub cart_base: String,
-    /// cartlink's data dir.
-    pub data_dir: tempfile::TempDir,
-    _cart: Killed,
-    _cartlink: Killed,
+    _child: Killed,
 }
 
-impl Peers {
-    /// Starts oidc-provider and cartlink-local.
-    pub fn start() -> Peers {
-        let cart_port = free_port();
+impl Cart {
+    /// Starts it with `redirect_uri` as the one registered callback.
+    pub fn start(redirect_uri: &str) -> Cart {
         let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let cart_base = format!("http://127.0.0.1:{cart_port}");
         let tests_dir = workspace().join("tests");
-        let mut cart = Command::new("node")
+        let mut child = Command::new("node")
             .arg(tests_dir.join("peers/oidc-cart.mjs"))
             .current_dir(&tests_dir)
-            .env("PORT", cart_port.to_string())
-            .env("REDIRECT_URI", format!("{base}/oauth/callback/{CART}"))
+            .env("PORT", port.to_string())
+            .env("REDIRECT_URI", redirect_uri)
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("node must be installed");
-        wait_for_line(&mut cart, "ready", "oidc-provider");
-        let cart = Killed(cart);
+        wait_for_line(&mut child, "ready", "oidc-provider");
+        Cart { base: format!("http://127.0.0.1:{port}"), _child: Killed(child) }
+    }
 
-        let data_dir = tempfile::tempdir().unwrap();
-        let config = data_dir.path().join("cartlink.toml");
-        std::fs::write(
-            &config,
-            format!(
-                r#"
+    /// The cart's counters: token requests and issued tokens.
+    pub async fn stats(&self) -> Value {
+        reqwest::get(format!("{}/__peer/stats", self.base)).await.unwrap().json().await.unwrap()
+    }
+
+    /// How many token requests reached the cart.
+    pub async fn token_requests(&self) -> u64 {
+        self.stats().await["tokenRequests"].as_u64().unwrap()
+    }
+
+    /// The configuration file text that makes cartlink use this cart (and know the e2e
+    /// warehouse); the client secret comes from `E2E_CART_SECRET` ([`CLIENT_SECRET`]).
+    pub fn config_toml(&self) -> String {
+        let cart_base = &self.base;
+        format!(
+            r#"
 [[warehouses]]
 id = "wh-e2e"
 name = "E2E Fulfilment"
@@ -139,10 +145,32 @@ issuer = "{cart_base}"
 orders = ["orders:read"]
 inventory = ["inventory:write"]
 "#,
-                key_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(API_KEY.as_bytes())),
-            ),
+            key_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(API_KEY.as_bytes())),
         )
-        .unwrap();
+    }
+}
+
+/// The running peers of one test.
+pub struct Peers {
+    /// cartlink's public base URL.
+    pub base: String,
+    /// The cart's issuer URL.
+    pub cart_base: String,
+    /// cartlink's data dir.
+    pub data_dir: tempfile::TempDir,
+    cart: Cart,
+    _cartlink: Killed,
+}
+
+impl Peers {
+    /// Starts oidc-provider and cartlink-local.
+    pub fn start() -> Peers {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let cart = Cart::start(&format!("{base}/oauth/callback/{CART}"));
+        let data_dir = tempfile::tempdir().unwrap();
+        let config = data_dir.path().join("cartlink.toml");
+        std::fs::write(&config, cart.config_toml()).unwrap();
         let mut cartlink = Command::new(local_binary())
             .env("CARTLINK_LISTEN", format!("127.0.0.1:{port}"))
             .env("CARTLINK_PUBLIC_BASE_URL", &base)
@@ -152,21 +180,15 @@ inventory = ["inventory:write"]
             .env("E2E_CART_SECRET", CLIENT_SECRET)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(
-                std::fs::File::create(data_dir.path().join("cartlink.log")).unwrap(),
-            ))
+            .stderr(Stdio::from(std::fs::File::create(data_dir.path().join("cartlink.log")).unwrap()))
             .spawn()
             .unwrap();
-        wait_for_line(
-            &mut cartlink,
-            "cartlink (local) listening",
-            "cartlink-local",
-        );
+        wait_for_line(&mut cartlink, "cartlink (local) listening", "cartlink-local");
         Peers {
             base,
-            cart_base,
+            cart_base: cart.base.clone(),
             data_dir,
-            _cart: cart,
+            cart,
             _cartlink: Killed(cartlink),
         }
     }
@@ -183,17 +205,12 @@ inventory = ["inventory:write"]
 
     /// The cart's counters: token requests and issued tokens.
     pub async fn cart_stats(&self) -> Value {
-        reqwest::get(format!("{}/__peer/stats", self.cart_base))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.cart.stats().await
     }
 
     /// How many token requests reached the cart.
     pub async fn token_requests(&self) -> u64 {
-        self.cart_stats().await["tokenRequests"].as_u64().unwrap()
+        self.cart.token_requests().await
     }
 
     /// The messages in the outbox, oldest first.
@@ -271,6 +288,77 @@ pub fn browser() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+/// The absolute URL a redirect response points to.
+pub fn location(resp: &reqwest::Response, base: &str) -> String {
+    let loc = resp.headers()["location"].to_str().unwrap();
+    Url::parse(base).unwrap().join(loc).unwrap().to_string()
+}
+
+/// Walks the cart's login and consent (or cancels at the first page), following redirects,
+/// until the cart sends the browser to our callback. Answers the callback URL (not yet opened).
+pub async fn at_cart(
+    b: &reqwest::Client,
+    authorize_url: &str,
+    callback_prefix: &str,
+    decline: bool,
+) -> String {
+    let mut url = authorize_url.to_owned();
+    for _ in 0..20 {
+        if url.starts_with(callback_prefix) {
+            return url;
+        }
+        let resp = b.get(&url).send().await.unwrap();
+        if resp.status().is_redirection() {
+            url = location(&resp, &url);
+            continue;
+        }
+        assert_eq!(resp.status(), 200, "cart page {url}");
+        let html = resp.text().await.unwrap();
+        let action = html
+            .split("action=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let prompt = html
+            .split("name=\"prompt\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let resp = if decline {
+            b.get(format!("{action}/abort")).send().await.unwrap()
+        } else if prompt == "login" {
+            b.post(&action)
+                .form(&[
+                    ("prompt", "login"),
+                    ("login", "merchant-alice"),
+                    ("password", "x"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        } else {
+            b.post(&action)
+                .form(&[("prompt", prompt.as_str())])
+                .send()
+                .await
+                .unwrap()
+        };
+        assert!(
+            resp.status().is_redirection(),
+            "cart form answered {}",
+            resp.status()
+        );
+        url = location(&resp, &action);
+    }
+    panic!("the cart never sent the browser back");
 }
 
 /// One outbox message.

@@ -1,82 +1,12 @@
 //! The whole merchant flow against real peers: `cartlink-local` on the embedded adapters, and
 //! oidc-provider (a strict OAuth 2.0 server) as the generic cart. Plain HTTP with cookie jars.
 
-use cartlink_e2e::{browser, Peers, CART};
+use cartlink_e2e::{at_cart, browser, location, Peers, CART};
 use serde_json::{json, Value};
 use shared::domain::{InviteId, TokenSet};
 use shared::store::{FileStore, Store};
 use shared::vault::{LocalVault, Vault};
 use url::Url;
-
-fn location(resp: &reqwest::Response, base: &str) -> String {
-    let loc = resp.headers()["location"].to_str().unwrap();
-    Url::parse(base).unwrap().join(loc).unwrap().to_string()
-}
-
-/// Walks the cart's login and consent (or cancels at the first page), following redirects,
-/// until the cart sends the browser to our callback. Answers the callback URL (not yet opened).
-async fn at_cart(
-    b: &reqwest::Client,
-    authorize_url: &str,
-    callback_prefix: &str,
-    decline: bool,
-) -> String {
-    let mut url = authorize_url.to_owned();
-    for _ in 0..20 {
-        if url.starts_with(callback_prefix) {
-            return url;
-        }
-        let resp = b.get(&url).send().await.unwrap();
-        if resp.status().is_redirection() {
-            url = location(&resp, &url);
-            continue;
-        }
-        assert_eq!(resp.status(), 200, "cart page {url}");
-        let html = resp.text().await.unwrap();
-        let action = html
-            .split("action=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
-        let prompt = html
-            .split("name=\"prompt\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
-        let resp = if decline {
-            b.get(format!("{action}/abort")).send().await.unwrap()
-        } else if prompt == "login" {
-            b.post(&action)
-                .form(&[
-                    ("prompt", "login"),
-                    ("login", "merchant-alice"),
-                    ("password", "x"),
-                ])
-                .send()
-                .await
-                .unwrap()
-        } else {
-            b.post(&action)
-                .form(&[("prompt", prompt.as_str())])
-                .send()
-                .await
-                .unwrap()
-        };
-        assert!(
-            resp.status().is_redirection(),
-            "cart form answered {}",
-            resp.status()
-        );
-        url = location(&resp, &action);
-    }
-    panic!("the cart never sent the browser back");
-}
 
 struct Invite {
     id: String,
