@@ -1,6 +1,8 @@
 # cartlink: the two commands of a fresh machine are `make run` and `make test`.
 
 CARGO ?= cargo
+VENV := .venv
+MOTO_VERSION := 5.2.5
 export AWS_LC_SYS_NO_JITTER_ENTROPY := 1
 
 .PHONY: run test test-deps lint unit e2e
@@ -12,7 +14,12 @@ run:
 ## Installs what the tests need, then runs lint, unit and end-to-end tests.
 test: test-deps lint unit e2e
 
-test-deps:
+## moto's server (an AWS emulator) in a virtual environment under the ignored .venv/.
+$(VENV)/bin/moto_server:
+	python3 -m venv $(VENV) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
+	$(VENV)/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
+
+test-deps: $(VENV)/bin/moto_server
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	npm ci --prefix tests --no-audit --no-fund --loglevel=error

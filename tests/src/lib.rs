@@ -33,6 +33,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+pub mod aws;
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -106,12 +108,20 @@ impl Cart {
             .spawn()
             .expect("node must be installed");
         wait_for_line(&mut child, "ready", "oidc-provider");
-        Cart { base: format!("http://127.0.0.1:{port}"), _child: Killed(child) }
+        Cart {
+            base: format!("http://127.0.0.1:{port}"),
+            _child: Killed(child),
+        }
     }
 
     /// The cart's counters: token requests and issued tokens.
     pub async fn stats(&self) -> Value {
-        reqwest::get(format!("{}/__peer/stats", self.base)).await.unwrap().json().await.unwrap()
+        reqwest::get(format!("{}/__peer/stats", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// How many token requests reached the cart.
@@ -180,10 +190,16 @@ impl Peers {
             .env("E2E_CART_SECRET", CLIENT_SECRET)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(data_dir.path().join("cartlink.log")).unwrap()))
+            .stderr(Stdio::from(
+                std::fs::File::create(data_dir.path().join("cartlink.log")).unwrap(),
+            ))
             .spawn()
             .unwrap();
-        wait_for_line(&mut cartlink, "cartlink (local) listening", "cartlink-local");
+        wait_for_line(
+            &mut cartlink,
+            "cartlink (local) listening",
+            "cartlink-local",
+        );
         Peers {
             base,
             cart_base: cart.base.clone(),

@@ -1,0 +1,486 @@
+//! The merchant flow a second time, on the AWS adapters: the real SDK clients against a moto
+//! server (DynamoDB with its stream, KMS, SES), oidc-provider as the cart, the HTTP handlers
+//! invoked with API Gateway HTTP API (payload 2.0) events and the confirmation handler with the
+//! records the DynamoDB Streams API returns.
+
+use cartlink_e2e::aws::{invoke, World};
+use cartlink_e2e::{at_cart, browser, API_KEY, CART};
+use serde_json::{json, Value};
+use shared::domain::{
+    BrowserBinding, ConnectionStatus, GrantState, InviteId, InviteStatus, PkceVerifier, WarehouseId,
+};
+use shared::service::connections::ConnectionError;
+use shared::service::Services;
+
+fn text(resp: &shared::web::Response) -> String {
+    String::from_utf8_lossy(resp.body()).into_owned()
+}
+
+async fn create_invite(svc: &Services, world: &World) -> (u16, Value) {
+    let body = json!({"cart": CART, "merchant_email": world.merchant_email, "merchant_name": "Alice's Shop"}).to_string();
+    let auth = format!("Bearer {API_KEY}");
+    let resp = invoke(
+        |req| create_invite::handle(svc, req),
+        "POST",
+        "/v1/invites",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        &[],
+        Some(&body),
+    )
+    .await;
+    (
+        resp.status().as_u16(),
+        serde_json::from_slice(resp.body()).unwrap(),
+    )
+}
+
+/// A grant walked through the cart, up to (not including) the callback.
+struct Consented {
+    /// The binding cookie (`name=value`).
+    cookie: String,
+    /// The callback path and query on cartlink.
+    callback: String,
+    /// The OAuth state and the PKCE verifier the browser's cookie derives (to search for).
+    state: String,
+    verifier: String,
+}
+
+async fn consent(svc: &Services, world: &World, token: &str) -> Consented {
+    let resp = invoke(
+        |req| grant_page::handle(svc, req),
+        "POST",
+        &format!("/setup/{token}/grant"),
+        &[],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), 303, "{}", text(&resp));
+    let authorize = resp.headers()["location"].to_str().unwrap().to_owned();
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let b = browser();
+    let callback = at_cart(
+        &b,
+        &authorize,
+        &format!("{}/oauth/callback/{CART}", world.base),
+        false,
+    )
+    .await;
+    let state = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let binding = BrowserBinding::parse(cookie.split_once('=').unwrap().1).unwrap();
+    let verifier = PkceVerifier::derive(&binding, &GrantState::parse(&state).unwrap())
+        .expose()
+        .to_owned();
+    Consented {
+        cookie,
+        callback: callback.replacen(&world.base, "", 1),
+        state,
+        verifier,
+    }
+}
+
+async fn callback(svc: &Services, c: &Consented) -> shared::web::Response {
+    invoke(
+        |req| oauth_callback::handle(svc, req),
+        "GET",
+        &c.callback,
+        &[],
+        std::slice::from_ref(&c.cookie),
+        None,
+    )
+    .await
+}
+
+/// Creates an invite and grants it; answers the invite id, the link token and the consent.
+async fn authorized(svc: &Services, world: &World) -> (InviteId, String, Consented) {
+    let (status, v) = create_invite(svc, world).await;
+    assert_eq!(status, 201, "{v}");
+    let token = v["setup_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let c = consent(svc, world, &token).await;
+    let resp = callback(svc, &c).await;
+    assert_eq!(resp.status(), 200);
+    assert!(text(&resp).contains("Successful Authorization"));
+    (
+        InviteId::parse(v["id"].as_str().unwrap()).unwrap(),
+        token,
+        c,
+    )
+}
+
+fn access_code_in(html: &str) -> String {
+    let bytes = html.as_bytes();
+    (0..bytes.len().saturating_sub(11))
+        .map(|i| &html[i..i + 11])
+        .find(|w| {
+            w.as_bytes()[5] == b'-'
+                && w.bytes()
+                    .enumerate()
+                    .all(|(i, b)| i == 5 || b.is_ascii_digit() || b.is_ascii_uppercase())
+        })
+        .expect("an access code in the email")
+        .to_owned()
+}
+
+async fn confirmations(world: &World, invite: &InviteId) -> (usize, usize) {
+    let merchant = world
+        .emails_to(&world.merchant_email)
+        .await
+        .iter()
+        .filter(|(s, _)| s.starts_with("You gave"))
+        .count();
+    let warehouse = world
+        .emails_to("ops@e2e-warehouse.test")
+        .await
+        .iter()
+        .filter(|(_, body)| body.contains(invite.as_str()))
+        .count();
+    (merchant, warehouse)
+}
+
+#[tokio::test]
+async fn the_merchant_flow_runs_on_the_aws_adapters() {
+    // GIVEN the AWS adapters on moto and a real OAuth 2.0 cart
+    let world = World::new().await;
+    let svc = world.services();
+    // WHEN the warehouse creates an invite through an API Gateway event
+    let (status, v) = create_invite(&svc, &world).await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["status"], "emailed");
+    let setup_url = v["setup_url"].as_str().unwrap().to_owned();
+    let token = setup_url.rsplit('/').next().unwrap().to_owned();
+    // THEN SES carried the invite email, with the link and the access code
+    let mails = world.emails_to(&world.merchant_email).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0].0,
+        "E2E Fulfilment asks for access to your OIDC Cart store"
+    );
+    assert!(mails[0].1.contains(&setup_url));
+    let code = access_code_in(&mails[0].1);
+
+    // WHEN the merchant opens the link (GET changes nothing), grants, and the cart calls back
+    let page = invoke(
+        |req| grant_page::handle(&svc, req),
+        "GET",
+        &format!("/setup/{token}"),
+        &[],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(page.status(), 200);
+    assert!(text(&page).contains("Grant API Access"));
+    let c = consent(&svc, &world, &token).await;
+    assert_eq!(world.cart.token_requests().await, 0);
+    let resp = callback(&svc, &c).await;
+    // THEN the page says so and the invite is authorized
+    assert!(text(&resp).contains("Successful Authorization"));
+    assert_eq!(world.cart.token_requests().await, 1);
+    let id = InviteId::parse(v["id"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        svc.store.invite(&id).await.unwrap().unwrap().status,
+        InviteStatus::Authorized
+    );
+
+    // WHEN the confirmation function gets the table's stream records
+    let event = world.stream_event().await;
+    assert!(event.records.iter().any(|r| r.event_name == "MODIFY"));
+    let resp = confirmation::handle_stream(&svc, event.clone()).await;
+    // THEN it finished every record, both sides were told once, and the invite is confirmed
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(confirmations(&world, &id).await, (1, 1));
+    assert_eq!(
+        svc.store.invite(&id).await.unwrap().unwrap().status,
+        InviteStatus::Confirmed
+    );
+    // AND the same records delivered again send nothing more
+    assert!(confirmation::handle_stream(&svc, event)
+        .await
+        .batch_item_failures
+        .is_empty());
+    assert_eq!(confirmations(&world, &id).await, (1, 1));
+
+    // AND no secret is in any attribute of the table
+    let issued = world.cart.stats().await["issued"][0].clone();
+    let callback_code = url::Url::parse(&format!("{}{}", world.base, c.callback))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let scan = world.scan_text().await;
+    for (what, secret) in [
+        ("link token", token.as_str()),
+        ("access code", code.as_str()),
+        ("access code (bare)", &code.replace('-', "")),
+        ("state", c.state.as_str()),
+        ("authorization code", callback_code.as_str()),
+        ("PKCE verifier", c.verifier.as_str()),
+        ("access token", issued["access_token"].as_str().unwrap()),
+        ("refresh token", issued["refresh_token"].as_str().unwrap()),
+        (
+            "merchant email in a key",
+            &format!("#{}", world.merchant_email),
+        ),
+    ] {
+        assert!(!scan.contains(secret), "{what} found in the table");
+    }
+    // AND the connection opens back to exactly what the cart issued
+    let conn = svc.store.connection_for_invite(&id).await.unwrap().unwrap();
+    let open = svc.open_connection(&conn.id).await.unwrap();
+    assert_eq!(
+        open.tokens.access_token.expose(),
+        issued["access_token"].as_str().unwrap()
+    );
+    // AND the warehouse's invites by status are one indexed query
+    let wh = WarehouseId::parse("wh-e2e").unwrap();
+    let confirmed = svc
+        .store
+        .invites_of(&wh, Some(InviteStatus::Confirmed), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        confirmed.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        vec![&id]
+    );
+    assert!(svc
+        .store
+        .invites_of(&wh, Some(InviteStatus::Emailed), 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_same_stream_record_twice_and_twice_at_once_sends_one_email_of_each_kind() {
+    let world = World::new().await;
+    let svc = world.services();
+    let (id, _, _) = authorized(&svc, &world).await;
+    let event = world.stream_event().await;
+    // WHEN the same records arrive twice at the same time, then once more
+    let (a, b) = tokio::join!(
+        confirmation::handle_stream(&svc, event.clone()),
+        confirmation::handle_stream(&svc, event.clone()),
+    );
+    let failed = a.batch_item_failures.len() + b.batch_item_failures.len();
+    let last = confirmation::handle_stream(&svc, event).await;
+    // THEN each email went out once; a delivery that met the other's lease asked to be retried
+    assert!(
+        failed <= 1,
+        "at most the loser of the lease reports a retry"
+    );
+    assert!(last.batch_item_failures.is_empty());
+    assert_eq!(confirmations(&world, &id).await, (1, 1));
+}
+
+#[tokio::test]
+async fn an_ses_rejection_is_a_batch_item_failure_and_a_later_delivery_sends_once() {
+    let world = World::new().await;
+    let svc = world.services();
+    let (id, _, _) = authorized(&svc, &world).await;
+    let event = world.stream_event().await;
+    // GIVEN a confirmation function whose sender is not verified
+    let domain = format!("unverified-{}.test", id.as_str().trim_start_matches("inv-"));
+    let unverified = world.services_from(&format!("no-reply@{domain}"));
+    // WHEN it gets the records
+    let resp = confirmation::handle_stream(&unverified, event.clone()).await;
+    // THEN the authorized record is reported, nothing was sent, the invite is still authorized
+    assert_eq!(resp.batch_item_failures.len(), 1);
+    let reported = resp.batch_item_failures[0].item_identifier.clone().unwrap();
+    let authorized_record = event
+        .records
+        .iter()
+        .find(|r| {
+            confirmation::classify(r).ok() == Some(confirmation::RecordAction::Confirm(id.clone()))
+        })
+        .unwrap();
+    assert_eq!(
+        Some(reported),
+        authorized_record.change.sequence_number.clone()
+    );
+    assert_eq!(confirmations(&world, &id).await, (0, 0));
+    assert_eq!(
+        svc.store.invite(&id).await.unwrap().unwrap().status,
+        InviteStatus::Authorized
+    );
+    // WHEN the sender is verified and the record is delivered again
+    aws_sdk_sesv2::Client::new(&world.sdk)
+        .create_email_identity()
+        .email_identity(&domain)
+        .send()
+        .await
+        .unwrap();
+    let resp = confirmation::handle_stream(&unverified, event.clone()).await;
+    // THEN it sends each confirmation once
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(confirmations(&world, &id).await, (1, 1));
+}
+
+#[tokio::test]
+async fn a_failed_invite_email_keeps_the_invite_marked_not_emailed() {
+    let world = World::new().await;
+    let unverified = world.services_from("no-reply@never-verified.test");
+    let (status, v) = create_invite(&unverified, &world).await;
+    // THEN the invite is stored, the warehouse is told the email did not go out, and why
+    assert_eq!(status, 201);
+    assert_eq!(v["status"], "email_failed");
+    assert!(v["email_error"]
+        .as_str()
+        .unwrap()
+        .contains("MessageRejected"));
+    let id = InviteId::parse(v["id"].as_str().unwrap()).unwrap();
+    let stored = unverified.store.invite(&id).await.unwrap().unwrap();
+    assert_eq!(stored.status, InviteStatus::EmailFailed);
+    assert!(stored.status_reason.is_some());
+    assert!(world.emails_to(&world.merchant_email).await.is_empty());
+    // AND it can still be retried: a resend moves it to emailed
+    unverified
+        .store
+        .set_invite_status(
+            &id,
+            InviteStatus::Emailed,
+            None,
+            shared::domain::Timestamp(1),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_envelope_copied_onto_another_connection_does_not_open() {
+    let world = World::new().await;
+    let svc = world.services();
+    let (a, _, _) = authorized(&svc, &world).await;
+    let (b, _, _) = authorized(&svc, &world).await;
+    let ca = svc.store.connection_for_invite(&a).await.unwrap().unwrap();
+    let cb = svc.store.connection_for_invite(&b).await.unwrap().unwrap();
+    // WHEN someone with table access copies A's sealed tokens onto B's item
+    let ddb = aws_sdk_dynamodb::Client::new(&world.sdk);
+    let item = ddb
+        .get_item()
+        .table_name(&world.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CON#{}", ca.id)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("CON".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    ddb.update_item()
+        .table_name(&world.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CON#{}", cb.id)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("CON".into()),
+        )
+        .update_expression("SET tokens = :t")
+        .expression_attribute_values(":t", item["tokens"].clone())
+        .send()
+        .await
+        .unwrap();
+    // THEN B is not served: KMS refuses the context, B is marked as needing re-authorization
+    let r = svc.open_connection(&cb.id).await;
+    assert!(
+        matches!(r, Err(ConnectionError::NeedsReauthorization)),
+        "{r:?}"
+    );
+    assert_eq!(
+        svc.store.connection(&cb.id).await.unwrap().unwrap().status,
+        ConnectionStatus::NeedsReauth
+    );
+    // AND A still opens
+    assert!(svc.open_connection(&ca.id).await.is_ok());
+}
+
+#[tokio::test]
+async fn two_concurrent_callbacks_for_one_invite_leave_one_connection() {
+    let world = World::new().await;
+    let svc = world.services();
+    let (status, v) = create_invite(&svc, &world).await;
+    assert_eq!(status, 201);
+    let token = v["setup_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // GIVEN two grants of one invite, consented in two browsers
+    let first = consent(&svc, &world, &token).await;
+    let second = consent(&svc, &world, &token).await;
+    // WHEN both callbacks arrive at once
+    let (r1, r2) = tokio::join!(callback(&svc, &first), callback(&svc, &second));
+    // THEN one connects and the other is told the store is already connected
+    let pages = [text(&r1), text(&r2)];
+    assert_eq!(
+        pages
+            .iter()
+            .filter(|p| p.contains("Successful Authorization"))
+            .count(),
+        1,
+        "{pages:?}"
+    );
+    assert_eq!(
+        pages
+            .iter()
+            .filter(|p| p.contains("Already connected"))
+            .count(),
+        1
+    );
+    // AND exactly one connection item exists for it
+    let scan = aws_sdk_dynamodb::Client::new(&world.sdk)
+        .scan()
+        .table_name(&world.table)
+        .send()
+        .await
+        .unwrap();
+    let id = v["id"].as_str().unwrap();
+    let connections = scan
+        .items()
+        .iter()
+        .filter(|i| {
+            i.get("entity")
+                .and_then(|e| e.as_s().ok())
+                .map(String::as_str)
+                == Some("connection")
+        })
+        .filter(|i| {
+            i.get("invite_id")
+                .and_then(|e| e.as_s().ok())
+                .map(String::as_str)
+                == Some(id)
+        })
+        .count();
+    assert_eq!(connections, 1);
+}
