@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod confirm;
 pub mod invites;
+pub mod keys;
 pub mod setup;
 
 use std::sync::Arc;
