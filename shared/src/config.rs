@@ -527,6 +527,85 @@ mod tests {
     }
 
     #[test]
+    fn builtin_cart_credentials_come_from_the_file_with_their_extra_fields() {
+        // GIVEN credentials for eBay (RuName) and Amazon (app id, draft)
+        let file = r#"
+            [cart_credentials.ebay]
+            client_id = "ebay-app"
+            client_secret_env = "EBAY_SECRET"
+            ru_name = "Cartlink-RuName"
+
+            [cart_credentials.amazon-sp-api]
+            client_id = "amzn1.application-oa2-client.x"
+            client_secret = "lwa"
+            app_id = "amzn1.sellerapps.app.x"
+            draft = true
+
+            [cart_credentials.etsy]
+            client_id = "keystring"
+        "#;
+        // WHEN it is loaded
+        let c = load(&[("EBAY_SECRET", "cert")], Some(file)).unwrap();
+        // THEN the catalog enables exactly those carts, with their fields
+        let catalog = crate::carts::Catalog::from_config(&c);
+        let ebay = catalog.get(&CartId::new("ebay")).unwrap();
+        let creds = ebay.credentials.as_ref().unwrap();
+        assert_eq!(creds.ru_name.as_deref(), Some("Cartlink-RuName"));
+        assert_eq!(creds.client_secret.as_ref().unwrap().expose(), "cert");
+        let amazon = catalog.get(&CartId::new("amazon-sp-api")).unwrap();
+        assert!(amazon.credentials.as_ref().unwrap().draft);
+        assert!(catalog.get(&CartId::new("etsy")).unwrap().enabled());
+        assert!(!catalog.get(&CartId::new("shopify")).unwrap().enabled());
+        assert_eq!(catalog.iter().count(), 15);
+    }
+
+    #[test]
+    fn builtin_credentials_missing_what_the_cart_needs_are_refused() {
+        let no_runame = "[cart_credentials.ebay]\nclient_id = \"a\"\nclient_secret = \"s\"\n";
+        assert!(load(&[], Some(no_runame)).unwrap_err().0.contains("ru_name"));
+        let no_secret = "[cart_credentials.shopify]\nclient_id = \"a\"\n";
+        assert!(load(&[], Some(no_secret)).unwrap_err().0.contains("secret"));
+        let unknown = "[cart_credentials.nosuchcart]\nclient_id = \"a\"\n";
+        assert!(load(&[], Some(unknown)).unwrap_err().0.contains("built-in"));
+    }
+
+    #[test]
+    fn production_configurations_refuse_plain_http_and_stand_in_overrides() {
+        let https = [("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com")];
+        // GIVEN a stand-in override: fine in a loopback configuration
+        let over = "[cart_credentials.square]\nclient_id = \"a\"\nclient_secret = \"s\"\nbase_url_override = \"http://127.0.0.1:9\"\n";
+        let local = load(&[], Some(over)).unwrap();
+        assert!(local.cart_credentials[&CartId::new("square")]
+            .base_url_override
+            .is_some());
+        // WHEN the configuration is a production one THEN it is refused
+        assert!(load(&https, Some(over)).is_err());
+        // AND even an https override is refused there
+        let https_over = over.replace("http://127.0.0.1:9", "https://stand-in.example.com");
+        assert!(load(&https, Some(&https_over))
+            .unwrap_err()
+            .0
+            .contains("loopback"));
+        // AND a generic cart on plain http loopback is refused in production
+        let generic = r#"
+            [[carts]]
+            id = "x"
+            name = "X"
+            authorize_url = "http://127.0.0.1:9/a"
+            token_url = "http://127.0.0.1:9/t"
+            client_id = "app"
+            client_secret = "s"
+            [carts.scopes]
+            orders = ["o"]
+        "#;
+        assert!(load(&[], Some(generic)).is_ok());
+        assert!(load(&https, Some(generic)).unwrap_err().0.contains("https"));
+        // AND a generic cart may not take a built-in id
+        let clash = generic.replace("id = \"x\"", "id = \"shopify\"");
+        assert!(load(&[], Some(&clash)).unwrap_err().0.contains("built-in"));
+    }
+
+    #[test]
     fn email_addresses_are_single_plain_and_normalized() {
         assert_eq!(
             normalize_email("A.Person@Example.COM").as_deref(),

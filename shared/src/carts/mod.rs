@@ -12,6 +12,8 @@
 
 pub mod builtin;
 pub mod quirks;
+#[cfg(test)]
+mod tests_table;
 
 use std::collections::BTreeMap;
 use std::fmt;
