@@ -562,7 +562,10 @@ mod tests {
     #[test]
     fn builtin_credentials_missing_what_the_cart_needs_are_refused() {
         let no_runame = "[cart_credentials.ebay]\nclient_id = \"a\"\nclient_secret = \"s\"\n";
-        assert!(load(&[], Some(no_runame)).unwrap_err().0.contains("ru_name"));
+        assert!(load(&[], Some(no_runame))
+            .unwrap_err()
+            .0
+            .contains("ru_name"));
         let no_secret = "[cart_credentials.shopify]\nclient_id = \"a\"\n";
         assert!(load(&[], Some(no_secret)).unwrap_err().0.contains("secret"));
         let unknown = "[cart_credentials.nosuchcart]\nclient_id = \"a\"\n";

@@ -270,6 +270,19 @@ pub fn ebay() -> CartSpec {
     ]);
     c.redirect = Redirect::RuName;
     c.token_auth = TokenAuth::Basic;
+    // The `oauth2` crate takes only a URL as `redirect_uri`; a RuName is a name.
+    c.token_request = TokenRequest::Described(DescribedRequest {
+        json: false,
+        fields: fields(&[
+            ("grant_type", flit("authorization_code")),
+            ("code", Field::Code),
+            ("redirect_uri", Field::RedirectUri),
+        ]),
+        headers: Vec::new(),
+        refresh_token: Some("refresh_token".into()),
+        expiry: Expiry::InSecs("expires_in".into()),
+        account: None,
+    });
     c.needs = vec!["ru_name"];
     c.hosts = hosts(&[r"^auth\.ebay\.com$", r"^api\.ebay\.com$"]);
     c.refresh = Refresh::Fixed {

@@ -130,7 +130,10 @@ fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
     ids.dedup();
     assert_eq!(ids.len(), 15);
     let anchored = |p: &str| {
-        assert!(p.starts_with('^') && p.ends_with('$'), "{p} is not anchored");
+        assert!(
+            p.starts_with('^') && p.ends_with('$'),
+            "{p} is not anchored"
+        );
         assert!(regex::Regex::new(p).is_ok(), "{p} does not compile");
     };
     for c in &carts {

@@ -37,7 +37,7 @@ fn key_shaped(value: &str, prefix: &str) -> bool {
 #[derive(Debug)]
 pub enum KeyReturn {
     /// The keys arrived and were stored.
-    Connected(Invite),
+    Connected(Box<Invite>),
     /// The store has not delivered (or we have not finished checking) the keys yet.
     Pending,
 }
@@ -161,7 +161,7 @@ impl Services {
             })
             .ok_or_else(|| refused("browser_mismatch"))?;
         if invite.status.is_connected() {
-            return Ok(KeyReturn::Connected(invite));
+            return Ok(KeyReturn::Connected(Box::new(invite)));
         }
         if params.get("success").map(String::as_str) == Some("0")
             && attempt.usable(self.clock.now())
