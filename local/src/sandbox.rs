@@ -13,7 +13,7 @@ use base64::Engine;
 use http::{Method, StatusCode};
 use maud::html;
 use sha2::{Digest, Sha256};
-use shared::carts::{CallbackParams, CartId, CartSpec, ClientCredentials, Pkce, TokenAuth};
+use shared::carts::{CartId, CartSpec, ClientCredentials, Pkce, TokenAuth};
 use shared::domain::secrets::{constant_time_eq, random_token};
 use shared::domain::{Function, Secret};
 use shared::web::page::layout;
@@ -65,27 +65,26 @@ impl Sandbox {
     /// The catalog entry of the sandbox cart; its token endpoint is reached at `token_origin`
     /// (the local listener).
     pub fn cart_spec(&self, token_origin: &str) -> CartSpec {
-        CartSpec {
-            id: CartId::new("sandbox"),
-            name: "Sandbox Cart".into(),
-            scopes: BTreeMap::from([
+        let mut cart = CartSpec::generic(
+            CartId::new("sandbox"),
+            "Sandbox Cart",
+            &Url::parse(&format!("{}/sandbox-cart/authorize", self.base))
+                .expect("the base URL was validated"),
+            &Url::parse(&format!("{token_origin}/sandbox-cart/token"))
+                .expect("the listen address is a valid origin"),
+            TokenAuth::Body,
+            Pkce::Required,
+            BTreeMap::from([
                 (Function::Orders, vec!["orders:read".into()]),
                 (Function::Inventory, vec!["inventory:write".into()]),
                 (Function::Shipments, vec!["fulfillments:write".into()]),
             ]),
-            authorize_url: Url::parse(&format!("{}/sandbox-cart/authorize", self.base))
-                .expect("the base URL was validated"),
-            token_url: Url::parse(&format!("{token_origin}/sandbox-cart/token"))
-                .expect("the listen address is a valid origin"),
-            token_auth: TokenAuth::Body,
-            pkce: Pkce::Required,
-            callback: CallbackParams::default(),
-            issuer: None,
-            credentials: Some(ClientCredentials {
-                client_id: CLIENT_ID.into(),
-                client_secret: Some(self.client_secret.clone()),
-            }),
-        }
+        );
+        cart.credentials = Some(ClientCredentials::new(
+            CLIENT_ID,
+            Some(self.client_secret.clone()),
+        ));
+        cart
     }
 
     /// Handles `/sandbox-cart/*`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::{Host, Url};
 
-use crate::carts::{CallbackParams, CartId, CartSpec, ClientCredentials, Pkce, TokenAuth};
+use crate::carts::{CartId, CartSpec, ClientCredentials, Pkce, TokenAuth};
 use crate::domain::{Function, Secret, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
 
@@ -36,6 +36,8 @@ pub struct Config {
     pub warehouses: Vec<Warehouse>,
     /// Generic OAuth 2.0 carts configured wholly here.
     pub carts: Vec<CartSpec>,
+    /// The app's credentials at each built-in cart (`[cart_credentials.<id>]`).
+    pub cart_credentials: BTreeMap<CartId, BuiltinCredentials>,
     /// Timeout of every outbound call.
     pub http_timeout: Duration,
     /// Where the AWS adapters keep things (used by the Lambda functions).
@@ -64,6 +66,30 @@ struct FileConfig {
     warehouses: Vec<WarehouseConfig>,
     #[serde(default)]
     carts: Vec<GenericCartConfig>,
+    #[serde(default)]
+    cart_credentials: BTreeMap<String, CartCredentialsConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CartCredentialsConfig {
+    client_id: String,
+    client_secret: Option<String>,
+    client_secret_env: Option<String>,
+    app_id: Option<String>,
+    ru_name: Option<String>,
+    #[serde(default)]
+    draft: bool,
+    base_url_override: Option<String>,
+}
+
+/// The credentials configured for one built-in cart.
+#[derive(Clone, Debug)]
+pub struct BuiltinCredentials {
+    /// The credentials.
+    pub credentials: ClientCredentials,
+    /// Loopback test configurations only: where the cart's stand-in listens.
+    pub base_url_override: Option<Url>,
 }
 
 #[derive(Deserialize)]
@@ -111,13 +137,19 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Parses an endpoint URL: https, or plain http only to a loopback host (local runs and tests).
-pub fn endpoint_url(what: &str, raw: &str) -> Result<Url, ConfigError> {
+/// Parses an endpoint URL: https, or plain http to a loopback host when `local` (the
+/// configuration itself is a loopback one: local runs and tests). Production configurations
+/// refuse plain http.
+pub fn endpoint_url(what: &str, raw: &str, local: bool) -> Result<Url, ConfigError> {
     let url = Url::parse(raw).map_err(|e| err(format!("{what} is not a URL: {e}")))?;
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
-        _ => return Err(err(format!("{what} must be https (http only on loopback)"))),
+        "http" if local && is_loopback(&url) => {}
+        _ => {
+            return Err(err(format!(
+                "{what} must be https (plain http only to loopback, in a loopback configuration)"
+            )))
+        }
     }
     if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(err(format!(
@@ -188,7 +220,8 @@ impl Config {
         let base_raw = env("CARTLINK_PUBLIC_BASE_URL")
             .or(file.public_base_url)
             .unwrap_or_else(|| "http://127.0.0.1:3000".into());
-        let base = endpoint_url("public base URL", &base_raw)?;
+        let base = endpoint_url("public base URL", &base_raw, true)?;
+        let local = base.scheme() == "http";
         if base.query().is_some() {
             return Err(err("public base URL must not hold a query"));
         }
@@ -216,19 +249,25 @@ impl Config {
         let carts = file
             .carts
             .into_iter()
-            .map(|c| generic_cart(c, env))
+            .map(|c| generic_cart(c, env, local))
             .collect::<Result<Vec<_>, _>>()?;
         let aws = AwsSettings {
             table: env("CARTLINK_TABLE").filter(|v| !v.is_empty()),
             kms_key_id: env("CARTLINK_KMS_KEY_ID").filter(|v| !v.is_empty()),
             ses_configuration_set: env("CARTLINK_SES_CONFIGURATION_SET").filter(|v| !v.is_empty()),
         };
+        let cart_credentials = file
+            .cart_credentials
+            .into_iter()
+            .map(|(id, c)| builtin_credentials(&id, c, env, local))
+            .collect::<Result<BTreeMap<_, _>, _>>()?;
         Ok(Config {
             public_base_url,
             data_dir,
             mail_from,
             warehouses,
             carts,
+            cart_credentials,
             http_timeout,
             aws,
         })
@@ -267,9 +306,88 @@ fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
     })
 }
 
+fn secret_from(
+    what: &str,
+    secret: Option<String>,
+    secret_env: Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>, ConfigError> {
+    match (secret, secret_env) {
+        (Some(s), None) => Ok(Some(Secret::new(s))),
+        (None, Some(var)) => {
+            Ok(Some(Secret::new(env(&var).ok_or_else(|| {
+                err(format!("{what}: {var} is not set"))
+            })?)))
+        }
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(err(format!(
+            "{what}: give client_secret or client_secret_env, not both"
+        ))),
+    }
+}
+
+fn builtin_credentials(
+    raw_id: &str,
+    c: CartCredentialsConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+    local: bool,
+) -> Result<(CartId, BuiltinCredentials), ConfigError> {
+    let what = format!("cart_credentials.{raw_id}");
+    let spec = CartId::parse(raw_id)
+        .and_then(|id| {
+            crate::carts::builtin::all()
+                .into_iter()
+                .find(|s| s.id == id)
+        })
+        .ok_or_else(|| err(format!("{what}: no built-in cart has that id")))?;
+    if c.client_id.trim().is_empty() || c.client_id.contains(char::is_control) {
+        return Err(err(format!("{what}: client_id must be printable")));
+    }
+    let secret = secret_from(&what, c.client_secret, c.client_secret_env, env)?;
+    if secret.is_none() && spec.token_auth != TokenAuth::None {
+        return Err(err(format!("{what}: this cart needs a client secret")));
+    }
+    for need in &spec.needs {
+        let given = match *need {
+            "ru_name" => c.ru_name.as_deref(),
+            "app_id" => c.app_id.as_deref(),
+            _ => None,
+        };
+        if given.is_none_or(|v| v.trim().is_empty()) {
+            return Err(err(format!("{what}: this cart needs {need}")));
+        }
+    }
+    let base_url_override = match c.base_url_override {
+        None => None,
+        Some(raw) => {
+            let url = endpoint_url(&format!("{what}: base_url_override"), &raw, local)?;
+            if !local || !is_loopback(&url) {
+                return Err(err(format!(
+                    "{what}: base_url_override is only for loopback test configurations"
+                )));
+            }
+            Some(url)
+        }
+    };
+    Ok((
+        spec.id,
+        BuiltinCredentials {
+            credentials: ClientCredentials {
+                client_id: c.client_id,
+                client_secret: secret,
+                app_id: c.app_id,
+                ru_name: c.ru_name,
+                draft: c.draft,
+            },
+            base_url_override,
+        },
+    ))
+}
+
 fn generic_cart(
     c: GenericCartConfig,
     env: &dyn Fn(&str) -> Option<String>,
+    local: bool,
 ) -> Result<CartSpec, ConfigError> {
     let id = CartId::parse(&c.id)
         .ok_or_else(|| err(format!("cart id {:?} must match ^[a-z0-9-]{{1,32}}$", c.id)))?;
@@ -278,20 +396,17 @@ fn generic_cart(
             "cart {id}: scopes must name at least one function"
         )));
     }
-    let secret = match (c.client_secret, c.client_secret_env) {
-        (Some(s), None) => Some(Secret::new(s)),
-        (None, Some(var)) => {
-            Some(Secret::new(env(&var).ok_or_else(|| {
-                err(format!("cart {id}: {var} is not set"))
-            })?))
-        }
-        (None, None) => None,
-        (Some(_), Some(_)) => {
-            return Err(err(format!(
-                "cart {id}: give client_secret or client_secret_env, not both"
-            )))
-        }
-    };
+    if crate::carts::builtin::all().iter().any(|b| b.id == id) {
+        return Err(err(format!(
+            "cart {id}: that id is a built-in cart; configure it under [cart_credentials.{id}]"
+        )));
+    }
+    let secret = secret_from(
+        &format!("cart {id}"),
+        c.client_secret,
+        c.client_secret_env,
+        env,
+    )?;
     if secret.is_none() && c.token_auth != TokenAuth::None {
         return Err(err(format!(
             "cart {id}: a client secret is needed unless token_auth = \"none\""
@@ -300,21 +415,24 @@ fn generic_cart(
     if c.token_auth == TokenAuth::None && c.pkce == Pkce::NotSupported {
         return Err(err(format!("cart {id}: a public client needs PKCE")));
     }
-    Ok(CartSpec {
-        authorize_url: endpoint_url(&format!("cart {id}: authorize_url"), &c.authorize_url)?,
-        token_url: endpoint_url(&format!("cart {id}: token_url"), &c.token_url)?,
-        name: c.name,
-        scopes: c.scopes,
-        token_auth: c.token_auth,
-        pkce: c.pkce,
-        callback: CallbackParams::default(),
-        issuer: c.issuer,
-        credentials: Some(ClientCredentials {
-            client_id: c.client_id,
-            client_secret: secret,
-        }),
+    let authorize = endpoint_url(
+        &format!("cart {id}: authorize_url"),
+        &c.authorize_url,
+        local,
+    )?;
+    let token = endpoint_url(&format!("cart {id}: token_url"), &c.token_url, local)?;
+    let mut cart = CartSpec::generic(
         id,
-    })
+        &c.name,
+        &authorize,
+        &token,
+        c.token_auth,
+        c.pkce,
+        c.scopes,
+    );
+    cart.issuer = c.issuer;
+    cart.credentials = Some(ClientCredentials::new(&c.client_id, secret));
+    Ok(cart)
 }
 
 #[cfg(test)]
@@ -425,6 +543,88 @@ mod tests {
             orders = ["o"]
         "#;
         assert!(load(&[], Some(insecure)).unwrap_err().0.contains("https"));
+    }
+
+    #[test]
+    fn builtin_cart_credentials_come_from_the_file_with_their_extra_fields() {
+        // GIVEN credentials for eBay (RuName) and Amazon (app id, draft)
+        let file = r#"
+            [cart_credentials.ebay]
+            client_id = "ebay-app"
+            client_secret_env = "EBAY_SECRET"
+            ru_name = "Cartlink-RuName"
+
+            [cart_credentials.amazon-sp-api]
+            client_id = "amzn1.application-oa2-client.x"
+            client_secret = "lwa"
+            app_id = "amzn1.sellerapps.app.x"
+            draft = true
+
+            [cart_credentials.etsy]
+            client_id = "keystring"
+        "#;
+        // WHEN it is loaded
+        let c = load(&[("EBAY_SECRET", "cert")], Some(file)).unwrap();
+        // THEN the catalog enables exactly those carts, with their fields
+        let catalog = crate::carts::Catalog::from_config(&c);
+        let ebay = catalog.get(&CartId::new("ebay")).unwrap();
+        let creds = ebay.credentials.as_ref().unwrap();
+        assert_eq!(creds.ru_name.as_deref(), Some("Cartlink-RuName"));
+        assert_eq!(creds.client_secret.as_ref().unwrap().expose(), "cert");
+        let amazon = catalog.get(&CartId::new("amazon-sp-api")).unwrap();
+        assert!(amazon.credentials.as_ref().unwrap().draft);
+        assert!(catalog.get(&CartId::new("etsy")).unwrap().enabled());
+        assert!(!catalog.get(&CartId::new("shopify")).unwrap().enabled());
+        assert_eq!(catalog.iter().count(), 15);
+    }
+
+    #[test]
+    fn builtin_credentials_missing_what_the_cart_needs_are_refused() {
+        let no_runame = "[cart_credentials.ebay]\nclient_id = \"a\"\nclient_secret = \"s\"\n";
+        assert!(load(&[], Some(no_runame))
+            .unwrap_err()
+            .0
+            .contains("ru_name"));
+        let no_secret = "[cart_credentials.shopify]\nclient_id = \"a\"\n";
+        assert!(load(&[], Some(no_secret)).unwrap_err().0.contains("secret"));
+        let unknown = "[cart_credentials.nosuchcart]\nclient_id = \"a\"\n";
+        assert!(load(&[], Some(unknown)).unwrap_err().0.contains("built-in"));
+    }
+
+    #[test]
+    fn production_configurations_refuse_plain_http_and_stand_in_overrides() {
+        let https = [("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com")];
+        // GIVEN a stand-in override: fine in a loopback configuration
+        let over = "[cart_credentials.square]\nclient_id = \"a\"\nclient_secret = \"s\"\nbase_url_override = \"http://127.0.0.1:9\"\n";
+        let local = load(&[], Some(over)).unwrap();
+        assert!(local.cart_credentials[&CartId::new("square")]
+            .base_url_override
+            .is_some());
+        // WHEN the configuration is a production one THEN it is refused
+        assert!(load(&https, Some(over)).is_err());
+        // AND even an https override is refused there
+        let https_over = over.replace("http://127.0.0.1:9", "https://stand-in.example.com");
+        assert!(load(&https, Some(&https_over))
+            .unwrap_err()
+            .0
+            .contains("loopback"));
+        // AND a generic cart on plain http loopback is refused in production
+        let generic = r#"
+            [[carts]]
+            id = "x"
+            name = "X"
+            authorize_url = "http://127.0.0.1:9/a"
+            token_url = "http://127.0.0.1:9/t"
+            client_id = "app"
+            client_secret = "s"
+            [carts.scopes]
+            orders = ["o"]
+        "#;
+        assert!(load(&[], Some(generic)).is_ok());
+        assert!(load(&https, Some(generic)).unwrap_err().0.contains("https"));
+        // AND a generic cart may not take a built-in id
+        let clash = generic.replace("id = \"x\"", "id = \"shopify\"");
+        assert!(load(&[], Some(&clash)).unwrap_err().0.contains("built-in"));
     }
 
     #[test]

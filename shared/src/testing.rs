@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use url::Url;
 
-use crate::carts::{CallbackParams, CartId, CartSpec, Catalog, ClientCredentials, Pkce, TokenAuth};
+use crate::carts::{CartId, CartSpec, Catalog, ClientCredentials, Pkce, TokenAuth};
 use crate::clock::ManualClock;
 use crate::config::Config;
 use crate::domain::{Function, Secret, Timestamp, TokenHash, TokenSet, Warehouse, WarehouseId};
@@ -93,7 +93,22 @@ impl TokenEndpoint for FakeTokenEndpoint {
             refresh_token: Some(Secret::new("CANARY_RT")),
             expires_at: Some(Timestamp(2_000_000_000)),
             scope: None,
+            account: None,
+            key_secret: None,
         })
+    }
+
+    async fn verify_keys(
+        &self,
+        _url: &Url,
+        _key: &Secret,
+        _secret: &Secret,
+    ) -> Result<(), OAuthError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.refuse.lock().expect("lock").clone() {
+            Some(e) => Err(OAuthError::Refused(e)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -135,24 +150,24 @@ pub struct TestKit {
 
 /// The test cart.
 pub fn acme_cart() -> CartSpec {
-    CartSpec {
-        id: CartId::new("acme"),
-        name: "Acme Cart".into(),
-        scopes: BTreeMap::from([
+    let mut cart = CartSpec::generic(
+        CartId::new("acme"),
+        "Acme Cart",
+        &Url::parse("https://auth.acme.test/authorize").expect("url"),
+        &Url::parse("https://auth.acme.test/token").expect("url"),
+        TokenAuth::Body,
+        Pkce::Required,
+        BTreeMap::from([
             (Function::Orders, vec!["orders:read".into()]),
             (Function::Inventory, vec!["inventory:write".into()]),
         ]),
-        authorize_url: Url::parse("https://auth.acme.test/authorize").expect("url"),
-        token_url: Url::parse("https://auth.acme.test/token").expect("url"),
-        token_auth: TokenAuth::Body,
-        pkce: Pkce::Required,
-        callback: CallbackParams::default(),
-        issuer: Some("https://auth.acme.test".into()),
-        credentials: Some(ClientCredentials {
-            client_id: "acme-app".into(),
-            client_secret: Some(Secret::new("acme-secret")),
-        }),
-    }
+    );
+    cart.issuer = Some("https://auth.acme.test".into());
+    cart.credentials = Some(ClientCredentials::new(
+        "acme-app",
+        Some(Secret::new("acme-secret")),
+    ));
+    cart
 }
 
 impl TestKit {
@@ -171,6 +186,7 @@ impl TestKit {
             mail_from: "cartlink <no-reply@cartlink.test>".into(),
             warehouses: vec![warehouse.clone()],
             carts: vec![acme_cart()],
+            cart_credentials: BTreeMap::new(),
             http_timeout: std::time::Duration::from_secs(5),
             aws: Default::default(),
         };

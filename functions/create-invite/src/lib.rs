@@ -1,5 +1,6 @@
-//! `create-invite`: the warehouse API. `POST /v1/invites` makes an invite for the warehouse
-//! whose API key is in `Authorization: Bearer …` and emails the merchant.
+//! `create-invite`: the warehouse API, authenticated by `Authorization: Bearer <api key>`.
+//! `POST /v1/invites` makes an invite for the key's warehouse and emails the merchant;
+//! `GET /v1/carts` lists the cart catalog.
 
 use http::{Method, StatusCode};
 use serde::Serialize;
@@ -58,7 +59,7 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
-                "This route takes POST.".into(),
+                "POST /v1/invites, GET /v1/carts.".into(),
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -159,13 +160,78 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
     }
 }
 
+/// One merchant input of a cart, as listed.
+#[derive(Debug, Serialize)]
+pub struct ListedInput {
+    /// Its name (`shop`, `store_url`, `region`, `series`); sent as the invite's `store`.
+    pub key: String,
+    /// What it is.
+    pub label: String,
+    /// The anchored pattern it must match.
+    pub pattern: String,
+    /// The allowed values, for a choice.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+}
+
+/// One cart, as the warehouse API lists it.
+#[derive(Debug, Serialize)]
+pub struct ListedCart {
+    /// The id to send as `cart`.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// `popup_oauth`, `key_handshake` or `install_from_admin`.
+    pub flavour: &'static str,
+    /// The functions it supports.
+    pub functions: Vec<&'static str>,
+    /// What an invite for it must carry in `store`.
+    pub inputs: Vec<ListedInput>,
+    /// Whether invites can be made (credentials configured).
+    pub enabled: bool,
+}
+
+/// The `GET /v1/carts` answer.
+#[derive(Debug, Serialize)]
+pub struct CartList {
+    /// Every cart, built-in first, then configured ones.
+    pub carts: Vec<ListedCart>,
+}
+
+fn list_carts(svc: &Services) -> CartList {
+    CartList {
+        carts: svc
+            .catalog
+            .iter()
+            .map(|c| ListedCart {
+                id: c.id.to_string(),
+                name: c.name.clone(),
+                flavour: c.flavour.as_str(),
+                functions: c.functions().iter().map(|f| f.as_str()).collect(),
+                inputs: c
+                    .input
+                    .iter()
+                    .map(|i| ListedInput {
+                        key: i.key.clone(),
+                        label: i.label.clone(),
+                        pattern: i.pattern.clone(),
+                        choices: i.choices.iter().map(|c| c.value.clone()).collect(),
+                    })
+                    .collect(),
+                enabled: c.enabled(),
+            })
+            .collect(),
+    }
+}
+
 async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
-    if req.segments() != ["v1", "invites"] {
-        return Err(ApiError::NotFound);
-    }
-    if req.method != Method::POST {
-        return Err(ApiError::MethodNotAllowed);
-    }
+    let segments = req.segments();
+    let listing = match segments.as_slice() {
+        ["v1", "invites"] if req.method == Method::POST => false,
+        ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => true,
+        ["v1", "invites"] | ["v1", "carts"] => return Err(ApiError::MethodNotAllowed),
+        _ => return Err(ApiError::NotFound),
+    };
     let key = req
         .header("authorization")
         .and_then(|h| h.strip_prefix("Bearer "))
@@ -175,6 +241,9 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         .warehouses
         .authenticate(key)
         .ok_or(ApiError::Unauthorized)?;
+    if listing {
+        return Ok(shared::web::json(StatusCode::OK, &list_carts(svc)));
+    }
     let json = req.header("content-type").is_some_and(|t| {
         t.split(';')
             .next()

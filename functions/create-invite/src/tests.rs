@@ -175,3 +175,39 @@ async fn links_use_the_configured_origin_whatever_the_host_header_says() {
     let mail = &kit.mailer.messages()[0];
     assert!(!mail.html.contains("evil.example") && !mail.text.contains("evil.example"));
 }
+
+#[tokio::test]
+async fn the_catalog_lists_sixteen_carts_with_functions_inputs_and_whether_enabled() {
+    // GIVEN the fifteen built-in carts and one generic cart (acme, configured)
+    let kit = TestKit::new();
+    let mut req = Request::new(Method::GET, "/v1/carts");
+    // WHEN it is listed without a key THEN 401
+    let resp = handle(&kit.services, req.clone()).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // WHEN it is listed with a key
+    req.headers.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {TEST_API_KEY}")).unwrap(),
+    );
+    let resp = handle(&kit.services, req).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    let carts = v["carts"].as_array().unwrap();
+    // THEN all sixteen are there, each with functions and inputs
+    assert_eq!(carts.len(), 16);
+    for c in carts {
+        assert!(!c["functions"].as_array().unwrap().is_empty(), "{c}");
+        assert!(c["inputs"].is_array(), "{c}");
+    }
+    let acme = carts.iter().find(|c| c["id"] == "acme").unwrap();
+    assert_eq!(acme["enabled"], true);
+    let lightspeed = carts
+        .iter()
+        .find(|c| c["id"] == "lightspeed-retail")
+        .unwrap();
+    assert_eq!(lightspeed["enabled"], false);
+    assert_eq!(
+        lightspeed["inputs"][0]["choices"],
+        serde_json::json!(["r", "x"])
+    );
+}

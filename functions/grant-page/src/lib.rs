@@ -28,6 +28,8 @@ pub enum PageError {
     CartUnavailable,
     /// A form posted from another origin.
     ForeignOrigin,
+    /// The cart installs apps from its own admin: nothing starts here.
+    StartsInAdmin,
     /// No such page.
     NotFound,
     /// The method is not served here.
@@ -71,6 +73,14 @@ impl PageError {
                     "Open the link from your email and try again.",
                 ),
             ),
+            PageError::StartsInAdmin => (
+                StatusCode::CONFLICT,
+                pages::message(
+                    base,
+                    "This store connects from its own admin",
+                    "Open the link from your email again and follow the steps it shows in your store's admin.",
+                ),
+            ),
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
                 pages::message(
@@ -106,6 +116,7 @@ impl From<SetupError> for PageError {
             SetupError::InvalidLink => PageError::InvalidLink,
             SetupError::TooManyAttempts => PageError::TooManyAttempts,
             SetupError::CartUnavailable => PageError::CartUnavailable,
+            SetupError::StartsInAdmin => PageError::StartsInAdmin,
             SetupError::Store(e) => {
                 tracing::error!(error = %e, "store failed on a setup page");
                 PageError::Unavailable
@@ -130,7 +141,8 @@ fn grant_page(svc: &Services, view: &GrantView<'_>) -> Response {
         &svc.config.public_origin(),
         view,
     );
-    web::html(StatusCode::OK, body, &[view.cart.authorize_origin()])
+    let form_targets: Vec<String> = view.authorize_origin.iter().cloned().collect();
+    web::html(StatusCode::OK, body, &form_targets)
 }
 
 /// Refuses a form posted from another origin (browsers send `Origin` on POST).

@@ -77,8 +77,16 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                 }
                 p class="promise" { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
                 p class="help" { "This link works until " (invite.expires_at.human()) "." }
-                form id="grant-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
-                    button id="grant-button" type="submit" { "Grant API Access" }
+                @if view.cart.admin_steps.is_empty() {
+                    form id="grant-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
+                        button id="grant-button" type="submit" { "Grant API Access" }
+                    }
+                } @else {
+                    section id="admin-steps" {
+                        h2 { (cart) " connects from your store's admin" }
+                        p { (cart) " does not let apps ask for access from outside your store, so there is no button here. In your " (cart) " admin:" }
+                        ol { @for step in &view.cart.admin_steps { li { (step) } } }
+                    }
                 }
             }
             div id="popup-blocked" class="notice" role="alert" hidden {

@@ -1,11 +1,16 @@
 //! `oauth-callback`: `GET /oauth/callback/{cart}`, one path per cart. Checks everything before
 //! the code goes anywhere, exchanges it once, stores the sealed connection atomically, and
 //! answers with a page a merchant can read.
+//!
+//! Key handshakes (WooCommerce) use two more routes: `POST /oauth/keys/{cart}`, where the store
+//! posts the keys (answered 200 only when they were checked and stored, so the store deletes
+//! keys we refused), and `GET /oauth/return/{cart}`, where the merchant's browser comes back.
 
 mod pages;
 
 use http::{Method, StatusCode};
 use shared::service::callback::{CallbackError, CallbackRequest};
+use shared::service::keys::KeyReturn;
 use shared::service::Services;
 use shared::web::{self, BindingCookie, Request, Response};
 
@@ -24,6 +29,8 @@ pub enum CallbackPage {
         /// When.
         at: String,
     },
+    /// Keys are still on their way from the store.
+    KeysPending,
     /// The request does not belong to a grant this browser started.
     Refused,
     /// The invite expired.
@@ -50,7 +57,7 @@ impl CallbackPage {
             CallbackPage::Authorized { .. } | CallbackPage::AlreadyConnected { .. } => {
                 StatusCode::OK
             }
-            CallbackPage::Declined { .. } => StatusCode::OK,
+            CallbackPage::Declined { .. } | CallbackPage::KeysPending => StatusCode::OK,
             CallbackPage::Refused => StatusCode::BAD_REQUEST,
             CallbackPage::Expired => StatusCode::GONE,
             CallbackPage::CartFailed { .. } => StatusCode::BAD_GATEWAY,
@@ -92,9 +99,54 @@ impl From<CallbackError> for CallbackPage {
     }
 }
 
+fn authorized_page(svc: &Services, invite: &shared::domain::Invite) -> CallbackPage {
+    CallbackPage::Authorized {
+        warehouse: invite.warehouse.display_name.clone(),
+        cart: svc
+            .catalog
+            .get(&invite.cart)
+            .map_or_else(|| invite.cart.to_string(), |c| c.name.clone()),
+    }
+}
+
+/// Answers a key delivery: 200 only when the keys were checked and stored; otherwise a 4xx
+/// with a stable code (the store then deletes the keys it made).
+async fn receive_keys(svc: &Services, cart: &str, req: &Request) -> Response {
+    match svc.receive_keys(cart, &req.body).await {
+        Ok(_) => web::json(StatusCode::OK, &serde_json::json!({ "stored": true })),
+        Err(e) => {
+            let (status, code) = match &e {
+                CallbackError::Refused { reason } => (StatusCode::BAD_REQUEST, *reason),
+                CallbackError::AlreadyConnected { .. } => {
+                    (StatusCode::CONFLICT, "already_connected")
+                }
+                CallbackError::Expired => (StatusCode::GONE, "expired"),
+                CallbackError::Declined { .. } | CallbackError::CartFailed { .. } => {
+                    (StatusCode::BAD_REQUEST, "keys_not_verified")
+                }
+                CallbackError::Store(_) | CallbackError::Vault(_) => {
+                    tracing::error!(error = %e, "storage failed receiving keys");
+                    (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+                }
+            };
+            web::json(status, &serde_json::json!({ "error": code }))
+        }
+    }
+}
+
 /// Handles a callback request.
 pub async fn handle(svc: &Services, req: Request) -> Response {
     let page = match (req.segments().as_slice(), &req.method) {
+        (["oauth", "keys", cart], &Method::POST) => return receive_keys(svc, cart, &req).await,
+        (["oauth", "return", cart], &Method::GET) => {
+            let params = req.query_params();
+            let cookie = req.cookie(BindingCookie::for_local_http(svc.config.is_local_http()).name);
+            match svc.key_return(cart, &params, cookie.as_deref()).await {
+                Ok(KeyReturn::Connected(invite)) => authorized_page(svc, &invite),
+                Ok(KeyReturn::Pending) => CallbackPage::KeysPending,
+                Err(e) => e.into(),
+            }
+        }
         (["oauth", "callback", cart], &Method::GET) => {
             let params = req.query_params();
             let cookie = req.cookie(BindingCookie::for_local_http(svc.config.is_local_http()).name);
@@ -106,13 +158,7 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
                 })
                 .await
             {
-                Ok(done) => CallbackPage::Authorized {
-                    warehouse: done.invite.warehouse.display_name,
-                    cart: svc
-                        .catalog
-                        .get(&done.invite.cart)
-                        .map_or_else(|| done.invite.cart.to_string(), |c| c.name.clone()),
-                },
+                Ok(done) => authorized_page(svc, &done.invite),
                 Err(e) => e.into(),
             }
         }

@@ -45,6 +45,14 @@ pub fn render(base: &str, origin: &str, page: &CallbackPage) -> String {
                 p { "This store was connected on " (at) ". There is nothing more to do." }
             },
         ),
+        CallbackPage::KeysPending => (
+            "Finishing the connection".to_owned(),
+            "waiting",
+            html! {
+                h1 { "Finishing the connection" }
+                p { "Your store is sending the keys to us. The page where you started will show the result in a few seconds." }
+            },
+        ),
         CallbackPage::Refused => (
             "This sign-in could not be completed".to_owned(),
             "failed",

@@ -19,6 +19,10 @@ pub struct TokenSet {
     pub expires_at: Option<Timestamp>,
     /// The scopes the cart says it granted, if it said.
     pub scope: Option<String>,
+    /// The account the token response names (Square's `merchant_id`), if any. Not secret.
+    pub account: Option<String>,
+    /// For API keys (WooCommerce): the key's secret, `access_token` holding the key itself.
+    pub key_secret: Option<Secret>,
 }
 
 #[derive(Serialize)]
@@ -26,6 +30,8 @@ struct SealedTokensOut<'a> {
     access_token: &'a str,
     refresh_token: Option<&'a str>,
     expires_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_secret: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -33,6 +39,8 @@ struct SealedTokensIn {
     access_token: String,
     refresh_token: Option<String>,
     expires_at: Option<Timestamp>,
+    #[serde(default)]
+    key_secret: Option<String>,
 }
 
 impl TokenSet {
@@ -42,6 +50,7 @@ impl TokenSet {
             access_token: self.access_token.expose(),
             refresh_token: self.refresh_token.as_ref().map(Secret::expose),
             expires_at: self.expires_at,
+            key_secret: self.key_secret.as_ref().map(Secret::expose),
         };
         Zeroizing::new(serde_json::to_vec(&sealed).expect("token JSON always serializes"))
     }
@@ -54,6 +63,8 @@ impl TokenSet {
             refresh_token: sealed.refresh_token.map(Secret::new),
             expires_at: sealed.expires_at,
             scope: None,
+            account: None,
+            key_secret: sealed.key_secret.map(Secret::new),
         })
     }
 }
@@ -145,6 +156,8 @@ mod tests {
             refresh_token: Some(Secret::new("RT")),
             expires_at: Some(Timestamp(5)),
             scope: Some("a b".into()),
+            account: None,
+            key_secret: Some(Secret::new("KS")),
         };
         // WHEN it is turned into plaintext and back
         let back = TokenSet::from_plaintext(&tokens.to_plaintext()).unwrap();
@@ -152,6 +165,7 @@ mod tests {
         assert_eq!(back.access_token.expose(), "AT");
         assert_eq!(back.refresh_token.unwrap().expose(), "RT");
         assert_eq!(back.expires_at, Some(Timestamp(5)));
+        assert_eq!(back.key_secret.unwrap().expose(), "KS");
         assert!(TokenSet::from_plaintext(b"not json").is_none());
     }
 

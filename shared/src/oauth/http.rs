@@ -1,6 +1,8 @@
 //! The token endpoint over HTTP: the `oauth2` crate on one `reqwest` client that never follows
 //! redirects and gives up after a timeout.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,21 +12,58 @@ use oauth2::{
     RequestTokenError, TokenResponse, TokenUrl,
 };
 
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::Url;
+
 use super::{CodeExchange, OAuthError, TokenEndpoint};
-use crate::carts::TokenAuth;
+use crate::carts::quirks::is_public_ip;
+use crate::carts::{TokenAuth, TokenRequest};
 use crate::domain::{Secret, Timestamp, TokenSet};
 
-/// Builds the one outbound HTTP client: no redirects, a total timeout, https only when asked
-/// (production), no cookies.
+/// Builds the one outbound HTTP client: no redirects, a total timeout, no cookies. In
+/// production (`https_only`) it speaks only https and connects only to public addresses (a
+/// merchant-typed host that resolves to a private or loopback address is refused).
 pub fn outbound_client(timeout: Duration, https_only: bool) -> reqwest::Client {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .https_only(https_only)
-        .user_agent(concat!("cartlink/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("cartlink/", env!("CARGO_PKG_VERSION")));
+    if https_only {
+        builder = builder.dns_resolver(Arc::new(PublicOnlyDns));
+    }
+    builder
         .build()
         .expect("the HTTP client configuration is valid")
+}
+
+/// A resolver that answers only public addresses (see [`is_public_ip`]).
+pub struct PublicOnlyDns;
+
+/// The public addresses among `addrs`; an error if there are none.
+pub fn public_addrs(
+    name: &str,
+    addrs: impl Iterator<Item = SocketAddr>,
+) -> Result<Vec<SocketAddr>, String> {
+    let public: Vec<SocketAddr> = addrs.filter(|a| is_public_ip(a.ip())).collect();
+    if public.is_empty() {
+        Err(format!("{name} resolves to no public address"))
+    } else {
+        Ok(public)
+    }
+}
+
+impl Resolve for PublicOnlyDns {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let public = public_addrs(&host, found)?;
+            let addrs: Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
 }
 
 /// The token endpoint adapter.
@@ -46,10 +85,54 @@ impl OAuthHttp {
 #[async_trait]
 impl TokenEndpoint for OAuthHttp {
     async fn exchange_code(&self, x: CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
+        match &x.cart.token_request {
+            TokenRequest::Standard => self.standard(&x).await,
+            TokenRequest::Described(spec) => {
+                super::described::exchange(&self.client, &x, spec, (self.now)()).await
+            }
+            TokenRequest::NoExchange => Err(OAuthError::BadResponse(
+                "this cart has no code exchange".into(),
+            )),
+        }
+    }
+
+    async fn verify_keys(
+        &self,
+        url: &Url,
+        key: &Secret,
+        secret: &Secret,
+    ) -> Result<(), OAuthError> {
+        let response = self
+            .client
+            .get(url.clone())
+            .basic_auth(key.expose(), Some(secret.expose()))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| OAuthError::Unreachable(describe(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else if status.is_redirection() {
+            Err(OAuthError::Unreachable(format!(
+                "the store redirected ({status}); redirects are never followed"
+            )))
+        } else {
+            Err(OAuthError::Refused(format!(
+                "keys_refused_http_{}",
+                status.as_u16()
+            )))
+        }
+    }
+}
+
+impl OAuthHttp {
+    /// The RFC 6749 exchange through the `oauth2` crate.
+    async fn standard(&self, x: &CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
         let redirect = RedirectUrl::new(x.redirect_uri.to_owned())
             .map_err(|e| OAuthError::BadResponse(format!("redirect URI: {e}")))?;
         let mut client = BasicClient::new(ClientId::new(x.credentials.client_id.clone()))
-            .set_token_uri(TokenUrl::from_url(x.cart.token_url.clone()))
+            .set_token_uri(TokenUrl::from_url(x.token_url.clone()))
             .set_redirect_uri(redirect)
             .set_auth_type(match x.cart.token_auth {
                 TokenAuth::Basic => AuthType::BasicAuth,
@@ -88,13 +171,15 @@ impl TokenEndpoint for OAuthHttp {
                 .map(|t| Secret::new(t.secret().clone())),
             expires_at,
             scope,
+            account: None,
+            key_secret: None,
         })
     }
 }
 
 /// Describes a transport error by its chain of causes (the token URL holds no secret; the
 /// request body, which holds the code, is never part of it).
-fn describe<E: std::error::Error>(e: &E) -> String {
+pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

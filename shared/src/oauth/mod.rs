@@ -1,19 +1,23 @@
-//! The OAuth port: building the authorization request and exchanging the code.
+//! The OAuth port: building the authorization request, exchanging the code, and checking API
+//! keys a cart delivered.
 
+pub mod described;
 pub mod http;
 
 use async_trait::async_trait;
 use url::Url;
 
-use crate::carts::{CartSpec, ClientCredentials};
+use crate::carts::{CartSpec, ClientCredentials, EndpointError, Param, Vars};
+use crate::domain::secrets::random_token;
 use crate::domain::{GrantState, PkceVerifier, Secret, TokenSet};
 
 pub use http::{outbound_client, OAuthHttp};
 
-/// What went wrong exchanging a code.
+/// What went wrong exchanging a code or checking keys.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
-    /// The cart answered with an OAuth error (`invalid_grant`, `invalid_client`…).
+    /// The cart answered with an OAuth error (`invalid_grant`, `invalid_client`…), or refused
+    /// the keys.
     #[error("the cart refused the exchange: {0}")]
     Refused(String),
     /// The cart could not be reached, timed out, or redirected (never followed).
@@ -30,12 +34,16 @@ pub struct CodeExchange<'a> {
     pub cart: &'a CartSpec,
     /// The app's credentials at the cart.
     pub credentials: &'a ClientCredentials,
+    /// The token endpoint, built from the catalog template and validated values, host checked.
+    pub token_url: &'a Url,
     /// The authorization code from the callback.
     pub code: &'a Secret,
-    /// The redirect URI sent in the authorization request, byte for byte.
+    /// The redirect value sent in the authorization request, byte for byte.
     pub redirect_uri: &'a str,
     /// The PKCE verifier, when the cart uses PKCE.
     pub verifier: Option<&'a PkceVerifier>,
+    /// Validated values a described request may send (Walmart's seller id).
+    pub vars: &'a Vars,
 }
 
 /// The token endpoint port.
@@ -43,73 +51,103 @@ pub struct CodeExchange<'a> {
 pub trait TokenEndpoint: Send + Sync {
     /// Exchanges an authorization code for tokens.
     async fn exchange_code(&self, exchange: CodeExchange<'_>) -> Result<TokenSet, OAuthError>;
+
+    /// Checks API keys a cart delivered by calling `url` (an allowed host) with them as HTTP
+    /// Basic credentials: `Ok` only on a 2xx answer.
+    async fn verify_keys(&self, url: &Url, key: &Secret, secret: &Secret)
+        -> Result<(), OAuthError>;
 }
 
-/// Builds the authorization request URL: `response_type=code`, client id, redirect URI, the
-/// scopes (space separated), `state`, and the S256 challenge when the cart uses PKCE.
+/// What an authorization request is built from.
+pub struct AuthorizeRequest<'a> {
+    /// Validated merchant-input values.
+    pub vars: &'a Vars,
+    /// The redirect value (our callback URL, or the RuName).
+    pub redirect: &'a str,
+    /// The scopes.
+    pub scopes: &'a [String],
+    /// The state (for key handshakes, the one-time nonce).
+    pub state: &'a GrantState,
+    /// The PKCE verifier, when used.
+    pub verifier: Option<&'a PkceVerifier>,
+    /// cartlink's public base URL.
+    pub public_base: &'a str,
+}
+
+/// Builds the authorization request URL as the cart's entry describes it: its parameters in
+/// order, then the S256 challenge when the cart uses PKCE. The URL is built from validated
+/// values only and its host is checked against the entry.
 pub fn authorize_url(
     cart: &CartSpec,
     credentials: &ClientCredentials,
-    redirect_uri: &str,
-    scopes: &[String],
-    state: &GrantState,
-    verifier: Option<&PkceVerifier>,
-) -> Url {
-    let mut url = cart.authorize_url.clone();
+    req: &AuthorizeRequest<'_>,
+) -> Result<Url, EndpointError> {
+    let mut url = cart.endpoint(&cart.authorize.url, req.vars)?;
     {
         let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code");
-        q.append_pair("client_id", &credentials.client_id);
-        q.append_pair("redirect_uri", redirect_uri);
-        if !scopes.is_empty() {
-            q.append_pair("scope", &scopes.join(" "));
+        for (name, value) in &cart.authorize.params {
+            let value = match value {
+                Param::Lit(v) => v.clone(),
+                Param::ClientId => credentials.client_id.clone(),
+                Param::AppId => credentials
+                    .app_id
+                    .clone()
+                    .ok_or_else(|| EndpointError::MissingVar("app_id".into()))?,
+                Param::RedirectUri => req.redirect.to_owned(),
+                Param::Scope if req.scopes.is_empty() => continue,
+                Param::Scope => req.scopes.join(&cart.authorize.scope_separator),
+                Param::State => req.state.expose().to_owned(),
+                Param::Nonce => random_token()[..16].to_owned(),
+                Param::IfDraft(v) if credentials.draft => v.clone(),
+                Param::IfDraft(_) => continue,
+                Param::PublicUrl(path) => format!("{}{path}", req.public_base),
+            };
+            q.append_pair(name, &value);
         }
-        q.append_pair("state", state.expose());
-        if let Some(v) = verifier {
+        if let Some(v) = req.verifier {
             q.append_pair("code_challenge", &v.challenge());
             q.append_pair("code_challenge_method", "S256");
         }
     }
-    url
+    Ok(url)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::carts::{CallbackParams, CartId, Pkce, TokenAuth};
+    use crate::carts::{CartId, Pkce, TokenAuth};
     use crate::domain::{BrowserBinding, Function};
     use std::collections::BTreeMap;
 
     #[test]
     fn the_authorize_url_carries_state_and_an_s256_challenge() {
         // GIVEN a cart that uses PKCE
-        let cart = CartSpec {
-            id: CartId::new("acme"),
-            name: "Acme".into(),
-            scopes: BTreeMap::from([(Function::Orders, vec!["read".into()])]),
-            authorize_url: Url::parse("https://auth.acme.test/authorize?prompt=consent").unwrap(),
-            token_url: Url::parse("https://auth.acme.test/token").unwrap(),
-            token_auth: TokenAuth::Body,
-            pkce: Pkce::Required,
-            callback: CallbackParams::default(),
-            issuer: None,
-            credentials: None,
-        };
-        let creds = ClientCredentials {
-            client_id: "app".into(),
-            client_secret: None,
-        };
+        let cart = CartSpec::generic(
+            CartId::new("acme"),
+            "Acme",
+            &Url::parse("https://auth.acme.test/authorize?prompt=consent").unwrap(),
+            &Url::parse("https://auth.acme.test/token").unwrap(),
+            TokenAuth::Body,
+            Pkce::Required,
+            BTreeMap::from([(Function::Orders, vec!["read".into()])]),
+        );
+        let creds = ClientCredentials::new("app", None);
         let state = GrantState::generate();
         let verifier = PkceVerifier::derive(&BrowserBinding::generate(), &state);
         // WHEN the authorization request is built
         let url = authorize_url(
             &cart,
             &creds,
-            "https://cartlink.test/oauth/callback/acme",
-            &["read".into(), "write".into()],
-            &state,
-            Some(&verifier),
-        );
+            &AuthorizeRequest {
+                vars: &Vars::new(),
+                redirect: "https://cartlink.test/oauth/callback/acme",
+                scopes: &["read".into(), "write".into()],
+                state: &state,
+                verifier: Some(&verifier),
+                public_base: "https://cartlink.test",
+            },
+        )
+        .unwrap();
         // THEN it keeps the cart's own parameters and adds ours, the challenge being S256
         let q: BTreeMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["prompt"], "consent");

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 
 use super::Services;
-use crate::carts::{CartId, CartSpec};
+use crate::carts::quirks::CheckInput;
+use crate::carts::{pattern_matches, CartId, CartSpec};
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
     AttemptStatus, BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt,
-    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp,
+    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp, TokenSet,
 };
 use crate::oauth::CodeExchange;
 use crate::store::StoreError;
@@ -55,7 +56,7 @@ pub enum CallbackError {
     Vault(#[from] VaultError),
 }
 
-fn refused(reason: &'static str) -> CallbackError {
+pub(super) fn refused(reason: &'static str) -> CallbackError {
     tracing::warn!(reason, "callback refused");
     CallbackError::Refused { reason }
 }
@@ -146,57 +147,96 @@ impl Services {
         if let Some(error) = req.params.get(&cart.callback.error) {
             return Err(self.cart_error(&attempt, &invite, error).await?);
         }
+        // The cart's own proofs (Shopify's HMAC…) and values, each checked before anything
+        // is sent anywhere.
+        let credentials = cart
+            .credentials
+            .as_ref()
+            .ok_or_else(|| refused("cart_not_enabled"))?;
+        for check in &cart.checks {
+            (check.run)(&CheckInput {
+                params: req.params,
+                credentials,
+                now,
+            })
+            .map_err(refused)?;
+        }
+        if let Some(param) = &cart.callback.input_echo {
+            if req.params.get(param) != attempt.store.as_ref() {
+                return Err(refused("input_mismatch"));
+            }
+        }
+        let mut vars = cart.input_vars(attempt.store.as_deref());
+        for value in &cart.callback.vars {
+            if let Some(given) = req.params.get(&value.param) {
+                if !pattern_matches(&value.pattern, given) {
+                    return Err(refused("callback_value_invalid"));
+                }
+                vars.insert(value.var.clone(), given.clone());
+            }
+        }
+        let mut account = None;
+        if let Some(value) = &cart.callback.account {
+            if let Some(given) = req.params.get(&value.param) {
+                if !pattern_matches(&value.pattern, given) {
+                    return Err(refused("account_invalid"));
+                }
+                vars.insert(value.var.clone(), given.clone());
+                account = Some(given.clone());
+            }
+        }
         let code = req
             .params
             .get(&cart.callback.code)
             .filter(|c| !c.is_empty() && c.len() <= 2048)
             .map(|c| Secret::new(c.as_str()))
             .ok_or_else(|| refused("code_missing"))?;
+        let token_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
+            tracing::warn!(cart = %cart.id, error = %e, "token endpoint refused");
+            refused("token_endpoint_refused")
+        })?;
 
-        self.exchange_and_commit(cart, &attempt, &invite, &state, &binding, &code, now)
-            .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn exchange_and_commit(
-        &self,
-        cart: &CartSpec,
-        attempt: &GrantAttempt,
-        invite: &Invite,
-        state: &GrantState,
-        binding: &BrowserBinding,
-        code: &Secret,
-        now: Timestamp,
-    ) -> Result<Authorized, CallbackError> {
-        let credentials = cart
-            .credentials
-            .as_ref()
-            .ok_or_else(|| refused("cart_not_enabled"))?;
         let verifier = cart
             .pkce
             .is_used()
-            .then(|| PkceVerifier::derive(binding, state));
+            .then(|| PkceVerifier::derive(&binding, &state));
         let exchanged = self
             .oauth
             .exchange_code(CodeExchange {
                 cart,
                 credentials,
-                code,
+                token_url: &token_url,
+                code: &code,
                 redirect_uri: &attempt.redirect_uri,
                 verifier: verifier.as_ref(),
+                vars: &vars,
             })
             .await;
         let tokens = match exchanged {
             Ok(tokens) => tokens,
             Err(e) => {
                 tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "exchange_failed", "code exchange failed");
-                self.close_quietly(attempt, AttemptStatus::Failed).await;
+                self.close_quietly(&attempt, AttemptStatus::Failed).await;
                 return Err(CallbackError::CartFailed {
                     reason: e.to_string(),
-                    retry_url: self.retry_url(invite, now).await,
+                    retry_url: self.retry_url(&invite, now).await,
                 });
             }
         };
+        self.seal_and_commit(cart, &attempt, &invite, tokens, account, now)
+            .await
+    }
+
+    /// Seals the tokens and commits connection, invite and attempt in one atomic step.
+    pub(super) async fn seal_and_commit(
+        &self,
+        cart: &CartSpec,
+        attempt: &GrantAttempt,
+        invite: &Invite,
+        tokens: TokenSet,
+        account: Option<String>,
+        now: Timestamp,
+    ) -> Result<Authorized, CallbackError> {
         let id = ConnectionId::generate();
         let context = Connection::seal_context(&invite.warehouse.id, &id, &cart.id);
         let sealed = self.vault.seal(&context, &tokens.to_plaintext()).await?;
@@ -205,7 +245,11 @@ impl Services {
             invite_id: invite.id.clone(),
             warehouse_id: invite.warehouse.id.clone(),
             cart: cart.id.clone(),
-            account: invite.store.clone(),
+            account: tokens
+                .account
+                .clone()
+                .or(account)
+                .or_else(|| invite.store.clone()),
             scopes: tokens
                 .scope
                 .as_deref()
@@ -241,7 +285,10 @@ impl Services {
         Ok(Authorized { invite, connection })
     }
 
-    async fn already_connected(&self, invite: &Invite) -> Result<CallbackError, StoreError> {
+    pub(super) async fn already_connected(
+        &self,
+        invite: &Invite,
+    ) -> Result<CallbackError, StoreError> {
         let at = self
             .store
             .connection_for_invite(&invite.id)
@@ -252,7 +299,7 @@ impl Services {
         Ok(CallbackError::AlreadyConnected { at })
     }
 
-    async fn cart_error(
+    pub(super) async fn cart_error(
         &self,
         attempt: &GrantAttempt,
         invite: &Invite,
@@ -287,14 +334,14 @@ impl Services {
         })
     }
 
-    async fn close_quietly(&self, attempt: &GrantAttempt, outcome: AttemptStatus) {
+    pub(super) async fn close_quietly(&self, attempt: &GrantAttempt, outcome: AttemptStatus) {
         if let Err(e) = self.store.close_attempt(&attempt.state_hash, outcome).await {
             tracing::warn!(error = %e, "could not close the grant attempt");
         }
     }
 
     /// A fresh setup link so the merchant can try again without the email.
-    async fn retry_url(&self, invite: &Invite, now: Timestamp) -> Option<String> {
+    pub(super) async fn retry_url(&self, invite: &Invite, now: Timestamp) -> Option<String> {
         if !invite.accepts_grant(now) {
             return None;
         }

@@ -114,6 +114,22 @@ impl Services {
             .as_deref()
             .map(|s| printable("store", s, MAX_STORE_LEN))
             .transpose()?;
+        // A cart that needs the store (shop domain, store URL, region) gets it checked against
+        // the catalog's anchored pattern now, before any URL is ever built from it.
+        let store = match (&cart.input, store) {
+            (Some(input), None) => {
+                return Err(invalid(
+                    "store",
+                    format!("{} needs the {} ({})", cart.name, input.key, input.label),
+                ))
+            }
+            (Some(input), Some(raw)) => Some(
+                input
+                    .validate(&raw)
+                    .map_err(|reason| invalid("store", format!("{}: {reason}", input.key)))?,
+            ),
+            (None, other) => other,
+        };
         let functions = match request.functions {
             None => cart.functions(),
             Some(asked) => {

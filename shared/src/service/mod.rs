@@ -5,6 +5,7 @@ pub mod callback;
 pub mod confirm;
 pub mod connections;
 pub mod invites;
+pub mod keys;
 pub mod setup;
 
 use std::sync::Arc;

@@ -4,12 +4,12 @@
 use std::net::IpAddr;
 
 use super::Services;
-use crate::carts::CartSpec;
+use crate::carts::{CartSpec, Flavour, Redirect};
 use crate::domain::{
     AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteToken,
     PkceVerifier, TokenHash, ATTEMPT_TTL_SECS,
 };
-use crate::oauth::authorize_url;
+use crate::oauth::{authorize_url, AuthorizeRequest};
 use crate::store::StoreError;
 
 /// Failed access-code entries one client may make per window before it must wait.
@@ -29,9 +29,13 @@ pub enum SetupError {
     /// Too many wrong access codes from this client, or too many uses of one code.
     #[error("too many attempts")]
     TooManyAttempts,
-    /// The invite's cart is no longer enabled.
+    /// The invite's cart is no longer enabled, or its endpoints cannot be built for the
+    /// invite's store.
     #[error("cart unavailable")]
     CartUnavailable,
+    /// The cart installs apps from the merchant's admin: there is nothing to start here.
+    #[error("the cart installs from its admin")]
+    StartsInAdmin,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -45,6 +49,9 @@ pub struct GrantView<'a> {
     pub cart: &'a CartSpec,
     /// The link token the page's form and status poll use.
     pub token: InviteToken,
+    /// The origin the grant form's redirect goes to (for the page's `form-action`); `None`
+    /// when the merchant starts in their admin.
+    pub authorize_origin: Option<String>,
 }
 
 /// A started grant: where to send the browser, and the cookie that binds the attempt to it.
@@ -117,10 +124,18 @@ impl Services {
             .get(&invite.cart)
             .filter(|c| c.enabled())
             .ok_or(SetupError::CartUnavailable)?;
+        let authorize_origin = match cart.flavour {
+            Flavour::InstallFromAdmin => None,
+            Flavour::PopupOauth | Flavour::KeyHandshake => Some(
+                cart.authorize_origin(&cart.input_vars(invite.store.as_deref()))
+                    .ok_or(SetupError::CartUnavailable)?,
+            ),
+        };
         Ok(GrantView {
             invite,
             cart,
             token,
+            authorize_origin,
         })
     }
 
@@ -161,6 +176,9 @@ impl Services {
     /// from both, and the invite moved into `granting`, all in one conditional write.
     pub async fn start_grant(&self, raw_token: &str) -> Result<GrantStart, SetupError> {
         let view = self.open_link(raw_token).await?;
+        if view.cart.flavour == Flavour::InstallFromAdmin {
+            return Err(SetupError::StartsInAdmin);
+        }
         let credentials = view
             .cart
             .credentials
@@ -174,7 +192,33 @@ impl Services {
             .pkce
             .is_used()
             .then(|| PkceVerifier::derive(&binding, &state));
-        let redirect_uri = self.config.redirect_uri(&view.cart.id);
+        let redirect_uri = match view.cart.redirect {
+            Redirect::Callback => self.config.redirect_uri(&view.cart.id),
+            Redirect::RuName => credentials
+                .ru_name
+                .clone()
+                .ok_or(SetupError::CartUnavailable)?,
+        };
+        let scopes = view.cart.scopes_for(&view.invite.functions);
+        let vars = view.cart.input_vars(view.invite.store.as_deref());
+        // Built before anything is written: a store value that no longer validates, or a host
+        // the entry does not allow, stops here.
+        let url = authorize_url(
+            view.cart,
+            credentials,
+            &AuthorizeRequest {
+                vars: &vars,
+                redirect: &redirect_uri,
+                scopes: &scopes,
+                state: &state,
+                verifier: verifier.as_ref(),
+                public_base: &self.config.public_base_url,
+            },
+        )
+        .map_err(|e| {
+            tracing::warn!(invite_id = %view.invite.id, cart = %view.cart.id, error = %e, "authorize URL refused");
+            SetupError::CartUnavailable
+        })?;
         let attempt = GrantAttempt {
             state_hash: state.hash(),
             invite_id: view.invite.id.clone(),
@@ -191,15 +235,6 @@ impl Services {
             Err(StoreError::Conflict(_)) => return Err(SetupError::InvalidLink),
             Err(e) => return Err(e.into()),
         }
-        let scopes = view.cart.scopes_for(&view.invite.functions);
-        let url = authorize_url(
-            view.cart,
-            credentials,
-            &redirect_uri,
-            &scopes,
-            &state,
-            verifier.as_ref(),
-        );
         tracing::info!(invite_id = %view.invite.id, cart = %view.cart.id, "grant attempt started");
         Ok(GrantStart {
             authorize_url: url.to_string(),

@@ -1,0 +1,238 @@
+//! The catalog's own rules, and the authorize URL of every cart against its documented form.
+
+use super::*;
+use crate::domain::{BrowserBinding, GrantState, PkceVerifier};
+use crate::oauth::{authorize_url, AuthorizeRequest};
+
+fn configured(mut cart: CartSpec) -> CartSpec {
+    cart.credentials = Some(ClientCredentials {
+        client_id: "app-id".into(),
+        client_secret: Some(crate::domain::Secret::new("app-secret")),
+        app_id: Some("amzn1.sellerapps.app.test".into()),
+        ru_name: Some("Cartlink-RuName".into()),
+        draft: true,
+    });
+    cart
+}
+
+/// The authorize URL cartlink builds for `cart` with `store`, all functions, with the random
+/// parts (state, nonce, challenge) replaced by placeholders.
+fn built(cart: &CartSpec, store: Option<&str>) -> Result<String, EndpointError> {
+    let creds = cart.credentials.as_ref().unwrap();
+    let state = GrantState::generate();
+    let verifier = cart
+        .pkce
+        .is_used()
+        .then(|| PkceVerifier::derive(&BrowserBinding::generate(), &state));
+    let redirect = match cart.redirect {
+        Redirect::Callback => format!("https://cartlink.test/oauth/callback/{}", cart.id),
+        Redirect::RuName => creds.ru_name.clone().unwrap(),
+    };
+    let url = authorize_url(
+        cart,
+        creds,
+        &AuthorizeRequest {
+            vars: &cart.input_vars(store),
+            redirect: &redirect,
+            scopes: &cart.scopes_for(&cart.functions()),
+            state: &state,
+            verifier: verifier.as_ref(),
+            public_base: "https://cartlink.test",
+        },
+    )?;
+    let mut text = url.to_string().replace(state.expose(), "{state}");
+    if let Some(v) = &verifier {
+        text = text.replace(&v.challenge(), "{challenge}");
+    }
+    if let Some((_, nonce)) = url.query_pairs().find(|(k, _)| k == "nonce") {
+        text = text.replace(&format!("nonce={nonce}"), "nonce={nonce}");
+    }
+    Ok(text)
+}
+
+fn sample_store(cart: &CartSpec) -> Option<&'static str> {
+    match cart.input.as_ref().map(|i| i.key.as_str()) {
+        Some("shop") => Some("acme.myshopify.com"),
+        Some("store_url") => Some("https://shop.example.com"),
+        Some("region") => Some("eu"),
+        Some("series") => Some("x"),
+        _ => None,
+    }
+}
+
+const CB: &str = "redirect_uri=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2F";
+
+#[test]
+fn the_authorize_url_of_every_cart_has_its_documented_form() {
+    // One row per cart: the documented form (carts.md sources), or None where the merchant
+    // starts in their own admin and cartlink sends no authorization request.
+    let rows: Vec<(&str, Option<String>)> = vec![
+        ("shopify", Some(format!("https://acme.myshopify.com/admin/oauth/authorize?client_id=app-id&scope=read_orders%2Cread_products%2Cread_locations%2Cwrite_inventory%2Cwrite_merchant_managed_fulfillment_orders&{CB}shopify&state={{state}}"))),
+        ("bigcommerce", None),
+        ("woocommerce", Some("https://shop.example.com/wc-auth/v1/authorize?app_name=cartlink&scope=read_write&user_id={state}&return_url=https%3A%2F%2Fcartlink.test%2Foauth%2Freturn%2Fwoocommerce&callback_url=https%3A%2F%2Fcartlink.test%2Foauth%2Fkeys%2Fwoocommerce".into())),
+        ("ebay", Some("https://auth.ebay.com/oauth2/authorize?client_id=app-id&redirect_uri=Cartlink-RuName&response_type=code&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment.readonly+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.inventory+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment&state={state}".into())),
+        ("amazon-sp-api", Some(format!("https://sellercentral-europe.amazon.com/apps/authorize/consent?application_id=amzn1.sellerapps.app.test&state={{state}}&{CB}amazon-sp-api&version=beta"))),
+        ("etsy", Some(format!("https://www.etsy.com/oauth/connect?response_type=code&client_id=app-id&{CB}etsy&scope=transactions_r+listings_r+listings_w+transactions_w&state={{state}}&code_challenge={{challenge}}&code_challenge_method=S256"))),
+        ("square", Some("https://connect.squareup.com/oauth2/authorize?client_id=app-id&scope=ORDERS_READ+MERCHANT_PROFILE_READ+ITEMS_READ+INVENTORY_READ+INVENTORY_WRITE+ORDERS_WRITE&session=false&state={state}".into())),
+        ("ecwid", Some(format!("https://my.ecwid.com/api/oauth/authorize?response_type=code&client_id=app-id&{CB}ecwid&scope=read_store_profile+read_orders+read_catalog+update_catalog+update_orders&state={{state}}"))),
+        ("lightspeed-retail", Some(format!("https://secure.retail.lightspeed.app/connect?response_type=code&client_id=app-id&{CB}lightspeed-retail&scope=employee%3Aall&state={{state}}"))),
+        ("keap", Some(format!("https://accounts.infusionsoft.com/app/oauth/authorize?response_type=code&client_id=app-id&{CB}keap&scope=full&state={{state}}"))),
+        ("channeladvisor", Some(format!("https://api.channeladvisor.com/oauth2/authorize?client_id=app-id&response_type=code&access_type=offline&scope=orders+inventory&{CB}channeladvisor&state={{state}}"))),
+        ("squarespace", Some(format!("https://login.squarespace.com/api/1/login/oauth/provider/authorize?client_id=app-id&{CB}squarespace&scope=website.orders.read%2Cwebsite.inventory%2Cwebsite.products.read%2Cwebsite.orders&state={{state}}&access_type=offline"))),
+        ("walmart", Some("https://login.account.wal-mart.com/authorize?responseType=code&clientId=app-id&redirectUri=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwalmart&clientType=seller&nonce={nonce}&state={state}".into())),
+        ("wix", None),
+        ("magento", None),
+    ];
+    let carts = builtin::all();
+    assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
+    for (cart, (id, expected)) in carts.into_iter().zip(rows) {
+        assert_eq!(cart.id.as_str(), id);
+        let cart = configured(cart);
+        match expected {
+            Some(form) => {
+                assert_ne!(cart.flavour, Flavour::InstallFromAdmin, "{id}");
+                assert_eq!(built(&cart, sample_store(&cart)).unwrap(), form, "{id}");
+            }
+            None => {
+                assert_eq!(cart.flavour, Flavour::InstallFromAdmin, "{id}");
+                assert!(cart.admin_steps.len() >= 3, "{id} lists the admin steps");
+            }
+        }
+    }
+}
+
+#[test]
+fn amazon_drafts_ask_for_beta_and_published_apps_do_not() {
+    let mut cart = configured(builtin::amazon());
+    cart.credentials.as_mut().unwrap().draft = false;
+    let url = built(&cart, Some("na")).unwrap();
+    assert!(url.starts_with("https://sellercentral.amazon.com/apps/authorize/consent?"));
+    assert!(!url.contains("version="));
+}
+
+#[test]
+fn lightspeed_r_series_uses_its_own_endpoints() {
+    let cart = configured(builtin::lightspeed());
+    let url = built(&cart, Some("r")).unwrap();
+    assert!(url.starts_with("https://cloud.lightspeedapp.com/auth/oauth/authorize?"));
+    let vars = cart.input_vars(Some("r"));
+    assert_eq!(
+        cart.endpoint(&cart.token_url, &vars).unwrap().as_str(),
+        "https://cloud.lightspeedapp.com/auth/oauth/token"
+    );
+}
+
+#[test]
+fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
+    let carts = builtin::all();
+    assert_eq!(carts.len(), 15);
+    let mut ids: Vec<&str> = carts.iter().map(|c| c.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 15);
+    let anchored = |p: &str| {
+        assert!(
+            p.starts_with('^') && p.ends_with('$'),
+            "{p} is not anchored"
+        );
+        assert!(regex::Regex::new(p).is_ok(), "{p} does not compile");
+    };
+    for c in &carts {
+        if let Some(i) = &c.input {
+            anchored(&i.pattern);
+        }
+        for v in c.callback.vars.iter().chain(c.callback.account.iter()) {
+            anchored(&v.pattern);
+        }
+        for h in &c.hosts {
+            if let HostRule::Pattern(p) = h {
+                anchored(p);
+            }
+        }
+        assert!(!c.hosts.is_empty(), "{} allows no host", c.id);
+        assert!(!c.scopes.is_empty(), "{} supports no function", c.id);
+        assert!(!c.notes.is_empty(), "{} names no source", c.id);
+        if c.token_auth == TokenAuth::None {
+            assert!(c.pkce.is_used(), "{}: a public client needs PKCE", c.id);
+        }
+    }
+}
+
+#[test]
+fn shop_domains_must_be_exactly_a_myshopify_host() {
+    let input = builtin::shopify().input.unwrap();
+    assert_eq!(
+        input.validate(" Acme-Store.MyShopify.com ").unwrap(),
+        "acme-store.myshopify.com"
+    );
+    for bad in [
+        "evil.com/x.myshopify.com",
+        "a.myshopify.com.evil.test",
+        "a.myshopify.com:443@evil",
+        "a.myshopify.com/",
+        "a.myshopify.com.",
+        ".myshopify.com",
+        "a..myshopify.com",
+        "-a.myshopify.com",
+        "xn--80ak6aa92e.com",
+        "acme.myshopify.com\nx",
+        "acme.shopify.com",
+        "",
+    ] {
+        assert!(input.validate(bad).is_err(), "{bad:?} passed");
+    }
+}
+
+#[test]
+fn endpoints_reach_only_hosts_the_entry_allows() {
+    // GIVEN values forged past the input check (as if a pattern were wrong)
+    let shopify = builtin::shopify();
+    let forged: Vars = [("shop".to_string(), "evil.test/x.myshopify.com".to_string())].into();
+    // THEN the host rule still refuses the token endpoint
+    assert!(matches!(
+        shopify.endpoint(&shopify.token_url, &forged),
+        Err(EndpointError::HostNotAllowed(_))
+    ));
+    let lightspeed = builtin::lightspeed();
+    let mut vars = lightspeed.input_vars(Some("x"));
+    vars.insert("domain_prefix".into(), "evil.test/x".into());
+    assert!(lightspeed.endpoint(&lightspeed.token_url, &vars).is_err());
+    // AND a missing callback value stops the build
+    let vars = lightspeed.input_vars(Some("x"));
+    assert_eq!(
+        lightspeed.endpoint(&lightspeed.token_url, &vars),
+        Err(EndpointError::MissingVar("domain_prefix".into()))
+    );
+    // AND plain http is refused off loopback
+    let mut ebay = builtin::ebay();
+    ebay.token_url = "http://api.ebay.com/identity/v1/oauth2/token".into();
+    assert_eq!(
+        ebay.endpoint(&ebay.token_url, &Vars::new()),
+        Err(EndpointError::NotHttps)
+    );
+}
+
+#[test]
+fn a_stand_in_override_moves_the_checked_url_under_its_base() {
+    let mut cart = builtin::shopify();
+    cart.base_url_override = Some(Url::parse("http://127.0.0.1:9/").unwrap());
+    let vars = cart.input_vars(Some("acme.myshopify.com"));
+    assert_eq!(
+        cart.endpoint(&cart.token_url, &vars).unwrap().as_str(),
+        "http://127.0.0.1:9/acme.myshopify.com/admin/oauth/access_token"
+    );
+    // the host rule runs before the move
+    let forged: Vars = [("shop".to_string(), "evil.test".to_string())].into();
+    assert!(cart.endpoint(&cart.token_url, &forged).is_err());
+}
+
+#[test]
+fn woocommerce_calls_only_the_store_the_merchant_named() {
+    let cart = builtin::woocommerce();
+    let vars = cart.input_vars(Some("https://shop.example.com/wp"));
+    assert_eq!(
+        cart.endpoint(&cart.token_url, &vars).unwrap().as_str(),
+        "https://shop.example.com/wp/wp-json/wc/v3/orders?per_page=1"
+    );
+    assert!(cart.input_vars(Some("https://127.0.0.1")).is_empty());
+    assert!(cart.endpoint(&cart.token_url, &Vars::new()).is_err());
+}

@@ -1,0 +1,180 @@
+//! Key handshakes (WooCommerce's `/wc-auth/v1/authorize`): the store posts API keys to us,
+//! unsigned, server to server. The `user_id` we sent is the grant attempt's one-time `state`,
+//! so keys are accepted only for a pending attempt, and only after they work against the store
+//! URL the attempt was started for. The browser's return only reports.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::callback::{refused, Authorized, CallbackError};
+use super::Services;
+use crate::carts::{CartId, CartSpec, Flavour};
+use crate::domain::secrets::constant_time_eq;
+use crate::domain::{
+    AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteStatus, Secret, TokenSet,
+};
+
+/// The JSON WooCommerce posts to `callback_url`.
+#[derive(Deserialize)]
+struct KeyDelivery {
+    user_id: serde_json::Value,
+    consumer_key: String,
+    consumer_secret: String,
+    #[serde(default)]
+    key_permissions: Option<String>,
+}
+
+fn key_shaped(value: &str, prefix: &str) -> bool {
+    value.starts_with(prefix)
+        && (8..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Where a merchant's return from a key handshake stands.
+#[derive(Debug)]
+pub enum KeyReturn {
+    /// The keys arrived and were stored.
+    Connected(Box<Invite>),
+    /// The store has not delivered (or we have not finished checking) the keys yet.
+    Pending,
+}
+
+impl Services {
+    fn key_cart(&self, cart: &str) -> Result<&CartSpec, CallbackError> {
+        CartId::parse(cart)
+            .and_then(|id| self.catalog.get(&id))
+            .filter(|c| c.flavour == Flavour::KeyHandshake)
+            .ok_or_else(|| refused("unknown_cart"))
+    }
+
+    async fn pending_attempt(
+        &self,
+        cart: &CartSpec,
+        nonce: &str,
+    ) -> Result<(GrantAttempt, Invite), CallbackError> {
+        let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
+        let attempt = self
+            .store
+            .attempt(&state.hash())
+            .await?
+            .ok_or_else(|| refused("nonce_unknown"))?;
+        if attempt.cart != cart.id {
+            return Err(refused("cart_mix_up"));
+        }
+        let invite = self
+            .store
+            .invite(&attempt.invite_id)
+            .await?
+            .ok_or_else(|| refused("invite_missing"))?;
+        Ok((attempt, invite))
+    }
+
+    /// Receives keys posted by the store. Checks, in order: the cart does key handshakes, the
+    /// body is a key delivery, its `user_id` names a pending attempt for this cart whose invite
+    /// is still granting, the permissions are what we asked; then calls the attempt's store with
+    /// the keys, and only if they work seals them and commits.
+    pub async fn receive_keys(&self, cart: &str, body: &[u8]) -> Result<Authorized, CallbackError> {
+        let now = self.clock.now();
+        let cart = self.key_cart(cart)?;
+        let delivery: KeyDelivery =
+            serde_json::from_slice(body).map_err(|_| refused("keys_malformed"))?;
+        let nonce = match &delivery.user_id {
+            serde_json::Value::String(s) => s.clone(),
+            _ => return Err(refused("nonce_unknown")),
+        };
+        if !key_shaped(&delivery.consumer_key, "ck_")
+            || !key_shaped(&delivery.consumer_secret, "cs_")
+        {
+            return Err(refused("keys_malformed"));
+        }
+        let (attempt, invite) = self.pending_attempt(cart, &nonce).await?;
+        if invite.status.is_connected() {
+            return Err(self.already_connected(&invite).await?);
+        }
+        if invite.is_expired(now) {
+            return Err(CallbackError::Expired);
+        }
+        if !attempt.usable(now) {
+            return Err(refused(if attempt.status == AttemptStatus::Open {
+                "nonce_expired"
+            } else {
+                "nonce_used"
+            }));
+        }
+        if invite.status != InviteStatus::Granting {
+            return Err(refused("invite_not_granting"));
+        }
+        if delivery.key_permissions.as_deref() != Some("read_write") {
+            return Err(refused("keys_permissions"));
+        }
+        let vars = cart.input_vars(attempt.store.as_deref());
+        let verify_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
+            tracing::warn!(cart = %cart.id, error = %e, "key verification endpoint refused");
+            refused("verify_endpoint_refused")
+        })?;
+        let key = Secret::new(delivery.consumer_key);
+        let secret = Secret::new(delivery.consumer_secret);
+        if let Err(e) = self.oauth.verify_keys(&verify_url, &key, &secret).await {
+            tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "keys_not_verified", "key verification failed");
+            self.close_quietly(&attempt, AttemptStatus::Failed).await;
+            return Err(CallbackError::CartFailed {
+                reason: e.to_string(),
+                retry_url: self.retry_url(&invite, now).await,
+            });
+        }
+        let tokens = TokenSet {
+            access_token: key,
+            refresh_token: None,
+            expires_at: None,
+            scope: Some("read_write".into()),
+            account: None,
+            key_secret: Some(secret),
+        };
+        self.seal_and_commit(cart, &attempt, &invite, tokens, None, now)
+            .await
+    }
+
+    /// The merchant's browser back from the store (`return_url?success=…&user_id=…`): only
+    /// the browser that started the attempt may read it, and it changes nothing unless the
+    /// merchant declined (`success=0`), which closes the attempt.
+    pub async fn key_return(
+        &self,
+        cart: &str,
+        params: &HashMap<String, String>,
+        binding_cookie: Option<&str>,
+    ) -> Result<KeyReturn, CallbackError> {
+        let cart = self.key_cart(cart)?;
+        let nonce = params
+            .get("user_id")
+            .ok_or_else(|| refused("nonce_unknown"))?;
+        let (attempt, invite) = self.pending_attempt(cart, nonce).await?;
+        binding_cookie
+            .and_then(BrowserBinding::parse)
+            .filter(|b| {
+                constant_time_eq(
+                    b.hash().as_str().as_bytes(),
+                    attempt.binding_hash.as_str().as_bytes(),
+                )
+            })
+            .ok_or_else(|| refused("browser_mismatch"))?;
+        if invite.status.is_connected() {
+            return Ok(KeyReturn::Connected(Box::new(invite)));
+        }
+        if params.get("success").map(String::as_str) == Some("0")
+            && attempt.usable(self.clock.now())
+        {
+            return Err(self.cart_error(&attempt, &invite, "access_denied").await?);
+        }
+        match attempt.status {
+            AttemptStatus::Failed => Err(CallbackError::CartFailed {
+                reason: "the store's keys did not work".into(),
+                retry_url: self.retry_url(&invite, self.clock.now()).await,
+            }),
+            AttemptStatus::Declined => Err(CallbackError::Declined { retry_url: None }),
+            _ => Ok(KeyReturn::Pending),
+        }
+    }
+}

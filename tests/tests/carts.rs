@@ -1,0 +1,1130 @@
+//! Every built-in cart against a scripted stand-in of its endpoints (wiremock on loopback):
+//! warehouse API → grant page → authorize redirect (to the stand-in, which answers as the cart
+//! does) → callback → sealed connection. The stand-ins accept only what the real cart requires
+//! (parameter names, client authentication, per-store host as the first path segment, since a
+//! loopback `base_url_override` moves `https://host/path` to `<stand-in>/host/path`).
+//! Negative cases end with zero calls to the token endpoint (`expect(0)`) and no connection.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use cartlink_e2e::{browser, free_port};
+use cartlink_local::{build, confirmation_worker, serve, App, LocalSettings};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use shared::carts::quirks::shopify_hmac;
+use shared::config::Config;
+use shared::domain::{Connection, InviteId, TokenSet};
+use url::Url;
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request as Seen, ResponseTemplate};
+
+const KEY: &str = "carts-e2e-key";
+const CLIENT_ID: &str = "app-id";
+const CLIENT_SECRET: &str = "app-secret";
+
+fn basic() -> String {
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    )
+}
+
+fn form(req: &Seen) -> HashMap<String, String> {
+    url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect()
+}
+
+fn query(url: &Url) -> HashMap<String, String> {
+    url.query_pairs().into_owned().collect()
+}
+
+/// cartlink in this process on a free loopback port, with one built-in cart pointed at a
+/// stand-in.
+struct Rig {
+    base: String,
+    app: Arc<App>,
+    stand: MockServer,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn start(cart: &str, extra: &str) -> Rig {
+        Rig::start_with(cart, extra, MockServer::start().await).await
+    }
+
+    async fn start_with(cart: &str, extra: &str, stand: MockServer) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let file = dir.path().join("cartlink.toml");
+        std::fs::write(
+            &file,
+            format!(
+                r#"
+[[warehouses]]
+id = "wh-carts"
+name = "Carts Fulfilment"
+notify_email = "ops@carts-warehouse.test"
+api_key_sha256 = ["{hash}"]
+
+[cart_credentials.{cart}]
+client_id = "{CLIENT_ID}"
+client_secret = "{CLIENT_SECRET}"
+base_url_override = "{uri}"
+{extra}
+"#,
+                hash = hex::encode(Sha256::digest(KEY.as_bytes())),
+                uri = stand.uri(),
+            ),
+        )
+        .unwrap();
+        let env: HashMap<&str, String> = HashMap::from([
+            ("CARTLINK_CONFIG", file.display().to_string()),
+            ("CARTLINK_PUBLIC_BASE_URL", base.clone()),
+            (
+                "CARTLINK_DATA_DIR",
+                dir.path().join("data").display().to_string(),
+            ),
+        ]);
+        let config = Config::load(&|k| env.get(k).cloned()).unwrap();
+        let settings = LocalSettings {
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            dev_api_key: Some("carts-dev-key".into()),
+        };
+        let (app, _, events) = build(config, &settings).unwrap();
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .unwrap();
+        tokio::spawn(confirmation_worker(app.clone(), events));
+        tokio::spawn(serve(listener, app.clone()));
+        Rig {
+            base,
+            app,
+            stand,
+            _dir: dir,
+        }
+    }
+
+    fn callback(&self, cart: &str) -> String {
+        format!("{}/oauth/callback/{cart}", self.base)
+    }
+
+    async fn invite(&self, cart: &str, store: Option<&str>) -> (u16, Value) {
+        let mut body = json!({"cart": cart, "merchant_email": "merchant@shop.test"});
+        if let Some(s) = store {
+            body["store"] = json!(s);
+        }
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/invites", self.base))
+            .bearer_auth(KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    /// Creates an invite, opens the grant page and presses the button: answers the invite id,
+    /// the setup link and the authorize URL the browser is sent to.
+    async fn grant(&self, b: &reqwest::Client, cart: &str, store: Option<&str>) -> Grant {
+        let (status, v) = self.invite(cart, store).await;
+        assert_eq!(status, 201, "{v}");
+        let setup = v["setup_url"].as_str().unwrap().to_owned();
+        let page = b.get(&setup).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Grant API Access"), "grant page of {cart}");
+        let resp = b.post(format!("{setup}/grant")).send().await.unwrap();
+        assert_eq!(resp.status(), 303);
+        let authorize = Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+        assert!(
+            authorize.as_str().starts_with(&self.stand.uri()),
+            "{authorize}"
+        );
+        Grant {
+            invite: InviteId::parse(v["id"].as_str().unwrap()).unwrap(),
+            setup,
+            authorize,
+        }
+    }
+
+    /// The browser at the stand-in's authorize endpoint, which redirects back as the cart
+    /// would; then at our callback. Answers the callback's status and page.
+    async fn consent(&self, b: &reqwest::Client, authorize: &Url) -> (u16, String) {
+        let resp = b.get(authorize.clone()).send().await.unwrap();
+        assert_eq!(
+            resp.status(),
+            302,
+            "the stand-in refused the authorize request"
+        );
+        let back = resp.headers()["location"].to_str().unwrap().to_owned();
+        assert!(back.starts_with(&format!("{}/oauth/", self.base)), "{back}");
+        let resp = b.get(&back).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    async fn connection(&self, invite: &InviteId) -> Option<(Connection, TokenSet)> {
+        let svc = &self.app.services;
+        let conn = svc.store.connection_for_invite(invite).await.unwrap()?;
+        let plain = svc.vault.open(&conn.context(), &conn.tokens).await.unwrap();
+        let tokens = TokenSet::from_plaintext(&plain).unwrap();
+        Some((conn, tokens))
+    }
+
+    async fn assert_connected(
+        &self,
+        g: &Grant,
+        (status, page): (u16, String),
+    ) -> (Connection, TokenSet) {
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Successful Authorization"), "{page}");
+        self.connection(&g.invite)
+            .await
+            .expect("a sealed connection")
+    }
+
+    async fn assert_refused(&self, g: &Grant, (status, page): (u16, String)) {
+        assert!(status >= 400, "{status}: {page}");
+        assert!(!page.contains("Successful Authorization"));
+        assert!(self.connection(&g.invite).await.is_none(), "no connection");
+    }
+}
+
+struct Grant {
+    invite: InviteId,
+    setup: String,
+    authorize: Url,
+}
+
+/// A stand-in authorize endpoint at `/<host><path>` that needs `required` query parameters and
+/// redirects to `back(query)`.
+async fn authorize_endpoint(
+    stand: &MockServer,
+    at: &str,
+    required: &[(&str, &str)],
+    back: impl Fn(&HashMap<String, String>) -> String + Send + Sync + 'static,
+) {
+    let mut mock = Mock::given(method("GET")).and(path(at));
+    for (k, v) in required {
+        mock = mock.and(query_param(*k, *v));
+    }
+    mock.respond_with(move |req: &Seen| {
+        let q = query(&req.url);
+        ResponseTemplate::new(302).insert_header("location", back(&q).as_str())
+    })
+    .mount(stand)
+    .await;
+}
+
+fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let mut u = Url::parse(base).unwrap();
+    u.query_pairs_mut().extend_pairs(pairs);
+    u.to_string()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+// ---------------------------------------------------------------- Shopify
+
+fn shopify_back(redirect: &str, state: &str, shop: &str, ts: i64, tamper: bool) -> String {
+    let mut p: HashMap<String, String> = HashMap::from([
+        ("code".into(), "shop-code".into()),
+        ("shop".into(), shop.into()),
+        ("state".into(), state.into()),
+        ("timestamp".into(), ts.to_string()),
+    ]);
+    let h = shopify_hmac(CLIENT_SECRET, &p);
+    p.insert("hmac".into(), h);
+    if tamper {
+        p.insert("code".into(), "other-code".into());
+    }
+    let pairs: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    with_query(redirect, &pairs)
+}
+
+async fn shopify_token(stand: &MockServer, expect: u64) {
+    Mock::given(method("POST"))
+        .and(path("/acme.myshopify.com/admin/oauth/access_token"))
+        .and(body_json(json!({
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "code": "shop-code", "expiring": "1"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "shpat_canary", "scope": "read_orders",
+            "expires_in": 3600, "refresh_token": "shprt_canary",
+            "refresh_token_expires_in": 7_776_000
+        })))
+        .expect(expect)
+        .mount(stand)
+        .await;
+}
+
+#[tokio::test]
+async fn shopify_connects_with_a_signed_callback_and_an_expiring_offline_token() {
+    let rig = Rig::start("shopify", "").await;
+    let redirect = rig.callback("shopify");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/acme.myshopify.com/admin/oauth/authorize",
+        &[("client_id", CLIENT_ID), ("redirect_uri", &redirect)],
+        move |q| shopify_back(&r, &q["state"], "acme.myshopify.com", now(), false),
+    )
+    .await;
+    shopify_token(&rig.stand, 1).await;
+    let b = browser();
+    let g = rig.grant(&b, "shopify", Some("Acme.myshopify.com")).await;
+    assert!(query(&g.authorize)["scope"].contains("read_orders"));
+    let (conn, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(tokens.access_token.expose(), "shpat_canary");
+    assert_eq!(tokens.refresh_token.unwrap().expose(), "shprt_canary");
+    assert_eq!(conn.account.as_deref(), Some("acme.myshopify.com"));
+    assert!(conn.token_expires_at.is_some());
+}
+
+#[tokio::test]
+async fn shopify_callbacks_that_fail_a_check_never_reach_the_token_endpoint() {
+    let rig = Rig::start("shopify", "").await;
+    shopify_token(&rig.stand, 0).await;
+    let redirect = rig.callback("shopify");
+    let cases: [(&str, bool, i64, &str); 4] = [
+        ("tampered HMAC", true, 0, "acme.myshopify.com"),
+        ("stale timestamp", false, -600, "acme.myshopify.com"),
+        ("another shop", false, 0, "other.myshopify.com"),
+        (
+            "shop failing the pattern",
+            false,
+            0,
+            "evil.com/x.myshopify.com",
+        ),
+    ];
+    for (what, tamper, age, shop) in cases {
+        let b = browser();
+        let g = rig.grant(&b, "shopify", Some("acme.myshopify.com")).await;
+        let state = query(&g.authorize)["state"].clone();
+        let url = shopify_back(&redirect, &state, shop, now() + age, tamper);
+        let resp = b.get(&url).send().await.unwrap();
+        let status = resp.status().as_u16();
+        assert_eq!(status, 400, "{what}");
+        rig.assert_refused(&g, (status, resp.text().await.unwrap()))
+            .await;
+    }
+    // AND shop domains failing the anchored pattern are refused before any URL is built
+    for bad in [
+        "evil.com/x.myshopify.com",
+        "a.myshopify.com.evil.test",
+        "acme.myshopify.com:443@evil.test",
+        "acme",
+    ] {
+        let (status, v) = rig.invite("shopify", Some(bad)).await;
+        assert_eq!(status, 422, "{bad}: {v}");
+        assert_eq!(v["type"], "urn:cartlink:problem:invalid-field");
+    }
+    let (status, _) = rig.invite("shopify", None).await;
+    assert_eq!(status, 422, "the shop domain is required");
+}
+
+// ---------------------------------------------------------------- eBay and Amazon
+
+const RUNAME: &str = "Cartlink-Test-RuName";
+
+async fn ebay_rig(token_calls: u64) -> Rig {
+    let rig = Rig::start("ebay", &format!("ru_name = \"{RUNAME}\"")).await;
+    let accepted = rig.callback("ebay");
+    authorize_endpoint(
+        &rig.stand,
+        "/auth.ebay.com/oauth2/authorize",
+        &[
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", RUNAME),
+            ("response_type", "code"),
+        ],
+        move |q| {
+            with_query(
+                &accepted,
+                &[
+                    ("state", &q["state"]),
+                    ("code", "v^1.1#code"),
+                    ("expires_in", "299"),
+                ],
+            )
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/api.ebay.com/identity/v1/oauth2/token"))
+        .and(header("authorization", basic().as_str()))
+        .and(|r: &Seen| {
+            let f = form(r);
+            f.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && f.get("code").map(String::as_str) == Some("v^1.1#code")
+                && f.get("redirect_uri").map(String::as_str) == Some(RUNAME)
+                && !f.contains_key("client_secret")
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "v^1.1#i^1#canary", "expires_in": 7200,
+            "refresh_token": "v^1.1#r^1#canary", "refresh_token_expires_in": 47_304_000,
+            "token_type": "User Access Token"
+        })))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+#[tokio::test]
+async fn ebay_sends_the_runame_in_both_steps_and_authenticates_with_basic() {
+    let rig = ebay_rig(1).await;
+    let b = browser();
+    let g = rig.grant(&b, "ebay", None).await;
+    let (_, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(tokens.access_token.expose(), "v^1.1#i^1#canary");
+}
+
+async fn amazon_rig(token_calls: u64) -> Rig {
+    let extra = "app_id = \"amzn1.sellerapps.app.test\"\ndraft = true";
+    let rig = Rig::start("amazon-sp-api", extra).await;
+    let redirect = rig.callback("amazon-sp-api");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/sellercentral-europe.amazon.com/apps/authorize/consent",
+        &[
+            ("application_id", "amzn1.sellerapps.app.test"),
+            ("redirect_uri", &redirect),
+            ("version", "beta"),
+        ],
+        move |q| {
+            with_query(
+                &r,
+                &[
+                    ("state", &q["state"]),
+                    ("selling_partner_id", "A3SELLER0EXAMPLE"),
+                    ("spapi_oauth_code", "ANcodeCanary"),
+                ],
+            )
+        },
+    )
+    .await;
+    let r = redirect.clone();
+    Mock::given(method("POST"))
+        .and(path("/api.amazon.com/auth/o2/token"))
+        .and(move |req: &Seen| {
+            let f = form(req);
+            f.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && f.get("code").map(String::as_str) == Some("ANcodeCanary")
+                && f.get("redirect_uri") == Some(&r)
+                && f.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+                && f.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "Atza|canary", "refresh_token": "Atzr|canary",
+            "token_type": "bearer", "expires_in": 3600
+        })))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+#[tokio::test]
+async fn amazon_consents_on_the_regions_seller_central_and_names_the_selling_partner() {
+    let rig = amazon_rig(1).await;
+    let b = browser();
+    let g = rig.grant(&b, "amazon-sp-api", Some("eu")).await;
+    let (conn, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(tokens.refresh_token.unwrap().expose(), "Atzr|canary");
+    assert_eq!(conn.account.as_deref(), Some("A3SELLER0EXAMPLE"));
+}
+
+#[tokio::test]
+async fn amazon_and_ebay_callbacks_on_another_carts_path_are_refused() {
+    // Amazon's answer delivered to eBay's callback path (and to a generic one)
+    let rig = amazon_rig(0).await;
+    let b = browser();
+    let g = rig.grant(&b, "amazon-sp-api", Some("eu")).await;
+    let resp = b.get(g.authorize.clone()).send().await.unwrap();
+    let back = Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    for other in ["ebay", "etsy"] {
+        let mut moved = back.clone();
+        moved.set_path(&format!("/oauth/callback/{other}"));
+        let resp = b.get(moved).send().await.unwrap();
+        let status = resp.status().as_u16();
+        rig.assert_refused(&g, (status, resp.text().await.unwrap()))
+            .await;
+    }
+    // eBay's answer delivered to Amazon's callback path
+    let rig = ebay_rig(0).await;
+    let b = browser();
+    let g = rig.grant(&b, "ebay", None).await;
+    let resp = b.get(g.authorize.clone()).send().await.unwrap();
+    let mut back = Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    back.set_path("/oauth/callback/amazon-sp-api");
+    let resp = b.get(back).send().await.unwrap();
+    let status = resp.status().as_u16();
+    rig.assert_refused(&g, (status, resp.text().await.unwrap()))
+        .await;
+}
+
+// ---------------------------------------------------------------- Etsy, Square, Ecwid
+
+#[tokio::test]
+async fn etsy_requires_pkce_and_takes_no_client_secret() {
+    let rig = Rig::start("etsy", "").await;
+    let redirect = rig.callback("etsy");
+    let challenge = Arc::new(Mutex::new(String::new()));
+    let (r, c) = (redirect.clone(), challenge.clone());
+    authorize_endpoint(
+        &rig.stand,
+        "/www.etsy.com/oauth/connect",
+        &[
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("code_challenge_method", "S256"),
+        ],
+        move |q| {
+            *c.lock().unwrap() = q["code_challenge"].clone();
+            with_query(&r, &[("code", "etsy-code"), ("state", &q["state"])])
+        },
+    )
+    .await;
+    let c = challenge.clone();
+    Mock::given(method("POST"))
+        .and(path("/api.etsy.com/v3/public/oauth/token"))
+        .and(move |req: &Seen| {
+            let f = form(req);
+            let verifier = f.get("code_verifier").cloned().unwrap_or_default();
+            let s256 = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            f.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+                && !f.contains_key("client_secret")
+                && !req.headers.contains_key("authorization")
+                && s256 == *c.lock().unwrap()
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "12345678.etsy-canary", "token_type": "Bearer",
+            "expires_in": 3600, "refresh_token": "12345678.etsy-refresh"
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "etsy", None).await;
+    let (_, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(tokens.access_token.expose(), "12345678.etsy-canary");
+}
+
+#[tokio::test]
+async fn square_reads_expires_at_as_a_date_and_the_merchant_id() {
+    let rig = Rig::start("square", "").await;
+    let redirect = rig.callback("square");
+    authorize_endpoint(
+        &rig.stand,
+        "/connect.squareup.com/oauth2/authorize",
+        &[("client_id", CLIENT_ID), ("session", "false")],
+        move |q| {
+            with_query(
+                &redirect,
+                &[
+                    ("code", "sq0cgb-code"),
+                    ("response_type", "code"),
+                    ("state", &q["state"]),
+                ],
+            )
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/connect.squareup.com/oauth2/token"))
+        .and(body_json(json!({
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "code": "sq0cgb-code", "grant_type": "authorization_code"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "EAAAsquare", "token_type": "bearer",
+            "expires_at": "2027-01-30T00:00:00Z", "merchant_id": "MLSQUARE1",
+            "refresh_token": "EQAAsquare"
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "square", None).await;
+    let (conn, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(conn.account.as_deref(), Some("MLSQUARE1"));
+    assert_eq!(tokens.expires_at.unwrap().rfc3339(), "2027-01-30T00:00:00Z");
+}
+
+#[tokio::test]
+async fn ecwid_records_the_store_id_from_the_token_response() {
+    let rig = Rig::start("ecwid", "").await;
+    let redirect = rig.callback("ecwid");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/my.ecwid.com/api/oauth/authorize",
+        &[
+            ("client_id", CLIENT_ID),
+            ("response_type", "code"),
+            ("redirect_uri", &redirect),
+        ],
+        move |q| with_query(&r, &[("code", "ecwid-code"), ("state", &q["state"])]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/my.ecwid.com/api/oauth/token"))
+        .and(move |req: &Seen| {
+            let f = form(req);
+            f.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
+                && f.get("code").map(String::as_str) == Some("ecwid-code")
+                && f.get("redirect_uri") == Some(&redirect)
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "secret_ecwid", "token_type": "Bearer",
+            "scope": "read_store_profile read_orders", "store_id": 1003
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "ecwid", None).await;
+    let (conn, _) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(conn.account.as_deref(), Some("1003"));
+}
+
+// ---------------------------------------------------------------- Lightspeed
+
+async fn lightspeed_rig(prefix: &'static str, token_calls: u64) -> Rig {
+    let rig = Rig::start("lightspeed-retail", "").await;
+    let redirect = rig.callback("lightspeed-retail");
+    authorize_endpoint(
+        &rig.stand,
+        "/secure.retail.lightspeed.app/connect",
+        &[("response_type", "code"), ("client_id", CLIENT_ID)],
+        move |q| {
+            with_query(
+                &redirect,
+                &[
+                    ("code", "ls-code"),
+                    ("domain_prefix", prefix),
+                    ("state", &q["state"]),
+                ],
+            )
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/acmeshop.retail.lightspeed.app/api/1.0/token"))
+        .and(|req: &Seen| {
+            let f = form(req);
+            f.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
+                && f.get("grant_type").map(String::as_str) == Some("authorization_code")
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "ls-access", "token_type": "Bearer", "expires_in": 86400,
+            "refresh_token": "ls-refresh", "domain_prefix": "acmeshop"
+        })))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+#[tokio::test]
+async fn lightspeed_x_series_builds_the_token_host_from_a_checked_domain_prefix() {
+    let rig = lightspeed_rig("acmeshop", 1).await;
+    let b = browser();
+    let g = rig.grant(&b, "lightspeed-retail", Some("x")).await;
+    let (conn, _) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(conn.account.as_deref(), Some("acmeshop"));
+}
+
+#[tokio::test]
+async fn a_lightspeed_domain_prefix_failing_its_pattern_is_refused() {
+    for bad in ["evil.test/x", "acme.shop", "Acme", "-x"] {
+        let rig = lightspeed_rig(bad, 0).await;
+        let b = browser();
+        let g = rig.grant(&b, "lightspeed-retail", Some("x")).await;
+        rig.assert_refused(&g, rig.consent(&b, &g.authorize).await)
+            .await;
+    }
+}
+
+// ---------------------------------------------------------------- Keap, ChannelAdvisor, Squarespace
+
+#[tokio::test]
+async fn keap_takes_the_secret_in_the_body() {
+    let rig = Rig::start("keap", "").await;
+    let redirect = rig.callback("keap");
+    authorize_endpoint(
+        &rig.stand,
+        "/accounts.infusionsoft.com/app/oauth/authorize",
+        &[
+            ("client_id", CLIENT_ID),
+            ("response_type", "code"),
+            ("scope", "full"),
+        ],
+        move |q| {
+            with_query(
+                &redirect,
+                &[
+                    ("code", "keap-code"),
+                    ("scope", "full|ab123.infusionsoft.com"),
+                    ("state", &q["state"]),
+                ],
+            )
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/api.infusionsoft.com/token"))
+        .and(|req: &Seen| {
+            let f = form(req);
+            f.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+                && f.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
+                && f.get("code").map(String::as_str) == Some("keap-code")
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "keap-access", "token_type": "bearer", "expires_in": 86400,
+            "refresh_token": "keap-refresh", "scope": "full|ab123.infusionsoft.com"
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "keap", None).await;
+    let (conn, _) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(conn.scopes, vec!["full|ab123.infusionsoft.com"]);
+}
+
+#[tokio::test]
+async fn channeladvisor_asks_for_offline_access_and_authenticates_with_basic() {
+    let rig = Rig::start("channeladvisor", "").await;
+    let redirect = rig.callback("channeladvisor");
+    authorize_endpoint(
+        &rig.stand,
+        "/api.channeladvisor.com/oauth2/authorize",
+        &[
+            ("client_id", CLIENT_ID),
+            ("access_type", "offline"),
+            ("scope", "orders inventory"),
+        ],
+        move |q| with_query(&redirect, &[("code", "ca-code"), ("state", &q["state"])]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/api.channeladvisor.com/oauth2/token"))
+        .and(header("authorization", basic().as_str()))
+        .and(|req: &Seen| form(req).get("code").map(String::as_str) == Some("ca-code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "ca-access", "token_type": "bearer", "expires_in": 3600,
+            "refresh_token": "ca-refresh"
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "channeladvisor", None).await;
+    rig.assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+}
+
+#[tokio::test]
+async fn squarespace_joins_scopes_with_commas_and_posts_json_with_basic() {
+    let rig = Rig::start("squarespace", "").await;
+    let redirect = rig.callback("squarespace");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/login.squarespace.com/api/1/login/oauth/provider/authorize",
+        &[
+            ("client_id", CLIENT_ID),
+            ("access_type", "offline"),
+            (
+                "scope",
+                "website.orders.read,website.inventory,website.products.read,website.orders",
+            ),
+        ],
+        move |q| with_query(&r, &[("code", "sqsp-code"), ("state", &q["state"])]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/login.squarespace.com/api/1/login/oauth/provider/tokens",
+        ))
+        .and(header("authorization", basic().as_str()))
+        .and(body_json(json!({
+            "grant_type": "authorization_code", "code": "sqsp-code", "redirect_uri": redirect
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "bearer", "access_token": "sqsp-access",
+            "access_token_expires_at": 1_900_000_000.5, "refresh_token": "sqsp-refresh",
+            "refresh_token_expires_at": 1_900_600_000.5
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "squarespace", None).await;
+    let (_, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(tokens.expires_at.unwrap().0, 1_900_000_000);
+}
+
+// ---------------------------------------------------------------- Walmart
+
+#[tokio::test]
+async fn walmart_uses_camel_case_parameters_and_partner_headers() {
+    let rig = Rig::start("walmart", "").await;
+    let redirect = rig.callback("walmart");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/login.account.wal-mart.com/authorize",
+        &[
+            ("responseType", "code"),
+            ("clientId", CLIENT_ID),
+            ("redirectUri", &redirect),
+            ("clientType", "seller"),
+        ],
+        move |q| {
+            assert!(q.contains_key("nonce"));
+            with_query(
+                &r,
+                &[
+                    ("code", "wm-code"),
+                    ("type", "auth"),
+                    ("clientId", CLIENT_ID),
+                    ("state", &q["state"]),
+                    ("sellerId", "43423324"),
+                ],
+            )
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/marketplace.walmartapis.com/v3/token"))
+        .and(header("authorization", basic().as_str()))
+        .and(header("wm_partner.id", "43423324"))
+        .and(header("wm_svc.name", "Walmart Marketplace"))
+        .and(move |req: &Seen| {
+            let f = form(req);
+            req.headers.contains_key("wm_qos.correlation_id")
+                && f.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && f.get("code").map(String::as_str) == Some("wm-code")
+                && f.get("redirect_uri") == Some(&redirect)
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "eyJwm", "refresh_token": "APXwm", "expires_in": 900,
+            "token_type": "Bearer"
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "walmart", None).await;
+    let (conn, _) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    assert_eq!(conn.account.as_deref(), Some("43423324"));
+}
+
+// ---------------------------------------------------------------- WooCommerce
+
+async fn woo_rig(verify_calls: u64) -> Rig {
+    let rig = Rig::start("woocommerce", "").await;
+    let (ret, cb) = (
+        format!("{}/oauth/return/woocommerce", rig.base),
+        format!("{}/oauth/keys/woocommerce", rig.base),
+    );
+    Mock::given(method("GET"))
+        .and(path("/shop.example.com/wc-auth/v1/authorize"))
+        .and(query_param("app_name", "cartlink"))
+        .and(query_param("scope", "read_write"))
+        .and(query_param("return_url", ret.as_str()))
+        .and(query_param("callback_url", cb.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_string("Approve cartlink?"))
+        .mount(&rig.stand)
+        .await;
+    let good = format!("Basic {}", STANDARD.encode("ck_canarykey:cs_canarysecret"));
+    Mock::given(method("GET"))
+        .and(path("/shop.example.com/wp-json/wc/v3/orders"))
+        .and(header("authorization", good.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(verify_calls)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+async fn post_keys(rig: &Rig, user_id: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/oauth/keys/woocommerce", rig.base))
+        .json(&json!({
+            "key_id": 7, "user_id": user_id, "consumer_key": "ck_canarykey",
+            "consumer_secret": "cs_canarysecret", "key_permissions": "read_write"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn woocommerce_keys_are_taken_once_for_a_pending_nonce_and_checked_against_the_store() {
+    let rig = woo_rig(1).await;
+    let b = browser();
+    let g = rig
+        .grant(&b, "woocommerce", Some("https://Shop.Example.com/"))
+        .await;
+    // GIVEN the merchant approves at their store (the stand-in shows its page)
+    assert_eq!(
+        b.get(g.authorize.clone()).send().await.unwrap().status(),
+        200
+    );
+    let nonce = query(&g.authorize)["user_id"].clone();
+    // WHEN the store posts the keys for an unknown nonce THEN they are refused unchecked
+    assert_eq!(post_keys(&rig, "not-our-nonce").await, 400);
+    assert_eq!(post_keys(&rig, &"A".repeat(43)).await, 400);
+    assert!(rig.connection(&g.invite).await.is_none());
+    // WHEN it posts them for our nonce THEN they are checked against the store and sealed
+    assert_eq!(post_keys(&rig, &nonce).await, 200);
+    let (_, tokens) = rig.connection(&g.invite).await.expect("sealed keys");
+    assert_eq!(tokens.access_token.expose(), "ck_canarykey");
+    assert_eq!(tokens.key_secret.unwrap().expose(), "cs_canarysecret");
+    // AND a reused nonce is refused without another check
+    assert!(post_keys(&rig, &nonce).await >= 400);
+    // AND the merchant's return shows success
+    let back = with_query(
+        &format!("{}/oauth/return/woocommerce", rig.base),
+        &[("success", "1"), ("user_id", &nonce)],
+    );
+    let page = b.get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Successful Authorization"));
+    let status: Value = b
+        .get(format!("{}/status", g.setup))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "authorized");
+}
+
+#[tokio::test]
+async fn woocommerce_refuses_private_store_urls_and_stray_key_posts() {
+    let rig = woo_rig(0).await;
+    for bad in [
+        "http://shop.example.com",
+        "https://127.0.0.1",
+        "https://10.0.0.8/shop",
+        "https://localhost:8443",
+        "https://[::1]",
+        "https://intranet",
+    ] {
+        let (status, v) = rig.invite("woocommerce", Some(bad)).await;
+        assert_eq!(status, 422, "{bad}: {v}");
+    }
+    // a key POST with no pending attempt at all is refused and nothing is called
+    assert_eq!(post_keys(&rig, &"B".repeat(43)).await, 400);
+    let b = browser();
+    let g = rig
+        .grant(&b, "woocommerce", Some("https://shop.example.com"))
+        .await;
+    // a nonce of another attempt's shape but not ours
+    let mut other = query(&g.authorize)["user_id"].clone();
+    other.replace_range(0..1, if other.starts_with('A') { "B" } else { "A" });
+    assert_eq!(post_keys(&rig, &other).await, 400);
+    assert!(rig.connection(&g.invite).await.is_none());
+}
+
+// ---------------------------------------------------------------- install from admin
+
+#[tokio::test]
+async fn carts_that_install_from_their_admin_show_the_steps_instead_of_a_button() {
+    for (cart, store, step) in [
+        ("bigcommerce", None, "Apps › Marketplace"),
+        ("wix", None, "App Market"),
+        (
+            "magento",
+            Some("https://shop.example.com"),
+            "System › Extensions › Integrations",
+        ),
+    ] {
+        let rig = Rig::start(cart, "").await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(0)
+            .mount(&rig.stand)
+            .await;
+        let (status, v) = rig.invite(cart, store).await;
+        assert_eq!(status, 201, "{cart}: {v}");
+        let setup = v["setup_url"].as_str().unwrap();
+        let b = browser();
+        let page = b.get(setup).send().await.unwrap().text().await.unwrap();
+        assert!(!page.contains("Grant API Access"), "{cart}");
+        assert!(page.contains(step), "{cart}: {page}");
+        let resp = b.post(format!("{setup}/grant")).send().await.unwrap();
+        assert_eq!(resp.status(), 409, "{cart}");
+    }
+}
+
+// ---------------------------------------------------------------- listing and outbound safety
+
+#[tokio::test]
+async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs() {
+    let extra = "\n[[carts]]\nid = \"acme-cart\"\nname = \"Acme Cart\"\nauthorize_url = \"http://127.0.0.1:9/a\"\ntoken_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret = \"s\"\n[carts.scopes]\norders = [\"o\"]\n";
+    let rig = Rig::start("etsy", extra).await;
+    let list = |key: &'static str| {
+        let url = format!("{}/v1/carts", rig.base);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(list("wrong").await.status(), 401);
+    let v: Value = list(KEY).await.json().await.unwrap();
+    let carts = v["carts"].as_array().unwrap();
+    let ids: Vec<&str> = carts.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    for id in [
+        "shopify",
+        "bigcommerce",
+        "woocommerce",
+        "ebay",
+        "amazon-sp-api",
+        "etsy",
+        "square",
+        "ecwid",
+        "lightspeed-retail",
+        "keap",
+        "channeladvisor",
+        "squarespace",
+        "walmart",
+        "wix",
+        "magento",
+        "acme-cart",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    // the local server adds its sandbox cart beside the sixteen
+    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 16);
+    let by_id = |id: &str| carts.iter().find(|c| c["id"] == id).unwrap().clone();
+    assert_eq!(by_id("etsy")["enabled"], true);
+    assert_eq!(by_id("acme-cart")["enabled"], true);
+    assert_eq!(by_id("shopify")["enabled"], false);
+    assert_eq!(by_id("shopify")["inputs"][0]["key"], "shop");
+    assert_eq!(
+        by_id("shopify")["inputs"][0]["pattern"],
+        r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$"
+    );
+    assert_eq!(
+        by_id("amazon-sp-api")["inputs"][0]["choices"],
+        json!(["na", "eu", "fe"])
+    );
+    assert_eq!(by_id("woocommerce")["flavour"], "key_handshake");
+    assert_eq!(by_id("wix")["flavour"], "install_from_admin");
+    assert_eq!(
+        by_id("ebay")["functions"],
+        json!(["orders", "inventory", "shipments"])
+    );
+    assert_eq!(by_id("ebay")["inputs"], json!([]));
+    // and a cart without credentials takes no invites
+    let (status, v) = rig.invite("shopify", Some("acme.myshopify.com")).await;
+    assert_eq!(
+        (status, v["type"].as_str()),
+        (422, Some("urn:cartlink:problem:cart-not-enabled"))
+    );
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_redirects_is_not_followed() {
+    // GIVEN a cart whose token endpoint answers 302 to another server
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    let rig = Rig::start("keap", "").await;
+    let redirect = rig.callback("keap");
+    authorize_endpoint(
+        &rig.stand,
+        "/accounts.infusionsoft.com/app/oauth/authorize",
+        &[("client_id", CLIENT_ID)],
+        move |q| with_query(&redirect, &[("code", "keap-code"), ("state", &q["state"])]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/api.infusionsoft.com/token"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/x", elsewhere.uri()).as_str()),
+        )
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "keap", None).await;
+    // THEN the exchange fails, nothing reaches the other server, no connection
+    let (status, page) = rig.consent(&b, &g.authorize).await;
+    assert_eq!(status, 502);
+    rig.assert_refused(&g, (status, page)).await;
+}
+
+#[tokio::test]
+async fn the_production_client_refuses_plain_http() {
+    let stand = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&stand)
+        .await;
+    let production = shared::oauth::outbound_client(Duration::from_secs(2), true);
+    assert!(production
+        .post(format!("{}/token", stand.uri()))
+        .send()
+        .await
+        .is_err());
+    // while the loopback test client reaches it
+    let local = shared::oauth::outbound_client(Duration::from_secs(2), false);
+    let other = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&other)
+        .await;
+    assert_eq!(local.get(other.uri()).send().await.unwrap().status(), 204);
+    // and the production resolver answers only public addresses
+    let loopback = ["127.0.0.1:443".parse().unwrap()].into_iter();
+    assert!(shared::oauth::http::public_addrs("localhost", loopback).is_err());
+}
