@@ -16,18 +16,20 @@ pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 body='{"cart":"sandbox","merchant_email":"merchant@example.com"}'
-start=$(date +%s.%N)
-for i in $(seq "$n"); do
+# Each line: the server-side round trip as curl measured it, then the answer.
+for _ in $(seq "$n"); do
   curl -fs -X POST "http://127.0.0.1:$port/v1/invites" -H 'Authorization: Bearer bench-key' \
-    -H 'Content-Type: application/json' -d "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["setup_url"])'
-done > "$data/links.txt"
-mid=$(date +%s.%N)
-while read -r link; do curl -fs -o /dev/null "$link"; done < "$data/links.txt"
-end=$(date +%s.%N)
-python3 - "$n" "$start" "$mid" "$end" "$(grep VmHWM /proc/$pid/status | awk '{print $2}')" <<'PY'
-import sys
-n, s, m, e, hwm = int(sys.argv[1]), *map(float, sys.argv[2:5]), int(sys.argv[5])
-print(f"{n} invites created: {(m-s)/n*1000:.2f} ms each (sequential, incl. curl and outbox write)")
-print(f"{n} setup pages read: {(e-m)/n*1000:.2f} ms each")
+    -H 'Content-Type: application/json' -d "$body" -w '\n%{time_total}\n'
+done > "$data/create.txt"
+grep -o 'http://[^"]*/setup/[^"]*' "$data/create.txt" > "$data/links.txt"
+while read -r link; do curl -fs -o /dev/null -w '%{time_total}\n' "$link"; done < "$data/links.txt" > "$data/read.txt"
+python3 - "$data" "$(grep VmHWM /proc/$pid/status | awk '{print $2}')" <<'PY'
+import statistics, sys
+d, hwm = sys.argv[1], int(sys.argv[2])
+def times(path):
+    return sorted(float(l) * 1000 for l in open(path) if l.strip() and l.strip()[0].isdigit() and "." in l and "{" not in l)
+for name, path in [("POST /v1/invites", f"{d}/create.txt"), ("GET /setup/{token}", f"{d}/read.txt")]:
+    t = times(path)
+    print(f"{name}: n={len(t)} median {statistics.median(t):.2f} ms, p95 {t[int(len(t)*0.95)-1]:.2f} ms")
 print(f"peak resident memory of cartlink-local: {hwm/1024:.1f} MiB")
 PY
