@@ -175,3 +175,40 @@ async fn a_cart_error_shows_a_retry_link_and_says_the_merchant_was_emailed() {
         "the invite and the failure email"
     );
 }
+
+#[test]
+fn every_callback_page_loads_only_our_script_and_holds_nothing_inline() {
+    use super::CallbackPage;
+    // GIVEN every page the callback answers, with markup in the names
+    let pages = [
+        CallbackPage::Authorized {
+            warehouse: "<b>W</b>".into(),
+            cart: "C".into(),
+        },
+        CallbackPage::AlreadyConnected { at: "then".into() },
+        CallbackPage::Refused,
+        CallbackPage::Expired,
+        CallbackPage::Declined {
+            retry_url: Some("https://cartlink.test/setup/R".into()),
+        },
+        CallbackPage::CartFailed {
+            retry_url: None,
+            emailed: false,
+        },
+        CallbackPage::NotFound,
+        CallbackPage::Unavailable,
+    ];
+    for page in &pages {
+        let html = super::pages::render("https://cartlink.test", "https://cartlink.test", page);
+        // THEN it has no inline style, and its only scripts are ours and the data island
+        assert!(
+            !html.contains("style=") && !html.contains("<style"),
+            "{page:?}"
+        );
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert_eq!(scripts.len(), 2, "{page:?}");
+        assert!(scripts[0].starts_with(" type=\"application/json\" id=\"callback-data\">"));
+        assert!(scripts[1].starts_with(" src=\"https://cartlink.test/assets/callback.js\">"));
+        assert!(!html.contains("<b>W</b>"));
+    }
+}
