@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  CART, CART_NAME, WAREHOUSE, cancelAtCart, checkPage, launch, newContext, openPopup, outcome,
+  CART, CART_NAME, DEV_API_KEY, WAREHOUSE, cancelAtCart, checkPage, launch, newContext, openPopup, outcome,
   signInAndConsent, startPeers, statusOf,
 } from './harness.mjs';
 
@@ -314,5 +314,28 @@ test('only a message from our popup on our origin makes the page check its statu
   await popup.getByRole('heading', { level: 1, name: 'This sign-in could not be completed' }).waitFor();
   await checkPage(popup, 'callback-refused');
   await popup.close();
+  await context.close();
+});
+
+test('the README walk-through: the sandbox cart of cartlink-local, in the popup', async () => {
+  // GIVEN a sandbox invite made with the dev warehouse's key, as the README's curl does
+  const resp = await fetch(`${peers.base}/v1/invites`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ cart: 'sandbox', merchant_email: 'merchant@example.com', merchant_name: 'Demo Merchant' }),
+  });
+  assert.equal(resp.status, 201);
+  const invite = await resp.json();
+  const { context, assertOnlyOurOrigins } = await newContext(browser, peers);
+  const page = await context.newPage();
+  await page.goto(invite.setup_url);
+  // WHEN the merchant presses the button, signs in at the sandbox and allows access
+  const popup = await openPopup(context, page);
+  await popup.getByLabel('Password').fill('demo');
+  await checkPage(popup, 'sandbox-login');
+  await popup.getByRole('button', { name: 'Allow access' }).click();
+  // THEN the grant page says so
+  await outcome(page, 'Successful Authorization');
+  assertOnlyOurOrigins();
   await context.close();
 });

@@ -24,6 +24,8 @@ const workspace = resolve(testsDir, '..');
 export const OUTPUT = join(testsDir, 'output', 'browser');
 
 export const API_KEY = 'browser-warehouse-key';
+/** The dev warehouse's key (its invites may use cartlink-local's sandbox cart). */
+export const DEV_API_KEY = 'browser-dev-key';
 export const CART = 'oidc-cart';
 export const CART_NAME = 'OIDC Cart';
 /** Markup-looking characters on purpose: every page must show them as text. */
@@ -137,7 +139,7 @@ inventory = ["inventory:write"]
       CARTLINK_PUBLIC_BASE_URL: base,
       CARTLINK_DATA_DIR: dataDir,
       CARTLINK_CONFIG: config,
-      CARTLINK_DEV_API_KEY: 'browser-dev-key',
+      CARTLINK_DEV_API_KEY: DEV_API_KEY,
       BROWSER_CART_SECRET: cartSecret,
       RUST_LOG: 'info',
     },
