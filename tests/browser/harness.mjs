@@ -92,6 +92,8 @@ export async function startPeers({ cartSecret = CLIENT_SECRET } = {}) {
   const cartBase = `http://127.0.0.1:${cartPort}`;
   const dir = mkdtempSync(join(tmpdir(), 'cartlink-browser-'));
   const children = [];
+  // Whatever happens to the test process, the peers end with it.
+  process.on('exit', () => { for (const c of children) c.kill(); });
 
   const cart = spawn(process.execPath, [join(testsDir, 'peers', 'oidc-cart.mjs')], {
     cwd: testsDir,
