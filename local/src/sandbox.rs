@@ -164,7 +164,7 @@ impl Sandbox {
                     label for="password" { "Password" }
                     input id="password" name="password" type="password" autocomplete="current-password" required;
                     p { "cartlink asks for: " strong { (scope) } }
-                    button type="submit" name="decision" value="allow" { "Allow access" }
+                    button type="submit" name="decision" value="allow" class="primary" { "Allow access" }
                     button type="submit" name="decision" value="deny" formnovalidate { "Deny" }
                 }
             },

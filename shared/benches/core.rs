@@ -34,8 +34,12 @@ fn invite() -> Invite {
 }
 
 fn secrets(c: &mut Criterion) {
-    c.bench_function("mint link token + sha256", |b| b.iter(|| InviteToken::generate().hash()));
-    c.bench_function("mint access code + sha256", |b| b.iter(|| AccessCode::generate().hash()));
+    c.bench_function("mint link token + sha256", |b| {
+        b.iter(|| InviteToken::generate().hash())
+    });
+    c.bench_function("mint access code + sha256", |b| {
+        b.iter(|| AccessCode::generate().hash())
+    });
     let binding = BrowserBinding::generate();
     let state = GrantState::generate();
     c.bench_function("derive PKCE verifier + S256 challenge", |b| {
@@ -47,7 +51,12 @@ fn vault(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let vault = LocalVault::open(dir.path()).unwrap();
-    let ctx = SealContext::new([("warehouse_id", "wh-bench"), ("connection_id", "con-bench"), ("cart", "sandbox"), ("kind", "oauth-tokens")]);
+    let ctx = SealContext::new([
+        ("warehouse_id", "wh-bench"),
+        ("connection_id", "con-bench"),
+        ("cart", "sandbox"),
+        ("kind", "oauth-tokens"),
+    ]);
     let tokens = vec![b'x'; 600];
     let blob = rt.block_on(vault.seal(&ctx, &tokens)).unwrap();
     c.bench_function("local vault: seal 600-byte token record", |b| {
@@ -65,7 +74,8 @@ fn store(c: &mut Criterion) {
     c.bench_function("file store: insert invite + link (one transaction)", |b| {
         b.iter(|| {
             let inv = invite();
-            rt.block_on(store.insert_invite(&inv, &TokenHash::of(inv.id.as_str()))).unwrap()
+            rt.block_on(store.insert_invite(&inv, &TokenHash::of(inv.id.as_str())))
+                .unwrap()
         })
     });
     let inv = invite();

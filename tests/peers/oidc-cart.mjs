@@ -5,6 +5,9 @@
 //
 // Besides the provider's own routes it answers GET /__peer/stats with what the tests need to
 // see from outside: how many token requests arrived and the tokens it issued.
+//
+// Its development login and consent pages @import a Google Fonts stylesheet; the peer strips
+// that line so a browser test can hold that no request leaves for a third origin.
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.PORT);
@@ -37,6 +40,9 @@ provider.use(async (ctx, next) => {
   const isToken = ctx.method === 'POST' && ctx.path === '/token';
   if (isToken) stats.tokenRequests += 1;
   await next();
+  if (typeof ctx.body === 'string' && ctx.body.includes('fonts.googleapis.com')) {
+    ctx.body = ctx.body.replace(/@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g, '');
+  }
   if (isToken && ctx.status === 200 && ctx.body && ctx.body.access_token) {
     stats.issued.push({ access_token: ctx.body.access_token, refresh_token: ctx.body.refresh_token || null });
   }

@@ -32,21 +32,23 @@ pub struct Moto {
     pub endpoint: String,
 }
 
-/// The moto server of this test binary, started on first use. It runs under a shell that ends
-/// it when this process's end of its stdin closes, so it is torn down with the test binary.
+/// The moto server of this test binary, started on first use (`tests/peers/moto_serial.py`:
+/// moto's application served one request at a time, since moto's threaded server does not
+/// isolate concurrent transactions as DynamoDB does). It runs under a shell that ends it when
+/// this process's end of its stdin closes, so it is torn down with the test binary.
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(|| {
-        let bin = workspace().join(".venv/bin/moto_server");
+        let python = workspace().join(".venv/bin/python");
         assert!(
-            bin.exists(),
-            "{} is missing: run `make test` (it installs moto)",
-            bin.display()
+            workspace().join(".venv/bin/moto_server").exists(),
+            "moto is missing: run `make test` (it installs moto into .venv)"
         );
         let port = free_port();
         let script = format!(
-            "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
-            bin.display()
+            "'{}' '{}' 127.0.0.1 {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
+            python.display(),
+            workspace().join("tests/peers/moto_serial.py").display()
         );
         let child = Command::new("sh")
             .args(["-c", &script])

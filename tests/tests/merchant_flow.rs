@@ -209,6 +209,16 @@ async fn an_invite_that_expires_during_the_grant_and_a_declined_grant_store_noth
     assert!(resp.text().await.unwrap().contains("expired"));
     assert_eq!(p.token_requests().await, 0);
     assert_eq!(connections(&p).await, 0);
+    // AND the link itself now says when it expired and whom to ask, instead of a grant page
+    let resp = b.get(&inv.setup_url).send().await.unwrap();
+    assert_eq!(resp.status(), 410);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("This link expired on <strong>")
+            && page.contains("ask E2E Fulfilment for a new one."),
+        "{page}"
+    );
+    assert!(!page.contains("Grant API Access"));
 
     // GIVEN another invite, WHEN the merchant cancels at the cart (error=access_denied)
     let inv = invite(&p, json!({})).await;
@@ -259,7 +269,8 @@ async fn links_codes_and_the_warehouse_api_answer_bad_input_clearly() {
     }
     assert_eq!(invite_row(&p, &inv.id), before);
 
-    // An unknown or truncated link lands on the access-code page
+    // An unknown or truncated link lands on the access-code page (a known link whose invite
+    // expired, is connected or was withdrawn has its own page instead)
     for bad in [
         format!("{}/setup/{}", p.base, "A".repeat(43)),
         inv.setup_url[..inv.setup_url.len() - 5].to_owned(),

@@ -1,5 +1,8 @@
-// The grant page: open the cart in a named popup on click (synchronously, so no blocker
-// objects), poll our status endpoint every second, and never leave the merchant at a dead end.
+// The grant page: open the cart in a named popup on click (synchronously, inside the click,
+// so no popup blocker objects), poll our status endpoint every second, accept a one-word
+// message from the popup (our origin, our popup only), and never leave the merchant at a dead
+// end: blocked popup, closed popup, decline and failure each get a message and a way on.
+// Every value comes from the page's JSON data island and is shown with textContent.
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('grant-data').textContent);
@@ -9,14 +12,23 @@
   var waiting = document.getElementById('waiting');
   var outcome = document.getElementById('outcome');
   var continueHere = document.getElementById('continue-here');
+  var POPUP = 'cartlink_grant';
+  var POLL_MS = 1000;
+  var MAX_POLLS = 15 * 60; // an attempt lives 15 minutes
   var popup = null;
   var timer = null;
-  var sameTab = false;
+  var polls = 0;
+  var closedShown = false;
+  // A retry starts a new attempt: until the server has seen it ("waiting"), an old attempt's
+  // "declined" or "failed" must not be taken for the new one's.
+  var attemptSeen = false;
 
-  function say(title, text, retry) {
+  function show(kind, title, text, retry) {
     outcome.textContent = '';
+    outcome.className = kind === 'success' ? 'is-success' : 'is-problem';
     var h = document.createElement('h2');
     h.textContent = title;
+    h.tabIndex = -1;
     outcome.appendChild(h);
     if (text) {
       var p = document.createElement('p');
@@ -27,11 +39,20 @@
       var b = document.createElement('button');
       b.type = 'button';
       b.id = 'retry';
+      b.className = 'primary';
       b.textContent = 'Try again';
-      b.addEventListener('click', function () { outcome.textContent = ''; openPopup(); });
+      b.addEventListener('click', function () { clear(); openPopup(); });
       outcome.appendChild(b);
       b.focus();
+    } else {
+      h.focus();
     }
+  }
+
+  function clear() {
+    outcome.textContent = '';
+    outcome.className = '';
+    closedShown = false;
   }
 
   function stop() {
@@ -39,91 +60,124 @@
     waiting.hidden = true;
   }
 
+  function closePopup() {
+    if (popup && !popup.closed) { try { popup.close(); } catch (e) { /* already gone */ } }
+  }
+
+  // Answers true when the status ends the wait.
   function onStatus(status) {
+    if (status === 'waiting') { attemptSeen = true; return false; }
     if (status === 'authorized') {
       stop();
+      closePopup();
       intro.hidden = true;
       blocked.hidden = true;
-      document.body.classList.add('success');
-      say('Successful Authorization',
-        data.warehouse + ' can now work with your ' + data.cart + ' store. You can close this page.', false);
-      if (popup && !popup.closed) { try { popup.close(); } catch (e) { /* already gone */ } }
+      show('success', 'Successful Authorization',
+        data.warehouse + ' can now work with your ' + data.cart + ' store. We have emailed you a confirmation. You can close this page.', false);
       return true;
     }
+    if (status === 'expired') {
+      stop();
+      closePopup();
+      intro.hidden = true;
+      show('problem', 'This link has expired',
+        'This link expired on ' + data.expires + ': ask ' + data.warehouse + ' for a new one.', false);
+      return true;
+    }
+    if (status === 'revoked' || status === 'invalid') {
+      stop();
+      closePopup();
+      intro.hidden = true;
+      show('problem', 'This link no longer works',
+        'Nothing was shared. Ask ' + data.warehouse + ' for a new link.', false);
+      return true;
+    }
+    if (!attemptSeen) { return false; }
     if (status === 'declined') {
       stop();
-      say('Access was not granted', 'You declined at ' + data.cart + '. Nothing was shared. You can try again.', true);
+      closePopup();
+      show('problem', 'Access was not granted',
+        'You declined at ' + data.cart + ', so nothing was shared. If that was a mistake, try again.', true);
       return true;
     }
     if (status === 'failed') {
       stop();
-      say('The connection did not complete', data.cart + ' did not finish the sign-in. Nothing was shared. You can try again.', true);
-      return true;
-    }
-    if (status === 'expired' || status === 'invalid') {
-      stop();
-      intro.hidden = true;
-      say('This link no longer works', 'Ask ' + data.warehouse + ' for a new link.', false);
+      closePopup();
+      show('problem', 'The connection did not complete',
+        data.cart + ' did not finish the sign-in, so nothing was shared. Please try again.', true);
       return true;
     }
     return false;
   }
 
-  function check(popupClosed) {
-    fetch(data.statusUrl, { cache: 'no-store', credentials: 'same-origin' })
+  function check() {
+    return fetch(data.statusUrl, { cache: 'no-store', credentials: 'same-origin' })
       .then(function (r) { return r.json(); })
-      .then(function (s) {
-        if (onStatus(s.status)) { return; }
-        if (popupClosed) {
-          stop();
-          say('The ' + data.cart + ' window was closed', 'Access was not granted yet. You can try again.', true);
-        }
-      })
-      .catch(function () { /* the next tick tries again */ });
+      .then(function (s) { return onStatus(s.status); })
+      .catch(function () { return false; /* the next tick tries again */ });
   }
 
   function tick() {
-    if (popup && popup.closed) {
-      clearInterval(timer);
-      timer = null;
-      check(true);
+    polls += 1;
+    if (polls > MAX_POLLS) {
+      stop();
+      show('problem', 'This is taking too long', 'Nothing was shared yet. Press the button to start again.', true);
       return;
     }
-    check(false);
+    var gone = popup !== null && popup.closed;
+    check().then(function (done) {
+      // The window was closed before the end. Say so and offer a retry, but keep polling: a
+      // cart whose pages cut the link to their opener looks closed from here, and its grant may
+      // still complete.
+      if (!done && gone && !closedShown) {
+        closedShown = true;
+        waiting.hidden = true;
+        show('problem', 'The ' + data.cart + ' window was closed',
+          'Access was not granted yet. To continue, open the ' + data.cart + ' window again.', true);
+      }
+    });
   }
 
   function openPopup() {
-    popup = window.open('', 'cartlink_grant', 'popup=yes,width=520,height=720');
+    // Synchronous inside the click: no await before window.open.
+    popup = window.open('', POPUP, 'popup=yes,width=520,height=720');
     if (!popup) {
       blocked.hidden = false;
       continueHere.focus();
       return;
     }
     blocked.hidden = true;
-    form.target = 'cartlink_grant';
+    attemptSeen = false;
+    closedShown = false;
+    form.target = POPUP;
     form.submit();
     form.removeAttribute('target');
+    try { popup.focus(); } catch (e) { /* some browsers refuse */ }
     waiting.hidden = false;
+    polls = 0;
     if (timer) { clearInterval(timer); }
-    timer = setInterval(tick, 1000);
+    timer = setInterval(tick, POLL_MS);
   }
 
   form.addEventListener('submit', function (e) {
-    if (sameTab) { return; }
     e.preventDefault();
-    outcome.textContent = '';
+    clear();
     openPopup();
   });
 
   continueHere.addEventListener('click', function () {
-    sameTab = true;
+    stop();
     form.removeAttribute('target');
     form.submit();
   });
 
-  // The popup tells us it is done (a non-secret word); we then ask our own server.
+  // The popup says it is done (one non-secret word); we then ask our own server, which alone
+  // says what happened. Anything not from our origin and our popup is ignored.
   window.addEventListener('message', function (e) {
-    if (e.origin !== data.origin || !popup || e.source !== popup) { return; }
-    if (e.data && typeof e.data.cartlink === 'string') { check(false); }
+    if (e.origin !== data.origin || popup === null || e.source !== popup) { return; }
+    if (e.data && typeof e.data.cartlink === 'string') {
+      attemptSeen = true;
+      check();
+    }
   });
 })();

@@ -1,11 +1,12 @@
 //! `grant-page`: the merchant's setup pages.
 //!
 //! - `GET /setup/{token}`: the grant page. `GET` and `HEAD` change nothing (mail scanners open
-//!   links first).
+//!   links first). A link nobody issued gets the access-code page; a link whose invite expired,
+//!   is connected already or was withdrawn gets the page that says so.
 //! - `GET /setup`: the access-code page; `POST /setup` with a valid code shows the grant page.
 //! - `POST /setup/{token}/grant`: starts a grant attempt, sets the binding cookie, 303 to the cart.
 //! - `GET /setup/{token}/status`: JSON progress for the page's poll.
-//! - `GET /assets/*`: our stylesheet and scripts (no third-party resources anywhere).
+//! - `GET /assets/*`: our stylesheet, scripts and mark (no third-party resources anywhere).
 
 mod pages;
 
@@ -18,8 +19,30 @@ use shared::web::{self, BindingCookie, Request, Response};
 /// Every way a setup request can fail, each mapped once to a page and status.
 #[derive(Debug)]
 pub enum PageError {
-    /// Unknown, expired or used link or code: the access-code page, the same for all.
+    /// An unknown or malformed link: the access-code page (404).
     InvalidLink,
+    /// A known link whose invite expired: "this link expired on <date>: ask <warehouse> for a
+    /// new one" (410).
+    Expired {
+        /// Who to ask for a new link.
+        warehouse: String,
+        /// When it expired, as people read it.
+        expired_on: String,
+    },
+    /// A known link whose store is connected already, with the date (200: nothing is wrong).
+    AlreadyConnected {
+        /// Who was given access.
+        warehouse: String,
+        /// The cart's name.
+        cart: String,
+        /// When, as people read it.
+        connected_on: String,
+    },
+    /// A known link whose invite the warehouse withdrew (410).
+    Revoked {
+        /// Who withdrew it.
+        warehouse: String,
+    },
     /// A typed code did not work.
     WrongCode,
     /// Too many wrong codes.
@@ -39,15 +62,39 @@ pub enum PageError {
 }
 
 impl PageError {
-    fn into_response(self, svc: &Services) -> Response {
+    /// The page and status. `in_popup`: the answer to the grant form, which the grant page
+    /// submits into its popup; such a page keeps its opener, so the grant page can close it.
+    fn into_response(self, svc: &Services, in_popup: bool) -> Response {
         let base = &svc.config.public_base_url;
         let (status, body) = match self {
             PageError::InvalidLink => (StatusCode::NOT_FOUND, pages::access_code(base, None)),
+            PageError::Expired {
+                warehouse,
+                expired_on,
+            } => (
+                StatusCode::GONE,
+                pages::expired(base, &warehouse, &expired_on),
+            ),
+            PageError::AlreadyConnected {
+                warehouse,
+                cart,
+                connected_on,
+            } => (
+                StatusCode::OK,
+                pages::already_connected(base, &warehouse, &cart, &connected_on),
+            ),
+            PageError::Revoked { warehouse } => {
+                (StatusCode::GONE, pages::revoked(base, &warehouse))
+            }
             PageError::WrongCode => (
                 StatusCode::BAD_REQUEST,
                 pages::access_code(
                     base,
-                    Some("That code did not work. Check it against your email and try again."),
+                    Some(
+                        "That code did not work. Check it against your email and try again. \
+                         A code stops working when its invitation expires or has been used: \
+                         then ask the warehouse for a new link.",
+                    ),
                 ),
             ),
             PageError::TooManyAttempts => (
@@ -106,7 +153,11 @@ impl PageError {
                 ),
             ),
         };
-        web::html(status, body, &[])
+        if in_popup {
+            web::popup_html(status, body)
+        } else {
+            web::html(status, body, &[])
+        }
     }
 }
 
@@ -114,6 +165,23 @@ impl From<SetupError> for PageError {
     fn from(e: SetupError) -> Self {
         match e {
             SetupError::InvalidLink => PageError::InvalidLink,
+            SetupError::Expired {
+                warehouse,
+                expired_at,
+            } => PageError::Expired {
+                warehouse,
+                expired_on: expired_at.human(),
+            },
+            SetupError::AlreadyConnected {
+                warehouse,
+                cart,
+                connected_at,
+            } => PageError::AlreadyConnected {
+                warehouse,
+                cart,
+                connected_on: connected_at.human(),
+            },
+            SetupError::Revoked { warehouse } => PageError::Revoked { warehouse },
             SetupError::TooManyAttempts => PageError::TooManyAttempts,
             SetupError::CartUnavailable => PageError::CartUnavailable,
             SetupError::StartsInAdmin => PageError::StartsInAdmin,
@@ -128,9 +196,10 @@ impl From<SetupError> for PageError {
 /// Handles a setup-page request.
 pub async fn handle(svc: &Services, req: Request) -> Response {
     let method = req.method.clone();
+    let grant_form = method == Method::POST && req.segments().get(2) == Some(&"grant");
     let resp = match route(svc, &req).await {
         Ok(resp) => resp,
-        Err(e) => e.into_response(svc),
+        Err(e) => e.into_response(svc, grant_form),
     };
     web::for_method(&method, resp)
 }
@@ -145,12 +214,12 @@ fn grant_page(svc: &Services, view: &GrantView<'_>) -> Response {
     web::html(StatusCode::OK, body, &form_targets)
 }
 
-/// Refuses a form posted from another origin (browsers send `Origin` on POST).
+/// Refuses a form posted from another site ([`Request::is_same_origin_post`]).
 fn same_origin(svc: &Services, req: &Request) -> Result<(), PageError> {
-    match req.header("origin") {
-        None => Ok(()),
-        Some(o) if o == svc.config.public_origin() => Ok(()),
-        Some(_) => Err(PageError::ForeignOrigin),
+    if req.is_same_origin_post(&svc.config.public_origin()) {
+        Ok(())
+    } else {
+        Err(PageError::ForeignOrigin)
     }
 }
 
@@ -210,6 +279,7 @@ fn asset(name: &str) -> Option<Response> {
             "text/javascript; charset=utf-8",
             include_str!("../assets/callback.js"),
         ),
+        "cartlink-mark.svg" => ("image/svg+xml", include_str!("../assets/cartlink-mark.svg")),
         _ => return None,
     };
     Some(web::asset(content_type, body))

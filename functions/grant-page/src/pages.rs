@@ -1,5 +1,5 @@
 //! The setup pages' markup. Every value is escaped by maud; values for scripts go through a
-//! JSON data island.
+//! JSON data island; no inline style or script anywhere (the CSP allows neither).
 
 use maud::{html, Markup, PreEscaped};
 use shared::service::setup::GrantView;
@@ -18,22 +18,60 @@ pub fn data_island(id: &str, value: &serde_json::Value) -> Markup {
     html! { script type="application/json" id=(id) { (PreEscaped(json)) } }
 }
 
+/// How many colours the letter marks come in (`.mark-0` … `.mark-7` in the stylesheet).
+const MARK_COLOURS: u32 = 8;
+
+/// A letter mark: the first letter of a name on one of eight colours, the colour chosen by the
+/// name so a warehouse or cart always looks the same. Decorative: the name is in the text.
+pub fn letter_mark(name: &str) -> Markup {
+    let letter = name
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .map_or_else(|| "?".to_owned(), |c| c.to_uppercase().collect());
+    let colour = name
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % MARK_COLOURS;
+    html! { span class={ "mark mark-" (colour) } aria-hidden="true" { (letter) } }
+}
+
+/// A small padlock, drawn inline (an SVG element is markup, not a style or a script).
+fn lock_icon() -> Markup {
+    html! {
+        svg class="icon" viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false" {
+            rect x="4" y="9" width="12" height="9" rx="2" fill="currentColor" {}
+            path d="M7 9V6.5a3 3 0 0 1 6 0V9" fill="none" stroke="currentColor" stroke-width="2" {}
+        }
+    }
+}
+
+/// The round sign at the top of a state page.
+fn state_sign(kind: &str, symbol: &str) -> Markup {
+    html! { div class={ "state-sign " (kind) } aria-hidden="true" { (symbol) } }
+}
+
 /// The access-code page: "this link is invalid or incomplete".
 pub fn access_code(base: &str, error: Option<&str>) -> String {
+    let described_by = if error.is_some() {
+        "code-help code-error"
+    } else {
+        "code-help"
+    };
     layout(
         base,
         "Enter your access code",
         html! {
             h1 { "This link is invalid or incomplete" }
             p { "Type the access code from your email, or ask the warehouse that sent it for a new link." }
-            @if let Some(e) = error { p class="error" role="alert" { (e) } }
+            @if let Some(e) = error { p class="error" role="alert" id="code-error" { (e) } }
             form method="post" action={ (base) "/setup" } class="stack" {
                 label for="code" { "Access Code" }
                 input id="code" name="code" type="text" autocomplete="one-time-code"
                     autocapitalize="characters" spellcheck="false" maxlength="32" required
-                    aria-describedby="code-help";
-                p id="code-help" class="help" { "Ten letters and digits, like 7QK2M-9XH4D." }
-                button type="submit" { "Continue" }
+                    aria-describedby=(described_by)
+                    aria-invalid=[error.map(|_| "true")];
+                p id="code-help" class="help" { "Ten letters and digits, like 7QK2M-9XH4D. It is printed below the button in the email." }
+                button type="submit" class="primary" { "Continue" }
             }
         },
         &[],
@@ -46,8 +84,54 @@ pub fn message(base: &str, title: &str, text: &str) -> String {
         base,
         title,
         html! {
+            (state_sign("warn", "!"))
             h1 { (title) }
             p { (text) }
+        },
+        &[],
+    )
+}
+
+/// A known link whose invite expired.
+pub fn expired(base: &str, warehouse: &str, expired_on: &str) -> String {
+    layout(
+        base,
+        "This link has expired",
+        html! {
+            (state_sign("warn", "!"))
+            h1 { "This link has expired" }
+            p class="lead" { "This link expired on " strong { (expired_on) } ": ask " (warehouse) " for a new one." }
+            p { "Nothing was shared. A new link comes by email, like this one did." }
+        },
+        &[],
+    )
+}
+
+/// A known link whose store is connected already.
+pub fn already_connected(base: &str, warehouse: &str, cart: &str, connected_on: &str) -> String {
+    layout(
+        base,
+        "Your store is already connected",
+        html! {
+            (state_sign("ok", "✓"))
+            h1 { "Your " (cart) " store is already connected" }
+            p class="lead" { "You gave " (warehouse) " access on " strong { (connected_on) } ". There is nothing more to do." }
+            p { "You can withdraw this access at any time in your " (cart) " admin, where " (warehouse) " is listed among your apps." }
+        },
+        &[],
+    )
+}
+
+/// A known link whose invite the warehouse withdrew.
+pub fn revoked(base: &str, warehouse: &str) -> String {
+    layout(
+        base,
+        "This request was withdrawn",
+        html! {
+            (state_sign("warn", "!"))
+            h1 { "This request was withdrawn" }
+            p class="lead" { (warehouse) " withdrew this request, so the link no longer works. Nothing was shared." }
+            p { "If you still want to connect your store, ask " (warehouse) " for a new link." }
         },
         &[],
     )
@@ -59,27 +143,43 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
     let warehouse = &invite.warehouse.display_name;
     let cart = &view.cart.name;
     let token = view.token.expose();
+    let expires = invite.expires_at.human();
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
         "origin": origin,
         "cart": cart,
         "warehouse": warehouse,
+        "expires": expires,
     });
     layout(
         base,
         &format!("{warehouse} asks for access to your {cart} store"),
         html! {
+            div class="parties" aria-hidden="true" {
+                div class="party" { (letter_mark(warehouse)) span class="party-name" { (warehouse) } }
+                div class="party-link" { (lock_icon()) }
+                div class="party" { (letter_mark(cart)) span class="party-name" { (cart) } }
+            }
             h1 { (warehouse) " asks for access to your " (cart) " store" }
             div id="grant-intro" {
-                p { (warehouse) " fulfils orders for your store. With your permission it will be able to:" }
+                p class="lead" { (warehouse) " fulfils orders for your store. If you agree, it will be able to:" }
                 ul class="functions" {
                     @for f in &invite.functions { li { (f.plain_words()) } }
                 }
-                p class="promise" { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
-                p class="help" { "This link works until " (invite.expires_at.human()) "." }
+                @if let Some(store) = &invite.store {
+                    p class="help" { "Store: " strong { (store) } }
+                }
+                p class="promise" {
+                    (lock_icon())
+                    span { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
+                }
                 @if view.cart.admin_steps.is_empty() {
                     form id="grant-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
-                        button id="grant-button" type="submit" { "Grant API Access" }
+                        button id="grant-button" type="submit" class="primary" { "Grant API Access" }
+                    }
+                    p class="help" id="how-it-works" {
+                        "The button opens " (cart) " in a new window. Sign in there and approve; this page then confirms. "
+                        "You can withdraw access at any time in your " (cart) " admin."
                     }
                 } @else {
                     section id="admin-steps" {
@@ -88,18 +188,24 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                         ol { @for step in &view.cart.admin_steps { li { (step) } } }
                     }
                 }
+                p class="help expiry" { "This link works until " strong { (expires) } "." }
             }
             div id="popup-blocked" class="notice" role="alert" hidden {
-                p { strong { "Your browser blocked the " (cart) " window." } }
-                p { "Allow pop-ups for this site (look for the blocked-window icon in the address bar), or continue here: you will come back to this page when you are done." }
-                button id="continue-here" type="button" { "Continue in this tab" }
+                h2 { "Your browser blocked the " (cart) " window" }
+                p { "To use a window, allow pop-ups for this site (look for the blocked-window icon at the end of the address bar) and press Grant API Access again." }
+                p { "Or continue here: " (cart) " opens in this tab, and you come back to a confirmation page when you are done." }
+                button id="continue-here" type="button" class="primary" { "Continue in this tab" }
             }
             div id="waiting" class="notice" role="status" hidden {
-                p { "A " (cart) " window is open. Sign in there and approve access; this page updates by itself." }
+                p { (cart) " is open in a new window. Sign in there and approve access; this page updates by itself." }
             }
             div id="outcome" role="status" aria-live="polite" {}
             (data_island("grant-data", &data))
         },
-        &["grant.js"],
+        if view.cart.admin_steps.is_empty() {
+            &["grant.js"]
+        } else {
+            &[]
+        },
     )
 }

@@ -1,5 +1,6 @@
 use http::{HeaderValue, Method, StatusCode};
 use shared::domain::InviteId;
+use shared::domain::InviteStatus;
 use shared::service::invites::NewInvite;
 use shared::store::Store;
 use shared::testing::{new_invite, TestKit};
@@ -94,22 +95,8 @@ async fn get_and_head_of_a_link_change_nothing() {
     assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn unknown_expired_and_used_links_look_the_same() {
-    let kit = TestKit::new();
-    let (_, expired) = invite(&kit).await;
-    let unknown = "A".repeat(43);
-    kit.clock.advance(2 * 3600);
-    let pages: Vec<_> = futures_bodies(&kit, &[&unknown, &expired, "short"]).await;
-    for (status, html) in &pages {
-        assert_eq!(*status, StatusCode::NOT_FOUND);
-        assert!(html.contains("This link is invalid or incomplete"));
-        assert!(html.contains("Access Code"));
-        assert_eq!(html, &pages[0].1);
-    }
-}
-
-async fn futures_bodies(kit: &TestKit, tokens: &[&str]) -> Vec<(StatusCode, String)> {
+/// Opens each link; answers status and page of each.
+async fn open_links(kit: &TestKit, tokens: &[&str]) -> Vec<(StatusCode, String)> {
     let mut out = Vec::new();
     for t in tokens {
         let resp = handle(
@@ -120,6 +107,119 @@ async fn futures_bodies(kit: &TestKit, tokens: &[&str]) -> Vec<(StatusCode, Stri
         out.push((resp.status(), body(&resp)));
     }
     out
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_links_get_the_same_access_code_page() {
+    // GIVEN links nobody issued: a well-formed unknown token, a short one, a truncated real one
+    let kit = TestKit::new();
+    let (_, token) = invite(&kit).await;
+    let unknown = "A".repeat(43);
+    let truncated = &token[..token.len() - 5];
+    // WHEN each is opened
+    let pages = open_links(&kit, &[&unknown, "short", truncated]).await;
+    // THEN each gets the access-code page, with the same status and the same words
+    for (status, html) in &pages {
+        assert_eq!(*status, StatusCode::NOT_FOUND);
+        assert!(html.contains("This link is invalid or incomplete"));
+        assert!(html.contains("Access Code"));
+        assert_eq!(html, &pages[0].1);
+    }
+}
+
+#[tokio::test]
+async fn a_known_link_of_an_expired_invite_says_when_and_whom_to_ask() {
+    // GIVEN an invite that expired (2 hours, 1 December 2026 02:00 UTC)
+    let kit = TestKit::new();
+    let (id, token) = invite(&kit).await;
+    kit.clock.advance(2 * 3600);
+    // WHEN its link is opened, or its grant form posted
+    let (status, html) = open_links(&kit, &[&token]).await.remove(0);
+    let post = handle(
+        &kit.services,
+        form_post(&format!("/setup/{token}/grant"), ""),
+    )
+    .await;
+    // THEN both say it expired on that date and to ask the warehouse, and start nothing
+    assert_eq!(status, StatusCode::GONE);
+    assert!(
+        html.contains("This link expired on <strong>1 December 2026, 02:00 UTC</strong>: ask Test Warehouse for a new one."),
+        "{html}"
+    );
+    assert!(!html.contains("Grant API Access") && !html.contains("Access Code"));
+    assert_eq!(post.status(), StatusCode::GONE);
+    assert!(body(&post).contains("This link expired on"));
+    // AND the answer to the form, shown in the grant page's popup, keeps its opener
+    assert_eq!(post.headers()["cross-origin-opener-policy"], "unsafe-none");
+    assert_eq!(
+        handle(
+            &kit.services,
+            Request::new(Method::GET, &format!("/setup/{token}"))
+        )
+        .await
+        .headers()["cross-origin-opener-policy"],
+        "same-origin-allow-popups"
+    );
+    assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_known_link_of_a_connected_invite_says_so_with_the_date() {
+    // GIVEN an invite whose store was connected an hour after it was made
+    let kit = TestKit::new();
+    let (_, token) = invite(&kit).await;
+    kit.clock.advance(3600);
+    let g = kit.start(&token).await;
+    kit.callback(
+        "acme",
+        &[
+            ("code", "C"),
+            ("state", &g.state),
+            shared::testing::ACME_ISS,
+        ],
+        Some(&g.binding),
+    )
+    .await
+    .unwrap();
+    // WHEN the link is opened again, even after the invite would have expired
+    kit.clock.advance(3 * 3600);
+    let (status, html) = open_links(&kit, &[&token]).await.remove(0);
+    // THEN the page says the store is connected, since when, and offers no button
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your Acme Cart store is already connected"));
+    assert!(html
+        .contains("You gave Test Warehouse access on <strong>1 December 2026, 01:00 UTC</strong>"));
+    assert!(!html.contains("Grant API Access"));
+}
+
+#[tokio::test]
+async fn a_known_link_of_a_withdrawn_invite_says_it_was_withdrawn() {
+    // GIVEN an invite the warehouse withdrew
+    let kit = TestKit::new();
+    let (id, token) = invite(&kit).await;
+    kit.store
+        .set_invite_status(&id, InviteStatus::Revoked, None, shared::testing::T0)
+        .await
+        .unwrap();
+    // WHEN its link is opened, its grant form posted, and its status polled
+    let (status, html) = open_links(&kit, &[&token]).await.remove(0);
+    let post = handle(
+        &kit.services,
+        form_post(&format!("/setup/{token}/grant"), ""),
+    )
+    .await;
+    let poll = handle(
+        &kit.services,
+        Request::new(Method::GET, &format!("/setup/{token}/status")),
+    )
+    .await;
+    // THEN each says so, and nothing was started
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("Test Warehouse withdrew this request"));
+    assert_eq!(post.status(), StatusCode::GONE);
+    assert!(body(&post).contains("withdrew this request"));
+    assert_eq!(body(&poll), r#"{"status":"revoked"}"#);
+    assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -154,12 +254,36 @@ async fn granting_redirects_to_the_cart_with_a_host_bound_cookie() {
 async fn a_grant_form_posted_from_another_site_is_refused() {
     let kit = TestKit::new();
     let (id, token) = invite(&kit).await;
+    // GIVEN posts from another site: by fetch metadata, and by Origin from an older browser
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let mut req = form_post(&format!("/setup/{token}/grant"), "");
+        req.headers.insert(name, HeaderValue::from_static(value));
+        let resp = handle(&kit.services, req).await;
+        // THEN each is refused and nothing is started
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{name}");
+    }
+    assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn our_own_form_post_passes_although_a_no_referrer_page_sends_origin_null() {
+    // GIVEN the post a browser sends from our own grant page (Referrer-Policy: no-referrer
+    // makes it say `Origin: null`; fetch metadata says same-origin)
+    let kit = TestKit::new();
+    let (id, token) = invite(&kit).await;
     let mut req = form_post(&format!("/setup/{token}/grant"), "");
     req.headers
-        .insert("origin", HeaderValue::from_static("https://evil.example"));
+        .insert("origin", HeaderValue::from_static("null"));
+    req.headers
+        .insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+    // WHEN it arrives
     let resp = handle(&kit.services, req).await;
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
+    // THEN the grant starts
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(kit.store.latest_attempt(&id).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -225,7 +349,12 @@ async fn markup_in_names_is_escaped_and_the_data_island_cannot_be_closed() {
 #[tokio::test]
 async fn our_assets_are_served_and_nothing_else() {
     let kit = TestKit::new();
-    for name in ["cartlink.css", "grant.js", "callback.js"] {
+    for name in [
+        "cartlink.css",
+        "grant.js",
+        "callback.js",
+        "cartlink-mark.svg",
+    ] {
         let resp = handle(
             &kit.services,
             Request::new(Method::GET, &format!("/assets/{name}")),
@@ -240,4 +369,126 @@ async fn our_assets_are_served_and_nothing_else() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+/// Every `<script>` of a page: each must load our file or be a JSON data island.
+fn scripts_are_ours_or_data(html: &str) -> bool {
+    html.split("<script").skip(1).all(|tag| {
+        let open = &tag[..tag.find('>').unwrap()];
+        open.contains("src=\"https://cartlink.test/assets/")
+            || open.contains("type=\"application/json\"")
+    })
+}
+
+#[tokio::test]
+async fn every_setup_page_sends_the_security_headers_and_nothing_inline() {
+    // GIVEN one page of every kind the grant-page function answers
+    let kit = TestKit::new();
+    let (_, token) = invite(&kit).await;
+    let (revoked_id, revoked) = invite(&kit).await;
+    kit.store
+        .set_invite_status(
+            &revoked_id,
+            InviteStatus::Revoked,
+            None,
+            shared::testing::T0,
+        )
+        .await
+        .unwrap();
+    let code = kit.access_code();
+    let requests = vec![
+        Request::new(Method::GET, &format!("/setup/{token}")),
+        Request::new(Method::GET, "/setup"),
+        form_post("/setup", &format!("code={code}")),
+        form_post("/setup", "code=00000-00000"),
+        Request::new(Method::GET, &format!("/setup/{}", "C".repeat(43))),
+        Request::new(Method::GET, &format!("/setup/{revoked}")),
+        Request::new(Method::PUT, &format!("/setup/{token}")),
+        Request::new(Method::GET, "/nope"),
+    ];
+    let mut statuses = Vec::new();
+    for req in requests {
+        let resp = handle(&kit.services, req).await;
+        statuses.push(resp.status().as_u16());
+        let h = resp.headers();
+        // THEN each carries the full header set
+        let csp = h["content-security-policy"].to_str().unwrap();
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(directive), "{directive} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["cache-control"], "no-store");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["content-type"], "text/html; charset=utf-8");
+        assert!(h["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="));
+        // AND no inline style or script
+        let html = body(&resp);
+        assert!(!html.contains("style=") && !html.contains("<style"));
+        assert!(scripts_are_ours_or_data(&html));
+    }
+    assert_eq!(statuses, [200, 200, 200, 400, 404, 410, 405, 404]);
+}
+
+#[tokio::test]
+async fn the_grant_page_shows_the_expiry_the_marks_and_one_button() {
+    // GIVEN an invite that works for 2 hours from 1 December 2026 00:00 UTC
+    let kit = TestKit::new();
+    let (_, token) = invite(&kit).await;
+    // WHEN its page is shown
+    let html = body(
+        &handle(
+            &kit.services,
+            Request::new(Method::GET, &format!("/setup/{token}")),
+        )
+        .await,
+    );
+    // THEN it names the expiry, carries a letter mark for both sides, and has one button
+    assert!(html.contains("This link works until <strong>1 December 2026, 02:00 UTC</strong>"));
+    assert!(html.contains("aria-hidden=\"true\">T</span>"));
+    assert!(html.contains("aria-hidden=\"true\">A</span>"));
+    assert_eq!(html.matches("Grant API Access</button>").count(), 1);
+    assert_eq!(html.matches("<form").count(), 1);
+    // AND the data island gives the script what it says, and nothing secret beyond the link
+    let island = html
+        .split("id=\"grant-data\">")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(island).unwrap();
+    assert_eq!(data["cart"], "Acme Cart");
+    assert_eq!(data["warehouse"], "Test Warehouse");
+    assert_eq!(data["origin"], "https://cartlink.test");
+    assert_eq!(data["expires"], "1 December 2026, 02:00 UTC");
+    assert_eq!(
+        data["statusUrl"],
+        format!("https://cartlink.test/setup/{token}/status")
+    );
+}
+
+#[test]
+fn a_letter_mark_is_stable_per_name_and_decorative() {
+    let a = super::pages::letter_mark("Northwind").into_string();
+    assert_eq!(a, super::pages::letter_mark("Northwind").into_string());
+    assert!(a.contains(">N</span>") && a.contains("aria-hidden=\"true\""));
+    assert!(super::pages::letter_mark("<b>")
+        .into_string()
+        .contains(">B</span>"));
+    assert!(super::pages::letter_mark("")
+        .into_string()
+        .contains(">?</span>"));
 }

@@ -44,6 +44,8 @@ pub enum CallbackPage {
     CartFailed {
         /// Where to try again.
         retry_url: Option<String>,
+        /// Whether the merchant was emailed the link to try again.
+        emailed: bool,
     },
     /// Not a callback route.
     NotFound,
@@ -73,7 +75,7 @@ impl CallbackPage {
             &svc.config.public_origin(),
             &self,
         );
-        web::html(status, body, &[])
+        web::popup_html(status, body)
     }
 }
 
@@ -86,7 +88,9 @@ impl From<CallbackError> for CallbackPage {
             }
             CallbackError::Expired => CallbackPage::Expired,
             CallbackError::Declined { retry_url } => CallbackPage::Declined { retry_url },
-            CallbackError::CartFailed { retry_url, .. } => CallbackPage::CartFailed { retry_url },
+            CallbackError::CartFailed {
+                retry_url, emailed, ..
+            } => CallbackPage::CartFailed { retry_url, emailed },
             CallbackError::Store(e) => {
                 tracing::error!(error = %e, "store failed in the callback");
                 CallbackPage::Unavailable

@@ -18,10 +18,19 @@ fn island(status: &str, origin: &str) -> Markup {
 fn retry(url: &Option<String>) -> Markup {
     html! {
         @if let Some(u) = url {
-            p { a class="button" href=(u) { "Try again" } }
+            p { a class="button primary" href=(u) { "Try again" } }
         } @else {
             p { "To try again, open the link in your email." }
         }
+    }
+}
+
+/// The round sign at the top of the page: a tick for good news, an exclamation mark otherwise.
+fn sign(ok: bool) -> Markup {
+    if ok {
+        html! { div class="state-sign ok" aria-hidden="true" { "✓" } }
+    } else {
+        html! { div class="state-sign warn" aria-hidden="true" { "!" } }
     }
 }
 
@@ -32,17 +41,19 @@ pub fn render(base: &str, origin: &str, page: &CallbackPage) -> String {
             "Successful Authorization".to_owned(),
             "authorized",
             html! {
+                (sign(true))
                 h1 { "Successful Authorization" }
-                p { (warehouse) " can now work with your " (cart) " store. We have emailed you a confirmation." }
-                p { "You can close this window." }
+                p class="lead" { (warehouse) " can now work with your " (cart) " store. We have emailed you a confirmation." }
+                p { "You can withdraw this access at any time in your " (cart) " admin. You can close this window." }
             },
         ),
         CallbackPage::AlreadyConnected { at } => (
             "Already connected".to_owned(),
             "authorized",
             html! {
+                (sign(true))
                 h1 { "Already connected" }
-                p { "This store was connected on " (at) ". There is nothing more to do." }
+                p class="lead" { "This store was connected on " strong { (at) } ". There is nothing more to do." }
             },
         ),
         CallbackPage::KeysPending => (
@@ -57,8 +68,9 @@ pub fn render(base: &str, origin: &str, page: &CallbackPage) -> String {
             "This sign-in could not be completed".to_owned(),
             "failed",
             html! {
+                (sign(false))
                 h1 { "This sign-in could not be completed" }
-                p { "It did not come from the page where you started, or it was already used. Nothing was shared." }
+                p class="lead" { "It did not come from the page where you started, or it was already used. Nothing was shared." }
                 p { "Open the link in your email and press the button again, in this same browser." }
             },
         ),
@@ -66,39 +78,44 @@ pub fn render(base: &str, origin: &str, page: &CallbackPage) -> String {
             "This invitation has expired".to_owned(),
             "expired",
             html! {
+                (sign(false))
                 h1 { "This invitation has expired" }
-                p { "Nothing was shared. Ask the warehouse that sent it for a new link." }
+                p class="lead" { "Nothing was shared. Ask the warehouse that sent it for a new link." }
             },
         ),
         CallbackPage::Declined { retry_url } => (
             "Access was not granted".to_owned(),
             "declined",
             html! {
+                (sign(false))
                 h1 { "Access was not granted" }
-                p { "You declined at the store's sign-in page, so nothing was shared." }
+                p class="lead" { "You declined at the store's sign-in page, so nothing was shared." }
                 (retry(retry_url))
             },
         ),
-        CallbackPage::CartFailed { retry_url } => (
+        CallbackPage::CartFailed { retry_url, emailed } => (
             "The connection did not complete".to_owned(),
             "failed",
             html! {
+                (sign(false))
                 h1 { "The connection did not complete" }
-                p { "The store did not finish the sign-in. Nothing was shared." }
+                p class="lead" { "The store did not finish the sign-in, so nothing was shared." }
+                @if *emailed { p { "We have also emailed you a link to try again later." } }
                 (retry(retry_url))
             },
         ),
         CallbackPage::NotFound => (
             "Page not found".to_owned(),
             "failed",
-            html! { h1 { "Page not found" } p { "Open the link in your email to start again." } },
+            html! { (sign(false)) h1 { "Page not found" } p { "Open the link in your email to start again." } },
         ),
         CallbackPage::Unavailable => (
             "Something went wrong on our side".to_owned(),
             "failed",
             html! {
+                (sign(false))
                 h1 { "Something went wrong on our side" }
-                p { "Nothing was shared. Please open the link in your email and try again in a minute." }
+                p class="lead" { "Nothing was shared. Please open the link in your email and try again in a minute." }
             },
         ),
     };

@@ -60,6 +60,13 @@ async fn a_good_callback_shows_successful_authorization_without_the_code() {
     assert!(!html.contains("SECRETCODE"));
     assert_eq!(resp.headers()["cache-control"], "no-store");
     assert_eq!(resp.headers()["referrer-policy"], "no-referrer");
+    assert!(resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    // AND the page keeps its opener (it arrives in the grant page's popup), so it can tell it
+    assert_eq!(resp.headers()["cross-origin-opener-policy"], "unsafe-none");
+    assert!(html.contains("<script type=\"application/json\" id=\"callback-data\">{\"origin\":\"https://cartlink.test\",\"status\":\"authorized\"}</script>"));
     assert!(kit
         .store
         .connection_for_invite(&id)
@@ -117,7 +124,9 @@ async fn a_decline_shows_an_escaped_message_and_a_retry_link() {
     assert_eq!(resp.status(), StatusCode::OK);
     let html = text(&resp);
     assert!(html.contains("Access was not granted"));
-    assert!(!html.contains("<img") && !html.contains("evil.example"));
+    assert!(
+        !html.contains("onerror") && !html.contains("<img src=x") && !html.contains("evil.example")
+    );
     assert!(html.contains("href=\"https://cartlink.test/setup/"));
     assert_eq!(kit.oauth.calls(), 0);
 }
@@ -133,4 +142,73 @@ async fn only_get_on_a_cart_path_is_a_callback() {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let resp = handle(&kit.services, Request::new(Method::GET, "/oauth/callback")).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_cart_error_shows_a_retry_link_and_says_the_merchant_was_emailed() {
+    // GIVEN a started grant
+    let kit = TestKit::new();
+    let (id, g) = started(&kit).await;
+    // WHEN the cart answers an error that is not a decline
+    let q = format!(
+        "error=server_error&state={}&iss=https%3A%2F%2Fauth.acme.test",
+        g.state
+    );
+    let resp = handle(&kit.services, callback(&q, Some(&g.cookie))).await;
+    // THEN the page says it did not complete, offers a retry, and says an email went out
+    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
+    let html = text(&resp);
+    assert!(html.contains("The connection did not complete"));
+    assert!(html.contains("We have also emailed you a link to try again later."));
+    assert!(html.contains("href=\"https://cartlink.test/setup/"));
+    assert!(html.contains("\"status\":\"failed\""));
+    assert_eq!(kit.oauth.calls(), 0);
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        kit.mailer.messages().len(),
+        2,
+        "the invite and the failure email"
+    );
+}
+
+#[test]
+fn every_callback_page_loads_only_our_script_and_holds_nothing_inline() {
+    use super::CallbackPage;
+    // GIVEN every page the callback answers, with markup in the names
+    let pages = [
+        CallbackPage::Authorized {
+            warehouse: "<b>W</b>".into(),
+            cart: "C".into(),
+        },
+        CallbackPage::AlreadyConnected { at: "then".into() },
+        CallbackPage::Refused,
+        CallbackPage::Expired,
+        CallbackPage::Declined {
+            retry_url: Some("https://cartlink.test/setup/R".into()),
+        },
+        CallbackPage::CartFailed {
+            retry_url: None,
+            emailed: false,
+        },
+        CallbackPage::NotFound,
+        CallbackPage::Unavailable,
+    ];
+    for page in &pages {
+        let html = super::pages::render("https://cartlink.test", "https://cartlink.test", page);
+        // THEN it has no inline style, and its only scripts are ours and the data island
+        assert!(
+            !html.contains("style=") && !html.contains("<style"),
+            "{page:?}"
+        );
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert_eq!(scripts.len(), 2, "{page:?}");
+        assert!(scripts[0].starts_with(" type=\"application/json\" id=\"callback-data\">"));
+        assert!(scripts[1].starts_with(" src=\"https://cartlink.test/assets/callback.js\">"));
+        assert!(!html.contains("<b>W</b>"));
+    }
 }

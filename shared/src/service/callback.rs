@@ -10,6 +10,7 @@ use crate::domain::{
     AttemptStatus, BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt,
     GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp, TokenSet,
 };
+use crate::email::grant_failed_email;
 use crate::oauth::CodeExchange;
 use crate::store::StoreError;
 use crate::vault::VaultError;
@@ -40,13 +41,16 @@ pub enum CallbackError {
         /// A fresh setup link to try again.
         retry_url: Option<String>,
     },
-    /// The cart answered with an error, or the code exchange failed.
+    /// The cart answered with an error, or the code exchange failed. The merchant was emailed
+    /// a link to try again (unless the mail failed).
     #[error("the cart did not complete the grant: {reason}")]
     CartFailed {
         /// What failed, without secrets.
         reason: String,
         /// A fresh setup link to try again.
         retry_url: Option<String>,
+        /// Whether the failure email went out.
+        emailed: bool,
     },
     /// The store failed.
     #[error(transparent)]
@@ -216,10 +220,14 @@ impl Services {
             Ok(tokens) => tokens,
             Err(e) => {
                 tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "exchange_failed", "code exchange failed");
-                self.close_quietly(&attempt, AttemptStatus::Failed).await;
+                let closed = self.close_quietly(&attempt, AttemptStatus::Failed).await;
+                let retry_url = self.retry_url(&invite, now).await;
+                // Only the call that closed the attempt tells the merchant, so a repeat does not.
+                let emailed = closed && self.email_failure(&invite, retry_url.as_deref()).await;
                 return Err(CallbackError::CartFailed {
                     reason: e.to_string(),
-                    retry_url: self.retry_url(&invite, now).await,
+                    retry_url,
+                    emailed,
                 });
             }
         };
@@ -327,16 +335,50 @@ impl Services {
         Ok(if declined {
             CallbackError::Declined { retry_url }
         } else {
+            let emailed = self.email_failure(invite, retry_url.as_deref()).await;
             CallbackError::CartFailed {
                 reason: format!("the cart answered {code}"),
                 retry_url,
+                emailed,
             }
         })
     }
 
-    pub(super) async fn close_quietly(&self, attempt: &GrantAttempt, outcome: AttemptStatus) {
-        if let Err(e) = self.store.close_attempt(&attempt.state_hash, outcome).await {
-            tracing::warn!(error = %e, "could not close the grant attempt");
+    /// Closes an open attempt; answers whether this call closed it.
+    pub(super) async fn close_quietly(
+        &self,
+        attempt: &GrantAttempt,
+        outcome: AttemptStatus,
+    ) -> bool {
+        match self.store.close_attempt(&attempt.state_hash, outcome).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not close the grant attempt");
+                false
+            }
+        }
+    }
+
+    /// Tells the merchant that the grant failed, with the link to try again. A mail failure is
+    /// logged and does not change what the callback answers; answers whether it went out.
+    pub(super) async fn email_failure(&self, invite: &Invite, retry_url: Option<&str>) -> bool {
+        let cart_name = self
+            .catalog
+            .get(&invite.cart)
+            .map_or_else(|| invite.cart.to_string(), |c| c.name.clone());
+        let sent = match grant_failed_email(invite, &cart_name, retry_url) {
+            Ok(mail) => self.mailer.send(&mail).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(()) => {
+                tracing::info!(invite_id = %invite.id, "failure email sent");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(invite_id = %invite.id, error = %e, "failure email not sent");
+                false
+            }
         }
     }
 

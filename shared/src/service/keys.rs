@@ -119,10 +119,13 @@ impl Services {
         let secret = Secret::new(delivery.consumer_secret);
         if let Err(e) = self.oauth.verify_keys(&verify_url, &key, &secret).await {
             tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "keys_not_verified", "key verification failed");
-            self.close_quietly(&attempt, AttemptStatus::Failed).await;
+            let closed = self.close_quietly(&attempt, AttemptStatus::Failed).await;
+            let retry_url = self.retry_url(&invite, now).await;
+            let emailed = closed && self.email_failure(&invite, retry_url.as_deref()).await;
             return Err(CallbackError::CartFailed {
                 reason: e.to_string(),
-                retry_url: self.retry_url(&invite, now).await,
+                retry_url,
+                emailed,
             });
         }
         let tokens = TokenSet {
@@ -172,6 +175,7 @@ impl Services {
             AttemptStatus::Failed => Err(CallbackError::CartFailed {
                 reason: "the store's keys did not work".into(),
                 retry_url: self.retry_url(&invite, self.clock.now()).await,
+                emailed: false,
             }),
             AttemptStatus::Declined => Err(CallbackError::Declined { retry_url: None }),
             _ => Ok(KeyReturn::Pending),

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use super::Services;
 use crate::carts::{CartSpec, Flavour, Redirect};
 use crate::domain::{
-    AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteToken,
-    PkceVerifier, TokenHash, ATTEMPT_TTL_SECS,
+    AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteStatus,
+    InviteToken, PkceVerifier, Timestamp, TokenHash, ATTEMPT_TTL_SECS,
 };
 use crate::oauth::{authorize_url, AuthorizeRequest};
 use crate::store::StoreError;
@@ -19,13 +19,43 @@ pub const REDEMPTIONS_PER_CODE: u32 = 20;
 /// The rate-limit window: 15 minutes.
 pub const CODE_WINDOW_SECS: i64 = 15 * 60;
 
-/// Why a setup step did not go ahead.
+/// Why a setup step did not go ahead. Each variant is one page the merchant sees, and carries
+/// what that page says.
+///
+/// An unknown or malformed link is [`SetupError::InvalidLink`] (the access-code page). A link
+/// that names a real invite is 256 random bits nobody can guess, so its invite's state may be
+/// told without giving anyone an oracle: expired, already connected or withdrawn each have
+/// their own variant. A typed access code is short and guessable, so a code that names an
+/// invite in such a state is still just [`SetupError::InvalidLink`].
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    /// The link or code is unknown, expired or used: one answer for all, so none can be told
-    /// apart.
+    /// The link or code is unknown or malformed (or, for a typed code, no longer usable).
     #[error("invalid or incomplete link")]
     InvalidLink,
+    /// The link's invite expired before the store was connected.
+    #[error("the invite expired")]
+    Expired {
+        /// Who asked, so the page can say whom to ask for a new link.
+        warehouse: String,
+        /// When it expired.
+        expired_at: Timestamp,
+    },
+    /// The store was connected through this invite already.
+    #[error("already connected")]
+    AlreadyConnected {
+        /// Who was given access.
+        warehouse: String,
+        /// The cart's name.
+        cart: String,
+        /// When the connection was made.
+        connected_at: Timestamp,
+    },
+    /// The warehouse withdrew the invite.
+    #[error("the invite was withdrawn")]
+    Revoked {
+        /// Who withdrew it.
+        warehouse: String,
+    },
     /// Too many wrong access codes from this client, or too many uses of one code.
     #[error("too many attempts")]
     TooManyAttempts,
@@ -77,7 +107,9 @@ pub enum GrantProgress {
     Authorized,
     /// The invite expired.
     Expired,
-    /// The link is unknown or the invite was withdrawn.
+    /// The warehouse withdrew the invite.
+    Revoked,
+    /// The link is unknown.
     Invalid,
 }
 
@@ -91,6 +123,7 @@ impl GrantProgress {
             GrantProgress::Failed => "failed",
             GrantProgress::Authorized => "authorized",
             GrantProgress::Expired => "expired",
+            GrantProgress::Revoked => "revoked",
             GrantProgress::Invalid => "invalid",
         }
     }
@@ -104,7 +137,8 @@ fn client_key(client: Option<IpAddr>) -> String {
 }
 
 impl Services {
-    /// The invite a link opens, if it may still be granted. Reads only.
+    /// The invite a link opens, if it may still be granted. Reads only. A known link whose
+    /// invite is expired, connected or withdrawn answers the variant that says so.
     pub async fn open_link(&self, raw_token: &str) -> Result<GrantView<'_>, SetupError> {
         let token = InviteToken::parse(raw_token).ok_or(SetupError::InvalidLink)?;
         let invite = self
@@ -112,13 +146,49 @@ impl Services {
             .invite_by_link(&token.hash())
             .await?
             .ok_or(SetupError::InvalidLink)?;
+        if let Some(refusal) = self.why_not_grantable(&invite).await? {
+            return Err(refusal);
+        }
         self.grant_view(invite, token)
     }
 
-    fn grant_view(&self, invite: Invite, token: InviteToken) -> Result<GrantView<'_>, SetupError> {
-        if !invite.accepts_grant(self.clock.now()) {
-            return Err(SetupError::InvalidLink);
+    /// Why an invite can no longer be granted, as the page that says so; `None` if it can.
+    /// Connected wins over withdrawn, and both over expired: the merchant is told the most
+    /// useful fact first.
+    async fn why_not_grantable(&self, invite: &Invite) -> Result<Option<SetupError>, StoreError> {
+        let warehouse = invite.warehouse.display_name.clone();
+        if invite.status.is_connected() {
+            let connected_at = self
+                .store
+                .connection_for_invite(&invite.id)
+                .await?
+                .map_or(invite.updated_at, |c| c.created_at);
+            let cart = self
+                .catalog
+                .get(&invite.cart)
+                .map_or_else(|| invite.cart.to_string(), |c| c.name.clone());
+            return Ok(Some(SetupError::AlreadyConnected {
+                warehouse,
+                cart,
+                connected_at,
+            }));
         }
+        if invite.status == InviteStatus::Revoked {
+            return Ok(Some(SetupError::Revoked { warehouse }));
+        }
+        if invite.is_expired(self.clock.now()) {
+            return Ok(Some(SetupError::Expired {
+                warehouse,
+                expired_at: invite.expires_at,
+            }));
+        }
+        if !invite.status.accepts_grant() {
+            return Ok(Some(SetupError::InvalidLink));
+        }
+        Ok(None)
+    }
+
+    fn grant_view(&self, invite: Invite, token: InviteToken) -> Result<GrantView<'_>, SetupError> {
         let cart = self
             .catalog
             .get(&invite.cart)
@@ -232,7 +302,15 @@ impl Services {
         };
         match self.store.begin_attempt(&attempt, now).await {
             Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(SetupError::InvalidLink),
+            Err(StoreError::Conflict(_)) => {
+                // The invite changed since it was read (connected or withdrawn meanwhile).
+                let current = self.store.invite(&view.invite.id).await?;
+                let refusal = match current {
+                    Some(invite) => self.why_not_grantable(&invite).await?,
+                    None => None,
+                };
+                return Err(refusal.unwrap_or(SetupError::InvalidLink));
+            }
             Err(e) => return Err(e.into()),
         }
         tracing::info!(invite_id = %view.invite.id, cart = %view.cart.id, "grant attempt started");
@@ -252,6 +330,9 @@ impl Services {
         };
         if invite.status.is_connected() {
             return Ok(GrantProgress::Authorized);
+        }
+        if invite.status == InviteStatus::Revoked {
+            return Ok(GrantProgress::Revoked);
         }
         if invite.is_expired(self.clock.now()) {
             return Ok(GrantProgress::Expired);

@@ -174,26 +174,95 @@ async fn a_failed_invite_email_keeps_the_invite_marked_not_emailed() {
 }
 
 #[tokio::test]
-async fn unknown_expired_and_malformed_links_are_all_just_invalid() {
+async fn unknown_and_malformed_links_are_invalid_and_a_known_expired_one_says_when() {
     let kit = TestKit::new();
     let (_, token) = invite(&kit).await;
     assert!(kit.services.open_link(&token).await.is_ok());
+    // GIVEN links nobody issued
     let unknown = BrowserBinding::generate();
     for bad in ["", "short", unknown.expose()] {
+        // THEN each is just invalid, and its status too
         assert!(matches!(
             kit.services.open_link(bad).await,
             Err(SetupError::InvalidLink)
         ));
+        assert_eq!(
+            kit.services.grant_progress(bad).await.unwrap(),
+            GrantProgress::Invalid
+        );
     }
+    // GIVEN the real link once its 14 days are over
     kit.clock.advance(14 * 24 * 3600);
+    // THEN it is expired, with the date and the warehouse to ask
+    match kit.services.open_link(&token).await {
+        Err(SetupError::Expired {
+            warehouse,
+            expired_at,
+        }) => {
+            assert_eq!(warehouse, "Test Warehouse");
+            assert_eq!(expired_at, crate::testing::T0.plus_secs(14 * 24 * 3600));
+        }
+        other => panic!("{:?}", other.err()),
+    }
     assert!(matches!(
-        kit.services.open_link(&token).await,
-        Err(SetupError::InvalidLink)
+        kit.services.start_grant(&token).await,
+        Err(SetupError::Expired { .. })
     ));
     assert_eq!(
         kit.services.grant_progress(&token).await.unwrap(),
         GrantProgress::Expired
     );
+}
+
+#[tokio::test]
+async fn a_withdrawn_invite_says_so_and_starts_nothing() {
+    // GIVEN an invite the warehouse withdrew
+    let kit = TestKit::new();
+    let (id, token) = kit.invite().await;
+    kit.store
+        .set_invite_status(&id, InviteStatus::Revoked, None, crate::testing::T0)
+        .await
+        .unwrap();
+    // THEN its link, its grant and its status all say withdrawn, even once it also expired
+    kit.clock.advance(15 * 24 * 3600);
+    assert!(matches!(
+        kit.services.open_link(&token).await,
+        Err(SetupError::Revoked { warehouse }) if warehouse == "Test Warehouse"
+    ));
+    assert!(matches!(
+        kit.services.start_grant(&token).await,
+        Err(SetupError::Revoked { .. })
+    ));
+    assert_eq!(
+        kit.services.grant_progress(&token).await.unwrap(),
+        GrantProgress::Revoked
+    );
+    assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
+    // AND its access code is just a code that does not work (codes are short: no oracle)
+    assert!(matches!(
+        kit.services
+            .redeem_access_code(&kit.access_code(), None)
+            .await,
+        Err(SetupError::InvalidLink)
+    ));
+}
+
+#[tokio::test]
+async fn a_grant_started_from_a_page_opened_before_the_invite_was_withdrawn_says_withdrawn() {
+    // GIVEN a grant page read while the invite was open, and the invite withdrawn afterwards
+    let kit = TestKit::new();
+    let (id, token) = kit.invite().await;
+    let view = kit.services.open_link(&token).await.unwrap();
+    kit.store
+        .set_invite_status(&id, InviteStatus::Revoked, None, crate::testing::T0)
+        .await
+        .unwrap();
+    drop(view);
+    // WHEN the grant is started, THEN the conditional write refuses and the page says why
+    assert!(matches!(
+        kit.services.start_grant(&token).await,
+        Err(SetupError::Revoked { .. })
+    ));
 }
 
 #[tokio::test]
@@ -323,10 +392,22 @@ async fn a_good_callback_seals_the_tokens_and_authorizes_once() {
         Err(CallbackError::AlreadyConnected { .. })
     ));
     assert_eq!(kit.oauth.calls(), 1);
-    // AND the link no longer opens a grant page
+    // AND the link no longer opens a grant page: it says the store is connected, and when
+    match kit.services.open_link(&token).await {
+        Err(SetupError::AlreadyConnected {
+            warehouse,
+            cart,
+            connected_at,
+        }) => {
+            assert_eq!(warehouse, "Test Warehouse");
+            assert_eq!(cart, "Acme Cart");
+            assert_eq!(connected_at, conn.created_at);
+        }
+        other => panic!("{:?}", other.err()),
+    }
     assert!(matches!(
-        kit.services.open_link(&token).await,
-        Err(SetupError::InvalidLink)
+        kit.services.start_grant(&token).await,
+        Err(SetupError::AlreadyConnected { .. })
     ));
 }
 
@@ -499,6 +580,8 @@ async fn a_decline_at_the_cart_closes_the_attempt_and_offers_a_retry() {
         panic!("{r:?}")
     };
     assert_nothing_happened(&kit, &id).await;
+    // AND a decline is the merchant's choice: no failure email
+    assert_eq!(kit.mailer.messages().len(), 1, "only the invite");
     assert_eq!(
         kit.services.grant_progress(&token).await.unwrap(),
         GrantProgress::Declined
@@ -542,16 +625,35 @@ async fn a_refused_exchange_fails_the_attempt_without_storing_anything() {
         Some(&s.binding),
     )
     .await;
-    assert!(
-        matches!(
-            r,
-            Err(CallbackError::CartFailed {
-                retry_url: Some(_),
-                ..
-            })
-        ),
-        "{r:?}"
+    let Err(CallbackError::CartFailed {
+        retry_url: Some(retry),
+        emailed: true,
+        ..
+    }) = r
+    else {
+        panic!("{r:?}")
+    };
+    // AND the merchant is emailed that link to try again
+    let mails = kit.mailer.messages();
+    assert_eq!(mails.len(), 2, "the invite and the failure email");
+    assert_eq!(mails[1].to, "Merchant@shop.test");
+    assert_eq!(
+        mails[1].subject,
+        "Connecting your Acme Cart store to Test Warehouse did not complete"
     );
+    assert!(mails[1].text.contains(&retry) && mails[1].html.contains(&retry));
+    assert!(retry.starts_with("https://cartlink.test/setup/"));
+    // AND a replay of the failed callback neither exchanges nor emails again
+    let again = callback(
+        &kit,
+        "acme",
+        &[("code", "C"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await;
+    assert!(matches!(again, Err(CallbackError::Refused { .. })));
+    assert_eq!(kit.oauth.calls(), 1);
+    assert_eq!(kit.mailer.messages().len(), 2);
     let iid = crate::domain::InviteId::parse(&id).unwrap();
     assert!(kit
         .store
@@ -562,6 +664,73 @@ async fn a_refused_exchange_fails_the_attempt_without_storing_anything() {
     assert_eq!(
         kit.services.grant_progress(&token).await.unwrap(),
         GrantProgress::Failed
+    );
+}
+
+#[tokio::test]
+async fn an_error_from_the_cart_other_than_a_decline_emails_the_merchant_a_retry_link() {
+    // GIVEN a started grant
+    let kit = TestKit::new();
+    let (id, token) = invite(&kit).await;
+    let s = start(&kit, &token).await;
+    // WHEN the cart calls back with a server error
+    let r = callback(
+        &kit,
+        "acme",
+        &[("error", "server_error"), ("state", &s.state), ISS],
+        Some(&s.binding),
+    )
+    .await;
+    // THEN nothing is exchanged or stored, the status says failed, and the merchant is emailed
+    let Err(CallbackError::CartFailed {
+        retry_url: Some(retry),
+        emailed: true,
+        reason,
+    }) = r
+    else {
+        panic!("{r:?}")
+    };
+    assert_eq!(reason, "the cart answered server_error");
+    assert_nothing_happened(&kit, &id).await;
+    assert_eq!(
+        kit.services.grant_progress(&token).await.unwrap(),
+        GrantProgress::Failed
+    );
+    let mails = kit.mailer.messages();
+    assert_eq!(mails.len(), 2);
+    assert!(mails[1].text.contains(&retry));
+    // AND the retry link opens the grant page
+    let retry_token = retry.rsplit('/').next().unwrap();
+    assert!(kit.services.open_link(retry_token).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_failure_email_that_cannot_be_sent_does_not_change_the_answer() {
+    let kit = TestKit::new();
+    let (_, token) = invite(&kit).await;
+    let s = start(&kit, &token).await;
+    *kit.mailer.reject.lock().unwrap() = Some("throttled".into());
+    let r = callback(
+        &kit,
+        "acme",
+        &[
+            ("error", "temporarily_unavailable"),
+            ("state", &s.state),
+            ISS,
+        ],
+        Some(&s.binding),
+    )
+    .await;
+    assert!(
+        matches!(
+            r,
+            Err(CallbackError::CartFailed {
+                retry_url: Some(_),
+                emailed: false,
+                ..
+            })
+        ),
+        "{r:?}"
     );
 }
 

@@ -37,7 +37,7 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Which confirmation email a send record is for.
+/// Which email a message (and a send record) is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EmailKind {
     /// The invite itself, to the merchant.
@@ -46,6 +46,8 @@ pub enum EmailKind {
     MerchantConfirmation,
     /// "The merchant connected their store", to the warehouse.
     WarehouseConfirmation,
+    /// "Connecting your store did not complete", to the merchant, with a link to try again.
+    GrantFailed,
 }
 
 impl EmailKind {
@@ -55,6 +57,7 @@ impl EmailKind {
             EmailKind::Invite => "invite",
             EmailKind::MerchantConfirmation => "merchant_confirmation",
             EmailKind::WarehouseConfirmation => "warehouse_confirmation",
+            EmailKind::GrantFailed => "grant_failed",
         }
     }
 }

@@ -94,6 +94,23 @@ impl Request {
     pub fn is_read(&self) -> bool {
         self.method == Method::GET || self.method == Method::HEAD
     }
+
+    /// Whether a form post came from a page of `origin` (our own), as far as the browser says.
+    ///
+    /// Browsers send `Sec-Fetch-Site` (fetch metadata) on every request and scripts cannot
+    /// forge it: `same-origin` (or `none`, a browser-initiated request) passes, anything else is
+    /// refused. `Origin` cannot be the primary signal: our pages send
+    /// `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` even on a
+    /// same-origin form post. Only when `Sec-Fetch-Site` is absent (browsers from before 2023,
+    /// and clients that are not browsers) is `Origin` checked, and `null` is let through there,
+    /// since an older browser sends exactly that for our own forms.
+    pub fn is_same_origin_post(&self, origin: &str) -> bool {
+        match (self.header("sec-fetch-site"), self.header("origin")) {
+            (Some(site), _) => site == "same-origin" || site == "none",
+            (None, None | Some("null")) => true,
+            (None, Some(o)) => o == origin,
+        }
+    }
 }
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -129,8 +146,23 @@ pub fn content_security_policy(form_targets: &[String]) -> String {
     )
 }
 
-/// An HTML page with the full security header set.
+/// An HTML page with the full security header set. It keeps handles to the popups it opens
+/// (`Cross-Origin-Opener-Policy: same-origin-allow-popups`) and is isolated from any other
+/// window.
 pub fn html(status: StatusCode, body: String, form_targets: &[String]) -> Response {
+    page(status, body, form_targets, "same-origin-allow-popups")
+}
+
+/// A page that may be shown inside the grant page's popup (the OAuth callback's pages): the
+/// full security header set, but `Cross-Origin-Opener-Policy: unsafe-none`, because any other
+/// policy on a page that arrives in a popup after the cart's pages puts it in a new browsing
+/// context group, where `window.opener` is null and it could no longer tell the grant page
+/// that it is done. The grant page's status poll does not depend on it either way.
+pub fn popup_html(status: StatusCode, body: String) -> Response {
+    page(status, body, &[], "unsafe-none")
+}
+
+fn page(status: StatusCode, body: String, form_targets: &[String], coop: &str) -> Response {
     let mut resp = http::Response::new(Bytes::from(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -142,7 +174,7 @@ pub fn html(status: StatusCode, body: String, form_targets: &[String]) -> Respon
         &content_security_policy(form_targets),
     );
     set(h, "x-frame-options", "DENY");
-    set(h, "cross-origin-opener-policy", "same-origin-allow-popups");
+    set(h, "cross-origin-opener-policy", coop);
     resp
 }
 
@@ -272,6 +304,24 @@ mod tests {
         assert_eq!(h["cache-control"], "no-store");
         assert_eq!(h["x-frame-options"], "DENY");
         assert!(h.contains_key("strict-transport-security"));
+        assert_eq!(h["cross-origin-opener-policy"], "same-origin-allow-popups");
+        // AND a page shown in the popup has the same set, but keeps its opener
+        let popup = popup_html(StatusCode::OK, "<p>x</p>".into());
+        for name in [
+            "content-security-policy",
+            "referrer-policy",
+            "x-content-type-options",
+            "cache-control",
+            "x-frame-options",
+            "strict-transport-security",
+        ] {
+            assert!(popup.headers().contains_key(name), "{name}");
+        }
+        assert!(popup.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .ends_with("form-action 'self'"));
+        assert_eq!(popup.headers()["cross-origin-opener-policy"], "unsafe-none");
     }
 
     #[test]
@@ -295,6 +345,37 @@ mod tests {
             local,
             "cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax"
         );
+    }
+
+    #[test]
+    fn form_posts_are_ours_by_fetch_metadata_or_else_by_origin() {
+        let post = |headers: &[(&'static str, &'static str)]| {
+            let mut req = Request::new(Method::POST, "/setup");
+            for (k, v) in headers {
+                req.headers.insert(*k, HeaderValue::from_static(v));
+            }
+            req.is_same_origin_post("https://cartlink.test")
+        };
+        // GIVEN a modern browser: fetch metadata decides, whatever Origin says (no-referrer
+        // pages send `Origin: null` on their own same-origin posts)
+        assert!(post(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null")
+        ]));
+        assert!(post(&[("sec-fetch-site", "none")]));
+        for site in ["cross-site", "same-site"] {
+            let mut req = Request::new(Method::POST, "/setup");
+            req.headers
+                .insert("sec-fetch-site", HeaderValue::from_static(site));
+            req.headers
+                .insert("origin", HeaderValue::from_static("https://cartlink.test"));
+            assert!(!req.is_same_origin_post("https://cartlink.test"), "{site}");
+        }
+        // AND an older browser or another client: Origin decides when it names a site
+        assert!(post(&[("origin", "https://cartlink.test")]));
+        assert!(post(&[("origin", "null")]));
+        assert!(post(&[]));
+        assert!(!post(&[("origin", "https://evil.example")]));
     }
 
     #[test]
