@@ -190,17 +190,19 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                 }
                 p class="help expiry" { "This link works until " strong { (expires) } "." }
             }
-            div id="popup-blocked" class="notice" role="alert" hidden {
-                h2 { "Your browser blocked the " (cart) " window" }
-                p { "To use a window, allow pop-ups for this site (look for the blocked-window icon at the end of the address bar) and press Grant API Access again." }
-                p { "Or continue here: " (cart) " opens in this tab, and you come back to a confirmation page when you are done." }
-                button id="continue-here" type="button" class="primary" { "Continue in this tab" }
+            @if view.cart.admin_steps.is_empty() {
+                div id="popup-blocked" class="notice" role="alert" hidden {
+                    h2 { "Your browser blocked the " (cart) " window" }
+                    p { "To use a window, allow pop-ups for this site (look for the blocked-window icon at the end of the address bar) and press Grant API Access again." }
+                    p { "Or continue here: " (cart) " opens in this tab, and you come back to a confirmation page when you are done." }
+                    button id="continue-here" type="button" class="primary" { "Continue in this tab" }
+                }
+                div id="waiting" class="notice" role="status" hidden {
+                    p { (cart) " is open in a new window. Sign in there and approve access; this page updates by itself." }
+                }
+                div id="outcome" role="status" aria-live="polite" {}
+                (data_island("grant-data", &data))
             }
-            div id="waiting" class="notice" role="status" hidden {
-                p { (cart) " is open in a new window. Sign in there and approve access; this page updates by itself." }
-            }
-            div id="outcome" role="status" aria-live="polite" {}
-            (data_island("grant-data", &data))
         },
         if view.cart.admin_steps.is_empty() {
             &["grant.js"]
