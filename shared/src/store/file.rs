@@ -689,10 +689,12 @@ impl Store for FileStore {
 
 #[cfg(test)]
 mod tests {
+    //! What only the file adapter promises. The store contract itself (conditional writes,
+    //! atomic commit, leases, counters, listing) runs against this adapter and the DynamoDB one
+    //! in `tests/tests/port_contracts.rs`.
     use super::*;
     use crate::carts::CartId;
-    use crate::domain::{ConnectionId, WarehouseId, WarehouseRef};
-    use crate::vault::SealedBlob;
+    use crate::domain::{WarehouseId, WarehouseRef};
 
     fn invite(status: InviteStatus) -> Invite {
         Invite {
@@ -717,42 +719,6 @@ mod tests {
         }
     }
 
-    fn connection(invite: &Invite) -> Connection {
-        Connection {
-            id: ConnectionId::generate(),
-            invite_id: invite.id.clone(),
-            warehouse_id: invite.warehouse.id.clone(),
-            cart: invite.cart.clone(),
-            account: None,
-            scopes: vec![],
-            tokens: SealedBlob {
-                v: 1,
-                key_id: "k".into(),
-                edk: "e".into(),
-                nonce: "n".into(),
-                ct: "c".into(),
-            },
-            token_expires_at: None,
-            created_at: Timestamp(200),
-            version: 1,
-            status: crate::domain::ConnectionStatus::Active,
-        }
-    }
-
-    fn attempt(invite: &Invite, state: &str) -> GrantAttempt {
-        GrantAttempt {
-            state_hash: TokenHash::of(state),
-            invite_id: invite.id.clone(),
-            cart: invite.cart.clone(),
-            binding_hash: TokenHash::of("b"),
-            redirect_uri: "https://x.test/cb".into(),
-            store: None,
-            status: AttemptStatus::Open,
-            created_at: Timestamp(150),
-            expires_at: Timestamp(1050),
-        }
-    }
-
     #[tokio::test]
     async fn data_survives_a_restart() {
         // GIVEN an invite stored in a data dir
@@ -771,156 +737,6 @@ mod tests {
             store.invite_by_link(&TokenHash::of("link")).await.unwrap(),
             Some(inv)
         );
-    }
-
-    #[tokio::test]
-    async fn status_changes_are_conditional_on_the_state_machine() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = FileStore::open(dir.path()).unwrap();
-        let inv = invite(InviteStatus::Pending);
-        store
-            .insert_invite(&inv, &TokenHash::of("l"))
-            .await
-            .unwrap();
-        // an illegal change is refused and changes nothing
-        let r = store
-            .set_invite_status(&inv.id, InviteStatus::Authorized, None, Timestamp(101))
-            .await;
-        assert!(matches!(r, Err(StoreError::Conflict(_))));
-        assert_eq!(
-            store.invite(&inv.id).await.unwrap().unwrap().status,
-            InviteStatus::Pending
-        );
-        // a legal one goes through, with its reason
-        store
-            .set_invite_status(
-                &inv.id,
-                InviteStatus::EmailFailed,
-                Some("why"),
-                Timestamp(102),
-            )
-            .await
-            .unwrap();
-        let got = store.invite(&inv.id).await.unwrap().unwrap();
-        assert_eq!(
-            (got.status, got.status_reason.as_deref(), got.updated_at),
-            (InviteStatus::EmailFailed, Some("why"), Timestamp(102))
-        );
-        // an unknown invite is missing, not a conflict
-        let r = store
-            .set_invite_status(
-                &InviteId::generate(),
-                InviteStatus::Emailed,
-                None,
-                Timestamp(1),
-            )
-            .await;
-        assert!(matches!(r, Err(StoreError::Missing(_))));
-        // a duplicate insert is a conflict
-        assert!(matches!(
-            store.insert_invite(&inv, &TokenHash::of("l2")).await,
-            Err(StoreError::Conflict(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_failed_commit_leaves_nothing_half_written() {
-        // GIVEN an invite that is not granting (a stale or forged callback)
-        let dir = tempfile::tempdir().unwrap();
-        let store = FileStore::open(dir.path()).unwrap();
-        let inv = invite(InviteStatus::Emailed);
-        store
-            .insert_invite(&inv, &TokenHash::of("l"))
-            .await
-            .unwrap();
-        // WHEN a commit is tried
-        let r = store
-            .commit_authorization(&connection(&inv), &TokenHash::of("s"), Timestamp(300))
-            .await;
-        // THEN it fails and no connection exists
-        assert!(matches!(r, Err(StoreError::Conflict(_))));
-        assert_eq!(store.connection_count().await.unwrap(), 0);
-
-        // GIVEN a granting invite whose attempt was already used
-        store
-            .begin_attempt(&attempt(&inv, "s"), Timestamp(150))
-            .await
-            .unwrap();
-        store
-            .close_attempt(&TokenHash::of("s"), AttemptStatus::Declined)
-            .await
-            .unwrap();
-        let r = store
-            .commit_authorization(&connection(&inv), &TokenHash::of("s"), Timestamp(300))
-            .await;
-        // THEN the commit fails whole: no connection, the invite still granting
-        assert!(matches!(r, Err(StoreError::Conflict(_))));
-        assert_eq!(store.connection_count().await.unwrap(), 0);
-        assert_eq!(
-            store.invite(&inv.id).await.unwrap().unwrap().status,
-            InviteStatus::Granting
-        );
-    }
-
-    #[tokio::test]
-    async fn an_expired_invite_takes_no_new_attempt() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = FileStore::open(dir.path()).unwrap();
-        let inv = invite(InviteStatus::Emailed);
-        store
-            .insert_invite(&inv, &TokenHash::of("l"))
-            .await
-            .unwrap();
-        let r = store
-            .begin_attempt(&attempt(&inv, "s"), Timestamp(10_000))
-            .await;
-        assert!(matches!(r, Err(StoreError::Conflict(_))));
-        assert!(store.attempt(&TokenHash::of("s")).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn send_records_are_leased_then_sent_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = FileStore::open(dir.path()).unwrap();
-        let id = InviteId::generate();
-        let k = crate::store::EmailKind::MerchantConfirmation;
-        assert_eq!(
-            store.claim_send(&id, k, Timestamp(0), 120).await.unwrap(),
-            SendClaim::Claimed
-        );
-        assert_eq!(
-            store.claim_send(&id, k, Timestamp(60), 120).await.unwrap(),
-            SendClaim::Busy
-        );
-        // a lease that ran out may be taken over
-        assert_eq!(
-            store.claim_send(&id, k, Timestamp(121), 120).await.unwrap(),
-            SendClaim::Claimed
-        );
-        store
-            .finish_send(&id, k, "m-1", Timestamp(122))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.claim_send(&id, k, Timestamp(500), 120).await.unwrap(),
-            SendClaim::AlreadySent("m-1".into())
-        );
-        // finishing twice is a conflict
-        assert!(matches!(
-            store.finish_send(&id, k, "m-2", Timestamp(501)).await,
-            Err(StoreError::Conflict(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn hit_counters_reset_with_their_window() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = FileStore::open(dir.path()).unwrap();
-        assert_eq!(store.count_hit("k", 900, Timestamp(900)).await.unwrap(), 1);
-        assert_eq!(store.count_hit("k", 900, Timestamp(1000)).await.unwrap(), 2);
-        assert_eq!(store.hits("k", 900, Timestamp(1799)).await.unwrap(), 2);
-        assert_eq!(store.hits("k", 900, Timestamp(1800)).await.unwrap(), 0);
-        assert_eq!(store.count_hit("k", 900, Timestamp(1800)).await.unwrap(), 1);
     }
 
     #[test]
