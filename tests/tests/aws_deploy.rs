@@ -109,8 +109,7 @@ async fn a_plain_string_a_missing_parameter_or_two_sources_refuse_to_start() {
     let env = lambda_env(&world, &plain);
     let err = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
         .await
-        .err()
-        .expect("a plain String is refused")
+        .expect_err("a plain String is refused")
         .to_string();
     // THEN the function does not start, and the error holds no secret
     assert!(err.contains("must be a SecureString"), "{err}");
@@ -120,8 +119,7 @@ async fn a_plain_string_a_missing_parameter_or_two_sources_refuse_to_start() {
     let env = lambda_env(&world, "/cartlink/e2e/none");
     let err = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
         .await
-        .err()
-        .expect("a missing parameter is refused")
+        .expect_err("a missing parameter is refused")
         .to_string();
     assert!(err.contains("/cartlink/e2e/none"), "{err}");
 
@@ -137,8 +135,7 @@ async fn a_plain_string_a_missing_parameter_or_two_sources_refuse_to_start() {
     let env = lambda_env(&world, &broken);
     let err = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
         .await
-        .err()
-        .expect("broken TOML is refused")
+        .expect_err("broken TOML is refused")
         .to_string();
     // THEN the error says where, not what
     assert!(err.contains("line 2"), "{err}");
@@ -149,8 +146,7 @@ async fn a_plain_string_a_missing_parameter_or_two_sources_refuse_to_start() {
     env.insert("CARTLINK_CONFIG", "/etc/cartlink.toml".into());
     let err = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
         .await
-        .err()
-        .expect("two sources are refused")
+        .expect_err("two sources are refused")
         .to_string();
     assert!(err.contains("not both"), "{err}");
 }

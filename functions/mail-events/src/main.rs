@@ -8,7 +8,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let services = Services::for_lambda().await?;
     let services = &services;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
-        mail_events::handle_sns(services, event.payload).await
+        // A failed invocation is retried by Lambda, then dead-lettered (alarmed).
+        mail_events::handle_sns(services, event.payload)
+            .await
+            .map_err(|e| lambda_runtime::Error::from(e.to_string()))
     }))
     .await
 }
