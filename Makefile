@@ -7,18 +7,43 @@ export AWS_LC_SYS_NO_JITTER_ENTROPY := 1
 # playwright-core drives Debian's Chromium; it must never try to download a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test test-deps lint unit e2e browser
+# Template checks: pinned tools in ignored virtual environments (checkov's pins clash with the
+# SAM CLI's, so it has its own).
+INFRA_VENV := .venv-infra
+CHECKOV_VENV := .venv-checkov
+SAM_CLI_VERSION := 1.170.0
+SAM_TRANSLATOR_VERSION := 1.115.0
+CFN_LINT_VERSION := 1.58.0
+CHECKOV_VERSION := 3.3.30
+PYTEST_VERSION := 9.2.0
+TEMPLATE := infra/template.yaml
+TRANSFORMED := infra/build/template.json
+INFRA_ENV := AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0 \
+	AWS_EC2_METADATA_DISABLED=true
+
+# Release builds for Lambda (arm64): cargo-lambda and zig from PyPI; the aarch64 standard
+# library from Debian's rustc-web (rustup cannot download targets here), built by that rustc.
+BUILD_VENV := .venv-build
+CARGO_LAMBDA_VERSION := 1.9.2
+ZIGLANG_VERSION := 0.17.0
+DEBIAN_RUSTC := /usr/bin/rustc
+AARCH64_STD := /usr/lib/rustlib/aarch64-unknown-linux-gnu/lib
+
+.PHONY: run test test-deps lint unit e2e browser infra-deps infra-check package package-deps
 
 ## Runs cartlink on 127.0.0.1:3000 with the embedded adapters and the sandbox cart.
 run:
 	$(CARGO) run --quiet -p cartlink-local
 
-## Installs what the tests need, then runs lint, unit, end-to-end and browser tests.
-test: test-deps lint unit e2e browser
+## Installs what the tests need, then runs lint, unit, end-to-end and browser tests and the
+## template checks.
+test: test-deps lint unit e2e browser infra-check
+
+python-venv = python3 -m venv $(1) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(1); }
 
 ## moto's server (an AWS emulator) in a virtual environment under the ignored .venv/.
 $(VENV)/bin/moto_server:
-	python3 -m venv $(VENV) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
+	$(call python-venv,$(VENV))
 	$(VENV)/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 
 ## Node and npm, Debian's Chromium and sqlite3 (each only if missing), moto, and the npm test peers.
@@ -50,3 +75,49 @@ e2e:
 browser:
 	$(CARGO) build --quiet -p cartlink-local
 	node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec tests/browser/*.test.mjs
+
+$(INFRA_VENV)/.installed-$(SAM_CLI_VERSION):
+	$(call python-venv,$(INFRA_VENV))
+	$(INFRA_VENV)/bin/pip install -q --disable-pip-version-check 'aws-sam-cli==$(SAM_CLI_VERSION)' \
+		'aws-sam-translator==$(SAM_TRANSLATOR_VERSION)' 'cfn-lint==$(CFN_LINT_VERSION)' 'pytest==$(PYTEST_VERSION)'
+	touch $@
+
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	$(call python-venv,$(CHECKOV_VENV))
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+infra-deps: $(INFRA_VENV)/.installed-$(SAM_CLI_VERSION) $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+## The template checks, all offline: sam validate --lint (from the root, so it reads
+## samconfig.toml), the SAM transform then cfn-lint on plain CloudFormation, checkov, and the
+## security tests over the transformed template.
+infra-check: infra-deps
+	$(INFRA_ENV) $(INFRA_VENV)/bin/sam validate --lint
+	$(INFRA_ENV) $(INFRA_VENV)/bin/python infra/tests/transform.py $(TEMPLATE) $(TRANSFORMED)
+	$(INFRA_ENV) $(INFRA_VENV)/bin/cfn-lint $(TRANSFORMED)
+	@echo "cfn-lint: no findings in $(TRANSFORMED)"
+	$(INFRA_ENV) $(CHECKOV_VENV)/bin/checkov -f $(TEMPLATE) --framework cloudformation --skip-download --compact --quiet
+	cd infra/tests && $(INFRA_ENV) ../../$(INFRA_VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+$(BUILD_VENV)/.installed-$(CARGO_LAMBDA_VERSION):
+	$(call python-venv,$(BUILD_VENV))
+	$(BUILD_VENV)/bin/pip install -q --disable-pip-version-check 'cargo-lambda==$(CARGO_LAMBDA_VERSION)' 'ziglang==$(ZIGLANG_VERSION)'
+	touch $@
+
+$(AARCH64_STD):
+	dpkg --add-architecture arm64
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rustc-web cargo-web
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"libstd-rust-web-dev:arm64=$$(dpkg-query -W -f='$${Version}' rustc-web)"
+
+package-deps: $(BUILD_VENV)/.installed-$(CARGO_LAMBDA_VERSION) $(INFRA_VENV)/.installed-$(SAM_CLI_VERSION) $(AARCH64_STD)
+
+## Release builds of every function for Lambda arm64 (sam build, offline, no cache), then the
+## size of each bootstrap.
+package: package-deps
+	PATH="$(CURDIR)/$(BUILD_VENV)/bin:$$PATH" RUSTC=$(DEBIAN_RUSTC) $(INFRA_ENV) \
+		$(INFRA_VENV)/bin/sam build --beta-features
+	@for f in .aws-sam/build/*Function/bootstrap; do \
+		printf '%-52s %9d bytes  %s\n' "$$f" "$$(stat -c %s "$$f")" "$$(file -b "$$f" | cut -d, -f1-2)"; done

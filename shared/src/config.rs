@@ -44,6 +44,15 @@ pub struct Config {
     pub aws: AwsSettings,
 }
 
+/// Configuration text in TOML, and where it came from (for error messages).
+#[derive(Clone)]
+pub struct ConfigText {
+    /// Where the text came from: a path or a parameter name.
+    pub source: String,
+    /// The TOML text (may hold secrets: never logged).
+    pub text: String,
+}
+
 /// The AWS resources of a deployment, from the environment the SAM template sets.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AwsSettings {
@@ -209,11 +218,40 @@ impl Config {
     /// Reads the configuration from `env` (a lookup such as `std::env::var`) and the TOML file
     /// it names in `CARTLINK_CONFIG`, if any.
     pub fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let file: FileConfig = match env("CARTLINK_CONFIG") {
+        let file = match env("CARTLINK_CONFIG") {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| err(format!("cannot read {path}: {e}")))?;
-                toml::from_str(&text).map_err(|e| err(format!("{path}: {e}")))?
+                Some(ConfigText { source: path, text })
+            }
+            None => None,
+        };
+        Config::load_with(env, file)
+    }
+
+    /// Reads the configuration from `env` and `file`, TOML text read elsewhere (the file of
+    /// `CARTLINK_CONFIG`, or the SSM SecureString parameter of the Lambda functions).
+    pub fn load_with(
+        env: &dyn Fn(&str) -> Option<String>,
+        file: Option<ConfigText>,
+    ) -> Result<Config, ConfigError> {
+        let file: FileConfig = match file {
+            Some(ConfigText { source, text }) => {
+                // toml's messages quote the offending line, which may hold a secret: say only
+                // where the error is.
+                toml::from_str(&text).map_err(|e| {
+                    let at = e
+                        .span()
+                        .map(|span| {
+                            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                            format!(" at line {line}")
+                        })
+                        .unwrap_or_default();
+                    err(format!(
+                        "{source}: not valid TOML or an unknown key{at}: {}",
+                        e.message()
+                    ))
+                })?
             }
             None => FileConfig::default(),
         };

@@ -64,6 +64,8 @@ impl FromStr for Function {
 ///              └──────┘ (retried send)                                          both confirmations sent
 ///                                                                                                   ▼
 ///  every state but confirmed ──warehouse revokes──▶ revoked                                     confirmed
+///
+///  pending, emailed, email_failed, granting ──the invite email hard-bounced──▶ undeliverable
 /// ```
 ///
 /// "Expired" is not stored: every read compares `expires_at` with the clock
@@ -87,11 +89,14 @@ pub enum InviteStatus {
     Confirmed,
     /// The warehouse withdrew the invite.
     Revoked,
+    /// The invite email bounced permanently (SES hard bounce): the merchant never got the link.
+    /// Only the warehouse's revoke leaves it; a new invite with a corrected address is the way on.
+    Undeliverable,
 }
 
 impl InviteStatus {
     /// Every status.
-    pub const ALL: [InviteStatus; 7] = [
+    pub const ALL: [InviteStatus; 8] = [
         InviteStatus::Pending,
         InviteStatus::Emailed,
         InviteStatus::EmailFailed,
@@ -99,6 +104,7 @@ impl InviteStatus {
         InviteStatus::Authorized,
         InviteStatus::Confirmed,
         InviteStatus::Revoked,
+        InviteStatus::Undeliverable,
     ];
 
     /// The stored name (`email_failed`).
@@ -111,6 +117,7 @@ impl InviteStatus {
             InviteStatus::Authorized => "authorized",
             InviteStatus::Confirmed => "confirmed",
             InviteStatus::Revoked => "revoked",
+            InviteStatus::Undeliverable => "undeliverable",
         }
     }
 
@@ -123,6 +130,7 @@ impl InviteStatus {
             (Pending | Emailed | EmailFailed | Granting, Granting) => true,
             (Granting, Authorized) => true,
             (Authorized, Confirmed) => true,
+            (Pending | Emailed | EmailFailed | Granting, Undeliverable) => true,
             (Confirmed | Revoked, Revoked) => false,
             (_, Revoked) => true,
             _ => false,
@@ -256,6 +264,12 @@ mod tests {
             (Revoked, Revoked),
             (Authorized, Emailed),
             (Granting, Emailed),
+            (Undeliverable, Granting),
+            (Undeliverable, Emailed),
+            (Undeliverable, Undeliverable),
+            (Authorized, Undeliverable),
+            (Confirmed, Undeliverable),
+            (Revoked, Undeliverable),
         ];
         // THEN the state machine has none of them
         for (from, to) in illegal {
@@ -271,6 +285,21 @@ mod tests {
             vec![Pending, Emailed, EmailFailed, Granting]
         );
         assert!(!InviteStatus::sources_of(Revoked).contains(&Confirmed));
+        assert_eq!(
+            InviteStatus::sources_of(Undeliverable),
+            vec![Pending, Emailed, EmailFailed, Granting]
+        );
+    }
+
+    #[test]
+    fn an_undeliverable_invite_accepts_no_grant_but_may_be_revoked() {
+        // GIVEN an invite whose email hard-bounced
+        let s = Undeliverable;
+        // THEN no merchant may start a grant from it, it is not connected, and the warehouse may
+        // still withdraw it
+        assert!(!s.accepts_grant());
+        assert!(!s.is_connected());
+        assert!(s.may_become(Revoked));
     }
 
     #[test]

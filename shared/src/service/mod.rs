@@ -6,13 +6,14 @@ pub mod confirm;
 pub mod connections;
 pub mod invites;
 pub mod keys;
+pub mod mail_feedback;
 pub mod setup;
 
 use std::sync::Arc;
 
 use crate::carts::Catalog;
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, ConfigText};
 use crate::domain::WarehouseDirectory;
 use crate::events::AuthorizedEvents;
 use crate::mailer::{Mailer, Outbox, SesMailer};
@@ -49,13 +50,13 @@ pub struct StartError(pub String);
 
 impl Services {
     /// What every Lambda function runs on: the configuration read once from the process
-    /// environment, and the AWS adapters (DynamoDB, KMS, SES) with every client built from one
-    /// `SdkConfig` (which honours `AWS_ENDPOINT_URL`). "Invite authorized" travels on the
-    /// table's stream.
+    /// environment (and the SSM SecureString parameter named by `CARTLINK_CONFIG_PARAMETER`,
+    /// see [`load_lambda_config`]), and the AWS adapters (DynamoDB, KMS, SES) with every client
+    /// built from one `SdkConfig` (which honours `AWS_ENDPOINT_URL`). "Invite authorized"
+    /// travels on the table's stream.
     pub async fn for_lambda() -> Result<Services, StartError> {
-        let config =
-            Config::load(&|k| std::env::var(k).ok()).map_err(|e| StartError(e.to_string()))?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = load_lambda_config(&|k| std::env::var(k).ok(), &sdk).await?;
         let catalog = Catalog::from_config(&config);
         Services::aws(config, catalog, &sdk)
     }
@@ -121,6 +122,59 @@ impl Services {
             events,
         })
     }
+}
+
+/// Reads a Lambda function's configuration: the environment, plus TOML text from either the
+/// SSM Parameter Store parameter named by `CARTLINK_CONFIG_PARAMETER` (a SecureString, read
+/// once with `GetParameter` and `WithDecryption`; how the deployed functions get warehouse key
+/// hashes and cart client secrets, never from plain environment variables) or the file named by
+/// `CARTLINK_CONFIG`, not both.
+pub async fn load_lambda_config(
+    env: &dyn Fn(&str) -> Option<String>,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Config, StartError> {
+    let parameter = env("CARTLINK_CONFIG_PARAMETER").filter(|v| !v.is_empty());
+    let text = match parameter {
+        None => return Config::load(env).map_err(|e| StartError(e.to_string())),
+        Some(_) if env("CARTLINK_CONFIG").is_some() => {
+            return Err(StartError(
+                "set CARTLINK_CONFIG_PARAMETER or CARTLINK_CONFIG, not both".into(),
+            ))
+        }
+        Some(name) => read_config_parameter(&aws_sdk_ssm::Client::new(sdk), &name).await?,
+    };
+    Config::load_with(env, Some(text)).map_err(|e| StartError(e.to_string()))
+}
+
+/// The decrypted text of one SSM parameter.
+async fn read_config_parameter(
+    ssm: &aws_sdk_ssm::Client,
+    name: &str,
+) -> Result<ConfigText, StartError> {
+    let out = ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            StartError(format!(
+                "configuration parameter {name}: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(e)
+            ))
+        })?;
+    let parameter = out
+        .parameter
+        .ok_or_else(|| StartError(format!("configuration parameter {name}: no value")))?;
+    if parameter.r#type != Some(aws_sdk_ssm::types::ParameterType::SecureString) {
+        return Err(StartError(format!(
+            "configuration parameter {name} must be a SecureString (it holds secrets)"
+        )));
+    }
+    Ok(ConfigText {
+        source: format!("parameter {name}"),
+        text: parameter.value.unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,364 @@
+"""The security properties of the deployment, asserted on the template transformed to plain
+CloudFormation (what CloudFormation will actually create), plus the SAM source where the
+transform drops what is checked (CodeUri, build method).
+
+Run by `make infra-check` (pytest from .venv-infra).
+"""
+
+import copy
+import json
+import os
+import re
+from pathlib import Path
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+import pytest
+from samtranslator.yaml_helper import yaml_parse
+
+from transform import NoManagedPolicies, placeholder_code, transform
+
+ROOT = Path(__file__).resolve().parents[2]
+SAM = yaml_parse((ROOT / "infra/template.yaml").read_text())
+CFN = transform(
+    placeholder_code(copy.deepcopy(SAM)), {}, NoManagedPolicies(), passthrough_metadata=True
+)
+RES = CFN["Resources"]
+
+CRATES = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.toml").exists())
+
+# Actions AWS offers no resource-level permission for: the only ones allowed on "*".
+UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
+
+TOKEN_CONDITION = {"StringEquals": {"kms:EncryptionContext:app": "cartlink"}}
+
+
+def of_type(t, resources=RES):
+    return {k: v for k, v in resources.items() if v["Type"] == t}
+
+
+def logical_id(crate):
+    return "".join(part.capitalize() for part in crate.split("-")) + "Function"
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def ref_name(v):
+    """The logical id a Ref or GetAtt points at."""
+    if isinstance(v, dict):
+        if "Ref" in v:
+            return v["Ref"]
+        if "Fn::GetAtt" in v:
+            att = v["Fn::GetAtt"]
+            return att[0] if isinstance(att, list) else att.split(".")[0]
+    return None
+
+
+def identity_statements(resources):
+    """(role, statement) of every identity policy in the template."""
+    for name, role in of_type("AWS::IAM::Role", resources).items():
+        for policy in role["Properties"].get("Policies", []):
+            for st in as_list(policy["PolicyDocument"]["Statement"]):
+                yield name, st
+    for name, pol in of_type("AWS::IAM::Policy", resources).items():
+        for st in as_list(pol["Properties"]["PolicyDocument"]["Statement"]):
+            yield name, st
+
+
+def unscoped(resources):
+    """Statements that reach '*' (or wildcard actions) beyond the documented exceptions."""
+    bad = []
+    for role, st in identity_statements(resources):
+        actions = set(as_list(st["Action"]))
+        if any("*" in a for a in actions) or "NotAction" in st or "NotResource" in st:
+            bad.append((role, st.get("Sid"), "wildcard action"))
+        if any(r == "*" for r in as_list(st["Resource"])) and not actions <= UNSCOPABLE:
+            bad.append((role, st.get("Sid"), "Resource *"))
+    return bad
+
+
+# ------------------------------------------------------------------ IAM
+
+
+def test_every_identity_statement_is_scoped_to_named_resources():
+    assert list(identity_statements(RES)), "the template has identity policies"
+    assert unscoped(RES) == []
+
+
+def test_the_scope_check_catches_a_wildcard():
+    # GIVEN a template where one role gains dynamodb:* on "*"
+    mutated = copy.deepcopy(RES)
+    doc = mutated["CreateInviteRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    doc["Statement"].append({"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"})
+    # THEN the check reports it
+    assert ("CreateInviteRole", None, "wildcard action") in unscoped(mutated)
+    assert ("CreateInviteRole", None, "Resource *") in unscoped(mutated)
+
+
+def test_roles_carry_no_managed_policy_and_no_kms_permission():
+    for name, role in of_type("AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in role["Properties"], name
+    for role, st in identity_statements(RES):
+        assert not any(a.startswith("kms:") for a in as_list(st["Action"])), (role, st)
+
+
+def test_each_function_has_its_own_role():
+    roles = [ref_name(f["Properties"]["Role"]) for f in of_type("AWS::Lambda::Function").values()]
+    assert len(roles) == len(set(roles)) == len(CRATES)
+
+
+def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
+    readers = {
+        role
+        for role, st in identity_statements(RES)
+        if "ssm:GetParameter" in as_list(st["Action"])
+    }
+    assert readers == {"CreateInviteRole", "GrantPageRole", "OauthCallbackRole"}
+    for role, st in identity_statements(RES):
+        if "ssm:GetParameter" in as_list(st["Action"]):
+            assert as_list(st["Action"]) == ["ssm:GetParameter"]
+            (arn,) = as_list(st["Resource"])
+            assert arn["Fn::Sub"].endswith(":parameter/cartlink/${EnvironmentName}/config")
+    for name, fn in of_type("AWS::Lambda::Function").items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        role = ref_name(fn["Properties"]["Role"])
+        assert ("CARTLINK_CONFIG_PARAMETER" in env) == (role in readers), name
+
+
+def test_environment_variables_hold_names_and_ids_only():
+    allowed = {
+        "RUST_LOG",
+        "CARTLINK_TABLE",
+        "CARTLINK_KMS_KEY_ID",
+        "CARTLINK_PUBLIC_BASE_URL",
+        "CARTLINK_MAIL_FROM",
+        "CARTLINK_SES_CONFIGURATION_SET",
+        "CARTLINK_HTTP_TIMEOUT_SECS",
+        "CARTLINK_CONFIG_PARAMETER",
+    }
+    for name, fn in of_type("AWS::Lambda::Function").items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert set(env) <= allowed, (name, set(env) - allowed)
+
+
+# ------------------------------------------------------------------ KMS
+
+
+def key_statements(key):
+    return as_list(RES[key]["Properties"]["KeyPolicy"]["Statement"])
+
+
+def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
+    key = RES["TokenKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    grants = {}
+    for st in key_statements("TokenKey"):
+        if "Fn::If" in st:
+            cond, then, otherwise = st["Fn::If"]
+            assert cond == "HasTokenReader" and otherwise == {"Ref": "AWS::NoValue"}
+            st = then
+        actions = as_list(st["Action"])
+        assert "kms:*" not in actions and st["Principal"] != "*", st
+        for use in ("kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*"):
+            if use in actions:
+                grants.setdefault(use, []).append(st)
+    # GenerateDataKey: oauth-callback only (the sealer), under the app context
+    (seal,) = grants.pop("kms:GenerateDataKey")
+    assert ref_name(seal["Principal"]["AWS"]) == "OauthCallbackRole"
+    assert as_list(seal["Action"]) == ["kms:GenerateDataKey"]
+    assert seal["Condition"] == TOKEN_CONDITION
+    # Decrypt: only the optional future token reader, under the same context
+    (open_,) = grants.pop("kms:Decrypt")
+    assert open_["Principal"]["AWS"] == {"Ref": "TokenReaderRoleArn"}
+    assert as_list(open_["Action"]) == ["kms:Decrypt"]
+    assert open_["Condition"] == TOKEN_CONDITION
+    assert grants == {}
+    # the sealer's function uses this key
+    env = RES["OauthCallbackFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["CARTLINK_KMS_KEY_ID"] == {"Fn::GetAtt": ["TokenKey", "Arn"]}
+
+
+def test_the_events_key_rotates_and_is_used_only_through_sqs_by_the_functions():
+    assert RES["EventsKey"]["Properties"]["EnableKeyRotation"] is True
+    for st in key_statements("EventsKey"):
+        assert "kms:*" not in as_list(st["Action"])
+        principal = st["Principal"].get("AWS")
+        if principal and any(ref_name(p) for p in as_list(principal)):
+            assert st["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Sub"].startswith("sqs.")
+
+
+# ------------------------------------------------------------------ data
+
+
+def aws_rs_table():
+    """The table the moto tests create (tests/src/aws.rs), read from the source."""
+    src = (ROOT / "tests/src/aws.rs").read_text()
+    body = src[src.index("pub async fn create_table") :]
+    body = body[: body.index("\n}\n")]
+    return {
+        "attributes": re.findall(r'attribute_definitions\(attr\("(\w+)"\)\)', body),
+        "keys": re.findall(r'key_schema\(key\("(\w+)", KeyType::(\w+)\)\)', body),
+        "ttl": re.search(r'\.attribute_name\("(\w+)"\)', body).group(1),
+        "view": re.search(r"StreamViewType::(\w+)", body).group(1),
+        "billing": re.search(r"BillingMode::(\w+)", body).group(1),
+    }
+
+
+def test_the_table_matches_the_tests_and_is_protected():
+    t = RES["Table"]["Properties"]
+    rs = aws_rs_table()
+    assert [a["AttributeName"] for a in t["AttributeDefinitions"]] == rs["attributes"]
+    assert all(a["AttributeType"] == "S" for a in t["AttributeDefinitions"])
+    keys = [(k["AttributeName"], k["KeyType"]) for k in t["KeySchema"]]
+    (gsi,) = t["GlobalSecondaryIndexes"]
+    keys += [(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]]
+    assert [(n, k.upper()) for n, k in keys] == [(n, k.upper()) for n, k in rs["keys"]]
+    assert gsi["IndexName"] == "gsi1" and gsi["Projection"] == {"ProjectionType": "ALL"}
+    assert t["BillingMode"] == "PAY_PER_REQUEST" and rs["billing"] == "PayPerRequest"
+    assert t["TimeToLiveSpecification"] == {"AttributeName": rs["ttl"], "Enabled": True}
+    assert t["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert rs["view"] == "NewAndOldImages"
+    assert t["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert t["SSESpecification"]["SSEEnabled"] is True
+    assert RES["Table"]["DeletionPolicy"] == "Retain"
+
+
+# ------------------------------------------------------------------ stream, DLQ, alarms
+
+
+def test_the_confirmation_stream_is_filtered_bounded_and_dead_lettered():
+    (esm,) = of_type("AWS::Lambda::EventSourceMapping").values()
+    p = esm["Properties"]
+    assert ref_name(p["FunctionName"]) == "ConfirmationFunction"
+    assert p["EventSourceArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    assert "ReportBatchItemFailures" in p["FunctionResponseTypes"]
+    assert p["BisectBatchOnFunctionError"] is True
+    assert 0 <= p["MaximumRetryAttempts"] <= 10
+    assert 60 <= p["MaximumRecordAgeInSeconds"] < 86400
+    assert ref_name(p["DestinationConfig"]["OnFailure"]["Destination"]) == "ConfirmationFailures"
+    (flt,) = p["FilterCriteria"]["Filters"]
+    pattern = json.loads(flt["Pattern"])
+    assert pattern["eventName"] == ["MODIFY"]
+    assert pattern["dynamodb"]["NewImage"]["entity"] == {"S": ["invite"]}
+    assert pattern["dynamodb"]["NewImage"]["status"] == {"S": ["authorized"]}
+    assert pattern["dynamodb"]["OldImage"]["status"] == {"S": [{"anything-but": ["authorized"]}]}
+
+
+def test_failure_queues_are_kms_encrypted_and_wired():
+    for q in ("ConfirmationFailures", "MailEventsFailures"):
+        assert ref_name(RES[q]["Properties"]["KmsMasterKeyId"]) == "EventsKey"
+    dlc = RES["MailEventsFunction"]["Properties"]["DeadLetterConfig"]
+    assert ref_name(dlc["TargetArn"]) == "MailEventsFailures"
+    retries = RES["MailEventsFunctionEventInvokeConfig"]["Properties"]["MaximumRetryAttempts"]
+    assert retries <= 2
+
+
+def alarms():
+    out = []
+    for a in of_type("AWS::CloudWatch::Alarm").values():
+        p = a["Properties"]
+        assert p.get("AlarmActions"), p["AlarmDescription"]
+        dims = {d["Name"]: ref_name(d["Value"]) for d in p.get("Dimensions", [])}
+        out.append((p["Namespace"], p["MetricName"], dims))
+    return out
+
+
+def test_alarms_cover_errors_iterator_age_queue_depth_and_ses_reputation():
+    have = alarms()
+    for crate in CRATES:
+        assert ("AWS/Lambda", "Errors", {"FunctionName": logical_id(crate)}) in have, crate
+    assert ("AWS/Lambda", "IteratorAge", {"FunctionName": "ConfirmationFunction"}) in have
+    for q in ("ConfirmationFailures", "MailEventsFailures"):
+        assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": q}) in have
+    assert ("AWS/SES", "Reputation.BounceRate", {}) in have
+    assert ("AWS/SES", "Reputation.ComplaintRate", {}) in have
+    assert RES["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "EventsKey"}
+
+
+# ------------------------------------------------------------------ SES feedback
+
+
+def test_bounces_and_complaints_reach_mail_events_through_an_encrypted_topic():
+    dest = RES["MailFeedbackDestination"]["Properties"]["EventDestination"]
+    assert sorted(dest["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert dest["Enabled"] is True
+    assert ref_name(dest["SnsDestination"]["TopicARN"]) == "MailEventsTopic"
+    assert ref_name(RES["MailEventsTopic"]["Properties"]["KmsMasterKeyId"]) == "EventsKey"
+    subs = [
+        s["Properties"]
+        for s in of_type("AWS::SNS::Subscription").values()
+        if s["Properties"]["Protocol"] == "lambda"
+    ]
+    assert [(ref_name(s["TopicArn"]), ref_name(s["Endpoint"])) for s in subs] == [
+        ("MailEventsTopic", "MailEventsFunction")
+    ]
+    suppress = RES["MailConfigurationSet"]["Properties"]["SuppressionOptions"]
+    assert sorted(suppress["SuppressedReasons"]) == ["BOUNCE", "COMPLAINT"]
+
+
+# ------------------------------------------------------------------ functions and API
+
+
+@pytest.mark.parametrize("crate", CRATES)
+def test_one_arm64_function_per_crate_with_bounded_timeouts(crate):
+    sam = SAM["Resources"][logical_id(crate)]
+    assert sam["Type"] == "AWS::Serverless::Function"
+    assert sam["Properties"]["CodeUri"] == f"../functions/{crate}"
+    assert sam["Metadata"]["BuildMethod"] == "rust-cargolambda"
+    p = RES[logical_id(crate)]["Properties"]
+    assert p["Runtime"] == "provided.al2023" and p["Architectures"] == ["arm64"]
+    assert p["Handler"] == "bootstrap"
+    assert p["TracingConfig"] == {"Mode": "Active"}
+    assert 128 <= p["MemorySize"] <= 1024 and 1 <= p["Timeout"] <= 60
+    outbound = int(p["Environment"]["Variables"]["CARTLINK_HTTP_TIMEOUT_SECS"])
+    assert outbound < p["Timeout"]
+    group = RES[ref_name(p["LoggingConfig"]["LogGroup"])]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_every_log_group_has_retention():
+    for name, g in of_type("AWS::Logs::LogGroup").items():
+        assert "RetentionInDays" in g["Properties"], name
+    assert 30 <= SAM["Parameters"]["LogRetentionDays"]["Default"]
+
+
+ROUTES = {
+    ("post", "/v1/invites"): "CreateInviteFunction",
+    ("get", "/v1/carts"): "CreateInviteFunction",
+    ("get", "/setup"): "GrantPageFunction",
+    ("head", "/setup"): "GrantPageFunction",
+    ("post", "/setup"): "GrantPageFunction",
+    ("get", "/setup/{token}"): "GrantPageFunction",
+    ("head", "/setup/{token}"): "GrantPageFunction",
+    ("post", "/setup/{token}/grant"): "GrantPageFunction",
+    ("get", "/setup/{token}/status"): "GrantPageFunction",
+    ("get", "/assets/{name}"): "GrantPageFunction",
+    ("get", "/oauth/callback/{cart}"): "OauthCallbackFunction",
+    ("post", "/oauth/keys/{cart}"): "OauthCallbackFunction",
+    ("get", "/oauth/return/{cart}"): "OauthCallbackFunction",
+}
+
+
+def test_the_http_api_routes_every_function_route_with_payload_2():
+    paths = RES["HttpApi"]["Properties"]["Body"]["paths"]
+    seen = {}
+    for path, methods in paths.items():
+        for method, op in methods.items():
+            integ = op["x-amazon-apigateway-integration"]
+            assert integ["payloadFormatVersion"] == "2.0"
+            fn = re.search(r"\$\{(\w+)\.Arn\}", integ["uri"]["Fn::Sub"]).group(1)
+            seen[(method, path)] = fn
+    assert seen == ROUTES
+
+
+def test_access_logs_leave_out_paths_and_query_strings():
+    fmt = RES["HttpApiApiGatewayDefaultStage"]["Properties"]["AccessLogSettings"]["Format"]
+    fields = json.loads(fmt)
+    assert fields["routeKey"] == "$context.routeKey"
+    for leaky in ("$context.path", "$request", "querystring", "$context.requestOverride"):
+        assert leaky.lower() not in fmt.lower(), leaky
+    assert ref_name(
+        RES["HttpApiApiGatewayDefaultStage"]["Properties"]["AccessLogSettings"]["DestinationArn"]
+    ) == "ApiAccessLogGroup"

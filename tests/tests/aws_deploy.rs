@@ -1,0 +1,204 @@
+//! What the deployment adds on AWS, against moto: the Lambda configuration read from an SSM
+//! SecureString parameter (warehouse key hashes and cart client secrets never in plain
+//! environment variables), and SES bounce feedback marking an invite undeliverable in DynamoDB.
+
+use std::collections::HashMap;
+
+use aws_sdk_ssm::types::ParameterType;
+use cartlink_e2e::aws::{invoke, World};
+use cartlink_e2e::{API_KEY, CART, CLIENT_SECRET};
+use serde_json::json;
+use shared::carts::{CartId, Catalog};
+use shared::domain::{InviteId, InviteStatus};
+use shared::service::{load_lambda_config, Services};
+
+/// The world's configuration with the cart secret inline, as the SSM parameter holds it.
+fn parameter_toml(world: &World) -> String {
+    world.cart.config_toml().replace(
+        "client_secret_env = \"E2E_CART_SECRET\"",
+        &format!("client_secret = \"{CLIENT_SECRET}\""),
+    )
+}
+
+async fn put_parameter(world: &World, name: &str, value: &str, kind: ParameterType) {
+    aws_sdk_ssm::Client::new(&world.sdk)
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(kind)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("put parameter");
+}
+
+/// The environment the SAM template gives a function: names and ids only, no secret.
+fn lambda_env(world: &World, parameter: &str) -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("CARTLINK_CONFIG_PARAMETER", parameter.to_owned()),
+        ("CARTLINK_PUBLIC_BASE_URL", world.base.clone()),
+        ("CARTLINK_TABLE", world.table.clone()),
+        ("CARTLINK_KMS_KEY_ID", world.key_id.clone()),
+        (
+            "CARTLINK_MAIL_FROM",
+            format!("cartlink <no-reply@{}>", cartlink_e2e::aws::VERIFIED_DOMAIN),
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn a_function_reads_its_secrets_from_the_securestring_parameter() {
+    // GIVEN the configuration (warehouse key hash, cart client secret) in a SecureString
+    let world = World::new().await;
+    let name = format!("/cartlink/e2e/{}/config", world.table);
+    put_parameter(
+        &world,
+        &name,
+        &parameter_toml(&world),
+        ParameterType::SecureString,
+    )
+    .await;
+    let env = lambda_env(&world, &name);
+    // WHEN a function loads its configuration
+    let config = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
+        .await
+        .expect("configuration from the parameter");
+    // THEN the cart's secret came from the parameter, not from any environment variable
+    let catalog = Catalog::from_config(&config);
+    let cart = catalog
+        .get(&CartId::new(CART))
+        .expect("the cart is configured");
+    let secret = cart
+        .credentials
+        .as_ref()
+        .and_then(|c| c.client_secret.as_ref())
+        .expect("a client secret");
+    assert_eq!(secret.expose(), CLIENT_SECRET);
+    assert!(env.values().all(|v| !v.contains(CLIENT_SECRET)));
+    // AND the warehouse's key from the parameter authenticates an invite on moto
+    let svc = Services::aws(config, catalog, &world.sdk).unwrap();
+    let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
+    let auth = format!("Bearer {API_KEY}");
+    let resp = invoke(
+        |req| create_invite::handle(&svc, req),
+        "POST",
+        "/v1/invites",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        &[],
+        Some(&body),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+}
+
+#[tokio::test]
+async fn a_plain_string_a_missing_parameter_or_two_sources_refuse_to_start() {
+    let world = World::new().await;
+    // GIVEN the same configuration in a plain String parameter
+    let plain = format!("/cartlink/e2e/{}/plain", world.table);
+    put_parameter(
+        &world,
+        &plain,
+        &parameter_toml(&world),
+        ParameterType::String,
+    )
+    .await;
+    let env = lambda_env(&world, &plain);
+    let err = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
+        .await
+        .expect_err("a plain String is refused")
+        .to_string();
+    // THEN the function does not start, and the error holds no secret
+    assert!(err.contains("must be a SecureString"), "{err}");
+    assert!(!err.contains(CLIENT_SECRET));
+
+    // GIVEN a parameter that does not exist
+    let env = lambda_env(&world, "/cartlink/e2e/none");
+    let err = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
+        .await
+        .expect_err("a missing parameter is refused")
+        .to_string();
+    assert!(err.contains("/cartlink/e2e/none"), "{err}");
+
+    // GIVEN a parameter whose TOML is broken on a line that holds a secret
+    let broken = format!("/cartlink/e2e/{}/broken", world.table);
+    put_parameter(
+        &world,
+        &broken,
+        "[[carts]]\nclient_secret = \"sk-live-canary\" oops\n",
+        ParameterType::SecureString,
+    )
+    .await;
+    let env = lambda_env(&world, &broken);
+    let err = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
+        .await
+        .expect_err("broken TOML is refused")
+        .to_string();
+    // THEN the error says where, not what
+    assert!(err.contains("line 2"), "{err}");
+    assert!(!err.contains("sk-live-canary"), "{err}");
+
+    // GIVEN both a parameter and a file
+    let mut env = lambda_env(&world, "/cartlink/e2e/x");
+    env.insert("CARTLINK_CONFIG", "/etc/cartlink.toml".into());
+    let err = load_lambda_config(&|k| env.get(k).cloned(), &world.sdk)
+        .await
+        .expect_err("two sources are refused")
+        .to_string();
+    assert!(err.contains("not both"), "{err}");
+}
+
+#[tokio::test]
+async fn a_hard_bounce_from_sns_marks_the_invite_undeliverable_in_dynamodb() {
+    // GIVEN an invite created and emailed on the AWS adapters
+    let world = World::new().await;
+    let svc = world.services();
+    let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
+    let auth = format!("Bearer {API_KEY}");
+    let resp = invoke(
+        |req| create_invite::handle(&svc, req),
+        "POST",
+        "/v1/invites",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        &[],
+        Some(&body),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let v: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+    let id = InviteId::parse(v["id"].as_str().unwrap()).unwrap();
+    // WHEN SNS delivers SES's permanent bounce of the invite email (tags as the mailer set them)
+    let ses = json!({
+        "eventType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "NoEmail",
+                   "bouncedRecipients": [{"emailAddress": world.merchant_email}]},
+        "mail": {"messageId": "m-1", "tags": {"invite-id": [id.as_str()], "kind": ["invite"]}}
+    });
+    let event: mail_events::SnsEvent = serde_json::from_value(json!({
+        "Records": [{"Sns": {"MessageId": "sns-1", "Message": ses.to_string()}}]
+    }))
+    .unwrap();
+    let out = mail_events::handle_sns(&svc, event.clone()).await.unwrap();
+    // THEN the stored invite is undeliverable, its reason names no address
+    assert_eq!(out.undeliverable, 1);
+    let stored = svc.store.invite(&id).await.unwrap().unwrap();
+    assert_eq!(stored.status, InviteStatus::Undeliverable);
+    assert!(!stored.status_reason.unwrap_or_default().contains('@'));
+    // AND the warehouse's index lists it under its new status
+    let wh = stored.warehouse.id.clone();
+    let listed = svc
+        .store
+        .invites_of(&wh, Some(InviteStatus::Undeliverable), 10)
+        .await
+        .unwrap();
+    assert!(listed.iter().any(|i| i.id == id));
+    // AND a second delivery changes nothing
+    let again = mail_events::handle_sns(&svc, event).await.unwrap();
+    assert_eq!(again.undeliverable, 0);
+}
