@@ -44,9 +44,14 @@ pub fn moto() -> &'static Moto {
             bin.display()
         );
         let port = free_port();
+        // moto's server, one request at a time (see tests/peers/moto_serialized.py): AWS makes
+        // every conditional write atomic, threaded moto does not.
+        let python = workspace().join(".venv/bin/python");
+        let launcher = workspace().join("tests/peers/moto_serialized.py");
         let script = format!(
-            "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
-            bin.display()
+            "'{}' '{}' 127.0.0.1 {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
+            python.display(),
+            launcher.display()
         );
         let child = Command::new("sh")
             .args(["-c", &script])
