@@ -7,7 +7,7 @@
 //!
 //! | item | `pk` | `sk` | other attributes | written by |
 //! | --- | --- | --- | --- | --- |
-//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation) update only `status`, `status_reason`, `updated_at`, `gsi1sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
+//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
 //! | setup link | `LINK#<sha256 of link token>` | `LINK` | `entity=link`, `invite_id`, `created_at`, `ttl` | create-invite, grant-page (access code), oauth-callback (retry link): put only |
 //! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `ttl` | create-invite: put only |
 //! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` |
