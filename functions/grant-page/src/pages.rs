@@ -1,22 +1,11 @@
 //! The setup pages' markup. Every value is escaped by maud; values for scripts go through a
 //! JSON data island; no inline style or script anywhere (the CSP allows neither).
 
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 use shared::service::setup::GrantView;
 use shared::web::page::layout;
 
-/// Serializes `value` for a `<script type="application/json">` data island: `<`, `>`, `&` and
-/// the JavaScript line separators are escaped so the markup cannot be closed from inside.
-pub fn data_island(id: &str, value: &serde_json::Value) -> Markup {
-    let json = value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029");
-    html! { script type="application/json" id=(id) { (PreEscaped(json)) } }
-}
+pub use shared::web::page::data_island;
 
 /// How many colours the letter marks come in (`.mark-0` … `.mark-7` in the stylesheet).
 const MARK_COLOURS: u32 = 8;

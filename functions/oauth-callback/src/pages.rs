@@ -1,18 +1,16 @@
 //! The callback's pages. They load only our own script, which tells an opener (our origin
 //! only) one non-secret word; no code or token is ever on them.
 
-use maud::{html, Markup, PreEscaped};
-use shared::web::page::layout;
+use maud::{html, Markup};
+use shared::web::page::{data_island, layout};
 
 use super::CallbackPage;
 
 fn island(status: &str, origin: &str) -> Markup {
-    let json = serde_json::json!({ "status": status, "origin": origin })
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026");
-    html! { script type="application/json" id="callback-data" { (PreEscaped(json)) } }
+    data_island(
+        "callback-data",
+        &serde_json::json!({ "status": status, "origin": origin }),
+    )
 }
 
 fn retry(url: &Option<String>) -> Markup {

@@ -1,7 +1,7 @@
 //! The page layout every HTML page shares: our mark and name on top, one card, a footer that
 //! says what cartlink is. Styles and scripts come only from our own `/assets/`; nothing inline.
 
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// Renders a full page: title, our stylesheet and mark, the body in one card, and our scripts
 /// (by file name under `/assets/`).
@@ -63,4 +63,17 @@ mod tests {
         assert!(!page.contains("<style"));
         assert_eq!(page.matches("<script").count(), 1);
     }
+}
+
+/// Serializes `value` for a `<script type="application/json">` data island: `<`, `>`, `&` and
+/// the JavaScript line separators are escaped so the markup cannot be closed from inside.
+pub fn data_island(id: &str, value: &serde_json::Value) -> Markup {
+    let json = value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    html! { script type="application/json" id=(id) { (PreEscaped(json)) } }
 }
