@@ -133,6 +133,23 @@ where
         .is_some_and(|c| c == "ConditionalCheckFailedException")
 }
 
+/// Settles a single-item conditional write: its condition failing becomes `on_condition`, any
+/// other failure [`StoreError::Unavailable`].
+fn settle<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    on_condition: StoreError,
+) -> Result<(), StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if condition_failed(&e) => Err(on_condition),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 /// The `:from0, :from1, …` of a status condition, with their values.
 fn status_in(from: &[InviteStatus]) -> (String, Vec<(String, AttributeValue)>) {
     let names: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
@@ -432,11 +449,7 @@ impl Store for DynamoStore {
             .expression_attribute_names("#updated_at", "updated_at")
             .expression_attribute_names("#gsi1sk", "gsi1sk")
             .set_expression_attribute_values(Some(vals));
-        match req.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::Conflict("invite status")),
-            Err(e) => Err(unavailable(e)),
-        }
+        settle(req.send().await, StoreError::Conflict("invite status"))
     }
 
     async fn begin_attempt(
@@ -540,11 +553,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::Conflict("attempt not open")),
-            Err(e) => Err(unavailable(e)),
-        }
+        settle(result, StoreError::Conflict("attempt not open"))
     }
 
     async fn commit_authorization(
@@ -720,11 +729,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":status", s(status.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::Missing("connection")),
-            Err(e) => Err(unavailable(e)),
-        }
+        settle(result, StoreError::Missing("connection"))
     }
 
     async fn invites_of(
@@ -826,11 +831,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":now", n(now.0))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::Conflict("send not claimed")),
-            Err(e) => Err(unavailable(e)),
-        }
+        settle(result, StoreError::Conflict("send not claimed"))
     }
 
     async fn release_send(&self, invite: &InviteId, kind: EmailKind) -> Result<(), StoreError> {

@@ -38,6 +38,19 @@ pub fn layout(base_url: &str, title: &str, body: Markup, scripts: &[&str]) -> St
     .into_string()
 }
 
+/// Serializes `value` for a `<script type="application/json">` data island: `<`, `>`, `&` and
+/// the JavaScript line separators are escaped so the markup cannot be closed from inside.
+pub fn data_island(id: &str, value: &serde_json::Value) -> Markup {
+    let json = value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    html! { script type="application/json" id=(id) { (PreEscaped(json)) } }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,17 +76,4 @@ mod tests {
         assert!(!page.contains("<style"));
         assert_eq!(page.matches("<script").count(), 1);
     }
-}
-
-/// Serializes `value` for a `<script type="application/json">` data island: `<`, `>`, `&` and
-/// the JavaScript line separators are escaped so the markup cannot be closed from inside.
-pub fn data_island(id: &str, value: &serde_json::Value) -> Markup {
-    let json = value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029");
-    html! { script type="application/json" id=(id) { (PreEscaped(json)) } }
 }
