@@ -317,6 +317,7 @@ impl TestKit {
                 cart,
                 params: &params,
                 binding_cookie: cookie,
+                state_cookie: None,
             })
             .await
     }

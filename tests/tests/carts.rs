@@ -964,19 +964,252 @@ async fn woocommerce_refuses_private_store_urls_and_stray_key_posts() {
     assert!(rig.connection(&g.invite).await.is_none());
 }
 
+// ---------------------------------------------------------------- BigCommerce
+
+const BC_STORE: &str = "abc123";
+
+/// BigCommerce's stand-in: the external install link (which takes no parameters at all) sends
+/// the browser back with the store's `context` and no `state`; the token endpoint takes only
+/// the documented JSON; `install/succeeded` ends the install dialog.
+async fn bigcommerce_rig(context: &'static str, token_calls: u64) -> Rig {
+    let rig = Rig::start("bigcommerce", "").await;
+    let redirect = rig.callback("bigcommerce");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/login.bigcommerce.com/app/app-id/install",
+        &[],
+        move |q| {
+            assert!(q.is_empty(), "the install link takes no parameters: {q:?}");
+            with_query(
+                &r,
+                &[
+                    ("code", "bc-code"),
+                    ("scope", "store_v2_orders_read_only store_inventory"),
+                    ("context", context),
+                    ("account_uuid", "5b5c6d7e-0000-4000-8000-000000000001"),
+                    ("external_install", "1"),
+                ],
+            )
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/login.bigcommerce.com/oauth2/token"))
+        .and(body_json(json!({
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": "bc-code",
+            "context": context, "scope": "store_v2_orders_read_only store_inventory",
+            "grant_type": "authorization_code", "redirect_uri": redirect
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "bc-permanent-token",
+            "scope": "store_v2_orders_read_only store_inventory",
+            "user": {"id": 24654, "username": "merchant@shop.test", "email": "merchant@shop.test"},
+            "owner": {"id": 24654, "username": "merchant@shop.test", "email": "merchant@shop.test"},
+            "context": context,
+            "account_uuid": "5b5c6d7e-0000-4000-8000-000000000001"
+        })))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/login.bigcommerce.com/app/app-id/install/succeeded"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("installed"))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+/// The grant's status as the grant page polls it.
+async fn status_of(b: &reqwest::Client, g: &Grant) -> String {
+    let v: Value = b
+        .get(format!("{}/status", g.setup))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn bigcommerce_installs_through_its_link_bound_by_cookie_and_store_hash() {
+    // GIVEN an invite for the store abc123 and BigCommerce's stand-in
+    let rig = bigcommerce_rig("stores/abc123", 1).await;
+    let b = browser();
+    let g = rig.grant(&b, "bigcommerce", Some(BC_STORE)).await;
+    assert!(g.authorize.query().is_none(), "{}", g.authorize);
+    // WHEN the merchant installs in the popup and BigCommerce calls back without a state
+    let resp = b.get(g.authorize.clone()).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(!back.contains("state="), "{back}");
+    let resp = b.get(&back).send().await.unwrap();
+    // THEN the install dialog is sent to BigCommerce's install/succeeded
+    assert_eq!(resp.status(), 303);
+    let finish = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        finish,
+        format!(
+            "{}/login.bigcommerce.com/app/app-id/install/succeeded",
+            rig.stand.uri()
+        )
+    );
+    assert_eq!(b.get(&finish).send().await.unwrap().status(), 200);
+    // AND the connection is sealed for the store, and the grant page sees it
+    let (conn, tokens) = rig
+        .connection(&g.invite)
+        .await
+        .expect("a sealed connection");
+    assert_eq!(conn.account.as_deref(), Some("stores/abc123"));
+    assert_eq!(tokens.access_token.expose(), "bc-permanent-token");
+    assert!(tokens.refresh_token.is_none() && tokens.expires_at.is_none());
+    assert_eq!(status_of(&b, &g).await, "authorized");
+}
+
+#[tokio::test]
+async fn bigcommerce_callbacks_for_another_store_or_browser_never_reach_the_token_endpoint() {
+    // GIVEN the stand-in installs into another store than the invite names
+    let rig = bigcommerce_rig("stores/other9", 0).await;
+    let b = browser();
+    let g = rig.grant(&b, "bigcommerce", Some(BC_STORE)).await;
+    // WHEN the callback comes back with that store's context
+    let resp = b.get(g.authorize.clone()).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = b.get(&back).send().await.unwrap();
+    // THEN it is refused before any exchange
+    let status = resp.status().as_u16();
+    rig.assert_refused(&g, (status, resp.text().await.unwrap()))
+        .await;
+
+    // AND a callback for the right store in a browser that did not start the grant (no
+    // state or binding cookie) is refused too
+    let g = rig.grant(&b, "bigcommerce", Some(BC_STORE)).await;
+    let other = browser();
+    let right = with_query(
+        &rig.callback("bigcommerce"),
+        &[
+            ("code", "bc-code"),
+            ("scope", "store_v2_orders_read_only"),
+            ("context", "stores/abc123"),
+        ],
+    );
+    let resp = other.get(&right).send().await.unwrap();
+    let status = resp.status().as_u16();
+    rig.assert_refused(&g, (status, resp.text().await.unwrap()))
+        .await;
+    // AND a state in the query does not stand in for the cookie
+    let resp = other
+        .get(format!("{right}&state={}", "A".repeat(43)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // AND a store hash that is not a bare hash takes no invite
+    for bad in ["stores/abc123", "abc123.mybigcommerce.com", "abc-123"] {
+        let (status, v) = rig.invite("bigcommerce", Some(bad)).await;
+        assert_eq!(status, 422, "{bad}: {v}");
+    }
+}
+
+// ---------------------------------------------------------------- Wix
+
+const WIX_INSTANCE: &str = "5f2a9a0e-1c1d-4b7e-9a55-0d3b8c8e7f10";
+
+async fn wix_rig(instance: &'static str, token_calls: u64) -> Rig {
+    let rig = Rig::start("wix", "").await;
+    let redirect = rig.callback("wix");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/www.wix.com/installer/install",
+        &[("appId", CLIENT_ID), ("redirectUrl", &redirect)],
+        move |q| {
+            with_query(
+                &r,
+                &[
+                    ("code", "wix-code"),
+                    ("state", &q["state"]),
+                    ("instanceId", instance),
+                ],
+            )
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/www.wixapis.com/oauth/access"))
+        .and(body_json(json!({
+            "grant_type": "authorization_code", "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET, "code": "wix-code"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "OAUTH2.wix-access", "refresh_token": "OAUTH2.wix-refresh"
+        })))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/www.wix.com/installer/close-window"))
+        .and(query_param("access_token", "OAUTH2.wix-access"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("closing"))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+#[tokio::test]
+async fn wix_installs_through_the_installer_and_closes_its_window() {
+    // GIVEN a Wix invite and the Wix stand-in
+    let rig = wix_rig(WIX_INSTANCE, 1).await;
+    let b = browser();
+    let g = rig.grant(&b, "wix", None).await;
+    // WHEN the merchant approves in the installer
+    let resp = b.get(g.authorize.clone()).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = b.get(&back).send().await.unwrap();
+    // THEN the installer's window is closed through Wix, and the instance is connected
+    assert_eq!(resp.status(), 303);
+    let finish = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        finish.starts_with(&format!(
+            "{}/www.wix.com/installer/close-window?",
+            rig.stand.uri()
+        )),
+        "{finish}"
+    );
+    assert_eq!(b.get(&finish).send().await.unwrap().status(), 200);
+    let (conn, tokens) = rig
+        .connection(&g.invite)
+        .await
+        .expect("a sealed connection");
+    assert_eq!(conn.account.as_deref(), Some(WIX_INSTANCE));
+    assert_eq!(
+        tokens.refresh_token.as_ref().map(|t| t.expose()),
+        Some("OAUTH2.wix-refresh")
+    );
+    assert_eq!(status_of(&b, &g).await, "authorized");
+}
+
+#[tokio::test]
+async fn a_wix_instance_id_failing_its_pattern_is_refused_before_the_exchange() {
+    let rig = wix_rig("../../evil", 0).await;
+    let b = browser();
+    let g = rig.grant(&b, "wix", None).await;
+    rig.assert_refused(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+}
+
 // ---------------------------------------------------------------- install from admin
 
 #[tokio::test]
 async fn carts_that_install_from_their_admin_show_the_steps_instead_of_a_button() {
-    for (cart, store, step) in [
-        ("bigcommerce", None, "Apps › Marketplace"),
-        ("wix", None, "App Market"),
-        (
-            "magento",
-            Some("https://shop.example.com"),
-            "System › Extensions › Integrations",
-        ),
-    ] {
+    for (cart, store, step) in [(
+        "magento",
+        Some("https://shop.example.com"),
+        "System › Extensions › Integrations",
+    )] {
         let rig = Rig::start(cart, "").await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(500))
@@ -1052,7 +1285,8 @@ async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs()
         json!(["na", "eu", "fe"])
     );
     assert_eq!(by_id("woocommerce")["flavour"], "key_handshake");
-    assert_eq!(by_id("wix")["flavour"], "install_from_admin");
+    assert_eq!(by_id("wix")["flavour"], "popup_oauth");
+    assert_eq!(by_id("bigcommerce")["inputs"][0]["key"], "store_hash");
     assert_eq!(
         by_id("ebay")["functions"],
         json!(["orders", "inventory", "shipments"])

@@ -249,8 +249,11 @@ async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
             same_origin(svc, req)?;
             let started = svc.start_grant(token).await?;
             let mut resp = web::see_other(&started.authorize_url);
-            BindingCookie::for_local_http(svc.config.is_local_http())
-                .attach(&mut resp, started.binding.expose());
+            let local_http = svc.config.is_local_http();
+            BindingCookie::for_local_http(local_http).attach(&mut resp, started.binding.expose());
+            if let Some(state) = &started.state_cookie {
+                BindingCookie::state_for_local_http(local_http).attach(&mut resp, state.expose());
+            }
             Ok(resp)
         }
         (["setup", token, "status"], true, _) => {

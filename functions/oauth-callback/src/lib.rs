@@ -153,16 +153,24 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
         }
         (["oauth", "callback", cart], &Method::GET) => {
             let params = req.query_params();
-            let cookie = req.cookie(BindingCookie::for_local_http(svc.config.is_local_http()).name);
+            let local_http = svc.config.is_local_http();
+            let cookie = req.cookie(BindingCookie::for_local_http(local_http).name);
+            let state = req.cookie(BindingCookie::state_for_local_http(local_http).name);
             match svc
                 .complete_callback(CallbackRequest {
                     cart,
                     params: &params,
                     binding_cookie: cookie.as_deref(),
+                    state_cookie: state.as_deref(),
                 })
                 .await
             {
-                Ok(done) => authorized_page(svc, &done.invite),
+                // The cart's install dialog is told it is done; the grant page, polling, says
+                // so to the merchant.
+                Ok(done) => match &done.finish_url {
+                    Some(url) => return web::see_other(url.expose()),
+                    None => authorized_page(svc, &done.invite),
+                },
                 Err(e) => e.into(),
             }
         }

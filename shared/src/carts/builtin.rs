@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use super::quirks::{SHOPIFY_HMAC, WALMART_CLIENT_ID_ECHO};
 use super::{
     AuthorizeSpec, CallbackParams, CallbackValue, CartId, CartSpec, Choice, DescribedRequest,
-    Expiry, Field, Flavour, HostRule, MerchantInput, Normalize, Param, Pkce, Redirect, Refresh,
-    TokenAuth, TokenRequest,
+    Expiry, Field, Flavour, HostRule, InputEcho, MerchantInput, Normalize, Param, Pkce, Redirect,
+    Refresh, StateReturn, TokenAuth, TokenRequest,
 };
 use crate::domain::Function;
 
@@ -93,6 +93,7 @@ fn base(id: &str, name: &str, authorize: &str, token: &str) -> CartSpec {
         refresh: Refresh::None,
         issuer: None,
         admin_steps: Vec::new(),
+        finish_url: None,
         needs: Vec::new(),
         notes: String::new(),
         credentials: None,
@@ -136,7 +137,10 @@ pub fn shopify() -> CartSpec {
         expiry: Expiry::InSecs("expires_in".into()),
         account: None,
     });
-    c.callback.input_echo = Some("shop".into());
+    c.callback.input_echo = Some(InputEcho {
+        param: "shop".into(),
+        expected: "{shop}".into(),
+    });
     c.callback.account = Some(CallbackValue {
         param: "shop".into(),
         var: "account".into(),
@@ -167,15 +171,29 @@ pub fn shopify() -> CartSpec {
     c
 }
 
-/// BigCommerce: installs start in the store's control panel; its auth callback has no `state`.
+/// BigCommerce's store hash, as in `store-{hash}.mybigcommerce.com` and the API's
+/// `stores/{hash}`.
+pub const BIGCOMMERCE_STORE_HASH_PATTERN: &str = r"^[a-z0-9]{1,32}$";
+
+/// BigCommerce: the external install link in the popup. Its auth callback carries no `state`
+/// (and the install link takes none), so the state returns in a cookie and the callback's
+/// `context` must name the store the invite was made for; the install dialog is then told that
+/// the install succeeded.
 pub fn bigcommerce() -> CartSpec {
     let mut c = base(
         "bigcommerce",
         "BigCommerce",
-        "https://login.bigcommerce.com/oauth2/authorize",
+        "https://login.bigcommerce.com/app/{client_id}/install",
         "https://login.bigcommerce.com/oauth2/token",
     );
-    c.flavour = Flavour::InstallFromAdmin;
+    c.input = Some(MerchantInput {
+        key: "store_hash".into(),
+        label: "Store hash (the part after store- in store-{hash}.mybigcommerce.com)".into(),
+        pattern: BIGCOMMERCE_STORE_HASH_PATTERN.into(),
+        normalize: Normalize::Lowercase,
+        choices: Vec::new(),
+    });
+    c.authorize.params = Vec::new();
     c.token_request = TokenRequest::Described(DescribedRequest {
         json: true,
         fields: fields(&[
@@ -192,29 +210,36 @@ pub fn bigcommerce() -> CartSpec {
         expiry: Expiry::None,
         account: Some("context".into()),
     });
-    c.callback.vars = vec![CallbackValue {
+    c.callback.state_return = StateReturn::Cookie;
+    c.callback.input_echo = Some(InputEcho {
         param: "context".into(),
-        var: "context".into(),
-        pattern: r"^stores/[a-z0-9]+$".into(),
-    }];
+        expected: "stores/{store_hash}".into(),
+    });
+    c.callback.vars = vec![
+        CallbackValue {
+            param: "context".into(),
+            var: "context".into(),
+            pattern: r"^stores/[a-z0-9]{1,32}$".into(),
+        },
+        CallbackValue {
+            param: "scope".into(),
+            var: "scope".into(),
+            pattern: r"^[a-z0-9_]+( [a-z0-9_]+)*$".into(),
+        },
+    ];
     c.hosts = hosts(&[r"^login\.bigcommerce\.com$"]);
     c.scopes = scopes(&[
         (Function::Orders, &["store_v2_orders_read_only"]),
         (Function::Inventory, &["store_inventory"]),
         (Function::Shipments, &["store_v2_orders"]),
     ]);
-    c.admin_steps = vec![
-        "Sign in to your BigCommerce control panel as the store owner.".into(),
-        "Open Apps › Marketplace, search for “cartlink” and open it.".into(),
-        "Click Install, check the permissions (orders, inventory) and click Confirm.".into(),
-        "cartlink does not yet finish BigCommerce installs on its own: tell the warehouse when \
-         the app shows as installed, and they will complete the connection with you."
-            .into(),
-    ];
-    c.notes = "bigcommerce/docs auth.mdx (control-panel install, callback code/scope/context \
-               without state, JSON token request, permanent token), buttons.mdx, \
-               api-accounts.mdx (scopes). /oauth2/authorize for third parties: unverified, \
-               not used."
+    c.finish_url = Some("https://login.bigcommerce.com/app/{client_id}/install/succeeded".into());
+    c.notes = "bigcommerce/docs buttons.mdx (external install link app/{client_id}/install, \
+               external_install on the auth callback, install/succeeded), auth.mdx (callback \
+               code/scope/context without state, JSON token request, permanent token), \
+               api-accounts.mdx (scopes). Scopes are the app profile's, not the request's. \
+               Whether install/succeeded wants a browser redirect (used) or a server GET: the \
+               doc says both; unverified."
         .into();
     c
 }
@@ -720,43 +745,53 @@ pub fn walmart() -> CartSpec {
     c
 }
 
-/// Wix: apps are installed from the Wix App Market; tokens are minted per site instance.
+/// Wix: advanced OAuth through the Wix installer in the popup (a code with `state` and the
+/// site's `instanceId`); the installer's window is closed through Wix's `close-window`.
 pub fn wix() -> CartSpec {
     let mut c = base(
         "wix",
         "Wix",
         "https://www.wix.com/installer/install",
-        "https://www.wixapis.com/oauth2/token",
+        "https://www.wixapis.com/oauth/access",
     );
-    c.flavour = Flavour::InstallFromAdmin;
+    c.authorize.params = params(&[
+        ("appId", Param::ClientId),
+        ("redirectUrl", Param::RedirectUri),
+        ("state", Param::State),
+    ]);
     c.token_request = TokenRequest::Described(DescribedRequest {
         json: true,
         fields: fields(&[
-            ("grant_type", flit("client_credentials")),
+            ("grant_type", flit("authorization_code")),
             ("client_id", Field::ClientId),
             ("client_secret", Field::ClientSecret),
-            ("instance_id", Field::Var("instance_id".into())),
+            ("code", Field::Code),
         ]),
         headers: Vec::new(),
-        refresh_token: None,
-        expiry: Expiry::InSecs("expires_in".into()),
+        refresh_token: Some("refresh_token".into()),
+        expiry: Expiry::None,
         account: None,
     });
-    c.hosts = hosts(&[r"^www\.wixapis\.com$"]);
-    c.refresh = Refresh::Remint {
-        access_secs: Some(4 * 3600),
+    c.callback.account = Some(CallbackValue {
+        param: "instanceId".into(),
+        var: "instance_id".into(),
+        pattern: r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$".into(),
+    });
+    c.hosts = hosts(&[r"^www\.wix\.com$", r"^www\.wixapis\.com$"]);
+    c.refresh = Refresh::Fixed {
+        access_secs: Some(5 * 60),
+        refresh_secs: None,
     };
     c.scopes = all_three(&[]);
-    c.admin_steps = vec![
-        "Sign in to your Wix account and open your site's dashboard.".into(),
-        "Open Apps › App Market, search for “cartlink” and click Add to Site.".into(),
-        "Approve the permissions (eCommerce orders and Stores inventory).".into(),
-        "cartlink does not yet finish Wix installs on its own: tell the warehouse when the app \
-         shows under Manage Apps, and they will complete the connection with you."
-            .into(),
-    ];
-    c.notes = "dev.wix.com about-oauth, create-access-token (client_credentials per \
-               instance_id). Installer URL, permission ids and token lifetime: unverified."
+    c.finish_url =
+        Some("https://www.wix.com/installer/close-window?access_token={access_token}".into());
+    c.notes = "dev.wix.com use-advanced-oauth (installer/install with appId, redirectUrl, \
+               state; callback code, state, instanceId; code lives 10 min; close-window with \
+               the access token ends the install), rest app-management oauth-2 \
+               request-an-access-token (POST wixapis.com/oauth/access, JSON, access 5 min, \
+               refresh as long as installed). Permissions are set in the app dashboard, not \
+               requested. Wix steers new apps to basic OAuth (client credentials per \
+               instance), which has no merchant redirect to bind a grant to: not used."
         .into();
     c
 }

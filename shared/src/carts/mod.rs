@@ -343,6 +343,28 @@ pub struct CallbackValue {
     pub pattern: String,
 }
 
+/// Where the callback finds the grant attempt's `state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateReturn {
+    /// In the callback's query, under [`CallbackParams::state`] (RFC 6749).
+    Query,
+    /// In the short-lived state cookie set when the grant started, because the cart's
+    /// install link takes no `state` and its callback carries none (BigCommerce). The attempt
+    /// is then bound to this browser by both cookies, and to the merchant's store by
+    /// [`CallbackParams::input_echo`].
+    Cookie,
+}
+
+/// A callback parameter that must equal a value built from the merchant input the attempt was
+/// started with: Shopify's `shop` (`{shop}`), BigCommerce's `context` (`stores/{store_hash}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputEcho {
+    /// The callback parameter.
+    pub param: String,
+    /// The template its value must equal, filled from the attempt's validated input.
+    pub expected: String,
+}
+
 /// What the cart's callback parameters are called and what the callback must carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallbackParams {
@@ -350,11 +372,12 @@ pub struct CallbackParams {
     pub code: String,
     /// The state (`state`).
     pub state: String,
+    /// Where the state comes back.
+    pub state_return: StateReturn,
     /// The error (`error`).
     pub error: String,
-    /// A parameter that must equal the merchant input the attempt was started with (Shopify's
-    /// `shop`).
-    pub input_echo: Option<String>,
+    /// A parameter that must equal the merchant input the attempt was started with.
+    pub input_echo: Option<InputEcho>,
     /// The parameter naming the merchant's account, checked by pattern.
     pub account: Option<CallbackValue>,
     /// Values the token URL or request is built from, each checked by pattern first.
@@ -366,6 +389,7 @@ impl Default for CallbackParams {
         CallbackParams {
             code: "code".into(),
             state: "state".into(),
+            state_return: StateReturn::Query,
             error: "error".into(),
             input_echo: None,
             account: None,
@@ -511,6 +535,10 @@ pub struct CartSpec {
     pub issuer: Option<String>,
     /// What the merchant does in their admin ([`Flavour::InstallFromAdmin`]).
     pub admin_steps: Vec<String>,
+    /// Where the callback sends the popup after storing the connection, when the cart's own
+    /// install dialog must be told (BigCommerce's `install/succeeded`, Wix's `close-window`): a
+    /// template over `{client_id}` and `{access_token}` whose host must be one this cart allows.
+    pub finish_url: Option<String>,
     /// Credentials fields this cart needs beyond the client id (`ru_name`, `app_id`).
     pub needs: Vec<&'static str>,
     /// Sources of the entry's facts, and which are unverified leads.
@@ -523,7 +551,7 @@ pub struct CartSpec {
 }
 
 /// Fills `{name}` placeholders from `vars`.
-fn fill(template: &str, vars: &Vars) -> Result<String, EndpointError> {
+pub fn fill(template: &str, vars: &Vars) -> Result<String, EndpointError> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -539,6 +567,17 @@ fn fill(template: &str, vars: &Vars) -> Result<String, EndpointError> {
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// `vars` and the app's client id as `client_id`, encoded so that a template using it in a path
+/// (BigCommerce's install link) keeps its shape.
+pub fn with_client_id(vars: &Vars, credentials: &ClientCredentials) -> Vars {
+    let mut vars = vars.clone();
+    vars.insert(
+        "client_id".into(),
+        url::form_urlencoded::byte_serialize(credentials.client_id.as_bytes()).collect(),
+    );
+    vars
 }
 
 /// `host` or `host:port` of a URL.
@@ -585,6 +624,7 @@ impl CartSpec {
             refresh: Refresh::AsAnswered,
             issuer: None,
             admin_steps: Vec::new(),
+            finish_url: None,
             needs: Vec::new(),
             notes: "configured by the operator".into(),
             credentials: None,
@@ -678,7 +718,11 @@ impl CartSpec {
     /// The origin of the authorize endpoint for these values (for the grant page's
     /// `form-action`), if it can be built.
     pub fn authorize_origin(&self, vars: &Vars) -> Option<String> {
-        self.endpoint(&self.authorize.url, vars)
+        let vars = match &self.credentials {
+            Some(c) => with_client_id(vars, c),
+            None => vars.clone(),
+        };
+        self.endpoint(&self.authorize.url, &vars)
             .ok()
             .map(|u| u.origin().ascii_serialization())
     }

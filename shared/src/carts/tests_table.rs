@@ -56,6 +56,7 @@ fn sample_store(cart: &CartSpec) -> Option<&'static str> {
         Some("store_url") => Some("https://shop.example.com"),
         Some("region") => Some("eu"),
         Some("series") => Some("x"),
+        Some("store_hash") => Some("abc123"),
         _ => None,
     }
 }
@@ -64,11 +65,12 @@ const CB: &str = "redirect_uri=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2F
 
 #[test]
 fn the_authorize_url_of_every_cart_has_its_documented_form() {
-    // One row per cart: the documented form (carts.md sources), or None where the merchant
-    // starts in their own admin and cartlink sends no authorization request.
+    // One row per cart: the documented form (carts.md sources; BigCommerce: buttons.mdx, Wix:
+    // use-advanced-oauth), or None where the merchant starts in their own admin and cartlink
+    // sends no authorization request.
     let rows: Vec<(&str, Option<String>)> = vec![
         ("shopify", Some(format!("https://acme.myshopify.com/admin/oauth/authorize?client_id=app-id&scope=read_orders%2Cread_products%2Cread_locations%2Cwrite_inventory%2Cwrite_merchant_managed_fulfillment_orders&{CB}shopify&state={{state}}"))),
-        ("bigcommerce", None),
+        ("bigcommerce", Some("https://login.bigcommerce.com/app/app-id/install".into())),
         ("woocommerce", Some("https://shop.example.com/wc-auth/v1/authorize?app_name=cartlink&scope=read_write&user_id={state}&return_url=https%3A%2F%2Fcartlink.test%2Foauth%2Freturn%2Fwoocommerce&callback_url=https%3A%2F%2Fcartlink.test%2Foauth%2Fkeys%2Fwoocommerce".into())),
         ("ebay", Some("https://auth.ebay.com/oauth2/authorize?client_id=app-id&redirect_uri=Cartlink-RuName&response_type=code&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment.readonly+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.inventory+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment&state={state}".into())),
         ("amazon-sp-api", Some(format!("https://sellercentral-europe.amazon.com/apps/authorize/consent?application_id=amzn1.sellerapps.app.test&state={{state}}&{CB}amazon-sp-api&version=beta"))),
@@ -80,7 +82,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
         ("channeladvisor", Some(format!("https://api.channeladvisor.com/oauth2/authorize?client_id=app-id&response_type=code&access_type=offline&scope=orders+inventory&{CB}channeladvisor&state={{state}}"))),
         ("squarespace", Some(format!("https://login.squarespace.com/api/1/login/oauth/provider/authorize?client_id=app-id&{CB}squarespace&scope=website.orders.read%2Cwebsite.inventory%2Cwebsite.products.read%2Cwebsite.orders&state={{state}}&access_type=offline"))),
         ("walmart", Some("https://login.account.wal-mart.com/authorize?responseType=code&clientId=app-id&redirectUri=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwalmart&clientType=seller&nonce={nonce}&state={state}".into())),
-        ("wix", None),
+        ("wix", Some("https://www.wix.com/installer/install?appId=app-id&redirectUrl=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwix&state={state}".into())),
         ("magento", None),
     ];
     let carts = builtin::all();
@@ -235,4 +237,34 @@ fn woocommerce_calls_only_the_store_the_merchant_named() {
     );
     assert!(cart.input_vars(Some("https://127.0.0.1")).is_empty());
     assert!(cart.endpoint(&cart.token_url, &Vars::new()).is_err());
+}
+
+#[test]
+fn a_client_id_in_a_path_is_encoded_and_cannot_reshape_the_url() {
+    // GIVEN BigCommerce, whose install link names the client id in its path, and a client id
+    // holding URL syntax
+    let mut cart = configured(builtin::bigcommerce());
+    cart.credentials.as_mut().unwrap().client_id = "a/../b?x=1#y".into();
+    // WHEN the install link is built
+    let url = built(&cart, Some("abc123")).unwrap();
+    // THEN the id stays one path segment on BigCommerce's host
+    assert_eq!(
+        url,
+        "https://login.bigcommerce.com/app/a%2F..%2Fb%3Fx%3D1%23y/install"
+    );
+}
+
+#[test]
+fn a_bigcommerce_store_hash_is_a_bare_hash() {
+    let input = builtin::bigcommerce().input.unwrap();
+    assert_eq!(input.validate(" ABC123 ").unwrap(), "abc123");
+    for bad in [
+        "stores/abc123",
+        "abc-123",
+        "abc123.mybigcommerce.com",
+        "",
+        "a b",
+    ] {
+        assert!(input.validate(bad).is_err(), "{bad:?} passed");
+    }
 }

@@ -7,7 +7,7 @@ pub mod http;
 use async_trait::async_trait;
 use url::Url;
 
-use crate::carts::{CartSpec, ClientCredentials, EndpointError, Param, Vars};
+use crate::carts::{with_client_id, CartSpec, ClientCredentials, EndpointError, Param, Vars};
 use crate::domain::secrets::random_token;
 use crate::domain::{GrantState, PkceVerifier, Secret, TokenSet};
 
@@ -82,7 +82,8 @@ pub fn authorize_url(
     credentials: &ClientCredentials,
     req: &AuthorizeRequest<'_>,
 ) -> Result<Url, EndpointError> {
-    let mut url = cart.endpoint(&cart.authorize.url, req.vars)?;
+    let vars = with_client_id(req.vars, credentials);
+    let mut url = cart.endpoint(&cart.authorize.url, &vars)?;
     {
         let mut q = url.query_pairs_mut();
         for (name, value) in &cart.authorize.params {
@@ -108,6 +109,9 @@ pub fn authorize_url(
             q.append_pair("code_challenge", &v.challenge());
             q.append_pair("code_challenge_method", "S256");
         }
+    }
+    if url.query() == Some("") {
+        url.set_query(None);
     }
     Ok(url)
 }

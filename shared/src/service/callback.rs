@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use super::Services;
 use crate::carts::quirks::CheckInput;
-use crate::carts::{pattern_matches, CartId, CartSpec};
+use crate::carts::{
+    fill, pattern_matches, with_client_id, CartId, CartSpec, ClientCredentials, StateReturn, Vars,
+};
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
     AttemptStatus, BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt,
@@ -60,6 +62,28 @@ pub enum CallbackError {
     Vault(#[from] VaultError),
 }
 
+/// The cart's finish URL for this grant, built like any endpoint (https, an allowed host); a
+/// URL that cannot be built is logged and left out, so the merchant sees our own page.
+fn finish_url(
+    cart: &CartSpec,
+    credentials: &ClientCredentials,
+    tokens: &TokenSet,
+) -> Option<Secret> {
+    let template = cart.finish_url.as_ref()?;
+    let mut vars = with_client_id(&Vars::new(), credentials);
+    vars.insert(
+        "access_token".into(),
+        url::form_urlencoded::byte_serialize(tokens.access_token.expose().as_bytes()).collect(),
+    );
+    match cart.endpoint(template, &vars) {
+        Ok(url) => Some(Secret::new(url.as_str())),
+        Err(e) => {
+            tracing::warn!(cart = %cart.id, error = %e, "finish URL refused");
+            None
+        }
+    }
+}
+
 pub(super) fn refused(reason: &'static str) -> CallbackError {
     tracing::warn!(reason, "callback refused");
     CallbackError::Refused { reason }
@@ -72,6 +96,9 @@ pub struct Authorized {
     pub invite: Invite,
     /// The stored connection.
     pub connection: Connection,
+    /// Where to send the popup now, when the cart's install dialog must be told it is done
+    /// ([`CartSpec::finish_url`]). It may carry a short-lived access token (Wix): never logged.
+    pub finish_url: Option<Secret>,
 }
 
 /// The parts of a callback request the service reads.
@@ -82,6 +109,8 @@ pub struct CallbackRequest<'a> {
     pub params: &'a HashMap<String, String>,
     /// The browser-binding cookie, if the browser sent one.
     pub binding_cookie: Option<&'a str>,
+    /// The state cookie, if the browser sent one (carts whose callback carries no `state`).
+    pub state_cookie: Option<&'a str>,
 }
 
 impl Services {
@@ -98,10 +127,12 @@ impl Services {
             .catalog
             .get(&cart_id)
             .ok_or_else(|| refused("unknown_cart"))?;
-        let state = req
-            .params
-            .get(&cart.callback.state)
-            .and_then(|s| GrantState::parse(s))
+        let raw_state = match cart.callback.state_return {
+            StateReturn::Query => req.params.get(&cart.callback.state).map(String::as_str),
+            StateReturn::Cookie => req.state_cookie,
+        };
+        let state = raw_state
+            .and_then(GrantState::parse)
             .ok_or_else(|| refused("state_missing"))?;
         let attempt = self
             .store
@@ -165,12 +196,13 @@ impl Services {
             })
             .map_err(refused)?;
         }
-        if let Some(param) = &cart.callback.input_echo {
-            if req.params.get(param) != attempt.store.as_ref() {
+        let mut vars = cart.input_vars(attempt.store.as_deref());
+        if let Some(echo) = &cart.callback.input_echo {
+            let expected = fill(&echo.expected, &vars).ok();
+            if expected.is_none() || req.params.get(&echo.param) != expected.as_ref() {
                 return Err(refused("input_mismatch"));
             }
         }
-        let mut vars = cart.input_vars(attempt.store.as_deref());
         for value in &cart.callback.vars {
             if let Some(given) = req.params.get(&value.param) {
                 if !pattern_matches(&value.pattern, given) {
@@ -231,8 +263,12 @@ impl Services {
                 });
             }
         };
-        self.seal_and_commit(cart, &attempt, &invite, tokens, account, now)
-            .await
+        let finish_url = finish_url(cart, credentials, &tokens);
+        let mut authorized = self
+            .seal_and_commit(cart, &attempt, &invite, tokens, account, now)
+            .await?;
+        authorized.finish_url = finish_url;
+        Ok(authorized)
     }
 
     /// Seals the tokens and commits connection, invite and attempt in one atomic step.
@@ -290,7 +326,11 @@ impl Services {
         let mut invite = invite.clone();
         invite.status = InviteStatus::Authorized;
         invite.updated_at = now;
-        Ok(Authorized { invite, connection })
+        Ok(Authorized {
+            invite,
+            connection,
+            finish_url: None,
+        })
     }
 
     pub(super) async fn already_connected(

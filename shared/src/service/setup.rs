@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::Services;
-use crate::carts::{CartSpec, Flavour, Redirect};
+use crate::carts::{CartSpec, Flavour, Redirect, StateReturn};
 use crate::domain::{
     AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteStatus,
     InviteToken, PkceVerifier, Timestamp, TokenHash, ATTEMPT_TTL_SECS,
@@ -90,6 +90,9 @@ pub struct GrantStart {
     pub authorize_url: String,
     /// The browser-binding cookie value.
     pub binding: BrowserBinding,
+    /// The state, for a cookie beside the binding, when the cart's callback carries none
+    /// ([`StateReturn::Cookie`]).
+    pub state_cookie: Option<GrantState>,
 }
 
 /// What the status endpoint reports, for the grant page's poll.
@@ -314,9 +317,12 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(invite_id = %view.invite.id, cart = %view.cart.id, "grant attempt started");
+        let state_cookie =
+            (view.cart.callback.state_return == StateReturn::Cookie).then_some(state);
         Ok(GrantStart {
             authorize_url: url.to_string(),
             binding,
+            state_cookie,
         })
     }
 

@@ -235,9 +235,11 @@ pub fn for_method(method: &Method, mut resp: Response) -> Response {
     resp
 }
 
-/// The browser-binding cookie of grant attempts.
+/// The cookies of grant attempts: the browser binding, and for carts whose callback carries no
+/// `state` ([`crate::carts::StateReturn::Cookie`]) the state beside it.
 pub struct BindingCookie {
-    /// Its name: `__Host-cartlink-grant`, or `cartlink-grant` on plain-http loopback.
+    /// Its name: `__Host-cartlink-grant` (`__Host-cartlink-state`), or without the prefix on
+    /// plain-http loopback.
     pub name: &'static str,
     secure: bool,
 }
@@ -259,6 +261,18 @@ impl BindingCookie {
                 name: "__Host-cartlink-grant",
                 secure: true,
             }
+        }
+    }
+
+    /// The state cookie for this deployment, made like the binding cookie.
+    pub fn state_for_local_http(local_http: bool) -> Self {
+        BindingCookie {
+            name: if local_http {
+                "cartlink-state"
+            } else {
+                "__Host-cartlink-state"
+            },
+            secure: !local_http,
         }
     }
 
