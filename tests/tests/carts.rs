@@ -1046,8 +1046,17 @@ async fn bigcommerce_installs_through_its_link_bound_by_cookie_and_store_hash() 
     let back = resp.headers()["location"].to_str().unwrap().to_owned();
     assert!(!back.contains("state="), "{back}");
     let resp = b.get(&back).send().await.unwrap();
-    // THEN the install dialog is sent to BigCommerce's install/succeeded
+    // THEN the install dialog is sent to BigCommerce's install/succeeded, and the state
+    // cookie, used once, is cleared
     assert_eq!(resp.status(), 303);
+    assert!(
+        resp.headers().get_all("set-cookie").iter().any(|c| c
+            .to_str()
+            .unwrap()
+            .starts_with("cartlink-state=; Path=/; Max-Age=0")),
+        "{:?}",
+        resp.headers()
+    );
     let finish = resp.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(
         finish,

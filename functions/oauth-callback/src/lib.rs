@@ -155,8 +155,9 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
             let params = req.query_params();
             let local_http = svc.config.is_local_http();
             let cookie = req.cookie(BindingCookie::for_local_http(local_http).name);
-            let state = req.cookie(BindingCookie::state_for_local_http(local_http).name);
-            match svc
+            let state_cookie = BindingCookie::state_for_local_http(local_http);
+            let state = req.cookie(state_cookie.name);
+            let mut resp = match svc
                 .complete_callback(CallbackRequest {
                     cart,
                     params: &params,
@@ -168,11 +169,16 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
                 // The cart's install dialog is told it is done; the grant page, polling, says
                 // so to the merchant.
                 Ok(done) => match &done.finish_url {
-                    Some(url) => return web::see_other(url.expose()),
-                    None => authorized_page(svc, &done.invite),
+                    Some(url) => web::see_other(url.expose()),
+                    None => authorized_page(svc, &done.invite).into_response(svc),
                 },
-                Err(e) => e.into(),
+                Err(e) => CallbackPage::from(e).into_response(svc),
+            };
+            // A state cookie serves one callback, whatever its outcome.
+            if state.is_some() {
+                state_cookie.clear(&mut resp);
             }
+            return resp;
         }
         _ => CallbackPage::NotFound,
     };

@@ -212,3 +212,29 @@ fn every_callback_page_loads_only_our_script_and_holds_nothing_inline() {
         assert!(!html.contains("<b>W</b>"));
     }
 }
+
+#[tokio::test]
+async fn a_state_cookie_serves_one_callback_and_is_cleared_whatever_the_outcome() {
+    // GIVEN a browser that carries a state cookie (as for BigCommerce) to a refused callback
+    let kit = TestKit::new();
+    let (_, g) = started(&kit).await;
+    let cookies = format!("{}; __Host-cartlink-state=stale", g.cookie);
+    // WHEN the callback is answered
+    let resp = handle(
+        &kit.services,
+        callback("code=C&state=forged", Some(&cookies)),
+    )
+    .await;
+    // THEN it is refused and the state cookie is removed
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let cleared: Vec<_> = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        cleared,
+        ["__Host-cartlink-state=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure"]
+    );
+}

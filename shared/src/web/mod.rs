@@ -288,6 +288,18 @@ impl BindingCookie {
         )
     }
 
+    /// Adds a `Set-Cookie` that removes the cookie (after the callback it served).
+    pub fn clear(&self, resp: &mut Response) {
+        let value = format!(
+            "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+            self.name,
+            if self.secure { "; Secure" } else { "" }
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().append(http::header::SET_COOKIE, v);
+        }
+    }
+
     /// Adds the cookie to a response.
     pub fn attach(&self, resp: &mut Response, value: &str) {
         if let Ok(v) = HeaderValue::from_str(&self.set_cookie(value)) {
