@@ -335,7 +335,7 @@ pub fn ebay() -> CartSpec {
     c
 }
 
-/// Amazon Selling Partner API: consent on the region's Seller Central, `spapi_oauth_code` and
+/// Amazon Selling Partner API: consent on the marketplace's Seller Central, `spapi_oauth_code` and
 /// `selling_partner_id` in the callback, `version=beta` for draft apps.
 pub fn amazon() -> CartSpec {
     let mut c = base(
@@ -344,20 +344,38 @@ pub fn amazon() -> CartSpec {
         "https://{seller_central}/apps/authorize/consent",
         "https://api.amazon.com/auth/o2/token",
     );
-    let region = |value: &str, label: &str, host: &str| Choice {
+    let market = |value: &str, label: &str, host: &str| Choice {
         value: value.into(),
         label: label.into(),
         vars: vec![("seller_central".into(), host.into())],
     };
+    // One choice per Seller Central URL of the developer guide's table: the consent page is
+    // the one of the seller's marketplace. `na`, `eu` and `fe` keep the values of the earlier
+    // per-region choice (US, the pan-European Seller Central, Japan).
     c.input = Some(MerchantInput {
         key: "region".into(),
-        label: "Selling region".into(),
-        pattern: r"^(na|eu|fe)$".into(),
+        label: "Your Seller Central marketplace".into(),
+        pattern: r"^(na|ca|mx|br|eu|nl|se|pl|tr|ae|in|sg|au|fe)$".into(),
         normalize: Normalize::Lowercase,
         choices: vec![
-            region("na", "North America", "sellercentral.amazon.com"),
-            region("eu", "Europe", "sellercentral-europe.amazon.com"),
-            region("fe", "Far East", "sellercentral.amazon.co.jp"),
+            market("na", "United States", "sellercentral.amazon.com"),
+            market("ca", "Canada", "sellercentral.amazon.ca"),
+            market("mx", "Mexico", "sellercentral.amazon.com.mx"),
+            market("br", "Brazil", "sellercentral.amazon.com.br"),
+            market(
+                "eu",
+                "Spain, UK, France, Germany or Italy",
+                "sellercentral-europe.amazon.com",
+            ),
+            market("nl", "Netherlands", "sellercentral.amazon.nl"),
+            market("se", "Sweden", "sellercentral.amazon.se"),
+            market("pl", "Poland", "sellercentral.amazon.pl"),
+            market("tr", "Turkey", "sellercentral.amazon.com.tr"),
+            market("ae", "United Arab Emirates", "sellercentral.amazon.ae"),
+            market("in", "India", "sellercentral.amazon.in"),
+            market("sg", "Singapore", "sellercentral.amazon.sg"),
+            market("au", "Australia", "sellercentral.amazon.com.au"),
+            market("fe", "Japan", "sellercentral.amazon.co.jp"),
         ],
     });
     c.authorize.params = params(&[
@@ -374,7 +392,11 @@ pub fn amazon() -> CartSpec {
     });
     c.needs = vec!["app_id"];
     c.hosts = hosts(&[
-        r"^sellercentral(-europe)?\.amazon\.(com|co\.jp)$",
+        r"^sellercentral-europe\.amazon\.com$",
+        concat!(
+            r"^sellercentral\.amazon\.",
+            r"(com|ca|com\.mx|com\.br|nl|se|pl|com\.tr|ae|in|sg|com\.au|co\.jp)$"
+        ),
         r"^api\.amazon\.com$",
     ]);
     c.refresh = Refresh::Fixed {
@@ -389,8 +411,12 @@ pub fn amazon() -> CartSpec {
     c.notes = "amzn/selling-partner-api-docs developer guide (website authorization workflow: \
                consent URL, version=beta, spapi_oauth_code, selling_partner_id, LWA token \
                request with the secret in the body). No scopes: roles are chosen at app \
-               registration. Far East consent host (sellercentral.amazon.co.jp) and the \
-               selling_partner_id pattern: unverified."
+               registration. Consent host per marketplace (corrected from one per region): same \
+               guide, Constructing an OAuth authorization URI (the Seller Central URL of the \
+               seller's marketplace; authorizations are regional) and the Seller Central URLs \
+               table (Japan: sellercentral.amazon.co.jp; Egypt has none there, so is not \
+               offered). selling_partner_id pattern: unverified (the guide gives only the \
+               example A3FHEXAMPLEYWS, which it fits)."
         .into();
     c
 }
