@@ -238,8 +238,10 @@ pub fn bigcommerce() -> CartSpec {
                external_install on the auth callback, install/succeeded), auth.mdx (callback \
                code/scope/context without state, JSON token request, permanent token), \
                api-accounts.mdx (scopes). Scopes are the app profile's, not the request's. \
-               Whether install/succeeded wants a browser redirect (used) or a server GET: the \
-               doc says both; unverified."
+               install/succeeded is a browser redirect: BigCommerce renders its page \
+               \"to the modal\" (buttons.mdx), and BigCommerce's own sample app redirects \
+               there on external_install (bigcommerce/laravel-react-sample-app \
+               app/Http/Controllers/MainController.php)."
         .into();
     c
 }
@@ -329,8 +331,13 @@ pub fn ebay() -> CartSpec {
         ),
     ]);
     c.notes = "developer.ebay.com oauth-consent-request, oauth-auth-code-grant-request (RuName, \
-               Basic, form body), KB 5075. PKCE: unverified (not sent). Scope names: unverified \
-               per method."
+               Basic, form body), KB 5075. Scopes per method from eBay's published OpenAPI \
+               contracts (sell_fulfillment_v1_oas3 v1.19.17, sell_inventory_v1_oas3 v1.16.1, as \
+               mirrored in brandon14/ebay-sdk-php api-specs/): getOrders takes \
+               sell.fulfillment.readonly or sell.fulfillment, createShippingFulfillment \
+               sell.fulfillment, bulkCreateOrReplaceInventoryItem sell.inventory. PKCE: not in \
+               eBay's parameter list (oauth-qref-auth-code-grant: client id, RuName, scopes, \
+               state), so not sent; whether eBay accepts it: unverified."
         .into();
     c
 }
@@ -442,7 +449,9 @@ pub fn etsy() -> CartSpec {
         (Function::Shipments, &["transactions_r", "transactions_w"]),
     ]);
     c.notes = "developers.etsy.com authentication (PKCE S256 required, no client secret at the \
-               token endpoint). Refresh token life (90 d) and rotation: unverified."
+               token endpoint). Refresh token life (90 d) and rotation: unverified (the \
+               official page's refresh section was not reachable; only third-party code says \
+               90 d and rotating)."
         .into();
     c
 }
@@ -490,8 +499,11 @@ pub fn square() -> CartSpec {
     c.notes = "developer.squareup.com obtain-token, ObtainTokenResponse (expires_at date, \
                merchant_id), oauth-api overview (30 d access; code-flow refresh tokens do not \
                expire). Square's PKCE flow is its public-client flow; cartlink uses the code \
-               flow with the secret, so no PKCE is sent. Scope names beyond \
-               MERCHANT_PROFILE_READ: unverified."
+               flow with the secret, so no PKCE is sent. Scope names: OAuthPermission enum \
+               reference (INVENTORY_READ: RetrieveInventoryCount, INVENTORY_WRITE: \
+               BatchChangeInventory, ITEMS_READ), docs/oauth-api/square-permissions (ITEMS_READ: \
+               ListCatalog, SearchCatalogObjects), square/connect-python-sdk README \
+               (MERCHANT_PROFILE_READ for location IDs, ORDERS_READ, ORDERS_WRITE)."
         .into();
     c
 }
@@ -531,7 +543,10 @@ pub fn ecwid() -> CartSpec {
         ),
     ]);
     c.notes = "Ecwid/ecwid-api-docs _authentication.md (endpoints, form token request, \
-               store_id in the answer, non-expiring token). `state` support: unverified (sent)."
+               store_id in the answer, non-expiring token). `state` support: unverified (sent): \
+               api-docs.ecwid.com get-token-manually lists only client_id, redirect_uri, \
+               response_type and scope, and a return of code or error; the device-app example \
+               in _authentication.md shows state=code in the answer (a lead, not a rule)."
         .into();
     c
 }
@@ -597,7 +612,12 @@ pub fn lightspeed() -> CartSpec {
                refresh); finer scopes and PKCE: unverified. X-Series: \
                x-series-api.lightspeedhq.com authorization (connect URL, token host \
                {domain_prefix}.retail.lightspeed.app from the callback, rotating refresh since \
-               2025-03)."
+               2025-03) and docs/scopes (connect takes response_type, client_id, redirect_uri, \
+               state and space-separated scopes). X-Series scopes are per domain \
+               (products:read, sales:read, consignments:write:stock_order, ...), not R-Series' \
+               employee:all, which is sent to both editions: scopes per edition need a catalog \
+               change (scopes are per cart); X-Series names for inventory and fulfilment \
+               writes: unverified."
         .into();
     c
 }
@@ -621,7 +641,9 @@ pub fn keap() -> CartSpec {
     c.scopes = all_three(&["full"]);
     c.notes = "developer.infusionsoft.com getting-started-oauth-keys (endpoints, scope full, \
                secret in the body for the code). Refresh with Basic and lifetimes: community \
-               threads, partly unverified; PKCE and state echo: unverified."
+               threads, partly unverified; PKCE and state echo: unverified (state is sent; \
+               the getting-started-oauth-keys and authentication pages list only client_id, \
+               redirect_uri, response_type and scope)."
         .into();
     c
 }
@@ -653,8 +675,13 @@ pub fn channeladvisor() -> CartSpec {
         (Function::Inventory, &["inventory"]),
         (Function::Shipments, &["orders"]),
     ]);
-    c.notes = "public Go/Python clients (endpoints, access_type=offline, Basic); scopes: \
-               pipedream. `state` echo and refresh lifetimes: unverified."
+    c.notes = "public Go/Python clients (endpoints, access_type=offline, Basic). \
+               developer.channeladvisor.com introduction-to-oauth-2-0: scopes orders and \
+               inventory (also inventory.readonly), access token 1 h, refresh token reusable \
+               (not rotated); its life: one stored version says it never expires, another that \
+               it expires after 3 months of non-use (kept as no fixed life). `state` echo: \
+               unverified (sent; oauth-2-0-authorization-flow lists client_id, response_type, \
+               access_type, scope and redirect_uri only)."
         .into();
     c
 }
@@ -702,8 +729,9 @@ pub fn squarespace() -> CartSpec {
         (Function::Shipments, &["website.orders"]),
     ]);
     c.notes = "developers.squarespace.com/oauth (endpoints, access_type=offline), NANGO (comma \
-               scopes, Basic). JSON token body, access_token_expires_at, lifetimes and \
-               rotation: unverified."
+               scopes, Basic). JSON token body, access_token_expires_at, `state` echo, \
+               lifetimes and rotation: unverified (the official page's token section was not \
+               reachable)."
         .into();
     c
 }
@@ -765,8 +793,10 @@ pub fn walmart() -> CartSpec {
     c.notes = "developer.walmart.com oauth-20-authorization (camelCase authorize parameters, \
                verified), transfer-authorization-and-refresh-token (callback code/type/clientId/\
                state/sellerId; Basic, WM_PARTNER.ID, form body), tokenapi (900 s access, 365 d \
-               refresh). Scopes are chosen at app registration. WM_SVC.NAME value and the \
-               sellerId pattern: unverified."
+               refresh). Scopes are chosen at app registration. WM_SVC.NAME \"Walmart \
+               Marketplace\": the header table of transfer-authorization-and-refresh-token. \
+               sellerId pattern: unverified (the doc's examples 456782346 and 43423324 are \
+               numeric; no format is stated)."
         .into();
     c
 }
