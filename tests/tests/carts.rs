@@ -1291,7 +1291,7 @@ async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs()
     );
     assert_eq!(
         by_id("amazon-sp-api")["inputs"][0]["choices"],
-        json!(["na", "eu", "fe"])
+        json!(["na", "ca", "mx", "br", "eu", "nl", "se", "pl", "tr", "ae", "in", "sg", "au", "fe"])
     );
     assert_eq!(by_id("woocommerce")["flavour"], "key_handshake");
     assert_eq!(by_id("wix")["flavour"], "popup_oauth");

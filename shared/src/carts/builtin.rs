@@ -238,8 +238,10 @@ pub fn bigcommerce() -> CartSpec {
                external_install on the auth callback, install/succeeded), auth.mdx (callback \
                code/scope/context without state, JSON token request, permanent token), \
                api-accounts.mdx (scopes). Scopes are the app profile's, not the request's. \
-               Whether install/succeeded wants a browser redirect (used) or a server GET: the \
-               doc says both; unverified."
+               install/succeeded is a browser redirect: BigCommerce renders its page \
+               \"to the modal\" (buttons.mdx), and BigCommerce's own sample app redirects \
+               there on external_install (bigcommerce/laravel-react-sample-app \
+               app/Http/Controllers/MainController.php)."
         .into();
     c
 }
@@ -329,13 +331,18 @@ pub fn ebay() -> CartSpec {
         ),
     ]);
     c.notes = "developer.ebay.com oauth-consent-request, oauth-auth-code-grant-request (RuName, \
-               Basic, form body), KB 5075. PKCE: unverified (not sent). Scope names: unverified \
-               per method."
+               Basic, form body), KB 5075. Scopes per method from eBay's published OpenAPI \
+               contracts (sell_fulfillment_v1_oas3 v1.19.17, sell_inventory_v1_oas3 v1.16.1, as \
+               mirrored in brandon14/ebay-sdk-php api-specs/): getOrders takes \
+               sell.fulfillment.readonly or sell.fulfillment, createShippingFulfillment \
+               sell.fulfillment, bulkCreateOrReplaceInventoryItem sell.inventory. PKCE: not in \
+               eBay's parameter list (oauth-qref-auth-code-grant: client id, RuName, scopes, \
+               state), so not sent; whether eBay accepts it: unverified."
         .into();
     c
 }
 
-/// Amazon Selling Partner API: consent on the region's Seller Central, `spapi_oauth_code` and
+/// Amazon Selling Partner API: consent on the marketplace's Seller Central, `spapi_oauth_code` and
 /// `selling_partner_id` in the callback, `version=beta` for draft apps.
 pub fn amazon() -> CartSpec {
     let mut c = base(
@@ -344,20 +351,38 @@ pub fn amazon() -> CartSpec {
         "https://{seller_central}/apps/authorize/consent",
         "https://api.amazon.com/auth/o2/token",
     );
-    let region = |value: &str, label: &str, host: &str| Choice {
+    let market = |value: &str, label: &str, host: &str| Choice {
         value: value.into(),
         label: label.into(),
         vars: vec![("seller_central".into(), host.into())],
     };
+    // One choice per Seller Central URL of the developer guide's table: the consent page is
+    // the one of the seller's marketplace. `na`, `eu` and `fe` keep the values of the earlier
+    // per-region choice (US, the pan-European Seller Central, Japan).
     c.input = Some(MerchantInput {
         key: "region".into(),
-        label: "Selling region".into(),
-        pattern: r"^(na|eu|fe)$".into(),
+        label: "Your Seller Central marketplace".into(),
+        pattern: r"^(na|ca|mx|br|eu|nl|se|pl|tr|ae|in|sg|au|fe)$".into(),
         normalize: Normalize::Lowercase,
         choices: vec![
-            region("na", "North America", "sellercentral.amazon.com"),
-            region("eu", "Europe", "sellercentral-europe.amazon.com"),
-            region("fe", "Far East", "sellercentral.amazon.co.jp"),
+            market("na", "United States", "sellercentral.amazon.com"),
+            market("ca", "Canada", "sellercentral.amazon.ca"),
+            market("mx", "Mexico", "sellercentral.amazon.com.mx"),
+            market("br", "Brazil", "sellercentral.amazon.com.br"),
+            market(
+                "eu",
+                "Spain, UK, France, Germany or Italy",
+                "sellercentral-europe.amazon.com",
+            ),
+            market("nl", "Netherlands", "sellercentral.amazon.nl"),
+            market("se", "Sweden", "sellercentral.amazon.se"),
+            market("pl", "Poland", "sellercentral.amazon.pl"),
+            market("tr", "Turkey", "sellercentral.amazon.com.tr"),
+            market("ae", "United Arab Emirates", "sellercentral.amazon.ae"),
+            market("in", "India", "sellercentral.amazon.in"),
+            market("sg", "Singapore", "sellercentral.amazon.sg"),
+            market("au", "Australia", "sellercentral.amazon.com.au"),
+            market("fe", "Japan", "sellercentral.amazon.co.jp"),
         ],
     });
     c.authorize.params = params(&[
@@ -374,7 +399,11 @@ pub fn amazon() -> CartSpec {
     });
     c.needs = vec!["app_id"];
     c.hosts = hosts(&[
-        r"^sellercentral(-europe)?\.amazon\.(com|co\.jp)$",
+        r"^sellercentral-europe\.amazon\.com$",
+        concat!(
+            r"^sellercentral\.amazon\.",
+            r"(com|ca|com\.mx|com\.br|nl|se|pl|com\.tr|ae|in|sg|com\.au|co\.jp)$"
+        ),
         r"^api\.amazon\.com$",
     ]);
     c.refresh = Refresh::Fixed {
@@ -389,8 +418,12 @@ pub fn amazon() -> CartSpec {
     c.notes = "amzn/selling-partner-api-docs developer guide (website authorization workflow: \
                consent URL, version=beta, spapi_oauth_code, selling_partner_id, LWA token \
                request with the secret in the body). No scopes: roles are chosen at app \
-               registration. Far East consent host (sellercentral.amazon.co.jp) and the \
-               selling_partner_id pattern: unverified."
+               registration. Consent host per marketplace (corrected from one per region): same \
+               guide, Constructing an OAuth authorization URI (the Seller Central URL of the \
+               seller's marketplace; authorizations are regional) and the Seller Central URLs \
+               table (Japan: sellercentral.amazon.co.jp; Egypt has none there, so is not \
+               offered). selling_partner_id pattern: unverified (the guide gives only the \
+               example A3FHEXAMPLEYWS, which it fits)."
         .into();
     c
 }
@@ -416,7 +449,9 @@ pub fn etsy() -> CartSpec {
         (Function::Shipments, &["transactions_r", "transactions_w"]),
     ]);
     c.notes = "developers.etsy.com authentication (PKCE S256 required, no client secret at the \
-               token endpoint). Refresh token life (90 d) and rotation: unverified."
+               token endpoint). Refresh token life (90 d) and rotation: unverified (the \
+               official page's refresh section was not reachable; only third-party code says \
+               90 d and rotating)."
         .into();
     c
 }
@@ -464,8 +499,11 @@ pub fn square() -> CartSpec {
     c.notes = "developer.squareup.com obtain-token, ObtainTokenResponse (expires_at date, \
                merchant_id), oauth-api overview (30 d access; code-flow refresh tokens do not \
                expire). Square's PKCE flow is its public-client flow; cartlink uses the code \
-               flow with the secret, so no PKCE is sent. Scope names beyond \
-               MERCHANT_PROFILE_READ: unverified."
+               flow with the secret, so no PKCE is sent. Scope names: OAuthPermission enum \
+               reference (INVENTORY_READ: RetrieveInventoryCount, INVENTORY_WRITE: \
+               BatchChangeInventory, ITEMS_READ), docs/oauth-api/square-permissions (ITEMS_READ: \
+               ListCatalog, SearchCatalogObjects), square/connect-python-sdk README \
+               (MERCHANT_PROFILE_READ for location IDs, ORDERS_READ, ORDERS_WRITE)."
         .into();
     c
 }
@@ -505,7 +543,10 @@ pub fn ecwid() -> CartSpec {
         ),
     ]);
     c.notes = "Ecwid/ecwid-api-docs _authentication.md (endpoints, form token request, \
-               store_id in the answer, non-expiring token). `state` support: unverified (sent)."
+               store_id in the answer, non-expiring token). `state` support: unverified (sent): \
+               api-docs.ecwid.com get-token-manually lists only client_id, redirect_uri, \
+               response_type and scope, and a return of code or error; the device-app example \
+               in _authentication.md shows state=code in the answer (a lead, not a rule)."
         .into();
     c
 }
@@ -571,7 +612,12 @@ pub fn lightspeed() -> CartSpec {
                refresh); finer scopes and PKCE: unverified. X-Series: \
                x-series-api.lightspeedhq.com authorization (connect URL, token host \
                {domain_prefix}.retail.lightspeed.app from the callback, rotating refresh since \
-               2025-03)."
+               2025-03) and docs/scopes (connect takes response_type, client_id, redirect_uri, \
+               state and space-separated scopes). X-Series scopes are per domain \
+               (products:read, sales:read, consignments:write:stock_order, ...), not R-Series' \
+               employee:all, which is sent to both editions: scopes per edition need a catalog \
+               change (scopes are per cart); X-Series names for inventory and fulfilment \
+               writes: unverified."
         .into();
     c
 }
@@ -595,7 +641,9 @@ pub fn keap() -> CartSpec {
     c.scopes = all_three(&["full"]);
     c.notes = "developer.infusionsoft.com getting-started-oauth-keys (endpoints, scope full, \
                secret in the body for the code). Refresh with Basic and lifetimes: community \
-               threads, partly unverified; PKCE and state echo: unverified."
+               threads, partly unverified; PKCE and state echo: unverified (state is sent; \
+               the getting-started-oauth-keys and authentication pages list only client_id, \
+               redirect_uri, response_type and scope)."
         .into();
     c
 }
@@ -627,8 +675,13 @@ pub fn channeladvisor() -> CartSpec {
         (Function::Inventory, &["inventory"]),
         (Function::Shipments, &["orders"]),
     ]);
-    c.notes = "public Go/Python clients (endpoints, access_type=offline, Basic); scopes: \
-               pipedream. `state` echo and refresh lifetimes: unverified."
+    c.notes = "public Go/Python clients (endpoints, access_type=offline, Basic). \
+               developer.channeladvisor.com introduction-to-oauth-2-0: scopes orders and \
+               inventory (also inventory.readonly), access token 1 h, refresh token reusable \
+               (not rotated); its life: one stored version says it never expires, another that \
+               it expires after 3 months of non-use (kept as no fixed life). `state` echo: \
+               unverified (sent; oauth-2-0-authorization-flow lists client_id, response_type, \
+               access_type, scope and redirect_uri only)."
         .into();
     c
 }
@@ -676,8 +729,9 @@ pub fn squarespace() -> CartSpec {
         (Function::Shipments, &["website.orders"]),
     ]);
     c.notes = "developers.squarespace.com/oauth (endpoints, access_type=offline), NANGO (comma \
-               scopes, Basic). JSON token body, access_token_expires_at, lifetimes and \
-               rotation: unverified."
+               scopes, Basic). JSON token body, access_token_expires_at, `state` echo, \
+               lifetimes and rotation: unverified (the official page's token section was not \
+               reachable)."
         .into();
     c
 }
@@ -739,8 +793,10 @@ pub fn walmart() -> CartSpec {
     c.notes = "developer.walmart.com oauth-20-authorization (camelCase authorize parameters, \
                verified), transfer-authorization-and-refresh-token (callback code/type/clientId/\
                state/sellerId; Basic, WM_PARTNER.ID, form body), tokenapi (900 s access, 365 d \
-               refresh). Scopes are chosen at app registration. WM_SVC.NAME value and the \
-               sellerId pattern: unverified."
+               refresh). Scopes are chosen at app registration. WM_SVC.NAME \"Walmart \
+               Marketplace\": the header table of transfer-authorization-and-refresh-token. \
+               sellerId pattern: unverified (the doc's examples 456782346 and 43423324 are \
+               numeric; no format is stated)."
         .into();
     c
 }

@@ -113,6 +113,44 @@ fn amazon_drafts_ask_for_beta_and_published_apps_do_not() {
 }
 
 #[test]
+fn amazon_consents_on_the_seller_central_of_each_marketplace() {
+    // GIVEN the Seller Central URLs table of the SP-API developer guide (Egypt has no entry)
+    let table = [
+        ("na", "sellercentral.amazon.com"),
+        ("ca", "sellercentral.amazon.ca"),
+        ("mx", "sellercentral.amazon.com.mx"),
+        ("br", "sellercentral.amazon.com.br"),
+        ("eu", "sellercentral-europe.amazon.com"),
+        ("nl", "sellercentral.amazon.nl"),
+        ("se", "sellercentral.amazon.se"),
+        ("pl", "sellercentral.amazon.pl"),
+        ("tr", "sellercentral.amazon.com.tr"),
+        ("ae", "sellercentral.amazon.ae"),
+        ("in", "sellercentral.amazon.in"),
+        ("sg", "sellercentral.amazon.sg"),
+        ("au", "sellercentral.amazon.com.au"),
+        ("fe", "sellercentral.amazon.co.jp"),
+    ];
+    let cart = configured(builtin::amazon());
+    let input = cart.input.as_ref().unwrap();
+    let offered: Vec<&str> = input.choices.iter().map(|c| c.value.as_str()).collect();
+    let listed: Vec<&str> = table.iter().map(|(v, _)| *v).collect();
+    assert_eq!(offered, listed, "one choice per Seller Central URL");
+    for (value, host) in table {
+        // WHEN the merchant picks that marketplace
+        let url = built(&cart, Some(value)).unwrap();
+        // THEN the consent page is that marketplace's Seller Central
+        assert!(
+            url.starts_with(&format!("https://{host}/apps/authorize/consent?")),
+            "{value}: {url}"
+        );
+    }
+    // AND a marketplace outside the table is refused before any URL is built
+    assert!(input.validate("eg").is_err());
+    assert!(built(&cart, Some("eg")).is_err());
+}
+
+#[test]
 fn lightspeed_r_series_uses_its_own_endpoints() {
     let cart = configured(builtin::lightspeed());
     let url = built(&cart, Some("r")).unwrap();
