@@ -619,7 +619,15 @@ async fn lightspeed_rig(prefix: &'static str, token_calls: u64) -> Rig {
     authorize_endpoint(
         &rig.stand,
         "/secure.retail.lightspeed.app/connect",
-        &[("response_type", "code"), ("client_id", CLIENT_ID)],
+        &[
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            // X-Series scopes are per domain, space-separated
+            (
+                "scope",
+                "sales:read products:read products:write sales:write",
+            ),
+        ],
         move |q| {
             with_query(
                 &redirect,
@@ -658,6 +666,15 @@ async fn lightspeed_x_series_builds_the_token_host_from_a_checked_domain_prefix(
         .assert_connected(&g, rig.consent(&b, &g.authorize).await)
         .await;
     assert_eq!(conn.account.as_deref(), Some("acmeshop"));
+    assert_eq!(
+        conn.scopes,
+        [
+            "sales:read",
+            "products:read",
+            "products:write",
+            "sales:write"
+        ]
+    );
 }
 
 #[tokio::test]

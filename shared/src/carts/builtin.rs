@@ -355,6 +355,7 @@ pub fn amazon() -> CartSpec {
         value: value.into(),
         label: label.into(),
         vars: vec![("seller_central".into(), host.into())],
+        scopes: BTreeMap::new(),
     };
     // One choice per Seller Central URL of the developer guide's table: the consent page is
     // the one of the seller's marketplace. `na`, `eu` and `fe` keep the values of the earlier
@@ -567,7 +568,21 @@ pub fn lightspeed() -> CartSpec {
             ("ls_authorize".into(), authorize.into()),
             ("ls_token".into(), token.into()),
         ],
+        scopes: BTreeMap::new(),
     };
+    // X-Series asks for scopes per domain (x-series-api.lightspeedhq.com docs/scopes), not
+    // R-Series' `employee:all`.
+    let mut x_series = series(
+        "x",
+        "X-Series",
+        "https://secure.retail.lightspeed.app/connect",
+        "https://{domain_prefix}.retail.lightspeed.app/api/1.0/token",
+    );
+    x_series.scopes = scopes(&[
+        (Function::Orders, &["sales:read"]),
+        (Function::Inventory, &["products:read", "products:write"]),
+        (Function::Shipments, &["sales:read", "sales:write"]),
+    ]);
     c.input = Some(MerchantInput {
         key: "series".into(),
         label: "Lightspeed Retail edition (r = R-Series, x = X-Series)".into(),
@@ -580,12 +595,7 @@ pub fn lightspeed() -> CartSpec {
                 "https://cloud.lightspeedapp.com/auth/oauth/authorize",
                 "https://cloud.lightspeedapp.com/auth/oauth/token",
             ),
-            series(
-                "x",
-                "X-Series",
-                "https://secure.retail.lightspeed.app/connect",
-                "https://{domain_prefix}.retail.lightspeed.app/api/1.0/token",
-            ),
+            x_series,
         ],
     });
     let prefix = CallbackValue {
@@ -613,11 +623,10 @@ pub fn lightspeed() -> CartSpec {
                x-series-api.lightspeedhq.com authorization (connect URL, token host \
                {domain_prefix}.retail.lightspeed.app from the callback, rotating refresh since \
                2025-03) and docs/scopes (connect takes response_type, client_id, redirect_uri, \
-               state and space-separated scopes). X-Series scopes are per domain \
-               (products:read, sales:read, consignments:write:stock_order, ...), not R-Series' \
-               employee:all, which is sent to both editions: scopes per edition need a catalog \
-               change (scopes are per cart); X-Series names for inventory and fulfilment \
-               writes: unverified."
+               state and space-separated scopes). X-Series scopes are per domain, \
+               `<domain>:read|write` (docs/scopes names products:read, sales:read, \
+               consignments:write:stock_order), set on the X-Series choice; products:write \
+               (StackOne's connector profile) and sales:write for fulfilments: unverified."
         .into();
     c
 }

@@ -136,6 +136,10 @@ pub struct Choice {
     /// Template variables it sets (`seller_central` = `sellercentral-europe.amazon.com`).
     #[serde(skip)]
     pub vars: Vec<(String, String)>,
+    /// The scopes per function when this choice needs others than the cart's (Lightspeed
+    /// X-Series); empty: the cart's.
+    #[serde(skip)]
+    pub scopes: BTreeMap<Function, Vec<String>>,
 }
 
 /// What the merchant (through the warehouse) must tell cartlink before a grant, carried in the
@@ -550,6 +554,19 @@ pub struct CartSpec {
     pub base_url_override: Option<Url>,
 }
 
+/// The scopes of `functions` in `table`: each once, in catalog order.
+fn union_of(table: &BTreeMap<Function, Vec<String>>, functions: &[Function]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in functions {
+        for s in table.get(f).into_iter().flatten() {
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Fills `{name}` placeholders from `vars`.
 pub fn fill(template: &str, vars: &Vars) -> Result<String, EndpointError> {
     let mut out = String::with_capacity(template.len());
@@ -649,15 +666,19 @@ impl CartSpec {
 
     /// The scopes to ask for, for these functions: each once, in catalog order.
     pub fn scopes_for(&self, functions: &[Function]) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for f in functions {
-            for s in self.scopes.get(f).into_iter().flatten() {
-                if !out.contains(s) {
-                    out.push(s.clone());
-                }
-            }
-        }
-        out
+        union_of(&self.scopes, functions)
+    }
+
+    /// The scopes to ask for, for these functions and the invite's `store` value: the chosen
+    /// option's own scopes when it has some (Lightspeed X-Series), else the cart's.
+    pub fn scopes_for_store(&self, functions: &[Function], store: Option<&str>) -> Vec<String> {
+        let chosen = self
+            .input
+            .as_ref()
+            .zip(store)
+            .and_then(|(input, value)| input.choices.iter().find(|c| c.value == value))
+            .filter(|c| !c.scopes.is_empty());
+        union_of(chosen.map_or(&self.scopes, |c| &c.scopes), functions)
     }
 
     /// The template variables of an invite's validated `store` value (none if the cart takes

@@ -34,7 +34,7 @@ fn built(cart: &CartSpec, store: Option<&str>) -> Result<String, EndpointError> 
         &AuthorizeRequest {
             vars: &cart.input_vars(store),
             redirect: &redirect,
-            scopes: &cart.scopes_for(&cart.functions()),
+            scopes: &cart.scopes_for_store(&cart.functions(), store),
             state: &state,
             verifier: verifier.as_ref(),
             public_base: "https://cartlink.test",
@@ -77,7 +77,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
         ("etsy", Some(format!("https://www.etsy.com/oauth/connect?response_type=code&client_id=app-id&{CB}etsy&scope=transactions_r+listings_r+listings_w+transactions_w&state={{state}}&code_challenge={{challenge}}&code_challenge_method=S256"))),
         ("square", Some("https://connect.squareup.com/oauth2/authorize?client_id=app-id&scope=ORDERS_READ+MERCHANT_PROFILE_READ+ITEMS_READ+INVENTORY_READ+INVENTORY_WRITE+ORDERS_WRITE&session=false&state={state}".into())),
         ("ecwid", Some(format!("https://my.ecwid.com/api/oauth/authorize?response_type=code&client_id=app-id&{CB}ecwid&scope=read_store_profile+read_orders+read_catalog+update_catalog+update_orders&state={{state}}"))),
-        ("lightspeed-retail", Some(format!("https://secure.retail.lightspeed.app/connect?response_type=code&client_id=app-id&{CB}lightspeed-retail&scope=employee%3Aall&state={{state}}"))),
+        ("lightspeed-retail", Some(format!("https://secure.retail.lightspeed.app/connect?response_type=code&client_id=app-id&{CB}lightspeed-retail&scope=sales%3Aread+products%3Aread+products%3Awrite+sales%3Awrite&state={{state}}"))),
         ("keap", Some(format!("https://accounts.infusionsoft.com/app/oauth/authorize?response_type=code&client_id=app-id&{CB}keap&scope=full&state={{state}}"))),
         ("channeladvisor", Some(format!("https://api.channeladvisor.com/oauth2/authorize?client_id=app-id&response_type=code&access_type=offline&scope=orders+inventory&{CB}channeladvisor&state={{state}}"))),
         ("squarespace", Some(format!("https://login.squarespace.com/api/1/login/oauth/provider/authorize?client_id=app-id&{CB}squarespace&scope=website.orders.read%2Cwebsite.inventory%2Cwebsite.products.read%2Cwebsite.orders&state={{state}}&access_type=offline"))),
@@ -155,6 +155,8 @@ fn lightspeed_r_series_uses_its_own_endpoints() {
     let cart = configured(builtin::lightspeed());
     let url = built(&cart, Some("r")).unwrap();
     assert!(url.starts_with("https://cloud.lightspeedapp.com/auth/oauth/authorize?"));
+    // and its own scope, where X-Series asks per domain
+    assert!(url.contains("&scope=employee%3Aall&"), "{url}");
     let vars = cart.input_vars(Some("r"));
     assert_eq!(
         cart.endpoint(&cart.token_url, &vars).unwrap().as_str(),
@@ -190,6 +192,13 @@ fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
         }
         assert!(!c.hosts.is_empty(), "{} allows no host", c.id);
         assert!(!c.scopes.is_empty(), "{} supports no function", c.id);
+        for choice in c.input.iter().flat_map(|i| &i.choices) {
+            if !choice.scopes.is_empty() {
+                let own: Vec<_> = choice.scopes.keys().collect();
+                let cart: Vec<_> = c.scopes.keys().collect();
+                assert_eq!(own, cart, "{} {}: other functions", c.id, choice.value);
+            }
+        }
         assert!(!c.notes.is_empty(), "{} names no source", c.id);
         if c.token_auth == TokenAuth::None {
             assert!(c.pkce.is_used(), "{}: a public client needs PKCE", c.id);

@@ -298,7 +298,9 @@ impl Services {
                 .scope
                 .as_deref()
                 .map(|s| s.split_whitespace().map(str::to_owned).collect())
-                .unwrap_or_else(|| cart.scopes_for(&invite.functions)),
+                .unwrap_or_else(|| {
+                    cart.scopes_for_store(&invite.functions, invite.store.as_deref())
+                }),
             tokens: sealed,
             token_expires_at: tokens.expires_at,
             created_at: now,

@@ -272,7 +272,9 @@ impl Services {
                 .clone()
                 .ok_or(SetupError::CartUnavailable)?,
         };
-        let scopes = view.cart.scopes_for(&view.invite.functions);
+        let scopes = view
+            .cart
+            .scopes_for_store(&view.invite.functions, view.invite.store.as_deref());
         let vars = view.cart.input_vars(view.invite.store.as_deref());
         // Built before anything is written: a store value that no longer validates, or a host
         // the entry does not allow, stops here.
