@@ -379,6 +379,46 @@ async fn store_contract(store: &dyn Store) {
         .map(|i| i.id)
         .collect();
     assert_eq!(pending, vec![older.id.clone()]);
+
+    // Leases: one owner at a time until expiry; the owner may renew; only the owner releases.
+    let lease = "refresh:con-contract";
+    assert!(store
+        .take_lease(lease, "a", Timestamp(1000), 30)
+        .await
+        .unwrap());
+    assert!(!store
+        .take_lease(lease, "b", Timestamp(1029), 30)
+        .await
+        .unwrap());
+    assert!(store
+        .take_lease(lease, "a", Timestamp(1010), 30)
+        .await
+        .unwrap());
+    store.release_lease(lease, "b").await.unwrap();
+    assert!(!store
+        .take_lease(lease, "b", Timestamp(1039), 30)
+        .await
+        .unwrap());
+    assert!(store
+        .take_lease(lease, "b", Timestamp(1040), 30)
+        .await
+        .unwrap());
+    // a release by an owner whose lease expired and was taken leaves the new owner's alone
+    store.release_lease(lease, "a").await.unwrap();
+    assert!(!store
+        .take_lease(lease, "c", Timestamp(1041), 30)
+        .await
+        .unwrap());
+    store.release_lease(lease, "b").await.unwrap();
+    assert!(store
+        .take_lease(lease, "c", Timestamp(1041), 30)
+        .await
+        .unwrap());
+    // other keys are other leases
+    assert!(store
+        .take_lease("refresh:con-other", "d", Timestamp(1041), 30)
+        .await
+        .unwrap());
 }
 
 #[tokio::test]

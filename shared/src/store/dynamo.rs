@@ -14,6 +14,7 @@
 //! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, create-invite |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page |
+//! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
 //!
 //! `body` is the JSON of the fields that never change after the item is made; every field that
 //! changes is its own attribute, so no writer ever puts back a whole item it read earlier.
@@ -897,5 +898,58 @@ impl Store for DynamoStore {
             .await?;
         let count = item.as_ref().and_then(|i| get_n(i, "count")).unwrap_or(0);
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn take_lease(
+        &self,
+        key_name: &str,
+        owner: &str,
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError> {
+        let until = now.0 + lease_secs;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("LEASE#{key_name}"), "LEASE")))
+            .update_expression(
+                "SET #owner = :owner, #until = :until, #ttl = :ttl, #entity = :entity",
+            )
+            .condition_expression("attribute_not_exists(pk) OR #until <= :now OR #owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_names("#entity", "entity")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":ttl", n(until + 3600))
+            .expression_attribute_values(":now", n(now.0))
+            .expression_attribute_values(":entity", s("lease"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn release_lease(&self, key_name: &str, owner: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("LEASE#{key_name}"), "LEASE")))
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }

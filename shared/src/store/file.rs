@@ -73,6 +73,11 @@ CREATE TABLE IF NOT EXISTS hits (
     window_start INTEGER NOT NULL,
     count INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS leases (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until INTEGER NOT NULL
+);
 "#;
 
 /// The embedded store on SQLite.
@@ -683,6 +688,37 @@ impl Store for FileStore {
                 .optional()
                 .map_err(unavailable)?;
             Ok(u32::try_from(count.unwrap_or(0)).unwrap_or(u32::MAX))
+        })
+    }
+
+    async fn take_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "INSERT INTO leases (key, owner, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until
+                     WHERE leases.until <= ?4 OR leases.owner = excluded.owner",
+                    params![key, owner, now.0 + lease_secs, now.0],
+                )
+                .map_err(unavailable)?;
+            Ok(n == 1)
+        })
+    }
+
+    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.execute(
+                "DELETE FROM leases WHERE key = ?1 AND owner = ?2",
+                params![key, owner],
+            )
+            .map_err(unavailable)?;
+            Ok(())
         })
     }
 }

@@ -199,4 +199,19 @@ pub trait Store: Send + Sync {
 
     /// The count under `key` in the current window, without counting.
     async fn hits(&self, key: &str, window_secs: i64, now: Timestamp) -> Result<u32, StoreError>;
+
+    /// Takes the lease `key` (an opaque id, such as `refresh:<connection id>`) for `owner` until
+    /// `now + lease_secs`, unless another owner holds it unexpired: answers whether this owner
+    /// holds it now. One conditional write.
+    async fn take_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives the lease back, only if `owner` still holds it (an expired lease another owner
+    /// took since is left alone).
+    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
 }
