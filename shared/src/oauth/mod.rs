@@ -3,6 +3,7 @@
 
 pub mod described;
 pub mod http;
+pub mod oauth1;
 
 use async_trait::async_trait;
 use url::Url;
