@@ -1277,6 +1277,14 @@ async fn magento_takes_the_activation_post_and_fetches_signed_oauth1_tokens_from
     assert_eq!((status, v), (409, json!({"error": "already_connected"})));
 }
 
+/// What is refused, where it is posted, its fields, and the code it gets.
+type RefusedActivation = (
+    &'static str,
+    String,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+);
+
 #[tokio::test]
 async fn magento_activation_posts_that_fail_a_check_never_reach_the_store() {
     // GIVEN a Magento store whose token endpoints must not be called
@@ -1294,7 +1302,7 @@ async fn magento_activation_posts_that_fail_a_check_never_reach_the_store() {
     let mut other_nonce = nonce.clone();
     other_nonce.replace_range(0..1, if nonce.starts_with('A') { "B" } else { "A" });
     let on = |n: &str| format!("{}/oauth/integration/magento/{n}", rig.base);
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<RefusedActivation> = vec![
         (
             "unknown nonce",
             on(unknown.expose()),

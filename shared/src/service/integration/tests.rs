@@ -485,3 +485,21 @@ async fn the_identity_link_reports_and_redirects_only_to_the_invites_store() {
     // AND reading it called nothing more
     assert_eq!(kit.oauth.calls(), 2);
 }
+
+#[tokio::test]
+async fn a_withdrawn_invite_takes_no_delivery() {
+    // GIVEN a started integration whose invite the warehouse then withdrew
+    let kit = kit();
+    let s = started(&kit).await;
+    kit.store
+        .set_invite_status(&s.invite, InviteStatus::Revoked, None, crate::testing::T0)
+        .await
+        .unwrap();
+    // WHEN the store posts the credentials
+    // THEN they are refused before any call
+    assert_eq!(
+        reason(deliver(&kit, &s.nonce, &good()).await),
+        "invite_not_granting"
+    );
+    assert_untouched(&kit, &s).await;
+}
