@@ -338,6 +338,8 @@ ROUTES = {
     ("get", "/oauth/callback/{cart}"): "OauthCallbackFunction",
     ("post", "/oauth/keys/{cart}"): "OauthCallbackFunction",
     ("get", "/oauth/return/{cart}"): "OauthCallbackFunction",
+    ("post", "/oauth/integration/{cart}/{nonce}"): "OauthCallbackFunction",
+    ("get", "/oauth/identity/{cart}/{nonce}"): "OauthCallbackFunction",
 }
 
 

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::domain::{Function, Secret, Timestamp, TokenHash, TokenSet, Warehouse, WarehouseId};
 use crate::events::AuthorizedEvents;
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
-use crate::oauth::{CodeExchange, OAuthError, TokenEndpoint};
+use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, TokenEndpoint};
 use crate::service::Services;
 use crate::store::FileStore;
 use crate::vault::LocalVault;
@@ -67,7 +67,30 @@ pub struct FakeTokenEndpoint {
     pub seen: Mutex<Vec<SeenExchange>>,
     /// When set, it refuses with this OAuth error.
     pub refuse: Mutex<Option<String>>,
+    /// The OAuth 1.0a calls it was asked to make: URL, consumer key, request token (if any)
+    /// and verifier (if any).
+    pub oauth1_seen: Mutex<Vec<SeenOAuth1>>,
 }
+
+/// One OAuth 1.0a call a [`FakeTokenEndpoint`] was asked to make.
+#[derive(Clone, Debug)]
+pub struct SeenOAuth1 {
+    /// The endpoint.
+    pub url: String,
+    /// The consumer key.
+    pub consumer_key: String,
+    /// The request token sent, if any.
+    pub token: Option<String>,
+    /// The verifier sent, if any.
+    pub verifier: Option<String>,
+}
+
+/// The request token a [`FakeTokenEndpoint`] hands out.
+pub const FAKE_REQUEST_TOKEN: &str = "fakerequesttoken";
+/// The access token a [`FakeTokenEndpoint`] hands out for OAuth 1.0a.
+pub const FAKE_OAUTH1_ACCESS_TOKEN: &str = "CANARY_OAUTH1_AT";
+/// That access token's secret.
+pub const FAKE_OAUTH1_TOKEN_SECRET: &str = "CANARY_OAUTH1_TS";
 
 impl FakeTokenEndpoint {
     /// How many exchanges were attempted.
@@ -95,6 +118,8 @@ impl TokenEndpoint for FakeTokenEndpoint {
             scope: None,
             account: None,
             key_secret: None,
+            consumer_key: None,
+            consumer_secret: None,
         })
     }
 
@@ -109,6 +134,29 @@ impl TokenEndpoint for FakeTokenEndpoint {
             Some(e) => Err(OAuthError::Refused(e)),
             None => Ok(()),
         }
+    }
+
+    async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.oauth1_seen.lock().expect("lock").push(SeenOAuth1 {
+            url: call.url.to_string(),
+            consumer_key: call.consumer_key.expose().to_owned(),
+            token: call.token.map(|(t, _)| t.expose().to_owned()),
+            verifier: call.verifier.map(|v| v.expose().to_owned()),
+        });
+        if let Some(e) = self.refuse.lock().expect("lock").clone() {
+            return Err(OAuthError::Refused(e));
+        }
+        Ok(match call.token {
+            None => OAuth1Token {
+                token: Secret::new(FAKE_REQUEST_TOKEN),
+                secret: Secret::new("fakerequestsecret"),
+            },
+            Some(_) => OAuth1Token {
+                token: Secret::new(FAKE_OAUTH1_ACCESS_TOKEN),
+                secret: Secret::new(FAKE_OAUTH1_TOKEN_SECRET),
+            },
+        })
     }
 }
 
@@ -287,7 +335,10 @@ impl TestKit {
             .start_grant(token)
             .await
             .expect("grant started");
-        let url = Url::parse(&started.authorize_url).expect("authorize URL");
+        let crate::service::setup::GrantNext::Redirect(url) = &started.next else {
+            panic!("the grant starts with a redirect");
+        };
+        let url = Url::parse(url).expect("authorize URL");
         let state = url
             .query_pairs()
             .find(|(k, _)| k == "state")

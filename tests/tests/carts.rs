@@ -1038,19 +1038,6 @@ async fn bigcommerce_rig(context: &'static str, token_calls: u64) -> Rig {
     rig
 }
 
-/// The grant's status as the grant page polls it.
-async fn status_of(b: &reqwest::Client, g: &Grant) -> String {
-    let v: Value = b
-        .get(format!("{}/status", g.setup))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["status"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn bigcommerce_installs_through_its_link_bound_by_cookie_and_store_hash() {
     // GIVEN an invite for the store abc123 and BigCommerce's stand-in
@@ -1091,7 +1078,7 @@ async fn bigcommerce_installs_through_its_link_bound_by_cookie_and_store_hash() 
     assert_eq!(conn.account.as_deref(), Some("stores/abc123"));
     assert_eq!(tokens.access_token.expose(), "bc-permanent-token");
     assert!(tokens.refresh_token.is_none() && tokens.expires_at.is_none());
-    assert_eq!(status_of(&b, &g).await, "authorized");
+    assert_eq!(status_of(&b, &g.setup).await, "authorized");
 }
 
 #[tokio::test]
@@ -1215,7 +1202,7 @@ async fn wix_installs_through_the_installer_and_closes_its_window() {
         tokens.refresh_token.as_ref().map(|t| t.expose()),
         Some("OAUTH2.wix-refresh")
     );
-    assert_eq!(status_of(&b, &g).await, "authorized");
+    assert_eq!(status_of(&b, &g.setup).await, "authorized");
 }
 
 #[tokio::test]
@@ -1227,31 +1214,416 @@ async fn a_wix_instance_id_failing_its_pattern_is_refused_before_the_exchange() 
         .await;
 }
 
-// ---------------------------------------------------------------- install from admin
+// ---------------------------------------------------------------- Magento (OAuth 1.0a integration)
+
+const MAGENTO_CK: &str = "ck0123456789abcdefghijklmnopqrst";
+const MAGENTO_CS: &str = "cs0123456789abcdefghijklmnopqrst";
+const MAGENTO_VERIFIER: &str = "vf0123456789abcdefghijklmnopqrst";
+const MAGENTO_REQUEST_TOKEN: &str = "rt0123456789abcdefghijklmnopqrst";
+const MAGENTO_REQUEST_SECRET: &str = "rs0123456789abcdefghijklmnopqrst";
+const MAGENTO_ACCESS_TOKEN: &str = "at0123456789abcdefghijklmnopqrst";
+const MAGENTO_TOKEN_SECRET: &str = "ts0123456789abcdefghijklmnopqrst";
+
+/// RFC 5849 §3.6, written here apart from the code under test.
+fn rfc3986(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// What a Magento token endpoint checks of an `Authorization: OAuth …` header: its consumer
+/// key, token and verifier, the method HMAC-SHA256, version 1.0, a fresh timestamp, and an
+/// HMAC-SHA256 signature over the RFC 5849 base string of the request it received, keyed with
+/// `consumer secret & token secret`. Answers the form body Magento answers, or 401.
+struct MagentoTokenEndpoint {
+    consumer_secret: &'static str,
+    token: Option<(&'static str, &'static str)>,
+    verifier: Option<&'static str>,
+    answer: (&'static str, &'static str),
+}
+
+impl MagentoTokenEndpoint {
+    fn verified(&self, req: &Seen) -> Result<(), String> {
+        let header = req
+            .headers
+            .get("authorization")
+            .and_then(|h| h.to_str().ok())
+            .ok_or("no Authorization header")?;
+        let fields = header.strip_prefix("OAuth ").ok_or("not OAuth")?;
+        let mut params: Vec<(String, String)> = Vec::new();
+        let mut signature = None;
+        for field in fields.split(", ") {
+            let (k, v) = field.split_once('=').ok_or("bad field")?;
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .ok_or("unquoted")?;
+            let v: String = url::form_urlencoded::parse(format!("v={v}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            if k == "oauth_signature" {
+                signature = Some(v);
+            } else {
+                params.push((k.to_owned(), v));
+            }
+        }
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if get("oauth_consumer_key") != Some(MAGENTO_CK) {
+            return Err("consumer key".into());
+        }
+        if get("oauth_signature_method") != Some("HMAC-SHA256")
+            || get("oauth_version") != Some("1.0")
+        {
+            return Err("method or version".into());
+        }
+        if get("oauth_token") != self.token.map(|(t, _)| t)
+            || get("oauth_verifier") != self.verifier
+        {
+            return Err("token or verifier".into());
+        }
+        let ts: i64 = get("oauth_timestamp")
+            .and_then(|t| t.parse().ok())
+            .ok_or("timestamp")?;
+        if (ts - now()).abs() > 300 || get("oauth_nonce").is_none_or(str::is_empty) {
+            return Err("stale or no nonce".into());
+        }
+        let mut encoded: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (rfc3986(k), rfc3986(v)))
+            .collect();
+        encoded.sort();
+        let normalized: Vec<String> = encoded.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        // The authority as a server sees it: the Host header (the stand-in is plain http).
+        let host = req
+            .headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .ok_or("no Host header")?;
+        let uri = format!("http://{host}{}", req.url.path());
+        let base = format!("POST&{}&{}", rfc3986(&uri), rfc3986(&normalized.join("&")));
+        let key = format!(
+            "{}&{}",
+            self.consumer_secret,
+            self.token.map_or("", |(_, s)| s)
+        );
+        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(key.as_bytes()).unwrap();
+        hmac::Mac::update(&mut mac, base.as_bytes());
+        let expected = STANDARD.encode(hmac::Mac::finalize(mac).into_bytes());
+        if signature.as_deref() != Some(expected.as_str()) {
+            return Err("signature".into());
+        }
+        Ok(())
+    }
+}
+
+impl wiremock::Respond for MagentoTokenEndpoint {
+    fn respond(&self, req: &Seen) -> ResponseTemplate {
+        match self.verified(req) {
+            Ok(()) => ResponseTemplate::new(200).set_body_string(format!(
+                "oauth_token={}&oauth_token_secret={}",
+                self.answer.0, self.answer.1
+            )),
+            Err(why) => ResponseTemplate::new(401).set_body_json(json!({
+                "message": format!("The signature is invalid ({why})")
+            })),
+        }
+    }
+}
+
+/// cartlink with Magento enabled, and the store's two token endpoints: they accept only the
+/// consumer secret `consumer_secret` and are called `calls` times each.
+async fn magento_rig(consumer_secret: &'static str, request_calls: u64, access_calls: u64) -> Rig {
+    let rig = Rig::start("magento", "").await;
+    Mock::given(method("POST"))
+        .and(path("/shop.example.com/oauth/token/request"))
+        .respond_with(MagentoTokenEndpoint {
+            consumer_secret,
+            token: None,
+            verifier: None,
+            answer: (MAGENTO_REQUEST_TOKEN, MAGENTO_REQUEST_SECRET),
+        })
+        .expect(request_calls)
+        .mount(&rig.stand)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/shop.example.com/oauth/token/access"))
+        .respond_with(MagentoTokenEndpoint {
+            consumer_secret,
+            token: Some((MAGENTO_REQUEST_TOKEN, MAGENTO_REQUEST_SECRET)),
+            verifier: Some(MAGENTO_VERIFIER),
+            answer: (MAGENTO_ACCESS_TOKEN, MAGENTO_TOKEN_SECRET),
+        })
+        .expect(access_calls)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+/// A Magento invite taken to its integration settings: the invite, its setup link and the
+/// Callback URL and Identity link URL the page shows.
+struct Integration {
+    invite: InviteId,
+    setup: String,
+    callback_url: String,
+    identity_url: String,
+}
+
+fn field_value(html: &str, id: &str) -> String {
+    let at = html.find(&format!("id=\"{id}\"")).expect(id);
+    let value = &html[at..];
+    let start = value.find("value=\"").unwrap() + "value=\"".len();
+    value[start..start + value[start..].find('"').unwrap()].to_owned()
+}
+
+async fn integration_settings(rig: &Rig, b: &reqwest::Client) -> Integration {
+    let (status, v) = rig
+        .invite("magento", Some("https://Shop.Example.com/"))
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let setup = v["setup_url"].as_str().unwrap().to_owned();
+    let page = b.get(&setup).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Show my integration settings"), "{page}");
+    let resp = b.post(format!("{setup}/grant")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("System › Extensions › Integrations"),
+        "{page}"
+    );
+    let callback_url = field_value(&page, "callback-url");
+    let identity_url = field_value(&page, "identity-url");
+    assert!(callback_url.starts_with(&format!("{}/oauth/integration/magento/", rig.base)));
+    assert!(identity_url.starts_with(&format!("{}/oauth/identity/magento/", rig.base)));
+    Integration {
+        invite: InviteId::parse(v["id"].as_str().unwrap()).unwrap(),
+        setup,
+        callback_url,
+        identity_url,
+    }
+}
+
+fn activation_fields() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("oauth_consumer_key", MAGENTO_CK),
+        ("oauth_consumer_secret", MAGENTO_CS),
+        ("store_base_url", "https://shop.example.com/"),
+        ("oauth_verifier", MAGENTO_VERIFIER),
+    ]
+}
+
+/// The store's activation POST (form-encoded, unauthenticated).
+async fn activate(url: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+async fn status_of(b: &reqwest::Client, setup: &str) -> Value {
+    let v: Value = b
+        .get(format!("{setup}/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["status"].clone()
+}
 
 #[tokio::test]
-async fn carts_that_install_from_their_admin_show_the_steps_instead_of_a_button() {
-    for (cart, store, step) in [(
-        "magento",
-        Some("https://shop.example.com"),
-        "System › Extensions › Integrations",
-    )] {
-        let rig = Rig::start(cart, "").await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(500))
-            .expect(0)
-            .mount(&rig.stand)
-            .await;
-        let (status, v) = rig.invite(cart, store).await;
-        assert_eq!(status, 201, "{cart}: {v}");
-        let setup = v["setup_url"].as_str().unwrap();
-        let b = browser();
-        let page = b.get(setup).send().await.unwrap().text().await.unwrap();
-        assert!(!page.contains("Grant API Access"), "{cart}");
-        assert!(page.contains(step), "{cart}: {page}");
-        let resp = b.post(format!("{setup}/grant")).send().await.unwrap();
-        assert_eq!(resp.status(), 409, "{cart}");
+async fn magento_takes_the_activation_post_and_fetches_signed_oauth1_tokens_from_the_store() {
+    // GIVEN a Magento store whose token endpoints accept only correctly signed requests
+    let rig = magento_rig(MAGENTO_CS, 1, 1).await;
+    let b = browser();
+    // AND the merchant asked the grant page for the integration settings
+    let g = integration_settings(&rig, &b).await;
+    assert_eq!(status_of(&b, &g.setup).await, "waiting");
+    // WHEN the merchant activates the integration and the store posts its credentials
+    let (status, v) = activate(&g.callback_url, &activation_fields()).await;
+    // THEN cartlink fetched the tokens and stored them, and only then answered 200
+    assert_eq!((status, v), (200, json!({"stored": true})));
+    let (conn, tokens) = rig
+        .connection(&g.invite)
+        .await
+        .expect("a sealed connection");
+    assert_eq!(tokens.access_token.expose(), MAGENTO_ACCESS_TOKEN);
+    assert_eq!(tokens.key_secret.unwrap().expose(), MAGENTO_TOKEN_SECRET);
+    assert_eq!(tokens.consumer_key.unwrap().expose(), MAGENTO_CK);
+    assert_eq!(tokens.consumer_secret.unwrap().expose(), MAGENTO_CS);
+    assert_eq!(tokens.refresh_token.map(|t| t.expose().to_owned()), None);
+    assert_eq!(conn.account.as_deref(), Some("https://shop.example.com"));
+    assert_eq!(conn.token_expires_at, None);
+    // AND the grant page's poll says authorized
+    assert_eq!(status_of(&b, &g.setup).await, "authorized");
+    // AND the Identity link sends the store's popup back to its success_call_back
+    let back = "https://shop.example.com/admin/admin/integration/tokensExchange/id/7/";
+    let resp = b
+        .get(with_query(
+            &g.identity_url,
+            &[
+                ("oauth_consumer_key", MAGENTO_CK),
+                ("success_call_back", back),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], back);
+    // AND a success_call_back on another host is not followed
+    let resp = b
+        .get(with_query(
+            &g.identity_url,
+            &[("success_call_back", "https://evil.example.net/")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("Successful Authorization"));
+    // AND the same activation again is refused without another call (expect(1) above)
+    let (status, v) = activate(&g.callback_url, &activation_fields()).await;
+    assert_eq!((status, v), (409, json!({"error": "already_connected"})));
+}
+
+/// What is refused, where it is posted, its fields, and the code it gets.
+type RefusedActivation = (
+    &'static str,
+    String,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+);
+
+#[tokio::test]
+async fn magento_activation_posts_that_fail_a_check_never_reach_the_store() {
+    // GIVEN a Magento store whose token endpoints must not be called
+    let rig = magento_rig(MAGENTO_CS, 0, 0).await;
+    let b = browser();
+    let g = integration_settings(&rig, &b).await;
+    let nonce = g.callback_url.rsplit('/').next().unwrap().to_owned();
+    let with_field = |name: &str, value: &'static str| -> Vec<(&'static str, &'static str)> {
+        activation_fields()
+            .into_iter()
+            .map(|(k, v)| (k, if k == name { value } else { v }))
+            .collect()
+    };
+    let unknown = shared::domain::GrantState::generate();
+    let mut other_nonce = nonce.clone();
+    other_nonce.replace_range(0..1, if nonce.starts_with('A') { "B" } else { "A" });
+    let on = |n: &str| format!("{}/oauth/integration/magento/{n}", rig.base);
+    let cases: Vec<RefusedActivation> = vec![
+        (
+            "unknown nonce",
+            on(unknown.expose()),
+            activation_fields(),
+            "nonce_unknown",
+        ),
+        (
+            "a nonce one letter off",
+            on(&other_nonce),
+            activation_fields(),
+            "nonce_unknown",
+        ),
+        (
+            "a malformed nonce",
+            on("not-a-nonce"),
+            activation_fields(),
+            "nonce_unknown",
+        ),
+        (
+            "another cart's path",
+            format!("{}/oauth/integration/woocommerce/{nonce}", rig.base),
+            activation_fields(),
+            "unknown_cart",
+        ),
+        (
+            "another store",
+            g.callback_url.clone(),
+            with_field("store_base_url", "https://other-shop.example.com/"),
+            "store_mismatch",
+        ),
+        (
+            "a loopback store",
+            g.callback_url.clone(),
+            with_field("store_base_url", "https://127.0.0.1/"),
+            "store_mismatch",
+        ),
+        (
+            "a private store",
+            g.callback_url.clone(),
+            with_field("store_base_url", "https://10.0.0.8/"),
+            "store_mismatch",
+        ),
+        (
+            "a missing verifier",
+            g.callback_url.clone(),
+            activation_fields()
+                .into_iter()
+                .filter(|(k, _)| *k != "oauth_verifier")
+                .collect(),
+            "integration_incomplete",
+        ),
+        (
+            "a misshaped consumer key",
+            g.callback_url.clone(),
+            with_field("oauth_consumer_key", "CK0123456789ABCDEFGHIJKLMNOPQRST"),
+            "integration_malformed",
+        ),
+    ];
+    for (what, url, fields, code) in cases {
+        // WHEN the store (or anyone) posts such an activation
+        let (status, v) = activate(&url, &fields).await;
+        // THEN it is refused with a stable code
+        assert_eq!((status, v), (400, json!({"error": code})), "{what}");
     }
+    // AND there is no connection, and the page still waits for the real activation
+    assert!(rig.connection(&g.invite).await.is_none());
+    assert_eq!(status_of(&b, &g.setup).await, "waiting");
+    // AND the store's endpoints were never called (expect(0) above)
+}
+
+#[tokio::test]
+async fn a_magento_store_that_refuses_our_signature_leaves_no_connection_and_fails_the_attempt() {
+    // GIVEN a store that knows the integration under another consumer secret, so our
+    // signature does not verify
+    let rig = magento_rig("cs9999999999999999999999999999zz", 1, 0).await;
+    let b = browser();
+    let g = integration_settings(&rig, &b).await;
+    // WHEN the store posts the credentials
+    let (status, v) = activate(&g.callback_url, &activation_fields()).await;
+    // THEN the store is told they did not work, nothing is stored, the attempt failed
+    assert_eq!(
+        (status, v),
+        (400, json!({"error": "integration_not_verified"}))
+    );
+    assert!(rig.connection(&g.invite).await.is_none());
+    assert_eq!(status_of(&b, &g.setup).await, "failed");
+    // AND the Identity link says so, without a redirect
+    let resp = b
+        .get(with_query(
+            &g.identity_url,
+            &[("success_call_back", "https://shop.example.com/admin/cb")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    assert!(resp.headers().get("location").is_none());
 }
 
 // ---------------------------------------------------------------- listing and outbound safety
@@ -1313,6 +1685,8 @@ async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs()
     assert_eq!(by_id("woocommerce")["flavour"], "key_handshake");
     assert_eq!(by_id("wix")["flavour"], "popup_oauth");
     assert_eq!(by_id("bigcommerce")["inputs"][0]["key"], "store_hash");
+    assert_eq!(by_id("magento")["flavour"], "admin_integration");
+    assert_eq!(by_id("magento")["inputs"][0]["key"], "store_url");
     assert_eq!(
         by_id("ebay")["functions"],
         json!(["orders", "inventory", "shipments"])

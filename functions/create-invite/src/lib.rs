@@ -181,7 +181,7 @@ pub struct ListedCart {
     pub id: String,
     /// The name.
     pub name: String,
-    /// `popup_oauth`, `key_handshake` or `install_from_admin`.
+    /// `popup_oauth`, `key_handshake` or `admin_integration`.
     pub flavour: &'static str,
     /// The functions it supports.
     pub functions: Vec<&'static str>,

@@ -4,7 +4,9 @@
 //!   links first). A link nobody issued gets the access-code page; a link whose invite expired,
 //!   is connected already or was withdrawn gets the page that says so.
 //! - `GET /setup`: the access-code page; `POST /setup` with a valid code shows the grant page.
-//! - `POST /setup/{token}/grant`: starts a grant attempt, sets the binding cookie, 303 to the cart.
+//! - `POST /setup/{token}/grant`: starts a grant attempt, sets the binding cookie, 303 to the cart;
+//!   for an admin integration (Magento) it answers the page with the steps and the attempt's
+//!   Callback URL and Identity link URL instead.
 //! - `GET /setup/{token}/status`: JSON progress for the page's poll.
 //! - `GET /assets/*`: our stylesheet, scripts and mark (no third-party resources anywhere).
 
@@ -12,7 +14,7 @@ mod pages;
 
 use http::{Method, StatusCode};
 use serde_json::json;
-use shared::service::setup::{GrantView, SetupError};
+use shared::service::setup::{GrantNext, GrantView, SetupError};
 use shared::service::Services;
 use shared::web::{self, BindingCookie, Request, Response};
 
@@ -51,8 +53,6 @@ pub enum PageError {
     CartUnavailable,
     /// A form posted from another origin.
     ForeignOrigin,
-    /// The cart installs apps from its own admin: nothing starts here.
-    StartsInAdmin,
     /// No such page.
     NotFound,
     /// The method is not served here.
@@ -120,14 +120,6 @@ impl PageError {
                     "Open the link from your email and try again.",
                 ),
             ),
-            PageError::StartsInAdmin => (
-                StatusCode::CONFLICT,
-                pages::message(
-                    base,
-                    "This store connects from its own admin",
-                    "Open the link from your email again and follow the steps it shows in your store's admin.",
-                ),
-            ),
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
                 pages::message(
@@ -184,7 +176,6 @@ impl From<SetupError> for PageError {
             SetupError::Revoked { warehouse } => PageError::Revoked { warehouse },
             SetupError::TooManyAttempts => PageError::TooManyAttempts,
             SetupError::CartUnavailable => PageError::CartUnavailable,
-            SetupError::StartsInAdmin => PageError::StartsInAdmin,
             SetupError::Store(e) => {
                 tracing::error!(error = %e, "store failed on a setup page");
                 PageError::Unavailable
@@ -248,13 +239,31 @@ async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
         (["setup", token, "grant"], false, &Method::POST) => {
             same_origin(svc, req)?;
             let started = svc.start_grant(token).await?;
-            let mut resp = web::see_other(&started.authorize_url);
-            let local_http = svc.config.is_local_http();
-            BindingCookie::for_local_http(local_http).attach(&mut resp, started.binding.expose());
-            if let Some(state) = &started.state_cookie {
-                BindingCookie::state_for_local_http(local_http).attach(&mut resp, state.expose());
+            match &started.next {
+                GrantNext::Redirect(url) => {
+                    let mut resp = web::see_other(url);
+                    let local_http = svc.config.is_local_http();
+                    BindingCookie::for_local_http(local_http)
+                        .attach(&mut resp, started.binding.expose());
+                    if let Some(state) = &started.state_cookie {
+                        BindingCookie::state_for_local_http(local_http)
+                            .attach(&mut resp, state.expose());
+                    }
+                    Ok(resp)
+                }
+                // Nothing comes back to this browser from the store: no binding cookie. The
+                // page is the answer to the form, shown in this tab.
+                GrantNext::AdminIntegration(settings) => Ok(web::html(
+                    StatusCode::OK,
+                    pages::integration(
+                        &svc.config.public_base_url,
+                        &svc.config.public_origin(),
+                        &started.view,
+                        settings,
+                    ),
+                    &[],
+                )),
             }
-            Ok(resp)
         }
         (["setup", token, "status"], true, _) => {
             let progress = svc.grant_progress(token).await?;
@@ -277,6 +286,10 @@ fn asset(name: &str) -> Option<Response> {
         "grant.js" => (
             "text/javascript; charset=utf-8",
             include_str!("../assets/grant.js"),
+        ),
+        "integration.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../assets/integration.js"),
         ),
         "callback.js" => (
             "text/javascript; charset=utf-8",

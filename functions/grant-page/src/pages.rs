@@ -2,7 +2,8 @@
 //! JSON data island; no inline style or script anywhere (the CSP allows neither).
 
 use maud::{html, Markup};
-use shared::service::setup::GrantView;
+use shared::carts::Flavour;
+use shared::service::setup::{GrantView, IntegrationSettings};
 use shared::web::page::layout;
 
 pub use shared::web::page::data_island;
@@ -133,6 +134,8 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
     let cart = &view.cart.name;
     let token = view.token.expose();
     let expires = invite.expires_at.human();
+    let integration = view.cart.flavour == Flavour::AdminIntegration;
+    let popup = view.cart.admin_steps.is_empty();
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
         "origin": origin,
@@ -144,11 +147,7 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
         base,
         &format!("{warehouse} asks for access to your {cart} store"),
         html! {
-            div class="parties" aria-hidden="true" {
-                div class="party" { (letter_mark(warehouse)) span class="party-name" { (warehouse) } }
-                div class="party-link" { (lock_icon()) }
-                div class="party" { (letter_mark(cart)) span class="party-name" { (cart) } }
-            }
+            (parties(warehouse, cart))
             h1 { (warehouse) " asks for access to your " (cart) " store" }
             div id="grant-intro" {
                 p class="lead" { (warehouse) " fulfils orders for your store. If you agree, it will be able to:" }
@@ -158,11 +157,24 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                 @if let Some(store) = &invite.store {
                     p class="help" { "Store: " strong { (store) } }
                 }
-                p class="promise" {
-                    (lock_icon())
-                    span { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
-                }
-                @if view.cart.admin_steps.is_empty() {
+                @if integration {
+                    p class="promise" {
+                        (lock_icon())
+                        span { "You create the connection in your own " (cart) " Admin; neither cartlink nor " (warehouse) " ever sees your password." }
+                    }
+                    form id="integration-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
+                        button id="grant-button" type="submit" class="primary" { "Show my integration settings" }
+                    }
+                    p class="help" id="how-it-works" {
+                        (cart) " connects through an integration you create in your store's Admin, which takes about five minutes. "
+                        "The button shows the steps and the two addresses to enter there; this page then confirms. "
+                        "You can withdraw access at any time in your " (cart) " Admin."
+                    }
+                } @else if popup {
+                    p class="promise" {
+                        (lock_icon())
+                        span { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
+                    }
                     form id="grant-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
                         button id="grant-button" type="submit" class="primary" { "Grant API Access" }
                     }
@@ -171,6 +183,10 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                         "You can withdraw access at any time in your " (cart) " admin."
                     }
                 } @else {
+                    p class="promise" {
+                        (lock_icon())
+                        span { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
+                    }
                     section id="admin-steps" {
                         h2 { (cart) " connects from your store's admin" }
                         p { (cart) " does not let apps ask for access from outside your store, so there is no button here. In your " (cart) " admin:" }
@@ -179,7 +195,7 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                 }
                 p class="help expiry" { "This link works until " strong { (expires) } "." }
             }
-            @if view.cart.admin_steps.is_empty() {
+            @if popup && !integration {
                 div id="popup-blocked" class="notice" role="alert" hidden {
                     h2 { "Your browser blocked the " (cart) " window" }
                     p { "To use a window, allow pop-ups for this site (look for the blocked-window icon at the end of the address bar) and press Grant API Access again." }
@@ -193,10 +209,133 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                 (data_island("grant-data", &data))
             }
         },
-        if view.cart.admin_steps.is_empty() {
+        if popup && !integration {
             &["grant.js"]
         } else {
             &[]
         },
+    )
+}
+
+fn parties(warehouse: &str, cart: &str) -> Markup {
+    html! {
+        div class="parties" aria-hidden="true" {
+            div class="party" { (letter_mark(warehouse)) span class="party-name" { (warehouse) } }
+            div class="party-link" { (lock_icon()) }
+            div class="party" { (letter_mark(cart)) span class="party-name" { (cart) } }
+        }
+    }
+}
+
+/// One value the merchant copies into their admin: a labelled read-only field (selectable
+/// without JavaScript) and a Copy button the script reveals.
+fn setting(id: &str, label: &str, value: &str) -> Markup {
+    html! {
+        span class="setting" {
+            label for=(id) { (label) }
+            span class="setting-row" {
+                input id=(id) type="text" readonly value=(value) spellcheck="false" autocomplete="off";
+                button type="button" class="copy" data-copy=(id) hidden { "Copy" }
+            }
+        }
+    }
+}
+
+/// A placeholder of an admin step, and the field that replaces it: id, label, value.
+type Placeholder<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// One admin step, its `{callback_url}` and `{identity_url}` shown as copyable fields.
+fn integration_step(text: &str, settings: &IntegrationSettings) -> Markup {
+    let fields = [
+        (
+            "{callback_url}",
+            "callback-url",
+            "Callback URL",
+            settings.callback_url.as_str(),
+        ),
+        (
+            "{identity_url}",
+            "identity-url",
+            "Identity link URL",
+            settings.identity_url.as_str(),
+        ),
+    ];
+    let mut parts: Vec<(&str, Option<&Placeholder<'_>>)> = Vec::new();
+    let mut rest = text;
+    loop {
+        let next = fields
+            .iter()
+            .filter_map(|f| rest.find(f.0).map(|at| (at, f)))
+            .min_by_key(|(at, _)| *at);
+        match next {
+            None => {
+                parts.push((rest, None));
+                break;
+            }
+            Some((at, f)) => {
+                parts.push((&rest[..at], Some(f)));
+                rest = &rest[at + f.0.len()..];
+            }
+        }
+    }
+    html! {
+        li {
+            @for (words, field) in parts {
+                (words)
+                @if let Some((_, id, label, value)) = field { (setting(id, label, value)) }
+            }
+        }
+    }
+}
+
+/// The answer to "Show my integration settings" (an admin integration, Magento): the steps
+/// in the merchant's admin with this attempt's Callback URL and Identity link URL, and the
+/// status the page keeps polling. Without JavaScript the merchant follows the link back to
+/// the grant page, which says when the store is connected.
+pub fn integration(
+    base: &str,
+    origin: &str,
+    view: &GrantView<'_>,
+    settings: &IntegrationSettings,
+) -> String {
+    let invite = &view.invite;
+    let warehouse = &invite.warehouse.display_name;
+    let cart = &view.cart.name;
+    let token = view.token.expose();
+    let data = serde_json::json!({
+        "statusUrl": format!("{base}/setup/{token}/status"),
+        "origin": origin,
+        "cart": cart,
+        "warehouse": warehouse,
+        "expires": invite.expires_at.human(),
+    });
+    layout(
+        base,
+        &format!("Connect your {cart} store to {warehouse}"),
+        html! {
+            (parties(warehouse, cart))
+            h1 { "Connect your " (cart) " store to " (warehouse) }
+            div id="grant-intro" {
+                @if let Some(store) = &invite.store {
+                    p class="help" { "Store: " strong { (store) } }
+                }
+                section id="admin-steps" {
+                    h2 { "In your " (cart) " Admin" }
+                    ol class="steps" {
+                        @for step in &view.cart.admin_steps { (integration_step(step, settings)) }
+                    }
+                }
+                p class="help" {
+                    "These two addresses are for this store only and work until " strong { (settings.expires_at.human()) } ". "
+                    "If that time passes, open the link in your email again for new ones."
+                }
+                div id="waiting" class="notice" role="status" {
+                    p { "This page updates by itself when your store is connected. " a href={ (base) "/setup/" (token) } { "Check whether it is connected" } }
+                }
+            }
+            div id="outcome" role="status" aria-live="polite" {}
+            (data_island("integration-data", &data))
+        },
+        &["integration.js"],
     )
 }

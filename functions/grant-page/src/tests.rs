@@ -492,3 +492,135 @@ fn a_letter_mark_is_stable_per_name_and_decorative() {
         .into_string()
         .contains(">?</span>"));
 }
+
+// ---------------------------------------------------------------- admin integrations (Magento)
+
+fn magento_kit() -> TestKit {
+    let mut kit = TestKit::new();
+    let mut magento = shared::carts::builtin::magento();
+    magento.credentials = Some(shared::carts::ClientCredentials::new("cartlink", None));
+    kit.services.catalog.add(magento);
+    kit
+}
+
+async fn magento_invite(kit: &TestKit) -> (InviteId, String) {
+    kit.invite_with(NewInvite {
+        store: Some("https://shop.example.com".into()),
+        ..new_invite("magento")
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_magento_grant_page_offers_the_integration_settings_not_a_popup() {
+    // GIVEN a Magento invite
+    let kit = magento_kit();
+    let (id, token) = magento_invite(&kit).await;
+    // WHEN the merchant opens the link
+    let resp = handle(
+        &kit.services,
+        Request::new(Method::GET, &format!("/setup/{token}")),
+    )
+    .await;
+    // THEN one button asks for the integration settings, posted to us only, with no popup script
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = body(&resp);
+    assert!(html.contains("Show my integration settings"));
+    assert!(html.contains(&format!(
+        "action=\"https://cartlink.test/setup/{token}/grant\""
+    )));
+    assert!(!html.contains("Grant API Access"));
+    assert!(!html.contains("grant.js"));
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.ends_with("form-action 'self'"), "{csp}");
+    // AND opening it started nothing
+    assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn pressing_it_shows_the_steps_with_this_attempts_two_urls_and_polls() {
+    // GIVEN a Magento invite
+    let kit = magento_kit();
+    let (id, token) = magento_invite(&kit).await;
+    // WHEN the merchant presses the button
+    let resp = handle(
+        &kit.services,
+        form_post(&format!("/setup/{token}/grant"), ""),
+    )
+    .await;
+    // THEN the answer is the page itself (no redirect, no cookie: nothing comes back to it)
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().get("set-cookie").is_none());
+    assert!(resp.headers().get("location").is_none());
+    let html = body(&resp);
+    let attempt = kit
+        .store
+        .latest_attempt(&id)
+        .await
+        .unwrap()
+        .expect("started");
+    assert_eq!(attempt.expires_at.0 - attempt.created_at.0, 3600);
+    // AND it shows the numbered steps with the Callback URL and Identity link URL, readable and
+    // copyable, each carrying the attempt's nonce
+    let nonce_at = html
+        .find("https://cartlink.test/oauth/integration/magento/")
+        .expect("the callback URL");
+    let nonce: String = html[nonce_at + "https://cartlink.test/oauth/integration/magento/".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(
+        shared::domain::GrantState::parse(&nonce).unwrap().hash(),
+        attempt.state_hash
+    );
+    for needle in [
+        "<ol class=\"steps\">",
+        "System › Extensions › Integrations",
+        "<label for=\"callback-url\">Callback URL</label>",
+        &format!("id=\"callback-url\" type=\"text\" readonly value=\"https://cartlink.test/oauth/integration/magento/{nonce}\""),
+        "<label for=\"identity-url\">Identity link URL</label>",
+        &format!("id=\"identity-url\" type=\"text\" readonly value=\"https://cartlink.test/oauth/identity/magento/{nonce}\""),
+        "data-copy=\"callback-url\"",
+        "Activate",
+        "integration.js",
+        "id=\"integration-data\"",
+        &format!("https://cartlink.test/setup/{token}/status"),
+        // without JavaScript: a link back to the grant page, which says when it is connected
+        &format!("href=\"https://cartlink.test/setup/{token}\""),
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    assert!(!html.contains("{callback_url}") && !html.contains("{identity_url}"));
+    // AND the status poll waits for the store
+    let poll = handle(
+        &kit.services,
+        Request::new(Method::GET, &format!("/setup/{token}/status")),
+    )
+    .await;
+    assert_eq!(body(&poll), r#"{"status":"waiting"}"#);
+}
+
+#[tokio::test]
+async fn the_integration_script_is_served_from_our_origin() {
+    let kit = TestKit::new();
+    let resp = handle(
+        &kit.services,
+        Request::new(Method::GET, "/assets/integration.js"),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(body(&resp).contains("Successful Authorization"));
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn an_integration_form_posted_from_another_site_starts_nothing() {
+    let kit = magento_kit();
+    let (id, token) = magento_invite(&kit).await;
+    let mut req = form_post(&format!("/setup/{token}/grant"), "");
+    req.headers
+        .insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+    let resp = handle(&kit.services, req).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
+}

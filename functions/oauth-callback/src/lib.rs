@@ -5,11 +5,18 @@
 //! Key handshakes (WooCommerce) use two more routes: `POST /oauth/keys/{cart}`, where the store
 //! posts the keys (answered 200 only when they were checked and stored, so the store deletes
 //! keys we refused), and `GET /oauth/return/{cart}`, where the merchant's browser comes back.
+//!
+//! Admin integrations (Magento) use two more: `POST /oauth/integration/{cart}/{nonce}`, where
+//! the store posts the integration's credentials on activation (200 only when the tokens were
+//! fetched from the store and stored, so the store shows a failure otherwise), and
+//! `GET /oauth/identity/{cart}/{nonce}`, the Identity link the store opens next (a page; a 303
+//! to the store's `success_call_back` once connected, when that is on the store's own host).
 
 mod pages;
 
 use http::{Method, StatusCode};
 use shared::service::callback::{CallbackError, CallbackRequest};
+use shared::service::integration::IdentityOutcome;
 use shared::service::keys::KeyReturn;
 use shared::service::Services;
 use shared::web::{self, BindingCookie, Request, Response};
@@ -113,10 +120,15 @@ fn authorized_page(svc: &Services, invite: &shared::domain::Invite) -> CallbackP
     }
 }
 
-/// Answers a key delivery: 200 only when the keys were checked and stored; otherwise a 4xx
-/// with a stable code (the store then deletes the keys it made).
-async fn receive_keys(svc: &Services, cart: &str, req: &Request) -> Response {
-    match svc.receive_keys(cart, &req.body).await {
+/// Answers a server-to-server delivery (keys, integration credentials): 200 only when they
+/// were checked and stored; otherwise a 4xx with a stable code (the store then deletes the keys
+/// it made, or shows the merchant that activation failed). `failed` is the code of a failed
+/// check against the store.
+fn delivery_answer(
+    result: Result<shared::service::callback::Authorized, CallbackError>,
+    failed: &'static str,
+) -> Response {
+    match result {
         Ok(_) => web::json(StatusCode::OK, &serde_json::json!({ "stored": true })),
         Err(e) => {
             let (status, code) = match &e {
@@ -126,10 +138,10 @@ async fn receive_keys(svc: &Services, cart: &str, req: &Request) -> Response {
                 }
                 CallbackError::Expired => (StatusCode::GONE, "expired"),
                 CallbackError::Declined { .. } | CallbackError::CartFailed { .. } => {
-                    (StatusCode::BAD_REQUEST, "keys_not_verified")
+                    (StatusCode::BAD_REQUEST, failed)
                 }
                 CallbackError::Store(_) | CallbackError::Vault(_) => {
-                    tracing::error!(error = %e, "storage failed receiving keys");
+                    tracing::error!(error = %e, "storage failed receiving a delivery");
                     (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
                 }
             };
@@ -138,10 +150,42 @@ async fn receive_keys(svc: &Services, cart: &str, req: &Request) -> Response {
     }
 }
 
+/// The Identity link page: where the integration behind the nonce stands, or a 303 to the
+/// store's `success_call_back` once connected (only to the store's own host).
+async fn identity(svc: &Services, cart: &str, nonce: &str, req: &Request) -> Response {
+    let params = req.query_params();
+    let back = params.get("success_call_back").map(String::as_str);
+    let page = match svc.integration_identity(cart, nonce, back).await {
+        Ok(IdentityOutcome::Connected {
+            success_call_back: Some(url),
+            ..
+        }) => return web::see_other(&url),
+        Ok(IdentityOutcome::Connected { invite, .. }) => authorized_page(svc, &invite),
+        Ok(IdentityOutcome::Pending) => CallbackPage::KeysPending,
+        Ok(IdentityOutcome::Failed) => CallbackPage::CartFailed {
+            retry_url: None,
+            emailed: false,
+        },
+        Err(e) => e.into(),
+    };
+    page.into_response(svc)
+}
+
 /// Handles a callback request.
 pub async fn handle(svc: &Services, req: Request) -> Response {
     let page = match (req.segments().as_slice(), &req.method) {
-        (["oauth", "keys", cart], &Method::POST) => return receive_keys(svc, cart, &req).await,
+        (["oauth", "keys", cart], &Method::POST) => {
+            return delivery_answer(svc.receive_keys(cart, &req.body).await, "keys_not_verified")
+        }
+        (["oauth", "integration", cart, nonce], &Method::POST) => {
+            return delivery_answer(
+                svc.receive_integration(cart, nonce, &req.body).await,
+                "integration_not_verified",
+            )
+        }
+        (["oauth", "identity", cart, nonce], &Method::GET) => {
+            return identity(svc, cart, nonce, &req).await
+        }
         (["oauth", "return", cart], &Method::GET) => {
             let params = req.query_params();
             let cookie = req.cookie(BindingCookie::for_local_http(svc.config.is_local_http()).name);

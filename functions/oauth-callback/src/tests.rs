@@ -238,3 +238,200 @@ async fn a_state_cookie_serves_one_callback_and_is_cleared_whatever_the_outcome(
         ["__Host-cartlink-state=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure"]
     );
 }
+
+// ---------------------------------------------------------------- admin integrations (Magento)
+
+const CK: &str = "k1234567890abcdefghijklmnopqrstu";
+const CS: &str = "s1234567890abcdefghijklmnopqrstu";
+const VERIFIER: &str = "v1234567890abcdefghijklmnopqrstu";
+
+fn magento_kit() -> TestKit {
+    let mut kit = TestKit::new();
+    let mut magento = shared::carts::builtin::magento();
+    magento.credentials = Some(shared::carts::ClientCredentials::new("cartlink", None));
+    kit.services.catalog.add(magento);
+    kit
+}
+
+/// A started Magento integration: the invite and the attempt's nonce.
+async fn integration(kit: &TestKit) -> (shared::domain::InviteId, String) {
+    let (id, token) = kit
+        .invite_with(shared::service::invites::NewInvite {
+            store: Some("https://shop.example.com".into()),
+            ..shared::testing::new_invite("magento")
+        })
+        .await;
+    let started = kit.services.start_grant(&token).await.unwrap();
+    let shared::service::setup::GrantNext::AdminIntegration(s) = started.next else {
+        panic!("integration settings");
+    };
+    (id, s.callback_url.rsplit('/').next().unwrap().to_owned())
+}
+
+fn activation(nonce: &str, store: &str) -> Request {
+    let mut req = Request::new(Method::POST, &format!("/oauth/integration/magento/{nonce}"));
+    req.headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    req.body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("oauth_consumer_key", CK),
+            ("oauth_consumer_secret", CS),
+            ("store_base_url", store),
+            ("oauth_verifier", VERIFIER),
+        ])
+        .finish()
+        .into();
+    req
+}
+
+fn identity(nonce: &str, success_call_back: &str) -> Request {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("oauth_consumer_key", CK),
+            ("success_call_back", success_call_back),
+        ])
+        .finish();
+    Request::new(
+        Method::GET,
+        &format!("/oauth/identity/magento/{nonce}?{query}"),
+    )
+}
+
+#[tokio::test]
+async fn an_activation_post_is_answered_200_only_once_the_tokens_are_stored() {
+    // GIVEN a started integration
+    let kit = magento_kit();
+    let (id, nonce) = integration(&kit).await;
+    // WHEN the store posts the credentials
+    let resp = handle(
+        &kit.services,
+        activation(&nonce, "https://shop.example.com/"),
+    )
+    .await;
+    // THEN it is told they were stored, and the connection is there
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(text(&resp), r#"{"stored":true}"#);
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_some());
+    // AND a second post of the same nonce is answered 409 without a call
+    let again = handle(
+        &kit.services,
+        activation(&nonce, "https://shop.example.com/"),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(kit.oauth.calls(), 2);
+}
+
+#[tokio::test]
+async fn refused_activation_posts_get_a_stable_code_and_no_secret() {
+    // GIVEN a started integration
+    let kit = magento_kit();
+    let (id, nonce) = integration(&kit).await;
+    let other = shared::domain::GrantState::generate();
+    // WHEN posts come for an unknown nonce, or name another store
+    for (req, code) in [
+        (
+            activation(other.expose(), "https://shop.example.com/"),
+            "nonce_unknown",
+        ),
+        (
+            activation(&nonce, "https://evil.example.net/"),
+            "store_mismatch",
+        ),
+        (activation(&nonce, "https://127.0.0.1/"), "store_mismatch"),
+    ] {
+        let resp = handle(&kit.services, req).await;
+        // THEN each is a 400 with a stable code that repeats no value posted
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{code}");
+        let body = text(&resp);
+        assert_eq!(body, format!(r#"{{"error":"{code}"}}"#));
+    }
+    assert_eq!(kit.oauth.calls(), 0);
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_none());
+    // AND a store that refuses the token calls gets 400 integration_not_verified
+    *kit.oauth.refuse.lock().unwrap() = Some("oauth1_refused_http_401".into());
+    let resp = handle(
+        &kit.services,
+        activation(&nonce, "https://shop.example.com/"),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(text(&resp), r#"{"error":"integration_not_verified"}"#);
+    // AND the activation route takes only POST
+    let get = handle(
+        &kit.services,
+        Request::new(Method::GET, &format!("/oauth/integration/magento/{nonce}")),
+    )
+    .await;
+    assert_eq!(get.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_identity_link_waits_then_sends_the_browser_back_to_the_store_only() {
+    // GIVEN a started integration
+    let kit = magento_kit();
+    let (_, nonce) = integration(&kit).await;
+    let back = "https://shop.example.com/admin/admin/integration/tokensExchange/id/1/";
+    // WHEN the identity link opens before the credentials are stored THEN it says so
+    let resp = handle(&kit.services, identity(&nonce, back)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(text(&resp).contains("Finishing the connection"));
+    // WHEN it opens once they are stored THEN it sends the browser to the store's callback
+    handle(
+        &kit.services,
+        activation(&nonce, "https://shop.example.com/"),
+    )
+    .await;
+    let resp = handle(&kit.services, identity(&nonce, back)).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], back);
+    // AND a success_call_back elsewhere gets the page, with no redirect and no secret
+    for elsewhere in [
+        "https://evil.example.net/x",
+        "http://shop.example.com/admin",
+    ] {
+        let resp = handle(&kit.services, identity(&nonce, elsewhere)).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{elsewhere}");
+        assert!(resp.headers().get("location").is_none());
+        let html = text(&resp);
+        assert!(html.contains("Successful Authorization"));
+        assert!(!html.contains(CK) && !html.contains(&nonce));
+    }
+    // AND an unknown nonce is refused
+    let other = shared::domain::GrantState::generate();
+    let resp = handle(&kit.services, identity(other.expose(), back)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn the_identity_link_of_a_failed_integration_says_so() {
+    let kit = magento_kit();
+    let (_, nonce) = integration(&kit).await;
+    *kit.oauth.refuse.lock().unwrap() = Some("oauth1_refused_http_401".into());
+    handle(
+        &kit.services,
+        activation(&nonce, "https://shop.example.com/"),
+    )
+    .await;
+    let resp = handle(
+        &kit.services,
+        identity(&nonce, "https://shop.example.com/admin/cb"),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
+    assert!(resp.headers().get("location").is_none());
+    assert!(text(&resp).contains("The connection did not complete"));
+}

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use super::quirks::{SHOPIFY_HMAC, WALMART_CLIENT_ID_ECHO};
 use super::{
     AuthorizeSpec, CallbackParams, CallbackValue, CartId, CartSpec, Choice, DescribedRequest,
-    Expiry, Field, Flavour, HostRule, InputEcho, MerchantInput, Normalize, Param, Pkce, Redirect,
-    Refresh, StateReturn, TokenAuth, TokenRequest,
+    Expiry, Field, Flavour, HostRule, InputEcho, MerchantInput, Normalize, OAuth1Spec, Param, Pkce,
+    Redirect, Refresh, StateReturn, TokenAuth, TokenRequest,
 };
 use crate::domain::Function;
 
@@ -18,6 +18,9 @@ const DAY: u32 = 86_400;
 pub const SHOPIFY_SHOP_PATTERN: &str = r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$";
 /// Lightspeed X-Series `domain_prefix`, anchored: one DNS label.
 pub const LIGHTSPEED_DOMAIN_PREFIX_PATTERN: &str = r"^[a-z0-9][a-z0-9-]{0,62}$";
+/// What a Magento integration's consumer key, consumer secret and verifier look like: Magento
+/// mints each as 32 characters of digits and lower-case letters (`Oauth\\Helper\\Oauth`).
+pub const MAGENTO_CREDENTIAL_PATTERN: &str = r"^[a-z0-9]{32}$";
 /// A merchant store URL after cleaning (the public-host rule runs first).
 pub const STORE_URL_PATTERN: &str = r"^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$";
 
@@ -861,7 +864,9 @@ pub fn wix() -> CartSpec {
     c
 }
 
-/// Magento / Adobe Commerce: an OAuth 1.0a integration the merchant creates in their Admin.
+/// Magento / Adobe Commerce: an OAuth 1.0a integration the merchant creates in their Admin
+/// with the URLs the grant page gives them; the store posts the credentials, cartlink fetches
+/// the tokens from the store (HMAC-SHA256 signed).
 pub fn magento() -> CartSpec {
     let mut c = base(
         "magento",
@@ -869,29 +874,50 @@ pub fn magento() -> CartSpec {
         "{store_url}/admin",
         "{store_url}/oauth/token/access",
     );
-    c.flavour = Flavour::InstallFromAdmin;
+    c.flavour = Flavour::AdminIntegration;
     c.input = Some(store_url_input());
-    c.token_request = TokenRequest::NoExchange;
+    c.token_request = TokenRequest::OAuth1(OAuth1Spec {
+        request_token_url: "{store_url}/oauth/token/request".into(),
+        credential_pattern: MAGENTO_CREDENTIAL_PATTERN.into(),
+    });
     c.hosts = vec![HostRule::MerchantStore];
     c.scopes = scopes(&[
-        (Function::Orders, &["Magento_Sales::sales_order"]),
+        (
+            Function::Orders,
+            &["Magento_Sales::sales", "Magento_Sales::sales_order"],
+        ),
         (Function::Inventory, &["Magento_Catalog::products"]),
-        (Function::Shipments, &["Magento_Sales::shipment"]),
+        (
+            Function::Shipments,
+            &["Magento_Sales::sales", "Magento_Sales::shipment"],
+        ),
     ]);
+    c.refresh = Refresh::None;
     c.admin_steps = vec![
-        "Sign in to your store's Admin.".into(),
-        "Open System › Extensions › Integrations and click Add New Integration.".into(),
-        "Name it “cartlink”, enter your Admin password, and on the API tab allow Sales › \
-         Operations › Orders (with Shipments) and Catalog › Inventory › Products."
+        "Sign in to your store's Admin and open System › Extensions › Integrations.".into(),
+        "Click Add New Integration. Name it “cartlink”, and enter this Callback URL: \
+         {callback_url}"
             .into(),
-        "Save, then click Activate and Allow.".into(),
-        "cartlink does not yet receive Magento integrations on its own: tell the warehouse \
-         when the integration shows as Active, and they will complete the connection with you."
+        "Enter this Identity link URL: {identity_url}".into(),
+        "Enter your Admin password under Current User Identity Verification.".into(),
+        "On the API tab, choose Resource Access: Custom and tick Sales › Operations › Orders \
+         (with Actions and Shipments) and Catalog › Inventory › Products."
+            .into(),
+        "Click Save, then Activate next to the new integration, and Allow. A window opens and \
+         closes again when the connection is made."
             .into(),
     ];
-    c.notes = "AdobeDocs commerce-webapi gs-authentication-oauth.md (OAuth 1.0a integration \
-               started in Admin, HMAC-SHA256), create-integration.md. ACL ids beyond the doc \
-               example: unverified."
+    c.notes = "AdobeDocs commerce-webapi gs-authentication-oauth.md (integration created in \
+               Admin; on Activate the store POSTs oauth_consumer_key, oauth_consumer_secret, \
+               store_base_url, oauth_verifier to the Callback URL, then opens the Identity link \
+               with oauth_consumer_key and success_call_back; POST oauth/token/request then \
+               oauth/token/access, OAuth 1.0a with HMAC-SHA256; the consumer key must be used \
+               within 300 s; tokens do not expire), create-integration.md. Key shape: \
+               magento2 lib/internal/Magento/Framework/Oauth/Helper/Oauth.php (32 characters of \
+               digits and lower-case letters for consumer key, secret, verifier). Unverified: \
+               ACL ids beyond the doc example (Magento_Sales::shipment, \
+               Magento_Catalog::products), the Admin menu wording, and stores whose base URL \
+               carries index.php or differs from the URL the warehouse gave (refused)."
         .into();
     c
 }

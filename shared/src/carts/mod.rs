@@ -99,9 +99,12 @@ pub enum Flavour {
     /// The grant page sends the merchant to their own store, which posts API keys to
     /// `/oauth/keys/{cart}` (WooCommerce's `/wc-auth/v1/authorize`).
     KeyHandshake,
-    /// The cart starts app installs from the merchant's own admin: the grant page shows the
-    /// steps ([`CartSpec::admin_steps`]) instead of a button.
-    InstallFromAdmin,
+    /// The merchant creates an integration in their own admin (Magento / Adobe Commerce) with
+    /// the Callback URL and Identity link URL cartlink gives them on the grant page; on
+    /// activation the store posts the integration's credentials to the Callback URL, server to
+    /// server (`/oauth/integration/{cart}/{nonce}`), and cartlink fetches the access token with
+    /// them ([`TokenRequest::OAuth1`]).
+    AdminIntegration,
 }
 
 impl Flavour {
@@ -110,7 +113,18 @@ impl Flavour {
         match self {
             Flavour::PopupOauth => "popup_oauth",
             Flavour::KeyHandshake => "key_handshake",
-            Flavour::InstallFromAdmin => "install_from_admin",
+            Flavour::AdminIntegration => "admin_integration",
+        }
+    }
+
+    /// How long a grant attempt of this flavour waits for the cart. A sign-in in a popup or at
+    /// the store takes a minute or two; creating an integration by hand (a form, an admin
+    /// password, the API resource tree, then Activate) takes several minutes, so an admin
+    /// integration's attempt lives an hour.
+    pub fn attempt_ttl_secs(self) -> i64 {
+        match self {
+            Flavour::AdminIntegration => crate::domain::ADMIN_INTEGRATION_ATTEMPT_TTL_SECS,
+            Flavour::PopupOauth | Flavour::KeyHandshake => crate::domain::ATTEMPT_TTL_SECS,
         }
     }
 }
@@ -334,6 +348,19 @@ pub enum TokenRequest {
     Described(DescribedRequest),
     /// No code exchange (key handshakes).
     NoExchange,
+    /// OAuth 1.0a (Magento integrations): the store posts the consumer credentials and a
+    /// verifier; cartlink asks for a request token, then trades it and the verifier for the
+    /// access token at [`CartSpec::token_url`], every call signed with HMAC-SHA256.
+    OAuth1(OAuth1Spec),
+}
+
+/// An OAuth 1.0a integration's token endpoints and credential shape.
+#[derive(Clone, Debug)]
+pub struct OAuth1Spec {
+    /// The request-token endpoint template (`{store_url}/oauth/token/request`).
+    pub request_token_url: String,
+    /// The anchored pattern the posted consumer key, consumer secret and verifier must match.
+    pub credential_pattern: String,
 }
 
 /// A callback value taken into the flow after its anchored pattern is checked.
@@ -537,7 +564,8 @@ pub struct CartSpec {
     /// The `iss` the cart puts in its authorization responses (RFC 9207), if it does: when set,
     /// a callback without it, or with another value, is refused.
     pub issuer: Option<String>,
-    /// What the merchant does in their admin ([`Flavour::InstallFromAdmin`]).
+    /// What the merchant does in their admin ([`Flavour::AdminIntegration`]). In an admin integration's steps, `{callback_url}` and
+    /// `{identity_url}` stand for the attempt's own URLs, which the grant page shows copyable.
     pub admin_steps: Vec<String>,
     /// Where the callback sends the popup after storing the connection, when the cart's own
     /// install dialog must be told (BigCommerce's `install/succeeded`, Wix's `close-window`): a

@@ -63,27 +63,43 @@ fn sample_store(cart: &CartSpec) -> Option<&'static str> {
 
 const CB: &str = "redirect_uri=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2F";
 
+/// What a row of the table expects of a cart.
+enum Form {
+    /// This authorize URL (the documented form).
+    Authorize(String),
+    /// No authorization request: an admin integration whose token calls go to these URLs of
+    /// the merchant's store, and whose steps carry the attempt's two URLs.
+    Integration {
+        request_token: &'static str,
+        access_token: &'static str,
+    },
+}
+use Form::{Authorize, Integration};
+
 #[test]
 fn the_authorize_url_of_every_cart_has_its_documented_form() {
     // One row per cart: the documented form (carts.md sources; BigCommerce: buttons.mdx, Wix:
-    // use-advanced-oauth), or None where the merchant starts in their own admin and cartlink
-    // sends no authorization request.
-    let rows: Vec<(&str, Option<String>)> = vec![
-        ("shopify", Some(format!("https://acme.myshopify.com/admin/oauth/authorize?client_id=app-id&scope=read_orders%2Cread_products%2Cread_locations%2Cwrite_inventory%2Cwrite_merchant_managed_fulfillment_orders&{CB}shopify&state={{state}}"))),
-        ("bigcommerce", Some("https://login.bigcommerce.com/app/app-id/install".into())),
-        ("woocommerce", Some("https://shop.example.com/wc-auth/v1/authorize?app_name=cartlink&scope=read_write&user_id={state}&return_url=https%3A%2F%2Fcartlink.test%2Foauth%2Freturn%2Fwoocommerce&callback_url=https%3A%2F%2Fcartlink.test%2Foauth%2Fkeys%2Fwoocommerce".into())),
-        ("ebay", Some("https://auth.ebay.com/oauth2/authorize?client_id=app-id&redirect_uri=Cartlink-RuName&response_type=code&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment.readonly+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.inventory+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment&state={state}".into())),
-        ("amazon-sp-api", Some(format!("https://sellercentral-europe.amazon.com/apps/authorize/consent?application_id=amzn1.sellerapps.app.test&state={{state}}&{CB}amazon-sp-api&version=beta"))),
-        ("etsy", Some(format!("https://www.etsy.com/oauth/connect?response_type=code&client_id=app-id&{CB}etsy&scope=transactions_r+listings_r+listings_w+transactions_w&state={{state}}&code_challenge={{challenge}}&code_challenge_method=S256"))),
-        ("square", Some("https://connect.squareup.com/oauth2/authorize?client_id=app-id&scope=ORDERS_READ+MERCHANT_PROFILE_READ+ITEMS_READ+INVENTORY_READ+INVENTORY_WRITE+ORDERS_WRITE&session=false&state={state}".into())),
-        ("ecwid", Some(format!("https://my.ecwid.com/api/oauth/authorize?response_type=code&client_id=app-id&{CB}ecwid&scope=read_store_profile+read_orders+read_catalog+update_catalog+update_orders&state={{state}}"))),
-        ("lightspeed-retail", Some(format!("https://secure.retail.lightspeed.app/connect?response_type=code&client_id=app-id&{CB}lightspeed-retail&scope=sales%3Aread+products%3Aread+products%3Awrite+sales%3Awrite&state={{state}}"))),
-        ("keap", Some(format!("https://accounts.infusionsoft.com/app/oauth/authorize?response_type=code&client_id=app-id&{CB}keap&scope=full&state={{state}}"))),
-        ("channeladvisor", Some(format!("https://api.channeladvisor.com/oauth2/authorize?client_id=app-id&response_type=code&access_type=offline&scope=orders+inventory&{CB}channeladvisor&state={{state}}"))),
-        ("squarespace", Some(format!("https://login.squarespace.com/api/1/login/oauth/provider/authorize?client_id=app-id&{CB}squarespace&scope=website.orders.read%2Cwebsite.inventory%2Cwebsite.products.read%2Cwebsite.orders&state={{state}}&access_type=offline"))),
-        ("walmart", Some("https://login.account.wal-mart.com/authorize?responseType=code&clientId=app-id&redirectUri=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwalmart&clientType=seller&nonce={nonce}&state={state}".into())),
-        ("wix", Some("https://www.wix.com/installer/install?appId=app-id&redirectUrl=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwix&state={state}".into())),
-        ("magento", None),
+    // use-advanced-oauth), or what replaces it where the merchant starts in their own admin
+    // and cartlink sends no authorization request.
+    let rows: Vec<(&str, Form)> = vec![
+        ("shopify", Authorize(format!("https://acme.myshopify.com/admin/oauth/authorize?client_id=app-id&scope=read_orders%2Cread_products%2Cread_locations%2Cwrite_inventory%2Cwrite_merchant_managed_fulfillment_orders&{CB}shopify&state={{state}}"))),
+        ("bigcommerce", Authorize("https://login.bigcommerce.com/app/app-id/install".into())),
+        ("woocommerce", Authorize("https://shop.example.com/wc-auth/v1/authorize?app_name=cartlink&scope=read_write&user_id={state}&return_url=https%3A%2F%2Fcartlink.test%2Foauth%2Freturn%2Fwoocommerce&callback_url=https%3A%2F%2Fcartlink.test%2Foauth%2Fkeys%2Fwoocommerce".into())),
+        ("ebay", Authorize("https://auth.ebay.com/oauth2/authorize?client_id=app-id&redirect_uri=Cartlink-RuName&response_type=code&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment.readonly+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.inventory+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment&state={state}".into())),
+        ("amazon-sp-api", Authorize(format!("https://sellercentral-europe.amazon.com/apps/authorize/consent?application_id=amzn1.sellerapps.app.test&state={{state}}&{CB}amazon-sp-api&version=beta"))),
+        ("etsy", Authorize(format!("https://www.etsy.com/oauth/connect?response_type=code&client_id=app-id&{CB}etsy&scope=transactions_r+listings_r+listings_w+transactions_w&state={{state}}&code_challenge={{challenge}}&code_challenge_method=S256"))),
+        ("square", Authorize("https://connect.squareup.com/oauth2/authorize?client_id=app-id&scope=ORDERS_READ+MERCHANT_PROFILE_READ+ITEMS_READ+INVENTORY_READ+INVENTORY_WRITE+ORDERS_WRITE&session=false&state={state}".into())),
+        ("ecwid", Authorize(format!("https://my.ecwid.com/api/oauth/authorize?response_type=code&client_id=app-id&{CB}ecwid&scope=read_store_profile+read_orders+read_catalog+update_catalog+update_orders&state={{state}}"))),
+        ("lightspeed-retail", Authorize(format!("https://secure.retail.lightspeed.app/connect?response_type=code&client_id=app-id&{CB}lightspeed-retail&scope=sales%3Aread+products%3Aread+products%3Awrite+sales%3Awrite&state={{state}}"))),
+        ("keap", Authorize(format!("https://accounts.infusionsoft.com/app/oauth/authorize?response_type=code&client_id=app-id&{CB}keap&scope=full&state={{state}}"))),
+        ("channeladvisor", Authorize(format!("https://api.channeladvisor.com/oauth2/authorize?client_id=app-id&response_type=code&access_type=offline&scope=orders+inventory&{CB}channeladvisor&state={{state}}"))),
+        ("squarespace", Authorize(format!("https://login.squarespace.com/api/1/login/oauth/provider/authorize?client_id=app-id&{CB}squarespace&scope=website.orders.read%2Cwebsite.inventory%2Cwebsite.products.read%2Cwebsite.orders&state={{state}}&access_type=offline"))),
+        ("walmart", Authorize("https://login.account.wal-mart.com/authorize?responseType=code&clientId=app-id&redirectUri=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwalmart&clientType=seller&nonce={nonce}&state={state}".into())),
+        ("wix", Authorize("https://www.wix.com/installer/install?appId=app-id&redirectUrl=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwix&state={state}".into())),
+        ("magento", Integration {
+            request_token: "https://shop.example.com/oauth/token/request",
+            access_token: "https://shop.example.com/oauth/token/access",
+        }),
     ];
     let carts = builtin::all();
     assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
@@ -91,16 +107,59 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
         assert_eq!(cart.id.as_str(), id);
         let cart = configured(cart);
         match expected {
-            Some(form) => {
-                assert_ne!(cart.flavour, Flavour::InstallFromAdmin, "{id}");
+            Authorize(form) => {
+                assert!(
+                    matches!(cart.flavour, Flavour::PopupOauth | Flavour::KeyHandshake),
+                    "{id}"
+                );
                 assert_eq!(built(&cart, sample_store(&cart)).unwrap(), form, "{id}");
             }
-            None => {
-                assert_eq!(cart.flavour, Flavour::InstallFromAdmin, "{id}");
-                assert!(cart.admin_steps.len() >= 3, "{id} lists the admin steps");
+            Integration {
+                request_token,
+                access_token,
+            } => {
+                assert_eq!(cart.flavour, Flavour::AdminIntegration, "{id}");
+                let TokenRequest::OAuth1(spec) = &cart.token_request else {
+                    panic!("{id} fetches OAuth 1.0a tokens");
+                };
+                let vars = cart.input_vars(sample_store(&cart));
+                let endpoint = |t: &str| cart.endpoint(t, &vars).unwrap().to_string();
+                assert_eq!(endpoint(&spec.request_token_url), request_token, "{id}");
+                assert_eq!(endpoint(&cart.token_url), access_token, "{id}");
+                let steps = cart.admin_steps.join("\n");
+                assert!(steps.contains("{callback_url}"), "{id}");
+                assert!(steps.contains("{identity_url}"), "{id}");
+                assert_eq!(cart.refresh, Refresh::None, "{id}");
             }
         }
     }
+}
+
+#[test]
+fn magento_takes_only_credentials_shaped_like_the_ones_it_mints() {
+    let cart = builtin::magento();
+    let TokenRequest::OAuth1(spec) = &cart.token_request else {
+        panic!("OAuth 1.0a");
+    };
+    assert!(pattern_matches(
+        &spec.credential_pattern,
+        "0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p"
+    ));
+    for bad in [
+        "",
+        "0A1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P",
+        "0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5",
+        "0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5pq",
+        "0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5\n",
+        "0a1b2c3d4e5f6g7h-i9j0k1l2m3n4o5p",
+    ] {
+        assert!(!pattern_matches(&spec.credential_pattern, bad), "{bad:?}");
+    }
+    // and its token calls reach only the merchant's own store
+    let vars = cart.input_vars(Some("https://shop.example.com"));
+    assert!(cart
+        .endpoint("https://evil.example.net/oauth/token/request", &vars)
+        .is_err());
 }
 
 #[test]

@@ -8,6 +8,9 @@ use crate::carts::CartId;
 
 /// How long a grant attempt may take, from the click to the callback: 15 minutes.
 pub const ATTEMPT_TTL_SECS: i64 = 15 * 60;
+/// How long an admin integration's grant attempt (Magento) lasts: an hour, since the merchant
+/// creates the integration by hand in their admin (see [`crate::carts::Flavour::attempt_ttl_secs`]).
+pub const ADMIN_INTEGRATION_ATTEMPT_TTL_SECS: i64 = 60 * 60;
 
 /// How a grant attempt ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

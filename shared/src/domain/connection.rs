@@ -21,8 +21,14 @@ pub struct TokenSet {
     pub scope: Option<String>,
     /// The account the token response names (Square's `merchant_id`), if any. Not secret.
     pub account: Option<String>,
-    /// For API keys (WooCommerce): the key's secret, `access_token` holding the key itself.
+    /// The secret paired with `access_token`, when the cart issues one: for API keys
+    /// (WooCommerce) the key's secret, `access_token` holding the key itself; for OAuth 1.0a
+    /// (Magento) the access token's secret.
     pub key_secret: Option<Secret>,
+    /// OAuth 1.0a (Magento): the consumer key every API call is signed with, beside the token.
+    pub consumer_key: Option<Secret>,
+    /// OAuth 1.0a (Magento): the consumer secret, half of every call's signing key.
+    pub consumer_secret: Option<Secret>,
 }
 
 #[derive(Serialize)]
@@ -32,6 +38,10 @@ struct SealedTokensOut<'a> {
     expires_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_secret: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumer_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumer_secret: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +51,10 @@ struct SealedTokensIn {
     expires_at: Option<Timestamp>,
     #[serde(default)]
     key_secret: Option<String>,
+    #[serde(default)]
+    consumer_key: Option<String>,
+    #[serde(default)]
+    consumer_secret: Option<String>,
 }
 
 impl TokenSet {
@@ -51,6 +65,8 @@ impl TokenSet {
             refresh_token: self.refresh_token.as_ref().map(Secret::expose),
             expires_at: self.expires_at,
             key_secret: self.key_secret.as_ref().map(Secret::expose),
+            consumer_key: self.consumer_key.as_ref().map(Secret::expose),
+            consumer_secret: self.consumer_secret.as_ref().map(Secret::expose),
         };
         Zeroizing::new(serde_json::to_vec(&sealed).expect("token JSON always serializes"))
     }
@@ -65,6 +81,8 @@ impl TokenSet {
             scope: None,
             account: None,
             key_secret: sealed.key_secret.map(Secret::new),
+            consumer_key: sealed.consumer_key.map(Secret::new),
+            consumer_secret: sealed.consumer_secret.map(Secret::new),
         })
     }
 }
@@ -158,6 +176,8 @@ mod tests {
             scope: Some("a b".into()),
             account: None,
             key_secret: Some(Secret::new("KS")),
+            consumer_key: Some(Secret::new("CK")),
+            consumer_secret: Some(Secret::new("CS")),
         };
         // WHEN it is turned into plaintext and back
         let back = TokenSet::from_plaintext(&tokens.to_plaintext()).unwrap();
@@ -166,7 +186,23 @@ mod tests {
         assert_eq!(back.refresh_token.unwrap().expose(), "RT");
         assert_eq!(back.expires_at, Some(Timestamp(5)));
         assert_eq!(back.key_secret.unwrap().expose(), "KS");
+        assert_eq!(back.consumer_key.unwrap().expose(), "CK");
+        assert_eq!(back.consumer_secret.unwrap().expose(), "CS");
         assert!(TokenSet::from_plaintext(b"not json").is_none());
+    }
+
+    #[test]
+    fn tokens_sealed_before_the_consumer_fields_existed_still_open() {
+        // GIVEN the JSON an earlier version sealed (no consumer fields)
+        let old = br#"{"access_token":"ck_x","refresh_token":null,"expires_at":null,"key_secret":"cs_y"}"#;
+        // WHEN it is read
+        let back = TokenSet::from_plaintext(old).unwrap();
+        // THEN it opens, without consumer credentials
+        assert_eq!(back.key_secret.unwrap().expose(), "cs_y");
+        assert!(back.consumer_key.is_none() && back.consumer_secret.is_none());
+        // AND a token set without them seals to the same fields as before
+        let plain = TokenSet::from_plaintext(old).unwrap().to_plaintext();
+        assert!(!String::from_utf8_lossy(&plain).contains("consumer"));
     }
 
     #[test]

@@ -10,7 +10,9 @@ pub mod secrets;
 pub mod warehouse;
 
 pub use access_code::AccessCode;
-pub use attempt::{AttemptStatus, GrantAttempt, ATTEMPT_TTL_SECS};
+pub use attempt::{
+    AttemptStatus, GrantAttempt, ADMIN_INTEGRATION_ATTEMPT_TTL_SECS, ATTEMPT_TTL_SECS,
+};
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use ids::{ConnectionId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, WarehouseRef};

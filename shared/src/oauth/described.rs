@@ -144,5 +144,7 @@ pub async fn exchange(
         scope: json.get("scope").and_then(text),
         account: field(&spec.account),
         key_secret: None,
+        consumer_key: None,
+        consumer_secret: None,
     })
 }

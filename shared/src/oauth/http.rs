@@ -15,7 +15,8 @@ use oauth2::{
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
-use super::{CodeExchange, OAuthError, TokenEndpoint};
+use super::oauth1::{authorization_header, nonce, Signer};
+use super::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, TokenEndpoint};
 use crate::carts::quirks::is_public_ip;
 use crate::carts::{TokenAuth, TokenRequest};
 use crate::domain::{Secret, Timestamp, TokenSet};
@@ -90,7 +91,7 @@ impl TokenEndpoint for OAuthHttp {
             TokenRequest::Described(spec) => {
                 super::described::exchange(&self.client, &x, spec, (self.now)()).await
             }
-            TokenRequest::NoExchange => Err(OAuthError::BadResponse(
+            TokenRequest::NoExchange | TokenRequest::OAuth1(_) => Err(OAuthError::BadResponse(
                 "this cart has no code exchange".into(),
             )),
         }
@@ -124,9 +125,83 @@ impl TokenEndpoint for OAuthHttp {
             )))
         }
     }
+
+    async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
+        self.signed_token_call(call).await
+    }
 }
 
+/// Largest token answer read: 16 KiB (an OAuth 1.0a answer is two short values).
+const MAX_TOKEN_ANSWER: usize = 16 * 1024;
+
 impl OAuthHttp {
+    async fn signed_token_call(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
+        let extra: Vec<(&str, &str)> = call
+            .verifier
+            .map(|v| vec![("oauth_verifier", v.expose())])
+            .unwrap_or_default();
+        let header = authorization_header(
+            "POST",
+            call.url,
+            &Signer {
+                consumer_key: call.consumer_key.expose(),
+                consumer_secret: call.consumer_secret.expose(),
+                token: call.token.map(|(t, s)| (t.expose(), s.expose())),
+            },
+            &extra,
+            &[],
+            call.now,
+            &nonce(),
+        );
+        let response = self
+            .client
+            .post(call.url.clone())
+            .header("Authorization", header)
+            .header("Accept", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .map_err(|e| OAuthError::Unreachable(describe(&e)))?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(OAuthError::Unreachable(format!(
+                "the store redirected ({status}); redirects are never followed"
+            )));
+        }
+        if !status.is_success() {
+            return Err(OAuthError::Refused(format!(
+                "oauth1_refused_http_{}",
+                status.as_u16()
+            )));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| OAuthError::Unreachable(describe(&e)))?;
+        if body.len() > MAX_TOKEN_ANSWER {
+            return Err(OAuthError::BadResponse("the answer is too long".into()));
+        }
+        let mut token = None;
+        let mut secret = None;
+        for (k, v) in url::form_urlencoded::parse(&body) {
+            match k.as_ref() {
+                "oauth_token" if token.is_none() && !v.is_empty() => token = Some(v.into_owned()),
+                "oauth_token_secret" if secret.is_none() && !v.is_empty() => {
+                    secret = Some(v.into_owned())
+                }
+                _ => {}
+            }
+        }
+        match (token, secret) {
+            (Some(t), Some(s)) => Ok(OAuth1Token {
+                token: Secret::new(t),
+                secret: Secret::new(s),
+            }),
+            _ => Err(OAuthError::BadResponse(
+                "no oauth_token and oauth_token_secret in the answer".into(),
+            )),
+        }
+    }
+
     /// The RFC 6749 exchange through the `oauth2` crate.
     async fn standard(&self, x: &CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
         let redirect = RedirectUrl::new(x.redirect_uri.to_owned())
@@ -173,6 +248,8 @@ impl OAuthHttp {
             scope,
             account: None,
             key_secret: None,
+            consumer_key: None,
+            consumer_secret: None,
         })
     }
 }

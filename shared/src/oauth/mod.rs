@@ -3,13 +3,14 @@
 
 pub mod described;
 pub mod http;
+pub mod oauth1;
 
 use async_trait::async_trait;
 use url::Url;
 
 use crate::carts::{with_client_id, CartSpec, ClientCredentials, EndpointError, Param, Vars};
 use crate::domain::secrets::random_token;
-use crate::domain::{GrantState, PkceVerifier, Secret, TokenSet};
+use crate::domain::{GrantState, PkceVerifier, Secret, Timestamp, TokenSet};
 
 pub use http::{outbound_client, OAuthHttp};
 
@@ -46,6 +47,32 @@ pub struct CodeExchange<'a> {
     pub vars: &'a Vars,
 }
 
+/// One OAuth 1.0a token call (RFC 5849 §2.1, §2.3): a `POST` to `url` signed with
+/// HMAC-SHA256 by the consumer (and the request token, for the access token), answered with a
+/// form body holding `oauth_token` and `oauth_token_secret`.
+pub struct OAuth1Call<'a> {
+    /// The endpoint, built from the catalog template and validated values, host checked.
+    pub url: &'a Url,
+    /// The consumer key.
+    pub consumer_key: &'a Secret,
+    /// The consumer secret.
+    pub consumer_secret: &'a Secret,
+    /// The request token and its secret (the access-token call).
+    pub token: Option<(&'a Secret, &'a Secret)>,
+    /// The verifier the store gave (the access-token call).
+    pub verifier: Option<&'a Secret>,
+    /// The signature's timestamp, from the Clock port.
+    pub now: Timestamp,
+}
+
+/// A token and its secret, from an OAuth 1.0a token call.
+pub struct OAuth1Token {
+    /// `oauth_token`.
+    pub token: Secret,
+    /// `oauth_token_secret`.
+    pub secret: Secret,
+}
+
 /// The token endpoint port.
 #[async_trait]
 pub trait TokenEndpoint: Send + Sync {
@@ -56,6 +83,10 @@ pub trait TokenEndpoint: Send + Sync {
     /// Basic credentials: `Ok` only on a 2xx answer.
     async fn verify_keys(&self, url: &Url, key: &Secret, secret: &Secret)
         -> Result<(), OAuthError>;
+
+    /// Makes one signed OAuth 1.0a token call: `Ok` only on a 2xx answer whose form body
+    /// holds a token and its secret.
+    async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError>;
 }
 
 /// What an authorization request is built from.

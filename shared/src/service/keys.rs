@@ -135,6 +135,8 @@ impl Services {
             scope: Some("read_write".into()),
             account: None,
             key_secret: Some(secret),
+            consumer_key: None,
+            consumer_secret: None,
         };
         self.seal_and_commit(cart, &attempt, &invite, tokens, None, now)
             .await

@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod confirm;
 pub mod connections;
+pub mod integration;
 pub mod invites;
 pub mod keys;
 pub mod mail_feedback;

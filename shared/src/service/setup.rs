@@ -4,10 +4,10 @@
 use std::net::IpAddr;
 
 use super::Services;
-use crate::carts::{CartSpec, Flavour, Redirect, StateReturn};
+use crate::carts::{CartSpec, Flavour, Redirect, StateReturn, TokenRequest};
 use crate::domain::{
     AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteStatus,
-    InviteToken, PkceVerifier, Timestamp, TokenHash, ATTEMPT_TTL_SECS,
+    InviteToken, PkceVerifier, Timestamp, TokenHash,
 };
 use crate::oauth::{authorize_url, AuthorizeRequest};
 use crate::store::StoreError;
@@ -63,9 +63,6 @@ pub enum SetupError {
     /// invite's store.
     #[error("cart unavailable")]
     CartUnavailable,
-    /// The cart installs apps from the merchant's admin: there is nothing to start here.
-    #[error("the cart installs from its admin")]
-    StartsInAdmin,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -84,15 +81,38 @@ pub struct GrantView<'a> {
     pub authorize_origin: Option<String>,
 }
 
-/// A started grant: where to send the browser, and the cookie that binds the attempt to it.
-pub struct GrantStart {
-    /// The cart's authorization request.
-    pub authorize_url: String,
+/// A started grant: what the browser does next, and the cookie that binds the attempt to it.
+pub struct GrantStart<'a> {
+    /// The invite and cart it was started for (the grant page shows an admin integration's
+    /// settings with them).
+    pub view: GrantView<'a>,
+    /// Where the merchant goes next.
+    pub next: GrantNext,
     /// The browser-binding cookie value.
     pub binding: BrowserBinding,
     /// The state, for a cookie beside the binding, when the cart's callback carries none
     /// ([`StateReturn::Cookie`]).
     pub state_cookie: Option<GrantState>,
+}
+
+/// What the merchant does once a grant attempt is started.
+pub enum GrantNext {
+    /// Go to the cart's authorization request (popup OAuth, key handshakes).
+    Redirect(String),
+    /// Create an integration in their admin with these settings ([`Flavour::AdminIntegration`]).
+    AdminIntegration(IntegrationSettings),
+}
+
+/// The URLs a merchant enters in their admin's integration form. Each carries the attempt's
+/// one-time nonce (its `state`), so only the attempt's own store delivery is accepted.
+pub struct IntegrationSettings {
+    /// Where the store posts the integration's credentials on activation:
+    /// `<public>/oauth/integration/<cart>/<nonce>`.
+    pub callback_url: String,
+    /// The page the store opens after activation: `<public>/oauth/identity/<cart>/<nonce>`.
+    pub identity_url: String,
+    /// When the attempt stops being accepted.
+    pub expires_at: Timestamp,
 }
 
 /// What the status endpoint reports, for the grant page's poll.
@@ -198,7 +218,7 @@ impl Services {
             .filter(|c| c.enabled())
             .ok_or(SetupError::CartUnavailable)?;
         let authorize_origin = match cart.flavour {
-            Flavour::InstallFromAdmin => None,
+            Flavour::AdminIntegration => None,
             Flavour::PopupOauth | Flavour::KeyHandshake => Some(
                 cart.authorize_origin(&cart.input_vars(invite.store.as_deref()))
                     .ok_or(SetupError::CartUnavailable)?,
@@ -246,64 +266,30 @@ impl Services {
     }
 
     /// Starts a grant attempt: a fresh `state`, a browser binding, the PKCE challenge derived
-    /// from both, and the invite moved into `granting`, all in one conditional write.
-    pub async fn start_grant(&self, raw_token: &str) -> Result<GrantStart, SetupError> {
+    /// from both, and the invite moved into `granting`, all in one conditional write. For an
+    /// admin integration the `state` is the nonce in the URLs the merchant enters in their
+    /// admin, and the attempt lives [`Flavour::attempt_ttl_secs`].
+    pub async fn start_grant(&self, raw_token: &str) -> Result<GrantStart<'_>, SetupError> {
         let view = self.open_link(raw_token).await?;
-        if view.cart.flavour == Flavour::InstallFromAdmin {
-            return Err(SetupError::StartsInAdmin);
-        }
-        let credentials = view
-            .cart
-            .credentials
-            .as_ref()
-            .ok_or(SetupError::CartUnavailable)?;
         let now = self.clock.now();
         let state = GrantState::generate();
         let binding = BrowserBinding::generate();
-        let verifier = view
-            .cart
-            .pkce
-            .is_used()
-            .then(|| PkceVerifier::derive(&binding, &state));
-        let redirect_uri = match view.cart.redirect {
-            Redirect::Callback => self.config.redirect_uri(&view.cart.id),
-            Redirect::RuName => credentials
-                .ru_name
-                .clone()
-                .ok_or(SetupError::CartUnavailable)?,
+        let (next, redirect_uri) = match view.cart.flavour {
+            Flavour::AdminIntegration => self.integration_settings(&view, &state, now)?,
+            Flavour::PopupOauth | Flavour::KeyHandshake => {
+                self.authorization_request(&view, &state, &binding)?
+            }
         };
-        let scopes = view
-            .cart
-            .scopes_for_store(&view.invite.functions, view.invite.store.as_deref());
-        let vars = view.cart.input_vars(view.invite.store.as_deref());
-        // Built before anything is written: a store value that no longer validates, or a host
-        // the entry does not allow, stops here.
-        let url = authorize_url(
-            view.cart,
-            credentials,
-            &AuthorizeRequest {
-                vars: &vars,
-                redirect: &redirect_uri,
-                scopes: &scopes,
-                state: &state,
-                verifier: verifier.as_ref(),
-                public_base: &self.config.public_base_url,
-            },
-        )
-        .map_err(|e| {
-            tracing::warn!(invite_id = %view.invite.id, cart = %view.cart.id, error = %e, "authorize URL refused");
-            SetupError::CartUnavailable
-        })?;
         let attempt = GrantAttempt {
             state_hash: state.hash(),
             invite_id: view.invite.id.clone(),
             cart: view.cart.id.clone(),
             binding_hash: binding.hash(),
-            redirect_uri: redirect_uri.clone(),
+            redirect_uri,
             store: view.invite.store.clone(),
             status: AttemptStatus::Open,
             created_at: now,
-            expires_at: now.plus_secs(ATTEMPT_TTL_SECS),
+            expires_at: now.plus_secs(view.cart.flavour.attempt_ttl_secs()),
         };
         match self.store.begin_attempt(&attempt, now).await {
             Ok(()) => {}
@@ -322,10 +308,94 @@ impl Services {
         let state_cookie =
             (view.cart.callback.state_return == StateReturn::Cookie).then_some(state);
         Ok(GrantStart {
-            authorize_url: url.to_string(),
+            view,
+            next,
             binding,
             state_cookie,
         })
+    }
+
+    /// The cart's authorization request and the redirect value it carries. Built before
+    /// anything is written: a store value that no longer validates, or a host the entry does
+    /// not allow, stops here.
+    fn authorization_request(
+        &self,
+        view: &GrantView<'_>,
+        state: &GrantState,
+        binding: &BrowserBinding,
+    ) -> Result<(GrantNext, String), SetupError> {
+        let credentials = view
+            .cart
+            .credentials
+            .as_ref()
+            .ok_or(SetupError::CartUnavailable)?;
+        let verifier = view
+            .cart
+            .pkce
+            .is_used()
+            .then(|| PkceVerifier::derive(binding, state));
+        let redirect_uri = match view.cart.redirect {
+            Redirect::Callback => self.config.redirect_uri(&view.cart.id),
+            Redirect::RuName => credentials
+                .ru_name
+                .clone()
+                .ok_or(SetupError::CartUnavailable)?,
+        };
+        let scopes = view
+            .cart
+            .scopes_for_store(&view.invite.functions, view.invite.store.as_deref());
+        let vars = view.cart.input_vars(view.invite.store.as_deref());
+        let url = authorize_url(
+            view.cart,
+            credentials,
+            &AuthorizeRequest {
+                vars: &vars,
+                redirect: &redirect_uri,
+                scopes: &scopes,
+                state,
+                verifier: verifier.as_ref(),
+                public_base: &self.config.public_base_url,
+            },
+        )
+        .map_err(|e| {
+            tracing::warn!(invite_id = %view.invite.id, cart = %view.cart.id, error = %e, "authorize URL refused");
+            SetupError::CartUnavailable
+        })?;
+        Ok((GrantNext::Redirect(url.to_string()), redirect_uri))
+    }
+
+    /// The URLs of an admin integration, and the callback base recorded on the attempt. The
+    /// token endpoints are built first, so a store value that no longer validates, or a host
+    /// the entry does not allow, stops here.
+    fn integration_settings(
+        &self,
+        view: &GrantView<'_>,
+        state: &GrantState,
+        now: Timestamp,
+    ) -> Result<(GrantNext, String), SetupError> {
+        let TokenRequest::OAuth1(spec) = &view.cart.token_request else {
+            return Err(SetupError::CartUnavailable);
+        };
+        let vars = view.cart.input_vars(view.invite.store.as_deref());
+        for template in [&spec.request_token_url, &view.cart.token_url] {
+            view.cart.endpoint(template, &vars).map_err(|e| {
+                tracing::warn!(invite_id = %view.invite.id, cart = %view.cart.id, error = %e, "integration endpoint refused");
+                SetupError::CartUnavailable
+            })?;
+        }
+        let callback_base = self
+            .config
+            .public_url(&format!("/oauth/integration/{}", view.cart.id));
+        let settings = IntegrationSettings {
+            callback_url: format!("{callback_base}/{}", state.expose()),
+            identity_url: self.config.public_url(&format!(
+                "/oauth/identity/{}/{}",
+                view.cart.id,
+                state.expose()
+            )),
+            expires_at: now.plus_secs(view.cart.flavour.attempt_ttl_secs()),
+        };
+        Ok((GrantNext::AdminIntegration(settings), callback_base))
     }
 
     /// Where the grant of the invite behind a link stands. Reads only.
