@@ -389,6 +389,46 @@ pub fn grant_failed_email(
     )
 }
 
+/// "A connection needs re-authorization", to the warehouse: the cart refused the connection's
+/// refresh token (revoked, expired or uninstalled), so cartlink can no longer get access tokens
+/// for it; a new invite lets the merchant grant access again.
+pub fn reauthorization_needed(
+    invite: &Invite,
+    cart_name: &str,
+    connection: &str,
+) -> Result<OutgoingEmail, MailError> {
+    let merchant = invite
+        .merchant_name
+        .as_deref()
+        .unwrap_or(&invite.merchant_email);
+    let subject = format!("{merchant}'s {cart_name} connection needs to be granted again");
+    let blocks = [
+        para(vec![
+            t(format!("{cart_name} no longer accepts the access that ")),
+            b(merchant),
+            t(format!(
+                " ({}) granted: it was withdrawn at {cart_name}, or it expired.",
+                invite.merchant_email
+            )),
+        ]),
+        Block::Facts(vec![
+            ("Invite", invite.id.to_string()),
+            ("Connection", connection.to_owned()),
+        ]),
+        para(vec![t(
+            "To keep working with this store, create a new invite for the merchant: they grant              access again in a minute, without sharing a password.",
+        )]),
+        Block::Note(vec![t("Sent by cartlink, once per connection.")]),
+    ];
+    build(
+        &invite.warehouse.notify_email,
+        &subject,
+        &blocks,
+        invite,
+        EmailKind::ReauthorizationNeeded,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::domain::{Function, Secret, Timestamp, TokenHash, TokenSet, Warehouse, WarehouseId};
 use crate::events::AuthorizedEvents;
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
-use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, TokenEndpoint};
+use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
 use crate::service::Services;
 use crate::store::FileStore;
 use crate::vault::LocalVault;
@@ -70,6 +70,16 @@ pub struct FakeTokenEndpoint {
     /// The OAuth 1.0a calls it was asked to make: URL, consumer key, request token (if any)
     /// and verifier (if any).
     pub oauth1_seen: Mutex<Vec<SeenOAuth1>>,
+    /// Refreshes asked for so far.
+    pub refreshes: AtomicUsize,
+    /// The one refresh token it accepts (`None`: the first it hands out, `CANARY_RT`). It
+    /// rotates on every use, and answers `invalid_grant` to any other token, as a strict cart
+    /// with reuse detection does.
+    pub live_refresh_token: Mutex<Option<String>>,
+    /// When set, each refresh waits this long before answering (to widen races in tests).
+    pub refresh_delay: Mutex<Option<std::time::Duration>>,
+    /// When set, refreshes fail as if the cart could not be reached.
+    pub refresh_unreachable: std::sync::atomic::AtomicBool,
 }
 
 /// One OAuth 1.0a call a [`FakeTokenEndpoint`] was asked to make.
@@ -134,6 +144,34 @@ impl TokenEndpoint for FakeTokenEndpoint {
             Some(e) => Err(OAuthError::Refused(e)),
             None => Ok(()),
         }
+    }
+
+    async fn refresh(&self, r: RefreshCall<'_>) -> Result<TokenSet, OAuthError> {
+        let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
+        let delay = *self.refresh_delay.lock().expect("lock");
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        if self.refresh_unreachable.load(Ordering::SeqCst) {
+            return Err(OAuthError::Unreachable("connection refused".into()));
+        }
+        let mut live = self.live_refresh_token.lock().expect("lock");
+        let expected = live.clone().unwrap_or_else(|| "CANARY_RT".into());
+        if r.refresh_token.expose() != expected {
+            return Err(OAuthError::Refused("invalid_grant".into()));
+        }
+        let next = format!("CANARY_RT_{n}");
+        *live = Some(next.clone());
+        Ok(TokenSet {
+            access_token: Secret::new(format!("CANARY_AT_R{n}")),
+            refresh_token: Some(Secret::new(next)),
+            expires_at: Some(Timestamp(4_000_000_000)),
+            scope: None,
+            account: None,
+            key_secret: None,
+            consumer_key: None,
+            consumer_secret: None,
+        })
     }
 
     async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
@@ -253,6 +291,7 @@ impl TestKit {
             clock: clock.clone(),
             oauth: oauth.clone(),
             events: events.clone(),
+            refreshing: Default::default(),
         };
         TestKit {
             services,

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use shared::carts::quirks::shopify_hmac;
 use shared::config::Config;
-use shared::domain::{Connection, InviteId, TokenSet};
+use shared::domain::{Connection, ConnectionStatus, InviteId, Timestamp, TokenSet};
+use shared::service::connections::ConnectionError;
 use url::Url;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request as Seen, ResponseTemplate};
@@ -174,6 +175,32 @@ base_url_override = "{uri}"
         Some((conn, tokens))
     }
 
+    /// Makes a stored connection's access token expire in a minute, as an hour later would.
+    async fn expire_soon(&self, invite: &InviteId) -> Connection {
+        let svc = &self.app.services;
+        let (conn, mut tokens) = self.connection(invite).await.expect("a connection");
+        tokens.expires_at = Some(Timestamp(now() + 60));
+        let sealed = svc
+            .vault
+            .seal(&conn.context(), &tokens.to_plaintext())
+            .await
+            .unwrap();
+        svc.store
+            .update_tokens(&conn.id, &sealed, tokens.expires_at, conn.version)
+            .await
+            .unwrap();
+        svc.store.connection(&conn.id).await.unwrap().unwrap()
+    }
+
+    /// Asks for fresh tokens as the warehouse API does.
+    async fn fresh(&self, conn: &Connection) -> Result<TokenSet, ConnectionError> {
+        self.app
+            .services
+            .fresh_connection(&conn.id)
+            .await
+            .map(|o| o.tokens)
+    }
+
     async fn assert_connected(
         &self,
         g: &Grant,
@@ -290,6 +317,32 @@ async fn shopify_connects_with_a_signed_callback_and_an_expiring_offline_token()
     assert_eq!(tokens.refresh_token.unwrap().expose(), "shprt_canary");
     assert_eq!(conn.account.as_deref(), Some("acme.myshopify.com"));
     assert!(conn.token_expires_at.is_some());
+
+    // AND an hour later the expiring token is refreshed on the shop's host with JSON, and the
+    // rotated pair is stored
+    let conn = rig.expire_soon(&g.invite).await;
+    Mock::given(method("POST"))
+        .and(path("/acme.myshopify.com/admin/oauth/access_token"))
+        .and(body_json(json!({
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "grant_type": "refresh_token", "refresh_token": "shprt_canary"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "shpat_second", "scope": "read_orders", "expires_in": 3600,
+            "refresh_token": "shprt_second", "refresh_token_expires_in": 7_776_000
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let fresh = rig.fresh(&conn).await.unwrap();
+    assert_eq!(fresh.access_token.expose(), "shpat_second");
+    let (_, stored) = rig.connection(&g.invite).await.unwrap();
+    assert_eq!(stored.refresh_token.unwrap().expose(), "shprt_second");
+    // and a second ask uses it without another refresh (the mock expects one call)
+    assert_eq!(
+        rig.fresh(&conn).await.unwrap().access_token.expose(),
+        "shpat_second"
+    );
 }
 
 #[tokio::test]
@@ -391,6 +444,34 @@ async fn ebay_sends_the_runame_in_both_steps_and_authenticates_with_basic() {
         .assert_connected(&g, rig.consent(&b, &g.authorize).await)
         .await;
     assert_eq!(tokens.access_token.expose(), "v^1.1#i^1#canary");
+
+    // AND the refresh is a form with HTTP Basic that names the scopes again; eBay keeps its
+    // refresh token, so the stored one stays
+    let conn = rig.expire_soon(&g.invite).await;
+    let scopes = conn.scopes.join(" ");
+    Mock::given(method("POST"))
+        .and(path("/api.ebay.com/identity/v1/oauth2/token"))
+        .and(header("authorization", basic().as_str()))
+        .and(move |r: &Seen| {
+            let f = form(r);
+            f.get("grant_type").map(String::as_str) == Some("refresh_token")
+                && f.get("refresh_token").map(String::as_str) == Some("v^1.1#r^1#canary")
+                && f.get("scope") == Some(&scopes)
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "v^1.1#i^2#canary", "expires_in": 7200,
+            "token_type": "User Access Token"
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let fresh = rig.fresh(&conn).await.unwrap();
+    assert_eq!(fresh.access_token.expose(), "v^1.1#i^2#canary");
+    assert_eq!(
+        fresh.refresh_token.unwrap().expose(),
+        "v^1.1#r^1#canary",
+        "eBay's refresh token is kept"
+    );
 }
 
 async fn amazon_rig(token_calls: u64) -> Rig {
@@ -735,6 +816,27 @@ async fn keap_takes_the_secret_in_the_body() {
         .assert_connected(&g, rig.consent(&b, &g.authorize).await)
         .await;
     assert_eq!(conn.scopes, vec!["full|ab123.infusionsoft.com"]);
+
+    // AND its refresh authenticates with HTTP Basic, not the body, and rotates
+    let conn = rig.expire_soon(&g.invite).await;
+    Mock::given(method("POST"))
+        .and(path("/api.infusionsoft.com/token"))
+        .and(header("authorization", basic().as_str()))
+        .and(|req: &Seen| {
+            let f = form(req);
+            f.get("grant_type").map(String::as_str) == Some("refresh_token")
+                && f.get("refresh_token").map(String::as_str) == Some("keap-refresh")
+                && !f.contains_key("client_secret")
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "keap-access-2", "token_type": "bearer", "expires_in": 86400,
+            "refresh_token": "keap-refresh-2"
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let fresh = rig.fresh(&conn).await.unwrap();
+    assert_eq!(fresh.refresh_token.unwrap().expose(), "keap-refresh-2");
 }
 
 #[tokio::test]
@@ -767,6 +869,26 @@ async fn channeladvisor_asks_for_offline_access_and_authenticates_with_basic() {
     let g = rig.grant(&b, "channeladvisor", None).await;
     rig.assert_connected(&g, rig.consent(&b, &g.authorize).await)
         .await;
+
+    // AND when the merchant has revoked access, the refused refresh (invalid_grant, through
+    // the oauth2 crate with Basic) marks the connection, and later asks do not call again
+    let conn = rig.expire_soon(&g.invite).await;
+    Mock::given(method("POST"))
+        .and(path("/api.channeladvisor.com/oauth2/token"))
+        .and(header("authorization", basic().as_str()))
+        .and(|req: &Seen| form(req).get("refresh_token").map(String::as_str) == Some("ca-refresh"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    for _ in 0..2 {
+        assert!(matches!(
+            rig.fresh(&conn).await,
+            Err(ConnectionError::NeedsReauthorization)
+        ));
+    }
+    let stored = rig.app.services.store.connection(&conn.id).await.unwrap();
+    assert_eq!(stored.unwrap().status, ConnectionStatus::NeedsReauth);
 }
 
 #[tokio::test]

@@ -57,6 +57,18 @@ fn fields(list: &[(&str, Field)]) -> Vec<(String, Field)> {
         .collect()
 }
 
+/// The refresh request of a cart whose code request is described: the same body format,
+/// headers and answer, with these fields.
+fn described_refresh(code: &TokenRequest, list: &[(&str, Field)]) -> TokenRequest {
+    match code {
+        TokenRequest::Described(d) => TokenRequest::Described(DescribedRequest {
+            fields: fields(list),
+            ..d.clone()
+        }),
+        other => other.clone(),
+    }
+}
+
 fn lit(s: &str) -> Param {
     Param::Lit(s.into())
 }
@@ -94,6 +106,7 @@ fn base(id: &str, name: &str, authorize: &str, token: &str) -> CartSpec {
         checks: Vec::new(),
         hosts: Vec::new(),
         refresh: Refresh::None,
+        refresh_request: TokenRequest::Standard,
         issuer: None,
         admin_steps: Vec::new(),
         finish_url: None,
@@ -139,6 +152,7 @@ pub fn shopify() -> CartSpec {
         refresh_token: Some("refresh_token".into()),
         expiry: Expiry::InSecs("expires_in".into()),
         account: None,
+        auth: None,
     });
     c.callback.input_echo = Some(InputEcho {
         param: "shop".into(),
@@ -171,6 +185,15 @@ pub fn shopify() -> CartSpec {
                rotating refresh). Offline mode by leaving out grant_options[]. Scope list per \
                shopify.dev access-scopes."
         .into();
+    c.refresh_request = described_refresh(
+        &c.token_request,
+        &[
+            ("client_id", Field::ClientId),
+            ("client_secret", Field::ClientSecret),
+            ("grant_type", flit("refresh_token")),
+            ("refresh_token", Field::RefreshToken),
+        ],
+    );
     c
 }
 
@@ -212,6 +235,7 @@ pub fn bigcommerce() -> CartSpec {
         refresh_token: None,
         expiry: Expiry::None,
         account: Some("context".into()),
+        auth: None,
     });
     c.callback.state_return = StateReturn::Cookie;
     c.callback.input_echo = Some(InputEcho {
@@ -246,6 +270,7 @@ pub fn bigcommerce() -> CartSpec {
                there on external_install (bigcommerce/laravel-react-sample-app \
                app/Http/Controllers/MainController.php)."
         .into();
+    c.refresh_request = TokenRequest::NoExchange;
     c
 }
 
@@ -280,6 +305,7 @@ pub fn woocommerce() -> CartSpec {
                never expire, Basic over https); class-wc-auth.php (JSON key POST to \
                callback_url, 200 expected). Keys are checked with GET wc/v3/orders?per_page=1."
         .into();
+    c.refresh_request = TokenRequest::NoExchange;
     c
 }
 
@@ -312,6 +338,7 @@ pub fn ebay() -> CartSpec {
         refresh_token: Some("refresh_token".into()),
         expiry: Expiry::InSecs("expires_in".into()),
         account: None,
+        auth: None,
     });
     c.needs = vec!["ru_name"];
     c.hosts = hosts(&[r"^auth\.ebay\.com$", r"^api\.ebay\.com$"]);
@@ -342,6 +369,15 @@ pub fn ebay() -> CartSpec {
                eBay's parameter list (oauth-qref-auth-code-grant: client id, RuName, scopes, \
                state), so not sent; whether eBay accepts it: unverified."
         .into();
+    // eBay's refresh names the scopes again (the granted ones, or fewer).
+    c.refresh_request = described_refresh(
+        &c.token_request,
+        &[
+            ("grant_type", flit("refresh_token")),
+            ("refresh_token", Field::RefreshToken),
+            ("scope", Field::Scopes),
+        ],
+    );
     c
 }
 
@@ -486,6 +522,7 @@ pub fn square() -> CartSpec {
         refresh_token: Some("refresh_token".into()),
         expiry: Expiry::AtRfc3339("expires_at".into()),
         account: Some("merchant_id".into()),
+        auth: None,
     });
     c.hosts = hosts(&[r"^connect\.squareup\.com$"]);
     c.refresh = Refresh::Fixed {
@@ -509,6 +546,15 @@ pub fn square() -> CartSpec {
                ListCatalog, SearchCatalogObjects), square/connect-python-sdk README \
                (MERCHANT_PROFILE_READ for location IDs, ORDERS_READ, ORDERS_WRITE)."
         .into();
+    c.refresh_request = described_refresh(
+        &c.token_request,
+        &[
+            ("client_id", Field::ClientId),
+            ("client_secret", Field::ClientSecret),
+            ("grant_type", flit("refresh_token")),
+            ("refresh_token", Field::RefreshToken),
+        ],
+    );
     c
 }
 
@@ -533,6 +579,7 @@ pub fn ecwid() -> CartSpec {
         refresh_token: None,
         expiry: Expiry::None,
         account: Some("store_id".into()),
+        auth: None,
     });
     c.hosts = hosts(&[r"^my\.ecwid\.com$"]);
     c.scopes = scopes(&[
@@ -552,6 +599,7 @@ pub fn ecwid() -> CartSpec {
                response_type and scope, and a return of code or error; the device-app example \
                in _authentication.md shows state=code in the answer (a lead, not a rule)."
         .into();
+    c.refresh_request = TokenRequest::NoExchange;
     c
 }
 
@@ -657,6 +705,19 @@ pub fn keap() -> CartSpec {
                the getting-started-oauth-keys and authentication pages list only client_id, \
                redirect_uri, response_type and scope)."
         .into();
+    // Keap authenticates refreshes with HTTP Basic (its code exchange with the body).
+    c.refresh_request = TokenRequest::Described(DescribedRequest {
+        json: false,
+        fields: fields(&[
+            ("grant_type", flit("refresh_token")),
+            ("refresh_token", Field::RefreshToken),
+        ]),
+        headers: Vec::new(),
+        refresh_token: Some("refresh_token".into()),
+        expiry: Expiry::InSecs("expires_in".into()),
+        account: None,
+        auth: Some(TokenAuth::Basic),
+    });
     c
 }
 
@@ -726,6 +787,7 @@ pub fn squarespace() -> CartSpec {
         refresh_token: Some("refresh_token".into()),
         expiry: Expiry::AtEpochSecs("access_token_expires_at".into()),
         account: None,
+        auth: None,
     });
     c.hosts = hosts(&[r"^login\.squarespace\.com$"]);
     c.refresh = Refresh::Rotating {
@@ -745,6 +807,13 @@ pub fn squarespace() -> CartSpec {
                lifetimes and rotation: unverified (the official page's token section was not \
                reachable)."
         .into();
+    c.refresh_request = described_refresh(
+        &c.token_request,
+        &[
+            ("grant_type", flit("refresh_token")),
+            ("refresh_token", Field::RefreshToken),
+        ],
+    );
     c
 }
 
@@ -782,6 +851,7 @@ pub fn walmart() -> CartSpec {
         refresh_token: Some("refresh_token".into()),
         expiry: Expiry::InSecs("expires_in".into()),
         account: None,
+        auth: None,
     });
     c.callback.account = Some(CallbackValue {
         param: "sellerId".into(),
@@ -810,6 +880,13 @@ pub fn walmart() -> CartSpec {
                sellerId pattern: unverified (the doc's examples 456782346 and 43423324 are \
                numeric; no format is stated)."
         .into();
+    c.refresh_request = described_refresh(
+        &c.token_request,
+        &[
+            ("grant_type", flit("refresh_token")),
+            ("refresh_token", Field::RefreshToken),
+        ],
+    );
     c
 }
 
@@ -839,6 +916,7 @@ pub fn wix() -> CartSpec {
         refresh_token: Some("refresh_token".into()),
         expiry: Expiry::None,
         account: None,
+        auth: None,
     });
     c.callback.account = Some(CallbackValue {
         param: "instanceId".into(),
@@ -861,6 +939,15 @@ pub fn wix() -> CartSpec {
                requested. Wix steers new apps to basic OAuth (client credentials per \
                instance), which has no merchant redirect to bind a grant to: not used."
         .into();
+    c.refresh_request = described_refresh(
+        &c.token_request,
+        &[
+            ("grant_type", flit("refresh_token")),
+            ("client_id", Field::ClientId),
+            ("client_secret", Field::ClientSecret),
+            ("refresh_token", Field::RefreshToken),
+        ],
+    );
     c
 }
 
@@ -919,6 +1006,7 @@ pub fn magento() -> CartSpec {
                Magento_Catalog::products), the Admin menu wording, and stores whose base URL \
                carries index.php or differs from the URL the warehouse gave (refused)."
         .into();
+    c.refresh_request = TokenRequest::NoExchange;
     c
 }
 

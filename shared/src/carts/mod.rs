@@ -301,6 +301,10 @@ pub enum Field {
     RedirectUri,
     /// The PKCE verifier (left out when PKCE is not used).
     CodeVerifier,
+    /// The refresh token being redeemed (refresh requests).
+    RefreshToken,
+    /// The connection's scopes, space-separated (eBay's refresh asks for them again).
+    Scopes,
     /// A template variable (a validated callback value such as Walmart's `sellerId`).
     Var(String),
     /// A fresh random correlation id.
@@ -337,6 +341,9 @@ pub struct DescribedRequest {
     pub expiry: Expiry,
     /// The response field naming the account (Square's `merchant_id`), if any.
     pub account: Option<String>,
+    /// The client authentication, where it differs from [`CartSpec::token_auth`] (Keap's
+    /// refresh takes HTTP Basic, its code exchange the body).
+    pub auth: Option<TokenAuth>,
 }
 
 /// How the code is exchanged.
@@ -468,6 +475,19 @@ pub enum Refresh {
     AsAnswered,
 }
 
+impl Refresh {
+    /// How long an access token lives when the token answer does not say (Wix's five
+    /// minutes), if the cart documents it.
+    pub fn access_secs(self) -> Option<u32> {
+        match self {
+            Refresh::Rotating { access_secs, .. }
+            | Refresh::Fixed { access_secs, .. }
+            | Refresh::Remint { access_secs } => access_secs,
+            Refresh::None | Refresh::AsAnswered => None,
+        }
+    }
+}
+
 /// The app's credentials at one cart, from configuration.
 #[derive(Clone, Debug)]
 pub struct ClientCredentials {
@@ -561,6 +581,10 @@ pub struct CartSpec {
     pub hosts: Vec<HostRule>,
     /// How tokens refresh.
     pub refresh: Refresh,
+    /// How a refresh token is redeemed at [`CartSpec::token_url`] (RFC 6749 §6):
+    /// [`TokenRequest::Standard`] through the `oauth2` crate, a described request, or
+    /// [`TokenRequest::NoExchange`] for carts whose tokens do not expire.
+    pub refresh_request: TokenRequest,
     /// The `iss` the cart puts in its authorization responses (RFC 9207), if it does: when set,
     /// a callback without it, or with another value, is refused.
     pub issuer: Option<String>,
@@ -667,6 +691,7 @@ impl CartSpec {
             checks: Vec::new(),
             hosts,
             refresh: Refresh::AsAnswered,
+            refresh_request: TokenRequest::Standard,
             issuer: None,
             admin_steps: Vec::new(),
             finish_url: None,
@@ -716,6 +741,23 @@ impl CartSpec {
         if let (Some(input), Some(value)) = (&self.input, store) {
             if let Ok(clean) = input.validate(value) {
                 input.vars(&clean, &mut vars);
+            }
+        }
+        vars
+    }
+
+    /// The template variables of a stored connection, for its refresh request: the invite's
+    /// validated `store` values, and the callback values the connection keeps as its
+    /// `account` (Lightspeed X-Series' `domain_prefix`, Walmart's `sellerId`), checked by
+    /// their patterns again.
+    pub fn connection_vars(&self, store: Option<&str>, account: Option<&str>) -> Vars {
+        let mut vars = self.input_vars(store);
+        if let (Some(acc), Some(account)) = (&self.callback.account, account) {
+            if pattern_matches(&acc.pattern, account) {
+                vars.insert(acc.var.clone(), account.to_owned());
+                for v in self.callback.vars.iter().filter(|v| v.param == acc.param) {
+                    vars.insert(v.var.clone(), account.to_owned());
+                }
             }
         }
         vars

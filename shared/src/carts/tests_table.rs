@@ -374,3 +374,51 @@ fn a_bigcommerce_store_hash_is_a_bare_hash() {
         assert!(input.validate(bad).is_err(), "{bad:?} passed");
     }
 }
+
+#[test]
+fn a_refresh_reaches_only_the_host_the_stored_account_names_after_its_pattern() {
+    // GIVEN a Lightspeed X-Series connection, whose token host comes from its account
+    let cart = builtin::lightspeed();
+    // WHEN its refresh endpoint is built from a well-formed stored account
+    let vars = cart.connection_vars(Some("x"), Some("acmeshop"));
+    // THEN it is that store's host
+    assert_eq!(
+        cart.endpoint(&cart.token_url, &vars).unwrap().as_str(),
+        "https://acmeshop.retail.lightspeed.app/api/1.0/token"
+    );
+    // AND an account that fails the pattern sets nothing, so no endpoint is built at all
+    for forged in ["evil.test/x", "acme.shop", "Acme"] {
+        let vars = cart.connection_vars(Some("x"), Some(forged));
+        assert_eq!(
+            cart.endpoint(&cart.token_url, &vars),
+            Err(EndpointError::MissingVar("domain_prefix".into())),
+            "{forged}"
+        );
+    }
+}
+
+#[test]
+fn every_cart_that_hands_out_refresh_tokens_can_redeem_them() {
+    for cart in builtin::all() {
+        let refreshes = !matches!(
+            cart.refresh_request,
+            TokenRequest::NoExchange | TokenRequest::OAuth1(_)
+        );
+        let expires = !matches!(cart.refresh, Refresh::None);
+        assert_eq!(refreshes, expires, "{}", cart.id);
+        if let TokenRequest::Described(d) = &cart.refresh_request {
+            assert!(
+                d.fields.iter().any(|(_, f)| *f == Field::RefreshToken),
+                "{} sends its refresh token",
+                cart.id
+            );
+            assert!(
+                d.fields
+                    .iter()
+                    .any(|(k, f)| k == "grant_type" && *f == Field::Lit("refresh_token".into())),
+                "{} asks for grant_type=refresh_token",
+                cart.id
+            );
+        }
+    }
+}

@@ -5,12 +5,55 @@
 
 use serde_json::{Map, Value};
 
-use super::{CodeExchange, OAuthError};
-use crate::carts::{DescribedRequest, Expiry, Field, TokenAuth};
-use crate::domain::secrets::random_token;
-use crate::domain::{Secret, Timestamp, TokenSet};
+use url::Url;
 
-fn value(x: &CodeExchange<'_>, field: &Field) -> Result<Option<String>, OAuthError> {
+use super::{CodeExchange, OAuthError, RefreshCall};
+use crate::carts::{ClientCredentials, DescribedRequest, Expiry, Field, TokenAuth, Vars};
+use crate::domain::secrets::random_token;
+use crate::domain::{PkceVerifier, Secret, Timestamp, TokenSet};
+
+/// What a described request's fields are filled from: a code exchange or a refresh.
+struct Values<'a> {
+    credentials: &'a ClientCredentials,
+    code: Option<&'a Secret>,
+    redirect_uri: Option<&'a str>,
+    verifier: Option<&'a PkceVerifier>,
+    refresh_token: Option<&'a Secret>,
+    scopes: &'a [String],
+    vars: &'a Vars,
+}
+
+impl<'a> Values<'a> {
+    fn of_exchange(x: &'a CodeExchange<'a>) -> Self {
+        Values {
+            credentials: x.credentials,
+            code: Some(x.code),
+            redirect_uri: Some(x.redirect_uri),
+            verifier: x.verifier,
+            refresh_token: None,
+            scopes: &[],
+            vars: x.vars,
+        }
+    }
+
+    fn of_refresh(r: &'a RefreshCall<'a>) -> Self {
+        Values {
+            credentials: r.credentials,
+            code: None,
+            redirect_uri: None,
+            verifier: None,
+            refresh_token: Some(r.refresh_token),
+            scopes: r.scopes,
+            vars: r.vars,
+        }
+    }
+}
+
+fn missing(what: &str) -> OAuthError {
+    OAuthError::BadResponse(format!("no value for {what}"))
+}
+
+fn value(x: &Values<'_>, field: &Field) -> Result<Option<String>, OAuthError> {
     Ok(match field {
         Field::Lit(v) => Some(v.clone()),
         Field::ClientId => Some(x.credentials.client_id.clone()),
@@ -19,15 +62,21 @@ fn value(x: &CodeExchange<'_>, field: &Field) -> Result<Option<String>, OAuthErr
             .client_secret
             .as_ref()
             .map(|s| s.expose().to_owned()),
-        Field::Code => Some(x.code.expose().to_owned()),
-        Field::RedirectUri => Some(x.redirect_uri.to_owned()),
-        Field::CodeVerifier => x.verifier.map(|v| v.expose().to_owned()),
-        Field::Var(name) => Some(
-            x.vars
-                .get(name)
-                .cloned()
-                .ok_or_else(|| OAuthError::BadResponse(format!("no value for {name}")))?,
+        Field::Code => Some(x.code.ok_or_else(|| missing("code"))?.expose().to_owned()),
+        Field::RedirectUri => Some(
+            x.redirect_uri
+                .ok_or_else(|| missing("redirect_uri"))?
+                .to_owned(),
         ),
+        Field::CodeVerifier => x.verifier.map(|v| v.expose().to_owned()),
+        Field::RefreshToken => Some(
+            x.refresh_token
+                .ok_or_else(|| missing("refresh_token"))?
+                .expose()
+                .to_owned(),
+        ),
+        Field::Scopes => (!x.scopes.is_empty()).then(|| x.scopes.join(" ")),
+        Field::Var(name) => Some(x.vars.get(name).cloned().ok_or_else(|| missing(name))?),
         Field::Correlation => Some(random_token()),
     })
 }
@@ -60,10 +109,41 @@ fn error_code(body: &Value, status: u16) -> String {
         .collect()
 }
 
-/// Sends the described request and reads the answer as the entry says.
+/// Sends the described code exchange and reads the answer as the entry says.
 pub async fn exchange(
     client: &reqwest::Client,
     x: &CodeExchange<'_>,
+    spec: &DescribedRequest,
+    now: Timestamp,
+) -> Result<TokenSet, OAuthError> {
+    let auth = spec.auth.unwrap_or(x.cart.token_auth);
+    send(
+        client,
+        x.token_url,
+        auth,
+        &Values::of_exchange(x),
+        spec,
+        now,
+    )
+    .await
+}
+
+/// Sends the described refresh and reads the answer as the entry says.
+pub async fn refresh(
+    client: &reqwest::Client,
+    r: &RefreshCall<'_>,
+    spec: &DescribedRequest,
+    now: Timestamp,
+) -> Result<TokenSet, OAuthError> {
+    let auth = spec.auth.unwrap_or(r.cart.token_auth);
+    send(client, r.token_url, auth, &Values::of_refresh(r), spec, now).await
+}
+
+async fn send(
+    client: &reqwest::Client,
+    url: &Url,
+    auth: TokenAuth,
+    x: &Values<'_>,
     spec: &DescribedRequest,
     now: Timestamp,
 ) -> Result<TokenSet, OAuthError> {
@@ -73,13 +153,13 @@ pub async fn exchange(
             body.push((name.clone(), v));
         }
     }
-    let mut request = client.post(x.token_url.clone());
+    let mut request = client.post(url.clone());
     for (name, field) in &spec.headers {
         if let Some(v) = value(x, field)? {
             request = request.header(name.as_str(), v);
         }
     }
-    if x.cart.token_auth == TokenAuth::Basic {
+    if auth == TokenAuth::Basic {
         request = request.basic_auth(
             &x.credentials.client_id,
             x.credentials.client_secret.as_ref().map(Secret::expose),

@@ -6,17 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use oauth2::basic::BasicClient;
+use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, TokenResponse, TokenUrl,
+    RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
 };
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
 use super::oauth1::{authorization_header, nonce, Signer};
-use super::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, TokenEndpoint};
+use super::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
 use crate::carts::quirks::is_public_ip;
 use crate::carts::{TokenAuth, TokenRequest};
 use crate::domain::{Secret, Timestamp, TokenSet};
@@ -126,6 +126,18 @@ impl TokenEndpoint for OAuthHttp {
         }
     }
 
+    async fn refresh(&self, r: RefreshCall<'_>) -> Result<TokenSet, OAuthError> {
+        match &r.cart.refresh_request {
+            TokenRequest::Standard => self.standard_refresh(&r).await,
+            TokenRequest::Described(spec) => {
+                super::described::refresh(&self.client, &r, spec, (self.now)()).await
+            }
+            TokenRequest::NoExchange | TokenRequest::OAuth1(_) => {
+                Err(OAuthError::BadResponse("this cart has no refresh".into()))
+            }
+        }
+    }
+
     async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
         self.signed_token_call(call).await
     }
@@ -202,6 +214,28 @@ impl OAuthHttp {
         }
     }
 
+    /// The RFC 6749 §6 refresh through the `oauth2` crate.
+    async fn standard_refresh(&self, r: &RefreshCall<'_>) -> Result<TokenSet, OAuthError> {
+        let mut client = BasicClient::new(ClientId::new(r.credentials.client_id.clone()))
+            .set_token_uri(TokenUrl::from_url(r.token_url.clone()))
+            .set_auth_type(match r.cart.token_auth {
+                TokenAuth::Basic => AuthType::BasicAuth,
+                TokenAuth::Body | TokenAuth::None => AuthType::RequestBody,
+            });
+        if r.cart.token_auth != TokenAuth::None {
+            if let Some(secret) = &r.credentials.client_secret {
+                client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+            }
+        }
+        let token = RefreshToken::new(r.refresh_token.expose().to_owned());
+        let response = client
+            .exchange_refresh_token(&token)
+            .request_async(&self.client)
+            .await
+            .map_err(token_error)?;
+        Ok(self.token_set(&response))
+    }
+
     /// The RFC 6749 exchange through the `oauth2` crate.
     async fn standard(&self, x: &CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
         let redirect = RedirectUrl::new(x.redirect_uri.to_owned())
@@ -225,21 +259,19 @@ impl OAuthHttp {
         let response = request
             .request_async(&self.client)
             .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) => OAuthError::Refused(r.error().to_string()),
-                RequestTokenError::Request(e) => OAuthError::Unreachable(describe(&e)),
-                RequestTokenError::Parse(_, _) => {
-                    OAuthError::BadResponse("not a token response".into())
-                }
-                RequestTokenError::Other(m) => OAuthError::BadResponse(m),
-            })?;
+            .map_err(token_error)?;
+        Ok(self.token_set(&response))
+    }
+
+    /// A standard token answer as a token set.
+    fn token_set(&self, response: &BasicTokenResponse) -> TokenSet {
         let expires_at = response
             .expires_in()
             .map(|d| (self.now)().plus_secs(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
         let scope = response
             .scopes()
             .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
-        Ok(TokenSet {
+        TokenSet {
             access_token: Secret::new(response.access_token().secret().clone()),
             refresh_token: response
                 .refresh_token()
@@ -250,7 +282,19 @@ impl OAuthHttp {
             key_secret: None,
             consumer_key: None,
             consumer_secret: None,
-        })
+        }
+    }
+}
+
+/// A failed `oauth2` token request, without the request (which holds the code or token).
+fn token_error<RE: std::error::Error + 'static>(
+    e: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+) -> OAuthError {
+    match e {
+        RequestTokenError::ServerResponse(r) => OAuthError::Refused(r.error().to_string()),
+        RequestTokenError::Request(e) => OAuthError::Unreachable(describe(&e)),
+        RequestTokenError::Parse(_, _) => OAuthError::BadResponse("not a token response".into()),
+        RequestTokenError::Other(m) => OAuthError::BadResponse(m),
     }
 }
 

@@ -87,6 +87,35 @@ pub trait TokenEndpoint: Send + Sync {
     /// Makes one signed OAuth 1.0a token call: `Ok` only on a 2xx answer whose form body
     /// holds a token and its secret.
     async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError>;
+
+    /// Redeems a refresh token (RFC 6749 §6) as the cart's [`CartSpec::refresh_request`]
+    /// says. The answer's `refresh_token` is absent when the cart keeps the old one.
+    async fn refresh(&self, call: RefreshCall<'_>) -> Result<TokenSet, OAuthError>;
+}
+
+/// One refresh.
+pub struct RefreshCall<'a> {
+    /// The cart.
+    pub cart: &'a CartSpec,
+    /// The app's credentials at the cart.
+    pub credentials: &'a ClientCredentials,
+    /// The token endpoint, built from the catalog template and the connection's validated
+    /// values, host checked.
+    pub token_url: &'a Url,
+    /// The refresh token.
+    pub refresh_token: &'a Secret,
+    /// The connection's scopes (for carts that ask for them again).
+    pub scopes: &'a [String],
+    /// The connection's validated values (Walmart's seller id for its partner header).
+    pub vars: &'a Vars,
+}
+
+impl OAuthError {
+    /// Whether the cart refused the refresh token itself (`invalid_grant`): revoked, expired or
+    /// already rotated. Anything else (unreachable, a bad answer, another refusal) may pass.
+    pub fn is_invalid_grant(&self) -> bool {
+        matches!(self, OAuthError::Refused(code) if code == "invalid_grant")
+    }
 }
 
 /// What an authorization request is built from.

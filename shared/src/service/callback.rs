@@ -277,10 +277,17 @@ impl Services {
         cart: &CartSpec,
         attempt: &GrantAttempt,
         invite: &Invite,
-        tokens: TokenSet,
+        mut tokens: TokenSet,
         account: Option<String>,
         now: Timestamp,
     ) -> Result<Authorized, CallbackError> {
+        // An answer without an expiry, from a cart that documents one (Wix: five minutes).
+        if tokens.expires_at.is_none() {
+            tokens.expires_at = cart
+                .refresh
+                .access_secs()
+                .map(|s| now.plus_secs(i64::from(s)));
+        }
         let id = ConnectionId::generate();
         let context = Connection::seal_context(&invite.warehouse.id, &id, &cart.id);
         let sealed = self.vault.seal(&context, &tokens.to_plaintext()).await?;

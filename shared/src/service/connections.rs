@@ -22,6 +22,13 @@ pub enum ConnectionError {
     /// The key service failed (the connection is not marked broken for that).
     #[error("the key service failed: {0}")]
     KeyService(String),
+    /// The cart could not refresh the tokens now (unreachable, a bad answer, not configured);
+    /// the stored tokens are unchanged and a later call may succeed. Carries no secret.
+    #[error("the cart could not refresh the tokens: {0}")]
+    CartUnavailable(String),
+    /// Another process has been refreshing this connection for longer than a caller waits.
+    #[error("a refresh of this connection is under way")]
+    Busy,
 }
 
 /// A connection with its opened tokens.

@@ -8,6 +8,7 @@ pub mod integration;
 pub mod invites;
 pub mod keys;
 pub mod mail_feedback;
+pub mod refresh;
 pub mod setup;
 
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct Services {
     pub oauth: Arc<dyn TokenEndpoint>,
     /// Where "invite authorized" goes.
     pub events: Arc<dyn AuthorizedEvents>,
+    /// This process's per-connection refresh locks.
+    pub refreshing: refresh::RefreshFlights,
 }
 
 /// A failure to start.
@@ -96,6 +99,7 @@ impl Services {
             clock: Arc::new(SystemClock),
             oauth: Arc::new(OAuthHttp::new(http)),
             events: Arc::new(crate::events::StreamDelivered),
+            refreshing: Default::default(),
         })
     }
 
@@ -121,6 +125,7 @@ impl Services {
             clock: Arc::new(SystemClock),
             oauth: Arc::new(OAuthHttp::new(http)),
             events,
+            refreshing: Default::default(),
         })
     }
 }

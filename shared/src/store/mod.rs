@@ -48,6 +48,9 @@ pub enum EmailKind {
     WarehouseConfirmation,
     /// "Connecting your store did not complete", to the merchant, with a link to try again.
     GrantFailed,
+    /// "A connection needs re-authorization", to the warehouse, when the cart refused its
+    /// refresh token.
+    ReauthorizationNeeded,
 }
 
 impl EmailKind {
@@ -58,6 +61,7 @@ impl EmailKind {
             EmailKind::MerchantConfirmation => "merchant_confirmation",
             EmailKind::WarehouseConfirmation => "warehouse_confirmation",
             EmailKind::GrantFailed => "grant_failed",
+            EmailKind::ReauthorizationNeeded => "reauthorization_needed",
         }
     }
 }

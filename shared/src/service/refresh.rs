@@ -1,0 +1,281 @@
+//! Fresh access tokens. A connection whose access token expires within
+//! [`REFRESH_MARGIN_SECS`] is refreshed first, one refresh at a time per connection: in this
+//! process behind a per-connection lock, across processes behind a store lease, and after either
+//! the connection is read again, so a refresh another worker already made is used, not repeated
+//! (a rotating cart would refuse the second one). The rotated tokens are sealed and written with
+//! one version-conditional update before anyone gets them; if that write fails the new tokens
+//! are dropped (fail closed). A refused refresh token (`invalid_grant`) marks the connection as
+//! needing re-authorization and tells the warehouse once, unless the connection changed
+//! meanwhile (a race another refresh won).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::connections::{ConnectionError, OpenConnection};
+use super::Services;
+use crate::carts::TokenRequest;
+use crate::domain::secrets::random_token;
+use crate::domain::{Connection, ConnectionId, ConnectionStatus};
+use crate::email::reauthorization_needed;
+use crate::oauth::RefreshCall;
+use crate::store::{EmailKind, SendClaim, StoreError};
+use crate::vault::VaultError;
+
+/// An access token expiring within this many seconds is refreshed before it is handed out.
+pub const REFRESH_MARGIN_SECS: i64 = 120;
+/// How long a refresh lease is held at most (a refresh takes one token call, which times out
+/// sooner).
+pub const REFRESH_LEASE_SECS: i64 = 30;
+/// How often a caller waiting for another process's refresh looks again, and how many times.
+const LEASE_POLL: Duration = Duration::from_millis(250);
+const LEASE_POLLS: u32 = 40;
+
+/// This process's per-connection refresh locks (built with the services, borrowed by each
+/// request; no global state).
+#[derive(Default)]
+pub struct RefreshFlights {
+    locks: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl RefreshFlights {
+    fn lock_for(&self, id: &ConnectionId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        // Locks nobody else holds a handle to are dropped, so the map stays as small as the
+        // number of refreshes under way.
+        locks.retain(|_, l| Arc::strong_count(l) > 1);
+        locks.entry(id.clone()).or_default().clone()
+    }
+}
+
+impl Services {
+    /// A connection with an access token that is good for at least [`REFRESH_MARGIN_SECS`]
+    /// more (or that does not expire), refreshing it first when needed.
+    pub async fn fresh_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<OpenConnection, ConnectionError> {
+        let open = self.open_connection(id).await?;
+        if !self.refresh_due(&open) {
+            return Ok(open);
+        }
+        let lock = self.refreshing.lock_for(id);
+        let _one_here = lock.lock().await;
+        let open = self.open_connection(id).await?;
+        if !self.refresh_due(&open) {
+            return Ok(open);
+        }
+        let lease = format!("refresh:{id}");
+        let owner = random_token();
+        let mut polls = 0;
+        while !self
+            .store
+            .take_lease(&lease, &owner, self.clock.now(), REFRESH_LEASE_SECS)
+            .await?
+        {
+            polls += 1;
+            if polls > LEASE_POLLS {
+                tracing::warn!(connection_id = %id, "refresh lease still held elsewhere");
+                return Err(ConnectionError::Busy);
+            }
+            tokio::time::sleep(LEASE_POLL).await;
+            let current = self.open_connection(id).await?;
+            if !self.refresh_due(&current) {
+                return Ok(current);
+            }
+        }
+        let refreshed = self.refresh_under_lease(id).await;
+        if let Err(e) = self.store.release_lease(&lease, &owner).await {
+            // It expires on its own.
+            tracing::warn!(connection_id = %id, error = %e, "refresh lease not released");
+        }
+        refreshed
+    }
+
+    /// Whether the access token should be refreshed now: it expires soon, there is a refresh
+    /// token, and the cart refreshes.
+    fn refresh_due(&self, open: &OpenConnection) -> bool {
+        let expiring = open
+            .tokens
+            .expires_at
+            .is_some_and(|at| at.0 <= self.clock.now().0 + REFRESH_MARGIN_SECS);
+        let refreshes = self.catalog.get(&open.connection.cart).is_some_and(|c| {
+            matches!(
+                c.refresh_request,
+                TokenRequest::Standard | TokenRequest::Described(_)
+            )
+        });
+        expiring && refreshes && open.tokens.refresh_token.is_some()
+    }
+
+    async fn refresh_under_lease(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<OpenConnection, ConnectionError> {
+        // Another process may have refreshed before this one took the lease.
+        let open = self.open_connection(id).await?;
+        if !self.refresh_due(&open) {
+            return Ok(open);
+        }
+        let OpenConnection { connection, tokens } = open;
+        let cart = self
+            .catalog
+            .get(&connection.cart)
+            .ok_or_else(|| ConnectionError::CartUnavailable("the cart is not configured".into()))?;
+        let credentials = cart.credentials.as_ref().ok_or_else(|| {
+            ConnectionError::CartUnavailable("the cart has no credentials".into())
+        })?;
+        let store_value = self
+            .store
+            .invite(&connection.invite_id)
+            .await?
+            .and_then(|i| i.store);
+        let vars = cart.connection_vars(store_value.as_deref(), connection.account.as_deref());
+        let token_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
+            tracing::warn!(connection_id = %id, cart = %cart.id, error = %e, "refresh endpoint refused");
+            ConnectionError::CartUnavailable("the token endpoint cannot be built".into())
+        })?;
+        let refresh_token = tokens
+            .refresh_token
+            .clone()
+            .ok_or_else(|| ConnectionError::CartUnavailable("no refresh token".into()))?;
+        let answered = self
+            .oauth
+            .refresh(RefreshCall {
+                cart,
+                credentials,
+                token_url: &token_url,
+                refresh_token: &refresh_token,
+                scopes: &connection.scopes,
+                vars: &vars,
+            })
+            .await;
+        let now = self.clock.now();
+        let fresh = match answered {
+            Ok(mut fresh) => {
+                // A cart that keeps its refresh token sends none back.
+                fresh.refresh_token = fresh.refresh_token.or(Some(refresh_token));
+                fresh.expires_at = fresh.expires_at.or_else(|| {
+                    cart.refresh
+                        .access_secs()
+                        .map(|s| now.plus_secs(i64::from(s)))
+                });
+                fresh.scope = fresh.scope.or(tokens.scope);
+                fresh.account = fresh.account.or(tokens.account);
+                fresh
+            }
+            Err(e) if e.is_invalid_grant() => return self.refresh_refused(&connection).await,
+            Err(e) => {
+                tracing::warn!(connection_id = %id, cart = %cart.id, error = %e, "refresh failed; tokens unchanged");
+                return Err(ConnectionError::CartUnavailable(e.to_string()));
+            }
+        };
+        let sealed = self
+            .vault
+            .seal(&connection.context(), &fresh.to_plaintext())
+            .await
+            .map_err(|e| match e {
+                VaultError::Refused => ConnectionError::KeyService("sealing refused".into()),
+                VaultError::Unavailable(e) => ConnectionError::KeyService(e),
+            })?;
+        match self
+            .store
+            .update_tokens(id, &sealed, fresh.expires_at, connection.version)
+            .await
+        {
+            Ok(version) => {
+                tracing::info!(connection_id = %id, cart = %cart.id, version, "tokens refreshed");
+                Ok(OpenConnection {
+                    connection: Connection {
+                        tokens: sealed,
+                        token_expires_at: fresh.expires_at,
+                        version,
+                        ..connection
+                    },
+                    tokens: fresh,
+                })
+            }
+            // Someone else wrote newer tokens: theirs are the ones the cart now honours.
+            Err(StoreError::Conflict(_)) => {
+                tracing::warn!(connection_id = %id, "refreshed tokens lost a race; using the stored ones");
+                self.open_connection(id).await
+            }
+            Err(e) => {
+                tracing::error!(connection_id = %id, error = %e, "refreshed tokens could not be stored; not used");
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The cart refused the refresh token. If the connection changed since it was read, another
+    /// refresh won a race and its tokens are current; otherwise the grant is gone: the
+    /// connection is marked, and the warehouse is told once.
+    async fn refresh_refused(&self, read: &Connection) -> Result<OpenConnection, ConnectionError> {
+        let current = self
+            .store
+            .connection(&read.id)
+            .await?
+            .ok_or(ConnectionError::NotFound)?;
+        if current.version != read.version {
+            tracing::info!(connection_id = %read.id, "refresh token refused after a newer refresh; using the newer tokens");
+            return self.open_connection(&read.id).await;
+        }
+        self.store
+            .set_connection_status(&read.id, ConnectionStatus::NeedsReauth)
+            .await?;
+        tracing::warn!(connection_id = %read.id, cart = %read.cart, reason = "invalid_grant", "refresh token refused; connection needs re-authorization");
+        self.tell_warehouse_reauth(read).await;
+        Err(ConnectionError::NeedsReauthorization)
+    }
+
+    /// The "needs re-authorization" email to the warehouse, at most once per invite (a send
+    /// record guards it); a mail failure is logged and released for a later attempt.
+    async fn tell_warehouse_reauth(&self, connection: &Connection) {
+        let invite = match self.store.invite(&connection.invite_id).await {
+            Ok(Some(invite)) => invite,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "re-authorization email: invite not read");
+                return;
+            }
+        };
+        let kind = EmailKind::ReauthorizationNeeded;
+        match self
+            .store
+            .claim_send(&invite.id, kind, self.clock.now(), 300)
+            .await
+        {
+            Ok(SendClaim::Claimed) => {}
+            Ok(SendClaim::AlreadySent(_) | SendClaim::Busy) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "re-authorization email: send record not taken");
+                return;
+            }
+        }
+        let cart_name = self
+            .catalog
+            .get(&connection.cart)
+            .map_or_else(|| connection.cart.to_string(), |c| c.name.clone());
+        let sent = match reauthorization_needed(&invite, &cart_name, connection.id.as_str()) {
+            Ok(mail) => self.mailer.send(&mail).await,
+            Err(e) => Err(e),
+        };
+        let recorded = match sent {
+            Ok(message_id) => {
+                self.store
+                    .finish_send(&invite.id, kind, &message_id, self.clock.now())
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization email not sent");
+                self.store.release_send(&invite.id, kind).await
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization send record not updated");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+//! The refresh checklist (security.md C8–C11) against the file store, the local vault and a
+//! strict rotating token endpoint (it answers `invalid_grant` to any refresh token but the
+//! newest).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures::future::join_all;
+
+use super::*;
+use crate::clock::Clock;
+use crate::domain::{Secret, Timestamp, TokenSet};
+use crate::store::Store;
+use crate::testing::TestKit;
+
+/// The fake's exchange hands out tokens expiring at this time.
+const EXCHANGED_EXPIRY: i64 = 2_000_000_000;
+
+async fn connected(kit: &TestKit) -> Connection {
+    let invite = kit.authorized().await;
+    kit.store
+        .connection_for_invite(&invite)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Moves the clock to a minute before the access token expires.
+fn near_expiry(kit: &TestKit) {
+    let now = kit.clock.now().0;
+    kit.clock.advance(EXCHANGED_EXPIRY - 60 - now);
+}
+
+fn is_reauth(m: &crate::mailer::OutgoingEmail) -> bool {
+    m.tags
+        .iter()
+        .any(|(k, v)| k == "kind" && v == EmailKind::ReauthorizationNeeded.as_str())
+}
+
+/// A second process on the same store: its own services, its own in-process locks.
+fn other_process(kit: &TestKit) -> Services {
+    let s = &kit.services;
+    Services {
+        config: s.config.clone(),
+        catalog: s.catalog.clone(),
+        warehouses: s.warehouses.clone(),
+        store: s.store.clone(),
+        vault: s.vault.clone(),
+        mailer: s.mailer.clone(),
+        clock: s.clock.clone(),
+        oauth: s.oauth.clone(),
+        events: s.events.clone(),
+        refreshing: RefreshFlights::default(),
+    }
+}
+
+/// Writes tokens onto a connection as another worker would.
+async fn write_tokens(kit: &TestKit, c: &Connection, access: &str, refresh: &str) -> u64 {
+    let tokens = TokenSet {
+        access_token: Secret::new(access),
+        refresh_token: Some(Secret::new(refresh)),
+        expires_at: Some(Timestamp(4_000_000_000)),
+        scope: None,
+        account: None,
+        key_secret: None,
+        consumer_key: None,
+        consumer_secret: None,
+    };
+    let sealed = kit
+        .services
+        .vault
+        .seal(&c.context(), &tokens.to_plaintext())
+        .await
+        .unwrap();
+    let current = kit.store.connection(&c.id).await.unwrap().unwrap();
+    kit.store
+        .update_tokens(&c.id, &sealed, tokens.expires_at, current.version)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_token_good_for_a_while_is_handed_out_without_a_refresh() {
+    // GIVEN a connection whose access token is good for years
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    // WHEN a fresh token is asked for
+    let open = kit.services.fresh_connection(&c.id).await.unwrap();
+    // THEN the stored one comes back, and the cart was not asked
+    assert_eq!(open.tokens.access_token.expose(), "CANARY_AT_C");
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn an_expiring_token_is_refreshed_and_the_rotation_stored_before_it_is_used() {
+    // GIVEN a connection a minute from expiry
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    // WHEN a fresh token is asked for
+    let open = kit.services.fresh_connection(&c.id).await.unwrap();
+    // THEN the cart's new pair comes back and is what the store holds now
+    assert_eq!(open.tokens.access_token.expose(), "CANARY_AT_R1");
+    assert_eq!(
+        open.tokens.refresh_token.as_ref().unwrap().expose(),
+        "CANARY_RT_1"
+    );
+    let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, c.version + 1);
+    assert_eq!(stored.token_expires_at, Some(Timestamp(4_000_000_000)));
+    let reopened = kit.services.open_connection(&c.id).await.unwrap();
+    assert_eq!(reopened.tokens.access_token.expose(), "CANARY_AT_R1");
+    // AND the next call uses it without another refresh; the lease is free again
+    kit.services.fresh_connection(&c.id).await.unwrap();
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
+    assert!(kit
+        .store
+        .take_lease(&format!("refresh:{}", c.id), "probe", kit.clock.now(), 1)
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn twenty_concurrent_callers_in_two_processes_share_one_refresh() {
+    // GIVEN an expiring connection, a slow rotating cart, and a second process on the store
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    *kit.oauth.refresh_delay.lock().unwrap() = Some(Duration::from_millis(150));
+    let other = other_process(&kit);
+    // WHEN twenty callers ask at once, half of them in each process
+    let calls = (0..20).map(|i| {
+        let svc = if i % 2 == 0 { &kit.services } else { &other };
+        svc.fresh_connection(&c.id)
+    });
+    let results = join_all(calls).await;
+    // THEN the cart was asked once, and every caller got the same new token
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
+    for r in results {
+        assert_eq!(r.unwrap().tokens.access_token.expose(), "CANARY_AT_R1");
+    }
+    let stored = kit.services.open_connection(&c.id).await.unwrap();
+    assert_eq!(
+        stored.tokens.refresh_token.unwrap().expose(),
+        "CANARY_RT_1",
+        "the newest refresh token is stored"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_refresh_token_marks_the_connection_and_tells_the_warehouse_once() {
+    // GIVEN a connection whose refresh token the cart no longer honours (revoked)
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    *kit.oauth.live_refresh_token.lock().unwrap() = Some("revoked-elsewhere".into());
+    // WHEN a fresh token is asked for, twice
+    let first = kit.services.fresh_connection(&c.id).await;
+    let second = kit.services.fresh_connection(&c.id).await;
+    // THEN both are refused, the second without asking the cart again
+    assert!(matches!(first, Err(ConnectionError::NeedsReauthorization)));
+    assert!(matches!(second, Err(ConnectionError::NeedsReauthorization)));
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
+    let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::NeedsReauth);
+    // AND the warehouse got exactly one email about it, with no token in it
+    let mails: Vec<_> = kit
+        .mailer
+        .messages()
+        .into_iter()
+        .filter(is_reauth)
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, "ops@warehouse.test");
+    assert!(mails[0].text.contains(c.id.as_str()));
+    assert!(!mails[0].text.contains("CANARY"));
+}
+
+#[tokio::test]
+async fn a_refusal_after_another_worker_rotated_uses_the_newer_tokens() {
+    // GIVEN another worker rotated the tokens while this refresh was at the cart
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    *kit.oauth.live_refresh_token.lock().unwrap() = Some("CANARY_RT_OTHER".into());
+    *kit.oauth.refresh_delay.lock().unwrap() = Some(Duration::from_millis(200));
+    let refresh = kit.services.fresh_connection(&c.id);
+    let rotate_meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        write_tokens(&kit, &c, "CANARY_AT_OTHER", "CANARY_RT_OTHER").await
+    };
+    // WHEN the cart refuses the old refresh token
+    let (result, _) = tokio::join!(refresh, rotate_meanwhile);
+    // THEN the caller gets the newer tokens; the connection stays active; nobody is emailed
+    assert_eq!(
+        result.unwrap().tokens.access_token.expose(),
+        "CANARY_AT_OTHER"
+    );
+    let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+    assert!(kit.mailer.messages().iter().all(|m| !is_reauth(m)));
+}
+
+#[tokio::test]
+async fn a_refresh_that_loses_the_write_race_never_overwrites_the_winner() {
+    // GIVEN another writer stores tokens while this refresh is at the cart
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    *kit.oauth.refresh_delay.lock().unwrap() = Some(Duration::from_millis(200));
+    let refresh = kit.services.fresh_connection(&c.id);
+    let write_meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        write_tokens(&kit, &c, "CANARY_AT_WINNER", "CANARY_RT_WINNER").await
+    };
+    // WHEN this refresh's version-conditional write comes second
+    let (result, winner_version) = tokio::join!(refresh, write_meanwhile);
+    // THEN the winner's tokens stay and are what the caller gets
+    assert_eq!(
+        result.unwrap().tokens.access_token.expose(),
+        "CANARY_AT_WINNER"
+    );
+    let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, winner_version);
+}
+
+#[tokio::test]
+async fn an_unreachable_cart_leaves_the_tokens_and_the_status_as_they_were() {
+    // GIVEN an expiring connection and a cart that cannot be reached
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    kit.oauth.refresh_unreachable.store(true, Ordering::SeqCst);
+    // WHEN a fresh token is asked for
+    let r = kit.services.fresh_connection(&c.id).await;
+    // THEN the caller is told to try later, and nothing changed
+    assert!(
+        matches!(r, Err(ConnectionError::CartUnavailable(_))),
+        "{r:?}"
+    );
+    let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.version, stored.status),
+        (c.version, ConnectionStatus::Active)
+    );
+    // AND once the cart is back, the same refresh token works
+    kit.oauth.refresh_unreachable.store(false, Ordering::SeqCst);
+    let open = kit.services.fresh_connection(&c.id).await.unwrap();
+    assert_eq!(open.tokens.access_token.expose(), "CANARY_AT_R2");
+}
+
+#[tokio::test]
+async fn a_lease_held_elsewhere_is_waited_for_and_its_result_used() {
+    // GIVEN another process holds the refresh lease and stores new tokens a moment later
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    let lease = format!("refresh:{}", c.id);
+    assert!(kit
+        .store
+        .take_lease(&lease, "elsewhere", kit.clock.now(), REFRESH_LEASE_SECS)
+        .await
+        .unwrap());
+    let refresh = kit.services.fresh_connection(&c.id);
+    let other_finishes = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let v = write_tokens(&kit, &c, "CANARY_AT_ELSEWHERE", "CANARY_RT_ELSEWHERE").await;
+        kit.store.release_lease(&lease, "elsewhere").await.unwrap();
+        v
+    };
+    // WHEN this process asks meanwhile
+    let (result, _) = tokio::join!(refresh, other_finishes);
+    // THEN it waits and uses the other process's tokens, without a refresh of its own
+    assert_eq!(
+        result.unwrap().tokens.access_token.expose(),
+        "CANARY_AT_ELSEWHERE"
+    );
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 0);
+}
