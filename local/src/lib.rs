@@ -40,8 +40,13 @@ pub struct App {
 
 /// Routes a request to the handler that serves its path in Lambda too.
 pub async fn dispatch(app: &App, req: Request) -> Response {
-    let first = req.segments().first().copied().unwrap_or("");
+    let segments = req.segments();
+    let (first, second) = (
+        segments.first().copied().unwrap_or(""),
+        segments.get(1).copied().unwrap_or(""),
+    );
     match first {
+        "v1" if second == "connections" => connection_tokens::handle(&app.services, req).await,
         "v1" => create_invite::handle(&app.services, req).await,
         "setup" | "assets" => grant_page::handle(&app.services, req).await,
         "oauth" => oauth_callback::handle(&app.services, req).await,

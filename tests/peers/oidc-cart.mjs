@@ -1,7 +1,9 @@
 // A cart for the end-to-end tests: oidc-provider, a strict OAuth 2.0 authorization server.
 //
 // Environment: PORT (loopback port to listen on), REDIRECT_URI (the one registered callback),
-// CLIENT_ID, CLIENT_SECRET. Prints "ready <issuer>" when listening.
+// CLIENT_ID, CLIENT_SECRET, and optionally ACCESS_TOKEN_TTL (seconds, default 3600). Prints
+// "ready <issuer>" when listening. Refresh tokens rotate on every use; a used one is refused
+// (and, as oidc-provider does, revokes the grant).
 //
 // Besides the provider's own routes it answers GET /__peer/stats with what the tests need to
 // see from outside: how many token requests arrived and the tokens it issued.
@@ -25,6 +27,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   features: { devInteractions: { enabled: true } },
   rotateRefreshToken: true,
+  ttl: { AccessToken: Number(process.env.ACCESS_TOKEN_TTL || 3600) },
   issueRefreshToken: async () => true,
   cookies: { keys: ['cartlink-test-peer'] },
 });

@@ -169,6 +169,11 @@ pub struct World {
 impl World {
     /// Creates the table, the key, the sender identity and the cart.
     pub async fn new() -> World {
+        World::with_access_ttl(3600).await
+    }
+
+    /// The same, with the cart's access tokens living `access_ttl` seconds.
+    pub async fn with_access_ttl(access_ttl: u32) -> World {
         let sdk = sdk().await;
         let table = format!("cartlink-{}", random_suffix());
         create_table(&sdk, &table).await;
@@ -188,7 +193,10 @@ impl World {
             .await
             .ok();
         let base = format!("http://127.0.0.1:{}", free_port());
-        let cart = Cart::start(&format!("{base}/oauth/callback/{}", crate::CART));
+        let cart = Cart::start_with(
+            &format!("{base}/oauth/callback/{}", crate::CART),
+            access_ttl,
+        );
         let config_dir = tempfile::tempdir().unwrap();
         let config_path = config_dir.path().join("cartlink.toml");
         std::fs::write(&config_path, cart.config_toml()).unwrap();

@@ -94,6 +94,11 @@ pub struct Cart {
 impl Cart {
     /// Starts it with `redirect_uri` as the one registered callback.
     pub fn start(redirect_uri: &str) -> Cart {
+        Cart::start_with(redirect_uri, 3600)
+    }
+
+    /// Starts it with access tokens living `access_ttl` seconds.
+    pub fn start_with(redirect_uri: &str, access_ttl: u32) -> Cart {
         let port = free_port();
         let tests_dir = workspace().join("tests");
         let mut child = Command::new("node")
@@ -103,6 +108,7 @@ impl Cart {
             .env("REDIRECT_URI", redirect_uri)
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
+            .env("ACCESS_TOKEN_TTL", access_ttl.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -175,9 +181,14 @@ pub struct Peers {
 impl Peers {
     /// Starts oidc-provider and cartlink-local.
     pub fn start() -> Peers {
+        Peers::start_with_access_ttl(3600)
+    }
+
+    /// Starts them with the cart's access tokens living `access_ttl` seconds.
+    pub fn start_with_access_ttl(access_ttl: u32) -> Peers {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let cart = Cart::start(&format!("{base}/oauth/callback/{CART}"));
+        let cart = Cart::start_with(&format!("{base}/oauth/callback/{CART}"), access_ttl);
         let data_dir = tempfile::tempdir().unwrap();
         let config = data_dir.path().join("cartlink.toml");
         std::fs::write(&config, cart.config_toml()).unwrap();

@@ -491,3 +491,74 @@ async fn two_concurrent_callbacks_for_one_invite_leave_one_connection() {
         .count();
     assert_eq!(connections, 1);
 }
+
+async fn warehouse_get<'a, F, Fut>(handler: F, path: &str) -> (u16, Value)
+where
+    F: FnOnce(shared::web::Request) -> Fut,
+    Fut: std::future::Future<Output = shared::web::Response> + 'a,
+{
+    let auth = format!("Bearer {API_KEY}");
+    let resp = invoke(handler, "GET", path, &[("authorization", &auth)], &[], None).await;
+    (
+        resp.status().as_u16(),
+        serde_json::from_slice(resp.body()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_token_api_refreshes_once_across_two_lambda_instances_on_dynamodb_and_kms() {
+    // GIVEN the AWS adapters on moto, a cart whose access tokens live 100 s (inside cartlink's
+    // two-minute margin) and rotate their refresh tokens, and a store connected to it
+    let world = World::with_access_ttl(100).await;
+    let svc = world.services();
+    let (invite, _, _) = authorized(&svc, &world).await;
+    // WHEN the warehouse finds the connection through create-invite
+    let (status, v) = warehouse_get(
+        |req| create_invite::handle(&svc, req),
+        &format!("/v1/invites/{invite}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let path = format!(
+        "/v1/connections/{}/tokens",
+        v["connection"]["id"].as_str().unwrap()
+    );
+    // AND two connection-tokens instances (each with its own in-process locks) ask at once
+    let other = world.services();
+    let (a, b) = tokio::join!(
+        warehouse_get(|req| connection_tokens::handle(&svc, req), &path),
+        warehouse_get(|req| connection_tokens::handle(&other, req), &path),
+    );
+    // THEN the cart saw one refresh (the DynamoDB lease), and both got its access token
+    assert_eq!(world.cart.token_requests().await, 2);
+    let issued = world.cart.stats().await["issued"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for (status, v) in [a, b] {
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["access_token"], issued[1]["access_token"]);
+        assert!(v.get("refresh_token").is_none());
+    }
+    // AND the rotated tokens were sealed with KMS and stored: the connection opens to them,
+    // and no token of either pair is in the table in plain text
+    let conn = svc
+        .store
+        .connection_for_invite(&invite)
+        .await
+        .unwrap()
+        .unwrap();
+    let open = svc.open_connection(&conn.id).await.unwrap();
+    assert_eq!(
+        open.tokens.refresh_token.unwrap().expose(),
+        issued[1]["refresh_token"].as_str().unwrap()
+    );
+    let scan = world.scan_text().await;
+    for t in &issued {
+        for secret in [&t["access_token"], &t["refresh_token"]] {
+            assert!(!scan.contains(secret.as_str().unwrap()));
+        }
+    }
+    // AND the lease was given back
+    assert!(!scan.contains("LEASE#"), "{scan}");
+}

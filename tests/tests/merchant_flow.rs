@@ -382,3 +382,94 @@ async fn the_readme_walk_through_works_with_the_sandbox_cart() {
         .iter()
         .any(|m| m.subject == "You gave Dev Warehouse access to your Sandbox Cart store"));
 }
+
+/// The warehouse API with the e2e warehouse's key: status and JSON.
+async fn warehouse_get(p: &Peers, path: &str) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .get(format!("{}{path}", p.base))
+        .bearer_auth(cartlink_e2e::API_KEY)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_warehouse_gets_fresh_tokens_refreshed_once_at_the_cart_however_many_ask() {
+    // GIVEN a real OAuth 2.0 cart whose access tokens live 100 s (less than cartlink's
+    // two-minute refresh margin) and rotate their refresh tokens, and a store connected to it
+    let p = Peers::start_with_access_ttl(100);
+    let inv = invite(&p, json!({})).await;
+    let b = browser();
+    b.get(&inv.setup_url).send().await.unwrap();
+    let authorize = start_grant(&b, &inv.setup_url).await;
+    let callback = at_cart(
+        &b,
+        &authorize,
+        &format!("{}/oauth/callback/{CART}", p.base),
+        false,
+    )
+    .await;
+    assert_eq!(b.get(&callback).send().await.unwrap().status(), 200);
+    // WHEN the warehouse looks its invite up
+    let (status, v) = warehouse_get(&p, &format!("/v1/invites/{}", inv.id)).await;
+    // THEN it finds the connection
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "authorized");
+    let conn = v["connection"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/connections/{conn}/tokens");
+
+    // WHEN it asks for the tokens
+    let (status, v) = warehouse_get(&p, &path).await;
+    // THEN cartlink refreshed at the cart first, and hands out the new access token only
+    assert_eq!(status, 200, "{v}");
+    let stats = p.cart_stats().await;
+    assert_eq!(
+        p.token_requests().await,
+        2,
+        "the code exchange and one refresh"
+    );
+    let issued = stats["issued"].as_array().unwrap();
+    assert_eq!(v["access_token"], issued[1]["access_token"]);
+    assert_ne!(issued[1]["access_token"], issued[0]["access_token"]);
+    assert!(v.get("refresh_token").is_none());
+
+    // WHEN five ask at once
+    let asks = (0..5).map(|_| warehouse_get(&p, &path));
+    let answers = futures::future::join_all(asks).await;
+    // THEN the cart saw one more refresh, made with the newest (rotated) refresh token, and
+    // all five got its access token
+    assert_eq!(p.token_requests().await, 3);
+    let issued = p.cart_stats().await["issued"].as_array().unwrap().clone();
+    assert_eq!(
+        issued.len(),
+        3,
+        "every refresh succeeded: no stale token was replayed"
+    );
+    for (status, v) in answers {
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["access_token"], issued[2]["access_token"]);
+    }
+    // AND the data dir holds the newest refresh token sealed, never in plain text, and the
+    // log names none of them
+    let everything = p.data_dir_bytes();
+    let log = p.log();
+    for t in &issued {
+        for secret in [&t["access_token"], &t["refresh_token"]] {
+            let secret = secret.as_str().unwrap();
+            assert!(!everything
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes()));
+            assert!(!log.contains(secret));
+        }
+    }
+    // AND another warehouse's key, or none, gets nothing
+    let resp = reqwest::Client::new()
+        .get(format!("{}{path}", p.base))
+        .bearer_auth("not-a-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}

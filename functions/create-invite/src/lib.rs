@@ -1,6 +1,7 @@
 //! `create-invite`: the warehouse API, authenticated by `Authorization: Bearer <api key>`.
 //! `POST /v1/invites` makes an invite for the key's warehouse and emails the merchant;
-//! `GET /v1/carts` lists the cart catalog.
+//! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
+//! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
 
 use http::{Method, StatusCode};
 use serde::Serialize;
@@ -14,7 +15,7 @@ use shared::web::{problem, Request, Response, MAX_BODY};
 pub enum ApiError {
     /// No or an unknown API key.
     Unauthorized,
-    /// No such route.
+    /// No such route, or no such invite of this warehouse.
     NotFound,
     /// The route exists with other methods.
     MethodNotAllowed,
@@ -53,13 +54,13 @@ impl ApiError {
                 StatusCode::NOT_FOUND,
                 "not-found",
                 "Not found",
-                "No such route.".into(),
+                "No such route, or no such invite of this warehouse.".into(),
             ),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
-                "POST /v1/invites, GET /v1/carts.".into(),
+                "POST /v1/invites, GET /v1/invites/{id}, GET /v1/carts.".into(),
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -224,12 +225,60 @@ fn list_carts(svc: &Services) -> CartList {
     }
 }
 
+/// The `GET /v1/invites/{id}` answer.
+#[derive(Debug, Serialize)]
+pub struct InviteView {
+    /// Invite id.
+    pub id: String,
+    /// The cart's id.
+    pub cart: String,
+    /// `pending`, `emailed`, `email_failed`, `undeliverable`, `granting`, `authorized`,
+    /// `confirmed` or `revoked`.
+    pub status: String,
+    /// Whether it expired before the store was connected.
+    pub expired: bool,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+    /// The merchant's address.
+    pub merchant_email: String,
+    /// The functions asked for.
+    pub functions: Vec<&'static str>,
+    /// The connection, once the merchant granted access.
+    pub connection: Option<ConnectionView>,
+}
+
+/// A connection as `GET /v1/invites/{id}` shows it (its tokens: `GET
+/// /v1/connections/{id}/tokens`).
+#[derive(Debug, Serialize)]
+pub struct ConnectionView {
+    /// Connection id.
+    pub id: String,
+    /// `active`, or `needs_reauth` when the cart refused its grant.
+    pub status: &'static str,
+    /// The merchant's account at the cart, if known.
+    pub account: Option<String>,
+    /// The scopes granted.
+    pub scopes: Vec<String>,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+}
+
 async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
     let segments = req.segments();
-    let listing = match segments.as_slice() {
-        ["v1", "invites"] if req.method == Method::POST => false,
-        ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => true,
-        ["v1", "invites"] | ["v1", "carts"] => return Err(ApiError::MethodNotAllowed),
+    enum Call<'a> {
+        Create,
+        Show(&'a str),
+        ListCarts,
+    }
+    let call = match segments.as_slice() {
+        ["v1", "invites"] if req.method == Method::POST => Call::Create,
+        ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
+        ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
+            Call::ListCarts
+        }
+        ["v1", "invites"] | ["v1", "invites", _] | ["v1", "carts"] => {
+            return Err(ApiError::MethodNotAllowed)
+        }
         _ => return Err(ApiError::NotFound),
     };
     let key = req
@@ -241,8 +290,10 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         .warehouses
         .authenticate(key)
         .ok_or(ApiError::Unauthorized)?;
-    if listing {
-        return Ok(shared::web::json(StatusCode::OK, &list_carts(svc)));
+    match call {
+        Call::ListCarts => return Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),
+        Call::Show(id) => return show_invite(svc, &warehouse.id, id).await,
+        Call::Create => {}
     }
     let json = req.header("content-type").is_some_and(|t| {
         t.split(';')
@@ -267,6 +318,39 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         email_error: created.invite.status_reason.clone(),
     };
     Ok(shared::web::json(StatusCode::CREATED, &answer))
+}
+
+async fn show_invite(
+    svc: &Services,
+    warehouse: &shared::domain::WarehouseId,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let state = svc
+        .warehouse_invite(warehouse, id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "store failed reading an invite");
+            ApiError::Unavailable
+        })?
+        .ok_or(ApiError::NotFound)?;
+    let invite = &state.invite;
+    let view = InviteView {
+        id: invite.id.to_string(),
+        cart: invite.cart.to_string(),
+        status: invite.status.to_string(),
+        expired: !invite.status.is_connected() && invite.is_expired(svc.clock.now()),
+        expires_at: invite.expires_at.rfc3339(),
+        merchant_email: invite.merchant_email.clone(),
+        functions: invite.functions.iter().map(|f| f.as_str()).collect(),
+        connection: state.connection.map(|c| ConnectionView {
+            id: c.id.to_string(),
+            status: c.status.as_str(),
+            account: c.account,
+            scopes: c.scopes,
+            created_at: c.created_at.rfc3339(),
+        }),
+    };
+    Ok(shared::web::json(StatusCode::OK, &view))
 }
 
 #[cfg(test)]

@@ -211,3 +211,75 @@ async fn the_catalog_lists_sixteen_carts_with_functions_inputs_and_whether_enabl
         serde_json::json!(["r", "x"])
     );
 }
+
+fn get_invite(id: &str, key: Option<&str>) -> Request {
+    let mut req = Request::new(Method::GET, &format!("/v1/invites/{id}"));
+    if let Some(k) = key {
+        req.headers.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {k}")).unwrap(),
+        );
+    }
+    req
+}
+
+#[tokio::test]
+async fn a_warehouse_sees_where_its_invite_stands_and_its_connection_once_granted() {
+    // GIVEN an emailed invite and an authorized one
+    let kit = TestKit::new();
+    let (waiting, _) = kit.invite().await;
+    let granted = kit.authorized().await;
+    // WHEN the warehouse looks at the waiting one
+    let resp = handle(
+        &kit.services,
+        get_invite(waiting.as_str(), Some(TEST_API_KEY)),
+    )
+    .await;
+    // THEN it sees its status and no connection, and no secret of the invite
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(v["status"], "emailed");
+    assert_eq!(v["expired"], false);
+    assert!(v["connection"].is_null());
+    assert!(v.get("setup_url").is_none() && v.get("access_code_hash").is_none());
+    // WHEN it looks at the granted one
+    let resp = handle(
+        &kit.services,
+        get_invite(granted.as_str(), Some(TEST_API_KEY)),
+    )
+    .await;
+    // THEN it finds the connection to ask tokens of, and no token
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(v["status"], "authorized");
+    assert_eq!(v["connection"]["status"], "active");
+    assert!(v["connection"]["id"].as_str().unwrap().starts_with("con-"));
+    assert!(!String::from_utf8_lossy(resp.body()).contains("CANARY"));
+    // AND once its time is up, a waiting invite says it expired
+    kit.clock.advance(400 * 24 * 3600);
+    let resp = handle(
+        &kit.services,
+        get_invite(waiting.as_str(), Some(TEST_API_KEY)),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(v["expired"], true);
+}
+
+#[tokio::test]
+async fn an_unknown_or_malformed_invite_id_and_a_wrong_key_learn_nothing() {
+    let kit = TestKit::new();
+    let (id, _) = kit.invite().await;
+    for bad in ["inv-00000000000000000000000000", "x", "..%2F.."] {
+        let resp = handle(&kit.services, get_invite(bad, Some(TEST_API_KEY))).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{bad}");
+        assert_eq!(problem_type(&resp), "urn:cartlink:problem:not-found");
+    }
+    let resp = handle(&kit.services, get_invite(id.as_str(), Some("wrong"))).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let mut delete = get_invite(id.as_str(), Some(TEST_API_KEY));
+    delete.method = Method::DELETE;
+    assert_eq!(
+        handle(&kit.services, delete).await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}

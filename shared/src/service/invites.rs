@@ -6,7 +6,10 @@ use super::Services;
 use crate::carts::CartId;
 use crate::config::normalize_email;
 use crate::domain::invite::{DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS, MIN_EXPIRY_HOURS};
-use crate::domain::{AccessCode, Function, Invite, InviteId, InviteStatus, InviteToken, Warehouse};
+use crate::domain::{
+    AccessCode, Connection, Function, Invite, InviteId, InviteStatus, InviteToken, Warehouse,
+    WarehouseId,
+};
 use crate::email::invite_email;
 use crate::store::StoreError;
 
@@ -88,7 +91,41 @@ fn printable(field: &'static str, value: &str, max: usize) -> Result<String, Inv
     Ok(trimmed.to_owned())
 }
 
+/// An invite as its warehouse sees it: the invite and, once the merchant granted access, the
+/// connection.
+#[derive(Debug)]
+pub struct InviteState {
+    /// The invite.
+    pub invite: Invite,
+    /// Its connection, once made.
+    pub connection: Option<Connection>,
+}
+
 impl Services {
+    /// A warehouse's own invite and its connection. An id that does not parse, an unknown
+    /// invite and another warehouse's invite are all `None`: nobody learns what exists.
+    pub async fn warehouse_invite(
+        &self,
+        warehouse: &WarehouseId,
+        raw_id: &str,
+    ) -> Result<Option<InviteState>, StoreError> {
+        let Some(id) = InviteId::parse(raw_id) else {
+            return Ok(None);
+        };
+        let Some(invite) = self.store.invite(&id).await? else {
+            return Ok(None);
+        };
+        if &invite.warehouse.id != warehouse {
+            return Ok(None);
+        }
+        let connection = if invite.status.is_connected() {
+            self.store.connection_for_invite(&id).await?
+        } else {
+            None
+        };
+        Ok(Some(InviteState { invite, connection }))
+    }
+
     /// Validates `request`, stores the invite (warehouse taken from the caller's key, never the
     /// body) and emails the merchant. A failed email leaves the invite stored as `email_failed`
     /// with the reason, and the answer says so.

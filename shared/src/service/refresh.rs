@@ -16,7 +16,7 @@ use super::connections::{ConnectionError, OpenConnection};
 use super::Services;
 use crate::carts::TokenRequest;
 use crate::domain::secrets::random_token;
-use crate::domain::{Connection, ConnectionId, ConnectionStatus};
+use crate::domain::{Connection, ConnectionId, ConnectionStatus, WarehouseId};
 use crate::email::reauthorization_needed;
 use crate::oauth::RefreshCall;
 use crate::store::{EmailKind, SendClaim, StoreError};
@@ -59,10 +59,13 @@ impl Services {
         if !self.refresh_due(&open) {
             return Ok(open);
         }
+        // From here on, tokens written since this read are someone else's refresh: they are
+        // used, not refreshed again (even when they too expire soon).
+        let seen = open.connection.version;
         let lock = self.refreshing.lock_for(id);
         let _one_here = lock.lock().await;
         let open = self.open_connection(id).await?;
-        if !self.refresh_due(&open) {
+        if self.settled(&open, seen) {
             return Ok(open);
         }
         let lease = format!("refresh:{id}");
@@ -80,16 +83,37 @@ impl Services {
             }
             tokio::time::sleep(LEASE_POLL).await;
             let current = self.open_connection(id).await?;
-            if !self.refresh_due(&current) {
+            if self.settled(&current, seen) {
                 return Ok(current);
             }
         }
-        let refreshed = self.refresh_under_lease(id).await;
+        let refreshed = self.refresh_under_lease(id, seen).await;
         if let Err(e) = self.store.release_lease(&lease, &owner).await {
             // It expires on its own.
             tracing::warn!(connection_id = %id, error = %e, "refresh lease not released");
         }
         refreshed
+    }
+
+    /// A warehouse's own connection, with fresh tokens ([`Services::fresh_connection`]). An id
+    /// that does not parse, an unknown connection and another warehouse's connection are all
+    /// [`ConnectionError::NotFound`]: nobody learns which connections exist.
+    pub async fn warehouse_connection(
+        &self,
+        warehouse: &WarehouseId,
+        raw_id: &str,
+    ) -> Result<OpenConnection, ConnectionError> {
+        let id = ConnectionId::parse(raw_id).ok_or(ConnectionError::NotFound)?;
+        let connection = self
+            .store
+            .connection(&id)
+            .await?
+            .ok_or(ConnectionError::NotFound)?;
+        if &connection.warehouse_id != warehouse {
+            tracing::warn!(connection_id = %id, warehouse_id = %warehouse, "another warehouse's connection asked for");
+            return Err(ConnectionError::NotFound);
+        }
+        self.fresh_connection(&id).await
     }
 
     /// Whether the access token should be refreshed now: it expires soon, there is a refresh
@@ -108,13 +132,20 @@ impl Services {
         expiring && refreshes && open.tokens.refresh_token.is_some()
     }
 
+    /// Whether a connection read again needs no refresh from this caller: it is not due, or
+    /// someone wrote tokens since the caller's first read (version `seen`).
+    fn settled(&self, open: &OpenConnection, seen: u64) -> bool {
+        open.connection.version != seen || !self.refresh_due(open)
+    }
+
     async fn refresh_under_lease(
         &self,
         id: &ConnectionId,
+        seen: u64,
     ) -> Result<OpenConnection, ConnectionError> {
         // Another process may have refreshed before this one took the lease.
         let open = self.open_connection(id).await?;
-        if !self.refresh_due(&open) {
+        if self.settled(&open, seen) {
             return Ok(open);
         }
         let OpenConnection { connection, tokens } = open;

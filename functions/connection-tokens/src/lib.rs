@@ -1,0 +1,202 @@
+//! `connection-tokens`: `GET /v1/connections/{id}/tokens`, for the warehouse that owns the
+//! connection (`Authorization: Bearer <api key>`, as the rest of the warehouse API). It answers
+//! the connection's access token, refreshed at the cart first when it expires within two
+//! minutes (one refresh per connection at a time, see `shared::service::refresh`). The refresh
+//! token never leaves cartlink: only cartlink holds the client secret that redeems it.
+
+use http::{Method, StatusCode};
+use serde::Serialize;
+use shared::service::connections::{ConnectionError, OpenConnection};
+use shared::service::Services;
+use shared::web::{problem, Request, Response};
+
+/// Every way a token request can fail, each mapped once to a status and a stable problem type
+/// (`urn:cartlink:problem:<code>`).
+#[derive(Debug)]
+pub enum TokenApiError {
+    /// No or an unknown API key.
+    Unauthorized,
+    /// No such route, or no such connection of this warehouse.
+    NotFound,
+    /// The route exists with other methods.
+    MethodNotAllowed,
+    /// The cart refused the grant: the merchant must grant access again (a new invite).
+    NeedsReauthorization,
+    /// The cart could not refresh the token now; the stored tokens are unchanged.
+    CartUnavailable,
+    /// Another refresh of this connection is under way.
+    RefreshInProgress,
+    /// The store or the key service failed.
+    Unavailable,
+}
+
+impl TokenApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, &'static str) {
+        use TokenApiError::*;
+        match self {
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                "Send a valid API key as `Authorization: Bearer <key>`.",
+            ),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "No such connection of this warehouse.",
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "GET /v1/connections/{id}/tokens.",
+            ),
+            NeedsReauthorization => (
+                StatusCode::CONFLICT,
+                "needs-reauthorization",
+                "Needs re-authorization",
+                "The cart no longer accepts this connection's grant: send the merchant a new invite.",
+            ),
+            CartUnavailable => (
+                StatusCode::BAD_GATEWAY,
+                "cart-unavailable",
+                "Cart unavailable",
+                "The cart did not refresh the token; try again shortly.",
+            ),
+            RefreshInProgress => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "refresh-in-progress",
+                "Refresh in progress",
+                "This connection is being refreshed; try again in a few seconds.",
+            ),
+            Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "Try again shortly.",
+            ),
+        }
+    }
+
+    /// The problem+json answer.
+    pub fn into_response(self) -> Response {
+        let (status, code, title, detail) = self.parts();
+        let mut resp = problem(status, code, title, detail);
+        let h = resp.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            h.insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            h.insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("2"),
+            );
+        }
+        resp
+    }
+}
+
+impl From<ConnectionError> for TokenApiError {
+    fn from(e: ConnectionError) -> Self {
+        match e {
+            ConnectionError::NotFound => TokenApiError::NotFound,
+            ConnectionError::NeedsReauthorization => TokenApiError::NeedsReauthorization,
+            ConnectionError::CartUnavailable(_) => TokenApiError::CartUnavailable,
+            ConnectionError::Busy => TokenApiError::RefreshInProgress,
+            ConnectionError::Store(e) => {
+                tracing::error!(error = %e, "store failed serving tokens");
+                TokenApiError::Unavailable
+            }
+            ConnectionError::KeyService(e) => {
+                tracing::error!(error = %e, "key service failed serving tokens");
+                TokenApiError::Unavailable
+            }
+        }
+    }
+}
+
+/// The 200 answer: what the warehouse's backend calls the cart's API with.
+#[derive(Debug, Serialize)]
+pub struct ConnectionTokens {
+    /// The connection.
+    pub connection_id: String,
+    /// The invite it came from.
+    pub invite_id: String,
+    /// The cart's id.
+    pub cart: String,
+    /// The merchant's account at the cart (shop domain, seller id…), if known.
+    pub account: Option<String>,
+    /// The scopes granted.
+    pub scopes: Vec<String>,
+    /// The access token (for WooCommerce, the consumer key).
+    pub access_token: String,
+    /// When the access token expires (RFC 3339); `null` when it does not.
+    pub expires_at: Option<String>,
+    /// The secret paired with the access token (WooCommerce's consumer secret, Magento's token
+    /// secret), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_secret: Option<String>,
+    /// Magento: the integration's consumer key and secret, which sign every API call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_key: Option<String>,
+    /// See `consumer_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer_secret: Option<String>,
+}
+
+impl From<OpenConnection> for ConnectionTokens {
+    fn from(open: OpenConnection) -> Self {
+        let OpenConnection { connection, tokens } = open;
+        let expose = |s: Option<shared::domain::Secret>| s.map(|s| s.expose().to_owned());
+        ConnectionTokens {
+            connection_id: connection.id.to_string(),
+            invite_id: connection.invite_id.to_string(),
+            cart: connection.cart.to_string(),
+            account: connection.account,
+            scopes: connection.scopes,
+            access_token: tokens.access_token.expose().to_owned(),
+            expires_at: tokens.expires_at.map(|t| t.rfc3339()),
+            token_secret: expose(tokens.key_secret),
+            consumer_key: expose(tokens.consumer_key),
+            consumer_secret: expose(tokens.consumer_secret),
+        }
+    }
+}
+
+/// Handles a token request.
+pub async fn handle(svc: &Services, req: Request) -> Response {
+    match route(svc, req).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn route(svc: &Services, req: Request) -> Result<Response, TokenApiError> {
+    let segments = req.segments();
+    let id = match segments.as_slice() {
+        ["v1", "connections", id, "tokens"] if req.method == Method::GET => *id,
+        ["v1", "connections", _, "tokens"] => return Err(TokenApiError::MethodNotAllowed),
+        _ => return Err(TokenApiError::NotFound),
+    };
+    let key = req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(TokenApiError::Unauthorized)?;
+    let warehouse = svc
+        .warehouses
+        .authenticate(key)
+        .ok_or(TokenApiError::Unauthorized)?;
+    let open = svc.warehouse_connection(&warehouse.id, id).await?;
+    Ok(shared::web::json(
+        StatusCode::OK,
+        &ConnectionTokens::from(open),
+    ))
+}
+
+#[cfg(test)]
+mod tests;

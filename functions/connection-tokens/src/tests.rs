@@ -1,0 +1,166 @@
+use http::{HeaderValue, Method, StatusCode};
+use serde_json::Value;
+use shared::domain::{ConnectionStatus, TokenHash, Warehouse, WarehouseDirectory, WarehouseId};
+use shared::store::Store;
+use shared::testing::{TestKit, TEST_API_KEY};
+use shared::web::Request;
+
+use super::handle;
+
+const OTHER_KEY: &str = "other-warehouse-key";
+
+/// A kit with a second warehouse beside `wh-test`.
+fn kit() -> TestKit {
+    let mut kit = TestKit::new();
+    let mut all = kit.services.warehouses.all().to_vec();
+    all.push(Warehouse {
+        id: WarehouseId::parse("wh-other").unwrap(),
+        display_name: "Other Fulfilment".into(),
+        notify_email: "ops@other.test".into(),
+        api_key_hashes: vec![TokenHash::of(OTHER_KEY)],
+    });
+    kit.services.warehouses = WarehouseDirectory::new(all);
+    kit
+}
+
+async fn connection_id(kit: &TestKit) -> String {
+    let invite = kit.authorized().await;
+    let c = kit.store.connection_for_invite(&invite).await.unwrap();
+    c.unwrap().id.to_string()
+}
+
+fn get(path: &str, key: Option<&str>) -> Request {
+    let mut req = Request::new(Method::GET, path);
+    if let Some(k) = key {
+        req.headers.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {k}")).unwrap(),
+        );
+    }
+    req
+}
+
+fn body(resp: &shared::web::Response) -> Value {
+    serde_json::from_slice(resp.body()).unwrap()
+}
+
+#[tokio::test]
+async fn the_owning_warehouse_gets_the_access_token_and_never_the_refresh_token() {
+    // GIVEN a connection of wh-test
+    let kit = kit();
+    let id = connection_id(&kit).await;
+    // WHEN wh-test asks for its tokens
+    let resp = handle(
+        &kit.services,
+        get(&format!("/v1/connections/{id}/tokens"), Some(TEST_API_KEY)),
+    )
+    .await;
+    // THEN it gets the access token, uncached, and nothing of the refresh token
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let v = body(&resp);
+    assert_eq!(v["connection_id"], id.as_str());
+    assert_eq!(v["access_token"], "CANARY_AT_C");
+    assert_eq!(v["cart"], "acme");
+    assert!(v["expires_at"].as_str().unwrap().starts_with("2033-"));
+    let text = String::from_utf8_lossy(resp.body()).to_string();
+    assert!(!text.contains("CANARY_RT"), "{text}");
+}
+
+#[tokio::test]
+async fn another_warehouse_an_unknown_id_and_a_bad_key_learn_nothing() {
+    let kit = kit();
+    let id = connection_id(&kit).await;
+    let path = format!("/v1/connections/{id}/tokens");
+    // another warehouse's key: as if the connection did not exist
+    let resp = handle(&kit.services, get(&path, Some(OTHER_KEY))).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(body(&resp)["type"], "urn:cartlink:problem:not-found");
+    assert!(!String::from_utf8_lossy(resp.body()).contains("CANARY"));
+    // unknown and malformed ids
+    for bad in ["con_0000000000000000000000000000", "..", "%2F"] {
+        let resp = handle(
+            &kit.services,
+            get(&format!("/v1/connections/{bad}/tokens"), Some(TEST_API_KEY)),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+    // no key, or a wrong one
+    for key in [None, Some("wrong")] {
+        let resp = handle(&kit.services, get(&path, key)).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+    }
+    // other methods
+    let mut post = get(&path, Some(TEST_API_KEY));
+    post.method = Method::POST;
+    assert_eq!(
+        handle(&kit.services, post).await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    // AND none of it asked the cart for anything
+    assert_eq!(
+        kit.oauth
+            .refreshes
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_connection_the_cart_no_longer_honours_answers_needs_reauthorization() {
+    // GIVEN a connection marked as needing re-authorization
+    let kit = kit();
+    let id = connection_id(&kit).await;
+    kit.store
+        .set_connection_status(
+            &shared::domain::ConnectionId::parse(&id).unwrap(),
+            ConnectionStatus::NeedsReauth,
+        )
+        .await
+        .unwrap();
+    // WHEN its tokens are asked for
+    let resp = handle(
+        &kit.services,
+        get(&format!("/v1/connections/{id}/tokens"), Some(TEST_API_KEY)),
+    )
+    .await;
+    // THEN the warehouse is told to invite the merchant again, and gets no token
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        body(&resp)["type"],
+        "urn:cartlink:problem:needs-reauthorization"
+    );
+    assert!(!String::from_utf8_lossy(resp.body()).contains("CANARY"));
+}
+
+#[tokio::test]
+async fn an_expiring_token_is_refreshed_before_it_is_handed_out() {
+    // GIVEN a connection a minute from expiry
+    let kit = kit();
+    let id = connection_id(&kit).await;
+    let now = shared::clock::Clock::now(kit.clock.as_ref()).0;
+    kit.clock.advance(2_000_000_000 - 60 - now);
+    // WHEN its tokens are asked for
+    let resp = handle(
+        &kit.services,
+        get(&format!("/v1/connections/{id}/tokens"), Some(TEST_API_KEY)),
+    )
+    .await;
+    // THEN the refreshed token comes back
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(&resp)["access_token"], "CANARY_AT_R1");
+    // AND a cart that cannot be reached answers 502 with the stored tokens kept
+    kit.clock.advance(4_000_000_000 - 2_000_000_000);
+    kit.oauth
+        .refresh_unreachable
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let resp = handle(
+        &kit.services,
+        get(&format!("/v1/connections/{id}/tokens"), Some(TEST_API_KEY)),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(body(&resp)["type"], "urn:cartlink:problem:cart-unavailable");
+}
