@@ -6,6 +6,7 @@ Run by `make infra-check` (pytest from .venv-infra).
 """
 
 import copy
+import fnmatch
 import json
 import os
 import re
@@ -26,6 +27,16 @@ CFN = transform(
 RES = CFN["Resources"]
 
 CRATES = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.toml").exists())
+
+# The functions the template deploys: one per crate under functions/ (checked below).
+FUNCTIONS = [
+    "confirmation",
+    "connection-tokens",
+    "create-invite",
+    "grant-page",
+    "mail-events",
+    "oauth-callback",
+]
 
 # Actions AWS offers no resource-level permission for: the only ones allowed on "*".
 UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
@@ -104,9 +115,59 @@ def test_roles_carry_no_managed_policy_and_no_kms_permission():
         assert not any(a.startswith("kms:") for a in as_list(st["Action"])), (role, st)
 
 
+def test_the_template_deploys_exactly_one_function_per_crate():
+    deployed = sorted(
+        Path(f["Properties"]["CodeUri"]).name
+        for f in of_type("AWS::Serverless::Function", SAM["Resources"]).values()
+    )
+    assert deployed == FUNCTIONS
+    assert CRATES == FUNCTIONS, {
+        "crates without a function": sorted(set(CRATES) - set(FUNCTIONS)),
+        "functions without a crate": sorted(set(FUNCTIONS) - set(CRATES)),
+    }
+
+
 def test_each_function_has_its_own_role():
     roles = [ref_name(f["Properties"]["Role"]) for f in of_type("AWS::Lambda::Function").values()]
-    assert len(roles) == len(set(roles)) == len(CRATES)
+    assert sorted(roles) == sorted(logical_id(f).replace("Function", "Role") for f in FUNCTIONS)
+    assert len(roles) == len(set(roles)) == len(FUNCTIONS)
+
+
+def role_actions(role):
+    """Every action of a role's identity policies, with the resources of each statement that
+    allows it."""
+    out = {}
+    for name, st in identity_statements(RES):
+        if name == role:
+            assert st["Effect"] == "Allow", st
+            for action in as_list(st["Action"]):
+                out.setdefault(action, []).append(st["Resource"])
+    return out
+
+
+def test_connection_tokens_may_do_exactly_what_the_token_api_needs():
+    actions = role_actions("ConnectionTokensRole")
+    # GIVEN the token API: reads invite, connection and send record; updates tokens, status,
+    # lease and send record; deletes its lease; one email kind; the config parameter
+    # THEN exactly those actions, no Query, no PutItem, no index, no stream, no queue
+    assert sorted(actions) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "ses:SendEmail",
+        "ssm:GetParameter",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ]
+    for a in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert actions[a] == [{"Fn::GetAtt": ["Table", "Arn"]}], a
+    assert [ref_name(r) for r in actions["logs:PutLogEvents"]] == ["ConnectionTokensLogGroup"]
+    # it mails exactly like create-invite: the same identities and configuration set
+    assert actions["ses:SendEmail"] == role_actions("CreateInviteRole")["ses:SendEmail"]
+    # create-invite answers GET /v1/invites/{id} with the GetItem it already had
+    assert "dynamodb:GetItem" in role_actions("CreateInviteRole")
 
 
 def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
@@ -115,7 +176,12 @@ def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
         for role, st in identity_statements(RES)
         if "ssm:GetParameter" in as_list(st["Action"])
     }
-    assert readers == {"CreateInviteRole", "GrantPageRole", "OauthCallbackRole"}
+    assert readers == {
+        "CreateInviteRole",
+        "GrantPageRole",
+        "OauthCallbackRole",
+        "ConnectionTokensRole",
+    }
     for role, st in identity_statements(RES):
         if "ssm:GetParameter" in as_list(st["Action"]):
             assert as_list(st["Action"]) == ["ssm:GetParameter"]
@@ -150,34 +216,71 @@ def key_statements(key):
     return as_list(RES[key]["Properties"]["KeyPolicy"]["Statement"])
 
 
-def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
-    key = RES["TokenKey"]["Properties"]
-    assert key["EnableKeyRotation"] is True
-    grants = {}
+# Actions that use a key's material (as opposed to administering the key).
+KEY_USES = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+
+
+def token_key_grants():
+    """(condition of the template or None, principal names, actions, key condition) of every
+    statement of the token key's policy but the administrators' one."""
+    out = []
+    admins = 0
     for st in key_statements("TokenKey"):
+        only_if = None
         if "Fn::If" in st:
-            cond, then, otherwise = st["Fn::If"]
-            assert cond == "HasTokenReader" and otherwise == {"Ref": "AWS::NoValue"}
-            st = then
+            only_if, st, otherwise = st["Fn::If"]
+            assert otherwise == {"Ref": "AWS::NoValue"}, st
+        assert st["Effect"] == "Allow" and st["Resource"] == "*", st
         actions = as_list(st["Action"])
         assert "kms:*" not in actions and st["Principal"] != "*", st
-        for use in ("kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*"):
-            if use in actions:
-                grants.setdefault(use, []).append(st)
-    # GenerateDataKey: oauth-callback only (the sealer), under the app context
-    (seal,) = grants.pop("kms:GenerateDataKey")
-    assert ref_name(seal["Principal"]["AWS"]) == "OauthCallbackRole"
-    assert as_list(seal["Action"]) == ["kms:GenerateDataKey"]
-    assert seal["Condition"] == TOKEN_CONDITION
-    # Decrypt: only the optional future token reader, under the same context
-    (open_,) = grants.pop("kms:Decrypt")
-    assert open_["Principal"]["AWS"] == {"Ref": "TokenReaderRoleArn"}
-    assert as_list(open_["Action"]) == ["kms:Decrypt"]
-    assert open_["Condition"] == TOKEN_CONDITION
-    assert grants == {}
-    # the sealer's function uses this key
-    env = RES["OauthCallbackFunction"]["Properties"]["Environment"]["Variables"]
-    assert env["CARTLINK_KMS_KEY_ID"] == {"Fn::GetAtt": ["TokenKey", "Arn"]}
+        if st["Sid"] == "AdministerOnly":
+            admins += 1
+            assert only_if is None and "Condition" not in st
+            assert st["Principal"] == {
+                "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            }
+            # the account root administers the key but may not use it
+            for use in KEY_USES:
+                assert not any(fnmatch.fnmatchcase(use, a) for a in actions), (use, st)
+            continue
+        assert set(st["Principal"]) == {"AWS"}, st
+        principals = sorted(ref_name(p) for p in as_list(st["Principal"]["AWS"]))
+        out.append((only_if, principals, sorted(actions), st.get("Condition")))
+    assert admins == 1
+    return sorted(out, key=repr)
+
+
+def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
+    assert RES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
+    # GenerateDataKey to the two sealers (oauth-callback: new tokens; connection-tokens:
+    # rotated ones), Decrypt to connection-tokens and the optional extra reader; nothing else,
+    # and every grant only under the encryption context app = cartlink
+    assert token_key_grants() == sorted(
+        [
+            (
+                None,
+                ["ConnectionTokensRole", "OauthCallbackRole"],
+                ["kms:GenerateDataKey"],
+                TOKEN_CONDITION,
+            ),
+            (None, ["ConnectionTokensRole"], ["kms:Decrypt"], TOKEN_CONDITION),
+            ("HasTokenReader", ["TokenReaderRoleArn"], ["kms:Decrypt"], TOKEN_CONDITION),
+        ],
+        key=repr,
+    )
+    # the functions that use this key are told which it is
+    for fn in ("OauthCallbackFunction", "ConnectionTokensFunction"):
+        env = RES[fn]["Properties"]["Environment"]["Variables"]
+        assert env["CARTLINK_KMS_KEY_ID"] == {"Fn::GetAtt": ["TokenKey", "Arn"]}, fn
 
 
 def test_the_events_key_rotates_and_is_used_only_through_sqs_by_the_functions():
@@ -267,7 +370,7 @@ def alarms():
 
 def test_alarms_cover_errors_iterator_age_queue_depth_and_ses_reputation():
     have = alarms()
-    for crate in CRATES:
+    for crate in FUNCTIONS:
         assert ("AWS/Lambda", "Errors", {"FunctionName": logical_id(crate)}) in have, crate
     assert ("AWS/Lambda", "IteratorAge", {"FunctionName": "ConfirmationFunction"}) in have
     for q in ("ConfirmationFailures", "MailEventsFailures"):
@@ -301,7 +404,7 @@ def test_bounces_and_complaints_reach_mail_events_through_an_encrypted_topic():
 # ------------------------------------------------------------------ functions and API
 
 
-@pytest.mark.parametrize("crate", CRATES)
+@pytest.mark.parametrize("crate", FUNCTIONS)
 def test_one_arm64_function_per_crate_with_bounded_timeouts(crate):
     sam = SAM["Resources"][logical_id(crate)]
     assert sam["Type"] == "AWS::Serverless::Function"
@@ -316,6 +419,20 @@ def test_one_arm64_function_per_crate_with_bounded_timeouts(crate):
     assert outbound < p["Timeout"]
     group = RES[ref_name(p["LoggingConfig"]["LogGroup"])]["Properties"]
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # API Gateway waits at most 30 s for a route's function
+    if logical_id(crate) in set(ROUTES.values()):
+        assert p["Timeout"] < 30
+
+
+def test_the_token_api_fits_a_lease_wait_and_a_token_call_in_the_api_gateway_wait():
+    p = RES["ConnectionTokensFunction"]["Properties"]
+    env = p["Environment"]["Variables"]
+    assert p["MemorySize"] == 256 and p["Timeout"] == 28
+    # up to 10 s waiting for another process's refresh lease, then the token call
+    lease_wait = 10
+    assert env["CARTLINK_HTTP_TIMEOUT_SECS"] == "10"
+    assert lease_wait + int(env["CARTLINK_HTTP_TIMEOUT_SECS"]) < p["Timeout"] < 30
+    assert env["CARTLINK_CONFIG_PARAMETER"] == {"Fn::Sub": "/cartlink/${EnvironmentName}/config"}
 
 
 def test_every_log_group_has_retention():
@@ -326,7 +443,9 @@ def test_every_log_group_has_retention():
 
 ROUTES = {
     ("post", "/v1/invites"): "CreateInviteFunction",
+    ("get", "/v1/invites/{id}"): "CreateInviteFunction",
     ("get", "/v1/carts"): "CreateInviteFunction",
+    ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",
     ("post", "/setup"): "GrantPageFunction",
