@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
-    AuthType, AuthorizationCode, ClientId, ClientSecret, PkceCodeVerifier, RedirectUrl,
-    RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+    AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
 };
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -18,7 +18,7 @@ use url::Url;
 use super::oauth1::{authorization_header, nonce, Signer};
 use super::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
 use crate::carts::quirks::is_public_ip;
-use crate::carts::{TokenAuth, TokenRequest};
+use crate::carts::{ClientCredentials, TokenAuth, TokenRequest};
 use crate::domain::{Secret, Timestamp, TokenSet};
 
 /// Builds the one outbound HTTP client: no redirects, a total timeout, no cookies. In
@@ -216,19 +216,8 @@ impl OAuthHttp {
 
     /// The RFC 6749 §6 refresh through the `oauth2` crate.
     async fn standard_refresh(&self, r: &RefreshCall<'_>) -> Result<TokenSet, OAuthError> {
-        let mut client = BasicClient::new(ClientId::new(r.credentials.client_id.clone()))
-            .set_token_uri(TokenUrl::from_url(r.token_url.clone()))
-            .set_auth_type(match r.cart.token_auth {
-                TokenAuth::Basic => AuthType::BasicAuth,
-                TokenAuth::Body | TokenAuth::None => AuthType::RequestBody,
-            });
-        if r.cart.token_auth != TokenAuth::None {
-            if let Some(secret) = &r.credentials.client_secret {
-                client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
-            }
-        }
         let token = RefreshToken::new(r.refresh_token.expose().to_owned());
-        let response = client
+        let response = oauth2_client(r.cart.token_auth, r.credentials, r.token_url)
             .exchange_refresh_token(&token)
             .request_async(&self.client)
             .await
@@ -240,18 +229,8 @@ impl OAuthHttp {
     async fn standard(&self, x: &CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
         let redirect = RedirectUrl::new(x.redirect_uri.to_owned())
             .map_err(|e| OAuthError::BadResponse(format!("redirect URI: {e}")))?;
-        let mut client = BasicClient::new(ClientId::new(x.credentials.client_id.clone()))
-            .set_token_uri(TokenUrl::from_url(x.token_url.clone()))
-            .set_redirect_uri(redirect)
-            .set_auth_type(match x.cart.token_auth {
-                TokenAuth::Basic => AuthType::BasicAuth,
-                TokenAuth::Body | TokenAuth::None => AuthType::RequestBody,
-            });
-        if x.cart.token_auth != TokenAuth::None {
-            if let Some(secret) = &x.credentials.client_secret {
-                client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
-            }
-        }
+        let client =
+            oauth2_client(x.cart.token_auth, x.credentials, x.token_url).set_redirect_uri(redirect);
         let mut request = client.exchange_code(AuthorizationCode::new(x.code.expose().to_owned()));
         if let Some(v) = x.verifier {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(v.expose().to_owned()));
@@ -284,6 +263,27 @@ impl OAuthHttp {
             consumer_secret: None,
         }
     }
+}
+
+/// The `oauth2` crate's client for one token endpoint, authenticating as `auth` says (a public
+/// client sends no secret even when one is configured).
+fn oauth2_client(
+    auth: TokenAuth,
+    credentials: &ClientCredentials,
+    token_url: &Url,
+) -> BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet> {
+    let mut client = BasicClient::new(ClientId::new(credentials.client_id.clone()))
+        .set_token_uri(TokenUrl::from_url(token_url.clone()))
+        .set_auth_type(match auth {
+            TokenAuth::Basic => AuthType::BasicAuth,
+            TokenAuth::Body | TokenAuth::None => AuthType::RequestBody,
+        });
+    if auth != TokenAuth::None {
+        if let Some(secret) = &credentials.client_secret {
+            client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+        }
+    }
+    client
 }
 
 /// A failed `oauth2` token request, without the request (which holds the code or token).

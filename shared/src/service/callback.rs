@@ -134,14 +134,7 @@ impl Services {
         let state = raw_state
             .and_then(GrantState::parse)
             .ok_or_else(|| refused("state_missing"))?;
-        let attempt = self
-            .store
-            .attempt(&state.hash())
-            .await?
-            .ok_or_else(|| refused("state_unknown"))?;
-        if attempt.cart != cart.id {
-            return Err(refused("cart_mix_up"));
-        }
+        let (attempt, invite) = self.attempt_for(cart, &state, "state_unknown").await?;
         let binding = req
             .binding_cookie
             .and_then(BrowserBinding::parse)
@@ -152,28 +145,8 @@ impl Services {
                 )
             })
             .ok_or_else(|| refused("browser_mismatch"))?;
-        let invite = self
-            .store
-            .invite(&attempt.invite_id)
-            .await?
-            .ok_or_else(|| refused("invite_missing"))?;
-        if invite.status.is_connected() {
-            return Err(self.already_connected(&invite).await?);
-        }
-        if invite.is_expired(now) {
-            tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "callback refused");
-            return Err(CallbackError::Expired);
-        }
-        if !attempt.usable(now) {
-            return Err(refused(if attempt.status == AttemptStatus::Open {
-                "attempt_expired"
-            } else {
-                "attempt_used"
-            }));
-        }
-        if invite.status != InviteStatus::Granting {
-            return Err(refused("invite_not_granting"));
-        }
+        self.ensure_completable(&attempt, &invite, now, ["attempt_expired", "attempt_used"])
+            .await?;
         if let Some(issuer) = &cart.issuer {
             if req.params.get("iss") != Some(issuer) {
                 return Err(refused("issuer_mismatch"));
@@ -340,6 +313,61 @@ impl Services {
             connection,
             finish_url: None,
         })
+    }
+
+    /// The attempt `state` names, which must be this cart's, and its invite. `unknown` is the
+    /// refusal code for a state nobody issued (`state_unknown`, or `nonce_unknown` where the
+    /// state travels as a one-time nonce).
+    pub(super) async fn attempt_for(
+        &self,
+        cart: &CartSpec,
+        state: &GrantState,
+        unknown: &'static str,
+    ) -> Result<(GrantAttempt, Invite), CallbackError> {
+        let attempt = self
+            .store
+            .attempt(&state.hash())
+            .await?
+            .ok_or_else(|| refused(unknown))?;
+        if attempt.cart != cart.id {
+            return Err(refused("cart_mix_up"));
+        }
+        let invite = self
+            .store
+            .invite(&attempt.invite_id)
+            .await?
+            .ok_or_else(|| refused("invite_missing"))?;
+        Ok((attempt, invite))
+    }
+
+    /// Whether an attempt may still complete: its invite is not connected (a replay answers
+    /// when it was), not expired and granting, and the attempt is open and in time. `stale`
+    /// are the refusal codes of an expired and a used attempt.
+    pub(super) async fn ensure_completable(
+        &self,
+        attempt: &GrantAttempt,
+        invite: &Invite,
+        now: Timestamp,
+        [expired, used]: [&'static str; 2],
+    ) -> Result<(), CallbackError> {
+        if invite.status.is_connected() {
+            return Err(self.already_connected(invite).await?);
+        }
+        if invite.is_expired(now) {
+            tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "grant completion refused");
+            return Err(CallbackError::Expired);
+        }
+        if !attempt.usable(now) {
+            return Err(refused(if attempt.status == AttemptStatus::Open {
+                expired
+            } else {
+                used
+            }));
+        }
+        if invite.status != InviteStatus::Granting {
+            return Err(refused("invite_not_granting"));
+        }
+        Ok(())
     }
 
     pub(super) async fn already_connected(

@@ -14,7 +14,7 @@ use super::Services;
 use crate::carts::{
     host_port, pattern_matches, CartId, CartSpec, Flavour, OAuth1Spec, TokenRequest,
 };
-use crate::domain::{AttemptStatus, GrantState, Invite, InviteStatus, Secret, TokenSet};
+use crate::domain::{AttemptStatus, GrantState, Invite, Secret, TokenSet};
 use crate::oauth::OAuth1Call;
 
 /// The form fields the store posts to the Callback URL.
@@ -71,36 +71,9 @@ impl Services {
         let now = self.clock.now();
         let (cart, spec) = self.integration_cart(cart)?;
         let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
-        let attempt = self
-            .store
-            .attempt(&state.hash())
-            .await?
-            .ok_or_else(|| refused("nonce_unknown"))?;
-        if attempt.cart != cart.id {
-            return Err(refused("cart_mix_up"));
-        }
-        let invite = self
-            .store
-            .invite(&attempt.invite_id)
-            .await?
-            .ok_or_else(|| refused("invite_missing"))?;
-        if invite.status.is_connected() {
-            return Err(self.already_connected(&invite).await?);
-        }
-        if invite.is_expired(now) {
-            tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "integration refused");
-            return Err(CallbackError::Expired);
-        }
-        if !attempt.usable(now) {
-            return Err(refused(if attempt.status == AttemptStatus::Open {
-                "nonce_expired"
-            } else {
-                "nonce_used"
-            }));
-        }
-        if invite.status != InviteStatus::Granting {
-            return Err(refused("invite_not_granting"));
-        }
+        let (attempt, invite) = self.attempt_for(cart, &state, "nonce_unknown").await?;
+        self.ensure_completable(&attempt, &invite, now, ["nonce_expired", "nonce_used"])
+            .await?;
         let mut form = std::collections::HashMap::new();
         for (k, v) in url::form_urlencoded::parse(body) {
             if FIELDS.contains(&k.as_ref()) && form.insert(k.into_owned(), v.into_owned()).is_some()
@@ -229,19 +202,7 @@ impl Services {
     ) -> Result<IdentityOutcome, CallbackError> {
         let (cart, _) = self.integration_cart(cart)?;
         let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
-        let attempt = self
-            .store
-            .attempt(&state.hash())
-            .await?
-            .ok_or_else(|| refused("nonce_unknown"))?;
-        if attempt.cart != cart.id {
-            return Err(refused("cart_mix_up"));
-        }
-        let invite = self
-            .store
-            .invite(&attempt.invite_id)
-            .await?
-            .ok_or_else(|| refused("invite_missing"))?;
+        let (attempt, invite) = self.attempt_for(cart, &state, "nonce_unknown").await?;
         Ok(match attempt.status {
             AttemptStatus::Completed if invite.status.is_connected() => {
                 let store_host = cart

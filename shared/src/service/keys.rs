@@ -12,7 +12,7 @@ use super::Services;
 use crate::carts::{CartId, CartSpec, Flavour};
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
-    AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteStatus, Secret, TokenSet,
+    AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, Secret, TokenSet,
 };
 
 /// The JSON WooCommerce posts to `callback_url`.
@@ -56,20 +56,7 @@ impl Services {
         nonce: &str,
     ) -> Result<(GrantAttempt, Invite), CallbackError> {
         let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
-        let attempt = self
-            .store
-            .attempt(&state.hash())
-            .await?
-            .ok_or_else(|| refused("nonce_unknown"))?;
-        if attempt.cart != cart.id {
-            return Err(refused("cart_mix_up"));
-        }
-        let invite = self
-            .store
-            .invite(&attempt.invite_id)
-            .await?
-            .ok_or_else(|| refused("invite_missing"))?;
-        Ok((attempt, invite))
+        self.attempt_for(cart, &state, "nonce_unknown").await
     }
 
     /// Receives keys posted by the store. Checks, in order: the cart does key handshakes, the
@@ -91,22 +78,8 @@ impl Services {
             return Err(refused("keys_malformed"));
         }
         let (attempt, invite) = self.pending_attempt(cart, &nonce).await?;
-        if invite.status.is_connected() {
-            return Err(self.already_connected(&invite).await?);
-        }
-        if invite.is_expired(now) {
-            return Err(CallbackError::Expired);
-        }
-        if !attempt.usable(now) {
-            return Err(refused(if attempt.status == AttemptStatus::Open {
-                "nonce_expired"
-            } else {
-                "nonce_used"
-            }));
-        }
-        if invite.status != InviteStatus::Granting {
-            return Err(refused("invite_not_granting"));
-        }
+        self.ensure_completable(&attempt, &invite, now, ["nonce_expired", "nonce_used"])
+            .await?;
         if delivery.key_permissions.as_deref() != Some("read_write") {
             return Err(refused("keys_permissions"));
         }
