@@ -382,7 +382,11 @@ fn builtin_credentials(
         return Err(err(format!("{what}: client_id must be printable")));
     }
     let secret = secret_from(&what, c.client_secret, c.client_secret_env, env)?;
-    if secret.is_none() && spec.token_auth != TokenAuth::None {
+    // A public client (Etsy) has no secret, and an admin integration (Magento) none of its
+    // own: each store hands its consumer key and secret over when it activates.
+    let uses_secret = spec.token_auth != TokenAuth::None
+        && !matches!(spec.token_request, crate::carts::TokenRequest::OAuth1(_));
+    if secret.is_none() && uses_secret {
         return Err(err(format!("{what}: this cart needs a client secret")));
     }
     for need in &spec.needs {
@@ -627,6 +631,14 @@ mod tests {
         assert!(load(&[], Some(no_secret)).unwrap_err().0.contains("secret"));
         let unknown = "[cart_credentials.nosuchcart]\nclient_id = \"a\"\n";
         assert!(load(&[], Some(unknown)).unwrap_err().0.contains("built-in"));
+        // Magento has no secret of its own (each store hands one over on activation)
+        let magento = "[cart_credentials.magento]\nclient_id = \"cartlink\"\n";
+        assert!(
+            load(&[], Some(magento)).unwrap().cart_credentials[&CartId::new("magento")]
+                .credentials
+                .client_secret
+                .is_none()
+        );
     }
 
     #[test]

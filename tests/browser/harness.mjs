@@ -85,7 +85,7 @@ function waitForLine(child, prefix, what) {
  * Starts oidc-provider and cartlink-local. `cartSecret` is the client secret cartlink is
  * configured with: give a wrong one to make every code exchange fail.
  */
-export async function startPeers({ cartSecret = CLIENT_SECRET } = {}) {
+export async function startPeers({ cartSecret = CLIENT_SECRET, extraConfig = '' } = {}) {
   const cartPort = await freePort();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -131,6 +131,7 @@ issuer = "${cartBase}"
 [carts.scopes]
 orders = ["orders:read"]
 inventory = ["inventory:write"]
+${extraConfig}
 `);
   const dataDir = join(dir, 'data');
   const log = join(dir, 'cartlink.log');
