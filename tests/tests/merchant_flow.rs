@@ -381,6 +381,27 @@ async fn the_readme_walk_through_works_with_the_sandbox_cart() {
     assert!(mails
         .iter()
         .any(|m| m.subject == "You gave Dev Warehouse access to your Sandbox Cart store"));
+    // AND the warehouse finds the connection and gets its access token, as the README's two
+    // curls do
+    let dev_get = |path: String| {
+        let url = format!("{}{path}", p.base);
+        async move {
+            let resp = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(cartlink_e2e::DEV_API_KEY)
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, inv) = dev_get(format!("/v1/invites/{}", v["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200, "{inv}");
+    let conn = inv["connection"]["id"].as_str().unwrap();
+    let (status, tokens) = dev_get(format!("/v1/connections/{conn}/tokens")).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["cart"], "sandbox");
+    assert!(!tokens["access_token"].as_str().unwrap().is_empty());
 }
 
 /// The warehouse API with the e2e warehouse's key: status and JSON.
