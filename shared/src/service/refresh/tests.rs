@@ -277,3 +277,45 @@ async fn a_lease_held_elsewhere_is_waited_for_and_its_result_used() {
     );
     assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn rotated_tokens_that_cannot_be_stored_are_never_handed_out() {
+    // GIVEN an expiring connection, and a store whose token writes fail (reads still work)
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    let db = rusqlite::Connection::open(kit.dir.path().join("cartlink.db")).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER fail_token_writes BEFORE UPDATE OF tokens ON connections
+         BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;",
+    )
+    .unwrap();
+    // WHEN a fresh token is asked for
+    let r = kit.services.fresh_connection(&c.id).await;
+    // THEN the caller gets an error, not the new token, and the store is as it was
+    assert!(matches!(r, Err(ConnectionError::Store(_))), "{r:?}");
+    let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.version, stored.status),
+        (c.version, ConnectionStatus::Active)
+    );
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
+    // WHEN the store works again, but this (strict) cart already rotated the refresh token
+    // the lost write held
+    db.execute_batch("DROP TRIGGER fail_token_writes").unwrap();
+    let again = kit.services.fresh_connection(&c.id).await;
+    let later = kit.services.fresh_connection(&c.id).await;
+    // THEN the connection needs re-authorization, the warehouse is told once, and there is
+    // no retry loop: the cart was asked once more, not again
+    assert!(matches!(again, Err(ConnectionError::NeedsReauthorization)));
+    assert!(matches!(later, Err(ConnectionError::NeedsReauthorization)));
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        kit.mailer
+            .messages()
+            .iter()
+            .filter(|m| is_reauth(m))
+            .count(),
+        1
+    );
+}
