@@ -225,15 +225,9 @@ impl Services {
             Ok(tokens) => tokens,
             Err(e) => {
                 tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "exchange_failed", "code exchange failed");
-                let closed = self.close_quietly(&attempt, AttemptStatus::Failed).await;
-                let retry_url = self.retry_url(&invite, now).await;
-                // Only the call that closed the attempt tells the merchant, so a repeat does not.
-                let emailed = closed && self.email_failure(&invite, retry_url.as_deref()).await;
-                return Err(CallbackError::CartFailed {
-                    reason: e.to_string(),
-                    retry_url,
-                    emailed,
-                });
+                return Err(self
+                    .failed_at_cart(&attempt, &invite, now, e.to_string())
+                    .await);
             }
         };
         let finish_url = finish_url(cart, credentials, &tokens);
@@ -419,6 +413,26 @@ impl Services {
                 emailed,
             }
         })
+    }
+
+    /// The cart did not complete a grant (a failed exchange, keys or token calls refused):
+    /// closes the attempt as failed, mints a link to try again, and emails it to the merchant.
+    /// Only the call that closed the attempt sends the email, so a repeat does not.
+    pub(super) async fn failed_at_cart(
+        &self,
+        attempt: &GrantAttempt,
+        invite: &Invite,
+        now: Timestamp,
+        reason: String,
+    ) -> CallbackError {
+        let closed = self.close_quietly(attempt, AttemptStatus::Failed).await;
+        let retry_url = self.retry_url(invite, now).await;
+        let emailed = closed && self.email_failure(invite, retry_url.as_deref()).await;
+        CallbackError::CartFailed {
+            reason,
+            retry_url,
+            emailed,
+        }
     }
 
     /// Closes an open attempt; answers whether this call closed it.

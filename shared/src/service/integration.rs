@@ -133,14 +133,9 @@ impl Services {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "oauth1_failed", "integration token calls failed");
-                let closed = self.close_quietly(&attempt, AttemptStatus::Failed).await;
-                let retry_url = self.retry_url(&invite, now).await;
-                let emailed = closed && self.email_failure(&invite, retry_url.as_deref()).await;
-                return Err(CallbackError::CartFailed {
-                    reason: e.to_string(),
-                    retry_url,
-                    emailed,
-                });
+                return Err(self
+                    .failed_at_cart(&attempt, &invite, now, e.to_string())
+                    .await);
             }
         };
         let tokens = TokenSet {

@@ -92,14 +92,9 @@ impl Services {
         let secret = Secret::new(delivery.consumer_secret);
         if let Err(e) = self.oauth.verify_keys(&verify_url, &key, &secret).await {
             tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "keys_not_verified", "key verification failed");
-            let closed = self.close_quietly(&attempt, AttemptStatus::Failed).await;
-            let retry_url = self.retry_url(&invite, now).await;
-            let emailed = closed && self.email_failure(&invite, retry_url.as_deref()).await;
-            return Err(CallbackError::CartFailed {
-                reason: e.to_string(),
-                retry_url,
-                emailed,
-            });
+            return Err(self
+                .failed_at_cart(&attempt, &invite, now, e.to_string())
+                .await);
         }
         let tokens = TokenSet {
             access_token: key,
