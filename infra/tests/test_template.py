@@ -166,8 +166,10 @@ def test_connection_tokens_may_do_exactly_what_the_token_api_needs():
     assert [ref_name(r) for r in actions["logs:PutLogEvents"]] == ["ConnectionTokensLogGroup"]
     # it mails exactly like create-invite: the same identities and configuration set
     assert actions["ses:SendEmail"] == role_actions("CreateInviteRole")["ses:SendEmail"]
-    # create-invite answers GET /v1/invites/{id} with the GetItem it already had
+    # create-invite answers GET /v1/invites/{id} with the GetItem it already had, and
+    # DELETE /v1/invites/{id} (withdraw) with its conditional UpdateItem
     assert "dynamodb:GetItem" in role_actions("CreateInviteRole")
+    assert "dynamodb:UpdateItem" in role_actions("CreateInviteRole")
 
 
 def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
@@ -444,6 +446,7 @@ def test_every_log_group_has_retention():
 ROUTES = {
     ("post", "/v1/invites"): "CreateInviteFunction",
     ("get", "/v1/invites/{id}"): "CreateInviteFunction",
+    ("delete", "/v1/invites/{id}"): "CreateInviteFunction",
     ("get", "/v1/carts"): "CreateInviteFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",

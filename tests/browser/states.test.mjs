@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  CART_NAME, WAREHOUSE, checkPage, launch, newContext, nowSecs, openPopup, outcome,
+  API_KEY, CART_NAME, WAREHOUSE, checkPage, launch, newContext, nowSecs, openPopup, outcome,
   signInAndConsent, startPeers, statusOf,
 } from './harness.mjs';
 
@@ -123,9 +123,14 @@ test('a link whose store is connected says so, with the date', async () => {
 });
 
 test('a withdrawn invite says it was withdrawn', async () => {
-  // GIVEN an invite the warehouse withdrew
+  // GIVEN an invite the warehouse withdrew through its API
   const invite = await peers.createInvite();
-  peers.sql(`UPDATE invites SET status = 'revoked' WHERE id = '${invite.id}'`);
+  const withdrawn = await fetch(`${peers.base}/v1/invites/${invite.id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${API_KEY}` },
+  });
+  assert.equal(withdrawn.status, 200);
+  assert.equal((await withdrawn.json()).status, 'revoked');
   const { context, assertOnlyOurOrigins } = await newContext(browser, peers);
   const page = await context.newPage();
   // WHEN the merchant opens the link

@@ -1,11 +1,12 @@
 //! `create-invite`: the warehouse API, authenticated by `Authorization: Bearer <api key>`.
 //! `POST /v1/invites` makes an invite for the key's warehouse and emails the merchant;
 //! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
+//! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
 //! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
 
 use http::{Method, StatusCode};
 use serde::Serialize;
-use shared::service::invites::{InviteError, NewInvite};
+use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
 use shared::service::Services;
 use shared::web::{problem, Request, Response, MAX_BODY};
 
@@ -32,6 +33,8 @@ pub enum ApiError {
         /// What is wrong.
         reason: String,
     },
+    /// The invite's store is connected already: there is nothing to withdraw.
+    AlreadyConnected,
     /// No such cart.
     UnknownCart,
     /// The cart is not enabled.
@@ -60,7 +63,7 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
-                "POST /v1/invites, GET /v1/invites/{id}, GET /v1/carts.".into(),
+                "POST /v1/invites, GET and DELETE /v1/invites/{id}, GET /v1/carts.".into(),
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -85,6 +88,13 @@ impl ApiError {
                 "invalid-field",
                 "Invalid field",
                 format!("{field}: {reason}"),
+            ),
+            AlreadyConnected => (
+                StatusCode::CONFLICT,
+                "already-connected",
+                "Already connected",
+                "The merchant connected their store through this invite; it cannot be withdrawn."
+                    .into(),
             ),
             UnknownCart => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -268,11 +278,13 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
     enum Call<'a> {
         Create,
         Show(&'a str),
+        Withdraw(&'a str),
         ListCarts,
     }
     let call = match segments.as_slice() {
         ["v1", "invites"] if req.method == Method::POST => Call::Create,
         ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
+        ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
         ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
             Call::ListCarts
         }
@@ -293,6 +305,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
     match call {
         Call::ListCarts => return Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),
         Call::Show(id) => return show_invite(svc, &warehouse.id, id).await,
+        Call::Withdraw(id) => return withdraw_invite(svc, &warehouse.id, id).await,
         Call::Create => {}
     }
     let json = req.header("content-type").is_some_and(|t| {
@@ -320,6 +333,11 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
     Ok(shared::web::json(StatusCode::CREATED, &answer))
 }
 
+fn unavailable(e: shared::store::StoreError) -> ApiError {
+    tracing::error!(error = %e, "store failed in the warehouse API");
+    ApiError::Unavailable
+}
+
 async fn show_invite(
     svc: &Services,
     warehouse: &shared::domain::WarehouseId,
@@ -328,13 +346,32 @@ async fn show_invite(
     let state = svc
         .warehouse_invite(warehouse, id)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "store failed reading an invite");
-            ApiError::Unavailable
-        })?
+        .map_err(unavailable)?
         .ok_or(ApiError::NotFound)?;
+    Ok(shared::web::json(StatusCode::OK, &invite_view(svc, state)))
+}
+
+async fn withdraw_invite(
+    svc: &Services,
+    warehouse: &shared::domain::WarehouseId,
+    id: &str,
+) -> Result<Response, ApiError> {
+    match svc
+        .withdraw_invite(warehouse, id)
+        .await
+        .map_err(unavailable)?
+        .ok_or(ApiError::NotFound)?
+    {
+        Withdrawal::Withdrawn(state) => {
+            Ok(shared::web::json(StatusCode::OK, &invite_view(svc, state)))
+        }
+        Withdrawal::AlreadyConnected(_) => Err(ApiError::AlreadyConnected),
+    }
+}
+
+fn invite_view(svc: &Services, state: InviteState) -> InviteView {
     let invite = &state.invite;
-    let view = InviteView {
+    InviteView {
         id: invite.id.to_string(),
         cart: invite.cart.to_string(),
         status: invite.status.to_string(),
@@ -349,8 +386,7 @@ async fn show_invite(
             scopes: c.scopes,
             created_at: c.created_at.rfc3339(),
         }),
-    };
-    Ok(shared::web::json(StatusCode::OK, &view))
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use http::{HeaderValue, Method, StatusCode};
 use serde_json::Value;
+use shared::store::Store;
 use shared::testing::{TestKit, TEST_API_KEY};
 use shared::web::Request;
 
@@ -276,10 +277,68 @@ async fn an_unknown_or_malformed_invite_id_and_a_wrong_key_learn_nothing() {
     }
     let resp = handle(&kit.services, get_invite(id.as_str(), Some("wrong"))).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let mut delete = get_invite(id.as_str(), Some(TEST_API_KEY));
-    delete.method = Method::DELETE;
+    let mut put = get_invite(id.as_str(), Some(TEST_API_KEY));
+    put.method = Method::PUT;
     assert_eq!(
-        handle(&kit.services, delete).await.status(),
+        handle(&kit.services, put).await.status(),
         StatusCode::METHOD_NOT_ALLOWED
     );
+}
+
+fn delete_invite(id: &str) -> Request {
+    let mut req = get_invite(id, Some(TEST_API_KEY));
+    req.method = Method::DELETE;
+    req
+}
+
+#[tokio::test]
+async fn a_warehouse_withdraws_an_invite_and_its_link_starts_nothing_after() {
+    // GIVEN an emailed invite and its link
+    let kit = TestKit::new();
+    let (id, token) = kit.invite().await;
+    // WHEN the warehouse withdraws it, twice
+    let first = handle(&kit.services, delete_invite(id.as_str())).await;
+    let second = handle(&kit.services, delete_invite(id.as_str())).await;
+    // THEN both answer the withdrawn invite
+    for resp in [first, second] {
+        assert_eq!(resp.status(), StatusCode::OK);
+        let v: Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(v["status"], "revoked");
+    }
+    // AND its link shows the withdrawn page, and no grant can start from it
+    assert!(matches!(
+        kit.services.open_link(&token).await,
+        Err(shared::service::setup::SetupError::Revoked { .. })
+    ));
+    assert!(kit.services.start_grant(&token).await.is_err());
+}
+
+#[tokio::test]
+async fn a_connected_invite_cannot_be_withdrawn_and_nothing_changes() {
+    // GIVEN an invite whose store is connected
+    let kit = TestKit::new();
+    let id = kit.authorized().await;
+    // WHEN the warehouse tries to withdraw it
+    let resp = handle(&kit.services, delete_invite(id.as_str())).await;
+    // THEN it is told so, and the invite and its connection stay
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        problem_type(&resp),
+        "urn:cartlink:problem:already-connected"
+    );
+    let invite = kit.store.invite(&id).await.unwrap().unwrap();
+    assert_eq!(invite.status, shared::domain::InviteStatus::Authorized);
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_some());
+    // AND an unknown invite is not found
+    let resp = handle(
+        &kit.services,
+        delete_invite("inv-00000000000000000000000000"),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }

@@ -101,7 +101,62 @@ pub struct InviteState {
     pub connection: Option<Connection>,
 }
 
+/// What a warehouse's withdrawal of an invite came to.
+#[derive(Debug)]
+pub enum Withdrawal {
+    /// The invite is withdrawn (now, or it was already): its links and code start no grant.
+    Withdrawn(InviteState),
+    /// The merchant connected their store already; the invite stays as it is.
+    AlreadyConnected(InviteState),
+}
+
 impl Services {
+    /// Withdraws a warehouse's own invite that is not connected yet: one conditional write to
+    /// `revoked`, after which its links show the "withdrawn" page and a grant under way is
+    /// refused at the callback. Withdrawing twice is the same as once. `None` as for
+    /// [`Services::warehouse_invite`].
+    pub async fn withdraw_invite(
+        &self,
+        warehouse: &WarehouseId,
+        raw_id: &str,
+    ) -> Result<Option<Withdrawal>, StoreError> {
+        let Some(state) = self.warehouse_invite(warehouse, raw_id).await? else {
+            return Ok(None);
+        };
+        let status = state.invite.status;
+        if status.is_connected() {
+            return Ok(Some(Withdrawal::AlreadyConnected(state)));
+        }
+        if status == InviteStatus::Revoked {
+            return Ok(Some(Withdrawal::Withdrawn(state)));
+        }
+        let id = state.invite.id.clone();
+        match self
+            .store
+            .set_invite_status(
+                &id,
+                InviteStatus::Revoked,
+                Some("withdrawn by the warehouse"),
+                self.clock.now(),
+            )
+            .await
+        {
+            // Changed meanwhile (the merchant connected, or another withdrawal won): say what
+            // it is now.
+            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let Some(now) = self.warehouse_invite(warehouse, raw_id).await? else {
+            return Ok(None);
+        };
+        tracing::info!(invite_id = %id, status = %now.invite.status, "invite withdrawal asked");
+        Ok(Some(if now.invite.status.is_connected() {
+            Withdrawal::AlreadyConnected(now)
+        } else {
+            Withdrawal::Withdrawn(now)
+        }))
+    }
+
     /// A warehouse's own invite and its connection. An id that does not parse, an unknown
     /// invite and another warehouse's invite are all `None`: nobody learns what exists.
     pub async fn warehouse_invite(
