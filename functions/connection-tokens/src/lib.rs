@@ -182,14 +182,9 @@ async fn route(svc: &Services, req: Request) -> Result<Response, TokenApiError> 
         ["v1", "connections", _, "tokens"] => return Err(TokenApiError::MethodNotAllowed),
         _ => return Err(TokenApiError::NotFound),
     };
-    let key = req
-        .header("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(TokenApiError::Unauthorized)?;
-    let warehouse = svc
-        .warehouses
-        .authenticate(key)
+    let warehouse = req
+        .bearer()
+        .and_then(|key| svc.warehouses.authenticate(key))
         .ok_or(TokenApiError::Unauthorized)?;
     let open = svc.warehouse_connection(&warehouse.id, id).await?;
     Ok(shared::web::json(

@@ -293,14 +293,9 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         }
         _ => return Err(ApiError::NotFound),
     };
-    let key = req
-        .header("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(ApiError::Unauthorized)?;
-    let warehouse = svc
-        .warehouses
-        .authenticate(key)
+    let warehouse = req
+        .bearer()
+        .and_then(|key| svc.warehouses.authenticate(key))
         .ok_or(ApiError::Unauthorized)?;
     match call {
         Call::ListCarts => return Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),

@@ -58,15 +58,28 @@ fn fields(list: &[(&str, Field)]) -> Vec<(String, Field)> {
 }
 
 /// The refresh request of a cart whose code request is described: the same body format,
-/// headers and answer, with these fields.
-fn described_refresh(code: &TokenRequest, list: &[(&str, Field)]) -> TokenRequest {
+/// headers and answer, with `grant_type=refresh_token`, the refresh token and `extra` fields.
+fn described_refresh(code: &TokenRequest, extra: &[(&str, Field)]) -> TokenRequest {
+    let mut list = vec![
+        ("grant_type", flit("refresh_token")),
+        ("refresh_token", Field::RefreshToken),
+    ];
+    list.extend(extra.iter().cloned());
     match code {
         TokenRequest::Described(d) => TokenRequest::Described(DescribedRequest {
-            fields: fields(list),
+            fields: fields(&list),
             ..d.clone()
         }),
         other => other.clone(),
     }
+}
+
+/// The client id and secret in the body (JSON refreshes of Shopify, Square, Wix).
+fn client_in_body() -> [(&'static str, Field); 2] {
+    [
+        ("client_id", Field::ClientId),
+        ("client_secret", Field::ClientSecret),
+    ]
 }
 
 fn lit(s: &str) -> Param {
@@ -185,15 +198,7 @@ pub fn shopify() -> CartSpec {
                rotating refresh). Offline mode by leaving out grant_options[]. Scope list per \
                shopify.dev access-scopes."
         .into();
-    c.refresh_request = described_refresh(
-        &c.token_request,
-        &[
-            ("client_id", Field::ClientId),
-            ("client_secret", Field::ClientSecret),
-            ("grant_type", flit("refresh_token")),
-            ("refresh_token", Field::RefreshToken),
-        ],
-    );
+    c.refresh_request = described_refresh(&c.token_request, &client_in_body());
     c
 }
 
@@ -370,14 +375,7 @@ pub fn ebay() -> CartSpec {
                state), so not sent; whether eBay accepts it: unverified."
         .into();
     // eBay's refresh names the scopes again (the granted ones, or fewer).
-    c.refresh_request = described_refresh(
-        &c.token_request,
-        &[
-            ("grant_type", flit("refresh_token")),
-            ("refresh_token", Field::RefreshToken),
-            ("scope", Field::Scopes),
-        ],
-    );
+    c.refresh_request = described_refresh(&c.token_request, &[("scope", Field::Scopes)]);
     c
 }
 
@@ -546,15 +544,7 @@ pub fn square() -> CartSpec {
                ListCatalog, SearchCatalogObjects), square/connect-python-sdk README \
                (MERCHANT_PROFILE_READ for location IDs, ORDERS_READ, ORDERS_WRITE)."
         .into();
-    c.refresh_request = described_refresh(
-        &c.token_request,
-        &[
-            ("client_id", Field::ClientId),
-            ("client_secret", Field::ClientSecret),
-            ("grant_type", flit("refresh_token")),
-            ("refresh_token", Field::RefreshToken),
-        ],
-    );
+    c.refresh_request = described_refresh(&c.token_request, &client_in_body());
     c
 }
 
@@ -807,13 +797,7 @@ pub fn squarespace() -> CartSpec {
                lifetimes and rotation: unverified (the official page's token section was not \
                reachable)."
         .into();
-    c.refresh_request = described_refresh(
-        &c.token_request,
-        &[
-            ("grant_type", flit("refresh_token")),
-            ("refresh_token", Field::RefreshToken),
-        ],
-    );
+    c.refresh_request = described_refresh(&c.token_request, &[]);
     c
 }
 
@@ -880,13 +864,7 @@ pub fn walmart() -> CartSpec {
                sellerId pattern: unverified (the doc's examples 456782346 and 43423324 are \
                numeric; no format is stated)."
         .into();
-    c.refresh_request = described_refresh(
-        &c.token_request,
-        &[
-            ("grant_type", flit("refresh_token")),
-            ("refresh_token", Field::RefreshToken),
-        ],
-    );
+    c.refresh_request = described_refresh(&c.token_request, &[]);
     c
 }
 
@@ -939,15 +917,7 @@ pub fn wix() -> CartSpec {
                requested. Wix steers new apps to basic OAuth (client credentials per \
                instance), which has no merchant redirect to bind a grant to: not used."
         .into();
-    c.refresh_request = described_refresh(
-        &c.token_request,
-        &[
-            ("grant_type", flit("refresh_token")),
-            ("client_id", Field::ClientId),
-            ("client_secret", Field::ClientSecret),
-            ("refresh_token", Field::RefreshToken),
-        ],
-    );
+    c.refresh_request = described_refresh(&c.token_request, &client_in_body());
     c
 }
 

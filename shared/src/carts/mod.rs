@@ -21,7 +21,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::{Function, Secret};
+use crate::domain::{Function, Secret, Timestamp};
 
 /// A cart's id (`sandbox`, `shopify`, or the id of a generic cart from configuration):
 /// `^[a-z0-9-]{1,32}$`, used in callback paths and storage.
@@ -476,15 +476,16 @@ pub enum Refresh {
 }
 
 impl Refresh {
-    /// How long an access token lives when the token answer does not say (Wix's five
-    /// minutes), if the cart documents it.
-    pub fn access_secs(self) -> Option<u32> {
-        match self {
+    /// When an access token issued at `now` expires, for a token answer that does not say:
+    /// the access-token life the cart documents (Wix's five minutes), if it documents one.
+    pub fn documented_expiry(self, now: Timestamp) -> Option<Timestamp> {
+        let secs = match self {
             Refresh::Rotating { access_secs, .. }
             | Refresh::Fixed { access_secs, .. }
             | Refresh::Remint { access_secs } => access_secs,
             Refresh::None | Refresh::AsAnswered => None,
-        }
+        };
+        secs.map(|s| now.plus_secs(i64::from(s)))
     }
 }
 

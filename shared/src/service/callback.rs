@@ -249,12 +249,9 @@ impl Services {
         now: Timestamp,
     ) -> Result<Authorized, CallbackError> {
         // An answer without an expiry, from a cart that documents one (Wix: five minutes).
-        if tokens.expires_at.is_none() {
-            tokens.expires_at = cart
-                .refresh
-                .access_secs()
-                .map(|s| now.plus_secs(i64::from(s)));
-        }
+        tokens.expires_at = tokens
+            .expires_at
+            .or_else(|| cart.refresh.documented_expiry(now));
         let id = ConnectionId::generate();
         let context = Connection::seal_context(&invite.warehouse.id, &id, &cart.id);
         let sealed = self.vault.seal(&context, &tokens.to_plaintext()).await?;

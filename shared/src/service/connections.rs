@@ -52,6 +52,15 @@ impl Services {
             .connection(id)
             .await?
             .ok_or(ConnectionError::NotFound)?;
+        self.open_stored(connection).await
+    }
+
+    /// Opens the tokens of a connection already read (see [`Services::open_connection`]).
+    pub(super) async fn open_stored(
+        &self,
+        connection: Connection,
+    ) -> Result<OpenConnection, ConnectionError> {
+        let id = &connection.id;
         if connection.status == ConnectionStatus::NeedsReauth {
             return Err(ConnectionError::NeedsReauthorization);
         }

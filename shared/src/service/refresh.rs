@@ -56,12 +56,17 @@ impl Services {
         id: &ConnectionId,
     ) -> Result<OpenConnection, ConnectionError> {
         let open = self.open_connection(id).await?;
+        self.freshen(open).await
+    }
+
+    /// `open` as it is when it is not due, else refreshed (or as another caller refreshed it).
+    async fn freshen(&self, open: OpenConnection) -> Result<OpenConnection, ConnectionError> {
         if !self.refresh_due(&open) {
             return Ok(open);
         }
         // From here on, tokens written since this read are someone else's refresh: they are
         // used, not refreshed again (even when they too expire soon).
-        let seen = open.connection.version;
+        let (id, seen) = (&open.connection.id, open.connection.version);
         let lock = self.refreshing.lock_for(id);
         let _one_here = lock.lock().await;
         let open = self.open_connection(id).await?;
@@ -113,7 +118,8 @@ impl Services {
             tracing::warn!(connection_id = %id, warehouse_id = %warehouse, "another warehouse's connection asked for");
             return Err(ConnectionError::NotFound);
         }
-        self.fresh_connection(&id).await
+        let open = self.open_stored(connection).await?;
+        self.freshen(open).await
     }
 
     /// Whether the access token should be refreshed now: it expires soon, there is a refresh
@@ -186,11 +192,9 @@ impl Services {
             Ok(mut fresh) => {
                 // A cart that keeps its refresh token sends none back.
                 fresh.refresh_token = fresh.refresh_token.or(Some(refresh_token));
-                fresh.expires_at = fresh.expires_at.or_else(|| {
-                    cart.refresh
-                        .access_secs()
-                        .map(|s| now.plus_secs(i64::from(s)))
-                });
+                fresh.expires_at = fresh
+                    .expires_at
+                    .or_else(|| cart.refresh.documented_expiry(now));
                 fresh.scope = fresh.scope.or(tokens.scope);
                 fresh.account = fresh.account.or(tokens.account);
                 fresh

@@ -73,6 +73,13 @@ impl Request {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The credential of `Authorization: Bearer <credential>` (the warehouse API key), trimmed.
+    pub fn bearer(&self) -> Option<&str> {
+        self.header("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+    }
+
     /// The value of a cookie.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.headers
