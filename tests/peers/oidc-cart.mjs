@@ -1,7 +1,9 @@
 // A cart for the end-to-end tests: oidc-provider, a strict OAuth 2.0 authorization server.
 //
 // Environment: PORT (loopback port to listen on), REDIRECT_URI (the one registered callback),
-// CLIENT_ID, CLIENT_SECRET, and optionally ACCESS_TOKEN_TTL (seconds, default 3600). Prints
+// CLIENT_ID, CLIENT_SECRET, and optionally ACCESS_TOKEN_TTL (seconds, default 3600: the life
+// of access tokens from the authorization code; refreshed ones always live an hour, so a test
+// can start with a token due for refresh and know that the refreshed one is not). Prints
 // "ready <issuer>" when listening. Refresh tokens rotate on every use; a used one is refused
 // (and, as oidc-provider does, revokes the grant).
 //
@@ -27,7 +29,11 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   features: { devInteractions: { enabled: true } },
   rotateRefreshToken: true,
-  ttl: { AccessToken: Number(process.env.ACCESS_TOKEN_TTL || 3600) },
+  ttl: {
+    AccessToken: (ctx) => (ctx?.oidc?.params?.grant_type === 'refresh_token'
+      ? 3600
+      : Number(process.env.ACCESS_TOKEN_TTL || 3600)),
+  },
   issueRefreshToken: async () => true,
   cookies: { keys: ['cartlink-test-peer'] },
 });

@@ -67,7 +67,9 @@ impl Drop for Killed {
     }
 }
 
-fn wait_for_line(child: &mut Child, prefix: &str, what: &str) {
+/// Whether the child printed a line starting with `prefix` (it is ready) before it ended or
+/// 20 s passed.
+fn wait_for_line(child: &mut Child, prefix: &str) -> bool {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -75,13 +77,22 @@ fn wait_for_line(child: &mut Child, prefix: &str, what: &str) {
         match lines.next() {
             Some(Ok(line)) if line.starts_with(prefix) => {
                 std::thread::spawn(move || for _ in lines {});
-                return;
+                return true;
             }
             Some(Ok(_)) => continue,
             _ => break,
         }
     }
-    panic!("{what} did not start (is `npm ci --prefix tests` done? `make test` does it)");
+    false
+}
+
+/// Starts a peer with `start` on fresh free ports until one comes up: a port found free can be
+/// taken by any outbound connection before the peer binds it, so a start may fail for that
+/// alone. Three tries, then the test fails saying which peer.
+fn with_fresh_ports<T>(what: &str, start: impl Fn() -> Option<T>) -> T {
+    (0..3).find_map(|_| start()).unwrap_or_else(|| {
+        panic!("{what} did not start (is `npm ci --prefix tests` done? `make test` does it)")
+    })
 }
 
 /// oidc-provider, running as the generic cart `oidc-cart`.
@@ -99,9 +110,15 @@ impl Cart {
 
     /// Starts it with access tokens living `access_ttl` seconds.
     pub fn start_with(redirect_uri: &str, access_ttl: u32) -> Cart {
+        with_fresh_ports("oidc-provider", || {
+            Cart::try_start(redirect_uri, access_ttl)
+        })
+    }
+
+    fn try_start(redirect_uri: &str, access_ttl: u32) -> Option<Cart> {
         let port = free_port();
         let tests_dir = workspace().join("tests");
-        let mut child = Command::new("node")
+        let child = Command::new("node")
             .arg(tests_dir.join("peers/oidc-cart.mjs"))
             .current_dir(&tests_dir)
             .env("PORT", port.to_string())
@@ -113,11 +130,11 @@ impl Cart {
             .stderr(Stdio::null())
             .spawn()
             .expect("node must be installed");
-        wait_for_line(&mut child, "ready", "oidc-provider");
-        Cart {
+        let mut child = Killed(child);
+        wait_for_line(&mut child.0, "ready").then(|| Cart {
             base: format!("http://127.0.0.1:{port}"),
-            _child: Killed(child),
-        }
+            _child: child,
+        })
     }
 
     /// The cart's counters: token requests and issued tokens.
@@ -186,13 +203,17 @@ impl Peers {
 
     /// Starts them with the cart's access tokens living `access_ttl` seconds.
     pub fn start_with_access_ttl(access_ttl: u32) -> Peers {
+        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl))
+    }
+
+    fn try_start(access_ttl: u32) -> Option<Peers> {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let cart = Cart::start_with(&format!("{base}/oauth/callback/{CART}"), access_ttl);
         let data_dir = tempfile::tempdir().unwrap();
         let config = data_dir.path().join("cartlink.toml");
         std::fs::write(&config, cart.config_toml()).unwrap();
-        let mut cartlink = Command::new(local_binary())
+        let cartlink = Command::new(local_binary())
             .env("CARTLINK_LISTEN", format!("127.0.0.1:{port}"))
             .env("CARTLINK_PUBLIC_BASE_URL", &base)
             .env("CARTLINK_DATA_DIR", data_dir.path().join("data"))
@@ -206,18 +227,14 @@ impl Peers {
             ))
             .spawn()
             .unwrap();
-        wait_for_line(
-            &mut cartlink,
-            "cartlink (local) listening",
-            "cartlink-local",
-        );
-        Peers {
+        let mut cartlink = Killed(cartlink);
+        wait_for_line(&mut cartlink.0, "cartlink (local) listening").then(|| Peers {
             base,
             cart_base: cart.base.clone(),
             data_dir,
             cart,
-            _cartlink: Killed(cartlink),
-        }
+            _cartlink: cartlink,
+        })
     }
 
     /// cartlink's data dir.

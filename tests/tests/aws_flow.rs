@@ -507,8 +507,9 @@ where
 
 #[tokio::test]
 async fn the_token_api_refreshes_once_across_two_lambda_instances_on_dynamodb_and_kms() {
-    // GIVEN the AWS adapters on moto, a cart whose access tokens live 100 s (inside cartlink's
-    // two-minute margin) and rotate their refresh tokens, and a store connected to it
+    // GIVEN the AWS adapters on moto, a cart whose first access token lives 100 s (inside
+    // cartlink's two-minute margin; refreshed ones live an hour) and whose refresh tokens
+    // rotate, and a store connected to it
     let world = World::with_access_ttl(100).await;
     let svc = world.services();
     let (invite, _, _) = authorized(&svc, &world).await;
