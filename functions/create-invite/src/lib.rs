@@ -225,7 +225,7 @@ fn list_carts(svc: &Services) -> CartList {
                     .map(|i| ListedInput {
                         key: i.key.clone(),
                         label: i.label.clone(),
-                        pattern: i.pattern.clone(),
+                        pattern: i.pattern.as_str().to_owned(),
                         choices: i.choices.iter().map(|c| c.value.clone()).collect(),
                     })
                     .collect(),

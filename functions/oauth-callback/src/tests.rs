@@ -247,7 +247,7 @@ const VERIFIER: &str = "v1234567890abcdefghijklmnopqrstu";
 
 fn magento_kit() -> TestKit {
     let mut kit = TestKit::new();
-    let mut magento = shared::carts::builtin::magento();
+    let mut magento = shared::carts::builtin::get("magento").unwrap();
     magento.credentials = Some(shared::carts::ClientCredentials::new("cartlink", None));
     kit.services.catalog.add(magento);
     kit

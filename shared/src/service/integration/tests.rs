@@ -17,7 +17,7 @@ const VERIFIER: &str = "v1234567890abcdefghijklmnopqrstu";
 
 fn kit() -> TestKit {
     let mut kit = TestKit::new();
-    let mut magento = builtin::magento();
+    let mut magento = builtin::get("magento").unwrap();
     magento.credentials = Some(ClientCredentials::new("cartlink", None));
     kit.services.catalog.add(magento);
     kit
