@@ -2,13 +2,12 @@
 //! and opening a token record, and the store operations of a grant. `cargo bench -p shared`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use shared::carts::CartId;
 use shared::domain::{
-    AccessCode, BrowserBinding, GrantState, Invite, InviteId, InviteStatus, InviteToken,
-    PkceVerifier, Timestamp, TokenHash, WarehouseId, WarehouseRef,
+    AccessCode, BrowserBinding, CartId, GrantState, Invite, InviteId, InviteStatus, InviteToken,
+    PkceVerifier, SealContext, Timestamp, TokenHash, WarehouseId, WarehouseRef,
 };
 use shared::store::{FileStore, Store};
-use shared::vault::{LocalVault, SealContext, Vault};
+use shared::vault::{LocalVault, Vault};
 
 fn invite() -> Invite {
     Invite {

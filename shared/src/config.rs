@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::{Host, Url};
 
-use crate::carts::{CartEntry, CartId, CartSpec, ClientCredentials, EntryCredentials, Need};
-use crate::domain::{Secret, TokenHash, Warehouse, WarehouseId};
+use crate::carts::{CartEntry, CartSpec, ClientCredentials, EntryCredentials, Need};
+use crate::domain::{CartId, Secret, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
 
 /// A configuration error, said so an operator can fix it (never echoing a secret).

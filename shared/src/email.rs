@@ -432,7 +432,7 @@ pub fn reauthorization_needed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::carts::CartId;
+    use crate::domain::CartId;
     use crate::domain::{InviteId, InviteStatus, TokenHash, WarehouseId, WarehouseRef};
 
     fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {

@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use url::Url;
 
-use crate::carts::{CartId, CartSpec, Catalog, ClientCredentials, Pkce, TokenAuth};
+use crate::carts::{CartSpec, Catalog, ClientCredentials, Pkce, TokenAuth};
 use crate::clock::ManualClock;
 use crate::config::Config;
-use crate::domain::{Function, Secret, Timestamp, TokenHash, TokenSet, Warehouse, WarehouseId};
+use crate::domain::{
+    CartId, Function, Secret, Timestamp, TokenHash, TokenSet, Warehouse, WarehouseId,
+};
 use crate::events::AuthorizedEvents;
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
 use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};

@@ -8,8 +8,8 @@ use aws_sdk_ssm::types::ParameterType;
 use cartlink_e2e::aws::{invoke, World};
 use cartlink_e2e::{API_KEY, CART, CLIENT_SECRET};
 use serde_json::json;
-use shared::carts::{CartId, Catalog};
-use shared::domain::{InviteId, InviteStatus};
+use shared::carts::Catalog;
+use shared::domain::{CartId, InviteId, InviteStatus};
 use shared::service::{load_lambda_config, Services};
 
 /// The world's configuration with the cart secret inline, as the SSM parameter holds it.

@@ -2,14 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{InviteId, Timestamp};
+use super::ids::{CartId, InviteId, Timestamp};
 use super::secrets::TokenHash;
-use crate::carts::CartId;
 
 /// How long a grant attempt may take, from the click to the callback: 15 minutes.
 pub const ATTEMPT_TTL_SECS: i64 = 15 * 60;
 /// How long an admin integration's grant attempt (Magento) lasts: an hour, since the merchant
-/// creates the integration by hand in their admin (see [`crate::carts::Flavour::attempt_ttl_secs`]).
+/// creates the integration by hand in their admin (the cart's flavour says which life an
+/// attempt gets).
 pub const ADMIN_INTEGRATION_ATTEMPT_TTL_SECS: i64 = 60 * 60;
 
 /// How a grant attempt ended.

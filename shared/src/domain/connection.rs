@@ -3,10 +3,9 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::ids::{ConnectionId, InviteId, Timestamp, WarehouseId};
+use super::ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
+use super::sealed::{SealContext, SealedBlob};
 use super::secrets::Secret;
-use crate::carts::CartId;
-use crate::vault::{SealContext, SealedBlob};
 
 /// The tokens a cart issued, in memory only. Sealed before storage.
 #[derive(Clone, Debug)]

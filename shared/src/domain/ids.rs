@@ -114,6 +114,41 @@ impl Timestamp {
     }
 }
 
+/// A cart's id (`sandbox`, `shopify`, or the id of a generic cart from configuration):
+/// `^[a-z0-9-]{1,32}$`, used in callback paths and storage.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CartId(String);
+
+impl CartId {
+    /// Wraps an id known to be well formed (catalog constants).
+    pub fn new(id: &str) -> Self {
+        debug_assert!(CartId::parse(id).is_some(), "bad cart id {id}");
+        CartId(id.to_owned())
+    }
+
+    /// Accepts an id from outside if it is well formed.
+    pub fn parse(id: &str) -> Option<Self> {
+        let ok = !id.is_empty()
+            && id.len() <= 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        ok.then(|| CartId(id.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CartId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +180,12 @@ mod tests {
         assert_eq!(t.rfc3339(), "2026-12-01T00:00:00Z");
         assert_eq!(t.human(), "1 December 2026, 00:00 UTC");
         assert_eq!(t.plus_secs(60).0, 1_796_083_260);
+    }
+    #[test]
+    fn cart_ids_are_path_safe() {
+        assert!(CartId::parse("amazon-na").is_some());
+        for bad in ["", "Shopify", "a/b", "a.b", &"a".repeat(33)] {
+            assert!(CartId::parse(bad).is_none(), "{bad}");
+        }
     }
 }

@@ -5,9 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{InviteId, Timestamp, WarehouseId};
+use super::ids::{CartId, InviteId, Timestamp, WarehouseId};
 use super::secrets::TokenHash;
-use crate::carts::CartId;
 
 /// What a warehouse may ask to do in a merchant's store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

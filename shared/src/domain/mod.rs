@@ -6,6 +6,7 @@ pub mod attempt;
 pub mod connection;
 pub mod ids;
 pub mod invite;
+pub mod sealed;
 pub mod secrets;
 pub mod warehouse;
 
@@ -14,7 +15,8 @@ pub use attempt::{
     AttemptStatus, GrantAttempt, ADMIN_INTEGRATION_ATTEMPT_TTL_SECS, ATTEMPT_TTL_SECS,
 };
 pub use connection::{Connection, ConnectionStatus, TokenSet};
-pub use ids::{ConnectionId, InviteId, Timestamp, WarehouseId};
+pub use ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, WarehouseRef};
+pub use sealed::{SealContext, SealedBlob};
 pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};
 pub use warehouse::{Warehouse, WarehouseDirectory};

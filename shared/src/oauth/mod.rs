@@ -179,8 +179,8 @@ pub fn authorize_url(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::carts::{CartId, Pkce, TokenAuth};
-    use crate::domain::{BrowserBinding, Function};
+    use crate::carts::{Pkce, TokenAuth};
+    use crate::domain::{BrowserBinding, CartId, Function};
     use std::collections::BTreeMap;
 
     #[test]
