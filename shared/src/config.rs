@@ -2,16 +2,16 @@
 //! (`CARTLINK_CONFIG`). The environment wins over the file.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
-use url::{Host, Url};
+use url::Url;
 
 use crate::carts::{CartEntry, CartSpec, ClientCredentials, EntryCredentials, Need};
 use crate::domain::{CartId, Secret, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
+use crate::net::{endpoint_url, is_loopback};
 
 /// A configuration error, said so an operator can fix it (never echoing a secret).
 #[derive(Debug, thiserror::Error)]
@@ -111,38 +111,6 @@ struct WarehouseConfig {
     api_key_sha256: Vec<String>,
 }
 
-/// Whether a URL's host is a loopback address (`localhost`, 127.0.0.0/8, `::1`).
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d == "localhost",
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
-}
-
-/// Parses an endpoint URL: https, or plain http to a loopback host when `local` (the
-/// configuration itself is a loopback one: local runs and tests). Production configurations
-/// refuse plain http.
-pub fn endpoint_url(what: &str, raw: &str, local: bool) -> Result<Url, ConfigError> {
-    let url = Url::parse(raw).map_err(|e| err(format!("{what} is not a URL: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if local && is_loopback(&url) => {}
-        _ => {
-            return Err(err(format!(
-                "{what} must be https (plain http only to loopback, in a loopback configuration)"
-            )))
-        }
-    }
-    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(err(format!(
-            "{what} must not hold a fragment or credentials"
-        )));
-    }
-    Ok(url)
-}
-
 /// Validates an email address from configuration or a request: one address, no display name,
 /// at most 254 characters. Answers it with the domain lower-cased.
 pub fn normalize_email(raw: &str) -> Option<String> {
@@ -233,7 +201,7 @@ impl Config {
         let base_raw = env("CARTLINK_PUBLIC_BASE_URL")
             .or(file.public_base_url)
             .unwrap_or_else(|| "http://127.0.0.1:3000".into());
-        let base = endpoint_url("public base URL", &base_raw, true)?;
+        let base = endpoint_url("public base URL", &base_raw, true).map_err(err)?;
         let local = base.scheme() == "http";
         if base.query().is_some() {
             return Err(err("public base URL must not hold a query"));
@@ -400,7 +368,8 @@ fn builtin_credentials(
     let base_url_override = match c.base_url_override {
         None => None,
         Some(raw) => {
-            let url = endpoint_url(&format!("{what}: base_url_override"), &raw, local)?;
+            let url =
+                endpoint_url(&format!("{what}: base_url_override"), &raw, local).map_err(err)?;
             if !local || !is_loopback(&url) {
                 return Err(err(format!(
                     "{what}: base_url_override is only for loopback test configurations"

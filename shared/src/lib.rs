@@ -10,6 +10,7 @@ pub mod events;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mailer;
+pub mod net;
 pub mod oauth;
 pub mod service;
 pub mod store;

@@ -1865,14 +1865,14 @@ async fn the_production_client_refuses_plain_http() {
         .expect(0)
         .mount(&stand)
         .await;
-    let production = shared::oauth::outbound_client(Duration::from_secs(2), true);
+    let production = shared::net::outbound_client(Duration::from_secs(2), true);
     assert!(production
         .post(format!("{}/token", stand.uri()))
         .send()
         .await
         .is_err());
     // while the loopback test client reaches it
-    let local = shared::oauth::outbound_client(Duration::from_secs(2), false);
+    let local = shared::net::outbound_client(Duration::from_secs(2), false);
     let other = MockServer::start().await;
     Mock::given(wiremock::matchers::any())
         .respond_with(ResponseTemplate::new(204))
@@ -1882,5 +1882,5 @@ async fn the_production_client_refuses_plain_http() {
     assert_eq!(local.get(other.uri()).send().await.unwrap().status(), 204);
     // and the production resolver answers only public addresses
     let loopback = ["127.0.0.1:443".parse().unwrap()].into_iter();
-    assert!(shared::oauth::http::public_addrs("localhost", loopback).is_err());
+    assert!(shared::net::public_addrs("localhost", loopback).is_err());
 }

@@ -13,8 +13,8 @@ use super::{
     quirks, AuthorizeSpec, CallbackCheck, CallbackParams, CartId, CartSpec, Flavour, HostRule,
     MerchantInput, Need, Param, Pattern, Pkce, Redirect, Refresh, TokenAuth, TokenRequest,
 };
-use crate::config::endpoint_url;
 use crate::domain::Function;
+use crate::net::endpoint_url;
 
 /// One cart as written in TOML (see `docs/configuration.md` for every key).
 #[derive(Deserialize)]
@@ -133,7 +133,7 @@ fn endpoint(what: &str, raw: &str, local: bool) -> Result<(String, Option<url::U
     if raw.contains('{') {
         return Ok((raw.to_owned(), None));
     }
-    let url = endpoint_url(what, raw, local).map_err(|e| e.0)?;
+    let url = endpoint_url(what, raw, local)?;
     Ok((url.to_string(), Some(url)))
 }
 

@@ -30,6 +30,9 @@ use crate::domain::{Function, Secret, Timestamp};
 /// The cart id lives in the domain (invites, attempts and connections carry it); named here
 /// too because the flows and adapters being changed alongside still import it from `carts`.
 pub use crate::domain::CartId;
+/// Named here too for the flows being changed alongside; the rule is [`crate::net`]'s.
+pub use crate::net::host_port;
+use crate::net::{holds_credentials_or_fragment, is_secure_scheme};
 
 pub use entry::{CartEntry, EntryCredentials};
 pub use pattern::{pattern_matches, Pattern};
@@ -157,7 +160,7 @@ impl MerchantInput {
         let trimmed = raw.trim();
         let value = match self.normalize {
             Normalize::Lowercase => trimmed.to_ascii_lowercase(),
-            Normalize::PublicHttpsUrl => quirks::public_https_url(trimmed)?,
+            Normalize::PublicHttpsUrl => crate::net::public_https_url(trimmed)?,
         };
         if !pattern_matches(&self.pattern, &value) {
             return Err(format!("must match {}", self.pattern.as_str()));
@@ -179,14 +182,7 @@ impl MerchantInput {
             }
         }
         if self.normalize == Normalize::PublicHttpsUrl {
-            if let Some(host) = Url::parse(value).ok().and_then(|u| {
-                u.host_str().map(|h| {
-                    format!(
-                        "{h}{}",
-                        u.port().map(|p| format!(":{p}")).unwrap_or_default()
-                    )
-                })
-            }) {
+            if let Some(host) = Url::parse(value).ok().as_ref().and_then(host_port) {
                 vars.insert("store_host".into(), host);
             }
         }
@@ -667,15 +663,6 @@ pub fn with_client_id(vars: &Vars, credentials: &ClientCredentials) -> Vars {
     vars
 }
 
-/// `host` or `host:port` of a URL.
-pub fn host_port(url: &Url) -> Option<String> {
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_owned(),
-    })
-}
-
 /// The host rules of a cart whose calls go only to these endpoints: each one's `host[:port]`,
 /// exactly.
 fn exact_hosts(endpoints: &[&Url]) -> Vec<HostRule> {
@@ -808,13 +795,11 @@ impl CartSpec {
             filled = fill(&filled, vars)?;
         }
         let url = Url::parse(&filled).map_err(|_| EndpointError::NotUrl)?;
-        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+        if holds_credentials_or_fragment(&url) {
             return Err(EndpointError::NotUrl);
         }
-        match url.scheme() {
-            "https" => {}
-            "http" if crate::config::is_loopback(&url) => {}
-            _ => return Err(EndpointError::NotHttps),
+        if !is_secure_scheme(&url, true) {
+            return Err(EndpointError::NotHttps);
         }
         let host = host_port(&url).ok_or(EndpointError::NotUrl)?;
         let allowed = self.hosts.iter().any(|rule| match rule {

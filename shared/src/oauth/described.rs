@@ -177,7 +177,7 @@ async fn send(
     let response = request
         .send()
         .await
-        .map_err(|e| OAuthError::Unreachable(super::http::describe(&e)))?;
+        .map_err(|e| OAuthError::Unreachable(crate::net::describe(&e)))?;
     let status = response.status();
     if status.is_redirection() {
         return Err(OAuthError::Unreachable(format!(
@@ -187,7 +187,7 @@ async fn send(
     let bytes = response
         .bytes()
         .await
-        .map_err(|e| OAuthError::Unreachable(super::http::describe(&e)))?;
+        .map_err(|e| OAuthError::Unreachable(crate::net::describe(&e)))?;
     let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if !status.is_success() {
         return Err(OAuthError::Refused(error_code(&json, status.as_u16())));

@@ -1,10 +1,6 @@
 //! The token endpoint over HTTP: the `oauth2` crate on one `reqwest` client that never follows
 //! redirects and gives up after a timeout.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
-
 use async_trait::async_trait;
 use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
@@ -12,60 +8,13 @@ use oauth2::{
     PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
 };
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
 use super::oauth1::{authorization_header, nonce, Signer};
 use super::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
-use crate::carts::quirks::is_public_ip;
 use crate::carts::{ClientCredentials, TokenAuth, TokenRequest};
 use crate::domain::{Secret, Timestamp, TokenSet};
-
-/// Builds the one outbound HTTP client: no redirects, a total timeout, no cookies. In
-/// production (`https_only`) it speaks only https and connects only to public addresses (a
-/// merchant-typed host that resolves to a private or loopback address is refused).
-pub fn outbound_client(timeout: Duration, https_only: bool) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .https_only(https_only)
-        .user_agent(concat!("cartlink/", env!("CARGO_PKG_VERSION")));
-    if https_only {
-        builder = builder.dns_resolver(Arc::new(PublicOnlyDns));
-    }
-    builder
-        .build()
-        .expect("the HTTP client configuration is valid")
-}
-
-/// A resolver that answers only public addresses (see [`is_public_ip`]).
-pub struct PublicOnlyDns;
-
-/// The public addresses among `addrs`; an error if there are none.
-pub fn public_addrs(
-    name: &str,
-    addrs: impl Iterator<Item = SocketAddr>,
-) -> Result<Vec<SocketAddr>, String> {
-    let public: Vec<SocketAddr> = addrs.filter(|a| is_public_ip(a.ip())).collect();
-    if public.is_empty() {
-        Err(format!("{name} resolves to no public address"))
-    } else {
-        Ok(public)
-    }
-}
-
-impl Resolve for PublicOnlyDns {
-    fn resolve(&self, name: Name) -> Resolving {
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
-            let public = public_addrs(&host, found)?;
-            let addrs: Addrs = Box::new(public.into_iter());
-            Ok(addrs)
-        })
-    }
-}
+use crate::net::describe;
 
 /// The token endpoint adapter.
 pub struct OAuthHttp {
@@ -74,7 +23,7 @@ pub struct OAuthHttp {
 }
 
 impl OAuthHttp {
-    /// Uses `client`, which must come from [`outbound_client`].
+    /// Uses `client`, which must come from [`crate::net::outbound_client`].
     pub fn new(client: reqwest::Client) -> Self {
         OAuthHttp {
             client,
@@ -296,17 +245,4 @@ fn token_error<RE: std::error::Error + 'static>(
         RequestTokenError::Parse(_, _) => OAuthError::BadResponse("not a token response".into()),
         RequestTokenError::Other(m) => OAuthError::BadResponse(m),
     }
-}
-
-/// Describes a transport error by its chain of causes (the token URL holds no secret; the
-/// request body, which holds the code, is never part of it).
-pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -12,7 +12,10 @@ use crate::carts::{with_client_id, CartSpec, ClientCredentials, EndpointError, P
 use crate::domain::secrets::random_token;
 use crate::domain::{GrantState, PkceVerifier, Secret, Timestamp, TokenSet};
 
-pub use http::{outbound_client, OAuthHttp};
+/// The outbound client lives with the outbound-URL rules; named here too for the wiring being
+/// changed alongside.
+pub use crate::net::outbound_client;
+pub use http::OAuthHttp;
 
 /// What went wrong exchanging a code or checking keys.
 #[derive(Debug, thiserror::Error)]
