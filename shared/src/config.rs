@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::carts::{CartEntry, CartSpec, ClientCredentials, EntryCredentials, Need};
-use crate::domain::{CartId, Secret, TokenHash, Warehouse, WarehouseId};
+use crate::carts::{CartEntry, CartSpec, Catalog, ClientCredentials, CredentialsEntry};
+use crate::domain::{CartId, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
 use crate::net::{endpoint_url, is_loopback};
 
@@ -77,20 +77,7 @@ struct FileConfig {
     #[serde(default)]
     carts: Vec<CartEntry>,
     #[serde(default)]
-    cart_credentials: BTreeMap<String, CartCredentialsConfig>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CartCredentialsConfig {
-    client_id: String,
-    client_secret: Option<String>,
-    client_secret_env: Option<String>,
-    app_id: Option<String>,
-    ru_name: Option<String>,
-    #[serde(default)]
-    draft: bool,
-    base_url_override: Option<String>,
+    cart_credentials: BTreeMap<String, CredentialsEntry>,
 }
 
 /// The credentials configured for one built-in cart.
@@ -256,6 +243,24 @@ impl Config {
     }
 }
 
+/// The catalog is built from the configuration here, where the configuration is read: the
+/// catalog does not know the configuration.
+impl Catalog {
+    /// The catalog of a configuration: the built-in carts with the credentials configured for
+    /// them, then the operator's own.
+    pub fn from_config(config: &Config) -> Self {
+        let mut carts = crate::carts::builtin::all().to_vec();
+        for cart in &mut carts {
+            if let Some(c) = config.cart_credentials.get(&cart.id) {
+                cart.credentials = Some(c.credentials.clone());
+                cart.base_url_override = c.base_url_override.clone();
+            }
+        }
+        carts.extend(config.carts.iter().cloned());
+        Catalog::new(carts)
+    }
+}
+
 fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
     let id = WarehouseId::parse(&w.id).ok_or_else(|| {
         err(format!(
@@ -288,66 +293,9 @@ fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
     })
 }
 
-fn secret_from(
-    what: &str,
-    secret: Option<String>,
-    secret_env: Option<String>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<Secret>, ConfigError> {
-    match (secret, secret_env) {
-        (Some(s), None) => Ok(Some(Secret::new(s))),
-        (None, Some(var)) => {
-            Ok(Some(Secret::new(env(&var).ok_or_else(|| {
-                err(format!("{what}: {var} is not set"))
-            })?)))
-        }
-        (None, None) => Ok(None),
-        (Some(_), Some(_)) => Err(err(format!(
-            "{what}: give client_secret or client_secret_env, not both"
-        ))),
-    }
-}
-
-/// The app's credentials at `cart`, checked against what the cart needs: a printable client
-/// id, a secret unless the cart takes none, and the fields it names in `needs`. One rule for
-/// built-in carts (`[cart_credentials.<id>]`) and the operator's own (inline in `[[carts]]`).
-fn credentials(
-    what: &str,
-    cart: &CartSpec,
-    given: EntryCredentials,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<ClientCredentials, ConfigError> {
-    let client_id = given
-        .client_id
-        .ok_or_else(|| err(format!("{what}: client_id is missing")))?;
-    if client_id.trim().is_empty() || client_id.contains(char::is_control) {
-        return Err(err(format!("{what}: client_id must be printable")));
-    }
-    let secret = secret_from(what, given.client_secret, given.client_secret_env, env)?;
-    if secret.is_none() && cart.uses_client_secret() {
-        return Err(err(format!("{what}: this cart needs a client secret")));
-    }
-    for need in &cart.needs {
-        let value = match need {
-            Need::RuName => given.ru_name.as_deref(),
-            Need::AppId => given.app_id.as_deref(),
-        };
-        if value.is_none_or(|v| v.trim().is_empty()) {
-            return Err(err(format!("{what}: this cart needs {}", need.as_str())));
-        }
-    }
-    Ok(ClientCredentials {
-        client_id,
-        client_secret: secret,
-        app_id: given.app_id,
-        ru_name: given.ru_name,
-        draft: given.draft,
-    })
-}
-
 fn builtin_credentials(
     raw_id: &str,
-    c: CartCredentialsConfig,
+    c: CredentialsEntry,
     builtin: &[CartSpec],
     env: &dyn Fn(&str) -> Option<String>,
     local: bool,
@@ -356,16 +304,9 @@ fn builtin_credentials(
     let spec = CartId::parse(raw_id)
         .and_then(|id| builtin.iter().find(|s| s.id == id))
         .ok_or_else(|| err(format!("{what}: no built-in cart has that id")))?;
-    let given = EntryCredentials {
-        client_id: Some(c.client_id),
-        client_secret: c.client_secret,
-        client_secret_env: c.client_secret_env,
-        app_id: c.app_id,
-        ru_name: c.ru_name,
-        draft: c.draft,
-    };
-    let credentials = credentials(&what, spec, given, env)?;
-    let base_url_override = match c.base_url_override {
+    let (given, base_url_override) = c.split();
+    let credentials = given.for_cart(&what, spec, env).map_err(err)?;
+    let base_url_override = match base_url_override {
         None => None,
         Some(raw) => {
             let url =
@@ -402,7 +343,11 @@ fn configured_cart(
             "cart {id}: that id is a built-in cart; configure it under [cart_credentials.{id}]"
         )));
     }
-    cart.credentials = Some(credentials(&format!("cart {id}"), &cart, given, env)?);
+    cart.credentials = Some(
+        given
+            .for_cart(&format!("cart {id}"), &cart, env)
+            .map_err(err)?,
+    );
     Ok(cart)
 }
 

@@ -207,7 +207,11 @@ mod tests {
         // GIVEN https anywhere THEN it is callable in every configuration
         assert!(is_secure_scheme(&url("https://auth.acme.test/t"), false));
         // GIVEN plain http to loopback THEN only a loopback configuration may call it
-        for local in ["http://127.0.0.1:9/t", "http://localhost/t", "http://[::1]/t"] {
+        for local in [
+            "http://127.0.0.1:9/t",
+            "http://localhost/t",
+            "http://[::1]/t",
+        ] {
             assert!(is_secure_scheme(&url(local), true), "{local}");
             assert!(!is_secure_scheme(&url(local), false), "{local}");
         }
@@ -226,7 +230,10 @@ mod tests {
         ] {
             // THEN each is refused, saying why
             let refused = endpoint_url("token_url", bad, true).unwrap_err();
-            assert!(refused.contains("fragment or credentials"), "{bad}: {refused}");
+            assert!(
+                refused.contains("fragment or credentials"),
+                "{bad}: {refused}"
+            );
         }
         // AND a clean one is taken as written
         let ok = endpoint_url("token_url", "https://auth.acme.test/t?x=1", false).unwrap();

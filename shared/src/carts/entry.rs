@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{
-    quirks, AuthorizeSpec, CallbackCheck, CallbackParams, CartId, CartSpec, Flavour, HostRule,
-    MerchantInput, Need, Param, Pattern, Pkce, Redirect, Refresh, TokenAuth, TokenRequest,
+    quirks, AuthorizeSpec, CallbackCheck, CallbackParams, CartId, CartSpec, EntryCredentials,
+    Flavour, HostRule, MerchantInput, Need, Param, Pattern, Pkce, Redirect, Refresh, TokenAuth,
+    TokenRequest,
 };
 use crate::domain::Function;
 use crate::net::endpoint_url;
@@ -95,36 +96,6 @@ pub struct CartEntry {
     /// Whether the app is an unpublished draft.
     #[serde(default)]
     pub draft: bool,
-}
-
-/// The credentials an entry carries inline, as written (not yet checked against what the cart
-/// needs).
-#[derive(Default)]
-pub struct EntryCredentials {
-    /// `client_id`.
-    pub client_id: Option<String>,
-    /// `client_secret`.
-    pub client_secret: Option<String>,
-    /// `client_secret_env`.
-    pub client_secret_env: Option<String>,
-    /// `app_id`.
-    pub app_id: Option<String>,
-    /// `ru_name`.
-    pub ru_name: Option<String>,
-    /// `draft`.
-    pub draft: bool,
-}
-
-impl EntryCredentials {
-    /// Whether any credential is written.
-    pub fn is_empty(&self) -> bool {
-        self.client_id.is_none()
-            && self.client_secret.is_none()
-            && self.client_secret_env.is_none()
-            && self.app_id.is_none()
-            && self.ru_name.is_none()
-            && !self.draft
-    }
 }
 
 /// An endpoint as the entry keeps it: a template as written, a URL checked (https, or plain

@@ -13,6 +13,7 @@
 //! `shared/carts.toml` ([`builtin`]), read once; operators add their own in the configuration.
 
 pub mod builtin;
+mod credentials;
 mod entry;
 mod pattern;
 pub mod quirks;
@@ -25,7 +26,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::{Function, Secret, Timestamp};
+use crate::domain::{Function, Timestamp};
 
 /// The cart id lives in the domain (invites, attempts and connections carry it); named here
 /// too because the flows and adapters being changed alongside still import it from `carts`.
@@ -34,7 +35,8 @@ pub use crate::domain::CartId;
 pub use crate::net::host_port;
 use crate::net::{holds_credentials_or_fragment, is_secure_scheme};
 
-pub use entry::{CartEntry, EntryCredentials};
+pub use credentials::{ClientCredentials, CredentialsEntry, EntryCredentials, Need};
+pub use entry::CartEntry;
 pub use pattern::{pattern_matches, Pattern};
 
 /// Whether a cart takes PKCE.
@@ -478,54 +480,6 @@ impl Refresh {
     }
 }
 
-/// The app's credentials at one cart, from configuration.
-#[derive(Clone, Debug)]
-pub struct ClientCredentials {
-    /// The client id (not secret).
-    pub client_id: String,
-    /// The client secret; absent for public clients.
-    pub client_secret: Option<Secret>,
-    /// The app id, where it differs from the client id (Amazon's `application_id`).
-    pub app_id: Option<String>,
-    /// The RuName (eBay).
-    pub ru_name: Option<String>,
-    /// Whether the app is an unpublished draft (Amazon: `version=beta`).
-    pub draft: bool,
-}
-
-impl ClientCredentials {
-    /// Credentials with only a client id and secret.
-    pub fn new(client_id: &str, client_secret: Option<Secret>) -> Self {
-        ClientCredentials {
-            client_id: client_id.into(),
-            client_secret,
-            app_id: None,
-            ru_name: None,
-            draft: false,
-        }
-    }
-}
-
-/// A credentials field a cart needs beyond the client id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Need {
-    /// The RuName (eBay), sent as the redirect URI.
-    RuName,
-    /// The app id (Amazon's `application_id`).
-    AppId,
-}
-
-impl Need {
-    /// Its key in the credentials.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Need::RuName => "ru_name",
-            Need::AppId => "app_id",
-        }
-    }
-}
-
 /// A hook for what a cart's callback must prove beyond the shared checks (Shopify's HMAC).
 #[derive(Clone, Copy)]
 pub struct CallbackCheck {
@@ -852,20 +806,6 @@ impl Catalog {
             catalog.add(cart);
         }
         catalog
-    }
-
-    /// The catalog of a configuration: the built-in carts with the credentials configured for
-    /// them, then the operator's own.
-    pub fn from_config(config: &crate::config::Config) -> Self {
-        let mut carts = builtin::all().to_vec();
-        for cart in &mut carts {
-            if let Some(c) = config.cart_credentials.get(&cart.id) {
-                cart.credentials = Some(c.credentials.clone());
-                cart.base_url_override = c.base_url_override.clone();
-            }
-        }
-        carts.extend(config.carts.iter().cloned());
-        Catalog::new(carts)
     }
 
     /// Adds or replaces one entry.
