@@ -1,5 +1,7 @@
-//! The one schema of a cart entry: the `[[carts]]` tables of the configuration, and of the
-//! built-in data file `shared/carts.toml`. Every key but `id`, `name`, the two endpoints and
+//! The one schema of a cart entry, as written: the `[[carts]]` tables of the configuration and
+//! of the built-in data file `shared/carts.toml`, and a built-in cart's credentials
+//! (`[cart_credentials.<id>]`), with the rule of what credentials a cart needs. The
+//! configuration reads these; the catalog keeps what they describe. Every key but `id`, `name`, the two endpoints and
 //! `scopes` may be left out; what is left out is an RFC 6749 cart's (the standard authorize
 //! request, the `oauth2` crate's code exchange, PKCE, the client secret in the body, calls only
 //! to the endpoints' own hosts), so a generic cart is a few lines and a cart with quirks says
@@ -9,12 +11,16 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{
-    quirks, AuthorizeSpec, CallbackCheck, CallbackParams, CartId, CartSpec, EntryCredentials,
-    Flavour, HostRule, MerchantInput, Need, Param, Pattern, Pkce, Redirect, Refresh, TokenAuth,
-    TokenRequest,
-};
-use crate::domain::Function;
+use super::authorize::{AuthorizeSpec, Flavour, Param, Pkce, Redirect};
+use super::callback::CallbackParams;
+use super::credentials::{ClientCredentials, Need};
+use super::endpoint::{exact_hosts, HostRule};
+use super::input::MerchantInput;
+use super::pattern::Pattern;
+use super::quirks::{self, CallbackCheck};
+use super::spec::CartSpec;
+use super::token::{Refresh, TokenAuth, TokenRequest};
+use crate::domain::{CartId, Function, Secret};
 use crate::net::endpoint_url;
 
 /// One cart as written in TOML (see `docs/configuration.md` for every key).
@@ -118,7 +124,7 @@ fn host_rules(
 ) -> Result<Vec<HostRule>, String> {
     let mut hosts = match (given, endpoints) {
         (Some(patterns), _) => patterns.into_iter().map(HostRule::Pattern).collect(),
-        (None, Some((authorize, token))) => super::exact_hosts(&[authorize, token]),
+        (None, Some((authorize, token))) => exact_hosts(&[authorize, token]),
         (None, None) if merchant_store_host => Vec::new(),
         (None, None) => {
             return Err(format!(
@@ -221,5 +227,132 @@ impl CartEntry {
             draft: self.draft,
         };
         Ok((spec, credentials))
+    }
+}
+
+/// The credentials an entry carries inline, as written (not yet checked against what the cart
+/// needs).
+#[derive(Default)]
+pub struct EntryCredentials {
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `client_secret`.
+    pub client_secret: Option<String>,
+    /// `client_secret_env`.
+    pub client_secret_env: Option<String>,
+    /// `app_id`.
+    pub app_id: Option<String>,
+    /// `ru_name`.
+    pub ru_name: Option<String>,
+    /// `draft`.
+    pub draft: bool,
+}
+
+impl EntryCredentials {
+    /// Whether any credential is written.
+    pub fn is_empty(&self) -> bool {
+        self.client_id.is_none()
+            && self.client_secret.is_none()
+            && self.client_secret_env.is_none()
+            && self.app_id.is_none()
+            && self.ru_name.is_none()
+            && !self.draft
+    }
+}
+
+/// A built-in cart's credentials as written: a `[cart_credentials.<id>]` table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsEntry {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret, inline.
+    pub client_secret: Option<String>,
+    /// The environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// The app id, where the cart needs one.
+    pub app_id: Option<String>,
+    /// The RuName, where the cart needs one.
+    pub ru_name: Option<String>,
+    /// Whether the app is an unpublished draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// Loopback test configurations only: where the cart's stand-in listens (the configuration
+    /// checks that it is loopback).
+    pub base_url_override: Option<String>,
+}
+
+impl CredentialsEntry {
+    /// The credentials written, and the stand-in override as written.
+    pub fn split(self) -> (EntryCredentials, Option<String>) {
+        let given = EntryCredentials {
+            client_id: Some(self.client_id),
+            client_secret: self.client_secret,
+            client_secret_env: self.client_secret_env,
+            app_id: self.app_id,
+            ru_name: self.ru_name,
+            draft: self.draft,
+        };
+        (given, self.base_url_override)
+    }
+}
+
+/// The client secret written inline or named by an environment variable (read through `env`),
+/// never both.
+fn secret_from(
+    what: &str,
+    secret: Option<String>,
+    secret_env: Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>, String> {
+    match (secret, secret_env) {
+        (Some(s), None) => Ok(Some(Secret::new(s))),
+        (None, Some(var)) => Ok(Some(Secret::new(
+            env(&var).ok_or_else(|| format!("{what}: {var} is not set"))?,
+        ))),
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(format!(
+            "{what}: give client_secret or client_secret_env, not both"
+        )),
+    }
+}
+
+impl EntryCredentials {
+    /// The app's credentials at `cart`, checked against what the cart needs: a printable
+    /// client id, a secret unless the cart takes none, and the fields it names in `needs`. One
+    /// rule for built-in carts (`[cart_credentials.<id>]`) and the operator's own (inline in
+    /// `[[carts]]`); `what` names the table in a refusal, `env` looks up a secret's variable.
+    pub fn for_cart(
+        self,
+        what: &str,
+        cart: &CartSpec,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ClientCredentials, String> {
+        let client_id = self
+            .client_id
+            .ok_or_else(|| format!("{what}: client_id is missing"))?;
+        if client_id.trim().is_empty() || client_id.contains(char::is_control) {
+            return Err(format!("{what}: client_id must be printable"));
+        }
+        let secret = secret_from(what, self.client_secret, self.client_secret_env, env)?;
+        if secret.is_none() && cart.uses_client_secret() {
+            return Err(format!("{what}: this cart needs a client secret"));
+        }
+        for need in &cart.needs {
+            let value = match need {
+                Need::RuName => self.ru_name.as_deref(),
+                Need::AppId => self.app_id.as_deref(),
+            };
+            if value.is_none_or(|v| v.trim().is_empty()) {
+                return Err(format!("{what}: this cart needs {}", need.as_str()));
+            }
+        }
+        Ok(ClientCredentials {
+            client_id,
+            client_secret: secret,
+            app_id: self.app_id,
+            ru_name: self.ru_name,
+            draft: self.draft,
+        })
     }
 }

@@ -4,13 +4,29 @@
 //! `normalize = "public_https_url"` is an outbound-URL rule: [`crate::net::public_https_url`].)
 
 use std::collections::HashMap;
+use std::fmt;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{CallbackCheck, ClientCredentials};
+use super::credentials::ClientCredentials;
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::Timestamp;
+
+/// A hook for what a cart's callback must prove beyond the shared checks (Shopify's HMAC).
+#[derive(Clone, Copy)]
+pub struct CallbackCheck {
+    /// Its name (for logs and the catalog).
+    pub name: &'static str,
+    /// The check: `Err` carries a stable reason code.
+    pub run: fn(&CheckInput<'_>) -> Result<(), &'static str>,
+}
+
+impl fmt::Debug for CallbackCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
 
 /// What a callback hook sees.
 pub struct CheckInput<'a> {

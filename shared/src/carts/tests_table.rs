@@ -3,6 +3,7 @@
 use super::*;
 use crate::domain::{BrowserBinding, GrantState, PkceVerifier};
 use crate::oauth::{authorize_url, AuthorizeRequest};
+use url::Url;
 
 fn configured(mut cart: CartSpec) -> CartSpec {
     cart.credentials = Some(ClientCredentials {

@@ -1,0 +1,266 @@
+//! One cart of the catalog, as the flow reads it: every field an entry says, the scopes for a
+//! set of functions, the template variables of an invite or a connection, and its endpoints.
+
+use std::collections::BTreeMap;
+
+use url::Url;
+
+use super::authorize::{AuthorizeSpec, Flavour, Pkce, Redirect};
+use super::callback::CallbackParams;
+use super::credentials::{ClientCredentials, Need};
+use super::endpoint::{self, exact_hosts, with_client_id, EndpointError, HostRule};
+use super::input::{MerchantInput, Vars};
+use super::pattern::pattern_matches;
+use super::quirks::CallbackCheck;
+use super::token::{Refresh, TokenAuth, TokenRequest};
+use crate::domain::{CartId, Function};
+
+/// One cart of the catalog.
+#[derive(Clone, Debug)]
+pub struct CartSpec {
+    /// Its id.
+    pub id: CartId,
+    /// The name merchants know it by.
+    pub name: String,
+    /// How the merchant authorizes.
+    pub flavour: Flavour,
+    /// The functions it supports and the scopes each needs.
+    pub scopes: BTreeMap<Function, Vec<String>>,
+    /// What must be known before a grant (carried in the invite's `store`).
+    pub input: Option<MerchantInput>,
+    /// The authorization request.
+    pub authorize: AuthorizeSpec,
+    /// What is sent as the redirect URI.
+    pub redirect: Redirect,
+    /// The token endpoint template (for key handshakes: the key-verification URL).
+    pub token_url: String,
+    /// How to authenticate at the token endpoint.
+    pub token_auth: TokenAuth,
+    /// How the code is exchanged.
+    pub token_request: TokenRequest,
+    /// Whether PKCE is used.
+    pub pkce: Pkce,
+    /// The callback's parameter names and values.
+    pub callback: CallbackParams,
+    /// Quirk hooks the callback runs before the exchange.
+    pub checks: Vec<CallbackCheck>,
+    /// The hosts the authorize redirect and outbound calls may reach.
+    pub hosts: Vec<HostRule>,
+    /// How tokens refresh.
+    pub refresh: Refresh,
+    /// How a refresh token is redeemed at [`CartSpec::token_url`] (RFC 6749 §6):
+    /// [`TokenRequest::Standard`] through the `oauth2` crate, a described request, or
+    /// [`TokenRequest::NoExchange`] for carts whose tokens do not expire.
+    pub refresh_request: TokenRequest,
+    /// The `iss` the cart puts in its authorization responses (RFC 9207), if it does: when set,
+    /// a callback without it, or with another value, is refused.
+    pub issuer: Option<String>,
+    /// What the merchant does in their admin ([`Flavour::AdminIntegration`]). In an admin integration's steps, `{callback_url}` and
+    /// `{identity_url}` stand for the attempt's own URLs, which the grant page shows copyable.
+    pub admin_steps: Vec<String>,
+    /// Where the callback sends the popup after storing the connection, when the cart's own
+    /// install dialog must be told (BigCommerce's `install/succeeded`, Wix's `close-window`): a
+    /// template over `{client_id}` and `{access_token}` whose host must be one this cart allows.
+    pub finish_url: Option<String>,
+    /// Credentials fields this cart needs beyond the client id (`ru_name`, `app_id`).
+    pub needs: Vec<Need>,
+    /// Where the entry's facts come from.
+    pub sources: Vec<String>,
+    /// The entry's facts that are still leads, not confirmed by a source.
+    pub unverified: Vec<String>,
+    /// Why the entry is as it is, where its sources do not say.
+    pub notes: Vec<String>,
+    /// The app's credentials; a cart without them is listed but not enabled.
+    pub credentials: Option<ClientCredentials>,
+    /// Loopback test configurations only: every endpoint goes to
+    /// `<override>/<original host><original path>` (a stand-in of the cart).
+    pub base_url_override: Option<Url>,
+}
+
+/// The scopes of `functions` in `table`: each once, in catalog order.
+fn union_of(table: &BTreeMap<Function, Vec<String>>, functions: &[Function]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in functions {
+        for s in table.get(f).into_iter().flatten() {
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+    }
+    out
+}
+
+impl CartSpec {
+    /// A generic OAuth 2.0 cart: standard authorize request and `oauth2`-crate exchange, calls
+    /// only to the hosts of its two endpoints.
+    pub fn generic(
+        id: CartId,
+        name: &str,
+        authorize_url: &Url,
+        token_url: &Url,
+        token_auth: TokenAuth,
+        pkce: Pkce,
+        scopes: BTreeMap<Function, Vec<String>>,
+    ) -> CartSpec {
+        let hosts = exact_hosts(&[authorize_url, token_url]);
+        CartSpec {
+            id,
+            name: name.into(),
+            flavour: Flavour::PopupOauth,
+            scopes,
+            input: None,
+            authorize: AuthorizeSpec::standard(authorize_url.as_str()),
+            redirect: Redirect::Callback,
+            token_url: token_url.to_string(),
+            token_auth,
+            token_request: TokenRequest::Standard,
+            pkce,
+            callback: CallbackParams::default(),
+            checks: Vec::new(),
+            hosts,
+            refresh: Refresh::AsAnswered,
+            refresh_request: TokenRequest::Standard,
+            issuer: None,
+            admin_steps: Vec::new(),
+            finish_url: None,
+            needs: Vec::new(),
+            sources: Vec::new(),
+            unverified: Vec::new(),
+            notes: Vec::new(),
+            credentials: None,
+            base_url_override: None,
+        }
+    }
+
+    /// Whether the app has a client secret of its own at this cart: not a public client
+    /// (PKCE carries the proof) and not an admin integration (each store hands over its own
+    /// consumer key and secret when it activates).
+    pub fn uses_client_secret(&self) -> bool {
+        self.token_auth != TokenAuth::None && !matches!(self.token_request, TokenRequest::OAuth1(_))
+    }
+
+    /// Whether invites for this cart can be made (credentials are configured).
+    pub fn enabled(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// Whether the cart can do `function`.
+    pub fn supports(&self, function: Function) -> bool {
+        self.scopes.contains_key(&function)
+    }
+
+    /// The functions it supports.
+    pub fn functions(&self) -> Vec<Function> {
+        self.scopes.keys().copied().collect()
+    }
+
+    /// The scopes to ask for, for these functions: each once, in catalog order.
+    pub fn scopes_for(&self, functions: &[Function]) -> Vec<String> {
+        union_of(&self.scopes, functions)
+    }
+
+    /// The scopes to ask for, for these functions and the invite's `store` value: the chosen
+    /// option's own scopes when it has some (Lightspeed X-Series), else the cart's.
+    pub fn scopes_for_store(&self, functions: &[Function], store: Option<&str>) -> Vec<String> {
+        let chosen = self
+            .input
+            .as_ref()
+            .zip(store)
+            .and_then(|(input, value)| input.choices.iter().find(|c| c.value == value))
+            .filter(|c| !c.scopes.is_empty());
+        union_of(chosen.map_or(&self.scopes, |c| &c.scopes), functions)
+    }
+
+    /// The template variables of an invite's validated `store` value (none if the cart takes
+    /// no input, or the value no longer validates).
+    pub fn input_vars(&self, store: Option<&str>) -> Vars {
+        let mut vars = Vars::new();
+        if let (Some(input), Some(value)) = (&self.input, store) {
+            if let Ok(clean) = input.validate(value) {
+                input.vars(&clean, &mut vars);
+            }
+        }
+        vars
+    }
+
+    /// The template variables of a stored connection, for its refresh request: the invite's
+    /// validated `store` values, and the callback values the connection keeps as its
+    /// `account` (Lightspeed X-Series' `domain_prefix`, Walmart's `sellerId`), checked by
+    /// their patterns again.
+    pub fn connection_vars(&self, store: Option<&str>, account: Option<&str>) -> Vars {
+        let mut vars = self.input_vars(store);
+        if let (Some(acc), Some(account)) = (&self.callback.account, account) {
+            if pattern_matches(&acc.pattern, account) {
+                vars.insert(acc.var.clone(), account.to_owned());
+                for v in self.callback.vars.iter().filter(|v| v.param == acc.param) {
+                    vars.insert(v.var.clone(), account.to_owned());
+                }
+            }
+        }
+        vars
+    }
+    /// Builds an endpoint from `template` and validated `vars`: https (plain http only to
+    /// loopback), to a host this cart allows, then pointed at the stand-in when a loopback
+    /// test configuration set [`CartSpec::base_url_override`].
+    pub fn endpoint(&self, template: &str, vars: &Vars) -> Result<Url, EndpointError> {
+        endpoint::build(template, vars, &self.hosts, self.base_url_override.as_ref())
+    }
+
+    /// The origin of the authorize endpoint for these values (for the grant page's
+    /// `form-action`), if it can be built.
+    pub fn authorize_origin(&self, vars: &Vars) -> Option<String> {
+        let vars = match &self.credentials {
+            Some(c) => with_client_id(vars, c),
+            None => vars.clone(),
+        };
+        self.endpoint(&self.authorize.url, &vars)
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cart() -> CartSpec {
+        CartSpec::generic(
+            CartId::new("acme"),
+            "Acme",
+            &Url::parse("https://auth.acme.test/oauth/authorize").unwrap(),
+            &Url::parse("https://auth.acme.test/oauth/token").unwrap(),
+            TokenAuth::Body,
+            Pkce::Required,
+            BTreeMap::from([
+                (Function::Orders, vec!["orders:read".into()]),
+                (
+                    Function::Shipments,
+                    vec!["orders:read".into(), "fulfillments:write".into()],
+                ),
+            ]),
+        )
+    }
+
+    #[test]
+    fn scopes_are_the_union_of_the_functions_asked_for() {
+        let c = cart();
+        assert_eq!(c.scopes_for(&[Function::Orders]), vec!["orders:read"]);
+        assert_eq!(
+            c.scopes_for(&[Function::Orders, Function::Shipments]),
+            vec!["orders:read", "fulfillments:write"]
+        );
+        assert!(!c.supports(Function::Inventory));
+    }
+
+    #[test]
+    fn a_cart_without_credentials_is_not_enabled() {
+        let mut c = cart();
+        assert!(!c.enabled());
+        c.credentials = Some(ClientCredentials::new("id", None));
+        assert!(c.enabled());
+        assert_eq!(
+            c.authorize_origin(&Vars::new()).as_deref(),
+            Some("https://auth.acme.test")
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! How a cart's tokens are obtained and kept fresh: the client's authentication at the token
+//! endpoint, the code exchange and refresh requests (the `oauth2` crate's, or described as data,
+//! or OAuth 1.0a), and the token lifetimes the cart documents.
+
+use serde::{Deserialize, Serialize};
+
+use super::pattern::Pattern;
+use crate::domain::Timestamp;
+
+/// How the client authenticates at the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuth {
+    /// `client_id` and `client_secret` in the body.
+    Body,
+    /// HTTP Basic with the client id and secret.
+    Basic,
+    /// A public client: `client_id` in the body, no secret (PKCE carries the proof).
+    None,
+}
+
+/// A value of a token request (body field or header). In the catalog's TOML a value from the
+/// flow is its name (`"code"`), a fixed one `{ lit = "1" }`, a template variable
+/// `{ var = "context" }`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// A fixed value.
+    Lit(String),
+    /// The client id.
+    ClientId,
+    /// The client secret.
+    ClientSecret,
+    /// The authorization code.
+    Code,
+    /// The redirect value sent in the authorization request, byte for byte.
+    RedirectUri,
+    /// The PKCE verifier (left out when PKCE is not used).
+    CodeVerifier,
+    /// The refresh token being redeemed (refresh requests).
+    RefreshToken,
+    /// The connection's scopes, space-separated (eBay's refresh asks for them again).
+    Scopes,
+    /// A template variable (a validated callback value such as Walmart's `sellerId`).
+    Var(String),
+    /// A fresh random correlation id.
+    Correlation,
+}
+
+/// Where the access token's expiry is in a token response.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expiry {
+    /// Seconds from now, in this field (`expires_in`).
+    InSecs(String),
+    /// An RFC 3339 date, in this field (Square's `expires_at`).
+    AtRfc3339(String),
+    /// Seconds since the epoch (a number), in this field.
+    AtEpochSecs(String),
+    /// Not given.
+    #[default]
+    None,
+}
+
+/// A token request the `oauth2` crate cannot make (JSON bodies, extra headers, responses
+/// without `token_type` or with other fields), described as data and sent over the same HTTP
+/// client.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribedRequest {
+    /// JSON (true) or form-encoded (false) body.
+    pub json: bool,
+    /// The body fields, in order.
+    pub fields: Vec<(String, Field)>,
+    /// Extra headers.
+    #[serde(default)]
+    pub headers: Vec<(String, Field)>,
+    /// The response field holding the refresh token, if any.
+    pub refresh_token: Option<String>,
+    /// Where the expiry is.
+    #[serde(default)]
+    pub expiry: Expiry,
+    /// The response field naming the account (Square's `merchant_id`), if any.
+    pub account: Option<String>,
+    /// The client authentication, where it differs from [`CartSpec::token_auth`](super::CartSpec::token_auth) (Keap's
+    /// refresh takes HTTP Basic, its code exchange the body).
+    pub auth: Option<TokenAuth>,
+}
+
+/// How the code is exchanged. In the catalog's TOML, a table whose `kind` names the variant.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TokenRequest {
+    /// RFC 6749 §4.1.3 with a form body and a standard JSON answer: the `oauth2` crate.
+    #[default]
+    Standard,
+    /// A catalog-described request.
+    Described(DescribedRequest),
+    /// No code exchange (key handshakes).
+    NoExchange,
+    /// OAuth 1.0a (Magento integrations): the store posts the consumer credentials and a
+    /// verifier; cartlink asks for a request token, then trades it and the verifier for the
+    /// access token at [`CartSpec::token_url`](super::CartSpec::token_url), every call signed with HMAC-SHA256.
+    #[serde(rename = "oauth1")]
+    OAuth1(OAuth1Spec),
+}
+
+/// An OAuth 1.0a integration's token endpoints and credential shape.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth1Spec {
+    /// The request-token endpoint template (`{store_url}/oauth/token/request`).
+    pub request_token_url: String,
+    /// The anchored pattern the posted consumer key, consumer secret and verifier must match.
+    pub credential_pattern: Pattern,
+}
+
+/// How the cart refreshes tokens (data for the refresher; lifetimes in seconds, `None` when
+/// the cart does not say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Refresh {
+    /// Tokens do not expire; there is no refresh.
+    None,
+    /// Each refresh returns a new refresh token; the old one stops working.
+    Rotating {
+        /// Access token life.
+        access_secs: Option<u32>,
+        /// Refresh token life.
+        refresh_secs: Option<u32>,
+    },
+    /// The refresh token stays the same until it expires.
+    Fixed {
+        /// Access token life.
+        access_secs: Option<u32>,
+        /// Refresh token life (`None`: it does not expire).
+        refresh_secs: Option<u32>,
+    },
+    /// No refresh token: a new access token is minted with the app's own credentials.
+    Remint {
+        /// Access token life.
+        access_secs: Option<u32>,
+    },
+    /// Whatever the token responses say (generic carts from configuration).
+    AsAnswered,
+}
+
+impl Refresh {
+    /// When an access token issued at `now` expires, for a token answer that does not say:
+    /// the access-token life the cart documents (Wix's five minutes), if it documents one.
+    pub fn documented_expiry(self, now: Timestamp) -> Option<Timestamp> {
+        let secs = match self {
+            Refresh::Rotating { access_secs, .. }
+            | Refresh::Fixed { access_secs, .. }
+            | Refresh::Remint { access_secs } => access_secs,
+            Refresh::None | Refresh::AsAnswered => None,
+        };
+        secs.map(|s| now.plus_secs(i64::from(s)))
+    }
+}
