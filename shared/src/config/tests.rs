@@ -1,0 +1,318 @@
+//! The configuration: what it reads, and what it refuses with a reason.
+
+use super::*;
+use crate::carts::Pkce;
+use std::collections::HashMap;
+
+fn load(vars: &[(&str, &str)], file: Option<&str>) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if let Some(text) = file {
+        let path = dir.path().join("cartlink.toml");
+        std::fs::write(&path, text).unwrap();
+        map.insert("CARTLINK_CONFIG".into(), path.display().to_string());
+    }
+    Config::load(&|k| map.get(k).cloned())
+}
+
+#[test]
+fn defaults_serve_loopback_http() {
+    let c = load(&[], None).unwrap();
+    assert_eq!(c.public_base_url, "http://127.0.0.1:3000");
+    assert!(c.is_local_http());
+    assert_eq!(
+        c.redirect_uri(&CartId::new("sandbox")),
+        "http://127.0.0.1:3000/oauth/callback/sandbox"
+    );
+}
+
+#[test]
+fn production_base_urls_must_be_https() {
+    assert!(load(
+        &[("CARTLINK_PUBLIC_BASE_URL", "http://cartlink.example.com")],
+        None
+    )
+    .is_err());
+    let c = load(
+        &[("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com/")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(c.public_base_url, "https://cartlink.example.com");
+    assert!(!c.is_local_http());
+}
+
+#[test]
+fn a_generic_cart_and_warehouse_come_from_the_file() {
+    // GIVEN a file with one warehouse and one generic cart whose secret is in the environment
+    let file = format!(
+        r#"
+        [[warehouses]]
+        id = "wh-acme"
+        name = "Acme Fulfilment"
+        notify_email = "ops@Acme.TEST"
+        api_key_sha256 = ["{}"]
+
+        [[carts]]
+        id = "shopcart"
+        name = "ShopCart"
+        authorize_url = "https://auth.shopcart.test/authorize"
+        token_url = "https://auth.shopcart.test/token"
+        client_id = "app"
+        client_secret_env = "SHOPCART_SECRET"
+        pkce = "required"
+        [carts.scopes]
+        orders = ["orders.read"]
+        "#,
+        TokenHash::of("k").as_str()
+    );
+    // WHEN it is loaded
+    let c = load(&[("SHOPCART_SECRET", "s3cret")], Some(&file)).unwrap();
+    // THEN both are there, the email domain lower-cased and the secret read from the env
+    assert_eq!(c.warehouses[0].notify_email, "ops@acme.test");
+    let cart = &c.carts[0];
+    assert_eq!(cart.pkce, Pkce::Required);
+    assert_eq!(
+        cart.credentials
+            .as_ref()
+            .unwrap()
+            .client_secret
+            .as_ref()
+            .unwrap()
+            .expose(),
+        "s3cret"
+    );
+    // AND the secret is not in the Debug form
+    assert!(!format!("{c:?}").contains("s3cret"));
+}
+
+#[test]
+fn unknown_fields_and_bad_values_are_refused_with_a_reason() {
+    assert!(load(&[], Some("surprise = 1"))
+        .unwrap_err()
+        .0
+        .contains("surprise"));
+    let insecure = r#"
+        [[carts]]
+        id = "x"
+        name = "X"
+        authorize_url = "http://auth.x.test/a"
+        token_url = "https://auth.x.test/t"
+        client_id = "app"
+        client_secret = "s"
+        [carts.scopes]
+        orders = ["o"]
+    "#;
+    assert!(load(&[], Some(insecure)).unwrap_err().0.contains("https"));
+}
+
+#[test]
+fn builtin_cart_credentials_come_from_the_file_with_their_extra_fields() {
+    // GIVEN credentials for eBay (RuName) and Amazon (app id, draft)
+    let file = r#"
+        [cart_credentials.ebay]
+        client_id = "ebay-app"
+        client_secret_env = "EBAY_SECRET"
+        ru_name = "Cartlink-RuName"
+
+        [cart_credentials.amazon-sp-api]
+        client_id = "amzn1.application-oa2-client.x"
+        client_secret = "lwa"
+        app_id = "amzn1.sellerapps.app.x"
+        draft = true
+
+        [cart_credentials.etsy]
+        client_id = "keystring"
+    "#;
+    // WHEN it is loaded
+    let c = load(&[("EBAY_SECRET", "cert")], Some(file)).unwrap();
+    // THEN the catalog enables exactly those carts, with their fields
+    let catalog = crate::carts::Catalog::from_config(&c);
+    let ebay = catalog.get(&CartId::new("ebay")).unwrap();
+    let creds = ebay.credentials.as_ref().unwrap();
+    assert_eq!(creds.ru_name.as_deref(), Some("Cartlink-RuName"));
+    assert_eq!(creds.client_secret.as_ref().unwrap().expose(), "cert");
+    let amazon = catalog.get(&CartId::new("amazon-sp-api")).unwrap();
+    assert!(amazon.credentials.as_ref().unwrap().draft);
+    assert!(catalog.get(&CartId::new("etsy")).unwrap().enabled());
+    assert!(!catalog.get(&CartId::new("shopify")).unwrap().enabled());
+    assert_eq!(catalog.iter().count(), 15);
+}
+
+#[test]
+fn builtin_credentials_missing_what_the_cart_needs_are_refused() {
+    let no_runame = "[cart_credentials.ebay]\nclient_id = \"a\"\nclient_secret = \"s\"\n";
+    assert!(load(&[], Some(no_runame))
+        .unwrap_err()
+        .0
+        .contains("ru_name"));
+    let no_secret = "[cart_credentials.shopify]\nclient_id = \"a\"\n";
+    assert!(load(&[], Some(no_secret)).unwrap_err().0.contains("secret"));
+    let unknown = "[cart_credentials.nosuchcart]\nclient_id = \"a\"\n";
+    assert!(load(&[], Some(unknown)).unwrap_err().0.contains("built-in"));
+    // Magento has no secret of its own (each store hands one over on activation)
+    let magento = "[cart_credentials.magento]\nclient_id = \"cartlink\"\n";
+    assert!(
+        load(&[], Some(magento)).unwrap().cart_credentials[&CartId::new("magento")]
+            .credentials
+            .client_secret
+            .is_none()
+    );
+}
+
+/// An operator's cart written in the built-in entries' schema: a per-store host from a
+/// merchant input, a described JSON token request, a callback value, a named hook.
+const PER_STORE_CART: &str = r#"
+    [[carts]]
+    id = "acme-shops"
+    name = "Acme Shops"
+    authorize_url = "https://{shop}/oauth/authorize"
+    token_url = "https://{shop}/oauth/token"
+    client_id = "app"
+    client_secret = "s"
+    pkce = "not_supported"
+    hosts = ['^[a-z0-9-]+\.acme-shops\.test$']
+    refresh = { kind = "fixed", access_secs = 600 }
+    sources = ["the operator's own notes"]
+    [carts.scopes]
+    orders = ["orders:read"]
+    [carts.input]
+    key = "shop"
+    label = "Shop host"
+    pattern = '^[a-z0-9-]+\.acme-shops\.test$'
+    normalize = "lowercase"
+    [carts.callback]
+    account = { param = "shop", var = "account", pattern = '^[a-z0-9-]+\.acme-shops\.test$' }
+    [carts.token_request]
+    kind = "described"
+    json = true
+    fields = [["code", "code"], ["client_id", "client_id"], ["shop", { var = "shop" }]]
+    expiry = { in_secs = "expires_in" }
+"#;
+
+#[test]
+fn an_operator_cart_may_use_everything_a_built_in_entry_does() {
+    // GIVEN an operator's cart with a per-store host, a described token request and a
+    // documented token life
+    let c = load(&[], Some(PER_STORE_CART)).unwrap();
+    let cart = &c.carts[0];
+    // WHEN its token endpoint is built for a shop the merchant named
+    let vars = cart.input_vars(Some(" North.Acme-Shops.test "));
+    let token = cart.endpoint(&cart.token_url, &vars).unwrap();
+    // THEN it is that shop's, and the entry's other abilities are there
+    assert_eq!(token.as_str(), "https://north.acme-shops.test/oauth/token");
+    assert!(matches!(
+        cart.token_request,
+        crate::carts::TokenRequest::Described(_)
+    ));
+    assert_eq!(
+        cart.refresh.documented_expiry(crate::domain::Timestamp(0)),
+        Some(crate::domain::Timestamp(600))
+    );
+    assert_eq!(cart.sources, vec!["the operator's own notes"]);
+    // AND a shop outside its pattern builds no endpoint
+    let forged = cart.input_vars(Some("evil.test"));
+    assert!(cart.endpoint(&cart.token_url, &forged).is_err());
+}
+
+#[test]
+fn an_operator_cart_with_a_template_endpoint_must_name_its_hosts() {
+    // GIVEN the per-store cart without its host rule
+    let no_hosts = PER_STORE_CART.replace("hosts = ['^[a-z0-9-]+\\.acme-shops\\.test$']\n", "");
+    assert_ne!(no_hosts, PER_STORE_CART);
+    // THEN it is refused: a template's host cannot be derived
+    assert!(load(&[], Some(&no_hosts)).unwrap_err().0.contains("hosts"));
+}
+
+#[test]
+fn an_operator_cart_names_only_hooks_that_exist_and_gets_them() {
+    // GIVEN the per-store cart naming Shopify's HMAC hook, then a hook nobody wrote
+    let hooked = PER_STORE_CART.replace("pkce = ", "checks = [\"shopify_hmac\"]\n        pkce = ");
+    let c = load(&[], Some(&hooked)).unwrap();
+    assert_eq!(
+        c.carts[0].checks.iter().map(|h| h.name).collect::<Vec<_>>(),
+        ["shopify_hmac"]
+    );
+    let unknown = hooked.replace("shopify_hmac", "acme_magic");
+    assert!(load(&[], Some(&unknown))
+        .unwrap_err()
+        .0
+        .contains("acme_magic"));
+}
+
+#[test]
+fn an_operator_cart_needs_the_credentials_its_entry_names() {
+    // GIVEN a cart that sends a RuName as its redirect URI but gives none
+    let ru = PER_STORE_CART.replace(
+        "pkce = ",
+        "redirect = \"ru_name\"\n        needs = [\"ru_name\"]\n        pkce = ",
+    );
+    assert!(load(&[], Some(&ru)).unwrap_err().0.contains("ru_name"));
+    // WHEN it gives one THEN it loads with it
+    let given = ru.replace(
+        "client_secret = \"s\"",
+        "client_secret = \"s\"\n        ru_name = \"Acme-RuName\"",
+    );
+    let c = load(&[], Some(&given)).unwrap();
+    let creds = c.carts[0].credentials.as_ref().unwrap();
+    assert_eq!(creds.ru_name.as_deref(), Some("Acme-RuName"));
+}
+
+#[test]
+fn production_configurations_refuse_plain_http_and_stand_in_overrides() {
+    let https = [("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com")];
+    // GIVEN a stand-in override: fine in a loopback configuration
+    let over = "[cart_credentials.square]\nclient_id = \"a\"\nclient_secret = \"s\"\nbase_url_override = \"http://127.0.0.1:9\"\n";
+    let local = load(&[], Some(over)).unwrap();
+    assert!(local.cart_credentials[&CartId::new("square")]
+        .base_url_override
+        .is_some());
+    // WHEN the configuration is a production one THEN it is refused
+    assert!(load(&https, Some(over)).is_err());
+    // AND even an https override is refused there
+    let https_over = over.replace("http://127.0.0.1:9", "https://stand-in.example.com");
+    assert!(load(&https, Some(&https_over))
+        .unwrap_err()
+        .0
+        .contains("loopback"));
+    // AND a generic cart on plain http loopback is refused in production
+    let generic = r#"
+        [[carts]]
+        id = "x"
+        name = "X"
+        authorize_url = "http://127.0.0.1:9/a"
+        token_url = "http://127.0.0.1:9/t"
+        client_id = "app"
+        client_secret = "s"
+        [carts.scopes]
+        orders = ["o"]
+    "#;
+    assert!(load(&[], Some(generic)).is_ok());
+    assert!(load(&https, Some(generic)).unwrap_err().0.contains("https"));
+    // AND a generic cart may not take a built-in id
+    let clash = generic.replace("id = \"x\"", "id = \"shopify\"");
+    assert!(load(&[], Some(&clash)).unwrap_err().0.contains("built-in"));
+}
+
+#[test]
+fn email_addresses_are_single_plain_and_normalized() {
+    assert_eq!(
+        normalize_email("A.Person@Example.COM").as_deref(),
+        Some("A.Person@example.com")
+    );
+    for bad in [
+        "a@b.com, c@d.com",
+        "a@b.com\n",
+        "<a@b.com>",
+        "Name <a@b.com>",
+        "a@b.com>",
+        "nobody",
+        "a@localhost",
+        &format!("{}@b.com", "a".repeat(300)),
+    ] {
+        assert!(normalize_email(bad).is_none(), "{bad:?}");
+    }
+}
