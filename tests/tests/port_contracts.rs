@@ -419,6 +419,63 @@ async fn store_contract(store: &dyn Store) {
         .take_lease("refresh:con-other", "d", Timestamp(1041), 30)
         .await
         .unwrap());
+
+    owed_confirmations_contract(store, &inv).await;
+}
+
+/// The invites in `authorized` are listed oldest authorization first, up to the limit, and
+/// leave the list when they move on. `earlier` is the contract's invite, authorized at 300.
+async fn owed_confirmations_contract(store: &dyn Store, earlier: &Invite) {
+    let listed = |invites: Vec<Invite>| invites.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let mut authorized = vec![];
+    for (at, state) in [(500, "owed-late"), (400, "owed-early")] {
+        let inv = invite("wh-owed", InviteStatus::Emailed, 100);
+        store
+            .insert_invite(&inv, &TokenHash::of(&format!("l-{}", inv.id)))
+            .await
+            .unwrap();
+        let state = format!("{state}-{}", inv.id);
+        store
+            .begin_attempt(&attempt(&inv, &state), Timestamp(at - 1))
+            .await
+            .unwrap();
+        store
+            .commit_authorization(&connection(&inv), &TokenHash::of(&state), Timestamp(at))
+            .await
+            .unwrap();
+        authorized.push(inv);
+    }
+    let (late, early) = (&authorized[0], &authorized[1]);
+    assert_eq!(
+        listed(store.authorized_invites(10).await.unwrap()),
+        vec![earlier.id.clone(), early.id.clone(), late.id.clone()]
+    );
+    assert_eq!(
+        listed(store.authorized_invites(2).await.unwrap()),
+        vec![earlier.id.clone(), early.id.clone()]
+    );
+    // confirmed and withdrawn invites are owed nothing
+    store
+        .set_invite_status(&earlier.id, InviteStatus::Confirmed, None, Timestamp(600))
+        .await
+        .unwrap();
+    store
+        .set_invite_status(
+            &early.id,
+            InviteStatus::Revoked,
+            Some("gone"),
+            Timestamp(601),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(store.authorized_invites(10).await.unwrap()),
+        vec![late.id.clone()]
+    );
+    assert_eq!(
+        store.authorized_invites(10).await.unwrap()[0],
+        store.invite(&late.id).await.unwrap().unwrap()
+    );
 }
 
 #[tokio::test]

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS invites (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS invites_by_warehouse ON invites (warehouse_id, status, created_at);
+CREATE INDEX IF NOT EXISTS invites_by_status ON invites (status, updated_at);
 CREATE TABLE IF NOT EXISTS links (
     hash TEXT PRIMARY KEY,
     invite_id TEXT NOT NULL REFERENCES invites (id),
@@ -719,6 +720,22 @@ impl Store for FileStore {
             )
             .map_err(unavailable)?;
             Ok(())
+        })
+    }
+
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|db| {
+            let mut stmt = db
+                .prepare("SELECT * FROM invites WHERE status = ?1 ORDER BY updated_at, id LIMIT ?2")
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![InviteStatus::Authorized.as_str(), limit],
+                    Self::read_invite,
+                )
+                .map_err(unavailable)?;
+            rows.map(|r| r.map_err(unavailable)?).collect()
         })
     }
 }

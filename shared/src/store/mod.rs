@@ -218,4 +218,9 @@ pub trait Store: Send + Sync {
     /// Gives the lease back, only if `owner` still holds it (an expired lease another owner
     /// took since is left alone).
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
+
+    /// Up to `limit` invites in `authorized`, the oldest authorization first: the invites whose
+    /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
+    /// send records are sent). One indexed query.
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError>;
 }
