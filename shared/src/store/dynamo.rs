@@ -13,7 +13,7 @@
 //! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` |
 //! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, create-invite |
-//! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page |
+//! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
 //!
 //! `body` is the JSON of the fields that never change after the item is made; every field that
@@ -44,9 +44,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use serde_json::Value;
 
@@ -890,49 +888,6 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn count_hit(
-        &self,
-        key_name: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
-        let ttl = now.0.saturating_add(window_secs.clamp(0, 60 * 24 * 3600)) + 3600;
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("HIT#{key_name}"), &format!("W#{window}"))))
-            .update_expression("ADD #count :one SET #ttl = :ttl")
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ttl", n(ttl))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let count = out
-            .attributes()
-            .and_then(|a| get_n(a, "count"))
-            .unwrap_or(1);
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
-    }
-
-    async fn hits(
-        &self,
-        key_name: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
-        let item = self
-            .get(key(format!("HIT#{key_name}"), &format!("W#{window}")))
-            .await?;
-        let count = item.as_ref().and_then(|i| get_n(i, "count")).unwrap_or(0);
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
-    }
-
     async fn take_lease(
         &self,
         key_name: &str,
@@ -1001,5 +956,38 @@ impl Store for DynamoStore {
         // A global index is eventually consistent: an invite confirmed a moment ago may still
         // be listed (as authorized); the confirmation reads the invite again before it acts.
         out.items().iter().map(Self::invite_from).collect()
+    }
+
+    async fn count_hit_within(
+        &self,
+        key_name: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
+        let ttl = now.0.saturating_add(window_secs.clamp(0, 60 * 24 * 3600)) + 3600;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("HIT#{key_name}"), &format!("W#{window}"))))
+            .update_expression("ADD #count :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(ttl))
+            .expression_attribute_values(":limit", n(i64::from(limit)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
