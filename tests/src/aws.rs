@@ -83,8 +83,8 @@ fn random_suffix() -> String {
     hex::encode(shared::domain::secrets::random_bytes::<6>())
 }
 
-/// Creates the table of the single-table design: keys, the warehouse index, TTL and a stream
-/// with new and old images.
+/// Creates the table of the single-table design: keys, the warehouse index, the sparse index
+/// of authorized invites, TTL and a stream with new and old images.
 pub async fn create_table(sdk: &SdkConfig, name: &str) {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let attr = |n: &str| {
@@ -108,6 +108,8 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) {
         .attribute_definitions(attr("sk"))
         .attribute_definitions(attr("gsi1pk"))
         .attribute_definitions(attr("gsi1sk"))
+        .attribute_definitions(attr("gsi2pk"))
+        .attribute_definitions(attr("gsi2sk"))
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
         .global_secondary_indexes(
@@ -115,6 +117,19 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) {
                 .index_name(shared::store::dynamo::GSI1)
                 .key_schema(key("gsi1pk", KeyType::Hash))
                 .key_schema(key("gsi1sk", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(shared::store::dynamo::GSI2)
+                .key_schema(key("gsi2pk", KeyType::Hash))
+                .key_schema(key("gsi2sk", KeyType::Range))
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::All)

@@ -330,16 +330,6 @@ async fn store_contract(store: &dyn Store) {
         Err(StoreError::Conflict(_))
     ));
 
-    // Rate counters count per window.
-    let key = format!("k-{}", inv.id);
-    assert_eq!(store.count_hit(&key, 900, Timestamp(900)).await.unwrap(), 1);
-    assert_eq!(
-        store.count_hit(&key, 900, Timestamp(1000)).await.unwrap(),
-        2
-    );
-    assert_eq!(store.hits(&key, 900, Timestamp(1799)).await.unwrap(), 2);
-    assert_eq!(store.hits(&key, 900, Timestamp(1800)).await.unwrap(), 0);
-
     // A warehouse's invites by status, newest first; other warehouses' never.
     let wh = WarehouseId::parse("wh-list").unwrap();
     let older = invite("wh-list", InviteStatus::Pending, 500);
@@ -419,6 +409,100 @@ async fn store_contract(store: &dyn Store) {
         .take_lease("refresh:con-other", "d", Timestamp(1041), 30)
         .await
         .unwrap());
+
+    owed_confirmations_contract(store, &inv).await;
+    counter_contract(store, &inv.id).await;
+}
+
+/// The invites in `authorized` are listed oldest authorization first, up to the limit, and
+/// leave the list when they move on. `earlier` is the contract's invite, authorized at 300.
+async fn owed_confirmations_contract(store: &dyn Store, earlier: &Invite) {
+    let listed = |invites: Vec<Invite>| invites.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let mut authorized = vec![];
+    for (at, state) in [(500, "owed-late"), (400, "owed-early")] {
+        let inv = invite("wh-owed", InviteStatus::Emailed, 100);
+        store
+            .insert_invite(&inv, &TokenHash::of(&format!("l-{}", inv.id)))
+            .await
+            .unwrap();
+        let state = format!("{state}-{}", inv.id);
+        store
+            .begin_attempt(&attempt(&inv, &state), Timestamp(at - 1))
+            .await
+            .unwrap();
+        store
+            .commit_authorization(&connection(&inv), &TokenHash::of(&state), Timestamp(at))
+            .await
+            .unwrap();
+        authorized.push(inv);
+    }
+    let (late, early) = (&authorized[0], &authorized[1]);
+    assert_eq!(
+        listed(store.authorized_invites(10).await.unwrap()),
+        vec![earlier.id.clone(), early.id.clone(), late.id.clone()]
+    );
+    assert_eq!(
+        listed(store.authorized_invites(2).await.unwrap()),
+        vec![earlier.id.clone(), early.id.clone()]
+    );
+    // confirmed and withdrawn invites are owed nothing
+    store
+        .set_invite_status(&earlier.id, InviteStatus::Confirmed, None, Timestamp(600))
+        .await
+        .unwrap();
+    store
+        .set_invite_status(
+            &early.id,
+            InviteStatus::Revoked,
+            Some("gone"),
+            Timestamp(601),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(store.authorized_invites(10).await.unwrap()),
+        vec![late.id.clone()]
+    );
+    assert_eq!(
+        store.authorized_invites(10).await.unwrap()[0],
+        store.invite(&late.id).await.unwrap().unwrap()
+    );
+}
+
+/// Counters count up to their limit per window, and never past it, however many count at
+/// once.
+async fn counter_contract(store: &dyn Store, unique: &InviteId) {
+    let key = format!("k-{unique}");
+    let hit = |limit: u32, at: i64| store.count_hit_within(&key, 900, limit, Timestamp(at));
+    assert!(hit(2, 900).await.unwrap());
+    assert!(hit(2, 1000).await.unwrap());
+    assert!(
+        !hit(2, 1001).await.unwrap(),
+        "the third in the window is over"
+    );
+    assert!(
+        hit(3, 1002).await.unwrap(),
+        "the refused hit was not counted: two so far"
+    );
+    assert!(!hit(3, 1799).await.unwrap());
+    assert!(hit(1, 1800).await.unwrap(), "a new window starts from zero");
+    assert!(store
+        .count_hit_within(&format!("other-{unique}"), 900, 2, Timestamp(1001))
+        .await
+        .unwrap());
+    assert!(!store
+        .count_hit_within(&format!("none-{unique}"), 900, 0, Timestamp(1))
+        .await
+        .unwrap());
+    let at_once = format!("burst-{unique}");
+    let counted = futures::future::join_all(
+        (0..30).map(|_| store.count_hit_within(&at_once, 900, 10, Timestamp(5000))),
+    )
+    .await;
+    assert_eq!(
+        counted.into_iter().filter(|c| *c.as_ref().unwrap()).count(),
+        10
+    );
 }
 
 #[tokio::test]

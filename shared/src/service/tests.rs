@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::callback::CallbackError;
 use super::invites::{InviteError, NewInvite};
-use super::setup::{GrantProgress, SetupError, CODE_FAILURES_PER_CLIENT};
+use super::setup::{GrantProgress, SetupError, CODE_GUESSES_PER_CLIENT};
 use crate::domain::{
     AccessCode, BrowserBinding, Connection, GrantState, InviteStatus, PkceVerifier, TokenSet,
 };
@@ -784,8 +784,9 @@ async fn an_access_code_opens_the_grant_page_and_wrong_codes_are_limited_per_cli
         .unwrap();
     // THEN a new link token works for the grant
     assert!(kit.services.start_grant(view.token.expose()).await.is_ok());
-    // AND wrong codes are refused, until the client must wait even with the right one
-    for _ in 0..CODE_FAILURES_PER_CLIENT {
+    // AND wrong codes are refused, until the client must wait even with the right one (the
+    // right code counted too)
+    for _ in 1..CODE_GUESSES_PER_CLIENT {
         let wrong = AccessCode::generate().display();
         assert!(matches!(
             kit.services.redeem_access_code(&wrong, ip).await,

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS invites (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS invites_by_warehouse ON invites (warehouse_id, status, created_at);
+CREATE INDEX IF NOT EXISTS invites_by_status ON invites (status, updated_at);
 CREATE TABLE IF NOT EXISTS links (
     hash TEXT PRIMARY KEY,
     invite_id TEXT NOT NULL REFERENCES invites (id),
@@ -653,44 +654,6 @@ impl Store for FileStore {
         })
     }
 
-    async fn count_hit(
-        &self,
-        key: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
-        self.with(|db| {
-            let count: i64 = db
-                .query_row(
-                    "INSERT INTO hits (key, window_start, count) VALUES (?1, ?2, 1)
-                     ON CONFLICT (key) DO UPDATE SET
-                        count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,
-                        window_start = excluded.window_start
-                     RETURNING count",
-                    params![key, window],
-                    |r| r.get(0),
-                )
-                .map_err(unavailable)?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
-        })
-    }
-
-    async fn hits(&self, key: &str, window_secs: i64, now: Timestamp) -> Result<u32, StoreError> {
-        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
-        self.with(|db| {
-            let count: Option<i64> = db
-                .query_row(
-                    "SELECT count FROM hits WHERE key = ?1 AND window_start = ?2",
-                    params![key, window],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(unavailable)?;
-            Ok(u32::try_from(count.unwrap_or(0)).unwrap_or(u32::MAX))
-        })
-    }
-
     async fn take_lease(
         &self,
         key: &str,
@@ -719,6 +682,53 @@ impl Store for FileStore {
             )
             .map_err(unavailable)?;
             Ok(())
+        })
+    }
+
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|db| {
+            let mut stmt = db
+                .prepare("SELECT * FROM invites WHERE status = ?1 ORDER BY updated_at, id LIMIT ?2")
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![InviteStatus::Authorized.as_str(), limit],
+                    Self::read_invite,
+                )
+                .map_err(unavailable)?;
+            rows.map(|r| r.map_err(unavailable)?).collect()
+        })
+    }
+
+    async fn count_hit_within(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
+        self.with(|db| {
+            // One statement: SQLite runs it under the database's write lock, so the count read
+            // by the condition is the count written.
+            let counted: Option<i64> = db
+                .query_row(
+                    "INSERT INTO hits (key, window_start, count) VALUES (?1, ?2, 1)
+                     ON CONFLICT (key) DO UPDATE SET
+                        count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,
+                        window_start = excluded.window_start
+                     WHERE hits.window_start <> excluded.window_start OR hits.count < ?3
+                     RETURNING count",
+                    params![key, window, i64::from(limit)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            Ok(counted.is_some())
         })
     }
 }

@@ -192,18 +192,6 @@ pub trait Store: Send + Sync {
     /// Gives a claimed send record back after a failed send, so a retry may take it.
     async fn release_send(&self, invite: &InviteId, kind: EmailKind) -> Result<(), StoreError>;
 
-    /// Counts one event under `key` in the current fixed window of `window_secs`, and answers
-    /// the count in that window including this one.
-    async fn count_hit(
-        &self,
-        key: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError>;
-
-    /// The count under `key` in the current window, without counting.
-    async fn hits(&self, key: &str, window_secs: i64, now: Timestamp) -> Result<u32, StoreError>;
-
     /// Takes the lease `key` (an opaque id, such as `refresh:<connection id>`) for `owner` until
     /// `now + lease_secs`, unless another owner holds it unexpired: answers whether this owner
     /// holds it now. One conditional write.
@@ -218,4 +206,21 @@ pub trait Store: Send + Sync {
     /// Gives the lease back, only if `owner` still holds it (an expired lease another owner
     /// took since is left alone).
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
+
+    /// Up to `limit` invites in `authorized`, the oldest authorization first: the invites whose
+    /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
+    /// send records are sent). One indexed query.
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError>;
+
+    /// Counts one event under `key` in the current fixed window of `window_secs` (windows start
+    /// at multiples of `window_secs` since the epoch), only if fewer than `limit` were counted
+    /// in it: answers whether it was counted. One conditional write, so concurrent callers
+    /// never count past `limit`; an event that is not counted leaves the count as it was.
+    async fn count_hit_within(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 }
