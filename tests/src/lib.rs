@@ -111,11 +111,18 @@ impl Cart {
     /// Starts it with access tokens living `access_ttl` seconds.
     pub fn start_with(redirect_uri: &str, access_ttl: u32) -> Cart {
         with_fresh_ports("oidc-provider", || {
-            Cart::try_start(redirect_uri, access_ttl)
+            Cart::try_start(redirect_uri, access_ttl, 0)
         })
     }
 
-    fn try_start(redirect_uri: &str, access_ttl: u32) -> Option<Cart> {
+    /// Starts it answering every token request only after `token_delay_ms` (a slow cart).
+    pub fn start_with_token_delay(redirect_uri: &str, token_delay_ms: u32) -> Cart {
+        with_fresh_ports("oidc-provider", || {
+            Cart::try_start(redirect_uri, 3600, token_delay_ms)
+        })
+    }
+
+    fn try_start(redirect_uri: &str, access_ttl: u32, token_delay_ms: u32) -> Option<Cart> {
         let port = free_port();
         let tests_dir = workspace().join("tests");
         let child = Command::new("node")
@@ -126,6 +133,7 @@ impl Cart {
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
             .env("ACCESS_TOKEN_TTL", access_ttl.to_string())
+            .env("TOKEN_DELAY_MS", token_delay_ms.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -192,7 +200,7 @@ pub struct Peers {
     /// cartlink's data dir.
     pub data_dir: tempfile::TempDir,
     cart: Cart,
-    _cartlink: Killed,
+    cartlink: Killed,
 }
 
 impl Peers {
@@ -203,38 +211,51 @@ impl Peers {
 
     /// Starts them with the cart's access tokens living `access_ttl` seconds.
     pub fn start_with_access_ttl(access_ttl: u32) -> Peers {
-        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl))
+        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl, 0))
     }
 
-    fn try_start(access_ttl: u32) -> Option<Peers> {
+    /// Starts them with a cart that answers every token request only after `token_delay_ms`.
+    pub fn start_with_token_delay(token_delay_ms: u32) -> Peers {
+        with_fresh_ports("cartlink-local", || Peers::try_start(3600, token_delay_ms))
+    }
+
+    fn try_start(access_ttl: u32, token_delay_ms: u32) -> Option<Peers> {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let cart = Cart::start_with(&format!("{base}/oauth/callback/{CART}"), access_ttl);
+        let redirect_uri = format!("{base}/oauth/callback/{CART}");
+        let cart = with_fresh_ports("oidc-provider", || {
+            Cart::try_start(&redirect_uri, access_ttl, token_delay_ms)
+        });
         let data_dir = tempfile::tempdir().unwrap();
-        let config = data_dir.path().join("cartlink.toml");
-        std::fs::write(&config, cart.config_toml()).unwrap();
-        let cartlink = Command::new(local_binary())
-            .env("CARTLINK_LISTEN", format!("127.0.0.1:{port}"))
-            .env("CARTLINK_PUBLIC_BASE_URL", &base)
-            .env("CARTLINK_DATA_DIR", data_dir.path().join("data"))
-            .env("CARTLINK_CONFIG", &config)
-            .env("CARTLINK_DEV_API_KEY", DEV_API_KEY)
-            .env("E2E_CART_SECRET", CLIENT_SECRET)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(
-                std::fs::File::create(data_dir.path().join("cartlink.log")).unwrap(),
-            ))
-            .spawn()
-            .unwrap();
-        let mut cartlink = Killed(cartlink);
-        wait_for_line(&mut cartlink.0, "cartlink (local) listening").then(|| Peers {
+        std::fs::write(data_dir.path().join("cartlink.toml"), cart.config_toml()).unwrap();
+        let cartlink = spawn_cartlink(&base, data_dir.path())?;
+        Some(Peers {
             base,
             cart_base: cart.base.clone(),
             data_dir,
             cart,
-            _cartlink: cartlink,
+            cartlink,
         })
+    }
+
+    /// Kills cartlink-local with SIGKILL (a crash: nothing of it runs after this line) and
+    /// waits until it is gone.
+    pub fn kill_cartlink(&mut self) {
+        self.cartlink.0.kill().unwrap();
+        self.cartlink.0.wait().unwrap();
+    }
+
+    /// Starts cartlink-local again on the same address, configuration and data dir.
+    pub fn restart_cartlink(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        self.cartlink = loop {
+            // The old process's port may take a moment to be free again.
+            if let Some(started) = spawn_cartlink(&self.base, self.data_dir.path()) {
+                break started;
+            }
+            assert!(Instant::now() < deadline, "cartlink-local did not restart");
+            std::thread::sleep(Duration::from_millis(200));
+        };
     }
 
     /// cartlink's data dir.
@@ -323,6 +344,32 @@ impl Peers {
         db.busy_timeout(Duration::from_secs(5)).unwrap();
         db
     }
+}
+
+/// Starts cartlink-local serving `base` on the embedded adapters in `<dir>/data`, configured
+/// by `<dir>/cartlink.toml`, logging to `<dir>/cartlink.log` (appended, so a restart keeps what
+/// was logged before); `None` if it did not come up.
+fn spawn_cartlink(base: &str, dir: &Path) -> Option<Killed> {
+    let listen = base.trim_start_matches("http://");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("cartlink.log"))
+        .unwrap();
+    let child = Command::new(local_binary())
+        .env("CARTLINK_LISTEN", listen)
+        .env("CARTLINK_PUBLIC_BASE_URL", base)
+        .env("CARTLINK_DATA_DIR", dir.join("data"))
+        .env("CARTLINK_CONFIG", dir.join("cartlink.toml"))
+        .env("CARTLINK_DEV_API_KEY", DEV_API_KEY)
+        .env("E2E_CART_SECRET", CLIENT_SECRET)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let mut cartlink = Killed(child);
+    wait_for_line(&mut cartlink.0, "cartlink (local) listening").then_some(cartlink)
 }
 
 /// A browser: its own cookie jar, redirects not followed (the test follows them).
