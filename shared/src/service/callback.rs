@@ -387,8 +387,8 @@ impl Services {
     }
 
     /// The answer to this browser's callback for an attempt that is not open: the outcome of
-    /// the request that claimed it (waited for, see [`Services::attempt_outcome`]). No email is sent and
-    /// no link minted: the claim holder did both.
+    /// the request that claimed it (waited for, see [`Services::attempt_outcome`]). No email is
+    /// sent and no link minted: the claim holder did both.
     async fn callback_outcome(&self, state: &TokenHash) -> Result<Authorized, CallbackError> {
         let (attempt, invite) = self.attempt_outcome(state).await?;
         let outcome = attempt.effective_status(self.clock.now());
