@@ -80,6 +80,9 @@ pub struct FakeTokenEndpoint {
     pub refresh_delay: Mutex<Option<std::time::Duration>>,
     /// When set, refreshes fail as if the cart could not be reached.
     pub refresh_unreachable: std::sync::atomic::AtomicBool,
+    /// When set, each code exchange, key check and OAuth 1.0a call waits this long before
+    /// answering (a slow cart, so concurrent requests overlap).
+    pub exchange_delay: Mutex<Option<std::time::Duration>>,
 }
 
 /// One OAuth 1.0a call a [`FakeTokenEndpoint`] was asked to make.
@@ -107,6 +110,13 @@ impl FakeTokenEndpoint {
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
     }
+
+    async fn slow_cart(&self) {
+        let delay = *self.exchange_delay.lock().expect("lock");
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+    }
 }
 
 #[async_trait]
@@ -118,6 +128,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
             redirect_uri: x.redirect_uri.to_owned(),
             verifier: x.verifier.map(|v| v.expose().to_owned()),
         });
+        self.slow_cart().await;
         if let Some(e) = self.refuse.lock().expect("lock").clone() {
             return Err(OAuthError::Refused(e));
         }
@@ -140,6 +151,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
         _secret: &Secret,
     ) -> Result<(), OAuthError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        self.slow_cart().await;
         match self.refuse.lock().expect("lock").clone() {
             Some(e) => Err(OAuthError::Refused(e)),
             None => Ok(()),
@@ -182,6 +194,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
             token: call.token.map(|(t, _)| t.expose().to_owned()),
             verifier: call.verifier.map(|v| v.expose().to_owned()),
         });
+        self.slow_cart().await;
         if let Some(e) = self.refuse.lock().expect("lock").clone() {
             return Err(OAuthError::Refused(e));
         }

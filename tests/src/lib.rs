@@ -151,11 +151,18 @@ impl Cart {
     /// Starts it with access tokens living `access_ttl` seconds.
     pub fn start_with(redirect_uri: &str, access_ttl: u32) -> Cart {
         with_fresh_ports("oidc-provider", || {
-            Cart::try_start(redirect_uri, access_ttl)
+            Cart::try_start(redirect_uri, access_ttl, 0)
         })
     }
 
-    fn try_start(redirect_uri: &str, access_ttl: u32) -> Option<Cart> {
+    /// Starts it answering every token request only after `token_delay_ms` (a slow cart).
+    pub fn start_with_token_delay(redirect_uri: &str, token_delay_ms: u32) -> Cart {
+        with_fresh_ports("oidc-provider", || {
+            Cart::try_start(redirect_uri, 3600, token_delay_ms)
+        })
+    }
+
+    fn try_start(redirect_uri: &str, access_ttl: u32, token_delay_ms: u32) -> Option<Cart> {
         let port = free_port();
         let tests_dir = workspace().join("tests");
         let child = Command::new("node")
@@ -166,6 +173,7 @@ impl Cart {
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
             .env("ACCESS_TOKEN_TTL", access_ttl.to_string())
+            .env("TOKEN_DELAY_MS", token_delay_ms.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -244,13 +252,21 @@ impl Peers {
 
     /// Starts them with the cart's access tokens living `access_ttl` seconds.
     pub fn start_with_access_ttl(access_ttl: u32) -> Peers {
-        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl))
+        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl, 0))
     }
 
-    fn try_start(access_ttl: u32) -> Option<Peers> {
+    /// Starts them with a cart that answers every token request only after `token_delay_ms`.
+    pub fn start_with_token_delay(token_delay_ms: u32) -> Peers {
+        with_fresh_ports("cartlink-local", || Peers::try_start(3600, token_delay_ms))
+    }
+
+    fn try_start(access_ttl: u32, token_delay_ms: u32) -> Option<Peers> {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let cart = Cart::start_with(&format!("{base}/oauth/callback/{CART}"), access_ttl);
+        let redirect_uri = format!("{base}/oauth/callback/{CART}");
+        let cart = with_fresh_ports("oidc-provider", || {
+            Cart::try_start(&redirect_uri, access_ttl, token_delay_ms)
+        });
         let data_dir = tempfile::tempdir().unwrap();
         std::fs::write(data_dir.path().join("cartlink.toml"), cart.config_toml()).unwrap();
         let cartlink = spawn_cartlink(port, data_dir.path(), &[])?;
@@ -271,6 +287,11 @@ impl Peers {
             child.0.kill().unwrap();
             child.0.wait().unwrap();
         }
+    }
+
+    /// Starts cartlink-local again on the same port, data dir and configuration.
+    pub fn restart_cartlink(&mut self) {
+        self.start_cartlink(&[]);
     }
 
     /// Starts cartlink-local again on the same port, data dir and configuration, with `env`
@@ -378,6 +399,9 @@ impl Peers {
     }
 }
 
+/// Starts cartlink-local serving `base` on the embedded adapters in `<dir>/data`, configured
+/// by `<dir>/cartlink.toml`, logging to `<dir>/cartlink.log` (appended, so a restart keeps what
+/// was logged before); `None` if it did not come up.
 /// A browser: its own cookie jar, redirects not followed (the test follows them).
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()

@@ -3,12 +3,10 @@
 //! invoked with API Gateway HTTP API (payload 2.0) events and the confirmation handler with the
 //! records the DynamoDB Streams API returns.
 
-use cartlink_e2e::aws::{invoke, World};
-use cartlink_e2e::{at_cart, browser, API_KEY, CART};
+use cartlink_e2e::aws::{callback, consent, invoke, Consented, World};
+use cartlink_e2e::{API_KEY, CART};
 use serde_json::{json, Value};
-use shared::domain::{
-    BrowserBinding, ConnectionStatus, GrantState, InviteId, InviteStatus, PkceVerifier, WarehouseId,
-};
+use shared::domain::{ConnectionStatus, InviteId, InviteStatus, WarehouseId};
 use shared::service::connections::ConnectionError;
 use shared::service::Services;
 
@@ -35,75 +33,6 @@ async fn create_invite(svc: &Services, world: &World) -> (u16, Value) {
         resp.status().as_u16(),
         serde_json::from_slice(resp.body()).unwrap(),
     )
-}
-
-/// A grant walked through the cart, up to (not including) the callback.
-struct Consented {
-    /// The binding cookie (`name=value`).
-    cookie: String,
-    /// The callback path and query on cartlink.
-    callback: String,
-    /// The OAuth state and the PKCE verifier the browser's cookie derives (to search for).
-    state: String,
-    verifier: String,
-}
-
-async fn consent(svc: &Services, world: &World, token: &str) -> Consented {
-    let resp = invoke(
-        |req| grant_page::handle(svc, req),
-        "POST",
-        &format!("/setup/{token}/grant"),
-        &[],
-        &[],
-        None,
-    )
-    .await;
-    assert_eq!(resp.status(), 303, "{}", text(&resp));
-    let authorize = resp.headers()["location"].to_str().unwrap().to_owned();
-    let cookie = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let b = browser();
-    let callback = at_cart(
-        &b,
-        &authorize,
-        &format!("{}/oauth/callback/{CART}", world.base),
-        false,
-    )
-    .await;
-    let state = url::Url::parse(&callback)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let binding = BrowserBinding::parse(cookie.split_once('=').unwrap().1).unwrap();
-    let verifier = PkceVerifier::derive(&binding, &GrantState::parse(&state).unwrap())
-        .expose()
-        .to_owned();
-    Consented {
-        cookie,
-        callback: callback.replacen(&world.base, "", 1),
-        state,
-        verifier,
-    }
-}
-
-async fn callback(svc: &Services, c: &Consented) -> shared::web::Response {
-    invoke(
-        |req| oauth_callback::handle(svc, req),
-        "GET",
-        &c.callback,
-        &[],
-        std::slice::from_ref(&c.cookie),
-        None,
-    )
-    .await
 }
 
 /// Creates an invite and grants it; answers the invite id, the link token and the consent.

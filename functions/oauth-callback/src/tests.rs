@@ -73,7 +73,7 @@ async fn a_good_callback_shows_successful_authorization_without_the_code() {
         .await
         .unwrap()
         .is_some());
-    // AND a replay says "already connected" without a second exchange
+    // AND a replay (a reload of the popup) shows the same success without a second exchange
     let again = handle(
         &kit.services,
         callback(
@@ -85,8 +85,33 @@ async fn a_good_callback_shows_successful_authorization_without_the_code() {
         ),
     )
     .await;
-    assert!(text(&again).contains("Already connected"));
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(text(&again).contains("Successful Authorization"));
     assert_eq!(kit.oauth.calls(), 1);
+}
+
+#[test]
+fn a_callback_another_load_is_still_finishing_says_almost_done_and_keeps_the_grant_page_waiting() {
+    // GIVEN the service's answer that another request holds the attempt and is not done yet
+    let page = super::CallbackPage::from(shared::service::callback::CallbackError::InProgress);
+    // WHEN it is rendered
+    let status = page.status();
+    let html = super::pages::render("https://cartlink.test", "https://cartlink.test", &page);
+    // THEN it says the window may be closed, and tells the opener the word that keeps it polling
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(html.contains("Almost done") && html.contains("This window can be closed."));
+    assert!(html.contains("{\"origin\":\"https://cartlink.test\",\"status\":\"waiting\"}"));
+}
+
+#[test]
+fn a_delivery_posted_again_while_the_first_is_undecided_gets_a_stable_conflict() {
+    // GIVEN the service's answer to a delivery whose attempt another delivery holds
+    let r = Err(shared::service::callback::CallbackError::InProgress);
+    // WHEN it is answered
+    let resp = super::delivery_answer(r, "keys_not_verified");
+    // THEN it is 409 with a stable code, so the store deletes this delivery's own keys
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(text(&resp), "{\"error\":\"delivery_in_progress\"}");
 }
 
 #[tokio::test]
@@ -186,6 +211,7 @@ fn every_callback_page_loads_only_our_script_and_holds_nothing_inline() {
             cart: "C".into(),
         },
         CallbackPage::AlreadyConnected { at: "then".into() },
+        CallbackPage::AlmostDone,
         CallbackPage::Refused,
         CallbackPage::Expired,
         CallbackPage::Declined {

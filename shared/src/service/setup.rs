@@ -308,6 +308,7 @@ impl Services {
             status: AttemptStatus::Open,
             created_at: now,
             expires_at: now.plus_secs(view.cart.flavour.attempt_ttl_secs()),
+            claim_until: None,
         };
         match self.store.begin_attempt(&attempt, now).await {
             Ok(()) => {}
@@ -438,8 +439,8 @@ impl Services {
         }
         Ok(match self.store.latest_attempt(&invite.id).await? {
             None => GrantProgress::Ready,
-            Some(a) => match a.status {
-                AttemptStatus::Open => GrantProgress::Waiting,
+            Some(a) => match a.effective_status(self.clock.now()) {
+                AttemptStatus::Open | AttemptStatus::Exchanging => GrantProgress::Waiting,
                 AttemptStatus::Declined => GrantProgress::Declined,
                 AttemptStatus::Failed => GrantProgress::Failed,
                 AttemptStatus::Completed => GrantProgress::Authorized,

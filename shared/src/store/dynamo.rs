@@ -10,7 +10,7 @@
 //! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
 //! | setup link | `LINK#<sha256 of link token>` | `LINK` | `entity=link`, `invite_id`, `created_at`, `ttl` | create-invite, grant-page (access code), oauth-callback (retry link): put only |
 //! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `ttl` | create-invite: put only |
-//! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` |
+//! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
 //! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, create-invite |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
@@ -214,7 +214,13 @@ impl DynamoStore {
     fn attempt_from(item: &Item) -> Result<GrantAttempt, StoreError> {
         with_fields(
             need_s(item, "body")?,
-            vec![("status", Value::String(need_s(item, "status")?.to_owned()))],
+            vec![
+                ("status", Value::String(need_s(item, "status")?.to_owned())),
+                (
+                    "claim_until",
+                    get_n(item, "claim_until").map_or(Value::Null, Value::from),
+                ),
+            ],
         )
     }
 
@@ -536,6 +542,9 @@ impl Store for DynamoStore {
                 s(body_without(attempt, &ATTEMPT_MUTABLE)?),
             ),
         ]);
+        if let Some(t) = attempt.claim_until {
+            item.insert("claim_until".into(), n(t.0));
+        }
         self.transact(
             vec![
                 TransactWriteItem::builder().update(update).build(),
@@ -564,9 +573,35 @@ impl Store for DynamoStore {
         self.attempt(&state).await
     }
 
+    async fn claim_attempt(
+        &self,
+        state: &TokenHash,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(attempt_key(state)))
+            .update_expression("SET #status = :exchanging, #claim_until = :until")
+            .condition_expression("#status = :open AND #expires_at > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#claim_until", "claim_until")
+            .expression_attribute_names("#expires_at", "expires_at")
+            .expression_attribute_values(":exchanging", s(AttemptStatus::Exchanging.as_str()))
+            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
+            .expression_attribute_values(":until", n(claim_until.0))
+            .expression_attribute_values(":now", n(now.0))
+            .send()
+            .await;
+        settle(result, StoreError::Conflict("attempt not open"))
+    }
+
     async fn close_attempt(
         &self,
         state: &TokenHash,
+        from: AttemptStatus,
         outcome: AttemptStatus,
     ) -> Result<(), StoreError> {
         let result = self
@@ -575,13 +610,16 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(attempt_key(state)))
             .update_expression("SET #status = :outcome")
-            .condition_expression("#status = :open")
+            .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":outcome", s(outcome.as_str()))
-            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
+            .expression_attribute_values(":from", s(from.as_str()))
             .send()
             .await;
-        settle(result, StoreError::Conflict("attempt not open"))
+        settle(
+            result,
+            StoreError::Conflict("attempt not in the expected state"),
+        )
     }
 
     async fn commit_authorization(
@@ -661,12 +699,16 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(attempt_key(state)))
             .update_expression("SET #status = :completed")
-            .condition_expression("#status = :open AND #invite_id = :invite")
+            .condition_expression(
+                "#status = :exchanging AND #invite_id = :invite AND #claim_until > :now",
+            )
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#invite_id", "invite_id")
+            .expression_attribute_names("#claim_until", "claim_until")
             .expression_attribute_values(":completed", s(AttemptStatus::Completed.as_str()))
-            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
+            .expression_attribute_values(":exchanging", s(AttemptStatus::Exchanging.as_str()))
             .expression_attribute_values(":invite", s(invite_id))
+            .expression_attribute_values(":now", n(now.0))
             .build()
             .map_err(build_err)?;
         // One request token per attempt: a retry of this very commit is idempotent, while a

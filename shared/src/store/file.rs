@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     status TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     seq INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    claim_until INTEGER
 );
 CREATE INDEX IF NOT EXISTS attempts_by_invite ON attempts (invite_id, seq);
 CREATE TABLE IF NOT EXISTS connections (
@@ -113,7 +114,24 @@ impl FileStore {
         db.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
         db.execute_batch(SCHEMA).map_err(unavailable)?;
+        Self::add_claim_column(&db)?;
         Ok(FileStore { db: Mutex::new(db) })
+    }
+
+    /// Gives an `attempts` table made before claims existed its `claim_until` column. Another
+    /// process opening the same file may add it first; that is not an error.
+    fn add_claim_column(db: &Db) -> Result<(), StoreError> {
+        let present = db
+            .prepare("SELECT 1 FROM pragma_table_info('attempts') WHERE name = 'claim_until'")
+            .and_then(|mut q| q.exists([]))
+            .map_err(unavailable)?;
+        if present {
+            return Ok(());
+        }
+        match db.execute_batch("ALTER TABLE attempts ADD COLUMN claim_until INTEGER") {
+            Err(e) if e.to_string().contains("duplicate column") => Ok(()),
+            other => other.map_err(unavailable),
+        }
     }
 
     /// How many invites are stored (for inspection and tests).
@@ -168,12 +186,22 @@ impl FileStore {
     }
 
     fn query_attempt(db: &Db, sql: &str, key: &str) -> Result<Option<GrantAttempt>, StoreError> {
-        let found: Option<(String, String)> = db
-            .query_row(sql, [key], |r| Ok((r.get("status")?, r.get("body")?)))
+        let found: Option<(String, Option<i64>, String)> = db
+            .query_row(sql, [key], |r| {
+                Ok((r.get("status")?, r.get("claim_until")?, r.get("body")?))
+            })
             .optional()
             .map_err(unavailable)?;
         found
-            .map(|(status, body)| with_fields(&body, vec![("status", Value::String(status))]))
+            .map(|(status, claim_until, body)| {
+                with_fields(
+                    &body,
+                    vec![
+                        ("status", Value::String(status)),
+                        ("claim_until", claim_until.map_or(Value::Null, Value::from)),
+                    ],
+                )
+            })
             .transpose()
     }
 
@@ -374,15 +402,16 @@ impl Store for FileStore {
                 )
                 .map_err(unavailable)?;
             match tx.execute(
-                "INSERT INTO attempts (state_hash, invite_id, status, created_at, seq, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO attempts (state_hash, invite_id, status, created_at, seq, body, claim_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     attempt.state_hash.as_str(),
                     id_str,
                     attempt.status.as_str(),
                     attempt.created_at.0,
                     seq,
-                    body
+                    body,
+                    attempt.claim_until.map(|t| t.0)
                 ],
             ) {
                 Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("attempt exists")),
@@ -396,7 +425,7 @@ impl Store for FileStore {
         self.with(|db| {
             Self::query_attempt(
                 db,
-                "SELECT status, body FROM attempts WHERE state_hash = ?1",
+                "SELECT status, claim_until, body FROM attempts WHERE state_hash = ?1",
                 state.as_str(),
             )
         })
@@ -406,28 +435,53 @@ impl Store for FileStore {
         self.with(|db| {
             Self::query_attempt(
                 db,
-                "SELECT status, body FROM attempts WHERE invite_id = ?1 ORDER BY seq DESC LIMIT 1",
+                "SELECT status, claim_until, body FROM attempts WHERE invite_id = ?1
+                 ORDER BY seq DESC LIMIT 1",
                 invite.as_str(),
             )
         })
     }
 
-    async fn close_attempt(
+    async fn claim_attempt(
         &self,
         state: &TokenHash,
-        outcome: AttemptStatus,
+        now: Timestamp,
+        claim_until: Timestamp,
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
                 .execute(
-                    "UPDATE attempts SET status = ?1 WHERE state_hash = ?2 AND status = 'open'",
-                    params![outcome.as_str(), state.as_str()],
+                    "UPDATE attempts SET status = 'exchanging', claim_until = ?1
+                     WHERE state_hash = ?2 AND status = 'open'
+                       AND json_extract(body, '$.expires_at') > ?3",
+                    params![claim_until.0, state.as_str(), now.0],
                 )
                 .map_err(unavailable)?;
             if n == 1 {
                 Ok(())
             } else {
                 Err(StoreError::Conflict("attempt not open"))
+            }
+        })
+    }
+
+    async fn close_attempt(
+        &self,
+        state: &TokenHash,
+        from: AttemptStatus,
+        outcome: AttemptStatus,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE attempts SET status = ?1 WHERE state_hash = ?2 AND status = ?3",
+                    params![outcome.as_str(), state.as_str(), from.as_str()],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict("attempt not in the expected state"))
             }
         })
     }
@@ -477,12 +531,13 @@ impl Store for FileStore {
             let consumed = tx
                 .execute(
                     "UPDATE attempts SET status = 'completed'
-                     WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'open'",
-                    params![state.as_str(), invite_id],
+                     WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'exchanging'
+                       AND claim_until > ?3",
+                    params![state.as_str(), invite_id, now.0],
                 )
                 .map_err(unavailable)?;
             if consumed != 1 {
-                return Err(StoreError::Conflict("attempt not open"));
+                return Err(StoreError::Conflict("attempt not claimed"));
             }
             tx.commit().map_err(unavailable)
         })
@@ -783,6 +838,59 @@ mod tests {
             store.invite_by_link(&TokenHash::of("link")).await.unwrap(),
             Some(inv)
         );
+    }
+
+    #[tokio::test]
+    async fn a_data_dir_from_before_claims_opens_and_its_attempts_can_be_claimed() {
+        // GIVEN a data dir whose attempts table has no claim column, holding an open attempt
+        let dir = tempfile::tempdir().unwrap();
+        let attempt = GrantAttempt {
+            state_hash: TokenHash::of("old-state"),
+            invite_id: InviteId::generate(),
+            cart: CartId::new("acme"),
+            binding_hash: TokenHash::of("binding"),
+            redirect_uri: "https://cartlink.test/oauth/callback/acme".into(),
+            store: None,
+            status: AttemptStatus::Open,
+            created_at: Timestamp(100),
+            expires_at: Timestamp(1000),
+            claim_until: None,
+        };
+        let db = Db::open(dir.path().join("cartlink.db")).unwrap();
+        db.execute_batch(
+            "CREATE TABLE attempts (state_hash TEXT PRIMARY KEY, invite_id TEXT NOT NULL,
+                status TEXT NOT NULL, created_at INTEGER NOT NULL, seq INTEGER NOT NULL,
+                body TEXT NOT NULL);",
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO attempts VALUES (?1, ?2, 'open', 100, 1, ?3)",
+            params![
+                attempt.state_hash.as_str(),
+                attempt.invite_id.as_str(),
+                body_without(&attempt, &["status", "claim_until"]).unwrap()
+            ],
+        )
+        .unwrap();
+        drop(db);
+        // WHEN the store opens it
+        let store = FileStore::open(dir.path()).unwrap();
+        // THEN the attempt reads as stored, and can be claimed once
+        assert_eq!(
+            store.attempt(&attempt.state_hash).await.unwrap(),
+            Some(attempt.clone())
+        );
+        store
+            .claim_attempt(&attempt.state_hash, Timestamp(200), Timestamp(230))
+            .await
+            .unwrap();
+        let claimed = store.attempt(&attempt.state_hash).await.unwrap().unwrap();
+        assert_eq!(
+            (claimed.status, claimed.claim_until),
+            (AttemptStatus::Exchanging, Some(Timestamp(230)))
+        );
+        // AND it opens again now that the column exists
+        assert!(FileStore::open(dir.path()).is_ok());
     }
 
     #[test]

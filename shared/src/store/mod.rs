@@ -121,15 +121,29 @@ pub trait Store: Send + Sync {
     /// The most recent attempt for an invite.
     async fn latest_attempt(&self, invite: &InviteId) -> Result<Option<GrantAttempt>, StoreError>;
 
-    /// Closes an open attempt with `outcome` (declined or failed). Conflict if not open.
+    /// Claims an attempt for the one request that calls the cart, in one conditional write:
+    /// from `open` and unexpired at `now` to `exchanging` until `claim_until`. Conflict if it
+    /// is in any other state or has expired; of concurrent claims exactly one succeeds.
+    async fn claim_attempt(
+        &self,
+        state: &TokenHash,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Closes an attempt that is in state `from` with `outcome` (declined or failed): `open`
+    /// for an answer of the cart that needs no call to it (a decline), `exchanging` for the
+    /// claim holder's failure. Conflict if it is not in `from`.
     async fn close_attempt(
         &self,
         state: &TokenHash,
+        from: AttemptStatus,
         outcome: AttemptStatus,
     ) -> Result<(), StoreError>;
 
     /// The callback's commit, all or nothing: the connection is stored if the invite has none,
-    /// the invite moves from `granting` to `authorized`, and the attempt from open to completed.
+    /// the invite moves from `granting` to `authorized`, and the attempt from `exchanging`,
+    /// under a claim that has not lapsed at `now`, to `completed`.
     async fn commit_authorization(
         &self,
         connection: &Connection,
