@@ -80,6 +80,9 @@ pub struct FakeTokenEndpoint {
     pub refresh_delay: Mutex<Option<std::time::Duration>>,
     /// When set, refreshes fail as if the cart could not be reached.
     pub refresh_unreachable: std::sync::atomic::AtomicBool,
+    /// When set, refreshed access tokens live this many seconds from the call's `now`
+    /// (otherwise they expire at 4_000_000_000).
+    pub refreshed_ttl: Mutex<Option<i64>>,
 }
 
 /// One OAuth 1.0a call a [`FakeTokenEndpoint`] was asked to make.
@@ -125,6 +128,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
             access_token: Secret::new(format!("CANARY_AT_{}", x.code.expose())),
             refresh_token: Some(Secret::new("CANARY_RT")),
             expires_at: Some(Timestamp(2_000_000_000)),
+            issued_at: Some(x.now),
             scope: None,
             account: None,
             key_secret: None,
@@ -162,10 +166,12 @@ impl TokenEndpoint for FakeTokenEndpoint {
         }
         let next = format!("CANARY_RT_{n}");
         *live = Some(next.clone());
+        let ttl = *self.refreshed_ttl.lock().expect("lock");
         Ok(TokenSet {
             access_token: Secret::new(format!("CANARY_AT_R{n}")),
             refresh_token: Some(Secret::new(next)),
-            expires_at: Some(Timestamp(4_000_000_000)),
+            expires_at: Some(ttl.map_or(Timestamp(4_000_000_000), |t| r.now.plus_secs(t))),
+            issued_at: Some(r.now),
             scope: None,
             account: None,
             key_secret: None,
