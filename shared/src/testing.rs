@@ -2,7 +2,7 @@
 //! services on the embedded store and vault in a temporary folder, with a manual clock.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -17,7 +17,7 @@ use crate::mailer::{MailError, Mailer, OutgoingEmail};
 use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
 use crate::service::Services;
 use crate::store::FileStore;
-use crate::vault::LocalVault;
+use crate::vault::{DataKey, LocalVault, SealContext, SealedBlob, Vault, VaultError};
 
 /// A mailer that keeps what it is given, and can be told to fail.
 #[derive(Default)]
@@ -26,6 +26,8 @@ pub struct RecordingMailer {
     pub sent: Mutex<Vec<OutgoingEmail>>,
     /// When set, every send fails with this rejection.
     pub reject: Mutex<Option<String>>,
+    /// When set, every send fails as if the mail service could not be reached.
+    pub unavailable: Mutex<Option<String>>,
 }
 
 impl RecordingMailer {
@@ -40,6 +42,9 @@ impl Mailer for RecordingMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError> {
         if let Some(reason) = self.reject.lock().expect("lock").clone() {
             return Err(MailError::Rejected(reason));
+        }
+        if let Some(reason) = self.unavailable.lock().expect("lock").clone() {
+            return Err(MailError::Unavailable(reason));
         }
         let mut sent = self.sent.lock().expect("lock");
         sent.push(email.clone());
@@ -201,6 +206,49 @@ impl TokenEndpoint for FakeTokenEndpoint {
                 secret: Secret::new(FAKE_OAUTH1_TOKEN_SECRET),
             },
         })
+    }
+}
+
+/// A vault over another whose key service can be switched off, call by call: a switched-off
+/// call fails as KMS does when the key is disabled or access is denied
+/// ([`VaultError::Unavailable`]).
+pub struct SwitchedVault {
+    inner: Arc<dyn Vault>,
+    /// When set, opening fails.
+    pub open_off: AtomicBool,
+    /// When set, making data keys (sealing) fails.
+    pub seal_off: AtomicBool,
+}
+
+impl SwitchedVault {
+    /// Over `inner`, both switches on.
+    pub fn over(inner: Arc<dyn Vault>) -> Arc<Self> {
+        Arc::new(SwitchedVault {
+            inner,
+            open_off: AtomicBool::new(false),
+            seal_off: AtomicBool::new(false),
+        })
+    }
+}
+
+#[async_trait]
+impl Vault for SwitchedVault {
+    async fn data_key(&self, context: &SealContext) -> Result<DataKey, VaultError> {
+        if self.seal_off.load(Ordering::SeqCst) {
+            return Err(VaultError::Unavailable("DisabledException".into()));
+        }
+        self.inner.data_key(context).await
+    }
+
+    async fn open(
+        &self,
+        context: &SealContext,
+        blob: &SealedBlob,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+        if self.open_off.load(Ordering::SeqCst) {
+            return Err(VaultError::Unavailable("AccessDeniedException".into()));
+        }
+        self.inner.open(context, blob).await
     }
 }
 

@@ -11,8 +11,7 @@ use super::*;
 use crate::clock::Clock;
 use crate::domain::{Secret, Timestamp, TokenSet};
 use crate::store::Store;
-use crate::testing::TestKit;
-use crate::vault::Vault;
+use crate::testing::{SwitchedVault, TestKit};
 
 /// The fake's exchange hands out tokens expiring at this time.
 const EXCHANGED_EXPIRY: i64 = 2_000_000_000;
@@ -467,34 +466,6 @@ async fn a_caller_that_waited_for_another_process_uses_its_tokens_even_inside_th
     assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 0);
 }
 
-/// A vault whose key service can be switched off: every call then fails as KMS does when the
-/// key is disabled or access is denied.
-struct SwitchedVault {
-    inner: Arc<dyn Vault>,
-    off: std::sync::atomic::AtomicBool,
-}
-
-#[async_trait::async_trait]
-impl Vault for SwitchedVault {
-    async fn data_key(
-        &self,
-        context: &crate::vault::SealContext,
-    ) -> Result<crate::vault::DataKey, VaultError> {
-        if self.off.load(Ordering::SeqCst) {
-            return Err(VaultError::Unavailable("DisabledException".into()));
-        }
-        self.inner.data_key(context).await
-    }
-
-    async fn open(
-        &self,
-        context: &crate::vault::SealContext,
-        blob: &crate::vault::SealedBlob,
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
-        self.inner.open(context, blob).await
-    }
-}
-
 #[tokio::test]
 async fn a_key_service_that_cannot_seal_stops_the_refresh_before_the_cart_is_asked() {
     // GIVEN an expiring connection on a rotating cart, and a key service that opens but
@@ -502,10 +473,8 @@ async fn a_key_service_that_cannot_seal_stops_the_refresh_before_the_cart_is_ask
     let mut kit = TestKit::new();
     let c = connected(&kit).await;
     near_expiry(&kit);
-    let vault = Arc::new(SwitchedVault {
-        inner: kit.services.vault.clone(),
-        off: true.into(),
-    });
+    let vault = SwitchedVault::over(kit.services.vault.clone());
+    vault.seal_off.store(true, Ordering::SeqCst);
     kit.services.vault = vault.clone();
     // WHEN a fresh token is asked for
     let r = kit.services.fresh_connection(&c.id).await;
@@ -519,7 +488,7 @@ async fn a_key_service_that_cannot_seal_stops_the_refresh_before_the_cart_is_ask
         (c.version, ConnectionStatus::Active)
     );
     // AND once the key service is back, the same refresh token still works
-    vault.off.store(false, Ordering::SeqCst);
+    vault.seal_off.store(false, Ordering::SeqCst);
     let open = kit.services.fresh_connection(&c.id).await.unwrap();
     assert_eq!(open.tokens.access_token.expose(), "CANARY_AT_R1");
 }
