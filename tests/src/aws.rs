@@ -172,8 +172,15 @@ impl World {
         World::with_access_ttl(3600).await
     }
 
-    /// The same, with the cart's access tokens living `access_ttl` seconds.
+    /// The same, with the cart's access tokens living `access_ttl` seconds (refreshed ones an
+    /// hour).
     pub async fn with_access_ttl(access_ttl: u32) -> World {
+        World::with_token_ttls(access_ttl, 3600).await
+    }
+
+    /// The same, with the cart's access tokens from the code living `access_ttl` seconds and
+    /// refreshed ones `refreshed_ttl` seconds.
+    pub async fn with_token_ttls(access_ttl: u32, refreshed_ttl: u32) -> World {
         let sdk = sdk().await;
         let table = format!("cartlink-{}", random_suffix());
         create_table(&sdk, &table).await;
@@ -193,9 +200,10 @@ impl World {
             .await
             .ok();
         let base = format!("http://127.0.0.1:{}", free_port());
-        let cart = Cart::start_with(
+        let cart = Cart::start_with_ttls(
             &format!("{base}/oauth/callback/{}", crate::CART),
             access_ttl,
+            refreshed_ttl,
         );
         let config_dir = tempfile::tempdir().unwrap();
         let config_path = config_dir.path().join("cartlink.toml");
