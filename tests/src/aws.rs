@@ -189,9 +189,17 @@ impl World {
         World::with_access_ttl(3600).await
     }
 
-    /// The same, with the cart's access tokens living `access_ttl` seconds.
+    /// The same, with the cart's access tokens living `access_ttl` seconds (refreshed ones an
+    /// hour).
     pub async fn with_access_ttl(access_ttl: u32) -> World {
-        World::build(|redirect_uri| Cart::start_with(redirect_uri, access_ttl)).await
+        World::with_token_ttls(access_ttl, 3600).await
+    }
+
+    /// The same, with the cart's access tokens from the code living `access_ttl` seconds and
+    /// refreshed ones `refreshed_ttl` seconds.
+    pub async fn with_token_ttls(access_ttl: u32, refreshed_ttl: u32) -> World {
+        World::build(|redirect_uri| Cart::start_with_ttls(redirect_uri, access_ttl, refreshed_ttl))
+            .await
     }
 
     /// The same, with a cart that answers every token request only after `token_delay_ms`.

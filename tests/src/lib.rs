@@ -148,21 +148,32 @@ impl Cart {
         Cart::start_with(redirect_uri, 3600)
     }
 
-    /// Starts it with access tokens living `access_ttl` seconds.
+    /// Starts it with access tokens living `access_ttl` seconds (refreshed ones an hour).
     pub fn start_with(redirect_uri: &str, access_ttl: u32) -> Cart {
+        Cart::start_with_ttls(redirect_uri, access_ttl, 3600)
+    }
+
+    /// Starts it with access tokens from the code living `access_ttl` seconds, and refreshed
+    /// ones `refreshed_ttl` seconds.
+    pub fn start_with_ttls(redirect_uri: &str, access_ttl: u32, refreshed_ttl: u32) -> Cart {
         with_fresh_ports("oidc-provider", || {
-            Cart::try_start(redirect_uri, access_ttl, 0)
+            Cart::try_start(redirect_uri, access_ttl, refreshed_ttl, 0)
         })
     }
 
     /// Starts it answering every token request only after `token_delay_ms` (a slow cart).
     pub fn start_with_token_delay(redirect_uri: &str, token_delay_ms: u32) -> Cart {
         with_fresh_ports("oidc-provider", || {
-            Cart::try_start(redirect_uri, 3600, token_delay_ms)
+            Cart::try_start(redirect_uri, 3600, 3600, token_delay_ms)
         })
     }
 
-    fn try_start(redirect_uri: &str, access_ttl: u32, token_delay_ms: u32) -> Option<Cart> {
+    fn try_start(
+        redirect_uri: &str,
+        access_ttl: u32,
+        refreshed_ttl: u32,
+        token_delay_ms: u32,
+    ) -> Option<Cart> {
         let port = free_port();
         let tests_dir = workspace().join("tests");
         let child = Command::new("node")
@@ -174,6 +185,7 @@ impl Cart {
             .env("CLIENT_SECRET", CLIENT_SECRET)
             .env("ACCESS_TOKEN_TTL", access_ttl.to_string())
             .env("TOKEN_DELAY_MS", token_delay_ms.to_string())
+            .env("REFRESHED_ACCESS_TOKEN_TTL", refreshed_ttl.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -265,7 +277,7 @@ impl Peers {
         let base = format!("http://127.0.0.1:{port}");
         let redirect_uri = format!("{base}/oauth/callback/{CART}");
         let cart = with_fresh_ports("oidc-provider", || {
-            Cart::try_start(&redirect_uri, access_ttl, token_delay_ms)
+            Cart::try_start(&redirect_uri, access_ttl, 3600, token_delay_ms)
         });
         let data_dir = tempfile::tempdir().unwrap();
         std::fs::write(data_dir.path().join("cartlink.toml"), cart.config_toml()).unwrap();
@@ -550,5 +562,58 @@ impl Email {
             .map(str::trim)
             .find(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
             .map(str::to_owned)
+    }
+}
+
+/// What the code under test logs on this thread while the capture lives, in the functions' own
+/// line format (to find alarm lines, and to check that no secret is in them). `#[tokio::test]`
+/// runs every task of a test on its thread.
+pub struct LogCapture {
+    lines: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _installed: tracing::subscriber::DefaultGuard,
+}
+
+struct CapturedLines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    /// Starts capturing (info and above, as deployed).
+    pub fn start() -> LogCapture {
+        use tracing_subscriber::util::SubscriberInitExt;
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let installed = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_target(false)
+            .with_writer(move || CapturedLines(sink.clone()))
+            .set_default();
+        LogCapture {
+            lines,
+            _installed: installed,
+        }
+    }
+
+    /// The lines logged so far that contain `needle`.
+    pub fn lines_with(&self, needle: &str) -> Vec<String> {
+        String::from_utf8_lossy(&self.lines.lock().unwrap())
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
     }
 }

@@ -176,11 +176,13 @@ base_url_override = "{uri}"
         Some((conn, tokens))
     }
 
-    /// Makes a stored connection's access token expire in a minute, as an hour later would.
+    /// Makes a stored connection's access token an hour-long one that expires in a minute, as
+    /// an hour later would: due for a refresh.
     async fn expire_soon(&self, invite: &InviteId) -> Connection {
         let svc = &self.app.services;
         let (conn, mut tokens) = self.connection(invite).await.expect("a connection");
         tokens.expires_at = Some(Timestamp(now() + 60));
+        tokens.issued_at = Some(Timestamp(now() - 3540));
         let sealed = svc
             .vault
             .seal(&conn.context(), &tokens.to_plaintext())

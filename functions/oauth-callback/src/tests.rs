@@ -461,3 +461,38 @@ async fn the_identity_link_of_a_failed_integration_says_so() {
     assert!(resp.headers().get("location").is_none());
     assert!(text(&resp).contains("The connection did not complete"));
 }
+
+#[tokio::test]
+async fn a_key_service_outage_at_the_seal_shows_try_again_and_marks_nothing_failed() {
+    // GIVEN a started grant, and a key service that cannot seal
+    let mut kit = TestKit::new();
+    let (id, g) = started(&kit).await;
+    let before = kit.store.invite(&id).await.unwrap().unwrap().status;
+    let vault = shared::testing::SwitchedVault::over(kit.services.vault.clone());
+    vault
+        .seal_off
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    kit.services.vault = vault;
+    // WHEN the cart calls back with a code
+    let q = format!(
+        "code=SECRETCODE&state={}&iss=https%3A%2F%2Fauth.acme.test",
+        g.state
+    );
+    let resp = handle(&kit.services, callback(&q, Some(&g.cookie))).await;
+    // THEN the page says something failed on our side and to try again, not that the grant
+    // failed
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let html = text(&resp);
+    assert!(html.contains("Something went wrong on our side"), "{html}");
+    assert!(!html.contains("SECRETCODE"));
+    // AND no connection is stored, the invite's status is as it was, and no failure email
+    // went out (the only email is the invite)
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(kit.store.invite(&id).await.unwrap().unwrap().status, before);
+    assert_eq!(kit.mailer.messages().len(), 1);
+}

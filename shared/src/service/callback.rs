@@ -244,6 +244,7 @@ impl Services {
                 redirect_uri: &attempt.redirect_uri,
                 verifier: verifier.as_ref(),
                 vars: &vars,
+                now,
             })
             .await;
         let tokens = match exchanged {

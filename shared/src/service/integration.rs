@@ -152,6 +152,7 @@ impl Services {
             access_token: token,
             refresh_token: None,
             expires_at: None,
+            issued_at: None,
             scope: None,
             account: None,
             key_secret: Some(token_secret),

@@ -110,6 +110,7 @@ impl Services {
             access_token: key,
             refresh_token: None,
             expires_at: None,
+            issued_at: None,
             scope: Some("read_write".into()),
             account: None,
             key_secret: Some(secret),

@@ -56,6 +56,7 @@ use crate::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
     InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
+use crate::telemetry::alarm;
 use crate::vault::SealedBlob;
 
 type Item = HashMap<String, AttributeValue>;
@@ -127,12 +128,16 @@ fn gsi2sk(authorized_at: Timestamp, id: &str) -> String {
     format!("{:012}#{}", authorized_at.0, id)
 }
 
+/// DynamoDB did not do the work: logged once with the alarm field, answered as
+/// [`StoreError::Unavailable`].
 fn unavailable<E: std::error::Error + 'static>(e: E) -> StoreError {
-    StoreError::Unavailable(DisplayErrorContext(e).to_string())
+    let detail = DisplayErrorContext(e).to_string();
+    tracing::error!(alarm = alarm::STORE_UNAVAILABLE, store = "dynamodb", error = %detail, "store call failed");
+    StoreError::Unavailable(detail)
 }
 
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    unavailable(e)
 }
 
 /// Whether a single-item write failed on its condition.

@@ -20,6 +20,7 @@ use crate::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
     InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
+use crate::telemetry::alarm;
 use crate::vault::SealedBlob;
 
 const SCHEMA: &str = r#"
@@ -87,8 +88,12 @@ pub struct FileStore {
     db: Mutex<Db>,
 }
 
+/// SQLite did not do the work: logged once with the alarm field, answered as
+/// [`StoreError::Unavailable`].
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    let detail = e.to_string();
+    tracing::error!(alarm = alarm::STORE_UNAVAILABLE, store = "sqlite", error = %detail, "store call failed");
+    StoreError::Unavailable(detail)
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -157,7 +162,7 @@ impl FileStore {
         let mut db = self
             .db
             .lock()
-            .map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+            .map_err(|_| unavailable("store lock poisoned"))?;
         f(&mut db)
     }
 
