@@ -543,6 +543,10 @@ async fn owed_confirmations_contract(store: &dyn Store, earlier: &Invite) {
             .await
             .unwrap();
         store
+            .claim_attempt(&TokenHash::of(&state), Timestamp(at - 1), Timestamp(at + 30))
+            .await
+            .unwrap();
+        store
             .commit_authorization(&connection(&inv), &TokenHash::of(&state), Timestamp(at))
             .await
             .unwrap();
