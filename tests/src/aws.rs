@@ -303,6 +303,13 @@ impl World {
 
     /// The emails moto captured for `to` (subject, HTML body), oldest first.
     pub async fn emails_to(&self, to: &str) -> Vec<(String, String)> {
+        emails_to_address(to).await
+    }
+}
+
+/// The emails moto captured for `to` (subject, HTML body), oldest first.
+pub async fn emails_to_address(to: &str) -> Vec<(String, String)> {
+    {
         let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto().endpoint))
             .await
             .unwrap()

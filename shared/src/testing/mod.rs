@@ -1,6 +1,8 @@
 //! Test support: fakes of the mailer and the token endpoint, and [`TestKit`], a set of
 //! services on the embedded store and vault in a temporary folder, with a manual clock.
 
+pub mod faults;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
