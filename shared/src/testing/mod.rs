@@ -114,6 +114,8 @@ impl FakeTokenEndpoint {
 #[async_trait]
 impl TokenEndpoint for FakeTokenEndpoint {
     async fn exchange_code(&self, x: CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
+        // A real cart answers later: let concurrent callers run meanwhile.
+        tokio::task::yield_now().await;
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.seen.lock().expect("lock").push(SeenExchange {
             code: x.code.expose().to_owned(),
