@@ -305,6 +305,9 @@ def aws_rs_table():
     return {
         "attributes": re.findall(r'attribute_definitions\(attr\("(\w+)"\)\)', body),
         "keys": re.findall(r'key_schema\(key\("(\w+)", KeyType::(\w+)\)\)', body),
+        "indexes": [
+            name.lower() for name in re.findall(r"index_name\(shared::store::dynamo::(\w+)\)", body)
+        ],
         "ttl": re.search(r'\.attribute_name\("(\w+)"\)', body).group(1),
         "view": re.search(r"StreamViewType::(\w+)", body).group(1),
         "billing": re.search(r"BillingMode::(\w+)", body).group(1),
@@ -317,10 +320,12 @@ def test_the_table_matches_the_tests_and_is_protected():
     assert [a["AttributeName"] for a in t["AttributeDefinitions"]] == rs["attributes"]
     assert all(a["AttributeType"] == "S" for a in t["AttributeDefinitions"])
     keys = [(k["AttributeName"], k["KeyType"]) for k in t["KeySchema"]]
-    (gsi,) = t["GlobalSecondaryIndexes"]
-    keys += [(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]]
+    gsis = t["GlobalSecondaryIndexes"]
+    for gsi in gsis:
+        keys += [(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]]
     assert [(n, k.upper()) for n, k in keys] == [(n, k.upper()) for n, k in rs["keys"]]
-    assert gsi["IndexName"] == "gsi1" and gsi["Projection"] == {"ProjectionType": "ALL"}
+    assert [g["IndexName"] for g in gsis] == rs["indexes"] == ["gsi1", "gsi2"]
+    assert all(g["Projection"] == {"ProjectionType": "ALL"} for g in gsis)
     assert t["BillingMode"] == "PAY_PER_REQUEST" and rs["billing"] == "PayPerRequest"
     assert t["TimeToLiveSpecification"] == {"AttributeName": rs["ttl"], "Enabled": True}
     assert t["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"

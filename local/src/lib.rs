@@ -14,7 +14,7 @@ use shared::carts::Catalog;
 use shared::config::Config;
 use shared::domain::secrets::random_token;
 use shared::domain::{InviteId, TokenHash, Warehouse, WarehouseId};
-use shared::events::InProcess;
+use shared::events::{AuthorizedEvents, InProcess};
 use shared::service::Services;
 use shared::web::{self, Request, Response, MAX_BODY};
 use tokio::net::TcpListener;
@@ -28,6 +28,26 @@ pub struct LocalSettings {
     pub listen: SocketAddr,
     /// The dev warehouse's API key (`CARTLINK_DEV_API_KEY`), or `None` to mint one at start.
     pub dev_api_key: Option<String>,
+    /// The crash-test hook (`CARTLINK_HALT_AFTER_COMMIT=1`): see [`HaltAfterCommit`].
+    pub halt_after_commit: bool,
+}
+
+/// The line [`HaltAfterCommit`] logs once per callback commit.
+pub const HALTED_AFTER_COMMIT: &str =
+    "test hook CARTLINK_HALT_AFTER_COMMIT: halted right after the callback commit";
+
+/// A test hook that stands for a process dying right after the callback commits: "invite
+/// authorized" is logged ([`HALTED_AFTER_COMMIT`]) and never delivered, and no confirmation
+/// worker runs, so nothing after the commit happens until the test kills the process and
+/// starts it again without the hook. Only the local server honours it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HaltAfterCommit;
+
+#[async_trait::async_trait]
+impl AuthorizedEvents for HaltAfterCommit {
+    async fn invite_authorized(&self, invite: &InviteId) {
+        tracing::warn!(invite_id = %invite, "{HALTED_AFTER_COMMIT}");
+    }
 }
 
 /// The running application: the services and the sandbox cart.
@@ -111,28 +131,56 @@ pub fn build(
     let mut catalog = Catalog::from_config(&config);
     catalog.add(sandbox.cart_spec(&format!("http://{token_origin}")));
     let (tx, rx) = mpsc::unbounded_channel();
-    let services = Services::embedded(config, catalog, Arc::new(InProcess(tx)))?;
+    let events: Arc<dyn AuthorizedEvents> = if settings.halt_after_commit {
+        Arc::new(HaltAfterCommit)
+    } else {
+        Arc::new(InProcess(tx))
+    };
+    let services = Services::embedded(config, catalog, events)?;
     Ok((Arc::new(App { services, sandbox }), api_key, rx))
 }
 
-/// Delivers "invite authorized" to the confirmation handler, retrying a failed delivery a few
-/// times (the send records make a repeat harmless).
+/// How often the confirmation worker reads the owed confirmations from the store.
+pub const OWED_SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Sends the confirmations: at start and every [`OWED_SWEEP_EVERY`] for every invite the store
+/// says is owed them ([`Services::confirm_owed`]), so that none is lost with a process that
+/// died after a callback committed, as the DynamoDB stream redelivers on AWS; and at once for
+/// each "invite authorized" event, the fast path. A failed delivery is left to the next sweep;
+/// the send records make every repeat harmless.
 pub async fn confirmation_worker(app: Arc<App>, mut events: mpsc::UnboundedReceiver<InviteId>) {
-    while let Some(id) = events.recv().await {
-        let event = confirmation::InviteAuthorized {
-            invite_id: id.to_string(),
-        };
-        for attempt in 1..=5u64 {
-            match confirmation::handle(&app.services, event.clone()).await {
-                Ok(outcome) => {
-                    tracing::info!(invite_id = %id, sent = ?outcome.sent, "confirmation delivered");
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(invite_id = %id, attempt, error = %e, "confirmation failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+    let mut sweep = tokio::time::interval(OWED_SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            Some(id) = events.recv() => {
+                let event = confirmation::InviteAuthorized {
+                    invite_id: id.to_string(),
+                };
+                match confirmation::handle(&app.services, event).await {
+                    Ok(outcome) => {
+                        tracing::info!(invite_id = %id, sent = ?outcome.sent, "confirmation delivered");
+                    }
+                    Err(e) => {
+                        tracing::warn!(invite_id = %id, error = %e, "confirmation failed; the next sweep retries");
+                    }
                 }
             }
+            _ = sweep.tick() => match app.services.confirm_owed().await {
+                Ok(outcomes) => {
+                    for (id, outcome) in outcomes {
+                        match outcome {
+                            Ok(done) => {
+                                tracing::info!(invite_id = %id, sent = ?done.sent, "owed confirmation delivered");
+                            }
+                            Err(e) => {
+                                tracing::warn!(invite_id = %id, error = %e, "owed confirmation failed; the next sweep retries");
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "owed confirmations could not be read"),
+            },
         }
     }
 }
@@ -186,6 +234,7 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
     let settings = LocalSettings {
         listen,
         dev_api_key: env("CARTLINK_DEV_API_KEY"),
+        halt_after_commit: env("CARTLINK_HALT_AFTER_COMMIT").as_deref() == Some("1"),
     };
     let base = config.public_base_url.clone();
     let data_dir = config.data_dir.clone();
@@ -193,7 +242,9 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    tokio::spawn(confirmation_worker(app.clone(), events));
+    if !settings.halt_after_commit {
+        tokio::spawn(confirmation_worker(app.clone(), events));
+    }
     println!(
         "cartlink (local) listening on {base}  (data in {})",
         data_dir.display()

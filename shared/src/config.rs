@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::{Host, Url};
 
-use crate::carts::{CartId, CartSpec, ClientCredentials, Pkce, TokenAuth};
-use crate::domain::{Function, Secret, TokenHash, Warehouse, WarehouseId};
+use crate::carts::{CartEntry, CartId, CartSpec, ClientCredentials, EntryCredentials, Need};
+use crate::domain::{Secret, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
 
 /// A configuration error, said so an operator can fix it (never echoing a secret).
@@ -34,7 +34,8 @@ pub struct Config {
     pub mail_from: String,
     /// The warehouses and their API key hashes.
     pub warehouses: Vec<Warehouse>,
-    /// Generic OAuth 2.0 carts configured wholly here.
+    /// The operator's own carts, configured wholly here (`[[carts]]`, the schema of the
+    /// built-in entries).
     pub carts: Vec<CartSpec>,
     /// The app's credentials at each built-in cart (`[cart_credentials.<id>]`).
     pub cart_credentials: BTreeMap<CartId, BuiltinCredentials>,
@@ -74,7 +75,7 @@ struct FileConfig {
     #[serde(default)]
     warehouses: Vec<WarehouseConfig>,
     #[serde(default)]
-    carts: Vec<GenericCartConfig>,
+    carts: Vec<CartEntry>,
     #[serde(default)]
     cart_credentials: BTreeMap<String, CartCredentialsConfig>,
 }
@@ -108,32 +109,6 @@ struct WarehouseConfig {
     name: String,
     notify_email: String,
     api_key_sha256: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GenericCartConfig {
-    id: String,
-    name: String,
-    authorize_url: String,
-    token_url: String,
-    client_id: String,
-    client_secret: Option<String>,
-    client_secret_env: Option<String>,
-    #[serde(default = "default_token_auth")]
-    token_auth: TokenAuth,
-    #[serde(default = "default_pkce")]
-    pkce: Pkce,
-    issuer: Option<String>,
-    scopes: BTreeMap<Function, Vec<String>>,
-}
-
-fn default_token_auth() -> TokenAuth {
-    TokenAuth::Body
-}
-
-fn default_pkce() -> Pkce {
-    Pkce::Supported
 }
 
 /// Whether a URL's host is a loopback address (`localhost`, 127.0.0.0/8, `::1`).
@@ -284,10 +259,11 @@ impl Config {
             .into_iter()
             .map(warehouse)
             .collect::<Result<Vec<_>, _>>()?;
+        let builtin = crate::carts::builtin::catalog().map_err(err)?;
         let carts = file
             .carts
             .into_iter()
-            .map(|c| generic_cart(c, env, local))
+            .map(|c| configured_cart(c, builtin, env, local))
             .collect::<Result<Vec<_>, _>>()?;
         let aws = AwsSettings {
             table: env("CARTLINK_TABLE").filter(|v| !v.is_empty()),
@@ -297,7 +273,7 @@ impl Config {
         let cart_credentials = file
             .cart_credentials
             .into_iter()
-            .map(|(id, c)| builtin_credentials(&id, c, env, local))
+            .map(|(id, c)| builtin_credentials(&id, c, builtin, env, local))
             .collect::<Result<BTreeMap<_, _>, _>>()?;
         Ok(Config {
             public_base_url,
@@ -364,41 +340,63 @@ fn secret_from(
     }
 }
 
+/// The app's credentials at `cart`, checked against what the cart needs: a printable client
+/// id, a secret unless the cart takes none, and the fields it names in `needs`. One rule for
+/// built-in carts (`[cart_credentials.<id>]`) and the operator's own (inline in `[[carts]]`).
+fn credentials(
+    what: &str,
+    cart: &CartSpec,
+    given: EntryCredentials,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ClientCredentials, ConfigError> {
+    let client_id = given
+        .client_id
+        .ok_or_else(|| err(format!("{what}: client_id is missing")))?;
+    if client_id.trim().is_empty() || client_id.contains(char::is_control) {
+        return Err(err(format!("{what}: client_id must be printable")));
+    }
+    let secret = secret_from(what, given.client_secret, given.client_secret_env, env)?;
+    if secret.is_none() && cart.uses_client_secret() {
+        return Err(err(format!("{what}: this cart needs a client secret")));
+    }
+    for need in &cart.needs {
+        let value = match need {
+            Need::RuName => given.ru_name.as_deref(),
+            Need::AppId => given.app_id.as_deref(),
+        };
+        if value.is_none_or(|v| v.trim().is_empty()) {
+            return Err(err(format!("{what}: this cart needs {}", need.as_str())));
+        }
+    }
+    Ok(ClientCredentials {
+        client_id,
+        client_secret: secret,
+        app_id: given.app_id,
+        ru_name: given.ru_name,
+        draft: given.draft,
+    })
+}
+
 fn builtin_credentials(
     raw_id: &str,
     c: CartCredentialsConfig,
+    builtin: &[CartSpec],
     env: &dyn Fn(&str) -> Option<String>,
     local: bool,
 ) -> Result<(CartId, BuiltinCredentials), ConfigError> {
     let what = format!("cart_credentials.{raw_id}");
     let spec = CartId::parse(raw_id)
-        .and_then(|id| {
-            crate::carts::builtin::all()
-                .into_iter()
-                .find(|s| s.id == id)
-        })
+        .and_then(|id| builtin.iter().find(|s| s.id == id))
         .ok_or_else(|| err(format!("{what}: no built-in cart has that id")))?;
-    if c.client_id.trim().is_empty() || c.client_id.contains(char::is_control) {
-        return Err(err(format!("{what}: client_id must be printable")));
-    }
-    let secret = secret_from(&what, c.client_secret, c.client_secret_env, env)?;
-    // A public client (Etsy) has no secret, and an admin integration (Magento) none of its
-    // own: each store hands its consumer key and secret over when it activates.
-    let uses_secret = spec.token_auth != TokenAuth::None
-        && !matches!(spec.token_request, crate::carts::TokenRequest::OAuth1(_));
-    if secret.is_none() && uses_secret {
-        return Err(err(format!("{what}: this cart needs a client secret")));
-    }
-    for need in &spec.needs {
-        let given = match *need {
-            "ru_name" => c.ru_name.as_deref(),
-            "app_id" => c.app_id.as_deref(),
-            _ => None,
-        };
-        if given.is_none_or(|v| v.trim().is_empty()) {
-            return Err(err(format!("{what}: this cart needs {need}")));
-        }
-    }
+    let given = EntryCredentials {
+        client_id: Some(c.client_id),
+        client_secret: c.client_secret,
+        client_secret_env: c.client_secret_env,
+        app_id: c.app_id,
+        ru_name: c.ru_name,
+        draft: c.draft,
+    };
+    let credentials = credentials(&what, spec, given, env)?;
     let base_url_override = match c.base_url_override {
         None => None,
         Some(raw) => {
@@ -412,74 +410,37 @@ fn builtin_credentials(
         }
     };
     Ok((
-        spec.id,
+        spec.id.clone(),
         BuiltinCredentials {
-            credentials: ClientCredentials {
-                client_id: c.client_id,
-                client_secret: secret,
-                app_id: c.app_id,
-                ru_name: c.ru_name,
-                draft: c.draft,
-            },
+            credentials,
             base_url_override,
         },
     ))
 }
 
-fn generic_cart(
-    c: GenericCartConfig,
+/// An operator's own cart: the entry, under an id no built-in cart has, with its credentials
+/// inline.
+fn configured_cart(
+    entry: CartEntry,
+    builtin: &[CartSpec],
     env: &dyn Fn(&str) -> Option<String>,
     local: bool,
 ) -> Result<CartSpec, ConfigError> {
-    let id = CartId::parse(&c.id)
-        .ok_or_else(|| err(format!("cart id {:?} must match ^[a-z0-9-]{{1,32}}$", c.id)))?;
-    if c.scopes.is_empty() {
-        return Err(err(format!(
-            "cart {id}: scopes must name at least one function"
-        )));
-    }
-    if crate::carts::builtin::all().iter().any(|b| b.id == id) {
+    let (mut cart, given) = entry.into_spec(local).map_err(err)?;
+    let id = &cart.id;
+    if builtin.iter().any(|b| &b.id == id) {
         return Err(err(format!(
             "cart {id}: that id is a built-in cart; configure it under [cart_credentials.{id}]"
         )));
     }
-    let secret = secret_from(
-        &format!("cart {id}"),
-        c.client_secret,
-        c.client_secret_env,
-        env,
-    )?;
-    if secret.is_none() && c.token_auth != TokenAuth::None {
-        return Err(err(format!(
-            "cart {id}: a client secret is needed unless token_auth = \"none\""
-        )));
-    }
-    if c.token_auth == TokenAuth::None && c.pkce == Pkce::NotSupported {
-        return Err(err(format!("cart {id}: a public client needs PKCE")));
-    }
-    let authorize = endpoint_url(
-        &format!("cart {id}: authorize_url"),
-        &c.authorize_url,
-        local,
-    )?;
-    let token = endpoint_url(&format!("cart {id}: token_url"), &c.token_url, local)?;
-    let mut cart = CartSpec::generic(
-        id,
-        &c.name,
-        &authorize,
-        &token,
-        c.token_auth,
-        c.pkce,
-        c.scopes,
-    );
-    cart.issuer = c.issuer;
-    cart.credentials = Some(ClientCredentials::new(&c.client_id, secret));
+    cart.credentials = Some(credentials(&format!("cart {id}"), &cart, given, env)?);
     Ok(cart)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::carts::Pkce;
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)], file: Option<&str>) -> Result<Config, ConfigError> {
@@ -639,6 +600,105 @@ mod tests {
                 .client_secret
                 .is_none()
         );
+    }
+
+    /// An operator's cart written in the built-in entries' schema: a per-store host from a
+    /// merchant input, a described JSON token request, a callback value, a named hook.
+    const PER_STORE_CART: &str = r#"
+        [[carts]]
+        id = "acme-shops"
+        name = "Acme Shops"
+        authorize_url = "https://{shop}/oauth/authorize"
+        token_url = "https://{shop}/oauth/token"
+        client_id = "app"
+        client_secret = "s"
+        pkce = "not_supported"
+        hosts = ['^[a-z0-9-]+\.acme-shops\.test$']
+        refresh = { kind = "fixed", access_secs = 600 }
+        sources = ["the operator's own notes"]
+        [carts.scopes]
+        orders = ["orders:read"]
+        [carts.input]
+        key = "shop"
+        label = "Shop host"
+        pattern = '^[a-z0-9-]+\.acme-shops\.test$'
+        normalize = "lowercase"
+        [carts.callback]
+        account = { param = "shop", var = "account", pattern = '^[a-z0-9-]+\.acme-shops\.test$' }
+        [carts.token_request]
+        kind = "described"
+        json = true
+        fields = [["code", "code"], ["client_id", "client_id"], ["shop", { var = "shop" }]]
+        expiry = { in_secs = "expires_in" }
+    "#;
+
+    #[test]
+    fn an_operator_cart_may_use_everything_a_built_in_entry_does() {
+        // GIVEN an operator's cart with a per-store host, a described token request and a
+        // documented token life
+        let c = load(&[], Some(PER_STORE_CART)).unwrap();
+        let cart = &c.carts[0];
+        // WHEN its token endpoint is built for a shop the merchant named
+        let vars = cart.input_vars(Some(" North.Acme-Shops.test "));
+        let token = cart.endpoint(&cart.token_url, &vars).unwrap();
+        // THEN it is that shop's, and the entry's other abilities are there
+        assert_eq!(token.as_str(), "https://north.acme-shops.test/oauth/token");
+        assert!(matches!(
+            cart.token_request,
+            crate::carts::TokenRequest::Described(_)
+        ));
+        assert_eq!(
+            cart.refresh.documented_expiry(crate::domain::Timestamp(0)),
+            Some(crate::domain::Timestamp(600))
+        );
+        assert_eq!(cart.sources, vec!["the operator's own notes"]);
+        // AND a shop outside its pattern builds no endpoint
+        let forged = cart.input_vars(Some("evil.test"));
+        assert!(cart.endpoint(&cart.token_url, &forged).is_err());
+    }
+
+    #[test]
+    fn an_operator_cart_with_a_template_endpoint_must_name_its_hosts() {
+        // GIVEN the per-store cart without its host rule
+        let no_hosts = PER_STORE_CART.replace("hosts = ['^[a-z0-9-]+\\.acme-shops\\.test$']\n", "");
+        assert_ne!(no_hosts, PER_STORE_CART);
+        // THEN it is refused: a template's host cannot be derived
+        assert!(load(&[], Some(&no_hosts)).unwrap_err().0.contains("hosts"));
+    }
+
+    #[test]
+    fn an_operator_cart_names_only_hooks_that_exist_and_gets_them() {
+        // GIVEN the per-store cart naming Shopify's HMAC hook, then a hook nobody wrote
+        let hooked =
+            PER_STORE_CART.replace("pkce = ", "checks = [\"shopify_hmac\"]\n        pkce = ");
+        let c = load(&[], Some(&hooked)).unwrap();
+        assert_eq!(
+            c.carts[0].checks.iter().map(|h| h.name).collect::<Vec<_>>(),
+            ["shopify_hmac"]
+        );
+        let unknown = hooked.replace("shopify_hmac", "acme_magic");
+        assert!(load(&[], Some(&unknown))
+            .unwrap_err()
+            .0
+            .contains("acme_magic"));
+    }
+
+    #[test]
+    fn an_operator_cart_needs_the_credentials_its_entry_names() {
+        // GIVEN a cart that sends a RuName as its redirect URI but gives none
+        let ru = PER_STORE_CART.replace(
+            "pkce = ",
+            "redirect = \"ru_name\"\n        needs = [\"ru_name\"]\n        pkce = ",
+        );
+        assert!(load(&[], Some(&ru)).unwrap_err().0.contains("ru_name"));
+        // WHEN it gives one THEN it loads with it
+        let given = ru.replace(
+            "client_secret = \"s\"",
+            "client_secret = \"s\"\n        ru_name = \"Acme-RuName\"",
+        );
+        let c = load(&[], Some(&given)).unwrap();
+        let creds = c.carts[0].credentials.as_ref().unwrap();
+        assert_eq!(creds.ru_name.as_deref(), Some("Acme-RuName"));
     }
 
     #[test]

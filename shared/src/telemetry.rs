@@ -11,3 +11,16 @@ pub fn init() {
         .with_target(false)
         .try_init();
 }
+
+/// The `alarm` field of the one log line written when a dependency fails without the request
+/// being at fault. Such a failure answers "unavailable, retry later" and changes no state; an
+/// alarm (a metric filter on the field) is how an operator learns of it.
+pub mod alarm {
+    /// The key service (KMS) did not seal or open: unreachable, throttled, access denied, the
+    /// key disabled or not usable.
+    pub const KEY_SERVICE_UNAVAILABLE: &str = "key_service_unavailable";
+    /// The store (DynamoDB, SQLite) could not be reached or failed.
+    pub const STORE_UNAVAILABLE: &str = "store_unavailable";
+    /// The mail service could not be reached, throttled us, or refused us access.
+    pub const MAIL_UNAVAILABLE: &str = "mail_unavailable";
+}

@@ -6,7 +6,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -179,11 +179,14 @@ ${extraConfig}
       assert.equal(resp.status, 201, JSON.stringify(body));
       return body;
     },
-    /** The outbox's messages, oldest first. */
+    /** The outbox's messages, oldest first (by when each file was written: a message sent
+     * once per invite and kind is named by its key, not by time). */
     outbox() {
       const out = join(dataDir, 'outbox');
       let files = [];
-      try { files = readdirSync(out).filter((f) => f.endsWith('.eml')).sort(); } catch { /* none yet */ }
+      try { files = readdirSync(out).filter((f) => f.endsWith('.eml')); } catch { /* none yet */ }
+      const written = (f) => statSync(join(out, f)).mtimeMs;
+      files.sort((a, b) => written(a) - written(b) || a.localeCompare(b));
       return files.map((f) => parseEml(readFileSync(join(out, f), 'utf8')));
     },
     /** Waits (up to 10 s) for the outbox to hold at least `n` messages. */

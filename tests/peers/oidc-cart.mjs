@@ -2,9 +2,12 @@
 //
 // Environment: PORT (loopback port to listen on), REDIRECT_URI (the one registered callback),
 // CLIENT_ID, CLIENT_SECRET, and optionally ACCESS_TOKEN_TTL (seconds, default 3600: the life
-// of access tokens from the authorization code; refreshed ones always live an hour, so a test
-// can start with a token due for refresh and know that the refreshed one is not). Prints
-// "ready <issuer>" when listening. Refresh tokens rotate on every use; a used one is refused
+// of access tokens from the authorization code), REFRESHED_ACCESS_TOKEN_TTL (seconds,
+// default 3600: the life of refreshed ones, so a test can start with a token due for refresh
+// and know that the refreshed one is not, or make every token short-lived), and
+// TOKEN_DELAY_MS (default 0: every token request is held that long before the provider
+// answers it, a slow cart, so concurrent callbacks overlap). Prints "ready <issuer>" when
+// listening. Refresh tokens rotate on every use; a used one is refused
 // (and, as oidc-provider does, revokes the grant).
 //
 // Besides the provider's own routes it answers GET /__peer/stats with what the tests need to
@@ -30,9 +33,9 @@ const provider = new Provider(issuer, {
   features: { devInteractions: { enabled: true } },
   rotateRefreshToken: true,
   ttl: {
-    AccessToken: (ctx) => (ctx?.oidc?.params?.grant_type === 'refresh_token'
-      ? 3600
-      : Number(process.env.ACCESS_TOKEN_TTL || 3600)),
+    AccessToken: (ctx) => Number((ctx?.oidc?.params?.grant_type === 'refresh_token'
+      ? process.env.REFRESHED_ACCESS_TOKEN_TTL
+      : process.env.ACCESS_TOKEN_TTL) || 3600),
   },
   issueRefreshToken: async () => true,
   cookies: { keys: ['cartlink-test-peer'] },
@@ -40,6 +43,7 @@ const provider = new Provider(issuer, {
 provider.proxy = false;
 
 const stats = { tokenRequests: 0, issued: [] };
+const tokenDelayMs = Number(process.env.TOKEN_DELAY_MS || 0);
 
 provider.use(async (ctx, next) => {
   if (ctx.path === '/__peer/stats') {
@@ -47,7 +51,10 @@ provider.use(async (ctx, next) => {
     return;
   }
   const isToken = ctx.method === 'POST' && ctx.path === '/token';
-  if (isToken) stats.tokenRequests += 1;
+  if (isToken) {
+    stats.tokenRequests += 1;
+    if (tokenDelayMs > 0) await new Promise((done) => { setTimeout(done, tokenDelayMs); });
+  }
   await next();
   if (typeof ctx.body === 'string' && ctx.body.includes('fonts.googleapis.com')) {
     ctx.body = ctx.body.replace(/@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g, '');

@@ -1,7 +1,8 @@
 //! The AWS side of the harness: a moto server (started once per test binary, stopped when the
 //! binary exits), a fresh table, KMS key and verified SES domain per test, the Lambda handlers
-//! invoked with API Gateway HTTP API (payload 2.0) events, and the table's stream read back
-//! through the DynamoDB Streams API as Lambda would deliver it.
+//! invoked with API Gateway HTTP API (payload 2.0) events, a grant walked through them to the
+//! cart and back, and the table's stream read back through the DynamoDB Streams API as Lambda
+//! would deliver it.
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
@@ -18,10 +19,11 @@ use aws_sdk_dynamodbstreams::types::{AttributeValue as StreamValue, ShardIterato
 use serde_json::{json, Map, Value};
 use shared::carts::Catalog;
 use shared::config::Config;
+use shared::domain::{BrowserBinding, GrantState, PkceVerifier};
 use shared::service::Services;
 use shared::web::{Request, Response};
 
-use crate::{free_port, workspace, Cart, CLIENT_SECRET};
+use crate::{at_cart, browser, free_port, workspace, Cart, CART, CLIENT_SECRET};
 
 /// The SES domain every test's sender is verified for.
 pub const VERIFIED_DOMAIN: &str = "cartlink.test";
@@ -83,8 +85,8 @@ fn random_suffix() -> String {
     hex::encode(shared::domain::secrets::random_bytes::<6>())
 }
 
-/// Creates the table of the single-table design: keys, the warehouse index, TTL and a stream
-/// with new and old images.
+/// Creates the table of the single-table design: keys, the warehouse index, the sparse index
+/// of authorized invites, TTL and a stream with new and old images.
 pub async fn create_table(sdk: &SdkConfig, name: &str) {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let attr = |n: &str| {
@@ -108,6 +110,8 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) {
         .attribute_definitions(attr("sk"))
         .attribute_definitions(attr("gsi1pk"))
         .attribute_definitions(attr("gsi1sk"))
+        .attribute_definitions(attr("gsi2pk"))
+        .attribute_definitions(attr("gsi2sk"))
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
         .global_secondary_indexes(
@@ -115,6 +119,19 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) {
                 .index_name(shared::store::dynamo::GSI1)
                 .key_schema(key("gsi1pk", KeyType::Hash))
                 .key_schema(key("gsi1sk", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(shared::store::dynamo::GSI2)
+                .key_schema(key("gsi2pk", KeyType::Hash))
+                .key_schema(key("gsi2sk", KeyType::Range))
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::All)
@@ -172,8 +189,26 @@ impl World {
         World::with_access_ttl(3600).await
     }
 
-    /// The same, with the cart's access tokens living `access_ttl` seconds.
+    /// The same, with the cart's access tokens living `access_ttl` seconds (refreshed ones an
+    /// hour).
     pub async fn with_access_ttl(access_ttl: u32) -> World {
+        World::with_token_ttls(access_ttl, 3600).await
+    }
+
+    /// The same, with the cart's access tokens from the code living `access_ttl` seconds and
+    /// refreshed ones `refreshed_ttl` seconds.
+    pub async fn with_token_ttls(access_ttl: u32, refreshed_ttl: u32) -> World {
+        World::build(|redirect_uri| Cart::start_with_ttls(redirect_uri, access_ttl, refreshed_ttl))
+            .await
+    }
+
+    /// The same, with a cart that answers every token request only after `token_delay_ms`.
+    pub async fn with_token_delay(token_delay_ms: u32) -> World {
+        World::build(|redirect_uri| Cart::start_with_token_delay(redirect_uri, token_delay_ms))
+            .await
+    }
+
+    async fn build(start_cart: impl FnOnce(&str) -> Cart) -> World {
         let sdk = sdk().await;
         let table = format!("cartlink-{}", random_suffix());
         create_table(&sdk, &table).await;
@@ -193,10 +228,7 @@ impl World {
             .await
             .ok();
         let base = format!("http://127.0.0.1:{}", free_port());
-        let cart = Cart::start_with(
-            &format!("{base}/oauth/callback/{}", crate::CART),
-            access_ttl,
-        );
+        let cart = start_cart(&format!("{base}/oauth/callback/{CART}"));
         let config_dir = tempfile::tempdir().unwrap();
         let config_path = config_dir.path().join("cartlink.toml");
         std::fs::write(&config_path, cart.config_toml()).unwrap();
@@ -434,4 +466,82 @@ where
         _ => bytes::Bytes::new(),
     };
     http::Response::from_parts(parts, bytes)
+}
+
+/// A grant walked through the cart, up to (not including) the callback.
+pub struct Consented {
+    /// The binding cookie (`name=value`).
+    pub cookie: String,
+    /// The callback path and query on cartlink.
+    pub callback: String,
+    /// The OAuth state (to search for).
+    pub state: String,
+    /// The PKCE verifier the browser's cookie derives (to search for).
+    pub verifier: String,
+}
+
+/// Starts a grant from the link `token` through the grant-page handler and walks it through the
+/// cart, in a browser of its own.
+pub async fn consent(svc: &Services, world: &World, token: &str) -> Consented {
+    let resp = invoke(
+        |req| grant_page::handle(svc, req),
+        "POST",
+        &format!("/setup/{token}/grant"),
+        &[],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        resp.status(),
+        303,
+        "{}",
+        String::from_utf8_lossy(resp.body())
+    );
+    let authorize = resp.headers()["location"].to_str().unwrap().to_owned();
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let b = browser();
+    let callback = at_cart(
+        &b,
+        &authorize,
+        &format!("{}/oauth/callback/{CART}", world.base),
+        false,
+    )
+    .await;
+    let state = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let binding = BrowserBinding::parse(cookie.split_once('=').unwrap().1).unwrap();
+    let verifier = PkceVerifier::derive(&binding, &GrantState::parse(&state).unwrap())
+        .expose()
+        .to_owned();
+    Consented {
+        cookie,
+        callback: callback.replacen(&world.base, "", 1),
+        state,
+        verifier,
+    }
+}
+
+/// The oauth-callback handler's answer to the consent's callback, in its browser.
+pub async fn callback(svc: &Services, c: &Consented) -> shared::web::Response {
+    invoke(
+        |req| oauth_callback::handle(svc, req),
+        "GET",
+        &c.callback,
+        &[],
+        std::slice::from_ref(&c.cookie),
+        None,
+    )
+    .await
 }

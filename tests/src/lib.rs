@@ -2,7 +2,7 @@
 //! on free loopback ports with a fresh data dir, and gives tests a browser-like HTTP client,
 //! the outbox, and the peer's view of token requests. Everything stops when the harness drops.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -68,18 +68,29 @@ impl Drop for Killed {
 }
 
 /// Whether the child printed a line starting with `prefix` (it is ready) before it ended or
-/// 20 s passed.
-fn wait_for_line(child: &mut Child, prefix: &str) -> bool {
+/// 20 s passed. Every line it prints, before and after, is copied to `sink` if given (its log:
+/// cartlink logs to standard output), else dropped.
+fn wait_for_line(child: &mut Child, prefix: &str, mut sink: Option<std::fs::File>) -> bool {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
+    let mut copy = move |line: &str| {
+        if let Some(f) = sink.as_mut() {
+            let _ = f.write_all(format!("{line}\n").as_bytes());
+        }
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         match lines.next() {
             Some(Ok(line)) if line.starts_with(prefix) => {
-                std::thread::spawn(move || for _ in lines {});
+                copy(&line);
+                std::thread::spawn(move || {
+                    for line in lines.map_while(Result::ok) {
+                        copy(&line);
+                    }
+                });
                 return true;
             }
-            Some(Ok(_)) => continue,
+            Some(Ok(line)) => copy(&line),
             _ => break,
         }
     }
@@ -95,6 +106,35 @@ fn with_fresh_ports<T>(what: &str, start: impl Fn() -> Option<T>) -> T {
     })
 }
 
+/// Starts cartlink-local on `port` with the data dir, configuration and log under `dir`
+/// (`data/`, `cartlink.toml`, `cartlink.log`, appended to), plus `env`; `None` if it did not
+/// come up.
+fn spawn_cartlink(port: u16, dir: &Path, env: &[(&str, &str)]) -> Option<Killed> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("cartlink.log"))
+        .unwrap();
+    let child = Command::new(local_binary())
+        .env("CARTLINK_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "CARTLINK_PUBLIC_BASE_URL",
+            format!("http://127.0.0.1:{port}"),
+        )
+        .env("CARTLINK_DATA_DIR", dir.join("data"))
+        .env("CARTLINK_CONFIG", dir.join("cartlink.toml"))
+        .env("CARTLINK_DEV_API_KEY", DEV_API_KEY)
+        .env("E2E_CART_SECRET", CLIENT_SECRET)
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log.try_clone().unwrap()))
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    wait_for_line(&mut child.0, "cartlink (local) listening", Some(log)).then_some(child)
+}
+
 /// oidc-provider, running as the generic cart `oidc-cart`.
 pub struct Cart {
     /// Its issuer URL (`http://127.0.0.1:<port>`).
@@ -108,14 +148,32 @@ impl Cart {
         Cart::start_with(redirect_uri, 3600)
     }
 
-    /// Starts it with access tokens living `access_ttl` seconds.
+    /// Starts it with access tokens living `access_ttl` seconds (refreshed ones an hour).
     pub fn start_with(redirect_uri: &str, access_ttl: u32) -> Cart {
+        Cart::start_with_ttls(redirect_uri, access_ttl, 3600)
+    }
+
+    /// Starts it with access tokens from the code living `access_ttl` seconds, and refreshed
+    /// ones `refreshed_ttl` seconds.
+    pub fn start_with_ttls(redirect_uri: &str, access_ttl: u32, refreshed_ttl: u32) -> Cart {
         with_fresh_ports("oidc-provider", || {
-            Cart::try_start(redirect_uri, access_ttl)
+            Cart::try_start(redirect_uri, access_ttl, refreshed_ttl, 0)
         })
     }
 
-    fn try_start(redirect_uri: &str, access_ttl: u32) -> Option<Cart> {
+    /// Starts it answering every token request only after `token_delay_ms` (a slow cart).
+    pub fn start_with_token_delay(redirect_uri: &str, token_delay_ms: u32) -> Cart {
+        with_fresh_ports("oidc-provider", || {
+            Cart::try_start(redirect_uri, 3600, 3600, token_delay_ms)
+        })
+    }
+
+    fn try_start(
+        redirect_uri: &str,
+        access_ttl: u32,
+        refreshed_ttl: u32,
+        token_delay_ms: u32,
+    ) -> Option<Cart> {
         let port = free_port();
         let tests_dir = workspace().join("tests");
         let child = Command::new("node")
@@ -126,12 +184,14 @@ impl Cart {
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
             .env("ACCESS_TOKEN_TTL", access_ttl.to_string())
+            .env("TOKEN_DELAY_MS", token_delay_ms.to_string())
+            .env("REFRESHED_ACCESS_TOKEN_TTL", refreshed_ttl.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("node must be installed");
         let mut child = Killed(child);
-        wait_for_line(&mut child.0, "ready").then(|| Cart {
+        wait_for_line(&mut child.0, "ready", None).then(|| Cart {
             base: format!("http://127.0.0.1:{port}"),
             _child: child,
         })
@@ -192,7 +252,8 @@ pub struct Peers {
     /// cartlink's data dir.
     pub data_dir: tempfile::TempDir,
     cart: Cart,
-    _cartlink: Killed,
+    port: u16,
+    cartlink: Option<Killed>,
 }
 
 impl Peers {
@@ -203,38 +264,61 @@ impl Peers {
 
     /// Starts them with the cart's access tokens living `access_ttl` seconds.
     pub fn start_with_access_ttl(access_ttl: u32) -> Peers {
-        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl))
+        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl, 0))
     }
 
-    fn try_start(access_ttl: u32) -> Option<Peers> {
+    /// Starts them with a cart that answers every token request only after `token_delay_ms`.
+    pub fn start_with_token_delay(token_delay_ms: u32) -> Peers {
+        with_fresh_ports("cartlink-local", || Peers::try_start(3600, token_delay_ms))
+    }
+
+    fn try_start(access_ttl: u32, token_delay_ms: u32) -> Option<Peers> {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let cart = Cart::start_with(&format!("{base}/oauth/callback/{CART}"), access_ttl);
+        let redirect_uri = format!("{base}/oauth/callback/{CART}");
+        let cart = with_fresh_ports("oidc-provider", || {
+            Cart::try_start(&redirect_uri, access_ttl, 3600, token_delay_ms)
+        });
         let data_dir = tempfile::tempdir().unwrap();
-        let config = data_dir.path().join("cartlink.toml");
-        std::fs::write(&config, cart.config_toml()).unwrap();
-        let cartlink = Command::new(local_binary())
-            .env("CARTLINK_LISTEN", format!("127.0.0.1:{port}"))
-            .env("CARTLINK_PUBLIC_BASE_URL", &base)
-            .env("CARTLINK_DATA_DIR", data_dir.path().join("data"))
-            .env("CARTLINK_CONFIG", &config)
-            .env("CARTLINK_DEV_API_KEY", DEV_API_KEY)
-            .env("E2E_CART_SECRET", CLIENT_SECRET)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(
-                std::fs::File::create(data_dir.path().join("cartlink.log")).unwrap(),
-            ))
-            .spawn()
-            .unwrap();
-        let mut cartlink = Killed(cartlink);
-        wait_for_line(&mut cartlink.0, "cartlink (local) listening").then(|| Peers {
+        std::fs::write(data_dir.path().join("cartlink.toml"), cart.config_toml()).unwrap();
+        let cartlink = spawn_cartlink(port, data_dir.path(), &[])?;
+        Some(Peers {
             base,
             cart_base: cart.base.clone(),
             data_dir,
             cart,
-            _cartlink: cartlink,
+            port,
+            cartlink: Some(cartlink),
         })
+    }
+
+    /// Kills cartlink-local with SIGKILL (`Child::kill` on Unix: no handler, no flush, as a
+    /// crash) and waits until it is gone.
+    pub fn kill_cartlink(&mut self) {
+        if let Some(mut child) = self.cartlink.take() {
+            child.0.kill().unwrap();
+            child.0.wait().unwrap();
+        }
+    }
+
+    /// Starts cartlink-local again on the same port, data dir and configuration.
+    pub fn restart_cartlink(&mut self) {
+        self.start_cartlink(&[]);
+    }
+
+    /// Starts cartlink-local again on the same port, data dir and configuration, with `env`
+    /// added (a test hook, say). A start can lose the port to an outbound connection for a
+    /// moment, so it is tried a few times.
+    pub fn start_cartlink(&mut self, env: &[(&str, &str)]) {
+        assert!(self.cartlink.is_none(), "cartlink-local is still running");
+        for _ in 0..10 {
+            if let Some(child) = spawn_cartlink(self.port, self.data_dir.path(), env) {
+                self.cartlink = Some(child);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("cartlink-local did not start again on port {}", self.port);
     }
 
     /// cartlink's data dir.
@@ -257,7 +341,8 @@ impl Peers {
         self.cart.token_requests().await
     }
 
-    /// The messages in the outbox, oldest first.
+    /// The messages in the outbox, oldest first (by the time each file was written: a message
+    /// sent once per invite and kind has a file name of its own, not a time-ordered one).
     pub fn outbox(&self) -> Vec<Email> {
         let dir = self.data().join("outbox");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -265,13 +350,14 @@ impl Peers {
                 d.filter_map(Result::ok)
                     .map(|e| e.path())
                     .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
                     .collect()
             })
             .unwrap_or_default();
         files.sort();
         files
             .iter()
-            .map(|p| Email::parse(&std::fs::read_to_string(p).unwrap()))
+            .map(|(_, p)| Email::parse(&std::fs::read_to_string(p).unwrap()))
             .collect()
     }
 
@@ -325,6 +411,9 @@ impl Peers {
     }
 }
 
+/// Starts cartlink-local serving `base` on the embedded adapters in `<dir>/data`, configured
+/// by `<dir>/cartlink.toml`, logging to `<dir>/cartlink.log` (appended, so a restart keeps what
+/// was logged before); `None` if it did not come up.
 /// A browser: its own cookie jar, redirects not followed (the test follows them).
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -416,6 +505,10 @@ pub struct Email {
     pub text: String,
     /// The HTML part.
     pub html: String,
+    /// The invite it is about (`X-Cartlink-invite-id`).
+    pub invite_id: String,
+    /// Which email it is (`X-Cartlink-kind`, `merchant_confirmation`, …).
+    pub kind: String,
 }
 
 impl Email {
@@ -449,6 +542,8 @@ impl Email {
             subject,
             text: part("plain"),
             html: part("html"),
+            invite_id: header("X-Cartlink-invite-id"),
+            kind: header("X-Cartlink-kind"),
         }
     }
 
@@ -467,5 +562,58 @@ impl Email {
             .map(str::trim)
             .find(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
             .map(str::to_owned)
+    }
+}
+
+/// What the code under test logs on this thread while the capture lives, in the functions' own
+/// line format (to find alarm lines, and to check that no secret is in them). `#[tokio::test]`
+/// runs every task of a test on its thread.
+pub struct LogCapture {
+    lines: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _installed: tracing::subscriber::DefaultGuard,
+}
+
+struct CapturedLines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    /// Starts capturing (info and above, as deployed).
+    pub fn start() -> LogCapture {
+        use tracing_subscriber::util::SubscriberInitExt;
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let installed = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_target(false)
+            .with_writer(move || CapturedLines(sink.clone()))
+            .set_default();
+        LogCapture {
+            lines,
+            _installed: installed,
+        }
+    }
+
+    /// The lines logged so far that contain `needle`.
+    pub fn lines_with(&self, needle: &str) -> Vec<String> {
+        String::from_utf8_lossy(&self.lines.lock().unwrap())
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
     }
 }

@@ -3,12 +3,13 @@
 //! invoked with API Gateway HTTP API (payload 2.0) events and the confirmation handler with the
 //! records the DynamoDB Streams API returns.
 
-use cartlink_e2e::aws::{invoke, World};
-use cartlink_e2e::{at_cart, browser, API_KEY, CART};
+use std::sync::Arc;
+
+use cartlink_e2e::aws::{callback, consent, invoke, Consented, World};
+use cartlink_e2e::{LogCapture, API_KEY, CART};
 use serde_json::{json, Value};
-use shared::domain::{
-    BrowserBinding, ConnectionStatus, GrantState, InviteId, InviteStatus, PkceVerifier, WarehouseId,
-};
+use shared::clock::{Clock, ManualClock, SystemClock};
+use shared::domain::{ConnectionStatus, InviteId, InviteStatus, WarehouseId};
 use shared::service::connections::ConnectionError;
 use shared::service::Services;
 
@@ -35,75 +36,6 @@ async fn create_invite(svc: &Services, world: &World) -> (u16, Value) {
         resp.status().as_u16(),
         serde_json::from_slice(resp.body()).unwrap(),
     )
-}
-
-/// A grant walked through the cart, up to (not including) the callback.
-struct Consented {
-    /// The binding cookie (`name=value`).
-    cookie: String,
-    /// The callback path and query on cartlink.
-    callback: String,
-    /// The OAuth state and the PKCE verifier the browser's cookie derives (to search for).
-    state: String,
-    verifier: String,
-}
-
-async fn consent(svc: &Services, world: &World, token: &str) -> Consented {
-    let resp = invoke(
-        |req| grant_page::handle(svc, req),
-        "POST",
-        &format!("/setup/{token}/grant"),
-        &[],
-        &[],
-        None,
-    )
-    .await;
-    assert_eq!(resp.status(), 303, "{}", text(&resp));
-    let authorize = resp.headers()["location"].to_str().unwrap().to_owned();
-    let cookie = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let b = browser();
-    let callback = at_cart(
-        &b,
-        &authorize,
-        &format!("{}/oauth/callback/{CART}", world.base),
-        false,
-    )
-    .await;
-    let state = url::Url::parse(&callback)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let binding = BrowserBinding::parse(cookie.split_once('=').unwrap().1).unwrap();
-    let verifier = PkceVerifier::derive(&binding, &GrantState::parse(&state).unwrap())
-        .expose()
-        .to_owned();
-    Consented {
-        cookie,
-        callback: callback.replacen(&world.base, "", 1),
-        state,
-        verifier,
-    }
-}
-
-async fn callback(svc: &Services, c: &Consented) -> shared::web::Response {
-    invoke(
-        |req| oauth_callback::handle(svc, req),
-        "GET",
-        &c.callback,
-        &[],
-        std::slice::from_ref(&c.cookie),
-        None,
-    )
-    .await
 }
 
 /// Creates an invite and grants it; answers the invite id, the link token and the consent.
@@ -507,11 +439,13 @@ where
 
 #[tokio::test]
 async fn the_token_api_refreshes_once_across_two_lambda_instances_on_dynamodb_and_kms() {
-    // GIVEN the AWS adapters on moto, a cart whose first access token lives 100 s (inside
-    // cartlink's two-minute margin; refreshed ones live an hour) and whose refresh tokens
-    // rotate, and a store connected to it
+    // GIVEN the AWS adapters on moto, a cart whose first access token lives 100 s (refreshed
+    // ones live an hour) and whose refresh tokens rotate, Lambda instances on one clock that
+    // moves only when told, and a store connected to that cart
     let world = World::with_access_ttl(100).await;
-    let svc = world.services();
+    let clock = Arc::new(ManualClock::at(SystemClock.now()));
+    let mut svc = world.services();
+    svc.clock = clock.clone();
     let (invite, _, _) = authorized(&svc, &world).await;
     // WHEN the warehouse finds the connection through create-invite
     let (status, v) = warehouse_get(
@@ -524,8 +458,11 @@ async fn the_token_api_refreshes_once_across_two_lambda_instances_on_dynamodb_an
         "/v1/connections/{}/tokens",
         v["connection"]["id"].as_str().unwrap()
     );
-    // AND two connection-tokens instances (each with its own in-process locks) ask at once
-    let other = world.services();
+    // AND, 80 s later (the token is due: 20 s left), two connection-tokens instances (each
+    // with its own in-process locks) ask at once
+    clock.advance(80);
+    let mut other = world.services();
+    other.clock = clock.clone();
     let (a, b) = tokio::join!(
         warehouse_get(|req| connection_tokens::handle(&svc, req), &path),
         warehouse_get(|req| connection_tokens::handle(&other, req), &path),
@@ -562,4 +499,180 @@ async fn the_token_api_refreshes_once_across_two_lambda_instances_on_dynamodb_an
     }
     // AND the lease was given back
     assert!(!scan.contains("LEASE#"), "{scan}");
+}
+
+/// Twenty overlapping token calls, alternately on `a` and `b` (two Lambda instances), each
+/// starting 25 ms after the one before (as a warehouse's workers do), so that some start while
+/// the refresh is under way and some after it is stored.
+async fn twenty_token_calls(a: &Services, b: &Services, path: &str) -> Vec<(u16, Value)> {
+    futures::future::join_all((0..20u64).map(|i| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(25 * i)).await;
+        let svc = if i % 2 == 0 { a } else { b };
+        warehouse_get(|req| connection_tokens::handle(svc, req), path).await
+    }))
+    .await
+}
+
+/// The access tokens the cart issued, oldest first.
+async fn issued_access_tokens(world: &World) -> Vec<String> {
+    world.cart.stats().await["issued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["access_token"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn sixty_second_tokens_are_refreshed_once_per_expiry_by_twenty_token_calls_on_two_instances()
+{
+    // GIVEN the AWS adapters on moto, a cart whose access tokens (from the code and refreshed)
+    // live 60 s and whose refresh tokens rotate, two connection-tokens instances on one clock
+    // that moves only when told, and a store connected to that cart
+    let world = World::with_token_ttls(60, 60).await;
+    let clock = Arc::new(ManualClock::at(SystemClock.now()));
+    let mut svc = world.services();
+    svc.clock = clock.clone();
+    let mut other = world.services();
+    other.clock = clock.clone();
+    let (invite, _, _) = authorized(&svc, &world).await;
+    let conn = svc.store.connection_for_invite(&invite).await.unwrap();
+    let path = format!("/v1/connections/{}/tokens", conn.unwrap().id);
+    // WHEN the access token has expired and twenty token calls arrive together, then one more
+    clock.advance(61);
+    let mut first = twenty_token_calls(&svc, &other, &path).await;
+    first.push(warehouse_get(|req| connection_tokens::handle(&other, req), &path).await);
+    // THEN the cart saw exactly one refresh (after the code exchange), and every call got
+    // the access token that refresh issued
+    assert_eq!(world.cart.token_requests().await, 2);
+    let issued = issued_access_tokens(&world).await;
+    for (status, v) in &first {
+        assert_eq!(*status, 200, "{v}");
+        assert_eq!(v["access_token"], issued[1].as_str());
+    }
+    // WHEN that token has expired in turn and twenty calls arrive together again, then one more
+    clock.advance(61);
+    let mut second = twenty_token_calls(&svc, &other, &path).await;
+    second.push(warehouse_get(|req| connection_tokens::handle(&svc, req), &path).await);
+    // THEN the cart saw exactly one refresh more, and every call got its token
+    assert_eq!(world.cart.token_requests().await, 3);
+    let issued = issued_access_tokens(&world).await;
+    for (status, v) in &second {
+        assert_eq!(*status, 200, "{v}");
+        assert_eq!(v["access_token"], issued[2].as_str());
+    }
+}
+
+/// A token call as the warehouse makes it, answered in full (status, headers, body).
+async fn token_call(svc: &Services, path: &str) -> shared::web::Response {
+    let auth = format!("Bearer {API_KEY}");
+    invoke(
+        |req| connection_tokens::handle(svc, req),
+        "GET",
+        path,
+        &[("authorization", &auth)],
+        &[],
+        None,
+    )
+    .await
+}
+
+/// Asserts a 503 `unavailable` problem with `Retry-After`, carrying no token.
+fn assert_unavailable(resp: &shared::web::Response) {
+    assert_eq!(resp.status(), 503, "{}", text(resp));
+    assert_eq!(resp.headers()["retry-after"], "2");
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(v["type"], "urn:cartlink:problem:unavailable");
+    assert!(v.get("access_token").is_none());
+}
+
+#[tokio::test]
+async fn a_disabled_key_answers_503_and_the_connection_is_served_once_the_key_is_enabled() {
+    // GIVEN the AWS adapters on moto and a connected store
+    let world = World::new().await;
+    let svc = world.services();
+    let (invite, _, _) = authorized(&svc, &world).await;
+    let conn = svc.store.connection_for_invite(&invite).await.unwrap();
+    let conn = conn.unwrap();
+    let path = format!("/v1/connections/{}/tokens", conn.id);
+    let kms = aws_sdk_kms::Client::new(&world.sdk);
+    // WHEN the key is disabled and the warehouse asks for the token
+    kms.disable_key()
+        .key_id(&world.key_id)
+        .send()
+        .await
+        .unwrap();
+    let logs = LogCapture::start();
+    let resp = token_call(&svc, &path).await;
+    // THEN it is told to try again later, and one line an alarm matches is logged, naming
+    // KMS's reason and no secret
+    assert_unavailable(&resp);
+    let alarms = logs.lines_with(r#"alarm="key_service_unavailable""#);
+    assert_eq!(alarms.len(), 1, "{}", logs.text());
+    assert!(alarms[0].contains("DisabledException"), "{}", alarms[0]);
+    let issued = issued_access_tokens(&world).await;
+    assert!(!logs.text().contains(&issued[0]));
+    // AND the connection is still active
+    let stored = svc.store.connection(&conn.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+    // WHEN the key is enabled again
+    kms.enable_key().key_id(&world.key_id).send().await.unwrap();
+    let resp = token_call(&svc, &path).await;
+    // THEN the token is served
+    assert_eq!(resp.status(), 200, "{}", text(&resp));
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(v["access_token"], issued[0].as_str());
+}
+
+#[tokio::test]
+async fn a_key_policy_that_denies_decrypt_answers_503_and_marks_nothing() {
+    // GIVEN the AWS adapters on moto and a connected store
+    let world = World::new().await;
+    let svc = world.services();
+    let (invite, _, _) = authorized(&svc, &world).await;
+    let conn = svc.store.connection_for_invite(&invite).await.unwrap();
+    let conn = conn.unwrap();
+    let path = format!("/v1/connections/{}/tokens", conn.id);
+    // WHEN a key-policy mistake denies kms:Decrypt (KMS answers AccessDeniedException) and
+    // the warehouse asks for the token
+    let kms = aws_sdk_kms::Client::new(&world.sdk);
+    let policy = kms
+        .get_key_policy()
+        .key_id(&world.key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
+    let deny = json!({"Version": "2012-10-17", "Statement": [{"Sid": "mistake",
+        "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt"], "Resource": "*"}]});
+    let put = |p: String| {
+        kms.put_key_policy()
+            .key_id(&world.key_id)
+            .policy_name("default")
+            .policy(p)
+            .send()
+    };
+    put(deny.to_string()).await.unwrap();
+    let logs = LogCapture::start();
+    let resp = token_call(&svc, &path).await;
+    // THEN it is told to try again later, with one alarm line naming KMS's reason
+    assert_unavailable(&resp);
+    let alarms = logs.lines_with(r#"alarm="key_service_unavailable""#);
+    assert_eq!(alarms.len(), 1, "{}", logs.text());
+    assert!(alarms[0].contains("AccessDeniedException"), "{}", alarms[0]);
+    // AND the connection is still active
+    let stored = svc.store.connection(&conn.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+    // WHEN the policy is put right
+    put(policy).await.unwrap();
+    let resp = token_call(&svc, &path).await;
+    // THEN the token is served
+    assert_eq!(resp.status(), 200, "{}", text(&resp));
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(
+        v["access_token"],
+        issued_access_tokens(&world).await[0].as_str()
+    );
 }

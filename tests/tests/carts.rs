@@ -96,6 +96,7 @@ base_url_override = "{uri}"
         let settings = LocalSettings {
             listen: format!("127.0.0.1:{port}").parse().unwrap(),
             dev_api_key: Some("carts-dev-key".into()),
+            halt_after_commit: false,
         };
         let (app, _, events) = build(config, &settings).unwrap();
         let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -175,11 +176,13 @@ base_url_override = "{uri}"
         Some((conn, tokens))
     }
 
-    /// Makes a stored connection's access token expire in a minute, as an hour later would.
+    /// Makes a stored connection's access token an hour-long one that expires in a minute, as
+    /// an hour later would: due for a refresh.
     async fn expire_soon(&self, invite: &InviteId) -> Connection {
         let svc = &self.app.services;
         let (conn, mut tokens) = self.connection(invite).await.expect("a connection");
         tokens.expires_at = Some(Timestamp(now() + 60));
+        tokens.issued_at = Some(Timestamp(now() - 3540));
         let sealed = svc
             .vault
             .seal(&conn.context(), &tokens.to_plaintext())

@@ -1,6 +1,8 @@
 //! The whole merchant flow against real peers: `cartlink-local` on the embedded adapters, and
 //! oidc-provider (a strict OAuth 2.0 server) as the generic cart. Plain HTTP with cookie jars.
 
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
 use cartlink_e2e::{at_cart, browser, location, Peers, API_KEY, CART};
 use serde_json::{json, Value};
 use shared::domain::{InviteId, TokenSet};
@@ -137,10 +139,10 @@ async fn a_merchant_grants_access_and_both_sides_are_told() {
     let log = p.log();
     assert!(!log.contains(access) && !log.contains(refresh));
 
-    // WHEN the callback is replayed
+    // WHEN the callback is replayed (the popup reloaded)
     let again = b.get(&callback).send().await.unwrap().text().await.unwrap();
-    // THEN nothing changes and the page says so
-    assert!(again.contains("Already connected"));
+    // THEN nothing changes and the page shows the same success
+    assert!(again.contains("Successful Authorization"));
     assert_eq!(p.token_requests().await, 1);
     assert_eq!(connections(&p).await, 1);
 }
@@ -408,10 +410,9 @@ async fn warehouse_get(p: &Peers, key: &str, path: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn the_warehouse_gets_fresh_tokens_refreshed_once_at_the_cart_however_many_ask() {
-    // GIVEN a real OAuth 2.0 cart whose first access token lives 100 s (less than cartlink's
-    // two-minute refresh margin; refreshed ones live an hour) and whose refresh tokens rotate,
-    // and a store connected to it
-    let p = Peers::start_with_access_ttl(100);
+    // GIVEN a real OAuth 2.0 cart whose first access token lives 2 s (refreshed ones live an
+    // hour) and whose refresh tokens rotate, and a store connected to it
+    let p = Peers::start_with_access_ttl(2);
     let inv = invite(&p, json!({})).await;
     let b = browser();
     b.get(&inv.setup_url).send().await.unwrap();
@@ -431,6 +432,21 @@ async fn the_warehouse_gets_fresh_tokens_refreshed_once_at_the_cart_however_many
     assert_eq!(v["status"], "authorized");
     let conn = v["connection"]["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/connections/{conn}/tokens");
+    // AND its first access token has expired (the clock of a running server cannot be moved)
+    let expires = p
+        .sql()
+        .query_row(
+            "SELECT token_expires_at FROM connections WHERE id = ?1",
+            [&conn],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap();
+    let expired = UNIX_EPOCH + Duration::from_secs(u64::try_from(expires).unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while SystemTime::now() < expired {
+        assert!(Instant::now() < deadline, "the token never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // WHEN five ask at once, while its first access token is due for refresh
     let asks = (0..5).map(|_| warehouse_get(&p, API_KEY, &path));

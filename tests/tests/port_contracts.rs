@@ -44,6 +44,7 @@ fn attempt(invite: &Invite, state: &str) -> GrantAttempt {
         status: AttemptStatus::Open,
         created_at: Timestamp(150),
         expires_at: Timestamp(1050),
+        claim_until: None,
     }
 }
 
@@ -197,14 +198,35 @@ async fn store_contract(store: &dyn Store) {
         TokenHash::of(&state_a)
     );
 
-    // A closed attempt cannot commit, and the failed commit leaves nothing behind.
+    // An expired attempt cannot be claimed.
+    let r = store
+        .claim_attempt(&TokenHash::of(&state_a), Timestamp(1050), Timestamp(1080))
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+
+    // A declined attempt (closed from open, never claimed) cannot be closed again, claimed or
+    // committed, and the failed commit leaves nothing behind.
     store
-        .close_attempt(&TokenHash::of(&state_a), AttemptStatus::Declined)
+        .close_attempt(
+            &TokenHash::of(&state_a),
+            AttemptStatus::Open,
+            AttemptStatus::Declined,
+        )
         .await
         .unwrap();
     assert!(matches!(
         store
-            .close_attempt(&TokenHash::of(&state_a), AttemptStatus::Failed)
+            .close_attempt(
+                &TokenHash::of(&state_a),
+                AttemptStatus::Open,
+                AttemptStatus::Failed
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .claim_attempt(&TokenHash::of(&state_a), Timestamp(200), Timestamp(230))
             .await,
         Err(StoreError::Conflict(_))
     ));
@@ -219,15 +241,53 @@ async fn store_contract(store: &dyn Store) {
         InviteStatus::Granting
     );
 
-    // A good commit stores the connection, authorizes the invite and consumes the attempt.
+    // Only the holder of a live claim commits: an open attempt, and one whose claim lapsed,
+    // do not, and leave nothing behind.
     let state_b = format!("b-{}", inv.id);
+    let b = TokenHash::of(&state_b);
     store
         .begin_attempt(&attempt(&inv, &state_b), Timestamp(160))
         .await
         .unwrap();
+    let unclaimed = connection(&inv);
+    let r = store
+        .commit_authorization(&unclaimed, &b, Timestamp(200))
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert!(store.connection(&unclaimed.id).await.unwrap().is_none());
+    // An open attempt is claimed once; it then reads as exchanging until its deadline and is
+    // no longer open.
+    store
+        .claim_attempt(&b, Timestamp(200), Timestamp(230))
+        .await
+        .unwrap();
+    let r = store
+        .claim_attempt(&b, Timestamp(201), Timestamp(231))
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    let claimed = store.attempt(&b).await.unwrap().unwrap();
+    assert_eq!(
+        (claimed.status, claimed.claim_until),
+        (AttemptStatus::Exchanging, Some(Timestamp(230)))
+    );
+    let r = store
+        .close_attempt(&b, AttemptStatus::Open, AttemptStatus::Declined)
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    let late = connection(&inv);
+    let r = store.commit_authorization(&late, &b, Timestamp(230)).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert!(store.connection(&late.id).await.unwrap().is_none());
+    assert_eq!(
+        store.invite(&inv.id).await.unwrap().unwrap().status,
+        InviteStatus::Granting
+    );
+
+    // A good commit under the claim stores the connection, authorizes the invite and consumes
+    // the attempt.
     let conn = connection(&inv);
     store
-        .commit_authorization(&conn, &TokenHash::of(&state_b), Timestamp(300))
+        .commit_authorization(&conn, &b, Timestamp(229))
         .await
         .unwrap();
     assert_eq!(
@@ -250,10 +310,62 @@ async fn store_contract(store: &dyn Store) {
     // A second commit (another connection) fails whole.
     let second = connection(&inv);
     assert!(store
-        .commit_authorization(&second, &TokenHash::of(&state_b), Timestamp(301))
+        .commit_authorization(&second, &b, Timestamp(221))
         .await
         .is_err());
     assert!(store.connection(&second.id).await.unwrap().is_none());
+
+    // The claim holder's failure closes the attempt from exchanging, after which nothing
+    // commits.
+    let failing = invite("wh-one", InviteStatus::Pending, 100);
+    store
+        .insert_invite(&failing, &TokenHash::of(&format!("link-{}", failing.id)))
+        .await
+        .unwrap();
+    let c = TokenHash::of(&format!("c-{}", failing.id));
+    store
+        .begin_attempt(
+            &attempt(&failing, &format!("c-{}", failing.id)),
+            Timestamp(150),
+        )
+        .await
+        .unwrap();
+    store
+        .claim_attempt(&c, Timestamp(200), Timestamp(230))
+        .await
+        .unwrap();
+    store
+        .close_attempt(&c, AttemptStatus::Exchanging, AttemptStatus::Failed)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.attempt(&c).await.unwrap().unwrap().status,
+        AttemptStatus::Failed
+    );
+    let r = store
+        .commit_authorization(&connection(&failing), &c, Timestamp(210))
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+
+    // Of 20 concurrent claims of one attempt, exactly one wins.
+    let raced = invite("wh-one", InviteStatus::Pending, 100);
+    store
+        .insert_invite(&raced, &TokenHash::of(&format!("link-{}", raced.id)))
+        .await
+        .unwrap();
+    let d = TokenHash::of(&format!("d-{}", raced.id));
+    store
+        .begin_attempt(&attempt(&raced, &format!("d-{}", raced.id)), Timestamp(150))
+        .await
+        .unwrap();
+    let claims = futures::future::join_all(
+        (0..20).map(|i| store.claim_attempt(&d, Timestamp(200 + i), Timestamp(230 + i))),
+    )
+    .await;
+    assert_eq!(claims.iter().filter(|r| r.is_ok()).count(), 1, "{claims:?}");
+    assert!(claims
+        .iter()
+        .all(|r| matches!(r, Ok(()) | Err(StoreError::Conflict(_)))));
 
     // Token updates are conditional on the version and touch only tokens; status is separate.
     let v2 = store
@@ -329,16 +441,6 @@ async fn store_contract(store: &dyn Store) {
         store.finish_send(&inv.id, k, "m-2", Timestamp(1000)).await,
         Err(StoreError::Conflict(_))
     ));
-
-    // Rate counters count per window.
-    let key = format!("k-{}", inv.id);
-    assert_eq!(store.count_hit(&key, 900, Timestamp(900)).await.unwrap(), 1);
-    assert_eq!(
-        store.count_hit(&key, 900, Timestamp(1000)).await.unwrap(),
-        2
-    );
-    assert_eq!(store.hits(&key, 900, Timestamp(1799)).await.unwrap(), 2);
-    assert_eq!(store.hits(&key, 900, Timestamp(1800)).await.unwrap(), 0);
 
     // A warehouse's invites by status, newest first; other warehouses' never.
     let wh = WarehouseId::parse("wh-list").unwrap();
@@ -419,12 +521,143 @@ async fn store_contract(store: &dyn Store) {
         .take_lease("refresh:con-other", "d", Timestamp(1041), 30)
         .await
         .unwrap());
+
+    owed_confirmations_contract(store, &inv).await;
+    counter_contract(store, &inv.id).await;
+}
+
+/// The invites in `authorized` are listed oldest authorization first, up to the limit, and
+/// leave the list when they move on. `earlier` is the contract's invite, authorized at 300.
+async fn owed_confirmations_contract(store: &dyn Store, earlier: &Invite) {
+    let listed = |invites: Vec<Invite>| invites.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let mut authorized = vec![];
+    for (at, state) in [(500, "owed-late"), (400, "owed-early")] {
+        let inv = invite("wh-owed", InviteStatus::Emailed, 100);
+        store
+            .insert_invite(&inv, &TokenHash::of(&format!("l-{}", inv.id)))
+            .await
+            .unwrap();
+        let state = format!("{state}-{}", inv.id);
+        store
+            .begin_attempt(&attempt(&inv, &state), Timestamp(at - 1))
+            .await
+            .unwrap();
+        store
+            .commit_authorization(&connection(&inv), &TokenHash::of(&state), Timestamp(at))
+            .await
+            .unwrap();
+        authorized.push(inv);
+    }
+    let (late, early) = (&authorized[0], &authorized[1]);
+    assert_eq!(
+        listed(store.authorized_invites(10).await.unwrap()),
+        vec![earlier.id.clone(), early.id.clone(), late.id.clone()]
+    );
+    assert_eq!(
+        listed(store.authorized_invites(2).await.unwrap()),
+        vec![earlier.id.clone(), early.id.clone()]
+    );
+    // confirmed and withdrawn invites are owed nothing
+    store
+        .set_invite_status(&earlier.id, InviteStatus::Confirmed, None, Timestamp(600))
+        .await
+        .unwrap();
+    store
+        .set_invite_status(
+            &early.id,
+            InviteStatus::Revoked,
+            Some("gone"),
+            Timestamp(601),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(store.authorized_invites(10).await.unwrap()),
+        vec![late.id.clone()]
+    );
+    assert_eq!(
+        store.authorized_invites(10).await.unwrap()[0],
+        store.invite(&late.id).await.unwrap().unwrap()
+    );
+}
+
+/// Counters count up to their limit per window, and never past it, however many count at
+/// once.
+async fn counter_contract(store: &dyn Store, unique: &InviteId) {
+    let key = format!("k-{unique}");
+    let hit = |limit: u32, at: i64| store.count_hit_within(&key, 900, limit, Timestamp(at));
+    assert!(hit(2, 900).await.unwrap());
+    assert!(hit(2, 1000).await.unwrap());
+    assert!(
+        !hit(2, 1001).await.unwrap(),
+        "the third in the window is over"
+    );
+    assert!(
+        hit(3, 1002).await.unwrap(),
+        "the refused hit was not counted: two so far"
+    );
+    assert!(!hit(3, 1799).await.unwrap());
+    assert!(hit(1, 1800).await.unwrap(), "a new window starts from zero");
+    assert!(store
+        .count_hit_within(&format!("other-{unique}"), 900, 2, Timestamp(1001))
+        .await
+        .unwrap());
+    assert!(!store
+        .count_hit_within(&format!("none-{unique}"), 900, 0, Timestamp(1))
+        .await
+        .unwrap());
+    let at_once = format!("burst-{unique}");
+    let counted = futures::future::join_all(
+        (0..30).map(|_| store.count_hit_within(&at_once, 900, 10, Timestamp(5000))),
+    )
+    .await;
+    assert_eq!(
+        counted.into_iter().filter(|c| *c.as_ref().unwrap()).count(),
+        10
+    );
 }
 
 #[tokio::test]
 async fn the_file_store_keeps_the_store_contract() {
     let dir = tempfile::tempdir().unwrap();
     store_contract(&FileStore::open(dir.path()).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_processes_claiming_one_attempt_in_one_file_store_let_exactly_one_win() {
+    // GIVEN an open attempt in a data dir, and twenty store handles on it (as many processes)
+    let dir = tempfile::tempdir().unwrap();
+    let first = FileStore::open(dir.path()).unwrap();
+    let inv = invite("wh-one", InviteStatus::Pending, 100);
+    first
+        .insert_invite(&inv, &TokenHash::of("link"))
+        .await
+        .unwrap();
+    first
+        .begin_attempt(&attempt(&inv, "raced"), Timestamp(150))
+        .await
+        .unwrap();
+    let handles: Vec<_> = (0..20)
+        .map(|_| std::sync::Arc::new(FileStore::open(dir.path()).unwrap()))
+        .collect();
+    // WHEN all claim it at once
+    let tasks = handles.into_iter().map(|store| {
+        tokio::spawn(async move {
+            store
+                .claim_attempt(&TokenHash::of("raced"), Timestamp(200), Timestamp(230))
+                .await
+        })
+    });
+    let claims: Vec<_> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    // THEN exactly one holds it and the others were refused
+    assert_eq!(claims.iter().filter(|r| r.is_ok()).count(), 1, "{claims:?}");
+    assert!(claims
+        .iter()
+        .all(|r| matches!(r, Ok(()) | Err(StoreError::Conflict(_)))));
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! `connection-tokens`: `GET /v1/connections/{id}/tokens`, for the warehouse that owns the
 //! connection (`Authorization: Bearer <api key>`, as the rest of the warehouse API). It answers
-//! the connection's access token, refreshed at the cart first when it expires within two
-//! minutes (one refresh per connection at a time, see `shared::service::refresh`). The refresh
-//! token never leaves cartlink: only cartlink holds the client secret that redeems it.
+//! the connection's access token, refreshed at the cart first when it is due (one refresh per
+//! rotation, see `shared::service::refresh::refresh_due`). The refresh token never leaves
+//! cartlink: only cartlink holds the client secret that redeems it. A store or key-service
+//! failure answers 503 `unavailable` with `Retry-After` and changes nothing.
 
 use http::{Method, StatusCode};
 use serde::Serialize;
@@ -88,12 +89,6 @@ impl TokenApiError {
             h.insert(
                 http::header::WWW_AUTHENTICATE,
                 http::HeaderValue::from_static("Bearer"),
-            );
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            h.insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from_static("2"),
             );
         }
         resp

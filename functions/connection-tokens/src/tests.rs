@@ -164,3 +164,61 @@ async fn an_expiring_token_is_refreshed_before_it_is_handed_out() {
     assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(body(&resp)["type"], "urn:cartlink:problem:cart-unavailable");
 }
+
+#[tokio::test]
+async fn a_key_service_outage_answers_503_and_leaves_the_connection_active() {
+    // GIVEN a connection, and a key service that answers access denied
+    let mut kit = kit();
+    let id = connection_id(&kit).await;
+    let vault = shared::testing::SwitchedVault::over(kit.services.vault.clone());
+    vault
+        .open_off
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    kit.services.vault = vault.clone();
+    let path = format!("/v1/connections/{id}/tokens");
+    // WHEN its tokens are asked for
+    let resp = handle(&kit.services, get(&path, Some(TEST_API_KEY))).await;
+    // THEN the warehouse is told to try again shortly, and gets no token
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["retry-after"], "2");
+    assert_eq!(body(&resp)["type"], "urn:cartlink:problem:unavailable");
+    assert!(!String::from_utf8_lossy(resp.body()).contains("CANARY"));
+    // AND the connection is still active
+    let stored = kit
+        .store
+        .connection(&shared::domain::ConnectionId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+    // AND once the key service is back, the token is served
+    vault
+        .open_off
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let resp = handle(&kit.services, get(&path, Some(TEST_API_KEY))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(&resp)["access_token"], "CANARY_AT_C");
+}
+
+#[tokio::test]
+async fn a_store_outage_answers_503_and_changes_nothing() {
+    // GIVEN a connection, and a store whose connection reads fail
+    let kit = kit();
+    let id = connection_id(&kit).await;
+    let db = rusqlite::Connection::open(kit.dir.path().join("cartlink.db")).unwrap();
+    db.execute_batch("ALTER TABLE connections RENAME TO connections_away")
+        .unwrap();
+    let path = format!("/v1/connections/{id}/tokens");
+    // WHEN its tokens are asked for
+    let resp = handle(&kit.services, get(&path, Some(TEST_API_KEY))).await;
+    // THEN the warehouse is told to try again shortly
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["retry-after"], "2");
+    assert_eq!(body(&resp)["type"], "urn:cartlink:problem:unavailable");
+    // AND once the store is back, the connection is active and served
+    db.execute_batch("ALTER TABLE connections_away RENAME TO connections")
+        .unwrap();
+    let resp = handle(&kit.services, get(&path, Some(TEST_API_KEY))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(&resp)["access_token"], "CANARY_AT_C");
+}

@@ -39,7 +39,7 @@ pub enum ApiError {
     UnknownCart,
     /// The cart is not enabled.
     CartNotEnabled,
-    /// The store failed.
+    /// The store or the mail service failed; nothing the warehouse can see changed.
     Unavailable,
 }
 
@@ -141,6 +141,7 @@ impl From<InviteError> for ApiError {
                 tracing::error!(error = %e, "store failed creating an invite");
                 ApiError::Unavailable
             }
+            InviteError::MailUnavailable => ApiError::Unavailable,
         }
     }
 }
@@ -225,7 +226,7 @@ fn list_carts(svc: &Services) -> CartList {
                     .map(|i| ListedInput {
                         key: i.key.clone(),
                         label: i.label.clone(),
-                        pattern: i.pattern.clone(),
+                        pattern: i.pattern.as_str().to_owned(),
                         choices: i.choices.iter().map(|c| c.value.clone()).collect(),
                     })
                     .collect(),

@@ -342,3 +342,45 @@ async fn a_connected_invite_cannot_be_withdrawn_and_nothing_changes() {
     .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_mail_service_outage_answers_503_and_no_invite_reads_as_failed() {
+    // GIVEN a mail service that cannot be reached
+    let kit = TestKit::new();
+    *kit.mailer.unavailable.lock().unwrap() = Some("throttled".into());
+    // WHEN a warehouse posts an invite
+    let resp = handle(
+        &kit.services,
+        post(
+            r#"{"cart":"acme","merchant_email":"m@shop.test"}"#,
+            Some(TEST_API_KEY),
+        ),
+    )
+    .await;
+    // THEN it is told to try again shortly, and gets no link
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["retry-after"], "2");
+    assert_eq!(problem_type(&resp), "urn:cartlink:problem:unavailable");
+    assert!(!String::from_utf8_lossy(resp.body()).contains("/setup/"));
+    // AND no email went out, and the stored invite was not marked as a failed email: it
+    // stays pending, its link known to nobody
+    assert!(kit.mailer.messages().is_empty());
+    let wh = shared::domain::WarehouseId::parse("wh-test").unwrap();
+    let stored = kit.store.invites_of(&wh, None, 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].status, shared::domain::InviteStatus::Pending);
+    assert!(stored[0].status_reason.is_none());
+    // AND once the mail service is back, the same post makes an emailed invite
+    *kit.mailer.unavailable.lock().unwrap() = None;
+    let resp = handle(
+        &kit.services,
+        post(
+            r#"{"cart":"acme","merchant_email":"m@shop.test"}"#,
+            Some(TEST_API_KEY),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(v["status"], "emailed");
+}

@@ -497,7 +497,7 @@ fn a_letter_mark_is_stable_per_name_and_decorative() {
 
 fn magento_kit() -> TestKit {
     let mut kit = TestKit::new();
-    let mut magento = shared::carts::builtin::magento();
+    let mut magento = shared::carts::builtin::get("magento").unwrap();
     magento.credentials = Some(shared::carts::ClientCredentials::new("cartlink", None));
     kit.services.catalog.add(magento);
     kit

@@ -38,6 +38,9 @@ pub enum CallbackPage {
     },
     /// Keys are still on their way from the store.
     KeysPending,
+    /// Another load of this callback is finishing the grant (a reload, a second tab): the
+    /// window may be closed, the grant page shows the outcome.
+    AlmostDone,
     /// The request does not belong to a grant this browser started.
     Refused,
     /// The invite expired.
@@ -67,6 +70,7 @@ impl CallbackPage {
                 StatusCode::OK
             }
             CallbackPage::Declined { .. } | CallbackPage::KeysPending => StatusCode::OK,
+            CallbackPage::AlmostDone => StatusCode::ACCEPTED,
             CallbackPage::Refused => StatusCode::BAD_REQUEST,
             CallbackPage::Expired => StatusCode::GONE,
             CallbackPage::CartFailed { .. } => StatusCode::BAD_GATEWAY,
@@ -94,6 +98,7 @@ impl From<CallbackError> for CallbackPage {
                 CallbackPage::AlreadyConnected { at: at.human() }
             }
             CallbackError::Expired => CallbackPage::Expired,
+            CallbackError::InProgress => CallbackPage::AlmostDone,
             CallbackError::Declined { retry_url } => CallbackPage::Declined { retry_url },
             CallbackError::CartFailed {
                 retry_url, emailed, ..
@@ -123,7 +128,10 @@ fn authorized_page(svc: &Services, invite: &shared::domain::Invite) -> CallbackP
 /// Answers a server-to-server delivery (keys, integration credentials): 200 only when they
 /// were checked and stored; otherwise a 4xx with a stable code (the store then deletes the keys
 /// it made, or shows the merchant that activation failed). `failed` is the code of a failed
-/// check against the store.
+/// check against the store. A delivery posted again while the first is being checked never
+/// reaches the store: once the first is stored it is 409 `already_connected` (this delivery's
+/// own keys were not stored, so the store may delete them), and 409 `delivery_in_progress`
+/// while the first is still undecided.
 fn delivery_answer(
     result: Result<shared::service::callback::Authorized, CallbackError>,
     failed: &'static str,
@@ -137,6 +145,7 @@ fn delivery_answer(
                     (StatusCode::CONFLICT, "already_connected")
                 }
                 CallbackError::Expired => (StatusCode::GONE, "expired"),
+                CallbackError::InProgress => (StatusCode::CONFLICT, "delivery_in_progress"),
                 CallbackError::Declined { .. } | CallbackError::CartFailed { .. } => {
                     (StatusCode::BAD_REQUEST, failed)
                 }

@@ -62,6 +62,15 @@ pub fn render(base: &str, origin: &str, page: &CallbackPage) -> String {
                 p { "Your store is sending the keys to us. The page where you started will show the result in a few seconds." }
             },
         ),
+        CallbackPage::AlmostDone => (
+            "Almost done".to_owned(),
+            "waiting",
+            html! {
+                h1 { "Almost done" }
+                p class="lead" { "We are finishing the connection with your store. This window can be closed." }
+                p { "The page where you started will show the result in a few seconds." }
+            },
+        ),
         CallbackPage::Refused => (
             "This sign-in could not be completed".to_owned(),
             "failed",

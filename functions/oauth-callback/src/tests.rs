@@ -73,7 +73,7 @@ async fn a_good_callback_shows_successful_authorization_without_the_code() {
         .await
         .unwrap()
         .is_some());
-    // AND a replay says "already connected" without a second exchange
+    // AND a replay (a reload of the popup) shows the same success without a second exchange
     let again = handle(
         &kit.services,
         callback(
@@ -85,8 +85,33 @@ async fn a_good_callback_shows_successful_authorization_without_the_code() {
         ),
     )
     .await;
-    assert!(text(&again).contains("Already connected"));
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(text(&again).contains("Successful Authorization"));
     assert_eq!(kit.oauth.calls(), 1);
+}
+
+#[test]
+fn a_callback_another_load_is_still_finishing_says_almost_done_and_keeps_the_grant_page_waiting() {
+    // GIVEN the service's answer that another request holds the attempt and is not done yet
+    let page = super::CallbackPage::from(shared::service::callback::CallbackError::InProgress);
+    // WHEN it is rendered
+    let status = page.status();
+    let html = super::pages::render("https://cartlink.test", "https://cartlink.test", &page);
+    // THEN it says the window may be closed, and tells the opener the word that keeps it polling
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(html.contains("Almost done") && html.contains("This window can be closed."));
+    assert!(html.contains("{\"origin\":\"https://cartlink.test\",\"status\":\"waiting\"}"));
+}
+
+#[test]
+fn a_delivery_posted_again_while_the_first_is_undecided_gets_a_stable_conflict() {
+    // GIVEN the service's answer to a delivery whose attempt another delivery holds
+    let r = Err(shared::service::callback::CallbackError::InProgress);
+    // WHEN it is answered
+    let resp = super::delivery_answer(r, "keys_not_verified");
+    // THEN it is 409 with a stable code, so the store deletes this delivery's own keys
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(text(&resp), "{\"error\":\"delivery_in_progress\"}");
 }
 
 #[tokio::test]
@@ -186,6 +211,7 @@ fn every_callback_page_loads_only_our_script_and_holds_nothing_inline() {
             cart: "C".into(),
         },
         CallbackPage::AlreadyConnected { at: "then".into() },
+        CallbackPage::AlmostDone,
         CallbackPage::Refused,
         CallbackPage::Expired,
         CallbackPage::Declined {
@@ -247,7 +273,7 @@ const VERIFIER: &str = "v1234567890abcdefghijklmnopqrstu";
 
 fn magento_kit() -> TestKit {
     let mut kit = TestKit::new();
-    let mut magento = shared::carts::builtin::magento();
+    let mut magento = shared::carts::builtin::get("magento").unwrap();
     magento.credentials = Some(shared::carts::ClientCredentials::new("cartlink", None));
     kit.services.catalog.add(magento);
     kit
@@ -434,4 +460,39 @@ async fn the_identity_link_of_a_failed_integration_says_so() {
     assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
     assert!(resp.headers().get("location").is_none());
     assert!(text(&resp).contains("The connection did not complete"));
+}
+
+#[tokio::test]
+async fn a_key_service_outage_at_the_seal_shows_try_again_and_marks_nothing_failed() {
+    // GIVEN a started grant, and a key service that cannot seal
+    let mut kit = TestKit::new();
+    let (id, g) = started(&kit).await;
+    let before = kit.store.invite(&id).await.unwrap().unwrap().status;
+    let vault = shared::testing::SwitchedVault::over(kit.services.vault.clone());
+    vault
+        .seal_off
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    kit.services.vault = vault;
+    // WHEN the cart calls back with a code
+    let q = format!(
+        "code=SECRETCODE&state={}&iss=https%3A%2F%2Fauth.acme.test",
+        g.state
+    );
+    let resp = handle(&kit.services, callback(&q, Some(&g.cookie))).await;
+    // THEN the page says something failed on our side and to try again, not that the grant
+    // failed
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let html = text(&resp);
+    assert!(html.contains("Something went wrong on our side"), "{html}");
+    assert!(!html.contains("SECRETCODE"));
+    // AND no connection is stored, the invite's status is as it was, and no failure email
+    // went out (the only email is the invite)
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(kit.store.invite(&id).await.unwrap().unwrap().status, before);
+    assert_eq!(kit.mailer.messages().len(), 1);
 }

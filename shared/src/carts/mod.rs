@@ -8,9 +8,13 @@
 //! refresh. The flow reads these fields; a cart's quirks that data cannot say are small hooks
 //! ([`quirks`]) named by the entry. Nothing branches on a cart's name.
 //!
-//! The built-in entries are in [`builtin`]; generic OAuth 2.0 carts come from configuration.
+//! Every entry, built-in or configured, is written in one schema ([`CartEntry`], the
+//! `[[carts]]` tables of the configuration): the built-in entries are the data file
+//! `shared/carts.toml` ([`builtin`]), read once; operators add their own in the configuration.
 
 pub mod builtin;
+mod entry;
+mod pattern;
 pub mod quirks;
 #[cfg(test)]
 mod tests_table;
@@ -22,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::domain::{Function, Secret, Timestamp};
+
+pub use entry::{CartEntry, EntryCredentials};
+pub use pattern::{pattern_matches, Pattern};
 
 /// A cart's id (`sandbox`, `shopify`, or the id of a generic cart from configuration):
 /// `^[a-z0-9-]{1,32}$`, used in callback paths and storage.
@@ -91,7 +98,7 @@ pub enum TokenAuth {
 }
 
 /// How the merchant authorizes cartlink at this cart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flavour {
     /// Authorization code in a popup from the grant page, back to `/oauth/callback/{cart}`.
@@ -130,7 +137,7 @@ impl Flavour {
 }
 
 /// How a merchant input is cleaned before its pattern is checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalize {
     /// Trimmed, lower-cased.
@@ -141,35 +148,37 @@ pub enum Normalize {
 }
 
 /// One allowed value of a choice input (a region), and the template values it sets.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Choice {
     /// The value the warehouse sends (`eu`).
     pub value: String,
     /// What it means (`Europe`).
     pub label: String,
     /// Template variables it sets (`seller_central` = `sellercentral-europe.amazon.com`).
-    #[serde(skip)]
-    pub vars: Vec<(String, String)>,
+    #[serde(skip_serializing, default)]
+    pub vars: BTreeMap<String, String>,
     /// The scopes per function when this choice needs others than the cart's (Lightspeed
     /// X-Series); empty: the cart's.
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub scopes: BTreeMap<Function, Vec<String>>,
 }
 
 /// What the merchant (through the warehouse) must tell cartlink before a grant, carried in the
 /// invite's `store` field.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MerchantInput {
     /// Its name and template variable (`shop`, `store_url`, `region`, `series`).
     pub key: String,
     /// What to ask for.
     pub label: String,
     /// The anchored pattern the cleaned value must match.
-    pub pattern: String,
+    pub pattern: Pattern,
     /// How it is cleaned first.
     pub normalize: Normalize,
     /// The allowed values, when it is a choice.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub choices: Vec<Choice>,
 }
 
@@ -182,7 +191,7 @@ impl MerchantInput {
             Normalize::PublicHttpsUrl => quirks::public_https_url(trimmed)?,
         };
         if !pattern_matches(&self.pattern, &value) {
-            return Err(format!("must match {}", self.pattern));
+            return Err(format!("must match {}", self.pattern.as_str()));
         }
         if !self.choices.is_empty() && !self.choices.iter().any(|c| c.value == value) {
             let all: Vec<&str> = self.choices.iter().map(|c| c.value.as_str()).collect();
@@ -215,17 +224,13 @@ impl MerchantInput {
     }
 }
 
-/// Whether `value` matches `pattern` as a whole (patterns in the catalog are anchored; a
-/// pattern that does not compile matches nothing).
-pub fn pattern_matches(pattern: &str, value: &str) -> bool {
-    regex::Regex::new(pattern).is_ok_and(|re| re.is_match(value))
-}
-
 /// Template variables: validated merchant inputs, their choices, and validated callback values.
 pub type Vars = BTreeMap<String, String>;
 
-/// The value of one authorize-request parameter.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The value of one authorize-request parameter. In the catalog's TOML a value from the flow is
+/// its name (`"state"`), a fixed one `{ lit = "code" }`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Param {
     /// A fixed value.
     Lit(String),
@@ -277,17 +282,22 @@ impl AuthorizeSpec {
 }
 
 /// What is sent as the redirect URI in both steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Redirect {
     /// `<public base>/oauth/callback/<cart>`.
+    #[default]
     Callback,
     /// The RuName from configuration (eBay): a name whose accepted URL, registered at the cart,
     /// is our callback.
     RuName,
 }
 
-/// A value of a token request (body field or header).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A value of a token request (body field or header). In the catalog's TOML a value from the
+/// flow is its name (`"code"`), a fixed one `{ lit = "1" }`, a template variable
+/// `{ var = "context" }`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Field {
     /// A fixed value.
     Lit(String),
@@ -312,7 +322,8 @@ pub enum Field {
 }
 
 /// Where the access token's expiry is in a token response.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Expiry {
     /// Seconds from now, in this field (`expires_in`).
     InSecs(String),
@@ -321,23 +332,27 @@ pub enum Expiry {
     /// Seconds since the epoch (a number), in this field.
     AtEpochSecs(String),
     /// Not given.
+    #[default]
     None,
 }
 
 /// A token request the `oauth2` crate cannot make (JSON bodies, extra headers, responses
 /// without `token_type` or with other fields), described as data and sent over the same HTTP
 /// client.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DescribedRequest {
     /// JSON (true) or form-encoded (false) body.
     pub json: bool,
     /// The body fields, in order.
     pub fields: Vec<(String, Field)>,
     /// Extra headers.
+    #[serde(default)]
     pub headers: Vec<(String, Field)>,
     /// The response field holding the refresh token, if any.
     pub refresh_token: Option<String>,
     /// Where the expiry is.
+    #[serde(default)]
     pub expiry: Expiry,
     /// The response field naming the account (Square's `merchant_id`), if any.
     pub account: Option<String>,
@@ -346,10 +361,12 @@ pub struct DescribedRequest {
     pub auth: Option<TokenAuth>,
 }
 
-/// How the code is exchanged.
-#[derive(Clone, Debug)]
+/// How the code is exchanged. In the catalog's TOML, a table whose `kind` names the variant.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TokenRequest {
     /// RFC 6749 §4.1.3 with a form body and a standard JSON answer: the `oauth2` crate.
+    #[default]
     Standard,
     /// A catalog-described request.
     Described(DescribedRequest),
@@ -358,31 +375,35 @@ pub enum TokenRequest {
     /// OAuth 1.0a (Magento integrations): the store posts the consumer credentials and a
     /// verifier; cartlink asks for a request token, then trades it and the verifier for the
     /// access token at [`CartSpec::token_url`], every call signed with HMAC-SHA256.
+    #[serde(rename = "oauth1")]
     OAuth1(OAuth1Spec),
 }
 
 /// An OAuth 1.0a integration's token endpoints and credential shape.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OAuth1Spec {
     /// The request-token endpoint template (`{store_url}/oauth/token/request`).
     pub request_token_url: String,
     /// The anchored pattern the posted consumer key, consumer secret and verifier must match.
-    pub credential_pattern: String,
+    pub credential_pattern: Pattern,
 }
 
 /// A callback value taken into the flow after its anchored pattern is checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallbackValue {
     /// The callback parameter (`domain_prefix`, `selling_partner_id`).
     pub param: String,
     /// The template variable it sets.
     pub var: String,
     /// The anchored pattern.
-    pub pattern: String,
+    pub pattern: Pattern,
 }
 
 /// Where the callback finds the grant attempt's `state`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StateReturn {
     /// In the callback's query, under [`CallbackParams::state`] (RFC 6749).
     Query,
@@ -395,7 +416,8 @@ pub enum StateReturn {
 
 /// A callback parameter that must equal a value built from the merchant input the attempt was
 /// started with: Shopify's `shop` (`{shop}`), BigCommerce's `context` (`stores/{store_hash}`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InputEcho {
     /// The callback parameter.
     pub param: String,
@@ -403,8 +425,10 @@ pub struct InputEcho {
     pub expected: String,
 }
 
-/// What the cart's callback parameters are called and what the callback must carry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the cart's callback parameters are called and what the callback must carry; in the
+/// catalog's TOML every field may be left out for its RFC 6749 default.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CallbackParams {
     /// The authorization code (`code`; Amazon: `spapi_oauth_code`).
     pub code: String,
@@ -440,15 +464,15 @@ impl Default for CallbackParams {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HostRule {
     /// The host matches this anchored pattern.
-    Pattern(String),
+    Pattern(Pattern),
     /// The host (and port) equals the validated merchant store URL's (`store_host`).
     MerchantStore,
 }
 
 /// How the cart refreshes tokens (data for the refresher; lifetimes in seconds, `None` when
 /// the cart does not say).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Refresh {
     /// Tokens do not expire; there is no refresh.
     None,
@@ -513,6 +537,26 @@ impl ClientCredentials {
             app_id: None,
             ru_name: None,
             draft: false,
+        }
+    }
+}
+
+/// A credentials field a cart needs beyond the client id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Need {
+    /// The RuName (eBay), sent as the redirect URI.
+    RuName,
+    /// The app id (Amazon's `application_id`).
+    AppId,
+}
+
+impl Need {
+    /// Its key in the credentials.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::RuName => "ru_name",
+            Need::AppId => "app_id",
         }
     }
 }
@@ -597,9 +641,13 @@ pub struct CartSpec {
     /// template over `{client_id}` and `{access_token}` whose host must be one this cart allows.
     pub finish_url: Option<String>,
     /// Credentials fields this cart needs beyond the client id (`ru_name`, `app_id`).
-    pub needs: Vec<&'static str>,
-    /// Sources of the entry's facts, and which are unverified leads.
-    pub notes: String,
+    pub needs: Vec<Need>,
+    /// Where the entry's facts come from.
+    pub sources: Vec<String>,
+    /// The entry's facts that are still leads, not confirmed by a source.
+    pub unverified: Vec<String>,
+    /// Why the entry is as it is, where its sources do not say.
+    pub notes: Vec<String>,
     /// The app's credentials; a cart without them is listed but not enabled.
     pub credentials: Option<ClientCredentials>,
     /// Loopback test configurations only: every endpoint goes to
@@ -659,6 +707,17 @@ pub fn host_port(url: &Url) -> Option<String> {
     })
 }
 
+/// The host rules of a cart whose calls go only to these endpoints: each one's `host[:port]`,
+/// exactly.
+fn exact_hosts(endpoints: &[&Url]) -> Vec<HostRule> {
+    endpoints
+        .iter()
+        .filter_map(|u| host_port(u))
+        .filter_map(|h| Pattern::exactly(&h).ok())
+        .map(HostRule::Pattern)
+        .collect()
+}
+
 impl CartSpec {
     /// A generic OAuth 2.0 cart: standard authorize request and `oauth2`-crate exchange, calls
     /// only to the hosts of its two endpoints.
@@ -671,11 +730,7 @@ impl CartSpec {
         pkce: Pkce,
         scopes: BTreeMap<Function, Vec<String>>,
     ) -> CartSpec {
-        let hosts = [authorize_url, token_url]
-            .iter()
-            .filter_map(|u| host_port(u))
-            .map(|h| HostRule::Pattern(format!("^{}$", regex::escape(&h))))
-            .collect();
+        let hosts = exact_hosts(&[authorize_url, token_url]);
         CartSpec {
             id,
             name: name.into(),
@@ -697,10 +752,19 @@ impl CartSpec {
             admin_steps: Vec::new(),
             finish_url: None,
             needs: Vec::new(),
-            notes: "configured by the operator".into(),
+            sources: Vec::new(),
+            unverified: Vec::new(),
+            notes: Vec::new(),
             credentials: None,
             base_url_override: None,
         }
+    }
+
+    /// Whether the app has a client secret of its own at this cart: not a public client
+    /// (PKCE carries the proof) and not an admin integration (each store hands over its own
+    /// consumer key and secret when it activates).
+    pub fn uses_client_secret(&self) -> bool {
+        self.token_auth != TokenAuth::None && !matches!(self.token_request, TokenRequest::OAuth1(_))
     }
 
     /// Whether invites for this cart can be made (credentials are configured).
@@ -837,9 +901,9 @@ impl Catalog {
     }
 
     /// The catalog of a configuration: the built-in carts with the credentials configured for
-    /// them, then the generic carts.
+    /// them, then the operator's own.
     pub fn from_config(config: &crate::config::Config) -> Self {
-        let mut carts = builtin::all();
+        let mut carts = builtin::all().to_vec();
         for cart in &mut carts {
             if let Some(c) = config.cart_credentials.get(&cart.id) {
                 cart.credentials = Some(c.credentials.clone());

@@ -1,6 +1,7 @@
 //! The hooks for what a cart's data cannot say: a callback proof (Shopify's HMAC), an echo
 //! check (Walmart's `clientId`), and the public-host rule for merchant-typed store URLs.
-//! Entries name these hooks; the flow runs whatever its entry names.
+//! Entries name these hooks (`checks = ["shopify_hmac"]`, `normalize = "public_https_url"`);
+//! the flow runs whatever its entry names.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -89,6 +90,14 @@ pub const WALMART_CLIENT_ID_ECHO: CallbackCheck = CallbackCheck {
     name: "walmart_client_id_echo",
     run: walmart_client_id,
 };
+
+/// Every callback hook an entry may name in its `checks`.
+pub const CALLBACK_CHECKS: [CallbackCheck; 2] = [SHOPIFY_HMAC, WALMART_CLIENT_ID_ECHO];
+
+/// The callback hook named `name`, if there is one.
+pub fn callback_check(name: &str) -> Option<CallbackCheck> {
+    CALLBACK_CHECKS.iter().find(|c| c.name == name).copied()
+}
 
 /// Whether an address is one cartlink may call on a merchant's behalf: not loopback, private,
 /// link-local, shared (CGNAT), unspecified, broadcast, documentation, multicast or unique-local.

@@ -103,7 +103,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
     ];
     let carts = builtin::all();
     assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
-    for (cart, (id, expected)) in carts.into_iter().zip(rows) {
+    for (cart, (id, expected)) in carts.iter().cloned().zip(rows) {
         assert_eq!(cart.id.as_str(), id);
         let cart = configured(cart);
         match expected {
@@ -137,7 +137,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
 
 #[test]
 fn magento_takes_only_credentials_shaped_like_the_ones_it_mints() {
-    let cart = builtin::magento();
+    let cart = builtin::get("magento").unwrap();
     let TokenRequest::OAuth1(spec) = &cart.token_request else {
         panic!("OAuth 1.0a");
     };
@@ -164,7 +164,7 @@ fn magento_takes_only_credentials_shaped_like_the_ones_it_mints() {
 
 #[test]
 fn amazon_drafts_ask_for_beta_and_published_apps_do_not() {
-    let mut cart = configured(builtin::amazon());
+    let mut cart = configured(builtin::get("amazon-sp-api").unwrap());
     cart.credentials.as_mut().unwrap().draft = false;
     let url = built(&cart, Some("na")).unwrap();
     assert!(url.starts_with("https://sellercentral.amazon.com/apps/authorize/consent?"));
@@ -190,7 +190,7 @@ fn amazon_consents_on_the_seller_central_of_each_marketplace() {
         ("au", "sellercentral.amazon.com.au"),
         ("fe", "sellercentral.amazon.co.jp"),
     ];
-    let cart = configured(builtin::amazon());
+    let cart = configured(builtin::get("amazon-sp-api").unwrap());
     let input = cart.input.as_ref().unwrap();
     let offered: Vec<&str> = input.choices.iter().map(|c| c.value.as_str()).collect();
     let listed: Vec<&str> = table.iter().map(|(v, _)| *v).collect();
@@ -211,7 +211,7 @@ fn amazon_consents_on_the_seller_central_of_each_marketplace() {
 
 #[test]
 fn lightspeed_r_series_uses_its_own_endpoints() {
-    let cart = configured(builtin::lightspeed());
+    let cart = configured(builtin::get("lightspeed-retail").unwrap());
     let url = built(&cart, Some("r")).unwrap();
     assert!(url.starts_with("https://cloud.lightspeedapp.com/auth/oauth/authorize?"));
     // and its own scope, where X-Series asks per domain
@@ -237,16 +237,16 @@ fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
         );
         assert!(regex::Regex::new(p).is_ok(), "{p} does not compile");
     };
-    for c in &carts {
+    for c in carts {
         if let Some(i) = &c.input {
-            anchored(&i.pattern);
+            anchored(i.pattern.as_str());
         }
         for v in c.callback.vars.iter().chain(c.callback.account.iter()) {
-            anchored(&v.pattern);
+            anchored(v.pattern.as_str());
         }
         for h in &c.hosts {
             if let HostRule::Pattern(p) = h {
-                anchored(p);
+                anchored(p.as_str());
             }
         }
         assert!(!c.hosts.is_empty(), "{} allows no host", c.id);
@@ -258,7 +258,7 @@ fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
                 assert_eq!(own, cart, "{} {}: other functions", c.id, choice.value);
             }
         }
-        assert!(!c.notes.is_empty(), "{} names no source", c.id);
+        assert!(!c.sources.is_empty(), "{} names no source", c.id);
         if c.token_auth == TokenAuth::None {
             assert!(c.pkce.is_used(), "{}: a public client needs PKCE", c.id);
         }
@@ -267,7 +267,7 @@ fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
 
 #[test]
 fn shop_domains_must_be_exactly_a_myshopify_host() {
-    let input = builtin::shopify().input.unwrap();
+    let input = builtin::get("shopify").unwrap().input.unwrap();
     assert_eq!(
         input.validate(" Acme-Store.MyShopify.com ").unwrap(),
         "acme-store.myshopify.com"
@@ -293,14 +293,14 @@ fn shop_domains_must_be_exactly_a_myshopify_host() {
 #[test]
 fn endpoints_reach_only_hosts_the_entry_allows() {
     // GIVEN values forged past the input check (as if a pattern were wrong)
-    let shopify = builtin::shopify();
+    let shopify = builtin::get("shopify").unwrap();
     let forged: Vars = [("shop".to_string(), "evil.test/x.myshopify.com".to_string())].into();
     // THEN the host rule still refuses the token endpoint
     assert!(matches!(
         shopify.endpoint(&shopify.token_url, &forged),
         Err(EndpointError::HostNotAllowed(_))
     ));
-    let lightspeed = builtin::lightspeed();
+    let lightspeed = builtin::get("lightspeed-retail").unwrap();
     let mut vars = lightspeed.input_vars(Some("x"));
     vars.insert("domain_prefix".into(), "evil.test/x".into());
     assert!(lightspeed.endpoint(&lightspeed.token_url, &vars).is_err());
@@ -311,7 +311,7 @@ fn endpoints_reach_only_hosts_the_entry_allows() {
         Err(EndpointError::MissingVar("domain_prefix".into()))
     );
     // AND plain http is refused off loopback
-    let mut ebay = builtin::ebay();
+    let mut ebay = builtin::get("ebay").unwrap();
     ebay.token_url = "http://api.ebay.com/identity/v1/oauth2/token".into();
     assert_eq!(
         ebay.endpoint(&ebay.token_url, &Vars::new()),
@@ -321,7 +321,7 @@ fn endpoints_reach_only_hosts_the_entry_allows() {
 
 #[test]
 fn a_stand_in_override_moves_the_checked_url_under_its_base() {
-    let mut cart = builtin::shopify();
+    let mut cart = builtin::get("shopify").unwrap();
     cart.base_url_override = Some(Url::parse("http://127.0.0.1:9/").unwrap());
     let vars = cart.input_vars(Some("acme.myshopify.com"));
     assert_eq!(
@@ -335,7 +335,7 @@ fn a_stand_in_override_moves_the_checked_url_under_its_base() {
 
 #[test]
 fn woocommerce_calls_only_the_store_the_merchant_named() {
-    let cart = builtin::woocommerce();
+    let cart = builtin::get("woocommerce").unwrap();
     let vars = cart.input_vars(Some("https://shop.example.com/wp"));
     assert_eq!(
         cart.endpoint(&cart.token_url, &vars).unwrap().as_str(),
@@ -349,7 +349,7 @@ fn woocommerce_calls_only_the_store_the_merchant_named() {
 fn a_client_id_in_a_path_is_encoded_and_cannot_reshape_the_url() {
     // GIVEN BigCommerce, whose install link names the client id in its path, and a client id
     // holding URL syntax
-    let mut cart = configured(builtin::bigcommerce());
+    let mut cart = configured(builtin::get("bigcommerce").unwrap());
     cart.credentials.as_mut().unwrap().client_id = "a/../b?x=1#y".into();
     // WHEN the install link is built
     let url = built(&cart, Some("abc123")).unwrap();
@@ -362,7 +362,7 @@ fn a_client_id_in_a_path_is_encoded_and_cannot_reshape_the_url() {
 
 #[test]
 fn a_bigcommerce_store_hash_is_a_bare_hash() {
-    let input = builtin::bigcommerce().input.unwrap();
+    let input = builtin::get("bigcommerce").unwrap().input.unwrap();
     assert_eq!(input.validate(" ABC123 ").unwrap(), "abc123");
     for bad in [
         "stores/abc123",
@@ -378,7 +378,7 @@ fn a_bigcommerce_store_hash_is_a_bare_hash() {
 #[test]
 fn a_refresh_reaches_only_the_host_the_stored_account_names_after_its_pattern() {
     // GIVEN a Lightspeed X-Series connection, whose token host comes from its account
-    let cart = builtin::lightspeed();
+    let cart = builtin::get("lightspeed-retail").unwrap();
     // WHEN its refresh endpoint is built from a well-formed stored account
     let vars = cart.connection_vars(Some("x"), Some("acmeshop"));
     // THEN it is that store's host
@@ -420,5 +420,30 @@ fn every_cart_that_hands_out_refresh_tokens_can_redeem_them() {
                 cart.id
             );
         }
+    }
+}
+
+#[test]
+fn shopifys_shop_pattern_is_one_in_its_input_its_account_and_its_host_rule() {
+    // GIVEN Shopify's entry, which writes the shop pattern three times
+    let cart = builtin::get("shopify").unwrap();
+    let input = cart.input.as_ref().unwrap().pattern.clone();
+    // THEN the callback's account and the host rule are the input's pattern
+    assert_eq!(cart.callback.account.as_ref().unwrap().pattern, input);
+    assert_eq!(cart.hosts, vec![HostRule::Pattern(input)]);
+}
+
+#[test]
+fn the_callback_hooks_are_the_ones_each_entry_names() {
+    // GIVEN the built-in entries THEN Shopify runs its HMAC check, Walmart its echo check, and
+    // no other cart a hook
+    for cart in builtin::all() {
+        let names: Vec<&str> = cart.checks.iter().map(|c| c.name).collect();
+        let expected: &[&str] = match cart.id.as_str() {
+            "shopify" => &["shopify_hmac"],
+            "walmart" => &["walmart_client_id_echo"],
+            _ => &[],
+        };
+        assert_eq!(names, expected, "{}", cart.id);
     }
 }

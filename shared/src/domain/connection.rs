@@ -17,6 +17,11 @@ pub struct TokenSet {
     pub refresh_token: Option<Secret>,
     /// When the access token stops working, if the cart said.
     pub expires_at: Option<Timestamp>,
+    /// When cartlink asked the cart for these tokens (by the clock port), if recorded: with
+    /// `expires_at` it gives the access token's lifetime, which the refresh rule
+    /// (`service::refresh::refresh_margin`) fits its margin to. Tokens sealed before it was
+    /// recorded have none.
+    pub issued_at: Option<Timestamp>,
     /// The scopes the cart says it granted, if it said.
     pub scope: Option<String>,
     /// The account the token response names (Square's `merchant_id`), if any. Not secret.
@@ -37,6 +42,8 @@ struct SealedTokensOut<'a> {
     refresh_token: Option<&'a str>,
     expires_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    issued_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     key_secret: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consumer_key: Option<&'a str>,
@@ -49,6 +56,8 @@ struct SealedTokensIn {
     access_token: String,
     refresh_token: Option<String>,
     expires_at: Option<Timestamp>,
+    #[serde(default)]
+    issued_at: Option<Timestamp>,
     #[serde(default)]
     key_secret: Option<String>,
     #[serde(default)]
@@ -64,6 +73,7 @@ impl TokenSet {
             access_token: self.access_token.expose(),
             refresh_token: self.refresh_token.as_ref().map(Secret::expose),
             expires_at: self.expires_at,
+            issued_at: self.issued_at,
             key_secret: self.key_secret.as_ref().map(Secret::expose),
             consumer_key: self.consumer_key.as_ref().map(Secret::expose),
             consumer_secret: self.consumer_secret.as_ref().map(Secret::expose),
@@ -78,6 +88,7 @@ impl TokenSet {
             access_token: Secret::new(sealed.access_token),
             refresh_token: sealed.refresh_token.map(Secret::new),
             expires_at: sealed.expires_at,
+            issued_at: sealed.issued_at,
             scope: None,
             account: None,
             key_secret: sealed.key_secret.map(Secret::new),
@@ -173,6 +184,7 @@ mod tests {
             access_token: Secret::new("AT"),
             refresh_token: Some(Secret::new("RT")),
             expires_at: Some(Timestamp(5)),
+            issued_at: Some(Timestamp(2)),
             scope: Some("a b".into()),
             account: None,
             key_secret: Some(Secret::new("KS")),
@@ -185,6 +197,7 @@ mod tests {
         assert_eq!(back.access_token.expose(), "AT");
         assert_eq!(back.refresh_token.unwrap().expose(), "RT");
         assert_eq!(back.expires_at, Some(Timestamp(5)));
+        assert_eq!(back.issued_at, Some(Timestamp(2)));
         assert_eq!(back.key_secret.unwrap().expose(), "KS");
         assert_eq!(back.consumer_key.unwrap().expose(), "CK");
         assert_eq!(back.consumer_secret.unwrap().expose(), "CS");
@@ -197,12 +210,14 @@ mod tests {
         let old = br#"{"access_token":"ck_x","refresh_token":null,"expires_at":null,"key_secret":"cs_y"}"#;
         // WHEN it is read
         let back = TokenSet::from_plaintext(old).unwrap();
-        // THEN it opens, without consumer credentials
+        // THEN it opens, without consumer credentials or an issue time
         assert_eq!(back.key_secret.unwrap().expose(), "cs_y");
+        assert!(back.issued_at.is_none());
         assert!(back.consumer_key.is_none() && back.consumer_secret.is_none());
         // AND a token set without them seals to the same fields as before
         let plain = TokenSet::from_plaintext(old).unwrap().to_plaintext();
         assert!(!String::from_utf8_lossy(&plain).contains("consumer"));
+        assert!(!String::from_utf8_lossy(&plain).contains("issued_at"));
     }
 
     #[test]

@@ -11,7 +11,8 @@ pub mod warehouse;
 
 pub use access_code::AccessCode;
 pub use attempt::{
-    AttemptStatus, GrantAttempt, ADMIN_INTEGRATION_ATTEMPT_TTL_SECS, ATTEMPT_TTL_SECS,
+    claim_deadline, AttemptStatus, GrantAttempt, ADMIN_INTEGRATION_ATTEMPT_TTL_SECS,
+    ATTEMPT_TTL_SECS, CLAIM_MARGIN_SECS,
 };
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use ids::{ConnectionId, InviteId, Timestamp, WarehouseId};

@@ -36,6 +36,10 @@ pub struct OutgoingEmail {
     pub html: String,
     /// Opaque correlation tags (`invite_id`, `kind`), never personal data.
     pub tags: Vec<(String, String)>,
+    /// Names the message, for a sender that may send it again after a crash (a send record
+    /// taken over when its lease ran out): a mailer that can keep one copy per key does (the
+    /// outbox writes one file per key). SES cannot: there a repeat is a second email.
+    pub idempotency_key: Option<String>,
 }
 
 /// Refuses a header value holding CR, LF or NUL.
@@ -64,7 +68,15 @@ impl OutgoingEmail {
             text,
             html,
             tags,
+            idempotency_key: None,
         })
+    }
+
+    /// The same message, named `key` for mailers that keep one copy per key (an opaque id:
+    /// never personal data).
+    pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
     }
 }
 

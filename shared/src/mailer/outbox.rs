@@ -1,5 +1,10 @@
 //! The embedded mailer: writes each message as an `.eml` file under `<data dir>/outbox/` and
 //! logs only the recipient and subject.
+//!
+//! A message with an idempotency key is written once: its file is named by the key (written
+//! to a temporary file, then renamed into place, so a crash leaves either no message or the
+//! whole one), and sending it again while that file exists writes nothing. So a sender that
+//! died between writing a message and recording it sent, and sends it again, leaves one email.
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +45,22 @@ fn header_value(value: &str) -> String {
         value.to_owned()
     } else {
         format!("=?UTF-8?B?{}?=", STANDARD.encode(value))
+    }
+}
+
+/// The file name (without `.eml`) and message id of a message with idempotency key `key`: the
+/// key itself when it is made of letters, digits, `-` and `_` only (an opaque id, so it is safe
+/// as a file name and in a `Message-ID`), else its SHA-256.
+fn keyed_name(key: &str) -> String {
+    let plain = !key.is_empty()
+        && key.len() <= 128
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if plain {
+        key.to_owned()
+    } else {
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(key.as_bytes()))
     }
 }
 
@@ -91,17 +112,21 @@ impl Mailer for Outbox {
             check_header("tag", v)?;
         }
         let now = time::OffsetDateTime::now_utc();
-        let message_id = format!(
-            "{}-{}",
-            now.unix_timestamp_nanos(),
-            hex::encode(random_bytes::<6>())
-        );
+        let nonce = hex::encode(random_bytes::<6>());
+        let message_id = match &email.idempotency_key {
+            Some(key) => keyed_name(key),
+            None => format!("{}-{nonce}", now.unix_timestamp_nanos()),
+        };
+        let path = self.dir.join(format!("{message_id}.eml"));
+        if email.idempotency_key.is_some() && tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            tracing::info!(message_id = %message_id, "message already in the outbox; not written again");
+            return Ok(message_id);
+        }
         let date = now
             .format(&time::format_description::well_known::Rfc2822)
             .unwrap_or_default();
         let mime = to_mime(&self.from, email, &message_id, &date);
-        let path = self.dir.join(format!("{message_id}.eml"));
-        let tmp = self.dir.join(format!(".{message_id}.tmp"));
+        let tmp = self.dir.join(format!(".{message_id}.{nonce}.tmp"));
         tokio::fs::write(&tmp, mime)
             .await
             .map_err(|e| MailError::Unavailable(e.to_string()))?;
@@ -141,6 +166,36 @@ mod tests {
         assert!(raw.contains("X-Cartlink-invite-id: inv-1"));
         assert!(raw.contains(&STANDARD.encode("plain body")));
         assert!(raw.contains(&STANDARD.encode("<p>html body</p>")));
+    }
+
+    #[tokio::test]
+    async fn a_message_sent_again_under_its_idempotency_key_stays_one_file() {
+        // GIVEN an outbox and a message named by an idempotency key
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path(), "cartlink <no-reply@cartlink.test>").unwrap();
+        let email = OutgoingEmail::new("m@shop.test", "Hi", "t".into(), "h".into(), vec![])
+            .unwrap()
+            .with_idempotency_key("inv-1-merchant_confirmation");
+        // WHEN it is sent twice (a sender that died before recording the first send)
+        let first = outbox.send(&email).await.unwrap();
+        let second = outbox.send(&email).await.unwrap();
+        // THEN the outbox holds one message, under the same id both times
+        assert_eq!(first, second);
+        let files: Vec<_> = std::fs::read_dir(outbox.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(files, vec!["inv-1-merchant_confirmation.eml".to_owned()]);
+        // AND messages without a key, or with another, are each their own file
+        let plain =
+            OutgoingEmail::new("m@shop.test", "Hi", "t".into(), "h".into(), vec![]).unwrap();
+        outbox.send(&plain).await.unwrap();
+        outbox.send(&plain).await.unwrap();
+        outbox
+            .send(&email.clone().with_idempotency_key("inv-1/../x"))
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read_dir(outbox.dir()).unwrap().count(), 4);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, Me
 use aws_sdk_sesv2::Client;
 
 use super::{check_header, MailError, Mailer, OutgoingEmail};
+use crate::telemetry::alarm;
 
 /// The SES mailer.
 pub struct SesMailer {
@@ -87,7 +88,8 @@ impl Mailer for SesMailer {
         }
         match req.send().await {
             Ok(out) => {
-                tracing::info!(to = %email.to, subject = %email.subject, "email sent through SES");
+                // The tags are opaque ids; the address and subject are personal data.
+                tracing::info!(tags = ?email.tags, "email sent through SES");
                 Ok(out.message_id.unwrap_or_default())
             }
             Err(e) => {
@@ -111,7 +113,10 @@ impl Mailer for SesMailer {
                             .and_then(|se| se.message())
                             .unwrap_or_default()
                     )),
-                    _ => MailError::Unavailable(text),
+                    _ => {
+                        tracing::error!(alarm = alarm::MAIL_UNAVAILABLE, code = code.as_deref().unwrap_or("none"), error = %text, "mail service call failed");
+                        MailError::Unavailable(text)
+                    }
                 })
             }
         }

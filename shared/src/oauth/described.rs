@@ -114,7 +114,6 @@ pub async fn exchange(
     client: &reqwest::Client,
     x: &CodeExchange<'_>,
     spec: &DescribedRequest,
-    now: Timestamp,
 ) -> Result<TokenSet, OAuthError> {
     let auth = spec.auth.unwrap_or(x.cart.token_auth);
     send(
@@ -123,7 +122,7 @@ pub async fn exchange(
         auth,
         &Values::of_exchange(x),
         spec,
-        now,
+        x.now,
     )
     .await
 }
@@ -133,10 +132,17 @@ pub async fn refresh(
     client: &reqwest::Client,
     r: &RefreshCall<'_>,
     spec: &DescribedRequest,
-    now: Timestamp,
 ) -> Result<TokenSet, OAuthError> {
     let auth = spec.auth.unwrap_or(r.cart.token_auth);
-    send(client, r.token_url, auth, &Values::of_refresh(r), spec, now).await
+    send(
+        client,
+        r.token_url,
+        auth,
+        &Values::of_refresh(r),
+        spec,
+        r.now,
+    )
+    .await
 }
 
 async fn send(
@@ -221,6 +227,7 @@ async fn send(
         access_token: Secret::new(access_token),
         refresh_token: field(&spec.refresh_token).map(Secret::new),
         expires_at,
+        issued_at: Some(now),
         scope: json.get("scope").and_then(text),
         account: field(&spec.account),
         key_secret: None,

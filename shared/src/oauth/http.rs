@@ -67,19 +67,16 @@ impl Resolve for PublicOnlyDns {
     }
 }
 
-/// The token endpoint adapter.
+/// The token endpoint adapter. It keeps no clock: expiries are counted from the `now` each call
+/// carries, which comes from the clock port.
 pub struct OAuthHttp {
     client: reqwest::Client,
-    now: fn() -> Timestamp,
 }
 
 impl OAuthHttp {
     /// Uses `client`, which must come from [`outbound_client`].
     pub fn new(client: reqwest::Client) -> Self {
-        OAuthHttp {
-            client,
-            now: || Timestamp(time::OffsetDateTime::now_utc().unix_timestamp()),
-        }
+        OAuthHttp { client }
     }
 }
 
@@ -89,7 +86,7 @@ impl TokenEndpoint for OAuthHttp {
         match &x.cart.token_request {
             TokenRequest::Standard => self.standard(&x).await,
             TokenRequest::Described(spec) => {
-                super::described::exchange(&self.client, &x, spec, (self.now)()).await
+                super::described::exchange(&self.client, &x, spec).await
             }
             TokenRequest::NoExchange | TokenRequest::OAuth1(_) => Err(OAuthError::BadResponse(
                 "this cart has no code exchange".into(),
@@ -130,7 +127,7 @@ impl TokenEndpoint for OAuthHttp {
         match &r.cart.refresh_request {
             TokenRequest::Standard => self.standard_refresh(&r).await,
             TokenRequest::Described(spec) => {
-                super::described::refresh(&self.client, &r, spec, (self.now)()).await
+                super::described::refresh(&self.client, &r, spec).await
             }
             TokenRequest::NoExchange | TokenRequest::OAuth1(_) => {
                 Err(OAuthError::BadResponse("this cart has no refresh".into()))
@@ -222,7 +219,7 @@ impl OAuthHttp {
             .request_async(&self.client)
             .await
             .map_err(token_error)?;
-        Ok(self.token_set(&response))
+        Ok(token_set(&response, r.now))
     }
 
     /// The RFC 6749 exchange through the `oauth2` crate.
@@ -239,29 +236,30 @@ impl OAuthHttp {
             .request_async(&self.client)
             .await
             .map_err(token_error)?;
-        Ok(self.token_set(&response))
+        Ok(token_set(&response, x.now))
     }
+}
 
-    /// A standard token answer as a token set.
-    fn token_set(&self, response: &BasicTokenResponse) -> TokenSet {
-        let expires_at = response
-            .expires_in()
-            .map(|d| (self.now)().plus_secs(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
-        let scope = response
-            .scopes()
-            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
-        TokenSet {
-            access_token: Secret::new(response.access_token().secret().clone()),
-            refresh_token: response
-                .refresh_token()
-                .map(|t| Secret::new(t.secret().clone())),
-            expires_at,
-            scope,
-            account: None,
-            key_secret: None,
-            consumer_key: None,
-            consumer_secret: None,
-        }
+/// A standard token answer to a request sent at `now` as a token set.
+fn token_set(response: &BasicTokenResponse, now: Timestamp) -> TokenSet {
+    let expires_at = response
+        .expires_in()
+        .map(|d| now.plus_secs(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
+    let scope = response
+        .scopes()
+        .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
+    TokenSet {
+        access_token: Secret::new(response.access_token().secret().clone()),
+        refresh_token: response
+            .refresh_token()
+            .map(|t| Secret::new(t.secret().clone())),
+        expires_at,
+        issued_at: Some(now),
+        scope,
+        account: None,
+        key_secret: None,
+        consumer_key: None,
+        consumer_secret: None,
     }
 }
 

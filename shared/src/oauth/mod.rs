@@ -45,6 +45,9 @@ pub struct CodeExchange<'a> {
     pub verifier: Option<&'a PkceVerifier>,
     /// Validated values a described request may send (Walmart's seller id).
     pub vars: &'a Vars,
+    /// When the request is sent, from the clock port: the answer's `expires_in` is counted
+    /// from it, and it is the tokens' `issued_at`.
+    pub now: Timestamp,
 }
 
 /// One OAuth 1.0a token call (RFC 5849 §2.1, §2.3): a `POST` to `url` signed with
@@ -108,6 +111,8 @@ pub struct RefreshCall<'a> {
     pub scopes: &'a [String],
     /// The connection's validated values (Walmart's seller id for its partner header).
     pub vars: &'a Vars,
+    /// When the request is sent, from the clock port (as [`CodeExchange::now`]).
+    pub now: Timestamp,
 }
 
 impl OAuthError {

@@ -1,6 +1,9 @@
-//! The OAuth callback: every check first, then the one code exchange, then one atomic commit.
+//! The OAuth callback: every check first, then the claim of the attempt, the one code exchange
+//! and one atomic commit. Any other request for the same attempt (a reload, a double click, a
+//! second function instance) never calls the cart: it answers the claim holder's outcome.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use super::Services;
 use crate::carts::quirks::CheckInput;
@@ -9,13 +12,23 @@ use crate::carts::{
 };
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
-    AttemptStatus, BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt,
-    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp, TokenSet,
+    claim_deadline, AttemptStatus, BrowserBinding, Connection, ConnectionId, ConnectionStatus,
+    GrantAttempt, GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp,
+    TokenHash, TokenSet,
 };
 use crate::email::grant_failed_email;
 use crate::oauth::CodeExchange;
 use crate::store::StoreError;
 use crate::vault::VaultError;
+
+/// How long a request whose attempt another request has claimed waits for that request's
+/// outcome before it answers that the grant is being finished: well inside any function's
+/// timeout, and longer than a cart usually takes to answer.
+pub const OUTCOME_WAIT: Duration = Duration::from_secs(5);
+/// The first pause between two looks at a claimed attempt; each pause doubles, up to a second,
+/// so twenty waiting requests make a few reads a second between them.
+const OUTCOME_FIRST_POLL: Duration = Duration::from_millis(100);
+const OUTCOME_MAX_POLL: Duration = Duration::from_secs(1);
 
 /// Why a callback did not store a connection. Each carries what the page needs to say.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +67,10 @@ pub enum CallbackError {
         /// Whether the failure email went out.
         emailed: bool,
     },
+    /// Another request holds the attempt's claim and had not finished with the cart when
+    /// [`OUTCOME_WAIT`] ran out; the grant page shows its outcome.
+    #[error("another request is completing this grant")]
+    InProgress,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -115,8 +132,10 @@ pub struct CallbackRequest<'a> {
 
 impl Services {
     /// Completes a grant. Before anything is sent anywhere it checks the cart, the state, the
-    /// attempt, the browser binding, the invite, its expiry and the issuer. Then it exchanges the
-    /// code, seals the tokens and commits connection, invite and attempt in one atomic step.
+    /// attempt, the browser binding, the invite, its expiry and the issuer. Then it claims the
+    /// attempt, exchanges the code, seals the tokens and commits connection, invite and attempt
+    /// in one atomic step. A request for an attempt that is claimed or ended (this browser's
+    /// reload or second load) answers that attempt's outcome instead, without calling the cart.
     pub async fn complete_callback(
         &self,
         req: CallbackRequest<'_>,
@@ -145,6 +164,9 @@ impl Services {
                 )
             })
             .ok_or_else(|| refused("browser_mismatch"))?;
+        if attempt.status != AttemptStatus::Open {
+            return self.callback_outcome(&attempt.state_hash).await;
+        }
         self.ensure_completable(&attempt, &invite, now, ["attempt_expired", "attempt_used"])
             .await?;
         if let Some(issuer) = &cart.issuer {
@@ -204,6 +226,9 @@ impl Services {
             tracing::warn!(cart = %cart.id, error = %e, "token endpoint refused");
             refused("token_endpoint_refused")
         })?;
+        if !self.claim(&attempt, now, 1).await? {
+            return self.callback_outcome(&attempt.state_hash).await;
+        }
 
         let verifier = cart
             .pkce
@@ -219,6 +244,7 @@ impl Services {
                 redirect_uri: &attempt.redirect_uri,
                 verifier: verifier.as_ref(),
                 vars: &vars,
+                now,
             })
             .await;
         let tokens = match exchanged {
@@ -278,9 +304,10 @@ impl Services {
             version: 1,
             status: ConnectionStatus::Active,
         };
+        // The claim is checked against the time of the commit, not of the request.
         match self
             .store
-            .commit_authorization(&connection, &attempt.state_hash, now)
+            .commit_authorization(&connection, &attempt.state_hash, self.clock.now())
             .await
         {
             Ok(()) => {}
@@ -304,6 +331,115 @@ impl Services {
             connection,
             finish_url: None,
         })
+    }
+
+    /// Claims `attempt` for this request's `outbound_calls` calls to the cart, until
+    /// [`claim_deadline`]; answers whether this request holds it. Called after every local
+    /// check and before anything is sent to the cart.
+    pub(super) async fn claim(
+        &self,
+        attempt: &GrantAttempt,
+        now: Timestamp,
+        outbound_calls: u32,
+    ) -> Result<bool, StoreError> {
+        let until = claim_deadline(now, self.config.http_timeout, outbound_calls);
+        match self
+            .store
+            .claim_attempt(&attempt.state_hash, now, until)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict(_)) => {
+                tracing::info!(invite_id = %attempt.invite_id, reason = "claimed_elsewhere", "another request holds the grant attempt");
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The attempt `state` names and its invite, once no live claim is held on the attempt, or
+    /// as they stand when [`OUTCOME_WAIT`] has passed. Reads only.
+    pub(super) async fn attempt_outcome(
+        &self,
+        state: &TokenHash,
+    ) -> Result<(GrantAttempt, Invite), CallbackError> {
+        let deadline = tokio::time::Instant::now() + OUTCOME_WAIT;
+        let mut pause = OUTCOME_FIRST_POLL;
+        loop {
+            let attempt = self
+                .store
+                .attempt(state)
+                .await?
+                .ok_or_else(|| refused("state_unknown"))?;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if attempt.effective_status(self.clock.now()) != AttemptStatus::Exchanging
+                || left.is_zero()
+            {
+                let invite = self
+                    .store
+                    .invite(&attempt.invite_id)
+                    .await?
+                    .ok_or_else(|| refused("invite_missing"))?;
+                return Ok((attempt, invite));
+            }
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(OUTCOME_MAX_POLL);
+        }
+    }
+
+    /// The answer to this browser's callback for an attempt that is not open: the outcome of
+    /// the request that claimed it (waited for, see [`Services::attempt_outcome`]). No email is
+    /// sent and no link minted: the claim holder did both.
+    async fn callback_outcome(&self, state: &TokenHash) -> Result<Authorized, CallbackError> {
+        let (attempt, invite) = self.attempt_outcome(state).await?;
+        let outcome = attempt.effective_status(self.clock.now());
+        tracing::info!(invite_id = %invite.id, outcome = outcome.as_str(), "callback answered with its attempt's outcome");
+        match outcome {
+            AttemptStatus::Completed if invite.status.is_connected() => {
+                let connection = self
+                    .store
+                    .connection_for_invite(&invite.id)
+                    .await?
+                    .ok_or_else(|| refused("attempt_used"))?;
+                Ok(Authorized {
+                    invite,
+                    connection,
+                    finish_url: None,
+                })
+            }
+            AttemptStatus::Exchanging => Err(CallbackError::InProgress),
+            AttemptStatus::Failed => Err(CallbackError::CartFailed {
+                reason: "the grant attempt failed".into(),
+                retry_url: None,
+                emailed: false,
+            }),
+            AttemptStatus::Declined => Err(CallbackError::Declined { retry_url: None }),
+            AttemptStatus::Open | AttemptStatus::Completed => Err(refused("attempt_used")),
+        }
+    }
+
+    /// For a server-to-server delivery whose attempt another request claimed: that request's
+    /// outcome, waited for, answered as to any later delivery of the same nonce (already
+    /// connected, or used), or [`CallbackError::InProgress`] if it is still at the store.
+    pub(super) async fn delivery_outcome(
+        &self,
+        state: &TokenHash,
+        used: [&'static str; 2],
+    ) -> CallbackError {
+        let (attempt, invite) = match self.attempt_outcome(state).await {
+            Ok(found) => found,
+            Err(e) => return e,
+        };
+        if attempt.effective_status(self.clock.now()) == AttemptStatus::Exchanging {
+            return CallbackError::InProgress;
+        }
+        match self
+            .ensure_completable(&attempt, &invite, self.clock.now(), used)
+            .await
+        {
+            Err(e) => e,
+            Ok(()) => refused(used[1]),
+        }
     }
 
     /// The attempt `state` names, which must be this cart's, and its invite. `unknown` is the
@@ -387,7 +523,12 @@ impl Services {
         } else {
             AttemptStatus::Failed
         };
-        match self.store.close_attempt(&attempt.state_hash, outcome).await {
+        // The cart's own answer, sent to no cart: the attempt is closed from open, unclaimed.
+        match self
+            .store
+            .close_attempt(&attempt.state_hash, AttemptStatus::Open, outcome)
+            .await
+        {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => return Ok(refused("attempt_used")),
             Err(e) => return Err(e),
@@ -413,8 +554,8 @@ impl Services {
     }
 
     /// The cart did not complete a grant (a failed exchange, keys or token calls refused):
-    /// closes the attempt as failed, mints a link to try again, and emails it to the merchant.
-    /// Only the call that closed the attempt sends the email, so a repeat does not.
+    /// closes this request's claim as failed, mints a link to try again, and emails it to the
+    /// merchant. Only the call that closed the attempt sends the email, so a repeat does not.
     pub(super) async fn failed_at_cart(
         &self,
         attempt: &GrantAttempt,
@@ -432,13 +573,17 @@ impl Services {
         }
     }
 
-    /// Closes an open attempt; answers whether this call closed it.
+    /// Closes the attempt this request claimed; answers whether this call closed it.
     pub(super) async fn close_quietly(
         &self,
         attempt: &GrantAttempt,
         outcome: AttemptStatus,
     ) -> bool {
-        match self.store.close_attempt(&attempt.state_hash, outcome).await {
+        match self
+            .store
+            .close_attempt(&attempt.state_hash, AttemptStatus::Exchanging, outcome)
+            .await
+        {
             Ok(()) => true,
             Err(e) => {
                 tracing::warn!(error = %e, "could not close the grant attempt");
@@ -488,3 +633,6 @@ impl Services {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,12 @@
 //! Confirmation: once an invite is authorized, the merchant and the warehouse are each told
 //! exactly once, through a send record per (invite, email kind) that is leased while sending.
+//!
+//! What is owed is read from the store: every invite in `authorized` ([`Services::confirm_owed`]),
+//! so a confirmation whose "invite authorized" event was lost with a process is still sent.
+//! Exactly once holds for the send records; the message itself carries the idempotency key
+//! `<invite id>-<kind>`, so a sender that died after the mailer took the message and before the
+//! record said so, and whose lease another sender took over, leaves one email in the outbox.
+//! SES has no such key: there that window sends the email a second time (at least once).
 
 use super::Services;
 use crate::domain::{InviteId, InviteStatus};
@@ -9,6 +16,8 @@ use crate::store::{EmailKind, SendClaim, StoreError};
 
 /// How long a sender holds a send record before another may take it over.
 pub const SEND_LEASE_SECS: i64 = 120;
+/// How many owed invites one [`Services::confirm_owed`] takes on.
+pub const OWED_PER_SWEEP: usize = 100;
 
 /// Why a confirmation is not finished; the event should be delivered again later.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +93,8 @@ impl Services {
                 }
                 _ => warehouse_confirmation(&invite, &cart_name, connected_at, account.as_deref()),
             };
+            let mail =
+                mail.map(|m| m.with_idempotency_key(format!("{invite_id}-{}", kind.as_str())));
             match mail {
                 Ok(mail) => match self.mailer.send(&mail).await {
                     Ok(message_id) => {
@@ -117,4 +128,24 @@ impl Services {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// Confirms the invites the store says are owed their confirmations (those in
+    /// `authorized`, oldest first, up to [`OWED_PER_SWEEP`]), one after the other; answers each
+    /// invite's outcome. What runs at start and every few seconds where no change stream
+    /// redelivers (the local server). The send records keep it from sending anything twice,
+    /// also while an event for the same invite is being handled.
+    pub async fn confirm_owed(
+        &self,
+    ) -> Result<Vec<(InviteId, Result<Confirmed, ConfirmError>)>, StoreError> {
+        let owed = self.store.authorized_invites(OWED_PER_SWEEP).await?;
+        let mut outcomes = Vec::with_capacity(owed.len());
+        for invite in owed {
+            let outcome = self.confirm(&invite.id).await;
+            outcomes.push((invite.id, outcome));
+        }
+        Ok(outcomes)
+    }
 }
+
+#[cfg(test)]
+mod tests;

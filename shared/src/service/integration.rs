@@ -61,7 +61,9 @@ impl Services {
     /// time, the four fields are present and shaped, and `store_base_url` (cleaned) is the
     /// invite's store. Then asks that store for a request token and the access token, and only
     /// if both come back seals {access token, token secret, consumer key, consumer secret} and
-    /// commits. A failed token call closes the attempt as failed and emails the merchant.
+    /// commits. The attempt is claimed before the first call, so an activation posted twice at
+    /// once calls the store once: the other post answers as [`Services::receive_keys`] says. A
+    /// failed token call closes the attempt as failed and emails the merchant.
     pub async fn receive_integration(
         &self,
         cart: &str,
@@ -72,7 +74,11 @@ impl Services {
         let (cart, spec) = self.integration_cart(cart)?;
         let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
         let (attempt, invite) = self.attempt_for(cart, &state, "nonce_unknown").await?;
-        self.ensure_completable(&attempt, &invite, now, ["nonce_expired", "nonce_used"])
+        let stale = ["nonce_expired", "nonce_used"];
+        if attempt.status == AttemptStatus::Exchanging {
+            return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
+        }
+        self.ensure_completable(&attempt, &invite, now, stale)
             .await?;
         let mut form = std::collections::HashMap::new();
         for (k, v) in url::form_urlencoded::parse(body) {
@@ -120,6 +126,10 @@ impl Services {
         let consumer_key = Secret::new(key.as_str());
         let consumer_secret = Secret::new(secret.as_str());
         let verifier = Secret::new(verifier.as_str());
+        // Two calls to the store: the request token, then the access token.
+        if !self.claim(&attempt, now, 2).await? {
+            return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
+        }
         let tokens = self
             .oauth1_tokens(
                 &request_url,
@@ -142,6 +152,7 @@ impl Services {
             access_token: token,
             refresh_token: None,
             expires_at: None,
+            issued_at: None,
             scope: None,
             account: None,
             key_secret: Some(token_secret),
@@ -198,7 +209,7 @@ impl Services {
         let (cart, _) = self.integration_cart(cart)?;
         let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
         let (attempt, invite) = self.attempt_for(cart, &state, "nonce_unknown").await?;
-        Ok(match attempt.status {
+        Ok(match attempt.effective_status(self.clock.now()) {
             AttemptStatus::Completed if invite.status.is_connected() => {
                 let store_host = cart
                     .input_vars(attempt.store.as_deref())
@@ -218,6 +229,7 @@ impl Services {
                     success_call_back,
                 }
             }
+            AttemptStatus::Exchanging => IdentityOutcome::Pending,
             AttemptStatus::Open if attempt.usable(self.clock.now()) => IdentityOutcome::Pending,
             _ => IdentityOutcome::Failed,
         })

@@ -11,6 +11,7 @@ use crate::domain::{
     WarehouseId,
 };
 use crate::email::invite_email;
+use crate::mailer::MailError;
 use crate::store::StoreError;
 
 /// Longest merchant name accepted.
@@ -56,6 +57,11 @@ pub enum InviteError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The mail service could not take the invite email (unreachable, throttled, access
+    /// denied). Nothing was sent; the invite stays `pending` with a link nobody holds, as after
+    /// a crash before the send, and expires. The caller should try again later.
+    #[error("the mail service is unavailable")]
+    MailUnavailable,
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> InviteError {
@@ -182,8 +188,9 @@ impl Services {
     }
 
     /// Validates `request`, stores the invite (warehouse taken from the caller's key, never the
-    /// body) and emails the merchant. A failed email leaves the invite stored as `email_failed`
-    /// with the reason, and the answer says so.
+    /// body) and emails the merchant. An email the mail service refused leaves the invite stored
+    /// as `email_failed` with the reason, and the answer says so; a mail service that did not do
+    /// the work is [`InviteError::MailUnavailable`], with no status written.
     pub async fn create_invite(
         &self,
         warehouse: &Warehouse,
@@ -288,6 +295,11 @@ impl Services {
         };
         let (status, reason) = match sent {
             Ok(()) => (InviteStatus::Emailed, None),
+            // An outage says nothing about this invite: it must not read as a failed email.
+            Err(MailError::Unavailable(_)) => {
+                tracing::warn!(invite_id = %invite.id, "invite email not sent: the mail service is unavailable; left pending");
+                return Err(InviteError::MailUnavailable);
+            }
             Err(e) => {
                 tracing::warn!(invite_id = %invite.id, error = %e, "invite email not sent");
                 (InviteStatus::EmailFailed, Some(e.to_string()))

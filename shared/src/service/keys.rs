@@ -61,8 +61,11 @@ impl Services {
 
     /// Receives keys posted by the store. Checks, in order: the cart does key handshakes, the
     /// body is a key delivery, its `user_id` names a pending attempt for this cart whose invite
-    /// is still granting, the permissions are what we asked; then calls the attempt's store with
-    /// the keys, and only if they work seals them and commits.
+    /// is still granting, the permissions are what we asked; then claims the attempt, calls the
+    /// attempt's store with the keys, and only if they work seals them and commits. A delivery
+    /// for an attempt another delivery has claimed calls nothing: it answers that delivery's
+    /// outcome as a later repeat would be answered (already connected, or used), or
+    /// [`CallbackError::InProgress`] if it is still undecided after a short wait.
     pub async fn receive_keys(&self, cart: &str, body: &[u8]) -> Result<Authorized, CallbackError> {
         let now = self.clock.now();
         let cart = self.key_cart(cart)?;
@@ -78,7 +81,11 @@ impl Services {
             return Err(refused("keys_malformed"));
         }
         let (attempt, invite) = self.pending_attempt(cart, &nonce).await?;
-        self.ensure_completable(&attempt, &invite, now, ["nonce_expired", "nonce_used"])
+        let stale = ["nonce_expired", "nonce_used"];
+        if attempt.status == AttemptStatus::Exchanging {
+            return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
+        }
+        self.ensure_completable(&attempt, &invite, now, stale)
             .await?;
         if delivery.key_permissions.as_deref() != Some("read_write") {
             return Err(refused("keys_permissions"));
@@ -90,6 +97,9 @@ impl Services {
         })?;
         let key = Secret::new(delivery.consumer_key);
         let secret = Secret::new(delivery.consumer_secret);
+        if !self.claim(&attempt, now, 1).await? {
+            return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
+        }
         if let Err(e) = self.oauth.verify_keys(&verify_url, &key, &secret).await {
             tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "keys_not_verified", "key verification failed");
             return Err(self
@@ -100,6 +110,7 @@ impl Services {
             access_token: key,
             refresh_token: None,
             expires_at: None,
+            issued_at: None,
             scope: Some("read_write".into()),
             account: None,
             key_secret: Some(secret),
@@ -141,7 +152,7 @@ impl Services {
         {
             return Err(self.cart_error(&attempt, &invite, "access_denied").await?);
         }
-        match attempt.status {
+        match attempt.effective_status(self.clock.now()) {
             AttemptStatus::Failed => Err(CallbackError::CartFailed {
                 reason: "the store's keys did not work".into(),
                 retry_url: self.retry_url(&invite, self.clock.now()).await,

@@ -1,12 +1,14 @@
-//! Fresh access tokens. A connection whose access token expires within
-//! [`REFRESH_MARGIN_SECS`] is refreshed first, one refresh at a time per connection: in this
-//! process behind a per-connection lock, across processes behind a store lease, and after either
-//! the connection is read again, so a refresh another worker already made is used, not repeated
-//! (a rotating cart would refuse the second one). The rotated tokens are sealed and written with
-//! one version-conditional update before anyone gets them; if that write fails the new tokens
-//! are dropped (fail closed). A refused refresh token (`invalid_grant`) marks the connection as
-//! needing re-authorization and tells the warehouse once, unless the connection changed
-//! meanwhile (a race another refresh won).
+//! Fresh access tokens. A connection whose tokens are due ([`refresh_due`], the refresh rule)
+//! is refreshed first, one refresh at a time per connection: in this process behind a
+//! per-connection lock, across processes behind a store lease, and after either the connection
+//! is read again, so a refresh another worker already made is used, not repeated (a rotating
+//! cart would refuse the second one). The data key that will seal the rotated tokens is taken
+//! before the cart is asked, so a key service that cannot seal stops the refresh before the cart
+//! retires anything. The rotated tokens are sealed and written with one version-conditional
+//! update (tried again a few times if the store fails) before anyone gets them; if that write
+//! still fails the new tokens are dropped (fail closed). A refused refresh token
+//! (`invalid_grant`) marks the connection as needing re-authorization and tells the warehouse
+//! once, unless the connection changed meanwhile (a race another refresh won).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,14 +18,22 @@ use super::connections::{ConnectionError, OpenConnection};
 use super::Services;
 use crate::carts::TokenRequest;
 use crate::domain::secrets::random_token;
-use crate::domain::{Connection, ConnectionId, ConnectionStatus, WarehouseId};
+use crate::domain::{Connection, ConnectionId, ConnectionStatus, Timestamp, TokenSet, WarehouseId};
 use crate::email::reauthorization_needed;
 use crate::oauth::RefreshCall;
 use crate::store::{EmailKind, SendClaim, StoreError};
 use crate::vault::VaultError;
 
-/// An access token expiring within this many seconds is refreshed before it is handed out.
+/// The longest refresh margin: an access token is refreshed at most this many seconds before it
+/// expires (see [`refresh_due`]).
 pub const REFRESH_MARGIN_SECS: i64 = 120;
+/// The margin is also at most this part of the token's lifetime (1/4: a 60-second token is
+/// refreshed in its last 15 seconds).
+pub const REFRESH_MARGIN_LIFETIME_PARTS: i64 = 4;
+/// How many times rotated tokens are written when the store fails, and how long the first pause
+/// between tries is (it doubles).
+const ROTATION_WRITE_TRIES: u32 = 3;
+const ROTATION_WRITE_PAUSE: Duration = Duration::from_millis(200);
 /// How long a refresh lease is held at most (a refresh takes one token call, which times out
 /// sooner).
 pub const REFRESH_LEASE_SECS: i64 = 30;
@@ -48,9 +58,46 @@ impl RefreshFlights {
     }
 }
 
+/// How long before their expiry `tokens` are refreshed: [`REFRESH_MARGIN_SECS`], or a quarter
+/// of their lifetime (`expires_at - issued_at`) when that is shorter. Tokens sealed before issue
+/// times were recorded have the full margin.
+pub fn refresh_margin(tokens: &TokenSet) -> i64 {
+    match (tokens.issued_at, tokens.expires_at) {
+        (Some(issued), Some(expires)) => {
+            REFRESH_MARGIN_SECS.min((expires.0 - issued.0).max(0) / REFRESH_MARGIN_LIFETIME_PARTS)
+        }
+        _ => REFRESH_MARGIN_SECS,
+    }
+}
+
+/// The refresh rule: whether expiring `tokens` are refreshed at `now` (for a connection whose
+/// cart refreshes and that holds a refresh token; others are never refreshed).
+///
+/// - Tokens without an expiry are never due.
+/// - Otherwise they are due once they are within their margin of expiring: at most two minutes
+///   ([`REFRESH_MARGIN_SECS`]) and at most a quarter of their lifetime ([`refresh_margin`]; the
+///   lifetime is `expires_at - issued_at`, both recorded when tokens are stored, at the code
+///   exchange and at each refresh). An hour-long token is refreshed in its last two minutes, a
+///   five-minute one in its last 75 seconds, a 60-second one in its last 15: a token just
+///   received is never due, so each rotation is refreshed once, whatever the lifetime.
+/// - A caller that finds tokens `written_since_read` (another caller refreshed while it waited
+///   for the lock or the lease) uses them even inside their margin; only tokens already
+///   expired are refreshed again.
+pub fn refresh_due(tokens: &TokenSet, now: Timestamp, written_since_read: bool) -> bool {
+    let Some(expires) = tokens.expires_at else {
+        return false;
+    };
+    let margin = if written_since_read {
+        0
+    } else {
+        refresh_margin(tokens)
+    };
+    now.0 >= expires.0 - margin
+}
+
 impl Services {
-    /// A connection with an access token that is good for at least [`REFRESH_MARGIN_SECS`]
-    /// more (or that does not expire), refreshing it first when needed.
+    /// A connection with an access token that is not due for a refresh ([`refresh_due`]),
+    /// refreshing it first when it is.
     pub async fn fresh_connection(
         &self,
         id: &ConnectionId,
@@ -61,7 +108,7 @@ impl Services {
 
     /// `open` as it is when it is not due, else refreshed (or as another caller refreshed it).
     async fn freshen(&self, open: OpenConnection) -> Result<OpenConnection, ConnectionError> {
-        if !self.refresh_due(&open) {
+        if !self.must_refresh(&open, None) {
             return Ok(open);
         }
         // From here on, tokens written since this read are someone else's refresh: they are
@@ -70,7 +117,7 @@ impl Services {
         let lock = self.refreshing.lock_for(id);
         let _one_here = lock.lock().await;
         let open = self.open_connection(id).await?;
-        if self.settled(&open, seen) {
+        if !self.must_refresh(&open, Some(seen)) {
             return Ok(open);
         }
         let lease = format!("refresh:{id}");
@@ -88,7 +135,7 @@ impl Services {
             }
             tokio::time::sleep(LEASE_POLL).await;
             let current = self.open_connection(id).await?;
-            if self.settled(&current, seen) {
+            if !self.must_refresh(&current, Some(seen)) {
                 return Ok(current);
             }
         }
@@ -122,26 +169,20 @@ impl Services {
         self.freshen(open).await
     }
 
-    /// Whether the access token should be refreshed now: it expires soon, there is a refresh
-    /// token, and the cart refreshes.
-    fn refresh_due(&self, open: &OpenConnection) -> bool {
-        let expiring = open
-            .tokens
-            .expires_at
-            .is_some_and(|at| at.0 <= self.clock.now().0 + REFRESH_MARGIN_SECS);
+    /// Whether this caller refreshes `open` now: the cart refreshes, there is a refresh token,
+    /// and the tokens are due by [`refresh_due`]. `seen` is the version of the caller's first
+    /// read, once it has read again (tokens written since are someone else's refresh).
+    fn must_refresh(&self, open: &OpenConnection, seen: Option<u64>) -> bool {
         let refreshes = self.catalog.get(&open.connection.cart).is_some_and(|c| {
             matches!(
                 c.refresh_request,
                 TokenRequest::Standard | TokenRequest::Described(_)
             )
         });
-        expiring && refreshes && open.tokens.refresh_token.is_some()
-    }
-
-    /// Whether a connection read again needs no refresh from this caller: it is not due, or
-    /// someone wrote tokens since the caller's first read (version `seen`).
-    fn settled(&self, open: &OpenConnection, seen: u64) -> bool {
-        open.connection.version != seen || !self.refresh_due(open)
+        let written_since_read = seen.is_some_and(|v| v != open.connection.version);
+        refreshes
+            && open.tokens.refresh_token.is_some()
+            && refresh_due(&open.tokens, self.clock.now(), written_since_read)
     }
 
     async fn refresh_under_lease(
@@ -151,7 +192,7 @@ impl Services {
     ) -> Result<OpenConnection, ConnectionError> {
         // Another process may have refreshed before this one took the lease.
         let open = self.open_connection(id).await?;
-        if self.settled(&open, seen) {
+        if !self.must_refresh(&open, Some(seen)) {
             return Ok(open);
         }
         let OpenConnection { connection, tokens } = open;
@@ -176,6 +217,17 @@ impl Services {
             .refresh_token
             .clone()
             .ok_or_else(|| ConnectionError::CartUnavailable("no refresh token".into()))?;
+        // Before the cart is asked: once it answers, the old refresh token is retired, and
+        // rotated tokens that cannot be sealed would be lost.
+        let sealer = self
+            .vault
+            .data_key(&connection.context())
+            .await
+            .map_err(|e| match e {
+                VaultError::Refused => ConnectionError::KeyService("sealing refused".into()),
+                VaultError::Unavailable(e) => ConnectionError::KeyService(e),
+            })?;
+        let now = self.clock.now();
         let answered = self
             .oauth
             .refresh(RefreshCall {
@@ -185,9 +237,9 @@ impl Services {
                 refresh_token: &refresh_token,
                 scopes: &connection.scopes,
                 vars: &vars,
+                now,
             })
             .await;
-        let now = self.clock.now();
         let fresh = match answered {
             Ok(mut fresh) => {
                 // A cart that keeps its refresh token sends none back.
@@ -205,17 +257,9 @@ impl Services {
                 return Err(ConnectionError::CartUnavailable(e.to_string()));
             }
         };
-        let sealed = self
-            .vault
-            .seal(&connection.context(), &fresh.to_plaintext())
-            .await
-            .map_err(|e| match e {
-                VaultError::Refused => ConnectionError::KeyService("sealing refused".into()),
-                VaultError::Unavailable(e) => ConnectionError::KeyService(e),
-            })?;
+        let sealed = sealer.seal(&fresh.to_plaintext());
         match self
-            .store
-            .update_tokens(id, &sealed, fresh.expires_at, connection.version)
+            .store_rotation(id, &sealed, fresh.expires_at, connection.version)
             .await
         {
             Ok(version) => {
@@ -230,7 +274,8 @@ impl Services {
                     tokens: fresh,
                 })
             }
-            // Someone else wrote newer tokens: theirs are the ones the cart now honours.
+            // Someone else wrote newer tokens (theirs are the ones the cart now honours), or an
+            // earlier try of this write landed although the store reported a failure.
             Err(StoreError::Conflict(_)) => {
                 tracing::warn!(connection_id = %id, "refreshed tokens lost a race; using the stored ones");
                 self.open_connection(id).await
@@ -238,6 +283,34 @@ impl Services {
             Err(e) => {
                 tracing::error!(connection_id = %id, error = %e, "refreshed tokens could not be stored; not used");
                 Err(e.into())
+            }
+        }
+    }
+
+    /// Writes rotated tokens under the version condition `expected`. The cart has retired the
+    /// old refresh token by now, so a store failure is tried again a few times before the
+    /// tokens are given up.
+    async fn store_rotation(
+        &self,
+        id: &ConnectionId,
+        sealed: &crate::vault::SealedBlob,
+        expires_at: Option<Timestamp>,
+        expected: u64,
+    ) -> Result<u64, StoreError> {
+        let (mut tries, mut pause) = (1, ROTATION_WRITE_PAUSE);
+        loop {
+            match self
+                .store
+                .update_tokens(id, sealed, expires_at, expected)
+                .await
+            {
+                Err(StoreError::Unavailable(_)) if tries < ROTATION_WRITE_TRIES => {
+                    tracing::warn!(connection_id = %id, tries, "rotated tokens not stored yet; trying again");
+                    tokio::time::sleep(pause).await;
+                    tries += 1;
+                    pause *= 2;
+                }
+                written => return written,
             }
         }
     }

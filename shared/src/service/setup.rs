@@ -12,12 +12,20 @@ use crate::domain::{
 use crate::oauth::{authorize_url, AuthorizeRequest};
 use crate::store::StoreError;
 
-/// Failed access-code entries one client may make per window before it must wait.
-pub const CODE_FAILURES_PER_CLIENT: u32 = 10;
+/// Access codes one client address may have evaluated per window, right or wrong, before it
+/// must wait.
+///
+/// Every typed code counts, the right one too: the count is taken before the code is looked
+/// up, in one conditional write, so that concurrent requests (on any number of instances)
+/// cannot have more codes evaluated than this. A merchant types their code once; refunding a
+/// right code would take a second write and gain them nothing.
+pub const CODE_GUESSES_PER_CLIENT: u32 = 10;
 /// Times one access code may be redeemed in its life.
 pub const REDEMPTIONS_PER_CODE: u32 = 20;
 /// The rate-limit window: 15 minutes.
 pub const CODE_WINDOW_SECS: i64 = 15 * 60;
+/// The window of [`REDEMPTIONS_PER_CODE`]: longer than any code lives.
+const CODE_LIFE_SECS: i64 = i64::MAX / 2;
 
 /// Why a setup step did not go ahead. Each variant is one page the merchant sees, and carries
 /// what that page says.
@@ -156,7 +164,7 @@ fn client_key(client: Option<IpAddr>) -> String {
     let ip = client
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into());
-    format!("code-fail:{}", TokenHash::of(&ip).as_str())
+    format!("code-guess:{}", TokenHash::of(&ip).as_str())
 }
 
 impl Services {
@@ -233,15 +241,24 @@ impl Services {
     }
 
     /// Redeems a typed access code: a new link token is minted for its invite, so the grant page
-    /// can be shown. Failures are counted per client, uses per code.
+    /// can be shown. Every typed code is counted per client before it is evaluated
+    /// ([`CODE_GUESSES_PER_CLIENT`]); redemptions are counted per code.
     pub async fn redeem_access_code(
         &self,
         typed: &str,
         client: Option<IpAddr>,
     ) -> Result<GrantView<'_>, SetupError> {
         let now = self.clock.now();
-        let client_key = client_key(client);
-        if self.store.hits(&client_key, CODE_WINDOW_SECS, now).await? >= CODE_FAILURES_PER_CLIENT {
+        let counted = self
+            .store
+            .count_hit_within(
+                &client_key(client),
+                CODE_WINDOW_SECS,
+                CODE_GUESSES_PER_CLIENT,
+                now,
+            )
+            .await?;
+        if !counted {
             return Err(SetupError::TooManyAttempts);
         }
         let invite = match AccessCode::parse(typed) {
@@ -249,14 +266,15 @@ impl Services {
             None => None,
         };
         let Some(invite) = invite.filter(|i| i.accepts_grant(now)) else {
-            self.store
-                .count_hit(&client_key, CODE_WINDOW_SECS, now)
-                .await?;
             tracing::info!(reason = "access_code_invalid", "access code refused");
             return Err(SetupError::InvalidLink);
         };
         let uses_key = format!("code-use:{}", invite.access_code_hash.as_str());
-        if self.store.count_hit(&uses_key, i64::MAX / 2, now).await? > REDEMPTIONS_PER_CODE {
+        let redeemable = self
+            .store
+            .count_hit_within(&uses_key, CODE_LIFE_SECS, REDEMPTIONS_PER_CODE, now)
+            .await?;
+        if !redeemable {
             return Err(SetupError::TooManyAttempts);
         }
         let token = InviteToken::generate();
@@ -290,6 +308,7 @@ impl Services {
             status: AttemptStatus::Open,
             created_at: now,
             expires_at: now.plus_secs(view.cart.flavour.attempt_ttl_secs()),
+            claim_until: None,
         };
         match self.store.begin_attempt(&attempt, now).await {
             Ok(()) => {}
@@ -420,12 +439,44 @@ impl Services {
         }
         Ok(match self.store.latest_attempt(&invite.id).await? {
             None => GrantProgress::Ready,
-            Some(a) => match a.status {
-                AttemptStatus::Open => GrantProgress::Waiting,
+            Some(a) => match a.effective_status(self.clock.now()) {
+                AttemptStatus::Open | AttemptStatus::Exchanging => GrantProgress::Waiting,
                 AttemptStatus::Declined => GrantProgress::Declined,
                 AttemptStatus::Failed => GrantProgress::Failed,
                 AttemptStatus::Completed => GrantProgress::Authorized,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestKit;
+
+    fn client(n: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([198, 51, 100, n]))
+    }
+
+    #[tokio::test]
+    async fn a_code_is_redeemed_at_most_twenty_times_whoever_types_it() {
+        // GIVEN an invite and its access code
+        let kit = TestKit::new();
+        kit.invite().await;
+        let code = kit.access_code();
+        // WHEN it is redeemed the allowed number of times, each from another client address
+        for n in 0..REDEMPTIONS_PER_CODE {
+            let n = u8::try_from(n).unwrap();
+            assert!(kit
+                .services
+                .redeem_access_code(&code, client(n))
+                .await
+                .is_ok());
+        }
+        // THEN one more redemption is refused, from a fresh address too
+        assert!(matches!(
+            kit.services.redeem_access_code(&code, client(200)).await,
+            Err(SetupError::TooManyAttempts)
+        ));
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::callback::CallbackError;
 use super::invites::{InviteError, NewInvite};
-use super::setup::{GrantProgress, SetupError, CODE_FAILURES_PER_CLIENT};
+use super::setup::{GrantProgress, SetupError, CODE_GUESSES_PER_CLIENT};
 use crate::domain::{
     AccessCode, BrowserBinding, Connection, GrantState, InviteStatus, PkceVerifier, TokenSet,
 };
@@ -379,19 +379,20 @@ async fn a_good_callback_seals_the_tokens_and_authorizes_once() {
         kit.services.grant_progress(&token).await.unwrap(),
         GrantProgress::Authorized
     );
-    // AND a replay of the same callback changes nothing and says "already connected"
+    // AND a replay of the same callback (a reload) changes nothing and answers this attempt's
+    // outcome: the same connection
     let replay = callback(
         &kit,
         "acme",
         &[("code", "C1"), ("state", &s.state), ISS],
         Some(&s.binding),
     )
-    .await;
-    assert!(matches!(
-        replay,
-        Err(CallbackError::AlreadyConnected { .. })
-    ));
+    .await
+    .unwrap();
+    assert_eq!(replay.connection.id, conn.id);
+    assert!(replay.finish_url.is_none());
     assert_eq!(kit.oauth.calls(), 1);
+    assert_eq!(kit.events.0.lock().unwrap().len(), 1);
     // AND the link no longer opens a grant page: it says the store is connected, and when
     match kit.services.open_link(&token).await {
         Err(SetupError::AlreadyConnected {
@@ -586,7 +587,8 @@ async fn a_decline_at_the_cart_closes_the_attempt_and_offers_a_retry() {
         kit.services.grant_progress(&token).await.unwrap(),
         GrantProgress::Declined
     );
-    // AND the same state cannot be used again, but the retry link starts a new grant
+    // AND the same state cannot be used again (it answers the decline, exchanging nothing),
+    // but the retry link starts a new grant
     let again = callback(
         &kit,
         "acme",
@@ -594,12 +596,11 @@ async fn a_decline_at_the_cart_closes_the_attempt_and_offers_a_retry() {
         Some(&s.binding),
     )
     .await;
-    assert!(matches!(
-        again,
-        Err(CallbackError::Refused {
-            reason: "attempt_used"
-        })
-    ));
+    assert!(
+        matches!(again, Err(CallbackError::Declined { retry_url: None })),
+        "{again:?}"
+    );
+    assert_eq!(kit.oauth.calls(), 0);
     let retry_token = retry.rsplit('/').next().unwrap();
     let s2 = start(&kit, retry_token).await;
     assert!(callback(
@@ -643,7 +644,8 @@ async fn a_refused_exchange_fails_the_attempt_without_storing_anything() {
     );
     assert!(mails[1].text.contains(&retry) && mails[1].html.contains(&retry));
     assert!(retry.starts_with("https://cartlink.test/setup/"));
-    // AND a replay of the failed callback neither exchanges nor emails again
+    // AND a replay of the failed callback answers the failure, neither exchanging nor emailing
+    // again
     let again = callback(
         &kit,
         "acme",
@@ -651,7 +653,17 @@ async fn a_refused_exchange_fails_the_attempt_without_storing_anything() {
         Some(&s.binding),
     )
     .await;
-    assert!(matches!(again, Err(CallbackError::Refused { .. })));
+    assert!(
+        matches!(
+            again,
+            Err(CallbackError::CartFailed {
+                emailed: false,
+                retry_url: None,
+                ..
+            })
+        ),
+        "{again:?}"
+    );
     assert_eq!(kit.oauth.calls(), 1);
     assert_eq!(kit.mailer.messages().len(), 2);
     let iid = crate::domain::InviteId::parse(&id).unwrap();
@@ -784,8 +796,9 @@ async fn an_access_code_opens_the_grant_page_and_wrong_codes_are_limited_per_cli
         .unwrap();
     // THEN a new link token works for the grant
     assert!(kit.services.start_grant(view.token.expose()).await.is_ok());
-    // AND wrong codes are refused, until the client must wait even with the right one
-    for _ in 0..CODE_FAILURES_PER_CLIENT {
+    // AND wrong codes are refused, until the client must wait even with the right one (the
+    // right code counted too)
+    for _ in 1..CODE_GUESSES_PER_CLIENT {
         let wrong = AccessCode::generate().display();
         assert!(matches!(
             kit.services.redeem_access_code(&wrong, ip).await,

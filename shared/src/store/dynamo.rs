@@ -7,13 +7,13 @@
 //!
 //! | item | `pk` | `sk` | other attributes | written by |
 //! | --- | --- | --- | --- | --- |
-//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
+//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
 //! | setup link | `LINK#<sha256 of link token>` | `LINK` | `entity=link`, `invite_id`, `created_at`, `ttl` | create-invite, grant-page (access code), oauth-callback (retry link): put only |
 //! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `ttl` | create-invite: put only |
-//! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` |
+//! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
 //! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, create-invite |
-//! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page |
+//! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
 //!
 //! `body` is the JSON of the fields that never change after the item is made; every field that
@@ -24,6 +24,11 @@
 //! `gsi1` (projection ALL): `gsi1pk = WH#<warehouse id>`, `gsi1sk = <status>#<created_at, 12
 //! digits>#<invite id>`. A warehouse's invites in one status, newest first, are one Query with
 //! `begins_with(gsi1sk, "<status>#")`; all its invites are one Query on `gsi1pk`.
+//!
+//! `gsi2` (sparse, projection ALL): `gsi2pk = AUTHORIZED`, `gsi2sk = <updated_at, 12
+//! digits>#<invite id>`, set by the callback's commit and removed by every change out of
+//! `authorized`. It holds only the invites whose confirmations are still owed, oldest first: one
+//! Query, however many invites the table holds.
 //!
 //! # Expiry
 //!
@@ -39,9 +44,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use serde_json::Value;
 
@@ -53,12 +56,17 @@ use crate::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
     InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
+use crate::telemetry::alarm;
 use crate::vault::SealedBlob;
 
 type Item = HashMap<String, AttributeValue>;
 
 /// The name of the warehouse index.
 pub const GSI1: &str = "gsi1";
+/// The name of the sparse index of invites in `authorized`.
+pub const GSI2: &str = "gsi2";
+/// The one `gsi2pk` value: invites whose confirmations are owed.
+const GSI2_AUTHORIZED: &str = "AUTHORIZED";
 /// How long invites, links and codes are kept after they expire (garbage collection only).
 const KEEP_AFTER_EXPIRY: i64 = 30 * 24 * 3600;
 
@@ -116,12 +124,20 @@ fn gsi1sk(status: InviteStatus, created_at: Timestamp, id: &str) -> String {
     format!("{}#{:012}#{}", status.as_str(), created_at.0, id)
 }
 
+fn gsi2sk(authorized_at: Timestamp, id: &str) -> String {
+    format!("{:012}#{}", authorized_at.0, id)
+}
+
+/// DynamoDB did not do the work: logged once with the alarm field, answered as
+/// [`StoreError::Unavailable`].
 fn unavailable<E: std::error::Error + 'static>(e: E) -> StoreError {
-    StoreError::Unavailable(DisplayErrorContext(e).to_string())
+    let detail = DisplayErrorContext(e).to_string();
+    tracing::error!(alarm = alarm::STORE_UNAVAILABLE, store = "dynamodb", error = %detail, "store call failed");
+    StoreError::Unavailable(detail)
 }
 
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    unavailable(e)
 }
 
 /// Whether a single-item write failed on its condition.
@@ -203,7 +219,13 @@ impl DynamoStore {
     fn attempt_from(item: &Item) -> Result<GrantAttempt, StoreError> {
         with_fields(
             need_s(item, "body")?,
-            vec![("status", Value::String(need_s(item, "status")?.to_owned()))],
+            vec![
+                ("status", Value::String(need_s(item, "status")?.to_owned())),
+                (
+                    "claim_until",
+                    get_n(item, "claim_until").map_or(Value::Null, Value::from),
+                ),
+            ],
         )
     }
 
@@ -431,13 +453,27 @@ impl Store for DynamoStore {
         vals.insert(":to".into(), s(to.as_str()));
         vals.insert(":now".into(), n(now.0));
         vals.insert(":gsk".into(), s(gsi1sk(to, created, id.as_str())));
-        let update = match reason {
+        let mut set = vec!["#status = :to, #updated_at = :now, #gsi1sk = :gsk"];
+        let mut remove = vec![];
+        match reason {
             Some(r) => {
                 vals.insert(":reason".into(), s(r));
-                "SET #status = :to, #updated_at = :now, #gsi1sk = :gsk, #status_reason = :reason"
+                set.push("#status_reason = :reason");
             }
-            None => "SET #status = :to, #updated_at = :now, #gsi1sk = :gsk REMOVE #status_reason",
-        };
+            None => remove.push("#status_reason"),
+        }
+        // The owed-confirmations index holds an invite exactly while it is authorized.
+        if to == InviteStatus::Authorized {
+            vals.insert(":g2pk".into(), s(GSI2_AUTHORIZED));
+            vals.insert(":g2sk".into(), s(gsi2sk(now, id.as_str())));
+            set.push("#gsi2pk = :g2pk, #gsi2sk = :g2sk");
+        } else {
+            remove.push("#gsi2pk, #gsi2sk");
+        }
+        let mut update = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
         let req = self
             .client
             .update_item()
@@ -449,6 +485,8 @@ impl Store for DynamoStore {
             .expression_attribute_names("#status_reason", "status_reason")
             .expression_attribute_names("#updated_at", "updated_at")
             .expression_attribute_names("#gsi1sk", "gsi1sk")
+            .expression_attribute_names("#gsi2pk", "gsi2pk")
+            .expression_attribute_names("#gsi2sk", "gsi2sk")
             .set_expression_attribute_values(Some(vals));
         settle(req.send().await, StoreError::Conflict("invite status"))
     }
@@ -509,6 +547,9 @@ impl Store for DynamoStore {
                 s(body_without(attempt, &ATTEMPT_MUTABLE)?),
             ),
         ]);
+        if let Some(t) = attempt.claim_until {
+            item.insert("claim_until".into(), n(t.0));
+        }
         self.transact(
             vec![
                 TransactWriteItem::builder().update(update).build(),
@@ -537,9 +578,35 @@ impl Store for DynamoStore {
         self.attempt(&state).await
     }
 
+    async fn claim_attempt(
+        &self,
+        state: &TokenHash,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(attempt_key(state)))
+            .update_expression("SET #status = :exchanging, #claim_until = :until")
+            .condition_expression("#status = :open AND #expires_at > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#claim_until", "claim_until")
+            .expression_attribute_names("#expires_at", "expires_at")
+            .expression_attribute_values(":exchanging", s(AttemptStatus::Exchanging.as_str()))
+            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
+            .expression_attribute_values(":until", n(claim_until.0))
+            .expression_attribute_values(":now", n(now.0))
+            .send()
+            .await;
+        settle(result, StoreError::Conflict("attempt not open"))
+    }
+
     async fn close_attempt(
         &self,
         state: &TokenHash,
+        from: AttemptStatus,
         outcome: AttemptStatus,
     ) -> Result<(), StoreError> {
         let result = self
@@ -548,13 +615,16 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(attempt_key(state)))
             .update_expression("SET #status = :outcome")
-            .condition_expression("#status = :open")
+            .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":outcome", s(outcome.as_str()))
-            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
+            .expression_attribute_values(":from", s(from.as_str()))
             .send()
             .await;
-        settle(result, StoreError::Conflict("attempt not open"))
+        settle(
+            result,
+            StoreError::Conflict("attempt not in the expected state"),
+        )
     }
 
     async fn commit_authorization(
@@ -600,8 +670,8 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(invite_key(invite_id)))
             .update_expression(
-                "SET #status = :authorized, #updated_at = :now, #connection_id = :con, #gsi1sk = :gsk \
-                 REMOVE #status_reason",
+                "SET #status = :authorized, #updated_at = :now, #connection_id = :con, #gsi1sk = :gsk, \
+                 #gsi2pk = :g2pk, #gsi2sk = :g2sk REMOVE #status_reason",
             )
             .condition_expression(
                 "#status = :granting AND #expires_at > :now AND attribute_not_exists(#connection_id)",
@@ -611,11 +681,15 @@ impl Store for DynamoStore {
                 ("#updated_at".to_owned(), "updated_at".to_owned()),
                 ("#connection_id".to_owned(), "connection_id".to_owned()),
                 ("#gsi1sk".to_owned(), "gsi1sk".to_owned()),
+                ("#gsi2pk".to_owned(), "gsi2pk".to_owned()),
+                ("#gsi2sk".to_owned(), "gsi2sk".to_owned()),
                 ("#status_reason".to_owned(), "status_reason".to_owned()),
                 ("#expires_at".to_owned(), "expires_at".to_owned()),
             ])))
             .set_expression_attribute_values(Some(HashMap::from([
                 (":authorized".to_owned(), s(InviteStatus::Authorized.as_str())),
+                (":g2pk".to_owned(), s(GSI2_AUTHORIZED)),
+                (":g2sk".to_owned(), s(gsi2sk(now, invite_id))),
                 (":granting".to_owned(), s(InviteStatus::Granting.as_str())),
                 (":now".to_owned(), n(now.0)),
                 (":con".to_owned(), s(connection.id.as_str())),
@@ -630,12 +704,16 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(attempt_key(state)))
             .update_expression("SET #status = :completed")
-            .condition_expression("#status = :open AND #invite_id = :invite")
+            .condition_expression(
+                "#status = :exchanging AND #invite_id = :invite AND #claim_until > :now",
+            )
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#invite_id", "invite_id")
+            .expression_attribute_names("#claim_until", "claim_until")
             .expression_attribute_values(":completed", s(AttemptStatus::Completed.as_str()))
-            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
+            .expression_attribute_values(":exchanging", s(AttemptStatus::Exchanging.as_str()))
             .expression_attribute_values(":invite", s(invite_id))
+            .expression_attribute_values(":now", n(now.0))
             .build()
             .map_err(build_err)?;
         // One request token per attempt: a retry of this very commit is idempotent, while a
@@ -857,49 +935,6 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn count_hit(
-        &self,
-        key_name: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
-        let ttl = now.0.saturating_add(window_secs.clamp(0, 60 * 24 * 3600)) + 3600;
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("HIT#{key_name}"), &format!("W#{window}"))))
-            .update_expression("ADD #count :one SET #ttl = :ttl")
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ttl", n(ttl))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let count = out
-            .attributes()
-            .and_then(|a| get_n(a, "count"))
-            .unwrap_or(1);
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
-    }
-
-    async fn hits(
-        &self,
-        key_name: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
-        let item = self
-            .get(key(format!("HIT#{key_name}"), &format!("W#{window}")))
-            .await?;
-        let count = item.as_ref().and_then(|i| get_n(i, "count")).unwrap_or(0);
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
-    }
-
     async fn take_lease(
         &self,
         key_name: &str,
@@ -949,6 +984,56 @@ impl Store for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("gsi2pk = :authorized")
+            .expression_attribute_values(":authorized", s(GSI2_AUTHORIZED))
+            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        // A global index is eventually consistent: an invite confirmed a moment ago may still
+        // be listed (as authorized); the confirmation reads the invite again before it acts.
+        out.items().iter().map(Self::invite_from).collect()
+    }
+
+    async fn count_hit_within(
+        &self,
+        key_name: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
+        let ttl = now.0.saturating_add(window_secs.clamp(0, 60 * 24 * 3600)) + 3600;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("HIT#{key_name}"), &format!("W#{window}"))))
+            .update_expression("ADD #count :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(ttl))
+            .expression_attribute_values(":limit", n(i64::from(limit)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(unavailable(e)),
         }
     }

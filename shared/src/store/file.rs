@@ -20,6 +20,7 @@ use crate::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
     InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
+use crate::telemetry::alarm;
 use crate::vault::SealedBlob;
 
 const SCHEMA: &str = r#"
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS invites (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS invites_by_warehouse ON invites (warehouse_id, status, created_at);
+CREATE INDEX IF NOT EXISTS invites_by_status ON invites (status, updated_at);
 CREATE TABLE IF NOT EXISTS links (
     hash TEXT PRIMARY KEY,
     invite_id TEXT NOT NULL REFERENCES invites (id),
@@ -47,7 +49,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     status TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     seq INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    claim_until INTEGER
 );
 CREATE INDEX IF NOT EXISTS attempts_by_invite ON attempts (invite_id, seq);
 CREATE TABLE IF NOT EXISTS connections (
@@ -85,8 +88,12 @@ pub struct FileStore {
     db: Mutex<Db>,
 }
 
+/// SQLite did not do the work: logged once with the alarm field, answered as
+/// [`StoreError::Unavailable`].
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    let detail = e.to_string();
+    tracing::error!(alarm = alarm::STORE_UNAVAILABLE, store = "sqlite", error = %detail, "store call failed");
+    StoreError::Unavailable(detail)
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -112,7 +119,24 @@ impl FileStore {
         db.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
         db.execute_batch(SCHEMA).map_err(unavailable)?;
+        Self::add_claim_column(&db)?;
         Ok(FileStore { db: Mutex::new(db) })
+    }
+
+    /// Gives an `attempts` table made before claims existed its `claim_until` column. Another
+    /// process opening the same file may add it first; that is not an error.
+    fn add_claim_column(db: &Db) -> Result<(), StoreError> {
+        let present = db
+            .prepare("SELECT 1 FROM pragma_table_info('attempts') WHERE name = 'claim_until'")
+            .and_then(|mut q| q.exists([]))
+            .map_err(unavailable)?;
+        if present {
+            return Ok(());
+        }
+        match db.execute_batch("ALTER TABLE attempts ADD COLUMN claim_until INTEGER") {
+            Err(e) if e.to_string().contains("duplicate column") => Ok(()),
+            other => other.map_err(unavailable),
+        }
     }
 
     /// How many invites are stored (for inspection and tests).
@@ -138,7 +162,7 @@ impl FileStore {
         let mut db = self
             .db
             .lock()
-            .map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+            .map_err(|_| unavailable("store lock poisoned"))?;
         f(&mut db)
     }
 
@@ -167,12 +191,22 @@ impl FileStore {
     }
 
     fn query_attempt(db: &Db, sql: &str, key: &str) -> Result<Option<GrantAttempt>, StoreError> {
-        let found: Option<(String, String)> = db
-            .query_row(sql, [key], |r| Ok((r.get("status")?, r.get("body")?)))
+        let found: Option<(String, Option<i64>, String)> = db
+            .query_row(sql, [key], |r| {
+                Ok((r.get("status")?, r.get("claim_until")?, r.get("body")?))
+            })
             .optional()
             .map_err(unavailable)?;
         found
-            .map(|(status, body)| with_fields(&body, vec![("status", Value::String(status))]))
+            .map(|(status, claim_until, body)| {
+                with_fields(
+                    &body,
+                    vec![
+                        ("status", Value::String(status)),
+                        ("claim_until", claim_until.map_or(Value::Null, Value::from)),
+                    ],
+                )
+            })
             .transpose()
     }
 
@@ -373,15 +407,16 @@ impl Store for FileStore {
                 )
                 .map_err(unavailable)?;
             match tx.execute(
-                "INSERT INTO attempts (state_hash, invite_id, status, created_at, seq, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO attempts (state_hash, invite_id, status, created_at, seq, body, claim_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     attempt.state_hash.as_str(),
                     id_str,
                     attempt.status.as_str(),
                     attempt.created_at.0,
                     seq,
-                    body
+                    body,
+                    attempt.claim_until.map(|t| t.0)
                 ],
             ) {
                 Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("attempt exists")),
@@ -395,7 +430,7 @@ impl Store for FileStore {
         self.with(|db| {
             Self::query_attempt(
                 db,
-                "SELECT status, body FROM attempts WHERE state_hash = ?1",
+                "SELECT status, claim_until, body FROM attempts WHERE state_hash = ?1",
                 state.as_str(),
             )
         })
@@ -405,28 +440,53 @@ impl Store for FileStore {
         self.with(|db| {
             Self::query_attempt(
                 db,
-                "SELECT status, body FROM attempts WHERE invite_id = ?1 ORDER BY seq DESC LIMIT 1",
+                "SELECT status, claim_until, body FROM attempts WHERE invite_id = ?1
+                 ORDER BY seq DESC LIMIT 1",
                 invite.as_str(),
             )
         })
     }
 
-    async fn close_attempt(
+    async fn claim_attempt(
         &self,
         state: &TokenHash,
-        outcome: AttemptStatus,
+        now: Timestamp,
+        claim_until: Timestamp,
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
                 .execute(
-                    "UPDATE attempts SET status = ?1 WHERE state_hash = ?2 AND status = 'open'",
-                    params![outcome.as_str(), state.as_str()],
+                    "UPDATE attempts SET status = 'exchanging', claim_until = ?1
+                     WHERE state_hash = ?2 AND status = 'open'
+                       AND json_extract(body, '$.expires_at') > ?3",
+                    params![claim_until.0, state.as_str(), now.0],
                 )
                 .map_err(unavailable)?;
             if n == 1 {
                 Ok(())
             } else {
                 Err(StoreError::Conflict("attempt not open"))
+            }
+        })
+    }
+
+    async fn close_attempt(
+        &self,
+        state: &TokenHash,
+        from: AttemptStatus,
+        outcome: AttemptStatus,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE attempts SET status = ?1 WHERE state_hash = ?2 AND status = ?3",
+                    params![outcome.as_str(), state.as_str(), from.as_str()],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict("attempt not in the expected state"))
             }
         })
     }
@@ -476,12 +536,13 @@ impl Store for FileStore {
             let consumed = tx
                 .execute(
                     "UPDATE attempts SET status = 'completed'
-                     WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'open'",
-                    params![state.as_str(), invite_id],
+                     WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'exchanging'
+                       AND claim_until > ?3",
+                    params![state.as_str(), invite_id, now.0],
                 )
                 .map_err(unavailable)?;
             if consumed != 1 {
-                return Err(StoreError::Conflict("attempt not open"));
+                return Err(StoreError::Conflict("attempt not claimed"));
             }
             tx.commit().map_err(unavailable)
         })
@@ -653,44 +714,6 @@ impl Store for FileStore {
         })
     }
 
-    async fn count_hit(
-        &self,
-        key: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
-        self.with(|db| {
-            let count: i64 = db
-                .query_row(
-                    "INSERT INTO hits (key, window_start, count) VALUES (?1, ?2, 1)
-                     ON CONFLICT (key) DO UPDATE SET
-                        count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,
-                        window_start = excluded.window_start
-                     RETURNING count",
-                    params![key, window],
-                    |r| r.get(0),
-                )
-                .map_err(unavailable)?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
-        })
-    }
-
-    async fn hits(&self, key: &str, window_secs: i64, now: Timestamp) -> Result<u32, StoreError> {
-        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
-        self.with(|db| {
-            let count: Option<i64> = db
-                .query_row(
-                    "SELECT count FROM hits WHERE key = ?1 AND window_start = ?2",
-                    params![key, window],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(unavailable)?;
-            Ok(u32::try_from(count.unwrap_or(0)).unwrap_or(u32::MAX))
-        })
-    }
-
     async fn take_lease(
         &self,
         key: &str,
@@ -719,6 +742,53 @@ impl Store for FileStore {
             )
             .map_err(unavailable)?;
             Ok(())
+        })
+    }
+
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|db| {
+            let mut stmt = db
+                .prepare("SELECT * FROM invites WHERE status = ?1 ORDER BY updated_at, id LIMIT ?2")
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![InviteStatus::Authorized.as_str(), limit],
+                    Self::read_invite,
+                )
+                .map_err(unavailable)?;
+            rows.map(|r| r.map_err(unavailable)?).collect()
+        })
+    }
+
+    async fn count_hit_within(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let window = now.0 - now.0.rem_euclid(window_secs.max(1));
+        self.with(|db| {
+            // One statement: SQLite runs it under the database's write lock, so the count read
+            // by the condition is the count written.
+            let counted: Option<i64> = db
+                .query_row(
+                    "INSERT INTO hits (key, window_start, count) VALUES (?1, ?2, 1)
+                     ON CONFLICT (key) DO UPDATE SET
+                        count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,
+                        window_start = excluded.window_start
+                     WHERE hits.window_start <> excluded.window_start OR hits.count < ?3
+                     RETURNING count",
+                    params![key, window, i64::from(limit)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            Ok(counted.is_some())
         })
     }
 }
@@ -773,6 +843,59 @@ mod tests {
             store.invite_by_link(&TokenHash::of("link")).await.unwrap(),
             Some(inv)
         );
+    }
+
+    #[tokio::test]
+    async fn a_data_dir_from_before_claims_opens_and_its_attempts_can_be_claimed() {
+        // GIVEN a data dir whose attempts table has no claim column, holding an open attempt
+        let dir = tempfile::tempdir().unwrap();
+        let attempt = GrantAttempt {
+            state_hash: TokenHash::of("old-state"),
+            invite_id: InviteId::generate(),
+            cart: CartId::new("acme"),
+            binding_hash: TokenHash::of("binding"),
+            redirect_uri: "https://cartlink.test/oauth/callback/acme".into(),
+            store: None,
+            status: AttemptStatus::Open,
+            created_at: Timestamp(100),
+            expires_at: Timestamp(1000),
+            claim_until: None,
+        };
+        let db = Db::open(dir.path().join("cartlink.db")).unwrap();
+        db.execute_batch(
+            "CREATE TABLE attempts (state_hash TEXT PRIMARY KEY, invite_id TEXT NOT NULL,
+                status TEXT NOT NULL, created_at INTEGER NOT NULL, seq INTEGER NOT NULL,
+                body TEXT NOT NULL);",
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO attempts VALUES (?1, ?2, 'open', 100, 1, ?3)",
+            params![
+                attempt.state_hash.as_str(),
+                attempt.invite_id.as_str(),
+                body_without(&attempt, &["status", "claim_until"]).unwrap()
+            ],
+        )
+        .unwrap();
+        drop(db);
+        // WHEN the store opens it
+        let store = FileStore::open(dir.path()).unwrap();
+        // THEN the attempt reads as stored, and can be claimed once
+        assert_eq!(
+            store.attempt(&attempt.state_hash).await.unwrap(),
+            Some(attempt.clone())
+        );
+        store
+            .claim_attempt(&attempt.state_hash, Timestamp(200), Timestamp(230))
+            .await
+            .unwrap();
+        let claimed = store.attempt(&attempt.state_hash).await.unwrap().unwrap();
+        assert_eq!(
+            (claimed.status, claimed.claim_until),
+            (AttemptStatus::Exchanging, Some(Timestamp(230)))
+        );
+        // AND it opens again now that the column exists
+        assert!(FileStore::open(dir.path()).is_ok());
     }
 
     #[test]

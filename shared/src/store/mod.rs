@@ -121,15 +121,29 @@ pub trait Store: Send + Sync {
     /// The most recent attempt for an invite.
     async fn latest_attempt(&self, invite: &InviteId) -> Result<Option<GrantAttempt>, StoreError>;
 
-    /// Closes an open attempt with `outcome` (declined or failed). Conflict if not open.
+    /// Claims an attempt for the one request that calls the cart, in one conditional write:
+    /// from `open` and unexpired at `now` to `exchanging` until `claim_until`. Conflict if it
+    /// is in any other state or has expired; of concurrent claims exactly one succeeds.
+    async fn claim_attempt(
+        &self,
+        state: &TokenHash,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Closes an attempt that is in state `from` with `outcome` (declined or failed): `open`
+    /// for an answer of the cart that needs no call to it (a decline), `exchanging` for the
+    /// claim holder's failure. Conflict if it is not in `from`.
     async fn close_attempt(
         &self,
         state: &TokenHash,
+        from: AttemptStatus,
         outcome: AttemptStatus,
     ) -> Result<(), StoreError>;
 
     /// The callback's commit, all or nothing: the connection is stored if the invite has none,
-    /// the invite moves from `granting` to `authorized`, and the attempt from open to completed.
+    /// the invite moves from `granting` to `authorized`, and the attempt from `exchanging`,
+    /// under a claim that has not lapsed at `now`, to `completed`.
     async fn commit_authorization(
         &self,
         connection: &Connection,
@@ -192,18 +206,6 @@ pub trait Store: Send + Sync {
     /// Gives a claimed send record back after a failed send, so a retry may take it.
     async fn release_send(&self, invite: &InviteId, kind: EmailKind) -> Result<(), StoreError>;
 
-    /// Counts one event under `key` in the current fixed window of `window_secs`, and answers
-    /// the count in that window including this one.
-    async fn count_hit(
-        &self,
-        key: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError>;
-
-    /// The count under `key` in the current window, without counting.
-    async fn hits(&self, key: &str, window_secs: i64, now: Timestamp) -> Result<u32, StoreError>;
-
     /// Takes the lease `key` (an opaque id, such as `refresh:<connection id>`) for `owner` until
     /// `now + lease_secs`, unless another owner holds it unexpired: answers whether this owner
     /// holds it now. One conditional write.
@@ -218,4 +220,21 @@ pub trait Store: Send + Sync {
     /// Gives the lease back, only if `owner` still holds it (an expired lease another owner
     /// took since is left alone).
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
+
+    /// Up to `limit` invites in `authorized`, the oldest authorization first: the invites whose
+    /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
+    /// send records are sent). One indexed query.
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError>;
+
+    /// Counts one event under `key` in the current fixed window of `window_secs` (windows start
+    /// at multiples of `window_secs` since the epoch), only if fewer than `limit` were counted
+    /// in it: answers whether it was counted. One conditional write, so concurrent callers
+    /// never count past `limit`; an event that is not counted leaves the count as it was.
+    async fn count_hit_within(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 }

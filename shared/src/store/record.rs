@@ -11,7 +11,7 @@ use super::StoreError;
 /// Fields of an invite that change after it is made.
 pub const INVITE_MUTABLE: [&str; 4] = ["status", "status_reason", "updated_at", "expires_at"];
 /// Fields of an attempt that change after it is made.
-pub const ATTEMPT_MUTABLE: [&str; 1] = ["status"];
+pub const ATTEMPT_MUTABLE: [&str; 2] = ["status", "claim_until"];
 /// Fields of a connection that change after it is made.
 pub const CONNECTION_MUTABLE: [&str; 4] = ["status", "version", "tokens", "token_expires_at"];
 

@@ -4,7 +4,7 @@
 pub mod faults;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -19,7 +19,7 @@ use crate::mailer::{MailError, Mailer, OutgoingEmail};
 use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
 use crate::service::Services;
 use crate::store::FileStore;
-use crate::vault::LocalVault;
+use crate::vault::{DataKey, LocalVault, SealContext, SealedBlob, Vault, VaultError};
 
 /// A mailer that keeps what it is given, and can be told to fail.
 #[derive(Default)]
@@ -28,6 +28,8 @@ pub struct RecordingMailer {
     pub sent: Mutex<Vec<OutgoingEmail>>,
     /// When set, every send fails with this rejection.
     pub reject: Mutex<Option<String>>,
+    /// When set, every send fails as if the mail service could not be reached.
+    pub unavailable: Mutex<Option<String>>,
 }
 
 impl RecordingMailer {
@@ -42,6 +44,9 @@ impl Mailer for RecordingMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError> {
         if let Some(reason) = self.reject.lock().expect("lock").clone() {
             return Err(MailError::Rejected(reason));
+        }
+        if let Some(reason) = self.unavailable.lock().expect("lock").clone() {
+            return Err(MailError::Unavailable(reason));
         }
         let mut sent = self.sent.lock().expect("lock");
         sent.push(email.clone());
@@ -82,6 +87,12 @@ pub struct FakeTokenEndpoint {
     pub refresh_delay: Mutex<Option<std::time::Duration>>,
     /// When set, refreshes fail as if the cart could not be reached.
     pub refresh_unreachable: std::sync::atomic::AtomicBool,
+    /// When set, each code exchange, key check and OAuth 1.0a call waits this long before
+    /// answering (a slow cart, so concurrent requests overlap).
+    pub exchange_delay: Mutex<Option<std::time::Duration>>,
+    /// When set, refreshed access tokens live this many seconds from the call's `now`
+    /// (otherwise they expire at 4_000_000_000).
+    pub refreshed_ttl: Mutex<Option<i64>>,
 }
 
 /// One OAuth 1.0a call a [`FakeTokenEndpoint`] was asked to make.
@@ -109,6 +120,13 @@ impl FakeTokenEndpoint {
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
     }
+
+    async fn slow_cart(&self) {
+        let delay = *self.exchange_delay.lock().expect("lock");
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+    }
 }
 
 #[async_trait]
@@ -122,6 +140,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
             redirect_uri: x.redirect_uri.to_owned(),
             verifier: x.verifier.map(|v| v.expose().to_owned()),
         });
+        self.slow_cart().await;
         if let Some(e) = self.refuse.lock().expect("lock").clone() {
             return Err(OAuthError::Refused(e));
         }
@@ -129,6 +148,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
             access_token: Secret::new(format!("CANARY_AT_{}", x.code.expose())),
             refresh_token: Some(Secret::new("CANARY_RT")),
             expires_at: Some(Timestamp(2_000_000_000)),
+            issued_at: Some(x.now),
             scope: None,
             account: None,
             key_secret: None,
@@ -144,6 +164,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
         _secret: &Secret,
     ) -> Result<(), OAuthError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        self.slow_cart().await;
         match self.refuse.lock().expect("lock").clone() {
             Some(e) => Err(OAuthError::Refused(e)),
             None => Ok(()),
@@ -166,10 +187,12 @@ impl TokenEndpoint for FakeTokenEndpoint {
         }
         let next = format!("CANARY_RT_{n}");
         *live = Some(next.clone());
+        let ttl = *self.refreshed_ttl.lock().expect("lock");
         Ok(TokenSet {
             access_token: Secret::new(format!("CANARY_AT_R{n}")),
             refresh_token: Some(Secret::new(next)),
-            expires_at: Some(Timestamp(4_000_000_000)),
+            expires_at: Some(ttl.map_or(Timestamp(4_000_000_000), |t| r.now.plus_secs(t))),
+            issued_at: Some(r.now),
             scope: None,
             account: None,
             key_secret: None,
@@ -186,6 +209,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
             token: call.token.map(|(t, _)| t.expose().to_owned()),
             verifier: call.verifier.map(|v| v.expose().to_owned()),
         });
+        self.slow_cart().await;
         if let Some(e) = self.refuse.lock().expect("lock").clone() {
             return Err(OAuthError::Refused(e));
         }
@@ -199,6 +223,49 @@ impl TokenEndpoint for FakeTokenEndpoint {
                 secret: Secret::new(FAKE_OAUTH1_TOKEN_SECRET),
             },
         })
+    }
+}
+
+/// A vault over another whose key service can be switched off, call by call: a switched-off
+/// call fails as KMS does when the key is disabled or access is denied
+/// ([`VaultError::Unavailable`]).
+pub struct SwitchedVault {
+    inner: Arc<dyn Vault>,
+    /// When set, opening fails.
+    pub open_off: AtomicBool,
+    /// When set, making data keys (sealing) fails.
+    pub seal_off: AtomicBool,
+}
+
+impl SwitchedVault {
+    /// Over `inner`, both switches on.
+    pub fn over(inner: Arc<dyn Vault>) -> Arc<Self> {
+        Arc::new(SwitchedVault {
+            inner,
+            open_off: AtomicBool::new(false),
+            seal_off: AtomicBool::new(false),
+        })
+    }
+}
+
+#[async_trait]
+impl Vault for SwitchedVault {
+    async fn data_key(&self, context: &SealContext) -> Result<DataKey, VaultError> {
+        if self.seal_off.load(Ordering::SeqCst) {
+            return Err(VaultError::Unavailable("DisabledException".into()));
+        }
+        self.inner.data_key(context).await
+    }
+
+    async fn open(
+        &self,
+        context: &SealContext,
+        blob: &SealedBlob,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+        if self.open_off.load(Ordering::SeqCst) {
+            return Err(VaultError::Unavailable("AccessDeniedException".into()));
+        }
+        self.inner.open(context, blob).await
     }
 }
 

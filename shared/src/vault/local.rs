@@ -14,7 +14,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{decrypt_record, encrypt_record, SealContext, SealedBlob, Vault, VaultError};
+use super::{decrypt_record, DataKey, SealContext, SealedBlob, Vault, VaultError};
 use crate::domain::secrets::random_bytes;
 
 /// The file the master key lives in, under the data dir.
@@ -68,11 +68,7 @@ impl LocalVault {
 
 #[async_trait]
 impl Vault for LocalVault {
-    async fn seal(
-        &self,
-        context: &SealContext,
-        plaintext: &[u8],
-    ) -> Result<SealedBlob, VaultError> {
+    async fn data_key(&self, context: &SealContext) -> Result<DataKey, VaultError> {
         let data_key = Zeroizing::new(random_bytes::<32>());
         let wrap_nonce = random_bytes::<12>();
         let wrapped = self
@@ -87,14 +83,12 @@ impl Vault for LocalVault {
             .map_err(|_| VaultError::Unavailable("data key wrap failed".into()))?;
         let mut edk = wrap_nonce.to_vec();
         edk.extend_from_slice(&wrapped);
-        let (nonce, ct) = encrypt_record(&data_key, context, plaintext);
-        Ok(SealedBlob {
-            v: super::FORMAT_VERSION,
-            key_id: self.key_id.clone(),
-            edk: STANDARD.encode(edk),
-            nonce,
-            ct,
-        })
+        Ok(DataKey::new(
+            data_key,
+            context,
+            self.key_id.clone(),
+            STANDARD.encode(edk),
+        ))
     }
 
     async fn open(

@@ -75,17 +75,69 @@ pub enum VaultError {
     /// another key): fail closed.
     #[error("the sealed record does not open under its expected context")]
     Refused,
-    /// The key service could not be reached; the operation may be retried.
+    /// The key service did not do the work (unreachable, timed out, throttled, access denied,
+    /// the key disabled or not usable): this says nothing about the blob, so nothing may be
+    /// marked for it; the operation may be retried.
     #[error("the key service failed: {0}")]
     Unavailable(String),
+}
+
+/// A fresh data key, wrapped by the master key under one context, ready to seal one record
+/// under that context without another call to the key service. A flow that must not lose what
+/// it is about to receive (a refresh, whose cart rotates the refresh token when it answers)
+/// takes its data key first, so a key-service failure stops it before anything changes.
+pub struct DataKey {
+    key: Zeroizing<[u8; 32]>,
+    context: SealContext,
+    key_id: String,
+    edk: String,
+}
+
+impl DataKey {
+    /// A data key `key` that the master key `key_id` wrapped into `edk` (base64) under
+    /// `context`: for the vault adapters.
+    pub fn new(
+        key: Zeroizing<[u8; 32]>,
+        context: &SealContext,
+        key_id: String,
+        edk: String,
+    ) -> Self {
+        DataKey {
+            key,
+            context: context.clone(),
+            key_id,
+            edk,
+        }
+    }
+
+    /// Seals `plaintext` under this key's context; a local step that cannot fail. The plaintext
+    /// data key is wiped when this returns.
+    pub fn seal(self, plaintext: &[u8]) -> SealedBlob {
+        let (nonce, ct) = encrypt_record(&self.key, &self.context, plaintext);
+        SealedBlob {
+            v: FORMAT_VERSION,
+            key_id: self.key_id,
+            edk: self.edk,
+            nonce,
+            ct,
+        }
+    }
 }
 
 /// The vault port.
 #[async_trait]
 pub trait Vault: Send + Sync {
+    /// A fresh data key wrapped under `context` (the one call to the key service of a seal).
+    async fn data_key(&self, context: &SealContext) -> Result<DataKey, VaultError>;
+
     /// Seals `plaintext` under `context` with a fresh data key.
-    async fn seal(&self, context: &SealContext, plaintext: &[u8])
-        -> Result<SealedBlob, VaultError>;
+    async fn seal(
+        &self,
+        context: &SealContext,
+        plaintext: &[u8],
+    ) -> Result<SealedBlob, VaultError> {
+        Ok(self.data_key(context).await?.seal(plaintext))
+    }
 
     /// Opens `blob`, which must have been sealed under exactly `context`.
     async fn open(

@@ -198,7 +198,11 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
 /// The prefix of every problem `type`: one stable URN per error.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:cartlink:problem:";
 
-/// An RFC 9457 problem answer with a stable `type` (`urn:cartlink:problem:<code>`).
+/// How many seconds a 503 answer asks the client to wait before trying again.
+pub const RETRY_AFTER_SECS: &str = "2";
+
+/// An RFC 9457 problem answer with a stable `type` (`urn:cartlink:problem:<code>`). A 503 says
+/// when to try again (`Retry-After`).
 pub fn problem(status: StatusCode, code: &str, title: &str, detail: &str) -> Response {
     let body = serde_json::json!({
         "type": format!("{PROBLEM_TYPE_PREFIX}{code}"),
@@ -212,6 +216,9 @@ pub fn problem(status: StatusCode, code: &str, title: &str, detail: &str) -> Res
         "content-type",
         "application/problem+json",
     );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        set(resp.headers_mut(), "retry-after", RETRY_AFTER_SECS);
+    }
     resp
 }
 

@@ -17,7 +17,7 @@ const VERIFIER: &str = "v1234567890abcdefghijklmnopqrstu";
 
 fn kit() -> TestKit {
     let mut kit = TestKit::new();
-    let mut magento = builtin::magento();
+    let mut magento = builtin::get("magento").unwrap();
     magento.credentials = Some(ClientCredentials::new("cartlink", None));
     kit.services.catalog.add(magento);
     kit
@@ -259,6 +259,29 @@ async fn a_reused_nonce_is_refused_without_another_call() {
         "{again:?}"
     );
     assert_eq!(kit.oauth.calls(), 2);
+}
+
+#[tokio::test]
+async fn an_activation_posted_twice_at_once_calls_the_store_once() {
+    // GIVEN a started integration and a store that takes 300 ms to answer each token call
+    let kit = kit();
+    *kit.oauth.exchange_delay.lock().unwrap() = Some(std::time::Duration::from_millis(300));
+    let s = started(&kit).await;
+    // WHEN the activation is posted twice at once
+    let fields = good();
+    let (a, b) = tokio::join!(
+        deliver(&kit, &s.nonce, &fields),
+        deliver(&kit, &s.nonce, &fields)
+    );
+    // THEN the store's token endpoints were called once each (request token, access token),
+    // one post stored the connection and the other is told it is connected already
+    assert_eq!(kit.oauth.calls(), 2);
+    let (stored, repeat) = if a.is_ok() { (a, b) } else { (b, a) };
+    assert_eq!(stored.expect("stored").invite.id, s.invite);
+    assert!(
+        matches!(repeat, Err(CallbackError::AlreadyConnected { .. })),
+        "{repeat:?}"
+    );
 }
 
 #[tokio::test]

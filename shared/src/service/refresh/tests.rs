@@ -11,7 +11,7 @@ use super::*;
 use crate::clock::Clock;
 use crate::domain::{Secret, Timestamp, TokenSet};
 use crate::store::Store;
-use crate::testing::TestKit;
+use crate::testing::{SwitchedVault, TestKit};
 
 /// The fake's exchange hands out tokens expiring at this time.
 const EXCHANGED_EXPIRY: i64 = 2_000_000_000;
@@ -56,10 +56,25 @@ fn other_process(kit: &TestKit) -> Services {
 
 /// Writes tokens onto a connection as another worker would.
 async fn write_tokens(kit: &TestKit, c: &Connection, access: &str, refresh: &str) -> u64 {
+    let lifetime = 4_000_000_000 - kit.clock.now().0;
+    write_tokens_living(kit, c, access, refresh, lifetime, lifetime).await
+}
+
+/// Writes tokens issued `lifetime` seconds before they expire, `left` seconds from now.
+async fn write_tokens_living(
+    kit: &TestKit,
+    c: &Connection,
+    access: &str,
+    refresh: &str,
+    lifetime: i64,
+    left: i64,
+) -> u64 {
+    let now = kit.clock.now();
     let tokens = TokenSet {
         access_token: Secret::new(access),
         refresh_token: Some(Secret::new(refresh)),
-        expires_at: Some(Timestamp(4_000_000_000)),
+        expires_at: Some(now.plus_secs(left)),
+        issued_at: Some(now.plus_secs(left - lifetime)),
         scope: None,
         account: None,
         key_secret: None,
@@ -318,4 +333,194 @@ async fn rotated_tokens_that_cannot_be_stored_are_never_handed_out() {
             .count(),
         1
     );
+}
+
+#[test]
+fn the_margin_is_two_minutes_or_a_quarter_of_the_lifetime() {
+    // GIVEN tokens of several lifetimes, issued at 1000
+    let tokens = |lifetime: i64| TokenSet {
+        access_token: Secret::new("AT"),
+        refresh_token: Some(Secret::new("RT")),
+        expires_at: Some(Timestamp(1000 + lifetime)),
+        issued_at: Some(Timestamp(1000)),
+        scope: None,
+        account: None,
+        key_secret: None,
+        consumer_key: None,
+        consumer_secret: None,
+    };
+    // WHEN their margins are asked for
+    // THEN an hour-long token has two minutes, a five-minute one 75 s, a 60-second one 15 s
+    assert_eq!(refresh_margin(&tokens(3600)), 120);
+    assert_eq!(refresh_margin(&tokens(300)), 75);
+    assert_eq!(refresh_margin(&tokens(60)), 15);
+    // AND a 60-second token is due in its last 15 seconds only
+    let t = tokens(60);
+    assert!(!refresh_due(&t, Timestamp(1000), false), "just received");
+    assert!(!refresh_due(&t, Timestamp(1044), false));
+    assert!(refresh_due(&t, Timestamp(1045), false));
+    // AND tokens sealed before issue times were recorded keep the two-minute margin
+    let old = TokenSet {
+        issued_at: None,
+        ..tokens(60)
+    };
+    assert_eq!(refresh_margin(&old), REFRESH_MARGIN_SECS);
+    // AND tokens without an expiry are never due
+    let forever = TokenSet {
+        expires_at: None,
+        ..tokens(60)
+    };
+    assert!(!refresh_due(&forever, Timestamp(i64::MAX), false));
+}
+
+#[test]
+fn tokens_written_while_a_caller_waited_are_used_inside_their_margin_but_not_once_expired() {
+    // GIVEN an hour-long token written by another caller, ten seconds from expiry
+    let t = TokenSet {
+        access_token: Secret::new("AT"),
+        refresh_token: Some(Secret::new("RT")),
+        expires_at: Some(Timestamp(4600)),
+        issued_at: Some(Timestamp(1000)),
+        scope: None,
+        account: None,
+        key_secret: None,
+        consumer_key: None,
+        consumer_secret: None,
+    };
+    // WHEN a caller that waited for that write looks at it
+    // THEN it uses it although it is inside its margin (a first reader would refresh)
+    assert!(refresh_due(&t, Timestamp(4590), false));
+    assert!(!refresh_due(&t, Timestamp(4590), true));
+    // AND once it has expired, it is refreshed anyway
+    assert!(refresh_due(&t, Timestamp(4600), true));
+}
+
+#[tokio::test]
+async fn sixty_second_tokens_are_refreshed_once_per_rotation_by_twenty_callers_in_two_processes() {
+    // GIVEN a connection holding a 60-second token, a cart whose refreshed tokens live 60 s
+    // too, and a second process on the same store
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    write_tokens_living(&kit, &c, "CANARY_AT_SHORT", "CANARY_RT", 60, 60).await;
+    *kit.oauth.refreshed_ttl.lock().unwrap() = Some(60);
+    *kit.oauth.refresh_delay.lock().unwrap() = Some(Duration::from_millis(100));
+    let other = other_process(&kit);
+    let ask_twenty = || {
+        join_all((0..20).map(|i| {
+            let svc = if i % 2 == 0 { &kit.services } else { &other };
+            svc.fresh_connection(&c.id)
+        }))
+    };
+    let tokens = |results: Vec<Result<OpenConnection, ConnectionError>>| {
+        results
+            .into_iter()
+            .map(|r| r.unwrap().tokens.access_token.expose().to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    // WHEN the token has expired and twenty callers ask at once
+    kit.clock.advance(61);
+    let first = tokens(ask_twenty().await);
+    // THEN the cart was asked once, and all twenty got its token
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(first, ["CANARY_AT_R1".to_owned()].into());
+    // WHEN asked again 30 s later (inside the two-minute margin, outside the token's own)
+    kit.clock.advance(30);
+    let later = tokens(ask_twenty().await);
+    // THEN nothing is refreshed
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(later, first);
+    // WHEN the refreshed token has expired in turn and twenty callers ask at once
+    kit.clock.advance(31);
+    let second = tokens(ask_twenty().await);
+    // THEN the cart was asked exactly once more
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 2);
+    assert_eq!(second, ["CANARY_AT_R2".to_owned()].into());
+}
+
+#[tokio::test]
+async fn a_caller_that_waited_for_another_process_uses_its_tokens_even_inside_the_margin() {
+    // GIVEN another process holds the refresh lease and stores hour-long tokens that have
+    // only 10 s left (inside the two-minute margin)
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    let lease = format!("refresh:{}", c.id);
+    assert!(kit
+        .store
+        .take_lease(&lease, "elsewhere", kit.clock.now(), REFRESH_LEASE_SECS)
+        .await
+        .unwrap());
+    let refresh = kit.services.fresh_connection(&c.id);
+    let other_finishes = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        write_tokens_living(&kit, &c, "CANARY_AT_ELSEWHERE", "CANARY_RT", 3600, 10).await;
+        kit.store.release_lease(&lease, "elsewhere").await.unwrap();
+    };
+    // WHEN this process asks meanwhile
+    let (result, _) = tokio::join!(refresh, other_finishes);
+    // THEN it uses the other process's tokens, without a refresh of its own
+    assert_eq!(
+        result.unwrap().tokens.access_token.expose(),
+        "CANARY_AT_ELSEWHERE"
+    );
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_key_service_that_cannot_seal_stops_the_refresh_before_the_cart_is_asked() {
+    // GIVEN an expiring connection on a rotating cart, and a key service that opens but
+    // cannot make data keys
+    let mut kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    let vault = SwitchedVault::over(kit.services.vault.clone());
+    vault.seal_off.store(true, Ordering::SeqCst);
+    kit.services.vault = vault.clone();
+    // WHEN a fresh token is asked for
+    let r = kit.services.fresh_connection(&c.id).await;
+    // THEN the caller is told the key service failed, the cart was not asked (its refresh
+    // token is not retired), and the connection is as it was
+    assert!(matches!(r, Err(ConnectionError::KeyService(_))), "{r:?}");
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 0);
+    let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.version, stored.status),
+        (c.version, ConnectionStatus::Active)
+    );
+    // AND once the key service is back, the same refresh token still works
+    vault.seal_off.store(false, Ordering::SeqCst);
+    let open = kit.services.fresh_connection(&c.id).await.unwrap();
+    assert_eq!(open.tokens.access_token.expose(), "CANARY_AT_R1");
+}
+
+#[tokio::test]
+async fn a_store_failure_while_storing_rotated_tokens_is_tried_again() {
+    // GIVEN an expiring connection, and a store whose next token write fails once
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    let db = rusqlite::Connection::open(kit.dir.path().join("cartlink.db")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE fail_next_token_write (x);
+         INSERT INTO fail_next_token_write VALUES (1);
+         CREATE TRIGGER fail_once BEFORE UPDATE OF tokens ON connections
+         WHEN EXISTS (SELECT 1 FROM fail_next_token_write)
+         BEGIN DELETE FROM fail_next_token_write; SELECT RAISE(FAIL, 'disk I/O error'); END;",
+    )
+    .unwrap();
+    // WHEN a fresh token is asked for
+    let open = kit.services.fresh_connection(&c.id).await.unwrap();
+    // THEN the write was tried again: the rotated tokens are stored and handed out, after one
+    // refresh, and the connection stays active
+    assert_eq!(open.tokens.access_token.expose(), "CANARY_AT_R1");
+    let failed_once: i64 = db
+        .query_row("SELECT COUNT(*) FROM fail_next_token_write", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(failed_once, 0, "the first write failed");
+    let reopened = kit.services.open_connection(&c.id).await.unwrap();
+    assert_eq!(reopened.tokens.access_token.expose(), "CANARY_AT_R1");
+    assert_eq!(reopened.connection.status, ConnectionStatus::Active);
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
 }

@@ -1,0 +1,254 @@
+//! The one schema of a cart entry: the `[[carts]]` tables of the configuration, and of the
+//! built-in data file `shared/carts.toml`. Every key but `id`, `name`, the two endpoints and
+//! `scopes` may be left out; what is left out is an RFC 6749 cart's (the standard authorize
+//! request, the `oauth2` crate's code exchange, PKCE, the client secret in the body, calls only
+//! to the endpoints' own hosts), so a generic cart is a few lines and a cart with quirks says
+//! only what differs.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{
+    quirks, AuthorizeSpec, CallbackCheck, CallbackParams, CartId, CartSpec, Flavour, HostRule,
+    MerchantInput, Need, Param, Pattern, Pkce, Redirect, Refresh, TokenAuth, TokenRequest,
+};
+use crate::config::endpoint_url;
+use crate::domain::Function;
+
+/// One cart as written in TOML (see `docs/configuration.md` for every key).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartEntry {
+    /// The cart's id, `^[a-z0-9-]{1,32}$`: its callback path and storage key.
+    pub id: String,
+    /// The name merchants know it by.
+    pub name: String,
+    /// How the merchant authorizes (`popup_oauth` when left out).
+    pub flavour: Option<Flavour>,
+    /// The authorize endpoint: a URL, or a template over validated values (`{shop}`).
+    pub authorize_url: String,
+    /// The authorize request's parameters in order, each `[name, value]` (RFC 6749's five when
+    /// left out).
+    pub authorize_params: Option<Vec<(String, Param)>>,
+    /// How scopes are joined (a space when left out).
+    pub scope_separator: Option<String>,
+    /// What is sent as the redirect URI (`callback` when left out).
+    pub redirect: Option<Redirect>,
+    /// The token endpoint: a URL or a template.
+    pub token_url: String,
+    /// How the client authenticates at the token endpoint (`body` when left out).
+    pub token_auth: Option<TokenAuth>,
+    /// How the code is exchanged (`standard` when left out).
+    pub token_request: Option<TokenRequest>,
+    /// Whether PKCE is used (`supported` when left out).
+    pub pkce: Option<Pkce>,
+    /// The `iss` the cart's authorization responses must carry (RFC 9207), if it sends one.
+    pub issuer: Option<String>,
+    /// The functions the cart supports and the scopes each needs.
+    pub scopes: BTreeMap<Function, Vec<String>>,
+    /// What the invite must carry in `store` before a grant.
+    pub input: Option<MerchantInput>,
+    /// The callback's parameter names and the values it must carry.
+    pub callback: Option<CallbackParams>,
+    /// The callback hooks to run before the exchange, by name ([`quirks::CALLBACK_CHECKS`]).
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// The hosts calls may reach, as anchored patterns (the endpoints' own hosts when left
+    /// out; needed when an endpoint is a template).
+    pub hosts: Option<Vec<Pattern>>,
+    /// Whether calls may also reach the host of the merchant's validated store URL.
+    #[serde(default)]
+    pub merchant_store_host: bool,
+    /// How tokens refresh (`as_answered` when left out).
+    pub refresh: Option<Refresh>,
+    /// How a refresh token is redeemed (`standard` when left out).
+    pub refresh_request: Option<TokenRequest>,
+    /// What the merchant does in their admin (admin integrations).
+    #[serde(default)]
+    pub admin_steps: Vec<String>,
+    /// Where the popup goes after the connection is stored, when the cart's dialog must be told.
+    pub finish_url: Option<String>,
+    /// Credentials fields the cart needs beyond the client id.
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    /// Where the entry's facts come from.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// The entry's facts that are still leads.
+    #[serde(default)]
+    pub unverified: Vec<String>,
+    /// Why the entry is as it is, where its sources do not say.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// The app's client id (configured carts; a built-in cart's is under
+    /// `[cart_credentials.<id>]`).
+    pub client_id: Option<String>,
+    /// The app's client secret, inline.
+    pub client_secret: Option<String>,
+    /// The environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// The app id, where the cart needs one.
+    pub app_id: Option<String>,
+    /// The RuName, where the cart needs one.
+    pub ru_name: Option<String>,
+    /// Whether the app is an unpublished draft.
+    #[serde(default)]
+    pub draft: bool,
+}
+
+/// The credentials an entry carries inline, as written (not yet checked against what the cart
+/// needs).
+#[derive(Default)]
+pub struct EntryCredentials {
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `client_secret`.
+    pub client_secret: Option<String>,
+    /// `client_secret_env`.
+    pub client_secret_env: Option<String>,
+    /// `app_id`.
+    pub app_id: Option<String>,
+    /// `ru_name`.
+    pub ru_name: Option<String>,
+    /// `draft`.
+    pub draft: bool,
+}
+
+impl EntryCredentials {
+    /// Whether any credential is written.
+    pub fn is_empty(&self) -> bool {
+        self.client_id.is_none()
+            && self.client_secret.is_none()
+            && self.client_secret_env.is_none()
+            && self.app_id.is_none()
+            && self.ru_name.is_none()
+            && !self.draft
+    }
+}
+
+/// An endpoint as the entry keeps it: a template as written, a URL checked (https, or plain
+/// http to loopback in a loopback configuration) and in its normal form.
+fn endpoint(what: &str, raw: &str, local: bool) -> Result<(String, Option<url::Url>), String> {
+    if raw.contains('{') {
+        return Ok((raw.to_owned(), None));
+    }
+    let url = endpoint_url(what, raw, local).map_err(|e| e.0)?;
+    Ok((url.to_string(), Some(url)))
+}
+
+/// The hosts a cart's calls may reach: the patterns given, else the two endpoints' own hosts
+/// (which a template does not have), and the merchant's store host when the entry allows it.
+fn host_rules(
+    id: &CartId,
+    given: Option<Vec<Pattern>>,
+    endpoints: Option<(&url::Url, &url::Url)>,
+    merchant_store_host: bool,
+) -> Result<Vec<HostRule>, String> {
+    let mut hosts = match (given, endpoints) {
+        (Some(patterns), _) => patterns.into_iter().map(HostRule::Pattern).collect(),
+        (None, Some((authorize, token))) => super::exact_hosts(&[authorize, token]),
+        (None, None) if merchant_store_host => Vec::new(),
+        (None, None) => {
+            return Err(format!(
+                "cart {id}: an endpoint is a template, so hosts must be given"
+            ))
+        }
+    };
+    if merchant_store_host {
+        hosts.push(HostRule::MerchantStore);
+    }
+    Ok(hosts)
+}
+
+/// The callback hooks an entry names, each one that exists.
+fn named_checks(id: &CartId, names: &[String]) -> Result<Vec<CallbackCheck>, String> {
+    names
+        .iter()
+        .map(|name| {
+            quirks::callback_check(name)
+                .ok_or_else(|| format!("cart {id}: no callback check is named {name:?}"))
+        })
+        .collect()
+}
+
+impl CartEntry {
+    /// The catalog entry this describes, without credentials, and the credentials written
+    /// inline. `local`: the configuration is a loopback one, where a URL may be plain http to
+    /// loopback.
+    pub fn into_spec(self, local: bool) -> Result<(CartSpec, EntryCredentials), String> {
+        let id = CartId::parse(&self.id)
+            .ok_or_else(|| format!("cart id {:?} must match ^[a-z0-9-]{{1,32}}$", self.id))?;
+        if self.scopes.is_empty() {
+            return Err(format!("cart {id}: scopes must name at least one function"));
+        }
+        let token_auth = self.token_auth.unwrap_or(TokenAuth::Body);
+        let pkce = self.pkce.unwrap_or(Pkce::Supported);
+        if token_auth == TokenAuth::None && pkce == Pkce::NotSupported {
+            return Err(format!("cart {id}: a public client needs PKCE"));
+        }
+        let (authorize_url, authorize) = endpoint(
+            &format!("cart {id}: authorize_url"),
+            &self.authorize_url,
+            local,
+        )?;
+        let (token_url, token) =
+            endpoint(&format!("cart {id}: token_url"), &self.token_url, local)?;
+        let hosts = host_rules(
+            &id,
+            self.hosts,
+            authorize.as_ref().zip(token.as_ref()),
+            self.merchant_store_host,
+        )?;
+        let checks = named_checks(&id, &self.checks)?;
+        for choice in self.input.iter().flat_map(|i| &i.choices) {
+            if !choice.scopes.is_empty() && !choice.scopes.keys().eq(self.scopes.keys()) {
+                return Err(format!(
+                    "cart {id}: choice {} must name the cart's functions",
+                    choice.value
+                ));
+            }
+        }
+        let standard = AuthorizeSpec::standard(&authorize_url);
+        let spec = CartSpec {
+            id,
+            name: self.name,
+            flavour: self.flavour.unwrap_or(Flavour::PopupOauth),
+            scopes: self.scopes,
+            input: self.input,
+            authorize: AuthorizeSpec {
+                url: authorize_url,
+                params: self.authorize_params.unwrap_or(standard.params),
+                scope_separator: self.scope_separator.unwrap_or(standard.scope_separator),
+            },
+            redirect: self.redirect.unwrap_or_default(),
+            token_url,
+            token_auth,
+            token_request: self.token_request.unwrap_or_default(),
+            pkce,
+            callback: self.callback.unwrap_or_default(),
+            checks,
+            hosts,
+            refresh: self.refresh.unwrap_or(Refresh::AsAnswered),
+            refresh_request: self.refresh_request.unwrap_or_default(),
+            issuer: self.issuer,
+            admin_steps: self.admin_steps,
+            finish_url: self.finish_url,
+            needs: self.needs,
+            sources: self.sources,
+            unverified: self.unverified,
+            notes: self.notes,
+            credentials: None,
+            base_url_override: None,
+        };
+        let credentials = EntryCredentials {
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            client_secret_env: self.client_secret_env,
+            app_id: self.app_id,
+            ru_name: self.ru_name,
+            draft: self.draft,
+        };
+        Ok((spec, credentials))
+    }
+}
