@@ -213,11 +213,19 @@ async fn check(
             usize::from(connection.is_some())
         ));
     }
-    // An attempt never reopens, and an ended attempt stays ended as it ended.
+    // An attempt never reopens; a claimed one only completes or fails; an ended one stays as it
+    // ended.
     for a in &attempts {
         if let Some(before) = seen.attempts.insert(a.state_hash.clone(), a.status) {
-            let reopened = before != AttemptStatus::Open && a.status != before;
-            if reopened {
+            let allowed = match before {
+                AttemptStatus::Open => true,
+                AttemptStatus::Exchanging => matches!(
+                    a.status,
+                    AttemptStatus::Exchanging | AttemptStatus::Completed | AttemptStatus::Failed
+                ),
+                ended => a.status == ended,
+            };
+            if !allowed {
                 return Err(format!("attempt moved {before:?} -> {:?}", a.status));
             }
         }

@@ -28,7 +28,7 @@ use crate::domain::{
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
 use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
 use crate::store::{EmailKind, SendClaim, Store, StoreError};
-use crate::vault::{SealContext, SealedBlob, Vault, VaultError};
+use crate::vault::{DataKey, SealContext, SealedBlob, Vault, VaultError};
 
 /// The port a fault is injected into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -331,13 +331,30 @@ impl Store for FaultyStore {
             .await
     }
 
+    async fn claim_attempt(
+        &self,
+        state: &TokenHash,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "claim_attempt",
+            self.inner.claim_attempt(state, now, claim_until),
+        )
+        .await
+    }
+
     async fn close_attempt(
         &self,
         state: &TokenHash,
+        from: AttemptStatus,
         outcome: AttemptStatus,
     ) -> Result<(), StoreError> {
-        self.run("close_attempt", self.inner.close_attempt(state, outcome))
-            .await
+        self.run(
+            "close_attempt",
+            self.inner.close_attempt(state, from, outcome),
+        )
+        .await
     }
 
     async fn commit_authorization(
@@ -441,21 +458,6 @@ impl Store for FaultyStore {
             .await
     }
 
-    async fn count_hit(
-        &self,
-        key: &str,
-        window_secs: i64,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        self.run("count_hit", self.inner.count_hit(key, window_secs, now))
-            .await
-    }
-
-    async fn hits(&self, key: &str, window_secs: i64, now: Timestamp) -> Result<u32, StoreError> {
-        self.run("hits", self.inner.hits(key, window_secs, now))
-            .await
-    }
-
     async fn take_lease(
         &self,
         key: &str,
@@ -473,6 +475,25 @@ impl Store for FaultyStore {
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         self.run("release_lease", self.inner.release_lease(key, owner))
             .await
+    }
+
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
+        self.run("authorized_invites", self.inner.authorized_invites(limit))
+            .await
+    }
+
+    async fn count_hit_within(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.run(
+            "count_hit_within",
+            self.inner.count_hit_within(key, window_secs, limit, now),
+        )
+        .await
     }
 }
 
@@ -495,16 +516,12 @@ fn vault_unavailable(why: &'static str) -> VaultError {
 
 #[async_trait]
 impl Vault for FaultyVault {
-    async fn seal(
-        &self,
-        context: &SealContext,
-        plaintext: &[u8],
-    ) -> Result<SealedBlob, VaultError> {
+    async fn data_key(&self, context: &SealContext) -> Result<DataKey, VaultError> {
         self.plan
             .guard(
                 Port::Vault,
-                "seal",
-                self.inner.seal(context, plaintext),
+                "data_key",
+                self.inner.data_key(context),
                 vault_unavailable,
             )
             .await
