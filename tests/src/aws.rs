@@ -335,6 +335,37 @@ impl World {
 
     /// The emails moto captured for `to` (subject, HTML body), oldest first.
     pub async fn emails_to(&self, to: &str) -> Vec<(String, String)> {
+        emails_to_address(to).await
+    }
+}
+
+/// Every email moto captured, as (recipient, subject), oldest first: one read of moto's state.
+pub async fn sent_emails() -> Vec<(String, String)> {
+    let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto().endpoint))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for m in data["ses"]["Message"].as_array().into_iter().flatten() {
+        for to in m["destinations"]["ToAddresses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            out.push((
+                to.as_str().unwrap_or_default().to_owned(),
+                m["subject"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+/// The emails moto captured for `to` (subject, HTML body), oldest first.
+pub async fn emails_to_address(to: &str) -> Vec<(String, String)> {
+    {
         let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto().endpoint))
             .await
             .unwrap()

@@ -184,4 +184,6 @@ async fn read_config_parameter(
 }
 
 #[cfg(test)]
+mod state_machines;
+#[cfg(test)]
 mod tests;

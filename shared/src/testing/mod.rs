@@ -1,6 +1,8 @@
 //! Test support: fakes of the mailer and the token endpoint, and [`TestKit`], a set of
 //! services on the embedded store and vault in a temporary folder, with a manual clock.
 
+pub mod faults;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -132,6 +134,8 @@ impl FakeTokenEndpoint {
 #[async_trait]
 impl TokenEndpoint for FakeTokenEndpoint {
     async fn exchange_code(&self, x: CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
+        // A real cart answers later: let concurrent callers run meanwhile.
+        tokio::task::yield_now().await;
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.seen.lock().expect("lock").push(SeenExchange {
             code: x.code.expose().to_owned(),
