@@ -7,7 +7,9 @@ use shared::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
     InviteStatus, Timestamp, TokenHash, WarehouseId, WarehouseRef,
 };
-use shared::store::{DynamoStore, EmailKind, FileStore, SendClaim, Store, StoreError};
+use shared::store::{
+    AttemptStore, DynamoStore, EmailKind, InviteStore, SendClaim, SqliteStore, Store, StoreError,
+};
 use shared::vault::{KmsVault, LocalVault, SealContext, Vault, VaultError};
 
 fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
@@ -543,7 +545,11 @@ async fn owed_confirmations_contract(store: &dyn Store, earlier: &Invite) {
             .await
             .unwrap();
         store
-            .claim_attempt(&TokenHash::of(&state), Timestamp(at - 1), Timestamp(at + 30))
+            .claim_attempt(
+                &TokenHash::of(&state),
+                Timestamp(at - 1),
+                Timestamp(at + 30),
+            )
             .await
             .unwrap();
         store
@@ -624,14 +630,14 @@ async fn counter_contract(store: &dyn Store, unique: &InviteId) {
 #[tokio::test]
 async fn the_file_store_keeps_the_store_contract() {
     let dir = tempfile::tempdir().unwrap();
-    store_contract(&FileStore::open(dir.path()).unwrap()).await;
+    store_contract(&SqliteStore::open(dir.path()).unwrap()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_processes_claiming_one_attempt_in_one_file_store_let_exactly_one_win() {
     // GIVEN an open attempt in a data dir, and twenty store handles on it (as many processes)
     let dir = tempfile::tempdir().unwrap();
-    let first = FileStore::open(dir.path()).unwrap();
+    let first = SqliteStore::open(dir.path()).unwrap();
     let inv = invite("wh-one", InviteStatus::Pending, 100);
     first
         .insert_invite(&inv, &TokenHash::of("link"))
@@ -642,7 +648,7 @@ async fn twenty_processes_claiming_one_attempt_in_one_file_store_let_exactly_one
         .await
         .unwrap();
     let handles: Vec<_> = (0..20)
-        .map(|_| std::sync::Arc::new(FileStore::open(dir.path()).unwrap()))
+        .map(|_| std::sync::Arc::new(SqliteStore::open(dir.path()).unwrap()))
         .collect();
     // WHEN all claim it at once
     let tasks = handles.into_iter().map(|store| {
