@@ -15,7 +15,7 @@ pub(super) type Item = HashMap<String, AttributeValue>;
 pub(super) const GSI2_AUTHORIZED: &str = "AUTHORIZED";
 /// How long invites, links and codes are kept after they expire (garbage collection only).
 pub(super) const KEEP_AFTER_EXPIRY: i64 = 30 * 24 * 3600;
-/// The `entity` of an invite item.
+/// The `entity` of an invite item (the stream's reader looks for it too).
 pub(super) const INVITE_ENTITY: &str = "invite";
 
 pub(super) fn s(v: impl Into<String>) -> AttributeValue {

@@ -38,13 +38,14 @@
 //! # Stream
 //!
 //! NEW_AND_OLD_IMAGES. The confirmation function acts on an invite item whose `status` changes
-//! into `authorized`.
+//! into `authorized`; [`stream::classify`] reads a record's images to tell.
 //!
 //! # Files
 //!
 //! `item.rs` holds the attribute values and keys every item shares; `invites.rs`,
 //! `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`, `counters.rs` and
-//! `leases.rs` each implement one part of the port on their items.
+//! `leases.rs` each implement one part of the port on their items; `stream.rs` reads the
+//! stream's records.
 
 mod attempts;
 mod connections;
@@ -53,6 +54,7 @@ mod invites;
 mod item;
 mod leases;
 mod sends;
+pub mod stream;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
