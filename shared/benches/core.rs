@@ -6,7 +6,7 @@ use shared::domain::{
     AccessCode, BrowserBinding, CartId, GrantState, Invite, InviteId, InviteStatus, InviteToken,
     PkceVerifier, SealContext, Timestamp, TokenHash, WarehouseId, WarehouseRef,
 };
-use shared::store::{FileStore, Store};
+use shared::store::{InviteStore, SqliteStore};
 use shared::vault::{LocalVault, Vault};
 
 fn invite() -> Invite {
@@ -69,7 +69,7 @@ fn vault(c: &mut Criterion) {
 fn store(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = FileStore::open(dir.path()).unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
     c.bench_function("file store: insert invite + link (one transaction)", |b| {
         b.iter(|| {
             let inv = invite();

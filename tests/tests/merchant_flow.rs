@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use cartlink_e2e::{at_cart, browser, location, Peers, API_KEY, CART};
 use serde_json::{json, Value};
 use shared::domain::{InviteId, TokenSet};
-use shared::store::{FileStore, Store};
+use shared::store::{ConnectionStore, SqliteStore};
 use shared::vault::{LocalVault, Vault};
 use url::Url;
 
@@ -35,7 +35,7 @@ async fn start_grant(b: &reqwest::Client, setup_url: &str) -> String {
 }
 
 async fn connections(p: &Peers) -> usize {
-    FileStore::open(&p.data())
+    SqliteStore::open(&p.data())
         .unwrap()
         .connection_count()
         .await
@@ -123,7 +123,7 @@ async fn a_merchant_grants_access_and_both_sides_are_told() {
             "plaintext token on disk"
         );
     }
-    let store = FileStore::open(&p.data()).unwrap();
+    let store = SqliteStore::open(&p.data()).unwrap();
     let conn = store
         .connection_for_invite(&InviteId::parse(&inv.id).unwrap())
         .await
@@ -472,7 +472,7 @@ async fn the_warehouse_gets_fresh_tokens_refreshed_once_at_the_cart_however_many
     assert_eq!(v["access_token"], issued[1]["access_token"]);
     assert_eq!(p.token_requests().await, 2);
     // AND the rotated refresh token is the one stored, sealed
-    let store = FileStore::open(&p.data()).unwrap();
+    let store = SqliteStore::open(&p.data()).unwrap();
     let stored = store
         .connection_for_invite(&InviteId::parse(&inv.id).unwrap())
         .await

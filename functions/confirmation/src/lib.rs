@@ -2,7 +2,8 @@
 //! warehouse, each exactly once.
 //!
 //! On AWS the change arrives as DynamoDB stream records ([`handle_stream`]): only an invite item
-//! whose `status` changes into `authorized` is acted on; REMOVE records (TTL deletions) and every
+//! whose `status` changes into `authorized` is acted on (the DynamoDB store, which knows its
+//! items, reads each record: [`stream::classify`]); REMOVE records (TTL deletions) and every
 //! other change are ignored; a record that could not be finished is answered in
 //! `batchItemFailures` so Lambda delivers it again, never a silent success. Locally the event is
 //! delivered in process after the callback commits ([`handle`]).
@@ -10,10 +11,10 @@
 use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde::{Deserialize, Serialize};
-use serde_dynamo::AttributeValue;
-use shared::domain::{InviteId, InviteStatus};
+use shared::domain::InviteId;
 use shared::service::confirm::ConfirmError;
 use shared::service::Services;
+use shared::store::dynamo::stream::{self, StreamChange};
 
 /// The in-process event: which invite was authorized.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -50,53 +51,27 @@ pub async fn handle(svc: &Services, event: InviteAuthorized) -> Result<Outcome, 
     })
 }
 
-/// What a stream record asks of us.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RecordAction {
-    /// An invite changed into `authorized`: confirm it.
-    Confirm(InviteId),
-    /// Anything else.
-    Ignore,
-}
-
-fn string_attr<'a>(image: &'a serde_dynamo::Item, name: &str) -> Option<&'a str> {
-    match image.get(name)? {
-        AttributeValue::S(s) => Some(s.as_str()),
-        _ => None,
+/// Confirms the invite a stream record says was authorized; any other record needs nothing.
+async fn handle_record(svc: &Services, record: &EventRecord) -> Result<(), ConfirmationError> {
+    let change = stream::classify(
+        &record.event_name,
+        &record.change.old_image,
+        &record.change.new_image,
+    )
+    .map_err(|_| ConfirmationError::InvalidEvent)?;
+    match change {
+        StreamChange::InviteAuthorized(id) => {
+            svc.confirm(&id).await.map(|_| ()).map_err(Into::into)
+        }
+        StreamChange::Other => Ok(()),
     }
-}
-
-/// Decides what a stream record asks of us; a record that looks like an invite changing into
-/// `authorized` but does not name a valid invite is an error.
-pub fn classify(record: &EventRecord) -> Result<RecordAction, ConfirmationError> {
-    if record.event_name == "REMOVE" {
-        return Ok(RecordAction::Ignore);
-    }
-    let new = &record.change.new_image;
-    let old = &record.change.old_image;
-    let authorized = InviteStatus::Authorized.as_str();
-    if string_attr(new, "entity") != Some("invite")
-        || string_attr(new, "status") != Some(authorized)
-        || string_attr(old, "status") == Some(authorized)
-    {
-        return Ok(RecordAction::Ignore);
-    }
-    string_attr(new, "invite_id")
-        .and_then(InviteId::parse)
-        .map(RecordAction::Confirm)
-        .ok_or(ConfirmationError::InvalidEvent)
 }
 
 /// Handles a batch of DynamoDB stream records; answers the records it could not finish.
 pub async fn handle_stream(svc: &Services, event: StreamEvent) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     for record in &event.records {
-        let result = match classify(record) {
-            Ok(RecordAction::Confirm(id)) => svc.confirm(&id).await.map(|_| ()).map_err(Into::into),
-            Ok(RecordAction::Ignore) => Ok(()),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
+        if let Err(e) = handle_record(svc, record).await {
             let identifier = record
                 .change
                 .sequence_number

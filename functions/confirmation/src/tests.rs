@@ -1,6 +1,5 @@
 use aws_lambda_events::event::dynamodb::Event;
 use serde_json::{json, Value};
-use shared::domain::InviteId;
 use shared::service::confirm::ConfirmError;
 use shared::testing::TestKit;
 
@@ -91,66 +90,6 @@ async fn a_malformed_or_stray_event_is_an_error_and_sends_nothing() {
     ));
     assert!(kit.mailer.messages().is_empty());
     assert!(serde_json::from_str::<InviteAuthorized>(r#"{"invite_id":"x","extra":1}"#).is_err());
-}
-
-#[test]
-fn only_a_change_into_authorized_is_acted_on() {
-    let id = "inv-abc";
-    let cases = [
-        (
-            record(
-                "1",
-                "MODIFY",
-                invite_image(id, "granting"),
-                invite_image(id, "authorized"),
-            ),
-            true,
-        ),
-        (
-            record(
-                "2",
-                "MODIFY",
-                invite_image(id, "authorized"),
-                invite_image(id, "authorized"),
-            ),
-            false,
-        ),
-        (
-            record(
-                "3",
-                "MODIFY",
-                invite_image(id, "authorized"),
-                invite_image(id, "confirmed"),
-            ),
-            false,
-        ),
-        (
-            record("4", "INSERT", json!({}), invite_image(id, "pending")),
-            false,
-        ),
-        (
-            record("5", "REMOVE", invite_image(id, "authorized"), json!({})),
-            false,
-        ),
-        (
-            record(
-                "6",
-                "MODIFY",
-                json!({}),
-                json!({"entity": {"S": "send"}, "status": {"S": "authorized"}}),
-            ),
-            false,
-        ),
-    ];
-    for (rec, acts) in cases {
-        let ev = event(vec![rec]);
-        let action = classify(&ev.records[0]).unwrap();
-        assert_eq!(
-            action == RecordAction::Confirm(InviteId::parse(id).unwrap()),
-            acts,
-            "{action:?}"
-        );
-    }
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 use http::{HeaderValue, Method, StatusCode};
 use serde_json::Value;
 use shared::domain::{ConnectionStatus, TokenHash, Warehouse, WarehouseDirectory, WarehouseId};
-use shared::store::Store;
+use shared::store::ConnectionStore;
 use shared::testing::{TestKit, TEST_API_KEY};
 use shared::web::Request;
 

@@ -1,6 +1,6 @@
 use http::{HeaderValue, Method, StatusCode};
 use serde_json::Value;
-use shared::store::Store;
+use shared::store::{ConnectionStore, InviteStore};
 use shared::testing::{TestKit, TEST_API_KEY};
 use shared::web::Request;
 

@@ -2,7 +2,7 @@ use http::{HeaderValue, Method, StatusCode};
 use shared::domain::InviteId;
 use shared::domain::InviteStatus;
 use shared::service::invites::NewInvite;
-use shared::store::Store;
+use shared::store::{AttemptStore, InviteStore};
 use shared::testing::{new_invite, TestKit};
 use shared::web::Request;
 

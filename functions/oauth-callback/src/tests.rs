@@ -1,5 +1,5 @@
 use http::{HeaderValue, Method, StatusCode};
-use shared::store::Store;
+use shared::store::{ConnectionStore, InviteStore};
 use shared::testing::TestKit;
 use shared::web::Request;
 

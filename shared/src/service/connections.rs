@@ -89,7 +89,7 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::ConnectionStore;
     use crate::testing::TestKit;
 
     #[tokio::test]

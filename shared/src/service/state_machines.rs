@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use crate::domain::{
     AttemptStatus, ConnectionStatus, GrantAttempt, InviteId, InviteStatus, TokenHash,
 };
-use crate::store::Store;
+use crate::store::{AttemptStore, ConnectionStore, InviteStore};
 use crate::testing::{TestKit, ACME_ISS, TEST_API_KEY};
 
 /// One thing that can happen to the invite.

@@ -8,7 +8,7 @@ use super::setup::{GrantProgress, SetupError, CODE_GUESSES_PER_CLIENT};
 use crate::domain::{
     AccessCode, BrowserBinding, Connection, GrantState, InviteStatus, PkceVerifier, TokenSet,
 };
-use crate::store::Store;
+use crate::store::{AttemptStore, ConnectionStore, InviteStore};
 use crate::testing::{new_invite, StartedGrant, TestKit, ACME_ISS, TEST_API_KEY};
 
 async fn invite(kit: &TestKit) -> (String, String) {

@@ -1,13 +1,24 @@
-//! The store port: where invites, setup links, grant attempts, connections, send records and
-//! rate-limit counters live.
+//! The store port: where invites, setup links, grant attempts, connections, send records,
+//! rate-limit counters and leases live.
+//!
+//! The port is split along its contract's seams, one trait per aggregate: [`InviteStore`]
+//! (invites with their links and access codes), [`AttemptStore`] (grant attempts),
+//! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
+//! per invite and email kind), [`Counters`] and [`Leases`]. [`Store`] is all of them, so the
+//! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
+//!
+//! A step that changes more than one aggregate at once lives with the record it creates:
+//! [`AttemptStore::begin_attempt`] (moves the invite into `granting`, stores the attempt) and
+//! [`ConnectionStore::commit_authorization`] (stores the connection, moves the invite into
+//! `authorized` and the attempt into `completed`).
 //!
 //! Every state change is conditional on the state it expects, and the callback's commit is one
 //! atomic step. Nothing secret is stored: links, access codes and `state` by hash only, tokens
 //! sealed by the vault.
 
 pub mod dynamo;
-pub mod file;
 pub(crate) mod record;
+pub mod sqlite;
 
 use async_trait::async_trait;
 
@@ -18,7 +29,11 @@ use crate::domain::{
 use crate::vault::SealedBlob;
 
 pub use dynamo::DynamoStore;
-pub use file::FileStore;
+pub use sqlite::SqliteStore;
+
+/// The embedded store's former name, kept only while the wiring in `service/mod.rs` still uses
+/// it (that code is moving to its own module); new code names [`SqliteStore`].
+pub type FileStore = SqliteStore;
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -77,9 +92,9 @@ pub enum SendClaim {
     Busy,
 }
 
-/// The store port.
+/// Invites, with the setup links and the access code that open them.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait InviteStore: Send + Sync {
     /// Stores a new invite and its first setup link (by hash), both only if absent.
     async fn insert_invite(&self, invite: &Invite, link: &TokenHash) -> Result<(), StoreError>;
 
@@ -111,6 +126,23 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
+    /// A warehouse's invites, newest first, optionally only those in `status`: one indexed query.
+    async fn invites_of(
+        &self,
+        warehouse: &WarehouseId,
+        status: Option<InviteStatus>,
+        limit: usize,
+    ) -> Result<Vec<Invite>, StoreError>;
+
+    /// Up to `limit` invites in `authorized`, the oldest authorization first: the invites whose
+    /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
+    /// send records are sent). One indexed query.
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError>;
+}
+
+/// Grant attempts: one per trip to the cart, found by the hash of its `state`.
+#[async_trait]
+pub trait AttemptStore: Send + Sync {
     /// Atomically moves the invite into `granting` (if it may) and stores the new attempt.
     async fn begin_attempt(&self, attempt: &GrantAttempt, now: Timestamp)
         -> Result<(), StoreError>;
@@ -140,7 +172,11 @@ pub trait Store: Send + Sync {
         from: AttemptStatus,
         outcome: AttemptStatus,
     ) -> Result<(), StoreError>;
+}
 
+/// Connections: what a completed grant leaves, with its sealed tokens.
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
     /// The callback's commit, all or nothing: the connection is stored if the invite has none,
     /// the invite moves from `granting` to `authorized`, and the attempt from `exchanging`,
     /// under a claim that has not lapsed at `now`, to `completed`.
@@ -176,15 +212,12 @@ pub trait Store: Send + Sync {
         id: &ConnectionId,
         status: ConnectionStatus,
     ) -> Result<(), StoreError>;
+}
 
-    /// A warehouse's invites, newest first, optionally only those in `status`: one indexed query.
-    async fn invites_of(
-        &self,
-        warehouse: &WarehouseId,
-        status: Option<InviteStatus>,
-        limit: usize,
-    ) -> Result<Vec<Invite>, StoreError>;
-
+/// One send record per invite and email kind, so each email goes out once: claimed for a
+/// lease, then finished (sent) or released.
+#[async_trait]
+pub trait SendLedger: Send + Sync {
     /// Takes the send record of (`invite`, `kind`) for `lease_secs`, unless it is sent or leased.
     async fn claim_send(
         &self,
@@ -205,7 +238,27 @@ pub trait Store: Send + Sync {
 
     /// Gives a claimed send record back after a failed send, so a retry may take it.
     async fn release_send(&self, invite: &InviteId, kind: EmailKind) -> Result<(), StoreError>;
+}
 
+/// Rate-limit counters in fixed windows.
+#[async_trait]
+pub trait Counters: Send + Sync {
+    /// Counts one event under `key` in the current fixed window of `window_secs` (windows start
+    /// at multiples of `window_secs` since the epoch), only if fewer than `limit` were counted
+    /// in it: answers whether it was counted. One conditional write, so concurrent callers
+    /// never count past `limit`; an event that is not counted leaves the count as it was.
+    async fn count_hit_within(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Leases: one owner at a time for a piece of work, until the lease expires.
+#[async_trait]
+pub trait Leases: Send + Sync {
     /// Takes the lease `key` (an opaque id, such as `refresh:<connection id>`) for `owner` until
     /// `now + lease_secs`, unless another owner holds it unexpired: answers whether this owner
     /// holds it now. One conditional write.
@@ -220,21 +273,16 @@ pub trait Store: Send + Sync {
     /// Gives the lease back, only if `owner` still holds it (an expired lease another owner
     /// took since is left alone).
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
+}
 
-    /// Up to `limit` invites in `authorized`, the oldest authorization first: the invites whose
-    /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
-    /// send records are sent). One indexed query.
-    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError>;
+/// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
+/// implements every part is a `Store`.
+pub trait Store:
+    InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases
+{
+}
 
-    /// Counts one event under `key` in the current fixed window of `window_secs` (windows start
-    /// at multiples of `window_secs` since the epoch), only if fewer than `limit` were counted
-    /// in it: answers whether it was counted. One conditional write, so concurrent callers
-    /// never count past `limit`; an event that is not counted leaves the count as it was.
-    async fn count_hit_within(
-        &self,
-        key: &str,
-        window_secs: i64,
-        limit: u32,
-        now: Timestamp,
-    ) -> Result<bool, StoreError>;
+impl<T> Store for T where
+    T: InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases + ?Sized
+{
 }

@@ -27,7 +27,10 @@ use crate::domain::{
 };
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
 use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
-use crate::store::{EmailKind, SendClaim, Store, StoreError};
+use crate::store::{
+    AttemptStore, ConnectionStore, Counters, EmailKind, InviteStore, Leases, SendClaim, SendLedger,
+    Store, StoreError,
+};
 use crate::vault::{DataKey, SealContext, SealedBlob, Vault, VaultError};
 
 /// The port a fault is injected into.
@@ -266,7 +269,7 @@ impl FaultyStore {
 }
 
 #[async_trait]
-impl Store for FaultyStore {
+impl InviteStore for FaultyStore {
     async fn insert_invite(&self, invite: &Invite, link: &TokenHash) -> Result<(), StoreError> {
         self.run("insert_invite", self.inner.insert_invite(invite, link))
             .await
@@ -313,6 +316,27 @@ impl Store for FaultyStore {
         .await
     }
 
+    async fn invites_of(
+        &self,
+        warehouse: &WarehouseId,
+        status: Option<InviteStatus>,
+        limit: usize,
+    ) -> Result<Vec<Invite>, StoreError> {
+        self.run(
+            "invites_of",
+            self.inner.invites_of(warehouse, status, limit),
+        )
+        .await
+    }
+
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
+        self.run("authorized_invites", self.inner.authorized_invites(limit))
+            .await
+    }
+}
+
+#[async_trait]
+impl AttemptStore for FaultyStore {
     async fn begin_attempt(
         &self,
         attempt: &GrantAttempt,
@@ -356,7 +380,10 @@ impl Store for FaultyStore {
         )
         .await
     }
+}
 
+#[async_trait]
+impl ConnectionStore for FaultyStore {
     async fn commit_authorization(
         &self,
         connection: &Connection,
@@ -411,20 +438,10 @@ impl Store for FaultyStore {
         )
         .await
     }
+}
 
-    async fn invites_of(
-        &self,
-        warehouse: &WarehouseId,
-        status: Option<InviteStatus>,
-        limit: usize,
-    ) -> Result<Vec<Invite>, StoreError> {
-        self.run(
-            "invites_of",
-            self.inner.invites_of(warehouse, status, limit),
-        )
-        .await
-    }
-
+#[async_trait]
+impl SendLedger for FaultyStore {
     async fn claim_send(
         &self,
         invite: &InviteId,
@@ -457,7 +474,27 @@ impl Store for FaultyStore {
         self.run("release_send", self.inner.release_send(invite, kind))
             .await
     }
+}
 
+#[async_trait]
+impl Counters for FaultyStore {
+    async fn count_hit_within(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.run(
+            "count_hit_within",
+            self.inner.count_hit_within(key, window_secs, limit, now),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Leases for FaultyStore {
     async fn take_lease(
         &self,
         key: &str,
@@ -475,25 +512,6 @@ impl Store for FaultyStore {
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         self.run("release_lease", self.inner.release_lease(key, owner))
             .await
-    }
-
-    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
-        self.run("authorized_invites", self.inner.authorized_invites(limit))
-            .await
-    }
-
-    async fn count_hit_within(
-        &self,
-        key: &str,
-        window_secs: i64,
-        limit: u32,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.run(
-            "count_hit_within",
-            self.inner.count_hit_within(key, window_secs, limit, now),
-        )
-        .await
     }
 }
 

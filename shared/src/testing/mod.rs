@@ -20,7 +20,7 @@ use crate::events::AuthorizedEvents;
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
 use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
 use crate::service::Services;
-use crate::store::FileStore;
+use crate::store::SqliteStore;
 use crate::vault::{DataKey, LocalVault, SealContext, SealedBlob, Vault, VaultError};
 
 /// A mailer that keeps what it is given, and can be told to fail.
@@ -302,7 +302,7 @@ pub struct TestKit {
     /// The events.
     pub events: Arc<CountingEvents>,
     /// The store, concretely.
-    pub store: Arc<FileStore>,
+    pub store: Arc<SqliteStore>,
     /// The folder (removed on drop).
     pub dir: tempfile::TempDir,
 }
@@ -353,7 +353,7 @@ impl TestKit {
         let oauth = Arc::new(FakeTokenEndpoint::default());
         let clock = Arc::new(ManualClock::at(T0));
         let events = Arc::new(CountingEvents::default());
-        let store = Arc::new(FileStore::open(dir.path()).expect("store"));
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
         let services = Services {
             catalog: Catalog::from_config(&config),
             warehouses: crate::domain::WarehouseDirectory::new(vec![warehouse]),

@@ -9,7 +9,7 @@ use super::CallbackError;
 use crate::carts::{builtin, ClientCredentials};
 use crate::domain::{claim_deadline, AttemptStatus, GrantState};
 use crate::service::setup::{GrantNext, GrantProgress};
-use crate::store::Store;
+use crate::store::{AttemptStore, ConnectionStore};
 use crate::testing::{new_invite, StartedGrant, TestKit, ACME_ISS};
 
 /// A kit whose cart takes `delay` to answer.

@@ -10,7 +10,7 @@ use super::{ConfirmError, SEND_LEASE_SECS};
 use crate::clock::Clock;
 use crate::domain::InviteStatus;
 use crate::mailer::{MailError, Mailer, Outbox, OutgoingEmail};
-use crate::store::{EmailKind, SendClaim, Store};
+use crate::store::{EmailKind, InviteStore, SendClaim, SendLedger};
 use crate::testing::TestKit;
 
 const FROM: &str = "cartlink <no-reply@cartlink.test>";

@@ -5,7 +5,7 @@ use crate::carts::{builtin, ClientCredentials};
 use crate::domain::{AttemptStatus, GrantState, InviteId, InviteStatus, Secret, TokenSet};
 use crate::service::callback::CallbackError;
 use crate::service::setup::{GrantNext, GrantProgress, IntegrationSettings};
-use crate::store::Store;
+use crate::store::{AttemptStore, ConnectionStore, InviteStore};
 use crate::testing::{
     new_invite, TestKit, FAKE_OAUTH1_ACCESS_TOKEN, FAKE_OAUTH1_TOKEN_SECRET, FAKE_REQUEST_TOKEN,
 };

@@ -10,7 +10,7 @@ use futures::future::join_all;
 use super::*;
 use crate::clock::Clock;
 use crate::domain::{Secret, Timestamp, TokenSet};
-use crate::store::Store;
+use crate::store::{ConnectionStore, Leases};
 use crate::testing::{SwitchedVault, TestKit};
 
 /// The fake's exchange hands out tokens expiring at this time.

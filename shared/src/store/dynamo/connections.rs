@@ -1,0 +1,257 @@
+//! Connections, and the callback's commit that makes one.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use serde_json::Value;
+
+use super::item::{
+    attempt_key, connection_key, get_n, get_s, gsi1sk, gsi2sk, invite_key, n, need_n, need_s, s,
+    Item, GSI2_AUTHORIZED,
+};
+use super::{build_err, condition_failed, settle, unavailable, DynamoStore};
+use crate::domain::{
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, InviteId, InviteStatus, Timestamp,
+    TokenHash,
+};
+use crate::store::record::{body_without, with_fields, CONNECTION_MUTABLE};
+use crate::store::{ConnectionStore, StoreError};
+use crate::vault::SealedBlob;
+
+impl DynamoStore {
+    fn connection_from(item: &Item) -> Result<Connection, StoreError> {
+        let tokens: Value = serde_json::from_str(need_s(item, "tokens")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        with_fields(
+            need_s(item, "body")?,
+            vec![
+                ("status", Value::String(need_s(item, "status")?.to_owned())),
+                ("version", need_n(item, "version")?.into()),
+                ("tokens", tokens),
+                (
+                    "token_expires_at",
+                    get_n(item, "token_expires_at").map_or(Value::Null, Value::from),
+                ),
+            ],
+        )
+    }
+
+    /// The connection's item: the fields that never change in `body`, each other one its own
+    /// attribute.
+    fn connection_item(connection: &Connection) -> Result<Item, StoreError> {
+        let mut item = connection_key(connection.id.as_str());
+        item.extend([
+            ("entity".to_owned(), s("connection")),
+            ("invite_id".to_owned(), s(connection.invite_id.as_str())),
+            (
+                "warehouse_id".to_owned(),
+                s(connection.warehouse_id.as_str()),
+            ),
+            ("cart".to_owned(), s(connection.cart.as_str())),
+            ("status".to_owned(), s(connection.status.as_str())),
+            (
+                "version".to_owned(),
+                n(i64::try_from(connection.version).unwrap_or(i64::MAX)),
+            ),
+            (
+                "tokens".to_owned(),
+                s(serde_json::to_string(&connection.tokens)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            ),
+            (
+                "body".to_owned(),
+                s(body_without(connection, &CONNECTION_MUTABLE)?),
+            ),
+        ]);
+        if let Some(t) = connection.token_expires_at {
+            item.insert("token_expires_at".into(), n(t.0));
+        }
+        Ok(item)
+    }
+
+    /// The commit's invite half: from `granting`, unexpired and without a connection, to
+    /// `authorized` with this connection, entering the owed-confirmations index.
+    fn authorize_invite(
+        &self,
+        connection: &Connection,
+        created: Timestamp,
+        now: Timestamp,
+    ) -> Result<Update, StoreError> {
+        let invite_id = connection.invite_id.as_str();
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(invite_key(invite_id)))
+            .update_expression(
+                "SET #status = :authorized, #updated_at = :now, #connection_id = :con, #gsi1sk = :gsk, \
+                 #gsi2pk = :g2pk, #gsi2sk = :g2sk REMOVE #status_reason",
+            )
+            .condition_expression(
+                "#status = :granting AND #expires_at > :now AND attribute_not_exists(#connection_id)",
+            )
+            .set_expression_attribute_names(Some(HashMap::from([
+                ("#status".to_owned(), "status".to_owned()),
+                ("#updated_at".to_owned(), "updated_at".to_owned()),
+                ("#connection_id".to_owned(), "connection_id".to_owned()),
+                ("#gsi1sk".to_owned(), "gsi1sk".to_owned()),
+                ("#gsi2pk".to_owned(), "gsi2pk".to_owned()),
+                ("#gsi2sk".to_owned(), "gsi2sk".to_owned()),
+                ("#status_reason".to_owned(), "status_reason".to_owned()),
+                ("#expires_at".to_owned(), "expires_at".to_owned()),
+            ])))
+            .set_expression_attribute_values(Some(HashMap::from([
+                (":authorized".to_owned(), s(InviteStatus::Authorized.as_str())),
+                (":g2pk".to_owned(), s(GSI2_AUTHORIZED)),
+                (":g2sk".to_owned(), s(gsi2sk(now, invite_id))),
+                (":granting".to_owned(), s(InviteStatus::Granting.as_str())),
+                (":now".to_owned(), n(now.0)),
+                (":con".to_owned(), s(connection.id.as_str())),
+                (
+                    ":gsk".to_owned(),
+                    s(gsi1sk(InviteStatus::Authorized, created, invite_id)),
+                ),
+            ])))
+            .build()
+            .map_err(build_err)
+    }
+
+    /// The commit's attempt half: from `exchanging`, under a claim that has not lapsed at
+    /// `now`, to `completed`.
+    fn complete_attempt(
+        &self,
+        state: &TokenHash,
+        invite: &InviteId,
+        now: Timestamp,
+    ) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(attempt_key(state)))
+            .update_expression("SET #status = :completed")
+            .condition_expression(
+                "#status = :exchanging AND #invite_id = :invite AND #claim_until > :now",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#invite_id", "invite_id")
+            .expression_attribute_names("#claim_until", "claim_until")
+            .expression_attribute_values(":completed", s(AttemptStatus::Completed.as_str()))
+            .expression_attribute_values(":exchanging", s(AttemptStatus::Exchanging.as_str()))
+            .expression_attribute_values(":invite", s(invite.as_str()))
+            .expression_attribute_values(":now", n(now.0))
+            .build()
+            .map_err(build_err)
+    }
+}
+
+#[async_trait]
+impl ConnectionStore for DynamoStore {
+    async fn commit_authorization(
+        &self,
+        connection: &Connection,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let created = match self.created_at(&connection.invite_id).await {
+            Ok(c) => c,
+            Err(StoreError::Missing(_)) => return Err(StoreError::Conflict("invite missing")),
+            Err(e) => return Err(e),
+        };
+        let invite_update = self.authorize_invite(connection, created, now)?;
+        let attempt_update = self.complete_attempt(state, &connection.invite_id, now)?;
+        // One request token per attempt: a retry of this very commit is idempotent, while a
+        // commit for another attempt of the same invite is a different transaction that fails
+        // on its conditions.
+        let token = state.as_str()[..36].to_owned();
+        self.transact(
+            vec![
+                self.put(
+                    Self::connection_item(connection)?,
+                    "attribute_not_exists(pk)",
+                )?,
+                TransactWriteItem::builder().update(invite_update).build(),
+                TransactWriteItem::builder().update(attempt_update).build(),
+            ],
+            Some(token),
+            "authorization commit",
+        )
+        .await
+    }
+
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        self.get(connection_key(id.as_str()))
+            .await?
+            .map(|i| Self::connection_from(&i))
+            .transpose()
+    }
+
+    async fn connection_for_invite(
+        &self,
+        invite: &InviteId,
+    ) -> Result<Option<Connection>, StoreError> {
+        let Some(item) = self.get(invite_key(invite.as_str())).await? else {
+            return Ok(None);
+        };
+        match get_s(&item, "connection_id").and_then(ConnectionId::parse) {
+            Some(id) => self.connection(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn update_tokens(
+        &self,
+        id: &ConnectionId,
+        tokens: &SealedBlob,
+        token_expires_at: Option<Timestamp>,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        let tokens =
+            serde_json::to_string(tokens).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let expected =
+            i64::try_from(expected_version).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(connection_key(id.as_str())))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#tokens", "tokens")
+            .expression_attribute_names("#token_expires_at", "token_expires_at")
+            .expression_attribute_values(":expected", n(expected))
+            .expression_attribute_values(":next", n(expected + 1))
+            .expression_attribute_values(":tokens", s(tokens));
+        req = match token_expires_at {
+            Some(t) => req
+                .update_expression(
+                    "SET #tokens = :tokens, #token_expires_at = :exp, #version = :next",
+                )
+                .expression_attribute_values(":exp", n(t.0)),
+            None => req.update_expression(
+                "SET #tokens = :tokens, #version = :next REMOVE #token_expires_at",
+            ),
+        };
+        match req.send().await {
+            Ok(_) => Ok(expected_version + 1),
+            Err(e) if condition_failed(&e) => Err(StoreError::Conflict("connection version")),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn set_connection_status(
+        &self,
+        id: &ConnectionId,
+        status: ConnectionStatus,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(connection_key(id.as_str())))
+            .update_expression("SET #status = :status")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status.as_str()))
+            .send()
+            .await;
+        settle(result, StoreError::Missing("connection"))
+    }
+}

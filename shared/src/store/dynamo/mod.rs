@@ -1,0 +1,215 @@
+//! The DynamoDB store: one table, single-table design.
+//!
+//! # Keys and items
+//!
+//! Keys hold opaque ids and SHA-256 hashes only: never an email address, a shop domain, a link
+//! token, an access code or a `state`.
+//!
+//! | item | `pk` | `sk` | other attributes | written by |
+//! | --- | --- | --- | --- | --- |
+//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
+//! | setup link | `LINK#<sha256 of link token>` | `LINK` | `entity=link`, `invite_id`, `created_at`, `ttl` | create-invite, grant-page (access code), oauth-callback (retry link): put only |
+//! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `ttl` | create-invite: put only |
+//! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
+//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
+//! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, create-invite |
+//! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
+//! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
+//!
+//! `body` is the JSON of the fields that never change after the item is made; every field that
+//! changes is its own attribute, so no writer ever puts back a whole item it read earlier.
+//!
+//! # Index
+//!
+//! `gsi1` (projection ALL): `gsi1pk = WH#<warehouse id>`, `gsi1sk = <status>#<created_at, 12
+//! digits>#<invite id>`. A warehouse's invites in one status, newest first, are one Query with
+//! `begins_with(gsi1sk, "<status>#")`; all its invites are one Query on `gsi1pk`.
+//!
+//! `gsi2` (sparse, projection ALL): `gsi2pk = AUTHORIZED`, `gsi2sk = <updated_at, 12
+//! digits>#<invite id>`, set by the callback's commit and removed by every change out of
+//! `authorized`. It holds only the invites whose confirmations are still owed, oldest first: one
+//! Query, however many invites the table holds.
+//!
+//! # Expiry
+//!
+//! `ttl` (epoch seconds) only collects garbage, up to days late: every read checks `expires_at`
+//! in code. Invites, links and codes are kept 30 days past expiry, attempts one day.
+//!
+//! # Stream
+//!
+//! NEW_AND_OLD_IMAGES. The confirmation function acts on an invite item whose `status` changes
+//! into `authorized`; [`stream::classify`] reads a record's images to tell.
+//!
+//! # Files
+//!
+//! `item.rs` holds the attribute values and keys every item shares; `invites.rs`,
+//! `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`, `counters.rs` and
+//! `leases.rs` each implement one part of the port on their items; `stream.rs` reads the
+//! stream's records.
+
+mod attempts;
+mod connections;
+mod counters;
+mod invites;
+mod item;
+mod leases;
+mod sends;
+pub mod stream;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+
+use super::StoreError;
+use crate::domain::{InviteId, Timestamp};
+use crate::telemetry::alarm;
+use item::{invite_key, need_n, Item};
+
+/// The name of the warehouse index.
+pub const GSI1: &str = "gsi1";
+/// The name of the sparse index of invites in `authorized`.
+pub const GSI2: &str = "gsi2";
+
+/// The DynamoDB store.
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// DynamoDB did not do the work: logged once with the alarm field, answered as
+/// [`StoreError::Unavailable`].
+fn unavailable<E: std::error::Error + 'static>(e: E) -> StoreError {
+    let detail = DisplayErrorContext(e).to_string();
+    tracing::error!(alarm = alarm::STORE_UNAVAILABLE, store = "dynamodb", error = %detail, "store call failed");
+    StoreError::Unavailable(detail)
+}
+
+fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    unavailable(e)
+}
+
+/// Whether a single-item write failed on its condition.
+fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|se| se.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+/// Settles a single-item conditional write: its condition failing becomes `on_condition`, any
+/// other failure [`StoreError::Unavailable`].
+fn settle<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    on_condition: StoreError,
+) -> Result<(), StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if condition_failed(&e) => Err(on_condition),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+impl DynamoStore {
+    /// A store on `table` through `client`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    /// Runs a transaction, retrying a transaction conflict with the same request token; a
+    /// cancelled transaction (a condition failed) is a [`StoreError::Conflict`].
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        token: Option<String>,
+        what: &'static str,
+    ) -> Result<(), StoreError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .set_client_request_token(token.clone())
+                .send()
+                .await;
+            let Err(e) = result else {
+                return Ok(());
+            };
+            let code = e
+                .as_service_error()
+                .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
+                .unwrap_or_default()
+                .to_owned();
+            match code.as_str() {
+                "TransactionCanceledException" => {
+                    let conflict = e
+                        .as_service_error()
+                        .and_then(|se| match se {
+                            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c.cancellation_reasons()),
+                            _ => None,
+                        })
+                        .is_some_and(|reasons| {
+                            reasons.iter().any(|r| r.code() == Some("TransactionConflict"))
+                        });
+                    if conflict && tries < 4 {
+                        continue;
+                    }
+                    return Err(StoreError::Conflict(what));
+                }
+                "TransactionConflictException"
+                | "ThrottlingException"
+                | "ProvisionedThroughputExceededException"
+                    if tries < 4 =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * tries)).await;
+                    continue;
+                }
+                _ => return Err(unavailable(e)),
+            }
+        }
+    }
+
+    fn put(&self, item: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
+        Ok(TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression(condition)
+                    .build()
+                    .map_err(build_err)?,
+            )
+            .build())
+    }
+
+    async fn created_at(&self, id: &InviteId) -> Result<Timestamp, StoreError> {
+        let item = self
+            .get(invite_key(id.as_str()))
+            .await?
+            .ok_or(StoreError::Missing("invite"))?;
+        Ok(Timestamp(need_n(&item, "created_at")?))
+    }
+}

@@ -1,0 +1,167 @@
+//! Connections, and the callback's commit that makes one.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
+
+use super::{corrupt, is_constraint, unavailable, SqliteStore};
+use crate::domain::{Connection, ConnectionId, ConnectionStatus, InviteId, Timestamp, TokenHash};
+use crate::store::record::{body_without, with_fields, CONNECTION_MUTABLE};
+use crate::store::{ConnectionStore, StoreError};
+use crate::vault::SealedBlob;
+
+impl SqliteStore {
+    fn query_connection(db: &Db, sql: &str, key: &str) -> Result<Option<Connection>, StoreError> {
+        type Row = (String, i64, String, Option<i64>, String);
+        let found: Option<Row> = db
+            .query_row(sql, [key], |r| {
+                Ok((
+                    r.get("status")?,
+                    r.get("version")?,
+                    r.get("tokens")?,
+                    r.get("token_expires_at")?,
+                    r.get("body")?,
+                ))
+            })
+            .optional()
+            .map_err(unavailable)?;
+        found
+            .map(|(status, version, tokens, expires, body)| {
+                let tokens: Value = serde_json::from_str(&tokens).map_err(corrupt)?;
+                with_fields(
+                    &body,
+                    vec![
+                        ("status", Value::String(status)),
+                        ("version", version.into()),
+                        ("tokens", tokens),
+                        ("token_expires_at", expires.map_or(Value::Null, Value::from)),
+                    ],
+                )
+            })
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl ConnectionStore for SqliteStore {
+    async fn commit_authorization(
+        &self,
+        connection: &Connection,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let body = body_without(connection, &CONNECTION_MUTABLE)?;
+        let tokens = serde_json::to_string(&connection.tokens).map_err(corrupt)?;
+        let version = i64::try_from(connection.version).map_err(corrupt)?;
+        self.with(|db| {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let invite_id = connection.invite_id.as_str();
+            match tx.execute(
+                "INSERT INTO connections (id, invite_id, status, version, tokens, token_expires_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    connection.id.as_str(),
+                    invite_id,
+                    connection.status.as_str(),
+                    version,
+                    tokens,
+                    connection.token_expires_at.map(|t| t.0),
+                    body
+                ],
+            ) {
+                Err(e) if is_constraint(&e) => {
+                    return Err(StoreError::Conflict("connection exists"))
+                }
+                other => other.map_err(unavailable)?,
+            };
+            let moved = tx
+                .execute(
+                    "UPDATE invites SET status = 'authorized', status_reason = NULL, updated_at = ?1
+                     WHERE id = ?2 AND status = 'granting' AND expires_at > ?1",
+                    params![now.0, invite_id],
+                )
+                .map_err(unavailable)?;
+            if moved != 1 {
+                return Err(StoreError::Conflict("invite not granting"));
+            }
+            let consumed = tx
+                .execute(
+                    "UPDATE attempts SET status = 'completed'
+                     WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'exchanging'
+                       AND claim_until > ?3",
+                    params![state.as_str(), invite_id, now.0],
+                )
+                .map_err(unavailable)?;
+            if consumed != 1 {
+                return Err(StoreError::Conflict("attempt not claimed"));
+            }
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        self.with(|db| {
+            Self::query_connection(db, "SELECT * FROM connections WHERE id = ?1", id.as_str())
+        })
+    }
+
+    async fn connection_for_invite(
+        &self,
+        invite: &InviteId,
+    ) -> Result<Option<Connection>, StoreError> {
+        self.with(|db| {
+            Self::query_connection(
+                db,
+                "SELECT * FROM connections WHERE invite_id = ?1",
+                invite.as_str(),
+            )
+        })
+    }
+
+    async fn update_tokens(
+        &self,
+        id: &ConnectionId,
+        tokens: &SealedBlob,
+        token_expires_at: Option<Timestamp>,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        let tokens = serde_json::to_string(tokens).map_err(corrupt)?;
+        let expected = i64::try_from(expected_version).map_err(corrupt)?;
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE connections SET tokens = ?1, token_expires_at = ?2, version = version + 1
+                     WHERE id = ?3 AND version = ?4",
+                    params![tokens, token_expires_at.map(|t| t.0), id.as_str(), expected],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(expected_version + 1)
+            } else {
+                Err(StoreError::Conflict("connection version"))
+            }
+        })
+    }
+
+    async fn set_connection_status(
+        &self,
+        id: &ConnectionId,
+        status: ConnectionStatus,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE connections SET status = ?1 WHERE id = ?2",
+                    params![status.as_str(), id.as_str()],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Missing("connection"))
+            }
+        })
+    }
+}

@@ -1,0 +1,207 @@
+//! Invites, with their setup links and access codes.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
+
+use super::{is_constraint, placeholders, status_list, unavailable, SqliteStore};
+use crate::domain::{Invite, InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId};
+use crate::store::record::{body_without, with_fields, INVITE_MUTABLE};
+use crate::store::{InviteStore, StoreError};
+
+impl SqliteStore {
+    fn read_invite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Invite, StoreError>> {
+        let status: String = row.get("status")?;
+        let reason: Option<String> = row.get("status_reason")?;
+        let updated_at: i64 = row.get("updated_at")?;
+        let expires_at: i64 = row.get("expires_at")?;
+        let body: String = row.get("body")?;
+        Ok(with_fields(
+            &body,
+            vec![
+                ("status", Value::String(status)),
+                ("status_reason", reason.map_or(Value::Null, Value::String)),
+                ("updated_at", updated_at.into()),
+                ("expires_at", expires_at.into()),
+            ],
+        ))
+    }
+
+    fn query_invite(db: &Db, sql: &str, key: &str) -> Result<Option<Invite>, StoreError> {
+        db.query_row(sql, [key], Self::read_invite)
+            .optional()
+            .map_err(unavailable)?
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl InviteStore for SqliteStore {
+    async fn insert_invite(&self, invite: &Invite, link: &TokenHash) -> Result<(), StoreError> {
+        let body = body_without(invite, &INVITE_MUTABLE)?;
+        self.with(|db| {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let inserted = tx.execute(
+                "INSERT INTO invites (id, warehouse_id, status, status_reason, access_code_hash,
+                    created_at, updated_at, expires_at, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                params![
+                    invite.id.as_str(),
+                    invite.warehouse.id.as_str(),
+                    invite.status.as_str(),
+                    invite.status_reason,
+                    invite.access_code_hash.as_str(),
+                    invite.created_at.0,
+                    invite.updated_at.0,
+                    invite.expires_at.0,
+                    body,
+                ],
+            );
+            match inserted {
+                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("invite exists")),
+                other => other.map_err(unavailable)?,
+            };
+            match tx.execute(
+                "INSERT INTO links (hash, invite_id, created_at) VALUES (?1, ?2, ?3)",
+                params![link.as_str(), invite.id.as_str(), invite.created_at.0],
+            ) {
+                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("link exists")),
+                other => other.map_err(unavailable)?,
+            };
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn invite(&self, id: &InviteId) -> Result<Option<Invite>, StoreError> {
+        self.with(|db| Self::query_invite(db, "SELECT * FROM invites WHERE id = ?1", id.as_str()))
+    }
+
+    async fn invite_by_link(&self, link: &TokenHash) -> Result<Option<Invite>, StoreError> {
+        self.with(|db| {
+            Self::query_invite(
+                db,
+                "SELECT invites.* FROM links JOIN invites ON invites.id = links.invite_id
+                 WHERE links.hash = ?1",
+                link.as_str(),
+            )
+        })
+    }
+
+    async fn invite_by_access_code(&self, code: &TokenHash) -> Result<Option<Invite>, StoreError> {
+        self.with(|db| {
+            Self::query_invite(
+                db,
+                "SELECT * FROM invites WHERE access_code_hash = ?1",
+                code.as_str(),
+            )
+        })
+    }
+
+    async fn add_link(
+        &self,
+        invite: &InviteId,
+        link: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "INSERT INTO links (hash, invite_id, created_at)
+                     SELECT ?1, id, ?3 FROM invites WHERE id = ?2",
+                    params![link.as_str(), invite.as_str(), now.0],
+                )
+                .map_err(|e| {
+                    if is_constraint(&e) {
+                        StoreError::Conflict("link exists")
+                    } else {
+                        unavailable(e)
+                    }
+                })?;
+            if n == 0 {
+                return Err(StoreError::Missing("invite"));
+            }
+            Ok(())
+        })
+    }
+
+    async fn set_invite_status(
+        &self,
+        id: &InviteId,
+        to: InviteStatus,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let from = status_list(to);
+        self.with(|db| {
+            let sql = format!(
+                "UPDATE invites SET status = ?, status_reason = ?, updated_at = ?
+                 WHERE id = ? AND status IN ({})",
+                placeholders(from.len())
+            );
+            let to_name = to.as_str();
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&to_name, &reason, &now.0];
+            let id_str = id.as_str();
+            args.push(&id_str);
+            for s in &from {
+                args.push(s);
+            }
+            let n = db.execute(&sql, args.as_slice()).map_err(unavailable)?;
+            if n == 1 {
+                return Ok(());
+            }
+            let exists: bool = db
+                .query_row("SELECT 1 FROM invites WHERE id = ?1", [id.as_str()], |_| {
+                    Ok(true)
+                })
+                .optional()
+                .map_err(unavailable)?
+                .unwrap_or(false);
+            Err(if exists {
+                StoreError::Conflict("invite status")
+            } else {
+                StoreError::Missing("invite")
+            })
+        })
+    }
+
+    async fn invites_of(
+        &self,
+        warehouse: &WarehouseId,
+        status: Option<InviteStatus>,
+        limit: usize,
+    ) -> Result<Vec<Invite>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|db| {
+            let mut stmt = db
+                .prepare(
+                    "SELECT * FROM invites WHERE warehouse_id = ?1 AND (?2 IS NULL OR status = ?2)
+                     ORDER BY created_at DESC, id DESC LIMIT ?3",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![warehouse.as_str(), status.map(|s| s.as_str()), limit],
+                    Self::read_invite,
+                )
+                .map_err(unavailable)?;
+            rows.map(|r| r.map_err(unavailable)?).collect()
+        })
+    }
+
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|db| {
+            let mut stmt = db
+                .prepare("SELECT * FROM invites WHERE status = ?1 ORDER BY updated_at, id LIMIT ?2")
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![InviteStatus::Authorized.as_str(), limit],
+                    Self::read_invite,
+                )
+                .map_err(unavailable)?;
+            rows.map(|r| r.map_err(unavailable)?).collect()
+        })
+    }
+}

@@ -1,0 +1,175 @@
+//! The embedded store: one SQLite file under the data dir (`cartlink.db`).
+//!
+//! SQLite (bundled) was chosen over redb because its transactions and conditional `UPDATE …
+//! WHERE status IN (…)` statements map one to one onto DynamoDB's conditional writes and
+//! `TransactWriteItems`, and because a person can open the file with `sqlite3` to see that no
+//! secret is in it. Columns hold what conditions and lookups need; `body` holds the rest as JSON.
+//!
+//! `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`,
+//! `counters.rs` and `leases.rs` each implement one part of the port on their tables.
+
+mod attempts;
+mod connections;
+mod counters;
+mod invites;
+mod leases;
+mod sends;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::Connection as Db;
+
+use super::StoreError;
+use crate::domain::InviteStatus;
+use crate::telemetry::alarm;
+
+const SCHEMA: &str = r#"
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS invites (
+    id TEXT PRIMARY KEY,
+    warehouse_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    access_code_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS invites_by_warehouse ON invites (warehouse_id, status, created_at);
+CREATE INDEX IF NOT EXISTS invites_by_status ON invites (status, updated_at);
+CREATE TABLE IF NOT EXISTS links (
+    hash TEXT PRIMARY KEY,
+    invite_id TEXT NOT NULL REFERENCES invites (id),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    state_hash TEXT PRIMARY KEY,
+    invite_id TEXT NOT NULL REFERENCES invites (id),
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    claim_until INTEGER
+);
+CREATE INDEX IF NOT EXISTS attempts_by_invite ON attempts (invite_id, seq);
+CREATE TABLE IF NOT EXISTS connections (
+    id TEXT PRIMARY KEY,
+    invite_id TEXT NOT NULL UNIQUE REFERENCES invites (id),
+    status TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    tokens TEXT NOT NULL,
+    token_expires_at INTEGER,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sends (
+    invite_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    lease_until INTEGER NOT NULL,
+    message_id TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (invite_id, kind)
+);
+CREATE TABLE IF NOT EXISTS hits (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leases (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until INTEGER NOT NULL
+);
+"#;
+
+/// The embedded store on SQLite.
+pub struct SqliteStore {
+    db: Mutex<Db>,
+}
+
+/// SQLite did not do the work: logged once with the alarm field, answered as
+/// [`StoreError::Unavailable`].
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    let detail = e.to_string();
+    tracing::error!(alarm = alarm::STORE_UNAVAILABLE, store = "sqlite", error = %detail, "store call failed");
+    StoreError::Unavailable(detail)
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+fn status_list(to: InviteStatus) -> Vec<String> {
+    InviteStatus::sources_of(to)
+        .into_iter()
+        .map(|s| s.as_str().to_owned())
+        .collect()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `cartlink.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(unavailable)?;
+        let db = Db::open(dir.join("cartlink.db")).map_err(unavailable)?;
+        db.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(unavailable)?;
+        db.execute_batch(SCHEMA).map_err(unavailable)?;
+        Self::add_claim_column(&db)?;
+        Ok(SqliteStore { db: Mutex::new(db) })
+    }
+
+    /// Gives an `attempts` table made before claims existed its `claim_until` column. Another
+    /// process opening the same file may add it first; that is not an error.
+    fn add_claim_column(db: &Db) -> Result<(), StoreError> {
+        let present = db
+            .prepare("SELECT 1 FROM pragma_table_info('attempts') WHERE name = 'claim_until'")
+            .and_then(|mut q| q.exists([]))
+            .map_err(unavailable)?;
+        if present {
+            return Ok(());
+        }
+        match db.execute_batch("ALTER TABLE attempts ADD COLUMN claim_until INTEGER") {
+            Err(e) if e.to_string().contains("duplicate column") => Ok(()),
+            other => other.map_err(unavailable),
+        }
+    }
+
+    /// How many invites are stored (for inspection and tests).
+    pub async fn invite_count(&self) -> Result<usize, StoreError> {
+        self.count("invites")
+    }
+
+    /// How many connections are stored (for inspection and tests).
+    pub async fn connection_count(&self) -> Result<usize, StoreError> {
+        self.count("connections")
+    }
+
+    fn count(&self, table: &'static str) -> Result<usize, StoreError> {
+        self.with(|db| {
+            let n: i64 = db
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(unavailable)?;
+            usize::try_from(n).map_err(corrupt)
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut db = self
+            .db
+            .lock()
+            .map_err(|_| unavailable("store lock poisoned"))?;
+        f(&mut db)
+    }
+}

@@ -1,0 +1,121 @@
+//! What only the SQLite adapter promises. The store contract itself (conditional writes,
+//! atomic commit, leases, counters, listing) runs against this adapter and the DynamoDB one
+//! in `tests/tests/port_contracts.rs`.
+
+use rusqlite::{params, Connection as Db};
+
+use super::SqliteStore;
+use crate::carts::CartId;
+use crate::domain::{
+    AttemptStatus, GrantAttempt, Invite, InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId,
+    WarehouseRef,
+};
+use crate::store::record::body_without;
+use crate::store::{AttemptStore, InviteStore, StoreError};
+
+fn invite(status: InviteStatus) -> Invite {
+    Invite {
+        id: InviteId::generate(),
+        warehouse: WarehouseRef {
+            id: WarehouseId::parse("wh-1").unwrap(),
+            display_name: "W".into(),
+            notify_email: "w@w.test".into(),
+        },
+        cart: CartId::new("acme"),
+        merchant_email: "m@m.test".into(),
+        merchant_name: None,
+        store: None,
+        functions: vec![],
+        status,
+        status_reason: None,
+        access_code_hash: TokenHash::of(&InviteId::generate().to_string()),
+        access_code_hint: "…0000".into(),
+        created_at: Timestamp(100),
+        updated_at: Timestamp(100),
+        expires_at: Timestamp(10_000),
+    }
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    // GIVEN an invite stored in a data dir
+    let dir = tempfile::tempdir().unwrap();
+    let inv = invite(InviteStatus::Pending);
+    SqliteStore::open(dir.path())
+        .unwrap()
+        .insert_invite(&inv, &TokenHash::of("link"))
+        .await
+        .unwrap();
+    // WHEN the store is opened again
+    let store = SqliteStore::open(dir.path()).unwrap();
+    // THEN the invite is there, by id and by link
+    assert_eq!(store.invite(&inv.id).await.unwrap(), Some(inv.clone()));
+    assert_eq!(
+        store.invite_by_link(&TokenHash::of("link")).await.unwrap(),
+        Some(inv)
+    );
+}
+
+#[tokio::test]
+async fn a_data_dir_from_before_claims_opens_and_its_attempts_can_be_claimed() {
+    // GIVEN a data dir whose attempts table has no claim column, holding an open attempt
+    let dir = tempfile::tempdir().unwrap();
+    let attempt = GrantAttempt {
+        state_hash: TokenHash::of("old-state"),
+        invite_id: InviteId::generate(),
+        cart: CartId::new("acme"),
+        binding_hash: TokenHash::of("binding"),
+        redirect_uri: "https://cartlink.test/oauth/callback/acme".into(),
+        store: None,
+        status: AttemptStatus::Open,
+        created_at: Timestamp(100),
+        expires_at: Timestamp(1000),
+        claim_until: None,
+    };
+    let db = Db::open(dir.path().join("cartlink.db")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE attempts (state_hash TEXT PRIMARY KEY, invite_id TEXT NOT NULL,
+            status TEXT NOT NULL, created_at INTEGER NOT NULL, seq INTEGER NOT NULL,
+            body TEXT NOT NULL);",
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO attempts VALUES (?1, ?2, 'open', 100, 1, ?3)",
+        params![
+            attempt.state_hash.as_str(),
+            attempt.invite_id.as_str(),
+            body_without(&attempt, &["status", "claim_until"]).unwrap()
+        ],
+    )
+    .unwrap();
+    drop(db);
+    // WHEN the store opens it
+    let store = SqliteStore::open(dir.path()).unwrap();
+    // THEN the attempt reads as stored, and can be claimed once
+    assert_eq!(
+        store.attempt(&attempt.state_hash).await.unwrap(),
+        Some(attempt.clone())
+    );
+    store
+        .claim_attempt(&attempt.state_hash, Timestamp(200), Timestamp(230))
+        .await
+        .unwrap();
+    let claimed = store.attempt(&attempt.state_hash).await.unwrap().unwrap();
+    assert_eq!(
+        (claimed.status, claimed.claim_until),
+        (AttemptStatus::Exchanging, Some(Timestamp(230)))
+    );
+    // AND it opens again now that the column exists
+    assert!(SqliteStore::open(dir.path()).is_ok());
+}
+
+#[test]
+fn an_unwritable_data_dir_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(matches!(
+        SqliteStore::open(&file.join("sub")),
+        Err(StoreError::Unavailable(_))
+    ));
+}
