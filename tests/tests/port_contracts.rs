@@ -543,7 +543,11 @@ async fn owed_confirmations_contract(store: &dyn Store, earlier: &Invite) {
             .await
             .unwrap();
         store
-            .claim_attempt(&TokenHash::of(&state), Timestamp(at - 1), Timestamp(at + 30))
+            .claim_attempt(
+                &TokenHash::of(&state),
+                Timestamp(at - 1),
+                Timestamp(at + 30),
+            )
             .await
             .unwrap();
         store

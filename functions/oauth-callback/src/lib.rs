@@ -118,10 +118,7 @@ impl From<CallbackError> for CallbackPage {
 fn authorized_page(svc: &Services, invite: &shared::domain::Invite) -> CallbackPage {
     CallbackPage::Authorized {
         warehouse: invite.warehouse.display_name.clone(),
-        cart: svc
-            .catalog
-            .get(&invite.cart)
-            .map_or_else(|| invite.cart.to_string(), |c| c.name.clone()),
+        cart: svc.catalog.display_name(&invite.cart),
     }
 }
 

@@ -595,10 +595,7 @@ impl Services {
     /// Tells the merchant that the grant failed, with the link to try again. A mail failure is
     /// logged and does not change what the callback answers; answers whether it went out.
     pub(super) async fn email_failure(&self, invite: &Invite, retry_url: Option<&str>) -> bool {
-        let cart_name = self
-            .catalog
-            .get(&invite.cart)
-            .map_or_else(|| invite.cart.to_string(), |c| c.name.clone());
+        let cart_name = self.catalog.display_name(&invite.cart);
         let sent = match grant_failed_email(invite, &cart_name, retry_url) {
             Ok(mail) => self.mailer.send(&mail).await.map(|_| ()),
             Err(e) => Err(e),

@@ -63,10 +63,7 @@ impl Services {
             .as_ref()
             .map_or(invite.updated_at, |c| c.created_at);
         let account = connection.as_ref().and_then(|c| c.account.clone());
-        let cart_name = self
-            .catalog
-            .get(&invite.cart)
-            .map_or_else(|| invite.cart.to_string(), |c| c.name.clone());
+        let cart_name = self.catalog.display_name(&invite.cart);
 
         let mut done = Confirmed::default();
         let mut first_error: Option<ConfirmError> = None;

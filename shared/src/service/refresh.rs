@@ -360,10 +360,7 @@ impl Services {
                 return;
             }
         }
-        let cart_name = self
-            .catalog
-            .get(&connection.cart)
-            .map_or_else(|| connection.cart.to_string(), |c| c.name.clone());
+        let cart_name = self.catalog.display_name(&connection.cart);
         let sent = match reauthorization_needed(&invite, &cart_name, connection.id.as_str()) {
             Ok(mail) => self.mailer.send(&mail).await,
             Err(e) => Err(e),

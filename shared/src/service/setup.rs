@@ -194,10 +194,7 @@ impl Services {
                 .connection_for_invite(&invite.id)
                 .await?
                 .map_or(invite.updated_at, |c| c.created_at);
-            let cart = self
-                .catalog
-                .get(&invite.cart)
-                .map_or_else(|| invite.cart.to_string(), |c| c.name.clone());
+            let cart = self.catalog.display_name(&invite.cart);
             return Ok(Some(SetupError::AlreadyConnected {
                 warehouse,
                 cart,
