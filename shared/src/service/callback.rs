@@ -10,11 +10,10 @@ use crate::carts::quirks::CheckInput;
 use crate::carts::{
     fill, pattern_matches, with_client_id, CartId, CartSpec, ClientCredentials, StateReturn, Vars,
 };
-use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
-    claim_deadline, AttemptStatus, BrowserBinding, Connection, ConnectionId, ConnectionStatus,
-    GrantAttempt, GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp,
-    TokenHash, TokenSet,
+    claim_deadline, AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt,
+    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp, TokenHash,
+    TokenSet,
 };
 use crate::email::grant_failed_email;
 use crate::oauth::CodeExchange;
@@ -154,15 +153,8 @@ impl Services {
             .and_then(GrantState::parse)
             .ok_or_else(|| refused("state_missing"))?;
         let (attempt, invite) = self.attempt_for(cart, &state, "state_unknown").await?;
-        let binding = req
-            .binding_cookie
-            .and_then(BrowserBinding::parse)
-            .filter(|b| {
-                constant_time_eq(
-                    b.hash().as_str().as_bytes(),
-                    attempt.binding_hash.as_str().as_bytes(),
-                )
-            })
+        let binding = attempt
+            .binding_from(req.binding_cookie)
             .ok_or_else(|| refused("browser_mismatch"))?;
         if attempt.status != AttemptStatus::Open {
             return self.callback_outcome(&attempt.state_hash).await;

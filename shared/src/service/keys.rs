@@ -10,10 +10,7 @@ use serde::Deserialize;
 use super::callback::{refused, Authorized, CallbackError};
 use super::Services;
 use crate::carts::{CartId, CartSpec, Flavour};
-use crate::domain::secrets::constant_time_eq;
-use crate::domain::{
-    AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, Secret, TokenSet,
-};
+use crate::domain::{AttemptStatus, GrantAttempt, GrantState, Invite, Secret, TokenSet};
 
 /// The JSON WooCommerce posts to `callback_url`.
 #[derive(Deserialize)]
@@ -135,14 +132,8 @@ impl Services {
             .get("user_id")
             .ok_or_else(|| refused("nonce_unknown"))?;
         let (attempt, invite) = self.pending_attempt(cart, nonce).await?;
-        binding_cookie
-            .and_then(BrowserBinding::parse)
-            .filter(|b| {
-                constant_time_eq(
-                    b.hash().as_str().as_bytes(),
-                    attempt.binding_hash.as_str().as_bytes(),
-                )
-            })
+        attempt
+            .binding_from(binding_cookie)
             .ok_or_else(|| refused("browser_mismatch"))?;
         if invite.status.is_connected() {
             return Ok(KeyReturn::Connected(Box::new(invite)));
