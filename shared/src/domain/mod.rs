@@ -17,7 +17,7 @@ pub use attempt::{
 };
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
-pub use invite::{Function, Invite, InviteStatus, WarehouseRef};
+pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
 pub use sealed::{SealContext, SealedBlob};
 pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};
 pub use warehouse::{Warehouse, WarehouseDirectory};

@@ -12,8 +12,8 @@ use crate::carts::{
 };
 use crate::domain::{
     claim_deadline, AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt,
-    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Timestamp, TokenHash,
-    TokenSet,
+    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Standing, Timestamp,
+    TokenHash, TokenSet,
 };
 use crate::email::grant_failed_email;
 use crate::oauth::CodeExchange;
@@ -469,12 +469,15 @@ impl Services {
         now: Timestamp,
         [expired, used]: [&'static str; 2],
     ) -> Result<(), CallbackError> {
-        if invite.status.is_connected() {
-            return Err(self.already_connected(invite).await?);
-        }
-        if invite.is_expired(now) {
-            tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "grant completion refused");
-            return Err(CallbackError::Expired);
+        match invite.standing(now) {
+            Standing::Connected => return Err(self.already_connected(invite).await?),
+            Standing::Expired => {
+                tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "grant completion refused");
+                return Err(CallbackError::Expired);
+            }
+            // A withdrawn invite, or one whose email bounced, is refused below: it is not
+            // granting.
+            Standing::Withdrawn | Standing::Closed | Standing::Grantable => {}
         }
         if !attempt.usable(now) {
             return Err(refused(if attempt.status == AttemptStatus::Open {
