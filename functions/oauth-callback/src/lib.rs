@@ -137,7 +137,7 @@ fn delivery_answer(
         Ok(_) => web::json(StatusCode::OK, &serde_json::json!({ "stored": true })),
         Err(e) => {
             let (status, code) = match &e {
-                CallbackError::Refused { reason } => (StatusCode::BAD_REQUEST, *reason),
+                CallbackError::Refused { reason } => (StatusCode::BAD_REQUEST, reason.as_str()),
                 CallbackError::AlreadyConnected { .. } => {
                     (StatusCode::CONFLICT, "already_connected")
                 }

@@ -12,8 +12,8 @@ use crate::carts::{
 };
 use crate::domain::{
     claim_deadline, AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt,
-    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Secret, Standing, Timestamp,
-    TokenHash, TokenSet,
+    GrantState, Invite, InviteStatus, InviteToken, PkceVerifier, Refusal, Secret, Standing,
+    Timestamp, TokenHash, TokenSet,
 };
 use crate::email::grant_failed_email;
 use crate::oauth::CodeExchange;
@@ -38,7 +38,7 @@ pub enum CallbackError {
     #[error("callback refused: {reason}")]
     Refused {
         /// Stable reason code.
-        reason: &'static str,
+        reason: Refusal,
     },
     /// The invite is connected already (a replayed or concurrent callback).
     #[error("already connected")]
@@ -100,8 +100,8 @@ fn finish_url(
     }
 }
 
-pub(super) fn refused(reason: &'static str) -> CallbackError {
-    tracing::warn!(reason, "callback refused");
+pub(super) fn refused(reason: Refusal) -> CallbackError {
+    tracing::warn!(reason = reason.as_str(), "callback refused");
     CallbackError::Refused { reason }
 }
 
@@ -140,30 +140,37 @@ impl Services {
         req: CallbackRequest<'_>,
     ) -> Result<Authorized, CallbackError> {
         let now = self.clock.now();
-        let cart_id = CartId::parse(req.cart).ok_or_else(|| refused("unknown_cart"))?;
+        let cart_id = CartId::parse(req.cart).ok_or_else(|| refused(Refusal::UnknownCart))?;
         let cart = self
             .catalog
             .get(&cart_id)
-            .ok_or_else(|| refused("unknown_cart"))?;
+            .ok_or_else(|| refused(Refusal::UnknownCart))?;
         let raw_state = match cart.callback.state_return {
             StateReturn::Query => req.params.get(&cart.callback.state).map(String::as_str),
             StateReturn::Cookie => req.state_cookie,
         };
         let state = raw_state
             .and_then(GrantState::parse)
-            .ok_or_else(|| refused("state_missing"))?;
-        let (attempt, invite) = self.attempt_for(cart, &state, "state_unknown").await?;
+            .ok_or_else(|| refused(Refusal::StateMissing))?;
+        let (attempt, invite) = self
+            .attempt_for(cart, &state, Refusal::StateUnknown)
+            .await?;
         let binding = attempt
             .binding_from(req.binding_cookie)
-            .ok_or_else(|| refused("browser_mismatch"))?;
+            .ok_or_else(|| refused(Refusal::BrowserMismatch))?;
         if attempt.status != AttemptStatus::Open {
             return self.callback_outcome(&attempt.state_hash).await;
         }
-        self.ensure_completable(&attempt, &invite, now, ["attempt_expired", "attempt_used"])
-            .await?;
+        self.ensure_completable(
+            &attempt,
+            &invite,
+            now,
+            [Refusal::AttemptExpired, Refusal::AttemptUsed],
+        )
+        .await?;
         if let Some(issuer) = &cart.issuer {
             if req.params.get("iss") != Some(issuer) {
-                return Err(refused("issuer_mismatch"));
+                return Err(refused(Refusal::IssuerMismatch));
             }
         }
         if let Some(error) = req.params.get(&cart.callback.error) {
@@ -174,7 +181,7 @@ impl Services {
         let credentials = cart
             .credentials
             .as_ref()
-            .ok_or_else(|| refused("cart_not_enabled"))?;
+            .ok_or_else(|| refused(Refusal::CartNotEnabled))?;
         for check in &cart.checks {
             (check.run)(&CheckInput {
                 params: req.params,
@@ -187,13 +194,13 @@ impl Services {
         if let Some(echo) = &cart.callback.input_echo {
             let expected = fill(&echo.expected, &vars).ok();
             if expected.is_none() || req.params.get(&echo.param) != expected.as_ref() {
-                return Err(refused("input_mismatch"));
+                return Err(refused(Refusal::InputMismatch));
             }
         }
         for value in &cart.callback.vars {
             if let Some(given) = req.params.get(&value.param) {
                 if !pattern_matches(&value.pattern, given) {
-                    return Err(refused("callback_value_invalid"));
+                    return Err(refused(Refusal::CallbackValueInvalid));
                 }
                 vars.insert(value.var.clone(), given.clone());
             }
@@ -202,7 +209,7 @@ impl Services {
         if let Some(value) = &cart.callback.account {
             if let Some(given) = req.params.get(&value.param) {
                 if !pattern_matches(&value.pattern, given) {
-                    return Err(refused("account_invalid"));
+                    return Err(refused(Refusal::AccountInvalid));
                 }
                 vars.insert(value.var.clone(), given.clone());
                 account = Some(given.clone());
@@ -213,10 +220,10 @@ impl Services {
             .get(&cart.callback.code)
             .filter(|c| !c.is_empty() && c.len() <= 2048)
             .map(|c| Secret::new(c.as_str()))
-            .ok_or_else(|| refused("code_missing"))?;
+            .ok_or_else(|| refused(Refusal::CodeMissing))?;
         let token_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
             tracing::warn!(cart = %cart.id, error = %e, "token endpoint refused");
-            refused("token_endpoint_refused")
+            refused(Refusal::TokenEndpointRefused)
         })?;
         if !self.claim(&attempt, now, 1).await? {
             return self.callback_outcome(&attempt.state_hash).await;
@@ -308,7 +315,7 @@ impl Services {
                 let current = self.store.invite(&invite.id).await?;
                 return Err(match current {
                     Some(i) if i.status.is_connected() => self.already_connected(&i).await?,
-                    _ => refused("commit_conflict"),
+                    _ => refused(Refusal::CommitConflict),
                 });
             }
             Err(e) => return Err(e.into()),
@@ -362,7 +369,7 @@ impl Services {
                 .store
                 .attempt(state)
                 .await?
-                .ok_or_else(|| refused("state_unknown"))?;
+                .ok_or_else(|| refused(Refusal::StateUnknown))?;
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             if attempt.effective_status(self.clock.now()) != AttemptStatus::Exchanging
                 || left.is_zero()
@@ -371,7 +378,7 @@ impl Services {
                     .store
                     .invite(&attempt.invite_id)
                     .await?
-                    .ok_or_else(|| refused("invite_missing"))?;
+                    .ok_or_else(|| refused(Refusal::InviteMissing))?;
                 return Ok((attempt, invite));
             }
             tokio::time::sleep(pause.min(left)).await;
@@ -392,7 +399,7 @@ impl Services {
                     .store
                     .connection_for_invite(&invite.id)
                     .await?
-                    .ok_or_else(|| refused("attempt_used"))?;
+                    .ok_or_else(|| refused(Refusal::AttemptUsed))?;
                 Ok(Authorized {
                     invite,
                     connection,
@@ -406,7 +413,7 @@ impl Services {
                 emailed: false,
             }),
             AttemptStatus::Declined => Err(CallbackError::Declined { retry_url: None }),
-            AttemptStatus::Open | AttemptStatus::Completed => Err(refused("attempt_used")),
+            AttemptStatus::Open | AttemptStatus::Completed => Err(refused(Refusal::AttemptUsed)),
         }
     }
 
@@ -416,7 +423,7 @@ impl Services {
     pub(super) async fn delivery_outcome(
         &self,
         state: &TokenHash,
-        used: [&'static str; 2],
+        used: [Refusal; 2],
     ) -> CallbackError {
         let (attempt, invite) = match self.attempt_outcome(state).await {
             Ok(found) => found,
@@ -441,7 +448,7 @@ impl Services {
         &self,
         cart: &CartSpec,
         state: &GrantState,
-        unknown: &'static str,
+        unknown: Refusal,
     ) -> Result<(GrantAttempt, Invite), CallbackError> {
         let attempt = self
             .store
@@ -449,13 +456,13 @@ impl Services {
             .await?
             .ok_or_else(|| refused(unknown))?;
         if attempt.cart != cart.id {
-            return Err(refused("cart_mix_up"));
+            return Err(refused(Refusal::CartMixUp));
         }
         let invite = self
             .store
             .invite(&attempt.invite_id)
             .await?
-            .ok_or_else(|| refused("invite_missing"))?;
+            .ok_or_else(|| refused(Refusal::InviteMissing))?;
         Ok((attempt, invite))
     }
 
@@ -467,7 +474,7 @@ impl Services {
         attempt: &GrantAttempt,
         invite: &Invite,
         now: Timestamp,
-        [expired, used]: [&'static str; 2],
+        [expired, used]: [Refusal; 2],
     ) -> Result<(), CallbackError> {
         match invite.standing(now) {
             Standing::Connected => return Err(self.already_connected(invite).await?),
@@ -487,7 +494,7 @@ impl Services {
             }));
         }
         if invite.status != InviteStatus::Granting {
-            return Err(refused("invite_not_granting"));
+            return Err(refused(Refusal::InviteNotGranting));
         }
         Ok(())
     }
@@ -525,7 +532,7 @@ impl Services {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Ok(refused("attempt_used")),
+            Err(StoreError::Conflict(_)) => return Ok(refused(Refusal::AttemptUsed)),
             Err(e) => return Err(e),
         }
         let retry_url = self.retry_url(invite, self.clock.now()).await;

@@ -14,7 +14,7 @@ use super::Services;
 use crate::carts::{
     host_port, pattern_matches, CartId, CartSpec, Flavour, OAuth1Spec, TokenRequest,
 };
-use crate::domain::{AttemptStatus, GrantState, Invite, Secret, TokenSet};
+use crate::domain::{AttemptStatus, GrantState, Invite, Refusal, Secret, TokenSet};
 use crate::oauth::OAuth1Call;
 
 /// The form fields the store posts to the Callback URL.
@@ -47,10 +47,10 @@ impl Services {
         let cart = CartId::parse(cart)
             .and_then(|id| self.catalog.get(&id))
             .filter(|c| c.flavour == Flavour::AdminIntegration)
-            .ok_or_else(|| refused("unknown_cart"))?;
+            .ok_or_else(|| refused(Refusal::UnknownCart))?;
         match &cart.token_request {
             TokenRequest::OAuth1(spec) => Ok((cart, spec)),
-            _ => Err(refused("unknown_cart")),
+            _ => Err(refused(Refusal::UnknownCart)),
         }
     }
 
@@ -72,9 +72,11 @@ impl Services {
     ) -> Result<Authorized, CallbackError> {
         let now = self.clock.now();
         let (cart, spec) = self.integration_cart(cart)?;
-        let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
-        let (attempt, invite) = self.attempt_for(cart, &state, "nonce_unknown").await?;
-        let stale = ["nonce_expired", "nonce_used"];
+        let state = GrantState::parse(nonce).ok_or_else(|| refused(Refusal::NonceUnknown))?;
+        let (attempt, invite) = self
+            .attempt_for(cart, &state, Refusal::NonceUnknown)
+            .await?;
+        let stale = [Refusal::NonceExpired, Refusal::NonceUsed];
         if attempt.status == AttemptStatus::Exchanging {
             return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
         }
@@ -84,7 +86,7 @@ impl Services {
         for (k, v) in url::form_urlencoded::parse(body) {
             if FIELDS.contains(&k.as_ref()) && form.insert(k.into_owned(), v.into_owned()).is_some()
             {
-                return Err(refused("integration_malformed"));
+                return Err(refused(Refusal::IntegrationMalformed));
             }
         }
         let field = |name: &str| form.get(name).filter(|v| !v.is_empty());
@@ -94,21 +96,21 @@ impl Services {
             field("oauth_verifier"),
             field("store_base_url"),
         ) else {
-            return Err(refused("integration_incomplete"));
+            return Err(refused(Refusal::IntegrationIncomplete));
         };
         if ![key, secret, verifier]
             .iter()
             .all(|v| pattern_matches(&spec.credential_pattern, v))
         {
-            return Err(refused("integration_malformed"));
+            return Err(refused(Refusal::IntegrationMalformed));
         }
         let input = cart
             .input
             .as_ref()
-            .ok_or_else(|| refused("integration_store_unknown"))?;
+            .ok_or_else(|| refused(Refusal::IntegrationStoreUnknown))?;
         match input.validate(base_url) {
             Ok(clean) if Some(&clean) == attempt.store.as_ref() => {}
-            _ => return Err(refused("store_mismatch")),
+            _ => return Err(refused(Refusal::StoreMismatch)),
         }
         // The calls go to the invite's store (which the posted base URL was just shown to be),
         // through the catalog's host rules.
@@ -120,7 +122,7 @@ impl Services {
             (Ok(r), Ok(a)) => (r, a),
             (Err(e), _) | (_, Err(e)) => {
                 tracing::warn!(cart = %cart.id, error = %e, "integration endpoint refused");
-                return Err(refused("token_endpoint_refused"));
+                return Err(refused(Refusal::TokenEndpointRefused));
             }
         };
         let consumer_key = Secret::new(key.as_str());
@@ -207,8 +209,10 @@ impl Services {
         success_call_back: Option<&str>,
     ) -> Result<IdentityOutcome, CallbackError> {
         let (cart, _) = self.integration_cart(cart)?;
-        let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
-        let (attempt, invite) = self.attempt_for(cart, &state, "nonce_unknown").await?;
+        let state = GrantState::parse(nonce).ok_or_else(|| refused(Refusal::NonceUnknown))?;
+        let (attempt, invite) = self
+            .attempt_for(cart, &state, Refusal::NonceUnknown)
+            .await?;
         Ok(match attempt.effective_status(self.clock.now()) {
             AttemptStatus::Completed if invite.status.is_connected() => {
                 let store_host = cart
