@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::confirm::SendOnce;
 use super::connections::{ConnectionError, OpenConnection};
 use super::Services;
 use crate::carts::TokenRequest;
@@ -21,7 +22,7 @@ use crate::domain::secrets::random_token;
 use crate::domain::{Connection, ConnectionId, ConnectionStatus, Timestamp, TokenSet, WarehouseId};
 use crate::email::reauthorization_needed;
 use crate::oauth::RefreshCall;
-use crate::store::{EmailKind, SendClaim, StoreError};
+use crate::store::{EmailKind, StoreError};
 use crate::vault::VaultError;
 
 /// The longest refresh margin: an access token is refreshed at most this many seconds before it
@@ -347,37 +348,19 @@ impl Services {
                 return;
             }
         };
-        let kind = EmailKind::ReauthorizationNeeded;
+        let cart_name = self.catalog.display_name(&connection.cart);
+        let email = || reauthorization_needed(&invite, &cart_name, connection.id.as_str());
         match self
-            .store
-            .claim_send(&invite.id, kind, self.clock.now(), 300)
+            .send_once(&invite.id, EmailKind::ReauthorizationNeeded, email)
             .await
         {
-            Ok(SendClaim::Claimed) => {}
-            Ok(SendClaim::AlreadySent(_) | SendClaim::Busy) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "re-authorization email: send record not taken");
-                return;
-            }
-        }
-        let cart_name = self.catalog.display_name(&connection.cart);
-        let sent = match reauthorization_needed(&invite, &cart_name, connection.id.as_str()) {
-            Ok(mail) => self.mailer.send(&mail).await,
-            Err(e) => Err(e),
-        };
-        let recorded = match sent {
-            Ok(message_id) => {
-                self.store
-                    .finish_send(&invite.id, kind, &message_id, self.clock.now())
-                    .await
-            }
-            Err(e) => {
+            Ok(SendOnce::Sent | SendOnce::SentBefore | SendOnce::Busy) => {}
+            Ok(SendOnce::Failed(e)) => {
                 tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization email not sent");
-                self.store.release_send(&invite.id, kind).await
             }
-        };
-        if let Err(e) = recorded {
-            tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization send record not updated");
+            Err(e) => {
+                tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization send record not updated");
+            }
         }
     }
 }

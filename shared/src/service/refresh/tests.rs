@@ -192,6 +192,31 @@ async fn a_refused_refresh_token_marks_the_connection_and_tells_the_warehouse_on
 }
 
 #[tokio::test]
+async fn the_reauthorization_email_is_named_by_its_invite_and_kind() {
+    // GIVEN a connection whose refresh token the cart no longer honours
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    *kit.oauth.live_refresh_token.lock().unwrap() = Some("revoked-elsewhere".into());
+    // WHEN a fresh token is asked for and the warehouse is told
+    let r = kit.services.fresh_connection(&c.id).await;
+    assert!(matches!(r, Err(ConnectionError::NeedsReauthorization)));
+    // THEN the email carries the idempotency key `<invite>-<kind>`, as confirmations do, so an
+    // outbox keeps one copy even when a sender whose lease lapsed is taken over
+    let mails: Vec<_> = kit
+        .mailer
+        .messages()
+        .into_iter()
+        .filter(is_reauth)
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0].idempotency_key.as_deref(),
+        Some(format!("{}-reauthorization_needed", c.invite_id).as_str())
+    );
+}
+
+#[tokio::test]
 async fn a_refusal_after_another_worker_rotated_uses_the_newer_tokens() {
     // GIVEN another worker rotated the tokens while this refresh was at the cart
     let kit = TestKit::new();
