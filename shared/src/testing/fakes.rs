@@ -1,25 +1,17 @@
-//! Test support: fakes of the mailer and the token endpoint, and [`TestKit`], a set of
-//! services on the embedded store and vault in a temporary folder, with a manual clock.
+//! Fakes of the ports for unit tests: a recording mailer, a scripted token endpoint, vaults
+//! that can be switched off or that count, and an events sink that counts.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use url::Url;
 
-use crate::carts::{CartSpec, Catalog, ClientCredentials, Pkce, TokenAuth};
-use crate::clock::ManualClock;
-use crate::config::Config;
-use crate::domain::{
-    CartId, Function, Secret, Timestamp, TokenHash, TokenSet, Warehouse, WarehouseId,
-};
+use crate::domain::{Secret, Timestamp, TokenSet};
 use crate::events::AuthorizedEvents;
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
 use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
-use crate::service::Services;
-use crate::store::FileStore;
-use crate::vault::{DataKey, LocalVault, SealContext, SealedBlob, Vault, VaultError};
+use crate::vault::{DataKey, SealContext, SealedBlob, Vault, VaultError};
 
 /// A mailer that keeps what it is given, and can be told to fail.
 #[derive(Default)]
@@ -278,230 +270,41 @@ impl AuthorizedEvents for CountingEvents {
     }
 }
 
-/// The API key of the test warehouse.
-pub const TEST_API_KEY: &str = "test-api-key";
-/// The start time of the manual clock: 2026-12-01T00:00:00Z.
-pub const T0: Timestamp = Timestamp(1_796_083_200);
-
-/// Services over the embedded store and vault in a temporary folder, with fakes for mail and
-/// the token endpoint, a manual clock, one warehouse (`wh-test`, key [`TEST_API_KEY`]) and one
-/// generic cart (`acme`, PKCE required, `iss` checked).
-pub struct TestKit {
-    /// The services.
-    pub services: Services,
-    /// The mailer fake.
-    pub mailer: Arc<RecordingMailer>,
-    /// The token endpoint fake.
-    pub oauth: Arc<FakeTokenEndpoint>,
-    /// The clock.
-    pub clock: Arc<ManualClock>,
-    /// The events.
-    pub events: Arc<CountingEvents>,
-    /// The store, concretely.
-    pub store: Arc<FileStore>,
-    /// The folder (removed on drop).
-    pub dir: tempfile::TempDir,
+/// A vault over another that counts how often sealed tokens are opened (decrypted), so a test
+/// can hold a flow to the key-service calls it should make.
+pub struct CountingVault {
+    inner: Arc<dyn Vault>,
+    /// Opens so far.
+    pub opens: AtomicUsize,
 }
 
-/// The test cart.
-pub fn acme_cart() -> CartSpec {
-    let mut cart = CartSpec::generic(
-        CartId::new("acme"),
-        "Acme Cart",
-        &Url::parse("https://auth.acme.test/authorize").expect("url"),
-        &Url::parse("https://auth.acme.test/token").expect("url"),
-        TokenAuth::Body,
-        Pkce::Required,
-        BTreeMap::from([
-            (Function::Orders, vec!["orders:read".into()]),
-            (Function::Inventory, vec!["inventory:write".into()]),
-        ]),
-    );
-    cart.issuer = Some("https://auth.acme.test".into());
-    cart.credentials = Some(ClientCredentials::new(
-        "acme-app",
-        Some(Secret::new("acme-secret")),
-    ));
-    cart
-}
+impl CountingVault {
+    /// Over `inner`, none counted yet.
+    pub fn over(inner: Arc<dyn Vault>) -> Arc<Self> {
+        Arc::new(CountingVault {
+            inner,
+            opens: AtomicUsize::new(0),
+        })
+    }
 
-impl TestKit {
-    /// A fresh kit with the public base URL `https://cartlink.test`.
-    pub fn new() -> TestKit {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let warehouse = Warehouse {
-            id: WarehouseId::parse("wh-test").expect("id"),
-            display_name: "Test Warehouse".into(),
-            notify_email: "ops@warehouse.test".into(),
-            api_key_hashes: vec![TokenHash::of(TEST_API_KEY)],
-        };
-        let config = Config {
-            public_base_url: "https://cartlink.test".into(),
-            data_dir: dir.path().to_path_buf(),
-            mail_from: "cartlink <no-reply@cartlink.test>".into(),
-            warehouses: vec![warehouse.clone()],
-            carts: vec![acme_cart()],
-            cart_credentials: BTreeMap::new(),
-            http_timeout: std::time::Duration::from_secs(5),
-            aws: Default::default(),
-        };
-        let mailer = Arc::new(RecordingMailer::default());
-        let oauth = Arc::new(FakeTokenEndpoint::default());
-        let clock = Arc::new(ManualClock::at(T0));
-        let events = Arc::new(CountingEvents::default());
-        let store = Arc::new(FileStore::open(dir.path()).expect("store"));
-        let services = Services {
-            catalog: Catalog::from_config(&config),
-            warehouses: crate::domain::WarehouseDirectory::new(vec![warehouse]),
-            config,
-            store: store.clone(),
-            vault: Arc::new(LocalVault::open(dir.path()).expect("vault")),
-            mailer: mailer.clone(),
-            clock: clock.clone(),
-            oauth: oauth.clone(),
-            events: events.clone(),
-            refreshing: Default::default(),
-        };
-        TestKit {
-            services,
-            mailer,
-            oauth,
-            clock,
-            events,
-            store,
-            dir,
-        }
+    /// How many times sealed tokens were opened.
+    pub fn opened(&self) -> usize {
+        self.opens.load(Ordering::SeqCst)
     }
 }
 
-impl Default for TestKit {
-    fn default() -> Self {
-        TestKit::new()
+#[async_trait]
+impl Vault for CountingVault {
+    async fn data_key(&self, context: &SealContext) -> Result<DataKey, VaultError> {
+        self.inner.data_key(context).await
     }
-}
 
-/// An invite request for `cart` with defaults (merchant `Merchant@Shop.TEST`).
-pub fn new_invite(cart: &str) -> crate::service::invites::NewInvite {
-    crate::service::invites::NewInvite {
-        cart: cart.into(),
-        merchant_email: "Merchant@Shop.TEST".into(),
-        merchant_name: Some("Zoë Merchant".into()),
-        store: None,
-        functions: None,
-        expires_in_hours: None,
-    }
-}
-
-/// A grant started through the services, as the browser would hold it.
-pub struct StartedGrant {
-    /// The `state` sent to the cart.
-    pub state: String,
-    /// The binding cookie's value.
-    pub binding: String,
-    /// The authorization request.
-    pub authorize_url: Url,
-}
-
-/// The `iss` the test cart sends.
-pub const ACME_ISS: (&str, &str) = ("iss", "https://auth.acme.test");
-
-impl TestKit {
-    /// Creates an invite as the test warehouse; answers its id and link token.
-    pub async fn invite_with(
+    async fn open(
         &self,
-        request: crate::service::invites::NewInvite,
-    ) -> (crate::domain::InviteId, String) {
-        let wh = self
-            .services
-            .warehouses
-            .authenticate(TEST_API_KEY)
-            .expect("test key")
-            .clone();
-        let created = self
-            .services
-            .create_invite(&wh, request)
-            .await
-            .expect("invite created");
-        let token = created
-            .setup_url
-            .rsplit('/')
-            .next()
-            .expect("token")
-            .to_owned();
-        (created.invite.id, token)
-    }
-
-    /// Creates an invite for the `acme` cart with defaults.
-    pub async fn invite(&self) -> (crate::domain::InviteId, String) {
-        self.invite_with(new_invite("acme")).await
-    }
-
-    /// Starts a grant for a link token.
-    pub async fn start(&self, token: &str) -> StartedGrant {
-        let started = self
-            .services
-            .start_grant(token)
-            .await
-            .expect("grant started");
-        let crate::service::setup::GrantNext::Redirect(url) = &started.next else {
-            panic!("the grant starts with a redirect");
-        };
-        let url = Url::parse(url).expect("authorize URL");
-        let state = url
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .expect("state")
-            .1
-            .into_owned();
-        StartedGrant {
-            state,
-            binding: started.binding.expose().to_owned(),
-            authorize_url: url,
-        }
-    }
-
-    /// Delivers a callback to the services.
-    pub async fn callback(
-        &self,
-        cart: &str,
-        params: &[(&str, &str)],
-        cookie: Option<&str>,
-    ) -> Result<crate::service::callback::Authorized, crate::service::callback::CallbackError> {
-        let params: std::collections::HashMap<String, String> = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        self.services
-            .complete_callback(crate::service::callback::CallbackRequest {
-                cart,
-                params: &params,
-                binding_cookie: cookie,
-                state_cookie: None,
-            })
-            .await
-    }
-
-    /// An invite taken through a good grant: authorized, connection stored.
-    pub async fn authorized(&self) -> crate::domain::InviteId {
-        let (id, token) = self.invite().await;
-        let g = self.start(&token).await;
-        self.callback(
-            "acme",
-            &[("code", "C"), ("state", &g.state), ACME_ISS],
-            Some(&g.binding),
-        )
-        .await
-        .expect("callback completes");
-        id
-    }
-
-    /// The access code printed in the first email.
-    pub fn access_code(&self) -> String {
-        let text = self.mailer.messages()[0].text.clone();
-        text.lines()
-            .map(str::trim)
-            .find(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
-            .expect("an access code in the invite email")
-            .to_owned()
+        context: &SealContext,
+        blob: &SealedBlob,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+        self.opens.fetch_add(1, Ordering::SeqCst);
+        self.inner.open(context, blob).await
     }
 }
