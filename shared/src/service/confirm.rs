@@ -1,6 +1,6 @@
 //! Confirmation: once an invite is authorized, the merchant and the warehouse are each told
 //! exactly once, through a send record per (invite, email kind) that is leased while sending
-//! ([`Services::send_once`], which the re-authorization notice uses too).
+//! (`Services::send_once`, which the re-authorization notice uses too).
 //!
 //! What is owed is read from the store: every invite in `authorized` ([`Services::confirm_owed`]),
 //! so a confirmation whose "invite authorized" event was lost with a process is still sent.
