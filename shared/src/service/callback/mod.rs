@@ -34,11 +34,11 @@ const OUTCOME_MAX_POLL: Duration = Duration::from_secs(1);
 #[derive(Debug, thiserror::Error)]
 pub enum CallbackError {
     /// The request does not belong to a grant this browser started here (unknown, missing or
-    /// reused state, another cart's callback path, another browser, a wrong `iss`). `reason` is
-    /// a stable code for logs.
+    /// reused state, another cart's callback path, another browser, a wrong `iss`, a cart's
+    /// own check).
     #[error("callback refused: {reason}")]
     Refused {
-        /// Stable reason code.
+        /// Why, with its stable code.
         reason: Refusal,
     },
     /// The invite is connected already (a replayed or concurrent callback).
