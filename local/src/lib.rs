@@ -192,13 +192,9 @@ async fn entry(
 ) -> axum::response::Response {
     let (parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let resp = web::problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too-large",
-            "Body too large",
-            "The body must be at most 16 KiB.",
-        );
-        return resp.map(axum::body::Body::from);
+        return web::api::Problem::too_large()
+            .into_response()
+            .map(axum::body::Body::from);
     };
     let req = Request {
         method: parts.method,

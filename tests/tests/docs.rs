@@ -1,6 +1,7 @@
 //! The documentation against the checkout: the README stays short, every relative link in
 //! `README.md` and `docs/*.md` reaches a file (and a heading, for `#anchor`s, by GitHub's slug
-//! rules), and the configuration table names every setting the code reads.
+//! rules), the configuration table names every setting the code reads, and the callback refusal
+//! table lists exactly the refusal codes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
@@ -367,4 +368,43 @@ fn the_configuration_table_names_exactly_the_variables_the_code_reads() {
     let documented = cartlink_variables(&doc);
     // THEN it names each, and no other
     assert_eq!(documented, read);
+}
+
+/// The codes in the first column of the table under `heading` in a Markdown text.
+fn table_codes(text: &str, heading: &str) -> Vec<String> {
+    let section = text
+        .split_once(heading)
+        .map(|(_, after)| after.split("\n## ").next().unwrap_or(""))
+        .unwrap_or("");
+    section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`'))
+        .map(|(code, _)| code.to_owned())
+        .collect()
+}
+
+#[test]
+fn the_callback_refusals_in_the_api_docs_are_exactly_the_codes_of_the_code() {
+    // GIVEN every refusal code the services can answer
+    let codes: Vec<String> = shared::domain::Refusal::ALL
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    // WHEN docs/api.md's table of callback refusals is read
+    let doc = std::fs::read_to_string(root().join("docs/api.md")).expect("doc");
+    let documented = table_codes(&doc, "## Callback refusals");
+    // THEN it lists each once, in the code's order, and no other
+    assert_eq!(documented, codes);
+}
+
+#[test]
+fn a_refusal_missing_from_the_table_or_added_to_it_is_seen() {
+    // GIVEN a table of two codes, with another section after it
+    let doc = "## Callback refusals\n\n| code | meaning |\n| --- | --- |\n| `a_b` | x |\n\
+               | `c` | y |\n\n## Next\n\n| `d` | z |\n";
+    // THEN exactly its two codes are read
+    assert_eq!(table_codes(doc, "## Callback refusals"), ["a_b", "c"]);
+    // AND a document without the section lists none
+    assert!(table_codes("# Other\n| `a` | x |\n", "## Callback refusals").is_empty());
 }

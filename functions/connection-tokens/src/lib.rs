@@ -9,7 +9,8 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 use shared::service::connections::{ConnectionError, OpenConnection};
 use shared::service::Services;
-use shared::web::{problem, Request, Response};
+use shared::web::api::{caller, Problem};
+use shared::web::{Request, Response};
 
 /// Every way a token request can fail, each mapped once to a status and a stable problem type
 /// (`urn:cartlink:problem:<code>`).
@@ -32,66 +33,38 @@ pub enum TokenApiError {
 }
 
 impl TokenApiError {
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, &'static str) {
+    /// The problem each error is answered with.
+    fn problem(self) -> Problem {
         use TokenApiError::*;
         match self {
-            Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Unauthorized",
-                "Send a valid API key as `Authorization: Bearer <key>`.",
-            ),
-            NotFound => (
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "Not found",
-                "No such connection of this warehouse.",
-            ),
-            MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-                "GET /v1/connections/{id}/tokens.",
-            ),
-            NeedsReauthorization => (
+            Unauthorized => Problem::unauthorized(),
+            NotFound => Problem::not_found("No such connection of this warehouse."),
+            MethodNotAllowed => Problem::method_not_allowed("GET /v1/connections/{id}/tokens."),
+            NeedsReauthorization => Problem::new(
                 StatusCode::CONFLICT,
                 "needs-reauthorization",
                 "Needs re-authorization",
                 "The cart no longer accepts this connection's grant: send the merchant a new invite.",
             ),
-            CartUnavailable => (
+            CartUnavailable => Problem::new(
                 StatusCode::BAD_GATEWAY,
                 "cart-unavailable",
                 "Cart unavailable",
                 "The cart did not refresh the token; try again shortly.",
             ),
-            RefreshInProgress => (
+            RefreshInProgress => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "refresh-in-progress",
                 "Refresh in progress",
                 "This connection is being refreshed; try again in a few seconds.",
             ),
-            Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Service unavailable",
-                "Try again shortly.",
-            ),
+            Unavailable => Problem::unavailable(),
         }
     }
 
     /// The problem+json answer.
     pub fn into_response(self) -> Response {
-        let (status, code, title, detail) = self.parts();
-        let mut resp = problem(status, code, title, detail);
-        let h = resp.headers_mut();
-        if status == StatusCode::UNAUTHORIZED {
-            h.insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer"),
-            );
-        }
-        resp
+        self.problem().into_response()
     }
 }
 
@@ -177,10 +150,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, TokenApiError> 
         ["v1", "connections", _, "tokens"] => return Err(TokenApiError::MethodNotAllowed),
         _ => return Err(TokenApiError::NotFound),
     };
-    let warehouse = req
-        .bearer()
-        .and_then(|key| svc.warehouses.authenticate(key))
-        .ok_or(TokenApiError::Unauthorized)?;
+    let warehouse = caller(&req, &svc.warehouses).ok_or(TokenApiError::Unauthorized)?;
     let open = svc.warehouse_connection(&warehouse.id, id).await?;
     Ok(shared::web::json(
         StatusCode::OK,

@@ -8,7 +8,8 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
 use shared::service::Services;
-use shared::web::{problem, Request, Response, MAX_BODY};
+use shared::web::api::{caller, Problem};
+use shared::web::{Request, Response, MAX_BODY};
 
 /// Every way a warehouse API call can fail, each mapped once to a status and a stable problem
 /// type (`urn:cartlink:problem:<code>`).
@@ -44,90 +45,59 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+    /// The problem each error is answered with.
+    fn problem(self) -> Problem {
         use ApiError::*;
         match self {
-            Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Unauthorized",
-                "Send a valid API key as `Authorization: Bearer <key>`.".into(),
+            Unauthorized => Problem::unauthorized(),
+            NotFound => Problem::not_found("No such route, or no such invite of this warehouse."),
+            MethodNotAllowed => Problem::method_not_allowed(
+                "POST /v1/invites, GET and DELETE /v1/invites/{id}, GET /v1/carts.",
             ),
-            NotFound => (
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "Not found",
-                "No such route, or no such invite of this warehouse.".into(),
-            ),
-            MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-                "POST /v1/invites, GET and DELETE /v1/invites/{id}, GET /v1/carts.".into(),
-            ),
-            UnsupportedMediaType => (
+            UnsupportedMediaType => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "Unsupported media type",
-                "Send `Content-Type: application/json`.".into(),
+                "Send `Content-Type: application/json`.",
             ),
-            TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                "Body too large",
-                format!("The body must be at most {MAX_BODY} bytes."),
-            ),
-            InvalidJson(msg) => (
+            TooLarge => Problem::too_large(),
+            InvalidJson(msg) => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-json",
                 "Invalid JSON body",
-                msg.clone(),
+                msg,
             ),
-            Invalid { field, reason } => (
+            Invalid { field, reason } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-field",
                 "Invalid field",
                 format!("{field}: {reason}"),
             ),
-            AlreadyConnected => (
+            AlreadyConnected => Problem::new(
                 StatusCode::CONFLICT,
                 "already-connected",
                 "Already connected",
-                "The merchant connected their store through this invite; it cannot be withdrawn."
-                    .into(),
+                "The merchant connected their store through this invite; it cannot be withdrawn.",
             ),
-            UnknownCart => (
+            UnknownCart => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown-cart",
                 "Unknown cart",
-                "No cart has that id.".into(),
+                "No cart has that id.",
             ),
-            CartNotEnabled => (
+            CartNotEnabled => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "cart-not-enabled",
                 "Cart not enabled",
-                "This cart has no app credentials configured.".into(),
+                "This cart has no app credentials configured.",
             ),
-            Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Service unavailable",
-                "Try again shortly.".into(),
-            ),
+            Unavailable => Problem::unavailable(),
         }
     }
 
     /// The problem+json answer.
     pub fn into_response(self) -> Response {
-        let (status, code, title, detail) = self.parts();
-        let mut resp = problem(status, code, title, &detail);
-        if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer"),
-            );
-        }
-        resp
+        self.problem().into_response()
     }
 }
 
@@ -294,10 +264,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         }
         _ => return Err(ApiError::NotFound),
     };
-    let warehouse = req
-        .bearer()
-        .and_then(|key| svc.warehouses.authenticate(key))
-        .ok_or(ApiError::Unauthorized)?;
+    let warehouse = caller(&req, &svc.warehouses).ok_or(ApiError::Unauthorized)?;
     match call {
         Call::ListCarts => return Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),
         Call::Show(id) => return show_invite(svc, &warehouse.id, id).await,

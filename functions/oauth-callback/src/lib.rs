@@ -118,10 +118,7 @@ impl From<CallbackError> for CallbackPage {
 fn authorized_page(svc: &Services, invite: &shared::domain::Invite) -> CallbackPage {
     CallbackPage::Authorized {
         warehouse: invite.warehouse.display_name.clone(),
-        cart: svc
-            .catalog
-            .get(&invite.cart)
-            .map_or_else(|| invite.cart.to_string(), |c| c.name.clone()),
+        cart: svc.catalog.display_name(&invite.cart),
     }
 }
 
@@ -140,7 +137,7 @@ fn delivery_answer(
         Ok(_) => web::json(StatusCode::OK, &serde_json::json!({ "stored": true })),
         Err(e) => {
             let (status, code) = match &e {
-                CallbackError::Refused { reason } => (StatusCode::BAD_REQUEST, *reason),
+                CallbackError::Refused { reason } => (StatusCode::BAD_REQUEST, reason.as_str()),
                 CallbackError::AlreadyConnected { .. } => {
                     (StatusCode::CONFLICT, "already_connected")
                 }

@@ -31,8 +31,32 @@ impl Catalog {
         self.carts.iter().find(|c| &c.id == id)
     }
 
+    /// The name merchants and warehouses read for cart `id`: its entry's name, or the id itself
+    /// for a cart the catalog no longer holds (removed from the configuration after invites for
+    /// it were made), so an email or page about such an invite still names something.
+    pub fn display_name(&self, id: &CartId) -> String {
+        self.get(id)
+            .map_or_else(|| id.to_string(), |c| c.name.clone())
+    }
+
     /// Every entry, in order.
     pub fn iter(&self) -> impl Iterator<Item = &CartSpec> {
         self.carts.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::acme_cart;
+
+    #[test]
+    fn a_cart_is_named_by_its_entry_or_else_by_its_id() {
+        // GIVEN a catalog holding the `acme` cart, named "Acme Cart"
+        let catalog = Catalog::new(vec![acme_cart()]);
+        // THEN it is shown by its name
+        assert_eq!(catalog.display_name(&CartId::new("acme")), "Acme Cart");
+        // AND a cart the catalog no longer holds is shown by its id
+        assert_eq!(catalog.display_name(&CartId::new("gone")), "gone");
     }
 }

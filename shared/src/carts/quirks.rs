@@ -11,15 +11,15 @@ use sha2::Sha256;
 
 use super::credentials::ClientCredentials;
 use crate::domain::secrets::constant_time_eq;
-use crate::domain::Timestamp;
+use crate::domain::{Refusal, Timestamp};
 
 /// A hook for what a cart's callback must prove beyond the shared checks (Shopify's HMAC).
 #[derive(Clone, Copy)]
 pub struct CallbackCheck {
     /// Its name (for logs and the catalog).
     pub name: &'static str,
-    /// The check: `Err` carries a stable reason code.
-    pub run: fn(&CheckInput<'_>) -> Result<(), &'static str>,
+    /// The check: `Err` says why the callback is refused.
+    pub run: fn(&CheckInput<'_>) -> Result<(), Refusal>,
 }
 
 impl fmt::Debug for CallbackCheck {
@@ -64,24 +64,24 @@ pub fn shopify_hmac(secret: &str, params: &HashMap<String, String>) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn shopify_callback(input: &CheckInput<'_>) -> Result<(), &'static str> {
+fn shopify_callback(input: &CheckInput<'_>) -> Result<(), Refusal> {
     let secret = input
         .credentials
         .client_secret
         .as_ref()
-        .ok_or("hmac_no_secret")?;
-    let given = input.params.get("hmac").ok_or("hmac_missing")?;
+        .ok_or(Refusal::HmacNoSecret)?;
+    let given = input.params.get("hmac").ok_or(Refusal::HmacMissing)?;
     let expected = shopify_hmac(secret.expose(), input.params);
     if !constant_time_eq(given.to_ascii_lowercase().as_bytes(), expected.as_bytes()) {
-        return Err("hmac_invalid");
+        return Err(Refusal::HmacInvalid);
     }
     let ts: i64 = input
         .params
         .get("timestamp")
         .and_then(|t| t.parse().ok())
-        .ok_or("timestamp_missing")?;
+        .ok_or(Refusal::TimestampMissing)?;
     if (input.now.0 - ts).abs() > SHOPIFY_TIMESTAMP_WINDOW_SECS {
-        return Err("timestamp_stale");
+        return Err(Refusal::TimestampStale);
     }
     Ok(())
 }
@@ -92,10 +92,10 @@ pub const SHOPIFY_HMAC: CallbackCheck = CallbackCheck {
     run: shopify_callback,
 };
 
-fn walmart_client_id(input: &CheckInput<'_>) -> Result<(), &'static str> {
+fn walmart_client_id(input: &CheckInput<'_>) -> Result<(), Refusal> {
     match input.params.get("clientId") {
         Some(id) if id == &input.credentials.client_id => Ok(()),
-        _ => Err("client_id_mismatch"),
+        _ => Err(Refusal::ClientIdMismatch),
     }
 }
 
@@ -149,6 +149,7 @@ mod tests {
                 credentials: &c,
                 now,
             })
+            .map_err(Refusal::as_str)
         };
         assert_eq!(run(&p, now), Ok(()));
         // WHEN one value is changed THEN the HMAC fails

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{CartId, InviteId, Timestamp};
-use super::secrets::TokenHash;
+use super::secrets::{constant_time_eq, BrowserBinding, TokenHash};
 
 /// How long a grant attempt may take, from the click to the callback: 15 minutes.
 pub const ATTEMPT_TTL_SECS: i64 = 15 * 60;
@@ -114,6 +114,17 @@ pub fn claim_deadline(now: Timestamp, http_timeout: Duration, outbound_calls: u3
 }
 
 impl GrantAttempt {
+    /// The browser binding in `cookie`, if it is the one this attempt was started with: the
+    /// only browser that may finish (or read) the attempt. Compared by hash, in constant time.
+    pub fn binding_from(&self, cookie: Option<&str>) -> Option<BrowserBinding> {
+        cookie.and_then(BrowserBinding::parse).filter(|b| {
+            constant_time_eq(
+                b.hash().as_str().as_bytes(),
+                self.binding_hash.as_str().as_bytes(),
+            )
+        })
+    }
+
     /// Whether a callback may still use it at `now`: open and within its 15 minutes.
     pub fn usable(&self, now: Timestamp) -> bool {
         self.status == AttemptStatus::Open && now < self.expires_at
@@ -147,6 +158,22 @@ mod tests {
             expires_at: Timestamp(1000 + ATTEMPT_TTL_SECS),
             claim_until: None,
         }
+    }
+
+    #[test]
+    fn only_the_browser_that_started_an_attempt_holds_its_binding() {
+        // GIVEN an attempt started by a browser holding `binding`
+        let binding = BrowserBinding::generate();
+        let mut started = attempt(AttemptStatus::Open);
+        started.binding_hash = binding.hash();
+        // THEN that browser's cookie is its binding
+        let found = started.binding_from(Some(binding.expose()));
+        assert_eq!(found.map(|b| b.hash()), Some(binding.hash()));
+        // AND another browser's, a malformed one and none are not
+        let other = BrowserBinding::generate();
+        assert!(started.binding_from(Some(other.expose())).is_none());
+        assert!(started.binding_from(Some("not-a-binding")).is_none());
+        assert!(started.binding_from(None).is_none());
     }
 
     #[test]

@@ -222,10 +222,43 @@ impl Invite {
         now >= self.expires_at
     }
 
+    /// Where the invite stands at `now` for a merchant who wants to grant access: the one rule
+    /// the setup pages, the grant page's poll and the callback each read. The most useful fact
+    /// wins: connected over withdrawn, both over expired, expired over a state that takes no
+    /// grant.
+    pub fn standing(&self, now: Timestamp) -> Standing {
+        if self.status.is_connected() {
+            Standing::Connected
+        } else if self.status == InviteStatus::Revoked {
+            Standing::Withdrawn
+        } else if self.is_expired(now) {
+            Standing::Expired
+        } else if !self.status.accepts_grant() {
+            Standing::Closed
+        } else {
+            Standing::Grantable
+        }
+    }
+
     /// Whether a merchant may start a grant now.
     pub fn accepts_grant(&self, now: Timestamp) -> bool {
-        !self.is_expired(now) && self.status.accepts_grant()
+        self.standing(now) == Standing::Grantable
     }
+}
+
+/// Where an invite stands for a merchant who wants to grant access ([`Invite::standing`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// The merchant connected their store through it.
+    Connected,
+    /// The warehouse withdrew it.
+    Withdrawn,
+    /// It expired before the store was connected.
+    Expired,
+    /// Its state takes no grant (the invite email bounced).
+    Closed,
+    /// A merchant may start a grant.
+    Grantable,
 }
 
 /// Default life of an invite: 14 days.
@@ -299,6 +332,55 @@ mod tests {
         assert!(!s.accepts_grant());
         assert!(!s.is_connected());
         assert!(s.may_become(Revoked));
+    }
+
+    fn invite_in(status: InviteStatus) -> Invite {
+        Invite {
+            id: InviteId::generate(),
+            warehouse: WarehouseRef {
+                id: WarehouseId::parse("wh-1").unwrap(),
+                display_name: "Warehouse".into(),
+                notify_email: "ops@wh.test".into(),
+            },
+            cart: CartId::new("acme"),
+            merchant_email: "m@shop.test".into(),
+            merchant_name: None,
+            store: None,
+            functions: vec![Function::Orders],
+            status,
+            status_reason: None,
+            access_code_hash: TokenHash::of("x"),
+            access_code_hint: "…0000".into(),
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+            expires_at: Timestamp(1000),
+        }
+    }
+
+    #[test]
+    fn an_invites_standing_tells_the_most_useful_fact_first() {
+        // GIVEN invites in every status, read before and after they expire at 1000
+        let (before, after) = (Timestamp(999), Timestamp(1000));
+        let standing = |s: InviteStatus, now| invite_in(s).standing(now);
+        // THEN a connected invite stands connected, expired or not
+        for s in [Authorized, Confirmed] {
+            assert_eq!(standing(s, before), Standing::Connected, "{s}");
+            assert_eq!(standing(s, after), Standing::Connected, "{s}");
+        }
+        // AND a withdrawn one withdrawn, expired or not
+        assert_eq!(standing(Revoked, before), Standing::Withdrawn);
+        assert_eq!(standing(Revoked, after), Standing::Withdrawn);
+        // AND every other one expired once its time is up
+        for s in [Pending, Emailed, EmailFailed, Granting, Undeliverable] {
+            assert_eq!(standing(s, after), Standing::Expired, "{s}");
+        }
+        // AND before that, grantable where its state takes a grant, else closed
+        for s in [Pending, Emailed, EmailFailed, Granting] {
+            assert_eq!(standing(s, before), Standing::Grantable, "{s}");
+            assert!(invite_in(s).accepts_grant(before), "{s}");
+        }
+        assert_eq!(standing(Undeliverable, before), Standing::Closed);
+        assert!(!invite_in(Undeliverable).accepts_grant(before));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod attempt;
 pub mod connection;
 pub mod ids;
 pub mod invite;
+pub mod refusal;
 pub mod sealed;
 pub mod secrets;
 pub mod warehouse;
@@ -17,7 +18,8 @@ pub use attempt::{
 };
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
-pub use invite::{Function, Invite, InviteStatus, WarehouseRef};
+pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
+pub use refusal::Refusal;
 pub use sealed::{SealContext, SealedBlob};
 pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};
 pub use warehouse::{Warehouse, WarehouseDirectory};

@@ -153,13 +153,25 @@ async fn send(
     spec: &DescribedRequest,
     now: Timestamp,
 ) -> Result<TokenSet, OAuthError> {
+    let request = build_request(client.post(url.clone()), auth, x, spec)?;
+    let json = post(request).await?;
+    read_tokens(&json, spec, now)
+}
+
+/// The request as the entry describes it: its fields (as a form, or a JSON object), its
+/// headers, and the client's credentials in Basic auth where the cart takes them so.
+fn build_request(
+    mut request: reqwest::RequestBuilder,
+    auth: TokenAuth,
+    x: &Values<'_>,
+    spec: &DescribedRequest,
+) -> Result<reqwest::RequestBuilder, OAuthError> {
     let mut body: Vec<(String, String)> = Vec::new();
     for (name, field) in &spec.fields {
         if let Some(v) = value(x, field)? {
             body.push((name.clone(), v));
         }
     }
-    let mut request = client.post(url.clone());
     for (name, field) in &spec.headers {
         if let Some(v) = value(x, field)? {
             request = request.header(name.as_str(), v);
@@ -171,7 +183,7 @@ async fn send(
             x.credentials.client_secret.as_ref().map(Secret::expose),
         );
     }
-    request = if spec.json {
+    Ok(if spec.json {
         let map: Map<String, Value> = body
             .into_iter()
             .map(|(k, v)| (k, Value::String(v)))
@@ -179,7 +191,12 @@ async fn send(
         request.json(&map)
     } else {
         request.form(&body)
-    };
+    })
+}
+
+/// Sends the request and answers the JSON of a successful answer. A redirect is never
+/// followed; a refusal answers its short error code, never its body.
+async fn post(request: reqwest::RequestBuilder) -> Result<Value, OAuthError> {
     let response = request
         .send()
         .await
@@ -198,12 +215,36 @@ async fn send(
     if !status.is_success() {
         return Err(OAuthError::Refused(error_code(&json, status.as_u16())));
     }
+    Ok(json)
+}
+
+/// The tokens of a successful answer, read from the fields the entry names.
+fn read_tokens(
+    json: &Value,
+    spec: &DescribedRequest,
+    now: Timestamp,
+) -> Result<TokenSet, OAuthError> {
     let access_token = json
         .get("access_token")
         .and_then(text)
         .ok_or_else(|| OAuthError::BadResponse("no access_token".into()))?;
     let field = |name: &Option<String>| name.as_ref().and_then(|n| json.get(n)).and_then(text);
-    let expires_at = match &spec.expiry {
+    Ok(TokenSet {
+        access_token: Secret::new(access_token),
+        refresh_token: field(&spec.refresh_token).map(Secret::new),
+        expires_at: expiry(json, &spec.expiry, now)?,
+        issued_at: Some(now),
+        scope: json.get("scope").and_then(text),
+        account: field(&spec.account),
+        key_secret: None,
+        consumer_key: None,
+        consumer_secret: None,
+    })
+}
+
+/// When the answered access token expires, read as the entry says the cart gives it.
+fn expiry(json: &Value, expiry: &Expiry, now: Timestamp) -> Result<Option<Timestamp>, OAuthError> {
+    Ok(match expiry {
         Expiry::InSecs(f) => json
             .get(f)
             .and_then(Value::as_i64)
@@ -222,16 +263,5 @@ async fn send(
             .and_then(Value::as_f64)
             .map(|s| Timestamp(s as i64)),
         Expiry::None => None,
-    };
-    Ok(TokenSet {
-        access_token: Secret::new(access_token),
-        refresh_token: field(&spec.refresh_token).map(Secret::new),
-        expires_at,
-        issued_at: Some(now),
-        scope: json.get("scope").and_then(text),
-        account: field(&spec.account),
-        key_secret: None,
-        consumer_key: None,
-        consumer_secret: None,
     })
 }

@@ -1,5 +1,6 @@
 //! Confirmation: once an invite is authorized, the merchant and the warehouse are each told
-//! exactly once, through a send record per (invite, email kind) that is leased while sending.
+//! exactly once, through a send record per (invite, email kind) that is leased while sending
+//! (`Services::send_once`, which the re-authorization notice uses too).
 //!
 //! What is owed is read from the store: every invite in `authorized` ([`Services::confirm_owed`]),
 //! so a confirmation whose "invite authorized" event was lost with a process is still sent.
@@ -11,10 +12,11 @@
 use super::Services;
 use crate::domain::{InviteId, InviteStatus};
 use crate::email::{merchant_confirmation, warehouse_confirmation};
-use crate::mailer::MailError;
+use crate::mailer::{MailError, OutgoingEmail};
 use crate::store::{EmailKind, SendClaim, StoreError};
 
-/// How long a sender holds a send record before another may take it over.
+/// How long a sender holds a send record before another may take it over: one lease for every
+/// email sent once.
 pub const SEND_LEASE_SECS: i64 = 120;
 /// How many owed invites one [`Services::confirm_owed`] takes on.
 pub const OWED_PER_SWEEP: usize = 100;
@@ -63,55 +65,30 @@ impl Services {
             .as_ref()
             .map_or(invite.updated_at, |c| c.created_at);
         let account = connection.as_ref().and_then(|c| c.account.clone());
-        let cart_name = self
-            .catalog
-            .get(&invite.cart)
-            .map_or_else(|| invite.cart.to_string(), |c| c.name.clone());
-
+        let cart_name = self.catalog.display_name(&invite.cart);
         let mut done = Confirmed::default();
         let mut first_error: Option<ConfirmError> = None;
         for kind in [
             EmailKind::MerchantConfirmation,
             EmailKind::WarehouseConfirmation,
         ] {
-            let now = self.clock.now();
-            match self
-                .store
-                .claim_send(invite_id, kind, now, SEND_LEASE_SECS)
-                .await?
-            {
-                SendClaim::AlreadySent(_) => continue,
-                SendClaim::Busy => {
-                    first_error.get_or_insert(ConfirmError::Busy);
-                    continue;
-                }
-                SendClaim::Claimed => {}
-            }
-            let mail = match kind {
+            let email = || match kind {
                 EmailKind::MerchantConfirmation => {
                     merchant_confirmation(&invite, &cart_name, connected_at)
                 }
                 _ => warehouse_confirmation(&invite, &cart_name, connected_at, account.as_deref()),
             };
-            let mail =
-                mail.map(|m| m.with_idempotency_key(format!("{invite_id}-{}", kind.as_str())));
-            match mail {
-                Ok(mail) => match self.mailer.send(&mail).await {
-                    Ok(message_id) => {
-                        self.store
-                            .finish_send(invite_id, kind, &message_id, self.clock.now())
-                            .await?;
-                        tracing::info!(invite_id = %invite_id, kind = kind.as_str(), "confirmation sent");
-                        done.sent.push(kind);
-                    }
-                    Err(e) => {
-                        tracing::warn!(invite_id = %invite_id, kind = kind.as_str(), error = %e, "confirmation not sent");
-                        self.store.release_send(invite_id, kind).await?;
-                        first_error.get_or_insert(e.into());
-                    }
-                },
-                Err(e) => {
-                    self.store.release_send(invite_id, kind).await?;
+            match self.send_once(invite_id, kind, email).await? {
+                SendOnce::Sent => {
+                    tracing::info!(invite_id = %invite_id, kind = kind.as_str(), "confirmation sent");
+                    done.sent.push(kind);
+                }
+                SendOnce::SentBefore => {}
+                SendOnce::Busy => {
+                    first_error.get_or_insert(ConfirmError::Busy);
+                }
+                SendOnce::Failed(e) => {
+                    tracing::warn!(invite_id = %invite_id, kind = kind.as_str(), error = %e, "confirmation not sent");
                     first_error.get_or_insert(e.into());
                 }
             }
@@ -145,6 +122,59 @@ impl Services {
         }
         Ok(outcomes)
     }
+
+    /// Sends the `kind` email of an invite at most once, however many senders try at once: it
+    /// claims the send record (leased for [`SEND_LEASE_SECS`]), builds and sends the email with
+    /// the idempotency key `<invite id>-<kind>`, then records it sent, or releases the record
+    /// when the email could not be built or sent, so a later try sends it. Confirmations and the
+    /// re-authorization notice go out through here.
+    pub(super) async fn send_once(
+        &self,
+        invite_id: &InviteId,
+        kind: EmailKind,
+        email: impl FnOnce() -> Result<OutgoingEmail, MailError>,
+    ) -> Result<SendOnce, StoreError> {
+        let now = self.clock.now();
+        match self
+            .store
+            .claim_send(invite_id, kind, now, SEND_LEASE_SECS)
+            .await?
+        {
+            SendClaim::AlreadySent(_) => return Ok(SendOnce::SentBefore),
+            SendClaim::Busy => return Ok(SendOnce::Busy),
+            SendClaim::Claimed => {}
+        }
+        let key = format!("{invite_id}-{}", kind.as_str());
+        let sent = match email() {
+            Ok(mail) => self.mailer.send(&mail.with_idempotency_key(key)).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(message_id) => {
+                self.store
+                    .finish_send(invite_id, kind, &message_id, self.clock.now())
+                    .await?;
+                Ok(SendOnce::Sent)
+            }
+            Err(e) => {
+                self.store.release_send(invite_id, kind).await?;
+                Ok(SendOnce::Failed(e))
+            }
+        }
+    }
+}
+
+/// What one [`Services::send_once`] came to.
+#[derive(Debug)]
+pub(super) enum SendOnce {
+    /// This call sent it.
+    Sent,
+    /// It was sent before.
+    SentBefore,
+    /// Another sender holds the record's lease.
+    Busy,
+    /// It could not be built or sent; the record is released for a later try.
+    Failed(MailError),
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::Services;
 use crate::carts::{
     host_port, pattern_matches, CartId, CartSpec, Flavour, OAuth1Spec, TokenRequest,
 };
-use crate::domain::{AttemptStatus, GrantState, Invite, Secret, TokenSet};
+use crate::domain::{AttemptStatus, GrantAttempt, GrantState, Invite, Refusal, Secret, TokenSet};
 use crate::oauth::OAuth1Call;
 
 /// The form fields the store posts to the Callback URL.
@@ -42,15 +42,89 @@ pub enum IdentityOutcome {
     Failed,
 }
 
+/// The integration's credentials as the store posted them.
+struct DeliveredCredentials {
+    consumer_key: Secret,
+    consumer_secret: Secret,
+    verifier: Secret,
+    /// The store's base URL, as posted (not yet cleaned).
+    base_url: String,
+}
+
+/// Reads the posted form: each of the four fields once, none empty, and the key, secret and
+/// verifier shaped as the store mints them.
+fn delivered_credentials(
+    spec: &OAuth1Spec,
+    body: &[u8],
+) -> Result<DeliveredCredentials, CallbackError> {
+    let mut form = std::collections::HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        if FIELDS.contains(&k.as_ref()) && form.insert(k.into_owned(), v.into_owned()).is_some() {
+            return Err(refused(Refusal::IntegrationMalformed));
+        }
+    }
+    let field = |name: &str| form.get(name).filter(|v| !v.is_empty());
+    let (Some(key), Some(secret), Some(verifier), Some(base_url)) = (
+        field("oauth_consumer_key"),
+        field("oauth_consumer_secret"),
+        field("oauth_verifier"),
+        field("store_base_url"),
+    ) else {
+        return Err(refused(Refusal::IntegrationIncomplete));
+    };
+    if ![key, secret, verifier]
+        .iter()
+        .all(|v| pattern_matches(&spec.credential_pattern, v))
+    {
+        return Err(refused(Refusal::IntegrationMalformed));
+    }
+    Ok(DeliveredCredentials {
+        consumer_key: Secret::new(key.as_str()),
+        consumer_secret: Secret::new(secret.as_str()),
+        verifier: Secret::new(verifier.as_str()),
+        base_url: base_url.clone(),
+    })
+}
+
+/// The store's request-token and access-token endpoints, once the posted base URL (cleaned) is
+/// shown to be the invite's store. The calls go to the invite's store through the catalog's
+/// host rules.
+fn integration_endpoints(
+    cart: &CartSpec,
+    spec: &OAuth1Spec,
+    attempt: &GrantAttempt,
+    base_url: &str,
+) -> Result<(Url, Url), CallbackError> {
+    let input = cart
+        .input
+        .as_ref()
+        .ok_or_else(|| refused(Refusal::IntegrationStoreUnknown))?;
+    match input.validate(base_url) {
+        Ok(clean) if Some(&clean) == attempt.store.as_ref() => {}
+        _ => return Err(refused(Refusal::StoreMismatch)),
+    }
+    let vars = cart.input_vars(attempt.store.as_deref());
+    match (
+        cart.endpoint(&spec.request_token_url, &vars),
+        cart.endpoint(&cart.token_url, &vars),
+    ) {
+        (Ok(r), Ok(a)) => Ok((r, a)),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(cart = %cart.id, error = %e, "integration endpoint refused");
+            Err(refused(Refusal::TokenEndpointRefused))
+        }
+    }
+}
+
 impl Services {
     fn integration_cart(&self, cart: &str) -> Result<(&CartSpec, &OAuth1Spec), CallbackError> {
         let cart = CartId::parse(cart)
             .and_then(|id| self.catalog.get(&id))
             .filter(|c| c.flavour == Flavour::AdminIntegration)
-            .ok_or_else(|| refused("unknown_cart"))?;
+            .ok_or_else(|| refused(Refusal::UnknownCart))?;
         match &cart.token_request {
             TokenRequest::OAuth1(spec) => Ok((cart, spec)),
-            _ => Err(refused("unknown_cart")),
+            _ => Err(refused(Refusal::UnknownCart)),
         }
     }
 
@@ -72,72 +146,25 @@ impl Services {
     ) -> Result<Authorized, CallbackError> {
         let now = self.clock.now();
         let (cart, spec) = self.integration_cart(cart)?;
-        let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
-        let (attempt, invite) = self.attempt_for(cart, &state, "nonce_unknown").await?;
-        let stale = ["nonce_expired", "nonce_used"];
+        let state = GrantState::parse(nonce).ok_or_else(|| refused(Refusal::NonceUnknown))?;
+        let (attempt, invite) = self
+            .attempt_for(cart, &state, Refusal::NonceUnknown)
+            .await?;
+        let stale = [Refusal::NonceExpired, Refusal::NonceUsed];
         if attempt.status == AttemptStatus::Exchanging {
             return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
         }
         self.ensure_completable(&attempt, &invite, now, stale)
             .await?;
-        let mut form = std::collections::HashMap::new();
-        for (k, v) in url::form_urlencoded::parse(body) {
-            if FIELDS.contains(&k.as_ref()) && form.insert(k.into_owned(), v.into_owned()).is_some()
-            {
-                return Err(refused("integration_malformed"));
-            }
-        }
-        let field = |name: &str| form.get(name).filter(|v| !v.is_empty());
-        let (Some(key), Some(secret), Some(verifier), Some(base_url)) = (
-            field("oauth_consumer_key"),
-            field("oauth_consumer_secret"),
-            field("oauth_verifier"),
-            field("store_base_url"),
-        ) else {
-            return Err(refused("integration_incomplete"));
-        };
-        if ![key, secret, verifier]
-            .iter()
-            .all(|v| pattern_matches(&spec.credential_pattern, v))
-        {
-            return Err(refused("integration_malformed"));
-        }
-        let input = cart
-            .input
-            .as_ref()
-            .ok_or_else(|| refused("integration_store_unknown"))?;
-        match input.validate(base_url) {
-            Ok(clean) if Some(&clean) == attempt.store.as_ref() => {}
-            _ => return Err(refused("store_mismatch")),
-        }
-        // The calls go to the invite's store (which the posted base URL was just shown to be),
-        // through the catalog's host rules.
-        let vars = cart.input_vars(attempt.store.as_deref());
-        let (request_url, access_url) = match (
-            cart.endpoint(&spec.request_token_url, &vars),
-            cart.endpoint(&cart.token_url, &vars),
-        ) {
-            (Ok(r), Ok(a)) => (r, a),
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(cart = %cart.id, error = %e, "integration endpoint refused");
-                return Err(refused("token_endpoint_refused"));
-            }
-        };
-        let consumer_key = Secret::new(key.as_str());
-        let consumer_secret = Secret::new(secret.as_str());
-        let verifier = Secret::new(verifier.as_str());
+        let delivered = delivered_credentials(spec, body)?;
+        let (request_url, access_url) =
+            integration_endpoints(cart, spec, &attempt, &delivered.base_url)?;
         // Two calls to the store: the request token, then the access token.
         if !self.claim(&attempt, now, 2).await? {
             return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
         }
         let tokens = self
-            .oauth1_tokens(
-                &request_url,
-                &access_url,
-                &consumer_key,
-                &consumer_secret,
-                &verifier,
-            )
+            .oauth1_tokens(&request_url, &access_url, &delivered)
             .await;
         let (token, token_secret) = match tokens {
             Ok(t) => t,
@@ -156,28 +183,27 @@ impl Services {
             scope: None,
             account: None,
             key_secret: Some(token_secret),
-            consumer_key: Some(consumer_key),
-            consumer_secret: Some(consumer_secret),
+            consumer_key: Some(delivered.consumer_key),
+            consumer_secret: Some(delivered.consumer_secret),
         };
         self.seal_and_commit(cart, &attempt, &invite, tokens, None, now)
             .await
     }
 
-    /// The request token, then the access token for it and the verifier.
+    /// The request token, then the access token for it and the delivered verifier, both signed
+    /// with the delivered consumer key and secret.
     async fn oauth1_tokens(
         &self,
         request_url: &Url,
         access_url: &Url,
-        consumer_key: &Secret,
-        consumer_secret: &Secret,
-        verifier: &Secret,
+        delivered: &DeliveredCredentials,
     ) -> Result<(Secret, Secret), crate::oauth::OAuthError> {
         let request = self
             .oauth
             .oauth1_token(OAuth1Call {
                 url: request_url,
-                consumer_key,
-                consumer_secret,
+                consumer_key: &delivered.consumer_key,
+                consumer_secret: &delivered.consumer_secret,
                 token: None,
                 verifier: None,
                 now: self.clock.now(),
@@ -187,10 +213,10 @@ impl Services {
             .oauth
             .oauth1_token(OAuth1Call {
                 url: access_url,
-                consumer_key,
-                consumer_secret,
+                consumer_key: &delivered.consumer_key,
+                consumer_secret: &delivered.consumer_secret,
                 token: Some((&request.token, &request.secret)),
-                verifier: Some(verifier),
+                verifier: Some(&delivered.verifier),
                 now: self.clock.now(),
             })
             .await?;
@@ -207,8 +233,10 @@ impl Services {
         success_call_back: Option<&str>,
     ) -> Result<IdentityOutcome, CallbackError> {
         let (cart, _) = self.integration_cart(cart)?;
-        let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
-        let (attempt, invite) = self.attempt_for(cart, &state, "nonce_unknown").await?;
+        let state = GrantState::parse(nonce).ok_or_else(|| refused(Refusal::NonceUnknown))?;
+        let (attempt, invite) = self
+            .attempt_for(cart, &state, Refusal::NonceUnknown)
+            .await?;
         Ok(match attempt.effective_status(self.clock.now()) {
             AttemptStatus::Completed if invite.status.is_connected() => {
                 let store_host = cart

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::Services;
-use crate::carts::CartId;
+use crate::carts::{CartId, CartSpec};
 use crate::config::normalize_email;
 use crate::domain::invite::{DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS, MIN_EXPIRY_HOURS};
 use crate::domain::{
@@ -208,55 +208,9 @@ impl Services {
             .as_deref()
             .map(|n| printable("merchant_name", n, MAX_NAME_LEN))
             .transpose()?;
-        let store = request
-            .store
-            .as_deref()
-            .map(|s| printable("store", s, MAX_STORE_LEN))
-            .transpose()?;
-        // A cart that needs the store (shop domain, store URL, region) gets it checked against
-        // the catalog's anchored pattern now, before any URL is ever built from it.
-        let store = match (&cart.input, store) {
-            (Some(input), None) => {
-                return Err(invalid(
-                    "store",
-                    format!("{} needs the {} ({})", cart.name, input.key, input.label),
-                ))
-            }
-            (Some(input), Some(raw)) => Some(
-                input
-                    .validate(&raw)
-                    .map_err(|reason| invalid("store", format!("{}: {reason}", input.key)))?,
-            ),
-            (None, other) => other,
-        };
-        let functions = match request.functions {
-            None => cart.functions(),
-            Some(asked) => {
-                if asked.is_empty() {
-                    return Err(invalid("functions", "must name at least one function"));
-                }
-                let mut unique: Vec<Function> = Vec::new();
-                for f in asked {
-                    if !cart.supports(f) {
-                        return Err(invalid(
-                            "functions",
-                            format!("{} does not support {}", cart.name, f.as_str()),
-                        ));
-                    }
-                    if !unique.contains(&f) {
-                        unique.push(f);
-                    }
-                }
-                unique
-            }
-        };
-        let hours = request.expires_in_hours.unwrap_or(DEFAULT_EXPIRY_HOURS);
-        if !(MIN_EXPIRY_HOURS..=MAX_EXPIRY_HOURS).contains(&hours) {
-            return Err(invalid(
-                "expires_in_hours",
-                format!("must be from {MIN_EXPIRY_HOURS} to {MAX_EXPIRY_HOURS}"),
-            ));
-        }
+        let store = store_for(cart, request.store.as_deref())?;
+        let functions = functions_for(cart, request.functions)?;
+        let hours = expiry_hours(request.expires_in_hours)?;
 
         let now = self.clock.now();
         let token = InviteToken::generate();
@@ -283,28 +237,9 @@ impl Services {
         let setup_url = self
             .config
             .public_url(&format!("/setup/{}", token.expose()));
-        let sent = match invite_email(
-            &invite,
-            &cart.name,
-            &setup_url,
-            &self.config.public_url("/setup"),
-            &code,
-        ) {
-            Ok(mail) => self.mailer.send(&mail).await.map(|_| ()),
-            Err(e) => Err(e),
-        };
-        let (status, reason) = match sent {
-            Ok(()) => (InviteStatus::Emailed, None),
-            // An outage says nothing about this invite: it must not read as a failed email.
-            Err(MailError::Unavailable(_)) => {
-                tracing::warn!(invite_id = %invite.id, "invite email not sent: the mail service is unavailable; left pending");
-                return Err(InviteError::MailUnavailable);
-            }
-            Err(e) => {
-                tracing::warn!(invite_id = %invite.id, error = %e, "invite email not sent");
-                (InviteStatus::EmailFailed, Some(e.to_string()))
-            }
-        };
+        let (status, reason) = self
+            .email_invite(&invite, &cart.name, &setup_url, &code)
+            .await?;
         let now = self.clock.now();
         self.store
             .set_invite_status(&invite.id, status, reason.as_deref(), now)
@@ -314,4 +249,96 @@ impl Services {
         invite.updated_at = now;
         Ok(CreatedInvite { invite, setup_url })
     }
+
+    /// Emails a stored invite to the merchant; answers the status it moves to (`emailed`, or
+    /// `email_failed` with the mail service's reason). An outage says nothing about this
+    /// invite, so it must not read as a failed email: it is [`InviteError::MailUnavailable`].
+    async fn email_invite(
+        &self,
+        invite: &Invite,
+        cart_name: &str,
+        setup_url: &str,
+        code: &AccessCode,
+    ) -> Result<(InviteStatus, Option<String>), InviteError> {
+        let sent = match invite_email(
+            invite,
+            cart_name,
+            setup_url,
+            &self.config.public_url("/setup"),
+            code,
+        ) {
+            Ok(mail) => self.mailer.send(&mail).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(()) => Ok((InviteStatus::Emailed, None)),
+            Err(MailError::Unavailable(_)) => {
+                tracing::warn!(invite_id = %invite.id, "invite email not sent: the mail service is unavailable; left pending");
+                Err(InviteError::MailUnavailable)
+            }
+            Err(e) => {
+                tracing::warn!(invite_id = %invite.id, error = %e, "invite email not sent");
+                Ok((InviteStatus::EmailFailed, Some(e.to_string())))
+            }
+        }
+    }
+}
+
+/// The store an invite for `cart` names: a cart that needs one (shop domain, store URL,
+/// region) gets it checked against the catalog's anchored pattern now, before any URL is ever
+/// built from it.
+fn store_for(cart: &CartSpec, raw: Option<&str>) -> Result<Option<String>, InviteError> {
+    let store = raw
+        .map(|s| printable("store", s, MAX_STORE_LEN))
+        .transpose()?;
+    match (&cart.input, store) {
+        (Some(input), None) => Err(invalid(
+            "store",
+            format!("{} needs the {} ({})", cart.name, input.key, input.label),
+        )),
+        (Some(input), Some(raw)) => input
+            .validate(&raw)
+            .map(Some)
+            .map_err(|reason| invalid("store", format!("{}: {reason}", input.key))),
+        (None, other) => Ok(other),
+    }
+}
+
+/// What an invite for `cart` asks for: every function the cart supports when none is named,
+/// else the named ones (at least one, each supported, each once).
+fn functions_for(
+    cart: &CartSpec,
+    asked: Option<Vec<Function>>,
+) -> Result<Vec<Function>, InviteError> {
+    let Some(asked) = asked else {
+        return Ok(cart.functions());
+    };
+    if asked.is_empty() {
+        return Err(invalid("functions", "must name at least one function"));
+    }
+    let mut unique: Vec<Function> = Vec::new();
+    for f in asked {
+        if !cart.supports(f) {
+            return Err(invalid(
+                "functions",
+                format!("{} does not support {}", cart.name, f.as_str()),
+            ));
+        }
+        if !unique.contains(&f) {
+            unique.push(f);
+        }
+    }
+    Ok(unique)
+}
+
+/// The invite's life in hours: the default when none is asked, else within the bounds.
+fn expiry_hours(asked: Option<u32>) -> Result<u32, InviteError> {
+    let hours = asked.unwrap_or(DEFAULT_EXPIRY_HOURS);
+    if !(MIN_EXPIRY_HOURS..=MAX_EXPIRY_HOURS).contains(&hours) {
+        return Err(invalid(
+            "expires_in_hours",
+            format!("must be from {MIN_EXPIRY_HOURS} to {MAX_EXPIRY_HOURS}"),
+        ));
+    }
+    Ok(hours)
 }

@@ -10,10 +10,7 @@ use serde::Deserialize;
 use super::callback::{refused, Authorized, CallbackError};
 use super::Services;
 use crate::carts::{CartId, CartSpec, Flavour};
-use crate::domain::secrets::constant_time_eq;
-use crate::domain::{
-    AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, Secret, TokenSet,
-};
+use crate::domain::{AttemptStatus, GrantAttempt, GrantState, Invite, Refusal, Secret, TokenSet};
 
 /// The JSON WooCommerce posts to `callback_url`.
 #[derive(Deserialize)]
@@ -47,7 +44,7 @@ impl Services {
         CartId::parse(cart)
             .and_then(|id| self.catalog.get(&id))
             .filter(|c| c.flavour == Flavour::KeyHandshake)
-            .ok_or_else(|| refused("unknown_cart"))
+            .ok_or_else(|| refused(Refusal::UnknownCart))
     }
 
     async fn pending_attempt(
@@ -55,8 +52,8 @@ impl Services {
         cart: &CartSpec,
         nonce: &str,
     ) -> Result<(GrantAttempt, Invite), CallbackError> {
-        let state = GrantState::parse(nonce).ok_or_else(|| refused("nonce_unknown"))?;
-        self.attempt_for(cart, &state, "nonce_unknown").await
+        let state = GrantState::parse(nonce).ok_or_else(|| refused(Refusal::NonceUnknown))?;
+        self.attempt_for(cart, &state, Refusal::NonceUnknown).await
     }
 
     /// Receives keys posted by the store. Checks, in order: the cart does key handshakes, the
@@ -70,30 +67,30 @@ impl Services {
         let now = self.clock.now();
         let cart = self.key_cart(cart)?;
         let delivery: KeyDelivery =
-            serde_json::from_slice(body).map_err(|_| refused("keys_malformed"))?;
+            serde_json::from_slice(body).map_err(|_| refused(Refusal::KeysMalformed))?;
         let nonce = match &delivery.user_id {
             serde_json::Value::String(s) => s.clone(),
-            _ => return Err(refused("nonce_unknown")),
+            _ => return Err(refused(Refusal::NonceUnknown)),
         };
         if !key_shaped(&delivery.consumer_key, "ck_")
             || !key_shaped(&delivery.consumer_secret, "cs_")
         {
-            return Err(refused("keys_malformed"));
+            return Err(refused(Refusal::KeysMalformed));
         }
         let (attempt, invite) = self.pending_attempt(cart, &nonce).await?;
-        let stale = ["nonce_expired", "nonce_used"];
+        let stale = [Refusal::NonceExpired, Refusal::NonceUsed];
         if attempt.status == AttemptStatus::Exchanging {
             return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
         }
         self.ensure_completable(&attempt, &invite, now, stale)
             .await?;
         if delivery.key_permissions.as_deref() != Some("read_write") {
-            return Err(refused("keys_permissions"));
+            return Err(refused(Refusal::KeysPermissions));
         }
         let vars = cart.input_vars(attempt.store.as_deref());
         let verify_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
             tracing::warn!(cart = %cart.id, error = %e, "key verification endpoint refused");
-            refused("verify_endpoint_refused")
+            refused(Refusal::VerifyEndpointRefused)
         })?;
         let key = Secret::new(delivery.consumer_key);
         let secret = Secret::new(delivery.consumer_secret);
@@ -133,17 +130,11 @@ impl Services {
         let cart = self.key_cart(cart)?;
         let nonce = params
             .get("user_id")
-            .ok_or_else(|| refused("nonce_unknown"))?;
+            .ok_or_else(|| refused(Refusal::NonceUnknown))?;
         let (attempt, invite) = self.pending_attempt(cart, nonce).await?;
-        binding_cookie
-            .and_then(BrowserBinding::parse)
-            .filter(|b| {
-                constant_time_eq(
-                    b.hash().as_str().as_bytes(),
-                    attempt.binding_hash.as_str().as_bytes(),
-                )
-            })
-            .ok_or_else(|| refused("browser_mismatch"))?;
+        attempt
+            .binding_from(binding_cookie)
+            .ok_or_else(|| refused(Refusal::BrowserMismatch))?;
         if invite.status.is_connected() {
             return Ok(KeyReturn::Connected(Box::new(invite)));
         }

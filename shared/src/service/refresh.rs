@@ -2,7 +2,9 @@
 //! is refreshed first, one refresh at a time per connection: in this process behind a
 //! per-connection lock, across processes behind a store lease, and after either the connection
 //! is read again, so a refresh another worker already made is used, not repeated (a rotating
-//! cart would refuse the second one). The data key that will seal the rotated tokens is taken
+//! cart would refuse the second one). Reading again compares versions: the sealed tokens are
+//! opened again only when another worker wrote new ones, so a refresh costs one decrypt beyond
+//! the first read at most. The data key that will seal the rotated tokens is taken
 //! before the cart is asked, so a key service that cannot seal stops the refresh before the cart
 //! retires anything. The rotated tokens are sealed and written with one version-conditional
 //! update (tried again a few times if the store fails) before anyone gets them; if that write
@@ -14,14 +16,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use url::Url;
+
+use super::confirm::SendOnce;
 use super::connections::{ConnectionError, OpenConnection};
 use super::Services;
-use crate::carts::TokenRequest;
+use crate::carts::{CartSpec, ClientCredentials, TokenRequest, Vars};
 use crate::domain::secrets::random_token;
-use crate::domain::{Connection, ConnectionId, ConnectionStatus, Timestamp, TokenSet, WarehouseId};
+use crate::domain::{
+    Connection, ConnectionId, ConnectionStatus, Secret, Timestamp, TokenSet, WarehouseId,
+};
 use crate::email::reauthorization_needed;
 use crate::oauth::RefreshCall;
-use crate::store::{EmailKind, SendClaim, StoreError};
+use crate::store::{EmailKind, StoreError};
 use crate::vault::VaultError;
 
 /// The longest refresh margin: an access token is refreshed at most this many seconds before it
@@ -95,6 +102,30 @@ pub fn refresh_due(tokens: &TokenSet, now: Timestamp, written_since_read: bool) 
     now.0 >= expires.0 - margin
 }
 
+/// A refresh as it will be sent ([`Services::refresh_call`]).
+struct RefreshRequest<'a> {
+    cart: &'a CartSpec,
+    credentials: &'a ClientCredentials,
+    vars: Vars,
+    token_url: Url,
+    refresh_token: Secret,
+}
+
+impl RefreshRequest<'_> {
+    /// The cart's answer completed with what it leaves out: a cart that keeps its refresh token
+    /// sends none back, an answer without an expiry takes the cart's documented one, and the
+    /// scope and account stay as they were.
+    fn complete(self, mut fresh: TokenSet, old: TokenSet, now: Timestamp) -> TokenSet {
+        fresh.refresh_token = fresh.refresh_token.or(Some(self.refresh_token));
+        fresh.expires_at = fresh
+            .expires_at
+            .or_else(|| self.cart.refresh.documented_expiry(now));
+        fresh.scope = fresh.scope.or(old.scope);
+        fresh.account = fresh.account.or(old.account);
+        fresh
+    }
+}
+
 impl Services {
     /// A connection with an access token that is not due for a refresh ([`refresh_due`]),
     /// refreshing it first when it is.
@@ -107,16 +138,18 @@ impl Services {
     }
 
     /// `open` as it is when it is not due, else refreshed (or as another caller refreshed it).
+    /// The connection is read again after each wait, but its tokens are opened again only when
+    /// its version changed: a refresh opens them at most once beyond the first read.
     async fn freshen(&self, open: OpenConnection) -> Result<OpenConnection, ConnectionError> {
         if !self.must_refresh(&open, None) {
             return Ok(open);
         }
         // From here on, tokens written since this read are someone else's refresh: they are
         // used, not refreshed again (even when they too expire soon).
-        let (id, seen) = (&open.connection.id, open.connection.version);
-        let lock = self.refreshing.lock_for(id);
+        let (id, seen) = (open.connection.id.clone(), open.connection.version);
+        let lock = self.refreshing.lock_for(&id);
         let _one_here = lock.lock().await;
-        let open = self.open_connection(id).await?;
+        let mut open = self.read_again(open).await?;
         if !self.must_refresh(&open, Some(seen)) {
             return Ok(open);
         }
@@ -134,17 +167,37 @@ impl Services {
                 return Err(ConnectionError::Busy);
             }
             tokio::time::sleep(LEASE_POLL).await;
-            let current = self.open_connection(id).await?;
-            if !self.must_refresh(&current, Some(seen)) {
-                return Ok(current);
+            open = self.read_again(open).await?;
+            if !self.must_refresh(&open, Some(seen)) {
+                return Ok(open);
             }
         }
-        let refreshed = self.refresh_under_lease(id, seen).await;
+        let refreshed = self.refresh_under_lease(open, seen).await;
         if let Err(e) = self.store.release_lease(&lease, &owner).await {
             // It expires on its own.
             tracing::warn!(connection_id = %id, error = %e, "refresh lease not released");
         }
         refreshed
+    }
+
+    /// The connection of `open` as it is stored now. Its tokens are opened again only when its
+    /// version changed (another caller wrote them); otherwise the ones already open are kept.
+    async fn read_again(&self, open: OpenConnection) -> Result<OpenConnection, ConnectionError> {
+        let current = self
+            .store
+            .connection(&open.connection.id)
+            .await?
+            .ok_or(ConnectionError::NotFound)?;
+        if current.version != open.connection.version {
+            return self.open_stored(current).await;
+        }
+        if current.status == ConnectionStatus::NeedsReauth {
+            return Err(ConnectionError::NeedsReauthorization);
+        }
+        Ok(OpenConnection {
+            connection: current,
+            tokens: open.tokens,
+        })
     }
 
     /// A warehouse's own connection, with fresh tokens ([`Services::fresh_connection`]). An id
@@ -185,38 +238,23 @@ impl Services {
             && refresh_due(&open.tokens, self.clock.now(), written_since_read)
     }
 
+    /// Refreshes `open` under this caller's lease, unless another process refreshed it before
+    /// the lease was taken: the data key is taken first, then the cart is asked, then the
+    /// rotated tokens are sealed and written under the version condition.
     async fn refresh_under_lease(
         &self,
-        id: &ConnectionId,
+        open: OpenConnection,
         seen: u64,
     ) -> Result<OpenConnection, ConnectionError> {
         // Another process may have refreshed before this one took the lease.
-        let open = self.open_connection(id).await?;
+        let open = self.read_again(open).await?;
         if !self.must_refresh(&open, Some(seen)) {
             return Ok(open);
         }
         let OpenConnection { connection, tokens } = open;
-        let cart = self
-            .catalog
-            .get(&connection.cart)
-            .ok_or_else(|| ConnectionError::CartUnavailable("the cart is not configured".into()))?;
-        let credentials = cart.credentials.as_ref().ok_or_else(|| {
-            ConnectionError::CartUnavailable("the cart has no credentials".into())
-        })?;
-        let store_value = self
-            .store
-            .invite(&connection.invite_id)
-            .await?
-            .and_then(|i| i.store);
-        let vars = cart.connection_vars(store_value.as_deref(), connection.account.as_deref());
-        let token_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
-            tracing::warn!(connection_id = %id, cart = %cart.id, error = %e, "refresh endpoint refused");
-            ConnectionError::CartUnavailable("the token endpoint cannot be built".into())
-        })?;
-        let refresh_token = tokens
-            .refresh_token
-            .clone()
-            .ok_or_else(|| ConnectionError::CartUnavailable("no refresh token".into()))?;
+        let id = &connection.id;
+        let call = self.refresh_call(&connection, &tokens).await?;
+        let cart = call.cart;
         // Before the cart is asked: once it answers, the old refresh token is retired, and
         // rotated tokens that cannot be sealed would be lost.
         let sealer = self
@@ -232,25 +270,16 @@ impl Services {
             .oauth
             .refresh(RefreshCall {
                 cart,
-                credentials,
-                token_url: &token_url,
-                refresh_token: &refresh_token,
+                credentials: call.credentials,
+                token_url: &call.token_url,
+                refresh_token: &call.refresh_token,
                 scopes: &connection.scopes,
-                vars: &vars,
+                vars: &call.vars,
                 now,
             })
             .await;
         let fresh = match answered {
-            Ok(mut fresh) => {
-                // A cart that keeps its refresh token sends none back.
-                fresh.refresh_token = fresh.refresh_token.or(Some(refresh_token));
-                fresh.expires_at = fresh
-                    .expires_at
-                    .or_else(|| cart.refresh.documented_expiry(now));
-                fresh.scope = fresh.scope.or(tokens.scope);
-                fresh.account = fresh.account.or(tokens.account);
-                fresh
-            }
+            Ok(fresh) => call.complete(fresh, tokens, now),
             Err(e) if e.is_invalid_grant() => return self.refresh_refused(&connection).await,
             Err(e) => {
                 tracing::warn!(connection_id = %id, cart = %cart.id, error = %e, "refresh failed; tokens unchanged");
@@ -285,6 +314,43 @@ impl Services {
                 Err(e.into())
             }
         }
+    }
+
+    /// What the refresh of `connection` sends: its cart and credentials, the token endpoint
+    /// built for its store and account, and its refresh token.
+    async fn refresh_call<'a>(
+        &'a self,
+        connection: &Connection,
+        tokens: &TokenSet,
+    ) -> Result<RefreshRequest<'a>, ConnectionError> {
+        let cart = self
+            .catalog
+            .get(&connection.cart)
+            .ok_or_else(|| ConnectionError::CartUnavailable("the cart is not configured".into()))?;
+        let credentials = cart.credentials.as_ref().ok_or_else(|| {
+            ConnectionError::CartUnavailable("the cart has no credentials".into())
+        })?;
+        let store_value = self
+            .store
+            .invite(&connection.invite_id)
+            .await?
+            .and_then(|i| i.store);
+        let vars = cart.connection_vars(store_value.as_deref(), connection.account.as_deref());
+        let token_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
+            tracing::warn!(connection_id = %connection.id, cart = %cart.id, error = %e, "refresh endpoint refused");
+            ConnectionError::CartUnavailable("the token endpoint cannot be built".into())
+        })?;
+        let refresh_token = tokens
+            .refresh_token
+            .clone()
+            .ok_or_else(|| ConnectionError::CartUnavailable("no refresh token".into()))?;
+        Ok(RefreshRequest {
+            cart,
+            credentials,
+            vars,
+            token_url,
+            refresh_token,
+        })
     }
 
     /// Writes rotated tokens under the version condition `expected`. The cart has retired the
@@ -326,7 +392,7 @@ impl Services {
             .ok_or(ConnectionError::NotFound)?;
         if current.version != read.version {
             tracing::info!(connection_id = %read.id, "refresh token refused after a newer refresh; using the newer tokens");
-            return self.open_connection(&read.id).await;
+            return self.open_stored(current).await;
         }
         self.store
             .set_connection_status(&read.id, ConnectionStatus::NeedsReauth)
@@ -347,40 +413,19 @@ impl Services {
                 return;
             }
         };
-        let kind = EmailKind::ReauthorizationNeeded;
+        let cart_name = self.catalog.display_name(&connection.cart);
+        let email = || reauthorization_needed(&invite, &cart_name, connection.id.as_str());
         match self
-            .store
-            .claim_send(&invite.id, kind, self.clock.now(), 300)
+            .send_once(&invite.id, EmailKind::ReauthorizationNeeded, email)
             .await
         {
-            Ok(SendClaim::Claimed) => {}
-            Ok(SendClaim::AlreadySent(_) | SendClaim::Busy) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "re-authorization email: send record not taken");
-                return;
-            }
-        }
-        let cart_name = self
-            .catalog
-            .get(&connection.cart)
-            .map_or_else(|| connection.cart.to_string(), |c| c.name.clone());
-        let sent = match reauthorization_needed(&invite, &cart_name, connection.id.as_str()) {
-            Ok(mail) => self.mailer.send(&mail).await,
-            Err(e) => Err(e),
-        };
-        let recorded = match sent {
-            Ok(message_id) => {
-                self.store
-                    .finish_send(&invite.id, kind, &message_id, self.clock.now())
-                    .await
-            }
-            Err(e) => {
+            Ok(SendOnce::Sent | SendOnce::SentBefore | SendOnce::Busy) => {}
+            Ok(SendOnce::Failed(e)) => {
                 tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization email not sent");
-                self.store.release_send(&invite.id, kind).await
             }
-        };
-        if let Err(e) = recorded {
-            tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization send record not updated");
+            Err(e) => {
+                tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization send record not updated");
+            }
         }
     }
 }

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use super::Services;
 use crate::carts::{CartSpec, Flavour, Redirect, StateReturn, TokenRequest};
 use crate::domain::{
-    AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteStatus,
-    InviteToken, PkceVerifier, Timestamp, TokenHash,
+    AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteToken,
+    PkceVerifier, Standing, Timestamp, TokenHash,
 };
 use crate::oauth::{authorize_url, AuthorizeRequest};
 use crate::store::StoreError;
@@ -183,40 +183,31 @@ impl Services {
         self.grant_view(invite, token)
     }
 
-    /// Why an invite can no longer be granted, as the page that says so; `None` if it can.
-    /// Connected wins over withdrawn, and both over expired: the merchant is told the most
-    /// useful fact first.
+    /// Why an invite can no longer be granted, as the page that says so; `None` if it can
+    /// ([`Invite::standing`] says which fact the merchant is told first).
     async fn why_not_grantable(&self, invite: &Invite) -> Result<Option<SetupError>, StoreError> {
         let warehouse = invite.warehouse.display_name.clone();
-        if invite.status.is_connected() {
-            let connected_at = self
-                .store
-                .connection_for_invite(&invite.id)
-                .await?
-                .map_or(invite.updated_at, |c| c.created_at);
-            let cart = self
-                .catalog
-                .get(&invite.cart)
-                .map_or_else(|| invite.cart.to_string(), |c| c.name.clone());
-            return Ok(Some(SetupError::AlreadyConnected {
-                warehouse,
-                cart,
-                connected_at,
-            }));
-        }
-        if invite.status == InviteStatus::Revoked {
-            return Ok(Some(SetupError::Revoked { warehouse }));
-        }
-        if invite.is_expired(self.clock.now()) {
-            return Ok(Some(SetupError::Expired {
+        Ok(match invite.standing(self.clock.now()) {
+            Standing::Connected => {
+                let connected_at = self
+                    .store
+                    .connection_for_invite(&invite.id)
+                    .await?
+                    .map_or(invite.updated_at, |c| c.created_at);
+                Some(SetupError::AlreadyConnected {
+                    warehouse,
+                    cart: self.catalog.display_name(&invite.cart),
+                    connected_at,
+                })
+            }
+            Standing::Withdrawn => Some(SetupError::Revoked { warehouse }),
+            Standing::Expired => Some(SetupError::Expired {
                 warehouse,
                 expired_at: invite.expires_at,
-            }));
-        }
-        if !invite.status.accepts_grant() {
-            return Ok(Some(SetupError::InvalidLink));
-        }
-        Ok(None)
+            }),
+            Standing::Closed => Some(SetupError::InvalidLink),
+            Standing::Grantable => None,
+        })
     }
 
     fn grant_view(&self, invite: Invite, token: InviteToken) -> Result<GrantView<'_>, SetupError> {
@@ -425,17 +416,12 @@ impl Services {
         let Some(invite) = self.store.invite_by_link(&token.hash()).await? else {
             return Ok(GrantProgress::Invalid);
         };
-        if invite.status.is_connected() {
-            return Ok(GrantProgress::Authorized);
-        }
-        if invite.status == InviteStatus::Revoked {
-            return Ok(GrantProgress::Revoked);
-        }
-        if invite.is_expired(self.clock.now()) {
-            return Ok(GrantProgress::Expired);
-        }
-        if !invite.status.accepts_grant() {
-            return Ok(GrantProgress::Invalid);
+        match invite.standing(self.clock.now()) {
+            Standing::Connected => return Ok(GrantProgress::Authorized),
+            Standing::Withdrawn => return Ok(GrantProgress::Revoked),
+            Standing::Expired => return Ok(GrantProgress::Expired),
+            Standing::Closed => return Ok(GrantProgress::Invalid),
+            Standing::Grantable => {}
         }
         Ok(match self.store.latest_attempt(&invite.id).await? {
             None => GrantProgress::Ready,

@@ -6,7 +6,8 @@ use super::callback::CallbackError;
 use super::invites::{InviteError, NewInvite};
 use super::setup::{GrantProgress, SetupError, CODE_GUESSES_PER_CLIENT};
 use crate::domain::{
-    AccessCode, BrowserBinding, Connection, GrantState, InviteStatus, PkceVerifier, TokenSet,
+    AccessCode, BrowserBinding, Connection, GrantState, InviteStatus, PkceVerifier, Refusal,
+    TokenSet,
 };
 use crate::store::{AttemptStore, ConnectionStore, InviteStore};
 use crate::testing::{new_invite, StartedGrant, TestKit, ACME_ISS, TEST_API_KEY};
@@ -498,7 +499,7 @@ async fn callbacks_that_do_not_belong_to_this_browser_and_grant_are_refused_befo
     ];
     for (cart, params, cookie, reason) in cases {
         match callback(&kit, cart, &params, cookie).await {
-            Err(CallbackError::Refused { reason: r }) => assert_eq!(r, reason),
+            Err(CallbackError::Refused { reason: r }) => assert_eq!(r.as_str(), reason),
             other => panic!("{reason}: {other:?}"),
         }
     }
@@ -554,7 +555,7 @@ async fn an_attempt_older_than_fifteen_minutes_is_refused() {
         matches!(
             r,
             Err(CallbackError::Refused {
-                reason: "attempt_expired"
+                reason: Refusal::AttemptExpired
             })
         ),
         "{r:?}"

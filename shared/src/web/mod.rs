@@ -1,6 +1,8 @@
 //! HTTP, the same in Lambda and locally: one request type, response builders that add the
-//! security headers, the binding cookie, and the page layout.
+//! security headers, the binding cookie, the page layout, and the warehouse API's credential and
+//! problem answers (`api`).
 
+pub mod api;
 pub mod page;
 
 use std::collections::HashMap;
@@ -71,13 +73,6 @@ impl Request {
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The credential of `Authorization: Bearer <credential>` (the warehouse API key), trimmed.
-    pub fn bearer(&self) -> Option<&str> {
-        self.header("authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
     }
 
     /// The value of a cookie.
@@ -192,33 +187,6 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     *resp.status_mut() = status;
     base_headers(resp.headers_mut());
     set(resp.headers_mut(), "content-type", "application/json");
-    resp
-}
-
-/// The prefix of every problem `type`: one stable URN per error.
-pub const PROBLEM_TYPE_PREFIX: &str = "urn:cartlink:problem:";
-
-/// How many seconds a 503 answer asks the client to wait before trying again.
-pub const RETRY_AFTER_SECS: &str = "2";
-
-/// An RFC 9457 problem answer with a stable `type` (`urn:cartlink:problem:<code>`). A 503 says
-/// when to try again (`Retry-After`).
-pub fn problem(status: StatusCode, code: &str, title: &str, detail: &str) -> Response {
-    let body = serde_json::json!({
-        "type": format!("{PROBLEM_TYPE_PREFIX}{code}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut resp = json(status, &body);
-    set(
-        resp.headers_mut(),
-        "content-type",
-        "application/problem+json",
-    );
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        set(resp.headers_mut(), "retry-after", RETRY_AFTER_SECS);
-    }
     resp
 }
 
@@ -362,15 +330,6 @@ mod tests {
             .unwrap()
             .ends_with("form-action 'self'"));
         assert_eq!(popup.headers()["cross-origin-opener-policy"], "unsafe-none");
-    }
-
-    #[test]
-    fn problems_are_rfc_9457_with_a_stable_type() {
-        let resp = problem(StatusCode::BAD_REQUEST, "invalid-json", "Bad", "detail");
-        assert_eq!(resp.headers()["content-type"], "application/problem+json");
-        let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
-        assert_eq!(body["type"], "urn:cartlink:problem:invalid-json");
-        assert_eq!(body["status"], 400);
     }
 
     #[test]

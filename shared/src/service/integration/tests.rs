@@ -82,7 +82,7 @@ async fn deliver(
 
 fn reason(r: Result<super::Authorized, CallbackError>) -> &'static str {
     match r {
-        Err(CallbackError::Refused { reason }) => reason,
+        Err(CallbackError::Refused { reason }) => reason.as_str(),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

@@ -11,7 +11,7 @@ use super::*;
 use crate::clock::Clock;
 use crate::domain::{Secret, Timestamp, TokenSet};
 use crate::store::{ConnectionStore, Leases};
-use crate::testing::{SwitchedVault, TestKit};
+use crate::testing::{CountingVault, SwitchedVault, TestKit};
 
 /// The fake's exchange hands out tokens expiring at this time.
 const EXCHANGED_EXPIRY: i64 = 2_000_000_000;
@@ -189,6 +189,31 @@ async fn a_refused_refresh_token_marks_the_connection_and_tells_the_warehouse_on
     assert_eq!(mails[0].to, "ops@warehouse.test");
     assert!(mails[0].text.contains(c.id.as_str()));
     assert!(!mails[0].text.contains("CANARY"));
+}
+
+#[tokio::test]
+async fn the_reauthorization_email_is_named_by_its_invite_and_kind() {
+    // GIVEN a connection whose refresh token the cart no longer honours
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    *kit.oauth.live_refresh_token.lock().unwrap() = Some("revoked-elsewhere".into());
+    // WHEN a fresh token is asked for and the warehouse is told
+    let r = kit.services.fresh_connection(&c.id).await;
+    assert!(matches!(r, Err(ConnectionError::NeedsReauthorization)));
+    // THEN the email carries the idempotency key `<invite>-<kind>`, as confirmations do, so an
+    // outbox keeps one copy even when a sender whose lease lapsed is taken over
+    let mails: Vec<_> = kit
+        .mailer
+        .messages()
+        .into_iter()
+        .filter(is_reauth)
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0].idempotency_key.as_deref(),
+        Some(format!("{}-reauthorization_needed", c.invite_id).as_str())
+    );
 }
 
 #[tokio::test]
@@ -523,4 +548,44 @@ async fn a_store_failure_while_storing_rotated_tokens_is_tried_again() {
     assert_eq!(reopened.tokens.access_token.expose(), "CANARY_AT_R1");
     assert_eq!(reopened.connection.status, ConnectionStatus::Active);
     assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_refresh_opens_the_sealed_tokens_once() {
+    // GIVEN a connection due for a refresh, on a vault that counts how often tokens are opened
+    let mut kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    let vault = CountingVault::over(kit.services.vault.clone());
+    kit.services.vault = vault.clone();
+    // WHEN a fresh token is asked for
+    let open = kit.services.fresh_connection(&c.id).await.unwrap();
+    // THEN the tokens were refreshed, and opened only by the first read: reading the connection
+    // again under the lock and the lease found the same version, so nothing was decrypted again
+    assert_eq!(open.tokens.access_token.expose(), "CANARY_AT_R1");
+    assert_eq!(vault.opened(), 1);
+}
+
+#[tokio::test]
+async fn a_caller_that_finds_another_callers_refresh_opens_only_the_new_tokens() {
+    // GIVEN a connection due for a refresh, a slow cart, and a vault that counts opens
+    let mut kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    *kit.oauth.refresh_delay.lock().unwrap() = Some(Duration::from_millis(200));
+    let vault = CountingVault::over(kit.services.vault.clone());
+    kit.services.vault = vault.clone();
+    // WHEN two callers in this process ask at once
+    let (a, b) = tokio::join!(
+        kit.services.fresh_connection(&c.id),
+        kit.services.fresh_connection(&c.id)
+    );
+    // THEN the cart was asked once and both got its tokens
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 1);
+    for open in [a.unwrap(), b.unwrap()] {
+        assert_eq!(open.tokens.access_token.expose(), "CANARY_AT_R1");
+    }
+    // AND the tokens were opened three times: each caller's first read, and once more by the
+    // caller that found the other's rotation (its version changed)
+    assert_eq!(vault.opened(), 3);
 }

@@ -1,0 +1,208 @@
+//! The emails: what each says, the same words in both parts, and nothing a sender could inject.
+
+use super::render::BRAND;
+use super::*;
+use crate::domain::CartId;
+use crate::domain::{InviteId, InviteStatus, TokenHash, WarehouseId, WarehouseRef};
+
+fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
+    Invite {
+        id: InviteId::generate(),
+        warehouse: WarehouseRef {
+            id: WarehouseId::parse("wh-1").unwrap(),
+            display_name: warehouse_name.into(),
+            notify_email: "ops@wh.test".into(),
+        },
+        cart: CartId::new("sandbox"),
+        merchant_email: "m@shop.test".into(),
+        merchant_name: merchant_name.map(Into::into),
+        store: None,
+        functions: vec![Function::Orders, Function::Shipments],
+        status: InviteStatus::Pending,
+        status_reason: None,
+        access_code_hash: TokenHash::of("x"),
+        access_code_hint: "…0000".into(),
+        created_at: Timestamp(0),
+        updated_at: Timestamp(0),
+        expires_at: Timestamp(1_796_083_200),
+    }
+}
+
+fn every_email(inv: &Invite) -> Vec<OutgoingEmail> {
+    vec![
+        invite_email(
+            inv,
+            "Cart",
+            "http://x.test/setup/T",
+            "http://x.test/setup",
+            &AccessCode::generate(),
+        )
+        .unwrap(),
+        merchant_confirmation(inv, "Cart", Timestamp(0)).unwrap(),
+        warehouse_confirmation(inv, "Cart", Timestamp(0), Some("<b>acct</b>")).unwrap(),
+        grant_failed_email(inv, "Cart", Some("http://x.test/setup/R")).unwrap(),
+        grant_failed_email(inv, "Cart", None).unwrap(),
+    ]
+}
+
+/// The words a reader sees in an HTML part's card: tags dropped, entities decoded, the
+/// letterhead above the card left out.
+fn visible_words(html: &str) -> Vec<String> {
+    let body = &html[html.find("<body").unwrap()..];
+    let letterhead = format!(">{BRAND}</p>");
+    assert!(body.contains(&letterhead));
+    let body = body.replacen(&letterhead, ">", 1);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    words(&text)
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_invite_names_who_asks_the_link_the_code_and_the_expiry_in_both_parts() {
+    // GIVEN an invite
+    let inv = invite("Acme Fulfilment", Some("Zoë"));
+    let code = AccessCode::parse("ABCDE-FGH12").unwrap();
+    // WHEN its email is built
+    let mail = invite_email(
+        &inv,
+        "Sandbox Cart",
+        "http://x.test/setup/TOKEN",
+        "http://x.test/setup",
+        &code,
+    )
+    .unwrap();
+    // THEN subject, text and HTML all carry the facts
+    assert_eq!(
+        mail.subject,
+        "Acme Fulfilment asks for access to your Sandbox Cart store"
+    );
+    for part in [&mail.text, &mail.html] {
+        for needle in [
+            "Acme Fulfilment",
+            "Sandbox Cart",
+            "http://x.test/setup/TOKEN",
+            "ABCDE-FGH12",
+            "1 December 2026",
+            "read your orders",
+            "ever sees your password",
+        ] {
+            assert!(part.contains(needle), "{needle} missing");
+        }
+    }
+    assert_eq!(mail.to, "m@shop.test");
+}
+
+#[test]
+fn text_and_html_parts_say_the_same_words() {
+    // GIVEN every email, with names that hold markup and non-ASCII
+    let inv = invite("Acme & <Sons>", Some("Zoë \"Z\" O'Neil"));
+    for mail in every_email(&inv) {
+        // THEN the words of the text part are exactly the words a reader sees in the HTML
+        assert_eq!(
+            words(&mail.text),
+            visible_words(&mail.html),
+            "{}",
+            mail.subject
+        );
+        // AND the text part holds no markup of ours (values stay as they were given)
+        for tag in ["<p", "<strong", "<a ", "<li", "<td", "href="] {
+            assert!(!mail.text.contains(tag), "{tag} in {}", mail.subject);
+        }
+    }
+}
+
+#[test]
+fn warehouse_supplied_text_is_escaped_in_html() {
+    // GIVEN a warehouse name and merchant name that hold markup
+    let inv = invite(
+        "<a href=\"https://evil.example\">Click</a>",
+        Some("<script>x</script>"),
+    );
+    // WHEN the emails are built
+    for m in every_email(&inv) {
+        // THEN no HTML part holds the markup, only its escaped text
+        assert!(!m.html.contains("<a href=\"https://evil.example\""));
+        assert!(!m.html.contains("<script>"));
+        assert!(!m.html.contains("<b>acct"));
+        assert!(m.html.contains("&lt;"));
+        // AND every link goes to our origin, and nothing is loaded from anywhere
+        for href in m.html.split("href=\"").skip(1) {
+            assert!(href.starts_with("http://x.test/"), "{href}");
+        }
+        assert!(!m.html.contains("src="));
+        assert!(!m.html.contains("<link"));
+        assert!(!m.html.contains("url("));
+    }
+}
+
+#[test]
+fn the_failure_email_offers_a_retry_link_or_says_whom_to_ask() {
+    let inv = invite("Acme Fulfilment", None);
+    let with = grant_failed_email(&inv, "Sandbox Cart", Some("http://x.test/setup/R")).unwrap();
+    assert_eq!(
+        with.subject,
+        "Connecting your Sandbox Cart store to Acme Fulfilment did not complete"
+    );
+    assert_eq!(with.to, "m@shop.test");
+    for part in [&with.text, &with.html] {
+        for needle in [
+            "Try again",
+            "http://x.test/setup/R",
+            "Nothing was shared",
+            "1 December 2026",
+        ] {
+            assert!(part.contains(needle), "{needle} missing");
+        }
+    }
+    assert!(with
+        .tags
+        .contains(&("kind".to_owned(), "grant_failed".to_owned())));
+    let without = grant_failed_email(&inv, "Sandbox Cart", None).unwrap();
+    assert!(without.text.contains("ask Acme Fulfilment for a new link"));
+    assert!(!without.html.contains("href="));
+}
+
+#[test]
+fn a_subject_cannot_carry_a_header() {
+    let inv = invite("Acme\r\nBcc: x@evil.test", None);
+    assert!(merchant_confirmation(&inv, "Cart", Timestamp(0)).is_err());
+    assert!(grant_failed_email(&inv, "Cart", None).is_err());
+}
+
+#[test]
+fn confirmations_go_one_to_the_merchant_and_one_to_the_warehouse() {
+    let inv = invite("Acme", None);
+    assert_eq!(
+        merchant_confirmation(&inv, "Cart", Timestamp(0))
+            .unwrap()
+            .to,
+        "m@shop.test"
+    );
+    let wh = warehouse_confirmation(&inv, "Cart", Timestamp(0), Some("shop-1")).unwrap();
+    assert_eq!(wh.to, "ops@wh.test");
+    assert!(wh.text.contains("shop-1") && wh.html.contains("shop-1"));
+}

@@ -1,0 +1,181 @@
+//! The checks a grant-completing request passes before anything is sent anywhere: its attempt
+//! (this cart's, known), the invite's standing, and the cart's own proofs and values.
+
+use std::collections::HashMap;
+
+use super::{refused, CallbackError};
+use crate::carts::quirks::CheckInput;
+use crate::carts::{fill, pattern_matches, CartSpec, ClientCredentials, Vars};
+use crate::domain::{
+    AttemptStatus, GrantAttempt, GrantState, Invite, InviteStatus, Refusal, Secret, Standing,
+    Timestamp,
+};
+use crate::service::Services;
+use crate::store::StoreError;
+
+/// The longest authorization code taken from a callback.
+const MAX_CODE_LEN: usize = 2048;
+
+/// What a callback's checks yield: everything the code exchange needs.
+pub(super) struct CheckedCallback<'a> {
+    /// The app's credentials at the cart.
+    pub credentials: &'a ClientCredentials,
+    /// The authorization code.
+    pub code: Secret,
+    /// The entry's variables, with the values the callback carried.
+    pub vars: Vars,
+    /// The merchant's account the callback named, if the cart names one there.
+    pub account: Option<String>,
+    /// The token endpoint, built for this store.
+    pub token_url: url::Url,
+}
+
+/// The cart's own proofs (Shopify's HMAC…) and values, each checked before anything is sent
+/// anywhere: the entry's hooks, the echo of our input, the values and account the cart returns
+/// (each against its pattern), the code, and the token endpoint built with them.
+pub(super) fn cart_values<'a>(
+    cart: &'a CartSpec,
+    attempt: &GrantAttempt,
+    params: &HashMap<String, String>,
+    now: Timestamp,
+) -> Result<CheckedCallback<'a>, CallbackError> {
+    let credentials = cart
+        .credentials
+        .as_ref()
+        .ok_or_else(|| refused(Refusal::CartNotEnabled))?;
+    for check in &cart.checks {
+        (check.run)(&CheckInput {
+            params,
+            credentials,
+            now,
+        })
+        .map_err(refused)?;
+    }
+    let mut vars = cart.input_vars(attempt.store.as_deref());
+    if let Some(echo) = &cart.callback.input_echo {
+        let expected = fill(&echo.expected, &vars).ok();
+        if expected.is_none() || params.get(&echo.param) != expected.as_ref() {
+            return Err(refused(Refusal::InputMismatch));
+        }
+    }
+    for value in &cart.callback.vars {
+        if let Some(given) = params.get(&value.param) {
+            if !pattern_matches(&value.pattern, given) {
+                return Err(refused(Refusal::CallbackValueInvalid));
+            }
+            vars.insert(value.var.clone(), given.clone());
+        }
+    }
+    let account = returned_account(cart, params, &mut vars)?;
+    let code = params
+        .get(&cart.callback.code)
+        .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
+        .map(|c| Secret::new(c.as_str()))
+        .ok_or_else(|| refused(Refusal::CodeMissing))?;
+    let token_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
+        tracing::warn!(cart = %cart.id, error = %e, "token endpoint refused");
+        refused(Refusal::TokenEndpointRefused)
+    })?;
+    Ok(CheckedCallback {
+        credentials,
+        code,
+        vars,
+        account,
+        token_url,
+    })
+}
+
+/// The merchant's account the callback names, where the cart names it there (checked against
+/// its pattern, and kept among the variables).
+fn returned_account(
+    cart: &CartSpec,
+    params: &HashMap<String, String>,
+    vars: &mut Vars,
+) -> Result<Option<String>, CallbackError> {
+    let Some(value) = &cart.callback.account else {
+        return Ok(None);
+    };
+    let Some(given) = params.get(&value.param) else {
+        return Ok(None);
+    };
+    if !pattern_matches(&value.pattern, given) {
+        return Err(refused(Refusal::AccountInvalid));
+    }
+    vars.insert(value.var.clone(), given.clone());
+    Ok(Some(given.clone()))
+}
+
+impl Services {
+    /// The attempt `state` names, which must be this cart's, and its invite. `unknown` is the
+    /// refusal code for a state nobody issued (`state_unknown`, or `nonce_unknown` where the
+    /// state travels as a one-time nonce).
+    pub(in crate::service) async fn attempt_for(
+        &self,
+        cart: &CartSpec,
+        state: &GrantState,
+        unknown: Refusal,
+    ) -> Result<(GrantAttempt, Invite), CallbackError> {
+        let attempt = self
+            .store
+            .attempt(&state.hash())
+            .await?
+            .ok_or_else(|| refused(unknown))?;
+        if attempt.cart != cart.id {
+            return Err(refused(Refusal::CartMixUp));
+        }
+        let invite = self
+            .store
+            .invite(&attempt.invite_id)
+            .await?
+            .ok_or_else(|| refused(Refusal::InviteMissing))?;
+        Ok((attempt, invite))
+    }
+
+    /// Whether an attempt may still complete: its invite is not connected (a replay answers
+    /// when it was), not expired and granting, and the attempt is open and in time.
+    /// `[expired, used]` are the refusals of an expired and of a used attempt.
+    pub(in crate::service) async fn ensure_completable(
+        &self,
+        attempt: &GrantAttempt,
+        invite: &Invite,
+        now: Timestamp,
+        [expired, used]: [Refusal; 2],
+    ) -> Result<(), CallbackError> {
+        match invite.standing(now) {
+            Standing::Connected => return Err(self.already_connected(invite).await?),
+            Standing::Expired => {
+                tracing::warn!(invite_id = %invite.id, reason = "invite_expired", "grant completion refused");
+                return Err(CallbackError::Expired);
+            }
+            // A withdrawn invite, or one whose email bounced, is refused below: it is not
+            // granting.
+            Standing::Withdrawn | Standing::Closed | Standing::Grantable => {}
+        }
+        if !attempt.usable(now) {
+            return Err(refused(if attempt.status == AttemptStatus::Open {
+                expired
+            } else {
+                used
+            }));
+        }
+        if invite.status != InviteStatus::Granting {
+            return Err(refused(Refusal::InviteNotGranting));
+        }
+        Ok(())
+    }
+
+    /// The answer to a request for an invite that is connected already: when it was.
+    pub(in crate::service) async fn already_connected(
+        &self,
+        invite: &Invite,
+    ) -> Result<CallbackError, StoreError> {
+        let at = self
+            .store
+            .connection_for_invite(&invite.id)
+            .await?
+            .map(|c| c.created_at)
+            .unwrap_or(invite.updated_at);
+        tracing::info!(invite_id = %invite.id, reason = "already_connected", "callback replayed");
+        Ok(CallbackError::AlreadyConnected { at })
+    }
+}

@@ -1,0 +1,178 @@
+//! The OAuth callback: every check first, then the claim of the attempt, the one code exchange
+//! and one atomic commit. Any other request for the same attempt (a reload, a double click, a
+//! second function instance) never calls the cart: it answers the claim holder's outcome.
+//!
+//! The steps live beside this file: the checks before anything is sent (`checks`), the claim
+//! and the outcome of whoever holds it (`claim`), the exchange, sealing and commit (`redeem`),
+//! and what a grant that failed at the cart does (`failure`). The key handshake and admin
+//! integration flows share them.
+
+mod checks;
+mod claim;
+mod failure;
+mod redeem;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::Services;
+use crate::carts::{CartId, CartSpec, StateReturn};
+use crate::domain::{AttemptStatus, Connection, GrantState, Invite, Refusal, Secret, Timestamp};
+use crate::store::StoreError;
+use crate::vault::VaultError;
+
+/// How long a request whose attempt another request has claimed waits for that request's
+/// outcome before it answers that the grant is being finished: well inside any function's
+/// timeout, and longer than a cart usually takes to answer.
+pub const OUTCOME_WAIT: Duration = Duration::from_secs(5);
+/// The first pause between two looks at a claimed attempt; each pause doubles, up to a second,
+/// so twenty waiting requests make a few reads a second between them.
+const OUTCOME_FIRST_POLL: Duration = Duration::from_millis(100);
+const OUTCOME_MAX_POLL: Duration = Duration::from_secs(1);
+
+/// Why a callback did not store a connection. Each carries what the page needs to say.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    /// The request does not belong to a grant this browser started here (unknown, missing or
+    /// reused state, another cart's callback path, another browser, a wrong `iss`, a cart's
+    /// own check).
+    #[error("callback refused: {reason}")]
+    Refused {
+        /// Why, with its stable code.
+        reason: Refusal,
+    },
+    /// The invite is connected already (a replayed or concurrent callback).
+    #[error("already connected")]
+    AlreadyConnected {
+        /// When it was connected.
+        at: Timestamp,
+    },
+    /// The invite expired before the merchant came back.
+    #[error("invite expired")]
+    Expired,
+    /// The merchant declined at the cart.
+    #[error("declined at the cart")]
+    Declined {
+        /// A fresh setup link to try again.
+        retry_url: Option<String>,
+    },
+    /// The cart answered with an error, or the code exchange failed. The merchant was emailed
+    /// a link to try again (unless the mail failed).
+    #[error("the cart did not complete the grant: {reason}")]
+    CartFailed {
+        /// What failed, without secrets.
+        reason: String,
+        /// A fresh setup link to try again.
+        retry_url: Option<String>,
+        /// Whether the failure email went out.
+        emailed: bool,
+    },
+    /// Another request holds the attempt's claim and had not finished with the cart when
+    /// [`OUTCOME_WAIT`] ran out; the grant page shows its outcome.
+    #[error("another request is completing this grant")]
+    InProgress,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// Logs a refusal and answers it.
+pub(in crate::service) fn refused(reason: Refusal) -> CallbackError {
+    tracing::warn!(reason = reason.as_str(), "callback refused");
+    CallbackError::Refused { reason }
+}
+
+/// A completed grant.
+#[derive(Debug)]
+pub struct Authorized {
+    /// The invite, now authorized.
+    pub invite: Invite,
+    /// The stored connection.
+    pub connection: Connection,
+    /// Where to send the popup now, when the cart's install dialog must be told it is done
+    /// ([`CartSpec::finish_url`]). It may carry a short-lived access token (Wix): never logged.
+    pub finish_url: Option<Secret>,
+}
+
+/// The parts of a callback request the service reads.
+pub struct CallbackRequest<'a> {
+    /// The cart named by the callback path.
+    pub cart: &'a str,
+    /// The query parameters (first value of each).
+    pub params: &'a HashMap<String, String>,
+    /// The browser-binding cookie, if the browser sent one.
+    pub binding_cookie: Option<&'a str>,
+    /// The state cookie, if the browser sent one (carts whose callback carries no `state`).
+    pub state_cookie: Option<&'a str>,
+}
+
+impl Services {
+    /// Completes a grant. Before anything is sent anywhere it checks the cart, the state, the
+    /// attempt, the browser binding, the invite, its expiry and the issuer, then the cart's own
+    /// proofs and values. Then it claims the attempt, exchanges the code, seals the tokens and
+    /// commits connection, invite and attempt in one atomic step. A request for an attempt that
+    /// is claimed or ended (this browser's reload or second load) answers that attempt's
+    /// outcome instead, without calling the cart.
+    pub async fn complete_callback(
+        &self,
+        req: CallbackRequest<'_>,
+    ) -> Result<Authorized, CallbackError> {
+        let now = self.clock.now();
+        let cart = self.callback_cart(req.cart)?;
+        let state = callback_state(cart, &req)?;
+        let (attempt, invite) = self
+            .attempt_for(cart, &state, Refusal::StateUnknown)
+            .await?;
+        let binding = attempt
+            .binding_from(req.binding_cookie)
+            .ok_or_else(|| refused(Refusal::BrowserMismatch))?;
+        if attempt.status != AttemptStatus::Open {
+            return self.callback_outcome(&attempt.state_hash).await;
+        }
+        self.ensure_completable(
+            &attempt,
+            &invite,
+            now,
+            [Refusal::AttemptExpired, Refusal::AttemptUsed],
+        )
+        .await?;
+        if let Some(issuer) = &cart.issuer {
+            if req.params.get("iss") != Some(issuer) {
+                return Err(refused(Refusal::IssuerMismatch));
+            }
+        }
+        if let Some(error) = req.params.get(&cart.callback.error) {
+            return Err(self.cart_error(&attempt, &invite, error).await?);
+        }
+        let checked = checks::cart_values(cart, &attempt, req.params, now)?;
+        if !self.claim(&attempt, now, 1).await? {
+            return self.callback_outcome(&attempt.state_hash).await;
+        }
+        self.redeem_code(cart, &attempt, &invite, checked, (&binding, &state), now)
+            .await
+    }
+
+    /// The cart the callback's path names.
+    fn callback_cart(&self, cart: &str) -> Result<&CartSpec, CallbackError> {
+        CartId::parse(cart)
+            .and_then(|id| self.catalog.get(&id))
+            .ok_or_else(|| refused(Refusal::UnknownCart))
+    }
+}
+
+/// The `state` the callback carries, where its cart returns it (the query, or our state cookie
+/// for carts whose callback has none).
+fn callback_state(cart: &CartSpec, req: &CallbackRequest<'_>) -> Result<GrantState, CallbackError> {
+    let raw = match cart.callback.state_return {
+        StateReturn::Query => req.params.get(&cart.callback.state).map(String::as_str),
+        StateReturn::Cookie => req.state_cookie,
+    };
+    raw.and_then(GrantState::parse)
+        .ok_or_else(|| refused(Refusal::StateMissing))
+}
+
+#[cfg(test)]
+mod tests;
