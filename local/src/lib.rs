@@ -120,7 +120,7 @@ pub fn dev_warehouse(api_key: &str) -> Warehouse {
 pub fn build(
     mut config: Config,
     settings: &LocalSettings,
-) -> Result<(Arc<App>, String, mpsc::UnboundedReceiver<InviteId>), shared::service::StartError> {
+) -> Result<(Arc<App>, String, mpsc::UnboundedReceiver<InviteId>), shared::wiring::StartError> {
     let api_key = settings.dev_api_key.clone().unwrap_or_else(random_token);
     config.warehouses.push(dev_warehouse(&api_key));
     let sandbox = Sandbox::new(&config.public_base_url);

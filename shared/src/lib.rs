@@ -19,3 +19,5 @@ pub mod telemetry;
 pub mod testing;
 pub mod vault;
 pub mod web;
+#[cfg(any(feature = "aws", feature = "embedded"))]
+pub mod wiring;

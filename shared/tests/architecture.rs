@@ -137,8 +137,6 @@ fn the_domain_imports_nothing_outside_itself() {
 }
 
 #[test]
-#[ignore = "the wiring module moves after the exactly-once merge: service/mod.rs still holds the \
-            composition root (Services::for_lambda, the AWS and embedded constructors)"]
 fn nothing_under_service_names_an_aws_type_or_an_adapter() {
     // GIVEN the flows' files
     let files = shared_src();

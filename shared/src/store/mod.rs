@@ -5,8 +5,11 @@
 //! atomic step. Nothing secret is stored: links, access codes and `state` by hash only, tokens
 //! sealed by the vault.
 
+#[cfg(feature = "aws")]
 pub mod dynamo;
+#[cfg(feature = "embedded")]
 pub mod file;
+#[cfg(any(feature = "aws", feature = "embedded"))]
 pub(crate) mod record;
 
 use async_trait::async_trait;
@@ -17,7 +20,9 @@ use crate::domain::{
 };
 use crate::vault::SealedBlob;
 
+#[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
+#[cfg(feature = "embedded")]
 pub use file::FileStore;
 
 /// What went wrong in the store.
