@@ -191,14 +191,9 @@ async fn entry(
     req: axum::extract::Request,
 ) -> axum::response::Response {
     let (parts, body) = req.into_parts();
+    // Read at most the limit, so a longer body is refused without being held.
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let resp = web::problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too-large",
-            "Body too large",
-            "The body must be at most 16 KiB.",
-        );
-        return resp.map(axum::body::Body::from);
+        return web::body_too_large().map(axum::body::Body::from);
     };
     let req = Request {
         method: parts.method,
@@ -263,3 +258,6 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
     );
     serve(listener, app).await.map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,7 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
 use shared::service::Services;
-use shared::web::{problem, Request, Response, MAX_BODY};
+use shared::web::{problem, Request, Response};
 
 /// Every way a warehouse API call can fail, each mapped once to a status and a stable problem
 /// type (`urn:cartlink:problem:<code>`).
@@ -22,8 +22,6 @@ pub enum ApiError {
     MethodNotAllowed,
     /// The body is not JSON.
     UnsupportedMediaType,
-    /// The body is larger than 16 KiB.
-    TooLarge,
     /// The body does not parse, or has an unknown field.
     InvalidJson(String),
     /// A field is wrong.
@@ -70,12 +68,6 @@ impl ApiError {
                 "unsupported-media-type",
                 "Unsupported media type",
                 "Send `Content-Type: application/json`.".into(),
-            ),
-            TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                "Body too large",
-                format!("The body must be at most {MAX_BODY} bytes."),
             ),
             InvalidJson(msg) => (
                 StatusCode::BAD_REQUEST,
@@ -311,9 +303,6 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
     });
     if !json {
         return Err(ApiError::UnsupportedMediaType);
-    }
-    if req.body.len() >= MAX_BODY {
-        return Err(ApiError::TooLarge);
     }
     let body: NewInvite =
         serde_json::from_slice(&req.body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
