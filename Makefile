@@ -59,9 +59,15 @@ test-deps: $(VENV)/bin/moto_server
 		echo "installed chromium and sqlite3 in $$(( $$(date +%s) - start )) s"; }
 	npm ci --prefix tests --no-audit --no-fund --loglevel=error
 
+## The binaries: the local server and every Lambda function (one package per folder).
+BINARIES := cartlink-local $(notdir $(wildcard functions/*))
+
+## Formatting, clippy, and each binary compiled alone: a workspace build unifies the features
+## of every member, so only a package built by itself shows a feature it forgot to ask for.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+	@for p in $(BINARIES); do echo "cargo check -p $$p"; $(CARGO) check --quiet -p $$p || exit 1; done
 
 unit:
 	$(CARGO) test --workspace --exclude cartlink-e2e

@@ -120,7 +120,7 @@ pub fn dev_warehouse(api_key: &str) -> Warehouse {
 pub fn build(
     mut config: Config,
     settings: &LocalSettings,
-) -> Result<(Arc<App>, String, mpsc::UnboundedReceiver<InviteId>), shared::service::StartError> {
+) -> Result<(Arc<App>, String, mpsc::UnboundedReceiver<InviteId>), shared::wiring::StartError> {
     let api_key = settings.dev_api_key.clone().unwrap_or_else(random_token);
     config.warehouses.push(dev_warehouse(&api_key));
     let sandbox = Sandbox::new(&config.public_base_url);
@@ -191,10 +191,9 @@ async fn entry(
     req: axum::extract::Request,
 ) -> axum::response::Response {
     let (parts, body) = req.into_parts();
+    // Read at most the limit, so a longer body is refused without being held.
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return web::api::Problem::too_large()
-            .into_response()
-            .map(axum::body::Body::from);
+        return web::body_too_large().map(axum::body::Body::from);
     };
     let req = Request {
         method: parts.method,
@@ -259,3 +258,6 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
     );
     serve(listener, app).await.map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,10 +7,16 @@ use std::future::Future;
 use bytes::Bytes;
 use lambda_http::{Body, RequestExt};
 
-use crate::web::{Request, Response, MAX_BODY};
+use crate::web::{body_too_large, is_over_body_limit, Request, Response};
 
-/// Converts a Lambda HTTP event into a [`Request`] (body capped at [`MAX_BODY`]).
-pub fn from_lambda(event: lambda_http::Request) -> Request {
+/// An event refused at the edge: its body is over [`MAX_BODY`](crate::web::MAX_BODY) (API
+/// Gateway passes bodies far larger on). Answered with [`body_too_large`], as the local server
+/// answers it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BodyTooLarge;
+
+/// Converts a Lambda HTTP event into a [`Request`], unless its body is over the limit.
+pub fn from_lambda(event: lambda_http::Request) -> Result<Request, BodyTooLarge> {
     let client_ip = match event.request_context() {
         lambda_http::request::RequestContext::ApiGatewayV2(ctx) => {
             ctx.http.source_ip.and_then(|ip| ip.parse().ok())
@@ -24,18 +30,31 @@ pub fn from_lambda(event: lambda_http::Request) -> Request {
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
-    Request {
+    if is_over_body_limit(body.len()) {
+        return Err(BodyTooLarge);
+    }
+    Ok(Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or_default().to_owned(),
         headers: parts.headers,
-        body: if body.len() > MAX_BODY {
-            body.slice(..MAX_BODY)
-        } else {
-            body
-        },
+        body,
         client_ip,
-    }
+    })
+}
+
+/// Answers one Lambda HTTP event: `handler` answers the request, unless [`from_lambda`] refused
+/// it first, in which case `handler` is not called.
+pub async fn answer<H, Fut>(handler: H, event: lambda_http::Request) -> lambda_http::Response<Body>
+where
+    H: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let resp = match from_lambda(event) {
+        Ok(req) => handler(req).await,
+        Err(BodyTooLarge) => body_too_large(),
+    };
+    to_lambda(resp)
 }
 
 /// Converts a [`Response`] for Lambda: text types as text, anything else as binary.
@@ -56,17 +75,17 @@ pub fn to_lambda(resp: Response) -> lambda_http::Response<Body> {
     lambda_http::Response::from_parts(parts, body)
 }
 
-/// Runs an HTTP handler on the Lambda runtime.
+/// Runs an HTTP handler on the Lambda runtime, each event through [`answer`].
 pub async fn run_http<H, Fut>(handler: H) -> Result<(), lambda_http::Error>
 where
-    H: Fn(Request) -> Fut,
+    H: Fn(Request) -> Fut + Sync,
     Fut: Future<Output = Response> + Send,
 {
     let handler = &handler;
     lambda_http::run(lambda_http::service_fn(
         move |event: lambda_http::Request| {
-            let fut = handler(from_lambda(event));
-            async move { Ok::<_, Infallible>(to_lambda(fut.await)) }
+            let answered = answer(handler, event);
+            async move { Ok::<_, Infallible>(answered.await) }
         },
     ))
     .await
@@ -74,7 +93,10 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+    use crate::web::MAX_BODY;
 
     #[test]
     fn an_http_api_event_becomes_our_request_and_back() {
@@ -96,7 +118,7 @@ mod tests {
         });
         let req = lambda_http::request::from_str(&event.to_string()).unwrap();
         // WHEN it is converted
-        let ours = from_lambda(req);
+        let ours = from_lambda(req).expect("a body within the limit");
         // THEN path, query, headers, body and client address carry over
         assert_eq!(ours.method, http::Method::POST);
         assert_eq!(ours.path, "/setup/abc/status");
@@ -108,5 +130,68 @@ mod tests {
         let resp = crate::web::json(http::StatusCode::OK, &serde_json::json!({"ok": true}));
         let back = to_lambda(resp);
         assert!(matches!(back.body(), Body::Text(t) if t == "{\"ok\":true}"));
+    }
+
+    /// A POST event whose body is `len` bytes.
+    fn post_of(len: usize) -> lambda_http::Request {
+        let event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": "/v1/invites",
+            "rawQueryString": "",
+            "headers": {"content-type": "application/json"},
+            "requestContext": {
+                "accountId": "1", "apiId": "api", "domainName": "cartlink.test", "domainPrefix": "cartlink",
+                "http": {"method": "POST", "path": "/v1/invites", "protocol": "HTTP/1.1",
+                         "sourceIp": "203.0.113.9", "userAgent": "t"},
+                "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "t", "timeEpoch": 0
+            },
+            "body": " ".repeat(len),
+            "isBase64Encoded": false
+        });
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    /// Answers `event` with a handler that counts its calls and echoes the body's length.
+    async fn answer_counting(event: lambda_http::Request) -> (lambda_http::Response<Body>, usize) {
+        let calls = AtomicUsize::new(0);
+        let resp = answer(
+            |req: Request| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move { crate::web::json(http::StatusCode::OK, &req.body.len()) }
+            },
+            event,
+        )
+        .await;
+        (resp, calls.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_refused_with_413_before_the_handler() {
+        // GIVEN an event whose body is one byte over the limit
+        let event = post_of(MAX_BODY + 1);
+        // WHEN the glue answers it
+        let (resp, calls) = answer_counting(event).await;
+        // THEN it answers 413 problem `too-large` itself, and the handler never runs
+        assert_eq!(resp.status(), http::StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let Body::Text(text) = resp.body() else {
+            panic!("a problem+json body as text: {:?}", resp.body());
+        };
+        let problem: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(problem["type"], "urn:cartlink:problem:too-large");
+        assert_eq!(calls, 0);
+    }
+
+    #[tokio::test]
+    async fn a_body_of_exactly_the_limit_reaches_the_handler_whole() {
+        // GIVEN an event whose body is exactly the limit
+        let event = post_of(MAX_BODY);
+        // WHEN the glue answers it
+        let (resp, calls) = answer_counting(event).await;
+        // THEN the handler answered, having read every byte
+        assert_eq!(calls, 1);
+        assert_eq!(resp.status(), http::StatusCode::OK);
+        assert!(matches!(resp.body(), Body::Text(t) if *t == MAX_BODY.to_string()));
     }
 }

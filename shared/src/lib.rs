@@ -1,5 +1,6 @@
 //! cartlink's shared crate: the domain, the ports with their adapters, the services every
-//! Lambda handler and the local server run, and the HTTP types they share.
+//! Lambda handler and the local server run, and the HTTP types they share. Each adapter family
+//! is a cargo feature (`aws`, `embedded`); `wiring` builds the services on one of them.
 
 pub mod carts;
 pub mod clock;
@@ -19,3 +20,5 @@ pub mod telemetry;
 pub mod testing;
 pub mod vault;
 pub mod web;
+#[cfg(any(feature = "aws", feature = "embedded"))]
+pub mod wiring;

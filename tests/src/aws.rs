@@ -479,9 +479,8 @@ where
         event["body"] = Value::String(b.to_owned());
     }
     let request = lambda_http::request::from_str(&event.to_string()).expect("a payload 2.0 event");
-    let response = handler(shared::lambda::from_lambda(request)).await;
-    // Through the Lambda response conversion and back, as API Gateway would see it.
-    let lambda = shared::lambda::to_lambda(response);
+    // Through the Lambda glue both ways, as API Gateway would see it.
+    let lambda = shared::lambda::answer(handler, request).await;
     let (parts, body) = lambda.into_parts();
     let bytes = match body {
         lambda_http::Body::Empty => bytes::Bytes::new(),

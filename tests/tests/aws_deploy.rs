@@ -10,7 +10,8 @@ use cartlink_e2e::{API_KEY, CART, CLIENT_SECRET};
 use serde_json::json;
 use shared::carts::Catalog;
 use shared::domain::{CartId, InviteId, InviteStatus};
-use shared::service::{load_lambda_config, Services};
+use shared::service::Services;
+use shared::wiring::load_lambda_config;
 
 /// The world's configuration with the cart secret inline, as the SSM parameter holds it.
 fn parameter_toml(world: &World) -> String {

@@ -3,18 +3,15 @@
 //!
 //! On AWS the change arrives as DynamoDB stream records ([`handle_stream`]): only an invite item
 //! whose `status` changes into `authorized` is acted on (the DynamoDB store, which knows its
-//! items, reads each record: [`stream::classify`]); REMOVE records (TTL deletions) and every
+//! items, reads each record: `shared::store::dynamo::stream::classify`); REMOVE records (TTL deletions) and every
 //! other change are ignored; a record that could not be finished is answered in
 //! `batchItemFailures` so Lambda delivers it again, never a silent success. Locally the event is
 //! delivered in process after the callback commits ([`handle`]).
 
-use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde::{Deserialize, Serialize};
 use shared::domain::InviteId;
 use shared::service::confirm::ConfirmError;
 use shared::service::Services;
-use shared::store::dynamo::stream::{self, StreamChange};
 
 /// The in-process event: which invite was authorized.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -51,40 +48,10 @@ pub async fn handle(svc: &Services, event: InviteAuthorized) -> Result<Outcome, 
     })
 }
 
-/// Confirms the invite a stream record says was authorized; any other record needs nothing.
-async fn handle_record(svc: &Services, record: &EventRecord) -> Result<(), ConfirmationError> {
-    let change = stream::classify(
-        &record.event_name,
-        &record.change.old_image,
-        &record.change.new_image,
-    )
-    .map_err(|_| ConfirmationError::InvalidEvent)?;
-    match change {
-        StreamChange::InviteAuthorized(id) => {
-            svc.confirm(&id).await.map(|_| ()).map_err(Into::into)
-        }
-        StreamChange::Other => Ok(()),
-    }
-}
+#[cfg(feature = "lambda")]
+mod stream_records;
+#[cfg(feature = "lambda")]
+pub use stream_records::handle_stream;
 
-/// Handles a batch of DynamoDB stream records; answers the records it could not finish.
-pub async fn handle_stream(svc: &Services, event: StreamEvent) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
-    for record in &event.records {
-        if let Err(e) = handle_record(svc, record).await {
-            let identifier = record
-                .change
-                .sequence_number
-                .clone()
-                .unwrap_or_else(|| record.event_id.clone());
-            tracing::warn!(sequence = %identifier, error = %e, "stream record not finished; reported for redelivery");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(identifier);
-            response.batch_item_failures.push(failure);
-        }
-    }
-    response
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "lambda"))]
 mod tests;

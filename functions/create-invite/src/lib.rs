@@ -9,7 +9,7 @@ use serde::Serialize;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
 use shared::service::Services;
 use shared::web::api::{caller, Problem};
-use shared::web::{Request, Response, MAX_BODY};
+use shared::web::{Request, Response};
 
 /// Every way a warehouse API call can fail, each mapped once to a status and a stable problem
 /// type (`urn:cartlink:problem:<code>`).
@@ -23,8 +23,6 @@ pub enum ApiError {
     MethodNotAllowed,
     /// The body is not JSON.
     UnsupportedMediaType,
-    /// The body is larger than 16 KiB.
-    TooLarge,
     /// The body does not parse, or has an unknown field.
     InvalidJson(String),
     /// A field is wrong.
@@ -60,7 +58,6 @@ impl ApiError {
                 "Unsupported media type",
                 "Send `Content-Type: application/json`.",
             ),
-            TooLarge => Problem::too_large(),
             InvalidJson(msg) => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-json",
@@ -278,9 +275,6 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
     });
     if !json {
         return Err(ApiError::UnsupportedMediaType);
-    }
-    if req.body.len() >= MAX_BODY {
-        return Err(ApiError::TooLarge);
     }
     let body: NewInvite =
         serde_json::from_slice(&req.body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;

@@ -128,13 +128,9 @@ async fn bad_bodies_get_a_stable_problem_type() {
             "no Debug output in {v}"
         );
     }
-    let huge = format!(
-        r#"{{"cart":"acme","merchant_email":"m@shop.test","merchant_name":"{}"}}"#,
-        "x".repeat(20_000)
-    );
-    let resp = handle(&kit.services, post(&huge, Some(TEST_API_KEY))).await;
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(invites_stored(&kit).await, 0);
+    // (A body over the limit never reaches the handler: both edges refuse it, see the tests of
+    // shared::lambda and of the local server.)
 }
 
 #[tokio::test]

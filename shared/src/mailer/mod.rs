@@ -1,11 +1,15 @@
 //! The mailer port: sends one email with a text and an HTML part.
 
+#[cfg(feature = "embedded")]
 pub mod outbox;
+#[cfg(feature = "aws")]
 pub mod ses;
 
 use async_trait::async_trait;
 
+#[cfg(feature = "embedded")]
 pub use outbox::Outbox;
+#[cfg(feature = "aws")]
 pub use ses::SesMailer;
 
 /// What went wrong sending an email.

@@ -16,8 +16,11 @@
 //! atomic step. Nothing secret is stored: links, access codes and `state` by hash only, tokens
 //! sealed by the vault.
 
+#[cfg(feature = "aws")]
 pub mod dynamo;
+#[cfg(any(feature = "aws", feature = "embedded"))]
 pub(crate) mod record;
+#[cfg(feature = "embedded")]
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -28,12 +31,10 @@ use crate::domain::{
 };
 use crate::vault::SealedBlob;
 
+#[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
+#[cfg(feature = "embedded")]
 pub use sqlite::SqliteStore;
-
-/// The embedded store's former name, kept only while the wiring in `service/mod.rs` still uses
-/// it (that code is moving to its own module); new code names [`SqliteStore`].
-pub type FileStore = SqliteStore;
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ use crate::clock::ManualClock;
 use crate::config::Config;
 use crate::domain::{CartId, Function, Secret, Timestamp, TokenHash, Warehouse, WarehouseId};
 use crate::service::Services;
-use crate::store::FileStore;
+use crate::store::SqliteStore;
 use crate::vault::LocalVault;
 
 /// The API key of the test warehouse.
@@ -42,7 +42,7 @@ pub struct TestKit {
     /// The events.
     pub events: Arc<CountingEvents>,
     /// The store, concretely.
-    pub store: Arc<FileStore>,
+    pub store: Arc<SqliteStore>,
     /// The folder (removed on drop).
     pub dir: tempfile::TempDir,
 }
@@ -93,7 +93,7 @@ impl TestKit {
         let oauth = Arc::new(FakeTokenEndpoint::default());
         let clock = Arc::new(ManualClock::at(T0));
         let events = Arc::new(CountingEvents::default());
-        let store = Arc::new(FileStore::open(dir.path()).expect("store"));
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
         let services = Services {
             catalog: Catalog::from_config(&config),
             warehouses: crate::domain::WarehouseDirectory::new(vec![warehouse]),

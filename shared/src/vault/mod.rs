@@ -5,7 +5,9 @@
 //! wrapped by a master key (a local key file, or KMS) under the same context. A blob only opens
 //! with the context it was sealed with: copied onto another connection, it does not open.
 
+#[cfg(feature = "aws")]
 pub mod kms;
+#[cfg(feature = "embedded")]
 pub mod local;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -18,7 +20,9 @@ use zeroize::Zeroizing;
 /// The sealed-record types live in the domain (a connection carries its sealed tokens); named
 /// here too for the adapters that seal and open them.
 pub use crate::domain::sealed::{SealContext, SealedBlob, FORMAT_VERSION};
+#[cfg(feature = "aws")]
 pub use kms::KmsVault;
+#[cfg(feature = "embedded")]
 pub use local::LocalVault;
 
 /// What went wrong in the vault.

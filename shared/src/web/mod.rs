@@ -13,8 +13,19 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use serde::Serialize;
 
-/// Largest request body any handler reads: 16 KiB.
+/// Largest request body any handler reads: 16 KiB. A longer one is refused at the edge, by the
+/// Lambda glue and the local server alike, with [`body_too_large`] before any handler runs.
 pub const MAX_BODY: usize = 16 * 1024;
+
+/// Whether a body of `len` bytes is over [`MAX_BODY`]; one of exactly that size is read.
+pub fn is_over_body_limit(len: usize) -> bool {
+    len > MAX_BODY
+}
+
+/// The answer to a request whose body is over [`MAX_BODY`]: 413 problem `too-large`.
+pub fn body_too_large() -> Response {
+    api::Problem::too_large().into_response()
+}
 
 /// A request as every handler sees it, whether it came from API Gateway or the local server.
 #[derive(Clone, Debug)]

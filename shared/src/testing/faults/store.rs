@@ -1,0 +1,289 @@
+//! The store port behind a [`FaultPlan`]: every method of every aggregate goes through it.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{FaultPlan, Port};
+use crate::domain::SealedBlob;
+use crate::domain::{
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
+    InviteStatus, Timestamp, TokenHash, WarehouseId,
+};
+use crate::store::{
+    AttemptStore, ConnectionStore, Counters, EmailKind, InviteStore, Leases, SendClaim, SendLedger,
+    Store, StoreError,
+};
+
+/// The store port behind a [`FaultPlan`].
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    plan: Arc<FaultPlan>,
+}
+
+impl FaultyStore {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Store>, plan: Arc<FaultPlan>) -> Self {
+        FaultyStore { inner, plan }
+    }
+
+    async fn run<T>(
+        &self,
+        call: &'static str,
+        op: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.plan
+            .guard(Port::Store, call, op, |why| {
+                StoreError::Unavailable(why.into())
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl InviteStore for FaultyStore {
+    async fn insert_invite(&self, invite: &Invite, link: &TokenHash) -> Result<(), StoreError> {
+        self.run("insert_invite", self.inner.insert_invite(invite, link))
+            .await
+    }
+
+    async fn invite(&self, id: &InviteId) -> Result<Option<Invite>, StoreError> {
+        self.run("invite", self.inner.invite(id)).await
+    }
+
+    async fn invite_by_link(&self, link: &TokenHash) -> Result<Option<Invite>, StoreError> {
+        self.run("invite_by_link", self.inner.invite_by_link(link))
+            .await
+    }
+
+    async fn invite_by_access_code(&self, code: &TokenHash) -> Result<Option<Invite>, StoreError> {
+        self.run(
+            "invite_by_access_code",
+            self.inner.invite_by_access_code(code),
+        )
+        .await
+    }
+
+    async fn add_link(
+        &self,
+        invite: &InviteId,
+        link: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run("add_link", self.inner.add_link(invite, link, now))
+            .await
+    }
+
+    async fn set_invite_status(
+        &self,
+        id: &InviteId,
+        to: InviteStatus,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "set_invite_status",
+            self.inner.set_invite_status(id, to, reason, now),
+        )
+        .await
+    }
+
+    async fn invites_of(
+        &self,
+        warehouse: &WarehouseId,
+        status: Option<InviteStatus>,
+        limit: usize,
+    ) -> Result<Vec<Invite>, StoreError> {
+        self.run(
+            "invites_of",
+            self.inner.invites_of(warehouse, status, limit),
+        )
+        .await
+    }
+
+    async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {
+        self.run("authorized_invites", self.inner.authorized_invites(limit))
+            .await
+    }
+}
+
+#[async_trait]
+impl AttemptStore for FaultyStore {
+    async fn begin_attempt(
+        &self,
+        attempt: &GrantAttempt,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run("begin_attempt", self.inner.begin_attempt(attempt, now))
+            .await
+    }
+
+    async fn attempt(&self, state: &TokenHash) -> Result<Option<GrantAttempt>, StoreError> {
+        self.run("attempt", self.inner.attempt(state)).await
+    }
+
+    async fn latest_attempt(&self, invite: &InviteId) -> Result<Option<GrantAttempt>, StoreError> {
+        self.run("latest_attempt", self.inner.latest_attempt(invite))
+            .await
+    }
+
+    async fn claim_attempt(
+        &self,
+        state: &TokenHash,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "claim_attempt",
+            self.inner.claim_attempt(state, now, claim_until),
+        )
+        .await
+    }
+
+    async fn close_attempt(
+        &self,
+        state: &TokenHash,
+        from: AttemptStatus,
+        outcome: AttemptStatus,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "close_attempt",
+            self.inner.close_attempt(state, from, outcome),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl ConnectionStore for FaultyStore {
+    async fn commit_authorization(
+        &self,
+        connection: &Connection,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "commit_authorization",
+            self.inner.commit_authorization(connection, state, now),
+        )
+        .await
+    }
+
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
+        self.run("connection", self.inner.connection(id)).await
+    }
+
+    async fn connection_for_invite(
+        &self,
+        invite: &InviteId,
+    ) -> Result<Option<Connection>, StoreError> {
+        self.run(
+            "connection_for_invite",
+            self.inner.connection_for_invite(invite),
+        )
+        .await
+    }
+
+    async fn update_tokens(
+        &self,
+        id: &ConnectionId,
+        tokens: &SealedBlob,
+        token_expires_at: Option<Timestamp>,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        self.run(
+            "update_tokens",
+            self.inner
+                .update_tokens(id, tokens, token_expires_at, expected_version),
+        )
+        .await
+    }
+
+    async fn set_connection_status(
+        &self,
+        id: &ConnectionId,
+        status: ConnectionStatus,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "set_connection_status",
+            self.inner.set_connection_status(id, status),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl SendLedger for FaultyStore {
+    async fn claim_send(
+        &self,
+        invite: &InviteId,
+        kind: EmailKind,
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<SendClaim, StoreError> {
+        self.run(
+            "claim_send",
+            self.inner.claim_send(invite, kind, now, lease_secs),
+        )
+        .await
+    }
+
+    async fn finish_send(
+        &self,
+        invite: &InviteId,
+        kind: EmailKind,
+        message_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "finish_send",
+            self.inner.finish_send(invite, kind, message_id, now),
+        )
+        .await
+    }
+
+    async fn release_send(&self, invite: &InviteId, kind: EmailKind) -> Result<(), StoreError> {
+        self.run("release_send", self.inner.release_send(invite, kind))
+            .await
+    }
+}
+
+#[async_trait]
+impl Counters for FaultyStore {
+    async fn count_hit_within(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.run(
+            "count_hit_within",
+            self.inner.count_hit_within(key, window_secs, limit, now),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Leases for FaultyStore {
+    async fn take_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError> {
+        self.run(
+            "take_lease",
+            self.inner.take_lease(key, owner, now, lease_secs),
+        )
+        .await
+    }
+
+    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.run("release_lease", self.inner.release_lease(key, owner))
+            .await
+    }
+}

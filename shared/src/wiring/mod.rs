@@ -1,0 +1,60 @@
+//! The wiring: which adapters a process runs on. This is the only module that names the
+//! adapters and the AWS SDK; the flows (`service`) see the ports only.
+//!
+//! Each adapter family is a cargo feature of this crate: `aws` (DynamoDB store, KMS vault, SES
+//! mailer, configuration from SSM; the Lambda functions) and `embedded` (SQLite store, local key
+//! vault, outbox mailer; the local server). A binary compiles only the family it runs on.
+
+#[cfg(feature = "aws")]
+mod aws;
+#[cfg(feature = "embedded")]
+mod embedded;
+
+use std::sync::Arc;
+
+use crate::carts::Catalog;
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::domain::WarehouseDirectory;
+use crate::events::AuthorizedEvents;
+use crate::mailer::Mailer;
+use crate::net::outbound_client;
+use crate::oauth::OAuthHttp;
+use crate::service::Services;
+use crate::store::Store;
+use crate::vault::Vault;
+
+#[cfg(feature = "aws")]
+pub use aws::load_lambda_config;
+
+/// A failure to start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start: {0}")]
+pub struct StartError(pub String);
+
+/// The adapters a family chooses: where state lives, what seals the tokens, how mail leaves,
+/// and where "invite authorized" goes.
+struct Adapters {
+    store: Arc<dyn Store>,
+    vault: Arc<dyn Vault>,
+    mailer: Arc<dyn Mailer>,
+    events: Arc<dyn AuthorizedEvents>,
+}
+
+/// The services on `adapters`, with what every family shares: the configuration's warehouses,
+/// the system clock and the real token endpoint client on the one outbound HTTP client.
+fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
+    let http = outbound_client(config.http_timeout, !config.is_local_http());
+    Services {
+        warehouses: WarehouseDirectory::new(config.warehouses.clone()),
+        config,
+        catalog,
+        store: adapters.store,
+        vault: adapters.vault,
+        mailer: adapters.mailer,
+        clock: Arc::new(SystemClock),
+        oauth: Arc::new(OAuthHttp::new(http)),
+        events: adapters.events,
+        refreshing: Default::default(),
+    }
+}

@@ -1,0 +1,109 @@
+//! Each binary carries only the adapter family it runs on, as `cargo tree` resolves it for that
+//! package alone: a Lambda function the AWS adapters and no SQLite, the local server the
+//! embedded adapters and no AWS SDK. Each check also finds the family that should be there, so
+//! none passes by reading an empty tree. (That each package compiles alone is `make lint`'s.)
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace holds tests/")
+        .to_path_buf()
+}
+
+/// The names of the packages `package` is built from (normal dependencies, its default
+/// features, resolved as if it were built alone).
+fn normal_dependencies(package: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(root())
+        .args([
+            "tree", "--locked", "-e", "normal", "--prefix", "none", "-p", package,
+        ])
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: BTreeSet<String> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        names.contains("shared"),
+        "{package} is built on shared: {names:?}"
+    );
+    names
+}
+
+/// The Lambda functions: every package under `functions/`.
+fn functions() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("functions"))
+        .expect("functions/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .map(|p| {
+            p.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "the functions were found: {names:?}");
+    names
+}
+
+fn aws_sdks(names: &BTreeSet<String>) -> Vec<&String> {
+    names.iter().filter(|n| n.starts_with("aws-sdk-")).collect()
+}
+
+fn sqlite(names: &BTreeSet<String>) -> Vec<&String> {
+    names
+        .iter()
+        .filter(|n| *n == "rusqlite" || n.starts_with("libsqlite3"))
+        .collect()
+}
+
+#[test]
+fn no_lambda_function_is_built_with_sqlite() {
+    for function in functions() {
+        // GIVEN a Lambda function's dependencies
+        let names = normal_dependencies(&function);
+        // THEN the AWS adapters' SDK is there
+        assert!(names.contains("aws-sdk-dynamodb"), "{function}: {names:?}");
+        // AND no SQLite
+        assert!(
+            sqlite(&names).is_empty(),
+            "{function}: {:?}",
+            sqlite(&names)
+        );
+    }
+}
+
+#[test]
+fn the_local_server_is_built_without_the_aws_sdk() {
+    // GIVEN the local server's dependencies
+    let names = normal_dependencies("cartlink-local");
+    // THEN the embedded adapters' SQLite is there
+    assert!(names.contains("rusqlite"), "{names:?}");
+    // AND no AWS SDK
+    assert!(aws_sdks(&names).is_empty(), "{:?}", aws_sdks(&names));
+}
+
+#[test]
+fn shared_without_a_family_is_built_with_neither() {
+    // GIVEN shared's own dependencies without features: the domain, the ports and the flows
+    let names = normal_dependencies("shared");
+    // THEN neither family's adapters come with it
+    assert!(aws_sdks(&names).is_empty(), "{:?}", aws_sdks(&names));
+    assert!(sqlite(&names).is_empty(), "{:?}", sqlite(&names));
+    assert!(!names.contains("aws-config"), "{names:?}");
+}
