@@ -85,28 +85,6 @@ fn random_suffix() -> String {
     hex::encode(shared::domain::secrets::random_bytes::<6>())
 }
 
-/// A global secondary index `name` on (`pk`, `sk`), projecting everything.
-fn index(name: &str, pk: &str, sk: &str) -> GlobalSecondaryIndex {
-    let key = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .unwrap()
-    };
-    GlobalSecondaryIndex::builder()
-        .index_name(name)
-        .key_schema(key(pk, KeyType::Hash))
-        .key_schema(key(sk, KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .unwrap()
-}
-
 /// Creates the table of the single-table design: keys, the warehouse index, the sparse index
 /// of authorized invites, TTL and a stream with new and old images.
 pub async fn create_table(sdk: &SdkConfig, name: &str) {
@@ -136,8 +114,32 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) {
         .attribute_definitions(attr("gsi2sk"))
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
-        .global_secondary_indexes(index(shared::store::dynamo::GSI1, "gsi1pk", "gsi1sk"))
-        .global_secondary_indexes(index(shared::store::dynamo::GSI2, "gsi2pk", "gsi2sk"))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(shared::store::dynamo::GSI1)
+                .key_schema(key("gsi1pk", KeyType::Hash))
+                .key_schema(key("gsi1sk", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(shared::store::dynamo::GSI2)
+                .key_schema(key("gsi2pk", KeyType::Hash))
+                .key_schema(key("gsi2sk", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
