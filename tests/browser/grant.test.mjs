@@ -41,7 +41,7 @@ async function recordMessages(page) {
 test('happy path: the popup shows the cart, and the opener says Successful Authorization within 10 s', async () => {
   // GIVEN an invite and its email
   const invite = await peers.createInvite();
-  const before = peers.outbox().length;
+  const before = (await peers.outbox()).length;
   const { context, assertOnlyOurOrigins } = await newContext(browser, peers);
   const page = await context.newPage();
   // WHEN the merchant opens the link
@@ -165,7 +165,7 @@ test('popup closed early: a message and a retry that works', async () => {
 
 test('declined at the cart: a message, no failure email, and a retry that works', async () => {
   const invite = await peers.createInvite();
-  const mailsBefore = peers.outbox().length;
+  const mailsBefore = (await peers.outbox()).length;
   const { context, assertOnlyOurOrigins } = await newContext(browser, peers);
   const page = await context.newPage();
   await page.goto(invite.setup_url);
@@ -182,7 +182,7 @@ test('declined at the cart: a message, no failure email, and a retry that works'
   await closed(popup);
   await checkPage(page, 'grant-declined');
   // AND a decline is the merchant's choice: no email about it
-  assert.equal(peers.outbox().length, mailsBefore);
+  assert.equal((await peers.outbox()).length, mailsBefore);
   // WHEN they try again and grant
   const again = await openPopup(context, page, () => page.getByRole('button', { name: 'Try again' }).click());
   await signInAndConsent(again);
@@ -238,7 +238,7 @@ function focusRing(page) {
 
 test('keyboard only: access code, grant and result, with a visible focus', async () => {
   const invite = await peers.createInvite();
-  const code = peers.outbox().filter((m) => m.kind === 'invite').at(-1).text.match(/^\s*([0-9A-Z]{5}-[0-9A-Z]{5})\s*$/m)[1];
+  const code = (await peers.outbox()).filter((m) => m.kind === 'invite').at(-1).text.match(/^\s*([0-9A-Z]{5}-[0-9A-Z]{5})\s*$/m)[1];
   assert.ok(invite.setup_url);
   const { context, assertOnlyOurOrigins } = await newContext(browser, peers);
   const page = await context.newPage();

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
 import { chromium } from 'playwright-core';
+import PostalMime from 'postal-mime';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const testsDir = resolve(here, '..');
@@ -181,19 +182,19 @@ ${extraConfig}
     },
     /** The outbox's messages, oldest first (by when each file was written: a message sent
      * once per invite and kind is named by its key, not by time). */
-    outbox() {
+    async outbox() {
       const out = join(dataDir, 'outbox');
       let files = [];
       try { files = readdirSync(out).filter((f) => f.endsWith('.eml')); } catch { /* none yet */ }
       const written = (f) => statSync(join(out, f)).mtimeMs;
       files.sort((a, b) => written(a) - written(b) || a.localeCompare(b));
-      return files.map((f) => parseEml(readFileSync(join(out, f), 'utf8')));
+      return Promise.all(files.map((f) => parseEml(readFileSync(join(out, f)))));
     },
     /** Waits (up to 10 s) for the outbox to hold at least `n` messages. */
     async emails(n) {
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const mails = this.outbox();
+        const mails = await this.outbox();
         if (mails.length >= n || Date.now() > deadline) return mails;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -205,31 +206,19 @@ ${extraConfig}
   };
 }
 
-function decodeWord(value) {
-  const m = /^=\?UTF-8\?B\?(.*)\?=$/.exec(value);
-  return m ? Buffer.from(m[1], 'base64').toString('utf8') : value;
-}
-
-/** Parses one outbox message: To, Subject, kind (X-Cartlink-kind), text and HTML parts. */
-export function parseEml(raw) {
-  const [head] = raw.split('\r\n\r\n');
-  const header = (name) => {
-    const line = head.split('\r\n').find((l) => l.startsWith(`${name}: `));
-    return line ? line.slice(name.length + 2).trim() : '';
-  };
-  const part = (kind) => {
-    const marker = `Content-Type: text/${kind}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`;
-    const start = raw.indexOf(marker);
-    assert.ok(start >= 0, `no ${kind} part`);
-    const body = raw.slice(start + marker.length).split('\r\n--')[0].replace(/\s+/g, '');
-    return Buffer.from(body, 'base64').toString('utf8');
-  };
+/** Parses one outbox message with a MIME parser, as a mail client would: To, Subject, kind
+ * (X-Cartlink-kind), text and HTML parts. */
+export async function parseEml(raw) {
+  const mail = await PostalMime.parse(raw);
+  const header = (name) => mail.headers.find((h) => h.key === name.toLowerCase())?.value ?? '';
+  assert.ok(mail.text !== undefined, 'no text part');
+  assert.ok(mail.html !== undefined, 'no HTML part');
   return {
-    to: header('To'),
-    subject: decodeWord(header('Subject')),
+    to: mail.to?.[0]?.address ?? '',
+    subject: mail.subject ?? '',
     kind: header('X-Cartlink-kind'),
-    text: part('plain'),
-    html: part('html'),
+    text: mail.text,
+    html: mail.html,
   };
 }
 

@@ -25,8 +25,8 @@ after(async () => {
 });
 
 /** The access code of the newest invite email. */
-function accessCode() {
-  const invite = peers.outbox().filter((m) => m.kind === 'invite').at(-1);
+async function accessCode() {
+  const invite = (await peers.outbox()).filter((m) => m.kind === 'invite').at(-1);
   return invite.text.match(/^\s*([0-9A-Z]{5}-[0-9A-Z]{5})\s*$/m)[1];
 }
 
@@ -35,7 +35,7 @@ const codeForm = (page) => page.getByLabel('Access Code').count();
 
 test('an unknown or truncated link gets the access-code page, and the code from the email works', async () => {
   const invite = await peers.createInvite();
-  const code = accessCode();
+  const code = await accessCode();
   const { context, assertOnlyOurOrigins } = await newContext(browser, peers);
   const page = await context.newPage();
   // GIVEN a link nobody issued, and the real link with its end cut off

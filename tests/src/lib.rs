@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::Value;
 use url::Url;
 
@@ -357,7 +355,7 @@ impl Peers {
         files.sort();
         files
             .iter()
-            .map(|(_, p)| Email::parse(&std::fs::read_to_string(p).unwrap()))
+            .map(|(_, p)| Email::parse(&std::fs::read(p).unwrap()))
             .collect()
     }
 
@@ -512,36 +510,27 @@ pub struct Email {
 }
 
 impl Email {
-    fn parse(raw: &str) -> Email {
+    /// Reads one outbox message (`.eml`) with a MIME parser, as a mail client would.
+    pub fn parse(raw: &[u8]) -> Email {
+        let m = mail_parser::MessageParser::default()
+            .parse(raw)
+            .expect("an outbox message that parses as MIME");
         let header = |name: &str| {
-            raw.lines()
-                .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            m.header(name)
+                .and_then(|h| h.as_text())
                 .unwrap_or_default()
-                .trim()
                 .to_owned()
         };
-        let subject = header("Subject");
-        let subject = match subject
-            .strip_prefix("=?UTF-8?B?")
-            .and_then(|s| s.strip_suffix("?="))
-        {
-            Some(b64) => String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap(),
-            None => subject,
-        };
-        let part = |kind: &str| {
-            let marker = format!("Content-Type: text/{kind}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
-            let start = raw.find(&marker).map(|i| i + marker.len()).unwrap();
-            let body: String = raw[start..]
-                .lines()
-                .take_while(|l| !l.starts_with("--"))
-                .collect();
-            String::from_utf8(STANDARD.decode(body.trim()).unwrap()).unwrap()
-        };
         Email {
-            to: header("To"),
-            subject,
-            text: part("plain"),
-            html: part("html"),
+            to: m
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_owned(),
+            subject: m.subject().unwrap_or_default().to_owned(),
+            text: m.body_text(0).expect("a text part").into_owned(),
+            html: m.body_html(0).expect("an HTML part").into_owned(),
             invite_id: header("X-Cartlink-invite-id"),
             kind: header("X-Cartlink-kind"),
         }

@@ -182,7 +182,22 @@ async fn a_hard_bounce_from_sns_marks_the_invite_undeliverable_in_dynamodb() {
         "mail": {"messageId": "m-1", "tags": {"invite-id": [id.as_str()], "kind": ["invite"]}}
     });
     let event: mail_events::SnsEvent = serde_json::from_value(json!({
-        "Records": [{"Sns": {"MessageId": "sns-1", "Message": ses.to_string()}}]
+        "Records": [{
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:cartlink-mail-events:x",
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": "sns-1",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:cartlink-mail-events",
+                "Message": ses.to_string(),
+                "Timestamp": "2026-11-29T10:00:02.000Z",
+                "SignatureVersion": "1",
+                "Signature": "EXAMPLE",
+                "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+                "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"
+            }
+        }]
     }))
     .unwrap();
     let out = mail_events::handle_sns(&svc, event.clone()).await.unwrap();

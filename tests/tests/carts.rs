@@ -1182,7 +1182,7 @@ async fn bigcommerce_installs_through_its_link_bound_by_cookie_and_store_hash() 
         resp.headers().get_all("set-cookie").iter().any(|c| c
             .to_str()
             .unwrap()
-            .starts_with("cartlink-state=; Path=/; Max-Age=0")),
+            .starts_with("cartlink-state=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")),
         "{:?}",
         resp.headers()
     );

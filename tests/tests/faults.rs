@@ -20,6 +20,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use cartlink_e2e::aws::{World, VERIFIED_DOMAIN};
+use cartlink_e2e::Email;
 use shared::carts::Catalog;
 use shared::clock::{Clock, ManualClock};
 use shared::domain::{ConnectionStatus, InviteId, Warehouse, WarehouseId};
@@ -174,40 +175,20 @@ impl Rig {
         match &self.mailbox {
             Mailbox::Outbox(dir) => {
                 let mut out = Vec::new();
-                for entry in std::fs::read_dir(dir).expect("outbox").flatten() {
-                    let raw = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                    let header = |name: &str| {
-                        raw.lines()
-                            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-                            .unwrap_or_default()
-                            .trim()
-                            .to_owned()
-                    };
-                    if header("To") == to {
-                        out.push(decoded(&header("Subject")));
+                let files = std::fs::read_dir(dir).expect("outbox").flatten();
+                for path in files
+                    .map(|e| e.path())
+                    .filter(|p| p.extension() == Some("eml".as_ref()))
+                {
+                    let email = Email::parse(&std::fs::read(path).expect("an outbox message"));
+                    if email.to == to {
+                        out.push(email.subject);
                     }
                 }
                 out
             }
             Mailbox::Ses(_) => unreachable!("SES is read once per sweep"),
         }
-    }
-}
-
-/// A subject as written (an RFC 2047 encoded word when it is not ASCII), decoded.
-fn decoded(subject: &str) -> String {
-    use base64::Engine;
-    match subject
-        .strip_prefix("=?UTF-8?B?")
-        .and_then(|s| s.strip_suffix("?="))
-    {
-        Some(b64) => String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .expect("base64"),
-        )
-        .expect("utf-8"),
-        None => subject.to_owned(),
     }
 }
 

@@ -14,32 +14,10 @@ use shared::service::mail_feedback::{FeedbackEvent, FeedbackOutcome, MailFeedbac
 use shared::service::Services;
 use shared::store::{EmailKind, StoreError};
 
-/// The SNS event Lambda receives (only the parts read here).
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct SnsEvent {
-    /// The records, one per SNS message.
-    #[serde(rename = "Records")]
-    pub records: Vec<SnsRecord>,
-}
-
-/// One SNS record.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct SnsRecord {
-    /// The message.
-    #[serde(rename = "Sns")]
-    pub sns: SnsMessage,
-}
-
-/// One SNS message.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct SnsMessage {
-    /// SNS's id of the message (logged to correlate).
-    #[serde(rename = "MessageId", default)]
-    pub message_id: String,
-    /// The SES event, as JSON text.
-    #[serde(rename = "Message")]
-    pub message: String,
-}
+/// The SNS event Lambda receives, as `aws_lambda_events` models it. SES's bounce and complaint
+/// notifications themselves have no type there (its `ses` module is SES's inbound receipt
+/// event), so the few fields read from them are declared below.
+pub use aws_lambda_events::sns::SnsEvent;
 
 /// The SES event (event publishing uses `eventType`, identity notifications
 /// `notificationType`; both are read).

@@ -42,24 +42,33 @@ fn ses_event(event_type: &str, bounce_type: &str, invite_id: &str, kind: &str) -
     v
 }
 
+/// One SNS record as Lambda delivers it (the shape of AWS's sample SNS event), carrying `message`.
+fn sns_record(message_id: &str, message: &str) -> Value {
+    json!({
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:cartlink-mail-events:x",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:cartlink-mail-events",
+            "Subject": null,
+            "Message": message,
+            "Timestamp": "2026-11-29T10:00:02.000Z",
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLE",
+            "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+            "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+            "MessageAttributes": {}
+        }
+    })
+}
+
 fn sns(messages: &[Value]) -> SnsEvent {
     let records: Vec<Value> = messages
         .iter()
         .enumerate()
-        .map(|(i, m)| {
-            json!({
-                "EventSource": "aws:sns",
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:cartlink-mail-events:x",
-                "Sns": {
-                    "Type": "Notification",
-                    "MessageId": format!("msg-{i}"),
-                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:cartlink-mail-events",
-                    "Message": m.to_string(),
-                    "Timestamp": "2026-11-29T10:00:02.000Z"
-                }
-            })
-        })
+        .map(|(i, m)| sns_record(&format!("msg-{i}"), &m.to_string()))
         .collect();
     serde_json::from_value(json!({ "Records": records })).unwrap()
 }
@@ -206,10 +215,8 @@ async fn an_unreadable_message_fails_the_invocation_so_it_is_retried_then_dead_l
             Value::String(s) => s.clone(),
             v => v.to_string(),
         };
-        let ev: SnsEvent = serde_json::from_value(
-            json!({"Records": [{"Sns": {"MessageId": "m-1", "Message": text}}]}),
-        )
-        .unwrap();
+        let ev: SnsEvent =
+            serde_json::from_value(json!({"Records": [sns_record("m-1", &text)]})).unwrap();
         // WHEN it is delivered
         let r = handle_sns(&kit.services, ev).await;
         // THEN the invocation fails, naming only the SNS message id

@@ -261,7 +261,7 @@ async fn a_state_cookie_serves_one_callback_and_is_cleared_whatever_the_outcome(
         .collect();
     assert_eq!(
         cleared,
-        ["__Host-cartlink-state=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure"]
+        ["__Host-cartlink-state=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0"]
     );
 }
 

@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::text::Text;
+use mail_builder::MessageBuilder;
 
 use super::{check_header, MailError, Mailer, OutgoingEmail};
 use crate::domain::secrets::random_bytes;
@@ -39,15 +40,6 @@ impl Outbox {
     }
 }
 
-/// Encodes a header value as an RFC 2047 encoded word when it is not plain ASCII.
-fn header_value(value: &str) -> String {
-    if value.is_ascii() {
-        value.to_owned()
-    } else {
-        format!("=?UTF-8?B?{}?=", STANDARD.encode(value))
-    }
-}
-
 /// The file name (without `.eml`) and message id of a message with idempotency key `key`: the
 /// key itself when it is made of letters, digits, `-` and `_` only (an opaque id, so it is safe
 /// as a file name and in a `Message-ID`), else its SHA-256.
@@ -64,42 +56,49 @@ fn keyed_name(key: &str) -> String {
     }
 }
 
-/// Folds base64 into 76-character lines.
-fn base64_lines(body: &str) -> String {
-    let encoded = STANDARD.encode(body);
-    encoded
-        .as_bytes()
-        .chunks(76)
-        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
-        .collect::<Vec<_>>()
-        .join("\r\n")
+/// The display name and the address of a sender written `Name <address>` (or the address
+/// alone).
+fn sender_parts(from: &str) -> (Option<&str>, &str) {
+    match from
+        .trim()
+        .strip_suffix('>')
+        .and_then(|f| f.rsplit_once('<'))
+    {
+        Some((name, address)) => {
+            let name = name.trim().trim_matches('"');
+            ((!name.is_empty()).then_some(name), address.trim())
+        }
+        None => (None, from.trim()),
+    }
 }
 
-/// Renders a message as MIME multipart/alternative (text, then HTML, each base64).
-pub fn to_mime(from: &str, email: &OutgoingEmail, message_id: &str, date: &str) -> String {
-    let boundary = format!("cartlink-{}", hex::encode(random_bytes::<12>()));
-    let mut out = String::new();
-    out.push_str(&format!("From: {}\r\n", header_value(from)));
-    out.push_str(&format!("To: {}\r\n", email.to));
-    out.push_str(&format!("Subject: {}\r\n", header_value(&email.subject)));
-    out.push_str(&format!("Date: {date}\r\n"));
-    out.push_str(&format!("Message-ID: <{message_id}@cartlink.local>\r\n"));
+/// Renders a message as MIME multipart/alternative (text, then HTML), with `mail-builder`
+/// choosing each part's transfer encoding and encoding non-ASCII headers (RFC 2047).
+pub fn to_mime(
+    from: &str,
+    email: &OutgoingEmail,
+    message_id: &str,
+    at: time::OffsetDateTime,
+) -> Result<String, MailError> {
+    let (name, address) = sender_parts(from);
+    let sender = match name {
+        Some(name) => Address::new_address(Some(name), address),
+        None => Address::new_address(None::<&str>, address),
+    };
+    let mut message = MessageBuilder::new()
+        .from(sender)
+        .to(email.to.as_str())
+        .subject(email.subject.as_str())
+        .date(at.unix_timestamp())
+        .message_id(format!("{message_id}@cartlink.local"));
     for (k, v) in &email.tags {
-        out.push_str(&format!("X-Cartlink-{k}: {v}\r\n"));
+        message = message.header(format!("X-Cartlink-{k}"), Text::new(v.as_str()));
     }
-    out.push_str("MIME-Version: 1.0\r\n");
-    out.push_str(&format!(
-        "Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n"
-    ));
-    for (kind, body) in [("plain", &email.text), ("html", &email.html)] {
-        out.push_str(&format!("--{boundary}\r\n"));
-        out.push_str(&format!("Content-Type: text/{kind}; charset=utf-8\r\n"));
-        out.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
-        out.push_str(&base64_lines(body));
-        out.push_str("\r\n");
-    }
-    out.push_str(&format!("--{boundary}--\r\n"));
-    out
+    message
+        .text_body(email.text.as_str())
+        .html_body(email.html.as_str())
+        .write_to_string()
+        .map_err(|e| MailError::Unavailable(e.to_string()))
 }
 
 #[async_trait]
@@ -122,10 +121,7 @@ impl Mailer for Outbox {
             tracing::info!(message_id = %message_id, "message already in the outbox; not written again");
             return Ok(message_id);
         }
-        let date = now
-            .format(&time::format_description::well_known::Rfc2822)
-            .unwrap_or_default();
-        let mime = to_mime(&self.from, email, &message_id, &date);
+        let mime = to_mime(&self.from, email, &message_id, now)?;
         let tmp = self.dir.join(format!(".{message_id}.{nonce}.tmp"));
         tokio::fs::write(&tmp, mime)
             .await
@@ -157,15 +153,38 @@ mod tests {
         .unwrap();
         // WHEN a message is sent
         let id = outbox.send(&email).await.unwrap();
-        // THEN exactly one .eml file holds it, with an encoded subject and both parts
+        // THEN exactly one .eml file holds it
         let files: Vec<_> = std::fs::read_dir(outbox.dir()).unwrap().collect();
         assert_eq!(files.len(), 1);
-        let raw = std::fs::read_to_string(outbox.dir().join(format!("{id}.eml"))).unwrap();
-        assert!(raw.contains("To: m@shop.test\r\n"));
-        assert!(raw.contains("Subject: =?UTF-8?B?"));
-        assert!(raw.contains("X-Cartlink-invite-id: inv-1"));
-        assert!(raw.contains(&STANDARD.encode("plain body")));
-        assert!(raw.contains(&STANDARD.encode("<p>html body</p>")));
+        // AND a MIME parser reads back the recipient, the subject, the tag and both parts
+        let raw = std::fs::read(outbox.dir().join(format!("{id}.eml"))).unwrap();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let to = parsed.to().and_then(|a| a.first()).unwrap();
+        assert_eq!(to.address(), Some("m@shop.test"));
+        assert_eq!(parsed.subject(), Some("Zoë's Warehouse asks"));
+        let tag = parsed
+            .header("X-Cartlink-invite-id")
+            .and_then(|h| h.as_text());
+        assert_eq!(tag, Some("inv-1"));
+        assert_eq!(parsed.body_text(0).as_deref(), Some("plain body"));
+        assert_eq!(parsed.body_html(0).as_deref(), Some("<p>html body</p>"));
+    }
+
+    #[tokio::test]
+    async fn the_sender_keeps_its_display_name() {
+        // GIVEN an outbox sending as `Name <address>`
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path(), "Cartlink Relay <no-reply@cartlink.test>").unwrap();
+        let email =
+            OutgoingEmail::new("m@shop.test", "Hi", "t".into(), "h".into(), vec![]).unwrap();
+        // WHEN a message is sent
+        let id = outbox.send(&email).await.unwrap();
+        // THEN its From header carries both the name and the address
+        let raw = std::fs::read(outbox.dir().join(format!("{id}.eml"))).unwrap();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let from = parsed.from().and_then(|a| a.first()).unwrap();
+        assert_eq!(from.name(), Some("Cartlink Relay"));
+        assert_eq!(from.address(), Some("no-reply@cartlink.test"));
     }
 
     #[tokio::test]

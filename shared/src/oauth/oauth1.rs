@@ -2,6 +2,11 @@
 //! integrations require: the signature base string of §3.4.1, the percent-encoding of §3.6, the
 //! HMAC of §3.4.2 (with SHA-256 in place of SHA-1) and the `Authorization: OAuth …` header of
 //! §3.5.1. The timestamp comes from the caller (the Clock port); the nonce is fresh per request.
+//!
+//! Written here because no maintained crate signs HMAC-SHA256 (checked 2026-11-30):
+//! `oauth1-request` 0.6.1 signs HMAC-SHA1, RSA-SHA1 and PLAINTEXT (another method means
+//! writing its signer anyway), `reqwest-oauth1` 0.3.0 builds on it, and `oauth-client` 0.8.0
+//! hard-codes HMAC-SHA1.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

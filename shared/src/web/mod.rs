@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use bytes::Bytes;
+use cookie::{Cookie, SameSite};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use serde::Serialize;
@@ -92,10 +93,9 @@ impl Request {
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
+            .flat_map(|v| Cookie::split_parse(v).flatten())
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
     }
 
     /// The path split on `/`, without empty segments.
@@ -269,26 +269,28 @@ impl BindingCookie {
         }
     }
 
-    /// The `Set-Cookie` value: HttpOnly, SameSite=Lax (Strict would not come back from the
+    /// The cookie with `value`: HttpOnly, SameSite=Lax (Strict would not come back from the
     /// cart's redirect), Path=/, no Domain, Max-Age of the attempt.
+    fn cookie(&self, value: String) -> Cookie<'static> {
+        Cookie::build((self.name, value))
+            .path("/")
+            .max_age(time::Duration::seconds(BINDING_MAX_AGE))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .build()
+    }
+
+    /// The `Set-Cookie` value that sets the cookie to `value`.
     pub fn set_cookie(&self, value: &str) -> String {
-        format!(
-            "{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
-            self.name,
-            value,
-            BINDING_MAX_AGE,
-            if self.secure { "; Secure" } else { "" }
-        )
+        self.cookie(value.to_owned()).to_string()
     }
 
     /// Adds a `Set-Cookie` that removes the cookie (after the callback it served).
     pub fn clear(&self, resp: &mut Response) {
-        let value = format!(
-            "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
-            self.name,
-            if self.secure { "; Secure" } else { "" }
-        );
-        if let Ok(v) = HeaderValue::from_str(&value) {
+        let mut removal = self.cookie(String::new());
+        removal.set_max_age(time::Duration::ZERO);
+        if let Ok(v) = HeaderValue::from_str(&removal.to_string()) {
             resp.headers_mut().append(http::header::SET_COOKIE, v);
         }
     }
@@ -348,12 +350,12 @@ mod tests {
         let prod = BindingCookie::for_local_http(false).set_cookie("v");
         assert_eq!(
             prod,
-            "__Host-cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax; Secure"
+            "__Host-cartlink-grant=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=900"
         );
         let local = BindingCookie::for_local_http(true).set_cookie("v");
         assert_eq!(
             local,
-            "cartlink-grant=v; Path=/; Max-Age=900; HttpOnly; SameSite=Lax"
+            "cartlink-grant=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=900"
         );
     }
 
