@@ -9,6 +9,10 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 # Template checks: pinned tools in ignored virtual environments (checkov's pins clash with the
 # SAM CLI's, so it has its own).
+# The API checks: openapi-spec-validator and schemathesis, pinned, in their own venv.
+API_VENV := .venv-api
+SCHEMATHESIS_VERSION := 4.32.5
+OPENAPI_SPEC_VALIDATOR_VERSION := 0.9.0
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
 SAM_CLI_VERSION := 1.170.0
@@ -46,8 +50,16 @@ $(VENV)/bin/moto_server:
 	$(call python-venv,$(VENV))
 	$(VENV)/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 
-## Node and npm, Debian's Chromium and sqlite3 (each only if missing), moto, and the npm test peers.
-test-deps: $(VENV)/bin/moto_server
+## The API checks' tools (tests/tests/openapi.rs).
+$(API_VENV)/.installed-$(SCHEMATHESIS_VERSION)-$(OPENAPI_SPEC_VALIDATOR_VERSION):
+	$(call python-venv,$(API_VENV))
+	$(API_VENV)/bin/pip install -q --disable-pip-version-check 'schemathesis==$(SCHEMATHESIS_VERSION)' \
+		'openapi-spec-validator==$(OPENAPI_SPEC_VALIDATOR_VERSION)'
+	touch $@
+
+## Node and npm, Debian's Chromium and sqlite3 (each only if missing), moto, the API checks' tools
+## and the npm test peers.
+test-deps: $(VENV)/bin/moto_server $(API_VENV)/.installed-$(SCHEMATHESIS_VERSION)-$(OPENAPI_SPEC_VALIDATOR_VERSION)
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \

@@ -11,6 +11,8 @@ use shared::service::Services;
 use shared::web::api::{caller, Problem};
 use shared::web::{Request, Response};
 
+pub mod openapi;
+
 /// Every way a warehouse API call can fail, each mapped once to a status and a stable problem
 /// type (`urn:cartlink:problem:<code>`).
 #[derive(Debug)]
@@ -250,6 +252,8 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         ListCarts,
     }
     let call = match segments.as_slice() {
+        ["v1", "openapi.json"] if req.is_read() => return Ok(openapi::document()),
+        ["v1", "openapi.json"] => return Err(ApiError::MethodNotAllowed),
         ["v1", "invites"] if req.method == Method::POST => Call::Create,
         ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
         ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
