@@ -453,6 +453,7 @@ ROUTES = {
     ("get", "/v1/invites/{id}"): "CreateInviteFunction",
     ("delete", "/v1/invites/{id}"): "CreateInviteFunction",
     ("get", "/v1/carts"): "CreateInviteFunction",
+    ("get", "/v1/openapi.json"): "CreateInviteFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",
