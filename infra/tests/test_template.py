@@ -32,10 +32,10 @@ CRATES = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.to
 FUNCTIONS = [
     "confirmation",
     "connection-tokens",
-    "create-invite",
     "grant-page",
     "mail-events",
     "oauth-callback",
+    "warehouse-api",
 ]
 
 # Actions AWS offers no resource-level permission for: the only ones allowed on "*".
@@ -101,11 +101,11 @@ def test_every_identity_statement_is_scoped_to_named_resources():
 def test_the_scope_check_catches_a_wildcard():
     # GIVEN a template where one role gains dynamodb:* on "*"
     mutated = copy.deepcopy(RES)
-    doc = mutated["CreateInviteRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    doc = mutated["WarehouseApiRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     doc["Statement"].append({"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"})
     # THEN the check reports it
-    assert ("CreateInviteRole", None, "wildcard action") in unscoped(mutated)
-    assert ("CreateInviteRole", None, "Resource *") in unscoped(mutated)
+    assert ("WarehouseApiRole", None, "wildcard action") in unscoped(mutated)
+    assert ("WarehouseApiRole", None, "Resource *") in unscoped(mutated)
 
 
 def test_roles_carry_no_managed_policy_and_no_kms_permission():
@@ -164,12 +164,12 @@ def test_connection_tokens_may_do_exactly_what_the_token_api_needs():
     for a in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
         assert actions[a] == [{"Fn::GetAtt": ["Table", "Arn"]}], a
     assert [ref_name(r) for r in actions["logs:PutLogEvents"]] == ["ConnectionTokensLogGroup"]
-    # it mails exactly like create-invite: the same identities and configuration set
-    assert actions["ses:SendEmail"] == role_actions("CreateInviteRole")["ses:SendEmail"]
-    # create-invite answers GET /v1/invites/{id} with the GetItem it already had, and
+    # it mails exactly like warehouse-api: the same identities and configuration set
+    assert actions["ses:SendEmail"] == role_actions("WarehouseApiRole")["ses:SendEmail"]
+    # warehouse-api answers GET /v1/invites/{id} with the GetItem it already had, and
     # DELETE /v1/invites/{id} (withdraw) with its conditional UpdateItem
-    assert "dynamodb:GetItem" in role_actions("CreateInviteRole")
-    assert "dynamodb:UpdateItem" in role_actions("CreateInviteRole")
+    assert "dynamodb:GetItem" in role_actions("WarehouseApiRole")
+    assert "dynamodb:UpdateItem" in role_actions("WarehouseApiRole")
 
 
 def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
@@ -179,7 +179,7 @@ def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
         if "ssm:GetParameter" in as_list(st["Action"])
     }
     assert readers == {
-        "CreateInviteRole",
+        "WarehouseApiRole",
         "GrantPageRole",
         "OauthCallbackRole",
         "ConnectionTokensRole",
@@ -449,11 +449,11 @@ def test_every_log_group_has_retention():
 
 
 ROUTES = {
-    ("post", "/v1/invites"): "CreateInviteFunction",
-    ("get", "/v1/invites/{id}"): "CreateInviteFunction",
-    ("delete", "/v1/invites/{id}"): "CreateInviteFunction",
-    ("get", "/v1/carts"): "CreateInviteFunction",
-    ("get", "/v1/openapi.json"): "CreateInviteFunction",
+    ("post", "/v1/invites"): "WarehouseApiFunction",
+    ("get", "/v1/invites/{id}"): "WarehouseApiFunction",
+    ("delete", "/v1/invites/{id}"): "WarehouseApiFunction",
+    ("get", "/v1/carts"): "WarehouseApiFunction",
+    ("get", "/v1/openapi.json"): "WarehouseApiFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",

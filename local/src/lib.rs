@@ -67,7 +67,7 @@ pub async fn dispatch(app: &App, req: Request) -> Response {
     );
     match first {
         "v1" if second == "connections" => connection_tokens::handle(&app.services, req).await,
-        "v1" => create_invite::handle(&app.services, req).await,
+        "v1" => warehouse_api::handle(&app.services, req).await,
         "setup" | "assets" => grant_page::handle(&app.services, req).await,
         "oauth" => oauth_callback::handle(&app.services, req).await,
         "sandbox-cart" => app.sandbox.handle(&req).await,

@@ -81,7 +81,7 @@ async fn a_function_reads_its_secrets_from_the_securestring_parameter() {
     let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
     let auth = format!("Bearer {API_KEY}");
     let resp = invoke(
-        |req| create_invite::handle(&svc, req),
+        |req| warehouse_api::handle(&svc, req),
         "POST",
         "/v1/invites",
         &[
@@ -160,7 +160,7 @@ async fn a_hard_bounce_from_sns_marks_the_invite_undeliverable_in_dynamodb() {
     let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
     let auth = format!("Bearer {API_KEY}");
     let resp = invoke(
-        |req| create_invite::handle(&svc, req),
+        |req| warehouse_api::handle(&svc, req),
         "POST",
         "/v1/invites",
         &[

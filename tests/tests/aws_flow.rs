@@ -23,7 +23,7 @@ async fn create_invite(svc: &Services, world: &World) -> (u16, Value) {
     let body = json!({"cart": CART, "merchant_email": world.merchant_email, "merchant_name": "Alice's Shop"}).to_string();
     let auth = format!("Bearer {API_KEY}");
     let resp = invoke(
-        |req| create_invite::handle(svc, req),
+        |req| warehouse_api::handle(svc, req),
         "POST",
         "/v1/invites",
         &[
@@ -453,9 +453,9 @@ async fn the_token_api_refreshes_once_across_two_lambda_instances_on_dynamodb_an
     let mut svc = world.services();
     svc.clock = clock.clone();
     let (invite, _, _) = authorized(&svc, &world).await;
-    // WHEN the warehouse finds the connection through create-invite
+    // WHEN the warehouse finds the connection through warehouse-api
     let (status, v) = warehouse_get(
-        |req| create_invite::handle(&svc, req),
+        |req| warehouse_api::handle(&svc, req),
         &format!("/v1/invites/{invite}"),
     )
     .await;

@@ -217,12 +217,12 @@ fn text(resp: &shared::web::Response) -> String {
     String::from_utf8_lossy(resp.body()).into_owned()
 }
 
-/// Creates an invite for `merchant` through create-invite; answers its id and link token.
+/// Creates an invite for `merchant` through warehouse-api; answers its id and link token.
 async fn aws_invite(svc: &Services, merchant: &str) -> (InviteId, String) {
     let body = json!({"cart": CART, "merchant_email": merchant}).to_string();
     let auth = format!("Bearer {API_KEY}");
     let resp = invoke(
-        |req| create_invite::handle(svc, req),
+        |req| warehouse_api::handle(svc, req),
         "POST",
         "/v1/invites",
         &[

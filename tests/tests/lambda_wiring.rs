@@ -44,7 +44,7 @@ async fn the_lambda_services_read_everything_from_the_environment() {
         serde_json::json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
     let auth = format!("Bearer {API_KEY}");
     let resp = invoke(
-        |req| create_invite::handle(&svc, req),
+        |req| warehouse_api::handle(&svc, req),
         "POST",
         "/v1/invites",
         &[

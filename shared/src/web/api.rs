@@ -1,4 +1,4 @@
-//! What every function serving the warehouse API shares (`create-invite`,
+//! What every function serving the warehouse API shares (`warehouse-api`,
 //! `connection-tokens`): its credential, read in one place, and its error answers, RFC 9457
 //! problems with a stable `type` (`urn:cartlink:problem:<code>`), built in one place.
 

@@ -7,12 +7,12 @@
 //!
 //! | item | `pk` | `sk` | other attributes | written by |
 //! | --- | --- | --- | --- | --- |
-//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
-//! | setup link | `LINK#<sha256 of link token>` | `LINK` | `entity=link`, `invite_id`, `created_at`, `ttl` | create-invite, grant-page (access code), oauth-callback (retry link): put only |
-//! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `ttl` | create-invite: put only |
+//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `ttl`, `body` | warehouse-api puts it; status writers (warehouse-api, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
+//! | setup link | `LINK#<sha256 of link token>` | `LINK` | `entity=link`, `invite_id`, `created_at`, `ttl` | warehouse-api, grant-page (access code), oauth-callback (retry link): put only |
+//! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `ttl` | warehouse-api: put only |
 //! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
 //! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
-//! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, create-invite |
+//! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, warehouse-api |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
 //!

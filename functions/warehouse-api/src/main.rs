@@ -4,5 +4,5 @@ use shared::service::Services;
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let services = Services::for_lambda().await?;
-    shared::lambda::run_http(|req| create_invite::handle(&services, req)).await
+    shared::lambda::run_http(|req| warehouse_api::handle(&services, req)).await
 }

@@ -1,4 +1,4 @@
-//! `create-invite`: the warehouse API, authenticated by `Authorization: Bearer <api key>`.
+//! `warehouse-api`: the warehouse API, authenticated by `Authorization: Bearer <api key>`.
 //! `POST /v1/invites` makes an invite for the key's warehouse and emails the merchant;
 //! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
