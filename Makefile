@@ -71,8 +71,9 @@ test-deps: $(VENV)/bin/moto_server $(API_VENV)/.installed-$(SCHEMATHESIS_VERSION
 		echo "installed chromium and sqlite3 in $$(( $$(date +%s) - start )) s"; }
 	npm ci --prefix tests --no-audit --no-fund --loglevel=error
 
-## The binaries: the local server and every Lambda function (one package per folder).
-BINARIES := cartlink-local $(notdir $(wildcard functions/*))
+## The binaries: the local server, the command-line client and every Lambda function (one
+## package per folder).
+BINARIES := cartlink-local cartlink-cli $(notdir $(wildcard functions/*))
 
 ## Formatting, clippy, and each binary compiled alone: a workspace build unifies the features
 ## of every member, so only a package built by itself shows a feature it forgot to ask for.
@@ -85,7 +86,7 @@ unit:
 	$(CARGO) test --workspace --exclude cartlink-e2e
 
 e2e:
-	$(CARGO) build --quiet -p cartlink-local
+	$(CARGO) build --quiet -p cartlink-local -p cartlink-cli
 	$(CARGO) test -p cartlink-e2e
 
 ## The grant page, the state pages and the emails in headless Chromium (tests/browser/).

@@ -11,6 +11,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 data=$(mktemp -d)
 CARTLINK_LISTEN=127.0.0.1:$port CARTLINK_PUBLIC_BASE_URL=http://127.0.0.1:$port \
   CARTLINK_DATA_DIR=$data CARTLINK_DEV_API_KEY=bench-key RUST_LOG=warn \
+  CARTLINK_INVITES_PER_WAREHOUSE_PER_HOUR=$((n + 1)) CARTLINK_EMAILS_PER_ADDRESS_PER_DAY=$((n + 1)) \
   target/release/cartlink-local >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT

@@ -42,6 +42,12 @@ FUNCTIONS = [
 UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
 
 TOKEN_CONDITION = {"StringEquals": {"kms:EncryptionContext:app": "cartlink"}}
+KEPT_ANSWER_CONDITION = {
+    "StringEquals": {
+        "kms:EncryptionContext:app": "cartlink",
+        "kms:EncryptionContext:kind": "idempotent-answer",
+    }
+}
 
 
 def of_type(t, resources=RES):
@@ -264,8 +270,9 @@ def token_key_grants():
 def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
     assert RES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
     # GenerateDataKey to the two sealers (oauth-callback: new tokens; connection-tokens:
-    # rotated ones), Decrypt to connection-tokens and the optional extra reader; nothing else,
-    # and every grant only under the encryption context app = cartlink
+    # rotated ones), Decrypt to connection-tokens and the optional extra reader, both to
+    # warehouse-api only for the answers it keeps for an Idempotency-Key; nothing else, and
+    # every grant only under the encryption context app = cartlink
     assert token_key_grants() == sorted(
         [
             (
@@ -276,6 +283,12 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
             ),
             (None, ["ConnectionTokensRole"], ["kms:Decrypt"], TOKEN_CONDITION),
             ("HasTokenReader", ["TokenReaderRoleArn"], ["kms:Decrypt"], TOKEN_CONDITION),
+            (
+                None,
+                ["WarehouseApiRole"],
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                KEPT_ANSWER_CONDITION,
+            ),
         ],
         key=repr,
     )

@@ -43,6 +43,80 @@ pub struct Config {
     pub http_timeout: Duration,
     /// Where the AWS adapters keep things (used by the Lambda functions).
     pub aws: AwsSettings,
+    /// How much the warehouse API may do per window.
+    pub limits: Limits,
+}
+
+/// The warehouse API's rate limits, counted in the store in fixed windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Invites one warehouse may create per clock hour
+    /// (`CARTLINK_INVITES_PER_WAREHOUSE_PER_HOUR`).
+    pub invites_per_warehouse_per_hour: u32,
+    /// Emails one merchant address may be sent per UTC day, across warehouses
+    /// (`CARTLINK_EMAILS_PER_ADDRESS_PER_DAY`).
+    pub emails_per_address_per_day: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            invites_per_warehouse_per_hour: 1000,
+            emails_per_address_per_day: 20,
+        }
+    }
+}
+
+impl AwsSettings {
+    /// The deployment's resources from the environment (an empty value is none).
+    fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        AwsSettings {
+            table: env("CARTLINK_TABLE").filter(|v| !v.is_empty()),
+            kms_key_id: env("CARTLINK_KMS_KEY_ID").filter(|v| !v.is_empty()),
+            ses_configuration_set: env("CARTLINK_SES_CONFIGURATION_SET").filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+impl Limits {
+    /// The limits from the environment, else the file's values, else the defaults.
+    fn load(
+        env: &dyn Fn(&str) -> Option<String>,
+        file: &FileConfig,
+    ) -> Result<Limits, ConfigError> {
+        let defaults = Limits::default();
+        Ok(Limits {
+            invites_per_warehouse_per_hour: limit(
+                env,
+                "CARTLINK_INVITES_PER_WAREHOUSE_PER_HOUR",
+                file.invites_per_warehouse_per_hour,
+                defaults.invites_per_warehouse_per_hour,
+            )?,
+            emails_per_address_per_day: limit(
+                env,
+                "CARTLINK_EMAILS_PER_ADDRESS_PER_DAY",
+                file.emails_per_address_per_day,
+                defaults.emails_per_address_per_day,
+            )?,
+        })
+    }
+}
+
+/// A limit from the environment, else the file, else its default; a value that is not a whole
+/// number stops the start.
+fn limit(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    file: Option<u32>,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    match env(name) {
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| err(format!("{name} must be a whole number, 0 or more"))),
+        None => Ok(file.unwrap_or(default)),
+    }
 }
 
 /// Configuration text in TOML, and where it came from (for error messages).
@@ -72,6 +146,8 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     mail_from: Option<String>,
     http_timeout_secs: Option<u64>,
+    invites_per_warehouse_per_hour: Option<u32>,
+    emails_per_address_per_day: Option<u32>,
     #[serde(default)]
     warehouses: Vec<WarehouseConfig>,
     #[serde(default)]
@@ -185,6 +261,7 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let limits = Limits::load(env, &file)?;
         let base_raw = env("CARTLINK_PUBLIC_BASE_URL")
             .or(file.public_base_url)
             .unwrap_or_else(|| "http://127.0.0.1:3000".into());
@@ -220,11 +297,7 @@ impl Config {
             .into_iter()
             .map(|c| configured_cart(c, builtin, env, local))
             .collect::<Result<Vec<_>, _>>()?;
-        let aws = AwsSettings {
-            table: env("CARTLINK_TABLE").filter(|v| !v.is_empty()),
-            kms_key_id: env("CARTLINK_KMS_KEY_ID").filter(|v| !v.is_empty()),
-            ses_configuration_set: env("CARTLINK_SES_CONFIGURATION_SET").filter(|v| !v.is_empty()),
-        };
+        let aws = AwsSettings::from_env(env);
         let cart_credentials = file
             .cart_credentials
             .into_iter()
@@ -239,6 +312,7 @@ impl Config {
             cart_credentials,
             http_timeout,
             aws,
+            limits,
         })
     }
 }

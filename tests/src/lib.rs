@@ -56,6 +56,24 @@ fn local_binary() -> PathBuf {
     bin
 }
 
+/// The `cartlink` command-line client (`CARTLINK_CLI_BIN`, else `target/debug/cartlink`,
+/// which `make test` builds first).
+pub fn cli_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("CARTLINK_CLI_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace().join("target"));
+    let bin = target.join("debug").join("cartlink");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `make test` (it builds it first)",
+        bin.display()
+    );
+    bin
+}
+
 struct Killed(Child);
 
 impl Drop for Killed {

@@ -349,10 +349,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn the_configuration_table_names_exactly_the_variables_the_code_reads() {
     // GIVEN the `CARTLINK_*` variables the service's code names (shared, local, functions)
+    // and the command-line client's
     let root = root();
     let mut files = Vec::new();
     rust_files(&root.join("shared/src"), &mut files);
     rust_files(&root.join("local/src"), &mut files);
+    rust_files(&root.join("cli/src"), &mut files);
     for f in std::fs::read_dir(root.join("functions")).expect("functions") {
         rust_files(&f.expect("entry").path().join("src"), &mut files);
     }

@@ -952,3 +952,7 @@ async fn the_kms_vault_keeps_the_vault_contract() {
         .key_id;
     vault_contract(&KmsVault::new(kms, key)).await;
 }
+
+// The idempotency records of the warehouse API's POSTs.
+#[path = "port_contracts/idempotency.rs"]
+mod idempotency;

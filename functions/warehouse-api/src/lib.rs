@@ -3,9 +3,12 @@
 //! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
 //! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
+//! Every POST takes an `Idempotency-Key` (the `idempotent` module, around every POST route).
 
 use http::{Method, StatusCode};
 use serde::Serialize;
+use shared::domain::Warehouse;
+use shared::service::idempotency::RequestSeed;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
 use shared::service::Services;
 use shared::web::api::{caller, Problem};
@@ -42,6 +45,20 @@ pub enum ApiError {
     CartNotEnabled,
     /// The store or the mail service failed; nothing the warehouse can see changed.
     Unavailable,
+    /// A rate limit is reached until the window ends.
+    RateLimited {
+        /// Seconds to the window's end.
+        retry_after_secs: u64,
+    },
+    /// The `Idempotency-Key` is not 1 to 255 printable ASCII characters.
+    InvalidIdempotencyKey,
+    /// The `Idempotency-Key` was used for another request.
+    IdempotencyMismatch,
+    /// The `Idempotency-Key`'s first request is still running.
+    IdempotencyInProgress {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
 }
 
 impl ApiError {
@@ -91,12 +108,46 @@ impl ApiError {
                 "This cart has no app credentials configured.",
             ),
             Unavailable => Problem::unavailable(),
+            RateLimited { .. } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Rate limited",
+                "A limit on invites or emails is reached; try again after Retry-After seconds.",
+            ),
+            InvalidIdempotencyKey => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-idempotency-key",
+                "Invalid Idempotency-Key",
+                "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+            ),
+            IdempotencyMismatch => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-mismatch",
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used for another request (method, path or body).",
+            ),
+            IdempotencyInProgress { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-in-progress",
+                "Request in progress",
+                "The first request with this Idempotency-Key is still running; retry after Retry-After seconds.",
+            ),
         }
     }
 
-    /// The problem+json answer.
+    /// The problem+json answer (with `Retry-After` where the problem names a wait).
     pub fn into_response(self) -> Response {
-        self.problem().into_response()
+        let wait = match self {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::IdempotencyInProgress { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        let mut resp = self.problem().into_response();
+        if let Some(secs) = wait {
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        resp
     }
 }
 
@@ -111,6 +162,9 @@ impl From<InviteError> for ApiError {
                 ApiError::Unavailable
             }
             InviteError::MailUnavailable => ApiError::Unavailable,
+            InviteError::RateLimited(limited) => ApiError::RateLimited {
+                retry_after_secs: limited.retry_after_secs,
+            },
         }
     }
 }
@@ -243,14 +297,16 @@ pub struct ConnectionView {
     pub created_at: String,
 }
 
+/// A route of this function, with its path's id.
+enum Call<'a> {
+    Create,
+    Show(&'a str),
+    Withdraw(&'a str),
+    ListCarts,
+}
+
 async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
     let segments = req.segments();
-    enum Call<'a> {
-        Create,
-        Show(&'a str),
-        Withdraw(&'a str),
-        ListCarts,
-    }
     let call = match segments.as_slice() {
         ["v1", "openapi.json"] if req.is_read() => return Ok(openapi::document()),
         ["v1", "openapi.json"] => return Err(ApiError::MethodNotAllowed),
@@ -266,12 +322,40 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         _ => return Err(ApiError::NotFound),
     };
     let warehouse = caller(&req, &svc.warehouses).ok_or(ApiError::Unauthorized)?;
-    match call {
-        Call::ListCarts => return Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),
-        Call::Show(id) => return show_invite(svc, &warehouse.id, id).await,
-        Call::Withdraw(id) => return withdraw_invite(svc, &warehouse.id, id).await,
-        Call::Create => {}
+    if req.method == Method::POST {
+        if let Some(key) = req.headers.get(idempotent::HEADER) {
+            return idempotent::run(svc, warehouse, &req, key, |seed| {
+                serve(svc, warehouse, &req, call, seed)
+            })
+            .await;
+        }
     }
+    serve(svc, warehouse, &req, call, None).await
+}
+
+/// Serves a routed call of `warehouse`; `seed` is the `Idempotency-Key`'s when the request has
+/// one (what a POST creates takes its id from it).
+async fn serve(
+    svc: &Services,
+    warehouse: &Warehouse,
+    req: &Request,
+    call: Call<'_>,
+    seed: Option<RequestSeed>,
+) -> Result<Response, ApiError> {
+    match call {
+        Call::ListCarts => Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),
+        Call::Show(id) => show_invite(svc, &warehouse.id, id).await,
+        Call::Withdraw(id) => withdraw_invite(svc, &warehouse.id, id).await,
+        Call::Create => create_invite(svc, warehouse, req, seed.as_ref()).await,
+    }
+}
+
+async fn create_invite(
+    svc: &Services,
+    warehouse: &Warehouse,
+    req: &Request,
+    seed: Option<&RequestSeed>,
+) -> Result<Response, ApiError> {
     let json = req.header("content-type").is_some_and(|t| {
         t.split(';')
             .next()
@@ -282,7 +366,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
     }
     let body: NewInvite =
         serde_json::from_slice(&req.body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
-    let created = svc.create_invite(warehouse, body).await?;
+    let created = svc.create_invite_once(warehouse, body, seed).await?;
     let answer = InviteCreated {
         id: created.invite.id.to_string(),
         status: created.invite.status.to_string(),
@@ -350,5 +434,9 @@ fn invite_view(svc: &Services, state: InviteState) -> InviteView {
     }
 }
 
+mod idempotent;
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_edge;

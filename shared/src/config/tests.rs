@@ -316,3 +316,28 @@ fn email_addresses_are_single_plain_and_normalized() {
         assert!(normalize_email(bad).is_none(), "{bad:?}");
     }
 }
+
+#[test]
+fn limits_come_from_the_environment_over_the_file_over_the_defaults() {
+    // GIVEN no setting THEN the defaults
+    assert_eq!(load(&[], None).unwrap().limits, Limits::default());
+    // GIVEN both in the file and one in the environment
+    let file = "invites_per_warehouse_per_hour = 7\nemails_per_address_per_day = 3\n";
+    let c = load(&[("CARTLINK_EMAILS_PER_ADDRESS_PER_DAY", "9")], Some(file)).unwrap();
+    // THEN the environment wins where it is set, the file elsewhere
+    assert_eq!(c.limits.invites_per_warehouse_per_hour, 7);
+    assert_eq!(c.limits.emails_per_address_per_day, 9);
+}
+
+#[test]
+fn a_limit_that_is_not_a_whole_number_stops_the_start_with_its_name() {
+    // GIVEN a limit that does not parse
+    for bad in ["-1", "many", "2.5"] {
+        let e = load(&[("CARTLINK_INVITES_PER_WAREHOUSE_PER_HOUR", bad)], None).unwrap_err();
+        // THEN the error names the variable
+        assert!(
+            e.0.contains("CARTLINK_INVITES_PER_WAREHOUSE_PER_HOUR"),
+            "{e}"
+        );
+    }
+}

@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use super::idempotency::RequestSeed;
+use super::limits::{LimitError, RateLimited};
 use super::Services;
 use crate::carts::{CartId, CartSpec};
 use crate::config::normalize_email;
@@ -62,6 +64,19 @@ pub enum InviteError {
     /// a crash before the send, and expires. The caller should try again later.
     #[error("the mail service is unavailable")]
     MailUnavailable,
+    /// A rate limit is reached (the warehouse's invites per hour, or the merchant address's
+    /// emails per day); nothing was stored or sent.
+    #[error("rate limited")]
+    RateLimited(RateLimited),
+}
+
+impl From<LimitError> for InviteError {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Limited(limited) => InviteError::RateLimited(limited),
+            LimitError::Store(e) => InviteError::Store(e),
+        }
+    }
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> InviteError {
@@ -196,6 +211,22 @@ impl Services {
         warehouse: &Warehouse,
         request: NewInvite,
     ) -> Result<CreatedInvite, InviteError> {
+        self.create_invite_once(warehouse, request, None).await
+    }
+
+    /// [`Services::create_invite`] for a request under an `Idempotency-Key`: the invite's id
+    /// comes from the key's `seed`, so a retry that took the key over after the first attempt
+    /// died finds that attempt's invite instead of making (and emailing) another. It answers
+    /// that invite as it stands, with a fresh setup link for it, and sends nothing: an invite
+    /// still `pending` may or may not have been emailed. Each invite made is counted against
+    /// the warehouse's hourly invites and the address's daily emails first
+    /// ([`InviteError::RateLimited`]).
+    pub async fn create_invite_once(
+        &self,
+        warehouse: &Warehouse,
+        request: NewInvite,
+        seed: Option<&RequestSeed>,
+    ) -> Result<CreatedInvite, InviteError> {
         let cart_id = CartId::parse(&request.cart).ok_or(InviteError::UnknownCart)?;
         let cart = self.catalog.get(&cart_id).ok_or(InviteError::UnknownCart)?;
         if !cart.enabled() {
@@ -211,12 +242,23 @@ impl Services {
         let store = store_for(cart, request.store.as_deref())?;
         let functions = functions_for(cart, request.functions)?;
         let hours = expiry_hours(request.expires_in_hours)?;
+        let id = match seed.and_then(|s| InviteId::parse(&s.id("inv"))) {
+            Some(id) => {
+                if let Some(made) = self.invite_made_before(warehouse, &id).await? {
+                    return Ok(made);
+                }
+                id
+            }
+            None => InviteId::generate(),
+        };
+        self.admit_warehouse_invite(&warehouse.id).await?;
+        self.admit_merchant_email(&merchant_email).await?;
 
         let now = self.clock.now();
         let token = InviteToken::generate();
         let code = AccessCode::generate();
         let mut invite = Invite {
-            id: InviteId::generate(),
+            id,
             warehouse: warehouse.to_ref(),
             cart: cart_id,
             merchant_email,
@@ -248,6 +290,30 @@ impl Services {
         invite.status_reason = reason;
         invite.updated_at = now;
         Ok(CreatedInvite { invite, setup_url })
+    }
+
+    /// The invite an earlier attempt of the same idempotent request made, with a fresh setup
+    /// link (the first attempt's link is known only by its hash); nothing is sent.
+    async fn invite_made_before(
+        &self,
+        warehouse: &Warehouse,
+        id: &InviteId,
+    ) -> Result<Option<CreatedInvite>, InviteError> {
+        let Some(invite) = self.store.invite(id).await? else {
+            return Ok(None);
+        };
+        if invite.warehouse.id != warehouse.id {
+            return Ok(None);
+        }
+        let token = InviteToken::generate();
+        self.store
+            .add_link(id, &token.hash(), self.clock.now())
+            .await?;
+        tracing::warn!(invite_id = %id, status = %invite.status, "invite found from an earlier attempt of its request; not emailed again");
+        let setup_url = self
+            .config
+            .public_url(&format!("/setup/{}", token.expose()));
+        Ok(Some(CreatedInvite { invite, setup_url }))
     }
 
     /// Emails a stored invite to the merchant; answers the status it moves to (`emailed`, or

@@ -4,9 +4,11 @@
 pub mod callback;
 pub mod confirm;
 pub mod connections;
+pub mod idempotency;
 pub mod integration;
 pub mod invites;
 pub mod keys;
+pub mod limits;
 pub mod mail_feedback;
 pub mod refresh;
 pub mod setup;

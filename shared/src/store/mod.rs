@@ -4,7 +4,8 @@
 //! The port is split along its contract's seams, one trait per aggregate: [`InviteStore`]
 //! (invites with their links and access codes), [`AttemptStore`] (grant attempts),
 //! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
-//! per invite and email kind), [`Counters`] and [`Leases`]. [`Store`] is all of them, so the
+//! per invite and email kind), [`Counters`], [`Leases`] and [`IdempotencyKeys`] (the warehouse
+//! API's `Idempotency-Key` records). [`Store`] is all of them, so the
 //! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
@@ -18,6 +19,7 @@
 
 #[cfg(feature = "aws")]
 pub mod dynamo;
+mod idempotency;
 #[cfg(any(feature = "aws", feature = "embedded"))]
 pub(crate) mod record;
 #[cfg(feature = "embedded")]
@@ -276,14 +278,23 @@ pub trait Leases: Send + Sync {
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
 }
 
+pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoredAnswer};
+
 /// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
 /// implements every part is a `Store`.
 pub trait Store:
-    InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases
+    InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases + IdempotencyKeys
 {
 }
 
 impl<T> Store for T where
-    T: InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases + ?Sized
+    T: InviteStore
+        + AttemptStore
+        + ConnectionStore
+        + SendLedger
+        + Counters
+        + Leases
+        + IdempotencyKeys
+        + ?Sized
 {
 }

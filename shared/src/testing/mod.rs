@@ -88,6 +88,7 @@ impl TestKit {
             cart_credentials: BTreeMap::new(),
             http_timeout: std::time::Duration::from_secs(5),
             aws: Default::default(),
+            limits: Default::default(),
         };
         let mailer = Arc::new(RecordingMailer::default());
         let oauth = Arc::new(FakeTokenEndpoint::default());

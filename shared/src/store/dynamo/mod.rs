@@ -15,6 +15,7 @@
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, warehouse-api |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
+//! | idempotency record | `IDEM#<warehouse id>#<sha256 of the Idempotency-Key>` | `IDEM` | `entity=idempotency`, `request_hash`, `state` (`in_progress`, `done`), `owner` (a random id), `first_owner`, `lease_until`, `expires_at`, `ttl` (= `expires_at`), `answer_status`, `answer_type`, `answer_body` (sealed envelope) | warehouse-api: put only when absent or past `expires_at`; taken over only in progress, lease lapsed, same `request_hash`; finished or deleted only by its owner |
 //!
 //! `body` is the JSON of the fields that never change after the item is made; every field that
 //! changes is its own attribute, so no writer ever puts back a whole item it read earlier.
@@ -43,13 +44,14 @@
 //! # Files
 //!
 //! `item.rs` holds the attribute values and keys every item shares; `invites.rs`,
-//! `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`, `counters.rs` and
-//! `leases.rs` each implement one part of the port on their items; `stream.rs` reads the
+//! `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`, `counters.rs`,
+//! `leases.rs` and `idempotency.rs` each implement one part of the port on their items; `stream.rs` reads the
 //! stream's records.
 
 mod attempts;
 mod connections;
 mod counters;
+mod idempotency;
 mod invites;
 mod item;
 mod leases;

@@ -6,11 +6,12 @@
 //! secret is in it. Columns hold what conditions and lookups need; `body` holds the rest as JSON.
 //!
 //! `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`,
-//! `counters.rs` and `leases.rs` each implement one part of the port on their tables.
+//! `counters.rs`, `leases.rs` and `idempotency.rs` each implement one part of the port on their tables.
 
 mod attempts;
 mod connections;
 mod counters;
+mod idempotency;
 mod invites;
 mod leases;
 mod sends;
@@ -83,6 +84,18 @@ CREATE TABLE IF NOT EXISTS leases (
     key TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
     until INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    lease_until INTEGER NOT NULL,
+    first_owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    status INTEGER,
+    content_type TEXT,
+    body TEXT
 );
 "#;
 

@@ -12,8 +12,8 @@ use crate::domain::{
     InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
 use crate::store::{
-    AttemptStore, ConnectionStore, Counters, EmailKind, InviteStore, Leases, SendClaim, SendLedger,
-    Store, StoreError,
+    AttemptStore, ConnectionStore, Counters, EmailKind, IdempotencyKeys, IdempotencyTake,
+    InviteStore, Leases, SendClaim, SendLedger, Store, StoreError, StoredAnswer,
 };
 
 /// The store port behind a [`FaultPlan`].
@@ -285,5 +285,46 @@ impl Leases for FaultyStore {
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         self.run("release_lease", self.inner.release_lease(key, owner))
             .await
+    }
+}
+
+#[async_trait]
+impl IdempotencyKeys for FaultyStore {
+    async fn take_idempotency_key(
+        &self,
+        key: &str,
+        request_hash: &str,
+        owner: &str,
+        now: Timestamp,
+        lease_secs: i64,
+        keep_secs: i64,
+    ) -> Result<IdempotencyTake, StoreError> {
+        self.run(
+            "take_idempotency_key",
+            self.inner
+                .take_idempotency_key(key, request_hash, owner, now, lease_secs, keep_secs),
+        )
+        .await
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        key: &str,
+        owner: &str,
+        answer: &StoredAnswer,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "finish_idempotency_key",
+            self.inner.finish_idempotency_key(key, owner, answer),
+        )
+        .await
+    }
+
+    async fn release_idempotency_key(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.run(
+            "release_idempotency_key",
+            self.inner.release_idempotency_key(key, owner),
+        )
+        .await
     }
 }

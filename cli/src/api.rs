@@ -1,0 +1,171 @@
+//! The warehouse API over HTTP: one call, or every page of a list, and every way it can fail.
+
+use reqwest::header::{HeaderValue, RETRY_AFTER};
+use serde_json::Value;
+
+use crate::args::Call;
+
+/// Why a command did not do its work.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// `CARTLINK_URL` or `CARTLINK_API_KEY` is missing or wrong.
+    Config(String),
+    /// The command line is wrong.
+    Usage(String),
+    /// cartlink could not be reached (refused, timed out, TLS).
+    Network(String),
+    /// The API answered an RFC 9457 problem.
+    Problem {
+        /// The HTTP status.
+        status: u16,
+        /// Its `type`, without `urn:cartlink:problem:`.
+        code: String,
+        /// Its `title`.
+        title: String,
+        /// Its `detail`.
+        detail: String,
+        /// `Retry-After`, in seconds, if sent.
+        retry_after: Option<u64>,
+    },
+    /// The API answered something else that is not a success.
+    Unexpected {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+}
+
+/// Where cartlink is and the key to call it with, from the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The base URL (`CARTLINK_URL`), without a trailing slash.
+    pub url: String,
+    /// The warehouse's API key (`CARTLINK_API_KEY`); only ever sent as the bearer token.
+    pub api_key: String,
+}
+
+impl Settings {
+    /// Reads `CARTLINK_URL` and `CARTLINK_API_KEY` through `env`.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Failure> {
+        let url = env("CARTLINK_URL")
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                Failure::Config(
+                "CARTLINK_URL is not set: the base URL of cartlink, such as http://127.0.0.1:3000"
+                    .into(),
+            )
+            })?;
+        let parsed = url::Url::parse(url.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"));
+        if parsed.is_none() {
+            return Err(Failure::Config(format!(
+                "CARTLINK_URL is not an http(s) URL: {url:?}"
+            )));
+        }
+        let api_key = env("CARTLINK_API_KEY")
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                Failure::Config("CARTLINK_API_KEY is not set: your warehouse's API key".into())
+            })?;
+        Ok(Settings {
+            url: url.trim().trim_end_matches('/').to_owned(),
+            api_key: api_key.trim().to_owned(),
+        })
+    }
+}
+
+/// The failure a non-success answer stands for.
+pub fn failure_of(status: u16, retry_after: Option<&HeaderValue>, body: &str) -> Failure {
+    let retry_after = retry_after
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let problem: Option<Value> = serde_json::from_str(body).ok();
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    match problem.as_ref().and_then(|p| text(p, "type")) {
+        Some(kind) => {
+            let p = problem.as_ref().unwrap_or(&Value::Null);
+            Failure::Problem {
+                status,
+                code: kind
+                    .strip_prefix("urn:cartlink:problem:")
+                    .unwrap_or(&kind)
+                    .to_owned(),
+                title: text(p, "title").unwrap_or_default(),
+                detail: text(p, "detail").unwrap_or_default(),
+                retry_after,
+            }
+        }
+        None => Failure::Unexpected {
+            status,
+            body: body.chars().take(200).collect(),
+        },
+    }
+}
+
+/// Makes `call`; a list with `all` follows `next_cursor` and answers every page's `data` as one.
+pub async fn run(settings: &Settings, call: &Call) -> Result<Value, Failure> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| Failure::Network(e.to_string()))?;
+    if !call.all {
+        return send(&http, settings, call).await;
+    }
+    let mut data = Vec::new();
+    let mut page = call.clone();
+    page.query.retain(|(k, _)| k != "cursor");
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let answer = send(&http, settings, &page).await?;
+        data.extend(answer["data"].as_array().cloned().unwrap_or_default());
+        match answer["next_cursor"].as_str() {
+            // A cursor seen before would loop for ever: stop there.
+            Some(next) if seen.insert(next.to_owned()) => {
+                page.query.retain(|(k, _)| k != "cursor");
+                page.query.push(("cursor".into(), next.to_owned()));
+            }
+            _ => return Ok(serde_json::json!({"data": data, "next_cursor": null})),
+        }
+    }
+}
+
+async fn send(http: &reqwest::Client, settings: &Settings, call: &Call) -> Result<Value, Failure> {
+    let url = format!("{}{}", settings.url, call.path);
+    let method = reqwest::Method::from_bytes(call.method.as_bytes())
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let mut req = http
+        .request(method, &url)
+        .bearer_auth(&settings.api_key)
+        .query(&call.query);
+    if let Some(body) = &call.body {
+        req = req.json(body);
+    }
+    if let Some(key) = &call.idempotency_key {
+        req = req.header("Idempotency-Key", key);
+    }
+    let resp = req.send().await.map_err(|e| {
+        Failure::Network(format!(
+            "cannot reach {}: {}",
+            settings.url,
+            e.without_url()
+        ))
+    })?;
+    let status = resp.status().as_u16();
+    let retry_after = resp.headers().get(RETRY_AFTER).cloned();
+    let body = resp
+        .text()
+        .await
+        .map_err(|e| Failure::Network(e.without_url().to_string()))?;
+    if !(200..300).contains(&status) {
+        return Err(failure_of(status, retry_after.as_ref(), &body));
+    }
+    if body.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&body).map_err(|_| Failure::Unexpected {
+        status,
+        body: body.chars().take(200).collect(),
+    })
+}

@@ -1,0 +1,114 @@
+//! The `cartlink` command-line client against the local server: the binary as a warehouse's
+//! operator runs it, with `CARTLINK_URL` and `CARTLINK_API_KEY` in its environment.
+
+use std::process::Command;
+
+use cartlink_e2e::{cli_binary, Peers, API_KEY, CART};
+use serde_json::Value;
+
+/// What one run printed and how it exited.
+struct Run {
+    out: String,
+    err: String,
+    code: i32,
+}
+
+fn cartlink(peers: &Peers, api_key: &str, args: &[&str]) -> Run {
+    let output = Command::new(cli_binary())
+        .args(args)
+        .env("CARTLINK_URL", &peers.base)
+        .env("CARTLINK_API_KEY", api_key)
+        .output()
+        .unwrap();
+    Run {
+        out: String::from_utf8(output.stdout).unwrap(),
+        err: String::from_utf8(output.stderr).unwrap(),
+        code: output.status.code().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_cli_creates_shows_and_withdraws_an_invite() {
+    // GIVEN the local server
+    let peers = Peers::start();
+    // WHEN an invite is created with the CLI
+    let created = cartlink(
+        &peers,
+        API_KEY,
+        &[
+            "invites",
+            "create",
+            "--cart",
+            CART,
+            "--email",
+            "cli@shop.test",
+            "--json",
+        ],
+    );
+    assert_eq!(created.code, 0, "{}", created.err);
+    let v: Value = serde_json::from_str(&created.out).unwrap();
+    let id = v["id"].as_str().unwrap().to_owned();
+    // THEN it was made and the merchant emailed
+    assert_eq!(v["status"], "emailed");
+    assert_eq!(peers.wait_for_emails(1).await.len(), 1);
+    // WHEN it is shown as a record
+    let shown = cartlink(&peers, API_KEY, &["invites", "show", &id]);
+    // THEN its fields are there, id first
+    assert_eq!(shown.code, 0, "{}", shown.err);
+    assert!(shown.out.starts_with("id "), "{}", shown.out);
+    assert!(
+        shown.out.contains(&id) && shown.out.contains("emailed"),
+        "{}",
+        shown.out
+    );
+    // WHEN it is withdrawn
+    let withdrawn = cartlink(&peers, API_KEY, &["invites", "withdraw", &id]);
+    // THEN it reads as revoked
+    assert_eq!(withdrawn.code, 0, "{}", withdrawn.err);
+    assert!(withdrawn.out.contains("revoked"), "{}", withdrawn.out);
+    let again = cartlink(&peers, API_KEY, &["invites", "show", &id, "--json"]);
+    let v: Value = serde_json::from_str(&again.out).unwrap();
+    assert_eq!(v["status"], "revoked");
+}
+
+#[tokio::test]
+async fn the_cli_prints_the_problem_and_exits_with_its_code() {
+    // GIVEN the local server
+    let peers = Peers::start();
+    // WHEN an unknown invite is shown
+    let missing = cartlink(&peers, API_KEY, &["invites", "show", "inv-nothing"]);
+    // THEN the problem's title and type, a hint, and exit code 1 (refused)
+    assert_eq!(missing.code, 1);
+    assert!(missing.out.is_empty());
+    assert!(
+        missing.err.starts_with("error: Not found (404 not-found)"),
+        "{}",
+        missing.err
+    );
+    assert!(missing.err.contains("hint: "), "{}", missing.err);
+    // WHEN the key is wrong
+    let wrong = cartlink(&peers, "not-a-key", &["carts"]);
+    // THEN unauthorized, pointing at CARTLINK_API_KEY, and nothing on stdout
+    assert_eq!(wrong.code, 1);
+    assert!(wrong.err.contains("401 unauthorized") && wrong.err.contains("CARTLINK_API_KEY"));
+    // WHEN the key is missing THEN exit code 3 names the variable
+    let unset = cartlink(&peers, "", &["carts"]);
+    assert_eq!(unset.code, 3);
+    assert!(
+        unset.err.contains("CARTLINK_API_KEY is not set"),
+        "{}",
+        unset.err
+    );
+}
+
+#[tokio::test]
+async fn the_cli_lists_the_carts_as_a_table() {
+    // GIVEN the local server WHEN the carts are listed
+    let peers = Peers::start();
+    let carts = cartlink(&peers, API_KEY, &["carts"]);
+    // THEN a header and the test cart, enabled
+    assert_eq!(carts.code, 0, "{}", carts.err);
+    assert!(carts.out.starts_with("ID "), "{}", carts.out);
+    let row = carts.out.lines().find(|l| l.starts_with(CART)).unwrap();
+    assert!(row.contains(" yes "), "{row}");
+}
