@@ -453,6 +453,7 @@ ROUTES = {
     ("get", "/v1/invites/{id}"): "CreateInviteFunction",
     ("delete", "/v1/invites/{id}"): "CreateInviteFunction",
     ("get", "/v1/carts"): "CreateInviteFunction",
+    ("post", "/v1/invites/{id}/resend"): "CreateInviteFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",

@@ -84,6 +84,11 @@ on_both_stores!(
     counters_of_other_keys_count_apart,
     a_zero_limit_counts_nothing,
     concurrent_hits_never_count_past_the_limit,
+    a_replacement_leaves_only_the_new_link_and_code_open,
+    a_link_added_after_a_replacement_opens_the_invite,
+    a_replacement_is_conditional_on_resends_and_status,
+    of_twenty_concurrent_replacements_exactly_one_wins,
+    every_resend_has_a_send_record_of_its_own,
 );
 
 fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
@@ -103,6 +108,7 @@ fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
         status_reason: None,
         access_code_hash: TokenHash::of(&InviteId::generate().to_string()),
         access_code_hint: "…0000".into(),
+        resends: 0,
         created_at: Timestamp(created),
         updated_at: Timestamp(created),
         expires_at: Timestamp(10_000),
@@ -316,6 +322,200 @@ async fn links_are_added_to_existing_invites_only(store: &dyn Store) {
         )
         .await
         .is_err());
+}
+
+/// Replaces `inv`'s link and code from `expected` resends with the pair named by `tag`.
+async fn replace(
+    store: &dyn Store,
+    inv: &Invite,
+    expected: u32,
+    tag: &str,
+) -> Result<u32, StoreError> {
+    store
+        .replace_secrets(
+            &inv.id,
+            expected,
+            &TokenHash::of(&format!("link-{tag}-{}", inv.id)),
+            &TokenHash::of(&format!("code-{tag}-{}", inv.id)),
+            &format!("…{tag}"),
+            Timestamp(120),
+        )
+        .await
+}
+
+async fn a_replacement_leaves_only_the_new_link_and_code_open(store: &dyn Store) {
+    // GIVEN an invite with its first link and a second one
+    let inv = stored(store, "wh-one", InviteStatus::Emailed, 100).await;
+    let second = TokenHash::of(&format!("second-{}", inv.id));
+    store
+        .add_link(&inv.id, &second, Timestamp(104))
+        .await
+        .unwrap();
+    // WHEN its link and code are replaced
+    assert_eq!(replace(store, &inv, 0, "new").await.unwrap(), 1);
+    // THEN neither earlier link nor the old code opens it
+    assert_eq!(store.invite_by_link(&link_of(&inv)).await.unwrap(), None);
+    assert_eq!(store.invite_by_link(&second).await.unwrap(), None);
+    assert_eq!(
+        store
+            .invite_by_access_code(&inv.access_code_hash)
+            .await
+            .unwrap(),
+        None
+    );
+    // AND the new link and code open it, as read by id: one resend, the new code and hint
+    let now = store.invite(&inv.id).await.unwrap().unwrap();
+    assert_eq!(now.resends, 1);
+    assert_eq!(
+        now.access_code_hash,
+        TokenHash::of(&format!("code-new-{}", inv.id))
+    );
+    assert_eq!(now.access_code_hint, "…new");
+    let new_link = TokenHash::of(&format!("link-new-{}", inv.id));
+    assert_eq!(
+        store.invite_by_link(&new_link).await.unwrap(),
+        Some(now.clone())
+    );
+    assert_eq!(
+        store
+            .invite_by_access_code(&now.access_code_hash)
+            .await
+            .unwrap(),
+        Some(now)
+    );
+}
+
+async fn a_link_added_after_a_replacement_opens_the_invite(store: &dyn Store) {
+    // GIVEN an invite whose link and code were replaced once
+    let inv = stored(store, "wh-one", InviteStatus::Emailed, 100).await;
+    replace(store, &inv, 0, "new").await.unwrap();
+    // WHEN a link is added (the access-code page's, or a retry's)
+    let later = TokenHash::of(&format!("later-{}", inv.id));
+    store
+        .add_link(&inv.id, &later, Timestamp(130))
+        .await
+        .unwrap();
+    // THEN it opens the invite
+    assert_eq!(
+        store
+            .invite_by_link(&later)
+            .await
+            .unwrap()
+            .map(|i| i.resends),
+        Some(1)
+    );
+}
+
+async fn a_replacement_is_conditional_on_resends_and_status(store: &dyn Store) {
+    // GIVEN an invite replaced once
+    let inv = stored(store, "wh-one", InviteStatus::Pending, 100).await;
+    replace(store, &inv, 0, "first").await.unwrap();
+    // WHEN a replacement still expects none THEN it is a conflict and its link opens nothing
+    let stale = replace(store, &inv, 0, "stale").await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let stale_link = TokenHash::of(&format!("link-stale-{}", inv.id));
+    assert_eq!(store.invite_by_link(&stale_link).await.unwrap(), None);
+    // WHEN the invite is withdrawn, or connected, THEN a replacement is a conflict
+    for status in [
+        InviteStatus::Revoked,
+        InviteStatus::Confirmed,
+        InviteStatus::Undeliverable,
+    ] {
+        let closed = stored(store, "wh-one", status, 100).await;
+        let refused = replace(store, &closed, 0, "closed").await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{status}: {refused:?}"
+        );
+        assert_eq!(
+            store
+                .invite_by_link(&link_of(&closed))
+                .await
+                .unwrap()
+                .map(|i| i.id),
+            Some(closed.id)
+        );
+    }
+    // AND an unknown invite is missing
+    let unknown = invite("wh-one", InviteStatus::Pending, 100);
+    let missing = replace(store, &unknown, 0, "x").await;
+    assert!(
+        matches!(missing, Err(StoreError::Missing(_))),
+        "{missing:?}"
+    );
+}
+
+async fn of_twenty_concurrent_replacements_exactly_one_wins(store: &dyn Store) {
+    // GIVEN an invite never resent
+    let inv = stored(store, "wh-one", InviteStatus::Emailed, 100).await;
+    // WHEN twenty replace its link and code at once, each with its own pair
+    let tags: Vec<String> = (0..20).map(|i| format!("r{i}")).collect();
+    let outcomes = futures::future::join_all(tags.iter().map(|t| replace(store, &inv, 0, t))).await;
+    // THEN exactly one stored its pair, the others were conflicts
+    assert_eq!(
+        outcomes.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .all(|r| matches!(r, Ok(1) | Err(StoreError::Conflict(_)))));
+    // AND only the winner's link and code open the invite
+    let mut open = 0;
+    for (tag, outcome) in tags.iter().zip(&outcomes) {
+        let link = TokenHash::of(&format!("link-{tag}-{}", inv.id));
+        let code = TokenHash::of(&format!("code-{tag}-{}", inv.id));
+        let by_link = store.invite_by_link(&link).await.unwrap().is_some();
+        let by_code = store.invite_by_access_code(&code).await.unwrap().is_some();
+        assert_eq!(
+            (by_link, by_code),
+            (outcome.is_ok(), outcome.is_ok()),
+            "{tag}"
+        );
+        open += usize::from(by_link);
+    }
+    assert_eq!(open, 1);
+}
+
+async fn every_resend_has_a_send_record_of_its_own(store: &dyn Store) {
+    // GIVEN the first resend's email sent
+    let inv = stored(store, "wh-one", InviteStatus::Emailed, 100).await;
+    let first = EmailKind::InviteResend(1);
+    assert_eq!(
+        store
+            .claim_send(&inv.id, first, Timestamp(0), 120)
+            .await
+            .unwrap(),
+        SendClaim::Claimed
+    );
+    store
+        .finish_send(&inv.id, first, "m-1", Timestamp(1))
+        .await
+        .unwrap();
+    // WHEN the second resend's email is claimed THEN it is this sender's to send
+    let second = EmailKind::InviteResend(2);
+    assert_eq!(
+        store
+            .claim_send(&inv.id, second, Timestamp(2), 120)
+            .await
+            .unwrap(),
+        SendClaim::Claimed
+    );
+    // AND the first resend's stays sent, as does the invite's own record stay free
+    assert_eq!(
+        store
+            .claim_send(&inv.id, first, Timestamp(3), 120)
+            .await
+            .unwrap(),
+        SendClaim::AlreadySent("m-1".into())
+    );
+    assert_eq!(
+        store
+            .claim_send(&inv.id, EmailKind::Invite, Timestamp(3), 120)
+            .await
+            .unwrap(),
+        SendClaim::Claimed
+    );
 }
 
 // Attempts.

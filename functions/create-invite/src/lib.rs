@@ -2,11 +2,13 @@
 //! `POST /v1/invites` makes an invite for the key's warehouse and emails the merchant;
 //! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
+//! `POST /v1/invites/{id}/resend` emails a new link and access code, killing the old ones;
 //! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
 
 use http::{Method, StatusCode};
 use serde::Serialize;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
+use shared::service::resend::{ResendError, RESENDS_PER_DAY};
 use shared::service::Services;
 use shared::web::api::{caller, Problem};
 use shared::web::{Request, Response};
@@ -34,6 +36,11 @@ pub enum ApiError {
     },
     /// The invite's store is connected already: there is nothing to withdraw.
     AlreadyConnected,
+    /// The invite cannot be resent in its state (`code` names which: withdrawn, undeliverable,
+    /// expired), or another resend of it ran at the same time (`resend-conflict`).
+    NotResendable(&'static str, &'static str),
+    /// Too many resends of the invite today; the next day starts in this many seconds.
+    RateLimited(i64),
     /// No such cart.
     UnknownCart,
     /// The cart is not enabled.
@@ -50,7 +57,7 @@ impl ApiError {
             Unauthorized => Problem::unauthorized(),
             NotFound => Problem::not_found("No such route, or no such invite of this warehouse."),
             MethodNotAllowed => Problem::method_not_allowed(
-                "POST /v1/invites, GET and DELETE /v1/invites/{id}, GET /v1/carts.",
+                "POST /v1/invites, GET and DELETE /v1/invites/{id}, POST /v1/invites/{id}/resend, GET /v1/carts.",
             ),
             UnsupportedMediaType => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -76,6 +83,15 @@ impl ApiError {
                 "Already connected",
                 "The merchant connected their store through this invite; it cannot be withdrawn.",
             ),
+            NotResendable(code, detail) => {
+                Problem::new(StatusCode::CONFLICT, code, "Invite not resent", detail)
+            }
+            RateLimited(_) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!("At most {RESENDS_PER_DAY} resends per invite per day (UTC)."),
+            ),
             UnknownCart => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown-cart",
@@ -92,9 +108,47 @@ impl ApiError {
         }
     }
 
-    /// The problem+json answer.
+    /// The problem+json answer; a 429 says when to try again (`Retry-After`).
     pub fn into_response(self) -> Response {
-        self.problem().into_response()
+        let retry_after = match &self {
+            ApiError::RateLimited(secs) => Some(*secs),
+            _ => None,
+        };
+        let mut resp = self.problem().into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        resp
+    }
+}
+
+impl From<ResendError> for ApiError {
+    fn from(e: ResendError) -> Self {
+        use ResendError::*;
+        match e {
+            NotFound => ApiError::NotFound,
+            Connected => ApiError::AlreadyConnected,
+            Withdrawn => ApiError::NotResendable(
+                "invite-withdrawn",
+                "The invite was withdrawn; make a new one.",
+            ),
+            Undeliverable => ApiError::NotResendable(
+                "invite-undeliverable",
+                "The invite email bounced for good; make a new invite with a working address.",
+            ),
+            Expired => ApiError::NotResendable(
+                "invite-expired",
+                "The invite expired; make a new one.",
+            ),
+            Concurrent => ApiError::NotResendable(
+                "resend-conflict",
+                "Another resend of this invite ran at the same time; its email carries the working link and code.",
+            ),
+            RateLimited { retry_after } => ApiError::RateLimited(retry_after),
+            MailUnavailable => ApiError::Unavailable,
+            Store(e) => unavailable(e),
+        }
     }
 }
 
@@ -247,18 +301,21 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         Create,
         Show(&'a str),
         Withdraw(&'a str),
+        Resend(&'a str),
         ListCarts,
     }
     let call = match segments.as_slice() {
         ["v1", "invites"] if req.method == Method::POST => Call::Create,
         ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
         ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
+        ["v1", "invites", id, "resend"] if req.method == Method::POST => Call::Resend(id),
         ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
             Call::ListCarts
         }
-        ["v1", "invites"] | ["v1", "invites", _] | ["v1", "carts"] => {
-            return Err(ApiError::MethodNotAllowed)
-        }
+        ["v1", "invites"]
+        | ["v1", "invites", _]
+        | ["v1", "invites", _, "resend"]
+        | ["v1", "carts"] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
     };
     let warehouse = caller(&req, &svc.warehouses).ok_or(ApiError::Unauthorized)?;
@@ -266,6 +323,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         Call::ListCarts => return Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),
         Call::Show(id) => return show_invite(svc, &warehouse.id, id).await,
         Call::Withdraw(id) => return withdraw_invite(svc, &warehouse.id, id).await,
+        Call::Resend(id) => return resend_invite(svc, &warehouse.id, id).await,
         Call::Create => {}
     }
     let json = req.header("content-type").is_some_and(|t| {
@@ -324,6 +382,52 @@ async fn withdraw_invite(
         }
         Withdrawal::AlreadyConnected(_) => Err(ApiError::AlreadyConnected),
     }
+}
+
+/// The 200 answer of `POST /v1/invites/{id}/resend`.
+#[derive(Debug, Serialize)]
+pub struct InviteResent {
+    /// Invite id.
+    pub id: String,
+    /// The invite's status now (`emailed`, `email_failed` or `granting`).
+    pub status: String,
+    /// `sent` once the mail service took the email, else `failed` (with `email_error`).
+    pub email: &'static str,
+    /// How many times the link and code were replaced so far.
+    pub resends: u32,
+    /// The new setup link; a secret, to hand only to the merchant. Earlier links are dead.
+    pub setup_url: String,
+    /// The last symbols of the new access code.
+    pub access_code_hint: String,
+    /// When the invite expires (RFC 3339); a resend does not extend it.
+    pub expires_at: String,
+    /// Why the email failed, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_error: Option<String>,
+}
+
+async fn resend_invite(
+    svc: &Services,
+    warehouse: &shared::domain::WarehouseId,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let resent = svc.resend_invite(warehouse, id).await?;
+    let invite = &resent.invite;
+    let answer = InviteResent {
+        id: invite.id.to_string(),
+        status: invite.status.to_string(),
+        email: if resent.email_error.is_none() {
+            "sent"
+        } else {
+            "failed"
+        },
+        resends: invite.resends,
+        setup_url: resent.setup_url.clone(),
+        access_code_hint: invite.access_code_hint.clone(),
+        expires_at: invite.expires_at.rfc3339(),
+        email_error: resent.email_error.clone(),
+    };
+    Ok(shared::web::json(StatusCode::OK, &answer))
 }
 
 fn invite_view(svc: &Services, state: InviteState) -> InviteView {

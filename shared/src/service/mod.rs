@@ -9,6 +9,7 @@ pub mod invites;
 pub mod keys;
 pub mod mail_feedback;
 pub mod refresh;
+pub mod resend;
 pub mod setup;
 
 use std::sync::Arc;

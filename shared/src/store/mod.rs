@@ -67,6 +67,9 @@ pub enum EmailKind {
     /// "A connection needs re-authorization", to the warehouse, when the cart refused its
     /// refresh token.
     ReauthorizationNeeded,
+    /// The invite again, with the link and access code of the invite's `n`th replacement
+    /// ([`InviteStore::replace_secrets`]): each replacement is its own email, sent once.
+    InviteResend(u32),
 }
 
 impl EmailKind {
@@ -78,6 +81,16 @@ impl EmailKind {
             EmailKind::WarehouseConfirmation => "warehouse_confirmation",
             EmailKind::GrantFailed => "grant_failed",
             EmailKind::ReauthorizationNeeded => "reauthorization_needed",
+            EmailKind::InviteResend(_) => "invite_resend",
+        }
+    }
+
+    /// What the send record of this email is keyed by beside the invite: the stored name, and
+    /// for a resend also its number (`invite_resend_2`), so every resend has its own record.
+    pub fn record_key(self) -> String {
+        match self {
+            EmailKind::InviteResend(n) => format!("{}_{n}", self.as_str()),
+            other => other.as_str().to_owned(),
         }
     }
 }
@@ -139,6 +152,24 @@ pub trait InviteStore: Send + Sync {
     /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
     /// send records are sent). One indexed query.
     async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError>;
+
+    /// Replaces an invite's link and access code, in one conditional write: only while its
+    /// status takes a resend ([`InviteStatus::takes_resend`]) and its `resends` is still
+    /// `expected_resends`, it gets the access code (by hash, with its hint) and the one setup
+    /// link given here, `resends` goes up by one (answered), and from then on every earlier
+    /// link and the earlier access code open nothing. Of concurrent replacements from the same
+    /// `expected_resends` exactly one succeeds; the others are [`StoreError::Conflict`] and
+    /// change nothing.
+    #[allow(clippy::too_many_arguments)]
+    async fn replace_secrets(
+        &self,
+        id: &InviteId,
+        expected_resends: u32,
+        link: &TokenHash,
+        code: &TokenHash,
+        code_hint: &str,
+        now: Timestamp,
+    ) -> Result<u32, StoreError>;
 }
 
 /// Grant attempts: one per trip to the cart, found by the hash of its `state`.

@@ -106,6 +106,23 @@ impl InviteStore for FaultyStore {
         self.run("authorized_invites", self.inner.authorized_invites(limit))
             .await
     }
+
+    async fn replace_secrets(
+        &self,
+        id: &InviteId,
+        expected_resends: u32,
+        link: &TokenHash,
+        code: &TokenHash,
+        code_hint: &str,
+        now: Timestamp,
+    ) -> Result<u32, StoreError> {
+        self.run(
+            "replace_secrets",
+            self.inner
+                .replace_secrets(id, expected_resends, link, code, code_hint, now),
+        )
+        .await
+    }
 }
 
 #[async_trait]
