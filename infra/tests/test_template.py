@@ -264,7 +264,8 @@ def token_key_grants():
 def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
     assert RES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
     # GenerateDataKey to the two sealers (oauth-callback: new tokens; connection-tokens:
-    # rotated ones), Decrypt to connection-tokens and the optional extra reader; nothing else,
+    # rotated ones), Decrypt to connection-tokens, create-invite (a disconnect revokes the
+    # tokens at the cart) and the optional extra reader; nothing else,
     # and every grant only under the encryption context app = cartlink
     assert token_key_grants() == sorted(
         [
@@ -274,7 +275,7 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
                 ["kms:GenerateDataKey"],
                 TOKEN_CONDITION,
             ),
-            (None, ["ConnectionTokensRole"], ["kms:Decrypt"], TOKEN_CONDITION),
+            (None, ["ConnectionTokensRole", "CreateInviteRole"], ["kms:Decrypt"], TOKEN_CONDITION),
             ("HasTokenReader", ["TokenReaderRoleArn"], ["kms:Decrypt"], TOKEN_CONDITION),
         ],
         key=repr,
@@ -454,6 +455,7 @@ ROUTES = {
     ("delete", "/v1/invites/{id}"): "CreateInviteFunction",
     ("get", "/v1/carts"): "CreateInviteFunction",
     ("post", "/v1/invites/{id}/resend"): "CreateInviteFunction",
+    ("delete", "/v1/connections/{id}"): "CreateInviteFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",

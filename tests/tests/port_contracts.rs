@@ -11,6 +11,7 @@ use shared::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
     InviteStatus, Timestamp, TokenHash, WarehouseId, WarehouseRef,
 };
+use shared::domain::{Disconnection, Revocation};
 use shared::store::{
     AttemptStore, DynamoStore, EmailKind, InviteStore, SendClaim, SqliteStore, Store, StoreError,
 };
@@ -89,6 +90,10 @@ on_both_stores!(
     a_replacement_is_conditional_on_resends_and_status,
     of_twenty_concurrent_replacements_exactly_one_wins,
     every_resend_has_a_send_record_of_its_own,
+    a_disconnect_replaces_the_connection_by_its_record,
+    a_disconnect_is_conditional_on_the_version,
+    of_twenty_concurrent_disconnects_exactly_one_wins,
+    a_revocation_is_settled_once_over_pending,
 );
 
 fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
@@ -515,6 +520,122 @@ async fn every_resend_has_a_send_record_of_its_own(store: &dyn Store) {
             .await
             .unwrap(),
         SendClaim::Claimed
+    );
+}
+
+fn disconnection_of(conn: &Connection) -> Disconnection {
+    Disconnection {
+        connection_id: conn.id.clone(),
+        invite_id: conn.invite_id.clone(),
+        warehouse_id: conn.warehouse_id.clone(),
+        cart: conn.cart.clone(),
+        disconnected_at: Timestamp(300),
+        revocation: Revocation::Pending,
+    }
+}
+
+async fn a_disconnect_replaces_the_connection_by_its_record(store: &dyn Store) {
+    // GIVEN a stored connection
+    let conn = committed(store).await;
+    // WHEN it is disconnected at its version
+    let record = disconnection_of(&conn);
+    store.disconnect(&record, conn.version).await.unwrap();
+    // THEN the connection, with its sealed tokens, is gone, by id and by invite
+    assert_eq!(store.connection(&conn.id).await.unwrap(), None);
+    assert_eq!(
+        store.connection_for_invite(&conn.invite_id).await.unwrap(),
+        None
+    );
+    // AND its record reads back
+    assert_eq!(store.disconnection(&conn.id).await.unwrap(), Some(record));
+}
+
+async fn a_disconnect_is_conditional_on_the_version(store: &dyn Store) {
+    // GIVEN a connection whose tokens a refresh rewrote (version + 1)
+    let conn = committed(store).await;
+    let next = store
+        .update_tokens(&conn.id, &conn.tokens, None, conn.version)
+        .await
+        .unwrap();
+    // WHEN a disconnect read before the refresh is written
+    let stale = store
+        .disconnect(&disconnection_of(&conn), conn.version)
+        .await;
+    // THEN it is a conflict and nothing changed
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert!(store.connection(&conn.id).await.unwrap().is_some());
+    assert_eq!(store.disconnection(&conn.id).await.unwrap(), None);
+    // AND at the current version it is made
+    store
+        .disconnect(&disconnection_of(&conn), next)
+        .await
+        .unwrap();
+    // AND a second one finds nothing to disconnect
+    let again = store.disconnect(&disconnection_of(&conn), next).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+async fn of_twenty_concurrent_disconnects_exactly_one_wins(store: &dyn Store) {
+    // GIVEN a stored connection
+    let conn = committed(store).await;
+    // WHEN twenty disconnect it at once, each at its own time
+    let records: Vec<Disconnection> = (0..20)
+        .map(|i| Disconnection {
+            disconnected_at: Timestamp(300 + i),
+            ..disconnection_of(&conn)
+        })
+        .collect();
+    let outcomes =
+        futures::future::join_all(records.iter().map(|r| store.disconnect(r, conn.version))).await;
+    // THEN exactly one was written, and the stored record is the winner's
+    assert_eq!(
+        outcomes.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .all(|r| matches!(r, Ok(()) | Err(StoreError::Conflict(_)))));
+    let winner = outcomes.iter().position(|r| r.is_ok()).unwrap();
+    assert_eq!(
+        store.disconnection(&conn.id).await.unwrap(),
+        Some(records[winner].clone())
+    );
+}
+
+async fn a_revocation_is_settled_once_over_pending(store: &dyn Store) {
+    // GIVEN a disconnected connection whose revocation is pending
+    let conn = committed(store).await;
+    store
+        .disconnect(&disconnection_of(&conn), conn.version)
+        .await
+        .unwrap();
+    // WHEN the cart's answer is recorded THEN it reads back
+    store
+        .settle_revocation(&conn.id, Revocation::Revoked)
+        .await
+        .unwrap();
+    let read = store.disconnection(&conn.id).await.unwrap().unwrap();
+    assert_eq!(read.revocation, Revocation::Revoked);
+    // WHEN another answer is recorded THEN it is a conflict and the first stays
+    let again = store.settle_revocation(&conn.id, Revocation::Failed).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        store
+            .disconnection(&conn.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revocation,
+        Revocation::Revoked
+    );
+    // AND an unknown connection has nothing to settle
+    let missing = store
+        .settle_revocation(&ConnectionId::generate(), Revocation::Revoked)
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::Missing(_))),
+        "{missing:?}"
     );
 }
 

@@ -3,10 +3,13 @@
 //! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
 //! `POST /v1/invites/{id}/resend` emails a new link and access code, killing the old ones;
+//! `DELETE /v1/connections/{id}` drops a connection (tokens deleted, revoked at the cart where
+//! it offers that, the merchant told);
 //! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
 
 use http::{Method, StatusCode};
 use serde::Serialize;
+use shared::service::disconnect::DisconnectError;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
 use shared::service::resend::{ResendError, RESENDS_PER_DAY};
 use shared::service::Services;
@@ -57,7 +60,7 @@ impl ApiError {
             Unauthorized => Problem::unauthorized(),
             NotFound => Problem::not_found("No such route, or no such invite of this warehouse."),
             MethodNotAllowed => Problem::method_not_allowed(
-                "POST /v1/invites, GET and DELETE /v1/invites/{id}, POST /v1/invites/{id}/resend, GET /v1/carts.",
+                "POST /v1/invites, GET and DELETE /v1/invites/{id}, POST /v1/invites/{id}/resend, DELETE /v1/connections/{id}, GET /v1/carts.",
             ),
             UnsupportedMediaType => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -120,6 +123,19 @@ impl ApiError {
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }
         resp
+    }
+}
+
+impl From<DisconnectError> for ApiError {
+    fn from(e: DisconnectError) -> Self {
+        match e {
+            DisconnectError::NotFound => ApiError::NotFound,
+            DisconnectError::KeyService(e) => {
+                tracing::error!(error = %e, "key service failed disconnecting");
+                ApiError::Unavailable
+            }
+            DisconnectError::Store(e) => unavailable(e),
+        }
     }
 }
 
@@ -302,6 +318,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         Show(&'a str),
         Withdraw(&'a str),
         Resend(&'a str),
+        Disconnect(&'a str),
         ListCarts,
     }
     let call = match segments.as_slice() {
@@ -309,6 +326,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
         ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
         ["v1", "invites", id, "resend"] if req.method == Method::POST => Call::Resend(id),
+        ["v1", "connections", id] if req.method == Method::DELETE => Call::Disconnect(id),
         ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
             Call::ListCarts
         }
@@ -324,6 +342,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         Call::Show(id) => return show_invite(svc, &warehouse.id, id).await,
         Call::Withdraw(id) => return withdraw_invite(svc, &warehouse.id, id).await,
         Call::Resend(id) => return resend_invite(svc, &warehouse.id, id).await,
+        Call::Disconnect(id) => return disconnect(svc, &warehouse.id, id).await,
         Call::Create => {}
     }
     let json = req.header("content-type").is_some_and(|t| {
@@ -426,6 +445,36 @@ async fn resend_invite(
         access_code_hint: invite.access_code_hint.clone(),
         expires_at: invite.expires_at.rfc3339(),
         email_error: resent.email_error.clone(),
+    };
+    Ok(shared::web::json(StatusCode::OK, &answer))
+}
+
+/// The 200 answer of `DELETE /v1/connections/{id}`, the same on every repeat.
+#[derive(Debug, Serialize)]
+pub struct ConnectionDisconnected {
+    /// Connection id.
+    pub id: String,
+    /// Always `disconnected`: its tokens are deleted, the token API answers 404.
+    pub status: &'static str,
+    /// When the tokens were deleted (RFC 3339).
+    pub disconnected_at: String,
+    /// What the cart was told: `revoked`, `failed` (the cart refused or could not be reached;
+    /// the tokens are deleted here all the same), `not_offered` (the cart documents no
+    /// revocation call), or `pending` (the process died before the cart answered).
+    pub revocation: &'static str,
+}
+
+async fn disconnect(
+    svc: &Services,
+    warehouse: &shared::domain::WarehouseId,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let record = svc.disconnect_connection(warehouse, id).await?;
+    let answer = ConnectionDisconnected {
+        id: record.connection_id.to_string(),
+        status: "disconnected",
+        disconnected_at: record.disconnected_at.rfc3339(),
+        revocation: record.revocation.as_str(),
     };
     Ok(shared::web::json(StatusCode::OK, &answer))
 }

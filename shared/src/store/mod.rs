@@ -26,8 +26,8 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
-    InviteStatus, Timestamp, TokenHash, WarehouseId,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, Disconnection, GrantAttempt, Invite,
+    InviteId, InviteStatus, Revocation, Timestamp, TokenHash, WarehouseId,
 };
 use crate::vault::SealedBlob;
 
@@ -64,6 +64,8 @@ pub enum EmailKind {
     WarehouseConfirmation,
     /// "Connecting your store did not complete", to the merchant, with a link to try again.
     GrantFailed,
+    /// "The warehouse no longer has access", to the merchant, when the warehouse disconnected.
+    Disconnected,
     /// "A connection needs re-authorization", to the warehouse, when the cart refused its
     /// refresh token.
     ReauthorizationNeeded,
@@ -82,6 +84,7 @@ impl EmailKind {
             EmailKind::GrantFailed => "grant_failed",
             EmailKind::ReauthorizationNeeded => "reauthorization_needed",
             EmailKind::InviteResend(_) => "invite_resend",
+            EmailKind::Disconnected => "disconnected",
         }
     }
 
@@ -288,6 +291,31 @@ pub trait Counters: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Disconnections: a dropped connection's record, stored in place of the connection.
+#[async_trait]
+pub trait Disconnections: Send + Sync {
+    /// Drops a connection, all or nothing: the connection (with its sealed tokens) is deleted,
+    /// only while its version is still `expected_version`, and `record` is stored in its place.
+    /// [`StoreError::Conflict`] if the connection is gone or changed (a refresh wrote new
+    /// tokens, another disconnect won); nothing is written then.
+    async fn disconnect(
+        &self,
+        record: &Disconnection,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+
+    /// The record of a dropped connection.
+    async fn disconnection(&self, id: &ConnectionId) -> Result<Option<Disconnection>, StoreError>;
+
+    /// Records the cart's answer to the revocation, only over `pending`: [`StoreError::Conflict`]
+    /// if it was settled already, [`StoreError::Missing`] if there is no record.
+    async fn settle_revocation(
+        &self,
+        id: &ConnectionId,
+        outcome: Revocation,
+    ) -> Result<(), StoreError>;
+}
+
 /// Leases: one owner at a time for a piece of work, until the lease expires.
 #[async_trait]
 pub trait Leases: Send + Sync {
@@ -310,11 +338,18 @@ pub trait Leases: Send + Sync {
 /// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
 /// implements every part is a `Store`.
 pub trait Store:
-    InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases
+    InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases + Disconnections
 {
 }
 
 impl<T> Store for T where
-    T: InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases + ?Sized
+    T: InviteStore
+        + AttemptStore
+        + ConnectionStore
+        + SendLedger
+        + Counters
+        + Leases
+        + Disconnections
+        + ?Sized
 {
 }

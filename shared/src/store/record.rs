@@ -25,6 +25,9 @@ pub const ATTEMPT_MUTABLE: [&str; 2] = ["status", "claim_until"];
 /// Fields of a connection that change after it is made.
 pub const CONNECTION_MUTABLE: [&str; 4] = ["status", "version", "tokens", "token_expires_at"];
 
+/// The one field of a disconnection that changes after it is made.
+pub const DISCONNECTION_MUTABLE: [&str; 1] = ["revocation"];
+
 /// The JSON body of `record` without its `mutable` fields.
 pub fn body_without<T: Serialize>(record: &T, mutable: &[&str]) -> Result<String, StoreError> {
     let mut value = serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -50,6 +50,7 @@
 mod attempts;
 mod connections;
 mod counters;
+mod disconnections;
 mod invites;
 mod item;
 mod leases;

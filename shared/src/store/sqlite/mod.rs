@@ -11,6 +11,7 @@
 mod attempts;
 mod connections;
 mod counters;
+mod disconnections;
 mod invites;
 mod leases;
 mod sends;
@@ -78,6 +79,12 @@ CREATE TABLE IF NOT EXISTS hits (
     key TEXT PRIMARY KEY,
     window_start INTEGER NOT NULL,
     count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS disconnections (
+    id TEXT PRIMARY KEY,
+    warehouse_id TEXT NOT NULL,
+    revocation TEXT NOT NULL,
+    body TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS leases (
     key TEXT PRIMARY KEY,

@@ -304,3 +304,38 @@ impl Leases for FaultyStore {
             .await
     }
 }
+
+#[async_trait]
+impl crate::store::Disconnections for FaultyStore {
+    async fn disconnect(
+        &self,
+        record: &crate::domain::Disconnection,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "disconnect",
+            self.inner.disconnect(record, expected_version),
+        )
+        .await
+    }
+
+    async fn disconnection(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Option<crate::domain::Disconnection>, StoreError> {
+        self.run("disconnection", self.inner.disconnection(id))
+            .await
+    }
+
+    async fn settle_revocation(
+        &self,
+        id: &ConnectionId,
+        outcome: crate::domain::Revocation,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "settle_revocation",
+            self.inner.settle_revocation(id, outcome),
+        )
+        .await
+    }
+}
