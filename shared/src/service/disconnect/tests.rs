@@ -8,6 +8,7 @@ use crate::service::connections::ConnectionError;
 use crate::service::disconnect::DisconnectError;
 use crate::store::{ConnectionStore, Disconnections};
 use crate::testing::{acme_cart, SwitchedVault, TestKit};
+use crate::vault::{DataKey, SealContext, SealedBlob, Vault, VaultError};
 
 const REVOKE_URL: &str = "https://auth.acme.test/revoke";
 
@@ -96,10 +97,33 @@ async fn a_repeated_disconnect_answers_the_same_and_sends_nothing() {
     assert_eq!(disconnect_emails(&kit).len(), 1);
 }
 
+/// A key service that answers later, as KMS does: every caller of a disconnect reads the
+/// connection before any of them writes.
+struct SlowVault(Arc<dyn Vault>);
+
+#[async_trait::async_trait]
+impl Vault for SlowVault {
+    async fn data_key(&self, context: &SealContext) -> Result<DataKey, VaultError> {
+        self.0.data_key(context).await
+    }
+
+    async fn open(
+        &self,
+        context: &SealContext,
+        blob: &SealedBlob,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        self.0.open(context, blob).await
+    }
+}
+
 #[tokio::test]
 async fn concurrent_disconnects_revoke_once_email_once_and_answer_alike() {
-    // GIVEN a connection at a cart with a revocation endpoint
-    let (kit, conn) = connected(true).await;
+    // GIVEN a connection at a cart with a revocation endpoint, behind a slow key service
+    let (mut kit, conn) = connected(true).await;
+    kit.services.vault = Arc::new(SlowVault(kit.services.vault.clone()));
     // WHEN five disconnects run at once
     let outcomes = futures::future::join_all((0..5).map(|_| disconnect(&kit, &conn.id))).await;
     // THEN each answers the one record, revoked
@@ -204,7 +228,7 @@ async fn a_key_service_outage_changes_nothing() {
     let (mut kit, conn) = connected(true).await;
     let switched = SwitchedVault::over(kit.services.vault.clone());
     switched.open_off.store(true, Ordering::SeqCst);
-    kit.services.vault = switched as Arc<dyn crate::vault::Vault>;
+    kit.services.vault = switched as Arc<dyn Vault>;
     // WHEN the warehouse disconnects it
     let outcome = disconnect(&kit, &conn.id).await;
     // THEN that is the key service's failure, and the connection, the cart and the inbox are
