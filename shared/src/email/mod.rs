@@ -9,7 +9,7 @@
 mod fleet;
 mod render;
 
-pub use fleet::disconnected_email;
+pub use fleet::{disconnected_email, reconnect_invite_email};
 
 use render::{b, para, t, to_html, to_text, Block, Inline};
 

@@ -45,6 +45,14 @@ fn every_email(inv: &Invite) -> Vec<OutgoingEmail> {
         grant_failed_email(inv, "Cart", None).unwrap(),
         disconnected_email(inv, "Cart", Timestamp(0), true).unwrap(),
         disconnected_email(inv, "Cart", Timestamp(0), false).unwrap(),
+        reconnect_invite_email(
+            inv,
+            "Cart",
+            "http://x.test/setup/T",
+            "http://x.test/setup",
+            &AccessCode::generate(),
+        )
+        .unwrap(),
     ]
 }
 
@@ -234,4 +242,32 @@ fn the_disconnected_email_says_who_lost_access_and_what_the_cart_was_told() {
     assert!(untold
         .text
         .contains("remove the app from your Cart account"));
+}
+
+#[test]
+fn the_reconnect_invite_says_it_renews_the_existing_connection() {
+    // GIVEN a re-authorization invite
+    let inv = invite("Acme 3PL", Some("Zoë"));
+    let code = AccessCode::generate();
+    let mail = reconnect_invite_email(
+        &inv,
+        "Cart",
+        "http://x.test/setup/T",
+        "http://x.test/setup",
+        &code,
+    )
+    .unwrap();
+    // THEN it goes to the merchant and says it renews, not starts, a connection
+    assert_eq!(mail.to, "m@shop.test");
+    assert_eq!(mail.subject, "Renew Acme 3PL's access to your Cart store");
+    for part in [&mail.text, &mail.html] {
+        assert!(part.contains("needs to be renewed"), "{part}");
+        assert!(part.contains("keeps the existing connection"), "{part}");
+        assert!(part.contains("Review and renew access"), "{part}");
+    }
+    // AND it carries the link, the access code, the functions and the expiry like an invite
+    assert!(mail.text.contains("http://x.test/setup/T"));
+    assert!(mail.text.contains(&code.display()));
+    assert!(mail.text.contains(Function::Orders.plain_words()));
+    assert!(mail.text.contains(&inv.expires_at.human()));
 }

@@ -4,7 +4,8 @@
 //! The port is split along its contract's seams, one trait per aggregate: [`InviteStore`]
 //! (invites with their links and access codes), [`AttemptStore`] (grant attempts),
 //! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
-//! per invite and email kind), [`Counters`] and [`Leases`]. [`Store`] is all of them, so the
+//! per invite and email kind), [`Counters`], [`Leases`] and [`Disconnections`] (what a dropped
+//! connection leaves in place of its sealed tokens). [`Store`] is all of them, so the
 //! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
@@ -66,6 +67,8 @@ pub enum EmailKind {
     GrantFailed,
     /// "The warehouse no longer has access", to the merchant, when the warehouse disconnected.
     Disconnected,
+    /// The re-authorization invite, to the merchant: a link that renews an existing connection.
+    ReconnectInvite,
     /// "A connection needs re-authorization", to the warehouse, when the cart refused its
     /// refresh token.
     ReauthorizationNeeded,
@@ -85,6 +88,7 @@ impl EmailKind {
             EmailKind::ReauthorizationNeeded => "reauthorization_needed",
             EmailKind::InviteResend(_) => "invite_resend",
             EmailKind::Disconnected => "disconnected",
+            EmailKind::ReconnectInvite => "reconnect_invite",
         }
     }
 
