@@ -242,6 +242,12 @@ fn hint(code: &str) -> Option<&'static str> {
             "The first request with that key is still running; retry with the same key shortly."
         }
         "rate-limited" => "A limit on invites or emails is reached.",
+        "invite-withdrawn" | "invite-undeliverable" | "invite-expired" => {
+            "This invite cannot be resent; `cartlink invites create` makes a new one."
+        }
+        "resend-conflict" => {
+            "Another resend of this invite ran at the same time; its email carries the working link and code."
+        }
         _ => return None,
     })
 }

@@ -270,9 +270,10 @@ def token_key_grants():
 def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
     assert RES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
     # GenerateDataKey to the two sealers (oauth-callback: new tokens; connection-tokens:
-    # rotated ones), Decrypt to connection-tokens and the optional extra reader, both to
-    # warehouse-api only for the answers it keeps for an Idempotency-Key; nothing else, and
-    # every grant only under the encryption context app = cartlink
+    # rotated ones), Decrypt to connection-tokens, warehouse-api (a disconnect revokes the
+    # tokens at the cart) and the optional extra reader, GenerateDataKey to warehouse-api only
+    # for the answers it keeps for an Idempotency-Key; nothing else, and every grant only under
+    # the encryption context app = cartlink
     assert token_key_grants() == sorted(
         [
             (
@@ -281,7 +282,7 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
                 ["kms:GenerateDataKey"],
                 TOKEN_CONDITION,
             ),
-            (None, ["ConnectionTokensRole"], ["kms:Decrypt"], TOKEN_CONDITION),
+            (None, ["ConnectionTokensRole", "WarehouseApiRole"], ["kms:Decrypt"], TOKEN_CONDITION),
             ("HasTokenReader", ["TokenReaderRoleArn"], ["kms:Decrypt"], TOKEN_CONDITION),
             (
                 None,
@@ -467,6 +468,8 @@ ROUTES = {
     ("delete", "/v1/invites/{id}"): "WarehouseApiFunction",
     ("get", "/v1/carts"): "WarehouseApiFunction",
     ("get", "/v1/openapi.json"): "WarehouseApiFunction",
+    ("post", "/v1/invites/{id}/resend"): "WarehouseApiFunction",
+    ("delete", "/v1/connections/{id}"): "WarehouseApiFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",

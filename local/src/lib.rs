@@ -66,7 +66,11 @@ pub async fn dispatch(app: &App, req: Request) -> Response {
         segments.get(1).copied().unwrap_or(""),
     );
     match first {
-        "v1" if second == "connections" => connection_tokens::handle(&app.services, req).await,
+        // As the template routes them: a connection's tokens are connection-tokens', every other
+        // warehouse API route (disconnect and reconnect too) warehouse-api's.
+        "v1" if second == "connections" && segments.get(3) == Some(&"tokens") => {
+            connection_tokens::handle(&app.services, req).await
+        }
         "v1" => warehouse_api::handle(&app.services, req).await,
         "setup" | "assets" => grant_page::handle(&app.services, req).await,
         "oauth" => oauth_callback::handle(&app.services, req).await,

@@ -10,8 +10,11 @@
 // listening. Refresh tokens rotate on every use; a used one is refused
 // (and, as oidc-provider does, revokes the grant).
 //
+// Token revocation (RFC 7009) is on, at /token/revocation, as the test catalog entry names it.
+//
 // Besides the provider's own routes it answers GET /__peer/stats with what the tests need to
-// see from outside: how many token requests arrived and the tokens it issued.
+// see from outside: how many token requests arrived, the tokens it issued, and how many
+// revocation requests arrived (`revocations`) and how many it answered 200 (`revoked`).
 //
 // Its development login and consent pages @import a Google Fonts stylesheet; the peer strips
 // that line so a browser test can hold that no request leaves for a third origin.
@@ -30,7 +33,7 @@ const provider = new Provider(issuer, {
   }],
   scopes: ['openid', 'offline_access', 'orders:read', 'inventory:write'],
   pkce: { required: () => true },
-  features: { devInteractions: { enabled: true } },
+  features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
   rotateRefreshToken: true,
   ttl: {
     AccessToken: (ctx) => Number((ctx?.oidc?.params?.grant_type === 'refresh_token'
@@ -42,7 +45,7 @@ const provider = new Provider(issuer, {
 });
 provider.proxy = false;
 
-const stats = { tokenRequests: 0, issued: [] };
+const stats = { tokenRequests: 0, issued: [], revocations: 0, revoked: 0 };
 const tokenDelayMs = Number(process.env.TOKEN_DELAY_MS || 0);
 
 provider.use(async (ctx, next) => {
@@ -51,6 +54,8 @@ provider.use(async (ctx, next) => {
     return;
   }
   const isToken = ctx.method === 'POST' && ctx.path === '/token';
+  const isRevocation = ctx.method === 'POST' && ctx.path === '/token/revocation';
+  if (isRevocation) stats.revocations += 1;
   if (isToken) {
     stats.tokenRequests += 1;
     if (tokenDelayMs > 0) await new Promise((done) => { setTimeout(done, tokenDelayMs); });
@@ -59,6 +64,7 @@ provider.use(async (ctx, next) => {
   if (typeof ctx.body === 'string' && ctx.body.includes('fonts.googleapis.com')) {
     ctx.body = ctx.body.replace(/@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g, '');
   }
+  if (isRevocation && ctx.status === 200) stats.revoked += 1;
   if (isToken && ctx.status === 200 && ctx.body && ctx.body.access_token) {
     stats.issued.push({ access_token: ctx.body.access_token, refresh_token: ctx.body.refresh_token || null });
   }

@@ -250,6 +250,9 @@ client_secret_env = "E2E_CART_SECRET"
 token_auth = "body"
 pkce = "required"
 issuer = "{cart_base}"
+[carts.revocation]
+url = "{cart_base}/token/revocation"
+source = "oidc-provider features.revocation (RFC 7009)"
 [carts.scopes]
 orders = ["orders:read"]
 inventory = ["inventory:write"]

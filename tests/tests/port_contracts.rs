@@ -11,6 +11,7 @@ use shared::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
     InviteStatus, Timestamp, TokenHash, WarehouseId, WarehouseRef,
 };
+use shared::domain::{Disconnection, Revocation};
 use shared::store::{
     AttemptStore, DynamoStore, EmailKind, InviteStore, SendClaim, SqliteStore, Store, StoreError,
 };
@@ -84,6 +85,15 @@ on_both_stores!(
     counters_of_other_keys_count_apart,
     a_zero_limit_counts_nothing,
     concurrent_hits_never_count_past_the_limit,
+    a_replacement_leaves_only_the_new_link_and_code_open,
+    a_link_added_after_a_replacement_opens_the_invite,
+    a_replacement_is_conditional_on_resends_and_status,
+    of_twenty_concurrent_replacements_exactly_one_wins,
+    every_resend_has_a_send_record_of_its_own,
+    a_disconnect_replaces_the_connection_by_its_record,
+    a_disconnect_is_conditional_on_the_version,
+    of_twenty_concurrent_disconnects_exactly_one_wins,
+    a_revocation_is_settled_once_over_pending,
 );
 
 fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
@@ -103,6 +113,7 @@ fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
         status_reason: None,
         access_code_hash: TokenHash::of(&InviteId::generate().to_string()),
         access_code_hint: "…0000".into(),
+        resends: 0,
         created_at: Timestamp(created),
         updated_at: Timestamp(created),
         expires_at: Timestamp(10_000),
@@ -316,6 +327,316 @@ async fn links_are_added_to_existing_invites_only(store: &dyn Store) {
         )
         .await
         .is_err());
+}
+
+/// Replaces `inv`'s link and code from `expected` resends with the pair named by `tag`.
+async fn replace(
+    store: &dyn Store,
+    inv: &Invite,
+    expected: u32,
+    tag: &str,
+) -> Result<u32, StoreError> {
+    store
+        .replace_secrets(
+            &inv.id,
+            expected,
+            &TokenHash::of(&format!("link-{tag}-{}", inv.id)),
+            &TokenHash::of(&format!("code-{tag}-{}", inv.id)),
+            &format!("…{tag}"),
+            Timestamp(120),
+        )
+        .await
+}
+
+async fn a_replacement_leaves_only_the_new_link_and_code_open(store: &dyn Store) {
+    // GIVEN an invite with its first link and a second one
+    let inv = stored(store, "wh-one", InviteStatus::Emailed, 100).await;
+    let second = TokenHash::of(&format!("second-{}", inv.id));
+    store
+        .add_link(&inv.id, &second, Timestamp(104))
+        .await
+        .unwrap();
+    // WHEN its link and code are replaced
+    assert_eq!(replace(store, &inv, 0, "new").await.unwrap(), 1);
+    // THEN neither earlier link nor the old code opens it
+    assert_eq!(store.invite_by_link(&link_of(&inv)).await.unwrap(), None);
+    assert_eq!(store.invite_by_link(&second).await.unwrap(), None);
+    assert_eq!(
+        store
+            .invite_by_access_code(&inv.access_code_hash)
+            .await
+            .unwrap(),
+        None
+    );
+    // AND the new link and code open it, as read by id: one resend, the new code and hint
+    let now = store.invite(&inv.id).await.unwrap().unwrap();
+    assert_eq!(now.resends, 1);
+    assert_eq!(
+        now.access_code_hash,
+        TokenHash::of(&format!("code-new-{}", inv.id))
+    );
+    assert_eq!(now.access_code_hint, "…new");
+    let new_link = TokenHash::of(&format!("link-new-{}", inv.id));
+    assert_eq!(
+        store.invite_by_link(&new_link).await.unwrap(),
+        Some(now.clone())
+    );
+    assert_eq!(
+        store
+            .invite_by_access_code(&now.access_code_hash)
+            .await
+            .unwrap(),
+        Some(now)
+    );
+}
+
+async fn a_link_added_after_a_replacement_opens_the_invite(store: &dyn Store) {
+    // GIVEN an invite whose link and code were replaced once
+    let inv = stored(store, "wh-one", InviteStatus::Emailed, 100).await;
+    replace(store, &inv, 0, "new").await.unwrap();
+    // WHEN a link is added (the access-code page's, or a retry's)
+    let later = TokenHash::of(&format!("later-{}", inv.id));
+    store
+        .add_link(&inv.id, &later, Timestamp(130))
+        .await
+        .unwrap();
+    // THEN it opens the invite
+    assert_eq!(
+        store
+            .invite_by_link(&later)
+            .await
+            .unwrap()
+            .map(|i| i.resends),
+        Some(1)
+    );
+}
+
+async fn a_replacement_is_conditional_on_resends_and_status(store: &dyn Store) {
+    // GIVEN an invite replaced once
+    let inv = stored(store, "wh-one", InviteStatus::Pending, 100).await;
+    replace(store, &inv, 0, "first").await.unwrap();
+    // WHEN a replacement still expects none THEN it is a conflict and its link opens nothing
+    let stale = replace(store, &inv, 0, "stale").await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let stale_link = TokenHash::of(&format!("link-stale-{}", inv.id));
+    assert_eq!(store.invite_by_link(&stale_link).await.unwrap(), None);
+    // WHEN the invite is withdrawn, or connected, THEN a replacement is a conflict
+    for status in [
+        InviteStatus::Revoked,
+        InviteStatus::Confirmed,
+        InviteStatus::Undeliverable,
+    ] {
+        let closed = stored(store, "wh-one", status, 100).await;
+        let refused = replace(store, &closed, 0, "closed").await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{status}: {refused:?}"
+        );
+        assert_eq!(
+            store
+                .invite_by_link(&link_of(&closed))
+                .await
+                .unwrap()
+                .map(|i| i.id),
+            Some(closed.id)
+        );
+    }
+    // AND an unknown invite is missing
+    let unknown = invite("wh-one", InviteStatus::Pending, 100);
+    let missing = replace(store, &unknown, 0, "x").await;
+    assert!(
+        matches!(missing, Err(StoreError::Missing(_))),
+        "{missing:?}"
+    );
+}
+
+async fn of_twenty_concurrent_replacements_exactly_one_wins(store: &dyn Store) {
+    // GIVEN an invite never resent
+    let inv = stored(store, "wh-one", InviteStatus::Emailed, 100).await;
+    // WHEN twenty replace its link and code at once, each with its own pair
+    let tags: Vec<String> = (0..20).map(|i| format!("r{i}")).collect();
+    let outcomes = futures::future::join_all(tags.iter().map(|t| replace(store, &inv, 0, t))).await;
+    // THEN exactly one stored its pair, the others were conflicts
+    assert_eq!(
+        outcomes.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .all(|r| matches!(r, Ok(1) | Err(StoreError::Conflict(_)))));
+    // AND only the winner's link and code open the invite
+    let mut open = 0;
+    for (tag, outcome) in tags.iter().zip(&outcomes) {
+        let link = TokenHash::of(&format!("link-{tag}-{}", inv.id));
+        let code = TokenHash::of(&format!("code-{tag}-{}", inv.id));
+        let by_link = store.invite_by_link(&link).await.unwrap().is_some();
+        let by_code = store.invite_by_access_code(&code).await.unwrap().is_some();
+        assert_eq!(
+            (by_link, by_code),
+            (outcome.is_ok(), outcome.is_ok()),
+            "{tag}"
+        );
+        open += usize::from(by_link);
+    }
+    assert_eq!(open, 1);
+}
+
+async fn every_resend_has_a_send_record_of_its_own(store: &dyn Store) {
+    // GIVEN the first resend's email sent
+    let inv = stored(store, "wh-one", InviteStatus::Emailed, 100).await;
+    let first = EmailKind::InviteResend(1);
+    assert_eq!(
+        store
+            .claim_send(&inv.id, first, Timestamp(0), 120)
+            .await
+            .unwrap(),
+        SendClaim::Claimed
+    );
+    store
+        .finish_send(&inv.id, first, "m-1", Timestamp(1))
+        .await
+        .unwrap();
+    // WHEN the second resend's email is claimed THEN it is this sender's to send
+    let second = EmailKind::InviteResend(2);
+    assert_eq!(
+        store
+            .claim_send(&inv.id, second, Timestamp(2), 120)
+            .await
+            .unwrap(),
+        SendClaim::Claimed
+    );
+    // AND the first resend's stays sent, as does the invite's own record stay free
+    assert_eq!(
+        store
+            .claim_send(&inv.id, first, Timestamp(3), 120)
+            .await
+            .unwrap(),
+        SendClaim::AlreadySent("m-1".into())
+    );
+    assert_eq!(
+        store
+            .claim_send(&inv.id, EmailKind::Invite, Timestamp(3), 120)
+            .await
+            .unwrap(),
+        SendClaim::Claimed
+    );
+}
+
+fn disconnection_of(conn: &Connection) -> Disconnection {
+    Disconnection {
+        connection_id: conn.id.clone(),
+        invite_id: conn.invite_id.clone(),
+        warehouse_id: conn.warehouse_id.clone(),
+        cart: conn.cart.clone(),
+        disconnected_at: Timestamp(300),
+        revocation: Revocation::Pending,
+    }
+}
+
+async fn a_disconnect_replaces_the_connection_by_its_record(store: &dyn Store) {
+    // GIVEN a stored connection
+    let conn = committed(store).await;
+    // WHEN it is disconnected at its version
+    let record = disconnection_of(&conn);
+    store.disconnect(&record, conn.version).await.unwrap();
+    // THEN the connection, with its sealed tokens, is gone, by id and by invite
+    assert_eq!(store.connection(&conn.id).await.unwrap(), None);
+    assert_eq!(
+        store.connection_for_invite(&conn.invite_id).await.unwrap(),
+        None
+    );
+    // AND its record reads back
+    assert_eq!(store.disconnection(&conn.id).await.unwrap(), Some(record));
+}
+
+async fn a_disconnect_is_conditional_on_the_version(store: &dyn Store) {
+    // GIVEN a connection whose tokens a refresh rewrote (version + 1)
+    let conn = committed(store).await;
+    let next = store
+        .update_tokens(&conn.id, &conn.tokens, None, conn.version)
+        .await
+        .unwrap();
+    // WHEN a disconnect read before the refresh is written
+    let stale = store
+        .disconnect(&disconnection_of(&conn), conn.version)
+        .await;
+    // THEN it is a conflict and nothing changed
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert!(store.connection(&conn.id).await.unwrap().is_some());
+    assert_eq!(store.disconnection(&conn.id).await.unwrap(), None);
+    // AND at the current version it is made
+    store
+        .disconnect(&disconnection_of(&conn), next)
+        .await
+        .unwrap();
+    // AND a second one finds nothing to disconnect
+    let again = store.disconnect(&disconnection_of(&conn), next).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+}
+
+async fn of_twenty_concurrent_disconnects_exactly_one_wins(store: &dyn Store) {
+    // GIVEN a stored connection
+    let conn = committed(store).await;
+    // WHEN twenty disconnect it at once, each at its own time
+    let records: Vec<Disconnection> = (0..20)
+        .map(|i| Disconnection {
+            disconnected_at: Timestamp(300 + i),
+            ..disconnection_of(&conn)
+        })
+        .collect();
+    let outcomes =
+        futures::future::join_all(records.iter().map(|r| store.disconnect(r, conn.version))).await;
+    // THEN exactly one was written, and the stored record is the winner's
+    assert_eq!(
+        outcomes.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .all(|r| matches!(r, Ok(()) | Err(StoreError::Conflict(_)))));
+    let winner = outcomes.iter().position(|r| r.is_ok()).unwrap();
+    assert_eq!(
+        store.disconnection(&conn.id).await.unwrap(),
+        Some(records[winner].clone())
+    );
+}
+
+async fn a_revocation_is_settled_once_over_pending(store: &dyn Store) {
+    // GIVEN a disconnected connection whose revocation is pending
+    let conn = committed(store).await;
+    store
+        .disconnect(&disconnection_of(&conn), conn.version)
+        .await
+        .unwrap();
+    // WHEN the cart's answer is recorded THEN it reads back
+    store
+        .settle_revocation(&conn.id, Revocation::Revoked)
+        .await
+        .unwrap();
+    let read = store.disconnection(&conn.id).await.unwrap().unwrap();
+    assert_eq!(read.revocation, Revocation::Revoked);
+    // WHEN another answer is recorded THEN it is a conflict and the first stays
+    let again = store.settle_revocation(&conn.id, Revocation::Failed).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        store
+            .disconnection(&conn.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revocation,
+        Revocation::Revoked
+    );
+    // AND an unknown connection has nothing to settle
+    let missing = store
+        .settle_revocation(&ConnectionId::generate(), Revocation::Revoked)
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::Missing(_))),
+        "{missing:?}"
+    );
 }
 
 // Attempts.

@@ -2,18 +2,23 @@
 //! `POST /v1/invites` makes an invite for the key's warehouse and emails the merchant;
 //! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
+//! `POST /v1/invites/{id}/resend` emails a new link and code (the old ones stop working);
+//! `DELETE /v1/connections/{id}` drops a connection (revoked at the cart where it says how);
 //! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
 //! Every POST takes an `Idempotency-Key` (the `idempotent` module, around every POST route).
 
 use http::{Method, StatusCode};
 use serde::Serialize;
 use shared::domain::Warehouse;
+use shared::service::disconnect::DisconnectError;
 use shared::service::idempotency::RequestSeed;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
+use shared::service::resend::ResendError;
 use shared::service::Services;
 use shared::web::api::{caller, Problem};
 use shared::web::{Request, Response};
 
+mod lifecycle;
 pub mod openapi;
 
 /// Every way a warehouse API call can fail, each mapped once to a status and a stable problem
@@ -39,6 +44,9 @@ pub enum ApiError {
     },
     /// The invite's store is connected already: there is nothing to withdraw.
     AlreadyConnected,
+    /// The invite cannot be resent in its state (`code` names which: withdrawn, undeliverable,
+    /// expired), or another resend of it ran at the same time (`resend-conflict`).
+    NotResendable(&'static str, &'static str),
     /// No such cart.
     UnknownCart,
     /// The cart is not enabled.
@@ -95,6 +103,9 @@ impl ApiError {
                 "Already connected",
                 "The merchant connected their store through this invite; it cannot be withdrawn.",
             ),
+            NotResendable(code, detail) => {
+                Problem::new(StatusCode::CONFLICT, code, "Invite not resent", detail)
+            }
             UnknownCart => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown-cart",
@@ -165,6 +176,50 @@ impl From<InviteError> for ApiError {
             InviteError::RateLimited(limited) => ApiError::RateLimited {
                 retry_after_secs: limited.retry_after_secs,
             },
+        }
+    }
+}
+
+impl From<DisconnectError> for ApiError {
+    fn from(e: DisconnectError) -> Self {
+        match e {
+            DisconnectError::NotFound => ApiError::NotFound,
+            DisconnectError::KeyService(e) => {
+                tracing::error!(error = %e, "key service failed disconnecting");
+                ApiError::Unavailable
+            }
+            DisconnectError::Store(e) => unavailable(e),
+        }
+    }
+}
+
+impl From<ResendError> for ApiError {
+    fn from(e: ResendError) -> Self {
+        use ResendError::*;
+        match e {
+            NotFound => ApiError::NotFound,
+            Connected => ApiError::AlreadyConnected,
+            Withdrawn => ApiError::NotResendable(
+                "invite-withdrawn",
+                "The invite was withdrawn; make a new one.",
+            ),
+            Undeliverable => ApiError::NotResendable(
+                "invite-undeliverable",
+                "The invite email bounced for good; make a new invite with a working address.",
+            ),
+            Expired => ApiError::NotResendable(
+                "invite-expired",
+                "The invite expired; make a new one.",
+            ),
+            Concurrent => ApiError::NotResendable(
+                "resend-conflict",
+                "Another resend of this invite ran at the same time; its email carries the working link and code.",
+            ),
+            RateLimited { retry_after } => ApiError::RateLimited {
+                retry_after_secs: u64::try_from(retry_after.max(1)).unwrap_or(1),
+            },
+            MailUnavailable => ApiError::Unavailable,
+            Store(e) => unavailable(e),
         }
     }
 }
@@ -302,6 +357,8 @@ enum Call<'a> {
     Create,
     Show(&'a str),
     Withdraw(&'a str),
+    Resend(&'a str),
+    Disconnect(&'a str),
     ListCarts,
 }
 
@@ -313,12 +370,16 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         ["v1", "invites"] if req.method == Method::POST => Call::Create,
         ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
         ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
+        ["v1", "invites", id, "resend"] if req.method == Method::POST => Call::Resend(id),
+        ["v1", "connections", id] if req.method == Method::DELETE => Call::Disconnect(id),
         ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
             Call::ListCarts
         }
-        ["v1", "invites"] | ["v1", "invites", _] | ["v1", "carts"] => {
-            return Err(ApiError::MethodNotAllowed)
-        }
+        ["v1", "invites"]
+        | ["v1", "invites", _]
+        | ["v1", "invites", _, "resend"]
+        | ["v1", "connections", _]
+        | ["v1", "carts"] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
     };
     let warehouse = caller(&req, &svc.warehouses).ok_or(ApiError::Unauthorized)?;
@@ -346,6 +407,8 @@ async fn serve(
         Call::ListCarts => Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),
         Call::Show(id) => show_invite(svc, &warehouse.id, id).await,
         Call::Withdraw(id) => withdraw_invite(svc, &warehouse.id, id).await,
+        Call::Resend(id) => lifecycle::resend_invite(svc, &warehouse.id, id).await,
+        Call::Disconnect(id) => lifecycle::disconnect(svc, &warehouse.id, id).await,
         Call::Create => create_invite(svc, warehouse, req, seed.as_ref()).await,
     }
 }
@@ -378,7 +441,7 @@ async fn create_invite(
     Ok(shared::web::json(StatusCode::CREATED, &answer))
 }
 
-fn unavailable(e: shared::store::StoreError) -> ApiError {
+pub(crate) fn unavailable(e: shared::store::StoreError) -> ApiError {
     tracing::error!(error = %e, "store failed in the warehouse API");
     ApiError::Unavailable
 }

@@ -114,4 +114,47 @@ mod tests {
             format!("{base}hosts = ['auth\\.acme\\.test']\n[carts.scopes]\norders = [\"o\"]\n");
         assert!(read(&loose).unwrap_err().contains("anchored"));
     }
+
+    #[test]
+    fn every_entry_says_whether_its_cart_documents_a_revocation_call() {
+        // GIVEN the built-in catalog
+        // THEN each entry names a revocation endpoint with its source, or says in its notes
+        // why a disconnect makes no call
+        for cart in all() {
+            let said = match &cart.revocation {
+                Some(r) => !r.source.trim().is_empty(),
+                None => cart.notes.iter().any(|n| n.starts_with("Revocation:")),
+            };
+            assert!(said, "{} says nothing of revocation", cart.id);
+        }
+    }
+
+    #[test]
+    fn a_revocation_endpoint_needs_a_valid_url_and_a_source() {
+        // GIVEN an entry whose revocation endpoint is named with a source, without one, and
+        // with a URL that is not https
+        let entry = |revocation: &str| {
+            format!(
+                "[[carts]]\nid = \"acme\"\nname = \"Acme\"\n\
+                 authorize_url = \"https://auth.acme.test/a\"\ntoken_url = \"https://auth.acme.test/t\"\n\
+                 revocation = {revocation}\n[carts.scopes]\norders = [\"o\"]\n"
+            )
+        };
+        let good = read(&entry(
+            r#"{ url = "https://auth.acme.test/r", source = "RFC 7009 docs" }"#,
+        ));
+        // THEN the first is read with its endpoint, the others refused
+        assert_eq!(
+            good.unwrap()[0].revocation.as_ref().map(|r| r.url.as_str()),
+            Some("https://auth.acme.test/r")
+        );
+        let unsourced = read(&entry(
+            r#"{ url = "https://auth.acme.test/r", source = " " }"#,
+        ));
+        assert!(unsourced.unwrap_err().contains("revocation.source"));
+        let plain = read(&entry(
+            r#"{ url = "http://auth.acme.test/r", source = "docs" }"#,
+        ));
+        assert!(plain.unwrap_err().contains("revocation.url"));
+    }
 }

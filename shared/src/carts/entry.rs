@@ -19,7 +19,7 @@ use super::input::MerchantInput;
 use super::pattern::Pattern;
 use super::quirks::{self, CallbackCheck};
 use super::spec::CartSpec;
-use super::token::{Refresh, TokenAuth, TokenRequest};
+use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
 use crate::domain::{CartId, Function, Secret};
 use crate::net::endpoint_url;
 
@@ -71,6 +71,9 @@ pub struct CartEntry {
     pub refresh: Option<Refresh>,
     /// How a refresh token is redeemed (`standard` when left out).
     pub refresh_request: Option<TokenRequest>,
+    /// The token revocation endpoint the cart documents (RFC 7009), with its source; left out
+    /// when the cart documents none.
+    pub revocation: Option<RevocationEndpoint>,
     /// What the merchant does in their admin (admin integrations).
     #[serde(default)]
     pub admin_steps: Vec<String>,
@@ -112,6 +115,41 @@ fn endpoint(what: &str, raw: &str, local: bool) -> Result<(String, Option<url::U
     }
     let url = endpoint_url(what, raw, local)?;
     Ok((url.to_string(), Some(url)))
+}
+
+/// A choice that names scopes must name the cart's functions.
+fn check_choices(
+    id: &CartId,
+    input: Option<&MerchantInput>,
+    scopes: &BTreeMap<Function, Vec<String>>,
+) -> Result<(), String> {
+    for choice in input.iter().flat_map(|i| &i.choices) {
+        if !choice.scopes.is_empty() && !choice.scopes.keys().eq(scopes.keys()) {
+            return Err(format!(
+                "cart {id}: choice {} must name the cart's functions",
+                choice.value
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A revocation endpoint must be a valid endpoint (or template) and name its source.
+fn check_revocation(
+    id: &CartId,
+    revocation: Option<&RevocationEndpoint>,
+    local: bool,
+) -> Result<(), String> {
+    let Some(r) = revocation else {
+        return Ok(());
+    };
+    endpoint(&format!("cart {id}: revocation.url"), &r.url, local)?;
+    if r.source.trim().is_empty() {
+        return Err(format!(
+            "cart {id}: revocation.source must name where it is documented"
+        ));
+    }
+    Ok(())
 }
 
 /// The hosts a cart's calls may reach: the patterns given, else the two endpoints' own hosts
@@ -178,14 +216,8 @@ impl CartEntry {
             self.merchant_store_host,
         )?;
         let checks = named_checks(&id, &self.checks)?;
-        for choice in self.input.iter().flat_map(|i| &i.choices) {
-            if !choice.scopes.is_empty() && !choice.scopes.keys().eq(self.scopes.keys()) {
-                return Err(format!(
-                    "cart {id}: choice {} must name the cart's functions",
-                    choice.value
-                ));
-            }
-        }
+        check_revocation(&id, self.revocation.as_ref(), local)?;
+        check_choices(&id, self.input.as_ref(), &self.scopes)?;
         let standard = AuthorizeSpec::standard(&authorize_url);
         let spec = CartSpec {
             id,
@@ -208,6 +240,7 @@ impl CartEntry {
             hosts,
             refresh: self.refresh.unwrap_or(Refresh::AsAnswered),
             refresh_request: self.refresh_request.unwrap_or_default(),
+            revocation: self.revocation,
             issuer: self.issuer,
             admin_steps: self.admin_steps,
             finish_url: self.finish_url,

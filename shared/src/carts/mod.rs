@@ -37,7 +37,10 @@ pub use input::{Choice, MerchantInput, Normalize, Vars};
 pub use pattern::{pattern_matches, Pattern};
 pub use quirks::CallbackCheck;
 pub use spec::CartSpec;
-pub use token::{DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, TokenAuth, TokenRequest};
+pub use token::{
+    DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, TokenAuth,
+    TokenRequest,
+};
 
 /// The cart id lives in the domain (invites, attempts and connections carry it); named here
 /// too because the flows and adapters being changed alongside still import it from `carts`.

@@ -12,7 +12,7 @@ use super::endpoint::{self, exact_hosts, with_client_id, EndpointError, HostRule
 use super::input::{MerchantInput, Vars};
 use super::pattern::pattern_matches;
 use super::quirks::CallbackCheck;
-use super::token::{Refresh, TokenAuth, TokenRequest};
+use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
 use crate::domain::{CartId, Function};
 
 /// One cart of the catalog.
@@ -52,6 +52,9 @@ pub struct CartSpec {
     /// [`TokenRequest::Standard`] through the `oauth2` crate, a described request, or
     /// [`TokenRequest::NoExchange`] for carts whose tokens do not expire.
     pub refresh_request: TokenRequest,
+    /// The token revocation endpoint the cart documents (RFC 7009), if it documents one: a
+    /// disconnect calls it; without it a disconnect only deletes the tokens here.
+    pub revocation: Option<RevocationEndpoint>,
     /// The `iss` the cart puts in its authorization responses (RFC 9207), if it does: when set,
     /// a callback without it, or with another value, is refused.
     pub issuer: Option<String>,
@@ -124,6 +127,7 @@ impl CartSpec {
             admin_steps: Vec::new(),
             finish_url: None,
             needs: Vec::new(),
+            revocation: None,
             sources: Vec::new(),
             unverified: Vec::new(),
             notes: Vec::new(),

@@ -158,3 +158,15 @@ impl Refresh {
         secs.map(|s| now.plus_secs(i64::from(s)))
     }
 }
+
+/// A cart's documented token revocation endpoint (RFC 7009): where a disconnect tells the cart
+/// to end the grant. Only carts that document one have it; the catalog names the source.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationEndpoint {
+    /// The endpoint: a URL, or a template over validated values (its host must be one the cart
+    /// allows).
+    pub url: String,
+    /// Where the cart documents it.
+    pub source: String,
+}

@@ -149,6 +149,13 @@ impl InviteStatus {
         self.may_become(InviteStatus::Granting)
     }
 
+    /// Whether the warehouse may have the link and access code replaced and emailed again:
+    /// while the merchant may still grant from this state (not connected, withdrawn or
+    /// undeliverable).
+    pub fn takes_resend(self) -> bool {
+        self.accepts_grant()
+    }
+
     /// Whether the merchant has connected their store.
     pub fn is_connected(self) -> bool {
         matches!(self, InviteStatus::Authorized | InviteStatus::Confirmed)
@@ -208,6 +215,11 @@ pub struct Invite {
     pub access_code_hash: TokenHash,
     /// The last symbols of the access code, for support.
     pub access_code_hint: String,
+    /// How many times the warehouse had the link and access code replaced (resent): a setup
+    /// link issued before the latest replacement opens nothing. Absent in records made before
+    /// resends existed, which is 0.
+    #[serde(default)]
+    pub resends: u32,
     /// When it was made.
     pub created_at: Timestamp,
     /// When its status last changed.
@@ -351,6 +363,7 @@ mod tests {
             status_reason: None,
             access_code_hash: TokenHash::of("x"),
             access_code_hint: "…0000".into(),
+            resends: 0,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
             expires_at: Timestamp(1000),

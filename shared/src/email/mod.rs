@@ -6,7 +6,10 @@
 //! the same words). Every value is escaped in HTML (maud escapes by default); every link is one
 //! the caller built from the configured base URL.
 
+mod fleet;
 mod render;
+
+pub use fleet::{disconnected_email, reconnect_invite_email};
 
 use render::{b, para, t, to_html, to_text, Block, Inline};
 

@@ -22,6 +22,7 @@ fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
         status_reason: None,
         access_code_hash: TokenHash::of("x"),
         access_code_hint: "…0000".into(),
+        resends: 0,
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
         expires_at: Timestamp(1_796_083_200),
@@ -42,6 +43,16 @@ fn every_email(inv: &Invite) -> Vec<OutgoingEmail> {
         warehouse_confirmation(inv, "Cart", Timestamp(0), Some("<b>acct</b>")).unwrap(),
         grant_failed_email(inv, "Cart", Some("http://x.test/setup/R")).unwrap(),
         grant_failed_email(inv, "Cart", None).unwrap(),
+        disconnected_email(inv, "Cart", Timestamp(0), true).unwrap(),
+        disconnected_email(inv, "Cart", Timestamp(0), false).unwrap(),
+        reconnect_invite_email(
+            inv,
+            "Cart",
+            "http://x.test/setup/T",
+            "http://x.test/setup",
+            &AccessCode::generate(),
+        )
+        .unwrap(),
     ]
 }
 
@@ -205,4 +216,58 @@ fn confirmations_go_one_to_the_merchant_and_one_to_the_warehouse() {
     let wh = warehouse_confirmation(&inv, "Cart", Timestamp(0), Some("shop-1")).unwrap();
     assert_eq!(wh.to, "ops@wh.test");
     assert!(wh.text.contains("shop-1") && wh.html.contains("shop-1"));
+}
+
+#[test]
+fn the_disconnected_email_says_who_lost_access_and_what_the_cart_was_told() {
+    // GIVEN a store the warehouse disconnected, at a cart that took the revocation and at one
+    // that offers none
+    let inv = invite("Acme 3PL", Some("Zoë"));
+    let told = disconnected_email(&inv, "Cart", Timestamp(1_796_083_200), true).unwrap();
+    let untold = disconnected_email(&inv, "Cart", Timestamp(1_796_083_200), false).unwrap();
+    // THEN it goes to the merchant, says who no longer has access and when, in both parts
+    assert_eq!(told.to, "m@shop.test");
+    assert_eq!(
+        told.subject,
+        "Acme 3PL no longer has access to your Cart store"
+    );
+    for part in [&told.text, &told.html] {
+        assert!(part.contains("disconnected your"), "{part}");
+        assert!(part.contains("deleted from cartlink"), "{part}");
+    }
+    assert!(told.text.contains(&Timestamp(1_796_083_200).human()));
+    // AND it says the cart was told only where it was; else how to remove the app there
+    assert!(told.text.contains("Cart was told to end the access too."));
+    assert!(!untold.text.contains("was told"));
+    assert!(untold
+        .text
+        .contains("remove the app from your Cart account"));
+}
+
+#[test]
+fn the_reconnect_invite_says_it_renews_the_existing_connection() {
+    // GIVEN a re-authorization invite
+    let inv = invite("Acme 3PL", Some("Zoë"));
+    let code = AccessCode::generate();
+    let mail = reconnect_invite_email(
+        &inv,
+        "Cart",
+        "http://x.test/setup/T",
+        "http://x.test/setup",
+        &code,
+    )
+    .unwrap();
+    // THEN it goes to the merchant and says it renews, not starts, a connection
+    assert_eq!(mail.to, "m@shop.test");
+    assert_eq!(mail.subject, "Renew Acme 3PL's access to your Cart store");
+    for part in [&mail.text, &mail.html] {
+        assert!(part.contains("needs to be renewed"), "{part}");
+        assert!(part.contains("keeps the existing connection"), "{part}");
+        assert!(part.contains("Review and renew access"), "{part}");
+    }
+    // AND it carries the link, the access code, the functions and the expiry like an invite
+    assert!(mail.text.contains("http://x.test/setup/T"));
+    assert!(mail.text.contains(&code.display()));
+    assert!(mail.text.contains(Function::Orders.plain_words()));
+    assert!(mail.text.contains(&inv.expires_at.human()));
 }

@@ -11,7 +11,9 @@ use oauth2::{
 use url::Url;
 
 use super::oauth1::{authorization_header, nonce, Signer};
-use super::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
+use super::{
+    CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, RevokeCall, TokenEndpoint,
+};
 use crate::carts::{ClientCredentials, TokenAuth, TokenRequest};
 use crate::domain::{Secret, Timestamp, TokenSet};
 use crate::net::describe;
@@ -26,6 +28,10 @@ impl OAuthHttp {
     /// Uses `client`, which must come from [`crate::net::outbound_client`].
     pub fn new(client: reqwest::Client) -> Self {
         OAuthHttp { client }
+    }
+
+    pub(super) fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 }
 
@@ -86,6 +92,10 @@ impl TokenEndpoint for OAuthHttp {
 
     async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
         self.signed_token_call(call).await
+    }
+
+    async fn revoke(&self, call: RevokeCall<'_>) -> Result<(), OAuthError> {
+        self.revoke_token(&call).await
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod described;
 pub mod http;
 pub mod oauth1;
+mod revoke;
 
 use async_trait::async_trait;
 use url::Url;
@@ -97,6 +98,27 @@ pub trait TokenEndpoint: Send + Sync {
     /// Redeems a refresh token (RFC 6749 §6) as the cart's [`CartSpec::refresh_request`]
     /// says. The answer's `refresh_token` is absent when the cart keeps the old one.
     async fn refresh(&self, call: RefreshCall<'_>) -> Result<TokenSet, OAuthError>;
+
+    /// Revokes a token at the cart's revocation endpoint (RFC 7009 §2.1: a form `POST` of
+    /// `token` and `token_type_hint`, the client authenticated as at its token endpoint):
+    /// `Ok` only on a 200 answer.
+    async fn revoke(&self, call: RevokeCall<'_>) -> Result<(), OAuthError>;
+}
+
+/// One token revocation (RFC 7009).
+pub struct RevokeCall<'a> {
+    /// The cart.
+    pub cart: &'a CartSpec,
+    /// The app's credentials at the cart.
+    pub credentials: &'a ClientCredentials,
+    /// The revocation endpoint, built from the catalog template and the connection's validated
+    /// values, host checked.
+    pub url: &'a Url,
+    /// The token to revoke: the refresh token where there is one (revoking it ends the grant,
+    /// RFC 7009 §2.1), else the access token.
+    pub token: &'a Secret,
+    /// `refresh_token` or `access_token`.
+    pub token_type_hint: &'static str,
 }
 
 /// One refresh.

@@ -144,7 +144,7 @@ impl Services {
             SendClaim::Busy => return Ok(SendOnce::Busy),
             SendClaim::Claimed => {}
         }
-        let key = format!("{invite_id}-{}", kind.as_str());
+        let key = format!("{invite_id}-{}", kind.record_key());
         let sent = match email() {
             Ok(mail) => self.mailer.send(&mail.with_idempotency_key(key)).await,
             Err(e) => Err(e),

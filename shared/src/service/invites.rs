@@ -269,6 +269,7 @@ impl Services {
             status_reason: None,
             access_code_hash: code.hash(),
             access_code_hint: code.hint(),
+            resends: 0,
             created_at: now,
             updated_at: now,
             expires_at: now.plus_secs(i64::from(hours) * 3600),

@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod confirm;
 pub mod connections;
+pub mod disconnect;
 pub mod idempotency;
 pub mod integration;
 pub mod invites;
@@ -11,6 +12,7 @@ pub mod keys;
 pub mod limits;
 pub mod mail_feedback;
 pub mod refresh;
+pub mod resend;
 pub mod setup;
 
 use std::sync::Arc;

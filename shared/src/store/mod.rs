@@ -4,8 +4,9 @@
 //! The port is split along its contract's seams, one trait per aggregate: [`InviteStore`]
 //! (invites with their links and access codes), [`AttemptStore`] (grant attempts),
 //! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
-//! per invite and email kind), [`Counters`], [`Leases`] and [`IdempotencyKeys`] (the warehouse
-//! API's `Idempotency-Key` records). [`Store`] is all of them, so the
+//! per invite and email kind), [`Counters`], [`Leases`], [`IdempotencyKeys`] (the warehouse
+//! API's `Idempotency-Key` records) and [`Disconnections`] (what a dropped connection leaves in
+//! place of its sealed tokens). [`Store`] is all of them, so the
 //! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
@@ -28,8 +29,8 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
-    InviteStatus, Timestamp, TokenHash, WarehouseId,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, Disconnection, GrantAttempt, Invite,
+    InviteId, InviteStatus, Revocation, Timestamp, TokenHash, WarehouseId,
 };
 use crate::vault::SealedBlob;
 
@@ -66,9 +67,16 @@ pub enum EmailKind {
     WarehouseConfirmation,
     /// "Connecting your store did not complete", to the merchant, with a link to try again.
     GrantFailed,
+    /// "The warehouse no longer has access", to the merchant, when the warehouse disconnected.
+    Disconnected,
+    /// The re-authorization invite, to the merchant: a link that renews an existing connection.
+    ReconnectInvite,
     /// "A connection needs re-authorization", to the warehouse, when the cart refused its
     /// refresh token.
     ReauthorizationNeeded,
+    /// The invite again, with the link and access code of the invite's `n`th replacement
+    /// ([`InviteStore::replace_secrets`]): each replacement is its own email, sent once.
+    InviteResend(u32),
 }
 
 impl EmailKind {
@@ -80,6 +88,18 @@ impl EmailKind {
             EmailKind::WarehouseConfirmation => "warehouse_confirmation",
             EmailKind::GrantFailed => "grant_failed",
             EmailKind::ReauthorizationNeeded => "reauthorization_needed",
+            EmailKind::InviteResend(_) => "invite_resend",
+            EmailKind::Disconnected => "disconnected",
+            EmailKind::ReconnectInvite => "reconnect_invite",
+        }
+    }
+
+    /// What the send record of this email is keyed by beside the invite: the stored name, and
+    /// for a resend also its number (`invite_resend_2`), so every resend has its own record.
+    pub fn record_key(self) -> String {
+        match self {
+            EmailKind::InviteResend(n) => format!("{}_{n}", self.as_str()),
+            other => other.as_str().to_owned(),
         }
     }
 }
@@ -141,6 +161,24 @@ pub trait InviteStore: Send + Sync {
     /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
     /// send records are sent). One indexed query.
     async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError>;
+
+    /// Replaces an invite's link and access code, in one conditional write: only while its
+    /// status takes a resend ([`InviteStatus::takes_resend`]) and its `resends` is still
+    /// `expected_resends`, it gets the access code (by hash, with its hint) and the one setup
+    /// link given here, `resends` goes up by one (answered), and from then on every earlier
+    /// link and the earlier access code open nothing. Of concurrent replacements from the same
+    /// `expected_resends` exactly one succeeds; the others are [`StoreError::Conflict`] and
+    /// change nothing.
+    #[allow(clippy::too_many_arguments)]
+    async fn replace_secrets(
+        &self,
+        id: &InviteId,
+        expected_resends: u32,
+        link: &TokenHash,
+        code: &TokenHash,
+        code_hint: &str,
+        now: Timestamp,
+    ) -> Result<u32, StoreError>;
 }
 
 /// Grant attempts: one per trip to the cart, found by the hash of its `state`.
@@ -259,6 +297,31 @@ pub trait Counters: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Disconnections: a dropped connection's record, stored in place of the connection.
+#[async_trait]
+pub trait Disconnections: Send + Sync {
+    /// Drops a connection, all or nothing: the connection (with its sealed tokens) is deleted,
+    /// only while its version is still `expected_version`, and `record` is stored in its place.
+    /// [`StoreError::Conflict`] if the connection is gone or changed (a refresh wrote new
+    /// tokens, another disconnect won); nothing is written then.
+    async fn disconnect(
+        &self,
+        record: &Disconnection,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+
+    /// The record of a dropped connection.
+    async fn disconnection(&self, id: &ConnectionId) -> Result<Option<Disconnection>, StoreError>;
+
+    /// Records the cart's answer to the revocation, only over `pending`: [`StoreError::Conflict`]
+    /// if it was settled already, [`StoreError::Missing`] if there is no record.
+    async fn settle_revocation(
+        &self,
+        id: &ConnectionId,
+        outcome: Revocation,
+    ) -> Result<(), StoreError>;
+}
+
 /// Leases: one owner at a time for a piece of work, until the lease expires.
 #[async_trait]
 pub trait Leases: Send + Sync {
@@ -283,7 +346,14 @@ pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, Store
 /// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
 /// implements every part is a `Store`.
 pub trait Store:
-    InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases + IdempotencyKeys
+    InviteStore
+    + AttemptStore
+    + ConnectionStore
+    + SendLedger
+    + Counters
+    + Leases
+    + IdempotencyKeys
+    + Disconnections
 {
 }
 
@@ -295,6 +365,7 @@ impl<T> Store for T where
         + Counters
         + Leases
         + IdempotencyKeys
+        + Disconnections
         + ?Sized
 {
 }

@@ -8,12 +8,25 @@ use serde_json::Value;
 
 use super::StoreError;
 
-/// Fields of an invite that change after it is made.
-pub const INVITE_MUTABLE: [&str; 4] = ["status", "status_reason", "updated_at", "expires_at"];
+/// Fields of an invite that change after it is made (the access code and `resends` by a
+/// resend). Records made before a field was mutable still hold it in `body`; an adapter
+/// overrides it only where the record has its own attribute.
+pub const INVITE_MUTABLE: [&str; 7] = [
+    "status",
+    "status_reason",
+    "updated_at",
+    "expires_at",
+    "access_code_hash",
+    "access_code_hint",
+    "resends",
+];
 /// Fields of an attempt that change after it is made.
 pub const ATTEMPT_MUTABLE: [&str; 2] = ["status", "claim_until"];
 /// Fields of a connection that change after it is made.
 pub const CONNECTION_MUTABLE: [&str; 4] = ["status", "version", "tokens", "token_expires_at"];
+
+/// The one field of a disconnection that changes after it is made.
+pub const DISCONNECTION_MUTABLE: [&str; 1] = ["revocation"];
 
 /// The JSON body of `record` without its `mutable` fields.
 pub fn body_without<T: Serialize>(record: &T, mutable: &[&str]) -> Result<String, StoreError> {

@@ -10,7 +10,9 @@ use url::Url;
 use crate::domain::{Secret, Timestamp, TokenSet};
 use crate::events::AuthorizedEvents;
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
-use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
+use crate::oauth::{
+    CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, RevokeCall, TokenEndpoint,
+};
 use crate::vault::{DataKey, SealContext, SealedBlob, Vault, VaultError};
 
 /// A mailer that keeps what it is given, and can be told to fail.
@@ -85,6 +87,10 @@ pub struct FakeTokenEndpoint {
     /// When set, refreshed access tokens live this many seconds from the call's `now`
     /// (otherwise they expire at 4_000_000_000).
     pub refreshed_ttl: Mutex<Option<i64>>,
+    /// The revocations asked for: URL, token and hint.
+    pub revoked: Mutex<Vec<(String, String, &'static str)>>,
+    /// When set, revocations are refused with this OAuth error.
+    pub refuse_revocation: Mutex<Option<String>>,
 }
 
 /// One OAuth 1.0a call a [`FakeTokenEndpoint`] was asked to make.
@@ -191,6 +197,20 @@ impl TokenEndpoint for FakeTokenEndpoint {
             consumer_key: None,
             consumer_secret: None,
         })
+    }
+
+    async fn revoke(&self, call: RevokeCall<'_>) -> Result<(), OAuthError> {
+        self.revoked.lock().expect("lock").push((
+            call.url.to_string(),
+            call.token.expose().to_owned(),
+            call.token_type_hint,
+        ));
+        // A real cart answers later: let a concurrent disconnect run meanwhile.
+        tokio::task::yield_now().await;
+        match self.refuse_revocation.lock().expect("lock").clone() {
+            Some(e) => Err(OAuthError::Refused(e)),
+            None => Ok(()),
+        }
     }
 
     async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {

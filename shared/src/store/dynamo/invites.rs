@@ -3,44 +3,106 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 use serde_json::Value;
 
 use super::item::{
-    get_s, gsi1sk, gsi2sk, invite_key, key, n, need_n, need_s, s, status_in, Item, GSI2_AUTHORIZED,
-    INVITE_ENTITY, KEEP_AFTER_EXPIRY,
+    get_n, get_s, gsi1sk, gsi2sk, invite_key, key, n, need_n, need_s, s, status_in, Item,
+    GSI2_AUTHORIZED, INVITE_ENTITY, KEEP_AFTER_EXPIRY,
 };
 use super::{build_err, settle, unavailable, DynamoStore, GSI1, GSI2};
 use crate::domain::{Invite, InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId};
 use crate::store::record::{body_without, with_fields, INVITE_MUTABLE};
 use crate::store::{InviteStore, StoreError};
 
-impl DynamoStore {
-    fn invite_from(item: &Item) -> Result<Invite, StoreError> {
-        with_fields(
-            need_s(item, "body")?,
-            vec![
-                ("status", Value::String(need_s(item, "status")?.to_owned())),
-                (
-                    "status_reason",
-                    get_s(item, "status_reason")
-                        .map_or(Value::Null, |r| Value::String(r.to_owned())),
-                ),
-                ("updated_at", need_n(item, "updated_at")?.into()),
-                ("expires_at", need_n(item, "expires_at")?.into()),
-            ],
+/// How many resends an invite, link or code item was made under (absent: none, as in items
+/// made before resends existed).
+fn resends_of(item: &Item) -> u32 {
+    get_n(item, "resends")
+        .and_then(|r| u32::try_from(r).ok())
+        .unwrap_or(0)
+}
+
+/// The condition that an invite's `resends` is still `resends` (absent counts as 0), with its
+/// value.
+fn resends_are(resends: u32) -> (&'static str, Vec<(String, AttributeValue)>) {
+    let values = vec![(":resends".to_owned(), n(i64::from(resends)))];
+    if resends == 0 {
+        (
+            "(attribute_not_exists(resends) OR resends = :resends)",
+            values,
         )
+    } else {
+        ("resends = :resends", values)
+    }
+}
+
+/// The link and code items of an invite, issued under its `resends`.
+struct Pointers<'a> {
+    invite: &'a str,
+    resends: u32,
+    created_at: Timestamp,
+    ttl: i64,
+}
+
+impl Pointers<'_> {
+    fn item(&self, pk: String, sk: &str, entity: &str) -> Item {
+        let mut item = key(pk, sk);
+        item.extend([
+            ("entity".to_owned(), s(entity)),
+            ("invite_id".to_owned(), s(self.invite)),
+            ("created_at".to_owned(), n(self.created_at.0)),
+            ("resends".to_owned(), n(i64::from(self.resends))),
+            ("ttl".to_owned(), n(self.ttl)),
+        ]);
+        item
     }
 
+    fn link(&self, link: &TokenHash) -> Item {
+        self.item(format!("LINK#{}", link.as_str()), "LINK", "link")
+    }
+
+    fn code(&self, code: &TokenHash) -> Item {
+        self.item(format!("CODE#{}", code.as_str()), "CODE", "code")
+    }
+}
+
+impl DynamoStore {
+    fn invite_from(item: &Item) -> Result<Invite, StoreError> {
+        let mut fields = vec![
+            ("status", Value::String(need_s(item, "status")?.to_owned())),
+            (
+                "status_reason",
+                get_s(item, "status_reason").map_or(Value::Null, |r| Value::String(r.to_owned())),
+            ),
+            ("updated_at", need_n(item, "updated_at")?.into()),
+            ("expires_at", need_n(item, "expires_at")?.into()),
+            ("resends", resends_of(item).into()),
+        ];
+        // An item made before the access code could change has it in its body.
+        if let Some(code) = get_s(item, "code_hash") {
+            fields.push(("access_code_hash", Value::String(code.to_owned())));
+        }
+        if let Some(hint) = get_s(item, "code_hint") {
+            fields.push(("access_code_hint", Value::String(hint.to_owned())));
+        }
+        with_fields(need_s(item, "body")?, fields)
+    }
+
+    /// The invite a link or code item points to, only if the pointer was issued under the
+    /// invite's current `resends`: a resend leaves earlier links in the table, opening nothing.
     async fn invite_by_pointer(&self, pointer: Item) -> Result<Option<Invite>, StoreError> {
         let Some(item) = self.get(pointer).await? else {
             return Ok(None);
         };
         let id = need_s(&item, "invite_id")?.to_owned();
-        self.get(invite_key(&id))
-            .await?
-            .map(|i| Self::invite_from(&i))
-            .transpose()
+        let Some(invite) = self.get(invite_key(&id)).await? else {
+            return Ok(None);
+        };
+        if resends_of(&item) != resends_of(&invite) {
+            return Ok(None);
+        }
+        Self::invite_from(&invite).map(Some)
     }
 }
 
@@ -72,19 +134,19 @@ impl InviteStore for DynamoStore {
         if let Some(r) = &invite.status_reason {
             item.insert("status_reason".into(), s(r));
         }
-        let mut link_item = key(format!("LINK#{}", link.as_str()), "LINK");
-        link_item.extend([
-            ("entity".to_owned(), s("link")),
-            ("invite_id".to_owned(), s(id)),
-            ("created_at".to_owned(), n(invite.created_at.0)),
-            ("ttl".to_owned(), n(ttl)),
+        item.extend([
+            ("code_hash".to_owned(), s(invite.access_code_hash.as_str())),
+            ("code_hint".to_owned(), s(&invite.access_code_hint)),
+            ("resends".to_owned(), n(i64::from(invite.resends))),
         ]);
-        let mut code_item = key(format!("CODE#{}", invite.access_code_hash.as_str()), "CODE");
-        code_item.extend([
-            ("entity".to_owned(), s("code")),
-            ("invite_id".to_owned(), s(id)),
-            ("ttl".to_owned(), n(ttl)),
-        ]);
+        let pointers = Pointers {
+            invite: id,
+            resends: invite.resends,
+            created_at: invite.created_at,
+            ttl,
+        };
+        let link_item = pointers.link(link);
+        let code_item = pointers.code(&invite.access_code_hash);
         let absent = "attribute_not_exists(pk)";
         self.transact(
             vec![
@@ -124,20 +186,24 @@ impl InviteStore for DynamoStore {
         let Some(found) = self.get(invite_key(invite.as_str())).await? else {
             return Err(StoreError::Missing("invite"));
         };
-        let ttl = need_n(&found, "expires_at")? + KEEP_AFTER_EXPIRY;
-        let mut item = key(format!("LINK#{}", link.as_str()), "LINK");
-        item.extend([
-            ("entity".to_owned(), s("link")),
-            ("invite_id".to_owned(), s(invite.as_str())),
-            ("created_at".to_owned(), n(now.0)),
-            ("ttl".to_owned(), n(ttl)),
-        ]);
+        let resends = resends_of(&found);
+        let pointers = Pointers {
+            invite: invite.as_str(),
+            resends,
+            created_at: now,
+            ttl: need_n(&found, "expires_at")? + KEEP_AFTER_EXPIRY,
+        };
+        let item = pointers.link(link);
+        // Issued under the `resends` read: a resend in between would leave it dead, so the
+        // link is only stored if none came.
+        let (unchanged, values) = resends_are(resends);
         let check = TransactWriteItem::builder()
             .condition_check(
                 ConditionCheck::builder()
                     .table_name(&self.table)
                     .set_key(Some(invite_key(invite.as_str())))
-                    .condition_expression("attribute_exists(pk)")
+                    .condition_expression(format!("attribute_exists(pk) AND {unchanged}"))
+                    .set_expression_attribute_values(Some(values.into_iter().collect()))
                     .build()
                     .map_err(build_err)?,
             )
@@ -247,5 +313,77 @@ impl InviteStore for DynamoStore {
         // A global index is eventually consistent: an invite confirmed a moment ago may still
         // be listed (as authorized); the confirmation reads the invite again before it acts.
         out.items().iter().map(Self::invite_from).collect()
+    }
+
+    async fn replace_secrets(
+        &self,
+        id: &InviteId,
+        expected_resends: u32,
+        link: &TokenHash,
+        code: &TokenHash,
+        code_hint: &str,
+        now: Timestamp,
+    ) -> Result<u32, StoreError> {
+        let Some(found) = self.get(invite_key(id.as_str())).await? else {
+            return Err(StoreError::Missing("invite"));
+        };
+        let old = Self::invite_from(&found)?;
+        if old.resends != expected_resends {
+            return Err(StoreError::Conflict("invite resends"));
+        }
+        let next = expected_resends + 1;
+        let pointers = Pointers {
+            invite: id.as_str(),
+            resends: next,
+            created_at: now,
+            ttl: old.expires_at.0 + KEEP_AFTER_EXPIRY,
+        };
+        let resendable: Vec<InviteStatus> = InviteStatus::ALL
+            .into_iter()
+            .filter(|s| s.takes_resend())
+            .collect();
+        let (list, statuses) = status_in(&resendable);
+        let (unchanged, resends) = resends_are(expected_resends);
+        let mut vals: HashMap<String, AttributeValue> =
+            statuses.into_iter().chain(resends).collect();
+        vals.insert(":code".into(), s(code.as_str()));
+        vals.insert(":hint".into(), s(code_hint));
+        vals.insert(":next".into(), n(i64::from(next)));
+        vals.insert(":now".into(), n(now.0));
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(invite_key(id.as_str())))
+            .update_expression(
+                "SET code_hash = :code, code_hint = :hint, resends = :next, updated_at = :now",
+            )
+            .condition_expression(format!(
+                "attribute_exists(pk) AND #status IN ({list}) AND {unchanged}"
+            ))
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(vals))
+            .build()
+            .map_err(build_err)?;
+        // The old code's item goes; earlier links stay, dead under the new `resends`.
+        let old_code = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                format!("CODE#{}", old.access_code_hash.as_str()),
+                "CODE",
+            )))
+            .build()
+            .map_err(build_err)?;
+        let absent = "attribute_not_exists(pk)";
+        self.transact(
+            vec![
+                TransactWriteItem::builder().update(update).build(),
+                TransactWriteItem::builder().delete(old_code).build(),
+                self.put(pointers.code(code), absent)?,
+                self.put(pointers.link(link), absent)?,
+            ],
+            None,
+            "invite resends or status",
+        )
+        .await?;
+        Ok(next)
     }
 }

@@ -59,7 +59,10 @@ pub(super) fn connection_key(id: &str) -> Item {
 }
 
 pub(super) fn send_key(invite: &InviteId, kind: EmailKind) -> Item {
-    key(format!("INV#{invite}"), &format!("SEND#{}", kind.as_str()))
+    key(
+        format!("INV#{invite}"),
+        &format!("SEND#{}", kind.record_key()),
+    )
 }
 
 pub(super) fn gsi1sk(status: InviteStatus, created_at: Timestamp, id: &str) -> String {

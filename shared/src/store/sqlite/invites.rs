@@ -16,15 +16,22 @@ impl SqliteStore {
         let updated_at: i64 = row.get("updated_at")?;
         let expires_at: i64 = row.get("expires_at")?;
         let body: String = row.get("body")?;
-        Ok(with_fields(
-            &body,
-            vec![
-                ("status", Value::String(status)),
-                ("status_reason", reason.map_or(Value::Null, Value::String)),
-                ("updated_at", updated_at.into()),
-                ("expires_at", expires_at.into()),
-            ],
-        ))
+        let code: String = row.get("access_code_hash")?;
+        let hint: Option<String> = row.get("access_code_hint")?;
+        let resends: i64 = row.get("resends")?;
+        let mut fields = vec![
+            ("status", Value::String(status)),
+            ("status_reason", reason.map_or(Value::Null, Value::String)),
+            ("updated_at", updated_at.into()),
+            ("expires_at", expires_at.into()),
+            ("access_code_hash", Value::String(code)),
+            ("resends", resends.into()),
+        ];
+        // A row made before the hint was a column has it in its body.
+        if let Some(hint) = hint {
+            fields.push(("access_code_hint", Value::String(hint)));
+        }
+        Ok(with_fields(&body, fields))
     }
 
     fn query_invite(db: &Db, sql: &str, key: &str) -> Result<Option<Invite>, StoreError> {
@@ -45,7 +52,8 @@ impl InviteStore for SqliteStore {
                 .map_err(unavailable)?;
             let inserted = tx.execute(
                 "INSERT INTO invites (id, warehouse_id, status, status_reason, access_code_hash,
-                    created_at, updated_at, expires_at, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                    created_at, updated_at, expires_at, body, access_code_hint, resends)
+                    VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
                 params![
                     invite.id.as_str(),
                     invite.warehouse.id.as_str(),
@@ -56,6 +64,8 @@ impl InviteStore for SqliteStore {
                     invite.updated_at.0,
                     invite.expires_at.0,
                     body,
+                    invite.access_code_hint,
+                    invite.resends,
                 ],
             );
             match inserted {
@@ -202,6 +212,67 @@ impl InviteStore for SqliteStore {
                 )
                 .map_err(unavailable)?;
             rows.map(|r| r.map_err(unavailable)?).collect()
+        })
+    }
+
+    async fn replace_secrets(
+        &self,
+        id: &InviteId,
+        expected_resends: u32,
+        link: &TokenHash,
+        code: &TokenHash,
+        code_hint: &str,
+        now: Timestamp,
+    ) -> Result<u32, StoreError> {
+        let resendable: Vec<&str> = InviteStatus::ALL
+            .into_iter()
+            .filter(|s| s.takes_resend())
+            .map(InviteStatus::as_str)
+            .collect();
+        self.with(|db| {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let sql = format!(
+                "UPDATE invites SET access_code_hash = ?, access_code_hint = ?,
+                    resends = resends + 1, updated_at = ?
+                 WHERE id = ? AND resends = ? AND status IN ({})",
+                placeholders(resendable.len())
+            );
+            let (code_str, id_str) = (code.as_str(), id.as_str());
+            let mut args: Vec<&dyn rusqlite::ToSql> =
+                vec![&code_str, &code_hint, &now.0, &id_str, &expected_resends];
+            for s in &resendable {
+                args.push(s);
+            }
+            let changed = match tx.execute(&sql, args.as_slice()) {
+                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("code exists")),
+                other => other.map_err(unavailable)?,
+            };
+            if changed == 0 {
+                let exists = tx
+                    .query_row("SELECT 1 FROM invites WHERE id = ?1", [id_str], |_| Ok(()))
+                    .optional()
+                    .map_err(unavailable)?
+                    .is_some();
+                return Err(if exists {
+                    StoreError::Conflict("invite resends or status")
+                } else {
+                    StoreError::Missing("invite")
+                });
+            }
+            // Every earlier link goes with the old code: only the new one opens the invite.
+            tx.execute("DELETE FROM links WHERE invite_id = ?1", [id_str])
+                .map_err(unavailable)?;
+            match tx.execute(
+                "INSERT INTO links (hash, invite_id, created_at) VALUES (?1, ?2, ?3)",
+                params![link.as_str(), id_str, now.0],
+            ) {
+                Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("link exists")),
+                other => other.map_err(unavailable)?,
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(expected_resends + 1)
         })
     }
 }

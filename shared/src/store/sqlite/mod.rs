@@ -11,6 +11,7 @@
 mod attempts;
 mod connections;
 mod counters;
+mod disconnections;
 mod idempotency;
 mod invites;
 mod leases;
@@ -80,6 +81,12 @@ CREATE TABLE IF NOT EXISTS hits (
     window_start INTEGER NOT NULL,
     count INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS disconnections (
+    id TEXT PRIMARY KEY,
+    warehouse_id TEXT NOT NULL,
+    revocation TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS leases (
     key TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -98,6 +105,15 @@ CREATE TABLE IF NOT EXISTS idempotency (
     body TEXT
 );
 "#;
+
+/// Columns added after their table was first made: (table, column, declaration). The access
+/// code's hint and `resends` change on a resend, so they are columns (`access_code_hash` is one
+/// from the start); a row made before has them in its body, and a NULL hint column.
+const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
+    ("attempts", "claim_until", "INTEGER"),
+    ("invites", "access_code_hint", "TEXT"),
+    ("invites", "resends", "INTEGER NOT NULL DEFAULT 0"),
+];
 
 /// The embedded store on SQLite.
 pub struct SqliteStore {
@@ -139,21 +155,23 @@ impl SqliteStore {
         db.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
         db.execute_batch(SCHEMA).map_err(unavailable)?;
-        Self::add_claim_column(&db)?;
+        for (table, column, decl) in ADDED_COLUMNS {
+            Self::add_column(&db, table, column, decl)?;
+        }
         Ok(SqliteStore { db: Mutex::new(db) })
     }
 
-    /// Gives an `attempts` table made before claims existed its `claim_until` column. Another
-    /// process opening the same file may add it first; that is not an error.
-    fn add_claim_column(db: &Db) -> Result<(), StoreError> {
+    /// Gives a table made before `column` existed that column. Another process opening the
+    /// same file may add it first; that is not an error.
+    fn add_column(db: &Db, table: &str, column: &str, decl: &str) -> Result<(), StoreError> {
         let present = db
-            .prepare("SELECT 1 FROM pragma_table_info('attempts') WHERE name = 'claim_until'")
-            .and_then(|mut q| q.exists([]))
+            .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")
+            .and_then(|mut q| q.exists([table, column]))
             .map_err(unavailable)?;
         if present {
             return Ok(());
         }
-        match db.execute_batch("ALTER TABLE attempts ADD COLUMN claim_until INTEGER") {
+        match db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}")) {
             Err(e) if e.to_string().contains("duplicate column") => Ok(()),
             other => other.map_err(unavailable),
         }

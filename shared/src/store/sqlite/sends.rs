@@ -23,7 +23,7 @@ impl SendLedger for SqliteStore {
             let row: Option<(String, i64, Option<String>)> = tx
                 .query_row(
                     "SELECT status, lease_until, message_id FROM sends WHERE invite_id = ?1 AND kind = ?2",
-                    params![invite.as_str(), kind.as_str()],
+                    params![invite.as_str(), kind.record_key()],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()
@@ -41,7 +41,7 @@ impl SendLedger for SqliteStore {
                          VALUES (?1, ?2, 'sending', ?3, ?4)
                          ON CONFLICT (invite_id, kind) DO UPDATE SET status = 'sending',
                             lease_until = excluded.lease_until, updated_at = excluded.updated_at",
-                        params![invite.as_str(), kind.as_str(), now.0 + lease_secs, now.0],
+                        params![invite.as_str(), kind.record_key(), now.0 + lease_secs, now.0],
                     )
                     .map_err(unavailable)?;
                     SendClaim::Claimed
@@ -64,7 +64,7 @@ impl SendLedger for SqliteStore {
                 .execute(
                     "UPDATE sends SET status = 'sent', message_id = ?1, updated_at = ?2
                      WHERE invite_id = ?3 AND kind = ?4 AND status = 'sending'",
-                    params![message_id, now.0, invite.as_str(), kind.as_str()],
+                    params![message_id, now.0, invite.as_str(), kind.record_key()],
                 )
                 .map_err(unavailable)?;
             if n == 1 {
@@ -80,7 +80,7 @@ impl SendLedger for SqliteStore {
             db.execute(
                 "UPDATE sends SET status = 'pending', lease_until = 0
                  WHERE invite_id = ?1 AND kind = ?2 AND status = 'sending'",
-                params![invite.as_str(), kind.as_str()],
+                params![invite.as_str(), kind.record_key()],
             )
             .map_err(unavailable)?;
             Ok(())

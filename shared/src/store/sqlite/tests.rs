@@ -30,6 +30,7 @@ fn invite(status: InviteStatus) -> Invite {
         status_reason: None,
         access_code_hash: TokenHash::of(&InviteId::generate().to_string()),
         access_code_hint: "…0000".into(),
+        resends: 0,
         created_at: Timestamp(100),
         updated_at: Timestamp(100),
         expires_at: Timestamp(10_000),

@@ -377,6 +377,17 @@ impl TokenEndpoint for FaultyTokenEndpoint {
             )
             .await
     }
+
+    async fn revoke(&self, call: crate::oauth::RevokeCall<'_>) -> Result<(), OAuthError> {
+        self.plan
+            .guard(
+                Port::TokenEndpoint,
+                "revoke",
+                self.inner.revoke(call),
+                cart_unreachable,
+            )
+            .await
+    }
 }
 
 #[cfg(test)]

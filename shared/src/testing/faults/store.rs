@@ -106,6 +106,23 @@ impl InviteStore for FaultyStore {
         self.run("authorized_invites", self.inner.authorized_invites(limit))
             .await
     }
+
+    async fn replace_secrets(
+        &self,
+        id: &InviteId,
+        expected_resends: u32,
+        link: &TokenHash,
+        code: &TokenHash,
+        code_hint: &str,
+        now: Timestamp,
+    ) -> Result<u32, StoreError> {
+        self.run(
+            "replace_secrets",
+            self.inner
+                .replace_secrets(id, expected_resends, link, code, code_hint, now),
+        )
+        .await
+    }
 }
 
 #[async_trait]
@@ -324,6 +341,41 @@ impl IdempotencyKeys for FaultyStore {
         self.run(
             "release_idempotency_key",
             self.inner.release_idempotency_key(key, owner),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl crate::store::Disconnections for FaultyStore {
+    async fn disconnect(
+        &self,
+        record: &crate::domain::Disconnection,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "disconnect",
+            self.inner.disconnect(record, expected_version),
+        )
+        .await
+    }
+
+    async fn disconnection(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Option<crate::domain::Disconnection>, StoreError> {
+        self.run("disconnection", self.inner.disconnection(id))
+            .await
+    }
+
+    async fn settle_revocation(
+        &self,
+        id: &ConnectionId,
+        outcome: crate::domain::Revocation,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "settle_revocation",
+            self.inner.settle_revocation(id, outcome),
         )
         .await
     }
