@@ -324,7 +324,7 @@ def test_the_table_matches_the_tests_and_is_protected():
     for gsi in gsis:
         keys += [(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]]
     assert [(n, k.upper()) for n, k in keys] == [(n, k.upper()) for n, k in rs["keys"]]
-    assert [g["IndexName"] for g in gsis] == rs["indexes"] == ["gsi1", "gsi2"]
+    assert [g["IndexName"] for g in gsis] == rs["indexes"] == ["gsi1", "gsi2", "gsi3"]
     assert all(g["Projection"] == {"ProjectionType": "ALL"} for g in gsis)
     assert t["BillingMode"] == "PAY_PER_REQUEST" and rs["billing"] == "PayPerRequest"
     assert t["TimeToLiveSpecification"] == {"AttributeName": rs["ttl"], "Enabled": True}
@@ -453,6 +453,9 @@ ROUTES = {
     ("get", "/v1/invites/{id}"): "CreateInviteFunction",
     ("delete", "/v1/invites/{id}"): "CreateInviteFunction",
     ("get", "/v1/carts"): "CreateInviteFunction",
+    ("get", "/v1/invites"): "CreateInviteFunction",
+    ("get", "/v1/connections"): "CreateInviteFunction",
+    ("get", "/v1/connections/{id}"): "CreateInviteFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",

@@ -66,7 +66,11 @@ pub async fn dispatch(app: &App, req: Request) -> Response {
         segments.get(1).copied().unwrap_or(""),
     );
     match first {
-        "v1" if second == "connections" => connection_tokens::handle(&app.services, req).await,
+        // A connection's tokens are `connection-tokens`'; every other warehouse route,
+        // connections' lists and views included, is `create-invite`'s (as in the template).
+        "v1" if second == "connections" && segments.get(3) == Some(&"tokens") => {
+            connection_tokens::handle(&app.services, req).await
+        }
         "v1" => create_invite::handle(&app.services, req).await,
         "setup" | "assets" => grant_page::handle(&app.services, req).await,
         "oauth" => oauth_callback::handle(&app.services, req).await,

@@ -12,7 +12,8 @@ use shared::domain::{
     InviteStatus, Timestamp, TokenHash, WarehouseId, WarehouseRef,
 };
 use shared::store::{
-    AttemptStore, DynamoStore, EmailKind, InviteStore, SendClaim, SqliteStore, Store, StoreError,
+    AttemptStore, ConnectionFilter, DynamoStore, EmailKind, InviteFilter, InviteStore, PageRequest,
+    SendClaim, SqliteStore, Store, StoreError,
 };
 use shared::vault::{KmsVault, LocalVault, SealContext, Vault, VaultError};
 
@@ -75,6 +76,10 @@ on_both_stores!(
     a_send_record_is_leased_to_one_sender_at_a_time,
     a_sent_record_is_never_claimed_or_finished_again,
     a_warehouses_invites_are_listed_newest_first_by_status,
+    two_hundred_fifty_invites_paged_by_seven_are_each_seen_once,
+    a_filtered_page_is_full_while_more_match,
+    invites_are_filtered_by_cart_and_merchant_address,
+    a_warehouses_connections_are_paged_newest_first_and_filtered,
     a_lease_has_one_owner_until_it_expires,
     only_the_owner_releases_a_lease,
     other_keys_are_other_leases,
@@ -653,21 +658,204 @@ async fn a_warehouses_invites_are_listed_newest_first_by_status(store: &dyn Stor
         .set_invite_status(&newer.id, InviteStatus::Emailed, None, Timestamp(601))
         .await
         .unwrap();
-    let ids = |invites: Vec<Invite>| invites.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let wh = &wh;
+    let ids = |filter: InviteFilter| async move {
+        let page = store
+            .list_invites(wh, &filter, &PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(page.next, None);
+        page.items.into_iter().map(|i| i.id).collect::<Vec<_>>()
+    };
     // WHEN the warehouse's invites are listed, all and by status
-    let all = ids(store.invites_of(&wh, None, 10).await.unwrap());
-    let emailed = ids(store
-        .invites_of(&wh, Some(InviteStatus::Emailed), 10)
-        .await
-        .unwrap());
-    let pending = ids(store
-        .invites_of(&wh, Some(InviteStatus::Pending), 10)
-        .await
-        .unwrap());
+    let all = ids(InviteFilter::default()).await;
+    let emailed = ids(InviteFilter::status(InviteStatus::Emailed)).await;
+    let pending = ids(InviteFilter::status(InviteStatus::Pending)).await;
     // THEN each holds its own, newest first, and never the other warehouse's
     assert_eq!(all, vec![newer.id.clone(), older.id.clone()]);
     assert_eq!(emailed, vec![newer.id.clone()]);
     assert_eq!(pending, vec![older.id.clone()]);
+}
+
+/// Every page of `filter` over `wh-page`'s invites, `limit` at a time, in order.
+async fn all_pages(store: &dyn Store, filter: &InviteFilter, limit: usize) -> Vec<Vec<Invite>> {
+    let wh = WarehouseId::parse("wh-page").unwrap();
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_invites(&wh, filter, &PageRequest { after, limit })
+            .await
+            .unwrap();
+        pages.push(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return pages,
+        }
+    }
+}
+
+async fn two_hundred_fifty_invites_paged_by_seven_are_each_seen_once(store: &dyn Store) {
+    // GIVEN 250 invites of one warehouse, five to each second, and one of another warehouse
+    let mut made = Vec::new();
+    for n in 0..250 {
+        made.push(
+            stored(store, "wh-page", InviteStatus::Pending, 1000 + n / 5)
+                .await
+                .id,
+        );
+    }
+    stored(store, "wh-other", InviteStatus::Pending, 1100).await;
+    // WHEN they are read seven at a time, each page after the previous one's end
+    let pages = all_pages(store, &InviteFilter::default(), 7).await;
+    // THEN every page but the last is full, and together they hold each invite exactly once,
+    // newest first (by creation, then id)
+    let (last, full) = pages.split_last().unwrap();
+    assert!(full.iter().all(|p| p.len() == 7));
+    assert_eq!(last.len(), 250 % 7);
+    let seen: Vec<Invite> = pages.into_iter().flatten().collect();
+    let mut expected = seen.clone();
+    expected.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    assert_eq!(seen, expected);
+    let mut ids: Vec<InviteId> = seen.into_iter().map(|i| i.id).collect();
+    ids.sort();
+    made.sort();
+    assert_eq!(ids, made);
+}
+
+async fn a_filtered_page_is_full_while_more_match(store: &dyn Store) {
+    // GIVEN 40 invites of one warehouse, every fourth emailed, the others pending
+    let mut emailed = Vec::new();
+    for n in 0..40 {
+        let inv = stored(store, "wh-page", InviteStatus::Pending, 1000 + n).await;
+        if n % 4 == 0 {
+            store
+                .set_invite_status(&inv.id, InviteStatus::Emailed, None, Timestamp(2000))
+                .await
+                .unwrap();
+            emailed.push(inv.id);
+        }
+    }
+    // WHEN the emailed ones are read three at a time
+    let pages = all_pages(store, &InviteFilter::status(InviteStatus::Emailed), 3).await;
+    // THEN the pages are 3, 3, 3 and 1 long: full while more match, though most invites read
+    // between two matches are skipped
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![3, 3, 3, 1]
+    );
+    // AND they hold exactly the emailed invites, newest first
+    let seen: Vec<InviteId> = pages.into_iter().flatten().map(|i| i.id).collect();
+    emailed.reverse();
+    assert_eq!(seen, emailed);
+}
+
+async fn invites_are_filtered_by_cart_and_merchant_address(store: &dyn Store) {
+    // GIVEN invites of one warehouse for two carts and two merchants
+    let make = |cart: &'static str, email: &'static str, created: i64| async move {
+        let mut inv = invite("wh-page", InviteStatus::Pending, created);
+        inv.cart = CartId::new(cart);
+        inv.merchant_email = email.into();
+        store.insert_invite(&inv, &link_of(&inv)).await.unwrap();
+        inv.id
+    };
+    let acme_a = make("acme", "a@shop.test", 100).await;
+    let acme_b = make("acme", "b@shop.test", 101).await;
+    let other_a = make("other", "a@shop.test", 102).await;
+    let ids = |filter: InviteFilter| async move {
+        let pages = all_pages(store, &filter, 10).await;
+        pages
+            .into_iter()
+            .flatten()
+            .map(|i| i.id)
+            .collect::<Vec<_>>()
+    };
+    // WHEN they are listed by cart, by address, and by both
+    let by_cart = ids(InviteFilter {
+        cart: Some(CartId::new("acme")),
+        ..InviteFilter::default()
+    })
+    .await;
+    let by_email = ids(InviteFilter {
+        merchant_email: Some("a@shop.test".into()),
+        ..InviteFilter::default()
+    })
+    .await;
+    let by_both = ids(InviteFilter {
+        cart: Some(CartId::new("other")),
+        merchant_email: Some("b@shop.test".into()),
+        ..InviteFilter::default()
+    })
+    .await;
+    // THEN each filter keeps exactly its invites, newest first
+    assert_eq!(by_cart, vec![acme_b, acme_a.clone()]);
+    assert_eq!(by_email, vec![other_a, acme_a]);
+    assert!(by_both.is_empty());
+}
+
+async fn a_warehouses_connections_are_paged_newest_first_and_filtered(store: &dyn Store) {
+    // GIVEN seven connections of one warehouse (the third needs re-authorization), made one a
+    // second, and one of another warehouse
+    let wh = WarehouseId::parse("wh-con").unwrap();
+    let mut made = Vec::new();
+    for n in 0..8 {
+        let owner = if n == 7 { "wh-elsewhere" } else { "wh-con" };
+        let inv = stored(store, owner, InviteStatus::Emailed, 100).await;
+        let state = claimed(store, &inv, &format!("con-{n}")).await;
+        let mut conn = connection(&inv);
+        conn.created_at = Timestamp(300 + n);
+        store
+            .commit_authorization(&conn, &state, Timestamp(229))
+            .await
+            .unwrap();
+        if n == 2 {
+            store
+                .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth)
+                .await
+                .unwrap();
+        }
+        if n < 7 {
+            made.push(conn.id);
+        }
+    }
+    // WHEN the warehouse's connections are read three at a time, and by status
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_connections(
+                &wh,
+                &ConnectionFilter::default(),
+                &PageRequest { after, limit: 3 },
+            )
+            .await
+            .unwrap();
+        assert!(page.items.len() == 3 || page.next.is_none());
+        seen.extend(page.items.into_iter().map(|c| c.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let stale = store
+        .list_connections(
+            &wh,
+            &ConnectionFilter {
+                status: Some(ConnectionStatus::NeedsReauth),
+                cart: None,
+            },
+            &PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    // THEN each of its own is seen once, newest first, never the other warehouse's
+    made.reverse();
+    assert_eq!(seen, made);
+    // AND the status filter keeps only the one needing re-authorization
+    assert_eq!(
+        stale.items.into_iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![made[4].clone()]
+    );
 }
 
 async fn authorized_invites_are_listed_oldest_authorization_first_up_to_the_limit(

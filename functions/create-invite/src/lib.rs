@@ -2,6 +2,8 @@
 //! `POST /v1/invites` makes an invite for the key's warehouse and emails the merchant;
 //! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
+//! `GET /v1/invites` and `GET /v1/connections` list the warehouse's invites and connections a
+//! page at a time, `GET /v1/connections/{id}` shows one connection (never its tokens);
 //! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
 
 use http::{Method, StatusCode};
@@ -17,7 +19,7 @@ use shared::web::{Request, Response};
 pub enum ApiError {
     /// No or an unknown API key.
     Unauthorized,
-    /// No such route, or no such invite of this warehouse.
+    /// No such route, or no such invite or connection of this warehouse.
     NotFound,
     /// The route exists with other methods.
     MethodNotAllowed,
@@ -48,9 +50,12 @@ impl ApiError {
         use ApiError::*;
         match self {
             Unauthorized => Problem::unauthorized(),
-            NotFound => Problem::not_found("No such route, or no such invite of this warehouse."),
+            NotFound => Problem::not_found(
+                "No such route, or no such invite or connection of this warehouse.",
+            ),
             MethodNotAllowed => Problem::method_not_allowed(
-                "POST /v1/invites, GET and DELETE /v1/invites/{id}, GET /v1/carts.",
+                "POST and GET /v1/invites, GET and DELETE /v1/invites/{id}, GET /v1/connections, \
+                 GET /v1/connections/{id}, GET /v1/carts.",
             ),
             UnsupportedMediaType => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -248,17 +253,25 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         Show(&'a str),
         Withdraw(&'a str),
         ListCarts,
+        ListInvites,
+        ListConnections,
+        ShowConnection(&'a str),
     }
     let call = match segments.as_slice() {
         ["v1", "invites"] if req.method == Method::POST => Call::Create,
+        ["v1", "invites"] if req.method == Method::GET => Call::ListInvites,
+        ["v1", "connections"] if req.method == Method::GET => Call::ListConnections,
+        ["v1", "connections", id] if req.method == Method::GET => Call::ShowConnection(id),
         ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
         ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
         ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
             Call::ListCarts
         }
-        ["v1", "invites"] | ["v1", "invites", _] | ["v1", "carts"] => {
-            return Err(ApiError::MethodNotAllowed)
-        }
+        ["v1", "invites"]
+        | ["v1", "invites", _]
+        | ["v1", "carts"]
+        | ["v1", "connections"]
+        | ["v1", "connections", _] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
     };
     let warehouse = caller(&req, &svc.warehouses).ok_or(ApiError::Unauthorized)?;
@@ -266,6 +279,9 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         Call::ListCarts => return Ok(shared::web::json(StatusCode::OK, &list_carts(svc))),
         Call::Show(id) => return show_invite(svc, &warehouse.id, id).await,
         Call::Withdraw(id) => return withdraw_invite(svc, &warehouse.id, id).await,
+        Call::ListInvites => return reads::list_invites(svc, &warehouse.id, &req).await,
+        Call::ListConnections => return reads::list_connections(svc, &warehouse.id, &req).await,
+        Call::ShowConnection(id) => return reads::show_connection(svc, &warehouse.id, id).await,
         Call::Create => {}
     }
     let json = req.header("content-type").is_some_and(|t| {
@@ -346,5 +362,6 @@ fn invite_view(svc: &Services, state: InviteState) -> InviteView {
     }
 }
 
+pub mod reads;
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@ pub mod connections;
 pub mod integration;
 pub mod invites;
 pub mod keys;
+pub mod listing;
 pub mod mail_feedback;
 pub mod refresh;
 pub mod setup;

@@ -18,6 +18,7 @@
 
 #[cfg(feature = "aws")]
 pub mod dynamo;
+pub mod listing;
 #[cfg(any(feature = "aws", feature = "embedded"))]
 pub(crate) mod record;
 #[cfg(feature = "embedded")]
@@ -33,6 +34,7 @@ use crate::vault::SealedBlob;
 
 #[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
+pub use listing::{ConnectionFilter, InviteFilter, Page, PageRequest, Position};
 #[cfg(feature = "embedded")]
 pub use sqlite::SqliteStore;
 
@@ -127,13 +129,14 @@ pub trait InviteStore: Send + Sync {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// A warehouse's invites, newest first, optionally only those in `status`: one indexed query.
-    async fn invites_of(
+    /// One page of a warehouse's invites that `filter` keeps, newest first (see [`listing`]):
+    /// `page.limit` of them whenever more match, each invite on exactly one page.
+    async fn list_invites(
         &self,
         warehouse: &WarehouseId,
-        status: Option<InviteStatus>,
-        limit: usize,
-    ) -> Result<Vec<Invite>, StoreError>;
+        filter: &InviteFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invite>, StoreError>;
 
     /// Up to `limit` invites in `authorized`, the oldest authorization first: the invites whose
     /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
@@ -206,6 +209,15 @@ pub trait ConnectionStore: Send + Sync {
         token_expires_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError>;
+
+    /// One page of a warehouse's connections that `filter` keeps, newest first (see
+    /// [`listing`]): `page.limit` of them whenever more match, each on exactly one page.
+    async fn list_connections(
+        &self,
+        warehouse: &WarehouseId,
+        filter: &ConnectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError>;
 
     /// Sets a connection's status (only that attribute).
     async fn set_connection_status(

@@ -7,16 +7,17 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde_json::Value;
 
 use super::item::{
-    attempt_key, connection_key, get_n, get_s, gsi1sk, gsi2sk, invite_key, n, need_n, need_s, s,
-    Item, GSI2_AUTHORIZED,
+    attempt_key, connection_key, get_n, get_s, gsi1sk, gsi2sk, invite_key, list_sk, n, need_n,
+    need_s, s, Item, GSI2_AUTHORIZED,
 };
+use super::listing::{List, Reader};
 use super::{build_err, condition_failed, settle, unavailable, DynamoStore};
 use crate::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, InviteId, InviteStatus, Timestamp,
-    TokenHash,
+    TokenHash, WarehouseId,
 };
 use crate::store::record::{body_without, with_fields, CONNECTION_MUTABLE};
-use crate::store::{ConnectionStore, StoreError};
+use crate::store::{ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError};
 use crate::vault::SealedBlob;
 
 impl DynamoStore {
@@ -58,6 +59,14 @@ impl DynamoStore {
                 "tokens".to_owned(),
                 s(serde_json::to_string(&connection.tokens)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            ),
+            (
+                "gsi3pk".to_owned(),
+                s(List::Connections.partition(&connection.warehouse_id)),
+            ),
+            (
+                "gsi3sk".to_owned(),
+                s(list_sk(connection.created_at, connection.id.as_str())),
             ),
             (
                 "body".to_owned(),
@@ -234,6 +243,21 @@ impl ConnectionStore for DynamoStore {
             Err(e) if condition_failed(&e) => Err(StoreError::Conflict("connection version")),
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    async fn list_connections(
+        &self,
+        warehouse: &WarehouseId,
+        filter: &ConnectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError> {
+        let reader = Reader {
+            parse: Self::connection_from,
+            keeps: |c: &Connection| filter.keeps(c),
+            position: ConnectionFilter::position,
+        };
+        self.list_page(List::Connections, warehouse, page, reader)
+            .await
     }
 
     async fn set_connection_status(

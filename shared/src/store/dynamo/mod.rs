@@ -7,11 +7,11 @@
 //!
 //! | item | `pk` | `sk` | other attributes | written by |
 //! | --- | --- | --- | --- | --- |
-//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
+//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `gsi3pk`, `gsi3sk`, `ttl`, `body` | create-invite puts it; status writers (create-invite, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
 //! | setup link | `LINK#<sha256 of link token>` | `LINK` | `entity=link`, `invite_id`, `created_at`, `ttl` | create-invite, grant-page (access code), oauth-callback (retry link): put only |
 //! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `ttl` | create-invite: put only |
 //! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
-//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
+//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `gsi3pk`, `gsi3sk`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, create-invite |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
@@ -30,6 +30,15 @@
 //! `authorized`. It holds only the invites whose confirmations are still owed, oldest first: one
 //! Query, however many invites the table holds.
 //!
+//! `gsi3` (projection ALL): `gsi3pk = INVITES#<warehouse id>` on invites and
+//! `CONNECTIONS#<warehouse id>` on connections, `gsi3sk = <created_at, 12 digits>#<id>`, both
+//! written once when the record is made. A warehouse's invites (or connections) newest first, in
+//! a total order, are one Query; a page after a cursor is `gsi3sk < <the cursor's key>`. The
+//! lists' filters (status, cart, merchant address) are applied in code while paging
+//! (`listing.rs`). Items made before the index existed carry no `gsi3` keys and are not listed.
+//! Like every global index it is eventually consistent: a status changed a moment ago may still
+//! show its old value in a list (`GET` of one record reads the table itself).
+//!
 //! # Expiry
 //!
 //! `ttl` (epoch seconds) only collects garbage, up to days late: every read checks `expires_at`
@@ -42,7 +51,8 @@
 //!
 //! # Files
 //!
-//! `item.rs` holds the attribute values and keys every item shares; `invites.rs`,
+//! `item.rs` holds the attribute values and keys every item shares; `listing.rs` pages the
+//! warehouse lists; `invites.rs`,
 //! `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`, `counters.rs` and
 //! `leases.rs` each implement one part of the port on their items; `stream.rs` reads the
 //! stream's records.
@@ -53,6 +63,7 @@ mod counters;
 mod invites;
 mod item;
 mod leases;
+mod listing;
 mod sends;
 pub mod stream;
 
@@ -69,6 +80,8 @@ use item::{invite_key, need_n, Item};
 pub const GSI1: &str = "gsi1";
 /// The name of the sparse index of invites in `authorized`.
 pub const GSI2: &str = "gsi2";
+/// The name of the warehouse list index (invites and connections, newest first).
+pub const GSI3: &str = "gsi3";
 
 /// The DynamoDB store.
 pub struct DynamoStore {

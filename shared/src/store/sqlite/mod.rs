@@ -22,7 +22,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection as Db;
 
-use super::StoreError;
+use super::{PageRequest, StoreError};
 use crate::domain::InviteStatus;
 use crate::telemetry::alarm;
 
@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS connections (
     tokens TEXT NOT NULL,
     token_expires_at INTEGER,
     body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS connections_by_warehouse ON connections (
+    json_extract(body, '$.warehouse_id'), json_extract(body, '$.created_at'), id
 );
 CREATE TABLE IF NOT EXISTS sends (
     invite_id TEXT NOT NULL,
@@ -116,6 +119,14 @@ fn status_list(to: InviteStatus) -> Vec<String> {
         .into_iter()
         .map(|s| s.as_str().to_owned())
         .collect()
+}
+
+/// The creation time and id a page starts after, as SQL parameters (both `NULL` for the
+/// first page).
+fn after_of(page: &PageRequest) -> (Option<i64>, Option<&str>) {
+    page.after.as_ref().map_or((None, None), |p| {
+        (Some(p.created_at.0), Some(p.id.as_str()))
+    })
 }
 
 impl SqliteStore {

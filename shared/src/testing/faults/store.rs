@@ -12,8 +12,8 @@ use crate::domain::{
     InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
 use crate::store::{
-    AttemptStore, ConnectionStore, Counters, EmailKind, InviteStore, Leases, SendClaim, SendLedger,
-    Store, StoreError,
+    AttemptStore, ConnectionFilter, ConnectionStore, Counters, EmailKind, InviteFilter,
+    InviteStore, Leases, Page, PageRequest, SendClaim, SendLedger, Store, StoreError,
 };
 
 /// The store port behind a [`FaultPlan`].
@@ -89,15 +89,15 @@ impl InviteStore for FaultyStore {
         .await
     }
 
-    async fn invites_of(
+    async fn list_invites(
         &self,
         warehouse: &WarehouseId,
-        status: Option<InviteStatus>,
-        limit: usize,
-    ) -> Result<Vec<Invite>, StoreError> {
+        filter: &InviteFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invite>, StoreError> {
         self.run(
-            "invites_of",
-            self.inner.invites_of(warehouse, status, limit),
+            "list_invites",
+            self.inner.list_invites(warehouse, filter, page),
         )
         .await
     }
@@ -196,6 +196,19 @@ impl ConnectionStore for FaultyStore {
             "update_tokens",
             self.inner
                 .update_tokens(id, tokens, token_expires_at, expected_version),
+        )
+        .await
+    }
+
+    async fn list_connections(
+        &self,
+        warehouse: &WarehouseId,
+        filter: &ConnectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError> {
+        self.run(
+            "list_connections",
+            self.inner.list_connections(warehouse, filter, page),
         )
         .await
     }
