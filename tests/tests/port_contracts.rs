@@ -8,8 +8,8 @@
 use cartlink_e2e::aws::{create_table, sdk};
 use shared::carts::CartId;
 use shared::domain::{
-    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
-    InviteStatus, Timestamp, TokenHash, WarehouseId, WarehouseRef,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteEvent,
+    InviteEventKind, InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId, WarehouseRef,
 };
 use shared::store::{
     AttemptStore, ConnectionFilter, DynamoStore, EmailKind, InviteFilter, InviteStore, PageRequest,
@@ -80,6 +80,8 @@ on_both_stores!(
     a_filtered_page_is_full_while_more_match,
     invites_are_filtered_by_cart_and_merchant_address,
     a_warehouses_connections_are_paged_newest_first_and_filtered,
+    an_event_of_one_step_is_stored_once_however_often_it_is_recorded,
+    an_invites_events_read_oldest_first_and_apart_from_other_invites,
     a_lease_has_one_owner_until_it_expires,
     only_the_owner_releases_a_lease,
     other_keys_are_other_leases,
@@ -856,6 +858,66 @@ async fn a_warehouses_connections_are_paged_newest_first_and_filtered(store: &dy
         stale.items.into_iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![made[4].clone()]
     );
+}
+
+// Histories.
+
+fn event(kind: InviteEventKind, at: i64, reason: Option<&str>) -> InviteEvent {
+    InviteEvent {
+        kind,
+        at: Timestamp(at),
+        reason: reason.map(str::to_owned),
+    }
+}
+
+async fn an_event_of_one_step_is_stored_once_however_often_it_is_recorded(store: &dyn Store) {
+    // GIVEN an invite
+    let inv = stored(store, "wh-events", InviteStatus::Emailed, 100).await;
+    // WHEN the same step is recorded by 20 callers at once, each a second later than the last
+    let tries = (0..20).map(|n| {
+        let ev = event(InviteEventKind::Opened, 200 + n, None);
+        let id = inv.id.clone();
+        async move { store.record_event(&id, "opened", &ev).await.unwrap() }
+    });
+    let stored_by: Vec<bool> = futures::future::join_all(tries).await;
+    // THEN exactly one of them stored it, and it is read back once
+    assert_eq!(stored_by.iter().filter(|s| **s).count(), 1);
+    let events = store.events_of(&inv.id).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, InviteEventKind::Opened);
+    // AND a later repeat stores nothing either
+    let again = event(InviteEventKind::Opened, 999, None);
+    assert!(!store.record_event(&inv.id, "opened", &again).await.unwrap());
+    assert_eq!(store.events_of(&inv.id).await.unwrap(), events);
+}
+
+async fn an_invites_events_read_oldest_first_and_apart_from_other_invites(store: &dyn Store) {
+    // GIVEN two invites, one with three steps recorded out of order (two in the same second),
+    // the other with one
+    let inv = stored(store, "wh-events", InviteStatus::Emailed, 100).await;
+    let other = stored(store, "wh-events", InviteStatus::Emailed, 100).await;
+    let failed = event(InviteEventKind::Failed, 300, Some("cart_refused"));
+    let started = event(InviteEventKind::GrantStarted, 300, None);
+    let emailed = event(InviteEventKind::Emailed, 101, None);
+    for (key, ev) in [
+        ("failed:a", &failed),
+        ("grant_started:a", &started),
+        ("emailed", &emailed),
+    ] {
+        assert!(store.record_event(&inv.id, key, ev).await.unwrap());
+    }
+    let theirs = event(InviteEventKind::Declined, 150, None);
+    store
+        .record_event(&other.id, "declined:b", &theirs)
+        .await
+        .unwrap();
+    // WHEN each invite's events are read
+    let events = store.events_of(&inv.id).await.unwrap();
+    let other_events = store.events_of(&other.id).await.unwrap();
+    // THEN each has its own, oldest first and, within a second, in the flow's order, with the
+    // reason kept
+    assert_eq!(events, vec![emailed, started, failed]);
+    assert_eq!(other_events, vec![theirs]);
 }
 
 async fn authorized_invites_are_listed_oldest_authorization_first_up_to_the_limit(

@@ -277,10 +277,19 @@ async fn a_connection_is_listed_and_shown_without_any_token() {
 
 #[tokio::test]
 async fn another_warehouses_ids_look_exactly_like_missing_ones_on_every_method() {
-    // GIVEN a connection of the e2e warehouse, and a connection id nobody was given
+    // GIVEN an invite and its connection of the e2e warehouse, and ids nobody was given
     let p = Peers::start();
-    let (_, connection_id) = connected(&p).await;
-    let missing = "con-0000000000000000000000000000000000000000";
+    let (invite_id, connection_id) = connected(&p).await;
+    let routes = [
+        (
+            format!("/v1/connections/{connection_id}"),
+            "/v1/connections/con-0000000000000000000000000000000000000000".to_owned(),
+        ),
+        (
+            format!("/v1/invites/{invite_id}/events"),
+            "/v1/invites/inv-0000000000000000000000000000000000000000/events".to_owned(),
+        ),
+    ];
     let methods = [
         reqwest::Method::GET,
         reqwest::Method::HEAD,
@@ -289,18 +298,19 @@ async fn another_warehouses_ids_look_exactly_like_missing_ones_on_every_method()
         reqwest::Method::PATCH,
         reqwest::Method::DELETE,
     ];
-    for method in methods {
-        // WHEN the dev warehouse asks for it, and for the missing id, with each method
-        let path = |id: &str| format!("/v1/connections/{id}");
-        let theirs = call(&p, DEV_API_KEY, method.clone(), &path(&connection_id)).await;
-        let nobodys = call(&p, DEV_API_KEY, method.clone(), &path(missing)).await;
-        // THEN both answers are the same, status and body
-        assert_eq!(theirs, nobodys, "{method}");
-        // AND a GET of it is a 404, while its owner sees it
-        if method == reqwest::Method::GET {
-            assert_eq!(theirs.0, 404);
-            assert_eq!(theirs.1["type"], "urn:cartlink:problem:not-found");
-            assert_eq!(get(&p, API_KEY, &path(&connection_id)).await.0, 200);
+    for (theirs_path, missing_path) in &routes {
+        for method in methods.clone() {
+            // WHEN the dev warehouse asks for it, and for the missing id, with each method
+            let theirs = call(&p, DEV_API_KEY, method.clone(), theirs_path).await;
+            let nobodys = call(&p, DEV_API_KEY, method.clone(), missing_path).await;
+            // THEN both answers are the same, status and body
+            assert_eq!(theirs, nobodys, "{method} {theirs_path}");
+            // AND a GET of it is a 404, while its owner sees it
+            if method == reqwest::Method::GET {
+                assert_eq!(theirs.0, 404, "{theirs_path}");
+                assert_eq!(theirs.1["type"], "urn:cartlink:problem:not-found");
+                assert_eq!(get(&p, API_KEY, theirs_path).await.0, 200);
+            }
         }
     }
 }

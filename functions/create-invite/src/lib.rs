@@ -3,7 +3,8 @@
 //! `GET /v1/invites/{id}` tells where it stands (and its connection, once granted);
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
 //! `GET /v1/invites` and `GET /v1/connections` list the warehouse's invites and connections a
-//! page at a time, `GET /v1/connections/{id}` shows one connection (never its tokens);
+//! page at a time, `GET /v1/connections/{id}` shows one connection (never its tokens),
+//! `GET /v1/invites/{id}/events` an invite's history;
 //! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
 
 use http::{Method, StatusCode};
@@ -54,7 +55,8 @@ impl ApiError {
                 "No such route, or no such invite or connection of this warehouse.",
             ),
             MethodNotAllowed => Problem::method_not_allowed(
-                "POST and GET /v1/invites, GET and DELETE /v1/invites/{id}, GET /v1/connections, \
+                "POST and GET /v1/invites, GET and DELETE /v1/invites/{id}, \
+                 GET /v1/invites/{id}/events, GET /v1/connections, \
                  GET /v1/connections/{id}, GET /v1/carts.",
             ),
             UnsupportedMediaType => Problem::new(
@@ -256,12 +258,14 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         ListInvites,
         ListConnections,
         ShowConnection(&'a str),
+        Events(&'a str),
     }
     let call = match segments.as_slice() {
         ["v1", "invites"] if req.method == Method::POST => Call::Create,
         ["v1", "invites"] if req.method == Method::GET => Call::ListInvites,
         ["v1", "connections"] if req.method == Method::GET => Call::ListConnections,
         ["v1", "connections", id] if req.method == Method::GET => Call::ShowConnection(id),
+        ["v1", "invites", id, "events"] if req.method == Method::GET => Call::Events(id),
         ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
         ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
         ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
@@ -271,7 +275,8 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         | ["v1", "invites", _]
         | ["v1", "carts"]
         | ["v1", "connections"]
-        | ["v1", "connections", _] => return Err(ApiError::MethodNotAllowed),
+        | ["v1", "connections", _]
+        | ["v1", "invites", _, "events"] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
     };
     let warehouse = caller(&req, &svc.warehouses).ok_or(ApiError::Unauthorized)?;
@@ -282,6 +287,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         Call::ListInvites => return reads::list_invites(svc, &warehouse.id, &req).await,
         Call::ListConnections => return reads::list_connections(svc, &warehouse.id, &req).await,
         Call::ShowConnection(id) => return reads::show_connection(svc, &warehouse.id, id).await,
+        Call::Events(id) => return reads::invite_events(svc, &warehouse.id, id).await,
         Call::Create => {}
     }
     let json = req.header("content-type").is_some_and(|t| {

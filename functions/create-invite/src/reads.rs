@@ -1,5 +1,6 @@
 //! The warehouse's lists and the connection view: `GET /v1/invites`, `GET /v1/connections`,
-//! `GET /v1/connections/{id}`. No answer here ever carries a token.
+//! `GET /v1/connections/{id}`, and an invite's history, `GET /v1/invites/{id}/events`. No
+//! answer here ever carries a token.
 
 use http::StatusCode;
 use serde::Serialize;
@@ -191,4 +192,42 @@ pub async fn show_connection(
         reauthorize_by: rfc3339(reauthorize_by),
     };
     Ok(shared::web::json(StatusCode::OK, &view))
+}
+
+/// One event of an invite's history.
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    /// What happened (`created`, `emailed`, `opened`, `grant_started`, …).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// When (RFC 3339).
+    pub at: String,
+    /// A stable reason code (`failed`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `GET /v1/invites/{id}/events`: `{"data": [...]}`, oldest first.
+pub async fn invite_events(
+    svc: &Services,
+    warehouse: &WarehouseId,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let events = svc
+        .invite_history(warehouse, id)
+        .await
+        .map_err(unavailable)?
+        .ok_or(ApiError::NotFound)?;
+    let data: Vec<EventView> = events
+        .into_iter()
+        .map(|e| EventView {
+            kind: e.kind.as_str(),
+            at: e.at.rfc3339(),
+            reason: e.reason,
+        })
+        .collect();
+    Ok(shared::web::json(
+        StatusCode::OK,
+        &serde_json::json!({ "data": data }),
+    ))
 }

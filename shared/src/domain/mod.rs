@@ -4,6 +4,7 @@
 pub mod access_code;
 pub mod attempt;
 pub mod connection;
+pub mod event;
 pub mod ids;
 pub mod invite;
 pub mod refusal;
@@ -17,6 +18,7 @@ pub use attempt::{
     ATTEMPT_TTL_SECS, CLAIM_MARGIN_SECS,
 };
 pub use connection::{Connection, ConnectionStatus, TokenSet};
+pub use event::{InviteEvent, InviteEventKind};
 pub use ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
 pub use refusal::Refusal;

@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod confirm;
 pub mod connections;
+pub mod history;
 pub mod integration;
 pub mod invites;
 pub mod keys;

@@ -4,7 +4,8 @@
 //! The port is split along its contract's seams, one trait per aggregate: [`InviteStore`]
 //! (invites with their links and access codes), [`AttemptStore`] (grant attempts),
 //! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
-//! per invite and email kind), [`Counters`] and [`Leases`]. [`Store`] is all of them, so the
+//! per invite and email kind), [`Counters`], [`Leases`] and [`InviteEvents`] (invites'
+//! histories). [`Store`] is all of them, so the
 //! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
@@ -27,8 +28,8 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
-    InviteStatus, Timestamp, TokenHash, WarehouseId,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteEvent,
+    InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
 use crate::vault::SealedBlob;
 
@@ -142,6 +143,24 @@ pub trait InviteStore: Send + Sync {
     /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
     /// send records are sent). One indexed query.
     async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError>;
+}
+
+/// Invites' histories, kept apart from the invites: recording an event never changes an invite
+/// (so a GET that records one, such as the first view of a link, stays safe).
+#[async_trait]
+pub trait InviteEvents: Send + Sync {
+    /// Stores `event` of `invite` once under `key` (the step it belongs to, such as
+    /// `grant_started:<attempt>`): a repeat of the same key, at once or later, stores nothing
+    /// and answers `false`; the first answers `true`.
+    async fn record_event(
+        &self,
+        invite: &InviteId,
+        key: &str,
+        event: &InviteEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Every stored event of `invite`, oldest first (within a second, in flow order).
+    async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError>;
 }
 
 /// Grant attempts: one per trip to the cart, found by the hash of its `state`.
@@ -291,11 +310,18 @@ pub trait Leases: Send + Sync {
 /// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
 /// implements every part is a `Store`.
 pub trait Store:
-    InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases
+    InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases + InviteEvents
 {
 }
 
 impl<T> Store for T where
-    T: InviteStore + AttemptStore + ConnectionStore + SendLedger + Counters + Leases + ?Sized
+    T: InviteStore
+        + AttemptStore
+        + ConnectionStore
+        + SendLedger
+        + Counters
+        + Leases
+        + InviteEvents
+        + ?Sized
 {
 }

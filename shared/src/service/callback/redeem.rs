@@ -6,7 +6,7 @@ use super::{refused, Authorized, CallbackError};
 use crate::carts::{with_client_id, CartSpec, ClientCredentials, Vars};
 use crate::domain::{
     BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt, GrantState, Invite,
-    InviteStatus, PkceVerifier, Refusal, Secret, Timestamp, TokenSet,
+    InviteEventKind, InviteStatus, PkceVerifier, Refusal, Secret, Timestamp, TokenSet,
 };
 use crate::oauth::CodeExchange;
 use crate::service::Services;
@@ -139,6 +139,8 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(invite_id = %invite.id, connection_id = %connection.id, cart = %cart.id, "connection stored");
+        self.record_invite_event(&invite.id, InviteEventKind::Authorized, None, None)
+            .await;
         self.events.invite_authorized(&invite.id).await;
         let mut invite = invite.clone();
         invite.status = InviteStatus::Authorized;

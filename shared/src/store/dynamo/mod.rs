@@ -13,6 +13,7 @@
 //! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
 //! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `gsi3pk`, `gsi3sk`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, create-invite |
+//! | invite event | `INV#<invite id>` | `EVT#<step key>` | `entity=event`, `kind`, `at`, `reason`, `ttl` | the services where each step happens: put only, if absent (one per step) |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
 //!
@@ -53,13 +54,14 @@
 //!
 //! `item.rs` holds the attribute values and keys every item shares; `listing.rs` pages the
 //! warehouse lists; `invites.rs`,
-//! `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`, `counters.rs` and
-//! `leases.rs` each implement one part of the port on their items; `stream.rs` reads the
+//! `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`, `counters.rs`,
+//! `leases.rs` and `events.rs` each implement one part of the port on their items; `stream.rs` reads the
 //! stream's records.
 
 mod attempts;
 mod connections;
 mod counters;
+mod events;
 mod invites;
 mod item;
 mod leases;

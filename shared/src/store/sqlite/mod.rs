@@ -6,11 +6,13 @@
 //! secret is in it. Columns hold what conditions and lookups need; `body` holds the rest as JSON.
 //!
 //! `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`,
-//! `counters.rs` and `leases.rs` each implement one part of the port on their tables.
+//! `counters.rs`, `leases.rs` and `events.rs` each implement one part of the port on their
+//! tables.
 
 mod attempts;
 mod connections;
 mod counters;
+mod events;
 mod invites;
 mod leases;
 mod sends;
@@ -81,6 +83,14 @@ CREATE TABLE IF NOT EXISTS hits (
     key TEXT PRIMARY KEY,
     window_start INTEGER NOT NULL,
     count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invite_events (
+    invite_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    reason TEXT,
+    PRIMARY KEY (invite_id, key)
 );
 CREATE TABLE IF NOT EXISTS leases (
     key TEXT PRIMARY KEY,

@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use super::{FaultPlan, Port};
 use crate::domain::SealedBlob;
 use crate::domain::{
-    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
-    InviteStatus, Timestamp, TokenHash, WarehouseId,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteEvent,
+    InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
 use crate::store::{
-    AttemptStore, ConnectionFilter, ConnectionStore, Counters, EmailKind, InviteFilter,
-    InviteStore, Leases, Page, PageRequest, SendClaim, SendLedger, Store, StoreError,
+    AttemptStore, ConnectionFilter, ConnectionStore, Counters, EmailKind, InviteEvents,
+    InviteFilter, InviteStore, Leases, Page, PageRequest, SendClaim, SendLedger, Store, StoreError,
 };
 
 /// The store port behind a [`FaultPlan`].
@@ -298,5 +298,22 @@ impl Leases for FaultyStore {
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         self.run("release_lease", self.inner.release_lease(key, owner))
             .await
+    }
+}
+
+#[async_trait]
+impl InviteEvents for FaultyStore {
+    async fn record_event(
+        &self,
+        invite: &InviteId,
+        key: &str,
+        event: &InviteEvent,
+    ) -> Result<bool, StoreError> {
+        self.run("record_event", self.inner.record_event(invite, key, event))
+            .await
+    }
+
+    async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError> {
+        self.run("events_of", self.inner.events_of(invite)).await
     }
 }
