@@ -81,6 +81,7 @@ on_both_stores!(
     invites_are_filtered_by_cart_and_merchant_address,
     a_warehouses_connections_are_paged_newest_first_and_filtered,
     an_event_of_one_step_is_stored_once_however_often_it_is_recorded,
+    a_refresh_time_is_kept_until_the_next_refresh,
     an_invites_events_read_oldest_first_and_apart_from_other_invites,
     a_lease_has_one_owner_until_it_expires,
     only_the_owner_releases_a_lease,
@@ -149,6 +150,7 @@ fn connection(invite: &Invite) -> Connection {
         token_expires_at: Some(Timestamp(5000)),
         created_at: Timestamp(200),
         version: 1,
+        refreshed_at: None,
         status: ConnectionStatus::Active,
     }
 }
@@ -538,13 +540,15 @@ async fn token_updates_are_conditional_on_the_version(store: &dyn Store) {
     let conn = committed(store).await;
     // WHEN its tokens are updated from version 1 THEN it is at version 2
     let v2 = store
-        .update_tokens(&conn.id, &conn.tokens, None, 1)
+        .update_tokens(&conn.id, &conn.tokens, None, None, 1)
         .await
         .unwrap();
     assert_eq!(v2, 2);
     // WHEN they are updated from version 1 again THEN that is a conflict
     assert!(matches!(
-        store.update_tokens(&conn.id, &conn.tokens, None, 1).await,
+        store
+            .update_tokens(&conn.id, &conn.tokens, None, None, 1)
+            .await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -553,7 +557,7 @@ async fn a_connection_status_is_set_apart_from_its_tokens(store: &dyn Store) {
     // GIVEN a connection whose tokens were updated (version 2, no expiry)
     let conn = committed(store).await;
     store
-        .update_tokens(&conn.id, &conn.tokens, None, 1)
+        .update_tokens(&conn.id, &conn.tokens, None, None, 1)
         .await
         .unwrap();
     // WHEN its status is set
@@ -856,6 +860,26 @@ async fn a_warehouses_connections_are_paged_newest_first_and_filtered(store: &dy
         stale.items.into_iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![made[4].clone()]
     );
+}
+
+async fn a_refresh_time_is_kept_until_the_next_refresh(store: &dyn Store) {
+    // GIVEN a connection never refreshed
+    let conn = committed(store).await;
+    let read = |id| async move { store.connection(id).await.unwrap().unwrap() };
+    assert_eq!(read(&conn.id).await.refreshed_at, None);
+    // WHEN its tokens are refreshed at 500, then rewritten without a refresh time
+    let v2 = store
+        .update_tokens(&conn.id, &conn.tokens, None, Some(Timestamp(500)), 1)
+        .await
+        .unwrap();
+    let after_refresh = read(&conn.id).await.refreshed_at;
+    store
+        .update_tokens(&conn.id, &conn.tokens, None, None, v2)
+        .await
+        .unwrap();
+    // THEN the refresh time is stored, and kept by the write that names none
+    assert_eq!(after_refresh, Some(Timestamp(500)));
+    assert_eq!(read(&conn.id).await.refreshed_at, Some(Timestamp(500)));
 }
 
 // Histories.

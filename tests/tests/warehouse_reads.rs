@@ -265,7 +265,8 @@ async fn a_connection_is_listed_and_shown_without_any_token() {
         .as_str()
         .unwrap()
         .ends_with('Z'));
-    // (the generic cart documents no fixed re-authorization period)
+    // (never refreshed yet, and the generic cart documents no fixed re-authorization period)
+    assert_eq!(shown["last_refreshed_at"], Value::Null);
     assert_eq!(shown["reauthorize_by"], Value::Null);
     // AND neither answer carries the token
     let token = tokens["access_token"].as_str().unwrap();

@@ -88,6 +88,9 @@ pub struct ConnectionDetailView {
     pub scopes: Vec<String>,
     /// The functions the invite asked for.
     pub functions: Vec<&'static str>,
+    /// When its tokens were last refreshed at the cart (RFC 3339); `null` before the first
+    /// refresh.
+    pub last_refreshed_at: Option<String>,
     /// When the merchant must authorize again, where the cart documents a fixed period
     /// (RFC 3339); `null` where none is known.
     pub reauthorize_by: Option<String>,
@@ -182,6 +185,7 @@ pub async fn show_connection(
         .map_err(unavailable)?
         .ok_or(ApiError::NotFound)?;
     let scopes = connection.scopes.clone();
+    let last_refreshed_at = rfc3339(connection.refreshed_at);
     let view = ConnectionDetailView {
         summary: connection_summary(connection),
         store: invite.as_ref().and_then(|i| i.store.clone()),
@@ -189,6 +193,7 @@ pub async fn show_connection(
         functions: invite
             .map(|i| i.functions.iter().map(|f| f.as_str()).collect())
             .unwrap_or_default(),
+        last_refreshed_at,
         reauthorize_by: rfc3339(reauthorize_by),
     };
     Ok(shared::web::json(StatusCode::OK, &view))

@@ -220,12 +220,14 @@ pub trait ConnectionStore: Send + Sync {
     ) -> Result<Option<Connection>, StoreError>;
 
     /// Replaces a connection's tokens, only if its version is still `expected_version`; answers
-    /// the new version. Only the token attributes and the version are written.
+    /// the new version. Only the token attributes, the version and (when given: the time of the
+    /// refresh that produced these tokens) `refreshed_at` are written.
     async fn update_tokens(
         &self,
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
+        refreshed_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError>;
 

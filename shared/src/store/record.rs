@@ -13,7 +13,13 @@ pub const INVITE_MUTABLE: [&str; 4] = ["status", "status_reason", "updated_at", 
 /// Fields of an attempt that change after it is made.
 pub const ATTEMPT_MUTABLE: [&str; 2] = ["status", "claim_until"];
 /// Fields of a connection that change after it is made.
-pub const CONNECTION_MUTABLE: [&str; 4] = ["status", "version", "tokens", "token_expires_at"];
+pub const CONNECTION_MUTABLE: [&str; 5] = [
+    "status",
+    "version",
+    "tokens",
+    "token_expires_at",
+    "refreshed_at",
+];
 
 /// The JSON body of `record` without its `mutable` fields.
 pub fn body_without<T: Serialize>(record: &T, mutable: &[&str]) -> Result<String, StoreError> {

@@ -119,6 +119,7 @@ impl Services {
             token_expires_at: tokens.expires_at,
             created_at: now,
             version: 1,
+            refreshed_at: None,
             status: ConnectionStatus::Active,
         };
         // The claim is checked against the time of the commit, not of the request.

@@ -34,6 +34,10 @@ impl DynamoStore {
                     "token_expires_at",
                     get_n(item, "token_expires_at").map_or(Value::Null, Value::from),
                 ),
+                (
+                    "refreshed_at",
+                    get_n(item, "refreshed_at").map_or(Value::Null, Value::from),
+                ),
             ],
         )
     }
@@ -210,6 +214,7 @@ impl ConnectionStore for DynamoStore {
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
+        refreshed_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         let tokens =
@@ -228,15 +233,22 @@ impl ConnectionStore for DynamoStore {
             .expression_attribute_values(":expected", n(expected))
             .expression_attribute_values(":next", n(expected + 1))
             .expression_attribute_values(":tokens", s(tokens));
+        let mut set = vec!["#tokens = :tokens", "#version = :next"];
+        if let Some(t) = refreshed_at {
+            set.push("#refreshed_at = :refreshed");
+            req = req
+                .expression_attribute_names("#refreshed_at", "refreshed_at")
+                .expression_attribute_values(":refreshed", n(t.0));
+        }
         req = match token_expires_at {
-            Some(t) => req
-                .update_expression(
-                    "SET #tokens = :tokens, #token_expires_at = :exp, #version = :next",
-                )
-                .expression_attribute_values(":exp", n(t.0)),
-            None => req.update_expression(
-                "SET #tokens = :tokens, #version = :next REMOVE #token_expires_at",
-            ),
+            Some(t) => {
+                set.push("#token_expires_at = :exp");
+                req.update_expression(format!("SET {}", set.join(", ")))
+                    .expression_attribute_values(":exp", n(t.0))
+            }
+            None => {
+                req.update_expression(format!("SET {} REMOVE #token_expires_at", set.join(", ")))
+            }
         };
         match req.send().await {
             Ok(_) => Ok(expected_version + 1),

@@ -15,7 +15,7 @@ use crate::vault::SealedBlob;
 
 impl SqliteStore {
     fn query_connection(db: &Db, sql: &str, key: &str) -> Result<Option<Connection>, StoreError> {
-        type Row = (String, i64, String, Option<i64>, String);
+        type Row = (String, i64, String, Option<i64>, String, Option<i64>);
         let found: Option<Row> = db
             .query_row(sql, [key], |r| {
                 Ok((
@@ -24,12 +24,13 @@ impl SqliteStore {
                     r.get("tokens")?,
                     r.get("token_expires_at")?,
                     r.get("body")?,
+                    r.get("refreshed_at")?,
                 ))
             })
             .optional()
             .map_err(unavailable)?;
         found
-            .map(|(status, version, tokens, expires, body)| {
+            .map(|(status, version, tokens, expires, body, refreshed)| {
                 let tokens: Value = serde_json::from_str(&tokens).map_err(corrupt)?;
                 with_fields(
                     &body,
@@ -38,6 +39,7 @@ impl SqliteStore {
                         ("version", version.into()),
                         ("tokens", tokens),
                         ("token_expires_at", expires.map_or(Value::Null, Value::from)),
+                        ("refreshed_at", refreshed.map_or(Value::Null, Value::from)),
                     ],
                 )
             })
@@ -128,6 +130,7 @@ impl ConnectionStore for SqliteStore {
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
+        refreshed_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         let tokens = serde_json::to_string(tokens).map_err(corrupt)?;
@@ -135,9 +138,16 @@ impl ConnectionStore for SqliteStore {
         self.with(|db| {
             let n = db
                 .execute(
-                    "UPDATE connections SET tokens = ?1, token_expires_at = ?2, version = version + 1
+                    "UPDATE connections SET tokens = ?1, token_expires_at = ?2, version = version + 1,
+                        refreshed_at = COALESCE(?5, refreshed_at)
                      WHERE id = ?3 AND version = ?4",
-                    params![tokens, token_expires_at.map(|t| t.0), id.as_str(), expected],
+                    params![
+                        tokens,
+                        token_expires_at.map(|t| t.0),
+                        id.as_str(),
+                        expected,
+                        refreshed_at.map(|t| t.0)
+                    ],
                 )
                 .map_err(unavailable)?;
             if n == 1 {

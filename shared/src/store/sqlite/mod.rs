@@ -147,21 +147,25 @@ impl SqliteStore {
         db.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
         db.execute_batch(SCHEMA).map_err(unavailable)?;
-        Self::add_claim_column(&db)?;
+        Self::add_column(&db, "attempts", "claim_until")?;
+        Self::add_column(&db, "connections", "refreshed_at")?;
         Ok(SqliteStore { db: Mutex::new(db) })
     }
 
-    /// Gives an `attempts` table made before claims existed its `claim_until` column. Another
-    /// process opening the same file may add it first; that is not an error.
-    fn add_claim_column(db: &Db) -> Result<(), StoreError> {
+    /// Gives a table made before one of its (nullable integer) columns existed that column:
+    /// `attempts.claim_until` (claims), `connections.refreshed_at` (the connection view).
+    /// Another process opening the same file may add it first; that is not an error.
+    fn add_column(db: &Db, table: &'static str, column: &'static str) -> Result<(), StoreError> {
         let present = db
-            .prepare("SELECT 1 FROM pragma_table_info('attempts') WHERE name = 'claim_until'")
+            .prepare(&format!(
+                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'"
+            ))
             .and_then(|mut q| q.exists([]))
             .map_err(unavailable)?;
         if present {
             return Ok(());
         }
-        match db.execute_batch("ALTER TABLE attempts ADD COLUMN claim_until INTEGER") {
+        match db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER")) {
             Err(e) if e.to_string().contains("duplicate column") => Ok(()),
             other => other.map_err(unavailable),
         }

@@ -190,12 +190,13 @@ impl ConnectionStore for FaultyStore {
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
+        refreshed_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         self.run(
             "update_tokens",
             self.inner
-                .update_tokens(id, tokens, token_expires_at, expected_version),
+                .update_tokens(id, tokens, token_expires_at, refreshed_at, expected_version),
         )
         .await
     }
