@@ -338,7 +338,7 @@ def test_the_table_matches_the_tests_and_is_protected():
     for gsi in gsis:
         keys += [(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]]
     assert [(n, k.upper()) for n, k in keys] == [(n, k.upper()) for n, k in rs["keys"]]
-    assert [g["IndexName"] for g in gsis] == rs["indexes"] == ["gsi1", "gsi2"]
+    assert [g["IndexName"] for g in gsis] == rs["indexes"] == ["gsi1", "gsi2", "gsi3"]
     assert all(g["Projection"] == {"ProjectionType": "ALL"} for g in gsis)
     assert t["BillingMode"] == "PAY_PER_REQUEST" and rs["billing"] == "PayPerRequest"
     assert t["TimeToLiveSpecification"] == {"AttributeName": rs["ttl"], "Enabled": True}
@@ -470,6 +470,10 @@ ROUTES = {
     ("get", "/v1/openapi.json"): "WarehouseApiFunction",
     ("post", "/v1/invites/{id}/resend"): "WarehouseApiFunction",
     ("delete", "/v1/connections/{id}"): "WarehouseApiFunction",
+    ("get", "/v1/invites"): "WarehouseApiFunction",
+    ("get", "/v1/connections"): "WarehouseApiFunction",
+    ("get", "/v1/connections/{id}"): "WarehouseApiFunction",
+    ("get", "/v1/invites/{id}/events"): "WarehouseApiFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",
@@ -478,6 +482,7 @@ ROUTES = {
     ("head", "/setup/{token}"): "GrantPageFunction",
     ("post", "/setup/{token}/grant"): "GrantPageFunction",
     ("get", "/setup/{token}/status"): "GrantPageFunction",
+    ("post", "/setup/{token}/opened"): "GrantPageFunction",
     ("get", "/assets/{name}"): "GrantPageFunction",
     ("get", "/oauth/callback/{cart}"): "OauthCallbackFunction",
     ("post", "/oauth/keys/{cart}"): "OauthCallbackFunction",

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  CART, CART_NAME, DEV_API_KEY, WAREHOUSE, cancelAtCart, checkPage, launch, newContext, openPopup, outcome,
+  API_KEY, CART, CART_NAME, DEV_API_KEY, WAREHOUSE, cancelAtCart, checkPage, launch, newContext, openPopup, outcome,
   signInAndConsent, startPeers, statusOf,
 } from './harness.mjs';
 
@@ -336,6 +336,31 @@ test('the README walk-through: the sandbox cart of cartlink-local, in the popup'
   await popup.getByRole('button', { name: 'Allow access' }).click();
   // THEN the grant page says so
   await outcome(page, 'Successful Authorization');
+  assertOnlyOurOrigins();
+  await context.close();
+});
+
+test('a browser that shows the grant page records "opened" in the invite history, once', async () => {
+  // GIVEN an invite whose history has no open yet
+  const invite = await peers.createInvite();
+  const types = async () => {
+    const resp = await fetch(`${peers.base}/v1/invites/${invite.id}/events`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    assert.equal(resp.status, 200);
+    return (await resp.json()).data.map((e) => e.type);
+  };
+  assert.deepEqual(await types(), ['created', 'emailed']);
+  const { context, assertOnlyOurOrigins } = await newContext(browser, peers);
+  const page = await context.newPage();
+  // WHEN the merchant's browser shows the page, twice
+  for (let i = 0; i < 2; i += 1) {
+    const opened = page.waitForResponse((r) => r.url() === `${invite.setup_url}/opened`);
+    await page.goto(invite.setup_url);
+    assert.equal((await opened).status(), 200);
+  }
+  // THEN the history holds one "opened", after the email
+  assert.deepEqual(await types(), ['created', 'emailed', 'opened']);
   assertOnlyOurOrigins();
   await context.close();
 });

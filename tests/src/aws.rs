@@ -86,7 +86,7 @@ fn random_suffix() -> String {
 }
 
 /// Creates the table of the single-table design: keys, the warehouse index, the sparse index
-/// of authorized invites, TTL and a stream with new and old images.
+/// of authorized invites, the warehouse list index, TTL and a stream with new and old images.
 pub async fn create_table(sdk: &SdkConfig, name: &str) {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
     let attr = |n: &str| {
@@ -112,6 +112,8 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) {
         .attribute_definitions(attr("gsi1sk"))
         .attribute_definitions(attr("gsi2pk"))
         .attribute_definitions(attr("gsi2sk"))
+        .attribute_definitions(attr("gsi3pk"))
+        .attribute_definitions(attr("gsi3sk"))
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
         .global_secondary_indexes(
@@ -132,6 +134,19 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) {
                 .index_name(shared::store::dynamo::GSI2)
                 .key_schema(key("gsi2pk", KeyType::Hash))
                 .key_schema(key("gsi2sk", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(shared::store::dynamo::GSI3)
+                .key_schema(key("gsi3pk", KeyType::Hash))
+                .key_schema(key("gsi3sk", KeyType::Range))
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::All)

@@ -11,6 +11,7 @@ use serde_json::json;
 use shared::carts::Catalog;
 use shared::domain::{CartId, InviteId, InviteStatus};
 use shared::service::Services;
+use shared::store::{InviteFilter, PageRequest};
 use shared::wiring::load_lambda_config;
 
 /// The world's configuration with the cart secret inline, as the SSM parameter holds it.
@@ -210,9 +211,14 @@ async fn a_hard_bounce_from_sns_marks_the_invite_undeliverable_in_dynamodb() {
     let wh = stored.warehouse.id.clone();
     let listed = svc
         .store
-        .invites_of(&wh, Some(InviteStatus::Undeliverable), 10)
+        .list_invites(
+            &wh,
+            &InviteFilter::status(InviteStatus::Undeliverable),
+            &PageRequest::first(10),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(listed.iter().any(|i| i.id == id));
     // AND a second delivery changes nothing
     let again = mail_events::handle_sns(&svc, event).await.unwrap();

@@ -14,6 +14,7 @@ use shared::domain::{ConnectionStatus, InviteId, InviteStatus, WarehouseId};
 use shared::service::connections::ConnectionError;
 use shared::service::Services;
 use shared::store::dynamo::stream::{self, StreamChange};
+use shared::store::{InviteFilter, PageRequest};
 
 fn text(resp: &shared::web::Response) -> String {
     String::from_utf8_lossy(resp.body()).into_owned()
@@ -200,22 +201,32 @@ async fn the_merchant_flow_runs_on_the_aws_adapters() {
         open.tokens.access_token.expose(),
         issued["access_token"].as_str().unwrap()
     );
-    // AND the warehouse's invites by status are one indexed query
+    // AND the warehouse's list of invites, filtered by status, holds it under its new status
     let wh = WarehouseId::parse("wh-e2e").unwrap();
     let confirmed = svc
         .store
-        .invites_of(&wh, Some(InviteStatus::Confirmed), 10)
+        .list_invites(
+            &wh,
+            &InviteFilter::status(InviteStatus::Confirmed),
+            &PageRequest::first(10),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(
         confirmed.iter().map(|i| &i.id).collect::<Vec<_>>(),
         vec![&id]
     );
     assert!(svc
         .store
-        .invites_of(&wh, Some(InviteStatus::Emailed), 10)
+        .list_invites(
+            &wh,
+            &InviteFilter::status(InviteStatus::Emailed),
+            &PageRequest::first(10),
+        )
         .await
         .unwrap()
+        .items
         .is_empty());
 }
 

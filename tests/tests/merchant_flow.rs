@@ -471,6 +471,12 @@ async fn the_warehouse_gets_fresh_tokens_refreshed_once_at_the_cart_however_many
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["access_token"], issued[1]["access_token"]);
     assert_eq!(p.token_requests().await, 2);
+    // AND the connection's view says when it was refreshed
+    let (_, shown) = warehouse_get(&p, API_KEY, &format!("/v1/connections/{conn}")).await;
+    assert!(
+        shown["last_refreshed_at"].as_str().unwrap().ends_with('Z'),
+        "{shown}"
+    );
     // AND the rotated refresh token is the one stored, sealed
     let store = SqliteStore::open(&p.data()).unwrap();
     let stored = store

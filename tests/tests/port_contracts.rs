@@ -8,12 +8,13 @@
 use cartlink_e2e::aws::{create_table, sdk};
 use shared::carts::CartId;
 use shared::domain::{
-    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
-    InviteStatus, Timestamp, TokenHash, WarehouseId, WarehouseRef,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteEvent,
+    InviteEventKind, InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId, WarehouseRef,
 };
 use shared::domain::{Disconnection, Revocation};
 use shared::store::{
-    AttemptStore, DynamoStore, EmailKind, InviteStore, SendClaim, SqliteStore, Store, StoreError,
+    AttemptStore, ConnectionFilter, DynamoStore, EmailKind, InviteFilter, InviteStore, PageRequest,
+    SendClaim, SqliteStore, Store, StoreError,
 };
 use shared::vault::{KmsVault, LocalVault, SealContext, Vault, VaultError};
 
@@ -76,6 +77,13 @@ on_both_stores!(
     a_send_record_is_leased_to_one_sender_at_a_time,
     a_sent_record_is_never_claimed_or_finished_again,
     a_warehouses_invites_are_listed_newest_first_by_status,
+    two_hundred_fifty_invites_paged_by_seven_are_each_seen_once,
+    a_filtered_page_is_full_while_more_match,
+    invites_are_filtered_by_cart_and_merchant_address,
+    a_warehouses_connections_are_paged_newest_first_and_filtered,
+    an_event_of_one_step_is_stored_once_however_often_it_is_recorded,
+    a_refresh_time_is_kept_until_the_next_refresh,
+    an_invites_events_read_oldest_first_and_apart_from_other_invites,
     a_lease_has_one_owner_until_it_expires,
     only_the_owner_releases_a_lease,
     other_keys_are_other_leases,
@@ -153,6 +161,7 @@ fn connection(invite: &Invite) -> Connection {
         token_expires_at: Some(Timestamp(5000)),
         created_at: Timestamp(200),
         version: 1,
+        refreshed_at: None,
         status: ConnectionStatus::Active,
     }
 }
@@ -554,7 +563,7 @@ async fn a_disconnect_is_conditional_on_the_version(store: &dyn Store) {
     // GIVEN a connection whose tokens a refresh rewrote (version + 1)
     let conn = committed(store).await;
     let next = store
-        .update_tokens(&conn.id, &conn.tokens, None, conn.version)
+        .update_tokens(&conn.id, &conn.tokens, None, None, conn.version)
         .await
         .unwrap();
     // WHEN a disconnect read before the refresh is written
@@ -852,13 +861,15 @@ async fn token_updates_are_conditional_on_the_version(store: &dyn Store) {
     let conn = committed(store).await;
     // WHEN its tokens are updated from version 1 THEN it is at version 2
     let v2 = store
-        .update_tokens(&conn.id, &conn.tokens, None, 1)
+        .update_tokens(&conn.id, &conn.tokens, None, None, 1)
         .await
         .unwrap();
     assert_eq!(v2, 2);
     // WHEN they are updated from version 1 again THEN that is a conflict
     assert!(matches!(
-        store.update_tokens(&conn.id, &conn.tokens, None, 1).await,
+        store
+            .update_tokens(&conn.id, &conn.tokens, None, None, 1)
+            .await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -867,7 +878,7 @@ async fn a_connection_status_is_set_apart_from_its_tokens(store: &dyn Store) {
     // GIVEN a connection whose tokens were updated (version 2, no expiry)
     let conn = committed(store).await;
     store
-        .update_tokens(&conn.id, &conn.tokens, None, 1)
+        .update_tokens(&conn.id, &conn.tokens, None, None, 1)
         .await
         .unwrap();
     // WHEN its status is set
@@ -974,21 +985,282 @@ async fn a_warehouses_invites_are_listed_newest_first_by_status(store: &dyn Stor
         .set_invite_status(&newer.id, InviteStatus::Emailed, None, Timestamp(601))
         .await
         .unwrap();
-    let ids = |invites: Vec<Invite>| invites.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let wh = &wh;
+    let ids = |filter: InviteFilter| async move {
+        let page = store
+            .list_invites(wh, &filter, &PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(page.next, None);
+        page.items.into_iter().map(|i| i.id).collect::<Vec<_>>()
+    };
     // WHEN the warehouse's invites are listed, all and by status
-    let all = ids(store.invites_of(&wh, None, 10).await.unwrap());
-    let emailed = ids(store
-        .invites_of(&wh, Some(InviteStatus::Emailed), 10)
-        .await
-        .unwrap());
-    let pending = ids(store
-        .invites_of(&wh, Some(InviteStatus::Pending), 10)
-        .await
-        .unwrap());
+    let all = ids(InviteFilter::default()).await;
+    let emailed = ids(InviteFilter::status(InviteStatus::Emailed)).await;
+    let pending = ids(InviteFilter::status(InviteStatus::Pending)).await;
     // THEN each holds its own, newest first, and never the other warehouse's
     assert_eq!(all, vec![newer.id.clone(), older.id.clone()]);
     assert_eq!(emailed, vec![newer.id.clone()]);
     assert_eq!(pending, vec![older.id.clone()]);
+}
+
+/// Every page of `filter` over `wh-page`'s invites, `limit` at a time, in order.
+async fn all_pages(store: &dyn Store, filter: &InviteFilter, limit: usize) -> Vec<Vec<Invite>> {
+    let wh = WarehouseId::parse("wh-page").unwrap();
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_invites(&wh, filter, &PageRequest { after, limit })
+            .await
+            .unwrap();
+        pages.push(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return pages,
+        }
+    }
+}
+
+async fn two_hundred_fifty_invites_paged_by_seven_are_each_seen_once(store: &dyn Store) {
+    // GIVEN 250 invites of one warehouse, five to each second, and one of another warehouse
+    let mut made = Vec::new();
+    for n in 0..250 {
+        made.push(
+            stored(store, "wh-page", InviteStatus::Pending, 1000 + n / 5)
+                .await
+                .id,
+        );
+    }
+    stored(store, "wh-other", InviteStatus::Pending, 1100).await;
+    // WHEN they are read seven at a time, each page after the previous one's end
+    let pages = all_pages(store, &InviteFilter::default(), 7).await;
+    // THEN every page but the last is full, and together they hold each invite exactly once,
+    // newest first (by creation, then id)
+    let (last, full) = pages.split_last().unwrap();
+    assert!(full.iter().all(|p| p.len() == 7));
+    assert_eq!(last.len(), 250 % 7);
+    let seen: Vec<Invite> = pages.into_iter().flatten().collect();
+    let mut expected = seen.clone();
+    expected.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    assert_eq!(seen, expected);
+    let mut ids: Vec<InviteId> = seen.into_iter().map(|i| i.id).collect();
+    ids.sort();
+    made.sort();
+    assert_eq!(ids, made);
+}
+
+async fn a_filtered_page_is_full_while_more_match(store: &dyn Store) {
+    // GIVEN 160 invites of one warehouse, every 40th emailed, the others pending: more than one
+    // DynamoDB read batch (100 items) lies between the first and the fourth match
+    let mut emailed = Vec::new();
+    for n in 0..160 {
+        let inv = stored(store, "wh-page", InviteStatus::Pending, 1000 + n).await;
+        if n % 40 == 0 {
+            store
+                .set_invite_status(&inv.id, InviteStatus::Emailed, None, Timestamp(2000))
+                .await
+                .unwrap();
+            emailed.push(inv.id);
+        }
+    }
+    // WHEN the emailed ones are read three at a time
+    let pages = all_pages(store, &InviteFilter::status(InviteStatus::Emailed), 3).await;
+    // THEN the pages are 3 and 1 long: full while more match, though most invites read between
+    // two matches are skipped
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 1]);
+    // AND they hold exactly the emailed invites, newest first
+    let seen: Vec<InviteId> = pages.into_iter().flatten().map(|i| i.id).collect();
+    emailed.reverse();
+    assert_eq!(seen, emailed);
+}
+
+async fn invites_are_filtered_by_cart_and_merchant_address(store: &dyn Store) {
+    // GIVEN invites of one warehouse for two carts and two merchants
+    let make = |cart: &'static str, email: &'static str, created: i64| async move {
+        let mut inv = invite("wh-page", InviteStatus::Pending, created);
+        inv.cart = CartId::new(cart);
+        inv.merchant_email = email.into();
+        store.insert_invite(&inv, &link_of(&inv)).await.unwrap();
+        inv.id
+    };
+    let acme_a = make("acme", "a@shop.test", 100).await;
+    let acme_b = make("acme", "b@shop.test", 101).await;
+    let other_a = make("other", "a@shop.test", 102).await;
+    let ids = |filter: InviteFilter| async move {
+        let pages = all_pages(store, &filter, 10).await;
+        pages
+            .into_iter()
+            .flatten()
+            .map(|i| i.id)
+            .collect::<Vec<_>>()
+    };
+    // WHEN they are listed by cart, by address, and by both
+    let by_cart = ids(InviteFilter {
+        cart: Some(CartId::new("acme")),
+        ..InviteFilter::default()
+    })
+    .await;
+    let by_email = ids(InviteFilter {
+        merchant_email: Some("a@shop.test".into()),
+        ..InviteFilter::default()
+    })
+    .await;
+    let by_both = ids(InviteFilter {
+        cart: Some(CartId::new("other")),
+        merchant_email: Some("b@shop.test".into()),
+        ..InviteFilter::default()
+    })
+    .await;
+    // THEN each filter keeps exactly its invites, newest first
+    assert_eq!(by_cart, vec![acme_b, acme_a.clone()]);
+    assert_eq!(by_email, vec![other_a, acme_a]);
+    assert!(by_both.is_empty());
+}
+
+async fn a_warehouses_connections_are_paged_newest_first_and_filtered(store: &dyn Store) {
+    // GIVEN seven connections of one warehouse (the third needs re-authorization), made one a
+    // second, and one of another warehouse
+    let wh = WarehouseId::parse("wh-con").unwrap();
+    let mut made = Vec::new();
+    for n in 0..8 {
+        let owner = if n == 7 { "wh-elsewhere" } else { "wh-con" };
+        let inv = stored(store, owner, InviteStatus::Emailed, 100).await;
+        let state = claimed(store, &inv, &format!("con-{n}")).await;
+        let mut conn = connection(&inv);
+        conn.created_at = Timestamp(300 + n);
+        store
+            .commit_authorization(&conn, &state, Timestamp(229))
+            .await
+            .unwrap();
+        if n == 2 {
+            store
+                .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth)
+                .await
+                .unwrap();
+        }
+        if n < 7 {
+            made.push(conn.id);
+        }
+    }
+    // WHEN the warehouse's connections are read three at a time, and by status
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_connections(
+                &wh,
+                &ConnectionFilter::default(),
+                &PageRequest { after, limit: 3 },
+            )
+            .await
+            .unwrap();
+        assert!(page.items.len() == 3 || page.next.is_none());
+        seen.extend(page.items.into_iter().map(|c| c.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let stale = store
+        .list_connections(
+            &wh,
+            &ConnectionFilter {
+                status: Some(ConnectionStatus::NeedsReauth),
+                cart: None,
+            },
+            &PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    // THEN each of its own is seen once, newest first, never the other warehouse's
+    made.reverse();
+    assert_eq!(seen, made);
+    // AND the status filter keeps only the one needing re-authorization
+    assert_eq!(
+        stale.items.into_iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![made[4].clone()]
+    );
+}
+
+async fn a_refresh_time_is_kept_until_the_next_refresh(store: &dyn Store) {
+    // GIVEN a connection never refreshed
+    let conn = committed(store).await;
+    let read = |id| async move { store.connection(id).await.unwrap().unwrap() };
+    assert_eq!(read(&conn.id).await.refreshed_at, None);
+    // WHEN its tokens are refreshed at 500, then rewritten without a refresh time
+    let v2 = store
+        .update_tokens(&conn.id, &conn.tokens, None, Some(Timestamp(500)), 1)
+        .await
+        .unwrap();
+    let after_refresh = read(&conn.id).await.refreshed_at;
+    store
+        .update_tokens(&conn.id, &conn.tokens, None, None, v2)
+        .await
+        .unwrap();
+    // THEN the refresh time is stored, and kept by the write that names none
+    assert_eq!(after_refresh, Some(Timestamp(500)));
+    assert_eq!(read(&conn.id).await.refreshed_at, Some(Timestamp(500)));
+}
+
+// Histories.
+
+fn event(kind: InviteEventKind, at: i64, reason: Option<&str>) -> InviteEvent {
+    InviteEvent {
+        kind,
+        at: Timestamp(at),
+        reason: reason.map(str::to_owned),
+    }
+}
+
+async fn an_event_of_one_step_is_stored_once_however_often_it_is_recorded(store: &dyn Store) {
+    // GIVEN an invite
+    let inv = stored(store, "wh-events", InviteStatus::Emailed, 100).await;
+    // WHEN the same step is recorded by 20 callers at once, each a second later than the last
+    let tries = (0..20).map(|n| {
+        let ev = event(InviteEventKind::Opened, 200 + n, None);
+        let id = inv.id.clone();
+        async move { store.record_event(&id, "opened", &ev).await.unwrap() }
+    });
+    let stored_by: Vec<bool> = futures::future::join_all(tries).await;
+    // THEN exactly one of them stored it, and it is read back once
+    assert_eq!(stored_by.iter().filter(|s| **s).count(), 1);
+    let events = store.events_of(&inv.id).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, InviteEventKind::Opened);
+    // AND a later repeat stores nothing either
+    let again = event(InviteEventKind::Opened, 999, None);
+    assert!(!store.record_event(&inv.id, "opened", &again).await.unwrap());
+    assert_eq!(store.events_of(&inv.id).await.unwrap(), events);
+}
+
+async fn an_invites_events_read_oldest_first_and_apart_from_other_invites(store: &dyn Store) {
+    // GIVEN two invites, one with three steps recorded out of order (two in the same second),
+    // the other with one
+    let inv = stored(store, "wh-events", InviteStatus::Emailed, 100).await;
+    let other = stored(store, "wh-events", InviteStatus::Emailed, 100).await;
+    let failed = event(InviteEventKind::Failed, 300, Some("cart_refused"));
+    let started = event(InviteEventKind::GrantStarted, 300, None);
+    let emailed = event(InviteEventKind::Emailed, 101, None);
+    for (key, ev) in [
+        ("failed:a", &failed),
+        ("grant_started:a", &started),
+        ("emailed", &emailed),
+    ] {
+        assert!(store.record_event(&inv.id, key, ev).await.unwrap());
+    }
+    let theirs = event(InviteEventKind::Declined, 150, None);
+    store
+        .record_event(&other.id, "declined:b", &theirs)
+        .await
+        .unwrap();
+    // WHEN each invite's events are read
+    let events = store.events_of(&inv.id).await.unwrap();
+    let other_events = store.events_of(&other.id).await.unwrap();
+    // THEN each has its own, oldest first and, within a second, in the flow's order, with the
+    // reason kept
+    assert_eq!(events, vec![emailed, started, failed]);
+    assert_eq!(other_events, vec![theirs]);
 }
 
 async fn authorized_invites_are_listed_oldest_authorization_first_up_to_the_limit(

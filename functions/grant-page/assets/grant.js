@@ -171,6 +171,11 @@
     form.submit();
   });
 
+  // A browser that runs this script showed the page: tell our server, which records the
+  // invite's "opened" once. A mail scanner that only fetches the link runs no script.
+  fetch(data.openedUrl, { method: 'POST', credentials: 'same-origin', cache: 'no-store' })
+    .catch(function () { /* only the history misses it */ });
+
   // The popup says it is done (one non-secret word); we then ask our own server, which alone
   // says what happened. Anything not from our origin and our popup is ignored.
   window.addEventListener('message', function (e) {

@@ -265,6 +265,20 @@ async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
                 )),
             }
         }
+        // The grant page's script reports that a browser showed it: the invite's "opened"
+        // event. A GET of the link (a mail scanner's too) records nothing.
+        (["setup", token, "opened"], false, &Method::POST) => {
+            same_origin(svc, req)?;
+            let known = svc
+                .link_opened(token)
+                .await
+                .map_err(|e| PageError::from(SetupError::Store(e)))?;
+            if known {
+                Ok(web::json(StatusCode::OK, &json!({ "ok": true })))
+            } else {
+                Err(PageError::NotFound)
+            }
+        }
         (["setup", token, "status"], true, _) => {
             let progress = svc.grant_progress(token).await?;
             Ok(web::json(

@@ -138,6 +138,7 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
     let popup = view.cart.admin_steps.is_empty();
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
+        "openedUrl": format!("{base}/setup/{token}/opened"),
         "origin": origin,
         "cart": cart,
         "warehouse": warehouse,

@@ -4,6 +4,9 @@
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
 //! `POST /v1/invites/{id}/resend` emails a new link and code (the old ones stop working);
 //! `DELETE /v1/connections/{id}` drops a connection (revoked at the cart where it says how);
+//! `GET /v1/invites` and `GET /v1/connections` list the warehouse's invites and connections a
+//! page at a time, `GET /v1/connections/{id}` shows one connection (never its tokens),
+//! `GET /v1/invites/{id}/events` an invite's history;
 //! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
 //! Every POST takes an `Idempotency-Key` (the `idempotent` module, around every POST route).
 
@@ -27,7 +30,7 @@ pub mod openapi;
 pub enum ApiError {
     /// No or an unknown API key.
     Unauthorized,
-    /// No such route, or no such invite of this warehouse.
+    /// No such route, or no such invite or connection of this warehouse.
     NotFound,
     /// The route exists with other methods.
     MethodNotAllowed,
@@ -75,9 +78,13 @@ impl ApiError {
         use ApiError::*;
         match self {
             Unauthorized => Problem::unauthorized(),
-            NotFound => Problem::not_found("No such route, or no such invite of this warehouse."),
+            NotFound => Problem::not_found(
+                "No such route, or no such invite or connection of this warehouse.",
+            ),
             MethodNotAllowed => Problem::method_not_allowed(
-                "POST /v1/invites, GET and DELETE /v1/invites/{id}, GET /v1/carts.",
+                "POST and GET /v1/invites, GET and DELETE /v1/invites/{id}, \
+                 GET /v1/invites/{id}/events, GET /v1/connections, \
+                 GET /v1/connections/{id}, GET /v1/carts.",
             ),
             UnsupportedMediaType => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -360,6 +367,10 @@ enum Call<'a> {
     Resend(&'a str),
     Disconnect(&'a str),
     ListCarts,
+    ListInvites,
+    ListConnections,
+    ShowConnection(&'a str),
+    Events(&'a str),
 }
 
 async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
@@ -368,6 +379,10 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         ["v1", "openapi.json"] if req.is_read() => return Ok(openapi::document()),
         ["v1", "openapi.json"] => return Err(ApiError::MethodNotAllowed),
         ["v1", "invites"] if req.method == Method::POST => Call::Create,
+        ["v1", "invites"] if req.method == Method::GET => Call::ListInvites,
+        ["v1", "connections"] if req.method == Method::GET => Call::ListConnections,
+        ["v1", "connections", id] if req.method == Method::GET => Call::ShowConnection(id),
+        ["v1", "invites", id, "events"] if req.method == Method::GET => Call::Events(id),
         ["v1", "invites", id] if req.method == Method::GET => Call::Show(id),
         ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
         ["v1", "invites", id, "resend"] if req.method == Method::POST => Call::Resend(id),
@@ -378,6 +393,8 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         ["v1", "invites"]
         | ["v1", "invites", _]
         | ["v1", "invites", _, "resend"]
+        | ["v1", "invites", _, "events"]
+        | ["v1", "connections"]
         | ["v1", "connections", _]
         | ["v1", "carts"] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
@@ -409,6 +426,10 @@ async fn serve(
         Call::Withdraw(id) => withdraw_invite(svc, &warehouse.id, id).await,
         Call::Resend(id) => lifecycle::resend_invite(svc, &warehouse.id, id).await,
         Call::Disconnect(id) => lifecycle::disconnect(svc, &warehouse.id, id).await,
+        Call::ListInvites => reads::list_invites(svc, &warehouse.id, req).await,
+        Call::ListConnections => reads::list_connections(svc, &warehouse.id, req).await,
+        Call::ShowConnection(id) => reads::show_connection(svc, &warehouse.id, id).await,
+        Call::Events(id) => reads::invite_events(svc, &warehouse.id, id).await,
         Call::Create => create_invite(svc, warehouse, req, seed.as_ref()).await,
     }
 }
@@ -498,6 +519,7 @@ fn invite_view(svc: &Services, state: InviteState) -> InviteView {
 }
 
 mod idempotent;
+pub mod reads;
 
 #[cfg(test)]
 mod tests;

@@ -136,7 +136,7 @@ async fn bad_bodies_get_a_stable_problem_type() {
 #[tokio::test]
 async fn other_routes_methods_and_media_types_are_refused() {
     let kit = TestKit::new();
-    let resp = handle(&kit.services, Request::new(Method::GET, "/v1/invites")).await;
+    let resp = handle(&kit.services, Request::new(Method::PUT, "/v1/invites")).await;
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     let resp = handle(&kit.services, Request::new(Method::POST, "/v1/other")).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
@@ -362,7 +362,16 @@ async fn a_mail_service_outage_answers_503_and_no_invite_reads_as_failed() {
     // stays pending, its link known to nobody
     assert!(kit.mailer.messages().is_empty());
     let wh = shared::domain::WarehouseId::parse("wh-test").unwrap();
-    let stored = kit.store.invites_of(&wh, None, 10).await.unwrap();
+    let stored = kit
+        .store
+        .list_invites(
+            &wh,
+            &shared::store::InviteFilter::default(),
+            &shared::store::PageRequest::first(10),
+        )
+        .await
+        .unwrap()
+        .items;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].status, shared::domain::InviteStatus::Pending);
     assert!(stored[0].status_reason.is_none());

@@ -18,7 +18,7 @@ use super::endpoint::{exact_hosts, HostRule};
 use super::input::MerchantInput;
 use super::pattern::Pattern;
 use super::quirks::{self, CallbackCheck};
-use super::spec::CartSpec;
+use super::spec::{CartSpec, Reauthorize};
 use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
 use crate::domain::{CartId, Function, Secret};
 use crate::net::endpoint_url;
@@ -85,6 +85,8 @@ pub struct CartEntry {
     /// Where the entry's facts come from.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// The cart's documented fixed re-authorization period, with its source.
+    pub reauthorize: Option<Reauthorize>,
     /// The entry's facts that are still leads.
     #[serde(default)]
     pub unverified: Vec<String>,
@@ -246,6 +248,7 @@ impl CartEntry {
             finish_url: self.finish_url,
             needs: self.needs,
             sources: self.sources,
+            reauthorize: self.reauthorize,
             unverified: self.unverified,
             notes: self.notes,
             credentials: None,

@@ -36,7 +36,7 @@ pub use entry::{CartEntry, CredentialsEntry, EntryCredentials};
 pub use input::{Choice, MerchantInput, Normalize, Vars};
 pub use pattern::{pattern_matches, Pattern};
 pub use quirks::CallbackCheck;
-pub use spec::CartSpec;
+pub use spec::{CartSpec, Reauthorize};
 pub use token::{
     DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, TokenAuth,
     TokenRequest,

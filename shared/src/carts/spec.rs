@@ -69,6 +69,9 @@ pub struct CartSpec {
     pub needs: Vec<Need>,
     /// Where the entry's facts come from.
     pub sources: Vec<String>,
+    /// How long after a grant the merchant must authorize again, where the cart documents a
+    /// fixed period (the grant dies then whatever is refreshed); `None` where none is known.
+    pub reauthorize: Option<Reauthorize>,
     /// The entry's facts that are still leads, not confirmed by a source.
     pub unverified: Vec<String>,
     /// Why the entry is as it is, where its sources do not say.
@@ -78,6 +81,16 @@ pub struct CartSpec {
     /// Loopback test configurations only: every endpoint goes to
     /// `<override>/<original host><original path>` (a stand-in of the cart).
     pub base_url_override: Option<Url>,
+}
+
+/// A cart's documented, fixed re-authorization period, with where it is documented.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reauthorize {
+    /// Seconds from the grant until the merchant must grant again.
+    pub after_secs: i64,
+    /// Where the cart documents it.
+    pub source: String,
 }
 
 /// The scopes of `functions` in `table`: each once, in catalog order.
@@ -129,6 +142,7 @@ impl CartSpec {
             needs: Vec::new(),
             revocation: None,
             sources: Vec::new(),
+            reauthorize: None,
             unverified: Vec::new(),
             notes: Vec::new(),
             credentials: None,

@@ -150,6 +150,9 @@ pub struct Connection {
     pub created_at: Timestamp,
     /// Bumped by every token update; token writes are conditional on it.
     pub version: u64,
+    /// When its tokens were last refreshed at the cart, if ever.
+    #[serde(default)]
+    pub refreshed_at: Option<Timestamp>,
     /// Whether it can be used.
     #[serde(default)]
     pub status: ConnectionStatus,

@@ -5,6 +5,7 @@ pub mod access_code;
 pub mod attempt;
 pub mod connection;
 pub mod disconnection;
+pub mod event;
 pub mod ids;
 pub mod invite;
 pub mod refusal;
@@ -19,6 +20,7 @@ pub use attempt::{
 };
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use disconnection::{Disconnection, Revocation};
+pub use event::{InviteEvent, InviteEventKind};
 pub use ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
 pub use refusal::Refusal;

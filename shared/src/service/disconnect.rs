@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use super::confirm::SendOnce;
 use super::Services;
-use crate::domain::{Connection, ConnectionId, Disconnection, Revocation, TokenSet, WarehouseId};
+use crate::domain::{
+    Connection, ConnectionId, Disconnection, InviteEventKind, Revocation, TokenSet, WarehouseId,
+};
 use crate::email::disconnected_email;
 use crate::oauth::RevokeCall;
 use crate::store::{EmailKind, StoreError};
@@ -75,6 +77,13 @@ impl Services {
                 Err(e) => return Err(e.into()),
             }
             tracing::info!(connection_id = %id, warehouse_id = %warehouse, "connection disconnected; tokens deleted");
+            self.record_invite_event(
+                &connection.invite_id,
+                InviteEventKind::Disconnected,
+                None,
+                None,
+            )
+            .await;
             let record = self.revoke_at_cart(&connection, tokens, record).await?;
             self.tell_merchant(&record).await?;
             return Ok(record);

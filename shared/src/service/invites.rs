@@ -9,8 +9,8 @@ use crate::carts::{CartId, CartSpec};
 use crate::config::normalize_email;
 use crate::domain::invite::{DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS, MIN_EXPIRY_HOURS};
 use crate::domain::{
-    AccessCode, Connection, Function, Invite, InviteId, InviteStatus, InviteToken, Warehouse,
-    WarehouseId,
+    AccessCode, Connection, Function, Invite, InviteEventKind, InviteId, InviteStatus, InviteToken,
+    Warehouse, WarehouseId,
 };
 use crate::email::invite_email;
 use crate::mailer::MailError;
@@ -287,6 +287,12 @@ impl Services {
         self.store
             .set_invite_status(&invite.id, status, reason.as_deref(), now)
             .await?;
+        let sent = if status == InviteStatus::Emailed {
+            InviteEventKind::Emailed
+        } else {
+            InviteEventKind::EmailFailed
+        };
+        self.record_invite_event(&invite.id, sent, None, None).await;
         invite.status = status;
         invite.status_reason = reason;
         invite.updated_at = now;

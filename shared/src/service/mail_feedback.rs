@@ -3,7 +3,7 @@
 //! for a merchant who never got the link.
 
 use super::Services;
-use crate::domain::{InviteId, InviteStatus};
+use crate::domain::{InviteEventKind, InviteId, InviteStatus};
 use crate::store::{EmailKind, StoreError};
 
 /// What SES reported about one email, reduced to what cartlink acts on. Carries opaque ids
@@ -82,6 +82,8 @@ impl Services {
         {
             Ok(()) => {
                 tracing::warn!(event = "invite_undeliverable", invite_id = %id, "invite marked undeliverable");
+                self.record_invite_event(id, InviteEventKind::Undeliverable, None, None)
+                    .await;
                 Ok(FeedbackOutcome::MarkedUndeliverable)
             }
             Err(StoreError::Missing(_)) => Ok(FeedbackOutcome::UnknownInvite),

@@ -367,7 +367,7 @@ impl Services {
         loop {
             match self
                 .store
-                .update_tokens(id, sealed, expires_at, expected)
+                .update_tokens(id, sealed, expires_at, Some(self.clock.now()), expected)
                 .await
             {
                 Err(StoreError::Unavailable(_)) if tries < ROTATION_WRITE_TRIES => {

@@ -12,7 +12,9 @@
 
 use super::confirm::SendOnce;
 use super::Services;
-use crate::domain::{AccessCode, Invite, InviteId, InviteStatus, InviteToken, WarehouseId};
+use crate::domain::{
+    AccessCode, Invite, InviteEventKind, InviteId, InviteStatus, InviteToken, WarehouseId,
+};
 use crate::email::invite_email;
 use crate::mailer::MailError;
 use crate::store::{EmailKind, StoreError};
@@ -110,6 +112,14 @@ impl Services {
             ..invite
         };
         tracing::info!(invite_id = %invite.id, resends = round, "invite link and code replaced");
+        // Once per resend: its round is the step's scope.
+        self.record_invite_event(
+            &invite.id,
+            InviteEventKind::Resent,
+            Some(&round.to_string()),
+            None,
+        )
+        .await;
         let setup_url = self
             .config
             .public_url(&format!("/setup/{}", token.expose()));

@@ -3,11 +3,12 @@
 
 use std::net::IpAddr;
 
+use super::history::attempt_scope;
 use super::Services;
 use crate::carts::{CartSpec, Flavour, Redirect, StateReturn, TokenRequest};
 use crate::domain::{
-    AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteToken,
-    PkceVerifier, Standing, Timestamp, TokenHash,
+    AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteEventKind,
+    InviteToken, PkceVerifier, Standing, Timestamp, TokenHash,
 };
 use crate::oauth::{authorize_url, AuthorizeRequest};
 use crate::store::StoreError;
@@ -315,6 +316,13 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(invite_id = %view.invite.id, cart = %view.cart.id, "grant attempt started");
+        self.record_invite_event(
+            &view.invite.id,
+            InviteEventKind::GrantStarted,
+            Some(attempt_scope(&attempt.state_hash)),
+            None,
+        )
+        .await;
         let state_cookie =
             (view.cart.callback.state_return == StateReturn::Cookie).then_some(state);
         Ok(GrantStart {

@@ -5,8 +5,9 @@
 //! (invites with their links and access codes), [`AttemptStore`] (grant attempts),
 //! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
 //! per invite and email kind), [`Counters`], [`Leases`], [`IdempotencyKeys`] (the warehouse
-//! API's `Idempotency-Key` records) and [`Disconnections`] (what a dropped connection leaves in
-//! place of its sealed tokens). [`Store`] is all of them, so the
+//! API's `Idempotency-Key` records), [`Disconnections`] (what a dropped connection leaves in
+//! place of its sealed tokens) and [`InviteEvents`] (invites' histories). [`Store`] is all of
+//! them, so the
 //! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
@@ -21,6 +22,7 @@
 #[cfg(feature = "aws")]
 pub mod dynamo;
 mod idempotency;
+pub mod listing;
 #[cfg(any(feature = "aws", feature = "embedded"))]
 pub(crate) mod record;
 #[cfg(feature = "embedded")]
@@ -30,12 +32,13 @@ use async_trait::async_trait;
 
 use crate::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, Disconnection, GrantAttempt, Invite,
-    InviteId, InviteStatus, Revocation, Timestamp, TokenHash, WarehouseId,
+    InviteEvent, InviteId, InviteStatus, Revocation, Timestamp, TokenHash, WarehouseId,
 };
 use crate::vault::SealedBlob;
 
 #[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
+pub use listing::{ConnectionFilter, InviteFilter, Page, PageRequest, Position};
 #[cfg(feature = "embedded")]
 pub use sqlite::SqliteStore;
 
@@ -149,13 +152,14 @@ pub trait InviteStore: Send + Sync {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// A warehouse's invites, newest first, optionally only those in `status`: one indexed query.
-    async fn invites_of(
+    /// One page of a warehouse's invites that `filter` keeps, newest first (see [`listing`]):
+    /// `page.limit` of them whenever more match, each invite on exactly one page.
+    async fn list_invites(
         &self,
         warehouse: &WarehouseId,
-        status: Option<InviteStatus>,
-        limit: usize,
-    ) -> Result<Vec<Invite>, StoreError>;
+        filter: &InviteFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invite>, StoreError>;
 
     /// Up to `limit` invites in `authorized`, the oldest authorization first: the invites whose
     /// confirmations are still owed (the confirmation moves an invite to `confirmed` once both
@@ -179,6 +183,24 @@ pub trait InviteStore: Send + Sync {
         code_hint: &str,
         now: Timestamp,
     ) -> Result<u32, StoreError>;
+}
+
+/// Invites' histories, kept apart from the invites: recording an event never changes an invite
+/// (so a GET that records one, such as the first view of a link, stays safe).
+#[async_trait]
+pub trait InviteEvents: Send + Sync {
+    /// Stores `event` of `invite` once under `key` (the step it belongs to, such as
+    /// `grant_started:<attempt>`): a repeat of the same key, at once or later, stores nothing
+    /// and answers `false`; the first answers `true`.
+    async fn record_event(
+        &self,
+        invite: &InviteId,
+        key: &str,
+        event: &InviteEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Every stored event of `invite`, oldest first (within a second, in flow order).
+    async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError>;
 }
 
 /// Grant attempts: one per trip to the cart, found by the hash of its `state`.
@@ -238,14 +260,25 @@ pub trait ConnectionStore: Send + Sync {
     ) -> Result<Option<Connection>, StoreError>;
 
     /// Replaces a connection's tokens, only if its version is still `expected_version`; answers
-    /// the new version. Only the token attributes and the version are written.
+    /// the new version. Only the token attributes, the version and (when given: the time of the
+    /// refresh that produced these tokens) `refreshed_at` are written.
     async fn update_tokens(
         &self,
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
+        refreshed_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError>;
+
+    /// One page of a warehouse's connections that `filter` keeps, newest first (see
+    /// [`listing`]): `page.limit` of them whenever more match, each on exactly one page.
+    async fn list_connections(
+        &self,
+        warehouse: &WarehouseId,
+        filter: &ConnectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError>;
 
     /// Sets a connection's status (only that attribute).
     async fn set_connection_status(
@@ -354,6 +387,7 @@ pub trait Store:
     + Leases
     + IdempotencyKeys
     + Disconnections
+    + InviteEvents
 {
 }
 
@@ -366,6 +400,7 @@ impl<T> Store for T where
         + Leases
         + IdempotencyKeys
         + Disconnections
+        + InviteEvents
         + ?Sized
 {
 }

@@ -23,7 +23,13 @@ pub const INVITE_MUTABLE: [&str; 7] = [
 /// Fields of an attempt that change after it is made.
 pub const ATTEMPT_MUTABLE: [&str; 2] = ["status", "claim_until"];
 /// Fields of a connection that change after it is made.
-pub const CONNECTION_MUTABLE: [&str; 4] = ["status", "version", "tokens", "token_expires_at"];
+pub const CONNECTION_MUTABLE: [&str; 5] = [
+    "status",
+    "version",
+    "tokens",
+    "token_expires_at",
+    "refreshed_at",
+];
 
 /// The one field of a disconnection that changes after it is made.
 pub const DISCONNECTION_MUTABLE: [&str; 1] = ["revocation"];

@@ -2,10 +2,19 @@
 //! link to try again, and (for a failure, once) an email to the merchant with it.
 
 use super::{refused, CallbackError};
-use crate::domain::{AttemptStatus, GrantAttempt, Invite, InviteToken, Refusal, Timestamp};
+use crate::domain::{
+    AttemptStatus, GrantAttempt, Invite, InviteEventKind, InviteToken, Refusal, Timestamp,
+};
 use crate::email::grant_failed_email;
+use crate::service::history::attempt_scope;
 use crate::service::Services;
 use crate::store::StoreError;
+
+/// The `failed` event's reason when the cart answered the authorization with an error.
+pub const FAILED_CART_ERROR: &str = "cart_error";
+/// The `failed` event's reason when the cart did not complete the exchange (or the key or
+/// token calls of other flavours).
+pub const FAILED_AT_CART: &str = "cart_refused";
 
 impl Services {
     /// The cart's own error answer (`error=access_denied` when the merchant declined): closes
@@ -33,6 +42,14 @@ impl Services {
             Err(StoreError::Conflict(_)) => return Ok(refused(Refusal::AttemptUsed)),
             Err(e) => return Err(e),
         }
+        let (kind, reason) = if declined {
+            (InviteEventKind::Declined, None)
+        } else {
+            (InviteEventKind::Failed, Some(FAILED_CART_ERROR))
+        };
+        let scope = attempt_scope(&attempt.state_hash);
+        self.record_invite_event(&invite.id, kind, Some(scope), reason)
+            .await;
         let retry_url = self.retry_url(invite, self.clock.now()).await;
         // The error code is the cart's word; keep only a short, plain form of it.
         let code: String = error
@@ -64,6 +81,16 @@ impl Services {
         reason: String,
     ) -> CallbackError {
         let closed = self.close_quietly(attempt, AttemptStatus::Failed).await;
+        if closed {
+            let scope = attempt_scope(&attempt.state_hash);
+            self.record_invite_event(
+                &invite.id,
+                InviteEventKind::Failed,
+                Some(scope),
+                Some(FAILED_AT_CART),
+            )
+            .await;
+        }
         let retry_url = self.retry_url(invite, now).await;
         let emailed = closed && self.email_failure(invite, retry_url.as_deref()).await;
         CallbackError::CartFailed {

@@ -6,7 +6,7 @@ use super::{refused, Authorized, CallbackError};
 use crate::carts::{with_client_id, CartSpec, ClientCredentials, Vars};
 use crate::domain::{
     BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt, GrantState, Invite,
-    InviteStatus, PkceVerifier, Refusal, Secret, Timestamp, TokenSet,
+    InviteEventKind, InviteStatus, PkceVerifier, Refusal, Secret, Timestamp, TokenSet,
 };
 use crate::oauth::CodeExchange;
 use crate::service::Services;
@@ -119,6 +119,7 @@ impl Services {
             token_expires_at: tokens.expires_at,
             created_at: now,
             version: 1,
+            refreshed_at: None,
             status: ConnectionStatus::Active,
         };
         // The claim is checked against the time of the commit, not of the request.
@@ -139,6 +140,8 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(invite_id = %invite.id, connection_id = %connection.id, cart = %cart.id, "connection stored");
+        self.record_invite_event(&invite.id, InviteEventKind::Authorized, None, None)
+            .await;
         self.events.invite_authorized(&invite.id).await;
         let mut invite = invite.clone();
         invite.status = InviteStatus::Authorized;

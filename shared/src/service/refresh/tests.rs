@@ -89,7 +89,7 @@ async fn write_tokens_living(
         .unwrap();
     let current = kit.store.connection(&c.id).await.unwrap().unwrap();
     kit.store
-        .update_tokens(&c.id, &sealed, tokens.expires_at, current.version)
+        .update_tokens(&c.id, &sealed, tokens.expires_at, None, current.version)
         .await
         .unwrap()
 }

@@ -7,16 +7,17 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde_json::Value;
 
 use super::item::{
-    attempt_key, connection_key, get_n, get_s, gsi1sk, gsi2sk, invite_key, n, need_n, need_s, s,
-    Item, GSI2_AUTHORIZED,
+    attempt_key, connection_key, get_n, get_s, gsi1sk, gsi2sk, invite_key, list_sk, n, need_n,
+    need_s, s, Item, GSI2_AUTHORIZED,
 };
+use super::listing::{List, Reader};
 use super::{build_err, condition_failed, settle, unavailable, DynamoStore};
 use crate::domain::{
     AttemptStatus, Connection, ConnectionId, ConnectionStatus, InviteId, InviteStatus, Timestamp,
-    TokenHash,
+    TokenHash, WarehouseId,
 };
 use crate::store::record::{body_without, with_fields, CONNECTION_MUTABLE};
-use crate::store::{ConnectionStore, StoreError};
+use crate::store::{ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError};
 use crate::vault::SealedBlob;
 
 impl DynamoStore {
@@ -32,6 +33,10 @@ impl DynamoStore {
                 (
                     "token_expires_at",
                     get_n(item, "token_expires_at").map_or(Value::Null, Value::from),
+                ),
+                (
+                    "refreshed_at",
+                    get_n(item, "refreshed_at").map_or(Value::Null, Value::from),
                 ),
             ],
         )
@@ -58,6 +63,14 @@ impl DynamoStore {
                 "tokens".to_owned(),
                 s(serde_json::to_string(&connection.tokens)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            ),
+            (
+                "gsi3pk".to_owned(),
+                s(List::Connections.partition(&connection.warehouse_id)),
+            ),
+            (
+                "gsi3sk".to_owned(),
+                s(list_sk(connection.created_at, connection.id.as_str())),
             ),
             (
                 "body".to_owned(),
@@ -201,6 +214,7 @@ impl ConnectionStore for DynamoStore {
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
+        refreshed_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         let tokens =
@@ -219,21 +233,43 @@ impl ConnectionStore for DynamoStore {
             .expression_attribute_values(":expected", n(expected))
             .expression_attribute_values(":next", n(expected + 1))
             .expression_attribute_values(":tokens", s(tokens));
+        let mut set = vec!["#tokens = :tokens", "#version = :next"];
+        if let Some(t) = refreshed_at {
+            set.push("#refreshed_at = :refreshed");
+            req = req
+                .expression_attribute_names("#refreshed_at", "refreshed_at")
+                .expression_attribute_values(":refreshed", n(t.0));
+        }
         req = match token_expires_at {
-            Some(t) => req
-                .update_expression(
-                    "SET #tokens = :tokens, #token_expires_at = :exp, #version = :next",
-                )
-                .expression_attribute_values(":exp", n(t.0)),
-            None => req.update_expression(
-                "SET #tokens = :tokens, #version = :next REMOVE #token_expires_at",
-            ),
+            Some(t) => {
+                set.push("#token_expires_at = :exp");
+                req.update_expression(format!("SET {}", set.join(", ")))
+                    .expression_attribute_values(":exp", n(t.0))
+            }
+            None => {
+                req.update_expression(format!("SET {} REMOVE #token_expires_at", set.join(", ")))
+            }
         };
         match req.send().await {
             Ok(_) => Ok(expected_version + 1),
             Err(e) if condition_failed(&e) => Err(StoreError::Conflict("connection version")),
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    async fn list_connections(
+        &self,
+        warehouse: &WarehouseId,
+        filter: &ConnectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError> {
+        let reader = Reader {
+            parse: Self::connection_from,
+            keeps: |c: &Connection| filter.keeps(c),
+            position: ConnectionFilter::position,
+        };
+        self.list_page(List::Connections, warehouse, page, reader)
+            .await
     }
 
     async fn set_connection_status(

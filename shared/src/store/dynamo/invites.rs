@@ -7,13 +7,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWr
 use serde_json::Value;
 
 use super::item::{
-    get_n, get_s, gsi1sk, gsi2sk, invite_key, key, n, need_n, need_s, s, status_in, Item,
+    get_n, get_s, gsi1sk, gsi2sk, invite_key, key, list_sk, n, need_n, need_s, s, status_in, Item,
     GSI2_AUTHORIZED, INVITE_ENTITY, KEEP_AFTER_EXPIRY,
 };
-use super::{build_err, settle, unavailable, DynamoStore, GSI1, GSI2};
+use super::listing::{List, Reader};
+use super::{build_err, settle, unavailable, DynamoStore, GSI2};
 use crate::domain::{Invite, InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId};
 use crate::store::record::{body_without, with_fields, INVITE_MUTABLE};
-use crate::store::{InviteStore, StoreError};
+use crate::store::{InviteFilter, InviteStore, Page, PageRequest, StoreError};
 
 /// How many resends an invite, link or code item was made under (absent: none, as in items
 /// made before resends existed).
@@ -129,6 +130,11 @@ impl InviteStore for DynamoStore {
                 "gsi1sk".to_owned(),
                 s(gsi1sk(invite.status, invite.created_at, id)),
             ),
+            (
+                "gsi3pk".to_owned(),
+                s(List::Invites.partition(&invite.warehouse.id)),
+            ),
+            ("gsi3sk".to_owned(), s(list_sk(invite.created_at, id))),
             ("body".to_owned(), s(body_without(invite, &INVITE_MUTABLE)?)),
         ]);
         if let Some(r) = &invite.status_reason {
@@ -267,35 +273,18 @@ impl InviteStore for DynamoStore {
         settle(req.send().await, StoreError::Conflict("invite status"))
     }
 
-    async fn invites_of(
+    async fn list_invites(
         &self,
         warehouse: &WarehouseId,
-        status: Option<InviteStatus>,
-        limit: usize,
-    ) -> Result<Vec<Invite>, StoreError> {
-        let mut req = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
-            .expression_attribute_values(":wh", s(format!("WH#{warehouse}")));
-        req = match status {
-            Some(st) => req
-                .key_condition_expression("gsi1pk = :wh AND begins_with(gsi1sk, :status)")
-                .expression_attribute_values(":status", s(format!("{}#", st.as_str()))),
-            None => req.key_condition_expression("gsi1pk = :wh"),
+        filter: &InviteFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invite>, StoreError> {
+        let reader = Reader {
+            parse: Self::invite_from,
+            keeps: |i: &Invite| filter.keeps(i),
+            position: InviteFilter::position,
         };
-        let out = req.send().await.map_err(unavailable)?;
-        let mut invites: Vec<Invite> = out
-            .items()
-            .iter()
-            .map(Self::invite_from)
-            .collect::<Result<_, _>>()?;
-        // Without a status the index orders by status first; order by creation as promised.
-        invites.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        Ok(invites)
+        self.list_page(List::Invites, warehouse, page, reader).await
     }
 
     async fn authorized_invites(&self, limit: usize) -> Result<Vec<Invite>, StoreError> {

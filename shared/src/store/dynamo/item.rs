@@ -73,6 +73,11 @@ pub(super) fn gsi2sk(authorized_at: Timestamp, id: &str) -> String {
     format!("{:012}#{}", authorized_at.0, id)
 }
 
+/// The `gsi3sk` of a listed record: creation time (12 digits), then id, so the order is total.
+pub(super) fn list_sk(created_at: Timestamp, id: &str) -> String {
+    format!("{:012}#{}", created_at.0, id)
+}
+
 /// The `:from0, :from1, …` of a status condition, with their values.
 pub(super) fn status_in(from: &[InviteStatus]) -> (String, Vec<(String, AttributeValue)>) {
     let names: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();

@@ -7,13 +7,14 @@
 //!
 //! | item | `pk` | `sk` | other attributes | written by |
 //! | --- | --- | --- | --- | --- |
-//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `code_hash`, `code_hint`, `resends`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `ttl`, `body` | warehouse-api puts it, and a resend updates only `code_hash`, `code_hint`, `resends`, `updated_at` (conditional on `resends` and the status); status writers (warehouse-api, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
+//! | invite | `INV#<invite id>` | `INV` | `entity=invite`, `invite_id`, `warehouse_id`, `status`, `status_reason`, `created_at`, `updated_at`, `expires_at`, `code_hash`, `code_hint`, `resends`, `latest_state`, `connection_id`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk` (only while `authorized`), `gsi3pk`, `gsi3sk`, `ttl`, `body` | warehouse-api puts it, and a resend updates only `code_hash`, `code_hint`, `resends`, `updated_at` (conditional on `resends` and the status); status writers (warehouse-api, grant-page, oauth-callback, confirmation, mail-events) update only `status`, `status_reason`, `updated_at`, `gsi1sk`, `gsi2pk`, `gsi2sk` and (grant-page) `latest_state`, (oauth-callback) `connection_id` |
 //! | setup link | `LINK#<sha256 of link token>` | `LINK` | `entity=link`, `invite_id`, `created_at`, `resends` (the invite's when issued: a link of an earlier `resends` opens nothing), `ttl` | warehouse-api (and its resend), grant-page (access code), oauth-callback (retry link): put only |
 //! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `resends`, `ttl` | warehouse-api puts it; a resend deletes it and puts the new code's |
 //! | disconnection | `DISC#<connection id>` | `DISC` | `entity=disconnection`, `warehouse_id`, `invite_id`, `revocation`, `body` | warehouse-api (disconnect): put in the transaction that deletes the connection's item; then only `revocation`, from `pending` |
 //! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
-//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`); status writers only `status` |
+//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `refreshed_at`, `gsi3pk`, `gsi3sk`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`) and, for a refresh, `refreshed_at`; status writers only `status` |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` (a resend's with its number, `SEND#invite_resend_2`) | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, warehouse-api |
+//! | invite event | `INV#<invite id>` | `EVT#<step key>` | `entity=event`, `kind`, `at`, `reason`, `ttl` | the services where each step happens: put only, if absent (one per step) |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
 //! | idempotency record | `IDEM#<warehouse id>#<sha256 of the Idempotency-Key>` | `IDEM` | `entity=idempotency`, `request_hash`, `state` (`in_progress`, `done`), `owner` (a random id), `first_owner`, `lease_until`, `expires_at`, `ttl` (= `expires_at`), `answer_status`, `answer_type`, `answer_body` (sealed envelope) | warehouse-api: put only when absent or past `expires_at`; taken over only in progress, lease lapsed, same `request_hash`; finished or deleted only by its owner |
@@ -32,6 +33,15 @@
 //! `authorized`. It holds only the invites whose confirmations are still owed, oldest first: one
 //! Query, however many invites the table holds.
 //!
+//! `gsi3` (projection ALL): `gsi3pk = INVITES#<warehouse id>` on invites and
+//! `CONNECTIONS#<warehouse id>` on connections, `gsi3sk = <created_at, 12 digits>#<id>`, both
+//! written once when the record is made. A warehouse's invites (or connections) newest first, in
+//! a total order, are one Query; a page after a cursor is `gsi3sk < <the cursor's key>`. The
+//! lists' filters (status, cart, merchant address) are applied in code while paging
+//! (`listing.rs`). Items made before the index existed carry no `gsi3` keys and are not listed.
+//! Like every global index it is eventually consistent: a status changed a moment ago may still
+//! show its old value in a list (`GET` of one record reads the table itself).
+//!
 //! # Expiry
 //!
 //! `ttl` (epoch seconds) only collects garbage, up to days late: every read checks `expires_at`
@@ -44,19 +54,22 @@
 //!
 //! # Files
 //!
-//! `item.rs` holds the attribute values and keys every item shares; `invites.rs`,
-//! `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`, `counters.rs`,
-//! `disconnections.rs`, `leases.rs` and `idempotency.rs` each implement one part of the port on their items; `stream.rs` reads the
+//! `item.rs` holds the attribute values and keys every item shares; `listing.rs` pages the
+//! warehouse lists; `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit),
+//! `sends.rs`, `counters.rs`, `disconnections.rs`, `leases.rs`, `idempotency.rs` and `events.rs`
+//! each implement one part of the port on their items; `stream.rs` reads the
 //! stream's records.
 
 mod attempts;
 mod connections;
 mod counters;
 mod disconnections;
+mod events;
 mod idempotency;
 mod invites;
 mod item;
 mod leases;
+mod listing;
 mod sends;
 pub mod stream;
 
@@ -73,6 +86,8 @@ use item::{invite_key, need_n, Item};
 pub const GSI1: &str = "gsi1";
 /// The name of the sparse index of invites in `authorized`.
 pub const GSI2: &str = "gsi2";
+/// The name of the warehouse list index (invites and connections, newest first).
+pub const GSI3: &str = "gsi3";
 
 /// The DynamoDB store.
 pub struct DynamoStore {

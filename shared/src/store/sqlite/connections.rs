@@ -4,15 +4,18 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
-use super::{corrupt, is_constraint, unavailable, SqliteStore};
-use crate::domain::{Connection, ConnectionId, ConnectionStatus, InviteId, Timestamp, TokenHash};
+use super::{after_of, corrupt, is_constraint, unavailable, SqliteStore};
+use crate::domain::{
+    Connection, ConnectionId, ConnectionStatus, InviteId, Timestamp, TokenHash, WarehouseId,
+};
+use crate::store::listing::page_of;
 use crate::store::record::{body_without, with_fields, CONNECTION_MUTABLE};
-use crate::store::{ConnectionStore, StoreError};
+use crate::store::{ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError};
 use crate::vault::SealedBlob;
 
 impl SqliteStore {
     fn query_connection(db: &Db, sql: &str, key: &str) -> Result<Option<Connection>, StoreError> {
-        type Row = (String, i64, String, Option<i64>, String);
+        type Row = (String, i64, String, Option<i64>, String, Option<i64>);
         let found: Option<Row> = db
             .query_row(sql, [key], |r| {
                 Ok((
@@ -21,12 +24,13 @@ impl SqliteStore {
                     r.get("tokens")?,
                     r.get("token_expires_at")?,
                     r.get("body")?,
+                    r.get("refreshed_at")?,
                 ))
             })
             .optional()
             .map_err(unavailable)?;
         found
-            .map(|(status, version, tokens, expires, body)| {
+            .map(|(status, version, tokens, expires, body, refreshed)| {
                 let tokens: Value = serde_json::from_str(&tokens).map_err(corrupt)?;
                 with_fields(
                     &body,
@@ -35,6 +39,7 @@ impl SqliteStore {
                         ("version", version.into()),
                         ("tokens", tokens),
                         ("token_expires_at", expires.map_or(Value::Null, Value::from)),
+                        ("refreshed_at", refreshed.map_or(Value::Null, Value::from)),
                     ],
                 )
             })
@@ -125,6 +130,7 @@ impl ConnectionStore for SqliteStore {
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
+        refreshed_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         let tokens = serde_json::to_string(tokens).map_err(corrupt)?;
@@ -132,9 +138,16 @@ impl ConnectionStore for SqliteStore {
         self.with(|db| {
             let n = db
                 .execute(
-                    "UPDATE connections SET tokens = ?1, token_expires_at = ?2, version = version + 1
+                    "UPDATE connections SET tokens = ?1, token_expires_at = ?2, version = version + 1,
+                        refreshed_at = COALESCE(?5, refreshed_at)
                      WHERE id = ?3 AND version = ?4",
-                    params![tokens, token_expires_at.map(|t| t.0), id.as_str(), expected],
+                    params![
+                        tokens,
+                        token_expires_at.map(|t| t.0),
+                        id.as_str(),
+                        expected,
+                        refreshed_at.map(|t| t.0)
+                    ],
                 )
                 .map_err(unavailable)?;
             if n == 1 {
@@ -143,6 +156,51 @@ impl ConnectionStore for SqliteStore {
                 Err(StoreError::Conflict("connection version"))
             }
         })
+    }
+
+    async fn list_connections(
+        &self,
+        warehouse: &WarehouseId,
+        filter: &ConnectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError> {
+        // One more than asked, to tell whether a next page exists.
+        let want = i64::try_from(page.limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let (after_at, after_id) = after_of(page);
+        let ids: Vec<String> = self.with(|db| {
+            let mut stmt = db
+                .prepare(
+                    "SELECT id FROM connections WHERE json_extract(body, '$.warehouse_id') = ?1
+                       AND (?2 IS NULL OR status = ?2)
+                       AND (?3 IS NULL OR json_extract(body, '$.cart') = ?3)
+                       AND (?4 IS NULL OR json_extract(body, '$.created_at') < ?4
+                            OR (json_extract(body, '$.created_at') = ?4 AND id < ?5))
+                     ORDER BY json_extract(body, '$.created_at') DESC, id DESC LIMIT ?6",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        warehouse.as_str(),
+                        filter.status.map(|s| s.as_str()),
+                        filter.cart.as_ref().map(|c| c.as_str()),
+                        after_at,
+                        after_id,
+                        want
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            rows.map(|r| r.map_err(unavailable)).collect()
+        })?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            let read = self.with(|db| {
+                Self::query_connection(db, "SELECT * FROM connections WHERE id = ?1", &id)
+            })?;
+            found.extend(read);
+        }
+        Ok(page_of(found, page.limit, ConnectionFilter::position))
     }
 
     async fn set_connection_status(

@@ -4,10 +4,11 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
-use super::{is_constraint, placeholders, status_list, unavailable, SqliteStore};
+use super::{after_of, is_constraint, placeholders, status_list, unavailable, SqliteStore};
 use crate::domain::{Invite, InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId};
+use crate::store::listing::page_of;
 use crate::store::record::{body_without, with_fields, INVITE_MUTABLE};
-use crate::store::{InviteStore, StoreError};
+use crate::store::{InviteFilter, InviteStore, Page, PageRequest, StoreError};
 
 impl SqliteStore {
     fn read_invite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Invite, StoreError>> {
@@ -175,27 +176,44 @@ impl InviteStore for SqliteStore {
         })
     }
 
-    async fn invites_of(
+    async fn list_invites(
         &self,
         warehouse: &WarehouseId,
-        status: Option<InviteStatus>,
-        limit: usize,
-    ) -> Result<Vec<Invite>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        filter: &InviteFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invite>, StoreError> {
+        // One more than asked, to tell whether a next page exists.
+        let want = i64::try_from(page.limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let (after_at, after_id) = after_of(page);
         self.with(|db| {
             let mut stmt = db
                 .prepare(
-                    "SELECT * FROM invites WHERE warehouse_id = ?1 AND (?2 IS NULL OR status = ?2)
-                     ORDER BY created_at DESC, id DESC LIMIT ?3",
+                    "SELECT * FROM invites WHERE warehouse_id = ?1
+                       AND (?2 IS NULL OR status = ?2)
+                       AND (?3 IS NULL OR json_extract(body, '$.cart') = ?3)
+                       AND (?4 IS NULL OR json_extract(body, '$.merchant_email') = ?4)
+                       AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6))
+                     ORDER BY created_at DESC, id DESC LIMIT ?7",
                 )
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map(
-                    params![warehouse.as_str(), status.map(|s| s.as_str()), limit],
+                    params![
+                        warehouse.as_str(),
+                        filter.status.map(|s| s.as_str()),
+                        filter.cart.as_ref().map(|c| c.as_str()),
+                        filter.merchant_email.as_deref(),
+                        after_at,
+                        after_id,
+                        want
+                    ],
                     Self::read_invite,
                 )
                 .map_err(unavailable)?;
-            rows.map(|r| r.map_err(unavailable)?).collect()
+            let found = rows
+                .map(|r| r.map_err(unavailable)?)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(page_of(found, page.limit, InviteFilter::position))
         })
     }
 

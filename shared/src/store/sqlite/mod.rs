@@ -6,12 +6,14 @@
 //! secret is in it. Columns hold what conditions and lookups need; `body` holds the rest as JSON.
 //!
 //! `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`,
-//! `counters.rs`, `leases.rs` and `idempotency.rs` each implement one part of the port on their tables.
+//! `counters.rs`, `leases.rs`, `idempotency.rs`, `disconnections.rs` and `events.rs` each implement
+//! one part of the port on their tables.
 
 mod attempts;
 mod connections;
 mod counters;
 mod disconnections;
+mod events;
 mod idempotency;
 mod invites;
 mod leases;
@@ -24,7 +26,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection as Db;
 
-use super::StoreError;
+use super::{PageRequest, StoreError};
 use crate::domain::InviteStatus;
 use crate::telemetry::alarm;
 
@@ -67,6 +69,9 @@ CREATE TABLE IF NOT EXISTS connections (
     token_expires_at INTEGER,
     body TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS connections_by_warehouse ON connections (
+    json_extract(body, '$.warehouse_id'), json_extract(body, '$.created_at'), id
+);
 CREATE TABLE IF NOT EXISTS sends (
     invite_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -86,6 +91,14 @@ CREATE TABLE IF NOT EXISTS disconnections (
     warehouse_id TEXT NOT NULL,
     revocation TEXT NOT NULL,
     body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invite_events (
+    invite_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    reason TEXT,
+    PRIMARY KEY (invite_id, key)
 );
 CREATE TABLE IF NOT EXISTS leases (
     key TEXT PRIMARY KEY,
@@ -109,10 +122,11 @@ CREATE TABLE IF NOT EXISTS idempotency (
 /// Columns added after their table was first made: (table, column, declaration). The access
 /// code's hint and `resends` change on a resend, so they are columns (`access_code_hash` is one
 /// from the start); a row made before has them in its body, and a NULL hint column.
-const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 4] = [
     ("attempts", "claim_until", "INTEGER"),
     ("invites", "access_code_hint", "TEXT"),
     ("invites", "resends", "INTEGER NOT NULL DEFAULT 0"),
+    ("connections", "refreshed_at", "INTEGER"),
 ];
 
 /// The embedded store on SQLite.
@@ -145,6 +159,14 @@ fn status_list(to: InviteStatus) -> Vec<String> {
         .into_iter()
         .map(|s| s.as_str().to_owned())
         .collect()
+}
+
+/// The creation time and id a page starts after, as SQL parameters (both `NULL` for the
+/// first page).
+fn after_of(page: &PageRequest) -> (Option<i64>, Option<&str>) {
+    page.after.as_ref().map_or((None, None), |p| {
+        (Some(p.created_at.0), Some(p.id.as_str()))
+    })
 }
 
 impl SqliteStore {

@@ -8,12 +8,13 @@ use async_trait::async_trait;
 use super::{FaultPlan, Port};
 use crate::domain::SealedBlob;
 use crate::domain::{
-    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteId,
-    InviteStatus, Timestamp, TokenHash, WarehouseId,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteEvent,
+    InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
 use crate::store::{
-    AttemptStore, ConnectionStore, Counters, EmailKind, IdempotencyKeys, IdempotencyTake,
-    InviteStore, Leases, SendClaim, SendLedger, Store, StoreError, StoredAnswer,
+    AttemptStore, ConnectionFilter, ConnectionStore, Counters, EmailKind, IdempotencyKeys,
+    IdempotencyTake, InviteEvents, InviteFilter, InviteStore, Leases, Page, PageRequest, SendClaim,
+    SendLedger, Store, StoreError, StoredAnswer,
 };
 
 /// The store port behind a [`FaultPlan`].
@@ -89,15 +90,15 @@ impl InviteStore for FaultyStore {
         .await
     }
 
-    async fn invites_of(
+    async fn list_invites(
         &self,
         warehouse: &WarehouseId,
-        status: Option<InviteStatus>,
-        limit: usize,
-    ) -> Result<Vec<Invite>, StoreError> {
+        filter: &InviteFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invite>, StoreError> {
         self.run(
-            "invites_of",
-            self.inner.invites_of(warehouse, status, limit),
+            "list_invites",
+            self.inner.list_invites(warehouse, filter, page),
         )
         .await
     }
@@ -207,12 +208,26 @@ impl ConnectionStore for FaultyStore {
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
+        refreshed_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         self.run(
             "update_tokens",
             self.inner
-                .update_tokens(id, tokens, token_expires_at, expected_version),
+                .update_tokens(id, tokens, token_expires_at, refreshed_at, expected_version),
+        )
+        .await
+    }
+
+    async fn list_connections(
+        &self,
+        warehouse: &WarehouseId,
+        filter: &ConnectionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError> {
+        self.run(
+            "list_connections",
+            self.inner.list_connections(warehouse, filter, page),
         )
         .await
     }
@@ -378,5 +393,22 @@ impl crate::store::Disconnections for FaultyStore {
             self.inner.settle_revocation(id, outcome),
         )
         .await
+    }
+}
+
+#[async_trait]
+impl InviteEvents for FaultyStore {
+    async fn record_event(
+        &self,
+        invite: &InviteId,
+        key: &str,
+        event: &InviteEvent,
+    ) -> Result<bool, StoreError> {
+        self.run("record_event", self.inner.record_event(invite, key, event))
+            .await
+    }
+
+    async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError> {
+        self.run("events_of", self.inner.events_of(invite)).await
     }
 }

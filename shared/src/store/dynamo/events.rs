@@ -1,0 +1,81 @@
+//! Invites' histories: one item per invite and step key (`INV#<invite id>`,
+//! `EVT#<key>`), put only if absent.
+
+use async_trait::async_trait;
+
+use super::item::{get_s, key, n, need_n, need_s, s, KEEP_AFTER_EXPIRY};
+use super::{condition_failed, unavailable, DynamoStore};
+use crate::domain::{InviteEvent, InviteEventKind, InviteId, Timestamp};
+use crate::store::{InviteEvents, StoreError};
+
+/// The `entity` of an event item.
+const EVENT_ENTITY: &str = "event";
+
+#[async_trait]
+impl InviteEvents for DynamoStore {
+    async fn record_event(
+        &self,
+        invite: &InviteId,
+        step: &str,
+        event: &InviteEvent,
+    ) -> Result<bool, StoreError> {
+        let mut item = key(format!("INV#{invite}"), &format!("EVT#{step}"));
+        item.extend([
+            ("entity".to_owned(), s(EVENT_ENTITY)),
+            ("kind".to_owned(), s(event.kind.as_str())),
+            ("at".to_owned(), n(event.at.0)),
+            // Kept as long as an invite outlives its expiry, counted from the event.
+            ("ttl".to_owned(), n(event.at.0 + 2 * KEEP_AFTER_EXPIRY)),
+        ]);
+        if let Some(reason) = &event.reason {
+            item.insert("reason".into(), s(reason));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError> {
+        let mut events = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :evt)")
+                .expression_attribute_values(":pk", s(format!("INV#{invite}")))
+                .expression_attribute_values(":evt", s("EVT#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                let kind = need_s(item, "kind")?;
+                events.push(InviteEvent {
+                    kind: InviteEventKind::parse(kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind {kind}")))?,
+                    at: Timestamp(need_n(item, "at")?),
+                    reason: get_s(item, "reason").map(str::to_owned),
+                });
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        InviteEvent::sort(&mut events);
+        Ok(events)
+    }
+}
