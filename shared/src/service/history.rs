@@ -33,8 +33,8 @@ impl Services {
     /// Records that `invite` took the step `kind` (told apart from other steps of that kind by
     /// `scope`), now, with an optional stable `reason` code. Once per step: a repeat stores
     /// nothing. Never fails the caller: the step happened whether or not its event is stored.
-    /// This is what every flow calls, including resend (`Resent`, scoped by its round, the invite.s `resends`
-    /// hash), reconnect (`ReconnectRequested`, scoped by the reconnect invite's id) and
+    /// This is what every flow calls, including resend (`Resent`, scoped by its round, the
+    /// invite's `resends`), reconnect (`ReconnectRequested`, scoped by the reconnect invite's id) and
     /// disconnect (`Disconnected`, once).
     pub async fn record_invite_event(
         &self,
