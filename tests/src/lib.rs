@@ -405,6 +405,42 @@ impl Peers {
         (status, resp.json().await.unwrap())
     }
 
+    /// A merchant at `email` connected through a new invite of the e2e warehouse: the invite
+    /// emailed, its link opened, the grant run at the cart and its callback loaded in one
+    /// browser. Answers (invite id, connection id).
+    pub async fn connect_merchant(&self, email: &str) -> (String, String) {
+        let (status, created) = self
+            .create_invite(&serde_json::json!({"cart": CART, "merchant_email": email}))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        let link = created["setup_url"].as_str().unwrap().to_owned();
+        let b = browser();
+        b.get(&link).send().await.unwrap();
+        let resp = b.post(format!("{link}/grant")).send().await.unwrap();
+        assert_eq!(resp.status(), 303);
+        let authorize = location(&resp, &link);
+        let callback = at_cart(
+            &b,
+            &authorize,
+            &format!("{}/oauth/callback/{CART}", self.base),
+            false,
+        )
+        .await;
+        assert_eq!(b.get(&callback).send().await.unwrap().status(), 200);
+        let invite: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/v1/invites/{id}", self.base))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let connection = invite["connection"]["id"].as_str().unwrap().to_owned();
+        (id, connection)
+    }
+
     /// Every file under the data dir, concatenated (to search for plaintext).
     pub fn data_dir_bytes(&self) -> Vec<u8> {
         fn walk(dir: &Path, out: &mut Vec<u8>) {

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use cartlink_e2e::{at_cart, browser, location, Peers, API_KEY, CART, DEV_API_KEY};
+use cartlink_e2e::{Peers, API_KEY, CART, DEV_API_KEY};
 use futures::future::join_all;
 use serde_json::{json, Value};
 
@@ -70,31 +70,6 @@ async fn pages(p: &Peers, key: &str, path: &str, limit: u32) -> Vec<Vec<String>>
             None => return out,
         }
     }
-}
-
-/// An invite granted all the way (the merchant consented at the cart): (invite id,
-/// connection id).
-async fn connected(p: &Peers) -> (String, String) {
-    let id = invite_to(p, "merchant@shop.test").await;
-    let link = p.wait_for_emails(1).await[0]
-        .link(&format!("{}/setup/", p.base))
-        .unwrap();
-    let b = browser();
-    b.get(&link).send().await.unwrap();
-    let resp = b.post(format!("{link}/grant")).send().await.unwrap();
-    assert_eq!(resp.status(), 303);
-    let authorize = location(&resp, &link);
-    let callback = at_cart(
-        &b,
-        &authorize,
-        &format!("{}/oauth/callback/{CART}", p.base),
-        false,
-    )
-    .await;
-    assert_eq!(b.get(&callback).send().await.unwrap().status(), 200);
-    let (_, v) = get(p, API_KEY, &format!("/v1/invites/{id}")).await;
-    let connection = v["connection"]["id"].as_str().unwrap().to_owned();
-    (id, connection)
 }
 
 #[tokio::test]
@@ -237,7 +212,7 @@ async fn bad_list_parameters_and_foreign_or_garbage_cursors_are_422() {
 async fn a_connection_is_listed_and_shown_without_any_token() {
     // GIVEN a merchant who granted access through the cart
     let p = Peers::start();
-    let (invite_id, connection_id) = connected(&p).await;
+    let (invite_id, connection_id) = p.connect_merchant("merchant@shop.test").await;
     let (status, tokens) = get(
         &p,
         API_KEY,
@@ -280,7 +255,7 @@ async fn a_connection_is_listed_and_shown_without_any_token() {
 async fn another_warehouses_ids_look_exactly_like_missing_ones_on_every_method() {
     // GIVEN an invite and its connection of the e2e warehouse, and ids nobody was given
     let p = Peers::start();
-    let (invite_id, connection_id) = connected(&p).await;
+    let (invite_id, connection_id) = p.connect_merchant("merchant@shop.test").await;
     let routes = [
         (
             format!("/v1/connections/{connection_id}"),
