@@ -513,3 +513,26 @@ def test_access_logs_leave_out_paths_and_query_strings():
     assert ref_name(
         RES["HttpApiApiGatewayDefaultStage"]["Properties"]["AccessLogSettings"]["DestinationArn"]
     ) == "ApiAccessLogGroup"
+
+
+def test_the_http_api_routes_exactly_the_operations_of_the_openapi_document():
+    # GIVEN the warehouse API's OpenAPI document and the template's HTTP API routes under /v1
+    document = yaml_parse((ROOT / "docs/openapi.yaml").read_text())
+    documented = {
+        (method, path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "delete", "patch", "head", "options")
+    }
+    paths = RES["HttpApi"]["Properties"]["Body"]["paths"]
+    routed = {
+        (method, path)
+        for path, methods in paths.items()
+        if path.startswith("/v1/")
+        for method in methods
+    }
+    # THEN each documented operation is routed, and nothing else under /v1 is
+    assert routed == documented, {
+        "routed, not documented": sorted(routed - documented),
+        "documented, not routed": sorted(documented - routed),
+    }

@@ -118,3 +118,39 @@ async fn every_operation_answers_as_the_document_says() {
         .unwrap();
     assert_eq!(gone.status(), 404);
 }
+
+#[tokio::test]
+async fn the_server_serves_exactly_the_documented_methods_of_each_documented_path() {
+    // GIVEN the local server and the operations of its served document
+    let peers = Peers::start();
+    let document: serde_json::Value = reqwest::get(format!("{}/v1/openapi.json", peers.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let methods = ["get", "post", "put", "patch", "delete"];
+    let mut wrong = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let url = format!("{}{}", peers.base, path.replace("{id}", "inv-none"));
+        for method in methods {
+            // WHEN each method is sent to the path (with a valid key)
+            let status = client
+                .request(method.to_uppercase().parse().unwrap(), &url)
+                .bearer_auth(API_KEY)
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap()
+                .status();
+            // THEN a documented method is served (anything but 405), any other is 405
+            let documented = item.get(method).is_some();
+            if documented == (status == 405) {
+                wrong.push(format!("{} {path}: {status}", method.to_uppercase()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
