@@ -28,7 +28,7 @@ fn cartlink(peers: &Peers, api_key: &str, args: &[&str]) -> Run {
 }
 
 #[tokio::test]
-async fn the_cli_creates_shows_and_withdraws_an_invite() {
+async fn the_cli_creates_lists_shows_resends_and_withdraws_an_invite() {
     // GIVEN the local server
     let peers = Peers::start();
     // WHEN an invite is created with the CLI
@@ -51,6 +51,19 @@ async fn the_cli_creates_shows_and_withdraws_an_invite() {
     // THEN it was made and the merchant emailed
     assert_eq!(v["status"], "emailed");
     assert_eq!(peers.wait_for_emails(1).await.len(), 1);
+    // WHEN the invites are listed (a table, then as JSON)
+    let table = cartlink(&peers, API_KEY, &["invites", "list"]);
+    let listed = cartlink(&peers, API_KEY, &["invites", "list", "--json"]);
+    // THEN the new invite is its one row, and the JSON page holds it
+    assert_eq!(table.code, 0, "{}", table.err);
+    assert_eq!(
+        table.out.lines().filter(|l| l.contains(&id)).count(),
+        1,
+        "{}",
+        table.out
+    );
+    let page: Value = serde_json::from_str(&listed.out).unwrap();
+    assert_eq!(page["data"][0]["id"], id.as_str(), "{page}");
     // WHEN it is shown as a record
     let shown = cartlink(&peers, API_KEY, &["invites", "show", &id]);
     // THEN its fields are there, id first
@@ -61,6 +74,17 @@ async fn the_cli_creates_shows_and_withdraws_an_invite() {
         "{}",
         shown.out
     );
+    // WHEN it is resent
+    let resent = cartlink(&peers, API_KEY, &["invites", "resend", &id, "--json"]);
+    // THEN a new link went out by email, not the first one
+    assert_eq!(resent.code, 0, "{}", resent.err);
+    let r: Value = serde_json::from_str(&resent.out).unwrap();
+    assert_eq!(r["email"], "sent", "{r}");
+    let mails = peers.wait_for_emails(2).await;
+    assert_eq!(mails.len(), 2);
+    let link = |n: usize| mails[n].link(&format!("{}/setup/", peers.base)).unwrap();
+    assert_ne!(link(0), link(1));
+    assert_eq!(r["setup_url"], link(1).as_str());
     // WHEN it is withdrawn
     let withdrawn = cartlink(&peers, API_KEY, &["invites", "withdraw", &id]);
     // THEN it reads as revoked

@@ -252,18 +252,43 @@ async fn a_connection_is_listed_and_shown_without_any_token() {
 }
 
 #[tokio::test]
-async fn another_warehouses_ids_look_exactly_like_missing_ones_on_every_method() {
+async fn another_warehouses_ids_look_exactly_like_missing_ones_on_every_route_and_method() {
     // GIVEN an invite and its connection of the e2e warehouse, and ids nobody was given
     let p = Peers::start();
     let (invite_id, connection_id) = p.connect_merchant("merchant@shop.test").await;
+    let none_inv = "inv-0000000000000000000000000000000000000000";
+    let none_con = "con-0000000000000000000000000000000000000000";
+    // Every route with an id, and the method that acts on it.
     let routes = [
         (
-            format!("/v1/connections/{connection_id}"),
-            "/v1/connections/con-0000000000000000000000000000000000000000".to_owned(),
+            format!("/v1/invites/{invite_id}"),
+            format!("/v1/invites/{none_inv}"),
+            "GET",
         ),
         (
             format!("/v1/invites/{invite_id}/events"),
-            "/v1/invites/inv-0000000000000000000000000000000000000000/events".to_owned(),
+            format!("/v1/invites/{none_inv}/events"),
+            "GET",
+        ),
+        (
+            format!("/v1/invites/{invite_id}/resend"),
+            format!("/v1/invites/{none_inv}/resend"),
+            "POST",
+        ),
+        (
+            format!("/v1/connections/{connection_id}"),
+            format!("/v1/connections/{none_con}"),
+            "GET",
+        ),
+        (
+            format!("/v1/connections/{connection_id}/tokens"),
+            format!("/v1/connections/{none_con}/tokens"),
+            "GET",
+        ),
+        (
+            format!("/v1/connections/{connection_id}/reconnect"),
+            format!("/v1/connections/{none_con}/reconnect"),
+            "POST",
         ),
     ];
     let methods = [
@@ -274,18 +299,20 @@ async fn another_warehouses_ids_look_exactly_like_missing_ones_on_every_method()
         reqwest::Method::PATCH,
         reqwest::Method::DELETE,
     ];
-    for (theirs_path, missing_path) in &routes {
+    for (theirs_path, missing_path, acting) in &routes {
         for method in methods.clone() {
             // WHEN the dev warehouse asks for it, and for the missing id, with each method
             let theirs = call(&p, DEV_API_KEY, method.clone(), theirs_path).await;
             let nobodys = call(&p, DEV_API_KEY, method.clone(), missing_path).await;
             // THEN both answers are the same, status and body
             assert_eq!(theirs, nobodys, "{method} {theirs_path}");
-            // AND a GET of it is a 404, while its owner sees it
-            if method == reqwest::Method::GET {
-                assert_eq!(theirs.0, 404, "{theirs_path}");
+            // AND the method that acts on it is a 404, while its owner can read it
+            if method.as_str() == *acting {
+                assert_eq!(theirs.0, 404, "{method} {theirs_path}");
                 assert_eq!(theirs.1["type"], "urn:cartlink:problem:not-found");
-                assert_eq!(get(&p, API_KEY, theirs_path).await.0, 200);
+                if *acting == "GET" {
+                    assert_eq!(get(&p, API_KEY, theirs_path).await.0, 200);
+                }
             }
         }
     }
