@@ -1,7 +1,7 @@
 //! The emails of the warehouse's fleet actions on an existing connection.
 
-use super::render::{b, para, t, Block, Inline};
-use super::{build, greeting, on_behalf, plain_words};
+use super::render::{b, para, t, Block};
+use super::{build, greeting, on_behalf, plain_words, sign_in_and_code};
 use crate::domain::{AccessCode, Invite, Timestamp};
 use crate::mailer::{MailError, OutgoingEmail};
 use crate::store::EmailKind;
@@ -63,7 +63,7 @@ pub fn reconnect_invite_email(
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
     let subject = format!("Renew {warehouse}'s access to your {cart_name} store");
-    let blocks = [
+    let mut blocks = vec![
         greeting(invite),
         para(vec![
             t("The access you gave "),
@@ -81,24 +81,14 @@ pub fn reconnect_invite_email(
             label: "Review and renew access".into(),
             url: setup_url.into(),
         },
-        para(vec![t(format!(
-            "You sign in at {cart_name} itself: neither cartlink nor {warehouse} ever sees your password."
-        ))]),
-        para(vec![
-            t("If the link does not open, go to "),
-            Inline::Link(setup_page_url.into()),
-            t(" and type this access code:"),
-        ]),
-        Block::Code(code.display()),
-        para(vec![t(format!(
-            "The link and code work until {}.",
-            invite.expires_at.human()
-        ))]),
+    ];
+    blocks.extend(sign_in_and_code(invite, cart_name, setup_page_url, code));
+    blocks.extend([
         Block::Note(vec![t(format!(
             "If you no longer work with {warehouse}, ignore this email: nothing is renewed until you grant access."
         ))]),
         on_behalf(warehouse),
-    ];
+    ]);
     build(
         &invite.merchant_email,
         &subject,

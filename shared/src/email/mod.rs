@@ -56,30 +56,16 @@ fn on_behalf(warehouse: &str) -> Block {
     ))])
 }
 
-/// The invite: who asks, for which cart, the link, the access code, the expiry and what
-/// granting means.
-pub fn invite_email(
+/// What every email carrying a setup link says under its button: who sees the password, the
+/// access-code page with the code, and until when both work.
+fn sign_in_and_code(
     invite: &Invite,
     cart_name: &str,
-    setup_url: &str,
     setup_page_url: &str,
     code: &AccessCode,
-) -> Result<OutgoingEmail, MailError> {
+) -> [Block; 4] {
     let warehouse = invite.warehouse.display_name.as_str();
-    let subject = format!("{warehouse} asks for access to your {cart_name} store");
-    let blocks = [
-        greeting(invite),
-        para(vec![
-            b(warehouse),
-            t(" fulfils orders for your store and asks for access to your "),
-            b(cart_name),
-            t(" store, so that it can:"),
-        ]),
-        Block::List(plain_words(&invite.functions)),
-        Block::Action {
-            label: "Review and grant access".into(),
-            url: setup_url.into(),
-        },
+    [
         para(vec![t(format!(
             "You sign in at {cart_name} itself: neither cartlink nor {warehouse} ever sees your password."
         ))]),
@@ -93,11 +79,41 @@ pub fn invite_email(
             "The link and code work until {}.",
             invite.expires_at.human()
         ))]),
+    ]
+}
+
+/// The invite: who asks, for which cart, the link, the access code, the expiry and what
+/// granting means.
+pub fn invite_email(
+    invite: &Invite,
+    cart_name: &str,
+    setup_url: &str,
+    setup_page_url: &str,
+    code: &AccessCode,
+) -> Result<OutgoingEmail, MailError> {
+    let warehouse = invite.warehouse.display_name.as_str();
+    let subject = format!("{warehouse} asks for access to your {cart_name} store");
+    let mut blocks = vec![
+        greeting(invite),
+        para(vec![
+            b(warehouse),
+            t(" fulfils orders for your store and asks for access to your "),
+            b(cart_name),
+            t(" store, so that it can:"),
+        ]),
+        Block::List(plain_words(&invite.functions)),
+        Block::Action {
+            label: "Review and grant access".into(),
+            url: setup_url.into(),
+        },
+    ];
+    blocks.extend(sign_in_and_code(invite, cart_name, setup_page_url, code));
+    blocks.extend([
         Block::Note(vec![t(
             "If you did not expect this, ignore this email: nothing changes until you grant access.",
         )]),
         on_behalf(warehouse),
-    ];
+    ]);
     build(
         &invite.merchant_email,
         &subject,
