@@ -1550,3 +1550,7 @@ async fn the_kms_vault_keeps_the_vault_contract() {
 // The idempotency records of the warehouse API's POSTs.
 #[path = "port_contracts/idempotency.rs"]
 mod idempotency;
+
+// The commit of a granted re-authorization invite.
+#[path = "port_contracts/reconnects.rs"]
+mod reconnects;
