@@ -98,7 +98,7 @@ pub fn reconnect_invite_id(connection: &ConnectionId, version: u64, round: u32) 
 /// Where the reconnect rounds of a connection version stand.
 enum Round {
     /// This round's invite is open: answer it.
-    Open(Invite),
+    Open(Box<Invite>),
     /// This round is free: make the invite here.
     Free(InviteId),
 }
@@ -120,7 +120,7 @@ impl Services {
         // A request that loses the race for a round answers the winner's invite.
         for _ in 0..2 {
             let id = match self.round_of(&connection).await? {
-                Round::Open(open) => return self.answer_again(open).await,
+                Round::Open(open) => return self.answer_again(*open).await,
                 Round::Free(id) => id,
             };
             self.admit_merchant_email(&original.merchant_email).await?;
@@ -189,7 +189,7 @@ impl Services {
             let id = reconnect_invite_id(&connection.id, connection.version, round);
             match self.store.invite(&id).await? {
                 None => return Ok(Round::Free(id)),
-                Some(open) if open.accepts_grant(now) => return Ok(Round::Open(open)),
+                Some(open) if open.accepts_grant(now) => return Ok(Round::Open(Box::new(open))),
                 Some(_) => {}
             }
         }
