@@ -287,3 +287,6 @@ impl Services {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
