@@ -298,3 +298,41 @@ async fn a_reconnect_granted_after_a_disconnect_stores_no_tokens() {
     assert_eq!(rows, 0);
     assert_eq!(get(&p, &format!("{path}/tokens")).await.0, 404);
 }
+
+/// One run of the `cartlink` CLI with the e2e warehouse's key: (exit code, stdout, stderr).
+fn cartlink(p: &Peers, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(cartlink_e2e::cli_binary())
+        .args(args)
+        .env("CARTLINK_URL", &p.base)
+        .env("CARTLINK_API_KEY", API_KEY)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_cli_reconnects_a_connection_and_explains_a_disconnected_one() {
+    // GIVEN a connection
+    let p = Peers::start();
+    let (_, conn) = connected(&p).await;
+    // WHEN the operator asks for a reconnect with the CLI
+    let (code, out, err) = cartlink(&p, &["connections", "reconnect", &conn]);
+    // THEN it succeeds and shows the invite with the connection it renews and its link
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("connection_id") && out.contains(&conn),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{}/setup/", p.base)), "{out}");
+    // WHEN the connection is disconnected and the operator asks again
+    assert_eq!(cartlink(&p, &["connections", "disconnect", &conn]).0, 0);
+    let (code, _, err) = cartlink(&p, &["connections", "reconnect", &conn]);
+    // THEN it fails with the problem and a hint on what to do
+    assert_ne!(code, 0);
+    assert!(err.contains("connection-disconnected"), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+}
