@@ -538,3 +538,5 @@ pub mod reconnect;
 mod tests;
 #[cfg(test)]
 mod tests_edge;
+#[cfg(test)]
+mod tests_reconnect;
