@@ -97,7 +97,7 @@ impl Services {
             .or_else(|| cart.refresh.documented_expiry(now));
         if let Some(renewed) = &invite.reconnects {
             return self
-                .renew_and_commit(renewed, attempt, invite, tokens, now)
+                .renew_and_commit(renewed, attempt, invite, (tokens, account), now)
                 .await;
         }
         let id = ConnectionId::generate();

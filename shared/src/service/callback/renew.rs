@@ -11,20 +11,29 @@ use crate::store::StoreError;
 
 impl Services {
     /// Seals `tokens` under the renewed connection's own context and commits them onto it: same
-    /// id, `active`, the next version. A connection the warehouse disconnected meanwhile is
-    /// refused ([`Refusal::CommitConflict`]) before anything is sealed or stored.
+    /// id, `active`, the next version. A connection the warehouse disconnected meanwhile
+    /// ([`Refusal::ConnectionGone`]), and a grant for another account than the connection's
+    /// where the cart names one ([`Refusal::AccountMismatch`]), are refused before anything is
+    /// sealed or stored.
     pub(super) async fn renew_and_commit(
         &self,
         renewed: &ConnectionId,
         attempt: &GrantAttempt,
         invite: &Invite,
-        tokens: TokenSet,
+        (tokens, account): (TokenSet, Option<String>),
         now: Timestamp,
     ) -> Result<Authorized, CallbackError> {
         let Some(current) = self.store.connection(renewed).await? else {
             tracing::warn!(invite_id = %invite.id, connection_id = %renewed, "reconnect granted for a connection that is gone; nothing stored");
-            return Err(refused(Refusal::CommitConflict));
+            return Err(refused(Refusal::ConnectionGone));
         };
+        let granted = tokens.account.clone().or(account);
+        if let (Some(granted), Some(held)) = (&granted, &current.account) {
+            if granted != held {
+                tracing::warn!(invite_id = %invite.id, connection_id = %renewed, "reconnect granted for another account; nothing stored");
+                return Err(refused(Refusal::AccountMismatch));
+            }
+        }
         let sealed = self
             .vault
             .seal(&current.context(), &tokens.to_plaintext())

@@ -289,3 +289,74 @@ async fn granting_the_reconnect_invite_renews_the_same_connection() {
     // AND the opened tokens are served under the connection's own context
     assert!(kit.services.open_connection(&c.id).await.is_ok());
 }
+
+/// The merchant grants the reconnect invite behind `setup_url` with the code `code`.
+async fn grant(
+    kit: &TestKit,
+    setup_url: &str,
+    code: &str,
+) -> Result<crate::service::callback::Authorized, crate::service::callback::CallbackError> {
+    let g = kit.start(&token_of(setup_url)).await;
+    kit.callback(
+        "acme",
+        &[("code", code), ("state", &g.state), ACME_ISS],
+        Some(&g.binding),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_grant_for_another_account_is_refused_and_stores_nothing() {
+    // GIVEN a connection to the account acct-a, and its reconnect invite
+    let kit = TestKit::new();
+    *kit.oauth.exchange_account.lock().unwrap() = Some("acct-a".into());
+    let c = connected(&kit).await;
+    assert_eq!(c.account.as_deref(), Some("acct-a"));
+    let made = request(&kit, &c).await.unwrap();
+    // WHEN the merchant grants it for the account acct-b
+    *kit.oauth.exchange_account.lock().unwrap() = Some("acct-b".into());
+    let r = grant(&kit, &made.setup_url, "C2").await;
+    // THEN it is refused as another account, and the connection is as it was
+    assert!(
+        matches!(
+            r,
+            Err(crate::service::callback::CallbackError::Refused {
+                reason: crate::domain::Refusal::AccountMismatch
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(kit.store.connection(&c.id).await.unwrap(), Some(c));
+}
+
+#[tokio::test]
+async fn a_grant_after_a_disconnect_is_refused_and_stores_nothing() {
+    // GIVEN a reconnect invite, then its connection disconnected
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    let made = request(&kit, &c).await.unwrap();
+    kit.services
+        .disconnect_connection(&warehouse(), c.id.as_str())
+        .await
+        .unwrap();
+    // WHEN the merchant grants it
+    let r = grant(&kit, &made.setup_url, "C2").await;
+    // THEN it is refused as gone, and no connection is stored
+    assert!(
+        matches!(
+            r,
+            Err(crate::service::callback::CallbackError::Refused {
+                reason: crate::domain::Refusal::ConnectionGone
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(kit.store.connection(&c.id).await.unwrap(), None);
+    assert_eq!(
+        kit.store
+            .connection_for_invite(&made.invite.id)
+            .await
+            .unwrap(),
+        None
+    );
+}
