@@ -230,7 +230,7 @@ fn hint(code: &str) -> Option<&'static str> {
             "The merchant connected through this invite; use `cartlink connections disconnect` to drop the connection."
         }
         "needs-reauthorization" => {
-            "The cart refused the connection's grant; `cartlink connections reconnect <id>` asks the merchant again."
+            "The cart refused the connection's grant; the merchant was emailed a reconnect invite (`cartlink connections reconnect <id>` shows it again)."
         }
         "cart-unavailable" => "The cart did not answer; the stored tokens are unchanged. Try again.",
         "refresh-in-progress" => "Another refresh of this connection is running. Try again.",
@@ -244,6 +244,9 @@ fn hint(code: &str) -> Option<&'static str> {
         "rate-limited" => "A limit on invites or emails is reached.",
         "invite-withdrawn" | "invite-undeliverable" | "invite-expired" => {
             "This invite cannot be resent; `cartlink invites create` makes a new one."
+        }
+        "connection-disconnected" | "reconnect-limit" => {
+            "This connection cannot be renewed; `cartlink invites create` makes a new invite."
         }
         "resend-conflict" => {
             "Another resend of this invite ran at the same time; its email carries the working link and code."

@@ -474,6 +474,7 @@ ROUTES = {
     ("get", "/v1/connections"): "WarehouseApiFunction",
     ("get", "/v1/connections/{id}"): "WarehouseApiFunction",
     ("get", "/v1/invites/{id}/events"): "WarehouseApiFunction",
+    ("post", "/v1/connections/{id}/reconnect"): "WarehouseApiFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",

@@ -225,6 +225,13 @@ impl MailCheck {
                 "{label}: {told} re-authorization emails, not {expected}"
             ));
         }
+        // A dead grant also sends the merchant one reconnect invite, by itself.
+        let renewals = count(merchant, "Renew ");
+        if renewals != expected {
+            return Err(format!(
+                "{label}: {renewals} reconnect invites to the merchant, not {expected}"
+            ));
+        }
         Ok(())
     }
 }

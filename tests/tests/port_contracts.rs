@@ -122,6 +122,7 @@ fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
         access_code_hash: TokenHash::of(&InviteId::generate().to_string()),
         access_code_hint: "…0000".into(),
         resends: 0,
+        reconnects: None,
         created_at: Timestamp(created),
         updated_at: Timestamp(created),
         expires_at: Timestamp(10_000),
@@ -1549,3 +1550,7 @@ async fn the_kms_vault_keeps_the_vault_contract() {
 // The idempotency records of the warehouse API's POSTs.
 #[path = "port_contracts/idempotency.rs"]
 mod idempotency;
+
+// The commit of a granted re-authorization invite.
+#[path = "port_contracts/reconnects.rs"]
+mod reconnects;

@@ -4,6 +4,8 @@
 //! `DELETE /v1/invites/{id}` withdraws it while the store is not connected;
 //! `POST /v1/invites/{id}/resend` emails a new link and code (the old ones stop working);
 //! `DELETE /v1/connections/{id}` drops a connection (revoked at the cart where it says how);
+//! `POST /v1/connections/{id}/reconnect` emails the merchant a re-authorization invite that
+//! renews that connection;
 //! `GET /v1/invites` and `GET /v1/connections` list the warehouse's invites and connections a
 //! page at a time, `GET /v1/connections/{id}` shows one connection (never its tokens),
 //! `GET /v1/invites/{id}/events` an invite's history;
@@ -50,6 +52,8 @@ pub enum ApiError {
     /// The invite cannot be resent in its state (`code` names which: withdrawn, undeliverable,
     /// expired), or another resend of it ran at the same time (`resend-conflict`).
     NotResendable(&'static str, &'static str),
+    /// The connection cannot be renewed (`code` names why: disconnected, or out of rounds).
+    NotReconnectable(&'static str, &'static str),
     /// No such cart.
     UnknownCart,
     /// The cart is not enabled.
@@ -84,7 +88,8 @@ impl ApiError {
             MethodNotAllowed => Problem::method_not_allowed(
                 "POST and GET /v1/invites, GET and DELETE /v1/invites/{id}, \
                  GET /v1/invites/{id}/events, GET /v1/connections, \
-                 GET /v1/connections/{id}, GET /v1/carts.",
+                 GET and DELETE /v1/connections/{id}, POST /v1/connections/{id}/reconnect, \
+                 GET /v1/carts.",
             ),
             UnsupportedMediaType => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -112,6 +117,9 @@ impl ApiError {
             ),
             NotResendable(code, detail) => {
                 Problem::new(StatusCode::CONFLICT, code, "Invite not resent", detail)
+            }
+            NotReconnectable(code, detail) => {
+                Problem::new(StatusCode::CONFLICT, code, "Not reconnected", detail)
             }
             UnknownCart => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -366,6 +374,7 @@ enum Call<'a> {
     Withdraw(&'a str),
     Resend(&'a str),
     Disconnect(&'a str),
+    Reconnect(&'a str),
     ListCarts,
     ListInvites,
     ListConnections,
@@ -387,6 +396,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         ["v1", "invites", id] if req.method == Method::DELETE => Call::Withdraw(id),
         ["v1", "invites", id, "resend"] if req.method == Method::POST => Call::Resend(id),
         ["v1", "connections", id] if req.method == Method::DELETE => Call::Disconnect(id),
+        ["v1", "connections", id, "reconnect"] if req.method == Method::POST => Call::Reconnect(id),
         ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
             Call::ListCarts
         }
@@ -396,6 +406,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         | ["v1", "invites", _, "events"]
         | ["v1", "connections"]
         | ["v1", "connections", _]
+        | ["v1", "connections", _, "reconnect"]
         | ["v1", "carts"] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
     };
@@ -426,6 +437,7 @@ async fn serve(
         Call::Withdraw(id) => withdraw_invite(svc, &warehouse.id, id).await,
         Call::Resend(id) => lifecycle::resend_invite(svc, &warehouse.id, id).await,
         Call::Disconnect(id) => lifecycle::disconnect(svc, &warehouse.id, id).await,
+        Call::Reconnect(id) => reconnect::reconnect(svc, &warehouse.id, id).await,
         Call::ListInvites => reads::list_invites(svc, &warehouse.id, req).await,
         Call::ListConnections => reads::list_connections(svc, &warehouse.id, req).await,
         Call::ShowConnection(id) => reads::show_connection(svc, &warehouse.id, id).await,
@@ -520,8 +532,11 @@ fn invite_view(svc: &Services, state: InviteState) -> InviteView {
 
 mod idempotent;
 pub mod reads;
+pub mod reconnect;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_edge;
+#[cfg(test)]
+mod tests_reconnect;

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{CartId, InviteId, Timestamp, WarehouseId};
+use super::ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 use super::secrets::TokenHash;
 
 /// What a warehouse may ask to do in a merchant's store.
@@ -220,6 +220,10 @@ pub struct Invite {
     /// resends existed, which is 0.
     #[serde(default)]
     pub resends: u32,
+    /// For a re-authorization invite: the connection it renews. Granting it gives that
+    /// connection new tokens instead of making a new one. Absent on ordinary invites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnects: Option<ConnectionId>,
     /// When it was made.
     pub created_at: Timestamp,
     /// When its status last changed.
@@ -364,6 +368,7 @@ mod tests {
             access_code_hash: TokenHash::of("x"),
             access_code_hint: "…0000".into(),
             resends: 0,
+            reconnects: None,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
             expires_at: Timestamp(1000),

@@ -100,6 +100,10 @@ refusals! {
     IntegrationStoreUnknown => "integration_store_unknown",
     /// An activation comes from another store than the invite's.
     StoreMismatch => "store_mismatch",
+    /// A re-authorization was granted for a connection the warehouse disconnected meanwhile.
+    ConnectionGone => "connection_gone",
+    /// A re-authorization was granted for another account than the connection's.
+    AccountMismatch => "account_mismatch",
 }
 
 impl fmt::Display for Refusal {

@@ -23,6 +23,7 @@ fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
         access_code_hash: TokenHash::of("x"),
         access_code_hint: "…0000".into(),
         resends: 0,
+        reconnects: None,
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
         expires_at: Timestamp(1_796_083_200),

@@ -270,6 +270,7 @@ impl Services {
             access_code_hash: code.hash(),
             access_code_hint: code.hint(),
             resends: 0,
+            reconnects: None,
             created_at: now,
             updated_at: now,
             expires_at: now.plus_secs(i64::from(hours) * 3600),

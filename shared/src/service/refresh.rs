@@ -9,8 +9,9 @@
 //! retires anything. The rotated tokens are sealed and written with one version-conditional
 //! update (tried again a few times if the store fails) before anyone gets them; if that write
 //! still fails the new tokens are dropped (fail closed). A refused refresh token
-//! (`invalid_grant`) marks the connection as needing re-authorization and tells the warehouse
-//! once, unless the connection changed meanwhile (a race another refresh won).
+//! (`invalid_grant`) marks the connection as needing re-authorization, tells the warehouse
+//! once and emails the merchant a reconnect invite once (`service::reconnect`), unless the
+//! connection changed meanwhile (a race another refresh won).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -399,6 +400,7 @@ impl Services {
             .await?;
         tracing::warn!(connection_id = %read.id, cart = %read.cart, reason = "invalid_grant", "refresh token refused; connection needs re-authorization");
         self.tell_warehouse_reauth(read).await;
+        self.reconnect_by_itself(read).await;
         Err(ConnectionError::NeedsReauthorization)
     }
 

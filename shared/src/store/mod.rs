@@ -250,10 +250,29 @@ pub trait ConnectionStore: Send + Sync {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
+    /// The callback's commit for a re-authorization invite (one whose `reconnects` names
+    /// `renewed.id`), all or nothing: the stored connection `renewed.id`, only while its
+    /// version is still `expected_version` (so not disconnected, and not changed since it was
+    /// read), gets `renewed`'s sealed tokens, token expiry and `refreshed_at`, status `active`
+    /// and version `expected_version + 1` (every other attribute stays); `invite` moves from
+    /// `granting`, unexpired at `now`, to `authorized` (and then leads to that connection:
+    /// [`ConnectionStore::connection_for_invite`]); the attempt from `exchanging`, under a
+    /// claim that has not lapsed at `now`, to `completed`. [`StoreError::Conflict`] if any
+    /// condition fails; nothing is written then. Of concurrent commits exactly one succeeds.
+    async fn commit_reconnect(
+        &self,
+        invite: &InviteId,
+        renewed: &Connection,
+        expected_version: u64,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
     /// The connection with this id.
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
 
-    /// The connection an invite led to.
+    /// The connection an invite led to: the one it made, or for an authorized
+    /// re-authorization invite the one it renewed.
     async fn connection_for_invite(
         &self,
         invite: &InviteId,

@@ -91,6 +91,8 @@ pub struct FakeTokenEndpoint {
     pub revoked: Mutex<Vec<(String, String, &'static str)>>,
     /// When set, revocations are refused with this OAuth error.
     pub refuse_revocation: Mutex<Option<String>>,
+    /// When set, code exchanges name this account (as Square's `merchant_id` does).
+    pub exchange_account: Mutex<Option<String>>,
 }
 
 /// One OAuth 1.0a call a [`FakeTokenEndpoint`] was asked to make.
@@ -148,7 +150,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
             expires_at: Some(Timestamp(2_000_000_000)),
             issued_at: Some(x.now),
             scope: None,
-            account: None,
+            account: self.exchange_account.lock().expect("lock").clone(),
             key_secret: None,
             consumer_key: None,
             consumer_secret: None,

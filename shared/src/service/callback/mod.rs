@@ -11,6 +11,7 @@ mod checks;
 mod claim;
 mod failure;
 mod redeem;
+mod renew;
 
 use std::collections::HashMap;
 use std::time::Duration;

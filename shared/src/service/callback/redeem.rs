@@ -95,6 +95,11 @@ impl Services {
         tokens.expires_at = tokens
             .expires_at
             .or_else(|| cart.refresh.documented_expiry(now));
+        if let Some(renewed) = &invite.reconnects {
+            return self
+                .renew_and_commit(renewed, attempt, invite, (tokens, account), now)
+                .await;
+        }
         let id = ConnectionId::generate();
         let context = Connection::seal_context(&invite.warehouse.id, &id, &cart.id);
         let sealed = self.vault.seal(&context, &tokens.to_plaintext()).await?;

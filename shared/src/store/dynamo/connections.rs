@@ -85,13 +85,13 @@ impl DynamoStore {
 
     /// The commit's invite half: from `granting`, unexpired and without a connection, to
     /// `authorized` with this connection, entering the owed-confirmations index.
-    fn authorize_invite(
+    pub(super) fn authorize_invite(
         &self,
-        connection: &Connection,
+        invite_id: &str,
+        connection: &ConnectionId,
         created: Timestamp,
         now: Timestamp,
     ) -> Result<Update, StoreError> {
-        let invite_id = connection.invite_id.as_str();
         Update::builder()
             .table_name(&self.table)
             .set_key(Some(invite_key(invite_id)))
@@ -118,7 +118,7 @@ impl DynamoStore {
                 (":g2sk".to_owned(), s(gsi2sk(now, invite_id))),
                 (":granting".to_owned(), s(InviteStatus::Granting.as_str())),
                 (":now".to_owned(), n(now.0)),
-                (":con".to_owned(), s(connection.id.as_str())),
+                (":con".to_owned(), s(connection.as_str())),
                 (
                     ":gsk".to_owned(),
                     s(gsi1sk(InviteStatus::Authorized, created, invite_id)),
@@ -130,7 +130,7 @@ impl DynamoStore {
 
     /// The commit's attempt half: from `exchanging`, under a claim that has not lapsed at
     /// `now`, to `completed`.
-    fn complete_attempt(
+    pub(super) fn complete_attempt(
         &self,
         state: &TokenHash,
         invite: &InviteId,
@@ -168,7 +168,8 @@ impl ConnectionStore for DynamoStore {
             Err(StoreError::Missing(_)) => return Err(StoreError::Conflict("invite missing")),
             Err(e) => return Err(e),
         };
-        let invite_update = self.authorize_invite(connection, created, now)?;
+        let invite_update =
+            self.authorize_invite(connection.invite_id.as_str(), &connection.id, created, now)?;
         let attempt_update = self.complete_attempt(state, &connection.invite_id, now)?;
         // One request token per attempt: a retry of this very commit is idempotent, while a
         // commit for another attempt of the same invite is a different transaction that fails
@@ -187,6 +188,18 @@ impl ConnectionStore for DynamoStore {
             "authorization commit",
         )
         .await
+    }
+
+    async fn commit_reconnect(
+        &self,
+        invite: &InviteId,
+        renewed: &Connection,
+        expected_version: u64,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.commit_renewal(invite, renewed, expected_version, state, now)
+            .await
     }
 
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {

@@ -70,6 +70,7 @@ mod invites;
 mod item;
 mod leases;
 mod listing;
+mod reconnects;
 mod sends;
 pub mod stream;
 

@@ -14,6 +14,39 @@ use crate::store::{ConnectionFilter, ConnectionStore, Page, PageRequest, StoreEr
 use crate::vault::SealedBlob;
 
 impl SqliteStore {
+    /// The commit's invite and attempt half, inside the caller's transaction: the invite from
+    /// `granting`, unexpired at `now`, to `authorized`; its attempt from `exchanging`, under a
+    /// claim that has not lapsed, to `completed`.
+    fn authorize_in(
+        tx: &Db,
+        invite_id: &str,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let moved = tx
+            .execute(
+                "UPDATE invites SET status = 'authorized', status_reason = NULL, updated_at = ?1
+                 WHERE id = ?2 AND status = 'granting' AND expires_at > ?1",
+                params![now.0, invite_id],
+            )
+            .map_err(unavailable)?;
+        if moved != 1 {
+            return Err(StoreError::Conflict("invite not granting"));
+        }
+        let consumed = tx
+            .execute(
+                "UPDATE attempts SET status = 'completed'
+                 WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'exchanging'
+                   AND claim_until > ?3",
+                params![state.as_str(), invite_id, now.0],
+            )
+            .map_err(unavailable)?;
+        if consumed != 1 {
+            return Err(StoreError::Conflict("attempt not claimed"));
+        }
+        Ok(())
+    }
+
     fn query_connection(db: &Db, sql: &str, key: &str) -> Result<Option<Connection>, StoreError> {
         type Row = (String, i64, String, Option<i64>, String, Option<i64>);
         let found: Option<Row> = db
@@ -81,27 +114,43 @@ impl ConnectionStore for SqliteStore {
                 }
                 other => other.map_err(unavailable)?,
             };
-            let moved = tx
+            Self::authorize_in(&tx, invite_id, state, now)?;
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn commit_reconnect(
+        &self,
+        invite: &InviteId,
+        renewed: &Connection,
+        expected_version: u64,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let tokens = serde_json::to_string(&renewed.tokens).map_err(corrupt)?;
+        let expected = i64::try_from(expected_version).map_err(corrupt)?;
+        self.with(|db| {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let renewed_rows = tx
                 .execute(
-                    "UPDATE invites SET status = 'authorized', status_reason = NULL, updated_at = ?1
-                     WHERE id = ?2 AND status = 'granting' AND expires_at > ?1",
-                    params![now.0, invite_id],
+                    "UPDATE connections SET tokens = ?1, token_expires_at = ?2, status = 'active',
+                        version = version + 1, refreshed_at = ?3
+                     WHERE id = ?4 AND version = ?5",
+                    params![
+                        tokens,
+                        renewed.token_expires_at.map(|t| t.0),
+                        renewed.refreshed_at.map(|t| t.0),
+                        renewed.id.as_str(),
+                        expected
+                    ],
                 )
                 .map_err(unavailable)?;
-            if moved != 1 {
-                return Err(StoreError::Conflict("invite not granting"));
+            if renewed_rows != 1 {
+                return Err(StoreError::Conflict("connection gone or changed"));
             }
-            let consumed = tx
-                .execute(
-                    "UPDATE attempts SET status = 'completed'
-                     WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'exchanging'
-                       AND claim_until > ?3",
-                    params![state.as_str(), invite_id, now.0],
-                )
-                .map_err(unavailable)?;
-            if consumed != 1 {
-                return Err(StoreError::Conflict("attempt not claimed"));
-            }
+            Self::authorize_in(&tx, invite.as_str(), state, now)?;
             tx.commit().map_err(unavailable)
         })
     }
@@ -119,7 +168,10 @@ impl ConnectionStore for SqliteStore {
         self.with(|db| {
             Self::query_connection(
                 db,
-                "SELECT * FROM connections WHERE invite_id = ?1",
+                // A re-authorization invite leads, once authorized, to the connection it renewed.
+                "SELECT * FROM connections WHERE invite_id = ?1 OR id = (
+                    SELECT json_extract(body, '$.reconnects') FROM invites
+                    WHERE id = ?1 AND status IN ('authorized', 'confirmed'))",
                 invite.as_str(),
             )
         })

@@ -188,6 +188,22 @@ impl ConnectionStore for FaultyStore {
         .await
     }
 
+    async fn commit_reconnect(
+        &self,
+        invite: &InviteId,
+        renewed: &Connection,
+        expected_version: u64,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "commit_reconnect",
+            self.inner
+                .commit_reconnect(invite, renewed, expected_version, state, now),
+        )
+        .await
+    }
+
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         self.run("connection", self.inner.connection(id)).await
     }

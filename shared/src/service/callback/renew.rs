@@ -1,0 +1,85 @@
+//! The commit of a granted re-authorization invite: the connection it renews gets the new
+//! tokens, in one atomic step with the invite and the attempt (`ConnectionStore::commit_reconnect`).
+
+use super::{refused, Authorized, CallbackError};
+use crate::domain::{
+    Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteEventKind,
+    InviteStatus, Refusal, Timestamp, TokenSet,
+};
+use crate::service::Services;
+use crate::store::StoreError;
+
+impl Services {
+    /// Seals `tokens` under the renewed connection's own context and commits them onto it: same
+    /// id, `active`, the next version. A connection the warehouse disconnected meanwhile
+    /// ([`Refusal::ConnectionGone`]), and a grant for another account than the connection's
+    /// where the cart names one ([`Refusal::AccountMismatch`]), are refused before anything is
+    /// sealed or stored.
+    pub(super) async fn renew_and_commit(
+        &self,
+        renewed: &ConnectionId,
+        attempt: &GrantAttempt,
+        invite: &Invite,
+        (tokens, account): (TokenSet, Option<String>),
+        now: Timestamp,
+    ) -> Result<Authorized, CallbackError> {
+        let Some(current) = self.store.connection(renewed).await? else {
+            tracing::warn!(invite_id = %invite.id, connection_id = %renewed, "reconnect granted for a connection that is gone; nothing stored");
+            return Err(refused(Refusal::ConnectionGone));
+        };
+        let granted = tokens.account.clone().or(account);
+        if let (Some(granted), Some(held)) = (&granted, &current.account) {
+            if granted != held {
+                tracing::warn!(invite_id = %invite.id, connection_id = %renewed, "reconnect granted for another account; nothing stored");
+                return Err(refused(Refusal::AccountMismatch));
+            }
+        }
+        let sealed = self
+            .vault
+            .seal(&current.context(), &tokens.to_plaintext())
+            .await?;
+        let connection = Connection {
+            tokens: sealed,
+            token_expires_at: tokens.expires_at,
+            refreshed_at: Some(now),
+            status: ConnectionStatus::Active,
+            version: current.version + 1,
+            ..current.clone()
+        };
+        // The claim is checked against the time of the commit, not of the request.
+        match self
+            .store
+            .commit_reconnect(
+                &invite.id,
+                &connection,
+                current.version,
+                &attempt.state_hash,
+                self.clock.now(),
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(what)) => {
+                tracing::warn!(invite_id = %invite.id, conflict = what, "reconnect callback lost a race");
+                let current = self.store.invite(&invite.id).await?;
+                return Err(match current {
+                    Some(i) if i.status.is_connected() => self.already_connected(&i).await?,
+                    _ => refused(Refusal::CommitConflict),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(invite_id = %invite.id, connection_id = %connection.id, "connection renewed");
+        self.record_invite_event(&invite.id, InviteEventKind::Authorized, None, None)
+            .await;
+        self.events.invite_authorized(&invite.id).await;
+        let mut invite = invite.clone();
+        invite.status = InviteStatus::Authorized;
+        invite.updated_at = now;
+        Ok(Authorized {
+            invite,
+            connection,
+            finish_url: None,
+        })
+    }
+}
