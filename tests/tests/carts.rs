@@ -613,9 +613,9 @@ async fn etsy_requires_pkce_and_takes_no_client_secret() {
     assert_eq!(tokens.access_token.expose(), "12345678.etsy-canary");
 }
 
-#[tokio::test]
-async fn square_reads_expires_at_as_a_date_and_the_merchant_id() {
-    let rig = Rig::start("square", "").await;
+/// A merchant connected through the Square stand-in (its authorize and token endpoints as
+/// Square documents them).
+async fn connect_square(rig: &Rig) -> (Connection, TokenSet) {
     let redirect = rig.callback("square");
     authorize_endpoint(
         &rig.stand,
@@ -649,11 +649,49 @@ async fn square_reads_expires_at_as_a_date_and_the_merchant_id() {
         .await;
     let b = browser();
     let g = rig.grant(&b, "square", None).await;
-    let (conn, tokens) = rig
-        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
-        .await;
+    rig.assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await
+}
+
+#[tokio::test]
+async fn square_reads_expires_at_as_a_date_and_the_merchant_id() {
+    let rig = Rig::start("square", "").await;
+    let (conn, tokens) = connect_square(&rig).await;
     assert_eq!(conn.account.as_deref(), Some("MLSQUARE1"));
     assert_eq!(tokens.expires_at.unwrap().rfc3339(), "2027-01-30T00:00:00Z");
+}
+
+#[tokio::test]
+async fn a_square_disconnect_calls_revoke_token_as_square_documents_it() {
+    // GIVEN a connected Square merchant, and Square's RevokeToken stand-in, which takes only a
+    // JSON client_id and access token with `Authorization: Client <app secret>`
+    let rig = Rig::start("square", "").await;
+    let (conn, _) = connect_square(&rig).await;
+    Mock::given(method("POST"))
+        .and(path("/connect.squareup.com/oauth2/revoke"))
+        .and(header(
+            "authorization",
+            format!("Client {CLIENT_SECRET}").as_str(),
+        ))
+        .and(body_json(
+            json!({"client_id": CLIENT_ID, "access_token": "EAAAsquare"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    // WHEN the warehouse disconnects it
+    let resp = reqwest::Client::new()
+        .delete(format!("{}/v1/connections/{}", rig.base, conn.id))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    // THEN Square was asked once (the stand-in's expectation) and the answer says revoked
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["revocation"], "revoked", "{v}");
+    assert!(rig.connection(&conn.invite_id).await.is_none());
 }
 
 #[tokio::test]

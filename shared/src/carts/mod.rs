@@ -38,8 +38,8 @@ pub use pattern::{pattern_matches, Pattern};
 pub use quirks::CallbackCheck;
 pub use spec::{CartSpec, Reauthorize};
 pub use token::{
-    DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, TokenAuth,
-    TokenRequest,
+    DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, RevocationStyle,
+    TokenAuth, TokenRequest,
 };
 
 /// The cart id lives in the domain (invites, attempts and connections carry it); named here

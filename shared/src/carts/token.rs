@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::pattern::Pattern;
-use crate::domain::Timestamp;
+use crate::domain::{Secret, Timestamp, TokenSet};
 
 /// How the client authenticates at the token endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,8 +159,8 @@ impl Refresh {
     }
 }
 
-/// A cart's documented token revocation endpoint (RFC 7009): where a disconnect tells the cart
-/// to end the grant. Only carts that document one have it; the catalog names the source.
+/// A cart's documented token revocation endpoint: where a disconnect tells the cart to end the
+/// grant. Only carts that document one have it; the catalog names the source.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevocationEndpoint {
@@ -169,4 +169,68 @@ pub struct RevocationEndpoint {
     pub url: String,
     /// Where the cart documents it.
     pub source: String,
+    /// How the call is made (`rfc7009` when left out).
+    #[serde(default)]
+    pub style: RevocationStyle,
+}
+
+/// How a cart's revocation call is made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationStyle {
+    /// RFC 7009: a form post of the token (the refresh token where there is one) with its
+    /// `token_type_hint`, the client authenticated as at the token endpoint; 200 is success.
+    #[default]
+    Rfc7009,
+    /// Square's RevokeToken: a JSON post of `client_id` and the `access_token`, authenticated
+    /// by `Authorization: Client <app secret>`; it revokes every token of the app for that
+    /// merchant. 200 is success.
+    SquareJson,
+}
+
+impl RevocationStyle {
+    /// The token a revocation sends, with its `token_type_hint`: under RFC 7009 the refresh
+    /// token where there is one (revoking it ends the grant, §2.1), else the access token;
+    /// Square's RevokeToken takes the access token.
+    pub fn token_to_revoke(self, tokens: &TokenSet) -> (&Secret, &'static str) {
+        match (self, &tokens.refresh_token) {
+            (RevocationStyle::Rfc7009, Some(refresh)) => (refresh, "refresh_token"),
+            _ => (&tokens.access_token, "access_token"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(refresh: Option<&str>) -> TokenSet {
+        TokenSet::from_plaintext(
+            serde_json::json!({"access_token": "at", "refresh_token": refresh})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn rfc_7009_revokes_the_refresh_token_where_there_is_one() {
+        // GIVEN tokens with and without a refresh token WHEN RFC 7009 picks the one to revoke
+        let with = tokens(Some("rt"));
+        let without = tokens(None);
+        let (token, hint) = RevocationStyle::Rfc7009.token_to_revoke(&with);
+        // THEN the refresh token, else the access token, each with its hint
+        assert_eq!((token.expose(), hint), ("rt", "refresh_token"));
+        let (token, hint) = RevocationStyle::Rfc7009.token_to_revoke(&without);
+        assert_eq!((token.expose(), hint), ("at", "access_token"));
+    }
+
+    #[test]
+    fn square_revokes_the_access_token() {
+        // GIVEN tokens with a refresh token WHEN Square's style picks the one to revoke
+        let set = tokens(Some("rt"));
+        let (token, hint) = RevocationStyle::SquareJson.token_to_revoke(&set);
+        // THEN the access token, which RevokeToken takes
+        assert_eq!((token.expose(), hint), ("at", "access_token"));
+    }
 }

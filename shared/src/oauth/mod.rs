@@ -9,7 +9,9 @@ mod revoke;
 use async_trait::async_trait;
 use url::Url;
 
-use crate::carts::{with_client_id, CartSpec, ClientCredentials, EndpointError, Param, Vars};
+use crate::carts::{
+    with_client_id, CartSpec, ClientCredentials, EndpointError, Param, RevocationStyle, Vars,
+};
 use crate::domain::secrets::random_token;
 use crate::domain::{GrantState, PkceVerifier, Secret, Timestamp, TokenSet};
 
@@ -114,8 +116,9 @@ pub struct RevokeCall<'a> {
     /// The revocation endpoint, built from the catalog template and the connection's validated
     /// values, host checked.
     pub url: &'a Url,
-    /// The token to revoke: the refresh token where there is one (revoking it ends the grant,
-    /// RFC 7009 §2.1), else the access token.
+    /// How the call is made.
+    pub style: RevocationStyle,
+    /// The token to revoke ([`RevocationStyle::token_to_revoke`]).
     pub token: &'a Secret,
     /// `refresh_token` or `access_token`.
     pub token_type_hint: &'static str,

@@ -209,15 +209,13 @@ impl Services {
         let url = cart
             .endpoint(&endpoint.url, &vars)
             .map_err(|e| e.to_string())?;
-        let (token, token_type_hint) = match &tokens.refresh_token {
-            Some(refresh) => (refresh, "refresh_token"),
-            None => (&tokens.access_token, "access_token"),
-        };
+        let (token, token_type_hint) = endpoint.style.token_to_revoke(tokens);
         self.oauth
             .revoke(RevokeCall {
                 cart,
                 credentials,
                 url: &url,
+                style: endpoint.style,
                 token,
                 token_type_hint,
             })

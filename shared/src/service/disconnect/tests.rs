@@ -1,7 +1,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::carts::RevocationEndpoint;
+use crate::carts::{RevocationEndpoint, RevocationStyle};
 use crate::domain::{Connection, ConnectionId, Disconnection, Revocation, WarehouseId};
 use crate::mailer::OutgoingEmail;
 use crate::service::connections::ConnectionError;
@@ -24,6 +24,7 @@ async fn connected(revocation: bool) -> (TestKit, Connection) {
         cart.revocation = Some(RevocationEndpoint {
             url: REVOKE_URL.into(),
             source: "test".into(),
+            style: RevocationStyle::Rfc7009,
         });
         kit.services.catalog.add(cart);
     }
