@@ -284,6 +284,18 @@ impl Services {
         let (status, reason) = self
             .email_invite(&invite, &cart.name, &setup_url, &code)
             .await?;
+        self.settle_invite_email(&mut invite, status, reason).await?;
+        Ok(CreatedInvite { invite, setup_url })
+    }
+
+    /// Records what became of an invite's email: its status (`emailed` or `email_failed`, with
+    /// the reason) in the store and on `invite`, and the matching history event.
+    pub(in crate::service) async fn settle_invite_email(
+        &self,
+        invite: &mut Invite,
+        status: InviteStatus,
+        reason: Option<String>,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
         self.store
             .set_invite_status(&invite.id, status, reason.as_deref(), now)
@@ -297,7 +309,7 @@ impl Services {
         invite.status = status;
         invite.status_reason = reason;
         invite.updated_at = now;
-        Ok(CreatedInvite { invite, setup_url })
+        Ok(())
     }
 
     /// The invite an earlier attempt of the same idempotent request made, with a fresh setup

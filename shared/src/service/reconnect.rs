@@ -267,19 +267,7 @@ impl Services {
                 (InviteStatus::EmailFailed, Some(e.to_string()))
             }
         };
-        let now = self.clock.now();
-        self.store
-            .set_invite_status(&invite.id, status, reason.as_deref(), now)
-            .await?;
-        let sent = if status == InviteStatus::Emailed {
-            InviteEventKind::Emailed
-        } else {
-            InviteEventKind::EmailFailed
-        };
-        self.record_invite_event(&invite.id, sent, None, None).await;
-        invite.status = status;
-        invite.status_reason = reason;
-        invite.updated_at = now;
+        self.settle_invite_email(&mut invite, status, reason).await?;
         Ok(ReconnectInvite {
             invite,
             setup_url,

@@ -7,8 +7,8 @@ use super::{refused, CallbackError};
 use crate::carts::quirks::CheckInput;
 use crate::carts::{fill, pattern_matches, CartSpec, ClientCredentials, Vars};
 use crate::domain::{
-    AttemptStatus, GrantAttempt, GrantState, Invite, InviteStatus, Refusal, Secret, Standing,
-    Timestamp,
+    AttemptStatus, GrantAttempt, GrantState, Invite, InviteId, InviteStatus, Refusal, Secret,
+    Standing, Timestamp,
 };
 use crate::service::Services;
 use crate::store::StoreError;
@@ -162,6 +162,20 @@ impl Services {
             return Err(refused(Refusal::InviteNotGranting));
         }
         Ok(())
+    }
+
+    /// The answer to a callback whose commit found another state than it expected: the winner's
+    /// outcome when the invite is connected now, else a refusal.
+    pub(in crate::service) async fn lost_commit(
+        &self,
+        invite: &InviteId,
+        what: &'static str,
+    ) -> Result<CallbackError, StoreError> {
+        tracing::warn!(invite_id = %invite, conflict = what, "callback lost a race");
+        Ok(match self.store.invite(invite).await? {
+            Some(i) if i.status.is_connected() => self.already_connected(&i).await?,
+            _ => super::refused(Refusal::CommitConflict),
+        })
     }
 
     /// The answer to a request for an invite that is connected already: when it was.

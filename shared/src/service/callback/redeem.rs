@@ -2,11 +2,11 @@
 //! connection, invite and attempt committed in one atomic step.
 
 use super::checks::CheckedCallback;
-use super::{refused, Authorized, CallbackError};
+use super::{Authorized, CallbackError};
 use crate::carts::{with_client_id, CartSpec, ClientCredentials, Vars};
 use crate::domain::{
     BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt, GrantState, Invite,
-    InviteEventKind, InviteStatus, PkceVerifier, Refusal, Secret, Timestamp, TokenSet,
+    InviteEventKind, InviteStatus, PkceVerifier, Secret, Timestamp, TokenSet,
 };
 use crate::oauth::CodeExchange;
 use crate::service::Services;
@@ -135,12 +135,7 @@ impl Services {
         {
             Ok(()) => {}
             Err(StoreError::Conflict(what)) => {
-                tracing::warn!(invite_id = %invite.id, conflict = what, "callback lost a race");
-                let current = self.store.invite(&invite.id).await?;
-                return Err(match current {
-                    Some(i) if i.status.is_connected() => self.already_connected(&i).await?,
-                    _ => refused(Refusal::CommitConflict),
-                });
+                return Err(self.lost_commit(&invite.id, what).await?)
             }
             Err(e) => return Err(e.into()),
         }

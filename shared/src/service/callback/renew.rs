@@ -60,12 +60,7 @@ impl Services {
         {
             Ok(()) => {}
             Err(StoreError::Conflict(what)) => {
-                tracing::warn!(invite_id = %invite.id, conflict = what, "reconnect callback lost a race");
-                let current = self.store.invite(&invite.id).await?;
-                return Err(match current {
-                    Some(i) if i.status.is_connected() => self.already_connected(&i).await?,
-                    _ => refused(Refusal::CommitConflict),
-                });
+                return Err(self.lost_commit(&invite.id, what).await?)
             }
             Err(e) => return Err(e.into()),
         }
