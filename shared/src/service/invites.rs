@@ -284,7 +284,8 @@ impl Services {
         let (status, reason) = self
             .email_invite(&invite, &cart.name, &setup_url, &code)
             .await?;
-        self.settle_invite_email(&mut invite, status, reason).await?;
+        self.settle_invite_email(&mut invite, status, reason)
+            .await?;
         Ok(CreatedInvite { invite, setup_url })
     }
 

@@ -267,7 +267,8 @@ impl Services {
                 (InviteStatus::EmailFailed, Some(e.to_string()))
             }
         };
-        self.settle_invite_email(&mut invite, status, reason).await?;
+        self.settle_invite_email(&mut invite, status, reason)
+            .await?;
         Ok(ReconnectInvite {
             invite,
             setup_url,

@@ -164,6 +164,32 @@ impl Services {
         Ok(())
     }
 
+    /// What follows a committed grant (first or renewal): the history's `authorized`, the
+    /// event the confirmations follow, and the answer.
+    pub(in crate::service) async fn committed(
+        &self,
+        invite: &Invite,
+        connection: crate::domain::Connection,
+        now: Timestamp,
+    ) -> super::Authorized {
+        self.record_invite_event(
+            &invite.id,
+            crate::domain::InviteEventKind::Authorized,
+            None,
+            None,
+        )
+        .await;
+        self.events.invite_authorized(&invite.id).await;
+        let mut invite = invite.clone();
+        invite.status = InviteStatus::Authorized;
+        invite.updated_at = now;
+        super::Authorized {
+            invite,
+            connection,
+            finish_url: None,
+        }
+    }
+
     /// The answer to a callback whose commit found another state than it expected: the winner's
     /// outcome when the invite is connected now, else a refusal.
     pub(in crate::service) async fn lost_commit(

@@ -6,7 +6,7 @@ use super::{Authorized, CallbackError};
 use crate::carts::{with_client_id, CartSpec, ClientCredentials, Vars};
 use crate::domain::{
     BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt, GrantState, Invite,
-    InviteEventKind, InviteStatus, PkceVerifier, Secret, Timestamp, TokenSet,
+    PkceVerifier, Secret, Timestamp, TokenSet,
 };
 use crate::oauth::CodeExchange;
 use crate::service::Services;
@@ -140,16 +140,6 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(invite_id = %invite.id, connection_id = %connection.id, cart = %cart.id, "connection stored");
-        self.record_invite_event(&invite.id, InviteEventKind::Authorized, None, None)
-            .await;
-        self.events.invite_authorized(&invite.id).await;
-        let mut invite = invite.clone();
-        invite.status = InviteStatus::Authorized;
-        invite.updated_at = now;
-        Ok(Authorized {
-            invite,
-            connection,
-            finish_url: None,
-        })
+        Ok(self.committed(invite, connection, now).await)
     }
 }

@@ -3,8 +3,7 @@
 
 use super::{refused, Authorized, CallbackError};
 use crate::domain::{
-    Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, InviteEventKind,
-    InviteStatus, Refusal, Timestamp, TokenSet,
+    Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, Refusal, Timestamp, TokenSet,
 };
 use crate::service::Services;
 use crate::store::StoreError;
@@ -65,16 +64,6 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(invite_id = %invite.id, connection_id = %connection.id, "connection renewed");
-        self.record_invite_event(&invite.id, InviteEventKind::Authorized, None, None)
-            .await;
-        self.events.invite_authorized(&invite.id).await;
-        let mut invite = invite.clone();
-        invite.status = InviteStatus::Authorized;
-        invite.updated_at = now;
-        Ok(Authorized {
-            invite,
-            connection,
-            finish_url: None,
-        })
+        Ok(self.committed(invite, connection, now).await)
     }
 }
