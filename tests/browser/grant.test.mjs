@@ -94,7 +94,9 @@ test('happy path: the popup shows the cart, and the opener says Successful Autho
   assert.ok(took < 10_000, `took ${took} ms`);
   console.log(`# happy path: Successful Authorization ${took} ms after consent`);
   assert.ok(await page.locator('#grant-intro').isHidden());
-  // AND it was told by the popup (our origin, one non-secret word) and closed it
+  // AND it was told by the popup (our origin, one non-secret word) and closed it. A status poll
+  // may have shown the outcome a moment before the message arrived, so wait for the message.
+  await page.waitForFunction(() => window.__messages.length > 0, null, { timeout: 5_000 }).catch(() => {});
   const messages = await page.evaluate(() => window.__messages);
   assert.deepEqual(messages, [{ origin: peers.base, data: { cartlink: 'authorized' } }]);
   await closed(popup);
