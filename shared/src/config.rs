@@ -9,7 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::carts::{CartEntry, CartSpec, Catalog, ClientCredentials, CredentialsEntry};
-use crate::domain::{CartId, TokenHash, Warehouse, WarehouseId};
+use crate::domain::{CartId, RetrySchedule, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
 use crate::net::{endpoint_url, is_loopback};
 
@@ -45,6 +45,9 @@ pub struct Config {
     pub aws: AwsSettings,
     /// How much the warehouse API may do per window.
     pub limits: Limits,
+    /// The waits between a webhook delivery's tries (`CARTLINK_WEBHOOK_SCHEDULE`, seconds,
+    /// comma-separated; default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+    pub webhook_schedule: RetrySchedule,
 }
 
 /// The warehouse API's rate limits, counted in the store in fixed windows.
@@ -74,6 +77,8 @@ impl AwsSettings {
             table: env("CARTLINK_TABLE").filter(|v| !v.is_empty()),
             kms_key_id: env("CARTLINK_KMS_KEY_ID").filter(|v| !v.is_empty()),
             ses_configuration_set: env("CARTLINK_SES_CONFIGURATION_SET").filter(|v| !v.is_empty()),
+            webhook_queue_url: env("CARTLINK_WEBHOOK_QUEUE_URL").filter(|v| !v.is_empty()),
+            webhook_dead_letter_url: env("CARTLINK_WEBHOOK_DLQ_URL").filter(|v| !v.is_empty()),
         }
     }
 }
@@ -137,6 +142,10 @@ pub struct AwsSettings {
     pub kms_key_id: Option<String>,
     /// The SES configuration set (`CARTLINK_SES_CONFIGURATION_SET`).
     pub ses_configuration_set: Option<String>,
+    /// The webhook delivery queue (`CARTLINK_WEBHOOK_QUEUE_URL`).
+    pub webhook_queue_url: Option<String>,
+    /// The webhook dead-letter queue (`CARTLINK_WEBHOOK_DLQ_URL`).
+    pub webhook_dead_letter_url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -262,6 +271,11 @@ impl Config {
             None => FileConfig::default(),
         };
         let limits = Limits::load(env, &file)?;
+        let webhook_schedule = match env("CARTLINK_WEBHOOK_SCHEDULE") {
+            Some(raw) => RetrySchedule::parse(&raw)
+                .map_err(|e| err(format!("CARTLINK_WEBHOOK_SCHEDULE {e}")))?,
+            None => RetrySchedule::default(),
+        };
         let base_raw = env("CARTLINK_PUBLIC_BASE_URL")
             .or(file.public_base_url)
             .unwrap_or_else(|| "http://127.0.0.1:3000".into());
@@ -313,6 +327,7 @@ impl Config {
             http_timeout,
             aws,
             limits,
+            webhook_schedule,
         })
     }
 }

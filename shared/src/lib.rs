@@ -19,6 +19,8 @@ pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod vault;
+pub mod views;
 pub mod web;
+pub mod webhooks;
 #[cfg(any(feature = "aws", feature = "embedded"))]
 pub mod wiring;

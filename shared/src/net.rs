@@ -138,6 +138,34 @@ pub fn public_https_url(raw: &str) -> Result<String, String> {
     Ok(format!("https://{bare}{port}{path}"))
 }
 
+/// Checks a warehouse's webhook endpoint URL: as a configured endpoint (https; plain http
+/// only to loopback in a loopback configuration; no credentials or fragment), and outside a
+/// loopback configuration to a public host: an IP literal must be a public address, a name
+/// must not be a local one. (A name that resolves to a private address is refused when
+/// connecting, by the outbound client.)
+pub fn webhook_url(raw: &str, loopback_config: bool) -> Result<String, String> {
+    let url = endpoint_url("url", raw, loopback_config)?;
+    if loopback_config {
+        return Ok(url.to_string());
+    }
+    let public = match url.host() {
+        Some(Host::Ipv4(ip)) => is_public_ip(IpAddr::V4(ip)),
+        Some(Host::Ipv6(ip)) => is_public_ip(IpAddr::V6(ip)),
+        Some(Host::Domain(d)) => {
+            let bare = d.trim_end_matches('.').to_ascii_lowercase();
+            bare.contains('.')
+                && !PRIVATE_SUFFIXES
+                    .iter()
+                    .any(|s| bare == s.trim_start_matches('.') || bare.ends_with(s))
+        }
+        None => false,
+    };
+    if !public {
+        return Err("url must name a public host (no private, loopback or local address)".into());
+    }
+    Ok(url.to_string())
+}
+
 /// Builds the one outbound HTTP client: no redirects, a total timeout, no cookies. In
 /// production (`https_only`) it speaks only https and connects only to public addresses (a
 /// merchant-typed host that resolves to a private or loopback address is refused).
@@ -238,6 +266,41 @@ mod tests {
         // AND a clean one is taken as written
         let ok = endpoint_url("token_url", "https://auth.acme.test/t?x=1", false).unwrap();
         assert_eq!(ok.as_str(), "https://auth.acme.test/t?x=1");
+    }
+
+    #[test]
+    fn a_webhook_url_on_a_private_or_loopback_address_is_refused_in_production() {
+        // GIVEN URLs to private, loopback, link-local and local-name hosts
+        for bad in [
+            "https://127.0.0.1/hook",
+            "https://10.1.2.3/hook",
+            "https://192.168.0.9/hook",
+            "https://169.254.169.254/latest",
+            "https://[::1]/hook",
+            "https://[fd00::1]/hook",
+            "https://localhost/hook",
+            "https://hooks.internal/hook",
+            "https://intranet/hook",
+            "http://hooks.example.com/hook",
+        ] {
+            // WHEN checked in a production configuration THEN refused
+            assert!(webhook_url(bad, false).is_err(), "{bad}");
+        }
+        // AND a public https URL is taken
+        assert_eq!(
+            webhook_url("https://hooks.example.com/in?x=1", false).unwrap(),
+            "https://hooks.example.com/in?x=1"
+        );
+        assert!(webhook_url("https://8.8.8.8/in", false).is_ok());
+    }
+
+    #[test]
+    fn a_loopback_configuration_may_use_a_loopback_receiver() {
+        assert_eq!(
+            webhook_url("http://127.0.0.1:9000/in", true).unwrap(),
+            "http://127.0.0.1:9000/in"
+        );
+        assert!(webhook_url("http://127.0.0.1:9000/in", false).is_err());
     }
 
     #[test]

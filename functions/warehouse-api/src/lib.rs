@@ -20,6 +20,7 @@ use shared::service::idempotency::RequestSeed;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
 use shared::service::resend::ResendError;
 use shared::service::Services;
+use shared::views::InviteView;
 use shared::web::api::{caller, Problem};
 use shared::web::{Request, Response};
 
@@ -329,44 +330,6 @@ fn list_carts(svc: &Services) -> CartList {
     }
 }
 
-/// The `GET /v1/invites/{id}` answer.
-#[derive(Debug, Serialize)]
-pub struct InviteView {
-    /// Invite id.
-    pub id: String,
-    /// The cart's id.
-    pub cart: String,
-    /// `pending`, `emailed`, `email_failed`, `undeliverable`, `granting`, `authorized`,
-    /// `confirmed` or `revoked`.
-    pub status: String,
-    /// Whether it expired before the store was connected.
-    pub expired: bool,
-    /// When it expires (RFC 3339).
-    pub expires_at: String,
-    /// The merchant's address.
-    pub merchant_email: String,
-    /// The functions asked for.
-    pub functions: Vec<&'static str>,
-    /// The connection, once the merchant granted access.
-    pub connection: Option<ConnectionView>,
-}
-
-/// A connection as `GET /v1/invites/{id}` shows it (its tokens: `GET
-/// /v1/connections/{id}/tokens`).
-#[derive(Debug, Serialize)]
-pub struct ConnectionView {
-    /// Connection id.
-    pub id: String,
-    /// `active`, or `needs_reauth` when the cart refused its grant.
-    pub status: &'static str,
-    /// The merchant's account at the cart, if known.
-    pub account: Option<String>,
-    /// The scopes granted.
-    pub scopes: Vec<String>,
-    /// When it was made (RFC 3339).
-    pub created_at: String,
-}
-
 /// A route of this function, with its path's id.
 enum Call<'a> {
     Create,
@@ -511,23 +474,7 @@ async fn withdraw_invite(
 }
 
 fn invite_view(svc: &Services, state: InviteState) -> InviteView {
-    let invite = &state.invite;
-    InviteView {
-        id: invite.id.to_string(),
-        cart: invite.cart.to_string(),
-        status: invite.status.to_string(),
-        expired: !invite.status.is_connected() && invite.is_expired(svc.clock.now()),
-        expires_at: invite.expires_at.rfc3339(),
-        merchant_email: invite.merchant_email.clone(),
-        functions: invite.functions.iter().map(|f| f.as_str()).collect(),
-        connection: state.connection.map(|c| ConnectionView {
-            id: c.id.to_string(),
-            status: c.status.as_str(),
-            account: c.account,
-            scopes: c.scopes,
-            created_at: c.created_at.rfc3339(),
-        }),
-    }
+    InviteView::of(&state.invite, state.connection.as_ref(), svc.clock.now())
 }
 
 mod idempotent;

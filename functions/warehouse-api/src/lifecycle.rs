@@ -4,6 +4,7 @@
 use http::StatusCode;
 use serde::Serialize;
 use shared::service::Services;
+use shared::views::ConnectionDisconnected;
 use shared::web::Response;
 
 use crate::ApiError;
@@ -28,21 +29,6 @@ pub struct InviteResent {
     /// Why the email failed, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_error: Option<String>,
-}
-
-/// The 200 answer of `DELETE /v1/connections/{id}`, the same on every repeat.
-#[derive(Debug, Serialize)]
-pub struct ConnectionDisconnected {
-    /// Connection id.
-    pub id: String,
-    /// Always `disconnected`: its tokens are deleted, the token API answers 404.
-    pub status: &'static str,
-    /// When the tokens were deleted (RFC 3339).
-    pub disconnected_at: String,
-    /// What the cart was told: `revoked`, `failed` (the cart refused or could not be reached;
-    /// the tokens are deleted here all the same), `not_offered` (the cart documents no
-    /// revocation call), or `pending` (the process died before the cart answered).
-    pub revocation: &'static str,
 }
 
 /// Resends an invite of `warehouse`: a new link and code, emailed.
@@ -77,11 +63,6 @@ pub(crate) async fn disconnect(
     id: &str,
 ) -> Result<Response, ApiError> {
     let record = svc.disconnect_connection(warehouse, id).await?;
-    let answer = ConnectionDisconnected {
-        id: record.connection_id.to_string(),
-        status: "disconnected",
-        disconnected_at: record.disconnected_at.rfc3339(),
-        revocation: record.revocation.as_str(),
-    };
+    let answer = ConnectionDisconnected::of(&record);
     Ok(shared::web::json(StatusCode::OK, &answer))
 }

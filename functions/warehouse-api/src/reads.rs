@@ -4,9 +4,10 @@
 
 use http::StatusCode;
 use serde::Serialize;
-use shared::domain::{Connection, Invite, Timestamp, WarehouseId};
+use shared::domain::{Invite, Timestamp, WarehouseId};
 use shared::service::listing::{ConnectionDetail, ListError, ListQuery, Listed};
 use shared::service::Services;
+use shared::views::{ConnectionDetailView, ConnectionSummary};
 use shared::web::{Request, Response};
 
 use super::{unavailable, ApiError};
@@ -57,45 +58,6 @@ pub struct InviteSummary {
     pub expires_at: String,
 }
 
-/// A connection as the list shows it.
-#[derive(Debug, Serialize)]
-pub struct ConnectionSummary {
-    /// Connection id.
-    pub id: String,
-    /// The invite it came from.
-    pub invite_id: String,
-    /// The cart's id.
-    pub cart: String,
-    /// The merchant's account at the cart, if known.
-    pub account: Option<String>,
-    /// `active` or `needs_reauth`.
-    pub status: &'static str,
-    /// When it was made (RFC 3339).
-    pub created_at: String,
-    /// When the stored access token expires (RFC 3339), if the cart said.
-    pub access_token_expires_at: Option<String>,
-}
-
-/// `GET /v1/connections/{id}`: a connection without its tokens.
-#[derive(Debug, Serialize)]
-pub struct ConnectionDetailView {
-    /// What the list shows.
-    #[serde(flatten)]
-    pub summary: ConnectionSummary,
-    /// The store the invite named, if any.
-    pub store: Option<String>,
-    /// The scopes granted.
-    pub scopes: Vec<String>,
-    /// The functions the invite asked for.
-    pub functions: Vec<&'static str>,
-    /// When its tokens were last refreshed at the cart (RFC 3339); `null` before the first
-    /// refresh.
-    pub last_refreshed_at: Option<String>,
-    /// When the merchant must authorize again, where the cart documents a fixed period
-    /// (RFC 3339); `null` where none is known.
-    pub reauthorize_by: Option<String>,
-}
-
 fn rfc3339(t: Option<Timestamp>) -> Option<String> {
     t.map(Timestamp::rfc3339)
 }
@@ -115,18 +77,6 @@ fn invite_summary(now: Timestamp, invite: Invite) -> InviteSummary {
     }
 }
 
-fn connection_summary(c: Connection) -> ConnectionSummary {
-    ConnectionSummary {
-        id: c.id.to_string(),
-        invite_id: c.invite_id.to_string(),
-        cart: c.cart.to_string(),
-        account: c.account,
-        status: c.status.as_str(),
-        created_at: c.created_at.rfc3339(),
-        access_token_expires_at: rfc3339(c.token_expires_at),
-    }
-}
-
 fn page<T, V>(listed: Listed<T>, view: impl FnMut(T) -> V) -> ListPage<V> {
     ListPage {
         data: listed.items.into_iter().map(view).collect(),
@@ -143,6 +93,7 @@ fn list_query(req: &Request) -> ListQuery {
         merchant_email: q.remove("merchant_email"),
         limit: q.remove("limit"),
         cursor: q.remove("cursor"),
+        event: q.remove("event"),
     }
 }
 
@@ -165,7 +116,7 @@ pub async fn list_connections(
     req: &Request,
 ) -> Result<Response, ApiError> {
     let listed = svc.list_connections(warehouse, &list_query(req)).await?;
-    let body = page(listed, connection_summary);
+    let body = page(listed, |c| ConnectionSummary::of(&c));
     Ok(shared::web::json(StatusCode::OK, &body))
 }
 
@@ -184,18 +135,7 @@ pub async fn show_connection(
         .await
         .map_err(unavailable)?
         .ok_or(ApiError::NotFound)?;
-    let scopes = connection.scopes.clone();
-    let last_refreshed_at = rfc3339(connection.refreshed_at);
-    let view = ConnectionDetailView {
-        summary: connection_summary(connection),
-        store: invite.as_ref().and_then(|i| i.store.clone()),
-        scopes,
-        functions: invite
-            .map(|i| i.functions.iter().map(|f| f.as_str()).collect())
-            .unwrap_or_default(),
-        last_refreshed_at,
-        reauthorize_by: rfc3339(reauthorize_by),
-    };
+    let view = ConnectionDetailView::of(&connection, invite.as_ref(), reauthorize_by);
     Ok(shared::web::json(StatusCode::OK, &view))
 }
 

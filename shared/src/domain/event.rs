@@ -40,11 +40,13 @@ pub enum InviteEventKind {
     ReconnectRequested,
     /// The warehouse dropped the connection.
     Disconnected,
+    /// The cart refused the connection's grant: the merchant must authorize again.
+    NeedsReauth,
 }
 
 impl InviteEventKind {
     /// Every kind, in flow order.
-    pub const ALL: [InviteEventKind; 15] = [
+    pub const ALL: [InviteEventKind; 16] = [
         InviteEventKind::Created,
         InviteEventKind::Emailed,
         InviteEventKind::EmailFailed,
@@ -60,6 +62,7 @@ impl InviteEventKind {
         InviteEventKind::Expired,
         InviteEventKind::ReconnectRequested,
         InviteEventKind::Disconnected,
+        InviteEventKind::NeedsReauth,
     ];
 
     /// The stored and wire name (`grant_started`).
@@ -80,6 +83,7 @@ impl InviteEventKind {
             InviteEventKind::Expired => "expired",
             InviteEventKind::ReconnectRequested => "reconnect_requested",
             InviteEventKind::Disconnected => "disconnected",
+            InviteEventKind::NeedsReauth => "needs_reauth",
         }
     }
 

@@ -14,7 +14,12 @@ const LOWER_BASE32: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 fn opaque(prefix: &str) -> String {
     // 26 symbols of 5 bits, each from its own random byte (32 divides 256: no bias): 130 bits.
-    let bytes = random_bytes::<26>();
+    opaque_from(prefix, &random_bytes::<26>())
+}
+
+/// An opaque id of `prefix` whose 26 symbols are drawn from `bytes` (random for a new id, a
+/// digest for an id that must come out the same from the same inputs).
+pub fn opaque_from(prefix: &str, bytes: &[u8; 26]) -> String {
     let mut out = String::with_capacity(prefix.len() + 27);
     out.push_str(prefix);
     out.push('-');
@@ -78,6 +83,14 @@ opaque_id!(
 opaque_id!(
     /// Identifies a warehouse (chosen in configuration, opaque-id shaped).
     WarehouseId, "wh"
+);
+opaque_id!(
+    /// Identifies a warehouse's webhook endpoint (`whe-…`).
+    EndpointId, "whe"
+);
+opaque_id!(
+    /// Identifies one webhook message to one endpoint (`dlv-…`), the same on every try.
+    DeliveryId, "dlv"
 );
 
 /// A point in time, in whole seconds since the Unix epoch (UTC).

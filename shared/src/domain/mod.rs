@@ -12,6 +12,7 @@ pub mod refusal;
 pub mod sealed;
 pub mod secrets;
 pub mod warehouse;
+pub mod webhook;
 
 pub use access_code::AccessCode;
 pub use attempt::{
@@ -21,9 +22,13 @@ pub use attempt::{
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use disconnection::{Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};
-pub use ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
+pub use ids::{CartId, ConnectionId, DeliveryId, EndpointId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
 pub use refusal::Refusal;
 pub use sealed::{SealContext, SealedBlob};
 pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};
 pub use warehouse::{Warehouse, WarehouseDirectory};
+pub use webhook::{
+    DeliveryStatus, DeliveryTry, EndpointSecret, RetrySchedule, WebhookDelivery, WebhookEndpoint,
+    WebhookEventType, WebhookSecret,
+};

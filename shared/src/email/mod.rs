@@ -8,8 +8,10 @@
 
 mod fleet;
 mod render;
+mod webhook;
 
 pub use fleet::{disconnected_email, reconnect_invite_email};
+pub use webhook::endpoint_disabled_email;
 
 use render::{b, para, t, to_html, to_text, Block, Inline};
 

@@ -77,10 +77,11 @@ impl Services {
                 Err(e) => return Err(e.into()),
             }
             tracing::info!(connection_id = %id, warehouse_id = %warehouse, "connection disconnected; tokens deleted");
+            // Scoped by the connection, so the step names what it dropped (its webhook's data).
             self.record_invite_event(
                 &connection.invite_id,
                 InviteEventKind::Disconnected,
-                None,
+                Some(id.as_str()),
                 None,
             )
             .await;

@@ -3,8 +3,8 @@
 //! A history write never fails the step it records: the step's state change is committed
 //! first, then the event is recorded; a store failure then is logged and the event is lost (see
 //! docs/guarantees.md). Where the committed records already say what happened, the event is
-//! derived when read instead of written: `created` (the invite's creation), `confirmed` and
-//! `withdrawn` (the invite's final status and the time it was set), `expired` (its expiry
+//! derived when read instead of written: `confirmed` (the invite's final status and the time
+//! it was set), `created` and `withdrawn` for invites made before those steps were recorded, `expired` (its expiry
 //! passed before the store was connected), and `authorized` (the connection's creation) when
 //! no recorded one is found. Each recorded step has a key, so a retry or a concurrent duplicate
 //! of the same step stores it once.
@@ -83,8 +83,10 @@ impl Services {
             at,
             reason: None,
         };
-        events.push(derived(InviteEventKind::Created, invite.created_at));
         let recorded = |kind| events.iter().any(|e: &InviteEvent| e.kind == kind);
+        // Invites made (or withdrawn) before these steps were recorded have them derived.
+        let created = (!recorded(InviteEventKind::Created))
+            .then(|| derived(InviteEventKind::Created, invite.created_at));
         let authorized = match &state.connection {
             Some(c) if !recorded(InviteEventKind::Authorized) => {
                 Some(derived(InviteEventKind::Authorized, c.created_at))
@@ -93,12 +95,15 @@ impl Services {
         };
         let settled = match invite.status {
             InviteStatus::Confirmed => Some(InviteEventKind::Confirmed),
-            InviteStatus::Revoked => Some(InviteEventKind::Withdrawn),
+            InviteStatus::Revoked if !recorded(InviteEventKind::Withdrawn) => {
+                Some(InviteEventKind::Withdrawn)
+            }
             _ => None,
         };
         let expired = !invite.status.is_connected()
             && !matches!(invite.status, InviteStatus::Revoked)
             && invite.is_expired(self.clock.now());
+        events.extend(created);
         events.extend(authorized);
         events.extend(settled.map(|kind| derived(kind, invite.updated_at)));
         if expired {

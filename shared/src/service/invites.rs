@@ -171,6 +171,10 @@ impl Services {
             return Ok(None);
         };
         tracing::info!(invite_id = %id, status = %now.invite.status, "invite withdrawal asked");
+        if now.invite.status == InviteStatus::Revoked {
+            self.record_invite_event(&id, InviteEventKind::Withdrawn, None, None)
+                .await;
+        }
         Ok(Some(if now.invite.status.is_connected() {
             Withdrawal::AlreadyConnected(now)
         } else {
@@ -277,6 +281,8 @@ impl Services {
         };
         self.store.insert_invite(&invite, &token.hash()).await?;
         tracing::info!(invite_id = %invite.id, warehouse_id = %invite.warehouse.id, cart = %invite.cart, "invite stored");
+        self.record_invite_event(&invite.id, InviteEventKind::Created, None, None)
+            .await;
 
         let setup_url = self
             .config
@@ -331,6 +337,9 @@ impl Services {
             .add_link(id, &token.hash(), self.clock.now())
             .await?;
         tracing::warn!(invite_id = %id, status = %invite.status, "invite found from an earlier attempt of its request; not emailed again");
+        // The earlier attempt may have died before recording its creation (once per step).
+        self.record_invite_event(id, InviteEventKind::Created, None, None)
+            .await;
         let setup_url = self
             .config
             .public_url(&format!("/setup/{}", token.expose()));

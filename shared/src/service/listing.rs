@@ -1,4 +1,4 @@
-//! The warehouse's reads: its invites and connections a page at a time, and one connection as
+//! The warehouse's reads: its invites, connections and webhook deliveries a page at a time, and one connection as
 //! it stands (never its tokens).
 //!
 //! A page's cursor is opaque to the warehouse: the list it belongs to, the position the page
@@ -15,10 +15,12 @@ use super::Services;
 use crate::carts::CartId;
 use crate::config::normalize_email;
 use crate::domain::{
-    Connection, ConnectionId, ConnectionStatus, Invite, InviteStatus, Timestamp, TokenHash,
-    WarehouseId,
+    Connection, ConnectionId, ConnectionStatus, DeliveryStatus, Invite, InviteStatus, Timestamp,
+    TokenHash, WarehouseId, WebhookDelivery, WebhookEventType,
 };
-use crate::store::{ConnectionFilter, InviteFilter, Page, PageRequest, Position, StoreError};
+use crate::store::{
+    ConnectionFilter, DeliveryFilter, InviteFilter, Page, PageRequest, Position, StoreError,
+};
 
 /// The page size when none is asked for.
 pub const DEFAULT_LIMIT: usize = 25;
@@ -38,6 +40,8 @@ pub struct ListQuery {
     pub limit: Option<String>,
     /// `cursor`, as a previous page answered it.
     pub cursor: Option<String>,
+    /// `event` (webhook deliveries only): a webhook event type.
+    pub event: Option<String>,
 }
 
 /// Why a list was not read.
@@ -74,6 +78,7 @@ pub struct Listed<T> {
 enum ListKind {
     Invites,
     Connections,
+    Deliveries,
 }
 
 impl ListKind {
@@ -81,6 +86,7 @@ impl ListKind {
         match self {
             ListKind::Invites => "invites",
             ListKind::Connections => "connections",
+            ListKind::Deliveries => "deliveries",
         }
     }
 }
@@ -155,6 +161,13 @@ fn page_request(
     Ok(PageRequest { after, limit })
 }
 
+fn only_deliveries_filter_by_event(query: &ListQuery) -> Result<(), ListError> {
+    match query.event {
+        Some(_) => Err(invalid("event", "filters webhook deliveries only")),
+        None => Ok(()),
+    }
+}
+
 fn cart_filter(raw: Option<&str>) -> Result<Option<CartId>, ListError> {
     raw.map(|c| CartId::parse(c).ok_or_else(|| invalid("cart", "is not a cart id")))
         .transpose()
@@ -187,6 +200,7 @@ impl Services {
         warehouse: &WarehouseId,
         query: &ListQuery,
     ) -> Result<Listed<Invite>, ListError> {
+        only_deliveries_filter_by_event(query)?;
         let filter = InviteFilter {
             status: query
                 .status
@@ -221,6 +235,7 @@ impl Services {
         if query.merchant_email.is_some() {
             return Err(invalid("merchant_email", "filters invites only"));
         }
+        only_deliveries_filter_by_event(query)?;
         let filter = ConnectionFilter {
             status: query
                 .status
@@ -238,6 +253,44 @@ impl Services {
             .list_connections(warehouse, &filter, &page)
             .await?;
         Ok(listed(ListKind::Connections, warehouse, found))
+    }
+
+    /// One page of a warehouse's webhook deliveries, filtered by `status` and `event`.
+    pub async fn list_deliveries(
+        &self,
+        warehouse: &WarehouseId,
+        query: &ListQuery,
+    ) -> Result<Listed<WebhookDelivery>, ListError> {
+        if query.merchant_email.is_some() {
+            return Err(invalid("merchant_email", "filters invites only"));
+        }
+        if query.cart.is_some() {
+            return Err(invalid("cart", "filters invites and connections only"));
+        }
+        let filter = DeliveryFilter {
+            status: query
+                .status
+                .as_deref()
+                .map(|s| {
+                    DeliveryStatus::parse(s)
+                        .ok_or_else(|| invalid("status", "is not a delivery status"))
+                })
+                .transpose()?,
+            event_type: query
+                .event
+                .as_deref()
+                .map(|e| {
+                    WebhookEventType::parse(e)
+                        .ok_or_else(|| invalid("event", "is not a webhook event type"))
+                })
+                .transpose()?,
+        };
+        let page = page_request(ListKind::Deliveries, warehouse, query)?;
+        let found = self
+            .store
+            .list_deliveries(warehouse, &filter, &page)
+            .await?;
+        Ok(listed(ListKind::Deliveries, warehouse, found))
     }
 
     /// A warehouse's own connection as it stands. An id that does not parse, an unknown

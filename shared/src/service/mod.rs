@@ -17,6 +17,7 @@ pub mod reconnect;
 pub mod refresh;
 pub mod resend;
 pub mod setup;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ use crate::mailer::Mailer;
 use crate::oauth::TokenEndpoint;
 use crate::store::Store;
 use crate::vault::Vault;
+use crate::webhooks::{StepFeed, WebhookQueue, WebhookSender};
 
 /// Everything a handler needs, built once at start and borrowed by every request. The
 /// `wiring` module builds it on one adapter family.
@@ -53,6 +55,20 @@ pub struct Services {
     pub events: Arc<dyn AuthorizedEvents>,
     /// This process's per-connection refresh locks.
     pub refreshing: refresh::RefreshFlights,
+    /// The webhook ports besides the store.
+    pub webhooks: WebhookPorts,
+}
+
+/// The webhook ports besides the store: where deliveries wait, where the local server finds
+/// the steps to turn into messages, and what posts them.
+#[derive(Clone)]
+pub struct WebhookPorts {
+    /// The delivery queue.
+    pub queue: Arc<dyn WebhookQueue>,
+    /// The step feed.
+    pub feed: Arc<dyn StepFeed>,
+    /// The sender.
+    pub sender: Arc<dyn WebhookSender>,
 }
 
 #[cfg(test)]

@@ -399,6 +399,15 @@ impl Services {
             .set_connection_status(&read.id, ConnectionStatus::NeedsReauth)
             .await?;
         tracing::warn!(connection_id = %read.id, cart = %read.cart, reason = "invalid_grant", "refresh token refused; connection needs re-authorization");
+        // Scoped by the version refused: a renewed connection can lose its grant again.
+        let version = read.version.to_string();
+        self.record_invite_event(
+            &read.invite_id,
+            crate::domain::InviteEventKind::NeedsReauth,
+            Some(&version),
+            None,
+        )
+        .await;
         self.tell_warehouse_reauth(read).await;
         self.reconnect_by_itself(read).await;
         Err(ConnectionError::NeedsReauthorization)

@@ -27,6 +27,7 @@ pub mod listing;
 pub(crate) mod record;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
+mod webhooks;
 
 use async_trait::async_trait;
 
@@ -394,6 +395,7 @@ pub trait Leases: Send + Sync {
 }
 
 pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoredAnswer};
+pub use webhooks::{DeliveryFilter, DeliveryRead, WebhookStore};
 
 /// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
 /// implements every part is a `Store`.
@@ -407,6 +409,7 @@ pub trait Store:
     + IdempotencyKeys
     + Disconnections
     + InviteEvents
+    + WebhookStore
 {
 }
 
@@ -420,6 +423,7 @@ impl<T> Store for T where
         + IdempotencyKeys
         + Disconnections
         + InviteEvents
+        + WebhookStore
         + ?Sized
 {
 }

@@ -332,3 +332,44 @@ impl Vault for CountingVault {
         self.inner.open(context, blob).await
     }
 }
+
+/// A webhook sender that records each post and answers from a script (then `200`).
+#[derive(Default)]
+pub struct ScriptedSender {
+    /// The posts: URL, headers, body.
+    pub posts: Mutex<Vec<(String, Vec<(&'static str, String)>, String)>>,
+    /// What the next posts answer, in order; `200` once it is empty.
+    pub script: Mutex<std::collections::VecDeque<crate::webhooks::PostOutcome>>,
+}
+
+impl ScriptedSender {
+    /// Queues answers for the next posts.
+    pub fn answer(&self, outcomes: impl IntoIterator<Item = crate::webhooks::PostOutcome>) {
+        self.script.lock().unwrap().extend(outcomes);
+    }
+
+    /// How many posts were made.
+    pub fn count(&self) -> usize {
+        self.posts.lock().unwrap().len()
+    }
+}
+
+#[async_trait]
+impl crate::webhooks::WebhookSender for ScriptedSender {
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: &str,
+    ) -> crate::webhooks::PostOutcome {
+        self.posts
+            .lock()
+            .unwrap()
+            .push((url.to_owned(), headers.to_vec(), body.to_owned()));
+        self.script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(crate::webhooks::PostOutcome::Answered(200))
+    }
+}

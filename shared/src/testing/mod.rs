@@ -5,8 +5,9 @@ mod fakes;
 pub mod faults;
 
 pub use fakes::{
-    CountingEvents, CountingVault, FakeTokenEndpoint, RecordingMailer, SeenExchange, SeenOAuth1,
-    SwitchedVault, FAKE_OAUTH1_ACCESS_TOKEN, FAKE_OAUTH1_TOKEN_SECRET, FAKE_REQUEST_TOKEN,
+    CountingEvents, CountingVault, FakeTokenEndpoint, RecordingMailer, ScriptedSender,
+    SeenExchange, SeenOAuth1, SwitchedVault, FAKE_OAUTH1_ACCESS_TOKEN, FAKE_OAUTH1_TOKEN_SECRET,
+    FAKE_REQUEST_TOKEN,
 };
 
 use std::collections::BTreeMap;
@@ -41,8 +42,10 @@ pub struct TestKit {
     pub clock: Arc<ManualClock>,
     /// The events.
     pub events: Arc<CountingEvents>,
-    /// The store, concretely.
+    /// The store, concretely (also the webhook queue and step feed).
     pub store: Arc<SqliteStore>,
+    /// The webhook sender fake.
+    pub sender: Arc<ScriptedSender>,
     /// The folder (removed on drop).
     pub dir: tempfile::TempDir,
 }
@@ -89,12 +92,14 @@ impl TestKit {
             http_timeout: std::time::Duration::from_secs(5),
             aws: Default::default(),
             limits: Default::default(),
+            webhook_schedule: Default::default(),
         };
         let mailer = Arc::new(RecordingMailer::default());
         let oauth = Arc::new(FakeTokenEndpoint::default());
         let clock = Arc::new(ManualClock::at(T0));
         let events = Arc::new(CountingEvents::default());
         let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+        let sender = Arc::new(ScriptedSender::default());
         let services = Services {
             catalog: Catalog::from_config(&config),
             warehouses: crate::domain::WarehouseDirectory::new(vec![warehouse]),
@@ -106,6 +111,11 @@ impl TestKit {
             oauth: oauth.clone(),
             events: events.clone(),
             refreshing: Default::default(),
+            webhooks: crate::service::WebhookPorts {
+                queue: store.clone(),
+                feed: store.clone(),
+                sender: sender.clone(),
+            },
         };
         TestKit {
             services,
@@ -114,6 +124,7 @@ impl TestKit {
             clock,
             events,
             store,
+            sender,
             dir,
         }
     }

@@ -1,4 +1,4 @@
-//! The AWS family: DynamoDB store, KMS vault, SES mailer, every client built from one
+//! The AWS family: DynamoDB store, KMS vault, SES mailer, SQS webhook queue, every client built from one
 //! `SdkConfig`, and the configuration read from SSM Parameter Store.
 
 use std::sync::Arc;
@@ -11,6 +11,8 @@ use crate::mailer::SesMailer;
 use crate::service::Services;
 use crate::store::DynamoStore;
 use crate::vault::KmsVault;
+use crate::webhooks::sqs::SqsQueue;
+use crate::webhooks::StreamFed;
 
 impl Services {
     /// What every Lambda function runs on: the configuration read once from the process
@@ -53,6 +55,12 @@ impl Services {
             vault: Arc::new(KmsVault::new(aws_sdk_kms::Client::new(sdk), key)),
             mailer: Arc::new(mailer),
             events: Arc::new(StreamDelivered),
+            webhook_queue: Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                config.aws.webhook_queue_url.clone(),
+                config.aws.webhook_dead_letter_url.clone(),
+            )),
+            step_feed: Arc::new(StreamFed),
         };
         Ok(assemble(config, catalog, adapters))
     }

@@ -13,7 +13,8 @@ use crate::store::SqliteStore;
 use crate::vault::LocalVault;
 
 impl Services {
-    /// The embedded adapters on `config.data_dir`: SQLite store, local key vault, outbox mailer,
+    /// The embedded adapters on `config.data_dir`: SQLite store (also the webhook queue and step
+    /// feed the local server's worker polls), local key vault, outbox mailer,
     /// the system clock and the real token endpoint client; "invite authorized" goes to
     /// `events`.
     pub fn embedded(
@@ -25,8 +26,11 @@ impl Services {
         let store = SqliteStore::open(&dir).map_err(|e| StartError(e.to_string()))?;
         let vault = LocalVault::open(&dir).map_err(|e| StartError(format!("vault key: {e}")))?;
         let mailer = Outbox::new(&dir, &config.mail_from).map_err(|e| StartError(e.to_string()))?;
+        let store = Arc::new(store);
         let adapters = Adapters {
-            store: Arc::new(store),
+            webhook_queue: store.clone(),
+            step_feed: store.clone(),
+            store,
             vault: Arc::new(vault),
             mailer: Arc::new(mailer),
             events,

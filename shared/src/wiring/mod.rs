@@ -20,9 +20,11 @@ use crate::events::AuthorizedEvents;
 use crate::mailer::Mailer;
 use crate::net::outbound_client;
 use crate::oauth::OAuthHttp;
-use crate::service::Services;
+use crate::service::{Services, WebhookPorts};
 use crate::store::Store;
 use crate::vault::Vault;
+use crate::webhooks::http::POST_TIMEOUT;
+use crate::webhooks::{HttpSender, StepFeed, WebhookQueue};
 
 #[cfg(feature = "aws")]
 pub use aws::load_lambda_config;
@@ -33,18 +35,21 @@ pub use aws::load_lambda_config;
 pub struct StartError(pub String);
 
 /// The adapters a family chooses: where state lives, what seals the tokens, how mail leaves,
-/// and where "invite authorized" goes.
+/// where "invite authorized" goes, and where webhook deliveries wait and steps are found.
 struct Adapters {
     store: Arc<dyn Store>,
     vault: Arc<dyn Vault>,
     mailer: Arc<dyn Mailer>,
     events: Arc<dyn AuthorizedEvents>,
+    webhook_queue: Arc<dyn WebhookQueue>,
+    step_feed: Arc<dyn StepFeed>,
 }
 
 /// The services on `adapters`, with what every family shares: the configuration's warehouses,
 /// the system clock and the real token endpoint client on the one outbound HTTP client.
 fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
-    let http = outbound_client(config.http_timeout, !config.is_local_http());
+    let https_only = !config.is_local_http();
+    let http = outbound_client(config.http_timeout, https_only);
     Services {
         warehouses: WarehouseDirectory::new(config.warehouses.clone()),
         config,
@@ -56,5 +61,10 @@ fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
         oauth: Arc::new(OAuthHttp::new(http)),
         events: adapters.events,
         refreshing: Default::default(),
+        webhooks: WebhookPorts {
+            queue: adapters.webhook_queue,
+            feed: adapters.step_feed,
+            sender: Arc::new(HttpSender(outbound_client(POST_TIMEOUT, https_only))),
+        },
     }
 }

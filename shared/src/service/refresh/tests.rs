@@ -51,6 +51,7 @@ fn other_process(kit: &TestKit) -> Services {
         oauth: s.oauth.clone(),
         events: s.events.clone(),
         refreshing: RefreshFlights::default(),
+        webhooks: s.webhooks.clone(),
     }
 }
 

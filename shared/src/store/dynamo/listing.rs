@@ -1,5 +1,5 @@
-//! Cursor-paged listing on the warehouse list index (`gsi3`): a warehouse's invites or
-//! connections, newest first.
+//! Cursor-paged listing on the warehouse list index (`gsi3`): a warehouse's invites,
+//! connections or webhook deliveries, newest first.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -19,6 +19,8 @@ pub(super) enum List {
     Invites,
     /// Its connections.
     Connections,
+    /// Its webhook deliveries.
+    Deliveries,
 }
 
 impl List {
@@ -27,6 +29,7 @@ impl List {
         match self {
             List::Invites => format!("INVITES#{warehouse}"),
             List::Connections => format!("CONNECTIONS#{warehouse}"),
+            List::Deliveries => format!("DELIVERIES#{warehouse}"),
         }
     }
 }

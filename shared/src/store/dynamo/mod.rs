@@ -15,6 +15,8 @@
 //! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `refreshed_at`, `gsi3pk`, `gsi3sk`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`) and, for a refresh, `refreshed_at`; status writers only `status` |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` (a resend's with its number, `SEND#invite_resend_2`) | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, warehouse-api |
 //! | invite event | `INV#<invite id>` | `EVT#<step key>` | `entity=event`, `kind`, `at`, `reason`, `ttl` | the services where each step happens: put only, if absent (one per step) |
+//! | webhook endpoint | `WEBHOOKS#<warehouse id>` | `WHE#<endpoint id>` | `entity=webhook_endpoint`, `revision`, `body` (URL, types, sealed signing secrets, disabled) | warehouse-api puts, updates (conditional on `revision`) and deletes it; webhooks updates it (disabled on 410) |
+//! | webhook delivery | `DLV#<delivery id>` | `DLV` | `entity=webhook_delivery`, `warehouse_id`, `status`, `tries`, `gsi3pk` (`DELIVERIES#<warehouse id>`), `gsi3sk`, `ttl`, `body` (payload, tries, next try) | webhooks puts it (if absent) and updates it conditional on `status` and `tries`; warehouse-api (retry) the same |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
 //! | idempotency record | `IDEM#<warehouse id>#<sha256 of the Idempotency-Key>` | `IDEM` | `entity=idempotency`, `request_hash`, `state` (`in_progress`, `done`), `owner` (a random id), `first_owner`, `lease_until`, `expires_at`, `ttl` (= `expires_at`), `answer_status`, `answer_type`, `answer_body` (sealed envelope) | warehouse-api: put only when absent or past `expires_at`; taken over only in progress, lease lapsed, same `request_hash`; finished or deleted only by its owner |
@@ -73,6 +75,7 @@ mod listing;
 mod reconnects;
 mod sends;
 pub mod stream;
+mod webhooks;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};

@@ -1,4 +1,5 @@
-//! Invites' histories: one row per invite and step key, inserted once.
+//! Invites' histories: one row per invite and step key, inserted once (with its row in the
+//! webhook feed).
 
 use async_trait::async_trait;
 use rusqlite::params;
@@ -16,7 +17,10 @@ impl InviteEvents for SqliteStore {
         event: &InviteEvent,
     ) -> Result<bool, StoreError> {
         self.with(|db| {
-            let n = db
+            // The step and its place in the webhook feed are one write, as a DynamoDB item and
+            // its stream record are.
+            let tx = db.transaction().map_err(unavailable)?;
+            let n = tx
                 .execute(
                     "INSERT INTO invite_events (invite_id, key, kind, at, reason)
                      VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (invite_id, key) DO NOTHING",
@@ -29,6 +33,14 @@ impl InviteEvents for SqliteStore {
                     ],
                 )
                 .map_err(unavailable)?;
+            if n == 1 {
+                tx.execute(
+                    "INSERT INTO webhook_feed (invite_id, key) VALUES (?1, ?2)",
+                    params![invite.as_str(), key],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)?;
             Ok(n == 1)
         })
     }

@@ -12,6 +12,7 @@
 //! `SIGKILL`.
 
 mod store;
+mod webhooks;
 
 pub use store::FaultyStore;
 

@@ -29,7 +29,12 @@ impl FaultyStore {
         FaultyStore { inner, plan }
     }
 
-    async fn run<T>(
+    /// The wrapped store.
+    pub(super) fn inner(&self) -> &dyn Store {
+        self.inner.as_ref()
+    }
+
+    pub(super) async fn run<T>(
         &self,
         call: &'static str,
         op: impl Future<Output = Result<T, StoreError>>,
