@@ -13,6 +13,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 API_VENV := .venv-api
 SCHEMATHESIS_VERSION := 4.32.5
 OPENAPI_SPEC_VALIDATOR_VERSION := 0.9.0
+# The webhook receiver of the tests verifies with the Standard Webhooks reference library.
+STANDARDWEBHOOKS_VERSION := 1.1.0
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
 SAM_CLI_VERSION := 1.170.0
@@ -50,16 +52,19 @@ $(VENV)/bin/moto_server:
 	$(call python-venv,$(VENV))
 	$(VENV)/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 
-## The API checks' tools (tests/tests/openapi.rs).
-$(API_VENV)/.installed-$(SCHEMATHESIS_VERSION)-$(OPENAPI_SPEC_VALIDATOR_VERSION):
+## The API checks' tools (tests/tests/openapi.rs) and the webhook receiver's library
+## (tests/peers/webhook_receiver.py).
+API_STAMP := $(API_VENV)/.installed-$(SCHEMATHESIS_VERSION)-$(OPENAPI_SPEC_VALIDATOR_VERSION)-$(STANDARDWEBHOOKS_VERSION)
+$(API_STAMP):
 	$(call python-venv,$(API_VENV))
 	$(API_VENV)/bin/pip install -q --disable-pip-version-check 'schemathesis==$(SCHEMATHESIS_VERSION)' \
-		'openapi-spec-validator==$(OPENAPI_SPEC_VALIDATOR_VERSION)'
+		'openapi-spec-validator==$(OPENAPI_SPEC_VALIDATOR_VERSION)' \
+		'standardwebhooks==$(STANDARDWEBHOOKS_VERSION)'
 	touch $@
 
 ## Node and npm, Debian's Chromium and sqlite3 (each only if missing), moto, the API checks' tools
 ## and the npm test peers.
-test-deps: $(VENV)/bin/moto_server $(API_VENV)/.installed-$(SCHEMATHESIS_VERSION)-$(OPENAPI_SPEC_VALIDATOR_VERSION)
+test-deps: $(VENV)/bin/moto_server $(API_STAMP)
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \

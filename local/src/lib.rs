@@ -189,6 +189,21 @@ pub async fn confirmation_worker(app: Arc<App>, mut events: mpsc::UnboundedRecei
     }
 }
 
+/// How often the webhook worker looks for steps and due deliveries.
+pub const WEBHOOK_POLL_EVERY: Duration = Duration::from_millis(250);
+
+/// The webhook worker: every [`WEBHOOK_POLL_EVERY`], turns the recorded history steps into
+/// messages and hands each due delivery to its endpoint (the `webhooks` function's work on
+/// AWS). Feed and queue live in the store, so a restart picks up where the process died.
+pub async fn webhook_worker(app: Arc<App>) {
+    let mut tick = tokio::time::interval(WEBHOOK_POLL_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        webhooks::poll_once(&app.services).await;
+    }
+}
+
 async fn entry(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -243,6 +258,7 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     if !settings.halt_after_commit {
         tokio::spawn(confirmation_worker(app.clone(), events));
+        tokio::spawn(webhook_worker(app.clone()));
     }
     println!(
         "cartlink (local) listening on {base}  (data in {})",

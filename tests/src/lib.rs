@@ -151,6 +151,73 @@ fn spawn_cartlink(port: u16, dir: &Path, env: &[(&str, &str)]) -> Option<Killed>
     wait_for_line(&mut child.0, "cartlink (local) listening", Some(log)).then_some(child)
 }
 
+/// A warehouse's webhook receiver (`tests/peers/webhook_receiver.py`), verifying every delivery
+/// with the Standard Webhooks reference library.
+pub struct Receiver {
+    /// Where cartlink posts (`http://127.0.0.1:<port>/hook`).
+    pub url: String,
+    base: String,
+    _child: Killed,
+}
+
+impl Receiver {
+    /// Starts it on a free port.
+    pub fn start() -> Receiver {
+        with_fresh_ports("webhook receiver", || {
+            let port = free_port();
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let mut child = Killed(
+                Command::new(root.join("../.venv-api/bin/python"))
+                    .arg(root.join("peers/webhook_receiver.py"))
+                    .arg(port.to_string())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::inherit())
+                    .spawn()
+                    .expect("the API venv's python (make test-deps)"),
+            );
+            let base = format!("http://127.0.0.1:{port}");
+            wait_for_line(&mut child.0, "listening", None).then(|| Receiver {
+                url: format!("{base}/hook"),
+                base,
+                _child: child,
+            })
+        })
+    }
+
+    /// Sets its control (`secrets`, `fail_first`, `fail_status`, `hang_first`, `hang_secs`,
+    /// `always_status`).
+    pub async fn control(&self, control: Value) {
+        reqwest::Client::new()
+            .post(format!("{}/_control", self.base))
+            .json(&control)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Every delivery it saw, oldest first.
+    pub async fn log(&self) -> Vec<Value> {
+        reqwest::get(format!("{}/_log", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (up to `secs`) until `done` holds of its log; answers the log.
+    pub async fn wait_until(&self, secs: u64, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let log = self.log().await;
+            if done(&log) || Instant::now() > deadline {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 /// oidc-provider, running as the generic cart `oidc-cart`.
 pub struct Cart {
     /// Its issuer URL (`http://127.0.0.1:<port>`).
@@ -273,6 +340,7 @@ pub struct Peers {
     cart: Cart,
     port: u16,
     cartlink: Option<Killed>,
+    env: Vec<(String, String)>,
 }
 
 impl Peers {
@@ -283,15 +351,22 @@ impl Peers {
 
     /// Starts them with the cart's access tokens living `access_ttl` seconds.
     pub fn start_with_access_ttl(access_ttl: u32) -> Peers {
-        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl, 0))
+        with_fresh_ports("cartlink-local", || Peers::try_start(access_ttl, 0, &[]))
     }
 
     /// Starts them with a cart that answers every token request only after `token_delay_ms`.
     pub fn start_with_token_delay(token_delay_ms: u32) -> Peers {
-        with_fresh_ports("cartlink-local", || Peers::try_start(3600, token_delay_ms))
+        with_fresh_ports("cartlink-local", || {
+            Peers::try_start(3600, token_delay_ms, &[])
+        })
     }
 
-    fn try_start(access_ttl: u32, token_delay_ms: u32) -> Option<Peers> {
+    /// Starts them with `env` added to cartlink-local's environment (every start of it).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Peers {
+        with_fresh_ports("cartlink-local", || Peers::try_start(3600, 0, env))
+    }
+
+    fn try_start(access_ttl: u32, token_delay_ms: u32, env: &[(&str, &str)]) -> Option<Peers> {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let redirect_uri = format!("{base}/oauth/callback/{CART}");
@@ -300,7 +375,7 @@ impl Peers {
         });
         let data_dir = tempfile::tempdir().unwrap();
         std::fs::write(data_dir.path().join("cartlink.toml"), cart.config_toml()).unwrap();
-        let cartlink = spawn_cartlink(port, data_dir.path(), &[])?;
+        let cartlink = spawn_cartlink(port, data_dir.path(), env)?;
         Some(Peers {
             base,
             cart_base: cart.base.clone(),
@@ -308,6 +383,10 @@ impl Peers {
             cart,
             port,
             cartlink: Some(cartlink),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         })
     }
 
@@ -330,8 +409,14 @@ impl Peers {
     /// moment, so it is tried a few times.
     pub fn start_cartlink(&mut self, env: &[(&str, &str)]) {
         assert!(self.cartlink.is_none(), "cartlink-local is still running");
+        let mut all: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        all.extend_from_slice(env);
         for _ in 0..10 {
-            if let Some(child) = spawn_cartlink(self.port, self.data_dir.path(), env) {
+            if let Some(child) = spawn_cartlink(self.port, self.data_dir.path(), &all) {
                 self.cartlink = Some(child);
                 return;
             }

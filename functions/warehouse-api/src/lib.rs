@@ -9,7 +9,8 @@
 //! `GET /v1/invites` and `GET /v1/connections` list the warehouse's invites and connections a
 //! page at a time, `GET /v1/connections/{id}` shows one connection (never its tokens),
 //! `GET /v1/invites/{id}/events` an invite's history;
-//! `GET /v1/carts` lists the cart catalog. (A connection's tokens are `connection-tokens`'.)
+//! `GET /v1/carts` lists the cart catalog; `/v1/webhooks/*` manage the warehouse's webhook
+//! endpoints and show, retry and test their deliveries (the `webhooks` module). (A connection's tokens are `connection-tokens`'.)
 //! Every POST takes an `Idempotency-Key` (the `idempotent` module, around every POST route).
 
 use http::{Method, StatusCode};
@@ -55,6 +56,8 @@ pub enum ApiError {
     NotResendable(&'static str, &'static str),
     /// The connection cannot be renewed (`code` names why: disconnected, or out of rounds).
     NotReconnectable(&'static str, &'static str),
+    /// A webhook call conflicts with what is stored (`code` names how).
+    WebhookConflict(&'static str, &'static str),
     /// No such cart.
     UnknownCart,
     /// The cart is not enabled.
@@ -90,7 +93,10 @@ impl ApiError {
                 "POST and GET /v1/invites, GET and DELETE /v1/invites/{id}, \
                  GET /v1/invites/{id}/events, GET /v1/connections, \
                  GET and DELETE /v1/connections/{id}, POST /v1/connections/{id}/reconnect, \
-                 GET /v1/carts.",
+                 GET /v1/carts, POST and GET /v1/webhooks/endpoints, \
+                 DELETE /v1/webhooks/endpoints/{id}, POST /v1/webhooks/endpoints/{id}/rotate-secret, \
+                 GET /v1/webhooks/deliveries, POST /v1/webhooks/deliveries/{id}/retry, \
+                 POST /v1/webhooks/test.",
             ),
             UnsupportedMediaType => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -121,6 +127,9 @@ impl ApiError {
             }
             NotReconnectable(code, detail) => {
                 Problem::new(StatusCode::CONFLICT, code, "Not reconnected", detail)
+            }
+            WebhookConflict(code, detail) => {
+                Problem::new(StatusCode::CONFLICT, code, "Webhook call not done", detail)
             }
             UnknownCart => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -343,6 +352,13 @@ enum Call<'a> {
     ListConnections,
     ShowConnection(&'a str),
     Events(&'a str),
+    CreateEndpoint,
+    ListEndpoints,
+    DeleteEndpoint(&'a str),
+    RotateSecret(&'a str),
+    ListDeliveries,
+    RetryDelivery(&'a str),
+    TestWebhook,
 }
 
 async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
@@ -363,6 +379,19 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         ["v1", "carts"] if req.method == Method::GET || req.method == Method::HEAD => {
             Call::ListCarts
         }
+        ["v1", "webhooks", "endpoints"] if req.method == Method::POST => Call::CreateEndpoint,
+        ["v1", "webhooks", "endpoints"] if req.method == Method::GET => Call::ListEndpoints,
+        ["v1", "webhooks", "endpoints", id] if req.method == Method::DELETE => {
+            Call::DeleteEndpoint(id)
+        }
+        ["v1", "webhooks", "endpoints", id, "rotate-secret"] if req.method == Method::POST => {
+            Call::RotateSecret(id)
+        }
+        ["v1", "webhooks", "deliveries"] if req.method == Method::GET => Call::ListDeliveries,
+        ["v1", "webhooks", "deliveries", id, "retry"] if req.method == Method::POST => {
+            Call::RetryDelivery(id)
+        }
+        ["v1", "webhooks", "test"] if req.method == Method::POST => Call::TestWebhook,
         ["v1", "invites"]
         | ["v1", "invites", _]
         | ["v1", "invites", _, "resend"]
@@ -370,7 +399,13 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         | ["v1", "connections"]
         | ["v1", "connections", _]
         | ["v1", "connections", _, "reconnect"]
-        | ["v1", "carts"] => return Err(ApiError::MethodNotAllowed),
+        | ["v1", "carts"]
+        | ["v1", "webhooks", "endpoints"]
+        | ["v1", "webhooks", "endpoints", _]
+        | ["v1", "webhooks", "endpoints", _, "rotate-secret"]
+        | ["v1", "webhooks", "deliveries"]
+        | ["v1", "webhooks", "deliveries", _, "retry"]
+        | ["v1", "webhooks", "test"] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
     };
     let warehouse = caller(&req, &svc.warehouses).ok_or(ApiError::Unauthorized)?;
@@ -406,6 +441,13 @@ async fn serve(
         Call::ShowConnection(id) => reads::show_connection(svc, &warehouse.id, id).await,
         Call::Events(id) => reads::invite_events(svc, &warehouse.id, id).await,
         Call::Create => create_invite(svc, warehouse, req, seed.as_ref()).await,
+        Call::CreateEndpoint => webhooks::create_endpoint(svc, &warehouse.id, req).await,
+        Call::ListEndpoints => webhooks::list_endpoints(svc, &warehouse.id).await,
+        Call::DeleteEndpoint(id) => webhooks::delete_endpoint(svc, &warehouse.id, id).await,
+        Call::RotateSecret(id) => webhooks::rotate_secret(svc, &warehouse.id, id).await,
+        Call::ListDeliveries => webhooks::list_deliveries(svc, &warehouse.id, req).await,
+        Call::RetryDelivery(id) => webhooks::retry_delivery(svc, &warehouse.id, id).await,
+        Call::TestWebhook => webhooks::send_test(svc, &warehouse.id).await,
     }
 }
 
@@ -415,16 +457,7 @@ async fn create_invite(
     req: &Request,
     seed: Option<&RequestSeed>,
 ) -> Result<Response, ApiError> {
-    let json = req.header("content-type").is_some_and(|t| {
-        t.split(';')
-            .next()
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-    });
-    if !json {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    let body: NewInvite =
-        serde_json::from_slice(&req.body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+    let body: NewInvite = json_body(req)?;
     let created = svc.create_invite_once(warehouse, body, seed).await?;
     let answer = InviteCreated {
         id: created.invite.id.to_string(),
@@ -435,6 +468,19 @@ async fn create_invite(
         email_error: created.invite.status_reason.clone(),
     };
     Ok(shared::web::json(StatusCode::CREATED, &answer))
+}
+
+/// A JSON body (`Content-Type: application/json`) read as `T`, unknown fields refused.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let json = req.header("content-type").is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(&req.body).map_err(|e| ApiError::InvalidJson(e.to_string()))
 }
 
 pub(crate) fn unavailable(e: shared::store::StoreError) -> ApiError {
@@ -480,6 +526,7 @@ fn invite_view(svc: &Services, state: InviteState) -> InviteView {
 mod idempotent;
 pub mod reads;
 pub mod reconnect;
+pub mod webhooks;
 
 #[cfg(test)]
 mod tests;

@@ -58,10 +58,6 @@ pub struct InviteSummary {
     pub expires_at: String,
 }
 
-fn rfc3339(t: Option<Timestamp>) -> Option<String> {
-    t.map(Timestamp::rfc3339)
-}
-
 fn invite_summary(now: Timestamp, invite: Invite) -> InviteSummary {
     InviteSummary {
         id: invite.id.to_string(),
@@ -85,7 +81,7 @@ fn page<T, V>(listed: Listed<T>, view: impl FnMut(T) -> V) -> ListPage<V> {
 }
 
 /// The list parameters of `req`'s query string.
-fn list_query(req: &Request) -> ListQuery {
+pub(crate) fn list_query(req: &Request) -> ListQuery {
     let mut q = req.query_params();
     ListQuery {
         status: q.remove("status"),

@@ -201,6 +201,14 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     resp
 }
 
+/// A 204 No Content.
+pub fn no_content() -> Response {
+    let mut resp = http::Response::new(Bytes::new());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    base_headers(resp.headers_mut());
+    resp
+}
+
 /// A 303 See Other to `location`.
 pub fn see_other(location: &str) -> Response {
     let mut resp = http::Response::new(Bytes::new());

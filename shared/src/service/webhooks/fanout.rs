@@ -144,7 +144,13 @@ impl Services {
             None => self.store.connection_for_invite(&invite.id).await?,
         };
         let Some(connection) = connection else {
-            return Ok(None);
+            // Disconnected before this step's message was made: the message still goes out,
+            // saying what is true now.
+            return Ok(Some(json!({
+                "invite_id": invite.id.as_str(),
+                "cart": invite.cart.as_str(),
+                "status": "disconnected",
+            })));
         };
         let origin = if connection.invite_id == invite.id {
             Some(invite.clone())

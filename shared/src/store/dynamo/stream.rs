@@ -18,6 +18,32 @@ pub enum StreamChange {
     Other,
 }
 
+/// The history step a record inserts, if it is the insert of an invite event item (the
+/// `webhooks` function turns each into messages).
+pub fn step_of(event_name: &str, new: &Item) -> Option<crate::webhooks::FedStep> {
+    if event_name != "INSERT" || string_attr(new, "entity") != Some("event") {
+        return None;
+    }
+    let invite = string_attr(new, "pk")?
+        .strip_prefix("INV#")
+        .and_then(InviteId::parse)?;
+    let key = string_attr(new, "sk")?.strip_prefix("EVT#")?.to_owned();
+    let kind = string_attr(new, "kind").and_then(crate::domain::InviteEventKind::parse)?;
+    let at = match new.get("at")? {
+        AttributeValue::N(n) => n.parse().ok()?,
+        _ => return None,
+    };
+    Some(crate::webhooks::FedStep {
+        invite,
+        key,
+        event: crate::domain::InviteEvent {
+            kind,
+            at: crate::domain::Timestamp(at),
+            reason: string_attr(new, "reason").map(str::to_owned),
+        },
+    })
+}
+
 /// A record of an invite changing into `authorized` that names no valid invite.
 #[derive(Debug, thiserror::Error)]
 #[error("a stream record of an invite changing into authorized names no valid invite")]
