@@ -36,6 +36,7 @@ FUNCTIONS = [
     "mail-events",
     "oauth-callback",
     "warehouse-api",
+    "webhooks",
 ]
 
 # Actions AWS offers no resource-level permission for: the only ones allowed on "*".
@@ -46,6 +47,12 @@ KEPT_ANSWER_CONDITION = {
     "StringEquals": {
         "kms:EncryptionContext:app": "cartlink",
         "kms:EncryptionContext:kind": "idempotent-answer",
+    }
+}
+WEBHOOK_SECRET_CONDITION = {
+    "StringEquals": {
+        "kms:EncryptionContext:app": "cartlink",
+        "kms:EncryptionContext:kind": "webhook-secret",
     }
 }
 
@@ -189,6 +196,8 @@ def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
         "GrantPageRole",
         "OauthCallbackRole",
         "ConnectionTokensRole",
+        # the warehouses' notify addresses (an endpoint answering 410 Gone is told)
+        "WebhooksRole",
     }
     for role, st in identity_statements(RES):
         if "ssm:GetParameter" in as_list(st["Action"]):
@@ -211,6 +220,8 @@ def test_environment_variables_hold_names_and_ids_only():
         "CARTLINK_SES_CONFIGURATION_SET",
         "CARTLINK_HTTP_TIMEOUT_SECS",
         "CARTLINK_CONFIG_PARAMETER",
+        "CARTLINK_WEBHOOK_QUEUE_URL",
+        "CARTLINK_WEBHOOK_DLQ_URL",
     }
     for name, fn in of_type("AWS::Lambda::Function").items():
         env = fn["Properties"]["Environment"]["Variables"]
@@ -290,6 +301,10 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
                 ["kms:Decrypt", "kms:GenerateDataKey"],
                 KEPT_ANSWER_CONDITION,
             ),
+            # webhook signing secrets: sealed by warehouse-api, opened by webhooks, and only
+            # under kind = webhook-secret (webhooks can open no token)
+            (None, ["WarehouseApiRole"], ["kms:GenerateDataKey"], WEBHOOK_SECRET_CONDITION),
+            (None, ["WebhooksRole"], ["kms:Decrypt"], WEBHOOK_SECRET_CONDITION),
         ],
         key=repr,
     )
@@ -352,9 +367,16 @@ def test_the_table_matches_the_tests_and_is_protected():
 # ------------------------------------------------------------------ stream, DLQ, alarms
 
 
+def mappings_of(function):
+    return [
+        m["Properties"]
+        for m in of_type("AWS::Lambda::EventSourceMapping").values()
+        if ref_name(m["Properties"]["FunctionName"]) == function
+    ]
+
+
 def test_the_confirmation_stream_is_filtered_bounded_and_dead_lettered():
-    (esm,) = of_type("AWS::Lambda::EventSourceMapping").values()
-    p = esm["Properties"]
+    (p,) = mappings_of("ConfirmationFunction")
     assert ref_name(p["FunctionName"]) == "ConfirmationFunction"
     assert p["EventSourceArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
     assert "ReportBatchItemFailures" in p["FunctionResponseTypes"]
@@ -368,6 +390,62 @@ def test_the_confirmation_stream_is_filtered_bounded_and_dead_lettered():
     assert pattern["dynamodb"]["NewImage"]["entity"] == {"S": ["invite"]}
     assert pattern["dynamodb"]["NewImage"]["status"] == {"S": ["authorized"]}
     assert pattern["dynamodb"]["OldImage"]["status"] == {"S": [{"anything-but": ["authorized"]}]}
+
+
+def test_the_webhooks_function_hears_inserted_history_steps_and_its_queue():
+    stream, queue = sorted(mappings_of("WebhooksFunction"), key=lambda p: "Queue" in str(p))
+    # GIVEN the stream mapping THEN only inserted event items, reported per record, bounded,
+    # and dead-lettered
+    assert stream["EventSourceArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    assert "ReportBatchItemFailures" in stream["FunctionResponseTypes"]
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert 0 <= stream["MaximumRetryAttempts"] <= 10
+    assert ref_name(stream["DestinationConfig"]["OnFailure"]["Destination"]) == "WebhookStepFailures"
+    (flt,) = stream["FilterCriteria"]["Filters"]
+    pattern = json.loads(flt["Pattern"])
+    assert pattern == {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["event"]}}}}
+    # AND the queue mapping reports per message, on the delivery queue
+    assert queue["EventSourceArn"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert "ReportBatchItemFailures" in queue["FunctionResponseTypes"]
+
+
+def test_the_webhook_queue_outlasts_a_try_and_dead_letters_what_keeps_failing():
+    q = RES["WebhookQueue"]["Properties"]
+    timeout = RES["WebhooksFunction"]["Properties"]["Timeout"]
+    # a message is hidden longer than the function may run (AWS asks for six times)
+    assert q["VisibilityTimeout"] >= 6 * timeout
+    assert ref_name(q["RedrivePolicy"]["deadLetterTargetArn"]) == "WebhookDeadLetters"
+    for name in ("WebhookQueue", "WebhookDeadLetters", "WebhookStepFailures"):
+        assert ref_name(RES[name]["Properties"]["KmsMasterKeyId"]) == "EventsKey", name
+    alarmed = {
+        ref_name(a["Properties"]["Dimensions"][0]["Value"])
+        for a in of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Namespace"] == "AWS/SQS"
+    }
+    assert {"WebhookDeadLetters", "WebhookStepFailures"} <= alarmed
+    # the function is told both queues; warehouse-api the delivery queue (retry, test)
+    env = RES["WebhooksFunction"]["Properties"]["Environment"]["Variables"]
+    assert ref_name(env["CARTLINK_WEBHOOK_QUEUE_URL"]) == "WebhookQueue"
+    assert ref_name(env["CARTLINK_WEBHOOK_DLQ_URL"]) == "WebhookDeadLetters"
+    api_env = RES["WarehouseApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert ref_name(api_env["CARTLINK_WEBHOOK_QUEUE_URL"]) == "WebhookQueue"
+
+
+def test_the_webhooks_role_reads_no_index_and_sends_only_to_its_queues():
+    actions = role_actions("WebhooksRole")
+    for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"):
+        assert actions[a] == [{"Fn::GetAtt": ["Table", "Arn"]}], a
+    sends = {r["Fn::Sub"] for rs in actions["sqs:SendMessage"] for r in as_list(rs)}
+    prefix = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-"
+    assert sends == {
+        prefix + "webhooks",
+        prefix + "webhook-dead-letters",
+        prefix + "webhook-step-failures",
+    }
+    # the names the role grants are the queues' names
+    for name, suffix in (("WebhookQueue", "webhooks"), ("WebhookDeadLetters", "webhook-dead-letters")):
+        assert RES[name]["Properties"]["QueueName"] == {"Fn::Sub": "${AWS::StackName}-" + suffix}
+    assert "kms:Decrypt" not in actions
 
 
 def test_failure_queues_are_kms_encrypted_and_wired():
@@ -475,6 +553,13 @@ ROUTES = {
     ("get", "/v1/connections/{id}"): "WarehouseApiFunction",
     ("get", "/v1/invites/{id}/events"): "WarehouseApiFunction",
     ("post", "/v1/connections/{id}/reconnect"): "WarehouseApiFunction",
+    ("post", "/v1/webhooks/endpoints"): "WarehouseApiFunction",
+    ("get", "/v1/webhooks/endpoints"): "WarehouseApiFunction",
+    ("delete", "/v1/webhooks/endpoints/{id}"): "WarehouseApiFunction",
+    ("post", "/v1/webhooks/endpoints/{id}/rotate-secret"): "WarehouseApiFunction",
+    ("get", "/v1/webhooks/deliveries"): "WarehouseApiFunction",
+    ("post", "/v1/webhooks/deliveries/{id}/retry"): "WarehouseApiFunction",
+    ("post", "/v1/webhooks/test"): "WarehouseApiFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",

@@ -234,7 +234,7 @@ impl WebhookEndpoint {
     /// The context its secrets are sealed under (bound to the warehouse and the endpoint).
     pub fn seal_context(warehouse: &WarehouseId, id: &EndpointId) -> SealContext {
         SealContext::new([
-            ("purpose", "webhook-secret"),
+            ("kind", "webhook-secret"),
             ("warehouse", warehouse.as_str()),
             ("endpoint", id.as_str()),
         ])
