@@ -18,6 +18,10 @@ pub enum View {
     Events,
     /// `{"carts": [...]}`: a table.
     Carts,
+    /// `{"data": [endpoints]}`: a table.
+    Endpoints,
+    /// `{"data": [deliveries]}`: a table.
+    Deliveries,
 }
 
 /// One call of the API, as a subcommand asks for it.
@@ -157,6 +161,7 @@ pub fn command() -> Command {
         );
     Command::new("cartlink")
         .about("The cartlink warehouse API from the command line (CARTLINK_URL, CARTLINK_API_KEY)")
+        .subcommand(webhooks_command())
         .subcommand_required(true)
         .arg(
             Arg::new("json")
@@ -168,6 +173,115 @@ pub fn command() -> Command {
         .subcommand(invites)
         .subcommand(connections)
         .subcommand(Command::new("carts").about("List the carts and whether each is enabled"))
+}
+
+fn webhooks_command() -> Command {
+    let endpoints = Command::new("endpoints")
+        .about("Webhook endpoints: create, list, delete, rotate-secret")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("create")
+                .about("Create an endpoint; its signing secret is shown this once")
+                .arg(opt("url", "where messages are posted (https)").required(true))
+                .arg(
+                    opt(
+                        "event",
+                        "an event type it hears (repeat; default: every type)",
+                    )
+                    .action(ArgAction::Append),
+                )
+                .arg(key_arg()),
+        )
+        .subcommand(Command::new("list").about("List the endpoints"))
+        .subcommand(
+            Command::new("delete")
+                .about("Delete an endpoint")
+                .arg(id_arg("endpoint id")),
+        )
+        .subcommand(
+            Command::new("rotate-secret")
+                .about("A new signing secret (shown once); the old one signs 24 h more")
+                .arg(id_arg("endpoint id"))
+                .arg(key_arg()),
+        );
+    let deliveries = Command::new("deliveries")
+        .about("Webhook deliveries: list, retry")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("list")
+                .about("List deliveries with their tries, newest first")
+                .arg(opt("status", "pending, delivered or failed"))
+                .arg(opt("event", "only this event type"))
+                .arg(opt("limit", "page size, 1 to 100 (the API's default: 25)"))
+                .arg(opt("cursor", "the next_cursor of an earlier page"))
+                .arg(
+                    Arg::new("all")
+                        .long("all")
+                        .action(ArgAction::SetTrue)
+                        .help("every page, following next_cursor"),
+                ),
+        )
+        .subcommand(
+            Command::new("retry")
+                .about("Send a failed delivery again, with the same webhook-id")
+                .arg(id_arg("delivery id"))
+                .arg(key_arg()),
+        );
+    Command::new("webhooks")
+        .about("Webhooks: endpoints, deliveries, test")
+        .subcommand_required(true)
+        .subcommand(endpoints)
+        .subcommand(deliveries)
+        .subcommand(
+            Command::new("test")
+                .about("Send a webhook.test message to every enabled endpoint")
+                .arg(key_arg()),
+        )
+}
+
+fn webhooks(m: &ArgMatches) -> Result<Call, String> {
+    let (name, sub) = m.subcommand().ok_or("webhooks: which subcommand?")?;
+    let inner = || {
+        sub.subcommand()
+            .ok_or(format!("webhooks {name}: which subcommand?"))
+    };
+    let id = |m: &ArgMatches| segment(m.get_one::<String>("id").map_or("", String::as_str));
+    Ok(match name {
+        "test" => keyed_post(sub, "/v1/webhooks/test".into()),
+        "endpoints" => match inner()? {
+            ("create", c) => {
+                let mut body = Map::new();
+                body.insert("url".into(), json!(value(c, "url")));
+                if let Some(events) = c.get_many::<String>("event") {
+                    body.insert("events".into(), json!(events.collect::<Vec<_>>()));
+                }
+                let mut call = keyed_post(c, "/v1/webhooks/endpoints".into());
+                call.body = Some(Value::Object(body));
+                call
+            }
+            ("list", _) => call("GET", "/v1/webhooks/endpoints".into(), View::Endpoints),
+            ("delete", c) => call(
+                "DELETE",
+                format!("/v1/webhooks/endpoints/{}", id(c)),
+                View::Record,
+            ),
+            ("rotate-secret", c) => {
+                keyed_post(c, format!("/v1/webhooks/endpoints/{}/rotate-secret", id(c)))
+            }
+            (other, _) => return Err(format!("webhooks endpoints {other}: unknown subcommand")),
+        },
+        "deliveries" => match inner()? {
+            ("list", c) => list(
+                c,
+                "/v1/webhooks/deliveries",
+                View::Deliveries,
+                &["status", "event", "limit", "cursor"],
+            ),
+            ("retry", c) => keyed_post(c, format!("/v1/webhooks/deliveries/{}/retry", id(c))),
+            (other, _) => return Err(format!("webhooks deliveries {other}: unknown subcommand")),
+        },
+        other => return Err(format!("webhooks {other}: unknown subcommand")),
+    })
 }
 
 /// Percent-encodes one path segment.
@@ -277,7 +391,8 @@ pub fn invocation(matches: &ArgMatches) -> Result<Invocation, String> {
         Some(("invites", m)) => invites(m)?,
         Some(("connections", m)) => connections(m)?,
         Some(("carts", _)) => call("GET", "/v1/carts".into(), View::Carts),
-        _ => return Err("which command? (invites, connections, carts)".into()),
+        Some(("webhooks", m)) => webhooks(m)?,
+        _ => return Err("which command? (invites, connections, carts, webhooks)".into()),
     };
     Ok(Invocation {
         call,
@@ -406,6 +521,75 @@ mod tests {
                 "{args:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_webhooks_subcommand_names_its_route() {
+        // GIVEN each webhooks subcommand THEN its method and path
+        let cases: [(&[&str], &str, &str); 7] = [
+            (
+                &[
+                    "webhooks",
+                    "endpoints",
+                    "create",
+                    "--url",
+                    "https://h.test/in",
+                ],
+                "POST",
+                "/v1/webhooks/endpoints",
+            ),
+            (
+                &["webhooks", "endpoints", "list"],
+                "GET",
+                "/v1/webhooks/endpoints",
+            ),
+            (
+                &["webhooks", "endpoints", "delete", "whe-1"],
+                "DELETE",
+                "/v1/webhooks/endpoints/whe-1",
+            ),
+            (
+                &["webhooks", "endpoints", "rotate-secret", "whe-1"],
+                "POST",
+                "/v1/webhooks/endpoints/whe-1/rotate-secret",
+            ),
+            (
+                &["webhooks", "deliveries", "list"],
+                "GET",
+                "/v1/webhooks/deliveries",
+            ),
+            (
+                &["webhooks", "deliveries", "retry", "dlv-1"],
+                "POST",
+                "/v1/webhooks/deliveries/dlv-1/retry",
+            ),
+            (&["webhooks", "test"], "POST", "/v1/webhooks/test"),
+        ];
+        for (args, method, path) in cases {
+            let inv = parse(args);
+            assert_eq!(
+                (inv.call.method, inv.call.path.as_str()),
+                (method, path),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_created_with_its_events() {
+        let inv = parse(&[
+            "webhooks",
+            "endpoints",
+            "create",
+            "--url",
+            "https://h.test/in",
+            "--event",
+            "connection.authorized",
+        ]);
+        assert_eq!(
+            inv.call.body.unwrap(),
+            json!({"url": "https://h.test/in", "events": ["connection.authorized"]})
+        );
     }
 
     #[test]

@@ -183,7 +183,17 @@ pub fn render(view: View, v: &Value) -> String {
             ],
         ),
         View::Record if v.is_null() => "done\n".into(),
-        View::Record => record(v, &["id", "status", "cart", "merchant_email", "expires_at"]),
+        View::Record => record(
+            v,
+            &[
+                "id",
+                "status",
+                "cart",
+                "merchant_email",
+                "expires_at",
+                "secret",
+            ],
+        ),
         View::Invites => {
             let cols = [
                 ("id", "id"),
@@ -207,6 +217,48 @@ pub fn render(view: View, v: &Value) -> String {
         }
         View::Events => events(&data("data")),
         View::Carts => carts(&data("carts")),
+        View::Endpoints => {
+            let cols = [
+                ("id", "id"),
+                ("status", "status"),
+                ("url", "url"),
+                ("events", "events"),
+                ("created", "created_at"),
+            ];
+            columns(&data("data"), &cols)
+        }
+        View::Deliveries => {
+            let rows: Vec<Value> = data("data")
+                .into_iter()
+                .map(|mut d| {
+                    let tries = d["tries"].as_array().map_or(0, Vec::len);
+                    let last = d["tries"]
+                        .as_array()
+                        .and_then(|t| t.last())
+                        .map(|t| {
+                            if t["status_code"].is_null() {
+                                t["error"].clone()
+                            } else {
+                                t["status_code"].clone()
+                            }
+                        })
+                        .unwrap_or(Value::Null);
+                    d["tries_count"] = tries.into();
+                    d["last"] = last;
+                    d
+                })
+                .collect();
+            let cols = [
+                ("id", "id"),
+                ("event", "event"),
+                ("status", "status"),
+                ("tries", "tries_count"),
+                ("last answer", "last"),
+                ("webhook-id", "message_id"),
+                ("next try", "next_try_at"),
+            ];
+            columns(&rows, &cols) + &next_cursor(v)
+        }
     }
 }
 
@@ -251,6 +303,16 @@ fn hint(code: &str) -> Option<&'static str> {
         "resend-conflict" => {
             "Another resend of this invite ran at the same time; its email carries the working link and code."
         }
+        "too-many-endpoints" => {
+            "`cartlink webhooks endpoints list` shows them; delete one you no longer use."
+        }
+        "no-webhook-endpoint" => {
+            "`cartlink webhooks endpoints create --url <https url>` makes one."
+        }
+        "delivery-not-retryable" => {
+            "Only failed deliveries can be retried; `cartlink webhooks deliveries list --status failed` lists them."
+        }
+        "changed-meanwhile" => "Another change ran at the same time; look again and repeat if still needed.",
         _ => return None,
     })
 }

@@ -1554,3 +1554,7 @@ mod idempotency;
 // The commit of a granted re-authorization invite.
 #[path = "port_contracts/reconnects.rs"]
 mod reconnects;
+
+// Webhook endpoints and deliveries.
+#[path = "port_contracts/webhooks.rs"]
+mod webhooks;

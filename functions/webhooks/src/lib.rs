@@ -44,4 +44,4 @@ pub async fn poll_once(svc: &Services) -> usize {
 #[cfg(feature = "lambda")]
 mod lambda;
 #[cfg(feature = "lambda")]
-pub use lambda::handle_event;
+pub use lambda::{handle_event, handle_sqs, handle_stream};

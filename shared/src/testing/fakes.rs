@@ -333,11 +333,14 @@ impl Vault for CountingVault {
     }
 }
 
+/// One post a [`ScriptedSender`] saw: URL, headers, body.
+pub type SeenPost = (String, Vec<(&'static str, String)>, String);
+
 /// A webhook sender that records each post and answers from a script (then `200`).
 #[derive(Default)]
 pub struct ScriptedSender {
-    /// The posts: URL, headers, body.
-    pub posts: Mutex<Vec<(String, Vec<(&'static str, String)>, String)>>,
+    /// The posts.
+    pub posts: Mutex<Vec<SeenPost>>,
     /// What the next posts answer, in order; `200` once it is empty.
     pub script: Mutex<std::collections::VecDeque<crate::webhooks::PostOutcome>>,
 }
