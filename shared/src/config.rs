@@ -107,6 +107,16 @@ impl Limits {
     }
 }
 
+/// The webhook retry schedule from the environment, else the default.
+fn webhook_schedule(env: &dyn Fn(&str) -> Option<String>) -> Result<RetrySchedule, ConfigError> {
+    match env("CARTLINK_WEBHOOK_SCHEDULE") {
+        Some(raw) => {
+            RetrySchedule::parse(&raw).map_err(|e| err(format!("CARTLINK_WEBHOOK_SCHEDULE {e}")))
+        }
+        None => Ok(RetrySchedule::default()),
+    }
+}
+
 /// A limit from the environment, else the file, else its default; a value that is not a whole
 /// number stops the start.
 fn limit(
@@ -271,11 +281,7 @@ impl Config {
             None => FileConfig::default(),
         };
         let limits = Limits::load(env, &file)?;
-        let webhook_schedule = match env("CARTLINK_WEBHOOK_SCHEDULE") {
-            Some(raw) => RetrySchedule::parse(&raw)
-                .map_err(|e| err(format!("CARTLINK_WEBHOOK_SCHEDULE {e}")))?,
-            None => RetrySchedule::default(),
-        };
+        let webhook_schedule = webhook_schedule(env)?;
         let base_raw = env("CARTLINK_PUBLIC_BASE_URL")
             .or(file.public_base_url)
             .unwrap_or_else(|| "http://127.0.0.1:3000".into());

@@ -341,3 +341,16 @@ fn a_limit_that_is_not_a_whole_number_stops_the_start_with_its_name() {
         );
     }
 }
+
+#[test]
+fn the_webhook_schedule_is_read_from_the_environment_and_refused_when_malformed() {
+    // GIVEN no schedule THEN the default one, which keeps trying for more than a day
+    let default = load(&[], None).unwrap().webhook_schedule;
+    assert_eq!(default, crate::domain::RetrySchedule::default());
+    // GIVEN a short one THEN it is taken
+    let short = load(&[("CARTLINK_WEBHOOK_SCHEDULE", "0,1")], None).unwrap();
+    assert_eq!(short.webhook_schedule.0, vec![0, 1]);
+    // GIVEN a malformed one THEN the start is refused, naming the variable
+    let bad = load(&[("CARTLINK_WEBHOOK_SCHEDULE", "soon")], None).unwrap_err();
+    assert!(bad.to_string().contains("CARTLINK_WEBHOOK_SCHEDULE"), "{bad}");
+}

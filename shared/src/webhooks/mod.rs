@@ -13,7 +13,6 @@ pub mod http;
 use async_trait::async_trait;
 
 use crate::domain::{DeliveryId, InviteEvent, InviteId, Timestamp, WarehouseId};
-use crate::store::StoreError;
 
 pub use http::HttpSender;
 
@@ -26,16 +25,10 @@ pub struct DeliveryRef {
     pub delivery: DeliveryId,
 }
 
-/// The queue could not take the message.
+/// The queue (or the step feed) could not do the work.
 #[derive(Debug, thiserror::Error)]
 #[error("webhook queue unavailable: {0}")]
 pub struct QueueError(pub String);
-
-impl From<StoreError> for QueueError {
-    fn from(e: StoreError) -> Self {
-        QueueError(e.to_string())
-    }
-}
 
 /// Where a delivery waits for its next try.
 #[async_trait]
@@ -77,10 +70,10 @@ pub struct FedStep {
 #[async_trait]
 pub trait StepFeed: Send + Sync {
     /// Up to `limit` steps, oldest first.
-    async fn pending_steps(&self, limit: usize) -> Result<Vec<FedStep>, StoreError>;
+    async fn pending_steps(&self, limit: usize) -> Result<Vec<FedStep>, QueueError>;
 
     /// Marks a step turned into messages.
-    async fn step_done(&self, invite: &InviteId, key: &str) -> Result<(), StoreError>;
+    async fn step_done(&self, invite: &InviteId, key: &str) -> Result<(), QueueError>;
 }
 
 /// For deployments where the table's stream feeds the `webhooks` function: nothing to poll.
@@ -89,11 +82,11 @@ pub struct StreamFed;
 
 #[async_trait]
 impl StepFeed for StreamFed {
-    async fn pending_steps(&self, _limit: usize) -> Result<Vec<FedStep>, StoreError> {
+    async fn pending_steps(&self, _limit: usize) -> Result<Vec<FedStep>, QueueError> {
         Ok(Vec::new())
     }
 
-    async fn step_done(&self, _invite: &InviteId, _key: &str) -> Result<(), StoreError> {
+    async fn step_done(&self, _invite: &InviteId, _key: &str) -> Result<(), QueueError> {
         Ok(())
     }
 }

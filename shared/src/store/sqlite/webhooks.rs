@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS webhook_feed (
 );
 "#;
 
+fn queue_error(e: StoreError) -> QueueError {
+    QueueError(e.to_string())
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("a record always serializes")
 }
@@ -253,7 +257,7 @@ impl WebhookQueue for SqliteStore {
             .map_err(unavailable)?;
             Ok(())
         })
-        .map_err(QueueError::from)
+        .map_err(queue_error)
     }
 
     async fn dead_letter(&self, delivery: &DeliveryRef) -> Result<(), QueueError> {
@@ -262,18 +266,20 @@ impl WebhookQueue for SqliteStore {
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<DeliveryRef>, QueueError> {
-        let rows: Vec<(String, String)> = self.with(|db| {
-            let mut stmt = db
-                .prepare_cached(
-                    "SELECT delivery_id, warehouse_id FROM webhook_queue WHERE due_at <= ?1
+        let rows: Vec<(String, String)> = self
+            .with(|db| {
+                let mut stmt = db
+                    .prepare_cached(
+                        "SELECT delivery_id, warehouse_id FROM webhook_queue WHERE due_at <= ?1
                      ORDER BY due_at LIMIT ?2",
-                )
-                .map_err(unavailable)?;
-            let rows = stmt
-                .query_map(params![now.0, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(unavailable)?;
-            rows.map(|r| r.map_err(unavailable)).collect()
-        })?;
+                    )
+                    .map_err(unavailable)?;
+                let rows = stmt
+                    .query_map(params![now.0, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(unavailable)?;
+                rows.map(|r| r.map_err(unavailable)).collect()
+            })
+            .map_err(queue_error)?;
         rows.into_iter()
             .map(|(d, w)| {
                 Ok(DeliveryRef {
@@ -282,7 +288,7 @@ impl WebhookQueue for SqliteStore {
                 })
             })
             .collect::<Result<_, StoreError>>()
-            .map_err(QueueError::from)
+            .map_err(queue_error)
     }
 
     async fn forget(&self, delivery: &DeliveryRef) -> Result<(), QueueError> {
@@ -294,29 +300,31 @@ impl WebhookQueue for SqliteStore {
             .map_err(unavailable)?;
             Ok(())
         })
-        .map_err(QueueError::from)
+        .map_err(queue_error)
     }
 }
 
 #[async_trait]
 impl StepFeed for SqliteStore {
-    async fn pending_steps(&self, limit: usize) -> Result<Vec<FedStep>, StoreError> {
+    async fn pending_steps(&self, limit: usize) -> Result<Vec<FedStep>, QueueError> {
         type Row = (String, String, String, i64, Option<String>);
-        let rows: Vec<Row> = self.with(|db| {
-            let mut stmt = db
-                .prepare_cached(
-                    "SELECT f.invite_id, f.key, e.kind, e.at, e.reason FROM webhook_feed f
+        let rows: Vec<Row> = self
+            .with(|db| {
+                let mut stmt = db
+                    .prepare_cached(
+                        "SELECT f.invite_id, f.key, e.kind, e.at, e.reason FROM webhook_feed f
                      JOIN invite_events e ON e.invite_id = f.invite_id AND e.key = f.key
                      ORDER BY f.seq LIMIT ?1",
-                )
-                .map_err(unavailable)?;
-            let rows = stmt
-                .query_map([limit as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-                .map_err(unavailable)?;
-            rows.map(|r| r.map_err(unavailable)).collect()
-        })?;
+                    )
+                    .map_err(unavailable)?;
+                let rows = stmt
+                    .query_map([limit as i64], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .map_err(unavailable)?;
+                rows.map(|r| r.map_err(unavailable)).collect()
+            })
+            .map_err(queue_error)?;
         rows.into_iter()
             .map(|(invite, key, kind, at, reason)| {
                 Ok(FedStep {
@@ -330,10 +338,11 @@ impl StepFeed for SqliteStore {
                     },
                 })
             })
-            .collect()
+            .collect::<Result<_, StoreError>>()
+            .map_err(queue_error)
     }
 
-    async fn step_done(&self, invite: &InviteId, key: &str) -> Result<(), StoreError> {
+    async fn step_done(&self, invite: &InviteId, key: &str) -> Result<(), QueueError> {
         self.with(|db| {
             db.execute(
                 "DELETE FROM webhook_feed WHERE invite_id = ?1 AND key = ?2",
@@ -342,5 +351,6 @@ impl StepFeed for SqliteStore {
             .map_err(unavailable)?;
             Ok(())
         })
+        .map_err(queue_error)
     }
 }
