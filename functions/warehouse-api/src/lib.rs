@@ -534,3 +534,5 @@ mod tests;
 mod tests_edge;
 #[cfg(test)]
 mod tests_reconnect;
+#[cfg(test)]
+mod tests_webhooks;

@@ -45,3 +45,6 @@ pub async fn poll_once(svc: &Services) -> usize {
 mod lambda;
 #[cfg(feature = "lambda")]
 pub use lambda::{handle_event, handle_sqs, handle_stream};
+
+#[cfg(test)]
+mod tests;

@@ -352,5 +352,8 @@ fn the_webhook_schedule_is_read_from_the_environment_and_refused_when_malformed(
     assert_eq!(short.webhook_schedule.0, vec![0, 1]);
     // GIVEN a malformed one THEN the start is refused, naming the variable
     let bad = load(&[("CARTLINK_WEBHOOK_SCHEDULE", "soon")], None).unwrap_err();
-    assert!(bad.to_string().contains("CARTLINK_WEBHOOK_SCHEDULE"), "{bad}");
+    assert!(
+        bad.to_string().contains("CARTLINK_WEBHOOK_SCHEDULE"),
+        "{bad}"
+    );
 }
