@@ -11,6 +11,7 @@ use shared::vault::{LocalVault, Vault};
 
 fn invite() -> Invite {
     Invite {
+        version: 0,
         id: InviteId::generate(),
         warehouse: WarehouseRef {
             id: WarehouseId::parse("wh-bench").unwrap(),

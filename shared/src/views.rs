@@ -26,6 +26,8 @@ pub struct InviteView {
     pub expires_at: String,
     /// When it last changed (RFC 3339).
     pub updated_at: String,
+    /// Counts the invite's changes: of two views of one invite, the higher is the newer.
+    pub version: u64,
     /// The merchant's address.
     pub merchant_email: String,
     /// The functions asked for.
@@ -59,6 +61,7 @@ impl InviteView {
             expired: !invite.status.is_connected() && invite.is_expired(now),
             expires_at: invite.expires_at.rfc3339(),
             updated_at: invite.updated_at.rfc3339(),
+            version: invite.version,
             merchant_email: invite.merchant_email.clone(),
             functions: invite.functions.iter().map(|f| f.as_str()).collect(),
             connection: connection.map(|c| ConnectionView {

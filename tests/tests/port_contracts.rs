@@ -58,6 +58,7 @@ on_both_stores!(
     an_invite_is_stored_once_with_its_link_and_code,
     a_status_change_the_state_machine_forbids_is_a_conflict,
     a_status_change_stores_its_reason_and_clears_an_old_one,
+    an_invites_version_counts_its_writes,
     a_status_change_of_a_missing_invite_is_missing,
     links_are_added_to_existing_invites_only,
     an_expired_invite_takes_no_attempt,
@@ -106,6 +107,7 @@ on_both_stores!(
 
 fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
     Invite {
+        version: 1, // as stored
         id: InviteId::generate(),
         warehouse: WarehouseRef {
             id: WarehouseId::parse(warehouse).unwrap(),
@@ -299,6 +301,25 @@ async fn a_status_change_stores_its_reason_and_clears_an_old_one(store: &dyn Sto
         store.invite(&inv.id).await.unwrap().unwrap().status_reason,
         None
     );
+}
+
+async fn an_invites_version_counts_its_writes(store: &dyn Store) {
+    // GIVEN a stored invite THEN its version is 1
+    let inv = stored(store, "wh-one", InviteStatus::Pending, 100).await;
+    assert_eq!(store.invite(&inv.id).await.unwrap().unwrap().version, 1);
+    // WHEN its status changes twice, and a change is refused
+    for to in [InviteStatus::Emailed, InviteStatus::Revoked] {
+        store
+            .set_invite_status(&inv.id, to, None, Timestamp(101))
+            .await
+            .unwrap();
+    }
+    let refused = store
+        .set_invite_status(&inv.id, InviteStatus::Emailed, None, Timestamp(102))
+        .await;
+    assert!(refused.is_err());
+    // THEN it counts the two writes made
+    assert_eq!(store.invite(&inv.id).await.unwrap().unwrap().version, 3);
 }
 
 async fn a_status_change_of_a_missing_invite_is_missing(store: &dyn Store) {

@@ -230,6 +230,10 @@ pub struct Invite {
     pub updated_at: Timestamp,
     /// When the link and code stop working.
     pub expires_at: Timestamp,
+    /// Counts the stored invite's writes (1 once stored): of two views of one invite, the one
+    /// with the higher version is the newer. Set by the store; 0 on an invite not yet stored.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl Invite {
@@ -352,6 +356,7 @@ mod tests {
 
     fn invite_in(status: InviteStatus) -> Invite {
         Invite {
+            version: 0,
             id: InviteId::generate(),
             warehouse: WarehouseRef {
                 id: WarehouseId::parse("wh-1").unwrap(),

@@ -7,6 +7,7 @@ use crate::domain::{InviteId, InviteStatus, TokenHash, WarehouseId, WarehouseRef
 
 fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
     Invite {
+        version: 0,
         id: InviteId::generate(),
         warehouse: WarehouseRef {
             id: WarehouseId::parse("wh-1").unwrap(),

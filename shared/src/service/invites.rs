@@ -262,6 +262,7 @@ impl Services {
         let token = InviteToken::generate();
         let code = AccessCode::generate();
         let mut invite = Invite {
+            version: 0,
             id,
             warehouse: warehouse.to_ref(),
             cart: cart_id,

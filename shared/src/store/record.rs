@@ -11,7 +11,8 @@ use super::StoreError;
 /// Fields of an invite that change after it is made (the access code and `resends` by a
 /// resend). Records made before a field was mutable still hold it in `body`; an adapter
 /// overrides it only where the record has its own attribute.
-pub const INVITE_MUTABLE: [&str; 7] = [
+pub const INVITE_MUTABLE: [&str; 8] = [
+    "version",
     "status",
     "status_reason",
     "updated_at",

@@ -47,6 +47,7 @@ impl AttemptStore for DynamoStore {
         vals.extend([
             (":to".to_owned(), s(InviteStatus::Granting.as_str())),
             (":now".to_owned(), n(now.0)),
+            (":one".to_owned(), n(1)),
             (":state".to_owned(), s(attempt.state_hash.as_str())),
             (
                 ":gsk".to_owned(),
@@ -58,7 +59,7 @@ impl AttemptStore for DynamoStore {
             .set_key(Some(invite_key(id)))
             .update_expression(
                 "SET #status = :to, #updated_at = :now, #latest_state = :state, #gsi1sk = :gsk \
-                 REMOVE #status_reason",
+                 REMOVE #status_reason ADD version :one",
             )
             .condition_expression(format!("#status IN ({list}) AND #expires_at > :now"))
             .set_expression_attribute_names(Some(HashMap::from([

@@ -97,7 +97,7 @@ impl DynamoStore {
             .set_key(Some(invite_key(invite_id)))
             .update_expression(
                 "SET #status = :authorized, #updated_at = :now, #connection_id = :con, #gsi1sk = :gsk, \
-                 #gsi2pk = :g2pk, #gsi2sk = :g2sk REMOVE #status_reason",
+                 #gsi2pk = :g2pk, #gsi2sk = :g2sk REMOVE #status_reason ADD version :one",
             )
             .condition_expression(
                 "#status = :granting AND #expires_at > :now AND attribute_not_exists(#connection_id)",
@@ -118,6 +118,7 @@ impl DynamoStore {
                 (":g2sk".to_owned(), s(gsi2sk(now, invite_id))),
                 (":granting".to_owned(), s(InviteStatus::Granting.as_str())),
                 (":now".to_owned(), n(now.0)),
+                (":one".to_owned(), n(1)),
                 (":con".to_owned(), s(connection.as_str())),
                 (
                     ":gsk".to_owned(),

@@ -79,6 +79,7 @@ impl DynamoStore {
             ("updated_at", need_n(item, "updated_at")?.into()),
             ("expires_at", need_n(item, "expires_at")?.into()),
             ("resends", resends_of(item).into()),
+            ("version", get_n(item, "version").unwrap_or(0).into()),
         ];
         // An item made before the access code could change has it in its body.
         if let Some(code) = get_s(item, "code_hash") {
@@ -121,6 +122,7 @@ impl InviteStore for DynamoStore {
             ("created_at".to_owned(), n(invite.created_at.0)),
             ("updated_at".to_owned(), n(invite.updated_at.0)),
             ("expires_at".to_owned(), n(invite.expires_at.0)),
+            ("version".to_owned(), n(1)),
             ("ttl".to_owned(), n(ttl)),
             (
                 "gsi1pk".to_owned(),
@@ -256,6 +258,8 @@ impl InviteStore for DynamoStore {
         if !remove.is_empty() {
             update.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
+        update.push_str(" ADD version :one");
+        vals.insert(":one".into(), n(1));
         let req = self
             .client
             .update_item()
@@ -339,11 +343,13 @@ impl InviteStore for DynamoStore {
         vals.insert(":hint".into(), s(code_hint));
         vals.insert(":next".into(), n(i64::from(next)));
         vals.insert(":now".into(), n(now.0));
+        vals.insert(":one".into(), n(1));
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(invite_key(id.as_str())))
             .update_expression(
-                "SET code_hash = :code, code_hint = :hint, resends = :next, updated_at = :now",
+                "SET code_hash = :code, code_hint = :hint, resends = :next, updated_at = :now \
+                 ADD version :one",
             )
             .condition_expression(format!(
                 "attribute_exists(pk) AND #status IN ({list}) AND {unchanged}"

@@ -45,7 +45,7 @@ impl AttemptStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let sql = format!(
-                "UPDATE invites SET status = 'granting', status_reason = NULL, updated_at = ?
+                "UPDATE invites SET status = 'granting', status_reason = NULL, version = version + 1, updated_at = ?
                  WHERE id = ? AND expires_at > ? AND status IN ({})",
                 placeholders(from.len())
             );

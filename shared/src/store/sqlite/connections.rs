@@ -25,7 +25,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let moved = tx
             .execute(
-                "UPDATE invites SET status = 'authorized', status_reason = NULL, updated_at = ?1
+                "UPDATE invites SET status = 'authorized', status_reason = NULL, version = version + 1, updated_at = ?1
                  WHERE id = ?2 AND status = 'granting' AND expires_at > ?1",
                 params![now.0, invite_id],
             )

@@ -20,7 +20,9 @@ impl SqliteStore {
         let code: String = row.get("access_code_hash")?;
         let hint: Option<String> = row.get("access_code_hint")?;
         let resends: i64 = row.get("resends")?;
+        let version: i64 = row.get("version")?;
         let mut fields = vec![
+            ("version", version.into()),
             ("status", Value::String(status)),
             ("status_reason", reason.map_or(Value::Null, Value::String)),
             ("updated_at", updated_at.into()),
@@ -146,7 +148,7 @@ impl InviteStore for SqliteStore {
         let from = status_list(to);
         self.with(|db| {
             let sql = format!(
-                "UPDATE invites SET status = ?, status_reason = ?, updated_at = ?
+                "UPDATE invites SET status = ?, status_reason = ?, updated_at = ?, version = version + 1
                  WHERE id = ? AND status IN ({})",
                 placeholders(from.len())
             );
@@ -252,7 +254,7 @@ impl InviteStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let sql = format!(
-                "UPDATE invites SET access_code_hash = ?, access_code_hint = ?,
+                "UPDATE invites SET access_code_hash = ?, access_code_hint = ?, version = version + 1,
                     resends = resends + 1, updated_at = ?
                  WHERE id = ? AND resends = ? AND status IN ({})",
                 placeholders(resendable.len())

@@ -123,11 +123,12 @@ CREATE TABLE IF NOT EXISTS idempotency (
 /// Columns added after their table was first made: (table, column, declaration). The access
 /// code's hint and `resends` change on a resend, so they are columns (`access_code_hash` is one
 /// from the start); a row made before has them in its body, and a NULL hint column.
-const ADDED_COLUMNS: [(&str, &str, &str); 4] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
     ("attempts", "claim_until", "INTEGER"),
     ("invites", "access_code_hint", "TEXT"),
     ("invites", "resends", "INTEGER NOT NULL DEFAULT 0"),
     ("connections", "refreshed_at", "INTEGER"),
+    ("invites", "version", "INTEGER NOT NULL DEFAULT 1"),
 ];
 
 /// The embedded store on SQLite.

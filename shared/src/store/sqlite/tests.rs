@@ -15,6 +15,7 @@ use crate::store::{AttemptStore, InviteStore, StoreError};
 
 fn invite(status: InviteStatus) -> Invite {
     Invite {
+        version: 1, // as stored
         id: InviteId::generate(),
         warehouse: WarehouseRef {
             id: WarehouseId::parse("wh-1").unwrap(),
