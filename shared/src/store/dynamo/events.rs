@@ -46,36 +46,50 @@ impl InviteEvents for DynamoStore {
     }
 
     async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError> {
-        let mut events = Vec::new();
+        let items = self.query_prefix(format!("INV#{invite}"), "EVT#").await?;
+        let mut events = Vec::with_capacity(items.len());
+        for item in &items {
+            let kind = need_s(item, "kind")?;
+            events.push(InviteEvent {
+                kind: InviteEventKind::parse(kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind {kind}")))?,
+                at: Timestamp(need_n(item, "at")?),
+                reason: get_s(item, "reason").map(str::to_owned),
+            });
+        }
+        InviteEvent::sort(&mut events);
+        Ok(events)
+    }
+}
+
+impl DynamoStore {
+    /// Every item of partition `pk` whose sort key begins with `prefix`, read consistently,
+    /// page after page.
+    pub(super) async fn query_prefix(
+        &self,
+        pk: String,
+        prefix: &str,
+    ) -> Result<Vec<super::item::Item>, StoreError> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :evt)")
-                .expression_attribute_values(":pk", s(format!("INV#{invite}")))
-                .expression_attribute_values(":evt", s("EVT#"))
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(prefix))
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(unavailable)?;
-            for item in out.items() {
-                let kind = need_s(item, "kind")?;
-                events.push(InviteEvent {
-                    kind: InviteEventKind::parse(kind)
-                        .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind {kind}")))?,
-                    at: Timestamp(need_n(item, "at")?),
-                    reason: get_s(item, "reason").map(str::to_owned),
-                });
-            }
+            items.extend(out.items().iter().cloned());
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+                _ => return Ok(items),
             }
         }
-        InviteEvent::sort(&mut events);
-        Ok(events)
     }
 }

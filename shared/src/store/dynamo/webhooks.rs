@@ -81,29 +81,12 @@ impl WebhookStore for DynamoStore {
         &self,
         warehouse: &WarehouseId,
     ) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        let mut found: Vec<WebhookEndpoint> = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :whe)")
-                .expression_attribute_values(":pk", s(format!("WEBHOOKS#{warehouse}")))
-                .expression_attribute_values(":whe", s("WHE#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                found.push(body_of(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
+        let mut found = self
+            .query_prefix(format!("WEBHOOKS#{warehouse}"), "WHE#")
+            .await?
+            .iter()
+            .map(body_of)
+            .collect::<Result<Vec<WebhookEndpoint>, _>>()?;
         found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(found)
     }
