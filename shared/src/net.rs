@@ -60,35 +60,62 @@ pub fn host_port(url: &Url) -> Option<String> {
     })
 }
 
-/// Whether an address is one cartlink may call on a merchant's behalf: not loopback, private,
-/// link-local, shared (CGNAT), unspecified, broadcast, documentation, multicast or unique-local.
+/// The IPv4 blocks of the IANA IPv4 Special-Purpose Address Registry
+/// (<https://www.iana.org/assignments/iana-ipv4-special-registry/>) that are not globally
+/// reachable, plus multicast (224.0.0.0/4, RFC 5771) and the reserved 240.0.0.0/4 (which holds
+/// the limited broadcast address): (network, prefix length).
+const SPECIAL_V4: [([u8; 4], u8); 15] = [
+    ([0, 0, 0, 0], 8),       // "this network" (RFC 791)
+    ([10, 0, 0, 0], 8),      // private use (RFC 1918)
+    ([100, 64, 0, 0], 10),   // shared address space (RFC 6598)
+    ([127, 0, 0, 0], 8),     // loopback (RFC 1122)
+    ([169, 254, 0, 0], 16),  // link local (RFC 3927)
+    ([172, 16, 0, 0], 12),   // private use (RFC 1918)
+    ([192, 0, 0, 0], 24),    // IETF protocol assignments (RFC 6890)
+    ([192, 0, 2, 0], 24),    // documentation TEST-NET-1 (RFC 5737)
+    ([192, 88, 99, 0], 24),  // deprecated 6to4 relay anycast (RFC 7526)
+    ([192, 168, 0, 0], 16),  // private use (RFC 1918)
+    ([198, 18, 0, 0], 15),   // benchmarking (RFC 2544)
+    ([198, 51, 100, 0], 24), // documentation TEST-NET-2 (RFC 5737)
+    ([203, 0, 113, 0], 24),  // documentation TEST-NET-3 (RFC 5737)
+    ([224, 0, 0, 0], 4),     // multicast (RFC 5771)
+    ([240, 0, 0, 0], 4),     // reserved, and 255.255.255.255 (RFC 1112, RFC 919)
+];
+
+/// The blocks inside global unicast (2000::/3, RFC 4291) that the IANA IPv6 Special-Purpose
+/// Address Registry (<https://www.iana.org/assignments/iana-ipv6-special-registry/>) sets
+/// apart: (network, prefix length). Everything outside 2000::/3 (loopback, unspecified,
+/// IPv4-mapped, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, discard 100::/64, unique local
+/// fc00::/7, link local fe80::/10, multicast ff00::/8) is refused before these are looked at.
+const SPECIAL_V6: [([u16; 8], u8); 4] = [
+    ([0x2001, 0, 0, 0, 0, 0, 0, 0], 23), // IETF protocol assignments, Teredo (RFC 2928, RFC 4380)
+    ([0x2001, 0x0db8, 0, 0, 0, 0, 0, 0], 32), // documentation (RFC 3849)
+    ([0x2002, 0, 0, 0, 0, 0, 0, 0], 16), // 6to4 (RFC 3056)
+    ([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), // documentation (RFC 9637)
+];
+
+fn in_v4_block(ip: std::net::Ipv4Addr, (net, len): ([u8; 4], u8)) -> bool {
+    let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+    u32::from(ip) & mask == u32::from_be_bytes(net) & mask
+}
+
+fn in_v6_block(ip: std::net::Ipv6Addr, (net, len): ([u16; 8], u8)) -> bool {
+    let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+    u128::from(ip) & mask == u128::from(std::net::Ipv6Addr::from(net)) & mask
+}
+
+/// Whether an address is one cartlink may call on a merchant's behalf: IPv4 outside every
+/// special-purpose block that is not globally reachable ([`SPECIAL_V4`]); IPv6 only in global
+/// unicast 2000::/3 and outside [`SPECIAL_V6`] (an IPv4-mapped address is judged as IPv4).
 pub fn is_public_ip(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || o[0] >= 240)
-        }
+        IpAddr::V4(v4) => !SPECIAL_V4.iter().any(|b| in_v4_block(v4, *b)),
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public_ip(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            in_v6_block(v6, ([0x2000, 0, 0, 0, 0, 0, 0, 0], 3))
+                && !SPECIAL_V6.iter().any(|b| in_v6_block(v6, *b))
         }
     }
 }
@@ -266,6 +293,68 @@ mod tests {
         // AND a clean one is taken as written
         let ok = endpoint_url("token_url", "https://auth.acme.test/t?x=1", false).unwrap();
         assert_eq!(ok.as_str(), "https://auth.acme.test/t?x=1");
+    }
+
+    #[test]
+    fn special_purpose_addresses_of_the_iana_registries_are_not_public() {
+        // GIVEN an address from each special-purpose block the registries list
+        for special in [
+            "0.1.2.3",
+            "10.0.0.1",
+            "100.64.0.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "172.31.255.255",
+            "192.0.0.8",
+            "192.0.2.1",
+            "192.88.99.1",
+            "192.168.1.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.1",
+            "203.0.113.1",
+            "224.0.0.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "100::1",
+            "2001::1",
+            "2001:2::1",
+            "2001:db8::1",
+            "2002:c000:0204::1",
+            "3fff::1",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+        ] {
+            // THEN it is not public
+            assert!(!is_public_ip(special.parse().unwrap()), "{special}");
+        }
+    }
+
+    #[test]
+    fn public_unicast_addresses_are_public_even_beside_a_special_block() {
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.63.255.255",
+            "100.128.0.1",
+            "172.32.0.1",
+            "198.17.255.255",
+            "198.20.0.1",
+            "192.0.1.1",
+            "::ffff:8.8.8.8",
+            "2001:4860:4860::8888",
+            "2606:4700::1111",
+            "2001:200::1",
+        ] {
+            assert!(is_public_ip(public.parse().unwrap()), "{public}");
+        }
     }
 
     #[test]
