@@ -87,8 +87,9 @@ impl From<ConnectionError> for TokenApiError {
     }
 }
 
-/// The 200 answer: what the warehouse's backend calls the cart's API with.
-#[derive(Debug, Serialize)]
+/// The 200 answer: what the warehouse's backend calls the cart's API with. Its `Debug` prints
+/// no secret (a stray `{:?}` in a log line must not leak a token).
+#[derive(Serialize)]
 pub struct ConnectionTokens {
     /// The connection.
     pub connection_id: String,
@@ -114,6 +115,24 @@ pub struct ConnectionTokens {
     /// See `consumer_key`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumer_secret: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectionTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("ConnectionTokens")
+            .field("connection_id", &self.connection_id)
+            .field("invite_id", &self.invite_id)
+            .field("cart", &self.cart)
+            .field("account", &self.account)
+            .field("scopes", &self.scopes)
+            .field("access_token", &"***")
+            .field("expires_at", &self.expires_at)
+            .field("token_secret", &redacted(&self.token_secret))
+            .field("consumer_key", &self.consumer_key)
+            .field("consumer_secret", &redacted(&self.consumer_secret))
+            .finish()
+    }
 }
 
 impl From<OpenConnection> for ConnectionTokens {

@@ -222,3 +222,24 @@ async fn a_store_outage_answers_503_and_changes_nothing() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(body(&resp)["access_token"], "CANARY_AT_C");
 }
+
+#[test]
+fn the_answer_prints_no_secret_in_debug() {
+    // GIVEN an answer holding an access token, a token secret and a consumer secret
+    let answer = crate::ConnectionTokens {
+        connection_id: "con-1".into(),
+        invite_id: "inv-1".into(),
+        cart: "magento".into(),
+        account: None,
+        scopes: vec![],
+        access_token: "CANARY_AT".into(),
+        expires_at: None,
+        token_secret: Some("CANARY_TS".into()),
+        consumer_key: Some("ck".into()),
+        consumer_secret: Some("CANARY_CS".into()),
+    };
+    // WHEN it is printed with {:?} THEN no secret shows, and the ids still do
+    let printed = format!("{answer:?}");
+    assert!(!printed.contains("CANARY"), "{printed}");
+    assert!(printed.contains("con-1"), "{printed}");
+}

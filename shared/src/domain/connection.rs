@@ -180,6 +180,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_token_set_prints_no_secret_in_debug() {
+        // GIVEN tokens with every secret field set
+        let tokens = TokenSet {
+            access_token: Secret::new("CANARY_AT"),
+            refresh_token: Some(Secret::new("CANARY_RT")),
+            expires_at: None,
+            issued_at: None,
+            scope: Some("read".into()),
+            account: Some("acct".into()),
+            key_secret: Some(Secret::new("CANARY_KS")),
+            consumer_key: None,
+            consumer_secret: Some(Secret::new("CANARY_CS")),
+        };
+        // WHEN printed with {:?} THEN no secret shows
+        let printed = format!("{tokens:?}");
+        assert!(!printed.contains("CANARY"), "{printed}");
+        assert!(printed.contains("acct"), "{printed}");
+    }
+
+    #[test]
     fn token_plaintext_round_trips() {
         // GIVEN a token set
         let tokens = TokenSet {
