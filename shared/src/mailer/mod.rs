@@ -27,6 +27,18 @@ pub enum MailError {
     Unavailable(String),
 }
 
+impl MailError {
+    /// The stable code a warehouse is answered with (`email_error`): the mail service's own
+    /// words stay in the log, never in an answer.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MailError::HeaderInjection(_) => "invalid_header",
+            MailError::Rejected(_) => "mail_rejected",
+            MailError::Unavailable(_) => "mail_unavailable",
+        }
+    }
+}
+
 /// One message, built by [`OutgoingEmail::new`], which refuses header injection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutgoingEmail {

@@ -375,7 +375,7 @@ impl Services {
             }
             Err(e) => {
                 tracing::warn!(invite_id = %invite.id, error = %e, "invite email not sent");
-                Ok((InviteStatus::EmailFailed, Some(e.to_string())))
+                Ok((InviteStatus::EmailFailed, Some(e.code().to_owned())))
             }
         }
     }

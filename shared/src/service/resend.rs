@@ -186,7 +186,7 @@ impl Services {
             }
             SendOnce::Failed(e) => {
                 tracing::warn!(invite_id = %invite.id, error = %e, "resent invite not sent");
-                Some(e.to_string())
+                Some(e.code().to_owned())
             }
         };
         let to = match email_error {
