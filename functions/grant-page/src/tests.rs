@@ -254,10 +254,12 @@ async fn granting_redirects_to_the_cart_with_a_host_bound_cookie() {
 async fn a_grant_form_posted_from_another_site_is_refused() {
     let kit = TestKit::new();
     let (id, token) = invite(&kit).await;
-    // GIVEN posts from another site: by fetch metadata, and by Origin from an older browser
+    // GIVEN posts from another site: by fetch metadata, and by Origin from an older browser,
+    // and `Origin: null` without fetch metadata (a sandboxed frame elsewhere)
     for (name, value) in [
         ("sec-fetch-site", "cross-site"),
         ("origin", "https://evil.example"),
+        ("origin", "null"),
     ] {
         let mut req = form_post(&format!("/setup/{token}/grant"), "");
         req.headers.insert(name, HeaderValue::from_static(value));

@@ -114,13 +114,16 @@ impl Request {
     /// forge it: `same-origin` (or `none`, a browser-initiated request) passes, anything else is
     /// refused. `Origin` cannot be the primary signal: our pages send
     /// `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` even on a
-    /// same-origin form post. Only when `Sec-Fetch-Site` is absent (browsers from before 2023,
-    /// and clients that are not browsers) is `Origin` checked, and `null` is let through there,
-    /// since an older browser sends exactly that for our own forms.
+    /// same-origin form post. Only when `Sec-Fetch-Site` is absent (clients that are not
+    /// browsers, and browsers from before 2023) is `Origin` checked: our origin passes, and so
+    /// does none at all (a client that is not a browser sends none, and a page elsewhere cannot
+    /// make a browser post without one); `null` is refused, since a sandboxed frame or a
+    /// cross-origin redirect elsewhere can make a browser send exactly that. Browsers without
+    /// fetch metadata (Safari before 16.4, from 2023) are refused our own forms.
     pub fn is_same_origin_post(&self, origin: &str) -> bool {
         match (self.header("sec-fetch-site"), self.header("origin")) {
             (Some(site), _) => site == "same-origin" || site == "none",
-            (None, None | Some("null")) => true,
+            (None, None) => true,
             (None, Some(o)) => o == origin,
         }
     }
@@ -393,9 +396,10 @@ mod tests {
         }
         // AND an older browser or another client: Origin decides when it names a site
         assert!(post(&[("origin", "https://cartlink.test")]));
-        assert!(post(&[("origin", "null")]));
         assert!(post(&[]));
         assert!(!post(&[("origin", "https://evil.example")]));
+        // AND `Origin: null` without fetch metadata (a sandboxed frame elsewhere) is refused
+        assert!(!post(&[("origin", "null")]));
     }
 
     #[test]
