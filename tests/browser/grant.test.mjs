@@ -133,6 +133,9 @@ test('popup blocked: the page explains, and "Continue in this tab" completes the
   await page.waitForURL(`${peers.base}/oauth/callback/**`);
   await page.getByRole('heading', { level: 1, name: 'Successful Authorization' }).waitFor();
   assert.ok(await page.locator('#close-window').isHidden(), 'no "close" button without an opener');
+  // AND the spent code and state are gone from the address bar and this history entry
+  await page.waitForFunction(() => window.location.search === '');
+  assert.ok(!page.url().includes('code=') && !page.url().includes('state='), page.url());
   assert.equal(await statusOf(invite.setup_url), 'authorized');
   await checkPage(page, 'callback-success');
   assertOnlyOurOrigins();
