@@ -3,12 +3,12 @@
 use reqwest::header::{HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 
-use crate::args::Call;
+use crate::args::{Body, Call};
 
 /// Why a command did not do its work.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Failure {
-    /// `CARTLINK_URL` or `CARTLINK_API_KEY` is missing or wrong.
+    /// `CARTLINK_URL`, `CARTLINK_API_KEY` or `CARTLINK_ADMIN_KEY` is missing or wrong.
     Config(String),
     /// The command line is wrong.
     Usage(String),
@@ -41,13 +41,18 @@ pub enum Failure {
 pub struct Settings {
     /// The base URL (`CARTLINK_URL`), without a trailing slash.
     pub url: String,
-    /// The warehouse's API key (`CARTLINK_API_KEY`); only ever sent as the bearer token.
+    /// The key sent as the bearer token: the warehouse's API key (`CARTLINK_API_KEY`), or for
+    /// an admin command the admin key (`CARTLINK_ADMIN_KEY`).
     pub api_key: String,
 }
 
 impl Settings {
-    /// Reads `CARTLINK_URL` and `CARTLINK_API_KEY` through `env`.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Failure> {
+    /// Reads `CARTLINK_URL` and `CARTLINK_API_KEY` (for an `admin` command
+    /// `CARTLINK_ADMIN_KEY`) through `env`.
+    pub fn from_env(
+        env: &dyn Fn(&str) -> Option<String>,
+        admin: bool,
+    ) -> Result<Settings, Failure> {
         let url = env("CARTLINK_URL")
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| {
@@ -64,11 +69,14 @@ impl Settings {
                 "CARTLINK_URL is not an http(s) URL: {url:?}"
             )));
         }
-        let api_key = env("CARTLINK_API_KEY")
+        let (name, what) = if admin {
+            ("CARTLINK_ADMIN_KEY", "the admin API's key")
+        } else {
+            ("CARTLINK_API_KEY", "your warehouse's API key")
+        };
+        let api_key = env(name)
             .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| {
-                Failure::Config("CARTLINK_API_KEY is not set: your warehouse's API key".into())
-            })?;
+            .ok_or_else(|| Failure::Config(format!("{name} is not set: {what}")))?;
         Ok(Settings {
             url: url.trim().trim_end_matches('/').to_owned(),
             api_key: api_key.trim().to_owned(),
@@ -139,8 +147,14 @@ async fn send(http: &reqwest::Client, settings: &Settings, call: &Call) -> Resul
         .request(method, &url)
         .bearer_auth(&settings.api_key)
         .query(&call.query);
-    if let Some(body) = &call.body {
-        req = req.json(body);
+    match &call.body {
+        Some(Body::Json(body)) => req = req.json(body),
+        Some(Body::Bytes(bytes)) => {
+            req = req
+                .header("Content-Type", "application/octet-stream")
+                .body(bytes.clone());
+        }
+        None => {}
     }
     if let Some(key) = &call.idempotency_key {
         req = req.header("Idempotency-Key", key);

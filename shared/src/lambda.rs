@@ -7,7 +7,7 @@ use std::future::Future;
 use bytes::Bytes;
 use lambda_http::{Body, RequestExt};
 
-use crate::web::{body_too_large, is_over_body_limit, Request, Response};
+use crate::web::{body_limit, body_too_large, Request, Response};
 
 /// An event refused at the edge: its body is over [`MAX_BODY`](crate::web::MAX_BODY) (API
 /// Gateway passes bodies far larger on). Answered with [`body_too_large`], as the local server
@@ -30,7 +30,7 @@ pub fn from_lambda(event: lambda_http::Request) -> Result<Request, BodyTooLarge>
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
-    if is_over_body_limit(body.len()) {
+    if body.len() > body_limit(parts.uri.path()) {
         return Err(BodyTooLarge);
     }
     Ok(Request {

@@ -1554,3 +1554,7 @@ mod idempotency;
 // The commit of a granted re-authorization invite.
 #[path = "port_contracts/reconnects.rs"]
 mod reconnects;
+
+// Warehouses kept as data, their branding and logo, and their API keys.
+#[path = "port_contracts/tenants.rs"]
+mod tenants;

@@ -2,7 +2,7 @@
 
 use super::ids::WarehouseId;
 use super::invite::WarehouseRef;
-use super::secrets::TokenHash;
+use super::secrets::{constant_time_eq, TokenHash};
 
 /// A warehouse that may create invites.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,16 +40,23 @@ impl WarehouseDirectory {
         WarehouseDirectory { warehouses }
     }
 
-    /// The warehouse an API key belongs to, if any. The key is hashed before comparing, so the
-    /// comparison reveals nothing about stored keys.
+    /// The warehouse an API key belongs to, if any. The key is hashed, then compared with every
+    /// stored hash in constant time and without stopping at a match, so neither how long the
+    /// answer takes nor which comparison matched tells anything about stored keys.
     pub fn authenticate(&self, api_key: &str) -> Option<&Warehouse> {
         if api_key.is_empty() || api_key.len() > 512 {
             return None;
         }
         let hash = TokenHash::of(api_key);
-        self.warehouses
-            .iter()
-            .find(|w| w.api_key_hashes.contains(&hash))
+        let mut found = None;
+        for w in &self.warehouses {
+            for stored in &w.api_key_hashes {
+                if constant_time_eq(stored.as_str().as_bytes(), hash.as_str().as_bytes()) {
+                    found = Some(w);
+                }
+            }
+        }
+        found
     }
 
     /// Every warehouse.
