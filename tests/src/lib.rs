@@ -15,6 +15,8 @@ use url::Url;
 pub const API_KEY: &str = "e2e-warehouse-key";
 /// The dev warehouse's API key (the sandbox walk-through of the README uses it).
 pub const DEV_API_KEY: &str = "e2e-dev-key";
+/// The admin API's key of every local server the tests start (`CARTLINK_ADMIN_KEY`).
+pub const ADMIN_KEY: &str = "e2e-admin-key";
 /// The generic cart's id, served by oidc-provider.
 pub const CART: &str = "oidc-cart";
 /// The app's client id at the cart.
@@ -140,6 +142,7 @@ fn spawn_cartlink(port: u16, dir: &Path, env: &[(&str, &str)]) -> Option<Killed>
         .env("CARTLINK_DATA_DIR", dir.join("data"))
         .env("CARTLINK_CONFIG", dir.join("cartlink.toml"))
         .env("CARTLINK_DEV_API_KEY", DEV_API_KEY)
+        .env("CARTLINK_ADMIN_KEY", ADMIN_KEY)
         .env("E2E_CART_SECRET", CLIENT_SECRET)
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
