@@ -567,6 +567,8 @@ pub struct Email {
     pub invite_id: String,
     /// Which email it is (`X-Cartlink-kind`, `merchant_confirmation`, …).
     pub kind: String,
+    /// `Reply-To`, if set.
+    pub reply_to: Option<String>,
 }
 
 impl Email {
@@ -593,6 +595,11 @@ impl Email {
             html: m.body_html(0).expect("an HTML part").into_owned(),
             invite_id: header("X-Cartlink-invite-id"),
             kind: header("X-Cartlink-kind"),
+            reply_to: m
+                .reply_to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .map(str::to_owned),
         }
     }
 

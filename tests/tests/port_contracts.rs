@@ -111,6 +111,7 @@ fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
             id: WarehouseId::parse(warehouse).unwrap(),
             display_name: "W".into(),
             notify_email: "w@w.test".into(),
+            brand: Default::default(),
         },
         cart: CartId::new("acme"),
         merchant_email: "m@m.test".into(),

@@ -221,3 +221,159 @@ async fn the_admin_api_lets_nobody_in_without_the_admin_key() {
     assert!(with_warehouse_key.out.is_empty());
     assert_ne!(with_warehouse_key.code, 0);
 }
+
+/// A `w`×`h` PNG in a dark blue, written to a file in `dir`; answers its path.
+fn png_file(dir: &std::path::Path, name: &str, w: u32, h: u32) -> String {
+    let mut out = Vec::new();
+    let mut e = png::Encoder::new(&mut out, w, h);
+    e.set_color(png::ColorType::Rgb);
+    let mut writer = e.write_header().unwrap();
+    let pixels: Vec<u8> = (0..w * h).flat_map(|_| [20u8, 60, 140]).collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    file(dir, name, &out)
+}
+
+fn file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+/// The problem code a failed CLI run printed (`(422 accent-contrast)`), and whether a hint
+/// followed.
+fn problem_of(run: &Run) -> (i32, bool, String) {
+    let code = run
+        .err
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(inside, _)| inside.to_owned())
+        .unwrap_or_default();
+    (run.code, run.err.contains("\nhint: "), code)
+}
+
+#[tokio::test]
+async fn a_bad_logo_or_a_light_accent_is_refused_with_its_own_problem() {
+    // GIVEN a stored warehouse and four bad uploads: an SVG, a PNG cut short, 65 KiB, a light accent
+    let peers = Peers::start();
+    onboard(&peers.base, "wh-brand");
+    let dir = tempfile::tempdir().unwrap();
+    let svg = file(
+        dir.path(),
+        "logo.svg",
+        br#"<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>"#,
+    );
+    let whole = std::fs::read(png_file(dir.path(), "whole.png", 32, 32)).unwrap();
+    let cut = file(dir.path(), "cut.png", &whole[..whole.len() / 2]);
+    let big = file(dir.path(), "big.png", &vec![7u8; 65 * 1024]);
+    // WHEN each is sent with the CLI
+    let logo = |path: &str| {
+        admin(
+            &peers.base,
+            &["admin", "warehouses", "logo", "wh-brand", path],
+        )
+    };
+    let light = admin(
+        &peers.base,
+        &[
+            "admin",
+            "warehouses",
+            "brand",
+            "wh-brand",
+            "--accent",
+            "#ffcc00",
+        ],
+    );
+    // THEN each is refused (exit 1) with its own problem and a hint
+    assert_eq!(
+        problem_of(&logo(&svg)),
+        (1, true, "415 logo-unsupported".into())
+    );
+    assert_eq!(
+        problem_of(&logo(&cut)),
+        (1, true, "422 logo-invalid".into())
+    );
+    assert_eq!(
+        problem_of(&logo(&big)),
+        (1, true, "413 logo-too-large".into())
+    );
+    assert_eq!(problem_of(&light), (1, true, "422 accent-contrast".into()));
+    assert!(light.err.contains("4.5:1"), "{}", light.err);
+    // AND the warehouse is as it was: no logo, no accent
+    let shown = admin(
+        &peers.base,
+        &["admin", "warehouses", "show", "wh-brand", "--json"],
+    );
+    let v: Value = serde_json::from_str(&shown.out).unwrap();
+    assert_eq!(
+        (v["logo_url"].clone(), v["accent"].clone()),
+        (Value::Null, Value::Null)
+    );
+}
+
+#[tokio::test]
+async fn a_branded_warehouses_grant_page_and_email_show_its_logo_accent_privacy_and_reply_to() {
+    // GIVEN a warehouse branded with the CLI: a logo, an accent, a support address, a privacy URL
+    let peers = Peers::start();
+    let key = onboard(&peers.base, "wh-branded");
+    let dir = tempfile::tempdir().unwrap();
+    let logo = png_file(dir.path(), "logo.png", 64, 64);
+    let uploaded = admin(
+        &peers.base,
+        &["admin", "warehouses", "logo", "wh-branded", &logo, "--json"],
+    );
+    assert_eq!(uploaded.code, 0, "{}", uploaded.err);
+    let branded = admin(
+        &peers.base,
+        &[
+            "admin",
+            "warehouses",
+            "brand",
+            "wh-branded",
+            "--accent",
+            "#1A4D8F",
+            "--support-email",
+            "help@onboarded.test",
+            "--privacy-url",
+            "https://onboarded.test/privacy",
+            "--json",
+        ],
+    );
+    assert_eq!(branded.code, 0, "{}", branded.err);
+    let logo_url = serde_json::from_str::<Value>(&branded.out).unwrap()["logo_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(logo_url.starts_with(&format!("{}/brand/wh-branded/logo.png", peers.base)));
+    // WHEN its key creates an invite
+    let invite = create_invite(&peers.base, &key);
+    let setup_url = serde_json::from_str::<Value>(&invite.out).unwrap()["setup_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // THEN the merchant's email replies to the support address and shows the logo
+    let mails = peers.wait_for_emails(1).await;
+    assert_eq!(mails[0].reply_to.as_deref(), Some("help@onboarded.test"));
+    assert!(mails[0].html.contains(&logo_url), "{}", mails[0].html);
+    // AND the grant page shows the logo from our origin, the accent stylesheet and the privacy link
+    let html = browser()
+        .get(&setup_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("src=\"{logo_url}\"")), "{html}");
+    assert!(html.contains(&format!("href=\"{}/assets/accent-1a4d8f.css\"", peers.base)));
+    assert!(html.contains("href=\"https://onboarded.test/privacy\""));
+    // AND both are served as ours: a PNG we wrote, a stylesheet in the accent
+    let png = reqwest::get(&logo_url).await.unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let bytes = png.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes[..] != std::fs::read(&logo).unwrap()[..]);
+    let css = reqwest::get(format!("{}/assets/accent-1a4d8f.css", peers.base))
+        .await
+        .unwrap();
+    assert!(css.text().await.unwrap().contains("#1a4d8f"));
+}

@@ -8,8 +8,10 @@
 //!   for an admin integration (Magento) it answers the page with the steps and the attempt's
 //!   Callback URL and Identity link URL instead.
 //! - `GET /setup/{token}/status`: JSON progress for the page's poll.
-//! - `GET /assets/*`: our stylesheet, scripts and mark (no third-party resources anywhere).
+//! - `GET /assets/*`: our stylesheet, scripts and mark, and a stored warehouse's accent
+//!   stylesheet (no third-party resources anywhere).
 
+mod brand;
 mod pages;
 
 use http::{Method, StatusCode};
@@ -217,7 +219,9 @@ fn same_origin(svc: &Services, req: &Request) -> Result<(), PageError> {
 async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
     let segments = req.segments();
     match (segments.as_slice(), req.is_read(), &req.method) {
-        (["assets", name], true, _) => asset(name).ok_or(PageError::NotFound),
+        (["assets", name], true, _) => asset(name)
+            .or_else(|| brand::accent_stylesheet(name))
+            .ok_or(PageError::NotFound),
         (["setup"], true, _) => Ok(web::html(
             StatusCode::OK,
             pages::access_code(&svc.config.public_base_url, None),

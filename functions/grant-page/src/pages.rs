@@ -148,7 +148,8 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
         base,
         &format!("{warehouse} asks for access to your {cart} store"),
         html! {
-            (parties(warehouse, cart))
+            (crate::brand::accent_link(base, &invite.warehouse))
+            (parties(crate::brand::mark(&invite.warehouse), warehouse, cart))
             h1 { (warehouse) " asks for access to your " (cart) " store" }
             div id="grant-intro" {
                 p class="lead" { (warehouse) " fulfils orders for your store. If you agree, it will be able to:" }
@@ -195,6 +196,7 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                     }
                 }
                 p class="help expiry" { "This link works until " strong { (expires) } "." }
+                (crate::brand::privacy(&invite.warehouse))
             }
             @if popup && !integration {
                 div id="popup-blocked" class="notice" role="alert" hidden {
@@ -218,10 +220,10 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
     )
 }
 
-fn parties(warehouse: &str, cart: &str) -> Markup {
+fn parties(warehouse_mark: Markup, warehouse: &str, cart: &str) -> Markup {
     html! {
         div class="parties" aria-hidden="true" {
-            div class="party" { (letter_mark(warehouse)) span class="party-name" { (warehouse) } }
+            div class="party" { (warehouse_mark) span class="party-name" { (warehouse) } }
             div class="party-link" { (lock_icon()) }
             div class="party" { (letter_mark(cart)) span class="party-name" { (cart) } }
         }
@@ -314,7 +316,8 @@ pub fn integration(
         base,
         &format!("Connect your {cart} store to {warehouse}"),
         html! {
-            (parties(warehouse, cart))
+            (crate::brand::accent_link(base, &invite.warehouse))
+            (parties(crate::brand::mark(&invite.warehouse), warehouse, cart))
             h1 { "Connect your " (cart) " store to " (warehouse) }
             div id="grant-intro" {
                 @if let Some(store) = &invite.store {

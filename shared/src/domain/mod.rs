@@ -4,6 +4,7 @@
 pub mod access_code;
 pub mod api_key;
 pub mod attempt;
+pub mod brand;
 pub mod connection;
 pub mod disconnection;
 pub mod event;
@@ -21,6 +22,7 @@ pub use attempt::{
     claim_deadline, AttemptStatus, GrantAttempt, ADMIN_INTEGRATION_ATTEMPT_TTL_SECS,
     ATTEMPT_TTL_SECS, CLAIM_MARGIN_SECS,
 };
+pub use brand::Brand;
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use disconnection::{Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};

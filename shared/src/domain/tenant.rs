@@ -1,5 +1,6 @@
 //! Warehouses kept as data (tenants), with their branding and the records of their API keys.
 
+use super::brand::{logo_path, Brand};
 use super::ids::{Timestamp, WarehouseId};
 use super::secrets::TokenHash;
 use super::warehouse::Warehouse;
@@ -22,13 +23,23 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    /// The warehouse as the flows use it (its keys live in their own records).
-    pub fn to_warehouse(&self) -> Warehouse {
+    /// The warehouse as the flows use it (its keys live in their own records), its logo served
+    /// from `base_url`.
+    pub fn to_warehouse(&self, base_url: &str) -> Warehouse {
+        let b = &self.branding;
         Warehouse {
             id: self.id.clone(),
             display_name: self.display_name.clone(),
             notify_email: self.notify_email.clone(),
             api_key_hashes: Vec::new(),
+            brand: Brand {
+                accent: b.accent.clone(),
+                support_email: b.support_email.clone(),
+                privacy_url: b.privacy_url.clone(),
+                logo_url: b
+                    .logo_version
+                    .map(|v| format!("{base_url}{}", logo_path(&self.id, v))),
+            },
         }
     }
 }

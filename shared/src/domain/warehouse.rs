@@ -1,5 +1,6 @@
 //! Warehouses and the API keys they call cartlink with.
 
+use super::brand::Brand;
 use super::ids::WarehouseId;
 use super::invite::WarehouseRef;
 use super::secrets::{constant_time_eq, TokenHash};
@@ -15,6 +16,8 @@ pub struct Warehouse {
     pub notify_email: String,
     /// SHA-256 of each API key it may use (several, so keys can be rotated).
     pub api_key_hashes: Vec<TokenHash>,
+    /// Its look (a stored warehouse's branding; empty for a configured one).
+    pub brand: Brand,
 }
 
 impl Warehouse {
@@ -24,6 +27,7 @@ impl Warehouse {
             id: self.id.clone(),
             display_name: self.display_name.clone(),
             notify_email: self.notify_email.clone(),
+            brand: self.brand.clone(),
         }
     }
 }
@@ -77,6 +81,7 @@ mod tests {
             display_name: id.into(),
             notify_email: format!("ops@{id}.test"),
             api_key_hashes: vec![TokenHash::of(key)],
+            brand: Default::default(),
         };
         let dir = WarehouseDirectory::new(vec![wh("wh-a", "key-a"), wh("wh-b", "key-b")]);
         // THEN each key finds its own warehouse, and unknown or empty keys find none

@@ -6,12 +6,13 @@
 //! the same words). Every value is escaped in HTML (maud escapes by default); every link is one
 //! the caller built from the configured base URL.
 
+mod brand;
 mod fleet;
 mod render;
 
 pub use fleet::{disconnected_email, reconnect_invite_email};
 
-use render::{b, para, t, to_html, to_text, Block, Inline};
+use render::{b, para, t, to_html_with, to_text, Block, Inline};
 
 use crate::domain::{AccessCode, Function, Invite, Timestamp};
 use crate::mailer::{MailError, OutgoingEmail};
@@ -24,16 +25,17 @@ fn build(
     invite: &Invite,
     kind: EmailKind,
 ) -> Result<OutgoingEmail, MailError> {
-    OutgoingEmail::new(
+    let email = OutgoingEmail::new(
         to,
         subject,
         to_text(blocks),
-        to_html(subject, blocks),
+        to_html_with(subject, blocks, &brand::letterhead(invite, kind)),
         vec![
             ("invite-id".into(), invite.id.to_string()),
             ("kind".into(), kind.as_str().into()),
         ],
-    )
+    )?;
+    brand::with_reply_to(email, invite, kind)
 }
 
 fn greeting(invite: &Invite) -> Block {

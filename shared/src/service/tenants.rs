@@ -47,7 +47,7 @@ impl Services {
         if let Err(e) = self.store.touch_api_key(&hash, self.clock.now()).await {
             tracing::warn!(error = %e, key_id = %record.id, "recording a key's last use failed");
         }
-        Ok(tenant.to_warehouse())
+        Ok(tenant.to_warehouse(&self.config.public_base_url))
     }
 }
 

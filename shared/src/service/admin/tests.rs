@@ -23,7 +23,7 @@ async fn kit_with_tenant() -> (TestKit, crate::domain::Warehouse) {
         .create_tenant(new_tenant("wh-stored"))
         .await
         .unwrap();
-    (kit, t.to_warehouse())
+    (kit, t.to_warehouse("https://cartlink.test"))
 }
 
 #[tokio::test]
