@@ -132,3 +132,22 @@ test('the invite email shows the logo from our origin, replies to the support ad
   await screenshots(page, 'email-invite-branded');
   await context.close();
 });
+
+test('once the warehouse is disabled, its link shows the withdrawn page in its brand', async () => {
+  // GIVEN the branded warehouse disabled by the operator
+  const disabled = await admin('POST', '/warehouses/wh-harbor/disable', {});
+  assert.equal(disabled.invites_withdrawn, 1);
+  // WHEN the merchant opens the link
+  const { context, check, assertOnlyOurOrigins } = await newContext(browser, peers);
+  const page = await context.newPage();
+  const resp = await page.goto(invite.setup_url);
+  // THEN the withdrawn page shows, with the warehouse's logo from our origin
+  assert.equal(resp.status(), 410);
+  await page.locator('h1', { hasText: 'This request was withdrawn' }).waitFor();
+  const logo = page.locator('img.mark-logo');
+  assert.equal(await logo.getAttribute('src'), logoUrl);
+  assert.ok(await logo.evaluate((img) => img.complete && img.naturalWidth === 64), 'the logo decoded');
+  assertOnlyOurOrigins();
+  await check(page, 'withdrawn-branded');
+  await context.close();
+});

@@ -3,10 +3,34 @@
 //! its privacy policy. Nothing inline (the CSP forbids it) and nothing from another origin.
 
 use maud::{html, Markup};
-use shared::domain::{Accent, WarehouseRef};
+use shared::domain::{Accent, Brand, WarehouseRef};
 use shared::web::Response;
 
 use crate::pages::letter_mark;
+
+/// The top of a state page (expired, connected, withdrawn) of a branded warehouse: its logo
+/// and name, and its accent stylesheet; nothing for a warehouse without a brand.
+pub fn state_header(base: &str, name: &str, brand: &Brand) -> Markup {
+    html! {
+        @if let Some(accent) = &brand.accent {
+            (accent_stylesheet_link(base, accent))
+        }
+        @if let Some(url) = &brand.logo_url {
+            div class="parties" aria-hidden="true" {
+                div class="party" {
+                    img class="mark mark-logo" src=(url) alt="" width="52" height="52";
+                    span class="party-name" { (name) }
+                }
+            }
+        }
+    }
+}
+
+fn accent_stylesheet_link(base: &str, accent: &str) -> Markup {
+    html! {
+        link rel="stylesheet" href={ (base) "/assets/accent-" (accent.trim_start_matches('#')) ".css" };
+    }
+}
 
 /// The warehouse's mark: its logo if it has one, else its letter mark.
 pub fn mark(w: &WarehouseRef) -> Markup {
@@ -23,7 +47,7 @@ pub fn mark(w: &WarehouseRef) -> Markup {
 pub fn accent_link(base: &str, w: &WarehouseRef) -> Markup {
     html! {
         @if let Some(accent) = &w.brand.accent {
-            link rel="stylesheet" href={ (base) "/assets/accent-" (accent.trim_start_matches('#')) ".css" };
+            (accent_stylesheet_link(base, accent))
         }
     }
 }

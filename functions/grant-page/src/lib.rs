@@ -16,6 +16,7 @@ mod pages;
 
 use http::{Method, StatusCode};
 use serde_json::json;
+use shared::domain::Brand;
 use shared::service::setup::{GrantNext, GrantView, SetupError};
 use shared::service::Services;
 use shared::web::{self, BindingCookie, Request, Response};
@@ -30,6 +31,8 @@ pub enum PageError {
     Expired {
         /// Who to ask for a new link.
         warehouse: String,
+        /// How that warehouse looks.
+        brand: Box<Brand>,
         /// When it expired, as people read it.
         expired_on: String,
     },
@@ -37,6 +40,8 @@ pub enum PageError {
     AlreadyConnected {
         /// Who was given access.
         warehouse: String,
+        /// How that warehouse looks.
+        brand: Box<Brand>,
         /// The cart's name.
         cart: String,
         /// When, as people read it.
@@ -46,6 +51,8 @@ pub enum PageError {
     Revoked {
         /// Who withdrew it.
         warehouse: String,
+        /// How that warehouse looks.
+        brand: Box<Brand>,
     },
     /// A typed code did not work.
     WrongCode,
@@ -72,22 +79,25 @@ impl PageError {
             PageError::InvalidLink => (StatusCode::NOT_FOUND, pages::access_code(base, None)),
             PageError::Expired {
                 warehouse,
+                brand,
                 expired_on,
             } => (
                 StatusCode::GONE,
-                pages::expired(base, &warehouse, &expired_on),
+                pages::expired(base, (&warehouse, &*brand), &expired_on),
             ),
             PageError::AlreadyConnected {
                 warehouse,
+                brand,
                 cart,
                 connected_on,
             } => (
                 StatusCode::OK,
-                pages::already_connected(base, &warehouse, &cart, &connected_on),
+                pages::already_connected(base, (&warehouse, &*brand), &cart, &connected_on),
             ),
-            PageError::Revoked { warehouse } => {
-                (StatusCode::GONE, pages::revoked(base, &warehouse))
-            }
+            PageError::Revoked { warehouse, brand } => (
+                StatusCode::GONE,
+                pages::revoked(base, (&warehouse, &*brand)),
+            ),
             PageError::WrongCode => (
                 StatusCode::BAD_REQUEST,
                 pages::access_code(
@@ -161,21 +171,25 @@ impl From<SetupError> for PageError {
             SetupError::InvalidLink => PageError::InvalidLink,
             SetupError::Expired {
                 warehouse,
+                brand,
                 expired_at,
             } => PageError::Expired {
                 warehouse,
+                brand,
                 expired_on: expired_at.human(),
             },
             SetupError::AlreadyConnected {
                 warehouse,
+                brand,
                 cart,
                 connected_at,
             } => PageError::AlreadyConnected {
                 warehouse,
+                brand,
                 cart,
                 connected_on: connected_at.human(),
             },
-            SetupError::Revoked { warehouse } => PageError::Revoked { warehouse },
+            SetupError::Revoked { warehouse, brand } => PageError::Revoked { warehouse, brand },
             SetupError::TooManyAttempts => PageError::TooManyAttempts,
             SetupError::CartUnavailable => PageError::CartUnavailable,
             SetupError::Store(e) => {

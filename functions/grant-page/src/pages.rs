@@ -3,6 +3,7 @@
 
 use maud::{html, Markup};
 use shared::carts::Flavour;
+use shared::domain::Brand;
 use shared::service::setup::{GrantView, IntegrationSettings};
 use shared::web::page::layout;
 
@@ -83,11 +84,12 @@ pub fn message(base: &str, title: &str, text: &str) -> String {
 }
 
 /// A known link whose invite expired.
-pub fn expired(base: &str, warehouse: &str, expired_on: &str) -> String {
+pub fn expired(base: &str, (warehouse, brand): (&str, &Brand), expired_on: &str) -> String {
     layout(
         base,
         "This link has expired",
         html! {
+            (crate::brand::state_header(base, warehouse, brand))
             (state_sign("warn", "!"))
             h1 { "This link has expired" }
             p class="lead" { "This link expired on " strong { (expired_on) } ": ask " (warehouse) " for a new one." }
@@ -98,11 +100,17 @@ pub fn expired(base: &str, warehouse: &str, expired_on: &str) -> String {
 }
 
 /// A known link whose store is connected already.
-pub fn already_connected(base: &str, warehouse: &str, cart: &str, connected_on: &str) -> String {
+pub fn already_connected(
+    base: &str,
+    (warehouse, brand): (&str, &Brand),
+    cart: &str,
+    connected_on: &str,
+) -> String {
     layout(
         base,
         "Your store is already connected",
         html! {
+            (crate::brand::state_header(base, warehouse, brand))
             (state_sign("ok", "✓"))
             h1 { "Your " (cart) " store is already connected" }
             p class="lead" { "You gave " (warehouse) " access on " strong { (connected_on) } ". There is nothing more to do." }
@@ -113,11 +121,12 @@ pub fn already_connected(base: &str, warehouse: &str, cart: &str, connected_on: 
 }
 
 /// A known link whose invite the warehouse withdrew.
-pub fn revoked(base: &str, warehouse: &str) -> String {
+pub fn revoked(base: &str, (warehouse, brand): (&str, &Brand)) -> String {
     layout(
         base,
         "This request was withdrawn",
         html! {
+            (crate::brand::state_header(base, warehouse, brand))
             (state_sign("warn", "!"))
             h1 { "This request was withdrawn" }
             p class="lead" { (warehouse) " withdrew this request, so the link no longer works. Nothing was shared." }
