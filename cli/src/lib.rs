@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod args;
 pub mod render;
+pub mod sigv4;
 
 use serde_json::Value;
 

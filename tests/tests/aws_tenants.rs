@@ -3,16 +3,17 @@
 //!
 //! API Gateway is not part of moto's in-process stand-ins, so a small HTTP front stands in for
 //! it: every request becomes an HTTP API (payload 2.0) event for the function the template
-//! routes it to, and an `/admin/` request passes only with the admin credential, as the
-//! `AWS_IAM` authorizer passes only a signed request (the template test checks that
-//! authorizer is on every admin route).
+//! routes it to, and an `/admin/` request passes only with a valid SigV4 signature (service
+//! `execute-api`) of the one principal allowed to invoke it, as the `AWS_IAM` authorizer does
+//! (the template test checks that authorizer is on the admin route). The CLI signs with the
+//! AWS credentials of its environment, as an operator's would.
 
 use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 
 use cartlink_e2e::aws::{invoke, World};
-use cartlink_e2e::{cli_binary, ADMIN_KEY, CART};
+use cartlink_e2e::{cli_binary, CART};
 use serde_json::Value;
 use shared::service::Services;
 
@@ -32,6 +33,8 @@ async fn forward(svc: &Services, req: axum::extract::Request) -> axum::response:
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
     let body = String::from_utf8(body.to_vec()).unwrap();
+    let body = (!body.is_empty()).then_some(body);
+    let body = body.as_deref();
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -43,10 +46,8 @@ async fn forward(svc: &Services, req: axum::extract::Request) -> axum::response:
         .collect();
     let path = parts.uri.path_and_query().unwrap().as_str().to_owned();
     let method = parts.method.as_str().to_owned();
-    let body = (!body.is_empty()).then_some(body.as_str());
-    let signed = headers
-        .iter()
-        .any(|(k, v)| k == "authorization" && *v == format!("Bearer {ADMIN_KEY}"));
+    let raw_body = body.unwrap_or_default().as_bytes();
+    let signed = signature_holds(&method, &path, &headers, raw_body);
     let resp = if path.starts_with("/admin/") {
         if !signed {
             let mut denied = axum::response::Response::new(axum::body::Body::from("Forbidden"));
@@ -87,11 +88,97 @@ async fn forward(svc: &Services, req: axum::extract::Request) -> axum::response:
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// The one principal allowed to invoke the admin route.
+const OPERATOR_KEY_ID: &str = "AKIDCARTLINKOPERATOR";
+const OPERATOR_SECRET: &str = "operator-secret-access-key";
+const REGION: &str = "us-east-1";
+
+/// Whether the request carries a SigV4 signature of the operator for `execute-api` over its
+/// method, path, signed headers and body, made within five minutes.
+fn signature_holds(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> bool {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (Some(auth), Some(date), Some(host)) = (
+        header("authorization"),
+        header("x-amz-date"),
+        header("host"),
+    ) else {
+        return false;
+    };
+    let Some(signed_headers) = auth
+        .split(", ")
+        .find_map(|p| p.strip_prefix("SignedHeaders="))
+    else {
+        return false;
+    };
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let Ok(at) = time::PrimitiveDateTime::parse(date, format) else {
+        return false;
+    };
+    let at = at.assume_utc();
+    if (time::OffsetDateTime::now_utc() - at).abs() > time::Duration::minutes(5) {
+        return false;
+    }
+    // The headers the client signed, except those the signer writes itself.
+    let covered: Vec<(&str, &str)> = signed_headers
+        .split(';')
+        .filter(|h| !["host", "x-amz-date", "x-amz-security-token"].contains(h))
+        .filter_map(|h| header(h).map(|v| (h, v)))
+        .collect();
+    let identity =
+        aws_credential_types::Credentials::new(OPERATOR_KEY_ID, OPERATOR_SECRET, None, None, "iam")
+            .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name("execute-api")
+        .time(at.into())
+        .settings(aws_sigv4::http_request::SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let url = format!("http://{host}{path}");
+    let Ok(request) = aws_sigv4::http_request::SignableRequest::new(
+        method,
+        url.as_str(),
+        covered.into_iter(),
+        aws_sigv4::http_request::SignableBody::Bytes(body),
+    ) else {
+        return false;
+    };
+    let Ok(output) = aws_sigv4::http_request::sign(request, &params) else {
+        return false;
+    };
+    let (instructions, _) = output.into_parts();
+    let (expected, _) = instructions.into_parts();
+    expected
+        .iter()
+        .any(|h| h.name() == "authorization" && h.value() == auth)
+}
+
 fn cartlink(base: &str, api_key: &str, args: &[String]) -> (i32, String, String) {
+    cartlink_signing_as(base, api_key, OPERATOR_SECRET, args)
+}
+
+/// Runs the CLI with the operator's key id and `secret` in its AWS environment (no admin key).
+fn cartlink_signing_as(
+    base: &str,
+    api_key: &str,
+    secret: &str,
+    args: &[String],
+) -> (i32, String, String) {
     let out = Command::new(cli_binary())
         .args(args)
         .env("CARTLINK_URL", base)
-        .env("CARTLINK_ADMIN_KEY", ADMIN_KEY)
+        .env_remove("CARTLINK_ADMIN_KEY")
+        .env("AWS_ACCESS_KEY_ID", OPERATOR_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_REGION", REGION)
         .env("CARTLINK_API_KEY", api_key)
         .output()
         .unwrap();
@@ -246,4 +333,25 @@ async fn disabling_a_warehouse_on_moto_withdraws_its_pending_link() {
         .await
         .unwrap()
         .contains("This request was withdrawn"));
+}
+
+#[tokio::test]
+async fn an_admin_call_signed_with_another_secret_or_unsigned_is_refused_before_the_function() {
+    // GIVEN the functions on moto behind the API Gateway stand-in
+    let world = World::new().await;
+    let base = front(Arc::new(world.services())).await;
+    // WHEN the CLI signs with a wrong secret, and when a request comes unsigned
+    let args: Vec<String> = ["admin", "warehouses", "list"].map(String::from).to_vec();
+    let b = base.clone();
+    let (code, _, err) =
+        tokio::task::spawn_blocking(move || cartlink_signing_as(&b, "x", "not-the-secret", &args))
+            .await
+            .unwrap();
+    let bare = reqwest::get(format!("{base}/admin/v1/warehouses"))
+        .await
+        .unwrap();
+    // THEN both are refused: nothing reached the admin function
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("403"), "{err}");
+    assert_eq!(bare.status(), 403);
 }
