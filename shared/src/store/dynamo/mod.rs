@@ -37,8 +37,9 @@
 //! Query, however many invites the table holds.
 //!
 //! `gsi3` (projection ALL): `gsi3pk = INVITES#<warehouse id>` on invites and
-//! `CONNECTIONS#<warehouse id>` on connections, `gsi3sk = <created_at, 12 digits>#<id>`, both
-//! written once when the record is made. A warehouse's invites (or connections) newest first, in
+//! `CONNECTIONS#<warehouse id>` on connections (also `TENANTS` on stored warehouses and
+//! `KEYS#<warehouse id>` on API key records, read whole, oldest first), `gsi3sk = <created_at,
+//! 12 digits>#<id>`, both written once when the record is made. A warehouse's invites (or connections) newest first, in
 //! a total order, are one Query; a page after a cursor is `gsi3sk < <the cursor's key>`. The
 //! lists' filters (status, cart, merchant address) are applied in code while paging
 //! (`listing.rs`). Items made before the index existed carry no `gsi3` keys and are not listed.
