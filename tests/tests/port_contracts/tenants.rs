@@ -12,6 +12,7 @@ on_both_stores!(
     disabling_and_branding_change_only_their_fields,
     changing_a_missing_warehouse_is_missing,
     each_logo_upload_replaces_the_image_and_bumps_the_version,
+    of_concurrent_logo_uploads_the_stored_image_is_the_one_of_the_last_version,
     a_key_is_found_by_its_hash_and_listed_with_its_warehouse_only,
     a_key_needs_its_warehouse_and_a_hash_of_its_own,
     a_revoked_key_stays_revoked_from_the_first_revocation,
@@ -254,4 +255,37 @@ async fn a_keys_last_use_is_written_at_most_every_five_minutes(store: &dyn Store
         .await
         .unwrap()
         .is_none());
+}
+
+async fn of_concurrent_logo_uploads_the_stored_image_is_the_one_of_the_last_version(
+    store: &dyn Store,
+) {
+    // GIVEN a warehouse, and ten different logos uploaded at once
+    let t = tenant("wh-a", 100);
+    store.create_tenant(&t).await.unwrap();
+    let uploads = (0..10u8).map(|i| {
+        let id = t.id.clone();
+        async move { (i, store.put_logo(&id, &[i; 8]).await) }
+    });
+    let results = futures::future::join_all(uploads).await;
+    // THEN each upload either got a version of its own or was refused as a conflict
+    let mut won: Vec<(u32, u8)> = Vec::new();
+    for (i, r) in results {
+        match r {
+            Ok(v) => won.push((v, i)),
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    won.sort();
+    let versions: Vec<u32> = won.iter().map(|(v, _)| *v).collect();
+    let mut distinct = versions.clone();
+    distinct.dedup();
+    assert!(!won.is_empty());
+    assert_eq!(versions, distinct, "two uploads got one version");
+    // AND the stored image and version are those of the highest version handed out
+    let (last, image) = *won.last().unwrap();
+    assert_eq!(store.logo(&t.id).await.unwrap().unwrap(), vec![image; 8]);
+    let read = store.tenant(&t.id).await.unwrap().unwrap();
+    assert_eq!(read.branding.logo_version, Some(last));
 }
