@@ -3,12 +3,13 @@
 use reqwest::header::{HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 
-use crate::args::Call;
+use crate::args::{Body, Call};
+use crate::sigv4::Signer;
 
 /// Why a command did not do its work.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Failure {
-    /// `CARTLINK_URL` or `CARTLINK_API_KEY` is missing or wrong.
+    /// `CARTLINK_URL`, `CARTLINK_API_KEY` or `CARTLINK_ADMIN_KEY` is missing or wrong.
     Config(String),
     /// The command line is wrong.
     Usage(String),
@@ -41,13 +42,21 @@ pub enum Failure {
 pub struct Settings {
     /// The base URL (`CARTLINK_URL`), without a trailing slash.
     pub url: String,
-    /// The warehouse's API key (`CARTLINK_API_KEY`); only ever sent as the bearer token.
+    /// The key sent as the bearer token: the warehouse's API key (`CARTLINK_API_KEY`), or for
+    /// an admin command the admin key (`CARTLINK_ADMIN_KEY`).
     pub api_key: String,
+    /// For an admin command without `CARTLINK_ADMIN_KEY`: SigV4 signing with the AWS
+    /// credentials of the environment (the admin API on AWS is IAM-authorized).
+    pub signer: Option<Signer>,
 }
 
 impl Settings {
-    /// Reads `CARTLINK_URL` and `CARTLINK_API_KEY` through `env`.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Failure> {
+    /// Reads `CARTLINK_URL` and `CARTLINK_API_KEY` (for an `admin` command
+    /// `CARTLINK_ADMIN_KEY`) through `env`.
+    pub fn from_env(
+        env: &dyn Fn(&str) -> Option<String>,
+        admin: bool,
+    ) -> Result<Settings, Failure> {
         let url = env("CARTLINK_URL")
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| {
@@ -64,14 +73,25 @@ impl Settings {
                 "CARTLINK_URL is not an http(s) URL: {url:?}"
             )));
         }
-        let api_key = env("CARTLINK_API_KEY")
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| {
-                Failure::Config("CARTLINK_API_KEY is not set: your warehouse's API key".into())
-            })?;
+        let url = url.trim().trim_end_matches('/').to_owned();
+        let (name, what) = if admin {
+            ("CARTLINK_ADMIN_KEY", "the admin API's key (or, on AWS, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION to sign with)")
+        } else {
+            ("CARTLINK_API_KEY", "your warehouse's API key")
+        };
+        let key = env(name).filter(|v| !v.trim().is_empty());
+        let signer = if admin && key.is_none() {
+            Signer::from_env(env)
+        } else {
+            None
+        };
+        if key.is_none() && signer.is_none() {
+            return Err(Failure::Config(format!("{name} is not set: {what}")));
+        }
         Ok(Settings {
-            url: url.trim().trim_end_matches('/').to_owned(),
-            api_key: api_key.trim().to_owned(),
+            url,
+            api_key: key.unwrap_or_default().trim().to_owned(),
+            signer,
         })
     }
 }
@@ -135,17 +155,27 @@ async fn send(http: &reqwest::Client, settings: &Settings, call: &Call) -> Resul
     let url = format!("{}{}", settings.url, call.path);
     let method = reqwest::Method::from_bytes(call.method.as_bytes())
         .map_err(|e| Failure::Usage(e.to_string()))?;
-    let mut req = http
-        .request(method, &url)
-        .bearer_auth(&settings.api_key)
-        .query(&call.query);
-    if let Some(body) = &call.body {
-        req = req.json(body);
+    let mut req = http.request(method, &url).query(&call.query);
+    if settings.signer.is_none() {
+        req = req.bearer_auth(&settings.api_key);
+    }
+    match &call.body {
+        Some(Body::Json(body)) => req = req.json(body),
+        Some(Body::Bytes(bytes)) => {
+            req = req
+                .header("Content-Type", "application/octet-stream")
+                .body(bytes.clone());
+        }
+        None => {}
     }
     if let Some(key) = &call.idempotency_key {
         req = req.header("Idempotency-Key", key);
     }
-    let resp = req.send().await.map_err(|e| {
+    let mut request = req.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Some(signer) = &settings.signer {
+        sign(signer, &mut request)?;
+    }
+    let resp = http.execute(request).await.map_err(|e| {
         Failure::Network(format!(
             "cannot reach {}: {}",
             settings.url,
@@ -168,4 +198,38 @@ async fn send(http: &reqwest::Client, settings: &Settings, call: &Call) -> Resul
         status,
         body: body.chars().take(200).collect(),
     })
+}
+
+/// Adds the SigV4 headers to `request`, signing its method, URL, content type and body.
+fn sign(signer: &Signer, request: &mut reqwest::Request) -> Result<(), Failure> {
+    let content_type = request
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let signed: Vec<(&str, &str)> = content_type
+        .as_deref()
+        .map(|t| vec![("content-type", t)])
+        .unwrap_or_default();
+    let body = request
+        .body()
+        .and_then(reqwest::Body::as_bytes)
+        .unwrap_or_default()
+        .to_vec();
+    let headers = signer
+        .headers(
+            request.method().as_str(),
+            request.url().as_str(),
+            &signed,
+            &body,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|e| Failure::Config(format!("cannot sign the request: {e}")))?;
+    for (name, value) in headers {
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| Failure::Config(e.to_string()))?;
+        let value = HeaderValue::from_str(&value).map_err(|e| Failure::Config(e.to_string()))?;
+        request.headers_mut().insert(name, value);
+    }
+    Ok(())
 }

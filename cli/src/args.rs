@@ -22,25 +22,40 @@ pub enum View {
     Endpoints,
     /// `{"data": [deliveries]}`: a table.
     Deliveries,
+    /// `{"warehouses": [...]}` (admin): a table.
+    Warehouses,
+    /// `{"keys": [...]}` (admin): a table.
+    Keys,
+}
+
+/// What a call sends as its body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// JSON.
+    Json(Value),
+    /// A file's bytes (a logo upload), sent as they are.
+    Bytes(Vec<u8>),
 }
 
 /// One call of the API, as a subcommand asks for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
-    /// `GET`, `POST` or `DELETE`.
+    /// `GET`, `POST`, `PUT` or `DELETE`.
     pub method: &'static str,
     /// The path under the base URL, ids percent-encoded.
     pub path: String,
     /// Query pairs (lists).
     pub query: Vec<(String, String)>,
-    /// A JSON body (POST).
-    pub body: Option<Value>,
+    /// The body (POST, PUT).
+    pub body: Option<Body>,
     /// An `Idempotency-Key` to send.
     pub idempotency_key: Option<String>,
     /// Follow `next_cursor` to the end (lists).
     pub all: bool,
     /// How the answer is shown.
     pub view: View,
+    /// An admin API call: sent with `CARTLINK_ADMIN_KEY`, not the warehouse's key.
+    pub admin: bool,
 }
 
 /// The parsed command line.
@@ -173,6 +188,7 @@ pub fn command() -> Command {
         .subcommand(invites)
         .subcommand(connections)
         .subcommand(Command::new("carts").about("List the carts and whether each is enabled"))
+        .subcommand(crate::admin::command())
 }
 
 fn webhooks_command() -> Command {
@@ -256,7 +272,7 @@ fn webhooks(m: &ArgMatches) -> Result<Call, String> {
                     body.insert("events".into(), json!(events.collect::<Vec<_>>()));
                 }
                 let mut call = keyed_post(c, "/v1/webhooks/endpoints".into());
-                call.body = Some(Value::Object(body));
+                call.body = Some(Body::Json(Value::Object(body)));
                 call
             }
             ("list", _) => call("GET", "/v1/webhooks/endpoints".into(), View::Endpoints),
@@ -285,7 +301,7 @@ fn webhooks(m: &ArgMatches) -> Result<Call, String> {
 }
 
 /// Percent-encodes one path segment.
-fn segment(raw: &str) -> String {
+pub(crate) fn segment(raw: &str) -> String {
     url::form_urlencoded::byte_serialize(raw.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
@@ -295,7 +311,8 @@ fn value(m: &ArgMatches, name: &str) -> Option<String> {
     m.get_one::<String>(name).cloned()
 }
 
-fn call(method: &'static str, path: String, view: View) -> Call {
+/// A call of `method` on `path` with nothing else set.
+pub(crate) fn call(method: &'static str, path: String, view: View) -> Call {
     Call {
         method,
         path,
@@ -304,6 +321,7 @@ fn call(method: &'static str, path: String, view: View) -> Call {
         idempotency_key: None,
         all: false,
         view,
+        admin: false,
     }
 }
 
@@ -337,14 +355,14 @@ fn create(m: &ArgMatches) -> Result<Call, String> {
         body.insert("expires_in_hours".into(), json!(hours));
     }
     let mut c = call("POST", "/v1/invites".into(), View::Created);
-    c.body = Some(Value::Object(body));
+    c.body = Some(Body::Json(Value::Object(body)));
     c.idempotency_key = value(m, "idempotency-key");
     Ok(c)
 }
 
 fn keyed_post(m: &ArgMatches, path: String) -> Call {
     let mut c = call("POST", path, View::Record);
-    c.body = Some(json!({}));
+    c.body = Some(Body::Json(json!({})));
     c.idempotency_key = value(m, "idempotency-key");
     c
 }
@@ -392,7 +410,8 @@ pub fn invocation(matches: &ArgMatches) -> Result<Invocation, String> {
         Some(("connections", m)) => connections(m)?,
         Some(("carts", _)) => call("GET", "/v1/carts".into(), View::Carts),
         Some(("webhooks", m)) => webhooks(m)?,
-        _ => return Err("which command? (invites, connections, carts, webhooks)".into()),
+        Some(("admin", m)) => crate::admin::invocation(m)?,
+        _ => return Err("which command? (invites, connections, carts, webhooks, admin)".into()),
     };
     Ok(Invocation {
         call,
@@ -442,9 +461,11 @@ mod tests {
         );
         assert_eq!(
             inv.call.body.unwrap(),
-            json!({"cart": "shopify", "merchant_email": "m@shop.test", "merchant_name": "M",
+            Body::Json(
+                json!({"cart": "shopify", "merchant_email": "m@shop.test", "merchant_name": "M",
                    "store": "m.myshopify.com", "functions": ["orders", "inventory"],
                    "expires_in_hours": 48})
+            )
         );
         assert_eq!(inv.call.idempotency_key.as_deref(), Some("k-1"));
         assert!(inv.json);
@@ -588,7 +609,7 @@ mod tests {
         ]);
         assert_eq!(
             inv.call.body.unwrap(),
-            json!({"url": "https://h.test/in", "events": ["connection.authorized"]})
+            Body::Json(json!({"url": "https://h.test/in", "events": ["connection.authorized"]}))
         );
     }
 

@@ -1,9 +1,11 @@
 //! `cartlink`: the warehouse API from the command line. `args` reads the command line into one
 //! API call, `api` makes it, `render` prints the answer or the failure.
 
+pub mod admin;
 pub mod api;
 pub mod args;
 pub mod render;
+pub mod sigv4;
 
 use serde_json::Value;
 
@@ -31,7 +33,7 @@ pub async fn main_with(
     };
     let outcome = async {
         let invocation = args::invocation(&matches).map_err(api::Failure::Usage)?;
-        let settings = api::Settings::from_env(env)?;
+        let settings = api::Settings::from_env(env, invocation.call.admin)?;
         let answer = api::run(&settings, &invocation.call).await?;
         Ok::<_, api::Failure>(if invocation.json {
             json_text(&answer)

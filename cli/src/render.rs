@@ -259,13 +259,43 @@ pub fn render(view: View, v: &Value) -> String {
             ];
             columns(&rows, &cols) + &next_cursor(v)
         }
+        View::Warehouses => {
+            let cols = [
+                ("id", "id"),
+                ("name", "display_name"),
+                ("disabled", "disabled"),
+                ("created", "created_at"),
+            ];
+            columns(&data("warehouses"), &cols)
+        }
+        View::Keys => {
+            let cols = [
+                ("id", "id"),
+                ("name", "name"),
+                ("prefix", "prefix"),
+                ("created", "created_at"),
+                ("last used", "last_used_at"),
+                ("revoked", "revoked_at"),
+            ];
+            columns(&data("keys"), &cols)
+        }
     }
 }
 
 /// What to do about a problem type, where there is more to say than its detail.
 fn hint(code: &str) -> Option<&'static str> {
     Some(match code {
-        "unauthorized" => "Check CARTLINK_API_KEY: it must be an API key of your warehouse.",
+        "unauthorized" => {
+            "Check CARTLINK_API_KEY (CARTLINK_ADMIN_KEY for admin commands): it must be a key this cartlink knows."
+        }
+        "api-key-checksum" => {
+            "The key is mistyped or cut short (its checksum does not match): copy CARTLINK_API_KEY again."
+        }
+        "warehouse-exists" => "Choose another id; `cartlink admin warehouses list` shows the stored ones.",
+        "accent-contrast" => "Choose a darker accent: white text on it must reach 4.5:1.",
+        "logo-too-large" | "logo-unsupported" | "logo-invalid" => {
+            "Upload a PNG or WebP of at most 64 KiB and 256×256 pixels."
+        }
         "invalid-json" | "unsupported-media-type" => {
             "The API could not read the request; check the options given."
         }

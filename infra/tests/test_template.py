@@ -30,6 +30,7 @@ CRATES = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.to
 
 # The functions the template deploys: one per crate under functions/ (checked below).
 FUNCTIONS = [
+    "admin-api",
     "confirmation",
     "connection-tokens",
     "grant-page",
@@ -192,6 +193,7 @@ def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
         if "ssm:GetParameter" in as_list(st["Action"])
     }
     assert readers == {
+        "AdminApiRole",
         "WarehouseApiRole",
         "GrantPageRole",
         "OauthCallbackRole",
@@ -575,6 +577,8 @@ ROUTES = {
     ("get", "/oauth/return/{cart}"): "OauthCallbackFunction",
     ("post", "/oauth/integration/{cart}/{nonce}"): "OauthCallbackFunction",
     ("get", "/oauth/identity/{cart}/{nonce}"): "OauthCallbackFunction",
+    ("x-amazon-apigateway-any-method", "/admin/{proxy+}"): "AdminApiFunction",
+    ("get", "/brand/{warehouse}/logo.png"): "AdminApiFunction",
 }
 
 
@@ -622,3 +626,46 @@ def test_the_http_api_routes_exactly_the_operations_of_the_openapi_document():
         "routed, not documented": sorted(routed - documented),
         "documented, not routed": sorted(documented - routed),
     }
+
+
+def iam_authorized_routes(resources=RES):
+    """(method, path) of every HTTP API route that only a SigV4-signed request passes."""
+    body = resources["HttpApi"]["Properties"]["Body"]
+    schemes = body.get("components", {}).get("securitySchemes", {})
+    iam = {
+        name
+        for name, scheme in schemes.items()
+        if scheme.get("x-amazon-apigateway-authtype") == "awsSigv4"
+    }
+    return {
+        (method, path)
+        for path, methods in body["paths"].items()
+        for method, op in methods.items()
+        if any(name in iam for req in op.get("security", []) for name in req)
+    }
+
+
+def test_the_admin_api_is_iam_authorized_and_nothing_else_is():
+    # GIVEN the HTTP API's routes  THEN exactly the admin route needs a SigV4 signature
+    assert iam_authorized_routes() == {("x-amazon-apigateway-any-method", "/admin/{proxy+}")}
+
+
+def test_the_iam_check_sees_an_admin_route_left_open():
+    # GIVEN a template whose admin route lost its authorizer
+    mutated = copy.deepcopy(RES)
+    op = mutated["HttpApi"]["Properties"]["Body"]["paths"]["/admin/{proxy+}"]
+    op["x-amazon-apigateway-any-method"].pop("security")
+    # THEN no route is IAM-authorized any more
+    assert iam_authorized_routes(mutated) == set()
+
+
+def test_the_admin_api_may_not_delete_send_mail_or_read_streams():
+    actions = role_actions("AdminApiRole")
+    assert sorted(a for a in actions if a.startswith("dynamodb:")) == [
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ]
+    assert not any(a.startswith(("ses:", "sqs:", "kms:")) for a in actions)

@@ -16,7 +16,7 @@ use shared::domain::secrets::random_token;
 use shared::domain::{InviteId, TokenHash, Warehouse, WarehouseId};
 use shared::events::{AuthorizedEvents, InProcess};
 use shared::service::Services;
-use shared::web::{self, Request, Response, MAX_BODY};
+use shared::web::{self, Request, Response};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -30,6 +30,8 @@ pub struct LocalSettings {
     pub dev_api_key: Option<String>,
     /// The crash-test hook (`CARTLINK_HALT_AFTER_COMMIT=1`): see [`HaltAfterCommit`].
     pub halt_after_commit: bool,
+    /// The admin API's key (`CARTLINK_ADMIN_KEY`); without one the admin API lets nobody in.
+    pub admin_key: Option<String>,
 }
 
 /// The line [`HaltAfterCommit`] logs once per callback commit.
@@ -56,6 +58,8 @@ pub struct App {
     pub services: Services,
     /// The sandbox cart.
     pub sandbox: Sandbox,
+    /// The admin API's key, if set.
+    pub admin_key: Option<String>,
 }
 
 /// Routes a request to the handler that serves its path in Lambda too.
@@ -74,6 +78,17 @@ pub async fn dispatch(app: &App, req: Request) -> Response {
         "v1" => warehouse_api::handle(&app.services, req).await,
         "setup" | "assets" => grant_page::handle(&app.services, req).await,
         "oauth" => oauth_callback::handle(&app.services, req).await,
+        // On AWS the admin routes are IAM-authorized at API Gateway; here the admin key is.
+        "admin" => match &app.admin_key {
+            Some(key) if admin_api::admin_key_matches(&req, key) => {
+                admin_api::handle(&app.services, req).await
+            }
+            _ => admin_api::unauthorized(),
+        },
+        "brand" => match admin_api::serve_logo(&app.services, &req).await {
+            Some(resp) => resp,
+            None => shared::web::api::Problem::not_found("No such page.").into_response(),
+        },
         "sandbox-cart" => app.sandbox.handle(&req).await,
         "healthz" => web::json(StatusCode::OK, &serde_json::json!({ "ok": true })),
         "" => home(&app.services),
@@ -115,6 +130,7 @@ pub fn dev_warehouse(api_key: &str) -> Warehouse {
         display_name: "Dev Warehouse".into(),
         notify_email: "warehouse@example.com".into(),
         api_key_hashes: vec![TokenHash::of(api_key)],
+        brand: Default::default(),
     }
 }
 
@@ -141,7 +157,15 @@ pub fn build(
         Arc::new(InProcess(tx))
     };
     let services = Services::embedded(config, catalog, events)?;
-    Ok((Arc::new(App { services, sandbox }), api_key, rx))
+    Ok((
+        Arc::new(App {
+            services,
+            sandbox,
+            admin_key: settings.admin_key.clone(),
+        }),
+        api_key,
+        rx,
+    ))
 }
 
 /// How often the confirmation worker reads the owed confirmations from the store.
@@ -211,7 +235,7 @@ async fn entry(
 ) -> axum::response::Response {
     let (parts, body) = req.into_parts();
     // Read at most the limit, so a longer body is refused without being held.
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+    let Ok(body) = axum::body::to_bytes(body, web::body_limit(parts.uri.path())).await else {
         return web::body_too_large().map(axum::body::Body::from);
     };
     let req = Request {
@@ -249,6 +273,7 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
         listen,
         dev_api_key: env("CARTLINK_DEV_API_KEY"),
         halt_after_commit: env("CARTLINK_HALT_AFTER_COMMIT").as_deref() == Some("1"),
+        admin_key: env("CARTLINK_ADMIN_KEY").filter(|k| !k.trim().is_empty()),
     };
     let base = config.public_base_url.clone();
     let data_dir = config.data_dir.clone();

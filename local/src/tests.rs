@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use shared::web::MAX_BODY;
 
 const KEY: &str = "local-dev-key";
 
@@ -17,6 +18,7 @@ async fn served(dir: &std::path::Path) -> SocketAddr {
         listen,
         dev_api_key: Some(KEY.into()),
         halt_after_commit: false,
+        admin_key: None,
     };
     let (app, _, _events) = build(config, &settings).unwrap();
     tokio::spawn(serve(listener, app));

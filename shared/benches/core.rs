@@ -17,6 +17,7 @@ fn invite() -> Invite {
             id: WarehouseId::parse("wh-bench").unwrap(),
             display_name: "Bench Warehouse".into(),
             notify_email: "ops@bench.test".into(),
+            brand: Default::default(),
         },
         cart: CartId::new("sandbox"),
         merchant_email: "m@bench.test".into(),

@@ -385,6 +385,7 @@ fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
         display_name: w.name,
         notify_email,
         api_key_hashes,
+        brand: Default::default(),
     })
 }
 

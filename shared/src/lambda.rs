@@ -7,7 +7,7 @@ use std::future::Future;
 use bytes::Bytes;
 use lambda_http::{Body, RequestExt};
 
-use crate::web::{body_too_large, is_over_body_limit, Request, Response};
+use crate::web::{body_limit, body_too_large, Request, Response};
 
 /// An event refused at the edge: its body is over [`MAX_BODY`](crate::web::MAX_BODY) (API
 /// Gateway passes bodies far larger on). Answered with [`body_too_large`], as the local server
@@ -30,7 +30,7 @@ pub fn from_lambda(event: lambda_http::Request) -> Result<Request, BodyTooLarge>
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
-    if is_over_body_limit(body.len()) {
+    if body.len() > body_limit(parts.uri.path()) {
         return Err(BodyTooLarge);
     }
     Ok(Request {
@@ -134,15 +134,20 @@ mod tests {
 
     /// A POST event whose body is `len` bytes.
     fn post_of(len: usize) -> lambda_http::Request {
+        post_to("/v1/invites", len)
+    }
+
+    /// A POST event to `path` whose body is `len` bytes.
+    fn post_to(path: &str, len: usize) -> lambda_http::Request {
         let event = serde_json::json!({
             "version": "2.0",
             "routeKey": "$default",
-            "rawPath": "/v1/invites",
+            "rawPath": path,
             "rawQueryString": "",
             "headers": {"content-type": "application/json"},
             "requestContext": {
                 "accountId": "1", "apiId": "api", "domainName": "cartlink.test", "domainPrefix": "cartlink",
-                "http": {"method": "POST", "path": "/v1/invites", "protocol": "HTTP/1.1",
+                "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
                          "sourceIp": "203.0.113.9", "userAgent": "t"},
                 "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "t", "timeEpoch": 0
             },
@@ -193,5 +198,25 @@ mod tests {
         assert_eq!(calls, 1);
         assert_eq!(resp.status(), http::StatusCode::OK);
         assert!(matches!(resp.body(), Body::Text(t) if *t == MAX_BODY.to_string()));
+    }
+
+    #[tokio::test]
+    async fn an_admin_body_may_be_a_logo_upload_and_no_larger() {
+        // GIVEN an admin event of 64 KiB + 1 (a logo the admin API refuses itself), and one
+        // over the admin limit
+        let logo = post_to("/admin/v1/warehouses/wh-a/logo", 64 * 1024 + 1);
+        let over = post_to(
+            "/admin/v1/warehouses/wh-a/logo",
+            crate::web::MAX_ADMIN_BODY + 1,
+        );
+        // WHEN the glue answers them
+        let (logo_resp, logo_calls) = answer_counting(logo).await;
+        let (over_resp, over_calls) = answer_counting(over).await;
+        // THEN the first reaches the handler, the second is refused at the edge
+        assert_eq!((logo_resp.status(), logo_calls), (http::StatusCode::OK, 1));
+        assert_eq!(
+            (over_resp.status(), over_calls),
+            (http::StatusCode::PAYLOAD_TOO_LARGE, 0)
+        );
     }
 }

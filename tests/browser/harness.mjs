@@ -27,6 +27,8 @@ export const OUTPUT = join(testsDir, 'output', 'browser');
 export const API_KEY = 'browser-warehouse-key';
 /** The dev warehouse's key (its invites may use cartlink-local's sandbox cart). */
 export const DEV_API_KEY = 'browser-dev-key';
+/** The admin API's key (`CARTLINK_ADMIN_KEY`) of every local server the browser tests start. */
+export const ADMIN_KEY = 'browser-admin-key';
 export const CART = 'oidc-cart';
 export const CART_NAME = 'OIDC Cart';
 /** Markup-looking characters on purpose: every page must show them as text. */
@@ -144,6 +146,7 @@ ${extraConfig}
       CARTLINK_DATA_DIR: dataDir,
       CARTLINK_CONFIG: config,
       CARTLINK_DEV_API_KEY: DEV_API_KEY,
+      CARTLINK_ADMIN_KEY: ADMIN_KEY,
       BROWSER_CART_SECRET: cartSecret,
       RUST_LOG: 'info',
     },
@@ -217,6 +220,7 @@ export async function parseEml(raw) {
     to: mail.to?.[0]?.address ?? '',
     subject: mail.subject ?? '',
     kind: header('X-Cartlink-kind'),
+    replyTo: mail.replyTo?.[0]?.address ?? null,
     text: mail.text,
     html: mail.html,
   };

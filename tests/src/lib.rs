@@ -15,6 +15,8 @@ use url::Url;
 pub const API_KEY: &str = "e2e-warehouse-key";
 /// The dev warehouse's API key (the sandbox walk-through of the README uses it).
 pub const DEV_API_KEY: &str = "e2e-dev-key";
+/// The admin API's key of every local server the tests start (`CARTLINK_ADMIN_KEY`).
+pub const ADMIN_KEY: &str = "e2e-admin-key";
 /// The generic cart's id, served by oidc-provider.
 pub const CART: &str = "oidc-cart";
 /// The app's client id at the cart.
@@ -140,6 +142,7 @@ fn spawn_cartlink(port: u16, dir: &Path, env: &[(&str, &str)]) -> Option<Killed>
         .env("CARTLINK_DATA_DIR", dir.join("data"))
         .env("CARTLINK_CONFIG", dir.join("cartlink.toml"))
         .env("CARTLINK_DEV_API_KEY", DEV_API_KEY)
+        .env("CARTLINK_ADMIN_KEY", ADMIN_KEY)
         .env("E2E_CART_SECRET", CLIENT_SECRET)
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
@@ -649,6 +652,8 @@ pub struct Email {
     pub invite_id: String,
     /// Which email it is (`X-Cartlink-kind`, `merchant_confirmation`, …).
     pub kind: String,
+    /// `Reply-To`, if set.
+    pub reply_to: Option<String>,
 }
 
 impl Email {
@@ -675,6 +680,11 @@ impl Email {
             html: m.body_html(0).expect("an HTML part").into_owned(),
             invite_id: header("X-Cartlink-invite-id"),
             kind: header("X-Cartlink-kind"),
+            reply_to: m
+                .reply_to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .map(str::to_owned),
         }
     }
 

@@ -97,6 +97,7 @@ base_url_override = "{uri}"
             listen: format!("127.0.0.1:{port}").parse().unwrap(),
             dev_api_key: Some("carts-dev-key".into()),
             halt_after_commit: false,
+            admin_key: None,
         };
         let (app, _, events) = build(config, &settings).unwrap();
         let listener = tokio::net::TcpListener::bind(settings.listen)

@@ -113,6 +113,7 @@ fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
             id: WarehouseId::parse(warehouse).unwrap(),
             display_name: "W".into(),
             notify_email: "w@w.test".into(),
+            brand: Default::default(),
         },
         cart: CartId::new("acme"),
         merchant_email: "m@m.test".into(),
@@ -1579,3 +1580,6 @@ mod reconnects;
 // Webhook endpoints and deliveries.
 #[path = "port_contracts/webhooks.rs"]
 mod webhooks;
+// Warehouses kept as data, their branding and logo, and their API keys.
+#[path = "port_contracts/tenants.rs"]
+mod tenants;

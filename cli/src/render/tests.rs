@@ -242,15 +242,47 @@ fn the_settings_need_a_url_and_a_key() {
             "CARTLINK_API_KEY",
         ),
     ] {
-        match Settings::from_env(&env(vars)) {
+        match Settings::from_env(&env(vars), false) {
             Err(Failure::Config(m)) => assert!(m.contains(names), "{m}"),
             other => panic!("{other:?}"),
         }
     }
     // AND both give settings without a trailing slash
-    let ok = Settings::from_env(&env(&[
-        ("CARTLINK_URL", "http://h:1/"),
-        ("CARTLINK_API_KEY", "k"),
-    ]));
+    let ok = Settings::from_env(
+        &env(&[("CARTLINK_URL", "http://h:1/"), ("CARTLINK_API_KEY", "k")]),
+        false,
+    );
     assert_eq!(ok.unwrap().url, "http://h:1");
+}
+
+#[test]
+fn an_admin_command_sends_the_admin_key_and_needs_it() {
+    use crate::api::Settings;
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    // GIVEN both keys set, and only the warehouse's
+    let both = env(&[
+        ("CARTLINK_URL", "http://h:1"),
+        ("CARTLINK_API_KEY", "warehouse-key"),
+        ("CARTLINK_ADMIN_KEY", "admin-key"),
+    ]);
+    let warehouse_only = env(&[("CARTLINK_URL", "http://h:1"), ("CARTLINK_API_KEY", "k")]);
+    // THEN an admin command sends the admin key, and without it is a configuration failure
+    assert_eq!(
+        Settings::from_env(&both, true).unwrap().api_key,
+        "admin-key"
+    );
+    assert_eq!(
+        Settings::from_env(&both, false).unwrap().api_key,
+        "warehouse-key"
+    );
+    match Settings::from_env(&warehouse_only, true) {
+        Err(Failure::Config(m)) => assert!(m.contains("CARTLINK_ADMIN_KEY"), "{m}"),
+        other => panic!("{other:?}"),
+    }
 }

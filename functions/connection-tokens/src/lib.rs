@@ -8,8 +8,9 @@
 use http::{Method, StatusCode};
 use serde::Serialize;
 use shared::service::connections::{ConnectionError, OpenConnection};
+use shared::service::tenants::AuthError;
 use shared::service::Services;
-use shared::web::api::{caller, Problem};
+use shared::web::api::{bearer, Problem};
 use shared::web::{Request, Response};
 
 /// Every way a token request can fail, each mapped once to a status and a stable problem type
@@ -18,6 +19,8 @@ use shared::web::{Request, Response};
 pub enum TokenApiError {
     /// No or an unknown API key.
     Unauthorized,
+    /// A `clk_live_` key with a wrong checksum.
+    ApiKeyChecksum,
     /// No such route, or no such connection of this warehouse.
     NotFound,
     /// The route exists with other methods.
@@ -38,6 +41,7 @@ impl TokenApiError {
         use TokenApiError::*;
         match self {
             Unauthorized => Problem::unauthorized(),
+            ApiKeyChecksum => Problem::api_key_checksum(),
             NotFound => Problem::not_found("No such connection of this warehouse."),
             MethodNotAllowed => Problem::method_not_allowed("GET /v1/connections/{id}/tokens."),
             NeedsReauthorization => Problem::new(
@@ -169,7 +173,14 @@ async fn route(svc: &Services, req: Request) -> Result<Response, TokenApiError> 
         ["v1", "connections", _, "tokens"] => return Err(TokenApiError::MethodNotAllowed),
         _ => return Err(TokenApiError::NotFound),
     };
-    let warehouse = caller(&req, &svc.warehouses).ok_or(TokenApiError::Unauthorized)?;
+    let warehouse = svc.authenticate(bearer(&req)).await.map_err(|e| match e {
+        AuthError::Unknown => TokenApiError::Unauthorized,
+        AuthError::BadChecksum => TokenApiError::ApiKeyChecksum,
+        AuthError::Store(e) => {
+            tracing::error!(error = %e, "store failed authenticating a token request");
+            TokenApiError::Unavailable
+        }
+    })?;
     let open = svc.warehouse_connection(&warehouse.id, id).await?;
     Ok(shared::web::json(
         StatusCode::OK,

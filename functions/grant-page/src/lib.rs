@@ -8,12 +8,15 @@
 //!   for an admin integration (Magento) it answers the page with the steps and the attempt's
 //!   Callback URL and Identity link URL instead.
 //! - `GET /setup/{token}/status`: JSON progress for the page's poll.
-//! - `GET /assets/*`: our stylesheet, scripts and mark (no third-party resources anywhere).
+//! - `GET /assets/*`: our stylesheet, scripts and mark, and a stored warehouse's accent
+//!   stylesheet (no third-party resources anywhere).
 
+mod brand;
 mod pages;
 
 use http::{Method, StatusCode};
 use serde_json::json;
+use shared::domain::Brand;
 use shared::service::setup::{GrantNext, GrantView, SetupError};
 use shared::service::Services;
 use shared::web::{self, BindingCookie, Request, Response};
@@ -28,6 +31,8 @@ pub enum PageError {
     Expired {
         /// Who to ask for a new link.
         warehouse: String,
+        /// How that warehouse looks.
+        brand: Box<Brand>,
         /// When it expired, as people read it.
         expired_on: String,
     },
@@ -35,6 +40,8 @@ pub enum PageError {
     AlreadyConnected {
         /// Who was given access.
         warehouse: String,
+        /// How that warehouse looks.
+        brand: Box<Brand>,
         /// The cart's name.
         cart: String,
         /// When, as people read it.
@@ -44,6 +51,8 @@ pub enum PageError {
     Revoked {
         /// Who withdrew it.
         warehouse: String,
+        /// How that warehouse looks.
+        brand: Box<Brand>,
     },
     /// A typed code did not work.
     WrongCode,
@@ -70,22 +79,25 @@ impl PageError {
             PageError::InvalidLink => (StatusCode::NOT_FOUND, pages::access_code(base, None)),
             PageError::Expired {
                 warehouse,
+                brand,
                 expired_on,
             } => (
                 StatusCode::GONE,
-                pages::expired(base, &warehouse, &expired_on),
+                pages::expired(base, (&warehouse, &*brand), &expired_on),
             ),
             PageError::AlreadyConnected {
                 warehouse,
+                brand,
                 cart,
                 connected_on,
             } => (
                 StatusCode::OK,
-                pages::already_connected(base, &warehouse, &cart, &connected_on),
+                pages::already_connected(base, (&warehouse, &*brand), &cart, &connected_on),
             ),
-            PageError::Revoked { warehouse } => {
-                (StatusCode::GONE, pages::revoked(base, &warehouse))
-            }
+            PageError::Revoked { warehouse, brand } => (
+                StatusCode::GONE,
+                pages::revoked(base, (&warehouse, &*brand)),
+            ),
             PageError::WrongCode => (
                 StatusCode::BAD_REQUEST,
                 pages::access_code(
@@ -159,21 +171,25 @@ impl From<SetupError> for PageError {
             SetupError::InvalidLink => PageError::InvalidLink,
             SetupError::Expired {
                 warehouse,
+                brand,
                 expired_at,
             } => PageError::Expired {
                 warehouse,
+                brand,
                 expired_on: expired_at.human(),
             },
             SetupError::AlreadyConnected {
                 warehouse,
+                brand,
                 cart,
                 connected_at,
             } => PageError::AlreadyConnected {
                 warehouse,
+                brand,
                 cart,
                 connected_on: connected_at.human(),
             },
-            SetupError::Revoked { warehouse } => PageError::Revoked { warehouse },
+            SetupError::Revoked { warehouse, brand } => PageError::Revoked { warehouse, brand },
             SetupError::TooManyAttempts => PageError::TooManyAttempts,
             SetupError::CartUnavailable => PageError::CartUnavailable,
             SetupError::Store(e) => {
@@ -217,7 +233,9 @@ fn same_origin(svc: &Services, req: &Request) -> Result<(), PageError> {
 async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
     let segments = req.segments();
     match (segments.as_slice(), req.is_read(), &req.method) {
-        (["assets", name], true, _) => asset(name).ok_or(PageError::NotFound),
+        (["assets", name], true, _) => asset(name)
+            .or_else(|| brand::accent_stylesheet(name))
+            .ok_or(PageError::NotFound),
         (["setup"], true, _) => Ok(web::html(
             StatusCode::OK,
             pages::access_code(&svc.config.public_base_url, None),

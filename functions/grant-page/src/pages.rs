@@ -3,6 +3,7 @@
 
 use maud::{html, Markup};
 use shared::carts::Flavour;
+use shared::domain::Brand;
 use shared::service::setup::{GrantView, IntegrationSettings};
 use shared::web::page::layout;
 
@@ -83,11 +84,12 @@ pub fn message(base: &str, title: &str, text: &str) -> String {
 }
 
 /// A known link whose invite expired.
-pub fn expired(base: &str, warehouse: &str, expired_on: &str) -> String {
+pub fn expired(base: &str, (warehouse, brand): (&str, &Brand), expired_on: &str) -> String {
     layout(
         base,
         "This link has expired",
         html! {
+            (crate::brand::state_header(base, warehouse, brand))
             (state_sign("warn", "!"))
             h1 { "This link has expired" }
             p class="lead" { "This link expired on " strong { (expired_on) } ": ask " (warehouse) " for a new one." }
@@ -98,11 +100,17 @@ pub fn expired(base: &str, warehouse: &str, expired_on: &str) -> String {
 }
 
 /// A known link whose store is connected already.
-pub fn already_connected(base: &str, warehouse: &str, cart: &str, connected_on: &str) -> String {
+pub fn already_connected(
+    base: &str,
+    (warehouse, brand): (&str, &Brand),
+    cart: &str,
+    connected_on: &str,
+) -> String {
     layout(
         base,
         "Your store is already connected",
         html! {
+            (crate::brand::state_header(base, warehouse, brand))
             (state_sign("ok", "✓"))
             h1 { "Your " (cart) " store is already connected" }
             p class="lead" { "You gave " (warehouse) " access on " strong { (connected_on) } ". There is nothing more to do." }
@@ -113,11 +121,12 @@ pub fn already_connected(base: &str, warehouse: &str, cart: &str, connected_on: 
 }
 
 /// A known link whose invite the warehouse withdrew.
-pub fn revoked(base: &str, warehouse: &str) -> String {
+pub fn revoked(base: &str, (warehouse, brand): (&str, &Brand)) -> String {
     layout(
         base,
         "This request was withdrawn",
         html! {
+            (crate::brand::state_header(base, warehouse, brand))
             (state_sign("warn", "!"))
             h1 { "This request was withdrawn" }
             p class="lead" { (warehouse) " withdrew this request, so the link no longer works. Nothing was shared." }
@@ -148,7 +157,8 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
         base,
         &format!("{warehouse} asks for access to your {cart} store"),
         html! {
-            (parties(warehouse, cart))
+            (crate::brand::accent_link(base, &invite.warehouse))
+            (parties(crate::brand::mark(&invite.warehouse), warehouse, cart))
             h1 { (warehouse) " asks for access to your " (cart) " store" }
             div id="grant-intro" {
                 p class="lead" { (warehouse) " fulfils orders for your store. If you agree, it will be able to:" }
@@ -195,6 +205,7 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
                     }
                 }
                 p class="help expiry" { "This link works until " strong { (expires) } "." }
+                (crate::brand::privacy(&invite.warehouse))
             }
             @if popup && !integration {
                 div id="popup-blocked" class="notice" role="alert" hidden {
@@ -218,10 +229,10 @@ pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
     )
 }
 
-fn parties(warehouse: &str, cart: &str) -> Markup {
+fn parties(warehouse_mark: Markup, warehouse: &str, cart: &str) -> Markup {
     html! {
         div class="parties" aria-hidden="true" {
-            div class="party" { (letter_mark(warehouse)) span class="party-name" { (warehouse) } }
+            div class="party" { (warehouse_mark) span class="party-name" { (warehouse) } }
             div class="party-link" { (lock_icon()) }
             div class="party" { (letter_mark(cart)) span class="party-name" { (cart) } }
         }
@@ -314,7 +325,8 @@ pub fn integration(
         base,
         &format!("Connect your {cart} store to {warehouse}"),
         html! {
-            (parties(warehouse, cart))
+            (crate::brand::accent_link(base, &invite.warehouse))
+            (parties(crate::brand::mark(&invite.warehouse), warehouse, cart))
             h1 { "Connect your " (cart) " store to " (warehouse) }
             div id="grant-intro" {
                 @if let Some(store) = &invite.store {

@@ -20,9 +20,10 @@ use shared::service::disconnect::DisconnectError;
 use shared::service::idempotency::RequestSeed;
 use shared::service::invites::{InviteError, InviteState, NewInvite, Withdrawal};
 use shared::service::resend::ResendError;
+use shared::service::tenants::AuthError;
 use shared::service::Services;
 use shared::views::InviteView;
-use shared::web::api::{caller, Problem};
+use shared::web::api::{bearer, Problem};
 use shared::web::{Request, Response};
 
 mod lifecycle;
@@ -34,6 +35,8 @@ pub mod openapi;
 pub enum ApiError {
     /// No or an unknown API key.
     Unauthorized,
+    /// A `clk_live_` key with a wrong checksum.
+    ApiKeyChecksum,
     /// No such route, or no such invite or connection of this warehouse.
     NotFound,
     /// The route exists with other methods.
@@ -86,6 +89,7 @@ impl ApiError {
         use ApiError::*;
         match self {
             Unauthorized => Problem::unauthorized(),
+            ApiKeyChecksum => Problem::api_key_checksum(),
             NotFound => Problem::not_found(
                 "No such route, or no such invite or connection of this warehouse.",
             ),
@@ -201,6 +205,16 @@ impl From<InviteError> for ApiError {
             InviteError::RateLimited(limited) => ApiError::RateLimited {
                 retry_after_secs: limited.retry_after_secs,
             },
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unknown => ApiError::Unauthorized,
+            AuthError::BadChecksum => ApiError::ApiKeyChecksum,
+            AuthError::Store(e) => unavailable(e),
         }
     }
 }
@@ -408,7 +422,7 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         | ["v1", "webhooks", "test"] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
     };
-    let warehouse = caller(&req, &svc.warehouses).ok_or(ApiError::Unauthorized)?;
+    let warehouse = &svc.authenticate(bearer(&req)).await?;
     if req.method == Method::POST {
         if let Some(key) = req.headers.get(idempotent::HEADER) {
             return idempotent::run(svc, warehouse, &req, key, |seed| {

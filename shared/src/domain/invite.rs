@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::brand::Brand;
 use super::ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 use super::secrets::TokenHash;
 
@@ -188,6 +189,9 @@ pub struct WarehouseRef {
     pub display_name: String,
     /// Where the warehouse's confirmation goes.
     pub notify_email: String,
+    /// Its look when the invite was made (absent in invites made before brands existed).
+    #[serde(default, skip_serializing_if = "Brand::is_plain")]
+    pub brand: Brand,
 }
 
 /// An invite, as stored.
@@ -362,6 +366,7 @@ mod tests {
                 id: WarehouseId::parse("wh-1").unwrap(),
                 display_name: "Warehouse".into(),
                 notify_email: "ops@wh.test".into(),
+                brand: Default::default(),
             },
             cart: CartId::new("acme"),
             merchant_email: "m@shop.test".into(),

@@ -2,7 +2,9 @@
 //! Nothing here knows about AWS, SQLite or HTTP.
 
 pub mod access_code;
+pub mod api_key;
 pub mod attempt;
+pub mod brand;
 pub mod connection;
 pub mod disconnection;
 pub mod event;
@@ -11,14 +13,17 @@ pub mod invite;
 pub mod refusal;
 pub mod sealed;
 pub mod secrets;
+pub mod tenant;
 pub mod warehouse;
 pub mod webhook;
 
 pub use access_code::AccessCode;
+pub use api_key::{KeyShape, MintedKey, API_KEY_PREFIX};
 pub use attempt::{
     claim_deadline, AttemptStatus, GrantAttempt, ADMIN_INTEGRATION_ATTEMPT_TTL_SECS,
     ATTEMPT_TTL_SECS, CLAIM_MARGIN_SECS,
 };
+pub use brand::Brand;
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use disconnection::{Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};
@@ -27,6 +32,7 @@ pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
 pub use refusal::Refusal;
 pub use sealed::{SealContext, SealedBlob};
 pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};
+pub use tenant::{Accent, AccentError, ApiKeyRecord, Branding, Tenant};
 pub use warehouse::{Warehouse, WarehouseDirectory};
 pub use webhook::{
     DeliveryStatus, DeliveryTry, EndpointSecret, RetrySchedule, WebhookDelivery, WebhookEndpoint,

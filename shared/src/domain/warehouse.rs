@@ -1,8 +1,9 @@
 //! Warehouses and the API keys they call cartlink with.
 
+use super::brand::Brand;
 use super::ids::WarehouseId;
 use super::invite::WarehouseRef;
-use super::secrets::TokenHash;
+use super::secrets::{constant_time_eq, TokenHash};
 
 /// A warehouse that may create invites.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub struct Warehouse {
     pub notify_email: String,
     /// SHA-256 of each API key it may use (several, so keys can be rotated).
     pub api_key_hashes: Vec<TokenHash>,
+    /// Its look (a stored warehouse's branding; empty for a configured one).
+    pub brand: Brand,
 }
 
 impl Warehouse {
@@ -24,6 +27,7 @@ impl Warehouse {
             id: self.id.clone(),
             display_name: self.display_name.clone(),
             notify_email: self.notify_email.clone(),
+            brand: self.brand.clone(),
         }
     }
 }
@@ -40,16 +44,23 @@ impl WarehouseDirectory {
         WarehouseDirectory { warehouses }
     }
 
-    /// The warehouse an API key belongs to, if any. The key is hashed before comparing, so the
-    /// comparison reveals nothing about stored keys.
+    /// The warehouse an API key belongs to, if any. The key is hashed, then compared with every
+    /// stored hash in constant time and without stopping at a match, so neither how long the
+    /// answer takes nor which comparison matched tells anything about stored keys.
     pub fn authenticate(&self, api_key: &str) -> Option<&Warehouse> {
         if api_key.is_empty() || api_key.len() > 512 {
             return None;
         }
         let hash = TokenHash::of(api_key);
-        self.warehouses
-            .iter()
-            .find(|w| w.api_key_hashes.contains(&hash))
+        let mut found = None;
+        for w in &self.warehouses {
+            for stored in &w.api_key_hashes {
+                if constant_time_eq(stored.as_str().as_bytes(), hash.as_str().as_bytes()) {
+                    found = Some(w);
+                }
+            }
+        }
+        found
     }
 
     /// Every warehouse.
@@ -70,6 +81,7 @@ mod tests {
             display_name: id.into(),
             notify_email: format!("ops@{id}.test"),
             api_key_hashes: vec![TokenHash::of(key)],
+            brand: Default::default(),
         };
         let dir = WarehouseDirectory::new(vec![wh("wh-a", "key-a"), wh("wh-b", "key-b")]);
         // THEN each key finds its own warehouse, and unknown or empty keys find none

@@ -6,6 +6,7 @@
 //! the same words). Every value is escaped in HTML (maud escapes by default); every link is one
 //! the caller built from the configured base URL.
 
+mod brand;
 mod fleet;
 mod render;
 mod webhook;
@@ -13,7 +14,7 @@ mod webhook;
 pub use fleet::{disconnected_email, reconnect_invite_email};
 pub use webhook::endpoint_disabled_email;
 
-use render::{b, para, t, to_html, to_text, Block, Inline};
+use render::{b, para, t, to_html_with, to_text, Block, Inline};
 
 use crate::domain::{AccessCode, Function, Invite, Timestamp};
 use crate::mailer::{MailError, OutgoingEmail};
@@ -26,16 +27,17 @@ fn build(
     invite: &Invite,
     kind: EmailKind,
 ) -> Result<OutgoingEmail, MailError> {
-    OutgoingEmail::new(
+    let email = OutgoingEmail::new(
         to,
         subject,
         to_text(blocks),
-        to_html(subject, blocks),
+        to_html_with(subject, blocks, &brand::letterhead(invite, kind)),
         vec![
             ("invite-id".into(), invite.id.to_string()),
             ("kind".into(), kind.as_str().into()),
         ],
-    )
+    )?;
+    brand::with_reply_to(email, invite, kind)
 }
 
 fn greeting(invite: &Invite) -> Block {

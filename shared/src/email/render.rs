@@ -103,7 +103,20 @@ fn inline_html(parts: &[Inline]) -> Markup {
     }
 }
 
-fn block_html(block: &Block) -> Markup {
+/// What a stored warehouse's brand adds to the HTML part: its logo above the card, and its
+/// accent on the action button. `Default` is cartlink's own look.
+#[derive(Default)]
+pub(super) struct Letterhead<'a> {
+    /// The logo's URL (on our origin) and its alt text (the warehouse's name).
+    pub logo: Option<(&'a str, &'a str)>,
+    /// `#rrggbb` for the button (checked for white text when it was set).
+    pub accent: Option<&'a str>,
+}
+
+/// The colour of the action button when no accent is set.
+const BUTTON: &str = "#1f5fbf";
+
+fn block_html(block: &Block, accent: &str) -> Markup {
     html! {
         @match block {
             Block::Para(p) => p style="margin:0 0 16px" { (inline_html(p)) },
@@ -112,7 +125,7 @@ fn block_html(block: &Block) -> Markup {
                 @for i in items { li style="margin:0 0 6px" { (i) } }
             },
             Block::Action { label, url } => div style="margin:24px 0" {
-                a href=(url) style="display:inline-block;background:#1f5fbf;color:#ffffff;text-decoration:none;padding:12px 22px;border-radius:6px;font-weight:600;font-size:16px" {
+                a href=(url) style={ "display:inline-block;background:" (accent) ";color:#ffffff;text-decoration:none;padding:12px 22px;border-radius:6px;font-weight:600;font-size:16px" } {
                     (label)
                 }
                 p style="margin:12px 0 0;font-size:13px;color:#4a5361" {
@@ -134,8 +147,10 @@ fn block_html(block: &Block) -> Markup {
     }
 }
 
-/// The HTML part: the word mark above one card holding the blocks.
-pub(super) fn to_html(title: &str, blocks: &[Block]) -> String {
+/// The HTML part under `letterhead`: the word mark (and the warehouse's logo) above one card
+/// holding the blocks.
+pub(super) fn to_html_with(title: &str, blocks: &[Block], letterhead: &Letterhead<'_>) -> String {
+    let accent = letterhead.accent.unwrap_or(BUTTON);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -148,8 +163,13 @@ pub(super) fn to_html(title: &str, blocks: &[Block]) -> String {
                 div style="padding:16px 12px" {
                     div style="max-width:560px;margin:0 auto" {
                         p style="margin:0 0 10px;font-weight:700;font-size:17px;color:#1f5fbf" { (BRAND) }
+                        @if let Some((url, alt)) = letterhead.logo {
+                            p style="margin:0 0 10px" {
+                                img src=(url) alt=(alt) height="48" style="height:48px;width:auto;border:0;display:block";
+                            }
+                        }
                         div style="background:#ffffff;border:1px solid #dde2ea;border-radius:10px;padding:22px 20px" {
-                            @for block in blocks { (block_html(block)) }
+                            @for block in blocks { (block_html(block, accent)) }
                         }
                     }
                 }

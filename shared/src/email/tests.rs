@@ -13,6 +13,7 @@ fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
             id: WarehouseId::parse("wh-1").unwrap(),
             display_name: warehouse_name.into(),
             notify_email: "ops@wh.test".into(),
+            brand: Default::default(),
         },
         cart: CartId::new("sandbox"),
         merchant_email: "m@shop.test".into(),

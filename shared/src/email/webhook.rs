@@ -1,6 +1,6 @@
 //! The email of webhooks: an endpoint answered 410 Gone, so it was disabled.
 
-use super::render::{b, para, t, to_html, to_text, Block};
+use super::render::{b, para, t, to_html_with, to_text, Block, Letterhead};
 use crate::domain::{Timestamp, WebhookEndpoint};
 use crate::mailer::{MailError, OutgoingEmail};
 
@@ -30,7 +30,7 @@ pub fn endpoint_disabled_email(
         to,
         subject,
         to_text(&blocks),
-        to_html(subject, &blocks),
+        to_html_with(subject, &blocks, &Letterhead::default()),
         vec![
             ("endpoint-id".into(), endpoint.id.to_string()),
             ("kind".into(), "webhook_endpoint_disabled".into()),

@@ -56,6 +56,8 @@ pub struct OutgoingEmail {
     /// taken over when its lease ran out): a mailer that can keep one copy per key does (the
     /// outbox writes one file per key). SES cannot: there a repeat is a second email.
     pub idempotency_key: Option<String>,
+    /// Where replies go (a warehouse's support address), if not to the sender.
+    pub reply_to: Option<String>,
 }
 
 /// Refuses a header value holding CR, LF or NUL.
@@ -85,6 +87,7 @@ impl OutgoingEmail {
             html,
             tags,
             idempotency_key: None,
+            reply_to: None,
         })
     }
 
@@ -93,6 +96,15 @@ impl OutgoingEmail {
     pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
         self
+    }
+}
+
+impl OutgoingEmail {
+    /// The same message with replies going to `address`; CR, LF or NUL in it is refused.
+    pub fn with_reply_to(mut self, address: &str) -> Result<Self, MailError> {
+        check_header("reply-to", address)?;
+        self.reply_to = Some(address.to_owned());
+        Ok(self)
     }
 }
 

@@ -91,6 +91,9 @@ pub fn to_mime(
         .subject(email.subject.as_str())
         .date(at.unix_timestamp())
         .message_id(format!("{message_id}@cartlink.local"));
+    if let Some(reply_to) = &email.reply_to {
+        message = message.reply_to(reply_to.as_str());
+    }
     for (k, v) in &email.tags {
         message = message.header(format!("X-Cartlink-{k}"), Text::new(v.as_str()));
     }

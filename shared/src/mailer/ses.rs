@@ -76,7 +76,8 @@ impl Mailer for SesMailer {
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(&email.to).build())
             .content(EmailContent::builder().simple(message).build())
-            .set_configuration_set_name(self.configuration_set.clone());
+            .set_configuration_set_name(self.configuration_set.clone())
+            .set_reply_to_addresses(email.reply_to.clone().map(|r| vec![r]));
         for (k, v) in &email.tags {
             req = req.email_tags(
                 MessageTag::builder()

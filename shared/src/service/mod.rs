@@ -1,6 +1,7 @@
 //! The services: every flow of cartlink over the ports. Entry points (the Lambda handlers and
 //! the local server) call these; these call the ports; nothing calls back up.
 
+pub mod admin;
 pub mod callback;
 pub mod confirm;
 pub mod connections;
@@ -17,6 +18,7 @@ pub mod reconnect;
 pub mod refresh;
 pub mod resend;
 pub mod setup;
+pub mod tenants;
 pub mod webhooks;
 
 use std::sync::Arc;

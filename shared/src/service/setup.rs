@@ -7,8 +7,8 @@ use super::history::attempt_scope;
 use super::Services;
 use crate::carts::{CartSpec, Flavour, Redirect, StateReturn, TokenRequest};
 use crate::domain::{
-    AccessCode, AttemptStatus, BrowserBinding, GrantAttempt, GrantState, Invite, InviteEventKind,
-    InviteToken, PkceVerifier, Standing, Timestamp, TokenHash,
+    AccessCode, AttemptStatus, Brand, BrowserBinding, GrantAttempt, GrantState, Invite,
+    InviteEventKind, InviteToken, PkceVerifier, Standing, Timestamp, TokenHash,
 };
 use crate::oauth::{authorize_url, AuthorizeRequest};
 use crate::store::StoreError;
@@ -46,6 +46,8 @@ pub enum SetupError {
     Expired {
         /// Who asked, so the page can say whom to ask for a new link.
         warehouse: String,
+        /// How that warehouse looks (a stored warehouse's brand), for the page.
+        brand: Box<Brand>,
         /// When it expired.
         expired_at: Timestamp,
     },
@@ -54,6 +56,8 @@ pub enum SetupError {
     AlreadyConnected {
         /// Who was given access.
         warehouse: String,
+        /// How that warehouse looks (a stored warehouse's brand), for the page.
+        brand: Box<Brand>,
         /// The cart's name.
         cart: String,
         /// When the connection was made.
@@ -64,6 +68,8 @@ pub enum SetupError {
     Revoked {
         /// Who withdrew it.
         warehouse: String,
+        /// How that warehouse looks (a stored warehouse's brand), for the page.
+        brand: Box<Brand>,
     },
     /// Too many wrong access codes from this client, or too many uses of one code.
     #[error("too many attempts")]
@@ -188,6 +194,7 @@ impl Services {
     /// ([`Invite::standing`] says which fact the merchant is told first).
     async fn why_not_grantable(&self, invite: &Invite) -> Result<Option<SetupError>, StoreError> {
         let warehouse = invite.warehouse.display_name.clone();
+        let brand = Box::new(invite.warehouse.brand.clone());
         Ok(match invite.standing(self.clock.now()) {
             Standing::Connected => {
                 let connected_at = self
@@ -197,13 +204,15 @@ impl Services {
                     .map_or(invite.updated_at, |c| c.created_at);
                 Some(SetupError::AlreadyConnected {
                     warehouse,
+                    brand,
                     cart: self.catalog.display_name(&invite.cart),
                     connected_at,
                 })
             }
-            Standing::Withdrawn => Some(SetupError::Revoked { warehouse }),
+            Standing::Withdrawn => Some(SetupError::Revoked { warehouse, brand }),
             Standing::Expired => Some(SetupError::Expired {
                 warehouse,
+                brand,
                 expired_at: invite.expires_at,
             }),
             Standing::Closed => Some(SetupError::InvalidLink),

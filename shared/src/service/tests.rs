@@ -197,6 +197,7 @@ async fn unknown_and_malformed_links_are_invalid_and_a_known_expired_one_says_wh
         Err(SetupError::Expired {
             warehouse,
             expired_at,
+            ..
         }) => {
             assert_eq!(warehouse, "Test Warehouse");
             assert_eq!(expired_at, crate::testing::T0.plus_secs(14 * 24 * 3600));
@@ -226,7 +227,7 @@ async fn a_withdrawn_invite_says_so_and_starts_nothing() {
     kit.clock.advance(15 * 24 * 3600);
     assert!(matches!(
         kit.services.open_link(&token).await,
-        Err(SetupError::Revoked { warehouse }) if warehouse == "Test Warehouse"
+        Err(SetupError::Revoked { warehouse, .. }) if warehouse == "Test Warehouse"
     ));
     assert!(matches!(
         kit.services.start_grant(&token).await,
@@ -398,6 +399,7 @@ async fn a_good_callback_seals_the_tokens_and_authorizes_once() {
             warehouse,
             cart,
             connected_at,
+            ..
         }) => {
             assert_eq!(warehouse, "Test Warehouse");
             assert_eq!(cart, "Acme Cart");

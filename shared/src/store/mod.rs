@@ -6,7 +6,8 @@
 //! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
 //! per invite and email kind), [`Counters`], [`Leases`], [`IdempotencyKeys`] (the warehouse
 //! API's `Idempotency-Key` records), [`Disconnections`] (what a dropped connection leaves in
-//! place of its sealed tokens) and [`InviteEvents`] (invites' histories). [`Store`] is all of
+//! place of its sealed tokens), [`InviteEvents`] (invites' histories) and [`Tenants`]
+//! (warehouses kept as data, their branding and API keys). [`Store`] is all of
 //! them, so the
 //! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
@@ -27,6 +28,7 @@ pub mod listing;
 pub(crate) mod record;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
+mod tenants;
 mod webhooks;
 
 use async_trait::async_trait;
@@ -395,6 +397,7 @@ pub trait Leases: Send + Sync {
 }
 
 pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoredAnswer};
+pub use tenants::Tenants;
 pub use webhooks::{DeliveryFilter, DeliveryRead, WebhookStore};
 
 /// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
@@ -410,6 +413,7 @@ pub trait Store:
     + Disconnections
     + InviteEvents
     + WebhookStore
+    + Tenants
 {
 }
 
@@ -424,6 +428,7 @@ impl<T> Store for T where
         + Disconnections
         + InviteEvents
         + WebhookStore
+        + Tenants
         + ?Sized
 {
 }

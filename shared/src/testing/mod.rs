@@ -81,6 +81,7 @@ impl TestKit {
             display_name: "Test Warehouse".into(),
             notify_email: "ops@warehouse.test".into(),
             api_key_hashes: vec![TokenHash::of(TEST_API_KEY)],
+            brand: Default::default(),
         };
         let config = Config {
             public_base_url: "https://cartlink.test".into(),

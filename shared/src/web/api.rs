@@ -20,10 +20,14 @@ pub const RETRY_AFTER_SECS: &str = "2";
 /// (trimmed). `None` when there is no such header or nobody owns the key; the warehouse is
 /// never a field of the request.
 pub fn caller<'a>(req: &Request, warehouses: &'a WarehouseDirectory) -> Option<&'a Warehouse> {
+    bearer(req).and_then(|key| warehouses.authenticate(key))
+}
+
+/// The key sent as `Authorization: Bearer <key>` (trimmed), if any.
+pub fn bearer(req: &Request) -> Option<&str> {
     req.header("authorization")
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim)
-        .and_then(|key| warehouses.authenticate(key))
 }
 
 /// One error answer of the warehouse API.
@@ -62,6 +66,17 @@ impl Problem {
             "unauthorized",
             "Unauthorized",
             "Send a valid API key as `Authorization: Bearer <key>`.",
+        )
+    }
+
+    /// A `clk_live_` key whose checksum does not match: mistyped or cut short, so no key
+    /// (told apart from a key nobody owns, which is [`Problem::unauthorized`]).
+    pub fn api_key_checksum() -> Self {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "api-key-checksum",
+            "API key checksum mismatch",
+            "The API key's checksum does not match: it was mistyped or cut short. Copy it again.",
         )
     }
 
@@ -164,6 +179,7 @@ mod tests {
             display_name: "A".into(),
             notify_email: "ops@a.test".into(),
             api_key_hashes: vec![TokenHash::of("key-a")],
+            brand: Default::default(),
         }]);
         let with = |authorization: &'static str| {
             let mut req = Request::new(Method::GET, "/v1/carts");

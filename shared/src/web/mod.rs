@@ -18,9 +18,18 @@ use serde::Serialize;
 /// Lambda glue and the local server alike, with [`body_too_large`] before any handler runs.
 pub const MAX_BODY: usize = 16 * 1024;
 
-/// Whether a body of `len` bytes is over [`MAX_BODY`]; one of exactly that size is read.
-pub fn is_over_body_limit(len: usize) -> bool {
-    len > MAX_BODY
+/// Largest body of an admin API request (`/admin/…`): a logo upload of up to 64 KiB, with room
+/// to refuse a larger one with the admin API's own problem rather than at the edge.
+pub const MAX_ADMIN_BODY: usize = 96 * 1024;
+
+/// The largest body read for a request to `path`: [`MAX_ADMIN_BODY`] under `/admin/`,
+/// [`MAX_BODY`] everywhere else.
+pub fn body_limit(path: &str) -> usize {
+    if path.starts_with("/admin/") {
+        MAX_ADMIN_BODY
+    } else {
+        MAX_BODY
+    }
 }
 
 /// The answer to a request whose body is over [`MAX_BODY`]: 413 problem `too-large`.

@@ -222,13 +222,13 @@ impl Services {
             }
         }
         tracing::warn!(endpoint_id = %endpoint.id, warehouse_id = %endpoint.warehouse, "webhook endpoint answered 410 Gone; disabled");
-        let Some(warehouse) = self
-            .warehouses
-            .all()
-            .iter()
-            .find(|w| w.id == endpoint.warehouse)
-        else {
-            return;
+        let warehouse = match self.warehouse_by_id(&endpoint.warehouse).await {
+            Ok(Some(w)) => w,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(endpoint_id = %endpoint.id, error = %e, "disabled-endpoint email not sent: warehouse not read");
+                return;
+            }
         };
         let sent = match endpoint_disabled_email(
             &warehouse.notify_email,

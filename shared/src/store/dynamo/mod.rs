@@ -20,6 +20,9 @@
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
 //! | idempotency record | `IDEM#<warehouse id>#<sha256 of the Idempotency-Key>` | `IDEM` | `entity=idempotency`, `request_hash`, `state` (`in_progress`, `done`), `owner` (a random id), `first_owner`, `lease_until`, `expires_at`, `ttl` (= `expires_at`), `answer_status`, `answer_type`, `answer_body` (sealed envelope) | warehouse-api: put only when absent or past `expires_at`; taken over only in progress, lease lapsed, same `request_hash`; finished or deleted only by its owner |
+//! | warehouse (tenant) | `WH#<warehouse id>` | `WH` | `entity=tenant`, `warehouse_id`, `display_name`, `notify_email`, `created_at`, `disabled`, `accent`, `support_email`, `privacy_url`, `logo_version`, `gsi3pk=TENANTS`, `gsi3sk` | the admin API: put if absent; then only `disabled`, the branding attributes, and `logo_version` (conditional on the one read) |
+//! | logo | `WH#<warehouse id>` | `LOGO` | `entity=logo`, `png` (binary, a PNG we encoded), `version` | the admin API, in the transaction that bumps `logo_version` |
+//! | API key | `KEY#<sha256 of the key>` | `KEY` | `entity=api_key`, `key_id`, `warehouse_id`, `hash`, `prefix`, `name`, `created_at`, `last_used_at`, `revoked_at`, `gsi3pk=KEYS#<warehouse id>`, `gsi3sk` | the admin API puts it (if absent, its warehouse existing) and sets `revoked_at` once; the warehouse API sets `last_used_at` at most every five minutes |
 //!
 //! `body` is the JSON of the fields that never change after the item is made; every field that
 //! changes is its own attribute, so no writer ever puts back a whole item it read earlier.
@@ -36,8 +39,9 @@
 //! Query, however many invites the table holds.
 //!
 //! `gsi3` (projection ALL): `gsi3pk = INVITES#<warehouse id>` on invites and
-//! `CONNECTIONS#<warehouse id>` on connections, `gsi3sk = <created_at, 12 digits>#<id>`, both
-//! written once when the record is made. A warehouse's invites (or connections) newest first, in
+//! `CONNECTIONS#<warehouse id>` on connections (also `TENANTS` on stored warehouses and
+//! `KEYS#<warehouse id>` on API key records, read whole, oldest first), `gsi3sk = <created_at,
+//! 12 digits>#<id>`, both written once when the record is made. A warehouse's invites (or connections) newest first, in
 //! a total order, are one Query; a page after a cursor is `gsi3sk < <the cursor's key>`. The
 //! lists' filters (status, cart, merchant address) are applied in code while paging
 //! (`listing.rs`). Items made before the index existed carry no `gsi3` keys and are not listed.
@@ -58,8 +62,8 @@
 //!
 //! `item.rs` holds the attribute values and keys every item shares; `listing.rs` pages the
 //! warehouse lists; `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit),
-//! `sends.rs`, `counters.rs`, `disconnections.rs`, `leases.rs`, `idempotency.rs` and `events.rs`
-//! each implement one part of the port on their items; `stream.rs` reads the
+//! `sends.rs`, `counters.rs`, `disconnections.rs`, `leases.rs`, `idempotency.rs`, `events.rs` and
+//! `tenants.rs` each implement one part of the port on their items; `stream.rs` reads the
 //! stream's records.
 
 mod attempts;
@@ -75,6 +79,7 @@ mod listing;
 mod reconnects;
 mod sends;
 pub mod stream;
+mod tenants;
 mod webhooks;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};

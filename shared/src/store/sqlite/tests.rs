@@ -21,6 +21,7 @@ fn invite(status: InviteStatus) -> Invite {
             id: WarehouseId::parse("wh-1").unwrap(),
             display_name: "W".into(),
             notify_email: "w@w.test".into(),
+            brand: Default::default(),
         },
         cart: CartId::new("acme"),
         merchant_email: "m@m.test".into(),

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+mod tenants;
+
 use super::{FaultPlan, Port};
 use crate::domain::SealedBlob;
 use crate::domain::{
