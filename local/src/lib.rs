@@ -72,7 +72,7 @@ pub async fn dispatch(app: &App, req: Request) -> Response {
             connection_tokens::handle(&app.services, req).await
         }
         "v1" => warehouse_api::handle(&app.services, req).await,
-        "setup" | "assets" => grant_page::handle(&app.services, req).await,
+        "setup" | "assets" | "manage" => grant_page::handle(&app.services, req).await,
         "oauth" => oauth_callback::handle(&app.services, req).await,
         "sandbox-cart" => app.sandbox.handle(&req).await,
         "healthz" => web::json(StatusCode::OK, &serde_json::json!({ "ok": true })),

@@ -541,6 +541,7 @@ fn disconnection_of(conn: &Connection) -> Disconnection {
         cart: conn.cart.clone(),
         disconnected_at: Timestamp(300),
         revocation: Revocation::Pending,
+        by: Default::default(),
     }
 }
 
@@ -1554,3 +1555,7 @@ mod idempotency;
 // The commit of a granted re-authorization invite.
 #[path = "port_contracts/reconnects.rs"]
 mod reconnects;
+
+// The merchant's manage links and the last token fetch of each connection.
+#[path = "port_contracts/manage.rs"]
+mod manage;

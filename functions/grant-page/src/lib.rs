@@ -8,8 +8,10 @@
 //!   for an admin integration (Magento) it answers the page with the steps and the attempt's
 //!   Callback URL and Identity link URL instead.
 //! - `GET /setup/{token}/status`: JSON progress for the page's poll.
+//! - `/manage/{token}…`: the merchant's manage page and withdrawing access (`manage.rs`).
 //! - `GET /assets/*`: our stylesheet, scripts and mark (no third-party resources anywhere).
 
+mod manage;
 mod pages;
 
 use http::{Method, StatusCode};
@@ -216,6 +218,11 @@ fn same_origin(svc: &Services, req: &Request) -> Result<(), PageError> {
 
 async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
     let segments = req.segments();
+    if segments.first() == Some(&"manage") {
+        return manage::route(svc, req, &segments)
+            .await
+            .unwrap_or(Err(PageError::MethodNotAllowed));
+    }
     match (segments.as_slice(), req.is_read(), &req.method) {
         (["assets", name], true, _) => asset(name).ok_or(PageError::NotFound),
         (["setup"], true, _) => Ok(web::html(

@@ -19,11 +19,13 @@ pub use attempt::{
     ATTEMPT_TTL_SECS, CLAIM_MARGIN_SECS,
 };
 pub use connection::{Connection, ConnectionStatus, TokenSet};
-pub use disconnection::{Disconnection, Revocation};
+pub use disconnection::{DisconnectedBy, Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};
 pub use ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
 pub use refusal::Refusal;
 pub use sealed::{SealContext, SealedBlob};
-pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};
+pub use secrets::{
+    BrowserBinding, GrantState, InviteToken, ManageToken, PkceVerifier, Secret, TokenHash,
+};
 pub use warehouse::{Warehouse, WarehouseDirectory};

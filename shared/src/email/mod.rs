@@ -7,9 +7,11 @@
 //! the caller built from the configured base URL.
 
 mod fleet;
+mod manage;
 mod render;
 
 pub use fleet::{disconnected_email, reconnect_invite_email};
+pub use manage::{access_withdrawn_email, withdrawn_receipt_email};
 
 use render::{b, para, t, to_html, to_text, Block, Inline};
 
@@ -123,15 +125,17 @@ pub fn invite_email(
     )
 }
 
-/// "You connected your store", to the merchant.
+/// "You connected your store", to the merchant, with the "Manage this connection" link
+/// (`manage_url`) where one was issued.
 pub fn merchant_confirmation(
     invite: &Invite,
     cart_name: &str,
     connected_at: Timestamp,
+    manage_url: Option<&str>,
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
     let subject = format!("You gave {warehouse} access to your {cart_name} store");
-    let blocks = [
+    let mut blocks = vec![
         greeting(invite),
         para(vec![
             t(format!("On {} you gave ", connected_at.human())),
@@ -141,15 +145,33 @@ pub fn merchant_confirmation(
             t(" store, so that it can:"),
         ]),
         Block::List(plain_words(&invite.functions)),
-        para(vec![t(format!(
-            "You can withdraw this access at any time in your {cart_name} admin, where \
-             {warehouse} is listed among your apps."
-        ))]),
-        Block::Note(vec![t(format!(
-            "If this was not you, withdraw the access there and tell {warehouse}."
-        ))]),
-        on_behalf(warehouse),
     ];
+    match manage_url {
+        Some(url) => blocks.extend([
+            Block::Action {
+                label: "Manage this connection".into(),
+                url: url.into(),
+            },
+            para(vec![t(format!(
+                "That page shows what {warehouse} can do and when it last used the access, \
+                 and lets you withdraw it at any time. The link is yours alone: keep this \
+                 email, and do not forward it."
+            ))]),
+            Block::Note(vec![t(format!(
+                "If this was not you, withdraw the access there and tell {warehouse}."
+            ))]),
+        ]),
+        None => blocks.extend([
+            para(vec![t(format!(
+                "You can withdraw this access at any time in your {cart_name} admin, where \
+                 {warehouse} is listed among your apps."
+            ))]),
+            Block::Note(vec![t(format!(
+                "If this was not you, withdraw the access there and tell {warehouse}."
+            ))]),
+        ]),
+    }
+    blocks.push(on_behalf(warehouse));
     build(
         &invite.merchant_email,
         &subject,

@@ -40,12 +40,16 @@ fn every_email(inv: &Invite) -> Vec<OutgoingEmail> {
             &AccessCode::generate(),
         )
         .unwrap(),
-        merchant_confirmation(inv, "Cart", Timestamp(0)).unwrap(),
+        merchant_confirmation(inv, "Cart", Timestamp(0), Some("http://x.test/manage/M")).unwrap(),
         warehouse_confirmation(inv, "Cart", Timestamp(0), Some("<b>acct</b>")).unwrap(),
         grant_failed_email(inv, "Cart", Some("http://x.test/setup/R")).unwrap(),
         grant_failed_email(inv, "Cart", None).unwrap(),
         disconnected_email(inv, "Cart", Timestamp(0), true).unwrap(),
         disconnected_email(inv, "Cart", Timestamp(0), false).unwrap(),
+        merchant_confirmation(inv, "Cart", Timestamp(0), None).unwrap(),
+        withdrawn_receipt_email(inv, "Cart", Timestamp(0), true).unwrap(),
+        withdrawn_receipt_email(inv, "Cart", Timestamp(0), false).unwrap(),
+        access_withdrawn_email(inv, "Cart", "con-1", Timestamp(0)).unwrap(),
         reconnect_invite_email(
             inv,
             "Cart",
@@ -201,7 +205,7 @@ fn the_failure_email_offers_a_retry_link_or_says_whom_to_ask() {
 #[test]
 fn a_subject_cannot_carry_a_header() {
     let inv = invite("Acme\r\nBcc: x@evil.test", None);
-    assert!(merchant_confirmation(&inv, "Cart", Timestamp(0)).is_err());
+    assert!(merchant_confirmation(&inv, "Cart", Timestamp(0), None).is_err());
     assert!(grant_failed_email(&inv, "Cart", None).is_err());
 }
 
@@ -209,7 +213,7 @@ fn a_subject_cannot_carry_a_header() {
 fn confirmations_go_one_to_the_merchant_and_one_to_the_warehouse() {
     let inv = invite("Acme", None);
     assert_eq!(
-        merchant_confirmation(&inv, "Cart", Timestamp(0))
+        merchant_confirmation(&inv, "Cart", Timestamp(0), None)
             .unwrap()
             .to,
         "m@shop.test"

@@ -6,7 +6,8 @@
 //! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
 //! per invite and email kind), [`Counters`], [`Leases`], [`IdempotencyKeys`] (the warehouse
 //! API's `Idempotency-Key` records), [`Disconnections`] (what a dropped connection leaves in
-//! place of its sealed tokens) and [`InviteEvents`] (invites' histories). [`Store`] is all of
+//! place of its sealed tokens), [`InviteEvents`] (invites' histories) and [`ManageLinks`]
+//! (the merchant's manage links and the last token fetch of each connection). [`Store`] is all of
 //! them, so the
 //! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
@@ -23,6 +24,7 @@
 pub mod dynamo;
 mod idempotency;
 pub mod listing;
+pub mod manage;
 #[cfg(any(feature = "aws", feature = "embedded"))]
 pub(crate) mod record;
 #[cfg(feature = "embedded")]
@@ -80,6 +82,9 @@ pub enum EmailKind {
     /// The invite again, with the link and access code of the invite's `n`th replacement
     /// ([`InviteStore::replace_secrets`]): each replacement is its own email, sent once.
     InviteResend(u32),
+    /// "The merchant withdrew your access", to the warehouse, when the merchant withdrew it from
+    /// their manage page.
+    AccessWithdrawn,
 }
 
 impl EmailKind {
@@ -94,6 +99,7 @@ impl EmailKind {
             EmailKind::InviteResend(_) => "invite_resend",
             EmailKind::Disconnected => "disconnected",
             EmailKind::ReconnectInvite => "reconnect_invite",
+            EmailKind::AccessWithdrawn => "access_withdrawn",
         }
     }
 
@@ -394,6 +400,7 @@ pub trait Leases: Send + Sync {
 }
 
 pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoredAnswer};
+pub use manage::{ManageLink, ManageLinks};
 
 /// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
 /// implements every part is a `Store`.
@@ -407,6 +414,7 @@ pub trait Store:
     + IdempotencyKeys
     + Disconnections
     + InviteEvents
+    + ManageLinks
 {
 }
 
@@ -420,6 +428,7 @@ impl<T> Store for T where
         + IdempotencyKeys
         + Disconnections
         + InviteEvents
+        + ManageLinks
         + ?Sized
 {
 }

@@ -17,6 +17,8 @@
 //! | invite event | `INV#<invite id>` | `EVT#<step key>` | `entity=event`, `kind`, `at`, `reason`, `ttl` | the services where each step happens: put only, if absent (one per step) |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
+//! | manage link | `MLINK#<sha256 of manage token>` | `MLINK` | `entity=manage_link`, `connection_id`, `invite_id`, `created_at` | confirmation: put only, if absent |
+//! | last token fetch | `FETCH#<connection id>` | `FETCH` | `entity=token_fetch`, `at` | connection-tokens: `at` only, at most once a minute, never back |
 //! | idempotency record | `IDEM#<warehouse id>#<sha256 of the Idempotency-Key>` | `IDEM` | `entity=idempotency`, `request_hash`, `state` (`in_progress`, `done`), `owner` (a random id), `first_owner`, `lease_until`, `expires_at`, `ttl` (= `expires_at`), `answer_status`, `answer_type`, `answer_body` (sealed envelope) | warehouse-api: put only when absent or past `expires_at`; taken over only in progress, lease lapsed, same `request_hash`; finished or deleted only by its owner |
 //!
 //! `body` is the JSON of the fields that never change after the item is made; every field that
@@ -56,8 +58,8 @@
 //!
 //! `item.rs` holds the attribute values and keys every item shares; `listing.rs` pages the
 //! warehouse lists; `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit),
-//! `sends.rs`, `counters.rs`, `disconnections.rs`, `leases.rs`, `idempotency.rs` and `events.rs`
-//! each implement one part of the port on their items; `stream.rs` reads the
+//! `sends.rs`, `counters.rs`, `disconnections.rs`, `leases.rs`, `idempotency.rs`, `events.rs` and
+//! `manage.rs` each implement one part of the port on their items; `stream.rs` reads the
 //! stream's records.
 
 mod attempts;
@@ -70,6 +72,7 @@ mod invites;
 mod item;
 mod leases;
 mod listing;
+mod manage;
 mod reconnects;
 mod sends;
 pub mod stream;

@@ -6,7 +6,7 @@
 //! secret is in it. Columns hold what conditions and lookups need; `body` holds the rest as JSON.
 //!
 //! `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`,
-//! `counters.rs`, `leases.rs`, `idempotency.rs`, `disconnections.rs` and `events.rs` each implement
+//! `counters.rs`, `leases.rs`, `idempotency.rs`, `disconnections.rs`, `events.rs` and `manage.rs` each implement
 //! one part of the port on their tables.
 
 mod attempts;
@@ -17,6 +17,7 @@ mod events;
 mod idempotency;
 mod invites;
 mod leases;
+mod manage;
 mod sends;
 #[cfg(test)]
 mod tests;
@@ -177,6 +178,7 @@ impl SqliteStore {
         db.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
         db.execute_batch(SCHEMA).map_err(unavailable)?;
+        db.execute_batch(manage::SCHEMA).map_err(unavailable)?;
         for (table, column, decl) in ADDED_COLUMNS {
             Self::add_column(&db, table, column, decl)?;
         }
