@@ -1,7 +1,9 @@
 //! Disconnecting: the warehouse drops a connection. Its sealed tokens are deleted from the store
 //! (the connection's record is replaced by a [`Disconnection`] in one conditional write), the
 //! cart is asked to revoke the grant where the catalog names a revocation endpoint (RFC 7009),
-//! and the merchant is emailed once.
+//! and the merchant is emailed once. The merchant's own withdrawal from their manage page
+//! (`service::manage`) is this same disconnect, recorded `by: merchant`: then the warehouse is
+//! emailed once, and the merchant gets a receipt.
 //!
 //! Order: read the connection and open its tokens (kept in memory only: once deleted they
 //! cannot be read again), then the one conditional write, then the revocation call by the one
