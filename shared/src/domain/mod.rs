@@ -8,6 +8,7 @@ pub mod disconnection;
 pub mod event;
 pub mod ids;
 pub mod invite;
+pub mod locale;
 pub mod refusal;
 pub mod sealed;
 pub mod secrets;
@@ -23,6 +24,7 @@ pub use disconnection::{DisconnectedBy, Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};
 pub use ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
+pub use locale::Locale;
 pub use refusal::Refusal;
 pub use sealed::{SealContext, SealedBlob};
 pub use secrets::{
