@@ -115,6 +115,7 @@ pub fn dev_warehouse(api_key: &str) -> Warehouse {
         display_name: "Dev Warehouse".into(),
         notify_email: "warehouse@example.com".into(),
         api_key_hashes: vec![TokenHash::of(api_key)],
+        locale: None,
     }
 }
 

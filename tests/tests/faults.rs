@@ -76,6 +76,7 @@ fn test_warehouse(notify: &str) -> Warehouse {
         display_name: "Test Warehouse".into(),
         notify_email: notify.into(),
         api_key_hashes: vec![shared::domain::TokenHash::of(TEST_API_KEY)],
+        locale: None,
     }
 }
 

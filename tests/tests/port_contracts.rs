@@ -123,6 +123,7 @@ fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
         access_code_hint: "…0000".into(),
         resends: 0,
         reconnects: None,
+        locale: Default::default(),
         created_at: Timestamp(created),
         updated_at: Timestamp(created),
         expires_at: Timestamp(10_000),

@@ -18,6 +18,7 @@ fn kit() -> TestKit {
         display_name: "Other Fulfilment".into(),
         notify_email: "ops@other.test".into(),
         api_key_hashes: vec![TokenHash::of(OTHER_KEY)],
+        locale: None,
     });
     kit.services.warehouses = WarehouseDirectory::new(all);
     kit

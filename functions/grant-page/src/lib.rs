@@ -16,9 +16,11 @@ mod pages;
 
 use http::{Method, StatusCode};
 use serde_json::json;
+use shared::domain::Timestamp;
 use shared::service::setup::{GrantNext, GrantView, SetupError};
 use shared::service::Services;
-use shared::web::{self, BindingCookie, Request, Response};
+use shared::web::page::Ui;
+use shared::web::{self, lang, BindingCookie, Request, Response};
 
 /// Every way a setup request can fail, each mapped once to a page and status.
 #[derive(Debug)]
@@ -30,8 +32,8 @@ pub enum PageError {
     Expired {
         /// Who to ask for a new link.
         warehouse: String,
-        /// When it expired, as people read it.
-        expired_on: String,
+        /// When it expired.
+        expired_at: Timestamp,
     },
     /// A known link whose store is connected already, with the date (200: nothing is wrong).
     AlreadyConnected {
@@ -39,8 +41,8 @@ pub enum PageError {
         warehouse: String,
         /// The cart's name.
         cart: String,
-        /// When, as people read it.
-        connected_on: String,
+        /// When.
+        connected_at: Timestamp,
     },
     /// A known link whose invite the warehouse withdrew (410).
     Revoked {
@@ -64,87 +66,56 @@ pub enum PageError {
 }
 
 impl PageError {
-    /// The page and status. `in_popup`: the answer to the grant form, which the grant page
-    /// submits into its popup; such a page keeps its opener, so the grant page can close it.
-    fn into_response(self, svc: &Services, in_popup: bool) -> Response {
-        let base = &svc.config.public_base_url;
+    /// The page and status, in the page's language. `in_popup`: the answer to the grant form,
+    /// which the grant page submits into its popup; such a page keeps its opener, so the grant
+    /// page can close it.
+    fn into_response(self, ui: &Ui, in_popup: bool) -> Response {
         let (status, body) = match self {
-            PageError::InvalidLink => (StatusCode::NOT_FOUND, pages::access_code(base, None)),
+            // Every unknown link gets the same page: its switcher reopens the access-code
+            // page, never the link typed.
+            PageError::InvalidLink => {
+                let ui = Ui {
+                    here: Some("/setup".to_owned()),
+                    ..ui.clone()
+                };
+                (StatusCode::NOT_FOUND, pages::access_code(&ui, None))
+            }
             PageError::Expired {
                 warehouse,
-                expired_on,
-            } => (
-                StatusCode::GONE,
-                pages::expired(base, &warehouse, &expired_on),
-            ),
+                expired_at,
+            } => (StatusCode::GONE, pages::expired(ui, &warehouse, expired_at)),
             PageError::AlreadyConnected {
                 warehouse,
                 cart,
-                connected_on,
+                connected_at,
             } => (
                 StatusCode::OK,
-                pages::already_connected(base, &warehouse, &cart, &connected_on),
+                pages::already_connected(ui, &warehouse, &cart, connected_at),
             ),
-            PageError::Revoked { warehouse } => {
-                (StatusCode::GONE, pages::revoked(base, &warehouse))
-            }
+            PageError::Revoked { warehouse } => (StatusCode::GONE, pages::revoked(ui, &warehouse)),
             PageError::WrongCode => (
                 StatusCode::BAD_REQUEST,
-                pages::access_code(
-                    base,
-                    Some(
-                        "That code did not work. Check it against your email and try again. \
-                         A code stops working when its invitation expires or has been used: \
-                         then ask the warehouse for a new link.",
-                    ),
-                ),
+                pages::access_code(ui, Some("code.wrong")),
             ),
             PageError::TooManyAttempts => (
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::access_code(
-                    base,
-                    Some("Too many codes were tried from here. Wait 15 minutes, then try again."),
-                ),
+                pages::access_code(ui, Some("code.too_many")),
             ),
             PageError::CartUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                pages::message(
-                    base,
-                    "This store connection is not available right now",
-                    "Please ask the warehouse that sent you the link to check their setup.",
-                ),
+                pages::message(ui, "state.cart_unavailable"),
             ),
-            PageError::ForeignOrigin => (
-                StatusCode::FORBIDDEN,
-                pages::message(
-                    base,
-                    "This form was sent from another site",
-                    "Open the link from your email and try again.",
-                ),
-            ),
-            PageError::NotFound => (
-                StatusCode::NOT_FOUND,
-                pages::message(
-                    base,
-                    "Page not found",
-                    "Open the link from your email, or type your access code.",
-                ),
-            ),
+            PageError::ForeignOrigin => {
+                (StatusCode::FORBIDDEN, pages::message(ui, "state.foreign"))
+            }
+            PageError::NotFound => (StatusCode::NOT_FOUND, pages::message(ui, "state.not_found")),
             PageError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                pages::message(
-                    base,
-                    "Page not found",
-                    "Open the link from your email, or type your access code.",
-                ),
+                pages::message(ui, "state.not_found"),
             ),
             PageError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                pages::message(
-                    base,
-                    "Something went wrong on our side",
-                    "Nothing was changed. Please try again in a minute.",
-                ),
+                pages::message(ui, "state.unavailable"),
             ),
         };
         if in_popup {
@@ -164,7 +135,7 @@ impl From<SetupError> for PageError {
                 expired_at,
             } => PageError::Expired {
                 warehouse,
-                expired_on: expired_at.human(),
+                expired_at,
             },
             SetupError::AlreadyConnected {
                 warehouse,
@@ -173,7 +144,7 @@ impl From<SetupError> for PageError {
             } => PageError::AlreadyConnected {
                 warehouse,
                 cart,
-                connected_on: connected_at.human(),
+                connected_at,
             },
             SetupError::Revoked { warehouse } => PageError::Revoked { warehouse },
             SetupError::TooManyAttempts => PageError::TooManyAttempts,
@@ -186,23 +157,49 @@ impl From<SetupError> for PageError {
     }
 }
 
+/// The page's language and place: a GET reopens itself in another language; the answer to a
+/// form reopens the page a GET shows for the same link (the access-code page for a code).
+fn ui_for(svc: &Services, req: &Request) -> Ui {
+    let (locale, _) = lang::page_locale(req);
+    let segments = req.segments();
+    let here = if req.is_read() {
+        req.path.clone()
+    } else {
+        match segments.as_slice() {
+            ["setup", token, ..] | ["manage", token, ..] => {
+                format!("/{}/{token}", segments[0])
+            }
+            _ => "/setup".to_owned(),
+        }
+    };
+    Ui {
+        base: svc.config.public_base_url.clone(),
+        locale,
+        here: Some(here),
+    }
+}
+
 /// Handles a setup-page request.
 pub async fn handle(svc: &Services, req: Request) -> Response {
     let method = req.method.clone();
     let grant_form = method == Method::POST && req.segments().get(2) == Some(&"grant");
-    let resp = match route(svc, &req).await {
+    let ui = ui_for(svc, &req);
+    let mut resp = match route(svc, &ui, &req).await {
         Ok(resp) => resp,
-        Err(e) => e.into_response(svc, grant_form),
+        Err(e) => e.into_response(&ui, grant_form),
     };
+    if let (locale, true) = lang::page_locale(&req) {
+        lang::remember(&mut resp, locale, !svc.config.is_local_http());
+    }
     web::for_method(&method, resp)
 }
 
-fn grant_page(svc: &Services, view: &GrantView<'_>) -> Response {
-    let body = pages::grant(
-        &svc.config.public_base_url,
-        &svc.config.public_origin(),
-        view,
-    );
+fn grant_page(svc: &Services, ui: &Ui, view: &GrantView<'_>) -> Response {
+    let ui = Ui {
+        here: Some(format!("/setup/{}", view.token.expose())),
+        ..ui.clone()
+    };
+    let body = pages::grant(&ui, &svc.config.public_origin(), view);
     let form_targets: Vec<String> = view.authorize_origin.iter().cloned().collect();
     web::html(StatusCode::OK, body, &form_targets)
 }
@@ -216,32 +213,28 @@ fn same_origin(svc: &Services, req: &Request) -> Result<(), PageError> {
     }
 }
 
-async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
+async fn route(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageError> {
     let segments = req.segments();
     if segments.first() == Some(&"manage") {
-        return manage::route(svc, req, &segments)
+        return manage::route(svc, ui, req, &segments)
             .await
             .unwrap_or(Err(PageError::MethodNotAllowed));
     }
     match (segments.as_slice(), req.is_read(), &req.method) {
         (["assets", name], true, _) => asset(name).ok_or(PageError::NotFound),
-        (["setup"], true, _) => Ok(web::html(
-            StatusCode::OK,
-            pages::access_code(&svc.config.public_base_url, None),
-            &[],
-        )),
+        (["setup"], true, _) => Ok(web::html(StatusCode::OK, pages::access_code(ui, None), &[])),
         (["setup"], false, &Method::POST) => {
             same_origin(svc, req)?;
             let code = req.form().remove("code").unwrap_or_default();
             match svc.redeem_access_code(&code, req.client_ip).await {
-                Ok(view) => Ok(grant_page(svc, &view)),
+                Ok(view) => Ok(grant_page(svc, ui, &view)),
                 Err(SetupError::InvalidLink) => Err(PageError::WrongCode),
                 Err(e) => Err(e.into()),
             }
         }
         (["setup", token], true, _) => {
             let view = svc.open_link(token).await?;
-            Ok(grant_page(svc, &view))
+            Ok(grant_page(svc, ui, &view))
         }
         (["setup", token, "grant"], false, &Method::POST) => {
             same_origin(svc, req)?;

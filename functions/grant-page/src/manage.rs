@@ -10,10 +10,11 @@
 
 use http::{Method, StatusCode};
 use maud::{html, Markup};
-use shared::domain::{DisconnectedBy, Timestamp};
+use shared::domain::DisconnectedBy;
+use shared::i18n::{self, Arg};
 use shared::service::manage::{ManageError, ManageView, Standing};
 use shared::service::Services;
-use shared::web::page::layout;
+use shared::web::page::{layout_in, Ui};
 use shared::web::{self, Request, Response};
 
 use crate::pages::letter_mark;
@@ -38,15 +39,15 @@ impl From<ManageError> for PageError {
 /// Routes `/manage/…`; `None` for a path or method it does not serve.
 pub(crate) async fn route(
     svc: &Services,
+    ui: &Ui,
     req: &Request,
     segments: &[&str],
 ) -> Option<Result<Response, PageError>> {
-    let base = &svc.config.public_base_url;
     Some(match (segments, req.is_read(), &req.method) {
         (["manage", token], true, _) => svc
             .manage_view(token)
             .await
-            .map(|view| web::html(StatusCode::OK, manage_page(base, token, &view), &[]))
+            .map(|view| web::html(StatusCode::OK, manage_page(ui, token, &view), &[]))
             .map_err(PageError::from),
         (["manage", token, "withdraw"], true, _) => svc
             .manage_view(token)
@@ -54,37 +55,39 @@ pub(crate) async fn route(
             .map_err(PageError::from)
             .map(|view| match view.standing {
                 Standing::Connected { .. } => {
-                    web::html(StatusCode::OK, confirm_page(base, token, &view), &[])
+                    web::html(StatusCode::OK, confirm_page(ui, token, &view), &[])
                 }
                 Standing::Disconnected { .. } => {
-                    web::html(StatusCode::OK, manage_page(base, token, &view), &[])
+                    web::html(StatusCode::OK, manage_page(ui, token, &view), &[])
                 }
             }),
-        (["manage", token, "withdraw"], false, &Method::POST) => withdraw(svc, req, token).await,
+        (["manage", token, "withdraw"], false, &Method::POST) => {
+            withdraw(svc, ui, req, token).await
+        }
         _ => return None,
     })
 }
 
-async fn withdraw(svc: &Services, req: &Request, token: &str) -> Result<Response, PageError> {
+async fn withdraw(
+    svc: &Services,
+    ui: &Ui,
+    req: &Request,
+    token: &str,
+) -> Result<Response, PageError> {
     if !req.is_same_origin_post(&svc.config.public_origin()) {
         return Err(PageError::ForeignOrigin);
     }
-    let base = &svc.config.public_base_url;
     if req.form().get("confirm").map(String::as_str) != Some("yes") {
         // Only the confirmation step's button withdraws; anything else shows that step.
         let view = svc.manage_view(token).await?;
         return Ok(web::html(
             StatusCode::BAD_REQUEST,
-            confirm_page(base, token, &view),
+            confirm_page(ui, token, &view),
             &[],
         ));
     }
     svc.withdraw_access(token).await?;
-    Ok(web::see_other(&format!("{base}/manage/{token}")))
-}
-
-fn date(t: Timestamp) -> String {
-    t.human()
+    Ok(web::see_other(&format!("{}/manage/{token}", ui.base)))
 }
 
 fn heading(view: &ManageView) -> Markup {
@@ -102,78 +105,91 @@ fn store_of(view: &ManageView) -> Option<&str> {
 }
 
 /// The manage page: the connection and the Withdraw access button, or that it is gone.
-fn manage_page(base: &str, token: &str, view: &ManageView) -> String {
-    let warehouse = &view.invite.warehouse.display_name;
-    let cart = &view.cart_name;
+fn manage_page(ui: &Ui, token: &str, view: &ManageView) -> String {
+    let warehouse = view.invite.warehouse.display_name.as_str();
+    let cart = view.cart_name.as_str();
+    let names = [("warehouse", warehouse), ("cart", cart)];
     match &view.standing {
         Standing::Connected {
             since,
             last_token_fetch,
             needs_reauth,
-        } => layout(
-            base,
-            &format!("{warehouse} has access to your {cart} store"),
-            html! {
-                (heading(view))
-                h1 { (warehouse) " has access to your " (cart) " store" }
-                dl class="facts" {
-                    @if let Some(store) = store_of(view) { dt { "Store" } dd { (store) } }
-                    dt { "Connected since" } dd { (date(*since)) }
-                    dt { "Last token fetch" }
-                    dd id="last-fetch" {
-                        @match last_token_fetch {
-                            Some(t) => (date(*t)),
-                            None => "Not yet",
+        } => {
+            let title = ui.text("manage.title", &names);
+            layout_in(
+                ui,
+                &title,
+                html! {
+                    (heading(view))
+                    h1 { (title) }
+                    dl class="facts" {
+                        @if let Some(store) = store_of(view) { dt { (ui.text("manage.store", &[])) } dd { (store) } }
+                        dt { (ui.text("manage.since", &[])) } dd { (ui.date(*since)) }
+                        dt { (ui.text("manage.last_fetch", &[])) }
+                        dd id="last-fetch" {
+                            @match last_token_fetch {
+                                Some(t) => (ui.date(*t)),
+                                None => (ui.text("manage.never_fetched", &[])),
+                            }
                         }
                     }
-                }
-                @if *needs_reauth {
-                    p class="notice" { (cart) " no longer accepts this access; " (warehouse) " must ask you to grant it again before it can use your store." }
-                }
-                p { "With this access, " (warehouse) " can:" }
-                ul class="functions" { @for f in view.functions() { li { (f.plain_words()) } } }
-                p class="help" { "Withdrawing deletes the stored access at once and tells " (warehouse) ". You can grant access again later from a new invitation." }
-                div class="actions" {
-                    a id="withdraw" class="button danger" href={ (base) "/manage/" (token) "/withdraw" } { "Withdraw access" }
-                }
-            },
-            &[],
-        ),
-        Standing::Disconnected { at, by } => layout(
-            base,
-            "Access withdrawn",
-            html! {
-                div class="state-sign ok" aria-hidden="true" { "✓" }
-                h1 { "Access withdrawn" }
-                p class="lead" id="withdrawn" {
-                    @match by {
-                        DisconnectedBy::Merchant => { "You withdrew the access of " strong { (warehouse) } " to your " (cart) " store on " strong { (date(*at)) } "." }
-                        DisconnectedBy::Warehouse => { strong { (warehouse) } " ended its access to your " (cart) " store on " strong { (date(*at)) } "." }
+                    @if *needs_reauth {
+                        p class="notice" { (ui.text("manage.needs_reauth", &names)) }
                     }
-                }
-                p { "The stored access was deleted; " (warehouse) " can no longer reach your store through cartlink. There is nothing more to do." }
-            },
-            &[],
-        ),
+                    p { (ui.text("manage.can", &names)) }
+                    ul class="functions" { @for f in view.functions() { li { (i18n::function_words(ui.locale, *f)) } } }
+                    p class="help" { (ui.text("manage.withdraw_help", &names)) }
+                    div class="actions" {
+                        a id="withdraw" class="button danger" href={ (ui.base) "/manage/" (token) "/withdraw" } { (ui.text("manage.withdraw", &[])) }
+                    }
+                },
+                &[],
+            )
+        }
+        Standing::Disconnected { at, by } => {
+            let title = ui.text("manage.withdrawn.title", &[]);
+            let date = ui.date(*at);
+            let args = [
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Text(cart)),
+                ("date", Arg::Strong(&date)),
+            ];
+            let key = match by {
+                DisconnectedBy::Merchant => "manage.withdrawn.by_merchant",
+                DisconnectedBy::Warehouse => "manage.withdrawn.by_warehouse",
+            };
+            layout_in(
+                ui,
+                &title,
+                html! {
+                    div class="state-sign ok" aria-hidden="true" { "✓" }
+                    h1 { (title) }
+                    p class="lead" id="withdrawn" { (ui.msg(key, &args)) }
+                    p { (ui.text("manage.withdrawn.note", &names)) }
+                },
+                &[],
+            )
+        }
     }
 }
 
 /// The confirmation step: what withdrawing does, and the button that does it.
-fn confirm_page(base: &str, token: &str, view: &ManageView) -> String {
-    let warehouse = &view.invite.warehouse.display_name;
-    let cart = &view.cart_name;
-    layout(
-        base,
-        &format!("Withdraw {warehouse}'s access?"),
+fn confirm_page(ui: &Ui, token: &str, view: &ManageView) -> String {
+    let warehouse = view.invite.warehouse.display_name.as_str();
+    let names = [("warehouse", warehouse), ("cart", view.cart_name.as_str())];
+    let title = ui.text("manage.confirm.title", &names);
+    layout_in(
+        ui,
+        &title,
         html! {
             (heading(view))
-            h1 { "Withdraw " (warehouse) "'s access to your " (cart) " store?" }
-            p class="lead" { (warehouse) " will no longer be able to reach your store through cartlink, and will be told by email." }
-            p { "To connect again later, you will need a new invitation from " (warehouse) "." }
-            form method="post" action={ (base) "/manage/" (token) "/withdraw" } class="actions" {
+            h1 { (title) }
+            p class="lead" { (ui.text("manage.confirm.lead", &names)) }
+            p { (ui.text("manage.confirm.note", &names)) }
+            form method="post" action={ (ui.base) "/manage/" (token) "/withdraw" } class="actions" {
                 input type="hidden" name="confirm" value="yes";
-                button id="confirm-withdraw" type="submit" class="danger" { "Withdraw access" }
-                a class="button" href={ (base) "/manage/" (token) } { "Keep access" }
+                button id="confirm-withdraw" type="submit" class="danger" { (ui.text("manage.withdraw", &[])) }
+                a class="button" href={ (ui.base) "/manage/" (token) } { (ui.text("manage.keep", &[])) }
             }
         },
         &[],

@@ -3,8 +3,10 @@
 
 use maud::{html, Markup};
 use shared::carts::Flavour;
+use shared::domain::Timestamp;
+use shared::i18n::{self, Arg};
 use shared::service::setup::{GrantView, IntegrationSettings};
-use shared::web::page::layout;
+use shared::web::page::{layout, layout_in, Ui};
 
 pub use shared::web::page::data_island;
 
@@ -40,171 +42,194 @@ fn state_sign(kind: &str, symbol: &str) -> Markup {
     html! { div class={ "state-sign " (kind) } aria-hidden="true" { (symbol) } }
 }
 
-/// The access-code page: "this link is invalid or incomplete".
-pub fn access_code(base: &str, error: Option<&str>) -> String {
+/// The access-code page: "this link is invalid or incomplete". `error`: a catalog key.
+pub fn access_code(ui: &Ui, error: Option<&str>) -> String {
     let described_by = if error.is_some() {
         "code-help code-error"
     } else {
         "code-help"
     };
-    layout(
-        base,
-        "Enter your access code",
+    layout_in(
+        ui,
+        &ui.text("code.title", &[]),
         html! {
-            h1 { "This link is invalid or incomplete" }
-            p { "Type the access code from your email, or ask the warehouse that sent it for a new link." }
-            @if let Some(e) = error { p class="error" role="alert" id="code-error" { (e) } }
-            form method="post" action={ (base) "/setup" } class="stack" {
-                label for="code" { "Access Code" }
+            h1 { (ui.text("code.heading", &[])) }
+            p { (ui.text("code.intro", &[])) }
+            @if let Some(e) = error { p class="error" role="alert" id="code-error" { (ui.text(e, &[])) } }
+            form method="post" action={ (ui.base) "/setup" } class="stack" {
+                label for="code" { (ui.text("code.label", &[])) }
                 input id="code" name="code" type="text" autocomplete="one-time-code"
                     autocapitalize="characters" spellcheck="false" maxlength="32" required
                     aria-describedby=(described_by)
                     aria-invalid=[error.map(|_| "true")];
-                p id="code-help" class="help" { "Ten letters and digits, like 7QK2M-9XH4D. It is printed below the button in the email." }
-                button type="submit" class="primary" { "Continue" }
+                p id="code-help" class="help" { (ui.text("code.help", &[])) }
+                button type="submit" class="primary" { (ui.text("code.continue", &[])) }
             }
         },
         &[],
     )
 }
 
-/// A page that only says something.
-pub fn message(base: &str, title: &str, text: &str) -> String {
-    layout(
-        base,
-        title,
+/// A page that only says something: the catalog keys `<key>.title` and `<key>.text`.
+pub fn message(ui: &Ui, key: &str) -> String {
+    let title = ui.text(&format!("{key}.title"), &[]);
+    layout_in(
+        ui,
+        &title,
         html! {
             (state_sign("warn", "!"))
             h1 { (title) }
-            p { (text) }
+            p { (ui.text(&format!("{key}.text"), &[])) }
         },
         &[],
     )
 }
 
 /// A known link whose invite expired.
-pub fn expired(base: &str, warehouse: &str, expired_on: &str) -> String {
-    layout(
-        base,
-        "This link has expired",
+pub fn expired(ui: &Ui, warehouse: &str, expired_at: Timestamp) -> String {
+    let title = ui.text("state.expired.title", &[]);
+    let date = ui.date(expired_at);
+    layout_in(
+        ui,
+        &title,
         html! {
             (state_sign("warn", "!"))
-            h1 { "This link has expired" }
-            p class="lead" { "This link expired on " strong { (expired_on) } ": ask " (warehouse) " for a new one." }
-            p { "Nothing was shared. A new link comes by email, like this one did." }
+            h1 { (title) }
+            p class="lead" { (ui.msg("state.expired.lead", &[("date", Arg::Strong(&date)), ("warehouse", Arg::Text(warehouse))])) }
+            p { (ui.text("state.expired.note", &[])) }
         },
         &[],
     )
 }
 
 /// A known link whose store is connected already.
-pub fn already_connected(base: &str, warehouse: &str, cart: &str, connected_on: &str) -> String {
-    layout(
-        base,
-        "Your store is already connected",
+pub fn already_connected(ui: &Ui, warehouse: &str, cart: &str, connected_at: Timestamp) -> String {
+    let date = ui.date(connected_at);
+    let names = [("warehouse", warehouse), ("cart", cart)];
+    layout_in(
+        ui,
+        &ui.text("state.connected.title", &[]),
         html! {
             (state_sign("ok", "✓"))
-            h1 { "Your " (cart) " store is already connected" }
-            p class="lead" { "You gave " (warehouse) " access on " strong { (connected_on) } ". There is nothing more to do." }
-            p { "You can withdraw this access at any time in your " (cart) " admin, where " (warehouse) " is listed among your apps." }
+            h1 { (ui.text("state.connected.heading", &names)) }
+            p class="lead" { (ui.msg("state.connected.lead", &[("warehouse", Arg::Text(warehouse)), ("date", Arg::Strong(&date))])) }
+            p { (ui.text("state.connected.note", &names)) }
         },
         &[],
     )
 }
 
 /// A known link whose invite the warehouse withdrew.
-pub fn revoked(base: &str, warehouse: &str) -> String {
-    layout(
-        base,
-        "This request was withdrawn",
+pub fn revoked(ui: &Ui, warehouse: &str) -> String {
+    let title = ui.text("state.revoked.title", &[]);
+    let names = [("warehouse", warehouse)];
+    layout_in(
+        ui,
+        &title,
         html! {
             (state_sign("warn", "!"))
-            h1 { "This request was withdrawn" }
-            p class="lead" { (warehouse) " withdrew this request, so the link no longer works. Nothing was shared." }
-            p { "If you still want to connect your store, ask " (warehouse) " for a new link." }
+            h1 { (title) }
+            p class="lead" { (ui.text("state.revoked.lead", &names)) }
+            p { (ui.text("state.revoked.note", &names)) }
         },
         &[],
     )
 }
 
+/// What the grant page's script says for each outcome, filled in here in the page's language
+/// (the script joins no words of its own).
+fn script_messages(ui: &Ui, warehouse: &str, cart: &str, expires: &str) -> serde_json::Value {
+    let names = [("warehouse", warehouse), ("cart", cart), ("date", expires)];
+    let pair = |key: &str| {
+        serde_json::json!({
+            "title": ui.text(&format!("grant.{key}.title"), &names),
+            "text": ui.text(&format!("grant.{key}.text"), &names),
+        })
+    };
+    serde_json::json!({
+        "success": pair("success"),
+        "expired": { "title": ui.text("state.expired.title", &[]), "text": ui.text("grant.expired.text", &names) },
+        "gone": pair("gone"),
+        "declined": pair("declined"),
+        "failed": pair("failed"),
+        "slow": pair("slow"),
+        "closed": pair("closed"),
+        "tryAgain": ui.text("grant.try_again", &[]),
+    })
+}
+
 /// The grant page.
-pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
+pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>) -> String {
+    let base = ui.base.as_str();
     let invite = &view.invite;
-    let warehouse = &invite.warehouse.display_name;
-    let cart = &view.cart.name;
+    let warehouse = invite.warehouse.display_name.as_str();
+    let cart = view.cart.name.as_str();
     let token = view.token.expose();
-    let expires = invite.expires_at.human();
+    let expires = ui.date(invite.expires_at);
     let integration = view.cart.flavour == Flavour::AdminIntegration;
     let popup = view.cart.admin_steps.is_empty();
+    let names = [("warehouse", warehouse), ("cart", cart)];
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
         "openedUrl": format!("{base}/setup/{token}/opened"),
         "origin": origin,
-        "cart": cart,
-        "warehouse": warehouse,
-        "expires": expires,
+        "messages": script_messages(ui, warehouse, cart, &expires),
     });
-    layout(
-        base,
-        &format!("{warehouse} asks for access to your {cart} store"),
+    let title = ui.text("grant.title", &names);
+    layout_in(
+        ui,
+        &title,
         html! {
             (parties(warehouse, cart))
-            h1 { (warehouse) " asks for access to your " (cart) " store" }
+            h1 { (title) }
             div id="grant-intro" {
-                p class="lead" { (warehouse) " fulfils orders for your store. If you agree, it will be able to:" }
+                p class="lead" { (ui.text("grant.intro", &names)) }
                 ul class="functions" {
-                    @for f in &invite.functions { li { (f.plain_words()) } }
+                    @for f in &invite.functions { li { (i18n::function_words(ui.locale, *f)) } }
                 }
                 @if let Some(store) = &invite.store {
-                    p class="help" { "Store: " strong { (store) } }
+                    p class="help" { (ui.msg("grant.store", &[("store", Arg::Strong(store))])) }
                 }
                 @if integration {
                     p class="promise" {
                         (lock_icon())
-                        span { "You create the connection in your own " (cart) " Admin; neither cartlink nor " (warehouse) " ever sees your password." }
+                        span { (ui.text("grant.promise_admin", &names)) }
                     }
                     form id="integration-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
-                        button id="grant-button" type="submit" class="primary" { "Show my integration settings" }
+                        button id="grant-button" type="submit" class="primary" { (ui.text("grant.integration_button", &[])) }
                     }
-                    p class="help" id="how-it-works" {
-                        (cart) " connects through an integration you create in your store's Admin, which takes about five minutes. "
-                        "The button shows the steps and the two addresses to enter there; this page then confirms. "
-                        "You can withdraw access at any time in your " (cart) " Admin."
-                    }
+                    p class="help" id="how-it-works" { (ui.text("grant.integration_how", &names)) }
                 } @else if popup {
                     p class="promise" {
                         (lock_icon())
-                        span { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
+                        span { (ui.text("grant.promise", &names)) }
                     }
                     form id="grant-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
-                        button id="grant-button" type="submit" class="primary" { "Grant API Access" }
+                        button id="grant-button" type="submit" class="primary" { (ui.text("grant.button", &[])) }
                     }
-                    p class="help" id="how-it-works" {
-                        "The button opens " (cart) " in a new window. Sign in there and approve; this page then confirms. "
-                        "You can withdraw access at any time in your " (cart) " admin."
-                    }
+                    p class="help" id="how-it-works" { (ui.text("grant.how", &names)) }
                 } @else {
                     p class="promise" {
                         (lock_icon())
-                        span { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
+                        span { (ui.text("grant.promise", &names)) }
                     }
                     section id="admin-steps" {
-                        h2 { (cart) " connects from your store's admin" }
-                        p { (cart) " does not let apps ask for access from outside your store, so there is no button here. In your " (cart) " admin:" }
+                        h2 { (ui.text("grant.admin_heading", &names)) }
+                        p { (ui.text("grant.admin_intro", &names)) }
                         ol { @for step in &view.cart.admin_steps { li { (step) } } }
                     }
                 }
-                p class="help expiry" { "This link works until " strong { (expires) } "." }
+                p class="help expiry" { (ui.msg("grant.expiry", &[("date", Arg::Strong(&expires))])) }
             }
             @if popup && !integration {
                 div id="popup-blocked" class="notice" role="alert" hidden {
-                    h2 { "Your browser blocked the " (cart) " window" }
-                    p { "To use a window, allow pop-ups for this site (look for the blocked-window icon at the end of the address bar) and press Grant API Access again." }
-                    p { "Or continue here: " (cart) " opens in this tab, and you come back to a confirmation page when you are done." }
-                    button id="continue-here" type="button" class="primary" { "Continue in this tab" }
+                    h2 { (ui.text("grant.blocked_heading", &names)) }
+                    p { (ui.text("grant.blocked_allow", &[])) }
+                    p { (ui.text("grant.blocked_here", &names)) }
+                    button id="continue-here" type="button" class="primary" { (ui.text("grant.continue_here", &[])) }
                 }
                 div id="waiting" class="notice" role="status" hidden {
-                    p { (cart) " is open in a new window. Sign in there and approve access; this page updates by itself." }
+                    p { (ui.text("grant.waiting", &names)) }
                 }
                 div id="outcome" role="status" aria-live="polite" {}
                 (data_island("grant-data", &data))

@@ -58,6 +58,7 @@ fn two_warehouses() -> TestKit {
         display_name: "Other".into(),
         notify_email: "ops@other.test".into(),
         api_key_hashes: vec![TokenHash::of(OTHER_KEY)],
+        locale: None,
     };
     kit.services.warehouses = WarehouseDirectory::new(vec![test, other]);
     kit

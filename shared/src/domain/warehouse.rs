@@ -2,6 +2,7 @@
 
 use super::ids::WarehouseId;
 use super::invite::WarehouseRef;
+use super::locale::Locale;
 use super::secrets::TokenHash;
 
 /// A warehouse that may create invites.
@@ -15,6 +16,8 @@ pub struct Warehouse {
     pub notify_email: String,
     /// SHA-256 of each API key it may use (several, so keys can be rotated).
     pub api_key_hashes: Vec<TokenHash>,
+    /// The language of its merchants' emails when an invite names none (English if unset).
+    pub locale: Option<Locale>,
 }
 
 impl Warehouse {
@@ -70,6 +73,7 @@ mod tests {
             display_name: id.into(),
             notify_email: format!("ops@{id}.test"),
             api_key_hashes: vec![TokenHash::of(key)],
+            locale: None,
         };
         let dir = WarehouseDirectory::new(vec![wh("wh-a", "key-a"), wh("wh-b", "key-b")]);
         // THEN each key finds its own warehouse, and unknown or empty keys find none

@@ -2,13 +2,15 @@
 //! the warehouse's notice.
 
 use super::render::{b, para, t, Block};
-use super::{build, greeting, on_behalf};
+use super::{build, greeting, on_behalf, say, when, words};
 use crate::domain::{Invite, Timestamp};
+use crate::i18n::Arg;
 use crate::mailer::{MailError, OutgoingEmail};
 use crate::store::EmailKind;
 
-/// "You withdrew the warehouse's access", to the merchant: what was done, and, where the cart
-/// was not told (`revoked_at_cart` false), where to remove the app there too.
+/// "You withdrew the warehouse's access", to the merchant in the invite's language: what was
+/// done, and, where the cart was not told (`revoked_at_cart` false), where to remove the app
+/// there too.
 pub fn withdrawn_receipt_email(
     invite: &Invite,
     cart_name: &str,
@@ -16,33 +18,28 @@ pub fn withdrawn_receipt_email(
     revoked_at_cart: bool,
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
-    let subject = format!("You withdrew {warehouse}'s access to your {cart_name} store");
+    let names = [("warehouse", warehouse), ("cart", cart_name)];
+    let subject = say(invite, "email.withdrawn.subject", &names);
     let at_cart = if revoked_at_cart {
-        format!("{cart_name} was told to end the access too.")
+        "email.disconnected.revoked"
     } else {
-        format!(
-            "To remove the app from your {cart_name} account as well, do so in {cart_name}'s \
-             settings."
-        )
+        "email.disconnected.at_cart"
     };
+    let date = when(invite, withdrawn_at);
     let blocks = [
         greeting(invite),
-        para(vec![
-            t(format!(
-                "On {} you withdrew the access of ",
-                withdrawn_at.human()
-            )),
-            b(warehouse),
-            t(" to your "),
-            b(cart_name),
-            t(" store. The access you granted was deleted from cartlink."),
-        ]),
-        para(vec![t(at_cart)]),
-        Block::Note(vec![t(format!(
-            "If you did not do this, your store is safe: nobody gained access. Ask {warehouse} \
-             for a new link if you want to connect again."
-        ))]),
-        on_behalf(warehouse),
+        para(words(
+            invite,
+            "email.withdrawn.intro",
+            &[
+                ("date", Arg::Text(&date)),
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Strong(cart_name)),
+            ],
+        )),
+        para(vec![t(say(invite, at_cart, &names))]),
+        Block::Note(vec![t(say(invite, "email.withdrawn.unexpected", &names))]),
+        on_behalf(invite),
     ];
     build(
         &invite.merchant_email,

@@ -134,11 +134,11 @@ fn block_html(block: &Block) -> Markup {
     }
 }
 
-/// The HTML part: the word mark above one card holding the blocks.
-pub(super) fn to_html(title: &str, blocks: &[Block]) -> String {
+/// The HTML part, in the language `lang`: the word mark above one card holding the blocks.
+pub(super) fn to_html(lang: &str, title: &str, blocks: &[Block]) -> String {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";

@@ -2,7 +2,7 @@
 
 use super::render::BRAND;
 use super::*;
-use crate::domain::CartId;
+use crate::domain::{CartId, Function};
 use crate::domain::{InviteId, InviteStatus, TokenHash, WarehouseId, WarehouseRef};
 
 fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
@@ -24,6 +24,7 @@ fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
         access_code_hint: "…0000".into(),
         resends: 0,
         reconnects: None,
+        locale: Default::default(),
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
         expires_at: Timestamp(1_796_083_200),
@@ -273,6 +274,9 @@ fn the_reconnect_invite_says_it_renews_the_existing_connection() {
     // AND it carries the link, the access code, the functions and the expiry like an invite
     assert!(mail.text.contains("http://x.test/setup/T"));
     assert!(mail.text.contains(&code.display()));
-    assert!(mail.text.contains(Function::Orders.plain_words()));
+    assert!(mail.text.contains(&crate::i18n::function_words(
+        crate::domain::Locale::En,
+        Function::Orders
+    )));
     assert!(mail.text.contains(&inv.expires_at.human()));
 }

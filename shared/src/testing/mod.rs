@@ -78,6 +78,7 @@ impl TestKit {
             display_name: "Test Warehouse".into(),
             notify_email: "ops@warehouse.test".into(),
             api_key_hashes: vec![TokenHash::of(TEST_API_KEY)],
+            locale: None,
         };
         let config = Config {
             public_base_url: "https://cartlink.test".into(),
@@ -134,6 +135,7 @@ pub fn new_invite(cart: &str) -> crate::service::invites::NewInvite {
         store: None,
         functions: None,
         expires_in_hours: None,
+        locale: None,
     }
 }
 

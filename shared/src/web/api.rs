@@ -164,6 +164,7 @@ mod tests {
             display_name: "A".into(),
             notify_email: "ops@a.test".into(),
             api_key_hashes: vec![TokenHash::of("key-a")],
+            locale: None,
         }]);
         let with = |authorization: &'static str| {
             let mut req = Request::new(Method::GET, "/v1/carts");
