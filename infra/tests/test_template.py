@@ -489,6 +489,7 @@ ROUTES = {
     ("head", "/manage/{token}"): "GrantPageFunction",
     ("get", "/manage/{token}/withdraw"): "GrantPageFunction",
     ("post", "/manage/{token}/withdraw"): "GrantPageFunction",
+    ("post", "/manage"): "GrantPageFunction",
     ("get", "/oauth/callback/{cart}"): "OauthCallbackFunction",
     ("post", "/oauth/keys/{cart}"): "OauthCallbackFunction",
     ("get", "/oauth/return/{cart}"): "OauthCallbackFunction",

@@ -29,8 +29,8 @@ const auth = { authorization: `Bearer ${API_KEY}` };
 
 /** Grants an invite through the popup, as the merchant does; answers the invite, its
  * connection id and the manage link of its merchant confirmation (from the outbox). */
-async function connected() {
-  const invite = await peers.createInvite();
+async function connected(extra = {}) {
+  const invite = await peers.createInvite(extra);
   // A context of its own: the cart asks each merchant to sign in.
   const { context } = await newContext(browser, peers);
   const page = await context.newPage();
@@ -127,6 +127,42 @@ test('a cut or altered manage link, or another invite\'s link, gets the access-c
   // AND both connections are still served
   assert.equal(await tokenStatus(a.connection), 200);
   assert.equal(await tokenStatus(b.connection), 200);
+  assertOnlyOurOrigins();
+  await context.close();
+});
+
+test('a lost manage link is sent again from the access-code page; the answer never says whether the address has one', async () => {
+  // GIVEN a connected store, the only one of its merchant's address
+  const { connection } = await connected({ merchant_email: 'lost@shop.test' });
+  const { context, assertOnlyOurOrigins } = await newContext(browser, peers);
+  const page = await context.newPage();
+  const answers = [];
+  for (const address of ['Lost@Shop.test', 'nobody@else.test']) {
+    const before = (await peers.outbox()).length;
+    // WHEN an address is typed into the access-code page's lost-link form
+    await page.goto(`${peers.base}/setup`);
+    await page.getByLabel('Your email address').fill(address);
+    await page.getByRole('button', { name: 'Email me the link' }).click();
+    // THEN the answer is "Check your email", the same but for the address shown back
+    await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
+    answers.push((await page.locator('main').innerText()).replace(address, '<address>'));
+    const sent = (await peers.outbox()).slice(before);
+    if (address === 'Lost@Shop.test') {
+      // AND the merchant got one email whose link opens the connection's manage page
+      assert.deepEqual(sent.map((m) => [m.kind, m.to]), [['manage_link', 'lost@shop.test']]);
+      const link = sent[0].html.match(/href="([^"]*\/manage\/[A-Za-z0-9_-]{43})"/)[1];
+      const manage = await context.newPage();
+      assert.equal((await manage.goto(link)).status(), 200);
+      await manage.getByRole('heading', { level: 1, name: `${WAREHOUSE} has access to your ${CART_NAME} store` }).waitFor();
+      await manage.close();
+      await checkPage(page, 'lost-link-sent');
+    } else {
+      // AND an address without a connection got nothing
+      assert.deepEqual(sent, []);
+    }
+  }
+  assert.equal(answers[0], answers[1]);
+  assert.equal(await tokenStatus(connection), 200);
   assertOnlyOurOrigins();
   await context.close();
 });

@@ -6,18 +6,22 @@
 //! - `POST /manage/{token}/withdraw` with `confirm=yes`, same origin only: withdraws, then 303
 //!   back to the manage page, which now says so.
 //!
+//! - `POST /manage` (`email`), same origin only: the access-code page's lost-link form; emails
+//!   a fresh link for each connection managed from that address; answers the same either way.
+//!
 //! A link cartlink did not issue gets the access-code page, as a bad setup link does.
 
 use http::{Method, StatusCode};
 use maud::{html, Markup};
 use shared::domain::DisconnectedBy;
 use shared::i18n::{self, Arg};
+use shared::service::manage::lost::LostLinkError;
 use shared::service::manage::{ManageError, ManageView, Standing};
 use shared::service::Services;
 use shared::web::page::{layout_in, Ui};
 use shared::web::{self, Request, Response};
 
-use crate::pages::letter_mark;
+use crate::pages::{self, letter_mark};
 use crate::PageError;
 
 impl From<ManageError> for PageError {
@@ -64,6 +68,7 @@ pub(crate) async fn route(
         (["manage", token, "withdraw"], false, &Method::POST) => {
             withdraw(svc, ui, req, token).await
         }
+        (["manage"], false, &Method::POST) => lost_link(svc, ui, req).await,
         _ => return None,
     })
 }
@@ -88,6 +93,37 @@ async fn withdraw(
     }
     svc.withdraw_access(token).await?;
     Ok(web::see_other(&format!("{}/manage/{token}", ui.base)))
+}
+
+/// The access-code page's lost-link form: the same answer whether or not the address manages
+/// any connection.
+async fn lost_link(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageError> {
+    if !req.is_same_origin_post(&svc.config.public_origin()) {
+        return Err(PageError::ForeignOrigin);
+    }
+    let ui = Ui {
+        here: Some("/setup".to_owned()),
+        ..ui.clone()
+    };
+    let typed = req.form().remove("email").unwrap_or_default();
+    match svc.send_lost_manage_links(&typed, req.client_ip).await {
+        Ok(()) => Ok(web::html(
+            StatusCode::OK,
+            pages::lost_link_sent(&ui, typed.trim()),
+            &[],
+        )),
+        Err(LostLinkError::InvalidAddress) => Ok(web::html(
+            StatusCode::BAD_REQUEST,
+            pages::lost_link_refused(&ui, "lost.invalid"),
+            &[],
+        )),
+        Err(LostLinkError::TooMany) => Ok(web::html(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::lost_link_refused(&ui, "lost.too_many"),
+            &[],
+        )),
+        Err(LostLinkError::Store(e)) => Err(ManageError::Store(e).into()),
+    }
 }
 
 fn heading(view: &ManageView) -> Markup {

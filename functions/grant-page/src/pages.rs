@@ -44,6 +44,15 @@ fn state_sign(kind: &str, symbol: &str) -> Markup {
 
 /// The access-code page: "this link is invalid or incomplete". `error`: a catalog key.
 pub fn access_code(ui: &Ui, error: Option<&str>) -> String {
+    access_code_page(ui, error, None)
+}
+
+/// The access-code page with the lost-link form's error (a catalog key) shown at that form.
+pub fn lost_link_refused(ui: &Ui, error: &str) -> String {
+    access_code_page(ui, None, Some(error))
+}
+
+fn access_code_page(ui: &Ui, error: Option<&str>, lost_error: Option<&str>) -> String {
     let described_by = if error.is_some() {
         "code-help code-error"
     } else {
@@ -65,6 +74,35 @@ pub fn access_code(ui: &Ui, error: Option<&str>) -> String {
                 p id="code-help" class="help" { (ui.text("code.help", &[])) }
                 button type="submit" class="primary" { (ui.text("code.continue", &[])) }
             }
+            section id="lost-link" class="lost" {
+                h2 { (ui.text("lost.heading", &[])) }
+                p id="lost-help" class="help" { (ui.text("lost.intro", &[])) }
+                @if let Some(e) = lost_error { p class="error" role="alert" id="lost-error" { (ui.text(e, &[])) } }
+                form method="post" action={ (ui.base) "/manage" } class="stack" {
+                    label for="email" { (ui.text("lost.label", &[])) }
+                    input id="email" name="email" type="email" autocomplete="email"
+                        spellcheck="false" maxlength="254" required
+                        aria-describedby=(if lost_error.is_some() { "lost-help lost-error" } else { "lost-help" })
+                        aria-invalid=[lost_error.map(|_| "true")];
+                    button type="submit" { (ui.text("lost.button", &[])) }
+                }
+            }
+        },
+        &[],
+    )
+}
+
+/// The answer to the lost-link form: the same whether or not a connection is managed from
+/// `email` (the address as typed, shown back so a typo can be seen).
+pub fn lost_link_sent(ui: &Ui, email: &str) -> String {
+    let title = ui.text("lost.sent.title", &[]);
+    layout_in(
+        ui,
+        &title,
+        html! {
+            (state_sign("ok", "✓"))
+            h1 { (title) }
+            p class="lead" { (ui.msg("lost.sent.text", &[("email", Arg::Strong(email))])) }
         },
         &[],
     )

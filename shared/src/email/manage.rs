@@ -1,5 +1,5 @@
-//! The emails of a merchant's own withdrawal from their manage page: the merchant's receipt and
-//! the warehouse's notice.
+//! The emails of the manage page: a lost manage link sent again, and a merchant's own
+//! withdrawal (the merchant's receipt and the warehouse's notice).
 
 use super::render::{b, para, t, Block};
 use super::{build, greeting, on_behalf, say, when, words};
@@ -47,6 +47,47 @@ pub fn withdrawn_receipt_email(
         &blocks,
         invite,
         EmailKind::Disconnected,
+    )
+}
+
+/// A lost manage link, sent again at the merchant's request, in the invite's language: the
+/// button to the manage page and what it is for.
+pub fn manage_link_email(
+    invite: &Invite,
+    cart_name: &str,
+    manage_url: &str,
+) -> Result<OutgoingEmail, MailError> {
+    let warehouse = invite.warehouse.display_name.as_str();
+    let names = [("warehouse", warehouse), ("cart", cart_name)];
+    let subject = say(invite, "email.manage_link.subject", &names);
+    let blocks = [
+        greeting(invite),
+        para(words(
+            invite,
+            "email.manage_link.intro",
+            &[
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Strong(cart_name)),
+            ],
+        )),
+        Block::Action {
+            label: say(invite, "email.confirmation.manage", &[]),
+            url: manage_url.into(),
+        },
+        para(vec![t(say(
+            invite,
+            "email.confirmation.manage_text",
+            &names,
+        ))]),
+        Block::Note(vec![t(say(invite, "email.manage_link.ignore", &[]))]),
+        on_behalf(invite),
+    ];
+    build(
+        &invite.merchant_email,
+        &subject,
+        &blocks,
+        invite,
+        EmailKind::ManageLink,
     )
 }
 

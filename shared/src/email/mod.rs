@@ -11,7 +11,7 @@ mod manage;
 mod render;
 
 pub use fleet::{disconnected_email, reconnect_invite_email};
-pub use manage::{access_withdrawn_email, withdrawn_receipt_email};
+pub use manage::{access_withdrawn_email, manage_link_email, withdrawn_receipt_email};
 
 use render::{b, para, t, to_html, to_text, Block, Inline};
 

@@ -16,6 +16,7 @@ use crate::domain::{
     Timestamp,
 };
 use crate::email::{access_withdrawn_email, withdrawn_receipt_email};
+use crate::store::manage::merchant_hash;
 use crate::store::{EmailKind, ManageLink, StoreError};
 
 /// Why a manage link answers no page of its own.
@@ -87,6 +88,7 @@ impl Services {
             connection_id: connection.id.clone(),
             invite_id: invite.id.clone(),
             created_at: self.clock.now(),
+            merchant: merchant_hash(&invite.merchant_email),
         };
         self.store.add_manage_link(&token.hash(), &record).await?;
         Ok(format!(
@@ -211,6 +213,8 @@ impl Services {
         })
     }
 }
+
+pub mod lost;
 
 #[cfg(test)]
 mod tests;

@@ -85,6 +85,9 @@ pub enum EmailKind {
     /// "The merchant withdrew your access", to the warehouse, when the merchant withdrew it from
     /// their manage page.
     AccessWithdrawn,
+    /// A lost manage link, sent again to the merchant at their request (no send record:
+    /// each request is its own email, within the rate limits).
+    ManageLink,
 }
 
 impl EmailKind {
@@ -100,6 +103,7 @@ impl EmailKind {
             EmailKind::Disconnected => "disconnected",
             EmailKind::ReconnectInvite => "reconnect_invite",
             EmailKind::AccessWithdrawn => "access_withdrawn",
+            EmailKind::ManageLink => "manage_link",
         }
     }
 

@@ -15,6 +15,7 @@ on_both_stores!(
     of_twenty_concurrent_puts_of_one_manage_link_exactly_one_wins,
     a_token_fetch_is_recorded_at_most_once_a_minute_and_never_backwards,
     a_merchants_disconnection_reads_back_as_the_merchants,
+    the_links_of_an_address_are_its_connections_latest,
 );
 
 fn link(connection: &str, invite: &str, at: i64) -> ManageLink {
@@ -22,6 +23,7 @@ fn link(connection: &str, invite: &str, at: i64) -> ManageLink {
         connection_id: ConnectionId::parse(connection).unwrap(),
         invite_id: InviteId::parse(invite).unwrap(),
         created_at: Timestamp(at),
+        merchant: TokenHash::of("merchant@shop.test"),
     }
 }
 
@@ -142,4 +144,38 @@ async fn a_merchants_disconnection_reads_back_as_the_merchants(store: &dyn Store
     let read = store.disconnection(&conn.id).await.unwrap().unwrap();
     // THEN it says the merchant withdrew it
     assert_eq!(read.by, DisconnectedBy::Merchant);
+}
+
+async fn the_links_of_an_address_are_its_connections_latest(store: &dyn Store) {
+    // GIVEN two links for one connection and one for another, all of one address, and one of
+    // another address
+    let mine = TokenHash::of("m@shop.test");
+    let theirs = TokenHash::of("t@shop.test");
+    let of = |c: &str, at: i64, who: &TokenHash| ManageLink {
+        merchant: who.clone(),
+        ..link(c, "inv-a", at)
+    };
+    for (hash, record) in [
+        ("l1", of("con-a", 10, &mine)),
+        ("l2", of("con-a", 20, &mine)),
+        ("l3", of("con-b", 15, &mine)),
+        ("l4", of("con-c", 15, &theirs)),
+    ] {
+        store
+            .add_manage_link(&TokenHash::of(hash), &record)
+            .await
+            .unwrap();
+    }
+    // WHEN the address's links are read
+    let mut found = store.manage_links_for(&mine).await.unwrap();
+    found.sort_by(|a, b| a.connection_id.cmp(&b.connection_id));
+    // THEN each of its connections is there once, with its latest link, and nothing else
+    assert_eq!(found, vec![of("con-a", 20, &mine), of("con-b", 15, &mine)]);
+    assert_eq!(
+        store
+            .manage_links_for(&TokenHash::of("nobody"))
+            .await
+            .unwrap(),
+        vec![]
+    );
 }

@@ -17,7 +17,8 @@
 //! | invite event | `INV#<invite id>` | `EVT#<step key>` | `entity=event`, `kind`, `at`, `reason`, `ttl` | the services where each step happens: put only, if absent (one per step) |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
-//! | manage link | `MLINK#<sha256 of manage token>` | `MLINK` | `entity=manage_link`, `connection_id`, `invite_id`, `created_at` | confirmation: put only, if absent |
+//! | manage link | `MLINK#<sha256 of manage token>` | `MLINK` | `entity=manage_link`, `connection_id`, `invite_id`, `created_at`, `merchant` | confirmation, grant-page (a lost link sent again): put only, if absent, in one transaction with the next row |
+//! | managed connection | `MADDR#<sha256 of the merchant's address, lower-cased>` | `CON#<connection id>` | `entity=managed_connection`, `connection_id`, `invite_id`, `created_at`, `merchant` (of the latest link) | with each manage link: put |
 //! | last token fetch | `FETCH#<connection id>` | `FETCH` | `entity=token_fetch`, `at` | connection-tokens: `at` only, at most once a minute, never back |
 //! | idempotency record | `IDEM#<warehouse id>#<sha256 of the Idempotency-Key>` | `IDEM` | `entity=idempotency`, `request_hash`, `state` (`in_progress`, `done`), `owner` (a random id), `first_owner`, `lease_until`, `expires_at`, `ttl` (= `expires_at`), `answer_status`, `answer_type`, `answer_body` (sealed envelope) | warehouse-api: put only when absent or past `expires_at`; taken over only in progress, lease lapsed, same `request_hash`; finished or deleted only by its owner |
 //!

@@ -447,6 +447,14 @@ impl crate::store::ManageLinks for FaultyStore {
         self.run("manage_link", self.inner.manage_link(link)).await
     }
 
+    async fn manage_links_for(
+        &self,
+        merchant: &TokenHash,
+    ) -> Result<Vec<crate::store::ManageLink>, StoreError> {
+        self.run("manage_links_for", self.inner.manage_links_for(merchant))
+            .await
+    }
+
     async fn record_token_fetch(&self, id: &ConnectionId, at: Timestamp) -> Result<(), StoreError> {
         self.run("record_token_fetch", self.inner.record_token_fetch(id, at))
             .await
