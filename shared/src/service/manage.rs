@@ -106,22 +106,31 @@ impl Services {
 
     /// Withdraws the access a manage link manages, exactly as the warehouse API's disconnect
     /// does, and answers the page as it now stands. Withdrawing what is gone already changes
-    /// nothing and tells nobody again.
+    /// nothing; it sends only the withdrawal emails a crash left owed.
     pub async fn withdraw_access(&self, raw_token: &str) -> Result<ManageView, ManageError> {
         let link = self.manage_link_of(raw_token).await?;
-        if let Some(connection) = self.store.connection(&link.connection_id).await? {
-            let done = self
-                .disconnect_by(
-                    &connection.warehouse_id,
-                    connection.id.as_str(),
-                    DisconnectedBy::Merchant,
-                )
-                .await;
-            match done {
-                Ok(_) | Err(DisconnectError::NotFound) => {}
-                Err(DisconnectError::KeyService(e)) => return Err(ManageError::KeyService(e)),
-                Err(DisconnectError::Store(e)) => return Err(e.into()),
+        let Some(connection) = self.store.connection(&link.connection_id).await? else {
+            // Gone already. If the merchant withdrew it and the process died before the emails,
+            // this press sends them (each once, by its send record); otherwise nobody is told
+            // again.
+            if let Some(record) = self.store.disconnection(&link.connection_id).await? {
+                if record.by == DisconnectedBy::Merchant {
+                    self.tell_of_withdrawal(&record).await?;
+                }
             }
+            return self.view_of(&link).await;
+        };
+        let done = self
+            .disconnect_by(
+                &connection.warehouse_id,
+                connection.id.as_str(),
+                DisconnectedBy::Merchant,
+            )
+            .await;
+        match done {
+            Ok(_) | Err(DisconnectError::NotFound) => {}
+            Err(DisconnectError::KeyService(e)) => return Err(ManageError::KeyService(e)),
+            Err(DisconnectError::Store(e)) => return Err(e.into()),
         }
         self.view_of(&link).await
     }

@@ -178,9 +178,12 @@ async fn a_cut_altered_or_foreign_link_opens_nothing_and_withdraws_nothing() {
     let mut altered = token.clone().into_bytes();
     altered[10] = if altered[10] == b'A' { b'B' } else { b'A' };
     let altered = String::from_utf8(altered).unwrap();
+    let last = if token.ends_with('A') { 'B' } else { 'A' };
+    let altered_end = format!("{}{last}", &token[..42]);
     for bad in [
         &token[..42],
         altered.as_str(),
+        altered_end.as_str(),
         setup_token.as_str(),
         "",
         "x/../y",
@@ -233,4 +236,29 @@ async fn a_key_service_outage_withdraws_nothing() {
     );
     assert_eq!(kit.store.connection(&conn.id).await.unwrap(), Some(conn));
     assert_eq!(kit.mailer.messages().len(), sent);
+}
+
+#[tokio::test]
+async fn a_withdrawal_that_died_before_its_emails_sends_them_on_the_next_press_once() {
+    // GIVEN a withdrawal whose process died right after deleting the tokens
+    let (kit, conn, token) = confirmed().await;
+    let crashed = crate::domain::Disconnection {
+        connection_id: conn.id.clone(),
+        invite_id: conn.invite_id.clone(),
+        warehouse_id: conn.warehouse_id.clone(),
+        cart: conn.cart.clone(),
+        disconnected_at: kit.services.clock.now(),
+        revocation: Revocation::Pending,
+        by: DisconnectedBy::Merchant,
+    };
+    kit.store.disconnect(&crashed, conn.version).await.unwrap();
+    // WHEN the merchant opens the page (nothing owed is sent by a GET), then presses twice
+    kit.services.manage_view(&token).await.unwrap();
+    assert!(emails_of_kind(&kit, "access_withdrawn").is_empty());
+    for _ in 0..2 {
+        kit.services.withdraw_access(&token).await.unwrap();
+    }
+    // THEN the warehouse's notice and the merchant's receipt went out once each
+    assert_eq!(emails_of_kind(&kit, "access_withdrawn").len(), 1);
+    assert_eq!(emails_of_kind(&kit, "disconnected").len(), 1);
 }
