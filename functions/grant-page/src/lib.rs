@@ -255,12 +255,7 @@ async fn route(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageE
                 // page is the answer to the form, shown in this tab.
                 GrantNext::AdminIntegration(settings) => Ok(web::html(
                     StatusCode::OK,
-                    pages::integration(
-                        &svc.config.public_base_url,
-                        &svc.config.public_origin(),
-                        &started.view,
-                        settings,
-                    ),
+                    pages::integration(ui, &svc.config.public_origin(), &started.view, settings),
                     &[],
                 )),
             }

@@ -6,7 +6,7 @@ use shared::carts::Flavour;
 use shared::domain::Timestamp;
 use shared::i18n::{self, Arg};
 use shared::service::setup::{GrantView, IntegrationSettings};
-use shared::web::page::{layout, layout_in, Ui};
+use shared::web::page::{layout_in, Ui};
 
 pub use shared::web::page::data_island;
 
@@ -293,34 +293,34 @@ fn parties(warehouse: &str, cart: &str) -> Markup {
 
 /// One value the merchant copies into their admin: a labelled read-only field (selectable
 /// without JavaScript) and a Copy button the script reveals.
-fn setting(id: &str, label: &str, value: &str) -> Markup {
+fn setting(ui: &Ui, id: &str, label: &str, value: &str) -> Markup {
     html! {
         span class="setting" {
             label for=(id) { (label) }
             span class="setting-row" {
                 input id=(id) type="text" readonly value=(value) spellcheck="false" autocomplete="off";
-                button type="button" class="copy" data-copy=(id) hidden { "Copy" }
+                button type="button" class="copy" data-copy=(id) hidden { (ui.text("integration.copy", &[])) }
             }
         }
     }
 }
 
 /// A placeholder of an admin step, and the field that replaces it: id, label, value.
-type Placeholder<'a> = (&'a str, &'a str, &'a str, &'a str);
+type Placeholder<'a> = (&'a str, &'a str, String, &'a str);
 
 /// One admin step, its `{callback_url}` and `{identity_url}` shown as copyable fields.
-fn integration_step(text: &str, settings: &IntegrationSettings) -> Markup {
+fn integration_step(ui: &Ui, text: &str, settings: &IntegrationSettings) -> Markup {
     let fields = [
         (
             "{callback_url}",
             "callback-url",
-            "Callback URL",
+            ui.text("integration.callback_url", &[]),
             settings.callback_url.as_str(),
         ),
         (
             "{identity_url}",
             "identity-url",
-            "Identity link URL",
+            ui.text("integration.identity_url", &[]),
             settings.identity_url.as_str(),
         ),
     ];
@@ -346,7 +346,7 @@ fn integration_step(text: &str, settings: &IntegrationSettings) -> Markup {
         li {
             @for (words, field) in parts {
                 (words)
-                @if let Some((_, id, label, value)) = field { (setting(id, label, value)) }
+                @if let Some((_, id, label, value)) = field { (setting(ui, id, label, value)) }
             }
         }
     }
@@ -357,44 +357,58 @@ fn integration_step(text: &str, settings: &IntegrationSettings) -> Markup {
 /// status the page keeps polling. Without JavaScript the merchant follows the link back to
 /// the grant page, which says when the store is connected.
 pub fn integration(
-    base: &str,
+    ui: &Ui,
     origin: &str,
     view: &GrantView<'_>,
     settings: &IntegrationSettings,
 ) -> String {
+    let base = ui.base.as_str();
     let invite = &view.invite;
-    let warehouse = &invite.warehouse.display_name;
-    let cart = &view.cart.name;
+    let warehouse = invite.warehouse.display_name.as_str();
+    let cart = view.cart.name.as_str();
     let token = view.token.expose();
+    let names = [("warehouse", warehouse), ("cart", cart)];
+    let expires = ui.date(invite.expires_at);
+    let dated = [
+        ("warehouse", warehouse),
+        ("cart", cart),
+        ("date", expires.as_str()),
+    ];
+    let pair = |title: &str, text: &str| serde_json::json!({ "title": ui.text(title, &dated), "text": ui.text(text, &dated) });
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
         "origin": origin,
-        "cart": cart,
-        "warehouse": warehouse,
-        "expires": invite.expires_at.human(),
+        "messages": {
+            "success": pair("grant.success.title", "grant.success.text"),
+            "failed": pair("grant.failed.title", "integration.failed.text"),
+            "expired": pair("state.expired.title", "grant.expired.text"),
+            "gone": pair("grant.gone.title", "grant.gone.text"),
+            "stale": pair("integration.stale.title", "integration.stale.text"),
+            "copy": ui.text("integration.copy", &[]),
+            "copied": ui.text("integration.copied", &[]),
+        },
     });
-    layout(
-        base,
-        &format!("Connect your {cart} store to {warehouse}"),
+    let title = ui.text("integration.title", &names);
+    let until = ui.date(settings.expires_at);
+    layout_in(
+        ui,
+        &title,
         html! {
             (parties(warehouse, cart))
-            h1 { "Connect your " (cart) " store to " (warehouse) }
+            h1 { (title) }
             div id="grant-intro" {
                 @if let Some(store) = &invite.store {
-                    p class="help" { "Store: " strong { (store) } }
+                    p class="help" { (ui.msg("grant.store", &[("store", Arg::Strong(store))])) }
                 }
                 section id="admin-steps" {
-                    h2 { "In your " (cart) " Admin" }
+                    h2 { (ui.text("integration.admin_heading", &names)) }
                     ol class="steps" {
-                        @for step in &view.cart.admin_steps { (integration_step(step, settings)) }
+                        @for step in &view.cart.admin_steps { (integration_step(ui, step, settings)) }
                     }
                 }
-                p class="help" {
-                    "These two addresses are for this store only and work until " strong { (settings.expires_at.human()) } ". "
-                    "If that time passes, open the link in your email again for new ones."
-                }
+                p class="help" { (ui.msg("integration.until", &[("date", Arg::Strong(&until))])) }
                 div id="waiting" class="notice" role="status" {
-                    p { "This page updates by itself when your store is connected. " a href={ (base) "/setup/" (token) } { "Check whether it is connected" } }
+                    p { (ui.text("integration.waiting", &[])) " " a href={ (base) "/setup/" (token) } { (ui.text("integration.check", &[])) } }
                 }
             }
             div id="outcome" role="status" aria-live="polite" {}
