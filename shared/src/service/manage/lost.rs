@@ -92,5 +92,4 @@ impl Services {
 }
 
 #[cfg(test)]
-#[path = "lost_tests.rs"]
 mod tests;
