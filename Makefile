@@ -62,7 +62,7 @@ $(API_STAMP):
 		'standardwebhooks==$(STANDARDWEBHOOKS_VERSION)'
 	touch $@
 
-## Node and npm, Debian's Chromium and sqlite3 (each only if missing), moto, the API checks' tools
+## Node and npm, Debian's Chromium, sqlite3 and a Japanese font (each only if missing), moto, the API checks' tools
 ## and the npm test peers.
 test-deps: $(VENV)/bin/moto_server $(API_STAMP)
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
@@ -74,6 +74,10 @@ test-deps: $(VENV)/bin/moto_server $(API_STAMP)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			-o DPkg::Lock::Timeout=600 chromium sqlite3 >/dev/null && \
 		echo "installed chromium and sqlite3 in $$(( $$(date +%s) - start )) s"; }
+	@# A Japanese font, so the Japanese pages render (and are measured at phone width) as a
+	@# merchant's browser shows them, not as empty boxes.
+	@fc-list :lang=ja | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq -o DPkg::Lock::Timeout=600 fonts-ipafont-gothic >/dev/null; }
 	npm ci --prefix tests --no-audit --no-fund --loglevel=error
 
 ## The binaries: the local server, the command-line client and every Lambda function (one

@@ -76,7 +76,7 @@ pub async fn dispatch(app: &App, req: Request) -> Response {
             connection_tokens::handle(&app.services, req).await
         }
         "v1" => warehouse_api::handle(&app.services, req).await,
-        "setup" | "assets" => grant_page::handle(&app.services, req).await,
+        "setup" | "assets" | "manage" => grant_page::handle(&app.services, req).await,
         "oauth" => oauth_callback::handle(&app.services, req).await,
         // On AWS the admin routes are IAM-authorized at API Gateway; here the admin key is.
         "admin" => match &app.admin_key {
@@ -131,6 +131,7 @@ pub fn dev_warehouse(api_key: &str) -> Warehouse {
         notify_email: "warehouse@example.com".into(),
         api_key_hashes: vec![TokenHash::of(api_key)],
         brand: Default::default(),
+        locale: None,
     }
 }
 

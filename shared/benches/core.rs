@@ -30,6 +30,7 @@ fn invite() -> Invite {
         access_code_hint: "…0000".into(),
         resends: 0,
         reconnects: None,
+        locale: Default::default(),
         created_at: Timestamp(1),
         updated_at: Timestamp(1),
         expires_at: Timestamp(i64::MAX / 2),

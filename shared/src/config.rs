@@ -191,6 +191,8 @@ struct WarehouseConfig {
     name: String,
     notify_email: String,
     api_key_sha256: Vec<String>,
+    #[serde(default)]
+    locale: Option<String>,
 }
 
 /// Validates an email address from configuration or a request: one address, no display name,
@@ -380,12 +382,21 @@ fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
                 "warehouse {id}: api_key_sha256 must be 64 hex digits"
             ))
         })?;
+    let locale = match &w.locale {
+        None => None,
+        Some(tag) => Some(crate::domain::Locale::parse(tag).ok_or_else(|| {
+            err(format!(
+                "warehouse {id}: locale must be one of en, de, fr, es, ja"
+            ))
+        })?),
+    };
     Ok(Warehouse {
         id,
         display_name: w.name,
         notify_email,
         api_key_hashes,
         brand: Default::default(),
+        locale,
     })
 }
 

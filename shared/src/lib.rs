@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod email;
 pub mod events;
+pub mod i18n;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mailer;

@@ -77,6 +77,7 @@ fn test_warehouse(notify: &str) -> Warehouse {
         notify_email: notify.into(),
         api_key_hashes: vec![shared::domain::TokenHash::of(TEST_API_KEY)],
         brand: Default::default(),
+        locale: None,
     }
 }
 

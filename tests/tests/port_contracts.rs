@@ -126,6 +126,7 @@ fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
         access_code_hint: "…0000".into(),
         resends: 0,
         reconnects: None,
+        locale: Default::default(),
         created_at: Timestamp(created),
         updated_at: Timestamp(created),
         expires_at: Timestamp(10_000),
@@ -563,6 +564,7 @@ fn disconnection_of(conn: &Connection) -> Disconnection {
         cart: conn.cart.clone(),
         disconnected_at: Timestamp(300),
         revocation: Revocation::Pending,
+        by: Default::default(),
     }
 }
 
@@ -1583,3 +1585,6 @@ mod webhooks;
 // Warehouses kept as data, their branding and logo, and their API keys.
 #[path = "port_contracts/tenants.rs"]
 mod tenants;
+// The merchant's manage links and the last token fetch of each connection.
+#[path = "port_contracts/manage.rs"]
+mod manage;

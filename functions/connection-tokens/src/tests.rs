@@ -19,6 +19,7 @@ fn kit() -> TestKit {
         notify_email: "ops@other.test".into(),
         api_key_hashes: vec![TokenHash::of(OTHER_KEY)],
         brand: Default::default(),
+        locale: None,
     });
     kit.services.warehouses = WarehouseDirectory::new(all);
     kit

@@ -2,7 +2,8 @@
 // so no popup blocker objects), poll our status endpoint every second, accept a one-word
 // message from the popup (our origin, our popup only), and never leave the merchant at a dead
 // end: blocked popup, closed popup, decline and failure each get a message and a way on.
-// Every value comes from the page's JSON data island and is shown with textContent.
+// Every value comes from the page's JSON data island and is shown with textContent; every
+// message is there too, whole, in the page's language.
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('grant-data').textContent);
@@ -23,7 +24,11 @@
   // "declined" or "failed" must not be taken for the new one's.
   var attemptSeen = false;
 
-  function show(kind, title, text, retry) {
+  var messages = data.messages;
+
+  function show(kind, message, retry) {
+    var title = message.title;
+    var text = message.text;
     outcome.textContent = '';
     outcome.className = kind === 'success' ? 'is-success' : 'is-problem';
     var h = document.createElement('h2');
@@ -40,7 +45,7 @@
       b.type = 'button';
       b.id = 'retry';
       b.className = 'primary';
-      b.textContent = 'Try again';
+      b.textContent = messages.tryAgain;
       b.addEventListener('click', function () { clear(); openPopup(); });
       outcome.appendChild(b);
       b.focus();
@@ -72,39 +77,34 @@
       closePopup();
       intro.hidden = true;
       blocked.hidden = true;
-      show('success', 'Successful Authorization',
-        data.warehouse + ' can now work with your ' + data.cart + ' store. We have emailed you a confirmation. You can close this page.', false);
+      show('success', messages.success, false);
       return true;
     }
     if (status === 'expired') {
       stop();
       closePopup();
       intro.hidden = true;
-      show('problem', 'This link has expired',
-        'This link expired on ' + data.expires + ': ask ' + data.warehouse + ' for a new one.', false);
+      show('problem', messages.expired, false);
       return true;
     }
     if (status === 'revoked' || status === 'invalid') {
       stop();
       closePopup();
       intro.hidden = true;
-      show('problem', 'This link no longer works',
-        'Nothing was shared. Ask ' + data.warehouse + ' for a new link.', false);
+      show('problem', messages.gone, false);
       return true;
     }
     if (!attemptSeen) { return false; }
     if (status === 'declined') {
       stop();
       closePopup();
-      show('problem', 'Access was not granted',
-        'You declined at ' + data.cart + ', so nothing was shared. If that was a mistake, try again.', true);
+      show('problem', messages.declined, true);
       return true;
     }
     if (status === 'failed') {
       stop();
       closePopup();
-      show('problem', 'The connection did not complete',
-        data.cart + ' did not finish the sign-in, so nothing was shared. Please try again.', true);
+      show('problem', messages.failed, true);
       return true;
     }
     return false;
@@ -121,7 +121,7 @@
     polls += 1;
     if (polls > MAX_POLLS) {
       stop();
-      show('problem', 'This is taking too long', 'Nothing was shared yet. Press the button to start again.', true);
+      show('problem', messages.slow, true);
       return;
     }
     var gone = popup !== null && popup.closed;
@@ -132,8 +132,7 @@
       if (!done && gone && !closedShown) {
         closedShown = true;
         waiting.hidden = true;
-        show('problem', 'The ' + data.cart + ' window was closed',
-          'Access was not granted yet. To continue, open the ' + data.cart + ' window again.', true);
+        show('problem', messages.closed, true);
       }
     });
   }

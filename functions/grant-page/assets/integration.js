@@ -1,7 +1,7 @@
 // The admin integration page (Magento): copy buttons for the two addresses, and a status poll
 // that says "Successful Authorization" once the store has posted its credentials and cartlink
 // has stored the connection. Every value comes from the page's JSON data island and is shown
-// with textContent. Without this script the page still lists the steps and links back to the
+// with textContent; every message is there too, whole, in the page's language. Without this script the page still lists the steps and links back to the
 // grant page, which says when the store is connected.
 (function () {
   'use strict';
@@ -13,6 +13,7 @@
   var MAX_POLLS = 60 * 60 * 1000 / POLL_MS; // the attempt lives an hour
   var polls = 0;
   var timer = null;
+  var messages = data.messages;
 
   Array.prototype.forEach.call(document.querySelectorAll('button.copy'), function (b) {
     var field = document.getElementById(b.getAttribute('data-copy'));
@@ -20,8 +21,8 @@
     b.hidden = false;
     b.addEventListener('click', function () {
       navigator.clipboard.writeText(field.value).then(function () {
-        b.textContent = 'Copied';
-        setTimeout(function () { b.textContent = 'Copy'; }, 2000);
+        b.textContent = messages.copied;
+        setTimeout(function () { b.textContent = messages.copy; }, 2000);
       }, function () {
         field.focus();
         field.select();
@@ -32,7 +33,9 @@
     f.addEventListener('focus', function () { f.select(); });
   });
 
-  function show(kind, title, text) {
+  function show(kind, message) {
+    var title = message.title;
+    var text = message.text;
     outcome.textContent = '';
     outcome.className = kind === 'success' ? 'is-success' : 'is-problem';
     var h = document.createElement('h2');
@@ -56,21 +59,18 @@
     if (status === 'authorized') {
       stop();
       intro.hidden = true;
-      show('success', 'Successful Authorization',
-        data.warehouse + ' can now work with your ' + data.cart + ' store. We have emailed you a confirmation. You can close this page.');
+      show('success', messages.success);
     } else if (status === 'failed') {
       stop();
-      show('problem', 'The connection did not complete',
-        data.cart + ' sent the integration, but it did not work, so nothing was shared. We have emailed you a link to try again.');
+      show('problem', messages.failed);
     } else if (status === 'expired') {
       stop();
       intro.hidden = true;
-      show('problem', 'This link has expired',
-        'This link expired on ' + data.expires + ': ask ' + data.warehouse + ' for a new one.');
+      show('problem', messages.expired);
     } else if (status === 'revoked' || status === 'invalid') {
       stop();
       intro.hidden = true;
-      show('problem', 'This link no longer works', 'Nothing was shared. Ask ' + data.warehouse + ' for a new link.');
+      show('problem', messages.gone);
     }
   }
 
@@ -78,8 +78,7 @@
     polls += 1;
     if (polls > MAX_POLLS) {
       stop();
-      show('problem', 'These settings have expired',
-        'Nothing was shared yet. Open the link in your email again for new settings.');
+      show('problem', messages.stale);
       return;
     }
     fetch(data.statusUrl, { cache: 'no-store', credentials: 'same-origin' })

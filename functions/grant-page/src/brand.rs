@@ -4,6 +4,7 @@
 
 use maud::{html, Markup};
 use shared::domain::{Accent, Brand, WarehouseRef};
+use shared::web::page::Ui;
 use shared::web::Response;
 
 use crate::pages::letter_mark;
@@ -52,12 +53,14 @@ pub fn accent_link(base: &str, w: &WarehouseRef) -> Markup {
     }
 }
 
-/// The link to the warehouse's privacy policy, if it gave one.
-pub fn privacy(w: &WarehouseRef) -> Markup {
+/// The link to the warehouse's privacy policy, if it gave one, in the page's language.
+pub fn privacy(ui: &Ui, w: &WarehouseRef) -> Markup {
     html! {
         @if let Some(url) = &w.brand.privacy_url {
             p class="help privacy" {
-                a href=(url) rel="noopener noreferrer" target="_blank" { (w.display_name) "'s privacy policy" }
+                a href=(url) rel="noopener noreferrer" target="_blank" {
+                    (ui.text("grant.privacy", &[("warehouse", w.display_name.as_str())]))
+                }
             }
         }
     }

@@ -8,18 +8,21 @@
 //!   for an admin integration (Magento) it answers the page with the steps and the attempt's
 //!   Callback URL and Identity link URL instead.
 //! - `GET /setup/{token}/status`: JSON progress for the page's poll.
+//! - `/manage/{token}…`: the merchant's manage page and withdrawing access (`manage.rs`).
 //! - `GET /assets/*`: our stylesheet, scripts and mark, and a stored warehouse's accent
 //!   stylesheet (no third-party resources anywhere).
 
 mod brand;
+mod manage;
 mod pages;
 
 use http::{Method, StatusCode};
 use serde_json::json;
-use shared::domain::Brand;
+use shared::domain::{Brand, Timestamp};
 use shared::service::setup::{GrantNext, GrantView, SetupError};
 use shared::service::Services;
-use shared::web::{self, BindingCookie, Request, Response};
+use shared::web::page::Ui;
+use shared::web::{self, lang, BindingCookie, Request, Response};
 
 /// Every way a setup request can fail, each mapped once to a page and status.
 #[derive(Debug)]
@@ -33,8 +36,8 @@ pub enum PageError {
         warehouse: String,
         /// How that warehouse looks.
         brand: Box<Brand>,
-        /// When it expired, as people read it.
-        expired_on: String,
+        /// When it expired.
+        expired_at: Timestamp,
     },
     /// A known link whose store is connected already, with the date (200: nothing is wrong).
     AlreadyConnected {
@@ -44,8 +47,8 @@ pub enum PageError {
         brand: Box<Brand>,
         /// The cart's name.
         cart: String,
-        /// When, as people read it.
-        connected_on: String,
+        /// When.
+        connected_at: Timestamp,
     },
     /// A known link whose invite the warehouse withdrew (410).
     Revoked {
@@ -71,90 +74,63 @@ pub enum PageError {
 }
 
 impl PageError {
-    /// The page and status. `in_popup`: the answer to the grant form, which the grant page
-    /// submits into its popup; such a page keeps its opener, so the grant page can close it.
-    fn into_response(self, svc: &Services, in_popup: bool) -> Response {
-        let base = &svc.config.public_base_url;
+    /// The page and status, in the page's language. `in_popup`: the answer to the grant form,
+    /// which the grant page submits into its popup; such a page keeps its opener, so the grant
+    /// page can close it.
+    fn into_response(self, ui: &Ui, in_popup: bool) -> Response {
         let (status, body) = match self {
-            PageError::InvalidLink => (StatusCode::NOT_FOUND, pages::access_code(base, None)),
+            // Every unknown link gets the same page: its switcher reopens the access-code
+            // page, never the link typed.
+            PageError::InvalidLink => {
+                let ui = Ui {
+                    here: Some("/setup".to_owned()),
+                    ..ui.clone()
+                };
+                (StatusCode::NOT_FOUND, pages::access_code(&ui, None))
+            }
             PageError::Expired {
                 warehouse,
                 brand,
-                expired_on,
+                expired_at,
             } => (
                 StatusCode::GONE,
-                pages::expired(base, (&warehouse, &*brand), &expired_on),
+                pages::expired(ui, (&warehouse, &*brand), expired_at),
             ),
             PageError::AlreadyConnected {
                 warehouse,
                 brand,
                 cart,
-                connected_on,
+                connected_at,
             } => (
                 StatusCode::OK,
-                pages::already_connected(base, (&warehouse, &*brand), &cart, &connected_on),
+                pages::already_connected(ui, (&warehouse, &*brand), &cart, connected_at),
             ),
-            PageError::Revoked { warehouse, brand } => (
-                StatusCode::GONE,
-                pages::revoked(base, (&warehouse, &*brand)),
-            ),
+            PageError::Revoked { warehouse, brand } => {
+                (StatusCode::GONE, pages::revoked(ui, (&warehouse, &*brand)))
+            }
             PageError::WrongCode => (
                 StatusCode::BAD_REQUEST,
-                pages::access_code(
-                    base,
-                    Some(
-                        "That code did not work. Check it against your email and try again. \
-                         A code stops working when its invitation expires or has been used: \
-                         then ask the warehouse for a new link.",
-                    ),
-                ),
+                pages::access_code(ui, Some("code.wrong")),
             ),
             PageError::TooManyAttempts => (
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::access_code(
-                    base,
-                    Some("Too many codes were tried from here. Wait 15 minutes, then try again."),
-                ),
+                pages::access_code(ui, Some("code.too_many")),
             ),
             PageError::CartUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                pages::message(
-                    base,
-                    "This store connection is not available right now",
-                    "Please ask the warehouse that sent you the link to check their setup.",
-                ),
+                pages::message(ui, "state.cart_unavailable"),
             ),
-            PageError::ForeignOrigin => (
-                StatusCode::FORBIDDEN,
-                pages::message(
-                    base,
-                    "This form was sent from another site",
-                    "Open the link from your email and try again.",
-                ),
-            ),
-            PageError::NotFound => (
-                StatusCode::NOT_FOUND,
-                pages::message(
-                    base,
-                    "Page not found",
-                    "Open the link from your email, or type your access code.",
-                ),
-            ),
+            PageError::ForeignOrigin => {
+                (StatusCode::FORBIDDEN, pages::message(ui, "state.foreign"))
+            }
+            PageError::NotFound => (StatusCode::NOT_FOUND, pages::message(ui, "state.not_found")),
             PageError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                pages::message(
-                    base,
-                    "Page not found",
-                    "Open the link from your email, or type your access code.",
-                ),
+                pages::message(ui, "state.not_found"),
             ),
             PageError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                pages::message(
-                    base,
-                    "Something went wrong on our side",
-                    "Nothing was changed. Please try again in a minute.",
-                ),
+                pages::message(ui, "state.unavailable"),
             ),
         };
         if in_popup {
@@ -176,7 +152,7 @@ impl From<SetupError> for PageError {
             } => PageError::Expired {
                 warehouse,
                 brand,
-                expired_on: expired_at.human(),
+                expired_at,
             },
             SetupError::AlreadyConnected {
                 warehouse,
@@ -187,7 +163,7 @@ impl From<SetupError> for PageError {
                 warehouse,
                 brand,
                 cart,
-                connected_on: connected_at.human(),
+                connected_at,
             },
             SetupError::Revoked { warehouse, brand } => PageError::Revoked { warehouse, brand },
             SetupError::TooManyAttempts => PageError::TooManyAttempts,
@@ -200,23 +176,49 @@ impl From<SetupError> for PageError {
     }
 }
 
+/// The page's language and place: a GET reopens itself in another language; the answer to a
+/// form reopens the page a GET shows for the same link (the access-code page for a code).
+fn ui_for(svc: &Services, req: &Request) -> Ui {
+    let (locale, _) = lang::page_locale(req);
+    let segments = req.segments();
+    let here = if req.is_read() {
+        req.path.clone()
+    } else {
+        match segments.as_slice() {
+            ["setup", token, ..] | ["manage", token, ..] => {
+                format!("/{}/{token}", segments[0])
+            }
+            _ => "/setup".to_owned(),
+        }
+    };
+    Ui {
+        base: svc.config.public_base_url.clone(),
+        locale,
+        here: Some(here),
+    }
+}
+
 /// Handles a setup-page request.
 pub async fn handle(svc: &Services, req: Request) -> Response {
     let method = req.method.clone();
     let grant_form = method == Method::POST && req.segments().get(2) == Some(&"grant");
-    let resp = match route(svc, &req).await {
+    let ui = ui_for(svc, &req);
+    let mut resp = match route(svc, &ui, &req).await {
         Ok(resp) => resp,
-        Err(e) => e.into_response(svc, grant_form),
+        Err(e) => e.into_response(&ui, grant_form),
     };
+    if let (locale, true) = lang::page_locale(&req) {
+        lang::remember(&mut resp, locale, !svc.config.is_local_http());
+    }
     web::for_method(&method, resp)
 }
 
-fn grant_page(svc: &Services, view: &GrantView<'_>) -> Response {
-    let body = pages::grant(
-        &svc.config.public_base_url,
-        &svc.config.public_origin(),
-        view,
-    );
+fn grant_page(svc: &Services, ui: &Ui, view: &GrantView<'_>) -> Response {
+    let ui = Ui {
+        here: Some(format!("/setup/{}", view.token.expose())),
+        ..ui.clone()
+    };
+    let body = pages::grant(&ui, &svc.config.public_origin(), view);
     let form_targets: Vec<String> = view.authorize_origin.iter().cloned().collect();
     web::html(StatusCode::OK, body, &form_targets)
 }
@@ -230,29 +232,30 @@ fn same_origin(svc: &Services, req: &Request) -> Result<(), PageError> {
     }
 }
 
-async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
+async fn route(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageError> {
     let segments = req.segments();
+    if segments.first() == Some(&"manage") {
+        return manage::route(svc, ui, req, &segments)
+            .await
+            .unwrap_or(Err(PageError::MethodNotAllowed));
+    }
     match (segments.as_slice(), req.is_read(), &req.method) {
         (["assets", name], true, _) => asset(name)
             .or_else(|| brand::accent_stylesheet(name))
             .ok_or(PageError::NotFound),
-        (["setup"], true, _) => Ok(web::html(
-            StatusCode::OK,
-            pages::access_code(&svc.config.public_base_url, None),
-            &[],
-        )),
+        (["setup"], true, _) => Ok(web::html(StatusCode::OK, pages::access_code(ui, None), &[])),
         (["setup"], false, &Method::POST) => {
             same_origin(svc, req)?;
             let code = req.form().remove("code").unwrap_or_default();
             match svc.redeem_access_code(&code, req.client_ip).await {
-                Ok(view) => Ok(grant_page(svc, &view)),
+                Ok(view) => Ok(grant_page(svc, ui, &view)),
                 Err(SetupError::InvalidLink) => Err(PageError::WrongCode),
                 Err(e) => Err(e.into()),
             }
         }
         (["setup", token], true, _) => {
             let view = svc.open_link(token).await?;
-            Ok(grant_page(svc, &view))
+            Ok(grant_page(svc, ui, &view))
         }
         (["setup", token, "grant"], false, &Method::POST) => {
             same_origin(svc, req)?;
@@ -273,12 +276,7 @@ async fn route(svc: &Services, req: &Request) -> Result<Response, PageError> {
                 // page is the answer to the form, shown in this tab.
                 GrantNext::AdminIntegration(settings) => Ok(web::html(
                     StatusCode::OK,
-                    pages::integration(
-                        &svc.config.public_base_url,
-                        &svc.config.public_origin(),
-                        &started.view,
-                        settings,
-                    ),
+                    pages::integration(ui, &svc.config.public_origin(), &started.view, settings),
                     &[],
                 )),
             }

@@ -3,9 +3,10 @@
 
 use maud::{html, Markup};
 use shared::carts::Flavour;
-use shared::domain::Brand;
+use shared::domain::{Brand, Timestamp};
+use shared::i18n::{self, Arg};
 use shared::service::setup::{GrantView, IntegrationSettings};
-use shared::web::page::layout;
+use shared::web::page::{layout_in, Ui};
 
 pub use shared::web::page::data_island;
 
@@ -41,59 +42,100 @@ fn state_sign(kind: &str, symbol: &str) -> Markup {
     html! { div class={ "state-sign " (kind) } aria-hidden="true" { (symbol) } }
 }
 
-/// The access-code page: "this link is invalid or incomplete".
-pub fn access_code(base: &str, error: Option<&str>) -> String {
+/// The access-code page: "this link is invalid or incomplete". `error`: a catalog key.
+pub fn access_code(ui: &Ui, error: Option<&str>) -> String {
+    access_code_page(ui, error, None)
+}
+
+/// The access-code page with the lost-link form's error (a catalog key) shown at that form.
+pub fn lost_link_refused(ui: &Ui, error: &str) -> String {
+    access_code_page(ui, None, Some(error))
+}
+
+fn access_code_page(ui: &Ui, error: Option<&str>, lost_error: Option<&str>) -> String {
     let described_by = if error.is_some() {
         "code-help code-error"
     } else {
         "code-help"
     };
-    layout(
-        base,
-        "Enter your access code",
+    layout_in(
+        ui,
+        &ui.text("code.title", &[]),
         html! {
-            h1 { "This link is invalid or incomplete" }
-            p { "Type the access code from your email, or ask the warehouse that sent it for a new link." }
-            @if let Some(e) = error { p class="error" role="alert" id="code-error" { (e) } }
-            form method="post" action={ (base) "/setup" } class="stack" {
-                label for="code" { "Access Code" }
+            h1 { (ui.text("code.heading", &[])) }
+            p { (ui.text("code.intro", &[])) }
+            @if let Some(e) = error { p class="error" role="alert" id="code-error" { (ui.text(e, &[])) } }
+            form method="post" action={ (ui.base) "/setup" } class="stack" {
+                label for="code" { (ui.text("code.label", &[])) }
                 input id="code" name="code" type="text" autocomplete="one-time-code"
                     autocapitalize="characters" spellcheck="false" maxlength="32" required
                     aria-describedby=(described_by)
                     aria-invalid=[error.map(|_| "true")];
-                p id="code-help" class="help" { "Ten letters and digits, like 7QK2M-9XH4D. It is printed below the button in the email." }
-                button type="submit" class="primary" { "Continue" }
+                p id="code-help" class="help" { (ui.text("code.help", &[])) }
+                button type="submit" class="primary" { (ui.text("code.continue", &[])) }
+            }
+            section id="lost-link" class="lost" {
+                h2 { (ui.text("lost.heading", &[])) }
+                p id="lost-help" class="help" { (ui.text("lost.intro", &[])) }
+                @if let Some(e) = lost_error { p class="error" role="alert" id="lost-error" { (ui.text(e, &[])) } }
+                form method="post" action={ (ui.base) "/manage" } class="stack" {
+                    label for="email" { (ui.text("lost.label", &[])) }
+                    input id="email" name="email" type="email" autocomplete="email"
+                        spellcheck="false" maxlength="254" required
+                        aria-describedby=(if lost_error.is_some() { "lost-help lost-error" } else { "lost-help" })
+                        aria-invalid=[lost_error.map(|_| "true")];
+                    button type="submit" { (ui.text("lost.button", &[])) }
+                }
             }
         },
         &[],
     )
 }
 
-/// A page that only says something.
-pub fn message(base: &str, title: &str, text: &str) -> String {
-    layout(
-        base,
-        title,
+/// The answer to the lost-link form: the same whether or not a connection is managed from
+/// `email` (the address as typed, shown back so a typo can be seen).
+pub fn lost_link_sent(ui: &Ui, email: &str) -> String {
+    let title = ui.text("lost.sent.title", &[]);
+    layout_in(
+        ui,
+        &title,
+        html! {
+            (state_sign("ok", "✓"))
+            h1 { (title) }
+            p class="lead" { (ui.msg("lost.sent.text", &[("email", Arg::Strong(email))])) }
+        },
+        &[],
+    )
+}
+
+/// A page that only says something: the catalog keys `<key>.title` and `<key>.text`.
+pub fn message(ui: &Ui, key: &str) -> String {
+    let title = ui.text(&format!("{key}.title"), &[]);
+    layout_in(
+        ui,
+        &title,
         html! {
             (state_sign("warn", "!"))
             h1 { (title) }
-            p { (text) }
+            p { (ui.text(&format!("{key}.text"), &[])) }
         },
         &[],
     )
 }
 
 /// A known link whose invite expired.
-pub fn expired(base: &str, (warehouse, brand): (&str, &Brand), expired_on: &str) -> String {
-    layout(
-        base,
-        "This link has expired",
+pub fn expired(ui: &Ui, (warehouse, brand): (&str, &Brand), expired_at: Timestamp) -> String {
+    let title = ui.text("state.expired.title", &[]);
+    let date = ui.date(expired_at);
+    layout_in(
+        ui,
+        &title,
         html! {
-            (crate::brand::state_header(base, warehouse, brand))
+            (crate::brand::state_header(&ui.base, warehouse, brand))
             (state_sign("warn", "!"))
-            h1 { "This link has expired" }
-            p class="lead" { "This link expired on " strong { (expired_on) } ": ask " (warehouse) " for a new one." }
-            p { "Nothing was shared. A new link comes by email, like this one did." }
+            h1 { (title) }
+            p class="lead" { (ui.msg("state.expired.lead", &[("date", Arg::Strong(&date)), ("warehouse", Arg::Text(warehouse))])) }
+            p { (ui.text("state.expired.note", &[])) }
         },
         &[],
     )
@@ -101,121 +143,141 @@ pub fn expired(base: &str, (warehouse, brand): (&str, &Brand), expired_on: &str)
 
 /// A known link whose store is connected already.
 pub fn already_connected(
-    base: &str,
+    ui: &Ui,
     (warehouse, brand): (&str, &Brand),
     cart: &str,
-    connected_on: &str,
+    connected_at: Timestamp,
 ) -> String {
-    layout(
-        base,
-        "Your store is already connected",
+    let date = ui.date(connected_at);
+    let names = [("warehouse", warehouse), ("cart", cart)];
+    layout_in(
+        ui,
+        &ui.text("state.connected.title", &[]),
         html! {
-            (crate::brand::state_header(base, warehouse, brand))
+            (crate::brand::state_header(&ui.base, warehouse, brand))
             (state_sign("ok", "✓"))
-            h1 { "Your " (cart) " store is already connected" }
-            p class="lead" { "You gave " (warehouse) " access on " strong { (connected_on) } ". There is nothing more to do." }
-            p { "You can withdraw this access at any time in your " (cart) " admin, where " (warehouse) " is listed among your apps." }
+            h1 { (ui.text("state.connected.heading", &names)) }
+            p class="lead" { (ui.msg("state.connected.lead", &[("warehouse", Arg::Text(warehouse)), ("date", Arg::Strong(&date))])) }
+            p { (ui.text("state.connected.note", &names)) }
         },
         &[],
     )
 }
 
 /// A known link whose invite the warehouse withdrew.
-pub fn revoked(base: &str, (warehouse, brand): (&str, &Brand)) -> String {
-    layout(
-        base,
-        "This request was withdrawn",
+pub fn revoked(ui: &Ui, (warehouse, brand): (&str, &Brand)) -> String {
+    let title = ui.text("state.revoked.title", &[]);
+    let names = [("warehouse", warehouse)];
+    layout_in(
+        ui,
+        &title,
         html! {
-            (crate::brand::state_header(base, warehouse, brand))
+            (crate::brand::state_header(&ui.base, warehouse, brand))
             (state_sign("warn", "!"))
-            h1 { "This request was withdrawn" }
-            p class="lead" { (warehouse) " withdrew this request, so the link no longer works. Nothing was shared." }
-            p { "If you still want to connect your store, ask " (warehouse) " for a new link." }
+            h1 { (title) }
+            p class="lead" { (ui.text("state.revoked.lead", &names)) }
+            p { (ui.text("state.revoked.note", &names)) }
         },
         &[],
     )
 }
 
+/// What the grant page's script says for each outcome, filled in here in the page's language
+/// (the script joins no words of its own).
+fn script_messages(ui: &Ui, warehouse: &str, cart: &str, expires: &str) -> serde_json::Value {
+    let names = [("warehouse", warehouse), ("cart", cart), ("date", expires)];
+    let pair = |key: &str| {
+        serde_json::json!({
+            "title": ui.text(&format!("grant.{key}.title"), &names),
+            "text": ui.text(&format!("grant.{key}.text"), &names),
+        })
+    };
+    serde_json::json!({
+        "success": pair("success"),
+        "expired": { "title": ui.text("state.expired.title", &[]), "text": ui.text("grant.expired.text", &names) },
+        "gone": pair("gone"),
+        "declined": pair("declined"),
+        "failed": pair("failed"),
+        "slow": pair("slow"),
+        "closed": pair("closed"),
+        "tryAgain": ui.text("grant.try_again", &[]),
+    })
+}
+
 /// The grant page.
-pub fn grant(base: &str, origin: &str, view: &GrantView<'_>) -> String {
+pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>) -> String {
+    let base = ui.base.as_str();
     let invite = &view.invite;
-    let warehouse = &invite.warehouse.display_name;
-    let cart = &view.cart.name;
+    let warehouse = invite.warehouse.display_name.as_str();
+    let cart = view.cart.name.as_str();
     let token = view.token.expose();
-    let expires = invite.expires_at.human();
+    let expires = ui.date(invite.expires_at);
     let integration = view.cart.flavour == Flavour::AdminIntegration;
     let popup = view.cart.admin_steps.is_empty();
+    let names = [("warehouse", warehouse), ("cart", cart)];
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
         "openedUrl": format!("{base}/setup/{token}/opened"),
         "origin": origin,
-        "cart": cart,
-        "warehouse": warehouse,
-        "expires": expires,
+        "messages": script_messages(ui, warehouse, cart, &expires),
     });
-    layout(
-        base,
-        &format!("{warehouse} asks for access to your {cart} store"),
+    let title = ui.text("grant.title", &names);
+    layout_in(
+        ui,
+        &title,
         html! {
-            (crate::brand::accent_link(base, &invite.warehouse))
+            (crate::brand::accent_link(&ui.base, &invite.warehouse))
             (parties(crate::brand::mark(&invite.warehouse), warehouse, cart))
-            h1 { (warehouse) " asks for access to your " (cart) " store" }
+            h1 { (title) }
             div id="grant-intro" {
-                p class="lead" { (warehouse) " fulfils orders for your store. If you agree, it will be able to:" }
+                p class="lead" { (ui.text("grant.intro", &names)) }
                 ul class="functions" {
-                    @for f in &invite.functions { li { (f.plain_words()) } }
+                    @for f in &invite.functions { li { (i18n::function_words(ui.locale, *f)) } }
                 }
                 @if let Some(store) = &invite.store {
-                    p class="help" { "Store: " strong { (store) } }
+                    p class="help" { (ui.msg("grant.store", &[("store", Arg::Strong(store))])) }
                 }
                 @if integration {
                     p class="promise" {
                         (lock_icon())
-                        span { "You create the connection in your own " (cart) " Admin; neither cartlink nor " (warehouse) " ever sees your password." }
+                        span { (ui.text("grant.promise_admin", &names)) }
                     }
                     form id="integration-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
-                        button id="grant-button" type="submit" class="primary" { "Show my integration settings" }
+                        button id="grant-button" type="submit" class="primary" { (ui.text("grant.integration_button", &[])) }
                     }
-                    p class="help" id="how-it-works" {
-                        (cart) " connects through an integration you create in your store's Admin, which takes about five minutes. "
-                        "The button shows the steps and the two addresses to enter there; this page then confirms. "
-                        "You can withdraw access at any time in your " (cart) " Admin."
-                    }
+                    p class="help" id="how-it-works" { (ui.text("grant.integration_how", &names)) }
                 } @else if popup {
                     p class="promise" {
                         (lock_icon())
-                        span { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
+                        span { (ui.text("grant.promise", &names)) }
                     }
                     form id="grant-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
-                        button id="grant-button" type="submit" class="primary" { "Grant API Access" }
+                        button id="grant-button" type="submit" class="primary" { (ui.text("grant.button", &[])) }
                     }
-                    p class="help" id="how-it-works" {
-                        "The button opens " (cart) " in a new window. Sign in there and approve; this page then confirms. "
-                        "You can withdraw access at any time in your " (cart) " admin."
-                    }
+                    p class="help" id="how-it-works" { (ui.text("grant.how", &names)) }
                 } @else {
                     p class="promise" {
                         (lock_icon())
-                        span { "You sign in at " (cart) "; neither cartlink nor " (warehouse) " ever sees your password." }
+                        span { (ui.text("grant.promise", &names)) }
                     }
                     section id="admin-steps" {
-                        h2 { (cart) " connects from your store's admin" }
-                        p { (cart) " does not let apps ask for access from outside your store, so there is no button here. In your " (cart) " admin:" }
+                        h2 { (ui.text("grant.admin_heading", &names)) }
+                        p { (ui.text("grant.admin_intro", &names)) }
                         ol { @for step in &view.cart.admin_steps { li { (step) } } }
                     }
                 }
-                p class="help expiry" { "This link works until " strong { (expires) } "." }
-                (crate::brand::privacy(&invite.warehouse))
+                p class="help expiry" { (ui.msg("grant.expiry", &[("date", Arg::Strong(&expires))])) }
+                (crate::brand::privacy(ui, &invite.warehouse))
             }
             @if popup && !integration {
                 div id="popup-blocked" class="notice" role="alert" hidden {
-                    h2 { "Your browser blocked the " (cart) " window" }
-                    p { "To use a window, allow pop-ups for this site (look for the blocked-window icon at the end of the address bar) and press Grant API Access again." }
-                    p { "Or continue here: " (cart) " opens in this tab, and you come back to a confirmation page when you are done." }
-                    button id="continue-here" type="button" class="primary" { "Continue in this tab" }
+                    h2 { (ui.text("grant.blocked_heading", &names)) }
+                    p { (ui.text("grant.blocked_allow", &[])) }
+                    p { (ui.text("grant.blocked_here", &names)) }
+                    button id="continue-here" type="button" class="primary" { (ui.text("grant.continue_here", &[])) }
                 }
                 div id="waiting" class="notice" role="status" hidden {
-                    p { (cart) " is open in a new window. Sign in there and approve access; this page updates by itself." }
+                    p { (ui.text("grant.waiting", &names)) }
                 }
                 div id="outcome" role="status" aria-live="polite" {}
                 (data_island("grant-data", &data))
@@ -241,34 +303,34 @@ fn parties(warehouse_mark: Markup, warehouse: &str, cart: &str) -> Markup {
 
 /// One value the merchant copies into their admin: a labelled read-only field (selectable
 /// without JavaScript) and a Copy button the script reveals.
-fn setting(id: &str, label: &str, value: &str) -> Markup {
+fn setting(ui: &Ui, id: &str, label: &str, value: &str) -> Markup {
     html! {
         span class="setting" {
             label for=(id) { (label) }
             span class="setting-row" {
                 input id=(id) type="text" readonly value=(value) spellcheck="false" autocomplete="off";
-                button type="button" class="copy" data-copy=(id) hidden { "Copy" }
+                button type="button" class="copy" data-copy=(id) hidden { (ui.text("integration.copy", &[])) }
             }
         }
     }
 }
 
 /// A placeholder of an admin step, and the field that replaces it: id, label, value.
-type Placeholder<'a> = (&'a str, &'a str, &'a str, &'a str);
+type Placeholder<'a> = (&'a str, &'a str, String, &'a str);
 
 /// One admin step, its `{callback_url}` and `{identity_url}` shown as copyable fields.
-fn integration_step(text: &str, settings: &IntegrationSettings) -> Markup {
+fn integration_step(ui: &Ui, text: &str, settings: &IntegrationSettings) -> Markup {
     let fields = [
         (
             "{callback_url}",
             "callback-url",
-            "Callback URL",
+            ui.text("integration.callback_url", &[]),
             settings.callback_url.as_str(),
         ),
         (
             "{identity_url}",
             "identity-url",
-            "Identity link URL",
+            ui.text("integration.identity_url", &[]),
             settings.identity_url.as_str(),
         ),
     ];
@@ -294,7 +356,7 @@ fn integration_step(text: &str, settings: &IntegrationSettings) -> Markup {
         li {
             @for (words, field) in parts {
                 (words)
-                @if let Some((_, id, label, value)) = field { (setting(id, label, value)) }
+                @if let Some((_, id, label, value)) = field { (setting(ui, id, label, value)) }
             }
         }
     }
@@ -305,45 +367,59 @@ fn integration_step(text: &str, settings: &IntegrationSettings) -> Markup {
 /// status the page keeps polling. Without JavaScript the merchant follows the link back to
 /// the grant page, which says when the store is connected.
 pub fn integration(
-    base: &str,
+    ui: &Ui,
     origin: &str,
     view: &GrantView<'_>,
     settings: &IntegrationSettings,
 ) -> String {
+    let base = ui.base.as_str();
     let invite = &view.invite;
-    let warehouse = &invite.warehouse.display_name;
-    let cart = &view.cart.name;
+    let warehouse = invite.warehouse.display_name.as_str();
+    let cart = view.cart.name.as_str();
     let token = view.token.expose();
+    let names = [("warehouse", warehouse), ("cart", cart)];
+    let expires = ui.date(invite.expires_at);
+    let dated = [
+        ("warehouse", warehouse),
+        ("cart", cart),
+        ("date", expires.as_str()),
+    ];
+    let pair = |title: &str, text: &str| serde_json::json!({ "title": ui.text(title, &dated), "text": ui.text(text, &dated) });
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
         "origin": origin,
-        "cart": cart,
-        "warehouse": warehouse,
-        "expires": invite.expires_at.human(),
+        "messages": {
+            "success": pair("grant.success.title", "grant.success.text"),
+            "failed": pair("grant.failed.title", "integration.failed.text"),
+            "expired": pair("state.expired.title", "grant.expired.text"),
+            "gone": pair("grant.gone.title", "grant.gone.text"),
+            "stale": pair("integration.stale.title", "integration.stale.text"),
+            "copy": ui.text("integration.copy", &[]),
+            "copied": ui.text("integration.copied", &[]),
+        },
     });
-    layout(
-        base,
-        &format!("Connect your {cart} store to {warehouse}"),
+    let title = ui.text("integration.title", &names);
+    let until = ui.date(settings.expires_at);
+    layout_in(
+        ui,
+        &title,
         html! {
-            (crate::brand::accent_link(base, &invite.warehouse))
+            (crate::brand::accent_link(&ui.base, &invite.warehouse))
             (parties(crate::brand::mark(&invite.warehouse), warehouse, cart))
-            h1 { "Connect your " (cart) " store to " (warehouse) }
+            h1 { (title) }
             div id="grant-intro" {
                 @if let Some(store) = &invite.store {
-                    p class="help" { "Store: " strong { (store) } }
+                    p class="help" { (ui.msg("grant.store", &[("store", Arg::Strong(store))])) }
                 }
                 section id="admin-steps" {
-                    h2 { "In your " (cart) " Admin" }
+                    h2 { (ui.text("integration.admin_heading", &names)) }
                     ol class="steps" {
-                        @for step in &view.cart.admin_steps { (integration_step(step, settings)) }
+                        @for step in &view.cart.admin_steps { (integration_step(ui, step, settings)) }
                     }
                 }
-                p class="help" {
-                    "These two addresses are for this store only and work until " strong { (settings.expires_at.human()) } ". "
-                    "If that time passes, open the link in your email again for new ones."
-                }
+                p class="help" { (ui.msg("integration.until", &[("date", Arg::Strong(&until))])) }
                 div id="waiting" class="notice" role="status" {
-                    p { "This page updates by itself when your store is connected. " a href={ (base) "/setup/" (token) } { "Check whether it is connected" } }
+                    p { (ui.text("integration.waiting", &[])) " " a href={ (base) "/setup/" (token) } { (ui.text("integration.check", &[])) } }
                 }
             }
             div id="outcome" role="status" aria-live="polite" {}

@@ -19,7 +19,8 @@ use shared::service::callback::{CallbackError, CallbackRequest};
 use shared::service::integration::IdentityOutcome;
 use shared::service::keys::KeyReturn;
 use shared::service::Services;
-use shared::web::{self, BindingCookie, Request, Response};
+use shared::web::page::Ui;
+use shared::web::{self, lang, BindingCookie, Request, Response};
 
 /// The callback's outcomes as pages: each variant is mapped once to a status and a page.
 #[derive(Debug)]
@@ -34,7 +35,7 @@ pub enum CallbackPage {
     /// Connected before (a replayed or concurrent callback).
     AlreadyConnected {
         /// When.
-        at: String,
+        at: shared::domain::Timestamp,
     },
     /// Keys are still on their way from the store.
     KeysPending,
@@ -79,13 +80,16 @@ impl CallbackPage {
         }
     }
 
-    fn into_response(self, svc: &Services) -> Response {
+    /// The page, in the language the merchant's pages are in (their switcher's choice, else
+    /// `Accept-Language`).
+    fn into_response(self, svc: &Services, req: &Request) -> Response {
         let status = self.status();
-        let body = pages::render(
-            &svc.config.public_base_url,
-            &svc.config.public_origin(),
-            &self,
-        );
+        let ui = Ui {
+            base: svc.config.public_base_url.clone(),
+            locale: lang::page_locale(req).0,
+            here: None,
+        };
+        let body = pages::render(&ui, &svc.config.public_origin(), &self);
         web::popup_html(status, body)
     }
 }
@@ -94,9 +98,7 @@ impl From<CallbackError> for CallbackPage {
     fn from(e: CallbackError) -> Self {
         match e {
             CallbackError::Refused { .. } => CallbackPage::Refused,
-            CallbackError::AlreadyConnected { at } => {
-                CallbackPage::AlreadyConnected { at: at.human() }
-            }
+            CallbackError::AlreadyConnected { at } => CallbackPage::AlreadyConnected { at },
             CallbackError::Expired => CallbackPage::Expired,
             CallbackError::InProgress => CallbackPage::AlmostDone,
             CallbackError::Declined { retry_url } => CallbackPage::Declined { retry_url },
@@ -174,7 +176,7 @@ async fn identity(svc: &Services, cart: &str, nonce: &str, req: &Request) -> Res
         },
         Err(e) => e.into(),
     };
-    page.into_response(svc)
+    page.into_response(svc, req)
 }
 
 /// Handles a callback request.
@@ -220,9 +222,9 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
                 // so to the merchant.
                 Ok(done) => match &done.finish_url {
                     Some(url) => web::see_other(url.expose()),
-                    None => authorized_page(svc, &done.invite).into_response(svc),
+                    None => authorized_page(svc, &done.invite).into_response(svc, &req),
                 },
-                Err(e) => CallbackPage::from(e).into_response(svc),
+                Err(e) => CallbackPage::from(e).into_response(svc, &req),
             };
             // A state cookie serves one callback, whatever its outcome.
             if state.is_some() {
@@ -232,7 +234,7 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
         }
         _ => CallbackPage::NotFound,
     };
-    page.into_response(svc)
+    page.into_response(svc, &req)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! only) one non-secret word; no code or token is ever on them.
 
 use maud::{html, Markup};
-use shared::web::page::{data_island, layout};
+use shared::i18n::Arg;
+use shared::web::page::{data_island, layout_in, Ui};
 
 use super::CallbackPage;
 
@@ -13,12 +14,12 @@ fn island(status: &str, origin: &str) -> Markup {
     )
 }
 
-fn retry(url: &Option<String>) -> Markup {
+fn retry(ui: &Ui, url: &Option<String>) -> Markup {
     html! {
         @if let Some(u) = url {
-            p { a class="button primary" href=(u) { "Try again" } }
+            p { a class="button primary" href=(u) { (ui.text("callback.try_again", &[])) } }
         } @else {
-            p { "To try again, open the link in your email." }
+            p { (ui.text("callback.open_email", &[])) }
         }
     }
 }
@@ -32,106 +33,129 @@ fn sign(ok: bool) -> Markup {
     }
 }
 
-/// Renders a callback outcome.
-pub fn render(base: &str, origin: &str, page: &CallbackPage) -> String {
-    let (title, status, body) = match page {
-        CallbackPage::Authorized { warehouse, cart } => (
-            "Successful Authorization".to_owned(),
-            "authorized",
-            html! {
+/// A page of a title and paragraphs, all catalog keys (the first paragraph the lead).
+fn plain(ui: &Ui, ok: Option<bool>, title: &str, lead: &str, more: &[&str]) -> (String, Markup) {
+    let title = ui.text(title, &[]);
+    let body = html! {
+        @if let Some(ok) = ok { (sign(ok)) }
+        h1 { (title) }
+        p class="lead" { (ui.text(lead, &[])) }
+        @for key in more { p { (ui.text(key, &[])) } }
+    };
+    (title, body)
+}
+
+/// Renders a callback outcome in the page's language (`ui`, no switcher: the answer to a
+/// redirect has no place of its own to reopen).
+pub fn render(ui: &Ui, origin: &str, page: &CallbackPage) -> String {
+    let (status, (title, body)) = match page {
+        CallbackPage::Authorized { warehouse, cart } => {
+            let names = [("warehouse", warehouse.as_str()), ("cart", cart.as_str())];
+            let title = ui.text("grant.success.title", &[]);
+            let body = html! {
                 (sign(true))
-                h1 { "Successful Authorization" }
-                p class="lead" { (warehouse) " can now work with your " (cart) " store. We have emailed you a confirmation." }
-                p { "You can withdraw this access at any time in your " (cart) " admin. You can close this window." }
-            },
-        ),
-        CallbackPage::AlreadyConnected { at } => (
-            "Already connected".to_owned(),
-            "authorized",
-            html! {
+                h1 { (title) }
+                p class="lead" { (ui.text("callback.success.text", &names)) }
+                p { (ui.text("callback.success.note", &names)) }
+            };
+            ("authorized", (title, body))
+        }
+        CallbackPage::AlreadyConnected { at } => {
+            let title = ui.text("callback.connected.title", &[]);
+            let date = ui.date(*at);
+            let body = html! {
                 (sign(true))
-                h1 { "Already connected" }
-                p class="lead" { "This store was connected on " strong { (at) } ". There is nothing more to do." }
-            },
-        ),
+                h1 { (title) }
+                p class="lead" { (ui.msg("callback.connected.lead", &[("date", Arg::Strong(&date))])) }
+            };
+            ("authorized", (title, body))
+        }
         CallbackPage::KeysPending => (
-            "Finishing the connection".to_owned(),
             "waiting",
-            html! {
-                h1 { "Finishing the connection" }
-                p { "Your store is sending the keys to us. The page where you started will show the result in a few seconds." }
-            },
+            plain(ui, None, "callback.keys.title", "callback.keys.text", &[]),
         ),
         CallbackPage::AlmostDone => (
-            "Almost done".to_owned(),
             "waiting",
-            html! {
-                h1 { "Almost done" }
-                p class="lead" { "We are finishing the connection with your store. This window can be closed." }
-                p { "The page where you started will show the result in a few seconds." }
-            },
+            plain(
+                ui,
+                None,
+                "callback.almost.title",
+                "callback.almost.lead",
+                &["callback.almost.text"],
+            ),
         ),
         CallbackPage::Refused => (
-            "This sign-in could not be completed".to_owned(),
             "failed",
-            html! {
-                (sign(false))
-                h1 { "This sign-in could not be completed" }
-                p class="lead" { "It did not come from the page where you started, or it was already used. Nothing was shared." }
-                p { "Open the link in your email and press the button again, in this same browser." }
-            },
+            plain(
+                ui,
+                Some(false),
+                "callback.refused.title",
+                "callback.refused.lead",
+                &["callback.refused.text"],
+            ),
         ),
         CallbackPage::Expired => (
-            "This invitation has expired".to_owned(),
             "expired",
-            html! {
-                (sign(false))
-                h1 { "This invitation has expired" }
-                p class="lead" { "Nothing was shared. Ask the warehouse that sent it for a new link." }
-            },
+            plain(
+                ui,
+                Some(false),
+                "callback.expired.title",
+                "callback.expired.lead",
+                &[],
+            ),
         ),
-        CallbackPage::Declined { retry_url } => (
-            "Access was not granted".to_owned(),
-            "declined",
-            html! {
-                (sign(false))
-                h1 { "Access was not granted" }
-                p class="lead" { "You declined at the store's sign-in page, so nothing was shared." }
-                (retry(retry_url))
-            },
-        ),
-        CallbackPage::CartFailed { retry_url, emailed } => (
-            "The connection did not complete".to_owned(),
-            "failed",
-            html! {
-                (sign(false))
-                h1 { "The connection did not complete" }
-                p class="lead" { "The store did not finish the sign-in, so nothing was shared." }
-                @if *emailed { p { "We have also emailed you a link to try again later." } }
-                (retry(retry_url))
-            },
-        ),
+        CallbackPage::Declined { retry_url } => {
+            let (title, lead) = plain(
+                ui,
+                Some(false),
+                "grant.declined.title",
+                "callback.declined.lead",
+                &[],
+            );
+            ("declined", (title, html! { (lead) (retry(ui, retry_url)) }))
+        }
+        CallbackPage::CartFailed { retry_url, emailed } => {
+            let more: &[&str] = if *emailed {
+                &["callback.failed.emailed"]
+            } else {
+                &[]
+            };
+            let (title, lead) = plain(
+                ui,
+                Some(false),
+                "grant.failed.title",
+                "callback.failed.lead",
+                more,
+            );
+            ("failed", (title, html! { (lead) (retry(ui, retry_url)) }))
+        }
         CallbackPage::NotFound => (
-            "Page not found".to_owned(),
             "failed",
-            html! { (sign(false)) h1 { "Page not found" } p { "Open the link in your email to start again." } },
+            plain(
+                ui,
+                Some(false),
+                "state.not_found.title",
+                "callback.not_found.text",
+                &[],
+            ),
         ),
         CallbackPage::Unavailable => (
-            "Something went wrong on our side".to_owned(),
             "failed",
-            html! {
-                (sign(false))
-                h1 { "Something went wrong on our side" }
-                p class="lead" { "Nothing was shared. Please open the link in your email and try again in a minute." }
-            },
+            plain(
+                ui,
+                Some(false),
+                "state.unavailable.title",
+                "callback.unavailable.lead",
+                &[],
+            ),
         ),
     };
-    layout(
-        base,
+    layout_in(
+        ui,
         &title,
         html! {
             (body)
-            button id="close-window" type="button" hidden { "Close this window" }
+            button id="close-window" type="button" hidden { (ui.text("callback.close", &[])) }
             (island(status, origin))
         },
         &["callback.js"],

@@ -96,7 +96,7 @@ fn a_callback_another_load_is_still_finishing_says_almost_done_and_keeps_the_gra
     let page = super::CallbackPage::from(shared::service::callback::CallbackError::InProgress);
     // WHEN it is rendered
     let status = page.status();
-    let html = super::pages::render("https://cartlink.test", "https://cartlink.test", &page);
+    let html = super::pages::render(&english(), "https://cartlink.test", &page);
     // THEN it says the window may be closed, and tells the opener the word that keeps it polling
     assert_eq!(status, StatusCode::ACCEPTED);
     assert!(html.contains("Almost done") && html.contains("This window can be closed."));
@@ -210,7 +210,9 @@ fn every_callback_page_loads_only_our_script_and_holds_nothing_inline() {
             warehouse: "<b>W</b>".into(),
             cart: "C".into(),
         },
-        CallbackPage::AlreadyConnected { at: "then".into() },
+        CallbackPage::AlreadyConnected {
+            at: shared::domain::Timestamp(0),
+        },
         CallbackPage::AlmostDone,
         CallbackPage::Refused,
         CallbackPage::Expired,
@@ -225,7 +227,7 @@ fn every_callback_page_loads_only_our_script_and_holds_nothing_inline() {
         CallbackPage::Unavailable,
     ];
     for page in &pages {
-        let html = super::pages::render("https://cartlink.test", "https://cartlink.test", page);
+        let html = super::pages::render(&english(), "https://cartlink.test", page);
         // THEN it has no inline style, and its only scripts are ours and the data island
         assert!(
             !html.contains("style=") && !html.contains("<style"),
@@ -495,4 +497,35 @@ async fn a_key_service_outage_at_the_seal_shows_try_again_and_marks_nothing_fail
         .is_none());
     assert_eq!(kit.store.invite(&id).await.unwrap().unwrap().status, before);
     assert_eq!(kit.mailer.messages().len(), 1);
+}
+
+/// The callback pages' rendering in English.
+fn english() -> shared::web::page::Ui {
+    shared::web::page::Ui {
+        base: "https://cartlink.test".into(),
+        locale: shared::domain::Locale::En,
+        here: None,
+    }
+}
+
+#[tokio::test]
+async fn the_callback_page_speaks_the_merchants_language() {
+    // GIVEN a browser that asks for German, and one whose switcher chose Japanese
+    let kit = TestKit::new();
+    let mut german = Request::new(Method::GET, "/oauth/callback/acme");
+    german.headers.insert(
+        "accept-language",
+        HeaderValue::from_static("de-DE,de;q=0.9"),
+    );
+    let mut japanese = Request::new(Method::GET, "/oauth/callback/acme");
+    japanese
+        .headers
+        .insert("cookie", HeaderValue::from_static("cartlink-lang=ja"));
+    // WHEN each loads a callback that carries nothing
+    let de = handle(&kit.services, german).await;
+    let ja = handle(&kit.services, japanese).await;
+    // THEN each page is in its language
+    let text = |r: &shared::web::Response| String::from_utf8(r.body().to_vec()).unwrap();
+    assert!(text(&de).contains("<html lang=\"de\">"), "{}", text(&de));
+    assert!(text(&ja).contains("<html lang=\"ja\">"), "{}", text(&ja));
 }

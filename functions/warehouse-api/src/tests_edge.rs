@@ -59,6 +59,7 @@ fn two_warehouses() -> TestKit {
         notify_email: "ops@other.test".into(),
         api_key_hashes: vec![TokenHash::of(OTHER_KEY)],
         brand: Default::default(),
+        locale: None,
     };
     kit.services.warehouses = WarehouseDirectory::new(vec![test, other]);
     kit

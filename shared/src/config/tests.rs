@@ -357,3 +357,26 @@ fn the_webhook_schedule_is_read_from_the_environment_and_refused_when_malformed(
         "{bad}"
     );
 }
+
+#[test]
+fn a_warehouse_may_name_its_merchants_language_and_only_one_of_ours() {
+    let file = |locale: &str| {
+        format!(
+            r#"
+            [[warehouses]]
+            id = "wh-acme"
+            name = "Acme"
+            notify_email = "ops@acme.test"
+            api_key_sha256 = ["{}"]
+            locale = "{locale}"
+            "#,
+            TokenHash::of("k").as_str()
+        )
+    };
+    // GIVEN a warehouse whose merchants read German, and one naming a language we lack
+    // THEN the first loads with it, the second is refused
+    let c = load(&[], Some(&file("de"))).unwrap();
+    assert_eq!(c.warehouses[0].locale, Some(crate::domain::Locale::De));
+    let refused = load(&[], Some(&file("pt"))).err().unwrap().to_string();
+    assert!(refused.contains("locale"), "{refused}");
+}

@@ -48,6 +48,17 @@ impl Revocation {
     }
 }
 
+/// Who dropped a connection: it decides who is told, and how.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisconnectedBy {
+    /// The warehouse, through its API (records made before the merchant could withdraw).
+    #[default]
+    Warehouse,
+    /// The merchant, from the page of their "Manage this connection" link.
+    Merchant,
+}
+
 /// A dropped connection, as stored in place of its sealed tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Disconnection {
@@ -63,4 +74,7 @@ pub struct Disconnection {
     pub disconnected_at: Timestamp,
     /// Whether the cart was told.
     pub revocation: Revocation,
+    /// Who dropped it.
+    #[serde(default)]
+    pub by: DisconnectedBy,
 }

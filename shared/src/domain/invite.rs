@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::brand::Brand;
 use super::ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
+use super::locale::Locale;
 use super::secrets::TokenHash;
 
 /// What a warehouse may ask to do in a merchant's store.
@@ -31,15 +32,6 @@ impl Function {
             Function::Orders => "orders",
             Function::Inventory => "inventory",
             Function::Shipments => "shipments",
-        }
-    }
-
-    /// What granting it means, in a merchant's words.
-    pub fn plain_words(self) -> &'static str {
-        match self {
-            Function::Orders => "read your orders so they can be packed and shipped",
-            Function::Inventory => "read and update stock levels of your products",
-            Function::Shipments => "add shipments and tracking numbers to your orders",
         }
     }
 }
@@ -228,6 +220,10 @@ pub struct Invite {
     /// connection new tokens instead of making a new one. Absent on ordinary invites.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconnects: Option<ConnectionId>,
+    /// The language of the merchant's emails (the `locale` of `POST /v1/invites`, else the
+    /// warehouse's, else English). Absent in records made before there was a choice: English.
+    #[serde(default)]
+    pub locale: Locale,
     /// When it was made.
     pub created_at: Timestamp,
     /// When its status last changed.
@@ -379,6 +375,7 @@ mod tests {
             access_code_hint: "…0000".into(),
             resends: 0,
             reconnects: None,
+            locale: Default::default(),
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
             expires_at: Timestamp(1000),

@@ -10,6 +10,7 @@ pub mod disconnection;
 pub mod event;
 pub mod ids;
 pub mod invite;
+pub mod locale;
 pub mod refusal;
 pub mod sealed;
 pub mod secrets;
@@ -25,13 +26,16 @@ pub use attempt::{
 };
 pub use brand::Brand;
 pub use connection::{Connection, ConnectionStatus, TokenSet};
-pub use disconnection::{Disconnection, Revocation};
+pub use disconnection::{DisconnectedBy, Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};
 pub use ids::{CartId, ConnectionId, DeliveryId, EndpointId, InviteId, Timestamp, WarehouseId};
 pub use invite::{Function, Invite, InviteStatus, Standing, WarehouseRef};
+pub use locale::Locale;
 pub use refusal::Refusal;
 pub use sealed::{SealContext, SealedBlob};
-pub use secrets::{BrowserBinding, GrantState, InviteToken, PkceVerifier, Secret, TokenHash};
+pub use secrets::{
+    BrowserBinding, GrantState, InviteToken, ManageToken, PkceVerifier, Secret, TokenHash,
+};
 pub use tenant::{Accent, AccentError, ApiKeyRecord, Branding, Tenant};
 pub use warehouse::{Warehouse, WarehouseDirectory};
 pub use webhook::{

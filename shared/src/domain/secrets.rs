@@ -139,6 +139,11 @@ random_secret_type!(
     /// The value of the cookie that binds a grant attempt to the browser that started it.
     BrowserBinding
 );
+random_secret_type!(
+    /// The secret in a merchant's "Manage this connection" link (`/manage/{token}`), as strong
+    /// as a setup link. Only its hash is stored.
+    ManageToken
+);
 
 /// The PKCE S256 code verifier of a grant attempt.
 ///

@@ -40,6 +40,9 @@ impl Tenant {
                     .logo_version
                     .map(|v| format!("{base_url}{}", logo_path(&self.id, v))),
             },
+            // Stored warehouses name no language yet: their merchants' invites carry their own
+            // `locale`, else English.
+            locale: None,
         }
     }
 }

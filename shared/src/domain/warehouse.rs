@@ -3,6 +3,7 @@
 use super::brand::Brand;
 use super::ids::WarehouseId;
 use super::invite::WarehouseRef;
+use super::locale::Locale;
 use super::secrets::{constant_time_eq, TokenHash};
 
 /// A warehouse that may create invites.
@@ -18,6 +19,8 @@ pub struct Warehouse {
     pub api_key_hashes: Vec<TokenHash>,
     /// Its look (a stored warehouse's branding; empty for a configured one).
     pub brand: Brand,
+    /// The language of its merchants' emails when an invite names none (English if unset).
+    pub locale: Option<Locale>,
 }
 
 impl Warehouse {
@@ -82,6 +85,7 @@ mod tests {
             notify_email: format!("ops@{id}.test"),
             api_key_hashes: vec![TokenHash::of(key)],
             brand: Default::default(),
+            locale: None,
         };
         let dir = WarehouseDirectory::new(vec![wh("wh-a", "key-a"), wh("wh-b", "key-b")]);
         // THEN each key finds its own warehouse, and unknown or empty keys find none

@@ -16,8 +16,11 @@ pub(super) fn to_merchant(kind: EmailKind) -> bool {
         | EmailKind::MerchantConfirmation
         | EmailKind::GrantFailed
         | EmailKind::Disconnected
-        | EmailKind::ReconnectInvite => true,
-        EmailKind::WarehouseConfirmation | EmailKind::ReauthorizationNeeded => false,
+        | EmailKind::ReconnectInvite
+        | EmailKind::ManageLink => true,
+        EmailKind::WarehouseConfirmation
+        | EmailKind::ReauthorizationNeeded
+        | EmailKind::AccessWithdrawn => false,
     }
 }
 
@@ -61,6 +64,7 @@ mod tests {
     fn invite(brand: Brand) -> Invite {
         Invite {
             version: 0,
+            locale: Default::default(),
             id: InviteId::generate(),
             warehouse: WarehouseRef {
                 id: WarehouseId::parse("wh-1").unwrap(),

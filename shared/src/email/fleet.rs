@@ -1,14 +1,16 @@
 //! The emails of the warehouse's fleet actions on an existing connection.
 
-use super::render::{b, para, t, Block};
-use super::{build, greeting, on_behalf, plain_words, sign_in_and_code};
+use super::render::{para, t, Block};
+use super::{build, greeting, on_behalf, plain_words, say, sign_in_and_code, when, words};
 use crate::domain::{AccessCode, Invite, Timestamp};
+use crate::i18n::Arg;
 use crate::mailer::{MailError, OutgoingEmail};
 use crate::store::EmailKind;
 
-/// "The warehouse no longer has access", to the merchant, once the warehouse disconnected their
-/// store: cartlink deleted the stored access, and told the cart to end it where the cart offers
-/// that (`revoked_at_cart`); where it does not, the merchant may remove the app at the cart.
+/// "The warehouse no longer has access", to the merchant in the invite's language, once the
+/// warehouse disconnected their store: cartlink deleted the stored access, and told the cart to
+/// end it where the cart offers that (`revoked_at_cart`); where it does not, the merchant may
+/// remove the app at the cart.
 pub fn disconnected_email(
     invite: &Invite,
     cart_name: &str,
@@ -16,31 +18,32 @@ pub fn disconnected_email(
     revoked_at_cart: bool,
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
-    let subject = format!("{warehouse} no longer has access to your {cart_name} store");
+    let names = [("warehouse", warehouse), ("cart", cart_name)];
+    let subject = say(invite, "email.disconnected.subject", &names);
     let at_cart = if revoked_at_cart {
-        format!("{cart_name} was told to end the access too.")
+        "email.disconnected.revoked"
     } else {
-        format!(
-            "To remove the app from your {cart_name} account as well, do so in {cart_name}'s \
-             settings."
-        )
+        "email.disconnected.at_cart"
     };
+    let date = when(invite, disconnected_at);
     let blocks = [
         greeting(invite),
-        para(vec![
-            t(format!("On {} ", disconnected_at.human())),
-            b(warehouse),
-            t(" disconnected your "),
-            b(cart_name),
-            t(" store: the access you granted was deleted from cartlink, and "),
-            b(warehouse),
-            t(" can no longer reach your store through it."),
-        ]),
-        para(vec![t(at_cart)]),
-        Block::Note(vec![t(format!(
-            "If you did not expect this, ask {warehouse}: nothing else changed in your store."
+        para(words(
+            invite,
+            "email.disconnected.intro",
+            &[
+                ("date", Arg::Text(&date)),
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Strong(cart_name)),
+            ],
+        )),
+        para(vec![t(say(invite, at_cart, &names))]),
+        Block::Note(vec![t(say(
+            invite,
+            "email.disconnected.unexpected",
+            &names,
         ))]),
-        on_behalf(warehouse),
+        on_behalf(invite),
     ];
     build(
         &invite.merchant_email,
@@ -51,9 +54,10 @@ pub fn disconnected_email(
     )
 }
 
-/// The re-authorization invite, to the merchant: the access they granted stopped working (or
-/// the warehouse asked to renew it), and this link renews that same connection, for the same
-/// store and functions; with the access code for the access-code page, and the expiry.
+/// The re-authorization invite, to the merchant in the invite's language: the access they
+/// granted stopped working (or the warehouse asked to renew it), and this link renews that
+/// same connection, for the same store and functions; with the access code for the
+/// access-code page, and the expiry.
 pub fn reconnect_invite_email(
     invite: &Invite,
     cart_name: &str,
@@ -62,32 +66,28 @@ pub fn reconnect_invite_email(
     code: &AccessCode,
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
-    let subject = format!("Renew {warehouse}'s access to your {cart_name} store");
+    let names = [("warehouse", warehouse), ("cart", cart_name)];
+    let subject = say(invite, "email.reconnect.subject", &names);
     let mut blocks = vec![
         greeting(invite),
-        para(vec![
-            t("The access you gave "),
-            b(warehouse),
-            t(" to your "),
-            b(cart_name),
-            t(format!(
-                " store needs to be renewed: {cart_name} no longer accepts it, or {warehouse} \
-                 asked to renew it. Renewing keeps the existing connection, for the same store, \
-                 so that {warehouse} can again:"
-            )),
-        ]),
-        Block::List(plain_words(&invite.functions)),
+        para(words(
+            invite,
+            "email.reconnect.intro",
+            &[
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Strong(cart_name)),
+            ],
+        )),
+        Block::List(plain_words(invite)),
         Block::Action {
-            label: "Review and renew access".into(),
+            label: say(invite, "email.reconnect.action", &[]),
             url: setup_url.into(),
         },
     ];
     blocks.extend(sign_in_and_code(invite, cart_name, setup_page_url, code));
     blocks.extend([
-        Block::Note(vec![t(format!(
-            "If you no longer work with {warehouse}, ignore this email: nothing is renewed until you grant access."
-        ))]),
-        on_behalf(warehouse),
+        Block::Note(vec![t(say(invite, "email.reconnect.ignore", &names))]),
+        on_behalf(invite),
     ]);
     build(
         &invite.merchant_email,

@@ -8,15 +8,18 @@
 
 mod brand;
 mod fleet;
+mod manage;
 mod render;
 mod webhook;
 
 pub use fleet::{disconnected_email, reconnect_invite_email};
+pub use manage::{access_withdrawn_email, manage_link_email, withdrawn_receipt_email};
 pub use webhook::endpoint_disabled_email;
 
 use render::{b, para, t, to_html_with, to_text, Block, Inline};
 
-use crate::domain::{AccessCode, Function, Invite, Timestamp};
+use crate::domain::{AccessCode, Invite, Locale, Timestamp};
+use crate::i18n::{self, Arg, Part};
 use crate::mailer::{MailError, OutgoingEmail};
 use crate::store::EmailKind;
 
@@ -27,11 +30,22 @@ fn build(
     invite: &Invite,
     kind: EmailKind,
 ) -> Result<OutgoingEmail, MailError> {
+    // The merchant reads their emails in the invite's language; the warehouse in English.
+    let lang = if to == invite.merchant_email {
+        invite.locale
+    } else {
+        Locale::En
+    };
     let email = OutgoingEmail::new(
         to,
         subject,
         to_text(blocks),
-        to_html_with(subject, blocks, &brand::letterhead(invite, kind)),
+        to_html_with(
+            lang.as_str(),
+            subject,
+            blocks,
+            &brand::letterhead(invite, kind),
+        ),
         vec![
             ("invite-id".into(), invite.id.to_string()),
             ("kind".into(), kind.as_str().into()),
@@ -40,23 +54,49 @@ fn build(
     brand::with_reply_to(email, invite, kind)
 }
 
-fn greeting(invite: &Invite) -> Block {
-    para(vec![t(match &invite.merchant_name {
-        Some(name) => format!("Hello {name},"),
-        None => "Hello,".to_owned(),
-    })])
-}
-
-fn plain_words(functions: &[Function]) -> Vec<String> {
-    functions
-        .iter()
-        .map(|f| f.plain_words().to_owned())
+/// A message of the catalog in the invite's language, as running text; the values marked
+/// [`Arg::Strong`] stand out.
+fn words(invite: &Invite, key: &str, args: &[(&str, Arg<'_>)]) -> Vec<Inline> {
+    i18n::parts(invite.locale, key, args)
+        .into_iter()
+        .map(|p| match p {
+            Part::Text(s) => Inline::Text(s),
+            Part::Strong(s) => Inline::Strong(s),
+        })
         .collect()
 }
 
-fn on_behalf(warehouse: &str) -> Block {
-    Block::Note(vec![t(format!(
-        "cartlink sent this email on behalf of {warehouse}, and never asks for your password."
+/// A message of the catalog in the invite's language, as plain text.
+fn say(invite: &Invite, key: &str, args: &[(&str, &str)]) -> String {
+    i18n::text(invite.locale, key, args)
+}
+
+/// A date in the invite's language.
+fn when(invite: &Invite, at: Timestamp) -> String {
+    i18n::date(invite.locale, at)
+}
+
+fn greeting(invite: &Invite) -> Block {
+    para(vec![t(match &invite.merchant_name {
+        Some(name) => say(invite, "email.greeting_named", &[("name", name)]),
+        None => say(invite, "email.greeting", &[]),
+    })])
+}
+
+fn plain_words(invite: &Invite) -> Vec<String> {
+    invite
+        .functions
+        .iter()
+        .map(|f| i18n::function_words(invite.locale, *f))
+        .collect()
+}
+
+fn on_behalf(invite: &Invite) -> Block {
+    let warehouse = invite.warehouse.display_name.as_str();
+    Block::Note(vec![t(say(
+        invite,
+        "email.on_behalf",
+        &[("warehouse", warehouse)],
     ))])
 }
 
@@ -69,25 +109,37 @@ fn sign_in_and_code(
     code: &AccessCode,
 ) -> [Block; 4] {
     let warehouse = invite.warehouse.display_name.as_str();
+    let until = when(invite, invite.expires_at);
     [
-        para(vec![t(format!(
-            "You sign in at {cart_name} itself: neither cartlink nor {warehouse} ever sees your password."
+        para(vec![t(say(
+            invite,
+            "email.sign_in",
+            &[("cart", cart_name), ("warehouse", warehouse)],
         ))]),
-        para(vec![
-            t("If the link does not open, go to "),
-            Inline::Link(setup_page_url.into()),
-            t(" and type this access code:"),
-        ]),
+        para(
+            i18n::parts(
+                invite.locale,
+                "email.if_link_fails",
+                &[("url", Arg::Text(setup_page_url))],
+            )
+            .into_iter()
+            .map(|p| match p {
+                Part::Text(s) if s == setup_page_url => Inline::Link(s),
+                Part::Text(s) | Part::Strong(s) => Inline::Text(s),
+            })
+            .collect(),
+        ),
         Block::Code(code.display()),
-        para(vec![t(format!(
-            "The link and code work until {}.",
-            invite.expires_at.human()
+        para(vec![t(say(
+            invite,
+            "email.works_until",
+            &[("date", &until)],
         ))]),
     ]
 }
 
 /// The invite: who asks, for which cart, the link, the access code, the expiry and what
-/// granting means.
+/// granting means; in the invite's language.
 pub fn invite_email(
     invite: &Invite,
     cart_name: &str,
@@ -96,27 +148,28 @@ pub fn invite_email(
     code: &AccessCode,
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
-    let subject = format!("{warehouse} asks for access to your {cart_name} store");
+    let names = [("warehouse", warehouse), ("cart", cart_name)];
+    let subject = say(invite, "email.invite.subject", &names);
     let mut blocks = vec![
         greeting(invite),
-        para(vec![
-            b(warehouse),
-            t(" fulfils orders for your store and asks for access to your "),
-            b(cart_name),
-            t(" store, so that it can:"),
-        ]),
-        Block::List(plain_words(&invite.functions)),
+        para(words(
+            invite,
+            "email.invite.intro",
+            &[
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Strong(cart_name)),
+            ],
+        )),
+        Block::List(plain_words(invite)),
         Block::Action {
-            label: "Review and grant access".into(),
+            label: say(invite, "email.invite.action", &[]),
             url: setup_url.into(),
         },
     ];
     blocks.extend(sign_in_and_code(invite, cart_name, setup_page_url, code));
     blocks.extend([
-        Block::Note(vec![t(
-            "If you did not expect this, ignore this email: nothing changes until you grant access.",
-        )]),
-        on_behalf(warehouse),
+        Block::Note(vec![t(say(invite, "email.invite.ignore", &[]))]),
+        on_behalf(invite),
     ]);
     build(
         &invite.merchant_email,
@@ -127,33 +180,55 @@ pub fn invite_email(
     )
 }
 
-/// "You connected your store", to the merchant.
+/// "You connected your store", to the merchant in the invite's language, with the "Manage
+/// this connection" link (`manage_url`) where one was issued.
 pub fn merchant_confirmation(
     invite: &Invite,
     cart_name: &str,
     connected_at: Timestamp,
+    manage_url: Option<&str>,
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
-    let subject = format!("You gave {warehouse} access to your {cart_name} store");
-    let blocks = [
+    let names = [("warehouse", warehouse), ("cart", cart_name)];
+    let subject = say(invite, "email.confirmation.subject", &names);
+    let date = when(invite, connected_at);
+    let mut blocks = vec![
         greeting(invite),
-        para(vec![
-            t(format!("On {} you gave ", connected_at.human())),
-            b(warehouse),
-            t(" access to your "),
-            b(cart_name),
-            t(" store, so that it can:"),
-        ]),
-        Block::List(plain_words(&invite.functions)),
-        para(vec![t(format!(
-            "You can withdraw this access at any time in your {cart_name} admin, where \
-             {warehouse} is listed among your apps."
-        ))]),
-        Block::Note(vec![t(format!(
-            "If this was not you, withdraw the access there and tell {warehouse}."
-        ))]),
-        on_behalf(warehouse),
+        para(words(
+            invite,
+            "email.confirmation.intro",
+            &[
+                ("date", Arg::Text(&date)),
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Strong(cart_name)),
+            ],
+        )),
+        Block::List(plain_words(invite)),
     ];
+    match manage_url {
+        Some(url) => blocks.extend([
+            Block::Action {
+                label: say(invite, "email.confirmation.manage", &[]),
+                url: url.into(),
+            },
+            para(vec![t(say(
+                invite,
+                "email.confirmation.manage_text",
+                &names,
+            ))]),
+        ]),
+        None => blocks.push(para(vec![t(say(
+            invite,
+            "email.confirmation.at_cart",
+            &names,
+        ))])),
+    }
+    blocks.push(Block::Note(vec![t(say(
+        invite,
+        "email.confirmation.not_you",
+        &names,
+    ))]));
+    blocks.push(on_behalf(invite));
     build(
         &invite.merchant_email,
         &subject,
@@ -212,49 +287,54 @@ pub fn warehouse_confirmation(
     )
 }
 
-/// "Connecting your store did not complete", to the merchant, when a grant fails at the cart
-/// or in the code exchange (not when they declined). `retry_url` is a fresh setup link; without
-/// one (the invite can no longer be granted) the email says whom to ask.
+/// "Connecting your store did not complete", to the merchant in the invite's language, when a
+/// grant fails at the cart or in the code exchange (not when they declined). `retry_url` is a
+/// fresh setup link; without one (the invite can no longer be granted) the email says whom to
+/// ask.
 pub fn grant_failed_email(
     invite: &Invite,
     cart_name: &str,
     retry_url: Option<&str>,
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
-    let subject = format!("Connecting your {cart_name} store to {warehouse} did not complete");
+    let names = [("warehouse", warehouse), ("cart", cart_name)];
+    let subject = say(invite, "email.failed.subject", &names);
     let mut blocks = vec![
         greeting(invite),
-        para(vec![
-            t("You started to give "),
-            b(warehouse),
-            t(" access to your "),
-            b(cart_name),
-            t(format!(
-                " store, but the connection did not complete: {cart_name} did not finish the \
-                 sign-in. Nothing was shared."
-            )),
-        ]),
+        para(words(
+            invite,
+            "email.failed.intro",
+            &[
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Strong(cart_name)),
+            ],
+        )),
     ];
     match retry_url {
         Some(url) => {
             blocks.push(Block::Action {
-                label: "Try again".into(),
+                label: say(invite, "email.failed.action", &[]),
                 url: url.into(),
             });
-            blocks.push(para(vec![t(format!(
-                "The link works until {}. You sign in at {cart_name} itself: neither cartlink \
-                 nor {warehouse} ever sees your password.",
-                invite.expires_at.human()
+            let until = when(invite, invite.expires_at);
+            blocks.push(para(vec![t(say(
+                invite,
+                "email.failed.until",
+                &[
+                    ("date", &until),
+                    ("cart", cart_name),
+                    ("warehouse", warehouse),
+                ],
             ))]));
         }
-        None => blocks.push(para(vec![t(format!(
-            "This invitation can no longer be used: ask {warehouse} for a new link."
-        ))])),
+        None => blocks.push(para(vec![t(say(invite, "email.failed.ask", &names))])),
     }
-    blocks.push(Block::Note(vec![t(
-        "If you did not start this, ignore this email: nothing changes until you grant access.",
-    )]));
-    blocks.push(on_behalf(warehouse));
+    blocks.push(Block::Note(vec![t(say(
+        invite,
+        "email.failed.ignore",
+        &[],
+    ))]));
+    blocks.push(on_behalf(invite));
     build(
         &invite.merchant_email,
         &subject,
@@ -306,3 +386,7 @@ pub fn reauthorization_needed(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "tests_locale.rs"]
+mod tests_locale;

@@ -147,13 +147,18 @@ fn block_html(block: &Block, accent: &str) -> Markup {
     }
 }
 
-/// The HTML part under `letterhead`: the word mark (and the warehouse's logo) above one card
-/// holding the blocks.
-pub(super) fn to_html_with(title: &str, blocks: &[Block], letterhead: &Letterhead<'_>) -> String {
+/// The HTML part, in the language `lang`, under `letterhead`: the word mark (and the
+/// warehouse's logo) above one card holding the blocks.
+pub(super) fn to_html_with(
+    lang: &str,
+    title: &str,
+    blocks: &[Block],
+    letterhead: &Letterhead<'_>,
+) -> String {
     let accent = letterhead.accent.unwrap_or(BUTTON);
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";

@@ -2,7 +2,7 @@
 
 use super::render::BRAND;
 use super::*;
-use crate::domain::CartId;
+use crate::domain::{CartId, Function};
 use crate::domain::{InviteId, InviteStatus, TokenHash, WarehouseId, WarehouseRef};
 
 fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
@@ -26,6 +26,7 @@ fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
         access_code_hint: "…0000".into(),
         resends: 0,
         reconnects: None,
+        locale: Default::default(),
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
         expires_at: Timestamp(1_796_083_200),
@@ -42,12 +43,16 @@ fn every_email(inv: &Invite) -> Vec<OutgoingEmail> {
             &AccessCode::generate(),
         )
         .unwrap(),
-        merchant_confirmation(inv, "Cart", Timestamp(0)).unwrap(),
+        merchant_confirmation(inv, "Cart", Timestamp(0), Some("http://x.test/manage/M")).unwrap(),
         warehouse_confirmation(inv, "Cart", Timestamp(0), Some("<b>acct</b>")).unwrap(),
         grant_failed_email(inv, "Cart", Some("http://x.test/setup/R")).unwrap(),
         grant_failed_email(inv, "Cart", None).unwrap(),
         disconnected_email(inv, "Cart", Timestamp(0), true).unwrap(),
         disconnected_email(inv, "Cart", Timestamp(0), false).unwrap(),
+        merchant_confirmation(inv, "Cart", Timestamp(0), None).unwrap(),
+        withdrawn_receipt_email(inv, "Cart", Timestamp(0), true).unwrap(),
+        withdrawn_receipt_email(inv, "Cart", Timestamp(0), false).unwrap(),
+        access_withdrawn_email(inv, "Cart", "con-1", Timestamp(0)).unwrap(),
         reconnect_invite_email(
             inv,
             "Cart",
@@ -203,7 +208,7 @@ fn the_failure_email_offers_a_retry_link_or_says_whom_to_ask() {
 #[test]
 fn a_subject_cannot_carry_a_header() {
     let inv = invite("Acme\r\nBcc: x@evil.test", None);
-    assert!(merchant_confirmation(&inv, "Cart", Timestamp(0)).is_err());
+    assert!(merchant_confirmation(&inv, "Cart", Timestamp(0), None).is_err());
     assert!(grant_failed_email(&inv, "Cart", None).is_err());
 }
 
@@ -211,7 +216,7 @@ fn a_subject_cannot_carry_a_header() {
 fn confirmations_go_one_to_the_merchant_and_one_to_the_warehouse() {
     let inv = invite("Acme", None);
     assert_eq!(
-        merchant_confirmation(&inv, "Cart", Timestamp(0))
+        merchant_confirmation(&inv, "Cart", Timestamp(0), None)
             .unwrap()
             .to,
         "m@shop.test"
@@ -271,6 +276,9 @@ fn the_reconnect_invite_says_it_renews_the_existing_connection() {
     // AND it carries the link, the access code, the functions and the expiry like an invite
     assert!(mail.text.contains("http://x.test/setup/T"));
     assert!(mail.text.contains(&code.display()));
-    assert!(mail.text.contains(Function::Orders.plain_words()));
+    assert!(mail.text.contains(&crate::i18n::function_words(
+        crate::domain::Locale::En,
+        Function::Orders
+    )));
     assert!(mail.text.contains(&inv.expires_at.human()));
 }

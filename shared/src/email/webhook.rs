@@ -30,7 +30,7 @@ pub fn endpoint_disabled_email(
         to,
         subject,
         to_text(&blocks),
-        to_html_with(subject, &blocks, &Letterhead::default()),
+        to_html_with("en", subject, &blocks, &Letterhead::default()),
         vec![
             ("endpoint-id".into(), endpoint.id.to_string()),
             ("kind".into(), "webhook_endpoint_disabled".into()),

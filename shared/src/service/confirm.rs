@@ -66,6 +66,10 @@ impl Services {
             .map_or(invite.updated_at, |c| c.created_at);
         let account = connection.as_ref().and_then(|c| c.account.clone());
         let cart_name = self.catalog.display_name(&invite.cart);
+        let manage_url = match &connection {
+            Some(c) => Some(self.issue_manage_link(c, &invite).await?),
+            None => None,
+        };
         let mut done = Confirmed::default();
         let mut first_error: Option<ConfirmError> = None;
         for kind in [
@@ -74,7 +78,7 @@ impl Services {
         ] {
             let email = || match kind {
                 EmailKind::MerchantConfirmation => {
-                    merchant_confirmation(&invite, &cart_name, connected_at)
+                    merchant_confirmation(&invite, &cart_name, connected_at, manage_url.as_deref())
                 }
                 _ => warehouse_confirmation(&invite, &cart_name, connected_at, account.as_deref()),
             };

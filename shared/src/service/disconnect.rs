@@ -1,7 +1,9 @@
 //! Disconnecting: the warehouse drops a connection. Its sealed tokens are deleted from the store
 //! (the connection's record is replaced by a [`Disconnection`] in one conditional write), the
 //! cart is asked to revoke the grant where the catalog names a revocation endpoint (RFC 7009),
-//! and the merchant is emailed once.
+//! and the merchant is emailed once. The merchant's own withdrawal from their manage page
+//! (`service::manage`) is this same disconnect, recorded `by: merchant`: then the warehouse is
+//! emailed once, and the merchant gets a receipt.
 //!
 //! Order: read the connection and open its tokens (kept in memory only: once deleted they
 //! cannot be read again), then the one conditional write, then the revocation call by the one
@@ -16,7 +18,8 @@ use std::time::Duration;
 use super::confirm::SendOnce;
 use super::Services;
 use crate::domain::{
-    Connection, ConnectionId, Disconnection, InviteEventKind, Revocation, TokenSet, WarehouseId,
+    Connection, ConnectionId, DisconnectedBy, Disconnection, InviteEventKind, Revocation, TokenSet,
+    WarehouseId,
 };
 use crate::email::disconnected_email;
 use crate::oauth::RevokeCall;
@@ -54,6 +57,18 @@ impl Services {
         warehouse: &WarehouseId,
         raw_id: &str,
     ) -> Result<Disconnection, DisconnectError> {
+        self.disconnect_by(warehouse, raw_id, DisconnectedBy::Warehouse)
+            .await
+    }
+
+    /// The one disconnect, whoever asks: the warehouse through its API, or the merchant from
+    /// their manage page (`by`, which decides who is told, see [`Services::tell_of_disconnect`]).
+    pub(super) async fn disconnect_by(
+        &self,
+        warehouse: &WarehouseId,
+        raw_id: &str,
+        by: DisconnectedBy,
+    ) -> Result<Disconnection, DisconnectError> {
         let id = ConnectionId::parse(raw_id).ok_or(DisconnectError::NotFound)?;
         for _ in 0..DISCONNECT_TRIES {
             let Some(connection) = self.store.connection(&id).await? else {
@@ -70,6 +85,7 @@ impl Services {
                 cart: connection.cart.clone(),
                 disconnected_at: self.clock.now(),
                 revocation: self.revocation_to_make(&connection, tokens.as_ref()),
+                by,
             };
             match self.store.disconnect(&record, connection.version).await {
                 Ok(()) => {}
@@ -86,7 +102,7 @@ impl Services {
             )
             .await;
             let record = self.revoke_at_cart(&connection, tokens, record).await?;
-            self.tell_merchant(&record).await?;
+            self.tell_of_disconnect(&record).await?;
             return Ok(record);
         }
         self.earlier_disconnect(warehouse, &id).await
@@ -108,7 +124,7 @@ impl Services {
                 .filter(|d| &d.warehouse_id == warehouse)
                 .ok_or(DisconnectError::NotFound)?;
             if record.revocation != Revocation::Pending {
-                self.tell_merchant(&record).await?;
+                self.tell_of_disconnect(&record).await?;
                 return Ok(record);
             }
             tokio::time::sleep(SETTLE_POLL).await;
@@ -118,7 +134,7 @@ impl Services {
             .disconnection(id)
             .await?
             .ok_or(DisconnectError::NotFound)?;
-        self.tell_merchant(&record).await?;
+        self.tell_of_disconnect(&record).await?;
         Ok(record)
     }
 
@@ -222,6 +238,15 @@ impl Services {
             })
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// Tells whoever did not drop the connection (and, for the merchant's own withdrawal, the
+    /// merchant too, as a receipt): each email once, by its send record.
+    async fn tell_of_disconnect(&self, record: &Disconnection) -> Result<(), StoreError> {
+        match record.by {
+            DisconnectedBy::Warehouse => self.tell_merchant(record).await,
+            DisconnectedBy::Merchant => self.tell_of_withdrawal(record).await,
+        }
     }
 
     /// Emails the merchant that the warehouse no longer has access, once (its send record).

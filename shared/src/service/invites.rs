@@ -10,7 +10,7 @@ use crate::config::normalize_email;
 use crate::domain::invite::{DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS, MIN_EXPIRY_HOURS};
 use crate::domain::{
     AccessCode, Connection, Function, Invite, InviteEventKind, InviteId, InviteStatus, InviteToken,
-    Warehouse, WarehouseId,
+    Locale, Warehouse, WarehouseId,
 };
 use crate::email::invite_email;
 use crate::mailer::MailError;
@@ -37,6 +37,10 @@ pub struct NewInvite {
     pub functions: Option<Vec<Function>>,
     /// Life of the invite, 1 to 720 hours; 336 (14 days) if absent.
     pub expires_in_hours: Option<u32>,
+    /// The language of the merchant's emails (`en`, `de`, `fr`, `es`, `ja`); the warehouse's
+    /// if absent, else English.
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// Why an invite was not made.
@@ -246,6 +250,11 @@ impl Services {
         let store = store_for(cart, request.store.as_deref())?;
         let functions = functions_for(cart, request.functions)?;
         let hours = expiry_hours(request.expires_in_hours)?;
+        let locale = match request.locale.as_deref() {
+            None => warehouse.locale.unwrap_or_default(),
+            Some(tag) => Locale::parse(tag)
+                .ok_or_else(|| invalid("locale", "must be one of en, de, fr, es, ja"))?,
+        };
         let id = match seed.and_then(|s| InviteId::parse(&s.id("inv"))) {
             Some(id) => {
                 if let Some(made) = self.invite_made_before(warehouse, &id).await? {
@@ -276,6 +285,7 @@ impl Services {
             access_code_hint: code.hint(),
             resends: 0,
             reconnects: None,
+            locale,
             created_at: now,
             updated_at: now,
             expires_at: now.plus_secs(i64::from(hours) * 3600),

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod limits;
 pub mod listing;
 pub mod mail_feedback;
+pub mod manage;
 pub mod reconnect;
 pub mod refresh;
 pub mod resend;

@@ -220,7 +220,9 @@ impl Services {
             return Err(ConnectionError::NotFound);
         }
         let open = self.open_stored(connection).await?;
-        self.freshen(open).await
+        let fresh = self.freshen(open).await?;
+        self.note_token_fetch(&fresh.connection).await;
+        Ok(fresh)
     }
 
     /// Whether this caller refreshes `open` now: the cart refreshes, there is a refresh token,

@@ -121,6 +121,13 @@ async fn bad_invite_requests_are_refused_and_nothing_is_stored_or_sent() {
             },
             "expires_in_hours",
         ),
+        (
+            NewInvite {
+                locale: Some("pt-BR".into()),
+                ..new_invite("acme")
+            },
+            "locale",
+        ),
     ];
     for (req, field) in cases {
         match kit.services.create_invite(&wh, req).await {
@@ -872,4 +879,55 @@ async fn a_confirmation_for_an_invite_that_is_not_authorized_is_refused() {
         Err(super::confirm::ConfirmError::NotAuthorized(_))
     ));
     assert_eq!(kit.mailer.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn an_invite_keeps_its_locale_else_the_warehouses_else_english() {
+    // GIVEN the test warehouse, first without a language, then with German
+    let mut kit = TestKit::new();
+    let mut wh = kit
+        .services
+        .warehouses
+        .authenticate(crate::testing::TEST_API_KEY)
+        .unwrap()
+        .clone();
+    // WHEN invites are made with `ja`, with `FR-ca`, and without a locale
+    let ja = NewInvite {
+        locale: Some("ja".into()),
+        ..new_invite("acme")
+    };
+    let fr = NewInvite {
+        locale: Some("FR-ca".into()),
+        ..new_invite("acme")
+    };
+    let ja = kit.services.create_invite(&wh, ja).await.unwrap().invite;
+    let fr = kit.services.create_invite(&wh, fr).await.unwrap().invite;
+    let plain = kit.services.create_invite(&wh, new_invite("acme")).await;
+    wh.locale = Some(crate::domain::Locale::De);
+    kit.services.warehouses = crate::domain::WarehouseDirectory::new(vec![wh.clone()]);
+    let german = kit.services.create_invite(&wh, new_invite("acme")).await;
+    // THEN each is stored with its language, and its email is written in it
+    use crate::domain::Locale;
+    use crate::store::InviteStore;
+    for (invite, locale) in [
+        (ja, Locale::Ja),
+        (fr, Locale::Fr),
+        (plain.unwrap().invite, Locale::En),
+        (german.unwrap().invite, Locale::De),
+    ] {
+        let stored = kit.store.invite(&invite.id).await.unwrap().unwrap();
+        assert_eq!(stored.locale, locale);
+    }
+    let subjects: Vec<String> = kit
+        .mailer
+        .messages()
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert!(
+        subjects[0].contains("へのアクセスを求めています"),
+        "{subjects:?}"
+    );
+    assert!(subjects[1].contains("demande l'accès"), "{subjects:?}");
+    assert!(subjects[3].contains("bittet um Zugriff"), "{subjects:?}");
 }

@@ -6,8 +6,10 @@
 //! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
 //! per invite and email kind), [`Counters`], [`Leases`], [`IdempotencyKeys`] (the warehouse
 //! API's `Idempotency-Key` records), [`Disconnections`] (what a dropped connection leaves in
-//! place of its sealed tokens), [`InviteEvents`] (invites' histories) and [`Tenants`]
-//! (warehouses kept as data, their branding and API keys). [`Store`] is all of
+//! place of its sealed tokens), [`InviteEvents`] (invites' histories), [`Tenants`]
+//! (warehouses kept as data, their branding and API keys), [`ManageLinks`] (the merchant's
+//! manage links and the last token fetch of each connection) and [`WebhookStore`] (webhook
+//! endpoints and deliveries). [`Store`] is all of
 //! them, so the
 //! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
@@ -24,6 +26,7 @@
 pub mod dynamo;
 mod idempotency;
 pub mod listing;
+pub mod manage;
 #[cfg(any(feature = "aws", feature = "embedded"))]
 pub(crate) mod record;
 #[cfg(feature = "embedded")]
@@ -83,6 +86,12 @@ pub enum EmailKind {
     /// The invite again, with the link and access code of the invite's `n`th replacement
     /// ([`InviteStore::replace_secrets`]): each replacement is its own email, sent once.
     InviteResend(u32),
+    /// "The merchant withdrew your access", to the warehouse, when the merchant withdrew it from
+    /// their manage page.
+    AccessWithdrawn,
+    /// A lost manage link, sent again to the merchant at their request (no send record:
+    /// each request is its own email, within the rate limits).
+    ManageLink,
 }
 
 impl EmailKind {
@@ -97,6 +106,8 @@ impl EmailKind {
             EmailKind::InviteResend(_) => "invite_resend",
             EmailKind::Disconnected => "disconnected",
             EmailKind::ReconnectInvite => "reconnect_invite",
+            EmailKind::AccessWithdrawn => "access_withdrawn",
+            EmailKind::ManageLink => "manage_link",
         }
     }
 
@@ -397,6 +408,7 @@ pub trait Leases: Send + Sync {
 }
 
 pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoredAnswer};
+pub use manage::{ManageLink, ManageLinks};
 pub use tenants::Tenants;
 pub use webhooks::{DeliveryFilter, DeliveryRead, WebhookStore};
 
@@ -414,6 +426,7 @@ pub trait Store:
     + InviteEvents
     + WebhookStore
     + Tenants
+    + ManageLinks
 {
 }
 
@@ -429,6 +442,7 @@ impl<T> Store for T where
         + InviteEvents
         + WebhookStore
         + Tenants
+        + ManageLinks
         + ?Sized
 {
 }

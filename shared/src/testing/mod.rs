@@ -82,6 +82,7 @@ impl TestKit {
             notify_email: "ops@warehouse.test".into(),
             api_key_hashes: vec![TokenHash::of(TEST_API_KEY)],
             brand: Default::default(),
+            locale: None,
         };
         let config = Config {
             public_base_url: "https://cartlink.test".into(),
@@ -146,6 +147,7 @@ pub fn new_invite(cart: &str) -> crate::service::invites::NewInvite {
         store: None,
         functions: None,
         expires_in_hours: None,
+        locale: None,
     }
 }
 

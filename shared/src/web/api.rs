@@ -180,6 +180,7 @@ mod tests {
             notify_email: "ops@a.test".into(),
             api_key_hashes: vec![TokenHash::of("key-a")],
             brand: Default::default(),
+            locale: None,
         }]);
         let with = |authorization: &'static str| {
             let mut req = Request::new(Method::GET, "/v1/carts");

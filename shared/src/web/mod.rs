@@ -3,6 +3,7 @@
 //! problem answers (`api`).
 
 pub mod api;
+pub mod lang;
 pub mod page;
 
 use std::collections::HashMap;

@@ -3,12 +3,83 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-/// Renders a full page: title, our stylesheet and mark, the body in one card, and our scripts
-/// (by file name under `/assets/`).
+use crate::domain::{Locale, Timestamp};
+use crate::i18n::{self, Arg, Part};
+
+/// Renders a full page in English, without a language switcher (pages not yet in the
+/// catalogs: the sandbox cart, the local home page, the callback's answers).
 pub fn layout(base_url: &str, title: &str, body: Markup, scripts: &[&str]) -> String {
+    let ui = Ui {
+        base: base_url.to_owned(),
+        locale: Locale::En,
+        here: None,
+    };
+    layout_in(&ui, title, body, scripts)
+}
+
+/// What a merchant-facing page is rendered for: our base URL, the language, and the page's own
+/// path (for the language switcher, whose links reopen this same page in another language).
+#[derive(Clone, Debug)]
+pub struct Ui {
+    /// The public base URL.
+    pub base: String,
+    /// The page's language.
+    pub locale: Locale,
+    /// The path a GET of this page has (`/setup/{token}`); `None`: no switcher.
+    pub here: Option<String>,
+}
+
+impl Ui {
+    /// A message of the catalog as text.
+    pub fn text(&self, key: &str, args: &[(&str, &str)]) -> String {
+        i18n::text(self.locale, key, args)
+    }
+
+    /// A message of the catalog as markup, the values marked [`Arg::Strong`] in `<strong>`.
+    pub fn msg(&self, key: &str, args: &[(&str, Arg<'_>)]) -> Markup {
+        html! {
+            @for part in i18n::parts(self.locale, key, args) {
+                @match part {
+                    Part::Text(s) => (s),
+                    Part::Strong(s) => strong { (s) },
+                }
+            }
+        }
+    }
+
+    /// A date as this page's language writes it.
+    pub fn date(&self, at: Timestamp) -> String {
+        i18n::date(self.locale, at)
+    }
+}
+
+/// The language switcher: each language by its own name, a link to this same page in it.
+fn switcher(ui: &Ui, here: &str) -> Markup {
+    html! {
+        nav class="languages" aria-label=(ui.text("layout.language", &[])) {
+            ul {
+                @for l in Locale::ALL {
+                    li {
+                        @if l == ui.locale {
+                            span lang=(l.as_str()) aria-current="true" { (l.native_name()) }
+                        } @else {
+                            a lang=(l.as_str()) hreflang=(l.as_str())
+                                href={ (ui.base) (here) "?lang=" (l.as_str()) } { (l.native_name()) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Renders a full page in `ui`'s language: title, our stylesheet and mark, the language
+/// body in one card, the language switcher below it, and our scripts (by file name under `/assets/`).
+pub fn layout_in(ui: &Ui, title: &str, body: Markup, scripts: &[&str]) -> String {
+    let base_url = ui.base.as_str();
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(ui.locale.as_str()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -21,13 +92,16 @@ pub fn layout(base_url: &str, title: &str, body: Markup, scripts: &[&str]) -> St
                 header class="site" {
                     img class="site-mark" src={ (base_url) "/assets/cartlink-mark.svg" } alt="" width="28" height="28";
                     span class="site-name" { "cartlink" }
-                    span class="site-tag" { "Secure store connections" }
+                    span class="site-tag" { (ui.text("layout.tag", &[])) }
                 }
                 main class="card" {
                     (body)
                 }
                 footer class="site" {
-                    "cartlink connects your store to the warehouse that ships your orders. It never sees your password."
+                    (ui.text("layout.footer", &[]))
+                    // After the card, so the page's own action is the first thing a keyboard
+                    // reaches.
+                    @if let Some(here) = &ui.here { (switcher(ui, here)) }
                 }
                 @for s in scripts {
                     script src={ (base_url) "/assets/" (s) } {}

@@ -185,6 +185,7 @@ async fn a_crash_after_the_delete_leaves_the_email_to_the_next_disconnect() {
         cart: conn.cart.clone(),
         disconnected_at: crate::testing::T0,
         revocation: Revocation::Pending,
+        by: Default::default(),
     };
     kit.store.disconnect(&crashed, conn.version).await.unwrap();
     // WHEN the warehouse disconnects again

@@ -19,6 +19,9 @@
 //! | webhook delivery | `DLV#<delivery id>` | `DLV` | `entity=webhook_delivery`, `warehouse_id`, `status`, `tries`, `gsi3pk` (`DELIVERIES#<warehouse id>`), `gsi3sk`, `ttl`, `body` (payload, tries, next try) | webhooks puts it (if absent) and updates it conditional on `status` and `tries`; warehouse-api (retry) the same |
 //! | rate counter | `HIT#<counter key of hashes>` | `W#<window start>` | `count`, `ttl` | grant-page: `ADD count 1` only while `count` is below the limit |
 //! | lease | `LEASE#<lease key of opaque ids>` | `LEASE` | `entity=lease`, `owner` (a random id), `until`, `ttl` | the token refresher (`refresh:<connection id>`): conditional on being free, expired or its own; deleted only by its owner |
+//! | manage link | `MLINK#<sha256 of manage token>` | `MLINK` | `entity=manage_link`, `connection_id`, `invite_id`, `created_at`, `merchant` | confirmation, grant-page (a lost link sent again): put only, if absent, in one transaction with the next row |
+//! | managed connection | `MADDR#<sha256 of the merchant's address, lower-cased>` | `CON#<connection id>` | `entity=managed_connection`, `connection_id`, `invite_id`, `created_at`, `merchant` (of the latest link) | with each manage link: put |
+//! | last token fetch | `FETCH#<connection id>` | `FETCH` | `entity=token_fetch`, `at` | connection-tokens: `at` only, at most once a minute, never back |
 //! | idempotency record | `IDEM#<warehouse id>#<sha256 of the Idempotency-Key>` | `IDEM` | `entity=idempotency`, `request_hash`, `state` (`in_progress`, `done`), `owner` (a random id), `first_owner`, `lease_until`, `expires_at`, `ttl` (= `expires_at`), `answer_status`, `answer_type`, `answer_body` (sealed envelope) | warehouse-api: put only when absent or past `expires_at`; taken over only in progress, lease lapsed, same `request_hash`; finished or deleted only by its owner |
 //! | warehouse (tenant) | `WH#<warehouse id>` | `WH` | `entity=tenant`, `warehouse_id`, `display_name`, `notify_email`, `created_at`, `disabled`, `accent`, `support_email`, `privacy_url`, `logo_version`, `gsi3pk=TENANTS`, `gsi3sk` | the admin API: put if absent; then only `disabled`, the branding attributes, and `logo_version` (conditional on the one read) |
 //! | logo | `WH#<warehouse id>` | `LOGO` | `entity=logo`, `png` (binary, a PNG we encoded), `version` | the admin API, in the transaction that bumps `logo_version` |
@@ -63,7 +66,8 @@
 //! `item.rs` holds the attribute values and keys every item shares; `listing.rs` pages the
 //! warehouse lists; `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit),
 //! `sends.rs`, `counters.rs`, `disconnections.rs`, `leases.rs`, `idempotency.rs`, `events.rs` and
-//! `tenants.rs` each implement one part of the port on their items; `stream.rs` reads the
+//! `tenants.rs`, `manage.rs` and `webhooks.rs` each implement one part of the port on their
+//! items; `stream.rs` reads the
 //! stream's records.
 
 mod attempts;
@@ -76,6 +80,7 @@ mod invites;
 mod item;
 mod leases;
 mod listing;
+mod manage;
 mod reconnects;
 mod sends;
 pub mod stream;

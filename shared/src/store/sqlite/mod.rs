@@ -6,9 +6,9 @@
 //! secret is in it. Columns hold what conditions and lookups need; `body` holds the rest as JSON.
 //!
 //! `invites.rs`, `attempts.rs`, `connections.rs` (with the callback's commit), `sends.rs`,
-//! `counters.rs`, `leases.rs`, `idempotency.rs`, `disconnections.rs`, `events.rs`, `tenants.rs`
-//! and `webhooks.rs` (with the local webhook queue and step feed) each implement one part of the
-//! port on their tables.
+//! `counters.rs`, `leases.rs`, `idempotency.rs`, `disconnections.rs`, `events.rs`, `tenants.rs`,
+//! `manage.rs` and `webhooks.rs` (with the local webhook queue and step feed) each implement one
+//! part of the port on their tables.
 
 mod attempts;
 mod connections;
@@ -18,6 +18,7 @@ mod events;
 mod idempotency;
 mod invites;
 mod leases;
+mod manage;
 mod sends;
 mod tenants;
 #[cfg(test)]
@@ -183,6 +184,7 @@ impl SqliteStore {
         db.execute_batch(SCHEMA).map_err(unavailable)?;
         db.execute_batch(webhooks::SCHEMA).map_err(unavailable)?;
         db.execute_batch(tenants::SCHEMA).map_err(unavailable)?;
+        db.execute_batch(manage::SCHEMA).map_err(unavailable)?;
         for (table, column, decl) in ADDED_COLUMNS {
             Self::add_column(&db, table, column, decl)?;
         }

@@ -34,6 +34,7 @@ fn invite(status: InviteStatus) -> Invite {
         access_code_hint: "…0000".into(),
         resends: 0,
         reconnects: None,
+        locale: Default::default(),
         created_at: Timestamp(100),
         updated_at: Timestamp(100),
         expires_at: Timestamp(10_000),

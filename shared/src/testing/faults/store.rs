@@ -435,3 +435,40 @@ impl InviteEvents for FaultyStore {
         self.run("events_of", self.inner.events_of(invite)).await
     }
 }
+
+#[async_trait]
+impl crate::store::ManageLinks for FaultyStore {
+    async fn add_manage_link(
+        &self,
+        link: &TokenHash,
+        record: &crate::store::ManageLink,
+    ) -> Result<(), StoreError> {
+        self.run("add_manage_link", self.inner.add_manage_link(link, record))
+            .await
+    }
+
+    async fn manage_link(
+        &self,
+        link: &TokenHash,
+    ) -> Result<Option<crate::store::ManageLink>, StoreError> {
+        self.run("manage_link", self.inner.manage_link(link)).await
+    }
+
+    async fn manage_links_for(
+        &self,
+        merchant: &TokenHash,
+    ) -> Result<Vec<crate::store::ManageLink>, StoreError> {
+        self.run("manage_links_for", self.inner.manage_links_for(merchant))
+            .await
+    }
+
+    async fn record_token_fetch(&self, id: &ConnectionId, at: Timestamp) -> Result<(), StoreError> {
+        self.run("record_token_fetch", self.inner.record_token_fetch(id, at))
+            .await
+    }
+
+    async fn last_token_fetch(&self, id: &ConnectionId) -> Result<Option<Timestamp>, StoreError> {
+        self.run("last_token_fetch", self.inner.last_token_fetch(id))
+            .await
+    }
+}

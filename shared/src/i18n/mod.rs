@@ -1,0 +1,139 @@
+//! What a merchant reads, in their language: one catalog per language (`en.toml`, `de.toml`,
+//! `fr.toml`, `es.toml`, `ja.toml`), each message a whole sentence with named placeholders
+//! (`{warehouse}`), so every language orders its own words; and dates in each language's own
+//! format (`dates.rs`).
+//!
+//! A message is filled in as text ([`text`]) or as [`Part`]s, where the caller marks which
+//! values stand out ([`Arg::Strong`]): pages and emails render the parts, never joining
+//! fragments of sentences. A key a catalog lacks falls back to English (the catalog test
+//! holds every catalog to every key).
+
+mod dates;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub use crate::domain::Locale;
+pub use dates::date;
+
+const SOURCES: [(Locale, &str); 5] = [
+    (Locale::En, include_str!("en.toml")),
+    (Locale::De, include_str!("de.toml")),
+    (Locale::Fr, include_str!("fr.toml")),
+    (Locale::Es, include_str!("es.toml")),
+    (Locale::Ja, include_str!("ja.toml")),
+];
+
+/// One language's messages by key.
+pub type Catalog = BTreeMap<String, String>;
+
+/// The catalog of a language, read once. A catalog that does not parse is a build mistake the
+/// catalog test catches; at run time it reads as empty (English then answers).
+pub fn catalog(locale: Locale) -> &'static Catalog {
+    static CATALOGS: OnceLock<Vec<(Locale, Catalog)>> = OnceLock::new();
+    let all = CATALOGS.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|(l, src)| (*l, parse(src).unwrap_or_default()))
+            .collect()
+    });
+    all.iter()
+        .find(|(l, _)| *l == locale)
+        .map(|(_, c)| c)
+        .expect("every locale has a catalog")
+}
+
+/// Reads a catalog's TOML: flat `"key" = "message"` pairs.
+pub fn parse(source: &str) -> Result<Catalog, String> {
+    let table: toml::Table = toml::from_str(source).map_err(|e| e.to_string())?;
+    table
+        .into_iter()
+        .map(|(k, v)| match v {
+            toml::Value::String(s) => Ok((k, s)),
+            other => Err(format!("{k} is not a string: {other}")),
+        })
+        .collect()
+}
+
+/// The placeholders a message names, in order (`{warehouse}` gives `warehouse`).
+pub fn placeholders(message: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = message;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        out.push(&rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    out
+}
+
+fn message(locale: Locale, key: &str) -> &'static str {
+    catalog(locale)
+        .get(key)
+        .or_else(|| catalog(Locale::En).get(key))
+        .map_or("", String::as_str)
+}
+
+/// A value for a placeholder, and how it is shown.
+#[derive(Clone, Copy, Debug)]
+pub enum Arg<'a> {
+    /// As plain words.
+    Text(&'a str),
+    /// Standing out (a name, a date).
+    Strong(&'a str),
+}
+
+/// A piece of a filled-in message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Plain words.
+    Text(String),
+    /// Words that stand out.
+    Strong(String),
+}
+
+/// The message `key` in `locale`, its placeholders filled in from `args`, as parts.
+pub fn parts(locale: Locale, key: &str, args: &[(&str, Arg<'_>)]) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut rest = message(locale, key);
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        if open > 0 {
+            out.push(Part::Text(rest[..open].to_owned()));
+        }
+        let name = &rest[open + 1..close];
+        match args.iter().find(|(n, _)| *n == name).map(|(_, a)| *a) {
+            Some(Arg::Text(v)) => out.push(Part::Text(v.to_owned())),
+            Some(Arg::Strong(v)) => out.push(Part::Strong(v.to_owned())),
+            None => out.push(Part::Text(rest[open..=close].to_owned())),
+        }
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(Part::Text(rest.to_owned()));
+    }
+    out
+}
+
+/// The message `key` in `locale` as text, its placeholders filled in from `args`.
+pub fn text(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
+    let args: Vec<(&str, Arg<'_>)> = args.iter().map(|(n, v)| (*n, Arg::Text(v))).collect();
+    parts(locale, key, &args)
+        .into_iter()
+        .map(|p| match p {
+            Part::Text(s) | Part::Strong(s) => s,
+        })
+        .collect()
+}
+
+/// What granting a function means, in the merchant's words and language.
+pub fn function_words(locale: Locale, function: crate::domain::Function) -> String {
+    text(locale, &format!("function.{}", function.as_str()), &[])
+}
+
+#[cfg(test)]
+mod tests;
