@@ -176,7 +176,17 @@ impl Services {
                     )
                     .await
                 {
-                    Ok(()) => withdrawn += 1,
+                    Ok(()) => {
+                        withdrawn += 1;
+                        // In its history (and so to the warehouse's webhooks) as any withdrawal.
+                        self.record_invite_event(
+                            &invite.id,
+                            crate::domain::InviteEventKind::Withdrawn,
+                            None,
+                            None,
+                        )
+                        .await;
+                    }
                     // Changed meanwhile (connected, or withdrawn by another call).
                     Err(StoreError::Conflict(_)) => {}
                     Err(e) => return Err(AdminError::Store(e)),

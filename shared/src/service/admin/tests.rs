@@ -114,6 +114,29 @@ async fn disabling_withdraws_every_pending_invite_and_leaves_connected_ones() {
 }
 
 #[tokio::test]
+async fn an_invite_withdrawn_by_a_disable_has_withdrawn_in_its_history() {
+    // GIVEN a stored warehouse with a pending invite
+    let (kit, wh) = kit_with_tenant().await;
+    let created = kit
+        .services
+        .create_invite(&wh, new_invite("acme"))
+        .await
+        .unwrap();
+    // WHEN the warehouse is disabled
+    kit.services.disable_tenant("wh-stored").await.unwrap();
+    // THEN the invite's recorded history holds `withdrawn` (what its webhook is made from)
+    let events = crate::store::InviteEvents::events_of(kit.store.as_ref(), &created.invite.id)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == crate::domain::InviteEventKind::Withdrawn),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_disabled_warehouse_gets_no_new_key_and_an_unknown_one_is_not_found() {
     // GIVEN a disabled stored warehouse
     let (kit, _) = kit_with_tenant().await;
