@@ -369,6 +369,8 @@ impl crate::webhooks::WebhookSender for ScriptedSender {
             .lock()
             .unwrap()
             .push((url.to_owned(), headers.to_vec(), body.to_owned()));
+        // A post takes time: let other tasks run meanwhile, as a real one would.
+        tokio::task::yield_now().await;
         self.script
             .lock()
             .unwrap()
