@@ -296,7 +296,18 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
                 TOKEN_CONDITION,
             ),
             (None, ["ConnectionTokensRole", "WarehouseApiRole"], ["kms:Decrypt"], TOKEN_CONDITION),
-            ("HasTokenReader", ["TokenReaderRoleArn"], ["kms:Decrypt"], TOKEN_CONDITION),
+            (
+                "HasTokenReader",
+                ["TokenReaderRoleArn"],
+                ["kms:Decrypt"],
+                {
+                    "StringEquals": {
+                        "kms:EncryptionContext:app": "cartlink",
+                        "kms:EncryptionContext:kind": "oauth-tokens",
+                        "kms:EncryptionContext:warehouse_id": {"Ref": "TokenReaderWarehouseId"},
+                    }
+                },
+            ),
             (
                 None,
                 ["WarehouseApiRole"],
@@ -314,6 +325,35 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
     for fn in ("OauthCallbackFunction", "ConnectionTokensFunction"):
         env = RES[fn]["Properties"]["Environment"]["Variables"]
         assert env["CARTLINK_KMS_KEY_ID"] == {"Fn::GetAtt": ["TokenKey", "Arn"]}, fn
+
+
+def test_a_token_reader_must_name_its_one_warehouse():
+    # GIVEN the optional extra reader THEN a rule refuses a deployment that names its role
+    # without its warehouse, and the warehouse id takes only an id's shape
+    rule = SAM["Rules"]["TokenReaderNamesItsWarehouse"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "TokenReaderRoleArn"}, ""]}]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "TokenReaderWarehouseId"}, ""]}]
+    }
+    assert SAM["Parameters"]["TokenReaderWarehouseId"]["AllowedPattern"] == "^([a-z0-9-]{1,64})?$"
+
+
+def test_public_routes_have_throttles_of_their_own():
+    stage = RES["HttpApiApiGatewayDefaultStage"]["Properties"]
+    routes = stage["RouteSettings"]
+    default = stage["DefaultRouteSettings"]
+    # GIVEN the routes a merchant is mid-grant on THEN each has its own limit, above the default
+    for key in ("GET /oauth/callback/{cart}", "GET /setup/{token}/status"):
+        assert routes[key]["ThrottlingRateLimit"] > default["ThrottlingRateLimit"], key
+        assert routes[key]["ThrottlingBurstLimit"] >= routes[key]["ThrottlingRateLimit"], key
+    # AND the forms anyone can post (access code, lost manage link) are held below it
+    for key in ("POST /setup", "POST /manage"):
+        assert routes[key]["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], key
+    # AND every throttled route is a route of the API
+    for key in routes:
+        method, path = key.split(" ", 1)
+        assert (method.lower(), path) in ROUTES, key
 
 
 def test_the_events_key_rotates_and_is_used_only_through_sqs_by_the_functions():
