@@ -239,6 +239,43 @@ impl Resolve for PublicOnlyDns {
     }
 }
 
+/// A body longer than the limit, or one that broke off.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// Longer than the limit: reading stopped there.
+    #[error("the answer is longer than {0} bytes")]
+    TooLong(usize),
+    /// The connection failed while reading.
+    #[error("the answer broke off: {0}")]
+    Broken(String),
+}
+
+/// Reads `response`'s body, at most `limit` bytes: reading stops at the first chunk past the
+/// limit (a hostile peer's endless answer is never held whole).
+pub async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Err(BodyError::TooLong(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| BodyError::Broken(describe(&e)))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLong(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Describes a transport error by its chain of causes (the token URL holds no secret; the
 /// request body, which holds the code, is never part of it).
 pub fn describe<E: std::error::Error>(e: &E) -> String {
@@ -293,6 +330,52 @@ mod tests {
         // AND a clean one is taken as written
         let ok = endpoint_url("token_url", "https://auth.acme.test/t?x=1", false).unwrap();
         assert_eq!(ok.as_str(), "https://auth.acme.test/t?x=1");
+    }
+
+    /// Serves one answer of `len` bytes (no Content-Length: chunked), once.
+    async fn serve_answer(len: usize) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .await;
+            let chunk = vec![b'a'; 1024];
+            for _ in 0..len / 1024 {
+                let head = format!("{:x}\r\n", chunk.len());
+                if sock.write_all(head.as_bytes()).await.is_err()
+                    || sock.write_all(&chunk).await.is_err()
+                    || sock.write_all(b"\r\n").await.is_err()
+                {
+                    return;
+                }
+            }
+            let _ = sock.write_all(b"0\r\n\r\n").await;
+        });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_limit_is_refused_and_one_within_it_read() {
+        // GIVEN answers of 4 KiB and of 1 MiB
+        let client = reqwest::Client::new();
+        let small = client.get(serve_answer(4096).await).send().await.unwrap();
+        let large = client
+            .get(serve_answer(1 << 20).await)
+            .send()
+            .await
+            .unwrap();
+        // WHEN each is read with a 16 KiB limit
+        // THEN the small one is read whole, the large one refused
+        assert_eq!(read_bounded(small, 16 * 1024).await.unwrap().len(), 4096);
+        assert!(matches!(
+            read_bounded(large, 16 * 1024).await,
+            Err(BodyError::TooLong(16384))
+        ));
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl TokenEndpoint for OAuthHttp {
 }
 
 /// Largest token answer read: 16 KiB (an OAuth 1.0a answer is two short values).
-const MAX_TOKEN_ANSWER: usize = 16 * 1024;
+pub(crate) const MAX_TOKEN_ANSWER: usize = 16 * 1024;
 
 impl OAuthHttp {
     async fn signed_token_call(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
@@ -141,13 +141,7 @@ impl OAuthHttp {
                 status.as_u16()
             )));
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| OAuthError::Unreachable(describe(&e)))?;
-        if body.len() > MAX_TOKEN_ANSWER {
-            return Err(OAuthError::BadResponse("the answer is too long".into()));
-        }
+        let body = crate::net::read_bounded(response, MAX_TOKEN_ANSWER).await?;
         let mut token = None;
         let mut secret = None;
         for (k, v) in url::form_urlencoded::parse(&body) {

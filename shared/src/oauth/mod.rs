@@ -35,6 +35,17 @@ pub enum OAuthError {
     BadResponse(String),
 }
 
+impl From<crate::net::BodyError> for OAuthError {
+    fn from(e: crate::net::BodyError) -> Self {
+        match e {
+            crate::net::BodyError::TooLong(_) => {
+                OAuthError::BadResponse("the answer is too long".into())
+            }
+            crate::net::BodyError::Broken(why) => OAuthError::Unreachable(why),
+        }
+    }
+}
+
 /// One code exchange.
 pub struct CodeExchange<'a> {
     /// The cart.
