@@ -131,8 +131,8 @@ const PRIVATE_SUFFIXES: [&str; 7] = [
 ];
 
 /// Cleans a merchant-typed store URL: `https://` to a named public host (IP literals, local
-/// names and single-label hosts are refused; addresses are checked again when connecting),
-/// no credentials, query or fragment; answered as `https://host[:port][/path]` without a
+/// names and single-label hosts are refused; addresses are checked again when connecting) on
+/// port 443, no credentials, query or fragment; answered as `https://host[/path]` without a
 /// trailing slash.
 pub fn public_https_url(raw: &str) -> Result<String, String> {
     let url = Url::parse(raw).map_err(|_| "must be a URL such as https://shop.example.com")?;
@@ -160,9 +160,13 @@ pub fn public_https_url(raw: &str) -> Result<String, String> {
     {
         return Err("must name a public host".into());
     }
-    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    // Only the https port: no cart documents a store on another, and an open port choice lets
+    // a merchant-typed URL aim at any service of a public host.
+    if url.port().is_some() {
+        return Err("must use the standard https port (no :port)".into());
+    }
     let path = url.path().trim_end_matches('/');
-    Ok(format!("https://{bare}{port}{path}"))
+    Ok(format!("https://{bare}{path}"))
 }
 
 /// Checks a warehouse's webhook endpoint URL: as a configured endpoint (https; plain http
@@ -494,9 +498,16 @@ mod tests {
             "https://u:p@shop.example.com",
             "https://shop.example.com/?x=1",
             "ftp://shop.example.com",
+            "https://shop.example.com:8443/store",
+            "https://shop.example.com:22",
         ] {
             assert!(public_https_url(bad).is_err(), "{bad}");
         }
+        // AND the https port written out is the same URL
+        assert_eq!(
+            public_https_url("https://shop.example.com:443/store").unwrap(),
+            "https://shop.example.com/store"
+        );
     }
 
     #[test]
