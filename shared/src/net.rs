@@ -363,6 +363,42 @@ mod tests {
         format!("http://{addr}/")
     }
 
+    /// A peer that takes connections and never answers.
+    async fn silent_peer() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                held.push(sock);
+            }
+        });
+        format!("http://{addr}/token")
+    }
+
+    #[tokio::test]
+    async fn a_call_to_a_peer_that_never_answers_ends_at_the_timeout() {
+        // GIVEN the one outbound client with a short timeout, and a peer that never answers
+        let client = outbound_client(Duration::from_millis(300), false);
+        let url = silent_peer().await;
+        // WHEN it calls (a guard of 10 s stands for "for ever": without the client's timeout
+        // the call would never end)
+        let call = tokio::time::timeout(Duration::from_secs(10), client.post(&url).send());
+        let err = call.await.expect("the client has no timeout").unwrap_err();
+        // THEN it gives up as a timeout
+        assert!(err.is_timeout(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_webhook_post_to_a_silent_receiver_is_a_timeout_try() {
+        use crate::webhooks::{HttpSender, PostOutcome, WebhookSender};
+        let sender = HttpSender(outbound_client(Duration::from_millis(300), false));
+        let url = silent_peer().await;
+        let post = tokio::time::timeout(Duration::from_secs(10), sender.post(&url, &[], "{}"));
+        let outcome = post.await.expect("the sender has no timeout");
+        assert_eq!(outcome, PostOutcome::NoAnswer("timeout"));
+    }
+
     #[tokio::test]
     async fn a_body_past_the_limit_is_refused_and_one_within_it_read() {
         // GIVEN answers of 4 KiB and of 1 MiB
