@@ -117,6 +117,8 @@ async fn every_delivery_of_a_whole_merchant_flow_verifies_with_the_reference_lib
         };
         assert_eq!(about, &json!(invite), "{body}");
     }
+    // AND no log line of the whole flow holds the merchant's address
+    assert!(!p.log().contains("merchant@shop.test"), "{}", p.log());
     // AND no body holds a link, an access code or a token
     let code = p.outbox()[0].access_code().unwrap();
     for d in &log {

@@ -132,7 +132,8 @@ impl Mailer for Outbox {
         tokio::fs::rename(&tmp, &path)
             .await
             .map_err(|e| MailError::Unavailable(e.to_string()))?;
-        tracing::info!(to = %email.to, subject = %email.subject, "email written to the outbox");
+        // The tags say which email it is; the address and subject are personal data, kept out.
+        tracing::info!(message_id = %message_id, tags = ?email.tags, "email written to the outbox");
         Ok(message_id)
     }
 }
