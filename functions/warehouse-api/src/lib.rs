@@ -547,6 +547,8 @@ mod tests;
 #[cfg(test)]
 mod tests_edge;
 #[cfg(test)]
+mod tests_fuzz;
+#[cfg(test)]
 mod tests_reconnect;
 #[cfg(test)]
 mod tests_webhooks;
