@@ -17,20 +17,39 @@ pub fn disconnected_email(
     disconnected_at: Timestamp,
     revoked_at_cart: bool,
 ) -> Result<OutgoingEmail, MailError> {
+    access_ended_email(
+        "email.disconnected",
+        invite,
+        cart_name,
+        disconnected_at,
+        revoked_at_cart,
+    )
+}
+
+/// The merchant's email that a warehouse's access ended, worded by the catalog family `family`
+/// (`email.disconnected`: the warehouse dropped it; `email.withdrawn`: the merchant did): its
+/// `.subject`, `.intro` and `.unexpected`, with what the cart was told.
+pub(super) fn access_ended_email(
+    family: &str,
+    invite: &Invite,
+    cart_name: &str,
+    ended_at: Timestamp,
+    revoked_at_cart: bool,
+) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
     let names = [("warehouse", warehouse), ("cart", cart_name)];
-    let subject = say(invite, "email.disconnected.subject", &names);
+    let subject = say(invite, &format!("{family}.subject"), &names);
     let at_cart = if revoked_at_cart {
         "email.disconnected.revoked"
     } else {
         "email.disconnected.at_cart"
     };
-    let date = when(invite, disconnected_at);
+    let date = when(invite, ended_at);
     let blocks = [
         greeting(invite),
         para(words(
             invite,
-            "email.disconnected.intro",
+            &format!("{family}.intro"),
             &[
                 ("date", Arg::Text(&date)),
                 ("warehouse", Arg::Strong(warehouse)),
@@ -40,7 +59,7 @@ pub fn disconnected_email(
         para(vec![t(say(invite, at_cart, &names))]),
         Block::Note(vec![t(say(
             invite,
-            "email.disconnected.unexpected",
+            &format!("{family}.unexpected"),
             &names,
         ))]),
         on_behalf(invite),

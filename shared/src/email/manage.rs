@@ -2,7 +2,7 @@
 //! withdrawal (the merchant's receipt and the warehouse's notice).
 
 use super::render::{b, para, t, Block};
-use super::{build, greeting, on_behalf, say, when, words};
+use super::{build, greeting, on_behalf, say, words};
 use crate::domain::{Invite, Timestamp};
 use crate::i18n::Arg;
 use crate::mailer::{MailError, OutgoingEmail};
@@ -10,43 +10,20 @@ use crate::store::EmailKind;
 
 /// "You withdrew the warehouse's access", to the merchant in the invite's language: what was
 /// done, and, where the cart was not told (`revoked_at_cart` false), where to remove the app
-/// there too.
+/// there too. (The warehouse's own disconnect is told by [`super::disconnected_email`]; both
+/// are one email of two wordings.)
 pub fn withdrawn_receipt_email(
     invite: &Invite,
     cart_name: &str,
     withdrawn_at: Timestamp,
     revoked_at_cart: bool,
 ) -> Result<OutgoingEmail, MailError> {
-    let warehouse = invite.warehouse.display_name.as_str();
-    let names = [("warehouse", warehouse), ("cart", cart_name)];
-    let subject = say(invite, "email.withdrawn.subject", &names);
-    let at_cart = if revoked_at_cart {
-        "email.disconnected.revoked"
-    } else {
-        "email.disconnected.at_cart"
-    };
-    let date = when(invite, withdrawn_at);
-    let blocks = [
-        greeting(invite),
-        para(words(
-            invite,
-            "email.withdrawn.intro",
-            &[
-                ("date", Arg::Text(&date)),
-                ("warehouse", Arg::Strong(warehouse)),
-                ("cart", Arg::Strong(cart_name)),
-            ],
-        )),
-        para(vec![t(say(invite, at_cart, &names))]),
-        Block::Note(vec![t(say(invite, "email.withdrawn.unexpected", &names))]),
-        on_behalf(invite),
-    ];
-    build(
-        &invite.merchant_email,
-        &subject,
-        &blocks,
+    super::fleet::access_ended_email(
+        "email.withdrawn",
         invite,
-        EmailKind::Disconnected,
+        cart_name,
+        withdrawn_at,
+        revoked_at_cart,
     )
 }
 
