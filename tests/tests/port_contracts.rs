@@ -75,6 +75,7 @@ on_both_stores!(
     token_updates_are_conditional_on_the_version,
     a_connection_status_is_set_apart_from_its_tokens,
     the_status_of_a_missing_connection_is_missing,
+    a_status_judged_from_replaced_tokens_is_a_conflict,
     a_send_record_is_leased_to_one_sender_at_a_time,
     a_sent_record_is_never_claimed_or_finished_again,
     a_warehouses_invites_are_listed_newest_first_by_status,
@@ -906,9 +907,9 @@ async fn a_connection_status_is_set_apart_from_its_tokens(store: &dyn Store) {
         .update_tokens(&conn.id, &conn.tokens, None, None, 1)
         .await
         .unwrap();
-    // WHEN its status is set
+    // WHEN its status is set, judged from the tokens of version 2
     store
-        .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth)
+        .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth, 2)
         .await
         .unwrap();
     // THEN only the status changed
@@ -924,10 +925,27 @@ async fn the_status_of_a_missing_connection_is_missing(store: &dyn Store) {
     // GIVEN no connection WHEN an unknown one's status is set THEN it is missing
     assert!(matches!(
         store
-            .set_connection_status(&ConnectionId::generate(), ConnectionStatus::Active)
+            .set_connection_status(&ConnectionId::generate(), ConnectionStatus::Active, 1)
             .await,
         Err(StoreError::Missing(_))
     ));
+}
+
+async fn a_status_judged_from_replaced_tokens_is_a_conflict(store: &dyn Store) {
+    // GIVEN a connection whose tokens a refresh replaced (version 1 to 2)
+    let conn = committed(store).await;
+    store
+        .update_tokens(&conn.id, &conn.tokens, None, None, conn.version)
+        .await
+        .unwrap();
+    // WHEN it is marked from what version 1 said (the refused refresh token of the old pair)
+    let stale = store
+        .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth, conn.version)
+        .await;
+    // THEN the write is a conflict and the connection stays active
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let got = store.connection(&conn.id).await.unwrap().unwrap();
+    assert_eq!(got.status, ConnectionStatus::Active);
 }
 
 // Send records.
@@ -1160,7 +1178,7 @@ async fn a_warehouses_connections_are_paged_newest_first_and_filtered(store: &dy
             .unwrap();
         if n == 2 {
             store
-                .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth)
+                .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth, conn.version)
                 .await
                 .unwrap();
         }

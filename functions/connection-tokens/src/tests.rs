@@ -115,11 +115,10 @@ async fn a_connection_the_cart_no_longer_honours_answers_needs_reauthorization()
     // GIVEN a connection marked as needing re-authorization
     let kit = kit();
     let id = connection_id(&kit).await;
+    let cid = shared::domain::ConnectionId::parse(&id).unwrap();
+    let version = kit.store.connection(&cid).await.unwrap().unwrap().version;
     kit.store
-        .set_connection_status(
-            &shared::domain::ConnectionId::parse(&id).unwrap(),
-            ConnectionStatus::NeedsReauth,
-        )
+        .set_connection_status(&cid, ConnectionStatus::NeedsReauth, version)
         .await
         .unwrap();
     // WHEN its tokens are asked for

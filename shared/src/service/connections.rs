@@ -77,9 +77,16 @@ impl Services {
             Some(tokens) => Ok(OpenConnection { connection, tokens }),
             None => {
                 tracing::error!(connection_id = %id, warehouse_id = %connection.warehouse_id, reason = "decrypt_failed", "sealed tokens do not open under their connection; marked for re-authorization");
-                self.store
-                    .set_connection_status(id, ConnectionStatus::NeedsReauth)
-                    .await?;
+                match self
+                    .store
+                    .set_connection_status(id, ConnectionStatus::NeedsReauth, connection.version)
+                    .await
+                {
+                    // Newer tokens were written meanwhile: they are not marked; this read's
+                    // tokens still did not open, and the next ask reads the newer ones.
+                    Ok(()) | Err(StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
                 Err(ConnectionError::NeedsReauthorization)
             }
         }

@@ -397,9 +397,25 @@ impl Services {
             tracing::info!(connection_id = %read.id, "refresh token refused after a newer refresh; using the newer tokens");
             return self.open_stored(current).await;
         }
-        self.store
-            .set_connection_status(&read.id, ConnectionStatus::NeedsReauth)
-            .await?;
+        // Marked only while its tokens are still the refused ones: a refresh that lands between
+        // the read above and this write makes it a conflict, and those newer tokens are served.
+        match self
+            .store
+            .set_connection_status(&read.id, ConnectionStatus::NeedsReauth, read.version)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                let newer = self
+                    .store
+                    .connection(&read.id)
+                    .await?
+                    .ok_or(ConnectionError::NotFound)?;
+                tracing::info!(connection_id = %read.id, "refresh token refused while a newer refresh landed; using the newer tokens");
+                return self.open_stored(newer).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
         tracing::warn!(connection_id = %read.id, cart = %read.cart, reason = "invalid_grant", "refresh token refused; connection needs re-authorization");
         // Scoped by the version refused: a renewed connection can lose its grant again.
         let version = read.version.to_string();

@@ -313,11 +313,15 @@ pub trait ConnectionStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Connection>, StoreError>;
 
-    /// Sets a connection's status (only that attribute).
+    /// Sets a connection's status (only that attribute) if its tokens are still at
+    /// `read_version`: a status judged from tokens a refresh has replaced since no longer holds,
+    /// so that write is [`StoreError::Conflict`] and changes nothing;
+    /// [`StoreError::Missing`] if the connection is gone.
     async fn set_connection_status(
         &self,
         id: &ConnectionId,
         status: ConnectionStatus,
+        read_version: u64,
     ) -> Result<(), StoreError>;
 }
 

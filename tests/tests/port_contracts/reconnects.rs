@@ -54,7 +54,7 @@ async fn a_reconnect_commit_renews_the_same_connection(store: &dyn Store) {
     // GIVEN a connection whose grant the cart refused, and its claimed reconnect invite
     let conn = committed(store).await;
     store
-        .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth)
+        .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth, conn.version)
         .await
         .unwrap();
     let (inv, state) = reconnect_claimed(store, &conn, "r").await;

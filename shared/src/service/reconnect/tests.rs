@@ -258,7 +258,7 @@ async fn granting_the_reconnect_invite_renews_the_same_connection() {
     let kit = TestKit::new();
     let c = connected(&kit).await;
     kit.store
-        .set_connection_status(&c.id, ConnectionStatus::NeedsReauth)
+        .set_connection_status(&c.id, ConnectionStatus::NeedsReauth, c.version)
         .await
         .unwrap();
     let made = request(&kit, &c).await.unwrap();

@@ -290,6 +290,7 @@ impl ConnectionStore for DynamoStore {
         &self,
         id: &ConnectionId,
         status: ConnectionStatus,
+        read_version: u64,
     ) -> Result<(), StoreError> {
         let result = self
             .client
@@ -297,11 +298,19 @@ impl ConnectionStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(connection_key(id.as_str())))
             .update_expression("SET #status = :status")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("attribute_exists(pk) AND #version = :read")
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#version", "version")
             .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":read", n(read_version as i64))
             .send()
             .await;
-        settle(result, StoreError::Missing("connection"))
+        match settle(result, StoreError::Missing("connection")) {
+            // The condition failed: gone, or its tokens moved on.
+            Err(StoreError::Missing(_)) if self.connection(id).await?.is_some() => Err(
+                StoreError::Conflict("the connection's tokens changed since they were read"),
+            ),
+            other => other,
+        }
     }
 }

@@ -259,19 +259,27 @@ impl ConnectionStore for SqliteStore {
         &self,
         id: &ConnectionId,
         status: ConnectionStatus,
+        read_version: u64,
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
                 .execute(
-                    "UPDATE connections SET status = ?1 WHERE id = ?2",
-                    params![status.as_str(), id.as_str()],
+                    "UPDATE connections SET status = ?1 WHERE id = ?2 AND version = ?3",
+                    params![status.as_str(), id.as_str(), read_version as i64],
                 )
                 .map_err(unavailable)?;
             if n == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::Missing("connection"))
+                return Ok(());
             }
+            let exists = db
+                .prepare_cached("SELECT 1 FROM connections WHERE id = ?1")
+                .and_then(|mut q| q.exists([id.as_str()]))
+                .map_err(unavailable)?;
+            Err(if exists {
+                StoreError::Conflict("the connection's tokens changed since they were read")
+            } else {
+                StoreError::Missing("connection")
+            })
         })
     }
 }

@@ -259,10 +259,11 @@ impl ConnectionStore for FaultyStore {
         &self,
         id: &ConnectionId,
         status: ConnectionStatus,
+        read_version: u64,
     ) -> Result<(), StoreError> {
         self.run(
             "set_connection_status",
-            self.inner.set_connection_status(id, status),
+            self.inner.set_connection_status(id, status, read_version),
         )
         .await
     }
