@@ -339,6 +339,13 @@ def test_a_token_reader_must_name_its_one_warehouse():
     assert SAM["Parameters"]["TokenReaderWarehouseId"]["AllowedPattern"] == "^([a-z0-9-]{1,64})?$"
 
 
+def test_the_http_api_allows_no_cross_origin_reads():
+    # GIVEN the HTTP API THEN it has no CORS configuration: no route answers another site
+    assert "CorsConfiguration" not in SAM["Resources"]["HttpApi"]["Properties"]
+    assert "CorsConfiguration" not in RES["HttpApi"]["Properties"]
+    assert "x-amazon-apigateway-cors" not in RES["HttpApi"]["Properties"]["Body"]
+
+
 def test_public_routes_have_throttles_of_their_own():
     stage = RES["HttpApiApiGatewayDefaultStage"]["Properties"]
     routes = stage["RouteSettings"]
