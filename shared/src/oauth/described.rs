@@ -207,7 +207,7 @@ async fn post(request: reqwest::RequestBuilder) -> Result<Value, OAuthError> {
             "the token endpoint redirected ({status}); redirects are never followed"
         )));
     }
-    let bytes = crate::net::read_bounded(response, super::http::MAX_TOKEN_ANSWER).await?;
+    let bytes = crate::net::read_bounded(response, super::MAX_TOKEN_ANSWER).await?;
     let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if !status.is_success() {
         return Err(OAuthError::Refused(error_code(&json, status.as_u16())));

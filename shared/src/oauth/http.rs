@@ -99,9 +99,6 @@ impl TokenEndpoint for OAuthHttp {
     }
 }
 
-/// Largest token answer read: 16 KiB (an OAuth 1.0a answer is two short values).
-pub(crate) const MAX_TOKEN_ANSWER: usize = 16 * 1024;
-
 impl OAuthHttp {
     async fn signed_token_call(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
         let extra: Vec<(&str, &str)> = call
@@ -141,7 +138,7 @@ impl OAuthHttp {
                 status.as_u16()
             )));
         }
-        let body = crate::net::read_bounded(response, MAX_TOKEN_ANSWER).await?;
+        let body = crate::net::read_bounded(response, super::MAX_TOKEN_ANSWER).await?;
         let mut token = None;
         let mut secret = None;
         for (k, v) in url::form_urlencoded::parse(&body) {

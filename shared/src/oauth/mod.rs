@@ -35,6 +35,9 @@ pub enum OAuthError {
     BadResponse(String),
 }
 
+/// Largest token answer read: 16 KiB (a token answer is a few short values).
+pub(crate) const MAX_TOKEN_ANSWER: usize = 16 * 1024;
+
 impl From<crate::net::BodyError> for OAuthError {
     fn from(e: crate::net::BodyError) -> Self {
         match e {
