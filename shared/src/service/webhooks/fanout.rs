@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::{Services, WebhookError};
 use crate::domain::webhook::message_id_of_step;
 use crate::domain::{
-    ConnectionId, DeliveryId, DeliveryStatus, InviteEvent, InviteEventKind, InviteId, Timestamp,
-    WarehouseId, WebhookDelivery, WebhookEndpoint, WebhookEventType,
+    ConnectionId, DeliveryId, DeliveryStatus, InviteEvent, InviteId, Timestamp, WarehouseId,
+    WebhookDelivery, WebhookEndpoint, WebhookEventType,
 };
 use crate::store::StoreError;
 use crate::views::{ConnectionDetailView, ConnectionDisconnected, InviteView};
@@ -220,10 +220,4 @@ impl Services {
         }
         Ok(done)
     }
-}
-
-/// Whether a history step of this kind can make a message (the stream reader skips the rest).
-pub fn may_make_message(kind: InviteEventKind) -> bool {
-    WebhookEventType::of_step(kind, false).is_some()
-        || WebhookEventType::of_step(kind, true).is_some()
 }

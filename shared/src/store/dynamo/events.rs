@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::item::{get_s, key, n, need_n, need_s, s, KEEP_AFTER_EXPIRY};
-use super::{condition_failed, unavailable, DynamoStore};
+use super::{conditional, DynamoStore};
 use crate::domain::{InviteEvent, InviteEventKind, InviteId, Timestamp};
 use crate::store::{InviteEvents, StoreError};
 
@@ -38,11 +38,7 @@ impl InviteEvents for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        conditional(result)
     }
 
     async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError> {
@@ -70,26 +66,14 @@ impl DynamoStore {
         pk: String,
         prefix: &str,
     ) -> Result<Vec<super::item::Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
+        self.query_all(query).await
     }
 }

@@ -148,7 +148,43 @@ where
     }
 }
 
+/// Whether a conditional single-item write succeeded (`true`), failed on its condition
+/// (`false`), or failed.
+fn conditional<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if condition_failed(&e) => Ok(false),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 impl DynamoStore {
+    /// Every item `query` matches, page after page.
+    async fn query_all(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = query
+                .clone()
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// A store on `table` through `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         DynamoStore {

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 
 use super::item::{get_n, get_s, key, list_sk, n, need_n, need_s, s, Item};
-use super::{build_err, settle, unavailable, DynamoStore, GSI3};
+use super::{build_err, settle, DynamoStore, GSI3};
 use crate::domain::tenant::LAST_USED_GRANULARITY_SECS;
 use crate::domain::{ApiKeyRecord, Branding, Tenant, Timestamp, TokenHash, WarehouseId};
 use crate::store::{StoreError, Tenants};
@@ -80,26 +80,14 @@ fn api_key_of(item: &Item) -> Result<ApiKeyRecord, StoreError> {
 impl DynamoStore {
     /// Every item of a `gsi3` list, oldest first.
     async fn whole_list(&self, partition: String) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI3)
-                .key_condition_expression("gsi3pk = :pk")
-                .expression_attribute_values(":pk", s(partition.clone()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI3)
+            .key_condition_expression("gsi3pk = :pk")
+            .expression_attribute_values(":pk", s(partition));
+        self.query_all(query).await
     }
 
     /// One conditional update of an existing warehouse item.

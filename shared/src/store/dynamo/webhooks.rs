@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::item::{get_s, key, list_sk, n, need_s, s, Item};
 use super::listing::{List, Reader};
-use super::{condition_failed, unavailable, DynamoStore};
+use super::{conditional, unavailable, DynamoStore};
 use crate::domain::{DeliveryId, EndpointId, WarehouseId, WebhookDelivery, WebhookEndpoint};
 use crate::store::{DeliveryFilter, DeliveryRead, Page, PageRequest, StoreError, WebhookStore};
 
@@ -37,21 +37,6 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 
 fn count(v: usize) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-/// Whether a write succeeded, failed on its condition (`false`), or failed.
-fn conditional<T, E, R>(
-    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
-) -> Result<bool, StoreError>
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if condition_failed(&e) => Ok(false),
-        Err(e) => Err(unavailable(e)),
-    }
 }
 
 #[async_trait]
