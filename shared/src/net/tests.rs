@@ -94,10 +94,14 @@ async fn a_call_to_a_peer_that_never_answers_ends_at_the_timeout() {
 
 #[tokio::test]
 async fn a_webhook_post_to_a_silent_receiver_is_a_timeout_try() {
+    use crate::webhooks::http::POST_TIMEOUT;
     use crate::webhooks::{HttpSender, PostOutcome, WebhookSender};
-    let sender = HttpSender(outbound_client(Duration::from_millis(300), false));
+    // GIVEN the sender on a client whose own timeout (for cart calls) is an hour
+    let sender = HttpSender(outbound_client(Duration::from_secs(3600), false));
     let url = silent_peer().await;
-    let post = tokio::time::timeout(Duration::from_secs(10), sender.post(&url, &[], "{}"));
+    // WHEN it posts to a receiver that never answers (the guard stands for "for ever")
+    let guard = POST_TIMEOUT + Duration::from_secs(5);
+    let post = tokio::time::timeout(guard, sender.post(&url, &[], "{}"));
     let outcome = post.await.expect("the sender has no timeout");
     assert_eq!(outcome, PostOutcome::NoAnswer("timeout"));
 }

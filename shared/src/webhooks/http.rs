@@ -1,5 +1,6 @@
 //! The sender on the one outbound HTTP client (`net::outbound_client`): no redirects, the
-//! address rules of every outbound call, and a 10-second timeout.
+//! address rules of every outbound call, and a 10-second timeout per post (whatever the
+//! client's own timeout for cart calls).
 
 use async_trait::async_trait;
 
@@ -17,6 +18,7 @@ impl WebhookSender for HttpSender {
         let mut req = self
             .0
             .post(url)
+            .timeout(POST_TIMEOUT)
             .header("content-type", "application/json")
             .body(body.to_owned());
         for (name, value) in headers {

@@ -23,7 +23,6 @@ use crate::oauth::OAuthHttp;
 use crate::service::{Services, WebhookPorts};
 use crate::store::Store;
 use crate::vault::Vault;
-use crate::webhooks::http::POST_TIMEOUT;
 use crate::webhooks::{HttpSender, StepFeed, WebhookQueue};
 
 #[cfg(feature = "aws")]
@@ -48,8 +47,7 @@ struct Adapters {
 /// The services on `adapters`, with what every family shares: the configuration's warehouses,
 /// the system clock and the real token endpoint client on the one outbound HTTP client.
 fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
-    let https_only = !config.is_local_http();
-    let http = outbound_client(config.http_timeout, https_only);
+    let http = outbound_client(config.http_timeout, !config.is_local_http());
     Services {
         warehouses: WarehouseDirectory::new(config.warehouses.clone()),
         config,
@@ -58,13 +56,13 @@ fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
         vault: adapters.vault,
         mailer: adapters.mailer,
         clock: Arc::new(SystemClock),
-        oauth: Arc::new(OAuthHttp::new(http)),
+        oauth: Arc::new(OAuthHttp::new(http.clone())),
         events: adapters.events,
         refreshing: Default::default(),
         webhooks: WebhookPorts {
             queue: adapters.webhook_queue,
             feed: adapters.step_feed,
-            sender: Arc::new(HttpSender(outbound_client(POST_TIMEOUT, https_only))),
+            sender: Arc::new(HttpSender(http.clone())),
         },
     }
 }
