@@ -44,6 +44,9 @@ run:
 ## Installs what the tests need, then runs lint, unit, end-to-end and browser tests and the
 ## template checks.
 test: test-deps lint unit e2e browser infra-check
+# Under `make test` the roles are compared with what the end-to-end tests recorded: missing
+# recordings fail instead of skipping (infra/tests/test_operations.py).
+test: export CARTLINK_REQUIRE_AWS_OPERATIONS := 1
 
 python-venv = python3 -m venv $(1) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(1); }
 
@@ -94,8 +97,11 @@ lint:
 unit:
 	$(CARGO) test --workspace --exclude cartlink-e2e
 
+## The AWS operations each function asks for while its handler runs are recorded under
+## target/aws-operations/ (tests/src/aws_ops.rs); infra-check compares them with the roles.
 e2e:
 	$(CARGO) build --quiet -p cartlink-local -p cartlink-cli
+	rm -rf target/aws-operations
 	$(CARGO) test -p cartlink-e2e
 
 ## The grant page, the state pages and the emails in headless Chromium (tests/browser/).

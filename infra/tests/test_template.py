@@ -43,7 +43,14 @@ FUNCTIONS = [
 # Actions AWS offers no resource-level permission for: the only ones allowed on "*".
 UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
 
-TOKEN_CONDITION = {"StringEquals": {"kms:EncryptionContext:app": "cartlink"}}
+# OAuth tokens: sealed and opened only under their own kind, so a role granted tokens can open
+# no kept answer or webhook secret, and the reverse.
+TOKEN_CONDITION = {
+    "StringEquals": {
+        "kms:EncryptionContext:app": "cartlink",
+        "kms:EncryptionContext:kind": "oauth-tokens",
+    }
+}
 KEPT_ANSWER_CONDITION = {
     "StringEquals": {
         "kms:EncryptionContext:app": "cartlink",
@@ -286,7 +293,7 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
     # rotated ones), Decrypt to connection-tokens, warehouse-api (a disconnect revokes the
     # tokens at the cart) and the optional extra reader, GenerateDataKey to warehouse-api only
     # for the answers it keeps for an Idempotency-Key; nothing else, and every grant only under
-    # the encryption context app = cartlink
+    # the encryption context app = cartlink and its kind
     assert token_key_grants() == sorted(
         [
             (

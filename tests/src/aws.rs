@@ -74,6 +74,7 @@ pub async fn sdk() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(&moto().endpoint)
         .region(Region::new("us-east-1"))
+        .http_client(crate::aws_ops::RecordingClient::shared())
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "testing", "testing", None, None, "e2e",
         ))
@@ -495,7 +496,8 @@ where
     }
     let request = lambda_http::request::from_str(&event.to_string()).expect("a payload 2.0 event");
     // Through the Lambda glue both ways, as API Gateway would see it.
-    let lambda = shared::lambda::answer(handler, request).await;
+    let lambda =
+        shared::lambda::answer(|req| crate::aws_ops::as_handler(handler(req)), request).await;
     let (parts, body) = lambda.into_parts();
     let bytes = match body {
         lambda_http::Body::Empty => bytes::Bytes::new(),

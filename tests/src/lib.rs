@@ -34,6 +34,7 @@ pub fn free_port() -> u16 {
 }
 
 pub mod aws;
+pub mod aws_ops;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

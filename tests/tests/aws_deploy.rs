@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use aws_sdk_ssm::types::ParameterType;
 use cartlink_e2e::aws::{invoke, World};
+use cartlink_e2e::aws_ops::as_handler;
 use cartlink_e2e::{API_KEY, CART, CLIENT_SECRET};
 use serde_json::json;
 use shared::carts::Catalog;
@@ -201,7 +202,9 @@ async fn a_hard_bounce_from_sns_marks_the_invite_undeliverable_in_dynamodb() {
         }]
     }))
     .unwrap();
-    let out = mail_events::handle_sns(&svc, event.clone()).await.unwrap();
+    let out = as_handler(mail_events::handle_sns(&svc, event.clone()))
+        .await
+        .unwrap();
     // THEN the stored invite is undeliverable, its reason names no address
     assert_eq!(out.undeliverable, 1);
     let stored = svc.store.invite(&id).await.unwrap().unwrap();
@@ -221,6 +224,8 @@ async fn a_hard_bounce_from_sns_marks_the_invite_undeliverable_in_dynamodb() {
         .items;
     assert!(listed.iter().any(|i| i.id == id));
     // AND a second delivery changes nothing
-    let again = mail_events::handle_sns(&svc, event).await.unwrap();
+    let again = as_handler(mail_events::handle_sns(&svc, event))
+        .await
+        .unwrap();
     assert_eq!(again.undeliverable, 0);
 }

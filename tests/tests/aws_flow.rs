@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use cartlink_e2e::aws::{callback, consent, invoke, Consented, World};
+use cartlink_e2e::aws_ops::as_handler;
 use cartlink_e2e::{LogCapture, API_KEY, CART};
 use serde_json::{json, Value};
 use shared::clock::{Clock, ManualClock, SystemClock};
@@ -153,7 +154,7 @@ async fn the_merchant_flow_runs_on_the_aws_adapters() {
     // WHEN the confirmation function gets the table's stream records
     let event = world.stream_event().await;
     assert!(event.records.iter().any(|r| r.event_name == "MODIFY"));
-    let resp = confirmation::handle_stream(&svc, event.clone()).await;
+    let resp = as_handler(confirmation::handle_stream(&svc, event.clone())).await;
     // THEN it finished every record, both sides were told once, and the invite is confirmed
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(confirmations(&world, &id).await, (1, 1));
@@ -162,7 +163,7 @@ async fn the_merchant_flow_runs_on_the_aws_adapters() {
         InviteStatus::Confirmed
     );
     // AND the same records delivered again send nothing more
-    assert!(confirmation::handle_stream(&svc, event)
+    assert!(as_handler(confirmation::handle_stream(&svc, event))
         .await
         .batch_item_failures
         .is_empty());
@@ -238,8 +239,8 @@ async fn the_same_stream_record_twice_and_twice_at_once_sends_one_email_of_each_
     let event = world.stream_event().await;
     // WHEN the same records arrive twice at the same time, then once more
     let (a, b) = tokio::join!(
-        confirmation::handle_stream(&svc, event.clone()),
-        confirmation::handle_stream(&svc, event.clone()),
+        as_handler(confirmation::handle_stream(&svc, event.clone())),
+        as_handler(confirmation::handle_stream(&svc, event.clone())),
     );
     let authorized_seq = event
         .records
@@ -247,7 +248,7 @@ async fn the_same_stream_record_twice_and_twice_at_once_sends_one_email_of_each_
         .find(|r| authorizes(r, &id))
         .and_then(|r| r.change.sequence_number.clone())
         .unwrap();
-    let last = confirmation::handle_stream(&svc, event).await;
+    let last = as_handler(confirmation::handle_stream(&svc, event)).await;
     // THEN each email went out once; a delivery that met the other's lease asked, by that
     // record's sequence number, to be delivered again
     for failure in a.batch_item_failures.iter().chain(&b.batch_item_failures) {
@@ -267,7 +268,7 @@ async fn an_ses_rejection_is_a_batch_item_failure_and_a_later_delivery_sends_onc
     let domain = format!("unverified-{}.test", id.as_str().trim_start_matches("inv-"));
     let unverified = world.services_from(&format!("no-reply@{domain}"));
     // WHEN it gets the records
-    let resp = confirmation::handle_stream(&unverified, event.clone()).await;
+    let resp = as_handler(confirmation::handle_stream(&unverified, event.clone())).await;
     // THEN the authorized record is reported, nothing was sent, the invite is still authorized
     assert_eq!(resp.batch_item_failures.len(), 1);
     let reported = resp.batch_item_failures[0].item_identifier.clone().unwrap();
@@ -288,7 +289,7 @@ async fn an_ses_rejection_is_a_batch_item_failure_and_a_later_delivery_sends_onc
         .send()
         .await
         .unwrap();
-    let resp = confirmation::handle_stream(&unverified, event.clone()).await;
+    let resp = as_handler(confirmation::handle_stream(&unverified, event.clone())).await;
     // THEN it sends each confirmation once
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(confirmations(&world, &id).await, (1, 1));

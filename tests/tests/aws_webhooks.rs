@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use cartlink_e2e::aws::{callback, consent, invoke, World};
+use cartlink_e2e::aws_ops::as_handler;
 use cartlink_e2e::{Receiver, API_KEY, CART};
 use serde_json::{json, Value};
 use shared::carts::Catalog;
@@ -125,7 +126,7 @@ async fn drain(svc: &Services, queues: &Queues, rounds: usize) {
         if event.records.is_empty() {
             return;
         }
-        let answer = webhooks::handle_sqs(svc, event).await;
+        let answer = as_handler(webhooks::handle_sqs(svc, event)).await;
         assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     }
 }
@@ -146,10 +147,10 @@ async fn a_whole_merchant_flow_reaches_the_receiver_verified_through_stream_and_
     assert_eq!(callback(&svc, &c).await.status(), 200);
     // WHEN the webhooks function gets the table's stream, then the queue's messages
     let stream = world.stream_event().await;
-    let answer = webhooks::handle_stream(&svc, stream.clone()).await;
+    let answer = as_handler(webhooks::handle_stream(&svc, stream.clone())).await;
     assert!(answer.batch_item_failures.is_empty());
     // (the stream handed over twice makes nothing new)
-    webhooks::handle_stream(&svc, stream).await;
+    as_handler(webhooks::handle_stream(&svc, stream)).await;
     drain(&svc, &queues, 10).await;
     // THEN the receiver verified one message per step with the reference library
     let log = r.log().await;

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use cartlink_e2e::aws::{callback, consent, invoke, World};
+use cartlink_e2e::aws_ops::as_handler;
 use cartlink_e2e::{at_cart, browser, location, Peers, API_KEY, CART};
 use futures::future::join_all;
 use serde_json::{json, Value};
@@ -304,7 +305,11 @@ async fn loads_of_one_callback_at_once_or_reloaded_redeem_its_code_once_on_the_a
         granted.push((id, merchant));
     }
     // WHEN the confirmation function gets the table's stream
-    let resp = confirmation::handle_stream(&instances[0], world.stream_event().await).await;
+    let resp = as_handler(confirmation::handle_stream(
+        &instances[0],
+        world.stream_event().await,
+    ))
+    .await;
     assert!(resp.batch_item_failures.is_empty());
     // THEN each merchant and the warehouse got one confirmation of each grant
     let to_warehouse = world.emails_to("ops@e2e-warehouse.test").await;
