@@ -15,6 +15,9 @@ SCHEMATHESIS_VERSION := 4.32.5
 OPENAPI_SPEC_VALIDATOR_VERSION := 0.9.0
 # The webhook receiver of the tests verifies with the Standard Webhooks reference library.
 STANDARDWEBHOOKS_VERSION := 1.1.0
+# The secret scan (tests/secrets/scan.py): Yelp's detect-secrets, pinned, in its own venv.
+SECRETS_VENV := .venv-secrets
+DETECT_SECRETS_VERSION := 1.5.0
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
 SAM_CLI_VERSION := 1.170.0
@@ -35,7 +38,7 @@ ZIGLANG_VERSION := 0.17.0
 DEBIAN_RUSTC := /usr/bin/rustc
 AARCH64_STD := /usr/lib/rustlib/aarch64-unknown-linux-gnu/lib
 
-.PHONY: run test test-deps lint unit e2e browser infra-deps infra-check package package-deps
+.PHONY: run test test-deps secret-scan lint unit e2e browser infra-deps infra-check package package-deps
 
 ## Runs cartlink on 127.0.0.1:3000 with the embedded adapters and the sandbox cart.
 run:
@@ -87,9 +90,19 @@ test-deps: $(VENV)/bin/moto_server $(API_STAMP)
 ## package per folder).
 BINARIES := cartlink-local cartlink-cli $(notdir $(wildcard functions/*))
 
+$(SECRETS_VENV)/.installed-$(DETECT_SECRETS_VERSION):
+	$(call python-venv,$(SECRETS_VENV))
+	$(SECRETS_VENV)/bin/pip install -q --disable-pip-version-check 'detect-secrets==$(DETECT_SECRETS_VERSION)'
+	touch $@
+
+## Every tracked file scanned for secrets; each finding that is not one is listed in
+## tests/secrets/allowed.json with why.
+secret-scan: $(SECRETS_VENV)/.installed-$(DETECT_SECRETS_VERSION)
+	$(SECRETS_VENV)/bin/python tests/secrets/scan.py
+
 ## Formatting, clippy, and each binary compiled alone: a workspace build unifies the features
 ## of every member, so only a package built by itself shows a feature it forgot to ask for.
-lint:
+lint: secret-scan
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 	@for p in $(BINARIES); do echo "cargo check -p $$p"; $(CARGO) check --quiet -p $$p || exit 1; done
