@@ -34,6 +34,7 @@ pub fn free_port() -> u16 {
 }
 
 pub mod aws;
+pub mod aws_faults;
 pub mod aws_ops;
 
 fn workspace() -> PathBuf {

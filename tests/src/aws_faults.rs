@@ -1,0 +1,112 @@
+//! DynamoDB faults moto never produces, injected on the wire: a `TransactWriteItems` answered
+//! "cancelled: TransactionConflict" (another transaction held one of its items) without reaching
+//! moto, as DynamoDB answers when two transactions touch one item at once.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+
+/// What the faulty client saw and has left to inject.
+#[derive(Debug, Default)]
+pub struct TransactionFaults {
+    /// The `ClientRequestToken` of every `TransactWriteItems` asked, in order.
+    pub tokens: Mutex<Vec<Option<String>>>,
+    conflicts_left: AtomicUsize,
+}
+
+impl TransactionFaults {
+    /// Faults that answer the next `conflicts` transactions with a conflict.
+    pub fn conflicts(conflicts: usize) -> Arc<TransactionFaults> {
+        Arc::new(TransactionFaults {
+            tokens: Mutex::default(),
+            conflicts_left: AtomicUsize::new(conflicts),
+        })
+    }
+
+    /// The SDK's client (recording, see `aws_ops`) with these faults in front of it.
+    pub fn client(self: &Arc<Self>) -> SharedHttpClient {
+        SharedHttpClient::new(FaultyClient {
+            inner: crate::aws_ops::RecordingClient::shared(),
+            faults: self.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct FaultyClient {
+    inner: SharedHttpClient,
+    faults: Arc<TransactionFaults>,
+}
+
+impl HttpClient for FaultyClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(FaultyConnector {
+            inner: self.inner.http_connector(settings, components),
+            faults: self.faults.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct FaultyConnector {
+    inner: SharedHttpConnector,
+    faults: Arc<TransactionFaults>,
+}
+
+impl HttpConnector for FaultyConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let is_transaction = request
+            .headers()
+            .get("x-amz-target")
+            .is_some_and(|t| t.ends_with(".TransactWriteItems"));
+        if !is_transaction {
+            return self.inner.call(request);
+        }
+        let token = request
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+            .and_then(|v| v["ClientRequestToken"].as_str().map(str::to_owned));
+        self.faults.tokens.lock().unwrap().push(token);
+        let inject = self
+            .faults
+            .conflicts_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if inject {
+            return HttpConnectorFuture::ready(Ok(conflict()));
+        }
+        self.inner.call(request)
+    }
+}
+
+/// DynamoDB's answer to a transaction cancelled by a conflict on its second item.
+fn conflict() -> HttpResponse {
+    let body = serde_json::json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": "Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict, None]",
+        "CancellationReasons": [
+            {"Code": "None"},
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"},
+            {"Code": "None"}
+        ]
+    });
+    let mut resp = HttpResponse::new(
+        400u16.try_into().expect("a status"),
+        SdkBody::from(body.to_string()),
+    );
+    resp.headers_mut()
+        .insert("content-type", "application/x-amz-json-1.0");
+    resp
+}
