@@ -166,7 +166,7 @@ impl OAuthHttp {
         let token = RefreshToken::new(r.refresh_token.expose().to_owned());
         let response = oauth2_client(r.cart.token_auth, r.credentials, r.token_url)
             .exchange_refresh_token(&token)
-            .request_async(&self.client)
+            .request_async(&Bounded(&self.client))
             .await
             .map_err(token_error)?;
         Ok(token_set(&response, r.now))
@@ -183,7 +183,7 @@ impl OAuthHttp {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(v.expose().to_owned()));
         }
         let response = request
-            .request_async(&self.client)
+            .request_async(&Bounded(&self.client))
             .await
             .map_err(token_error)?;
         Ok(token_set(&response, x.now))
@@ -234,14 +234,69 @@ fn oauth2_client(
     client
 }
 
+/// Why the `oauth2` crate's request through [`bounded_call`] got no answer to parse.
+#[derive(Debug, thiserror::Error)]
+enum TokenTransport {
+    #[error("{}", describe(.0))]
+    Request(reqwest::Error),
+    #[error("{0}")]
+    Body(crate::net::BodyError),
+    #[error("the answer is not HTTP: {0}")]
+    Http(#[from] http::Error),
+}
+
+/// Our client as the `oauth2` crate's HTTP client, through [`bounded_call`].
+struct Bounded<'a>(&'a reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Bounded<'_> {
+    type Error = TokenTransport;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<oauth2::HttpResponse, TokenTransport>>
+                + Send
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(bounded_call(self.0, request))
+    }
+}
+
+/// The `oauth2` crate's request on our client, its answer read at most
+/// [`super::MAX_TOKEN_ANSWER`] bytes (the crate's own reqwest glue reads an answer whole).
+async fn bounded_call(
+    client: &reqwest::Client,
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, TokenTransport> {
+    let request = reqwest::Request::try_from(request).map_err(TokenTransport::Request)?;
+    let response = client
+        .execute(request)
+        .await
+        .map_err(TokenTransport::Request)?;
+    let mut builder = http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    let body = crate::net::read_bounded(response, super::MAX_TOKEN_ANSWER)
+        .await
+        .map_err(TokenTransport::Body)?;
+    Ok(builder.body(body)?)
+}
+
 /// A failed `oauth2` token request, without the request (which holds the code or token).
-fn token_error<RE: std::error::Error + 'static>(
-    e: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+fn token_error(
+    e: RequestTokenError<TokenTransport, oauth2::basic::BasicErrorResponse>,
 ) -> OAuthError {
     match e {
         RequestTokenError::ServerResponse(r) => OAuthError::Refused(r.error().to_string()),
-        RequestTokenError::Request(e) => OAuthError::Unreachable(describe(&e)),
+        RequestTokenError::Request(TokenTransport::Body(b)) => b.into(),
+        RequestTokenError::Request(e) => OAuthError::Unreachable(e.to_string()),
         RequestTokenError::Parse(_, _) => OAuthError::BadResponse("not a token response".into()),
         RequestTokenError::Other(m) => OAuthError::BadResponse(m),
     }
 }
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod tests;
