@@ -329,23 +329,51 @@ async fn a_typed_access_code_shows_the_grant_page_and_a_wrong_one_says_so() {
 }
 
 #[tokio::test]
-async fn markup_in_names_is_escaped_and_the_data_island_cannot_be_closed() {
-    let kit = TestKit::new();
-    let (_, token) = invite_with(&kit, Some("</script><script>alert(1)</script>")).await;
-    let resp = handle(
-        &kit.services,
-        Request::new(Method::GET, &format!("/setup/{token}")),
-    )
-    .await;
-    let html = body(&resp);
-    assert_eq!(
-        html.matches("<script").count(),
-        2,
-        "only the data island and grant.js"
-    );
+async fn the_data_island_cannot_be_closed_by_its_values() {
+    // GIVEN a value that would close the script element and open markup
+    // WHEN it is written into a data island
     let island = super::pages::data_island("x", &serde_json::json!({"w": "</script><b>&"}));
+    // THEN every character that could end the element is a JSON escape
     let island = island.into_string();
     assert!(island.contains("\\u003c/script\\u003e\\u003cb\\u003e\\u0026"));
+}
+
+/// Warehouse names a hostile or careless warehouse could choose: each would run script, add an
+/// attribute or close an element if written unescaped.
+const HOSTILE_NAMES: &[&str] = &[
+    "</script><script>alert(1)</script>",
+    "\"><img src=x onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    "</title><a href=\"javascript:alert(1)\">x</a>",
+    "\" autofocus onfocus=\"alert(1)",
+    "<!--",
+    "&lt;b&gt; already escaped",
+];
+
+#[tokio::test]
+async fn a_hostile_warehouse_name_is_written_as_text_on_the_grant_page() {
+    for name in HOSTILE_NAMES {
+        // GIVEN a warehouse whose name is markup, and its invite
+        let kit = TestKit::with_warehouse_named(name);
+        let (_, token) = invite(&kit).await;
+        // WHEN the merchant opens the grant page, then its status after a started grant
+        let grant = body(
+            &handle(
+                &kit.services,
+                Request::new(Method::GET, &format!("/setup/{token}")),
+            )
+            .await,
+        );
+        // THEN the name is there, escaped, and never as markup
+        let escaped = maud::html! { (name) }.into_string();
+        assert!(grant.contains(&escaped), "{name}: the name is shown");
+        assert!(!grant.contains(name), "{name}: written unescaped");
+        assert_eq!(
+            grant.matches("<script").count(),
+            2,
+            "{name}: only the island and grant.js"
+        );
+    }
 }
 
 #[tokio::test]

@@ -75,10 +75,16 @@ pub fn acme_cart() -> CartSpec {
 impl TestKit {
     /// A fresh kit with the public base URL `https://cartlink.test`.
     pub fn new() -> TestKit {
+        TestKit::with_warehouse_named("Test Warehouse")
+    }
+
+    /// A fresh kit whose one warehouse shows itself as `display_name` (a warehouse's own
+    /// words: untrusted on every page and email that names it).
+    pub fn with_warehouse_named(display_name: &str) -> TestKit {
         let dir = tempfile::tempdir().expect("tempdir");
         let warehouse = Warehouse {
             id: WarehouseId::parse("wh-test").expect("id"),
-            display_name: "Test Warehouse".into(),
+            display_name: display_name.into(),
             notify_email: "ops@warehouse.test".into(),
             api_key_hashes: vec![TokenHash::of(TEST_API_KEY)],
             brand: Default::default(),
