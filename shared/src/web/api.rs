@@ -160,6 +160,19 @@ mod tests {
     }
 
     #[test]
+    fn json_answers_and_problems_are_declared_json_and_never_sniffed() {
+        // GIVEN a JSON answer and a problem
+        let answer = super::super::json(StatusCode::OK, &serde_json::json!({"a": "<b>"}));
+        let problem = Problem::unauthorized().into_response();
+        // THEN each names its JSON type and forbids a browser to guess another
+        assert_eq!(answer.headers()["content-type"], "application/json");
+        assert_eq!(problem.headers()["content-type"], "application/problem+json");
+        for resp in [&answer, &problem] {
+            assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        }
+    }
+
+    #[test]
     fn a_401_asks_for_a_bearer_key_and_a_503_says_when_to_retry() {
         // GIVEN the unauthorized and the unavailable problem
         let unauthorized = Problem::unauthorized().into_response();
