@@ -186,6 +186,19 @@ def test_the_key_policy_grants_exactly_the_kms_operations_its_code_asks(function
     assert {g for g in grants if g not in needs} == set()
 
 
+# The keys a sealing context may have: which record a blob belongs to, by opaque ids.
+CONTEXT_KEYS = {"app", "kind", "warehouse", "warehouse_id", "connection_id", "cart", "endpoint", "record"}
+
+
+def test_every_encryption_context_used_holds_known_keys_with_opaque_values():
+    # GIVEN every KMS call any function made in the end-to-end tests
+    calls = [r for rs in recorded().values() for r in rs if r["action"].startswith("kms:")]
+    assert calls, "the end-to-end tests seal and open on moto"
+    # THEN each context has known keys only, and every value is an opaque id or name
+    assert [c for c in calls if not set(c["context_keys"]) <= CONTEXT_KEYS] == []
+    assert [c for c in calls if not c["opaque"]] == []
+
+
 def test_the_comparison_reports_a_grant_nobody_uses_and_a_call_nobody_grants():
     # GIVEN a role that grants DeleteItem on invites and a code that also reads connections
     grants = {("dynamodb:GetItem", TABLE, "INV#"), ("dynamodb:DeleteItem", TABLE, "INV#")}

@@ -125,8 +125,24 @@ fn operations(request: &HttpRequest) -> Vec<Value> {
     match service {
         s if s.starts_with("DynamoDB_") => dynamodb(op, &body),
         "TrentService" => {
+            let context = body["EncryptionContext"].as_object();
             let kind = body["EncryptionContext"]["kind"].as_str().unwrap_or("");
-            vec![json!({"action": format!("kms:{op}"), "kind": kind})]
+            // The context's keys, and whether every value is an opaque id or name (no address,
+            // domain or URL): CloudTrail logs contexts in plain text.
+            let keys: Vec<&String> = context.map(|c| c.keys().collect()).unwrap_or_default();
+            let opaque = context.is_some_and(|c| {
+                c.values().all(|v| {
+                    v.as_str().is_some_and(|v| {
+                        !v.is_empty()
+                            && v.len() <= 64
+                            && v.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    })
+                })
+            });
+            vec![
+                json!({"action": format!("kms:{op}"), "kind": kind, "context_keys": keys, "opaque": opaque}),
+            ]
         }
         "AmazonSQS" => vec![json!({"action": format!("sqs:{op}")})],
         "AmazonSSM" => vec![json!({"action": format!("ssm:{op}")})],

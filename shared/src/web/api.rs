@@ -166,7 +166,10 @@ mod tests {
         let problem = Problem::unauthorized().into_response();
         // THEN each names its JSON type and forbids a browser to guess another
         assert_eq!(answer.headers()["content-type"], "application/json");
-        assert_eq!(problem.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            problem.headers()["content-type"],
+            "application/problem+json"
+        );
         for resp in [&answer, &problem] {
             assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
         }
