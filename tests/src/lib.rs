@@ -499,6 +499,12 @@ impl Peers {
     /// emailed, its link opened, the grant run at the cart and its callback loaded in one
     /// browser. Answers (invite id, connection id).
     pub async fn connect_merchant(&self, email: &str) -> (String, String) {
+        let c = self.connect_merchant_seen(email).await;
+        (c.invite, c.connection)
+    }
+
+    /// The same, answering also the grant's secrets that passed by (to search logs for).
+    pub async fn connect_merchant_seen(&self, email: &str) -> ConnectedMerchant {
         let (status, created) = self
             .create_invite(&serde_json::json!({"cart": CART, "merchant_email": email}))
             .await;
@@ -509,6 +515,18 @@ impl Peers {
         b.get(&link).send().await.unwrap();
         let resp = b.post(format!("{link}/grant")).send().await.unwrap();
         assert_eq!(resp.status(), 303);
+        let binding = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.split(';')
+                    .next()?
+                    .split_once('=')
+                    .map(|(_, v)| v.to_owned())
+            })
+            .expect("the binding cookie");
         let authorize = location(&resp, &link);
         let callback = at_cart(
             &b,
@@ -518,6 +536,21 @@ impl Peers {
         )
         .await;
         assert_eq!(b.get(&callback).send().await.unwrap().status(), 200);
+        let query = |name: &str| {
+            Url::parse(&callback)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let (state, code) = (query("state"), query("code"));
+        let verifier = shared::domain::PkceVerifier::derive(
+            &shared::domain::BrowserBinding::parse(&binding).expect("a binding"),
+            &shared::domain::GrantState::parse(&state).expect("a state"),
+        )
+        .expose()
+        .to_owned();
         let invite: serde_json::Value = reqwest::Client::new()
             .get(format!("{}/v1/invites/{id}", self.base))
             .bearer_auth(API_KEY)
@@ -527,8 +560,13 @@ impl Peers {
             .json()
             .await
             .unwrap();
-        let connection = invite["connection"]["id"].as_str().unwrap().to_owned();
-        (id, connection)
+        ConnectedMerchant {
+            invite: id,
+            connection: invite["connection"]["id"].as_str().unwrap().to_owned(),
+            state,
+            code,
+            verifier,
+        }
     }
 
     /// Every file under the data dir, concatenated (to search for plaintext).
@@ -554,6 +592,20 @@ impl Peers {
         db.busy_timeout(Duration::from_secs(5)).unwrap();
         db
     }
+}
+
+/// A merchant connected through the grant page and the cart, with the grant's secrets.
+pub struct ConnectedMerchant {
+    /// The invite id.
+    pub invite: String,
+    /// The connection id.
+    pub connection: String,
+    /// The OAuth `state` of the grant.
+    pub state: String,
+    /// The authorization code the cart sent back.
+    pub code: String,
+    /// The PKCE verifier the browser's binding cookie derives.
+    pub verifier: String,
 }
 
 /// Starts cartlink-local serving `base` on the embedded adapters in `<dir>/data`, configured

@@ -1,7 +1,8 @@
 //! The local server's whole log after every kind of flow a warehouse and a merchant run (a
 //! store onboarded through the admin API, an invite resent, a grant, a token fetched, a webhook
 //! endpoint and message, a disconnect), swept for personal data and secrets: no email address
-//! and none of the secrets the flows handed out appear in any line.
+//! and none of the secrets the flows handed out or that passed by (the grant's state, code and
+//! PKCE verifier, the access token) appear in any line.
 
 use cartlink_e2e::{Peers, Receiver, ADMIN_KEY, API_KEY, CART};
 use serde_json::{json, Value};
@@ -115,7 +116,9 @@ async fn no_log_line_of_every_flow_holds_an_address_or_a_secret() {
     .await;
     secrets.push(endpoint["secret"].as_str().unwrap().to_owned());
     r.control(json!({"secrets": [endpoint["secret"]]})).await;
-    let (_, connection) = p.connect_merchant("sweep.two@shop.test").await;
+    let merchant = p.connect_merchant_seen("sweep.two@shop.test").await;
+    let connection = merchant.connection.clone();
+    secrets.extend([merchant.state, merchant.code, merchant.verifier]);
     // AND its token fetched, then the store disconnected
     let tokens = call(
         &p,
