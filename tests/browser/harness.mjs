@@ -7,6 +7,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, openSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -226,9 +227,17 @@ export async function parseEml(raw) {
   };
 }
 
-/** Launches Chromium (a fresh temporary profile each launch). */
+/**
+ * Launches Chromium (a fresh temporary profile each launch), with its popup blocker on as in a
+ * merchant's browser (Playwright turns it off by default).
+ */
 export function launch() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ignoreDefaultArgs: ['--disable-popup-blocking'],
+  });
 }
 
 const axeSource = readFileSync(join(testsDir, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
@@ -248,12 +257,18 @@ export async function newContext(browser, peers, options = {}) {
   });
   const js = options.javaScriptEnabled !== false;
   await context.addInitScript(recordCspViolations);
+  await context.addInitScript(refuseUntrustedPopups);
   // The document each page shows, as served: a page seen without JavaScript is checked by
   // serving these same bytes and headers again to a page with JavaScript (see `check`).
   const documents = new Map();
   context.on('response', (r) => {
     const req = r.request();
-    if (req.isNavigationRequest() && req.frame() === req.frame().page().mainFrame()) documents.set(req.frame().page(), r);
+    if (!req.isNavigationRequest()) return;
+    // A popup's first navigation may be answered before Playwright knows its frame: not a
+    // document any test checks.
+    let frame;
+    try { frame = req.frame(); } catch { return; }
+    if (frame === frame.page().mainFrame()) documents.set(frame.page(), r);
   });
   return {
     context,
@@ -288,6 +303,47 @@ export async function newContext(browser, peers, options = {}) {
       assert.deepEqual(foreign, [], 'requests to third origins');
       assert.ok(requests.some((u) => u.startsWith(peers.base)), 'the recorder saw our requests');
     },
+  };
+}
+
+/**
+ * Holds every page to the strictest popup blocker (an init script): `window.open` works only
+ * while the browser dispatches a trusted click, key or submit event, that is synchronously in
+ * the merchant's gesture, and answers null otherwise, as a blocked popup does. Chromium's own
+ * blocker lets a popup through for seconds after a click (transient activation), so an `await`
+ * before `window.open` would pass there and fail in stricter browsers; here it fails. Each call
+ * is recorded in `window.__opens` (`inGesture`: whether it was let through).
+ */
+function refuseUntrustedPopups() {
+  const open = window.open;
+  const gestures = ['click', 'submit', 'keydown', 'keyup', 'keypress', 'mouseup', 'pointerup', 'touchend'];
+  window.__opens = [];
+  window.open = function guardedOpen(...args) {
+    const e = window.event;
+    const inGesture = Boolean(e && e.isTrusted && gestures.includes(e.type));
+    window.__opens.push({ inGesture });
+    return inGesture ? open.apply(window, args) : null;
+  };
+}
+
+/**
+ * A site on another origin (a plain HTTP server on its own loopback port): `page(path, html)`
+ * makes it serve `html` at `path`. Give `origins` to `newContext` (as `peers.origins` plus
+ * this one) so that its requests are let through.
+ */
+export async function startForeignSite() {
+  const pages = new Map();
+  const server = createHttpServer((req, res) => {
+    const html = pages.get(new URL(req.url, 'http://x').pathname);
+    res.writeHead(html === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html ?? 'not found');
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    page(path, html) { pages.set(path, html); return `${origin}${path}`; },
+    stop: () => new Promise((ok) => server.close(ok)),
   };
 }
 
