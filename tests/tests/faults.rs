@@ -319,6 +319,7 @@ async fn grant(
         svc.complete_callback(shared::service::callback::CallbackRequest {
             cart: "acme",
             params: &params,
+            repeated: None,
             binding_cookie: Some(&binding),
             state_cookie: None,
         })

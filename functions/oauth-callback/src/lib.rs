@@ -205,6 +205,7 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
         }
         (["oauth", "callback", cart], &Method::GET) => {
             let params = req.query_params();
+            let repeated = req.repeated_query_param();
             let local_http = svc.config.is_local_http();
             let cookie = req.cookie(BindingCookie::for_local_http(local_http).name);
             let state_cookie = BindingCookie::state_for_local_http(local_http);
@@ -213,6 +214,7 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
                 .complete_callback(CallbackRequest {
                     cart,
                     params: &params,
+                    repeated: repeated.as_deref(),
                     binding_cookie: cookie.as_deref(),
                     state_cookie: state.as_deref(),
                 })

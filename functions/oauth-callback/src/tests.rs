@@ -138,6 +138,56 @@ async fn a_callback_from_another_browser_is_refused_with_a_plain_page() {
 }
 
 #[tokio::test]
+async fn a_callback_repeating_its_code_is_refused_before_the_cart_is_asked() {
+    // GIVEN a grant started in this browser
+    let kit = TestKit::new();
+    let (id, g) = started(&kit).await;
+    // WHEN the callback carries two codes (which one the cart meant cannot be told)
+    let resp = handle(
+        &kit.services,
+        callback(
+            &format!(
+                "code=FIRST&state={}&code=SECOND&iss=https%3A%2F%2Fauth.acme.test",
+                g.state
+            ),
+            Some(&g.cookie),
+        ),
+    )
+    .await;
+    // THEN it is refused, no code went to the cart, and nothing is stored
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(kit.oauth.calls(), 0);
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_callback_repeating_its_state_is_refused_and_the_grant_can_still_complete() {
+    // GIVEN a grant started in this browser
+    let kit = TestKit::new();
+    let (id, g) = started(&kit).await;
+    let iss = "iss=https%3A%2F%2Fauth.acme.test";
+    // WHEN a callback repeating `state` is refused, then the cart's own callback arrives
+    let twice = format!("code=C&state={}&state=other&{iss}", g.state);
+    handle(&kit.services, callback(&twice, Some(&g.cookie))).await;
+    let once = format!("code=C&state={}&{iss}", g.state);
+    let resp = handle(&kit.services, callback(&once, Some(&g.cookie))).await;
+    // THEN the refusal used up nothing: the grant completes once
+    assert!(text(&resp).contains("Successful Authorization"));
+    assert_eq!(kit.oauth.calls(), 1);
+    assert!(kit
+        .store
+        .connection_for_invite(&id)
+        .await
+        .unwrap()
+        .is_some());
+}
+
+#[tokio::test]
 async fn a_decline_shows_an_escaped_message_and_a_retry_link() {
     let kit = TestKit::new();
     let (_, g) = started(&kit).await;

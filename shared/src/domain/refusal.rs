@@ -36,6 +36,9 @@ refusals! {
     UnknownCart => "unknown_cart",
     /// The callback carries no `state` (in its query, or its state cookie).
     StateMissing => "state_missing",
+    /// The callback's query carries a parameter more than once (RFC 6749 §3.1 forbids it):
+    /// which `state` or `code` is meant cannot be told.
+    ParameterRepeated => "parameter_repeated",
     /// Nobody issued the callback's `state`.
     StateUnknown => "state_unknown",
     /// The callback's attempt is past its 15 minutes.

@@ -240,6 +240,7 @@ impl TestKit {
             .complete_callback(crate::service::callback::CallbackRequest {
                 cart,
                 params: &params,
+                repeated: None,
                 binding_cookie: cookie,
                 state_cookie: None,
             })

@@ -87,6 +87,14 @@ impl Request {
         parse_pairs(self.query.as_bytes())
     }
 
+    /// The first name the query carries more than once, if any.
+    pub fn repeated_query_param(&self) -> Option<String> {
+        let mut seen = std::collections::HashSet::new();
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .map(|(k, _)| k.into_owned())
+            .find(|k| !seen.insert(k.clone()))
+    }
+
     /// The urlencoded form body, first value of each field.
     pub fn form(&self) -> HashMap<String, String> {
         parse_pairs(&self.body)
@@ -414,6 +422,8 @@ mod tests {
 
     #[test]
     fn cookies_and_params_are_read_by_name() {
+        // (A repeated name reads first-wins here; the OAuth callback refuses one, see
+        // `repeated_query_param`.)
         let mut req = Request::new(Method::GET, "/x?a=1&b=%20two&a=3");
         req.headers.insert(
             "cookie",
@@ -424,5 +434,15 @@ mod tests {
         let q = req.query_params();
         assert_eq!(q["a"], "1");
         assert_eq!(q["b"], " two");
+    }
+
+    #[test]
+    fn a_name_given_twice_in_the_query_is_found() {
+        // GIVEN a query repeating `code`, and one naming each once
+        let twice = Request::new(Method::GET, "/cb?state=s&code=a&x=1&code=b");
+        let once = Request::new(Method::GET, "/cb?state=s&code=a&codes=b");
+        // THEN the repeated name is found, and in the other none
+        assert_eq!(twice.repeated_query_param().as_deref(), Some("code"));
+        assert_eq!(once.repeated_query_param(), None);
     }
 }

@@ -104,6 +104,8 @@ pub struct CallbackRequest<'a> {
     pub cart: &'a str,
     /// The query parameters (first value of each).
     pub params: &'a HashMap<String, String>,
+    /// A parameter the query carries more than once, if any: such a callback is refused.
+    pub repeated: Option<&'a str>,
     /// The browser-binding cookie, if the browser sent one.
     pub binding_cookie: Option<&'a str>,
     /// The state cookie, if the browser sent one (carts whose callback carries no `state`).
@@ -123,6 +125,9 @@ impl Services {
     ) -> Result<Authorized, CallbackError> {
         let now = self.clock.now();
         let cart = self.callback_cart(req.cart)?;
+        if req.repeated.is_some() {
+            return Err(refused(Refusal::ParameterRepeated));
+        }
         let state = callback_state(cart, &req)?;
         let (attempt, invite) = self
             .attempt_for(cart, &state, Refusal::StateUnknown)
