@@ -333,3 +333,5 @@ fn asset(name: &str) -> Option<Response> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fuzz;

@@ -241,3 +241,5 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fuzz;
