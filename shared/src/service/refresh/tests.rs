@@ -70,6 +70,23 @@ async fn write_tokens_living(
     lifetime: i64,
     left: i64,
 ) -> u64 {
+    let (sealed, expires_at) = sealed_tokens(kit, c, access, refresh, lifetime, left).await;
+    let current = kit.store.connection(&c.id).await.unwrap().unwrap();
+    kit.store
+        .update_tokens(&c.id, &sealed, expires_at, None, current.version)
+        .await
+        .unwrap()
+}
+
+/// Tokens sealed for `c` as another worker would seal them, and their expiry.
+async fn sealed_tokens(
+    kit: &TestKit,
+    c: &Connection,
+    access: &str,
+    refresh: &str,
+    lifetime: i64,
+    left: i64,
+) -> (crate::domain::SealedBlob, Option<Timestamp>) {
     let now = kit.clock.now();
     let tokens = TokenSet {
         access_token: Secret::new(access),
@@ -88,11 +105,54 @@ async fn write_tokens_living(
         .seal(&c.context(), &tokens.to_plaintext())
         .await
         .unwrap();
-    let current = kit.store.connection(&c.id).await.unwrap().unwrap();
-    kit.store
-        .update_tokens(&c.id, &sealed, tokens.expires_at, None, current.version)
-        .await
-        .unwrap()
+    (sealed, tokens.expires_at)
+}
+
+#[tokio::test]
+async fn a_refresh_landing_between_the_refusals_reread_and_its_mark_is_served_not_marked() {
+    // GIVEN a connection whose refresh token the cart refuses (another worker rotated it), and
+    // that worker storing its newer tokens right before this refresh marks the connection
+    let kit = TestKit::new();
+    let c = connected(&kit).await;
+    near_expiry(&kit);
+    *kit.oauth.live_refresh_token.lock().unwrap() = Some("CANARY_RT_OTHER".into());
+    let lifetime = 4_000_000_000 - kit.clock.now().0;
+    let (sealed, expires_at) = sealed_tokens(
+        &kit,
+        &c,
+        "CANARY_AT_OTHER",
+        "CANARY_RT_OTHER",
+        lifetime,
+        lifetime,
+    )
+    .await;
+    let plan = crate::testing::faults::FaultPlan::new();
+    let (store, id, version) = (kit.services.store.clone(), c.id.clone(), c.version);
+    plan.before_next(
+        crate::testing::faults::Port::Store,
+        "set_connection_status",
+        async move {
+            store
+                .update_tokens(&id, &sealed, expires_at, None, version)
+                .await
+                .unwrap();
+        },
+    );
+    let mut svc = other_process(&kit);
+    svc.store = std::sync::Arc::new(crate::testing::faults::FaultyStore::new(
+        kit.services.store.clone(),
+        plan,
+    ));
+    // WHEN a fresh token is asked for
+    let result = svc.fresh_connection(&c.id).await;
+    // THEN the newer tokens are served, the connection stays active, and nobody is emailed
+    assert_eq!(
+        result.unwrap().tokens.access_token.expose(),
+        "CANARY_AT_OTHER"
+    );
+    let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+    assert!(kit.mailer.messages().iter().all(|m| !is_reauth(m)));
 }
 
 #[tokio::test]

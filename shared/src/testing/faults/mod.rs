@@ -11,6 +11,7 @@
 //! aborts it once [`FaultPlan::crashed`] fires, so nothing after that line runs, as after a
 //! `SIGKILL`.
 
+mod interleave;
 mod store;
 mod webhooks;
 
@@ -95,6 +96,7 @@ struct PlanState {
     fired: bool,
     calls: BTreeMap<(Port, &'static str), usize>,
     crashed: bool,
+    before: Option<interleave::Before>,
 }
 
 /// The shared plan every wrapper asks before a call.
@@ -204,6 +206,7 @@ impl FaultPlan {
         op: impl Future<Output = Result<T, E>>,
         unavailable: impl FnOnce(&'static str) -> E,
     ) -> Result<T, E> {
+        self.run_before(port, call).await;
         match self.verdict(port, call) {
             Verdict::Pass => op.await,
             Verdict::Fail => Err(unavailable("injected fault")),
