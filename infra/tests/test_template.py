@@ -237,6 +237,17 @@ def test_environment_variables_hold_names_and_ids_only():
         assert set(env) <= allowed, (name, set(env) - allowed)
 
 
+def test_every_function_logs_at_info_so_no_library_logs_a_request_body():
+    # GIVEN every deployed function's environment
+    levels = {
+        name: fn["Properties"]["Environment"]["Variables"].get("RUST_LOG")
+        for name, fn in of_type("AWS::Lambda::Function").items()
+    }
+    # THEN each logs at info: debug or trace would let the HTTP and SDK libraries log requests
+    # (with codes, tokens and addresses)
+    assert levels and set(levels.values()) == {"info"}, levels
+
+
 # ------------------------------------------------------------------ KMS
 
 

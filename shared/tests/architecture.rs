@@ -36,6 +36,32 @@ const NOT_IN_SERVICE: [&str; 12] = [
     "SystemClock",
 ];
 
+/// Random generators other than the one home of secrets (`domain/secrets.rs`, `getrandom`,
+/// the OS's generator) may not be named: every secret (link tokens, codes, keys, nonces, data
+/// keys) must come from `secrets::random_bytes`.
+const RANDOMNESS: [&str; 6] = [
+    "getrandom",
+    "rand",
+    "fastrand",
+    "OsRng",
+    "thread_rng",
+    "SmallRng",
+];
+
+/// Each file outside `domain/secrets.rs` that names a random generator.
+fn randomness_outside_secrets(files: &[SourceFile]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| f.path != "domain/secrets.rs")
+        .flat_map(|f| {
+            RANDOMNESS
+                .iter()
+                .filter(|w| names_identifier(&f.code, w))
+                .map(move |w| format!("{} names {w}", f.path))
+        })
+        .collect()
+}
+
 /// The non-test files of `shared/src`.
 fn shared_src() -> Vec<SourceFile> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -145,6 +171,39 @@ fn nothing_under_service_names_an_aws_type_or_an_adapter() {
     let named = service_adapter_names(&files);
     // THEN none is there: the flows see ports only
     assert!(named.is_empty(), "{named:#?}");
+}
+
+#[test]
+fn randomness_comes_only_from_the_secrets_module() {
+    // GIVEN the source of shared
+    let files = shared_src();
+    // THEN only domain/secrets.rs names a random generator, and it does name the OS's
+    assert_eq!(randomness_outside_secrets(&files), Vec::<String>::new());
+    let secrets = files
+        .iter()
+        .find(|f| f.path == "domain/secrets.rs")
+        .expect("secrets.rs");
+    assert!(names_identifier(&secrets.code, "getrandom"));
+}
+
+#[test]
+fn a_generator_named_outside_the_secrets_module_is_found() {
+    // GIVEN a tree where a flow draws a nonce from `rand` and secrets.rs from getrandom
+    let files = tree(&[
+        (
+            "domain/secrets.rs",
+            "pub fn random_bytes() { getrandom::getrandom(&mut b); }",
+        ),
+        (
+            "service/x.rs",
+            "fn nonce() -> u64 { rand::random() } // getrandom in a comment",
+        ),
+    ]);
+    // THEN the flow's use is reported, the comment and secrets.rs are not
+    assert_eq!(
+        randomness_outside_secrets(&files),
+        vec!["service/x.rs names rand".to_owned()]
+    );
 }
 
 #[test]

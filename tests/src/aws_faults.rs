@@ -110,3 +110,77 @@ fn conflict() -> HttpResponse {
         .insert("content-type", "application/x-amz-json-1.0");
     resp
 }
+
+/// Answers every SES `SendEmail` with one error, as SES does (REST-JSON: the error type in
+/// `x-amzn-errortype`), counting the tries; anything else goes on to moto.
+#[derive(Debug)]
+pub struct SesRefusal {
+    status: u16,
+    error_type: &'static str,
+    /// How many times the SDK asked.
+    pub tries: AtomicUsize,
+}
+
+impl SesRefusal {
+    /// A refusal with `status` and SES's `error_type` (`MessageRejected`,
+    /// `TooManyRequestsException`).
+    pub fn new(status: u16, error_type: &'static str) -> Arc<SesRefusal> {
+        Arc::new(SesRefusal {
+            status,
+            error_type,
+            tries: AtomicUsize::new(0),
+        })
+    }
+
+    /// The SDK's client with this refusal in front of moto.
+    pub fn client(self: &Arc<Self>) -> SharedHttpClient {
+        SharedHttpClient::new(SesRefusing {
+            inner: crate::aws_ops::RecordingClient::shared(),
+            refusal: self.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct SesRefusing {
+    inner: SharedHttpClient,
+    refusal: Arc<SesRefusal>,
+}
+
+impl HttpClient for SesRefusing {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(SesRefusingConnector {
+            inner: self.inner.http_connector(settings, components),
+            refusal: self.refusal.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct SesRefusingConnector {
+    inner: SharedHttpConnector,
+    refusal: Arc<SesRefusal>,
+}
+
+impl HttpConnector for SesRefusingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        if !request.uri().contains("/v2/email/outbound-emails") {
+            return self.inner.call(request);
+        }
+        self.refusal.tries.fetch_add(1, Ordering::SeqCst);
+        let body = serde_json::json!({"message": "refused by the test"}).to_string();
+        let mut resp = HttpResponse::new(
+            self.refusal.status.try_into().expect("a status"),
+            SdkBody::from(body),
+        );
+        resp.headers_mut()
+            .insert("content-type", "application/json");
+        resp.headers_mut()
+            .insert("x-amzn-errortype", self.refusal.error_type);
+        HttpConnectorFuture::ready(Ok(resp))
+    }
+}
