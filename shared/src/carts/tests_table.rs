@@ -291,6 +291,41 @@ fn shop_domains_must_be_exactly_a_myshopify_host() {
     }
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+    #[test]
+    fn whatever_passes_the_shop_check_is_one_myshopify_host(
+        typed in proptest::prop_oneof![
+            "\\PC{0,40}",
+            "[a-zA-Z0-9.:/@ -]{0,20}\\.[mM]y[sS]hopify\\.com[a-z0-9.:/@?#-]{0,10}",
+            "[ -~]{0,10}[a-z0-9-]{1,20}\\.myshopify\\.com",
+        ],
+    ) {
+        // GIVEN any text a merchant or an attacker could type as the shop
+        let input = builtin::get("shopify").unwrap().input.unwrap();
+        // WHEN it passes the check
+        if let Ok(shop) = input.validate(&typed) {
+            // THEN it is exactly one lower-case myshopify.com host, and the token endpoint built
+            // on it names that host and nothing else
+            let label = shop.strip_suffix(".myshopify.com").expect("a myshopify.com host");
+            proptest::prop_assert!(!label.is_empty() && !label.starts_with('-'));
+            proptest::prop_assert!(label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            let url = Url::parse(&format!("https://{shop}/admin/oauth/access_token")).unwrap();
+            proptest::prop_assert_eq!(url.host_str(), Some(shop.as_str()));
+        }
+    }
+
+    #[test]
+    fn every_plain_shop_name_passes_the_shop_check(label in "[a-z0-9][a-z0-9-]{0,30}") {
+        // GIVEN a shop name as Shopify mints them
+        let input = builtin::get("shopify").unwrap().input.unwrap();
+        // THEN its myshopify.com host passes, unchanged
+        let host = format!("{label}.myshopify.com");
+        proptest::prop_assert_eq!(input.validate(&host).ok(), Some(host));
+    }
+}
+
 #[test]
 fn endpoints_reach_only_hosts_the_entry_allows() {
     // GIVEN values forged past the input check (as if a pattern were wrong)
