@@ -248,6 +248,47 @@ def test_every_function_logs_at_info_so_no_library_logs_a_request_body():
     assert levels and set(levels.values()) == {"info"}, levels
 
 
+def test_every_function_log_counts_dependency_outages_into_one_alarmed_metric():
+    # GIVEN the metric filters on the functions' log groups
+    filters = of_type("AWS::Logs::MetricFilter")
+    outage_groups = {
+        ref_name(f["Properties"]["LogGroupName"])
+        for f in filters.values()
+        if f["Properties"]["FilterPattern"] == '"alarm="'
+    }
+    # THEN every function's log is counted (the field shared/src/telemetry.rs writes)
+    assert outage_groups == {logical_id(f).replace("Function", "LogGroup") for f in FUNCTIONS}
+    telemetry = (ROOT / "shared/src/telemetry.rs").read_text()
+    assert "alarm = alarm::" in (ROOT / "shared/src/mailer/ses.rs").read_text()
+    assert "pub mod alarm" in telemetry
+    # AND the metric they feed is alarmed at the first outage, to the alarm topic
+    alarms = [
+        a["Properties"]
+        for a in of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "DependencyOutages"
+    ]
+    assert len(alarms) == 1 and alarms[0]["Threshold"] == 1
+    assert ref_name(alarms[0]["AlarmActions"][0]) == "AlarmTopic"
+
+
+def test_refused_callbacks_are_counted_and_a_burst_is_alarmed():
+    # GIVEN the refusal line the callback writes (shared/src/service/callback/mod.rs)
+    assert '"callback refused"' in (ROOT / "shared/src/service/callback/mod.rs").read_text()
+    filters = [
+        f["Properties"]
+        for f in of_type("AWS::Logs::MetricFilter").values()
+        if f["Properties"]["FilterPattern"] == '"callback refused"'
+    ]
+    # THEN the callback's log counts it, and the count is alarmed
+    assert [ref_name(f["LogGroupName"]) for f in filters] == ["OauthCallbackLogGroup"]
+    alarms = [
+        a["Properties"]
+        for a in of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "CallbackRefusals"
+    ]
+    assert len(alarms) == 1 and ref_name(alarms[0]["AlarmActions"][0]) == "AlarmTopic"
+
+
 # ------------------------------------------------------------------ KMS
 
 

@@ -207,6 +207,30 @@ mod tests {
         }
     }
 
+    /// Whether `T` implements `Serialize`, told at compile time by method resolution (the
+    /// by-value impl is found first when it applies, else the one on the reference).
+    struct Probe<T>(std::marker::PhantomData<T>);
+    trait Serializable {
+        fn serializable(&self) -> bool {
+            true
+        }
+    }
+    impl<T: Serialize> Serializable for Probe<T> {}
+    trait NotSerializable {
+        fn serializable(&self) -> bool {
+            false
+        }
+    }
+    impl<T> NotSerializable for &Probe<T> {}
+
+    #[test]
+    fn a_secret_cannot_be_serialized_whole_into_a_log_or_an_answer() {
+        // GIVEN the probe, shown to tell a serializable type (String) from others
+        assert!((&Probe::<String>(std::marker::PhantomData)).serializable());
+        // THEN a secret is not serializable: it leaves the process only through `expose`
+        assert!(!(&Probe::<Secret>(std::marker::PhantomData)).serializable());
+    }
+
     #[test]
     fn secrets_never_print_their_value() {
         // GIVEN secrets of every kind
