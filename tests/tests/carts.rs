@@ -350,6 +350,44 @@ async fn shopify_connects_with_a_signed_callback_and_an_expiring_offline_token()
 }
 
 #[tokio::test]
+async fn a_shopify_grant_logs_no_shop_domain_and_no_token() {
+    // GIVEN every line logged while a merchant connects a Shopify shop
+    let logs = cartlink_e2e::LogCapture::start();
+    let rig = Rig::start("shopify", "").await;
+    let redirect = rig.callback("shopify");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/acme.myshopify.com/admin/oauth/authorize",
+        &[("client_id", CLIENT_ID), ("redirect_uri", &redirect)],
+        move |q| shopify_back(&r, &q["state"], "acme.myshopify.com", now(), false),
+    )
+    .await;
+    shopify_token(&rig.stand, 1).await;
+    let b = browser();
+    let g = rig.grant(&b, "shopify", Some("Acme.myshopify.com")).await;
+    let state = query(&g.authorize)["state"].clone();
+    rig.assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    // THEN the grant was logged, but never the shop's domain (it names the merchant) nor a
+    // token, the state or the app's secret
+    let text = logs.text();
+    assert!(text.contains("connection stored"), "{text}");
+    for never in [
+        "myshopify.com",
+        "shpat_canary",
+        "shprt_canary",
+        CLIENT_SECRET,
+        state.as_str(),
+    ] {
+        assert!(
+            !text.to_lowercase().contains(&never.to_lowercase()),
+            "{never} in: {text}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn shopify_callbacks_that_fail_a_check_never_reach_the_token_endpoint() {
     let rig = Rig::start("shopify", "").await;
     shopify_token(&rig.stand, 0).await;
