@@ -254,7 +254,7 @@ async fn route(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageE
             }
         }
         (["setup", token], true, _) => {
-            let view = svc.open_link(token).await?;
+            let view = svc.open_link_for(token, req.client_ip).await?;
             Ok(grant_page(svc, ui, &view))
         }
         (["setup", token, "grant"], false, &Method::POST) => {

@@ -660,3 +660,25 @@ async fn an_integration_form_posted_from_another_site_starts_nothing() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(kit.store.latest_attempt(&id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_client_walking_unknown_links_gets_429_and_the_access_code_page() {
+    // GIVEN a client that opened as many unknown links as it may
+    let kit = TestKit::new();
+    let get = |i: u32| {
+        let mut req = Request::new(Method::GET, &format!("/setup/{i:0>43}"));
+        req.client_ip = Some("203.0.113.7".parse().unwrap());
+        req
+    };
+    for i in 0..shared::service::link_guard::UNKNOWN_LINKS_PER_CLIENT {
+        assert_eq!(
+            handle(&kit.services, get(i)).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    // WHEN it opens one more
+    let resp = handle(&kit.services, get(999)).await;
+    // THEN it is told to wait, on the access-code page
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(body(&resp).contains("Access Code"));
+}

@@ -12,6 +12,7 @@ pub mod integration;
 pub mod invites;
 pub mod keys;
 pub mod limits;
+pub mod link_guard;
 pub mod listing;
 pub mod mail_feedback;
 pub mod manage;
