@@ -224,6 +224,8 @@ mod tests {
     impl<T> NotSerializable for &Probe<T> {}
 
     #[test]
+    // The borrow is the probe: it is what lets resolution fall back to the `&Probe` impl.
+    #[allow(clippy::needless_borrow)]
     fn a_secret_cannot_be_serialized_whole_into_a_log_or_an_answer() {
         // GIVEN the probe, shown to tell a serializable type (String) from others
         assert!((&Probe::<String>(std::marker::PhantomData)).serializable());
