@@ -44,18 +44,14 @@ UNTESTED_ON_MOTO = {
         ("ses:SendEmail", None, None): "the notice to the warehouse when its endpoint answers 410",
     },
     "grant-page": {
-        ("dynamodb:ConditionCheckItem", TABLE, None): "a typed access code's fresh link (add_link)",
         ("dynamodb:DeleteItem", TABLE, "CON#"): "a merchant's withdrawal (manage page)",
-        ("dynamodb:Query", TABLE, None): "a lost manage link asked for by address",
     },
     "oauth-callback": {
         ("dynamodb:ConditionCheckItem", TABLE, None): "the fresh link after a failed grant (add_link)",
     },
     "warehouse-api": {
         ("dynamodb:ConditionCheckItem", TABLE, None): "a reconnect's or a reissue's fresh link (add_link)",
-        ("dynamodb:DeleteItem", TABLE, "CODE#"): "a resend deletes the replaced access code",
         ("dynamodb:DeleteItem", TABLE, "IDEM#"): "an Idempotency-Key answer not kept (5xx, 429)",
-        ("dynamodb:DeleteItem", TABLE, "WEBHOOKS#"): "a webhook endpoint removed",
     },
 }
 
