@@ -178,3 +178,6 @@ impl Services {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
