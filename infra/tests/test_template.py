@@ -649,6 +649,7 @@ ROUTES = {
     ("post", "/oauth/integration/{cart}/{nonce}"): "OauthCallbackFunction",
     ("get", "/oauth/identity/{cart}/{nonce}"): "OauthCallbackFunction",
     ("post", "/cart-events/shopify"): "CartEventsFunction",
+    ("get", "/cart-events/bigcommerce/uninstall"): "CartEventsFunction",
     ("x-amazon-apigateway-any-method", "/admin/{proxy+}"): "AdminApiFunction",
     ("get", "/brand/{warehouse}/logo.png"): "AdminApiFunction",
 }

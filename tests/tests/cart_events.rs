@@ -6,7 +6,7 @@
 //! the history step behind `connection.revoked` and emails the warehouse; a bad signature, a
 //! stale time and a replay are refused and change nothing.
 
-#[path = "common/shopify.rs"]
+#[path = "common/rig.rs"]
 mod common;
 
 use common::{shopify_rig, Rig, CLIENT_SECRET, KEY, SHOP, SHOPIFY_ALL};

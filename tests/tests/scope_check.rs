@@ -6,7 +6,7 @@
 //! document their token answers (a loopback `base_url_override` moves `https://host/path` to
 //! `<stand-in>/host/path`).
 
-#[path = "common/shopify.rs"]
+#[path = "common/rig.rs"]
 mod common;
 
 use cartlink_e2e::browser;

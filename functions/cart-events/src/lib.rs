@@ -1,6 +1,8 @@
 //! `cart-events`: the carts' own calls about an app's lifecycle, server to server.
 //! `POST /cart-events/shopify` takes Shopify's webhooks to the app (`app/uninstalled` and the
 //! three mandatory privacy topics), verified as Shopify documents before anything is read.
+//! `GET /cart-events/bigcommerce/uninstall` is BigCommerce's uninstall callback, whose
+//! `signed_payload_jwt` is verified (HS256 with the app's client secret) before anything is read.
 //!
 //! Answers: 200 once handled (a repeat of a handled uninstall is refused as a replay, 409, and
 //! changes nothing); 401 `bad_signature`; 400 `stale` or `malformed`; 404 for another path or a
@@ -52,6 +54,11 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
                 body: &req.body,
             };
             answer(svc.shopify_event(delivery).await)
+        }
+        (["cart-events", "bigcommerce", "uninstall"], &Method::GET) => {
+            let params = req.query_params();
+            let jwt = params.get("signed_payload_jwt").map(String::as_str);
+            answer(svc.bigcommerce_uninstall(jwt).await)
         }
         _ => web::json(
             StatusCode::NOT_FOUND,

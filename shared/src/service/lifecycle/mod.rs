@@ -15,15 +15,21 @@
 //! repeated delivery (the cart retries what was not answered 2xx) finds it by the account and
 //! records the step and sends the email still owed.
 
+pub mod bigcommerce;
 pub mod shopify;
 
 use super::confirm::SendOnce;
 use super::Services;
+use crate::domain::secrets::random_token;
 use crate::domain::{
     CartId, ConnectionId, DisconnectedBy, Disconnection, InviteEventKind, Revocation, Timestamp,
 };
 use crate::email::revoked_at_cart_email;
 use crate::store::{EmailKind, StoreError};
+
+/// How long a delivery being handled keeps its id from a concurrent copy; if the handler dies,
+/// the cart's next retry after it is handled.
+const HANDLING_LEASE_SECS: i64 = 60;
 
 /// How many times an uninstall reads a connection again after its write lost to a change (a
 /// refresh wrote new tokens).
@@ -81,6 +87,47 @@ pub enum CartEventOutcome {
 }
 
 impl Services {
+    /// Takes a delivery's id (`key`) for handling: answers the owner to settle it with, or
+    /// [`CartEventError::Replayed`] when the id was taken before (or is being handled).
+    async fn claim_delivery(&self, key: &str, now: Timestamp) -> Result<String, CartEventError> {
+        let owner = random_token();
+        if self
+            .store
+            .take_lease(key, &owner, now, HANDLING_LEASE_SECS)
+            .await?
+        {
+            Ok(owner)
+        } else {
+            tracing::warn!(reason = "replayed", "cart event refused");
+            Err(CartEventError::Replayed)
+        }
+    }
+
+    /// After handling: a handled delivery's id is kept until `keep_until` (after which a copy
+    /// is stale anyway); a failed one's is given back, so the cart's retry is handled.
+    async fn settle_delivery(
+        &self,
+        key: &str,
+        owner: &str,
+        handled: Result<CartEventOutcome, StoreError>,
+        now: Timestamp,
+        keep_until: Timestamp,
+    ) -> Result<CartEventOutcome, CartEventError> {
+        match handled {
+            Ok(outcome) => {
+                let keep = (keep_until.0 - now.0).max(HANDLING_LEASE_SECS);
+                self.store.take_lease(key, owner, now, keep).await?;
+                Ok(outcome)
+            }
+            Err(e) => {
+                if let Err(release) = self.store.release_lease(key, owner).await {
+                    tracing::warn!(error = %release, "delivery id not released; the cart's retry waits for the lease");
+                }
+                Err(e.into())
+            }
+        }
+    }
+
     /// Revokes every connection to `cart` at `account` that existed when the cart signalled
     /// (`signalled_at`: a connection made after it is a reinstall, left alone), and finishes
     /// any revocation of this account whose step or email a crash left owed. Answers how many

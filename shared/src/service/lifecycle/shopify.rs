@@ -18,7 +18,6 @@ use time::OffsetDateTime;
 
 use super::{CartEventError, CartEventOutcome};
 use crate::carts::{pattern_matches, CartId, CartSpec};
-use crate::domain::secrets::random_token;
 use crate::domain::Timestamp;
 use crate::service::Services;
 
@@ -28,9 +27,6 @@ use crate::service::Services;
 pub const MAX_AGE_SECS: i64 = 3600;
 /// How far ahead of our clock a delivery's time may be (clock skew).
 pub const MAX_SKEW_SECS: i64 = 300;
-/// How long a delivery being handled keeps its id from a concurrent copy; if the handler dies,
-/// the cart's next retry after it is handled.
-const HANDLING_LEASE_SECS: i64 = 60;
 
 /// The topics cartlink subscribes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,29 +161,12 @@ impl Services {
             .ok_or(CartEventError::Malformed("X-Shopify-Topic"))?;
         let shop = shop_of(cart, topic, delivery.body)?;
         let key = format!("cart-event:shopify:{}", webhook_id(delivery.webhook_id)?);
-        let owner = random_token();
-        if !self
-            .store
-            .take_lease(&key, &owner, now, HANDLING_LEASE_SECS)
-            .await?
-        {
-            tracing::warn!(reason = "replayed", "shopify webhook refused");
-            return Err(CartEventError::Replayed);
-        }
-        match self.shopify_topic(&id, topic, &shop, triggered).await {
-            Ok(outcome) => {
-                // Remembered as long as a copy could still be fresh.
-                let keep = triggered.0 + MAX_AGE_SECS + MAX_SKEW_SECS - now.0;
-                self.store.take_lease(&key, &owner, now, keep).await?;
-                Ok(outcome)
-            }
-            Err(e) => {
-                if let Err(release) = self.store.release_lease(&key, &owner).await {
-                    tracing::warn!(error = %release, "webhook id not released; the cart's retry waits for the lease");
-                }
-                Err(e.into())
-            }
-        }
+        let owner = self.claim_delivery(&key, now).await?;
+        let handled = self.shopify_topic(&id, topic, &shop, triggered).await;
+        // Remembered as long as a copy could still be fresh.
+        let keep_until = triggered.plus_secs(MAX_AGE_SECS + MAX_SKEW_SECS);
+        self.settle_delivery(&key, &owner, handled, now, keep_until)
+            .await
     }
 
     async fn shopify_topic(
