@@ -31,6 +31,7 @@ CRATES = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.to
 # The functions the template deploys: one per crate under functions/ (checked below).
 FUNCTIONS = [
     "admin-api",
+    "cart-events",
     "confirmation",
     "connection-tokens",
     "grant-page",
@@ -193,6 +194,22 @@ def test_connection_tokens_may_do_exactly_what_the_token_api_needs():
     assert "dynamodb:UpdateItem" in role_actions("WarehouseApiRole")
 
 
+def test_cart_events_may_revoke_and_tell_but_never_open_tokens():
+    # GIVEN the cart-events role THEN it reads the table and its account index only, sends
+    # mail, and has no KMS or stream permission
+    actions = role_actions("CartEventsRole")
+    assert "dynamodb:Query" in actions and "dynamodb:DeleteItem" in actions
+    assert "ses:SendEmail" in actions
+    assert not any(a.startswith("kms:") or a.startswith("dynamodb:GetRecords") for a in actions)
+    (table,) = [
+        st
+        for role, st in identity_statements(RES)
+        if role == "CartEventsRole" and st.get("Sid") == "Table"
+    ]
+    indexes = [r for r in as_list(table["Resource"]) if "Fn::Sub" in r]
+    assert [r["Fn::Sub"] for r in indexes] == ["${Table.Arn}/index/gsi2"]
+
+
 def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
     readers = {
         role
@@ -205,6 +222,8 @@ def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
         "GrantPageRole",
         "OauthCallbackRole",
         "ConnectionTokensRole",
+        # the app's client secrets, which verify the carts' webhooks
+        "CartEventsRole",
         # the warehouses' notify addresses (an endpoint answering 410 Gone is told)
         "WebhooksRole",
     }
@@ -688,6 +707,8 @@ ROUTES = {
     ("get", "/oauth/return/{cart}"): "OauthCallbackFunction",
     ("post", "/oauth/integration/{cart}/{nonce}"): "OauthCallbackFunction",
     ("get", "/oauth/identity/{cart}/{nonce}"): "OauthCallbackFunction",
+    ("post", "/cart-events/shopify"): "CartEventsFunction",
+    ("get", "/cart-events/bigcommerce/uninstall"): "CartEventsFunction",
     ("x-amazon-apigateway-any-method", "/admin/{proxy+}"): "AdminApiFunction",
     ("get", "/brand/{warehouse}/logo.png"): "AdminApiFunction",
 }

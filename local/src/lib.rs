@@ -78,6 +78,7 @@ pub async fn dispatch(app: &App, req: Request) -> Response {
         "v1" => warehouse_api::handle(&app.services, req).await,
         "setup" | "assets" | "manage" => grant_page::handle(&app.services, req).await,
         "oauth" => oauth_callback::handle(&app.services, req).await,
+        "cart-events" => cart_events::handle(&app.services, req).await,
         // On AWS the admin routes are IAM-authorized at API Gateway; here the admin key is.
         "admin" => match &app.admin_key {
             Some(key) if admin_api::admin_key_matches(&req, key) => {

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{Connection, Disconnection, Invite, Timestamp};
+use crate::domain::{Connection, DisconnectedBy, Disconnection, Invite, Timestamp};
 
 fn rfc3339(t: Option<Timestamp>) -> Option<String> {
     t.map(Timestamp::rfc3339)
@@ -163,7 +163,9 @@ pub struct ConnectionDisconnected {
     pub invite_id: String,
     /// The cart's id.
     pub cart: String,
-    /// Always `disconnected`: its tokens are deleted, the token API answers 404.
+    /// `disconnected` (the warehouse or the merchant dropped it), or `revoked_at_cart` (the
+    /// merchant removed the app at the cart): either way its tokens are deleted and the token
+    /// API answers 404.
     pub status: &'static str,
     /// When the tokens were deleted (RFC 3339).
     pub disconnected_at: String,
@@ -180,7 +182,10 @@ impl ConnectionDisconnected {
             id: record.connection_id.to_string(),
             invite_id: record.invite_id.to_string(),
             cart: record.cart.to_string(),
-            status: "disconnected",
+            status: match record.by {
+                DisconnectedBy::Cart => "revoked_at_cart",
+                DisconnectedBy::Warehouse | DisconnectedBy::Merchant => "disconnected",
+            },
             disconnected_at: record.disconnected_at.rfc3339(),
             revocation: record.revocation.as_str(),
         }

@@ -289,7 +289,8 @@ async fn shopify_token(stand: &MockServer, expect: u64) {
             "code": "shop-code", "expiring": "1"
         })))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "shpat_canary", "scope": "read_orders",
+            "access_token": "shpat_canary",
+            "scope": "read_orders,read_products,read_locations,write_inventory,write_merchant_managed_fulfillment_orders",
             "expires_in": 3600, "refresh_token": "shprt_canary",
             "refresh_token_expires_in": 7_776_000
         })))
@@ -1204,7 +1205,7 @@ async fn bigcommerce_rig(context: &'static str, token_calls: u64) -> Rig {
                 &r,
                 &[
                     ("code", "bc-code"),
-                    ("scope", "store_v2_orders_read_only store_inventory"),
+                    ("scope", "store_v2_orders store_inventory"),
                     ("context", context),
                     ("account_uuid", "5b5c6d7e-0000-4000-8000-000000000001"),
                     ("external_install", "1"),
@@ -1217,12 +1218,12 @@ async fn bigcommerce_rig(context: &'static str, token_calls: u64) -> Rig {
         .and(path("/login.bigcommerce.com/oauth2/token"))
         .and(body_json(json!({
             "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": "bc-code",
-            "context": context, "scope": "store_v2_orders_read_only store_inventory",
+            "context": context, "scope": "store_v2_orders store_inventory",
             "grant_type": "authorization_code", "redirect_uri": redirect
         })))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "bc-permanent-token",
-            "scope": "store_v2_orders_read_only store_inventory",
+            "scope": "store_v2_orders store_inventory",
             "user": {"id": 24654, "username": "merchant@shop.test", "email": "merchant@shop.test"},
             "owner": {"id": 24654, "username": "merchant@shop.test", "email": "merchant@shop.test"},
             "context": context,

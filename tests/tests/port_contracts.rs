@@ -566,6 +566,7 @@ fn disconnection_of(conn: &Connection) -> Disconnection {
         disconnected_at: Timestamp(300),
         revocation: Revocation::Pending,
         by: Default::default(),
+        account: conn.account.clone(),
     }
 }
 
@@ -1606,3 +1607,6 @@ mod tenants;
 // The merchant's manage links and the last token fetch of each connection.
 #[path = "port_contracts/manage.rs"]
 mod manage;
+// Connections by the store account they reach (a cart's uninstall names a store).
+#[path = "port_contracts/accounts.rs"]
+mod accounts;

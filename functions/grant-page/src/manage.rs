@@ -193,6 +193,7 @@ fn manage_page(ui: &Ui, token: &str, view: &ManageView) -> String {
             let key = match by {
                 DisconnectedBy::Merchant => "manage.withdrawn.by_merchant",
                 DisconnectedBy::Warehouse => "manage.withdrawn.by_warehouse",
+                DisconnectedBy::Cart => "manage.withdrawn.by_cart",
             };
             layout_in(
                 ui,

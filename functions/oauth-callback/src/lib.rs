@@ -15,7 +15,7 @@
 mod pages;
 
 use http::{Method, StatusCode};
-use shared::service::callback::{CallbackError, CallbackRequest};
+use shared::service::callback::{CallbackError, CallbackRequest, MissingGrant};
 use shared::service::integration::IdentityOutcome;
 use shared::service::keys::KeyReturn;
 use shared::service::Services;
@@ -58,6 +58,15 @@ pub enum CallbackPage {
         /// Whether the merchant was emailed the link to try again.
         emailed: bool,
     },
+    /// The cart granted fewer permissions than the invite's functions need; nothing stored.
+    ScopeMissing {
+        /// The functions not granted, with their scopes as the cart names them.
+        missing: Vec<MissingGrant>,
+        /// Where to try again.
+        retry_url: Option<String>,
+        /// Whether the merchant was emailed the link to try again.
+        emailed: bool,
+    },
     /// Not a callback route.
     NotFound,
     /// Something failed on our side.
@@ -75,6 +84,7 @@ impl CallbackPage {
             CallbackPage::Refused => StatusCode::BAD_REQUEST,
             CallbackPage::Expired => StatusCode::GONE,
             CallbackPage::CartFailed { .. } => StatusCode::BAD_GATEWAY,
+            CallbackPage::ScopeMissing { .. } => StatusCode::FORBIDDEN,
             CallbackPage::NotFound => StatusCode::NOT_FOUND,
             CallbackPage::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -105,6 +115,15 @@ impl From<CallbackError> for CallbackPage {
             CallbackError::CartFailed {
                 retry_url, emailed, ..
             } => CallbackPage::CartFailed { retry_url, emailed },
+            CallbackError::ScopeMissing {
+                missing,
+                retry_url,
+                emailed,
+            } => CallbackPage::ScopeMissing {
+                missing,
+                retry_url,
+                emailed,
+            },
             CallbackError::Store(e) => {
                 tracing::error!(error = %e, "store failed in the callback");
                 CallbackPage::Unavailable
@@ -145,9 +164,9 @@ fn delivery_answer(
                 }
                 CallbackError::Expired => (StatusCode::GONE, "expired"),
                 CallbackError::InProgress => (StatusCode::CONFLICT, "delivery_in_progress"),
-                CallbackError::Declined { .. } | CallbackError::CartFailed { .. } => {
-                    (StatusCode::BAD_REQUEST, failed)
-                }
+                CallbackError::Declined { .. }
+                | CallbackError::CartFailed { .. }
+                | CallbackError::ScopeMissing { .. } => (StatusCode::BAD_REQUEST, failed),
                 CallbackError::Store(_) | CallbackError::Vault(_) => {
                     tracing::error!(error = %e, "storage failed receiving a delivery");
                     (StatusCode::SERVICE_UNAVAILABLE, "unavailable")

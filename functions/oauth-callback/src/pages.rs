@@ -6,6 +6,7 @@ use shared::i18n::Arg;
 use shared::web::page::{data_island, layout_in, Ui};
 
 use super::CallbackPage;
+use shared::service::callback::MissingGrant;
 
 fn island(status: &str, origin: &str) -> Markup {
     data_island(
@@ -41,6 +42,34 @@ fn plain(ui: &Ui, ok: Option<bool>, title: &str, lead: &str, more: &[&str]) -> (
         h1 { (title) }
         p class="lead" { (ui.text(lead, &[])) }
         @for key in more { p { (ui.text(key, &[])) } }
+    };
+    (title, body)
+}
+
+/// The page of a grant narrower than needed: each missing permission in plain words (the
+/// function's own text), with the cart's scope names beside it for whoever helps the merchant.
+fn scope_missing(
+    ui: &Ui,
+    missing: &[MissingGrant],
+    retry_url: &Option<String>,
+    emailed: bool,
+) -> (String, Markup) {
+    let title = ui.text("callback.scope.title", &[]);
+    let body = html! {
+        (sign(false))
+        h1 { (title) }
+        p class="lead" { (ui.text("callback.scope.lead", &[])) }
+        ul class="missing-permissions" {
+            @for m in missing {
+                li {
+                    (ui.text(&format!("function.{}", m.function.as_str()), &[]))
+                    " " small { "(" code { (m.scopes.join(", ")) } ")" }
+                }
+            }
+        }
+        p { (ui.text("callback.scope.text", &[])) }
+        @if emailed { p { (ui.text("callback.failed.emailed", &[])) } }
+        (retry(ui, retry_url))
     };
     (title, body)
 }
@@ -129,6 +158,11 @@ pub fn render(ui: &Ui, origin: &str, page: &CallbackPage) -> String {
             );
             ("failed", (title, html! { (lead) (retry(ui, retry_url)) }))
         }
+        CallbackPage::ScopeMissing {
+            missing,
+            retry_url,
+            emailed,
+        } => ("failed", scope_missing(ui, missing, retry_url, *emailed)),
         CallbackPage::NotFound => (
             "failed",
             plain(

@@ -15,6 +15,7 @@ use super::authorize::{AuthorizeSpec, Flavour, Param, Pkce, Redirect};
 use super::callback::CallbackParams;
 use super::credentials::{ClientCredentials, Need};
 use super::endpoint::{exact_hosts, HostRule};
+use super::granted::GrantedScopes;
 use super::input::MerchantInput;
 use super::pattern::Pattern;
 use super::quirks::{self, CallbackCheck};
@@ -74,6 +75,9 @@ pub struct CartEntry {
     /// The token revocation endpoint the cart documents (RFC 7009), with its source; left out
     /// when the cart documents none.
     pub revocation: Option<RevocationEndpoint>,
+    /// How the token answer reports the scopes granted, with its source; left out when the
+    /// cart does not report them (no check is then possible).
+    pub granted_scopes: Option<GrantedScopes>,
     /// What the merchant does in their admin (admin integrations).
     #[serde(default)]
     pub admin_steps: Vec<String>,
@@ -219,6 +223,9 @@ impl CartEntry {
         )?;
         let checks = named_checks(&id, &self.checks)?;
         check_revocation(&id, self.revocation.as_ref(), local)?;
+        if let Some(g) = &self.granted_scopes {
+            g.check().map_err(|e| format!("cart {id}: {e}"))?;
+        }
         check_choices(&id, self.input.as_ref(), &self.scopes)?;
         let standard = AuthorizeSpec::standard(&authorize_url);
         let spec = CartSpec {
@@ -244,6 +251,7 @@ impl CartEntry {
             refresh_request: self.refresh_request.unwrap_or_default(),
             revocation: self.revocation,
             issuer: self.issuer,
+            granted_scopes: self.granted_scopes,
             admin_steps: self.admin_steps,
             finish_url: self.finish_url,
             needs: self.needs,

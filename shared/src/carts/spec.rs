@@ -9,6 +9,7 @@ use super::authorize::{AuthorizeSpec, Flavour, Pkce, Redirect};
 use super::callback::CallbackParams;
 use super::credentials::{ClientCredentials, Need};
 use super::endpoint::{self, exact_hosts, with_client_id, EndpointError, HostRule};
+use super::granted::GrantedScopes;
 use super::input::{MerchantInput, Vars};
 use super::pattern::pattern_matches;
 use super::quirks::CallbackCheck;
@@ -55,6 +56,9 @@ pub struct CartSpec {
     /// The token revocation endpoint the cart documents (RFC 7009), if it documents one: a
     /// disconnect calls it; without it a disconnect only deletes the tokens here.
     pub revocation: Option<RevocationEndpoint>,
+    /// How the cart's token answer reports the scopes it granted, where it does: a grant that
+    /// covers less than the invite's functions need is then refused, nothing stored.
+    pub granted_scopes: Option<GrantedScopes>,
     /// The `iss` the cart puts in its authorization responses (RFC 9207), if it does: when set,
     /// a callback without it, or with another value, is refused.
     pub issuer: Option<String>,
@@ -137,6 +141,7 @@ impl CartSpec {
             refresh: Refresh::AsAnswered,
             refresh_request: TokenRequest::Standard,
             issuer: None,
+            granted_scopes: None,
             admin_steps: Vec::new(),
             finish_url: None,
             needs: Vec::new(),

@@ -57,6 +57,9 @@ pub enum DisconnectedBy {
     Warehouse,
     /// The merchant, from the page of their "Manage this connection" link.
     Merchant,
+    /// The cart, which told cartlink that the merchant removed the app there (Shopify's
+    /// `app/uninstalled`): the grant is gone at the cart, so no revocation call is made.
+    Cart,
 }
 
 /// A dropped connection, as stored in place of its sealed tokens.
@@ -77,4 +80,8 @@ pub struct Disconnection {
     /// Who dropped it.
     #[serde(default)]
     pub by: DisconnectedBy,
+    /// The store account the connection reached (so a cart's later signal about that store
+    /// finds this record); records made before it was kept have none.
+    #[serde(default)]
+    pub account: Option<String>,
 }

@@ -42,11 +42,14 @@ pub enum InviteEventKind {
     Disconnected,
     /// The cart refused the connection's grant: the merchant must authorize again.
     NeedsReauth,
+    /// The cart told cartlink that the merchant removed the app (an uninstall): the
+    /// connection's tokens are deleted here.
+    RevokedAtCart,
 }
 
 impl InviteEventKind {
     /// Every kind, in flow order.
-    pub const ALL: [InviteEventKind; 16] = [
+    pub const ALL: [InviteEventKind; 17] = [
         InviteEventKind::Created,
         InviteEventKind::Emailed,
         InviteEventKind::EmailFailed,
@@ -63,6 +66,7 @@ impl InviteEventKind {
         InviteEventKind::ReconnectRequested,
         InviteEventKind::Disconnected,
         InviteEventKind::NeedsReauth,
+        InviteEventKind::RevokedAtCart,
     ];
 
     /// The stored and wire name (`grant_started`).
@@ -84,6 +88,7 @@ impl InviteEventKind {
             InviteEventKind::ReconnectRequested => "reconnect_requested",
             InviteEventKind::Disconnected => "disconnected",
             InviteEventKind::NeedsReauth => "needs_reauth",
+            InviteEventKind::RevokedAtCart => "revoked_at_cart",
         }
     }
 

@@ -50,6 +50,9 @@ pub enum WebhookEventType {
     /// The connection was dropped.
     #[serde(rename = "connection.disconnected")]
     ConnectionDisconnected,
+    /// The merchant removed the app at the cart; the connection's tokens are deleted here.
+    #[serde(rename = "connection.revoked")]
+    ConnectionRevoked,
     /// A test message the warehouse asked for (`POST /v1/webhooks/test`).
     #[serde(rename = "webhook.test")]
     Test,
@@ -57,7 +60,7 @@ pub enum WebhookEventType {
 
 impl WebhookEventType {
     /// Every type.
-    pub const ALL: [WebhookEventType; 11] = [
+    pub const ALL: [WebhookEventType; 12] = [
         WebhookEventType::InviteCreated,
         WebhookEventType::InviteEmailed,
         WebhookEventType::InviteEmailFailed,
@@ -68,6 +71,7 @@ impl WebhookEventType {
         WebhookEventType::ConnectionNeedsReauth,
         WebhookEventType::ConnectionReconnected,
         WebhookEventType::ConnectionDisconnected,
+        WebhookEventType::ConnectionRevoked,
         WebhookEventType::Test,
     ];
 
@@ -85,6 +89,7 @@ impl WebhookEventType {
             ConnectionNeedsReauth => "connection.needs_reauth",
             ConnectionReconnected => "connection.reconnected",
             ConnectionDisconnected => "connection.disconnected",
+            ConnectionRevoked => "connection.revoked",
             Test => "webhook.test",
         }
     }
@@ -114,6 +119,7 @@ impl WebhookEventType {
             K::Authorized => WebhookEventType::ConnectionAuthorized,
             K::NeedsReauth => WebhookEventType::ConnectionNeedsReauth,
             K::Disconnected => WebhookEventType::ConnectionDisconnected,
+            K::RevokedAtCart => WebhookEventType::ConnectionRevoked,
             K::Resent
             | K::GrantStarted
             | K::Declined

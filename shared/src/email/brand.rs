@@ -20,7 +20,8 @@ pub(super) fn to_merchant(kind: EmailKind) -> bool {
         | EmailKind::ManageLink => true,
         EmailKind::WarehouseConfirmation
         | EmailKind::ReauthorizationNeeded
-        | EmailKind::AccessWithdrawn => false,
+        | EmailKind::AccessWithdrawn
+        | EmailKind::RevokedAtCart => false,
     }
 }
 

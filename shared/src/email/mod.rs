@@ -8,11 +8,13 @@
 
 mod brand;
 mod fleet;
+mod lifecycle;
 mod manage;
 mod render;
 mod webhook;
 
 pub use fleet::{disconnected_email, reconnect_invite_email};
+pub use lifecycle::revoked_at_cart_email;
 pub use manage::{access_withdrawn_email, manage_link_email, withdrawn_receipt_email};
 pub use webhook::endpoint_disabled_email;
 

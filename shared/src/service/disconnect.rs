@@ -86,6 +86,7 @@ impl Services {
                 disconnected_at: self.clock.now(),
                 revocation: self.revocation_to_make(&connection, tokens.as_ref()),
                 by,
+                account: connection.account.clone(),
             };
             match self.store.disconnect(&record, connection.version).await {
                 Ok(()) => {}
@@ -246,6 +247,7 @@ impl Services {
         match record.by {
             DisconnectedBy::Warehouse => self.tell_merchant(record).await,
             DisconnectedBy::Merchant => self.tell_of_withdrawal(record).await,
+            DisconnectedBy::Cart => self.tell_of_revocation_at_cart(record).await,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod integration;
 pub mod invites;
 pub mod keys;
+pub mod lifecycle;
 pub mod limits;
 pub mod link_guard;
 pub mod listing;

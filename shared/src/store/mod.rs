@@ -37,8 +37,8 @@ mod webhooks;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AttemptStatus, Connection, ConnectionId, ConnectionStatus, Disconnection, GrantAttempt, Invite,
-    InviteEvent, InviteId, InviteStatus, Revocation, Timestamp, TokenHash, WarehouseId,
+    AttemptStatus, CartId, Connection, ConnectionId, ConnectionStatus, Disconnection, GrantAttempt,
+    Invite, InviteEvent, InviteId, InviteStatus, Revocation, Timestamp, TokenHash, WarehouseId,
 };
 use crate::vault::SealedBlob;
 
@@ -89,6 +89,9 @@ pub enum EmailKind {
     /// "The merchant withdrew your access", to the warehouse, when the merchant withdrew it from
     /// their manage page.
     AccessWithdrawn,
+    /// "The merchant removed the app at the cart", to the warehouse, when the cart told
+    /// cartlink of an uninstall.
+    RevokedAtCart,
     /// A lost manage link, sent again to the merchant at their request (no send record:
     /// each request is its own email, within the rate limits).
     ManageLink,
@@ -108,6 +111,7 @@ impl EmailKind {
             EmailKind::ReconnectInvite => "reconnect_invite",
             EmailKind::AccessWithdrawn => "access_withdrawn",
             EmailKind::ManageLink => "manage_link",
+            EmailKind::RevokedAtCart => "revoked_at_cart",
         }
     }
 
@@ -392,6 +396,20 @@ pub trait Disconnections: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// Connections by the store account they reach, across warehouses: a cart's lifecycle signal
+/// (an uninstall) names a store, not a connection.
+#[async_trait]
+pub trait AccountConnections: Send + Sync {
+    /// The ids of the connections to `cart` whose account is `account`, and of the
+    /// disconnection records of such connections: each id once, in no particular order. One
+    /// index query (never a scan of the connections).
+    async fn ids_at_account(
+        &self,
+        cart: &CartId,
+        account: &str,
+    ) -> Result<Vec<ConnectionId>, StoreError>;
+}
+
 /// Leases: one owner at a time for a piece of work, until the lease expires.
 #[async_trait]
 pub trait Leases: Send + Sync {
@@ -431,6 +449,7 @@ pub trait Store:
     + WebhookStore
     + Tenants
     + ManageLinks
+    + AccountConnections
 {
 }
 
@@ -447,6 +466,7 @@ impl<T> Store for T where
         + WebhookStore
         + Tenants
         + ManageLinks
+        + AccountConnections
         + ?Sized
 {
 }

@@ -138,6 +138,7 @@ async fn a_merchants_disconnection_reads_back_as_the_merchants(store: &dyn Store
         disconnected_at: Timestamp(300),
         revocation: Revocation::Pending,
         by: DisconnectedBy::Merchant,
+        account: None,
     };
     store.disconnect(&record, conn.version).await.unwrap();
     // WHEN its record is read

@@ -115,6 +115,7 @@ async fn a_reconnect_commit_for_a_disconnected_connection_stores_nothing(store: 
         disconnected_at: Timestamp(210),
         revocation: Revocation::Pending,
         by: Default::default(),
+        account: None,
     };
     store.disconnect(&record, conn.version).await.unwrap();
     // WHEN the grant is committed

@@ -80,24 +80,35 @@ impl Services {
         now: Timestamp,
         reason: String,
     ) -> CallbackError {
-        let closed = self.close_quietly(attempt, AttemptStatus::Failed).await;
-        if closed {
-            let scope = attempt_scope(&attempt.state_hash);
-            self.record_invite_event(
-                &invite.id,
-                InviteEventKind::Failed,
-                Some(scope),
-                Some(FAILED_AT_CART),
-            )
+        let (retry_url, emailed) = self
+            .close_as_failed(attempt, invite, now, FAILED_AT_CART)
             .await;
-        }
-        let retry_url = self.retry_url(invite, now).await;
-        let emailed = closed && self.email_failure(invite, retry_url.as_deref()).await;
         CallbackError::CartFailed {
             reason,
             retry_url,
             emailed,
         }
+    }
+
+    /// Closes this request's claim as failed and records `failed` with `code` (only the call
+    /// that closed it records and emails), then mints a link to try again: answers the link
+    /// and whether the email with it went out.
+    pub(in crate::service) async fn close_as_failed(
+        &self,
+        attempt: &GrantAttempt,
+        invite: &Invite,
+        now: Timestamp,
+        code: &'static str,
+    ) -> (Option<String>, bool) {
+        let closed = self.close_quietly(attempt, AttemptStatus::Failed).await;
+        if closed {
+            let scope = attempt_scope(&attempt.state_hash);
+            self.record_invite_event(&invite.id, InviteEventKind::Failed, Some(scope), Some(code))
+                .await;
+        }
+        let retry_url = self.retry_url(invite, now).await;
+        let emailed = closed && self.email_failure(invite, retry_url.as_deref()).await;
+        (retry_url, emailed)
     }
 
     /// Closes the attempt this request claimed; answers whether this call closed it.

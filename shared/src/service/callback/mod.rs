@@ -12,6 +12,9 @@ mod claim;
 mod failure;
 mod redeem;
 mod renew;
+mod scopes;
+
+pub use scopes::{MissingGrant, FAILED_SCOPE_MISSING};
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -63,6 +66,17 @@ pub enum CallbackError {
     CartFailed {
         /// What failed, without secrets.
         reason: String,
+        /// A fresh setup link to try again.
+        retry_url: Option<String>,
+        /// Whether the failure email went out.
+        emailed: bool,
+    },
+    /// The cart granted fewer scopes than the invite's functions need: nothing was stored,
+    /// the attempt is closed as failed, and the merchant can try again.
+    #[error("the cart granted fewer scopes than needed")]
+    ScopeMissing {
+        /// The functions whose scopes were not granted, with those scopes.
+        missing: Vec<MissingGrant>,
         /// A fresh setup link to try again.
         retry_url: Option<String>,
         /// Whether the failure email went out.

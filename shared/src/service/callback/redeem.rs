@@ -2,6 +2,7 @@
 //! connection, invite and attempt committed in one atomic step.
 
 use super::checks::CheckedCallback;
+use super::scopes;
 use super::{Authorized, CallbackError};
 use crate::carts::{with_client_id, CartSpec, ClientCredentials, Vars};
 use crate::domain::{
@@ -73,6 +74,10 @@ impl Services {
                     .await);
             }
         };
+        let missing = scopes::shortfall(cart, invite, &tokens);
+        if !missing.is_empty() {
+            return Err(self.scope_missing(attempt, invite, now, missing).await);
+        }
         let finish_url = finish_url(cart, checked.credentials, &tokens);
         let mut authorized = self
             .seal_and_commit(cart, attempt, invite, tokens, checked.account, now)
@@ -113,13 +118,7 @@ impl Services {
                 .clone()
                 .or(account)
                 .or_else(|| invite.store.clone()),
-            scopes: tokens
-                .scope
-                .as_deref()
-                .map(|s| s.split_whitespace().map(str::to_owned).collect())
-                .unwrap_or_else(|| {
-                    cart.scopes_for_store(&invite.functions, invite.store.as_deref())
-                }),
+            scopes: scopes::recorded_scopes(cart, invite, &tokens),
             tokens: sealed,
             token_expires_at: tokens.expires_at,
             created_at: now,

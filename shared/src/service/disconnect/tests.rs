@@ -186,6 +186,7 @@ async fn a_crash_after_the_delete_leaves_the_email_to_the_next_disconnect() {
         disconnected_at: crate::testing::T0,
         revocation: Revocation::Pending,
         by: Default::default(),
+        account: None,
     };
     kit.store.disconnect(&crashed, conn.version).await.unwrap();
     // WHEN the warehouse disconnects again

@@ -250,6 +250,7 @@ async fn a_withdrawal_that_died_before_its_emails_sends_them_on_the_next_press_o
         disconnected_at: kit.services.clock.now(),
         revocation: Revocation::Pending,
         by: DisconnectedBy::Merchant,
+        account: None,
     };
     kit.store.disconnect(&crashed, conn.version).await.unwrap();
     // WHEN the merchant opens the page (nothing owed is sent by a GET), then presses twice

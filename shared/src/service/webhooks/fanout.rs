@@ -124,7 +124,10 @@ impl Services {
     ) -> Result<Option<Value>, StoreError> {
         let now = self.clock.now();
         let view = |v: serde_json::Result<Value>| v.expect("a view always serializes");
-        if t == WebhookEventType::ConnectionDisconnected {
+        if matches!(
+            t,
+            WebhookEventType::ConnectionDisconnected | WebhookEventType::ConnectionRevoked
+        ) {
             let Some(id) = key
                 .split_once(':')
                 .and_then(|(_, c)| ConnectionId::parse(c))

@@ -80,6 +80,11 @@ impl DynamoStore {
         if let Some(t) = connection.token_expires_at {
             item.insert("token_expires_at".into(), n(t.0));
         }
+        item.extend(super::accounts::account_attributes(
+            connection.cart.as_str(),
+            connection.account.as_deref(),
+            connection.id.as_str(),
+        ));
         Ok(item)
     }
 

@@ -44,6 +44,11 @@ impl Disconnections for DynamoStore {
                 s(body_without(record, &DISCONNECTION_MUTABLE)?),
             ),
         ]);
+        item.extend(super::accounts::account_attributes(
+            record.cart.as_str(),
+            record.account.as_deref(),
+            id,
+        ));
         self.transact(
             vec![
                 TransactWriteItem::builder().delete(delete).build(),

@@ -70,6 +70,7 @@
 //! items; `stream.rs` reads the
 //! stream's records.
 
+mod accounts;
 mod attempts;
 mod connections;
 mod counters;

@@ -10,6 +10,7 @@
 //! `manage.rs` and `webhooks.rs` (with the local webhook queue and step feed) each implement one
 //! part of the port on their tables.
 
+mod accounts;
 mod attempts;
 mod connections;
 mod counters;
@@ -185,6 +186,7 @@ impl SqliteStore {
         db.execute_batch(webhooks::SCHEMA).map_err(unavailable)?;
         db.execute_batch(tenants::SCHEMA).map_err(unavailable)?;
         db.execute_batch(manage::SCHEMA).map_err(unavailable)?;
+        db.execute_batch(accounts::SCHEMA).map_err(unavailable)?;
         for (table, column, decl) in ADDED_COLUMNS {
             Self::add_column(&db, table, column, decl)?;
         }

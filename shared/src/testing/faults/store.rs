@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+mod accounts;
 mod tenants;
 
 use super::{FaultPlan, Port};

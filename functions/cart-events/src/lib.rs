@@ -1,0 +1,68 @@
+//! `cart-events`: the carts' own calls about an app's lifecycle, server to server.
+//! `POST /cart-events/shopify` takes Shopify's webhooks to the app (`app/uninstalled` and the
+//! three mandatory privacy topics), verified as Shopify documents before anything is read.
+//! `GET /cart-events/bigcommerce/uninstall` is BigCommerce's uninstall callback, whose
+//! `signed_payload_jwt` is verified (HS256 with the app's client secret) before anything is read.
+//!
+//! Answers: 200 once handled (a repeat of a handled uninstall is refused as a replay, 409, and
+//! changes nothing); 401 `bad_signature`; 400 `stale` or `malformed`; 404 for another path or a
+//! cart that is not configured; 503 `unavailable` when the store fails (the cart delivers
+//! again). Bodies are small JSON objects with a stable code, never the delivery's content.
+
+use http::{Method, StatusCode};
+use shared::service::lifecycle::shopify::ShopifyDelivery;
+use shared::service::lifecycle::{CartEventError, CartEventOutcome};
+use shared::service::Services;
+use shared::web::{self, Request, Response};
+
+/// The answer to a delivery: each outcome mapped once to a status and a code.
+fn answer(result: Result<CartEventOutcome, CartEventError>) -> Response {
+    match result {
+        Ok(CartEventOutcome::Revoked { connections }) => web::json(
+            StatusCode::OK,
+            &serde_json::json!({ "handled": true, "revoked": connections }),
+        ),
+        Ok(CartEventOutcome::NoCustomerData) => web::json(
+            StatusCode::OK,
+            &serde_json::json!({ "handled": true, "customer_data_held": false }),
+        ),
+        Err(e) => {
+            let status = match &e {
+                CartEventError::BadSignature => StatusCode::UNAUTHORIZED,
+                CartEventError::Stale | CartEventError::Malformed(_) => StatusCode::BAD_REQUEST,
+                CartEventError::Replayed => StatusCode::CONFLICT,
+                CartEventError::UnknownCart => StatusCode::NOT_FOUND,
+                CartEventError::Store(_) => {
+                    tracing::error!(error = %e, "store failed handling a cart event");
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            };
+            web::json(status, &serde_json::json!({ "error": e.code() }))
+        }
+    }
+}
+
+/// Handles a cart-events request.
+pub async fn handle(svc: &Services, req: Request) -> Response {
+    match (req.segments().as_slice(), &req.method) {
+        (["cart-events", "shopify"], &Method::POST) => {
+            let delivery = ShopifyDelivery {
+                topic: req.header("x-shopify-topic"),
+                hmac: req.header("x-shopify-hmac-sha256"),
+                webhook_id: req.header("x-shopify-webhook-id"),
+                triggered_at: req.header("x-shopify-triggered-at"),
+                body: &req.body,
+            };
+            answer(svc.shopify_event(delivery).await)
+        }
+        (["cart-events", "bigcommerce", "uninstall"], &Method::GET) => {
+            let params = req.query_params();
+            let jwt = params.get("signed_payload_jwt").map(String::as_str);
+            answer(svc.bigcommerce_uninstall(jwt).await)
+        }
+        _ => web::json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({ "error": "not_found" }),
+        ),
+    }
+}

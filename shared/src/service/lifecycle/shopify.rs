@@ -1,0 +1,254 @@
+//! Shopify's webhooks to the app, verified as Shopify documents: `X-Shopify-Hmac-Sha256` is the
+//! base64 HMAC-SHA256 of the raw body with the app's client secret (compared in constant time);
+//! a delivery whose `X-Shopify-Triggered-At` is older than [`MAX_AGE_SECS`] (or further ahead
+//! than [`MAX_SKEW_SECS`]) is stale, and one whose `X-Shopify-Webhook-Id` was taken before is a
+//! replay. Shopify signs the body only, so the shop is read from the signed body, never from
+//! `X-Shopify-Shop-Domain`.
+//!
+//! Topics: `app/uninstalled` revokes the shop's connections ([`super`]); `shop/redact` (sent
+//! 48 hours after an uninstall) does the same for anything left; `customers/data_request` and
+//! `customers/redact` are answered: cartlink holds no customer data.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{CartEventError, CartEventOutcome};
+use crate::carts::{pattern_matches, CartId, CartSpec};
+use crate::domain::Timestamp;
+use crate::service::Services;
+
+/// How old a delivery may be: Shopify retries a delivery that was not answered 2xx for hours,
+/// with the same triggered-at; an hour lets a short outage of ours pass and bounds how long
+/// webhook ids must be remembered.
+pub const MAX_AGE_SECS: i64 = 3600;
+/// How far ahead of our clock a delivery's time may be (clock skew).
+pub const MAX_SKEW_SECS: i64 = 300;
+
+/// The topics cartlink subscribes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Topic {
+    AppUninstalled,
+    ShopRedact,
+    CustomersDataRequest,
+    CustomersRedact,
+}
+
+impl Topic {
+    fn parse(raw: &str) -> Option<Topic> {
+        Some(match raw {
+            "app/uninstalled" => Topic::AppUninstalled,
+            "shop/redact" => Topic::ShopRedact,
+            "customers/data_request" => Topic::CustomersDataRequest,
+            "customers/redact" => Topic::CustomersRedact,
+            _ => return None,
+        })
+    }
+
+    /// The body field naming the shop: the Shop resource's `myshopify_domain` for an uninstall,
+    /// `shop_domain` for the privacy topics.
+    fn shop_field(self) -> &'static str {
+        match self {
+            Topic::AppUninstalled => "myshopify_domain",
+            _ => "shop_domain",
+        }
+    }
+}
+
+/// A Shopify webhook delivery as it arrived: its headers and raw body.
+pub struct ShopifyDelivery<'a> {
+    /// `X-Shopify-Topic`.
+    pub topic: Option<&'a str>,
+    /// `X-Shopify-Hmac-Sha256`.
+    pub hmac: Option<&'a str>,
+    /// `X-Shopify-Webhook-Id`.
+    pub webhook_id: Option<&'a str>,
+    /// `X-Shopify-Triggered-At`.
+    pub triggered_at: Option<&'a str>,
+    /// The raw body, exactly as received.
+    pub body: &'a [u8],
+}
+
+/// Whether `given` (base64) is the HMAC-SHA256 of `body` under `secret`, compared in constant
+/// time.
+pub fn hmac_verifies(secret: &str, body: &[u8], given: &str) -> bool {
+    let Ok(tag) = STANDARD.decode(given.trim()) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    mac.verify_slice(&tag).is_ok()
+}
+
+/// The base64 HMAC-SHA256 of `body` under `secret`: what Shopify sends.
+pub fn hmac_of(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// When the delivery's event happened, if it is fresh at `now`.
+fn fresh(triggered_at: Option<&str>, now: Timestamp) -> Result<Timestamp, CartEventError> {
+    let raw = triggered_at.ok_or(CartEventError::Malformed("X-Shopify-Triggered-At"))?;
+    let at = OffsetDateTime::parse(raw.trim(), &Rfc3339)
+        .map_err(|_| CartEventError::Malformed("X-Shopify-Triggered-At"))?
+        .unix_timestamp();
+    if at < now.0 - MAX_AGE_SECS || at > now.0 + MAX_SKEW_SECS {
+        return Err(CartEventError::Stale);
+    }
+    Ok(Timestamp(at))
+}
+
+/// The delivery id, if it has the shape of one (printable, short: it becomes a lease key).
+fn webhook_id(raw: Option<&str>) -> Result<&str, CartEventError> {
+    raw.filter(|id| {
+        (1..=128).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    })
+    .ok_or(CartEventError::Malformed("X-Shopify-Webhook-Id"))
+}
+
+/// The shop the signed body names, checked by the catalog's shop pattern.
+fn shop_of(cart: &CartSpec, topic: Topic, body: &[u8]) -> Result<String, CartEventError> {
+    let json: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| CartEventError::Malformed("body"))?;
+    let shop = json
+        .get(topic.shop_field())
+        .and_then(|v| v.as_str())
+        .map(str::to_ascii_lowercase)
+        .ok_or(CartEventError::Malformed("shop"))?;
+    let pattern = &cart
+        .callback
+        .account
+        .as_ref()
+        .ok_or(CartEventError::UnknownCart)?
+        .pattern;
+    if !pattern_matches(pattern, &shop) {
+        return Err(CartEventError::Malformed("shop"));
+    }
+    Ok(shop)
+}
+
+impl Services {
+    /// Handles one Shopify webhook delivery: verifies it (signature, freshness, not seen
+    /// before), then acts on its topic. A refused delivery changes nothing.
+    pub async fn shopify_event(
+        &self,
+        delivery: ShopifyDelivery<'_>,
+    ) -> Result<CartEventOutcome, CartEventError> {
+        let id = CartId::new("shopify");
+        let cart = self.catalog.get(&id).ok_or(CartEventError::UnknownCart)?;
+        let secret = cart
+            .credentials
+            .as_ref()
+            .and_then(|c| c.client_secret.as_ref())
+            .ok_or(CartEventError::UnknownCart)?;
+        let hmac = delivery.hmac.ok_or(CartEventError::BadSignature)?;
+        if !hmac_verifies(secret.expose(), delivery.body, hmac) {
+            tracing::warn!(reason = "bad_signature", "shopify webhook refused");
+            return Err(CartEventError::BadSignature);
+        }
+        let now = self.clock.now();
+        let triggered = fresh(delivery.triggered_at, now)?;
+        let topic = delivery
+            .topic
+            .and_then(Topic::parse)
+            .ok_or(CartEventError::Malformed("X-Shopify-Topic"))?;
+        let shop = shop_of(cart, topic, delivery.body)?;
+        let key = format!("cart-event:shopify:{}", webhook_id(delivery.webhook_id)?);
+        let owner = self.claim_delivery(&key, now).await?;
+        let handled = self.shopify_topic(&id, topic, &shop, triggered).await;
+        // Remembered as long as a copy could still be fresh.
+        let keep_until = triggered.plus_secs(MAX_AGE_SECS + MAX_SKEW_SECS);
+        self.settle_delivery(&key, &owner, handled, now, keep_until)
+            .await
+    }
+
+    async fn shopify_topic(
+        &self,
+        cart: &CartId,
+        topic: Topic,
+        shop: &str,
+        triggered: Timestamp,
+    ) -> Result<CartEventOutcome, crate::store::StoreError> {
+        match topic {
+            Topic::AppUninstalled | Topic::ShopRedact => {
+                // A connection made more than the clock skew after the event is a reinstall.
+                let made_by = triggered.plus_secs(MAX_SKEW_SECS);
+                let connections = self.uninstalled_at_cart(cart, shop, made_by).await?;
+                tracing::info!(cart = %cart, topic = ?topic, revoked = connections, "shopify uninstall handled");
+                Ok(CartEventOutcome::Revoked { connections })
+            }
+            Topic::CustomersDataRequest | Topic::CustomersRedact => {
+                tracing::info!(cart = %cart, topic = ?topic, customer_data_held = false, "shopify privacy request answered: no customer data is held");
+                Ok(CartEventOutcome::NoCustomerData)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_signed_with_the_secret_verifies() {
+        // GIVEN a body and its HMAC under the app's secret
+        let tag = hmac_of("secret", b"{\"id\":1}");
+        // WHEN it is checked THEN it verifies
+        assert!(hmac_verifies("secret", b"{\"id\":1}", &tag));
+    }
+
+    #[test]
+    fn a_body_changed_after_signing_does_not_verify() {
+        // GIVEN the HMAC of one body
+        let tag = hmac_of("secret", b"{\"id\":1}");
+        // WHEN another body is checked with it THEN it does not verify
+        assert!(!hmac_verifies("secret", b"{\"id\":2}", &tag));
+    }
+
+    #[test]
+    fn a_signature_under_another_secret_does_not_verify() {
+        // GIVEN a body signed with another secret
+        let tag = hmac_of("other", b"{}");
+        // WHEN checked with ours THEN it does not verify
+        assert!(!hmac_verifies("secret", b"{}", &tag));
+    }
+
+    #[test]
+    fn a_delivery_older_than_the_window_is_stale() {
+        // GIVEN a delivery triggered an hour and a second before now
+        let now = Timestamp(1_800_000_000);
+        let at = OffsetDateTime::from_unix_timestamp(now.0 - MAX_AGE_SECS - 1)
+            .unwrap()
+            .format(&Rfc3339)
+            .unwrap();
+        // WHEN its freshness is checked THEN it is stale
+        assert!(matches!(fresh(Some(&at), now), Err(CartEventError::Stale)));
+    }
+
+    #[test]
+    fn a_delivery_inside_the_window_is_fresh() {
+        // GIVEN a delivery triggered a minute ago, with Shopify's nanoseconds
+        let now = Timestamp(1_800_000_000);
+        let at = OffsetDateTime::from_unix_timestamp(now.0 - 60)
+            .unwrap()
+            .format(&Rfc3339)
+            .unwrap()
+            .replace('Z', ".877041743Z");
+        // WHEN its freshness is checked THEN it is fresh, at its own time
+        assert_eq!(fresh(Some(&at), now).unwrap(), Timestamp(now.0 - 60));
+    }
+
+    #[test]
+    fn a_webhook_id_that_is_not_printable_and_short_is_malformed() {
+        // GIVEN ids with a separator and one too long WHEN checked THEN both are malformed
+        assert!(webhook_id(Some("a:b")).is_err());
+        assert!(webhook_id(Some(&"a".repeat(129))).is_err());
+    }
+}
