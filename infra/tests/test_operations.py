@@ -37,6 +37,13 @@ TABLE = "table"
 # each is needed by the path named, so it stays granted, and the test below requires this list
 # to be exactly what goes unused (a path later tested on moto must leave it).
 UNTESTED_ON_MOTO = {
+    "cart-events": {
+        ("dynamodb:GetItem", TABLE, None): "an uninstall that finds connections (the revoking path)",
+        ("dynamodb:PutItem", TABLE, None): "the disconnection record and history step of a revoke",
+        ("dynamodb:DeleteItem", TABLE, "CON#"): "an uninstall deletes the shop's connections",
+        ("dynamodb:DeleteItem", TABLE, "LEASE#"): "a failed delivery releases its lease",
+        ("ses:SendEmail", None, None): "the warehouse's notice of a revoke",
+    },
     "connection-tokens": {
         ("ses:SendEmail", None, None): "the needs_reauth notice after a refresh's invalid_grant",
     },

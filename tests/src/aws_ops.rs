@@ -53,6 +53,7 @@ pub async fn as_handler<F: Future>(fut: F) -> F::Output {
 /// The Lambda functions (the folders of `functions/`).
 const FUNCTIONS: &[&str] = &[
     "admin-api",
+    "cart-events",
     "confirmation",
     "connection-tokens",
     "grant-page",
