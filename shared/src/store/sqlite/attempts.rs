@@ -128,6 +128,34 @@ impl AttemptStore for SqliteStore {
         })
     }
 
+    async fn claim_granting_attempt(
+        &self,
+        state: &TokenHash,
+        invite: &InviteId,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .execute(
+                    "UPDATE attempts SET status = 'exchanging', claim_until = ?1
+                     WHERE state_hash = ?2 AND status = 'open'
+                       AND json_extract(body, '$.expires_at') > ?3
+                       AND EXISTS (SELECT 1 FROM invites WHERE id = ?4
+                                     AND status = 'granting' AND expires_at > ?3)",
+                    params![claim_until.0, state.as_str(), now.0, invite.as_str()],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict(
+                    "attempt not open, or its invite not granting",
+                ))
+            }
+        })
+    }
+
     async fn close_attempt(
         &self,
         state: &TokenHash,

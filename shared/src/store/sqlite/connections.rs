@@ -4,13 +4,16 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::events::insert_event;
 use super::{after_of, corrupt, is_constraint, unavailable, SqliteStore};
 use crate::domain::{
     Connection, ConnectionId, ConnectionStatus, InviteId, Timestamp, TokenHash, WarehouseId,
 };
 use crate::store::listing::page_of;
 use crate::store::record::{body_without, with_fields, CONNECTION_MUTABLE};
-use crate::store::{ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError};
+use crate::store::{
+    AuthorizationCommit, ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError,
+};
 use crate::vault::SealedBlob;
 
 impl SqliteStore {
@@ -84,10 +87,15 @@ impl SqliteStore {
 impl ConnectionStore for SqliteStore {
     async fn commit_authorization(
         &self,
-        connection: &Connection,
-        state: &TokenHash,
-        now: Timestamp,
+        commit: &AuthorizationCommit<'_>,
     ) -> Result<(), StoreError> {
+        let AuthorizationCommit {
+            connection,
+            state,
+            now,
+            step: (step, event),
+            ..
+        } = *commit;
         let body = body_without(connection, &CONNECTION_MUTABLE)?;
         let tokens = serde_json::to_string(&connection.tokens).map_err(corrupt)?;
         let version = i64::try_from(connection.version).map_err(corrupt)?;
@@ -115,6 +123,9 @@ impl ConnectionStore for SqliteStore {
                 other => other.map_err(unavailable)?,
             };
             Self::authorize_in(&tx, invite_id, state, now)?;
+            if !insert_event(&tx, &connection.invite_id, step, event)? {
+                return Err(StoreError::Conflict("history step recorded already"));
+            }
             tx.commit().map_err(unavailable)
         })
     }

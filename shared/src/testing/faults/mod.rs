@@ -12,6 +12,7 @@
 //! `SIGKILL`.
 
 mod store;
+mod trips;
 mod webhooks;
 
 pub use store::FaultyStore;
@@ -95,6 +96,7 @@ struct PlanState {
     fired: bool,
     calls: BTreeMap<(Port, &'static str), usize>,
     crashed: bool,
+    depths: trips::Depths,
 }
 
 /// The shared plan every wrapper asks before a call.
@@ -131,6 +133,7 @@ impl FaultPlan {
         s.fired = false;
         s.crashed = false;
         s.calls.clear();
+        s.depths = trips::Depths::default();
     }
 
     /// Disarms the plan and forgets a crash (the process "restarted"); call counts stay.
@@ -205,7 +208,7 @@ impl FaultPlan {
         unavailable: impl FnOnce(&'static str) -> E,
     ) -> Result<T, E> {
         match self.verdict(port, call) {
-            Verdict::Pass => op.await,
+            Verdict::Pass => self.at_depth(op).await,
             Verdict::Fail => Err(unavailable("injected fault")),
             Verdict::Stall => {
                 tokio::time::sleep(INJECTED_TIMEOUT).await;
