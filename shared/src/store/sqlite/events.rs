@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, Connection as Db};
 
+use super::pool::Cached;
 use super::{corrupt, unavailable, SqliteStore};
 use crate::domain::{InviteEvent, InviteEventKind, InviteId, Timestamp};
 use crate::store::{InviteEvents, StoreError};
@@ -18,7 +19,7 @@ pub(super) fn insert_event(
     event: &InviteEvent,
 ) -> Result<bool, StoreError> {
     let n = tx
-        .execute(
+        .exec(
             "INSERT INTO invite_events (invite_id, key, kind, at, reason)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (invite_id, key) DO NOTHING",
             params![
@@ -31,7 +32,7 @@ pub(super) fn insert_event(
         )
         .map_err(unavailable)?;
     if n == 1 {
-        tx.execute(
+        tx.exec(
             "INSERT INTO webhook_feed (invite_id, key) VALUES (?1, ?2)",
             params![invite.as_str(), key],
         )
@@ -59,7 +60,7 @@ impl InviteEvents for SqliteStore {
     async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError> {
         let rows: Vec<(String, i64, Option<String>)> = self.with(|db| {
             let mut stmt = db
-                .prepare("SELECT kind, at, reason FROM invite_events WHERE invite_id = ?1")
+                .prepare_cached("SELECT kind, at, reason FROM invite_events WHERE invite_id = ?1")
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map([invite.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
