@@ -35,7 +35,8 @@ ZIGLANG_VERSION := 0.17.0
 DEBIAN_RUSTC := /usr/bin/rustc
 AARCH64_STD := /usr/lib/rustlib/aarch64-unknown-linux-gnu/lib
 
-.PHONY: run test test-deps lint unit e2e browser infra-deps infra-check package package-deps
+.PHONY: run test test-deps lint unit e2e browser infra-deps infra-check package package-deps \
+	bench bench-quick
 
 ## Runs cartlink on 127.0.0.1:3000 with the embedded adapters and the sandbox cart.
 run:
@@ -43,7 +44,7 @@ run:
 
 ## Installs what the tests need, then runs lint, unit, end-to-end and browser tests and the
 ## template checks.
-test: test-deps lint unit e2e browser infra-check
+test: test-deps lint unit e2e browser infra-check bench-quick
 
 python-venv = python3 -m venv $(1) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv $(1); }
 
@@ -97,6 +98,17 @@ unit:
 e2e:
 	$(CARGO) build --quiet -p cartlink-local -p cartlink-cli
 	$(CARGO) test -p cartlink-e2e
+
+## The benchmarks (bench/bench.sh): the callback's critical path and the local server under
+## wrk, each beside a bare baseline from the same run; writes docs/benchmarks.md. QUICK=1 runs
+## each briefly.
+bench:
+	bench/bench.sh
+
+## The benchmarks in their quick mode, only to prove they still run: a benchmark never fails
+## `make test` (the leading `-`), and the timeout bounds what it adds (about a minute).
+bench-quick:
+	-timeout 300 env QUICK=1 BENCH_OUT=target/bench/benchmarks-quick.md bench/bench.sh
 
 ## The grant page, the state pages and the emails in headless Chromium (tests/browser/).
 ## Screenshots go to tests/output/browser/.

@@ -208,7 +208,7 @@ impl FaultPlan {
         unavailable: impl FnOnce(&'static str) -> E,
     ) -> Result<T, E> {
         match self.verdict(port, call) {
-            Verdict::Pass => self.at_depth(op).await,
+            Verdict::Pass => self.at_depth(port, op).await,
             Verdict::Fail => Err(unavailable("injected fault")),
             Verdict::Stall => {
                 tokio::time::sleep(INJECTED_TIMEOUT).await;
