@@ -42,11 +42,11 @@ bare = wrk(f"{work}/bare.txt")
 nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
-doc = f"""# Benchmarks
+doc = f"""## `make bench`
 
-Written by `make bench` (`bench/bench.sh`){" in its quick mode (QUICK=1): too short to read anything from" if quick else ""}.
-Each table's baseline was measured in the same run, on the same machine, built with the same
-cargo profile.
+Written by `make bench` (`bench/bench.sh`){" in its quick mode (QUICK=1): too short to read anything from" if quick else ""}
+between the markers around this section; the rest of this file is kept as it is. Each table's
+baseline was measured in the same run, on the same machine, built with the same cargo profile.
 
 - machine: {cpu()}, {nproc} CPUs (`nproc`), shared with other work while measuring
 - date: {now}
@@ -55,7 +55,7 @@ cargo profile.
   big for the machines this runs on, so cold start, binary size and instruction counts are not
   measured here)
 
-## The callback's critical path
+### The callback's critical path
 
 The OAuth callback with fixed latencies injected on every call of its ports (fakes over the
 embedded adapters: the token endpoint 20 ms, the vault 15 ms, the store 10 ms), beside the bare
@@ -72,7 +72,7 @@ The callback's own cost (SQLite, sealing, the checks; no injected latency), meas
 them: {own:.1f} ms ({own_lo:.1f}–{own_hi:.1f}). The gap between the two columns is that cost
 plus the timer's rounding of each sleep.
 
-## The local server
+### The local server
 
 `GET /setup/{{token}}` (the grant page of one invite) under `wrk -t2 -c16 -d{wrk_secs}s`, beside a
 bare axum server with one route of the same shape (`local/examples/bare_axum.rs`), one after
@@ -86,6 +86,13 @@ the other. wrk runs on the same machine and takes its share of the CPUs.
 """
 if local[4] or bare[4]:
     doc += f"\nwrk reported socket errors: cartlink-local `{local[4]}`, bare axum `{bare[4]}`.\n"
+BEGIN = "<!-- make bench: begin (bench/bench.sh writes what follows, up to the end marker) -->"
+END = "<!-- make bench: end -->"
+old = open(out).read() if os.path.exists(out) else "# Benchmarks\n"
+if BEGIN in old and END in old:
+    new = old[: old.index(BEGIN)] + BEGIN + "\n" + doc + END + old[old.index(END) + len(END) :]
+else:
+    new = old.rstrip("\n") + "\n\n" + BEGIN + "\n" + doc + END + "\n"
 os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
 with open(out, "w") as f:
-    f.write(doc)
+    f.write(new)
