@@ -69,8 +69,9 @@ invite's read; the code exchange, beside the data key; the commit), slept in a r
 | sequential round trips (target ≤ 4) | 4 | {trips} | |
 
 The callback's own cost (SQLite, sealing, the checks; no injected latency), measured beside
-them: {own:.1f} ms ({own_lo:.1f}–{own_hi:.1f}). The gap between the two columns is that cost
-plus the timer's rounding of each sleep.
+them: {own:.1f} ms ({own_lo:.1f}–{own_hi:.1f}). Part of that work runs while a call beside it
+waits, so it adds at most that much to the latency; each sleep also rounds up to the timer's
+millisecond, on both sides.
 
 ### The local server
 
