@@ -38,7 +38,8 @@ ZIGLANG_VERSION := 0.17.0
 DEBIAN_RUSTC := /usr/bin/rustc
 AARCH64_STD := /usr/lib/rustlib/aarch64-unknown-linux-gnu/lib
 
-.PHONY: run test test-deps secret-scan lint unit e2e browser infra-deps infra-check package package-deps
+.PHONY: run test test-deps secret-scan lint unit e2e browser infra-deps infra-check package package-deps \
+	bench bench-quick
 
 ## Runs cartlink on 127.0.0.1:3000 with the embedded adapters and the sandbox cart.
 run:
@@ -46,7 +47,7 @@ run:
 
 ## Installs what the tests need, then runs lint, unit, end-to-end and browser tests and the
 ## template checks.
-test: test-deps lint unit e2e browser infra-check
+test: test-deps lint unit e2e browser infra-check bench-quick
 # Under `make test` the roles are compared with what the end-to-end tests recorded: missing
 # recordings fail instead of skipping (infra/tests/test_operations.py).
 test: export CARTLINK_REQUIRE_AWS_OPERATIONS := 1
@@ -116,6 +117,17 @@ e2e:
 	$(CARGO) build --quiet -p cartlink-local -p cartlink-cli
 	rm -rf target/aws-operations
 	$(CARGO) test -p cartlink-e2e
+
+## The benchmarks (bench/bench.sh): the callback's critical path and the local server under
+## wrk, each beside a bare baseline from the same run; writes docs/benchmarks.md. QUICK=1 runs
+## each briefly.
+bench:
+	bench/bench.sh
+
+## The benchmarks in their quick mode, only to prove they still run: a benchmark never fails
+## `make test` (the leading `-`), and the timeout bounds what it adds (about a minute).
+bench-quick:
+	-timeout 300 env QUICK=1 BENCH_OUT=target/bench/benchmarks-quick.md bench/bench.sh
 
 ## The grant page, the state pages and the emails in headless Chromium (tests/browser/).
 ## Screenshots go to tests/output/browser/.

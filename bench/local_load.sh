@@ -7,15 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-500}
 cargo build --release --quiet -p cartlink-local
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-data=$(mktemp -d)
-CARTLINK_LISTEN=127.0.0.1:$port CARTLINK_PUBLIC_BASE_URL=http://127.0.0.1:$port \
-  CARTLINK_DATA_DIR=$data CARTLINK_DEV_API_KEY=bench-key RUST_LOG=warn \
-  CARTLINK_INVITES_PER_WAREHOUSE_PER_HOUR=$((n + 1)) CARTLINK_EMAILS_PER_ADDRESS_PER_DAY=$((n + 1)) \
-  target/release/cartlink-local >/dev/null 2>&1 &
-pid=$!
+. bench/local_server.sh
 trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+start_local target/release/cartlink-local "$n"
 body='{"cart":"sandbox","merchant_email":"merchant@example.com"}'
 # Each line: the server-side round trip as curl measured it, then the answer.
 for _ in $(seq "$n"); do

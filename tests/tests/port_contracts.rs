@@ -13,8 +13,8 @@ use shared::domain::{
 };
 use shared::domain::{Disconnection, Revocation};
 use shared::store::{
-    AttemptStore, ConnectionFilter, DynamoStore, EmailKind, InviteFilter, InviteStore, PageRequest,
-    SendClaim, SqliteStore, Store, StoreError,
+    AttemptStore, AuthorizationCommit, ConnectionFilter, DynamoStore, EmailKind, InviteFilter,
+    InviteStore, PageRequest, SendClaim, SqliteStore, Store, StoreError,
 };
 use shared::vault::{KmsVault, LocalVault, SealContext, Vault, VaultError};
 
@@ -203,15 +203,41 @@ async fn claimed(store: &dyn Store, inv: &Invite, state: &str) -> TokenHash {
     hash
 }
 
+/// The callback's commit of `conn` under the claim on `state` at `now`, with the history's
+/// `authorized` (the invite's creation time read from the store, as the callback has it).
+async fn commit(
+    store: &dyn Store,
+    conn: &Connection,
+    state: &TokenHash,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let invite_created = store
+        .invite(&conn.invite_id)
+        .await
+        .unwrap()
+        .map_or(now, |i| i.created_at);
+    let event = InviteEvent {
+        kind: InviteEventKind::Authorized,
+        at: now,
+        reason: None,
+    };
+    store
+        .commit_authorization(&AuthorizationCommit {
+            connection: conn,
+            invite_created,
+            state,
+            now,
+            step: ("authorized", &event),
+        })
+        .await
+}
+
 /// A connection committed for a new invite under a live claim; answers the connection.
 async fn committed(store: &dyn Store) -> Connection {
     let inv = stored(store, "wh-one", InviteStatus::Pending, 100).await;
     let state = claimed(store, &inv, "committed").await;
     let conn = connection(&inv);
-    store
-        .commit_authorization(&conn, &state, Timestamp(229))
-        .await
-        .unwrap();
+    commit(store, &conn, &state, Timestamp(229)).await.unwrap();
     conn
 }
 
@@ -226,10 +252,14 @@ async fn authorized_at(store: &dyn Store, at: i64, state: &str) -> Invite {
         .claim_attempt(&TokenHash::of(state), Timestamp(at - 1), Timestamp(at + 30))
         .await
         .unwrap();
-    store
-        .commit_authorization(&connection(&inv), &TokenHash::of(state), Timestamp(at))
-        .await
-        .unwrap();
+    commit(
+        store,
+        &connection(&inv),
+        &TokenHash::of(state),
+        Timestamp(at),
+    )
+    .await
+    .unwrap();
     inv
 }
 
@@ -746,7 +776,7 @@ async fn a_declined_attempt_cannot_be_closed_again_claimed_or_committed(store: &
     ));
     // WHEN it is committed THEN that is a conflict that leaves nothing behind
     let lost = connection(&inv);
-    let r = store.commit_authorization(&lost, &a, Timestamp(300)).await;
+    let r = commit(store, &lost, &a, Timestamp(300)).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     assert!(store.connection(&lost.id).await.unwrap().is_none());
     assert_eq!(
@@ -761,9 +791,7 @@ async fn an_unclaimed_attempt_does_not_commit(store: &dyn Store) {
     let b = begun(store, &inv, "b").await;
     // WHEN it is committed
     let unclaimed = connection(&inv);
-    let r = store
-        .commit_authorization(&unclaimed, &b, Timestamp(200))
-        .await;
+    let r = commit(store, &unclaimed, &b, Timestamp(200)).await;
     // THEN that is a conflict that leaves nothing behind
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     assert!(store.connection(&unclaimed.id).await.unwrap().is_none());
@@ -796,7 +824,7 @@ async fn a_lapsed_claim_does_not_commit(store: &dyn Store) {
     let b = claimed(store, &inv, "b").await;
     // WHEN it is committed at 230
     let late = connection(&inv);
-    let r = store.commit_authorization(&late, &b, Timestamp(230)).await;
+    let r = commit(store, &late, &b, Timestamp(230)).await;
     // THEN that is a conflict that leaves nothing behind
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     assert!(store.connection(&late.id).await.unwrap().is_none());
@@ -812,10 +840,7 @@ async fn a_commit_under_a_live_claim_completes_the_grant(store: &dyn Store) {
     let b = claimed(store, &inv, "b").await;
     // WHEN it is committed at 229
     let conn = connection(&inv);
-    store
-        .commit_authorization(&conn, &b, Timestamp(229))
-        .await
-        .unwrap();
+    commit(store, &conn, &b, Timestamp(229)).await.unwrap();
     // THEN the connection is stored, the invite authorized and the attempt consumed
     assert_eq!(
         store.connection_for_invite(&inv.id).await.unwrap(),
@@ -837,9 +862,7 @@ async fn a_second_commit_fails_whole(store: &dyn Store) {
     let inv = store.invite(&conn.invite_id).await.unwrap().unwrap();
     // WHEN its attempt is committed again, with another connection
     let second = connection(&inv);
-    let r = store
-        .commit_authorization(&second, &TokenHash::of("committed"), Timestamp(221))
-        .await;
+    let r = commit(store, &second, &TokenHash::of("committed"), Timestamp(221)).await;
     // THEN it fails and stores nothing
     assert!(r.is_err());
     assert!(store.connection(&second.id).await.unwrap().is_none());
@@ -859,9 +882,7 @@ async fn the_claim_holders_failure_closes_the_attempt_and_nothing_commits(store:
         store.attempt(&c).await.unwrap().unwrap().status,
         AttemptStatus::Failed
     );
-    let r = store
-        .commit_authorization(&connection(&failing), &c, Timestamp(210))
-        .await;
+    let r = commit(store, &connection(&failing), &c, Timestamp(210)).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
 }
 
@@ -1173,10 +1194,7 @@ async fn a_warehouses_connections_are_paged_newest_first_and_filtered(store: &dy
         let state = claimed(store, &inv, &format!("con-{n}")).await;
         let mut conn = connection(&inv);
         conn.created_at = Timestamp(300 + n);
-        store
-            .commit_authorization(&conn, &state, Timestamp(229))
-            .await
-            .unwrap();
+        commit(store, &conn, &state, Timestamp(229)).await.unwrap();
         if n == 2 {
             store
                 .set_connection_status(&conn.id, ConnectionStatus::NeedsReauth, conn.version)
@@ -1593,6 +1611,10 @@ async fn the_kms_vault_keeps_the_vault_contract() {
 // The idempotency records of the warehouse API's POSTs.
 #[path = "port_contracts/idempotency.rs"]
 mod idempotency;
+
+// The callback's claim beside its invite read, and what its commit records.
+#[path = "port_contracts/callback.rs"]
+mod callback;
 
 // The commit of a granted re-authorization invite.
 #[path = "port_contracts/reconnects.rs"]

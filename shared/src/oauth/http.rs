@@ -298,5 +298,4 @@ fn token_error(
 }
 
 #[cfg(test)]
-#[path = "http_tests.rs"]
 mod tests;

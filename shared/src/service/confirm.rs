@@ -70,19 +70,26 @@ impl Services {
             Some(c) => Some(self.issue_manage_link(c, &invite).await?),
             None => None,
         };
+        let (invite, cart_name) = (&invite, &cart_name);
+        let (manage_url, account) = (manage_url.as_deref(), account.as_deref());
+        let send = |kind: EmailKind| {
+            let email = move || match kind {
+                EmailKind::MerchantConfirmation => {
+                    merchant_confirmation(invite, cart_name, connected_at, manage_url)
+                }
+                _ => warehouse_confirmation(invite, cart_name, connected_at, account),
+            };
+            async move { (kind, self.send_once(invite_id, kind, email).await) }
+        };
+        // The two emails do not wait for each other: each has its own send record.
+        let (merchant, warehouse) = tokio::join!(
+            send(EmailKind::MerchantConfirmation),
+            send(EmailKind::WarehouseConfirmation),
+        );
         let mut done = Confirmed::default();
         let mut first_error: Option<ConfirmError> = None;
-        for kind in [
-            EmailKind::MerchantConfirmation,
-            EmailKind::WarehouseConfirmation,
-        ] {
-            let email = || match kind {
-                EmailKind::MerchantConfirmation => {
-                    merchant_confirmation(&invite, &cart_name, connected_at, manage_url.as_deref())
-                }
-                _ => warehouse_confirmation(&invite, &cart_name, connected_at, account.as_deref()),
-            };
-            match self.send_once(invite_id, kind, email).await? {
+        for (kind, outcome) in [merchant, warehouse] {
+            match outcome? {
                 SendOnce::Sent => {
                     tracing::info!(invite_id = %invite_id, kind = kind.as_str(), "confirmation sent");
                     done.sent.push(kind);
@@ -181,5 +188,7 @@ pub(super) enum SendOnce {
     Failed(MailError),
 }
 
+#[cfg(test)]
+mod round_trips;
 #[cfg(test)]
 mod tests;

@@ -49,5 +49,4 @@ impl Services {
 }
 
 #[cfg(test)]
-#[path = "link_guard_tests.rs"]
 mod tests;

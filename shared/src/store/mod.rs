@@ -244,6 +244,18 @@ pub trait AttemptStore: Send + Sync {
         claim_until: Timestamp,
     ) -> Result<(), StoreError>;
 
+    /// Claims like [`AttemptStore::claim_attempt`], in the same one write also requiring the
+    /// attempt's invite `invite` to be `granting` and unexpired at `now`: a callback claims
+    /// while it reads the invite, so a claim never holds an attempt whose invite cannot
+    /// complete. Conflict, with nothing written, if either condition fails.
+    async fn claim_granting_attempt(
+        &self,
+        state: &TokenHash,
+        invite: &InviteId,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError>;
+
     /// Closes an attempt that is in state `from` with `outcome` (declined or failed): `open`
     /// for an answer of the cart that needs no call to it (a decline), `exchanging` for the
     /// claim holder's failure. Conflict if it is not in `from`.
@@ -255,17 +267,32 @@ pub trait AttemptStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// What [`ConnectionStore::commit_authorization`] writes, all in one step.
+pub struct AuthorizationCommit<'a> {
+    /// The new connection.
+    pub connection: &'a Connection,
+    /// When its invite was created, which the invite's lists are ordered by: the caller has
+    /// read the invite, so the commit does not read it again.
+    pub invite_created: Timestamp,
+    /// The hash of the claimed attempt's `state`.
+    pub state: &'a TokenHash,
+    /// The time the claim is checked against.
+    pub now: Timestamp,
+    /// The invite's history step (its key and event) that the commit records.
+    pub step: (&'a str, &'a InviteEvent),
+}
+
 /// Connections: what a completed grant leaves, with its sealed tokens.
 #[async_trait]
 pub trait ConnectionStore: Send + Sync {
     /// The callback's commit, all or nothing: the connection is stored if the invite has none,
-    /// the invite moves from `granting` to `authorized`, and the attempt from `exchanging`,
-    /// under a claim that has not lapsed at `now`, to `completed`.
+    /// the invite moves from `granting` to `authorized`, the attempt from `exchanging`, under a
+    /// claim that has not lapsed at `now`, to `completed`, and the history step is recorded
+    /// (as [`InviteEvents::record_event`] records one). Conflict, with nothing written, if any
+    /// condition fails or the step is recorded already.
     async fn commit_authorization(
         &self,
-        connection: &Connection,
-        state: &TokenHash,
-        now: Timestamp,
+        commit: &AuthorizationCommit<'_>,
     ) -> Result<(), StoreError>;
 
     /// The callback's commit for a re-authorization invite (one whose `reconnects` names

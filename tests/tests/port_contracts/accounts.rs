@@ -6,7 +6,7 @@ use shared::domain::{CartId, Connection, DisconnectedBy, Disconnection, Revocati
 use shared::domain::{ConnectionId, InviteStatus};
 use shared::store::Store;
 
-use super::{claimed, connection, dynamodb_store, invite, link_of, sqlite_store};
+use super::{claimed, commit, connection, dynamodb_store, invite, link_of, sqlite_store};
 
 on_both_stores!(
     the_connections_of_a_cart_at_an_account_are_found_by_it,
@@ -22,10 +22,7 @@ async fn at_account(store: &dyn Store, warehouse: &str, cart: &str, account: &st
     let state = claimed(store, &inv, &format!("{warehouse}-{cart}-{account}")).await;
     let mut conn = connection(&inv);
     conn.account = Some(account.to_owned());
-    store
-        .commit_authorization(&conn, &state, Timestamp(229))
-        .await
-        .unwrap();
+    commit(store, &conn, &state, Timestamp(229)).await.unwrap();
     conn
 }
 

@@ -115,6 +115,18 @@ impl Services {
         state: &GrantState,
         unknown: Refusal,
     ) -> Result<(GrantAttempt, Invite), CallbackError> {
+        let attempt = self.attempt_of_cart(cart, state, unknown).await?;
+        let invite = self.invite_of(&attempt).await?;
+        Ok((attempt, invite))
+    }
+
+    /// The attempt `state` names, which must be this cart's (see [`Services::attempt_for`]).
+    pub(in crate::service) async fn attempt_of_cart(
+        &self,
+        cart: &CartSpec,
+        state: &GrantState,
+        unknown: Refusal,
+    ) -> Result<GrantAttempt, CallbackError> {
         let attempt = self
             .store
             .attempt(&state.hash())
@@ -123,12 +135,18 @@ impl Services {
         if attempt.cart != cart.id {
             return Err(refused(Refusal::CartMixUp));
         }
-        let invite = self
-            .store
+        Ok(attempt)
+    }
+
+    /// The invite `attempt` is for.
+    pub(in crate::service) async fn invite_of(
+        &self,
+        attempt: &GrantAttempt,
+    ) -> Result<Invite, CallbackError> {
+        self.store
             .invite(&attempt.invite_id)
             .await?
-            .ok_or_else(|| refused(Refusal::InviteMissing))?;
-        Ok((attempt, invite))
+            .ok_or_else(|| refused(Refusal::InviteMissing))
     }
 
     /// Whether an attempt may still complete: its invite is not connected (a replay answers
@@ -164,21 +182,14 @@ impl Services {
         Ok(())
     }
 
-    /// What follows a committed grant (first or renewal): the history's `authorized`, the
-    /// event the confirmations follow, and the answer.
+    /// What follows a committed grant (first or renewal, whose history's `authorized` is
+    /// recorded): the event the confirmations follow, and the answer.
     pub(in crate::service) async fn committed(
         &self,
         invite: &Invite,
         connection: crate::domain::Connection,
         now: Timestamp,
     ) -> super::Authorized {
-        self.record_invite_event(
-            &invite.id,
-            crate::domain::InviteEventKind::Authorized,
-            None,
-            None,
-        )
-        .await;
         self.events.invite_authorized(&invite.id).await;
         let mut invite = invite.clone();
         invite.status = InviteStatus::Authorized;

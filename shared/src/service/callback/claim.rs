@@ -36,6 +36,28 @@ impl Services {
         }
     }
 
+    /// The answer to a callback whose claim (with its invite's check) was refused: the
+    /// outcome of the request that holds or ended the attempt, or, for an attempt still open,
+    /// why its invite (as read beside the claim) cannot complete.
+    pub(super) async fn unclaimed(
+        &self,
+        attempt: &GrantAttempt,
+        invite: Invite,
+    ) -> Result<Authorized, CallbackError> {
+        let current = self
+            .store
+            .attempt(&attempt.state_hash)
+            .await?
+            .ok_or_else(|| refused(Refusal::StateUnknown))?;
+        if current.status != AttemptStatus::Open {
+            return self.callback_outcome(&attempt.state_hash).await;
+        }
+        self.ensure_completable(&current, &invite, self.clock.now(), super::USED_ATTEMPT)
+            .await?;
+        // The invite stopped granting between the claim and its read.
+        Err(refused(Refusal::InviteNotGranting))
+    }
+
     /// The attempt `state` names and its invite, once no live claim is held on the attempt, or
     /// as they stand when [`OUTCOME_WAIT`] has passed. Reads only.
     pub(in crate::service) async fn attempt_outcome(

@@ -21,7 +21,9 @@ use std::time::Duration;
 
 use super::Services;
 use crate::carts::{CartId, CartSpec, StateReturn};
-use crate::domain::{AttemptStatus, Connection, GrantState, Invite, Refusal, Secret, Timestamp};
+use crate::domain::{
+    claim_deadline, AttemptStatus, Connection, GrantState, Invite, Refusal, Secret, Timestamp,
+};
 use crate::store::StoreError;
 use crate::vault::VaultError;
 
@@ -143,8 +145,8 @@ impl Services {
             return Err(refused(Refusal::ParameterRepeated));
         }
         let state = callback_state(cart, &req)?;
-        let (attempt, invite) = self
-            .attempt_for(cart, &state, Refusal::StateUnknown)
+        let attempt = self
+            .attempt_of_cart(cart, &state, Refusal::StateUnknown)
             .await?;
         let binding = attempt
             .binding_from(req.binding_cookie)
@@ -152,25 +154,40 @@ impl Services {
         if attempt.status != AttemptStatus::Open {
             return self.callback_outcome(&attempt.state_hash).await;
         }
-        self.ensure_completable(
-            &attempt,
-            &invite,
-            now,
-            [Refusal::AttemptExpired, Refusal::AttemptUsed],
-        )
-        .await?;
-        if let Some(issuer) = &cart.issuer {
-            if req.params.get("iss") != Some(issuer) {
-                return Err(refused(Refusal::IssuerMismatch));
+        let cart_error = req.params.get(&cart.callback.error);
+        if !attempt.usable(now) || cart_error.is_some() {
+            // Nothing will be claimed: the invite is read to answer (or to offer a retry).
+            let invite = self.invite_of(&attempt).await?;
+            self.ensure_completable(&attempt, &invite, now, USED_ATTEMPT)
+                .await?;
+            check_issuer(cart, req.params)?;
+            if let Some(error) = cart_error {
+                return Err(self.cart_error(&attempt, &invite, error).await?);
             }
         }
-        if let Some(error) = req.params.get(&cart.callback.error) {
-            return Err(self.cart_error(&attempt, &invite, error).await?);
-        }
+        check_issuer(cart, req.params)?;
         let checked = checks::cart_values(cart, &attempt, req.params, now)?;
-        if !self.claim(&attempt, now, 1).await? {
-            return self.callback_outcome(&attempt.state_hash).await;
+        // The claim checks the invite itself, so the invite is read beside it, not before.
+        let until = claim_deadline(now, self.config.http_timeout, 1);
+        let (invite, claim) = tokio::join!(
+            self.invite_of(&attempt),
+            self.store
+                .claim_granting_attempt(&attempt.state_hash, &attempt.invite_id, now, until),
+        );
+        match claim {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return self.unclaimed(&attempt, invite?).await,
+            Err(e) => return Err(e.into()),
         }
+        let invite = match invite {
+            Ok(invite) => invite,
+            Err(e) => {
+                // Claimed, and nothing sent to the cart: the attempt ends so a retry from the
+                // link starts afresh at once.
+                self.close_quietly(&attempt, AttemptStatus::Failed).await;
+                return Err(e);
+            }
+        };
         self.redeem_code(cart, &attempt, &invite, checked, (&binding, &state), now)
             .await
     }
@@ -180,6 +197,17 @@ impl Services {
         CartId::parse(cart)
             .and_then(|id| self.catalog.get(&id))
             .ok_or_else(|| refused(Refusal::UnknownCart))
+    }
+}
+
+/// The refusals of an expired and of a used attempt, for a callback.
+const USED_ATTEMPT: [Refusal; 2] = [Refusal::AttemptExpired, Refusal::AttemptUsed];
+
+/// The callback's `iss`, where its cart sends one: it must be the cart's issuer.
+fn check_issuer(cart: &CartSpec, params: &HashMap<String, String>) -> Result<(), CallbackError> {
+    match &cart.issuer {
+        Some(issuer) if params.get("iss") != Some(issuer) => Err(refused(Refusal::IssuerMismatch)),
+        _ => Ok(()),
     }
 }
 
@@ -194,5 +222,7 @@ fn callback_state(cart: &CartSpec, req: &CallbackRequest<'_>) -> Result<GrantSta
         .ok_or_else(|| refused(Refusal::StateMissing))
 }
 
+#[cfg(test)]
+mod round_trips;
 #[cfg(test)]
 mod tests;

@@ -3,15 +3,17 @@
 
 use super::checks::CheckedCallback;
 use super::scopes;
-use super::{Authorized, CallbackError};
+use super::{refused, Authorized, CallbackError};
 use crate::carts::{with_client_id, CartSpec, ClientCredentials, Vars};
 use crate::domain::{
     BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt, GrantState, Invite,
-    PkceVerifier, Secret, Timestamp, TokenSet,
+    InviteEvent, InviteEventKind, PkceVerifier, Refusal, Secret, Timestamp, TokenSet,
 };
 use crate::oauth::CodeExchange;
+use crate::service::history::step_key;
 use crate::service::Services;
-use crate::store::StoreError;
+use crate::store::{AuthorizationCommit, StoreError};
+use crate::vault::DataKey;
 
 /// The cart's finish URL for this grant, built like any endpoint (https, an allowed host); a
 /// URL that cannot be built is logged and left out, so the merchant sees our own page.
@@ -52,9 +54,10 @@ impl Services {
             .pkce
             .is_used()
             .then(|| PkceVerifier::derive(binding, state));
-        let exchanged = self
-            .oauth
-            .exchange_code(CodeExchange {
+        // The data key does not depend on the cart's answer: it is asked for while the cart
+        // answers, and only kept in memory, so a failed exchange drops it with nothing written.
+        let (exchanged, sealing) = tokio::join!(
+            self.oauth.exchange_code(CodeExchange {
                 cart,
                 credentials: checked.credentials,
                 token_url: &checked.token_url,
@@ -63,8 +66,9 @@ impl Services {
                 verifier: verifier.as_ref(),
                 vars: &checked.vars,
                 now,
-            })
-            .await;
+            }),
+            self.prepare_sealing(cart, invite),
+        );
         let tokens = match exchanged {
             Ok(tokens) => tokens,
             Err(e) => {
@@ -80,10 +84,41 @@ impl Services {
         }
         let finish_url = finish_url(cart, checked.credentials, &tokens);
         let mut authorized = self
-            .seal_and_commit(cart, attempt, invite, tokens, checked.account, now)
+            .commit_sealed(
+                cart,
+                (attempt, invite),
+                (tokens, checked.account),
+                sealing?,
+                now,
+            )
             .await?;
         authorized.finish_url = finish_url;
         Ok(authorized)
+    }
+
+    /// What sealing `invite`'s tokens needs before they exist: the connection's data key, and
+    /// for a re-authorization the connection it renews (refused as
+    /// [`Refusal::ConnectionGone`] if the warehouse disconnected it meanwhile).
+    pub(in crate::service) async fn prepare_sealing(
+        &self,
+        cart: &CartSpec,
+        invite: &Invite,
+    ) -> Result<Sealing, CallbackError> {
+        if let Some(renewed) = &invite.reconnects {
+            let Some(current) = self.store.connection(renewed).await? else {
+                tracing::warn!(invite_id = %invite.id, connection_id = %renewed, "reconnect granted for a connection that is gone; nothing stored");
+                return Err(refused(Refusal::ConnectionGone));
+            };
+            let key = self.vault.data_key(&current.context()).await?;
+            return Ok(Sealing::Renewal {
+                current: Box::new(current),
+                key,
+            });
+        }
+        let id = ConnectionId::generate();
+        let context = Connection::seal_context(&invite.warehouse.id, &id, &cart.id);
+        let key = self.vault.data_key(&context).await?;
+        Ok(Sealing::New { id, key })
     }
 
     /// Seals the tokens and commits connection, invite and attempt in one atomic step.
@@ -92,22 +127,37 @@ impl Services {
         cart: &CartSpec,
         attempt: &GrantAttempt,
         invite: &Invite,
-        mut tokens: TokenSet,
+        tokens: TokenSet,
         account: Option<String>,
+        now: Timestamp,
+    ) -> Result<Authorized, CallbackError> {
+        let sealing = self.prepare_sealing(cart, invite).await?;
+        self.commit_sealed(cart, (attempt, invite), (tokens, account), sealing, now)
+            .await
+    }
+
+    /// Seals the tokens with the prepared key and commits connection, invite, attempt and the
+    /// history's `authorized` in one atomic step.
+    async fn commit_sealed(
+        &self,
+        cart: &CartSpec,
+        (attempt, invite): (&GrantAttempt, &Invite),
+        (mut tokens, account): (TokenSet, Option<String>),
+        sealing: Sealing,
         now: Timestamp,
     ) -> Result<Authorized, CallbackError> {
         // An answer without an expiry, from a cart that documents one (Wix: five minutes).
         tokens.expires_at = tokens
             .expires_at
             .or_else(|| cart.refresh.documented_expiry(now));
-        if let Some(renewed) = &invite.reconnects {
-            return self
-                .renew_and_commit(renewed, attempt, invite, (tokens, account), now)
-                .await;
-        }
-        let id = ConnectionId::generate();
-        let context = Connection::seal_context(&invite.warehouse.id, &id, &cart.id);
-        let sealed = self.vault.seal(&context, &tokens.to_plaintext()).await?;
+        let (id, key) = match sealing {
+            Sealing::Renewal { current, key } => {
+                return self
+                    .renew_and_commit(*current, key, attempt, invite, (tokens, account), now)
+                    .await
+            }
+            Sealing::New { id, key } => (id, key),
+        };
         let connection = Connection {
             id,
             invite_id: invite.id.clone(),
@@ -119,19 +169,28 @@ impl Services {
                 .or(account)
                 .or_else(|| invite.store.clone()),
             scopes: scopes::recorded_scopes(cart, invite, &tokens),
-            tokens: sealed,
+            tokens: key.seal(&tokens.to_plaintext()),
             token_expires_at: tokens.expires_at,
             created_at: now,
             version: 1,
             refreshed_at: None,
             status: ConnectionStatus::Active,
         };
+        let event = InviteEvent {
+            kind: InviteEventKind::Authorized,
+            at: self.clock.now(),
+            reason: None,
+        };
+        let step = step_key(InviteEventKind::Authorized, None);
         // The claim is checked against the time of the commit, not of the request.
-        match self
-            .store
-            .commit_authorization(&connection, &attempt.state_hash, self.clock.now())
-            .await
-        {
+        let commit = AuthorizationCommit {
+            connection: &connection,
+            invite_created: invite.created_at,
+            state: &attempt.state_hash,
+            now: self.clock.now(),
+            step: (&step, &event),
+        };
+        match self.store.commit_authorization(&commit).await {
             Ok(()) => {}
             Err(StoreError::Conflict(what)) => {
                 return Err(self.lost_commit(&invite.id, what).await?)
@@ -141,4 +200,24 @@ impl Services {
         tracing::info!(invite_id = %invite.id, connection_id = %connection.id, cart = %cart.id, "connection stored");
         Ok(self.committed(invite, connection, now).await)
     }
+}
+
+/// What sealing a grant's tokens needs that does not depend on the cart's answer
+/// ([`Services::prepare_sealing`]).
+pub(in crate::service) enum Sealing {
+    /// A first grant: the new connection's id and its data key.
+    New {
+        /// The new connection's id.
+        id: ConnectionId,
+        /// The data key under its context.
+        key: DataKey,
+    },
+    /// A re-authorization: the connection it renews, as read, and the data key under its
+    /// context.
+    Renewal {
+        /// The connection renewed.
+        current: Box<Connection>,
+        /// The data key under its context.
+        key: DataKey,
+    },
 }

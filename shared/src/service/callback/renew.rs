@@ -3,29 +3,28 @@
 
 use super::{refused, Authorized, CallbackError};
 use crate::domain::{
-    Connection, ConnectionId, ConnectionStatus, GrantAttempt, Invite, Refusal, Timestamp, TokenSet,
+    Connection, ConnectionStatus, GrantAttempt, Invite, InviteEventKind, Refusal, Timestamp,
+    TokenSet,
 };
 use crate::service::Services;
 use crate::store::StoreError;
+use crate::vault::DataKey;
 
 impl Services {
-    /// Seals `tokens` under the renewed connection's own context and commits them onto it: same
-    /// id, `active`, the next version. A connection the warehouse disconnected meanwhile
-    /// ([`Refusal::ConnectionGone`]), and a grant for another account than the connection's
-    /// where the cart names one ([`Refusal::AccountMismatch`]), are refused before anything is
-    /// sealed or stored.
+    /// Seals `tokens` with `key` (taken under the renewed connection's own context) and
+    /// commits them onto `current`, the connection renewed as read: same id, `active`, the
+    /// next version. A grant for another account than the connection's where the cart names
+    /// one ([`Refusal::AccountMismatch`]) is refused before anything is sealed or stored.
     pub(super) async fn renew_and_commit(
         &self,
-        renewed: &ConnectionId,
+        current: Connection,
+        key: DataKey,
         attempt: &GrantAttempt,
         invite: &Invite,
         (tokens, account): (TokenSet, Option<String>),
         now: Timestamp,
     ) -> Result<Authorized, CallbackError> {
-        let Some(current) = self.store.connection(renewed).await? else {
-            tracing::warn!(invite_id = %invite.id, connection_id = %renewed, "reconnect granted for a connection that is gone; nothing stored");
-            return Err(refused(Refusal::ConnectionGone));
-        };
+        let renewed = &current.id;
         let granted = tokens.account.clone().or(account);
         if let (Some(granted), Some(held)) = (&granted, &current.account) {
             if granted != held {
@@ -33,12 +32,8 @@ impl Services {
                 return Err(refused(Refusal::AccountMismatch));
             }
         }
-        let sealed = self
-            .vault
-            .seal(&current.context(), &tokens.to_plaintext())
-            .await?;
         let connection = Connection {
-            tokens: sealed,
+            tokens: key.seal(&tokens.to_plaintext()),
             token_expires_at: tokens.expires_at,
             refreshed_at: Some(now),
             status: ConnectionStatus::Active,
@@ -64,6 +59,8 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(invite_id = %invite.id, connection_id = %connection.id, "connection renewed");
+        self.record_invite_event(&invite.id, InviteEventKind::Authorized, None, None)
+            .await;
         Ok(self.committed(invite, connection, now).await)
     }
 }

@@ -229,3 +229,25 @@ async fn keys_posted_twice_at_once_are_checked_once_and_the_repeat_is_not_stored
         .unwrap()
         .is_some());
 }
+
+#[tokio::test]
+async fn a_second_browsers_callback_after_the_first_connected_is_told_so_without_a_cart_call() {
+    // GIVEN an invite with two grant attempts, the first of which has completed
+    let kit = TestKit::new();
+    let (_, token) = kit.invite().await;
+    let first = kit.start(&token).await;
+    let second = kit.start(&token).await;
+    load(&kit, &first).await.expect("the first grant completes");
+    // WHEN the second browser's callback arrives
+    let r = load(&kit, &second).await;
+    // THEN its claim, which checks the invite, is refused: it is told the store is connected,
+    // the cart is not called again, and its attempt stays unclaimed
+    assert!(
+        matches!(r, Err(CallbackError::AlreadyConnected { .. })),
+        "{r:?}"
+    );
+    assert_eq!(kit.oauth.calls(), 1);
+    let state = GrantState::parse(&second.state).unwrap().hash();
+    let attempt = kit.store.attempt(&state).await.unwrap().unwrap();
+    assert_eq!(attempt.status, AttemptStatus::Open);
+}

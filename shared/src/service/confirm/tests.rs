@@ -76,7 +76,7 @@ async fn an_authorized_invite_whose_event_was_lost_is_confirmed_from_the_store_o
 #[tokio::test]
 async fn a_sender_that_died_after_writing_a_message_leaves_one_email_per_kind() {
     // GIVEN an authorized invite, and a confirmation sender that dies right after the outbox
-    // wrote the merchant's confirmation, before its send record says sent
+    // wrote a confirmation (both go out side by side), before any send record says sent
     let mut kit = TestKit::new();
     let id = kit.authorized().await;
     let written = Arc::new(Notify::new());
@@ -89,7 +89,7 @@ async fn a_sender_that_died_after_writing_a_message_leaves_one_email_per_kind() 
         () = written.notified() => {}
     }
     let outbox = kit.dir.path().join("outbox");
-    assert_eq!(messages_in(&outbox).len(), 1);
+    assert!(!messages_in(&outbox).is_empty());
     // WHEN the process starts again: at once (the dead sender's lease still holds), then once
     // the lease has run out
     kit.services.mailer = Arc::new(Outbox::new(kit.dir.path(), FROM).unwrap());

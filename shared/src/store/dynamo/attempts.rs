@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use serde_json::Value;
 
 use super::item::{attempt_key, get_n, get_s, gsi1sk, invite_key, n, need_s, s, status_in, Item};
@@ -140,6 +140,50 @@ impl AttemptStore for DynamoStore {
             .send()
             .await;
         settle(result, StoreError::Conflict("attempt not open"))
+    }
+
+    async fn claim_granting_attempt(
+        &self,
+        state: &TokenHash,
+        invite: &InviteId,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let claim = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(attempt_key(state)))
+            .update_expression("SET #status = :exchanging, #claim_until = :until")
+            .condition_expression("#status = :open AND #expires_at > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#claim_until", "claim_until")
+            .expression_attribute_names("#expires_at", "expires_at")
+            .expression_attribute_values(":exchanging", s(AttemptStatus::Exchanging.as_str()))
+            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
+            .expression_attribute_values(":until", n(claim_until.0))
+            .expression_attribute_values(":now", n(now.0))
+            .build()
+            .map_err(build_err)?;
+        let granting = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(invite_key(invite.as_str())))
+            .condition_expression("#status = :granting AND #expires_at > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#expires_at", "expires_at")
+            .expression_attribute_values(":granting", s(InviteStatus::Granting.as_str()))
+            .expression_attribute_values(":now", n(now.0))
+            .build()
+            .map_err(build_err)?;
+        self.transact(
+            vec![
+                TransactWriteItem::builder().update(claim).build(),
+                TransactWriteItem::builder()
+                    .condition_check(granting)
+                    .build(),
+            ],
+            None,
+            "attempt not open, or its invite not granting",
+        )
+        .await
     }
 
     async fn close_attempt(

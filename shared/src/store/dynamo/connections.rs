@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde_json::Value;
 
+use super::events::event_item;
 use super::item::{
     attempt_key, connection_key, get_n, get_s, gsi1sk, gsi2sk, invite_key, list_sk, n, need_n,
     need_s, s, Item, GSI2_AUTHORIZED,
@@ -17,7 +18,9 @@ use crate::domain::{
     TokenHash, WarehouseId,
 };
 use crate::store::record::{body_without, with_fields, CONNECTION_MUTABLE};
-use crate::store::{ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError};
+use crate::store::{
+    AuthorizationCommit, ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError,
+};
 use crate::vault::SealedBlob;
 
 impl DynamoStore {
@@ -165,17 +168,21 @@ impl DynamoStore {
 impl ConnectionStore for DynamoStore {
     async fn commit_authorization(
         &self,
-        connection: &Connection,
-        state: &TokenHash,
-        now: Timestamp,
+        commit: &AuthorizationCommit<'_>,
     ) -> Result<(), StoreError> {
-        let created = match self.created_at(&connection.invite_id).await {
-            Ok(c) => c,
-            Err(StoreError::Missing(_)) => return Err(StoreError::Conflict("invite missing")),
-            Err(e) => return Err(e),
-        };
-        let invite_update =
-            self.authorize_invite(connection.invite_id.as_str(), &connection.id, created, now)?;
+        let AuthorizationCommit {
+            connection,
+            invite_created,
+            state,
+            now,
+            step: (step, event),
+        } = *commit;
+        let invite_update = self.authorize_invite(
+            connection.invite_id.as_str(),
+            &connection.id,
+            invite_created,
+            now,
+        )?;
         let attempt_update = self.complete_attempt(state, &connection.invite_id, now)?;
         // One request token per attempt: a retry of this very commit is idempotent, while a
         // commit for another attempt of the same invite is a different transaction that fails
@@ -189,6 +196,10 @@ impl ConnectionStore for DynamoStore {
                 )?,
                 TransactWriteItem::builder().update(invite_update).build(),
                 TransactWriteItem::builder().update(attempt_update).build(),
+                self.put(
+                    event_item(&connection.invite_id, step, event),
+                    "attribute_not_exists(pk)",
+                )?,
             ],
             Some(token),
             "authorization commit",

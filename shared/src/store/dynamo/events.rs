@@ -3,13 +3,30 @@
 
 use async_trait::async_trait;
 
-use super::item::{get_s, key, n, need_n, need_s, s, KEEP_AFTER_EXPIRY};
+use super::item::{get_s, key, n, need_n, need_s, s, Item, KEEP_AFTER_EXPIRY};
 use super::{conditional, DynamoStore};
 use crate::domain::{InviteEvent, InviteEventKind, InviteId, Timestamp};
 use crate::store::{InviteEvents, StoreError};
 
 /// The `entity` of an event item.
 const EVENT_ENTITY: &str = "event";
+
+/// The item of `invite`'s history step `step`: put only if absent (here and in the callback's
+/// commit).
+pub(super) fn event_item(invite: &InviteId, step: &str, event: &InviteEvent) -> Item {
+    let mut item = key(format!("INV#{invite}"), &format!("EVT#{step}"));
+    item.extend([
+        ("entity".to_owned(), s(EVENT_ENTITY)),
+        ("kind".to_owned(), s(event.kind.as_str())),
+        ("at".to_owned(), n(event.at.0)),
+        // Kept as long as an invite outlives its expiry, counted from the event.
+        ("ttl".to_owned(), n(event.at.0 + 2 * KEEP_AFTER_EXPIRY)),
+    ]);
+    if let Some(reason) = &event.reason {
+        item.insert("reason".into(), s(reason));
+    }
+    item
+}
 
 #[async_trait]
 impl InviteEvents for DynamoStore {
@@ -19,22 +36,11 @@ impl InviteEvents for DynamoStore {
         step: &str,
         event: &InviteEvent,
     ) -> Result<bool, StoreError> {
-        let mut item = key(format!("INV#{invite}"), &format!("EVT#{step}"));
-        item.extend([
-            ("entity".to_owned(), s(EVENT_ENTITY)),
-            ("kind".to_owned(), s(event.kind.as_str())),
-            ("at".to_owned(), n(event.at.0)),
-            // Kept as long as an invite outlives its expiry, counted from the event.
-            ("ttl".to_owned(), n(event.at.0 + 2 * KEEP_AFTER_EXPIRY)),
-        ]);
-        if let Some(reason) = &event.reason {
-            item.insert("reason".into(), s(reason));
-        }
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(event_item(invite, step, event)))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::pool::Cached;
 use super::{is_constraint, placeholders, status_list, unavailable, SqliteStore};
 use crate::domain::{AttemptStatus, GrantAttempt, InviteId, InviteStatus, Timestamp, TokenHash};
 use crate::store::record::{body_without, with_fields, ATTEMPT_MUTABLE};
@@ -12,7 +13,7 @@ use crate::store::{AttemptStore, StoreError};
 impl SqliteStore {
     fn query_attempt(db: &Db, sql: &str, key: &str) -> Result<Option<GrantAttempt>, StoreError> {
         let found: Option<(String, Option<i64>, String)> = db
-            .query_row(sql, [key], |r| {
+            .row(sql, [key], |r| {
                 Ok((r.get("status")?, r.get("claim_until")?, r.get("body")?))
             })
             .optional()
@@ -54,17 +55,17 @@ impl AttemptStore for SqliteStore {
             for s in &from {
                 args.push(s);
             }
-            if tx.execute(&sql, args.as_slice()).map_err(unavailable)? != 1 {
+            if tx.exec(&sql, args.as_slice()).map_err(unavailable)? != 1 {
                 return Err(StoreError::Conflict("invite does not accept a grant"));
             }
             let seq: i64 = tx
-                .query_row(
+                .row(
                     "SELECT COALESCE(MAX(seq), 0) + 1 FROM attempts WHERE invite_id = ?1",
                     [id_str],
                     |r| r.get(0),
                 )
                 .map_err(unavailable)?;
-            match tx.execute(
+            match tx.exec(
                 "INSERT INTO attempts (state_hash, invite_id, status, created_at, seq, body, claim_until)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -85,24 +86,28 @@ impl AttemptStore for SqliteStore {
     }
 
     async fn attempt(&self, state: &TokenHash) -> Result<Option<GrantAttempt>, StoreError> {
-        self.with(|db| {
+        let state = state.as_str().to_owned();
+        self.read(move |db| {
             Self::query_attempt(
                 db,
                 "SELECT status, claim_until, body FROM attempts WHERE state_hash = ?1",
-                state.as_str(),
+                &state,
             )
         })
+        .await
     }
 
     async fn latest_attempt(&self, invite: &InviteId) -> Result<Option<GrantAttempt>, StoreError> {
-        self.with(|db| {
+        let invite = invite.as_str().to_owned();
+        self.read(move |db| {
             Self::query_attempt(
                 db,
                 "SELECT status, claim_until, body FROM attempts WHERE invite_id = ?1
                  ORDER BY seq DESC LIMIT 1",
-                invite.as_str(),
+                &invite,
             )
         })
+        .await
     }
 
     async fn claim_attempt(
@@ -113,7 +118,7 @@ impl AttemptStore for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE attempts SET status = 'exchanging', claim_until = ?1
                      WHERE state_hash = ?2 AND status = 'open'
                        AND json_extract(body, '$.expires_at') > ?3",
@@ -128,6 +133,34 @@ impl AttemptStore for SqliteStore {
         })
     }
 
+    async fn claim_granting_attempt(
+        &self,
+        state: &TokenHash,
+        invite: &InviteId,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            let n = db
+                .exec(
+                    "UPDATE attempts SET status = 'exchanging', claim_until = ?1
+                     WHERE state_hash = ?2 AND status = 'open'
+                       AND json_extract(body, '$.expires_at') > ?3
+                       AND EXISTS (SELECT 1 FROM invites WHERE id = ?4
+                                     AND status = 'granting' AND expires_at > ?3)",
+                    params![claim_until.0, state.as_str(), now.0, invite.as_str()],
+                )
+                .map_err(unavailable)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict(
+                    "attempt not open, or its invite not granting",
+                ))
+            }
+        })
+    }
+
     async fn close_attempt(
         &self,
         state: &TokenHash,
@@ -136,7 +169,7 @@ impl AttemptStore for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE attempts SET status = ?1 WHERE state_hash = ?2 AND status = ?3",
                     params![outcome.as_str(), state.as_str(), from.as_str()],
                 )

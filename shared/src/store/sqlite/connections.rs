@@ -4,13 +4,17 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::events::insert_event;
+use super::pool::Cached;
 use super::{after_of, corrupt, is_constraint, unavailable, SqliteStore};
 use crate::domain::{
     Connection, ConnectionId, ConnectionStatus, InviteId, Timestamp, TokenHash, WarehouseId,
 };
 use crate::store::listing::page_of;
 use crate::store::record::{body_without, with_fields, CONNECTION_MUTABLE};
-use crate::store::{ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError};
+use crate::store::{
+    AuthorizationCommit, ConnectionFilter, ConnectionStore, Page, PageRequest, StoreError,
+};
 use crate::vault::SealedBlob;
 
 impl SqliteStore {
@@ -24,7 +28,7 @@ impl SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let moved = tx
-            .execute(
+            .exec(
                 "UPDATE invites SET status = 'authorized', status_reason = NULL, version = version + 1, updated_at = ?1
                  WHERE id = ?2 AND status = 'granting' AND expires_at > ?1",
                 params![now.0, invite_id],
@@ -34,7 +38,7 @@ impl SqliteStore {
             return Err(StoreError::Conflict("invite not granting"));
         }
         let consumed = tx
-            .execute(
+            .exec(
                 "UPDATE attempts SET status = 'completed'
                  WHERE state_hash = ?1 AND invite_id = ?2 AND status = 'exchanging'
                    AND claim_until > ?3",
@@ -50,7 +54,7 @@ impl SqliteStore {
     fn query_connection(db: &Db, sql: &str, key: &str) -> Result<Option<Connection>, StoreError> {
         type Row = (String, i64, String, Option<i64>, String, Option<i64>);
         let found: Option<Row> = db
-            .query_row(sql, [key], |r| {
+            .row(sql, [key], |r| {
                 Ok((
                     r.get("status")?,
                     r.get("version")?,
@@ -84,10 +88,15 @@ impl SqliteStore {
 impl ConnectionStore for SqliteStore {
     async fn commit_authorization(
         &self,
-        connection: &Connection,
-        state: &TokenHash,
-        now: Timestamp,
+        commit: &AuthorizationCommit<'_>,
     ) -> Result<(), StoreError> {
+        let AuthorizationCommit {
+            connection,
+            state,
+            now,
+            step: (step, event),
+            ..
+        } = *commit;
         let body = body_without(connection, &CONNECTION_MUTABLE)?;
         let tokens = serde_json::to_string(&connection.tokens).map_err(corrupt)?;
         let version = i64::try_from(connection.version).map_err(corrupt)?;
@@ -96,7 +105,7 @@ impl ConnectionStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let invite_id = connection.invite_id.as_str();
-            match tx.execute(
+            match tx.exec(
                 "INSERT INTO connections (id, invite_id, status, version, tokens, token_expires_at, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -115,6 +124,9 @@ impl ConnectionStore for SqliteStore {
                 other => other.map_err(unavailable)?,
             };
             Self::authorize_in(&tx, invite_id, state, now)?;
+            if !insert_event(&tx, &connection.invite_id, step, event)? {
+                return Err(StoreError::Conflict("history step recorded already"));
+            }
             tx.commit().map_err(unavailable)
         })
     }
@@ -134,7 +146,7 @@ impl ConnectionStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let renewed_rows = tx
-                .execute(
+                .exec(
                     "UPDATE connections SET tokens = ?1, token_expires_at = ?2, status = 'active',
                         version = version + 1, refreshed_at = ?3
                      WHERE id = ?4 AND version = ?5",
@@ -156,25 +168,29 @@ impl ConnectionStore for SqliteStore {
     }
 
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
-        self.with(|db| {
-            Self::query_connection(db, "SELECT * FROM connections WHERE id = ?1", id.as_str())
+        let id = id.as_str().to_owned();
+        self.read(move |db| {
+            Self::query_connection(db, "SELECT * FROM connections WHERE id = ?1", &id)
         })
+        .await
     }
 
     async fn connection_for_invite(
         &self,
         invite: &InviteId,
     ) -> Result<Option<Connection>, StoreError> {
-        self.with(|db| {
+        let invite = invite.as_str().to_owned();
+        self.read(move |db| {
             Self::query_connection(
                 db,
                 // A re-authorization invite leads, once authorized, to the connection it renewed.
                 "SELECT * FROM connections WHERE invite_id = ?1 OR id = (
                     SELECT json_extract(body, '$.reconnects') FROM invites
                     WHERE id = ?1 AND status IN ('authorized', 'confirmed'))",
-                invite.as_str(),
+                &invite,
             )
         })
+        .await
     }
 
     async fn update_tokens(
@@ -189,7 +205,7 @@ impl ConnectionStore for SqliteStore {
         let expected = i64::try_from(expected_version).map_err(corrupt)?;
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE connections SET tokens = ?1, token_expires_at = ?2, version = version + 1,
                         refreshed_at = COALESCE(?5, refreshed_at)
                      WHERE id = ?3 AND version = ?4",
@@ -221,7 +237,7 @@ impl ConnectionStore for SqliteStore {
         let (after_at, after_id) = after_of(page);
         let ids: Vec<String> = self.with(|db| {
             let mut stmt = db
-                .prepare(
+                .prepare_cached(
                     "SELECT id FROM connections WHERE json_extract(body, '$.warehouse_id') = ?1
                        AND (?2 IS NULL OR status = ?2)
                        AND (?3 IS NULL OR json_extract(body, '$.cart') = ?3)
@@ -263,7 +279,7 @@ impl ConnectionStore for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE connections SET status = ?1 WHERE id = ?2 AND version = ?3",
                     params![status.as_str(), id.as_str(), read_version as i64],
                 )

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 
+use super::pool::Cached;
 use super::{unavailable, SqliteStore};
 use crate::domain::Timestamp;
 use crate::store::{Counters, StoreError};
@@ -24,7 +25,7 @@ impl Counters for SqliteStore {
             // One statement: SQLite runs it under the database's write lock, so the count read
             // by the condition is the count written.
             let counted: Option<i64> = db
-                .query_row(
+                .row(
                     "INSERT INTO hits (key, window_start, count) VALUES (?1, ?2, 1)
                      ON CONFLICT (key) DO UPDATE SET
                         count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::pool::Cached;
 use super::{corrupt, is_constraint, unavailable, SqliteStore};
 use crate::domain::{ConnectionId, Disconnection, Revocation};
 use crate::store::record::{body_without, with_fields, DISCONNECTION_MUTABLE};
@@ -24,7 +25,7 @@ impl Disconnections for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let deleted = tx
-                .execute(
+                .exec(
                     "DELETE FROM connections WHERE id = ?1 AND version = ?2",
                     params![id, expected],
                 )
@@ -32,7 +33,7 @@ impl Disconnections for SqliteStore {
             if deleted != 1 {
                 return Err(StoreError::Conflict("connection gone or changed"));
             }
-            match tx.execute(
+            match tx.exec(
                 "INSERT INTO disconnections (id, warehouse_id, revocation, body) VALUES (?1,?2,?3,?4)",
                 params![
                     id,
@@ -53,7 +54,7 @@ impl Disconnections for SqliteStore {
     async fn disconnection(&self, id: &ConnectionId) -> Result<Option<Disconnection>, StoreError> {
         self.with(|db| {
             let found: Option<(String, String)> = db
-                .query_row(
+                .row(
                     "SELECT revocation, body FROM disconnections WHERE id = ?1",
                     [id.as_str()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -75,7 +76,7 @@ impl Disconnections for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE disconnections SET revocation = ?1 WHERE id = ?2 AND revocation = ?3",
                     params![outcome.as_str(), id.as_str(), Revocation::Pending.as_str()],
                 )
@@ -84,7 +85,7 @@ impl Disconnections for SqliteStore {
                 return Ok(());
             }
             let exists = db
-                .query_row(
+                .row(
                     "SELECT 1 FROM disconnections WHERE id = ?1",
                     [id.as_str()],
                     |_| Ok(()),

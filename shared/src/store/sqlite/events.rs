@@ -2,11 +2,44 @@
 //! webhook feed).
 
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{params, Connection as Db};
 
+use super::pool::Cached;
 use super::{corrupt, unavailable, SqliteStore};
 use crate::domain::{InviteEvent, InviteEventKind, InviteId, Timestamp};
 use crate::store::{InviteEvents, StoreError};
+
+/// Inserts `invite`'s history step `key` unless it is there, with its row in the webhook feed:
+/// the step and its place in the feed are one write, as a DynamoDB item and its stream record
+/// are. Answers whether it was inserted. Runs inside the caller's transaction.
+pub(super) fn insert_event(
+    tx: &Db,
+    invite: &InviteId,
+    key: &str,
+    event: &InviteEvent,
+) -> Result<bool, StoreError> {
+    let n = tx
+        .exec(
+            "INSERT INTO invite_events (invite_id, key, kind, at, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (invite_id, key) DO NOTHING",
+            params![
+                invite.as_str(),
+                key,
+                event.kind.as_str(),
+                event.at.0,
+                event.reason
+            ],
+        )
+        .map_err(unavailable)?;
+    if n == 1 {
+        tx.exec(
+            "INSERT INTO webhook_feed (invite_id, key) VALUES (?1, ?2)",
+            params![invite.as_str(), key],
+        )
+        .map_err(unavailable)?;
+    }
+    Ok(n == 1)
+}
 
 #[async_trait]
 impl InviteEvents for SqliteStore {
@@ -17,38 +50,17 @@ impl InviteEvents for SqliteStore {
         event: &InviteEvent,
     ) -> Result<bool, StoreError> {
         self.with(|db| {
-            // The step and its place in the webhook feed are one write, as a DynamoDB item and
-            // its stream record are.
             let tx = db.transaction().map_err(unavailable)?;
-            let n = tx
-                .execute(
-                    "INSERT INTO invite_events (invite_id, key, kind, at, reason)
-                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (invite_id, key) DO NOTHING",
-                    params![
-                        invite.as_str(),
-                        key,
-                        event.kind.as_str(),
-                        event.at.0,
-                        event.reason
-                    ],
-                )
-                .map_err(unavailable)?;
-            if n == 1 {
-                tx.execute(
-                    "INSERT INTO webhook_feed (invite_id, key) VALUES (?1, ?2)",
-                    params![invite.as_str(), key],
-                )
-                .map_err(unavailable)?;
-            }
+            let inserted = insert_event(&tx, invite, key, event)?;
             tx.commit().map_err(unavailable)?;
-            Ok(n == 1)
+            Ok(inserted)
         })
     }
 
     async fn events_of(&self, invite: &InviteId) -> Result<Vec<InviteEvent>, StoreError> {
         let rows: Vec<(String, i64, Option<String>)> = self.with(|db| {
             let mut stmt = db
-                .prepare("SELECT kind, at, reason FROM invite_events WHERE invite_id = ?1")
+                .prepare_cached("SELECT kind, at, reason FROM invite_events WHERE invite_id = ?1")
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map([invite.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))

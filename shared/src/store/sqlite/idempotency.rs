@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
+use super::pool::Cached;
 use super::{corrupt, unavailable, SqliteStore};
 use crate::domain::Timestamp;
 use crate::store::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoreError, StoredAnswer};
@@ -59,7 +60,7 @@ impl IdempotencyKeys for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let row = tx
-                .query_row(
+                .row(
                     "SELECT request_hash, state, lease_until, first_owner, expires_at, status,
                             content_type, body FROM idempotency WHERE key = ?1",
                     params![key],
@@ -86,7 +87,7 @@ impl IdempotencyKeys for SqliteStore {
                     if !lapsed {
                         return row.held();
                     }
-                    tx.execute(
+                    tx.exec(
                         "UPDATE idempotency SET owner = ?1, lease_until = ?2 WHERE key = ?3",
                         params![owner, now.0 + lease_secs, key],
                     )
@@ -97,7 +98,7 @@ impl IdempotencyKeys for SqliteStore {
                     }
                 }
                 _ => {
-                    tx.execute(
+                    tx.exec(
                         "INSERT INTO idempotency (key, request_hash, state, owner, lease_until,
                             first_owner, expires_at) VALUES (?1, ?2, 'in_progress', ?3, ?4, ?3, ?5)
                          ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash,
@@ -134,7 +135,7 @@ impl IdempotencyKeys for SqliteStore {
         let body = serde_json::to_string(&answer.body).map_err(corrupt)?;
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE idempotency SET state = 'done', status = ?1, content_type = ?2,
                         body = ?3 WHERE key = ?4 AND owner = ?5 AND state = 'in_progress'",
                     params![
@@ -156,7 +157,7 @@ impl IdempotencyKeys for SqliteStore {
 
     async fn release_idempotency_key(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "DELETE FROM idempotency WHERE key = ?1 AND owner = ?2 AND state = 'in_progress'",
                 params![key, owner],
             )

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection as Db, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::pool::Cached;
 use super::{after_of, is_constraint, placeholders, status_list, unavailable, SqliteStore};
 use crate::domain::{Invite, InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId};
 use crate::store::listing::page_of;
@@ -38,7 +39,7 @@ impl SqliteStore {
     }
 
     fn query_invite(db: &Db, sql: &str, key: &str) -> Result<Option<Invite>, StoreError> {
-        db.query_row(sql, [key], Self::read_invite)
+        db.row(sql, [key], Self::read_invite)
             .optional()
             .map_err(unavailable)?
             .transpose()
@@ -53,7 +54,7 @@ impl InviteStore for SqliteStore {
             let tx = db
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            let inserted = tx.execute(
+            let inserted = tx.exec(
                 "INSERT INTO invites (id, warehouse_id, status, status_reason, access_code_hash,
                     created_at, updated_at, expires_at, body, access_code_hint, resends)
                     VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -75,7 +76,7 @@ impl InviteStore for SqliteStore {
                 Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("invite exists")),
                 other => other.map_err(unavailable)?,
             };
-            match tx.execute(
+            match tx.exec(
                 "INSERT INTO links (hash, invite_id, created_at) VALUES (?1, ?2, ?3)",
                 params![link.as_str(), invite.id.as_str(), invite.created_at.0],
             ) {
@@ -87,28 +88,34 @@ impl InviteStore for SqliteStore {
     }
 
     async fn invite(&self, id: &InviteId) -> Result<Option<Invite>, StoreError> {
-        self.with(|db| Self::query_invite(db, "SELECT * FROM invites WHERE id = ?1", id.as_str()))
+        let id = id.as_str().to_owned();
+        self.read(move |db| Self::query_invite(db, "SELECT * FROM invites WHERE id = ?1", &id))
+            .await
     }
 
     async fn invite_by_link(&self, link: &TokenHash) -> Result<Option<Invite>, StoreError> {
-        self.with(|db| {
+        let link = link.as_str().to_owned();
+        self.read(move |db| {
             Self::query_invite(
                 db,
                 "SELECT invites.* FROM links JOIN invites ON invites.id = links.invite_id
                  WHERE links.hash = ?1",
-                link.as_str(),
+                &link,
             )
         })
+        .await
     }
 
     async fn invite_by_access_code(&self, code: &TokenHash) -> Result<Option<Invite>, StoreError> {
-        self.with(|db| {
+        let code = code.as_str().to_owned();
+        self.read(move |db| {
             Self::query_invite(
                 db,
                 "SELECT * FROM invites WHERE access_code_hash = ?1",
-                code.as_str(),
+                &code,
             )
         })
+        .await
     }
 
     async fn add_link(
@@ -119,7 +126,7 @@ impl InviteStore for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "INSERT INTO links (hash, invite_id, created_at)
                      SELECT ?1, id, ?3 FROM invites WHERE id = ?2",
                     params![link.as_str(), invite.as_str(), now.0],
@@ -159,12 +166,12 @@ impl InviteStore for SqliteStore {
             for s in &from {
                 args.push(s);
             }
-            let n = db.execute(&sql, args.as_slice()).map_err(unavailable)?;
+            let n = db.exec(&sql, args.as_slice()).map_err(unavailable)?;
             if n == 1 {
                 return Ok(());
             }
             let exists: bool = db
-                .query_row("SELECT 1 FROM invites WHERE id = ?1", [id.as_str()], |_| {
+                .row("SELECT 1 FROM invites WHERE id = ?1", [id.as_str()], |_| {
                     Ok(true)
                 })
                 .optional()
@@ -189,7 +196,7 @@ impl InviteStore for SqliteStore {
         let (after_at, after_id) = after_of(page);
         self.with(|db| {
             let mut stmt = db
-                .prepare(
+                .prepare_cached(
                     "SELECT * FROM invites WHERE warehouse_id = ?1
                        AND (?2 IS NULL OR status = ?2)
                        AND (?3 IS NULL OR json_extract(body, '$.cart') = ?3)
@@ -223,7 +230,9 @@ impl InviteStore for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(|db| {
             let mut stmt = db
-                .prepare("SELECT * FROM invites WHERE status = ?1 ORDER BY updated_at, id LIMIT ?2")
+                .prepare_cached(
+                    "SELECT * FROM invites WHERE status = ?1 ORDER BY updated_at, id LIMIT ?2",
+                )
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map(
@@ -265,13 +274,13 @@ impl InviteStore for SqliteStore {
             for s in &resendable {
                 args.push(s);
             }
-            let changed = match tx.execute(&sql, args.as_slice()) {
+            let changed = match tx.exec(&sql, args.as_slice()) {
                 Err(e) if is_constraint(&e) => return Err(StoreError::Conflict("code exists")),
                 other => other.map_err(unavailable)?,
             };
             if changed == 0 {
                 let exists = tx
-                    .query_row("SELECT 1 FROM invites WHERE id = ?1", [id_str], |_| Ok(()))
+                    .row("SELECT 1 FROM invites WHERE id = ?1", [id_str], |_| Ok(()))
                     .optional()
                     .map_err(unavailable)?
                     .is_some();
@@ -282,9 +291,9 @@ impl InviteStore for SqliteStore {
                 });
             }
             // Every earlier link goes with the old code: only the new one opens the invite.
-            tx.execute("DELETE FROM links WHERE invite_id = ?1", [id_str])
+            tx.exec("DELETE FROM links WHERE invite_id = ?1", [id_str])
                 .map_err(unavailable)?;
-            match tx.execute(
+            match tx.exec(
                 "INSERT INTO links (hash, invite_id, created_at) VALUES (?1, ?2, ?3)",
                 params![link.as_str(), id_str, now.0],
             ) {

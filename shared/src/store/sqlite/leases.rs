@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
+use super::pool::Cached;
 use super::{unavailable, SqliteStore};
 use crate::domain::Timestamp;
 use crate::store::{Leases, StoreError};
@@ -18,7 +19,7 @@ impl Leases for SqliteStore {
     ) -> Result<bool, StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "INSERT INTO leases (key, owner, until) VALUES (?1, ?2, ?3)
                      ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until
                      WHERE leases.until <= ?4 OR leases.owner = excluded.owner",
@@ -31,7 +32,7 @@ impl Leases for SqliteStore {
 
     async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "DELETE FROM leases WHERE key = ?1 AND owner = ?2",
                 params![key, owner],
             )

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 
+use super::pool::Cached;
 use super::{corrupt, is_constraint, unavailable, SqliteStore};
 use crate::domain::{ConnectionId, InviteId, Timestamp, TokenHash};
 use crate::store::manage::FETCH_RECORD_EVERY_SECS;
@@ -52,7 +53,7 @@ impl ManageLinks for SqliteStore {
         record: &ManageLink,
     ) -> Result<(), StoreError> {
         self.with(|db| {
-            match db.execute(
+            match db.exec(
                 "INSERT INTO manage_links (hash, connection_id, invite_id, created_at, merchant_hash) \
                  VALUES (?1,?2,?3,?4,?5)",
                 params![
@@ -72,7 +73,7 @@ impl ManageLinks for SqliteStore {
     async fn manage_link(&self, link: &TokenHash) -> Result<Option<ManageLink>, StoreError> {
         self.with(|db| {
             let row = db
-                .query_row(
+                .row(
                     &format!("SELECT {COLUMNS} FROM manage_links WHERE hash = ?1"),
                     [link.as_str()],
                     read_row,
@@ -86,7 +87,7 @@ impl ManageLinks for SqliteStore {
     async fn manage_links_for(&self, merchant: &TokenHash) -> Result<Vec<ManageLink>, StoreError> {
         self.with(|db| {
             let mut q = db
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM manage_links WHERE merchant_hash = ?1 ORDER BY created_at"
                 ))
                 .map_err(unavailable)?;
@@ -107,7 +108,7 @@ impl ManageLinks for SqliteStore {
 
     async fn record_token_fetch(&self, id: &ConnectionId, at: Timestamp) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "INSERT INTO token_fetches (connection_id, at) VALUES (?1, ?2)
                  ON CONFLICT (connection_id) DO UPDATE SET at = excluded.at
                  WHERE token_fetches.at <= ?3",
@@ -120,7 +121,7 @@ impl ManageLinks for SqliteStore {
 
     async fn last_token_fetch(&self, id: &ConnectionId) -> Result<Option<Timestamp>, StoreError> {
         self.with(|db| {
-            db.query_row(
+            db.row(
                 "SELECT at FROM token_fetches WHERE connection_id = ?1",
                 [id.as_str()],
                 |r| r.get::<_, i64>(0),

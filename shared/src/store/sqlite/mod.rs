@@ -20,6 +20,7 @@ mod idempotency;
 mod invites;
 mod leases;
 mod manage;
+mod pool;
 mod sends;
 mod tenants;
 #[cfg(test)]
@@ -27,8 +28,9 @@ mod tests;
 mod webhooks;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use pool::Cached;
 use rusqlite::Connection as Db;
 
 use super::{PageRequest, StoreError};
@@ -137,7 +139,10 @@ const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
 
 /// The embedded store on SQLite.
 pub struct SqliteStore {
+    /// The one writer (and the reads that must see a write's transaction).
     db: Mutex<Db>,
+    /// The readers beside it.
+    readers: Arc<pool::Readers>,
 }
 
 /// SQLite did not do the work: logged once with the alarm field, answered as
@@ -179,9 +184,9 @@ impl SqliteStore {
     /// Opens (creating if needed) `cartlink.db` in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(unavailable)?;
-        let db = Db::open(dir.join("cartlink.db")).map_err(unavailable)?;
-        db.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(unavailable)?;
+        let path = dir.join("cartlink.db");
+        let db = Db::open(&path).map_err(unavailable)?;
+        pool::configure(&db)?;
         db.execute_batch(SCHEMA).map_err(unavailable)?;
         db.execute_batch(webhooks::SCHEMA).map_err(unavailable)?;
         db.execute_batch(tenants::SCHEMA).map_err(unavailable)?;
@@ -190,14 +195,17 @@ impl SqliteStore {
         for (table, column, decl) in ADDED_COLUMNS {
             Self::add_column(&db, table, column, decl)?;
         }
-        Ok(SqliteStore { db: Mutex::new(db) })
+        Ok(SqliteStore {
+            db: Mutex::new(db),
+            readers: pool::Readers::new(&path),
+        })
     }
 
     /// Gives a table made before `column` existed that column. Another process opening the
     /// same file may add it first; that is not an error.
     fn add_column(db: &Db, table: &str, column: &str, decl: &str) -> Result<(), StoreError> {
         let present = db
-            .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")
+            .prepare_cached("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")
             .and_then(|mut q| q.exists([table, column]))
             .map_err(unavailable)?;
         if present {
@@ -222,7 +230,7 @@ impl SqliteStore {
     fn count(&self, table: &'static str) -> Result<usize, StoreError> {
         self.with(|db| {
             let n: i64 = db
-                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
                 .map_err(unavailable)?;
             usize::try_from(n).map_err(corrupt)
         })

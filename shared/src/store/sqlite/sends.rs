@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
+use super::pool::Cached;
 use super::{unavailable, SqliteStore};
 use crate::domain::{InviteId, Timestamp};
 use crate::store::{EmailKind, SendClaim, SendLedger, StoreError};
@@ -21,7 +22,7 @@ impl SendLedger for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let row: Option<(String, i64, Option<String>)> = tx
-                .query_row(
+                .row(
                     "SELECT status, lease_until, message_id FROM sends WHERE invite_id = ?1 AND kind = ?2",
                     params![invite.as_str(), kind.record_key()],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -36,7 +37,7 @@ impl SendLedger for SqliteStore {
                     SendClaim::Busy
                 }
                 _ => {
-                    tx.execute(
+                    tx.exec(
                         "INSERT INTO sends (invite_id, kind, status, lease_until, updated_at)
                          VALUES (?1, ?2, 'sending', ?3, ?4)
                          ON CONFLICT (invite_id, kind) DO UPDATE SET status = 'sending',
@@ -61,7 +62,7 @@ impl SendLedger for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE sends SET status = 'sent', message_id = ?1, updated_at = ?2
                      WHERE invite_id = ?3 AND kind = ?4 AND status = 'sending'",
                     params![message_id, now.0, invite.as_str(), kind.record_key()],
@@ -77,7 +78,7 @@ impl SendLedger for SqliteStore {
 
     async fn release_send(&self, invite: &InviteId, kind: EmailKind) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "UPDATE sends SET status = 'pending', lease_until = 0
                  WHERE invite_id = ?1 AND kind = ?2 AND status = 'sending'",
                 params![invite.as_str(), kind.record_key()],

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::pool::Cached;
 use super::{corrupt, is_constraint, unavailable, SqliteStore};
 use crate::domain::tenant::LAST_USED_GRANULARITY_SECS;
 use crate::domain::{ApiKeyRecord, Branding, Tenant, Timestamp, TokenHash, WarehouseId};
@@ -125,7 +126,7 @@ impl Tenants for SqliteStore {
     async fn create_tenant(&self, t: &Tenant) -> Result<(), StoreError> {
         self.with(|db| {
             let b = &t.branding;
-            let result = db.execute(
+            let result = db.exec(
                 &format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     t.id.as_str(),
@@ -148,22 +149,25 @@ impl Tenants for SqliteStore {
     }
 
     async fn tenant(&self, id: &WarehouseId) -> Result<Option<Tenant>, StoreError> {
-        let row = self.with(|db| {
-            db.query_row(
-                &format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?1"),
-                [id.as_str()],
-                tenant_of,
-            )
-            .optional()
-            .map_err(unavailable)
-        })?;
+        let id = id.as_str().to_owned();
+        let row = self
+            .read(move |db| {
+                db.row(
+                    &format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?1"),
+                    [&id],
+                    tenant_of,
+                )
+                .optional()
+                .map_err(unavailable)
+            })
+            .await?;
         row.map(tenant).transpose()
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         let rows: Vec<TenantRow> = self.with(|db| {
             let mut stmt = db
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "SELECT {TENANT_COLUMNS} FROM tenants ORDER BY created_at, id"
                 ))
                 .map_err(unavailable)?;
@@ -180,7 +184,7 @@ impl Tenants for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE tenants SET disabled = ?2 WHERE id = ?1",
                     params![id.as_str(), disabled],
                 )
@@ -192,7 +196,7 @@ impl Tenants for SqliteStore {
     async fn set_branding(&self, id: &WarehouseId, b: &Branding) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE tenants SET accent = ?2, support_email = ?3, privacy_url = ?4 WHERE id = ?1",
                     params![id.as_str(), b.accent, b.support_email, b.privacy_url],
                 )
@@ -205,7 +209,7 @@ impl Tenants for SqliteStore {
         self.with(|db| {
             let tx = db.transaction().map_err(unavailable)?;
             let version: Option<u32> = tx
-                .query_row(
+                .row(
                     "UPDATE tenants SET logo_version = COALESCE(logo_version, 0) + 1 WHERE id = ?1
                      RETURNING logo_version",
                     [id.as_str()],
@@ -214,7 +218,7 @@ impl Tenants for SqliteStore {
                 .optional()
                 .map_err(unavailable)?;
             let version = version.ok_or(StoreError::Missing("warehouse"))?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO logos (warehouse_id, png) VALUES (?1, ?2)
                  ON CONFLICT (warehouse_id) DO UPDATE SET png = excluded.png",
                 params![id.as_str(), png],
@@ -227,7 +231,7 @@ impl Tenants for SqliteStore {
 
     async fn logo(&self, id: &WarehouseId) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|db| {
-            db.query_row(
+            db.row(
                 "SELECT png FROM logos WHERE warehouse_id = ?1",
                 [id.as_str()],
                 |r| r.get(0),
@@ -241,13 +245,13 @@ impl Tenants for SqliteStore {
         self.with(|db| {
             let tx = db.transaction().map_err(unavailable)?;
             let exists = tx
-                .prepare("SELECT 1 FROM tenants WHERE id = ?1")
+                .prepare_cached("SELECT 1 FROM tenants WHERE id = ?1")
                 .and_then(|mut q| q.exists([k.warehouse.as_str()]))
                 .map_err(unavailable)?;
             if !exists {
                 return Err(StoreError::Missing("warehouse"));
             }
-            let result = tx.execute(
+            let result = tx.exec(
                 &format!(
                     "INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                 ),
@@ -271,22 +275,25 @@ impl Tenants for SqliteStore {
     }
 
     async fn api_key(&self, hash: &TokenHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let row = self.with(|db| {
-            db.query_row(
-                &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE hash = ?1"),
-                [hash.as_str()],
-                key_of,
-            )
-            .optional()
-            .map_err(unavailable)
-        })?;
+        let hash = hash.as_str().to_owned();
+        let row = self
+            .read(move |db| {
+                db.row(
+                    &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE hash = ?1"),
+                    [&hash],
+                    key_of,
+                )
+                .optional()
+                .map_err(unavailable)
+            })
+            .await?;
         row.map(key).transpose()
     }
 
     async fn api_keys_of(&self, warehouse: &WarehouseId) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let rows: Vec<KeyRow> = self.with(|db| {
             let mut stmt = db
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "SELECT {KEY_COLUMNS} FROM api_keys WHERE warehouse_id = ?1 ORDER BY created_at, id"
                 ))
                 .map_err(unavailable)?;
@@ -306,7 +313,7 @@ impl Tenants for SqliteStore {
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3)
                      WHERE warehouse_id = ?1 AND id = ?2",
                     params![warehouse.as_str(), key_id, at.0],
@@ -318,7 +325,7 @@ impl Tenants for SqliteStore {
 
     async fn touch_api_key(&self, hash: &TokenHash, at: Timestamp) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "UPDATE api_keys SET last_used_at = ?2
                  WHERE hash = ?1 AND (last_used_at IS NULL OR last_used_at <= ?3)",
                 params![hash.as_str(), at.0, at.0 - LAST_USED_GRANULARITY_SECS],

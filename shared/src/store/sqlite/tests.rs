@@ -124,3 +124,47 @@ fn an_unwritable_data_dir_is_an_error() {
         Err(StoreError::Unavailable(_))
     ));
 }
+
+#[tokio::test]
+async fn a_read_proceeds_beside_an_open_write_transaction_and_sees_what_was_committed() {
+    // GIVEN a stored invite, and the store's writer inside an exclusive transaction that has
+    // changed the invite and not committed (held on a thread of its own)
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let inv = invite(InviteStatus::Pending);
+    store
+        .insert_invite(&inv, &TokenHash::of("link"))
+        .await
+        .unwrap();
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let writer = {
+        let (store, id) = (store.clone(), inv.id.clone());
+        std::thread::spawn(move || {
+            let mut db = store.db.lock().unwrap();
+            let tx = db
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
+                .unwrap();
+            tx.execute(
+                "UPDATE invites SET status = 'revoked' WHERE id = ?1",
+                [id.as_str()],
+            )
+            .unwrap();
+            held_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        })
+    };
+    held_rx.recv().unwrap();
+    // WHEN the invite is read (waited for no longer than a generous deadline: a read that
+    // needed the writer would wait for it, and fail after its busy timeout)
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), store.invite(&inv.id))
+        .await
+        .map(|r| r.map(|i| i.map(|i| i.status)));
+    release_tx.send(()).unwrap();
+    writer.join().unwrap();
+    // THEN it answered while the transaction was open, with the committed state
+    assert!(
+        matches!(read, Ok(Ok(Some(InviteStatus::Pending)))),
+        "{read:?}"
+    );
+}

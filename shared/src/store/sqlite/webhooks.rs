@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 
+use super::pool::Cached;
 use super::{after_of, corrupt, unavailable, SqliteStore};
 use crate::domain::{
     DeliveryId, EndpointId, InviteEvent, InviteEventKind, InviteId, Timestamp, WarehouseId,
@@ -64,7 +65,7 @@ fn from_json<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, StoreError
 impl WebhookStore for SqliteStore {
     async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "INSERT INTO webhook_endpoints (id, warehouse_id, revision, created_at, body)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
@@ -105,7 +106,7 @@ impl WebhookStore for SqliteStore {
         })?;
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE webhook_endpoints SET revision = ?1, body = ?2
                      WHERE id = ?3 AND warehouse_id = ?4 AND revision = ?5",
                     params![
@@ -128,7 +129,7 @@ impl WebhookStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "DELETE FROM webhook_endpoints WHERE id = ?1 AND warehouse_id = ?2",
                     params![id.as_str(), warehouse.as_str()],
                 )
@@ -140,7 +141,7 @@ impl WebhookStore for SqliteStore {
     async fn insert_delivery(&self, delivery: &WebhookDelivery) -> Result<bool, StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "INSERT INTO webhook_deliveries (id, warehouse_id, status, tries, created_at, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
                     params![
@@ -159,7 +160,7 @@ impl WebhookStore for SqliteStore {
 
     async fn delivery(&self, id: &DeliveryId) -> Result<Option<WebhookDelivery>, StoreError> {
         let body: Option<String> = self.with(|db| {
-            db.query_row(
+            db.row(
                 "SELECT body FROM webhook_deliveries WHERE id = ?1",
                 [id.as_str()],
                 |r| r.get(0),
@@ -177,7 +178,7 @@ impl WebhookStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         self.with(|db| {
             let n = db
-                .execute(
+                .exec(
                     "UPDATE webhook_deliveries SET status = ?1, tries = ?2, body = ?3
                      WHERE id = ?4 AND status = ?5 AND tries = ?6",
                     params![
@@ -245,7 +246,7 @@ impl WebhookQueue for SqliteStore {
         _now: Timestamp,
     ) -> Result<(), QueueError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "INSERT INTO webhook_queue (delivery_id, warehouse_id, due_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (delivery_id) DO UPDATE SET due_at = excluded.due_at",
                 params![
@@ -293,7 +294,7 @@ impl WebhookQueue for SqliteStore {
 
     async fn forget(&self, delivery: &DeliveryRef) -> Result<(), QueueError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "DELETE FROM webhook_queue WHERE delivery_id = ?1",
                 [delivery.delivery.as_str()],
             )
@@ -344,7 +345,7 @@ impl StepFeed for SqliteStore {
 
     async fn step_done(&self, invite: &InviteId, key: &str) -> Result<(), QueueError> {
         self.with(|db| {
-            db.execute(
+            db.exec(
                 "DELETE FROM webhook_feed WHERE invite_id = ?1 AND key = ?2",
                 params![invite.as_str(), key],
             )

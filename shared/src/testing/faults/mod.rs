@@ -13,6 +13,7 @@
 
 mod interleave;
 mod store;
+mod trips;
 mod webhooks;
 
 pub use store::FaultyStore;
@@ -97,6 +98,7 @@ struct PlanState {
     calls: BTreeMap<(Port, &'static str), usize>,
     crashed: bool,
     before: Option<interleave::Before>,
+    depths: trips::Depths,
 }
 
 /// The shared plan every wrapper asks before a call.
@@ -133,6 +135,7 @@ impl FaultPlan {
         s.fired = false;
         s.crashed = false;
         s.calls.clear();
+        s.depths = trips::Depths::default();
     }
 
     /// Disarms the plan and forgets a crash (the process "restarted"); call counts stay.
@@ -208,7 +211,7 @@ impl FaultPlan {
     ) -> Result<T, E> {
         self.run_before(port, call).await;
         match self.verdict(port, call) {
-            Verdict::Pass => op.await,
+            Verdict::Pass => self.at_depth(port, op).await,
             Verdict::Fail => Err(unavailable("injected fault")),
             Verdict::Stall => {
                 tokio::time::sleep(INJECTED_TIMEOUT).await;

@@ -15,9 +15,9 @@ use crate::domain::{
     InviteId, InviteStatus, Timestamp, TokenHash, WarehouseId,
 };
 use crate::store::{
-    AttemptStore, ConnectionFilter, ConnectionStore, Counters, EmailKind, IdempotencyKeys,
-    IdempotencyTake, InviteEvents, InviteFilter, InviteStore, Leases, Page, PageRequest, SendClaim,
-    SendLedger, Store, StoreError, StoredAnswer,
+    AttemptStore, AuthorizationCommit, ConnectionFilter, ConnectionStore, Counters, EmailKind,
+    IdempotencyKeys, IdempotencyTake, InviteEvents, InviteFilter, InviteStore, Leases, Page,
+    PageRequest, SendClaim, SendLedger, Store, StoreError, StoredAnswer,
 };
 
 /// The store port behind a [`FaultPlan`].
@@ -167,6 +167,21 @@ impl AttemptStore for FaultyStore {
         .await
     }
 
+    async fn claim_granting_attempt(
+        &self,
+        state: &TokenHash,
+        invite: &InviteId,
+        now: Timestamp,
+        claim_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "claim_granting_attempt",
+            self.inner
+                .claim_granting_attempt(state, invite, now, claim_until),
+        )
+        .await
+    }
+
     async fn close_attempt(
         &self,
         state: &TokenHash,
@@ -185,13 +200,11 @@ impl AttemptStore for FaultyStore {
 impl ConnectionStore for FaultyStore {
     async fn commit_authorization(
         &self,
-        connection: &Connection,
-        state: &TokenHash,
-        now: Timestamp,
+        commit: &AuthorizationCommit<'_>,
     ) -> Result<(), StoreError> {
         self.run(
             "commit_authorization",
-            self.inner.commit_authorization(connection, state, now),
+            self.inner.commit_authorization(commit),
         )
         .await
     }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make bench`: builds what it measures, measures it beside bare baselines built with the same
+# profile in the same run, and writes docs/benchmarks.md (or $BENCH_OUT):
+#   (a) the callback's latency with fixed latencies injected on the token endpoint, the vault
+#       and the store, beside the bare sum of its critical path (criterion, shared/benches);
+#   (b) the local server's `GET /setup/{token}` under wrk at concurrency 16, beside a bare axum
+#       server (local/examples/bare_axum.rs).
+# QUICK=1 runs each briefly, only to prove it still runs. PROFILE (default dev: release builds
+# are too slow and too big for the machines this runs on) names the cargo profile of both sides.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=${QUICK:-}
+profile=${PROFILE:-dev}
+out=${BENCH_OUT:-docs/benchmarks.md}
+if [ -n "$quick" ]; then
+  criterion=(--warm-up-time 0.2 --measurement-time 0.5 --sample-size 10)
+  wrk_secs=2
+else
+  criterion=(--warm-up-time 2 --measurement-time 10 --sample-size 30)
+  wrk_secs=15
+fi
+bin_dir=target/$([ "$profile" = dev ] && echo debug || echo "$profile")
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work" "${data:-}"; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+echo "== (a) the callback's critical path" >&2
+cargo bench --quiet -p shared --bench callback --profile "$profile" -- "${criterion[@]}" | tee "$work/callback.txt" >&2
+trips=$(sed -n 's/^CALLBACK_SEQUENTIAL_ROUND_TRIPS=//p' "$work/callback.txt")
+
+echo "== (b) the local server beside bare axum" >&2
+cargo build --quiet -p cartlink-local --example bare_axum --profile "$profile"
+. bench/local_server.sh
+load() { wrk -t2 -c16 -d"${wrk_secs}s" --latency "$1" > "$2"; }
+start_local "$bin_dir/cartlink-local" 1
+link=$(curl -fs -X POST "http://127.0.0.1:$port/v1/invites" -H 'Authorization: Bearer bench-key' \
+  -H 'Content-Type: application/json' -d '{"cart":"sandbox","merchant_email":"merchant@example.com"}' |
+  grep -o 'http://[^"]*/setup/[^"]*')
+curl -fs -o /dev/null "$link"
+load "$link" "$work/local.txt"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+bare_port=$(free_port)
+BARE_LISTEN=127.0.0.1:$bare_port "$bin_dir/examples/bare_axum" & pid=$!
+for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$bare_port/setup/x" && break; sleep 0.1; done
+load "http://127.0.0.1:$bare_port/setup/${link##*/}" "$work/bare.txt"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs/benchmarks.md' || echo "+uncommitted")
+python3 bench/report.py "$work" "$out" "$profile" "$commit" "$trips" "$wrk_secs" "${quick:+quick}"
+echo "wrote $out" >&2

@@ -1,0 +1,113 @@
+//! The embedded store's connections: one writer behind a lock (writes stay serialized, each in
+//! its transaction), and beside it up to [`READERS`] read-only connections that WAL lets read
+//! while the writer writes. Reads run on the blocking pool, so a query never holds an async
+//! worker. Every connection keeps its statements prepared ([`Cached`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection as Db, OpenFlags, Params, Row};
+use tokio::sync::Semaphore;
+
+use super::{unavailable, SqliteStore};
+use crate::store::StoreError;
+
+/// How many reads run at once, each on a connection of its own.
+pub(super) const READERS: usize = 4;
+/// How many prepared statements each connection keeps: more than the store has SQL texts for
+/// its hot paths.
+const STATEMENT_CACHE: usize = 128;
+/// How long a statement waits for a lock before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Statements through the connection's cache of prepared statements: each SQL text is parsed
+/// and planned once per connection, not at every call.
+pub(super) trait Cached {
+    /// Runs one statement; answers how many rows it changed.
+    fn exec<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    /// Runs one query and maps its first row.
+    fn row<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Db {
+    fn exec<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
+/// What every connection of the store is set up with.
+pub(super) fn configure(db: &Db) -> Result<(), StoreError> {
+    db.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    db.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+/// The read-only connections, opened as needed and kept while idle.
+pub(super) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Db>>,
+    permits: Semaphore,
+}
+
+impl Readers {
+    /// Readers of the database file at `path` (which the writer has made, in WAL mode).
+    pub(super) fn new(path: &Path) -> Arc<Readers> {
+        Arc::new(Readers {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::with_capacity(READERS)),
+            permits: Semaphore::new(READERS),
+        })
+    }
+
+    fn take(&self) -> Result<Db, StoreError> {
+        if let Some(db) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Ok(db);
+        }
+        let db = Db::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(unavailable)?;
+        configure(&db)?;
+        Ok(db)
+    }
+
+    fn give(&self, db: Db) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(db);
+    }
+}
+
+impl SqliteStore {
+    /// Runs the read `f` on a reader, on the blocking pool: beside the writer and up to
+    /// [`READERS`] at once; it sees every write committed before it started.
+    pub(super) async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let _permit = self.readers.permits.acquire().await.map_err(unavailable)?;
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let db = readers.take()?;
+            let out = f(&db);
+            readers.give(db);
+            out
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}
