@@ -81,11 +81,12 @@ impl Services {
             };
             async move { (kind, self.send_once(invite_id, kind, email).await) }
         };
-        // The two emails do not wait for each other: each has its own send record.
-        let (merchant, warehouse) = tokio::join!(
-            send(EmailKind::MerchantConfirmation),
-            send(EmailKind::WarehouseConfirmation),
-        );
+        // One after the other, on purpose: side by side, a crash during one send could catch
+        // the other between the mail service taking it and its send record, and SES (which has
+        // no idempotency key) would send it again after recovery. The confirmation is off the
+        // merchant's critical path (the page already said "Successful Authorization").
+        let merchant = send(EmailKind::MerchantConfirmation).await;
+        let warehouse = send(EmailKind::WarehouseConfirmation).await;
         let mut done = Confirmed::default();
         let mut first_error: Option<ConfirmError> = None;
         for (kind, outcome) in [merchant, warehouse] {
