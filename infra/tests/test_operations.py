@@ -53,9 +53,6 @@ UNTESTED_ON_MOTO = {
     "grant-page": {
         ("dynamodb:DeleteItem", TABLE, "CON#"): "a merchant's withdrawal (manage page)",
     },
-    "oauth-callback": {
-        ("dynamodb:ConditionCheckItem", TABLE, None): "the fresh link after a failed grant (add_link)",
-    },
     "warehouse-api": {
         ("dynamodb:ConditionCheckItem", TABLE, None): "a reconnect's or a reissue's fresh link (add_link)",
         ("dynamodb:DeleteItem", TABLE, "IDEM#"): "an Idempotency-Key answer not kept (5xx, 429)",

@@ -70,14 +70,22 @@ impl HttpConnector for FaultyConnector {
             .headers()
             .get("x-amz-target")
             .is_some_and(|t| t.ends_with(".TransactWriteItems"));
-        if !is_transaction {
-            return self.inner.call(request);
-        }
-        let token = request
+        let body = request
             .body()
             .bytes()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-            .and_then(|v| v["ClientRequestToken"].as_str().map(str::to_owned));
+            .unwrap_or_default();
+        let puts_a_connection = body["TransactItems"].as_array().is_some_and(|items| {
+            items.iter().any(|i| {
+                i["Put"]["Item"]["pk"]["S"]
+                    .as_str()
+                    .is_some_and(|pk| pk.starts_with("CON#"))
+            })
+        });
+        if !(is_transaction && puts_a_connection) {
+            return self.inner.call(request);
+        }
+        let token = body["ClientRequestToken"].as_str().map(str::to_owned);
         self.faults.tokens.lock().unwrap().push(token);
         let inject = self
             .faults
