@@ -40,28 +40,26 @@ pub async fn as_handler<F: Future>(fut: F) -> F::Output {
         .split("::")
         .next()
         .unwrap_or_default();
-    let function = FUNCTIONS
+    let function = functions()
         .iter()
-        .find(|f| f.replace('-', "_") == crate_name)
-        .copied();
+        .find(|f| f.replace('-', "_") == crate_name);
     match function {
-        Some(f) => FUNCTION.scope(f, fut).await,
+        Some(f) => FUNCTION.scope(f.as_str(), fut).await,
         None => fut.await,
     }
 }
 
-/// The Lambda functions (the folders of `functions/`).
-const FUNCTIONS: &[&str] = &[
-    "admin-api",
-    "cart-events",
-    "confirmation",
-    "connection-tokens",
-    "grant-page",
-    "mail-events",
-    "oauth-callback",
-    "warehouse-api",
-    "webhooks",
-];
+/// The Lambda functions: the folders of `functions/`, one crate each.
+fn functions() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions"));
+        std::fs::read_dir(dir)
+            .expect("the functions folder")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect()
+    })
+}
 
 /// An HTTP client that records what a function asks before passing the request on.
 #[derive(Debug)]

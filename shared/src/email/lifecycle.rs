@@ -1,7 +1,7 @@
 //! The emails of a cart's lifecycle signals: an uninstall at the cart, told to the warehouse.
 
-use super::build;
-use super::render::{b, para, t, Block};
+use super::manage::warehouse_access_ended;
+use super::render::{b, para, t};
 use crate::domain::{Invite, Timestamp};
 use crate::mailer::{MailError, OutgoingEmail};
 use crate::store::EmailKind;
@@ -19,33 +19,22 @@ pub fn revoked_at_cart_email(
         .as_deref()
         .unwrap_or(&invite.merchant_email);
     let subject = format!("{merchant} removed the app from their {cart_name} store");
-    let blocks = [
-        para(vec![
-            t(format!(
-                "{cart_name} told cartlink on {} that ",
-                revoked_at.human()
-            )),
-            b(merchant),
-            t(format!(
-                " ({}) removed the app from their store, which ends your access.",
-                invite.merchant_email
-            )),
-        ]),
-        Block::Facts(vec![
-            ("Invite", invite.id.to_string()),
-            ("Connection", connection.to_owned()),
-        ]),
-        para(vec![t(
-            "The stored access was deleted: the token API answers 404 for this connection. To \
-             work with this store again, create a new invite for the merchant.",
-        )]),
-        Block::Note(vec![t("Sent by cartlink.")]),
-    ];
-    build(
-        &invite.warehouse.notify_email,
-        &subject,
-        &blocks,
+    let opening = para(vec![
+        t(format!(
+            "{cart_name} told cartlink on {} that ",
+            revoked_at.human()
+        )),
+        b(merchant),
+        t(format!(
+            " ({}) removed the app from their store, which ends your access.",
+            invite.merchant_email
+        )),
+    ]);
+    warehouse_access_ended(
         invite,
+        connection,
+        &subject,
+        opening,
         EmailKind::RevokedAtCart,
     )
 }

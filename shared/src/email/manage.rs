@@ -81,15 +81,34 @@ pub fn access_withdrawn_email(
         .as_deref()
         .unwrap_or(&invite.merchant_email);
     let subject = format!("{merchant} withdrew your access to their {cart_name} store");
+    let opening = para(vec![
+        b(merchant),
+        t(format!(
+            " ({}) withdrew your access to their {cart_name} store on {}.",
+            invite.merchant_email,
+            withdrawn_at.human()
+        )),
+    ]);
+    warehouse_access_ended(
+        invite,
+        connection,
+        &subject,
+        opening,
+        EmailKind::AccessWithdrawn,
+    )
+}
+
+/// The warehouse's "your access ended" email, whoever ended it: `opening` says who and when,
+/// then the ids, what the token API answers now and what to do.
+pub(super) fn warehouse_access_ended(
+    invite: &Invite,
+    connection: &str,
+    subject: &str,
+    opening: Block,
+    kind: EmailKind,
+) -> Result<OutgoingEmail, MailError> {
     let blocks = [
-        para(vec![
-            b(merchant),
-            t(format!(
-                " ({}) withdrew your access to their {cart_name} store on {}.",
-                invite.merchant_email,
-                withdrawn_at.human()
-            )),
-        ]),
+        opening,
         Block::Facts(vec![
             ("Invite", invite.id.to_string()),
             ("Connection", connection.to_owned()),
@@ -102,9 +121,9 @@ pub fn access_withdrawn_email(
     ];
     build(
         &invite.warehouse.notify_email,
-        &subject,
+        subject,
         &blocks,
         invite,
-        EmailKind::AccessWithdrawn,
+        kind,
     )
 }
