@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::connection::Connection;
 use super::ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 
 /// Whether the cart was told to revoke the connection's grant.
@@ -84,4 +85,26 @@ pub struct Disconnection {
     /// finds this record); records made before it was kept have none.
     #[serde(default)]
     pub account: Option<String>,
+}
+
+impl Disconnection {
+    /// The record of dropping `connection` at `at`, by `by`, with `revocation` told to the cart:
+    /// what it served and reached is the connection's own.
+    pub fn of(
+        connection: &Connection,
+        at: Timestamp,
+        revocation: Revocation,
+        by: DisconnectedBy,
+    ) -> Self {
+        Disconnection {
+            connection_id: connection.id.clone(),
+            invite_id: connection.invite_id.clone(),
+            warehouse_id: connection.warehouse_id.clone(),
+            cart: connection.cart.clone(),
+            disconnected_at: at,
+            revocation,
+            by,
+            account: connection.account.clone(),
+        }
+    }
 }

@@ -78,16 +78,8 @@ impl Services {
                 return Err(DisconnectError::NotFound);
             }
             let tokens = self.tokens_to_revoke(&connection).await?;
-            let record = Disconnection {
-                connection_id: id.clone(),
-                invite_id: connection.invite_id.clone(),
-                warehouse_id: connection.warehouse_id.clone(),
-                cart: connection.cart.clone(),
-                disconnected_at: self.clock.now(),
-                revocation: self.revocation_to_make(&connection, tokens.as_ref()),
-                by,
-                account: connection.account.clone(),
-            };
+            let revocation = self.revocation_to_make(&connection, tokens.as_ref());
+            let record = Disconnection::of(&connection, self.clock.now(), revocation, by);
             match self.store.disconnect(&record, connection.version).await {
                 Ok(()) => {}
                 Err(StoreError::Conflict(_)) => continue,

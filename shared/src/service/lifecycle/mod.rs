@@ -161,16 +161,12 @@ impl Services {
             if connection.created_at > signalled_at {
                 return Ok(false);
             }
-            let record = Disconnection {
-                connection_id: id.clone(),
-                invite_id: connection.invite_id.clone(),
-                warehouse_id: connection.warehouse_id.clone(),
-                cart: connection.cart.clone(),
-                disconnected_at: self.clock.now(),
-                revocation: Revocation::Revoked,
-                by: DisconnectedBy::Cart,
-                account: connection.account.clone(),
-            };
+            let record = Disconnection::of(
+                &connection,
+                self.clock.now(),
+                Revocation::Revoked,
+                DisconnectedBy::Cart,
+            );
             match self.store.disconnect(&record, connection.version).await {
                 Ok(()) => {
                     tracing::info!(connection_id = %id, warehouse_id = %record.warehouse_id, "connection revoked at the cart; tokens deleted");

@@ -27,6 +27,33 @@ impl DynamoStore {
     }
 }
 
+/// The claim of an attempt: `open → exchanging` with its deadline, only while it is open and
+/// unexpired (the one rule both claims write, with or without their invite's check).
+const CLAIM_UPDATE: &str = "SET #status = :exchanging, #claim_until = :until";
+/// See [`CLAIM_UPDATE`].
+const CLAIM_CONDITION: &str = "#status = :open AND #expires_at > :now";
+
+/// The names and values [`CLAIM_UPDATE`] and [`CLAIM_CONDITION`] use.
+fn claim_attributes(
+    now: Timestamp,
+    claim_until: Timestamp,
+) -> (HashMap<String, String>, HashMap<String, AttributeValue>) {
+    let names = [
+        ("#status", "status"),
+        ("#claim_until", "claim_until"),
+        ("#expires_at", "expires_at"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let values = [
+        (":exchanging", s(AttemptStatus::Exchanging.as_str())),
+        (":open", s(AttemptStatus::Open.as_str())),
+        (":until", n(claim_until.0)),
+        (":now", n(now.0)),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    (names.into(), values.into())
+}
+
 #[async_trait]
 impl AttemptStore for DynamoStore {
     async fn begin_attempt(
@@ -123,20 +150,16 @@ impl AttemptStore for DynamoStore {
         now: Timestamp,
         claim_until: Timestamp,
     ) -> Result<(), StoreError> {
+        let (names, values) = claim_attributes(now, claim_until);
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(attempt_key(state)))
-            .update_expression("SET #status = :exchanging, #claim_until = :until")
-            .condition_expression("#status = :open AND #expires_at > :now")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#claim_until", "claim_until")
-            .expression_attribute_names("#expires_at", "expires_at")
-            .expression_attribute_values(":exchanging", s(AttemptStatus::Exchanging.as_str()))
-            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
-            .expression_attribute_values(":until", n(claim_until.0))
-            .expression_attribute_values(":now", n(now.0))
+            .update_expression(CLAIM_UPDATE)
+            .condition_expression(CLAIM_CONDITION)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .send()
             .await;
         settle(result, StoreError::Conflict("attempt not open"))
@@ -149,18 +172,14 @@ impl AttemptStore for DynamoStore {
         now: Timestamp,
         claim_until: Timestamp,
     ) -> Result<(), StoreError> {
+        let (names, values) = claim_attributes(now, claim_until);
         let claim = Update::builder()
             .table_name(&self.table)
             .set_key(Some(attempt_key(state)))
-            .update_expression("SET #status = :exchanging, #claim_until = :until")
-            .condition_expression("#status = :open AND #expires_at > :now")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#claim_until", "claim_until")
-            .expression_attribute_names("#expires_at", "expires_at")
-            .expression_attribute_values(":exchanging", s(AttemptStatus::Exchanging.as_str()))
-            .expression_attribute_values(":open", s(AttemptStatus::Open.as_str()))
-            .expression_attribute_values(":until", n(claim_until.0))
-            .expression_attribute_values(":now", n(now.0))
+            .update_expression(CLAIM_UPDATE)
+            .condition_expression(CLAIM_CONDITION)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .build()
             .map_err(build_err)?;
         let granting = ConditionCheck::builder()

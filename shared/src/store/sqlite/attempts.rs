@@ -32,6 +32,39 @@ impl SqliteStore {
     }
 }
 
+/// Claims an attempt, `open → exchanging` with its deadline, in one statement: only while it
+/// is open and unexpired and, given `invite`, only while that invite is granting and unexpired.
+fn claim(
+    db: &Db,
+    state: &TokenHash,
+    invite: Option<&InviteId>,
+    now: Timestamp,
+    claim_until: Timestamp,
+) -> Result<(), StoreError> {
+    let n = db
+        .exec(
+            "UPDATE attempts SET status = 'exchanging', claim_until = ?1
+             WHERE state_hash = ?2 AND status = 'open'
+               AND json_extract(body, '$.expires_at') > ?3
+               AND (?4 IS NULL OR EXISTS (SELECT 1 FROM invites WHERE id = ?4
+                                            AND status = 'granting' AND expires_at > ?3))",
+            params![
+                claim_until.0,
+                state.as_str(),
+                now.0,
+                invite.map(|i| i.as_str())
+            ],
+        )
+        .map_err(unavailable)?;
+    match (n, invite) {
+        (1, _) => Ok(()),
+        (_, None) => Err(StoreError::Conflict("attempt not open")),
+        (_, Some(_)) => Err(StoreError::Conflict(
+            "attempt not open, or its invite not granting",
+        )),
+    }
+}
+
 #[async_trait]
 impl AttemptStore for SqliteStore {
     async fn begin_attempt(
@@ -116,21 +149,7 @@ impl AttemptStore for SqliteStore {
         now: Timestamp,
         claim_until: Timestamp,
     ) -> Result<(), StoreError> {
-        self.with(|db| {
-            let n = db
-                .exec(
-                    "UPDATE attempts SET status = 'exchanging', claim_until = ?1
-                     WHERE state_hash = ?2 AND status = 'open'
-                       AND json_extract(body, '$.expires_at') > ?3",
-                    params![claim_until.0, state.as_str(), now.0],
-                )
-                .map_err(unavailable)?;
-            if n == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::Conflict("attempt not open"))
-            }
-        })
+        self.with(|db| claim(db, state, None, now, claim_until))
     }
 
     async fn claim_granting_attempt(
@@ -140,25 +159,7 @@ impl AttemptStore for SqliteStore {
         now: Timestamp,
         claim_until: Timestamp,
     ) -> Result<(), StoreError> {
-        self.with(|db| {
-            let n = db
-                .exec(
-                    "UPDATE attempts SET status = 'exchanging', claim_until = ?1
-                     WHERE state_hash = ?2 AND status = 'open'
-                       AND json_extract(body, '$.expires_at') > ?3
-                       AND EXISTS (SELECT 1 FROM invites WHERE id = ?4
-                                     AND status = 'granting' AND expires_at > ?3)",
-                    params![claim_until.0, state.as_str(), now.0, invite.as_str()],
-                )
-                .map_err(unavailable)?;
-            if n == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::Conflict(
-                    "attempt not open, or its invite not granting",
-                ))
-            }
-        })
+        self.with(|db| claim(db, state, Some(invite), now, claim_until))
     }
 
     async fn close_attempt(
