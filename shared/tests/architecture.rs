@@ -206,6 +206,47 @@ fn a_generator_named_outside_the_secrets_module_is_found() {
     );
 }
 
+/// Each flow file, other than the one home of the rate limits, that counts a hit itself.
+fn counters_outside_limits(files: &[SourceFile]) -> Vec<String> {
+    in_module(files, "service")
+        .into_iter()
+        .filter(|f| f.path != "service/limits.rs" && names_identifier(&f.code, "count_hit_within"))
+        .map(|f| f.path.clone())
+        .collect()
+}
+
+#[test]
+fn every_rate_limit_counts_through_its_one_home() {
+    // GIVEN the flows of shared
+    let files = shared_src();
+    // THEN only service/limits.rs calls the store's counter, so every refusal writes the line
+    // the template's RateLimitHits filter counts (checklist G3)
+    assert_eq!(counters_outside_limits(&files), Vec::<String>::new());
+    let limits = files
+        .iter()
+        .find(|f| f.path == "service/limits.rs")
+        .expect("limits.rs");
+    assert!(names_identifier(&limits.code, "count_hit_within"));
+}
+
+#[test]
+fn a_flow_counting_a_hit_itself_is_found() {
+    // GIVEN a tree where a flow calls the store's counter beside limits.rs
+    let files = tree(&[
+        ("service/limits.rs", "fn f() { store.count_hit_within(k) }"),
+        ("service/x.rs", "fn g() { self.store.count_hit_within(k) }"),
+        (
+            "service/y.rs",
+            "fn h() { self.count_hit(k) } // count_hit_within",
+        ),
+    ]);
+    // THEN the flow is reported, the comment and limits.rs are not
+    assert_eq!(
+        counters_outside_limits(&files),
+        vec!["service/x.rs".to_owned()]
+    );
+}
+
 #[test]
 fn no_source_file_is_over_500_lines() {
     // GIVEN the non-test files of shared/src THEN none is over the limit

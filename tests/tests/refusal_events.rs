@@ -65,3 +65,48 @@ async fn each_refused_callback_logs_one_event_with_its_reason_and_no_secret() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_refusal_by_a_rate_limit_logs_the_line_the_metric_counts_and_no_address() {
+    // GIVEN a client that opened as many unknown links as it may
+    let kit = TestKit::new();
+    let client = Some("203.0.113.77".parse().unwrap());
+    let unknown = |i: u32| format!("{i:0>43}");
+    for i in 0..shared::service::link_guard::UNKNOWN_LINKS_PER_CLIENT {
+        let _ = kit.services.open_link_for(&unknown(i), client).await;
+    }
+    // WHEN it opens one more
+    let logs = LogCapture::start();
+    let refused = kit.services.open_link_for(&unknown(999), client).await;
+    // THEN it is refused, and one line says a limit was reached and names which
+    assert!(refused.is_err());
+    let events = logs.lines_with("rate limit reached");
+    assert_eq!(events.len(), 1, "{}", logs.text());
+    assert!(
+        events[0].contains("limit=\"unknown-link\""),
+        "{}",
+        events[0]
+    );
+    // AND the line holds neither the address nor its counter's hash
+    assert!(!logs.text().contains("203.0.113.77"), "{}", logs.text());
+    let hash = shared::domain::TokenHash::of("203.0.113.77");
+    assert!(!logs.text().contains(hash.as_str()), "{}", logs.text());
+}
+
+#[tokio::test]
+async fn an_admitted_request_logs_no_rate_limit_line() {
+    // GIVEN a client within its limit
+    let kit = TestKit::new();
+    let logs = LogCapture::start();
+    // WHEN it opens one unknown link
+    let _ = kit
+        .services
+        .open_link_for(&"0".repeat(43), Some("203.0.113.78".parse().unwrap()))
+        .await;
+    // THEN no limit is reported
+    assert!(
+        logs.lines_with("rate limit reached").is_empty(),
+        "{}",
+        logs.text()
+    );
+}

@@ -54,17 +54,42 @@ impl Services {
 
     async fn admit(&self, key: &str, window_secs: i64, limit: u32) -> Result<(), LimitError> {
         let now = self.clock.now();
-        if self
-            .store
-            .count_hit_within(key, window_secs, limit, now)
-            .await?
-        {
+        if self.count_hit(key, window_secs, limit, now).await? {
             return Ok(());
         }
         Err(LimitError::Limited(RateLimited {
             retry_after_secs: until_window_end(now, window_secs),
         }))
     }
+}
+
+impl Services {
+    /// Counts one hit of `key` in its fixed window, as
+    /// [`crate::store::Counters::count_hit_within`]: `false` when the limit was already reached.
+    /// Every rate limit of the service counts through here, so each refusal writes the one line
+    /// the template's `RateLimitHits` metric filter counts (`rate limit reached`), naming the
+    /// limit by its key's prefix (never the rest of the key: it may hash an address).
+    pub(crate) async fn count_hit(
+        &self,
+        key: &str,
+        window_secs: i64,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let counted = self
+            .store
+            .count_hit_within(key, window_secs, limit, now)
+            .await?;
+        if !counted {
+            tracing::info!(limit = limit_name(key), "rate limit reached");
+        }
+        Ok(counted)
+    }
+}
+
+/// The name of the limit a counter key belongs to: its prefix before the first `:`.
+fn limit_name(key: &str) -> &str {
+    key.split_once(':').map_or(key, |(name, _)| name)
 }
 
 /// Seconds from `now` to the end of its fixed window of `window_secs` (windows start at

@@ -29,8 +29,7 @@ impl Services {
                 let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
                 let key = format!("unknown-link:{}", TokenHash::of(&address).as_str());
                 let counted = self
-                    .store
-                    .count_hit_within(
+                    .count_hit(
                         &key,
                         UNKNOWN_LINK_WINDOW_SECS,
                         UNKNOWN_LINKS_PER_CLIENT,
@@ -38,7 +37,6 @@ impl Services {
                     )
                     .await?;
                 if !counted {
-                    tracing::info!(reason = "unknown_links_limit", "client told to wait");
                     return Err(SetupError::TooManyAttempts);
                 }
                 Err(SetupError::InvalidLink)

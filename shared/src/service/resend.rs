@@ -142,8 +142,7 @@ impl Services {
     async fn count_resend(&self, id: &InviteId) -> Result<(), ResendError> {
         let now = self.clock.now();
         let counted = self
-            .store
-            .count_hit_within(&format!("resend:{id}"), DAY_SECS, RESENDS_PER_DAY, now)
+            .count_hit(&format!("resend:{id}"), DAY_SECS, RESENDS_PER_DAY, now)
             .await?;
         if counted {
             return Ok(());

@@ -251,8 +251,7 @@ impl Services {
     ) -> Result<GrantView<'_>, SetupError> {
         let now = self.clock.now();
         let counted = self
-            .store
-            .count_hit_within(
+            .count_hit(
                 &client_key(client),
                 CODE_WINDOW_SECS,
                 CODE_GUESSES_PER_CLIENT,
@@ -272,8 +271,7 @@ impl Services {
         };
         let uses_key = format!("code-use:{}", invite.access_code_hash.as_str());
         let redeemable = self
-            .store
-            .count_hit_within(&uses_key, CODE_LIFE_SECS, REDEMPTIONS_PER_CODE, now)
+            .count_hit(&uses_key, CODE_LIFE_SECS, REDEMPTIONS_PER_CODE, now)
             .await?;
         if !redeemable {
             return Err(SetupError::TooManyAttempts);

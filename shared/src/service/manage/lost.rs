@@ -48,8 +48,7 @@ impl Services {
         let ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         let from = format!("lost-link-from:{}", TokenHash::of(&ip).as_str());
         if !self
-            .store
-            .count_hit_within(&from, HOUR, LOST_LINK_REQUESTS_PER_CLIENT_PER_HOUR, now)
+            .count_hit(&from, HOUR, LOST_LINK_REQUESTS_PER_CLIENT_PER_HOUR, now)
             .await?
         {
             return Err(LostLinkError::TooMany);
@@ -57,12 +56,10 @@ impl Services {
         let merchant = merchant_hash(&address);
         let to = format!("lost-link-to:{}", merchant.as_str());
         if !self
-            .store
-            .count_hit_within(&to, DAY, LOST_LINK_EMAILS_PER_ADDRESS_PER_DAY, now)
+            .count_hit(&to, DAY, LOST_LINK_EMAILS_PER_ADDRESS_PER_DAY, now)
             .await?
         {
             // Said like a request that found nothing: the limit is the address's, not the asker's.
-            tracing::info!(reason = "address_limit", "lost manage link not sent again");
             return Ok(());
         }
         for link in self.store.manage_links_for(&merchant).await? {
