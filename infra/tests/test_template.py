@@ -307,6 +307,38 @@ def test_refused_callbacks_are_counted_and_a_burst_is_alarmed():
     assert len(alarms) == 1 and ref_name(alarms[0]["AlarmActions"][0]) == "AlarmTopic"
 
 
+def test_rate_limit_refusals_are_counted_where_limits_run_and_alarmed():
+    # GIVEN the line every rate limit writes when it refuses (shared/src/service/limits.rs)
+    assert '"rate limit reached"' in (ROOT / "shared/src/service/limits.rs").read_text()
+    filters = [
+        f["Properties"]
+        for f in of_type("AWS::Logs::MetricFilter").values()
+        if f["Properties"]["FilterPattern"] == '"rate limit reached"'
+    ]
+    # THEN the logs of the functions whose flows run limits count it: the merchant pages'
+    # (links, access codes, lost manage links) and the warehouse API's (invites, resends)
+    assert sorted(ref_name(f["LogGroupName"]) for f in filters) == [
+        "GrantPageLogGroup",
+        "WarehouseApiLogGroup",
+    ]
+    for crate, call in [
+        ("grant-page", "open_link_for"),
+        ("grant-page", "redeem_access_code"),
+        ("grant-page", "send_lost_manage_links"),
+        ("warehouse-api", "create_invite"),
+    ]:
+        files = (ROOT / "functions" / crate / "src").rglob("*.rs")
+        source = "".join(p.read_text() for p in files if not p.name.startswith("tests"))
+        assert call in source, (crate, call)
+    # AND one metric is alarmed, to the alarm topic
+    alarms = [
+        a["Properties"]
+        for a in of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "RateLimitHits"
+    ]
+    assert len(alarms) == 1 and ref_name(alarms[0]["AlarmActions"][0]) == "AlarmTopic"
+
+
 # ------------------------------------------------------------------ KMS
 
 
@@ -438,6 +470,97 @@ def test_public_routes_have_throttles_of_their_own():
     for key in routes:
         method, path = key.split(" ", 1)
         assert (method.lower(), path) in ROUTES, key
+
+
+# The optional edge (EdgeCertificateArn): CloudFront with an AWS WAF web ACL in front.
+EDGE = ("EdgeWebAcl", "EdgeDistribution")
+
+
+def rate_rules():
+    acl = RES["EdgeWebAcl"]["Properties"]
+    return {r["Name"]: r for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]}
+
+
+def prefixes(statement):
+    """The (method, path prefix) pairs a scope-down statement matches, as written."""
+    found = []
+    for match in re.finditer(r"'SearchString': '([^']+)'", str(statement)):
+        found.append(match.group(1))
+    return found
+
+
+def test_the_edge_is_optional_and_owns_the_public_domain_alone():
+    # GIVEN the edge's resources
+    for name in EDGE:
+        # THEN each exists only with an edge certificate
+        assert RES[name]["Condition"] == "HasEdge", name
+    assert CFN["Conditions"]["HasEdge"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "EdgeCertificateArn"}, ""]}]
+    }
+    # AND the public domain is served by CloudFront or the API's custom domain, never both
+    rule = CFN["Rules"]["OneOwnerOfThePublicDomain"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "EdgeCertificateArn"}, ""]}]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}
+
+
+def test_the_edge_limits_each_client_address_on_every_merchant_route():
+    # GIVEN the web ACL's rate-based rules, in front of CloudFront
+    acl = RES["EdgeWebAcl"]["Properties"]
+    assert acl["Scope"] == "CLOUDFRONT" and acl["DefaultAction"] == {"Allow": {}}
+    rules = rate_rules()
+    # THEN each counts per client address over 5 minutes and answers 429
+    for name, rule in rules.items():
+        rate = rule["Statement"]["RateBasedStatement"]
+        assert rate["AggregateKeyType"] == "IP" and rate["EvaluationWindowSec"] == 300, name
+        block = rule["Action"]["Block"]["CustomResponse"]
+        assert block["ResponseCode"] == 429, name
+        assert block["CustomResponseBodyKey"] in acl["CustomResponseBodies"], name
+    # AND the forms anyone can post, the callbacks, and every page but the keyed APIs are held
+    forms = rules["merchant-forms-per-client"]["Statement"]["RateBasedStatement"]
+    assert prefixes(forms["ScopeDownStatement"]) == ["POST", "/setup", "/manage"]
+    callbacks = rules["callbacks-per-client"]["Statement"]["RateBasedStatement"]
+    assert prefixes(callbacks["ScopeDownStatement"]) == ["/oauth/"]
+    pages = rules["merchant-pages-per-client"]["Statement"]["RateBasedStatement"]
+    scope = pages["ScopeDownStatement"]
+    assert "NotStatement" in scope and prefixes(scope) == ["/v1/", "/admin/"]
+    # AND the oauth prefix is where every cart's callback lands (shared/src/web routes)
+    assert any(p.startswith("/oauth/") for _, p in ROUTES)
+    assert forms["Limit"] < callbacks["Limit"] < pages["Limit"]
+
+
+def test_one_merchant_polling_a_grant_stays_far_below_the_per_client_limit():
+    # GIVEN the grant page's status poll (functions/grant-page/assets/grant.js)
+    script = (ROOT / "functions/grant-page/assets/grant.js").read_text()
+    poll_ms = int(re.search(r"POLL_MS = (\d+)", script).group(1))
+    polls_in_window = 300 * 1000 // poll_ms
+    # THEN five merchants behind one address, each polling a whole window, are not held
+    pages = rate_rules()["merchant-pages-per-client"]["Statement"]["RateBasedStatement"]
+    assert pages["Limit"] >= 5 * polls_in_window
+
+
+def test_the_edge_serves_the_api_uncached_through_the_web_acl_without_logging_paths():
+    # GIVEN the distribution
+    config = RES["EdgeDistribution"]["Properties"]["DistributionConfig"]
+    # THEN it answers the public domain over TLS 1.2+ only, through the web ACL
+    assert config["Aliases"] == [{"Ref": "PublicDomain"}]
+    assert ref_name(config["WebACLId"]) == "EdgeWebAcl"
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == {"Ref": "EdgeCertificateArn"}
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    # AND its one origin is the HTTP API, over HTTPS
+    [origin] = config["Origins"]
+    assert origin["DomainName"]["Fn::Sub"].startswith("${HttpApi}.execute-api.")
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert behavior["TargetOriginId"] == origin["Id"]
+    # AND nothing is cached (AWS's CachingDisabled), the viewer's cookies, query and headers but
+    # Host reach the API (AllViewerExceptHostHeader), every method passes
+    assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert {"POST", "DELETE", "PATCH", "PUT"} <= set(behavior["AllowedMethods"])
+    # AND no access log is written at the edge: its lines would hold paths and query strings
+    # (link tokens, OAuth codes)
+    assert "Logging" not in config
 
 
 def test_the_events_key_rotates_and_is_used_only_through_sqs_by_the_functions():
