@@ -271,3 +271,16 @@ impl TestKit {
             .to_owned()
     }
 }
+
+/// Names a hostile or careless warehouse (or a cart's answer) could carry: each would run
+/// script, add an attribute or close an element if written unescaped. Every page and email
+/// that shows such a value is tested with each (checklist D3).
+pub const HOSTILE_TEXTS: &[&str] = &[
+    "</script><script>alert(1)</script>",
+    "\"><img src=x onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    "</title><a href=\"javascript:alert(1)\">x</a>",
+    "\" autofocus onfocus=\"alert(1)",
+    "<!--",
+    "&lt;b&gt; already escaped",
+];
