@@ -310,12 +310,27 @@ impl Services {
             // earlier try of this write landed although the store reported a failure.
             Err(StoreError::Conflict(_)) => {
                 tracing::warn!(connection_id = %id, "refreshed tokens lost a race; using the stored ones");
-                self.open_connection(id).await
+                let stored = self.open_connection(id).await;
+                if matches!(stored, Err(ConnectionError::NotFound)) {
+                    self.revoke_unkept(&connection, &fresh).await;
+                }
+                stored
             }
             Err(e) => {
                 tracing::error!(connection_id = %id, error = %e, "refreshed tokens could not be stored; not used");
                 Err(e.into())
             }
+        }
+    }
+
+    /// Rotated tokens of a connection dropped while the cart was rotating them: nobody will
+    /// ever hold them, so the cart is asked to revoke them (the disconnect revoked the tokens it
+    /// read, which the rotation had already retired). Best effort: a failure is logged.
+    async fn revoke_unkept(&self, connection: &Connection, fresh: &TokenSet) {
+        if let Err(why) = self.call_revocation(connection, fresh).await {
+            tracing::warn!(connection_id = %connection.id, reason = %why, "rotated tokens of a dropped connection not revoked");
+        } else {
+            tracing::info!(connection_id = %connection.id, "rotated tokens of a dropped connection revoked");
         }
     }
 
@@ -461,3 +476,5 @@ impl Services {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_interleave;
