@@ -295,6 +295,20 @@ async fn route(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageE
                 Err(PageError::NotFound)
             }
         }
+        // The grant page's script reports that the browser blocked its popup: counted for
+        // operators (the PopupsBlocked metric), nothing stored.
+        (["setup", token, "popup-blocked"], false, &Method::POST) => {
+            same_origin(svc, req)?;
+            let known = svc
+                .popup_blocked(token)
+                .await
+                .map_err(|e| PageError::from(SetupError::Store(e)))?;
+            if known {
+                Ok(web::json(StatusCode::OK, &json!({ "ok": true })))
+            } else {
+                Err(PageError::NotFound)
+            }
+        }
         (["setup", token, "status"], true, _) => {
             let progress = svc.grant_progress(token).await?;
             Ok(web::json(
@@ -335,3 +349,5 @@ fn asset(name: &str) -> Option<Response> {
 mod tests;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_metrics;

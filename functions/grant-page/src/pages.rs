@@ -218,6 +218,7 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>) -> String {
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
         "openedUrl": format!("{base}/setup/{token}/opened"),
+        "popupBlockedUrl": format!("{base}/setup/{token}/popup-blocked"),
         "origin": origin,
         "messages": script_messages(ui, warehouse, cart, &expires),
     });

@@ -80,3 +80,5 @@ pub struct WebhookPorts {
 mod state_machines;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_metrics;

@@ -281,6 +281,7 @@ impl Services {
                 now,
             })
             .await;
+        crate::telemetry::metric::refresh(refresh_outcome(&answered));
         let fresh = match answered {
             Ok(fresh) => call.complete(fresh, tokens, now),
             Err(e) if e.is_invalid_grant() => return self.refresh_refused(&connection).await,
@@ -471,6 +472,15 @@ impl Services {
                 tracing::warn!(invite_id = %invite.id, error = %e, "re-authorization send record not updated");
             }
         }
+    }
+}
+
+/// What the cart answered a refresh, as the `Refreshes` metric counts it.
+fn refresh_outcome<T>(answered: &Result<T, crate::oauth::OAuthError>) -> &'static str {
+    match answered {
+        Ok(_) => "refreshed",
+        Err(e) if e.is_invalid_grant() => "refused",
+        Err(_) => "failed",
     }
 }
 

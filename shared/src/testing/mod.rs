@@ -3,6 +3,7 @@
 
 mod fakes;
 pub mod faults;
+pub mod metrics;
 
 pub use fakes::{
     CountingEvents, CountingVault, FakeTokenEndpoint, RecordingMailer, ScriptedSender,
