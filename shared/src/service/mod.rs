@@ -22,6 +22,7 @@ pub mod refresh;
 pub mod resend;
 pub mod setup;
 pub mod tenants;
+pub mod typed_credentials;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -73,6 +73,33 @@ pub fn acme_cart() -> CartSpec {
     cart
 }
 
+/// A `credentials` cart (`keyshop`) as an operator would write it: the merchant types a
+/// 32-character webservice key, checked with `GET https://keyshop.test/api/`.
+pub fn typed_cart() -> CartSpec {
+    let entry: crate::carts::CartEntry = toml::from_str(
+        r#"
+id = "keyshop"
+name = "Keyshop"
+flavour = "credentials"
+authorize_url = "https://keyshop.test/admin"
+token_url = "https://keyshop.test/api/"
+token_auth = "basic"
+token_request = { kind = "no_exchange" }
+pkce = "not_supported"
+refresh = { kind = "none" }
+refresh_request = { kind = "no_exchange" }
+sources = ["a test entry"]
+credential_fields = [
+    { name = "key", label = "Webservice key", help = "Back office > Advanced Parameters > Webservice > Add new webservice key.", role = "key", pattern = "^[A-Z0-9]{32}$" },
+]
+[scopes]
+orders = ["orders"]
+"#,
+    )
+    .expect("the test entry reads");
+    entry.into_spec(false).expect("the test entry is valid").0
+}
+
 impl TestKit {
     /// A fresh kit with the public base URL `https://cartlink.test`.
     pub fn new() -> TestKit {
