@@ -469,8 +469,8 @@ def token_key_grants():
 
 def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
     assert RES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
-    # GenerateDataKey to the two sealers (oauth-callback: new tokens; connection-tokens:
-    # rotated ones), Decrypt to connection-tokens, warehouse-api (a disconnect revokes the
+    # GenerateDataKey to the three sealers (oauth-callback: new tokens; grant-page: credentials
+    # a merchant types; connection-tokens: rotated ones), Decrypt to connection-tokens, warehouse-api (a disconnect revokes the
     # tokens at the cart) and the optional extra reader, GenerateDataKey to warehouse-api only
     # for the answers it keeps for an Idempotency-Key; nothing else, and every grant only under
     # the encryption context app = cartlink and its kind
@@ -478,7 +478,7 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
         [
             (
                 None,
-                ["ConnectionTokensRole", "OauthCallbackRole"],
+                ["ConnectionTokensRole", "GrantPageRole", "OauthCallbackRole"],
                 ["kms:GenerateDataKey"],
                 TOKEN_CONDITION,
             ),
@@ -542,7 +542,7 @@ def test_public_routes_have_throttles_of_their_own():
         assert routes[key]["ThrottlingRateLimit"] > default["ThrottlingRateLimit"], key
         assert routes[key]["ThrottlingBurstLimit"] >= routes[key]["ThrottlingRateLimit"], key
     # AND the forms anyone can post (access code, lost manage link) are held below it
-    for key in ("POST /setup", "POST /manage"):
+    for key in ("POST /setup", "POST /manage", "POST /setup/{token}/credentials"):
         assert routes[key]["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], key
     # AND every throttled route is a route of the API
     for key in routes:
@@ -897,6 +897,7 @@ ROUTES = {
     ("get", "/setup/{token}/status"): "GrantPageFunction",
     ("post", "/setup/{token}/opened"): "GrantPageFunction",
     ("post", "/setup/{token}/popup-blocked"): "GrantPageFunction",
+    ("post", "/setup/{token}/credentials"): "GrantPageFunction",
     ("get", "/assets/{name}"): "GrantPageFunction",
     ("get", "/manage/{token}"): "GrantPageFunction",
     ("head", "/manage/{token}"): "GrantPageFunction",
