@@ -518,13 +518,23 @@ async fn ebay_sends_the_runame_in_both_steps_and_authenticates_with_basic() {
 }
 
 async fn amazon_rig(token_calls: u64) -> Rig {
+    amazon_rig_at(
+        "amazon-sp-api",
+        "/sellercentral-europe.amazon.com/apps/authorize/consent",
+        token_calls,
+    )
+    .await
+}
+
+/// An Amazon cart (Seller or Vendor Central) whose consent page is at `consent`.
+async fn amazon_rig_at(cart: &str, consent: &str, token_calls: u64) -> Rig {
     let extra = "app_id = \"amzn1.sellerapps.app.test\"\ndraft = true";
-    let rig = Rig::start("amazon-sp-api", extra).await;
-    let redirect = rig.callback("amazon-sp-api");
+    let rig = Rig::start(cart, extra).await;
+    let redirect = rig.callback(cart);
     let r = redirect.clone();
     authorize_endpoint(
         &rig.stand,
-        "/sellercentral-europe.amazon.com/apps/authorize/consent",
+        consent,
         &[
             ("application_id", "amzn1.sellerapps.app.test"),
             ("redirect_uri", &redirect),
@@ -573,6 +583,41 @@ async fn amazon_consents_on_the_regions_seller_central_and_names_the_selling_par
         .await;
     assert_eq!(tokens.refresh_token.unwrap().expose(), "Atzr|canary");
     assert_eq!(conn.account.as_deref(), Some("A3SELLER0EXAMPLE"));
+}
+
+#[tokio::test]
+async fn amazon_vendor_central_consents_on_the_marketplaces_vendor_central_and_names_the_vendor() {
+    // GIVEN a vendor in the UK, and Vendor Central's consent and LWA's token stand-ins
+    let rig = amazon_rig_at(
+        "amazon-vendor-central",
+        "/vendorcentral.amazon.co.uk/apps/authorize/consent",
+        1,
+    )
+    .await;
+    let b = browser();
+    // WHEN the vendor grants on their marketplace's Vendor Central
+    let g = rig.grant(&b, "amazon-vendor-central", Some("uk")).await;
+    let (conn, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    // THEN the tokens are sealed and the selling partner is the connection's account
+    assert_eq!(tokens.refresh_token.unwrap().expose(), "Atzr|canary");
+    assert_eq!(conn.account.as_deref(), Some("A3SELLER0EXAMPLE"));
+}
+
+#[tokio::test]
+async fn amazon_vendor_central_refuses_a_marketplace_it_has_no_vendor_central_for() {
+    // GIVEN Vendor Central's stand-ins, which expect no token request
+    let rig = amazon_rig_at(
+        "amazon-vendor-central",
+        "/vendorcentral.amazon.co.uk/apps/authorize/consent",
+        0,
+    )
+    .await;
+    // WHEN an invite names Seller Central's pan-European region, which Vendor Central lacks
+    let (status, v) = rig.invite("amazon-vendor-central", Some("eu")).await;
+    // THEN it is refused, and nothing reaches the token endpoint
+    assert_eq!(status, 422, "{v}");
 }
 
 #[tokio::test]
