@@ -1877,7 +1877,7 @@ async fn a_magento_store_that_refuses_our_signature_leaves_no_connection_and_fai
 // ---------------------------------------------------------------- listing and outbound safety
 
 #[tokio::test]
-async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs() {
+async fn the_warehouse_api_lists_all_eighteen_entries_with_functions_and_inputs() {
     let extra = "\n[[carts]]\nid = \"acme-cart\"\nname = \"Acme Cart\"\nauthorize_url = \"http://127.0.0.1:9/a\"\ntoken_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret = \"s\"\n[carts.scopes]\norders = [\"o\"]\n";
     let rig = Rig::start("etsy", extra).await;
     let list = |key: &'static str| {
@@ -1901,6 +1901,7 @@ async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs()
         "woocommerce",
         "ebay",
         "amazon-sp-api",
+        "amazon-vendor-central",
         "etsy",
         "square",
         "ecwid",
@@ -1911,15 +1912,19 @@ async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs()
         "walmart",
         "wix",
         "magento",
+        "prestashop",
+        "shopware",
         "acme-cart",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    // the local server adds its sandbox cart beside the sixteen
-    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 16);
+    // the local server adds its sandbox cart beside the nineteen
+    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 19);
     let by_id = |id: &str| carts.iter().find(|c| c["id"] == id).unwrap().clone();
     assert_eq!(by_id("etsy")["enabled"], true);
     assert_eq!(by_id("acme-cart")["enabled"], true);
+    // a credentials cart needs no app of ours: it is offered as soon as it is built in
+    assert_eq!(by_id("prestashop")["enabled"], true);
     assert_eq!(by_id("shopify")["enabled"], false);
     assert_eq!(by_id("shopify")["inputs"][0]["key"], "shop");
     assert_eq!(

@@ -111,6 +111,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
             access_token: "https://shop.example.com/oauth/token/access",
         }),
         ("prestashop", Typed { check: "https://shop.example.com/api/" }),
+        ("shopware", Typed { check: "https://shop.example.com/api/oauth/token" }),
     ];
     let carts = builtin::all();
     assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
@@ -247,10 +248,10 @@ fn lightspeed_r_series_uses_its_own_endpoints() {
 #[test]
 fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
     let carts = builtin::all();
-    assert_eq!(carts.len(), 17);
+    assert_eq!(carts.len(), 18);
     let mut ids: Vec<&str> = carts.iter().map(|c| c.id.as_str()).collect();
     ids.dedup();
-    assert_eq!(ids.len(), 17);
+    assert_eq!(ids.len(), 18);
     let anchored = |p: &str| {
         assert!(
             p.starts_with('^') && p.ends_with('$'),
