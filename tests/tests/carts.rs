@@ -898,6 +898,53 @@ async fn a_lightspeed_domain_prefix_failing_its_pattern_is_refused() {
 // ---------------------------------------------------------------- Keap, ChannelAdvisor, Squarespace
 
 #[tokio::test]
+async fn mercadolibre_grants_on_the_sellers_country_site_with_the_secret_in_the_body() {
+    // GIVEN a seller in Brazil, Mercado Libre's authorization site and its token stand-ins
+    let rig = Rig::start("mercadolibre", "").await;
+    let redirect = rig.callback("mercadolibre");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        "/auth.mercadolivre.com.br/authorization",
+        &[
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", &redirect),
+        ],
+        move |q| with_query(&r, &[("code", "TG-meli-code"), ("state", &q["state"])]),
+    )
+    .await;
+    let r = redirect.clone();
+    Mock::given(method("POST"))
+        .and(path("/api.mercadolibre.com/oauth/token"))
+        .and(move |req: &Seen| {
+            let f = form(req);
+            f.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && f.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+                && f.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
+                && f.get("code").map(String::as_str) == Some("TG-meli-code")
+                && f.get("redirect_uri") == Some(&r)
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "APP_USR-meli-access", "token_type": "Bearer", "expires_in": 21600,
+            "scope": "offline_access read write", "user_id": 123456789,
+            "refresh_token": "TG-meli-refresh"
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    // WHEN the seller grants
+    let b = browser();
+    let g = rig.grant(&b, "mercadolibre", Some("br")).await;
+    let (_, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    // THEN the tokens are sealed
+    assert_eq!(tokens.access_token.expose(), "APP_USR-meli-access");
+    assert_eq!(tokens.refresh_token.unwrap().expose(), "TG-meli-refresh");
+}
+
+#[tokio::test]
 async fn keap_takes_the_secret_in_the_body() {
     let rig = Rig::start("keap", "").await;
     let redirect = rig.callback("keap");
@@ -1877,7 +1924,7 @@ async fn a_magento_store_that_refuses_our_signature_leaves_no_connection_and_fai
 // ---------------------------------------------------------------- listing and outbound safety
 
 #[tokio::test]
-async fn the_warehouse_api_lists_all_eighteen_entries_with_functions_and_inputs() {
+async fn the_warehouse_api_lists_all_nineteen_entries_with_functions_and_inputs() {
     let extra = "\n[[carts]]\nid = \"acme-cart\"\nname = \"Acme Cart\"\nauthorize_url = \"http://127.0.0.1:9/a\"\ntoken_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret = \"s\"\n[carts.scopes]\norders = [\"o\"]\n";
     let rig = Rig::start("etsy", extra).await;
     let list = |key: &'static str| {
@@ -1902,6 +1949,7 @@ async fn the_warehouse_api_lists_all_eighteen_entries_with_functions_and_inputs(
         "ebay",
         "amazon-sp-api",
         "amazon-vendor-central",
+        "mercadolibre",
         "etsy",
         "square",
         "ecwid",
@@ -1918,8 +1966,8 @@ async fn the_warehouse_api_lists_all_eighteen_entries_with_functions_and_inputs(
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    // the local server adds its sandbox cart beside the nineteen
-    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 19);
+    // the local server adds its sandbox cart beside the twenty
+    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 20);
     let by_id = |id: &str| carts.iter().find(|c| c["id"] == id).unwrap().clone();
     assert_eq!(by_id("etsy")["enabled"], true);
     assert_eq!(by_id("acme-cart")["enabled"], true);

@@ -57,6 +57,7 @@ fn sample_store(cart: &CartSpec) -> Option<&'static str> {
         Some("store_url") => Some("https://shop.example.com"),
         // The first of these the cart's marketplaces take (Seller Central's pan-European
         // one, or Vendor Central's UK one).
+        Some("site") => Some("ar"),
         Some("region") => ["eu", "uk"].into_iter().find(|r| {
             let input = cart.input.as_ref().expect("an input");
             crate::carts::pattern_matches(&input.pattern, r)
@@ -97,6 +98,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
         ("ebay", Authorize("https://auth.ebay.com/oauth2/authorize?client_id=app-id&redirect_uri=Cartlink-RuName&response_type=code&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment.readonly+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.inventory+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment&state={state}".into())),
         ("amazon-sp-api", Authorize(format!("https://sellercentral-europe.amazon.com/apps/authorize/consent?application_id=amzn1.sellerapps.app.test&state={{state}}&{CB}amazon-sp-api&version=beta"))),
         ("amazon-vendor-central", Authorize(format!("https://vendorcentral.amazon.co.uk/apps/authorize/consent?application_id=amzn1.sellerapps.app.test&state={{state}}&{CB}amazon-vendor-central&version=beta"))),
+        ("mercadolibre", Authorize(format!("https://auth.mercadolibre.com.ar/authorization?response_type=code&client_id=app-id&state={{state}}&{CB}mercadolibre"))),
         ("etsy", Authorize(format!("https://www.etsy.com/oauth/connect?response_type=code&client_id=app-id&{CB}etsy&scope=transactions_r+listings_r+listings_w+transactions_w&state={{state}}&code_challenge={{challenge}}&code_challenge_method=S256"))),
         ("square", Authorize("https://connect.squareup.com/oauth2/authorize?client_id=app-id&scope=ORDERS_READ+MERCHANT_PROFILE_READ+ITEMS_READ+INVENTORY_READ+INVENTORY_WRITE+ORDERS_WRITE&session=false&state={state}".into())),
         ("ecwid", Authorize(format!("https://my.ecwid.com/api/oauth/authorize?response_type=code&client_id=app-id&{CB}ecwid&scope=read_store_profile+read_orders+read_catalog+update_catalog+update_orders&state={{state}}"))),
@@ -248,10 +250,10 @@ fn lightspeed_r_series_uses_its_own_endpoints() {
 #[test]
 fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
     let carts = builtin::all();
-    assert_eq!(carts.len(), 18);
+    assert_eq!(carts.len(), 19);
     let mut ids: Vec<&str> = carts.iter().map(|c| c.id.as_str()).collect();
     ids.dedup();
-    assert_eq!(ids.len(), 18);
+    assert_eq!(ids.len(), 19);
     let anchored = |p: &str| {
         assert!(
             p.starts_with('^') && p.ends_with('$'),
