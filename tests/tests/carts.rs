@@ -897,9 +897,9 @@ async fn a_lightspeed_domain_prefix_failing_its_pattern_is_refused() {
 
 // ---------------------------------------------------------------- Keap, ChannelAdvisor, Squarespace
 
-#[tokio::test]
-async fn mercadolibre_grants_on_the_sellers_country_site_with_the_secret_in_the_body() {
-    // GIVEN a seller in Brazil, Mercado Libre's authorization site and its token stand-ins
+/// Mercado Libre's Brazilian authorization site, which answers with `code` and the state, and
+/// its token endpoint, which takes the code with the secret in a form body `token_calls` times.
+async fn mercadolibre_rig(token_calls: u64) -> Rig {
     let rig = Rig::start("mercadolibre", "").await;
     let redirect = rig.callback("mercadolibre");
     let r = redirect.clone();
@@ -930,9 +930,16 @@ async fn mercadolibre_grants_on_the_sellers_country_site_with_the_secret_in_the_
             "scope": "offline_access read write", "user_id": 123456789,
             "refresh_token": "TG-meli-refresh"
         })))
-        .expect(1)
+        .expect(token_calls)
         .mount(&rig.stand)
         .await;
+    rig
+}
+
+#[tokio::test]
+async fn mercadolibre_grants_on_the_sellers_country_site_with_the_secret_in_the_body() {
+    // GIVEN a seller in Brazil, Mercado Libre's authorization site and its token stand-ins
+    let rig = mercadolibre_rig(1).await;
     // WHEN the seller grants
     let b = browser();
     let g = rig.grant(&b, "mercadolibre", Some("br")).await;
@@ -942,6 +949,35 @@ async fn mercadolibre_grants_on_the_sellers_country_site_with_the_secret_in_the_
     // THEN the tokens are sealed
     assert_eq!(tokens.access_token.expose(), "APP_USR-meli-access");
     assert_eq!(tokens.refresh_token.unwrap().expose(), "TG-meli-refresh");
+}
+
+#[tokio::test]
+async fn mercadolibre_callbacks_with_another_state_or_from_another_browser_exchange_nothing() {
+    // GIVEN a grant started at Mercado Libre, whose token endpoint expects no call
+    let rig = mercadolibre_rig(0).await;
+    let b = browser();
+    let g = rig.grant(&b, "mercadolibre", Some("br")).await;
+    let state = query(&g.authorize)["state"].clone();
+    // WHEN the callback comes with a state nobody issued, and with the real one in another
+    // browser
+    // (the issued state with its first symbol changed)
+    let first = if state.starts_with('A') { 'B' } else { 'A' };
+    let forged = format!(
+        "{}?code=TG-meli-code&state={first}{}",
+        rig.callback("mercadolibre"),
+        &state[1..]
+    );
+    let resp = b.get(&forged).send().await.unwrap();
+    let (status, page) = (resp.status().as_u16(), resp.text().await.unwrap());
+    rig.assert_refused(&g, (status, page)).await;
+    let real = format!(
+        "{}?code=TG-meli-code&state={state}",
+        rig.callback("mercadolibre")
+    );
+    let resp = browser().get(&real).send().await.unwrap();
+    let (status, page) = (resp.status().as_u16(), resp.text().await.unwrap());
+    // THEN both are refused and nothing reaches the token endpoint (expect(0))
+    rig.assert_refused(&g, (status, page)).await;
 }
 
 #[tokio::test]
