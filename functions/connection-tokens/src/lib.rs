@@ -119,6 +119,28 @@ pub struct ConnectionTokens {
     /// See `consumer_key`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumer_secret: Option<String>,
+    /// Where the cart's API is for this connection and the headers its calls need, where the
+    /// catalog says (header values may be secrets: the app's, or the token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiDetails>,
+}
+
+/// The cart API of a connection, as answered.
+#[derive(Serialize)]
+pub struct ApiDetails {
+    /// The base URL of the cart's API for this connection.
+    pub base_url: String,
+    /// Headers every call needs, by name.
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+impl From<shared::carts::CallDetails> for ApiDetails {
+    fn from(d: shared::carts::CallDetails) -> Self {
+        ApiDetails {
+            base_url: d.base_url.to_string(),
+            headers: d.headers,
+        }
+    }
 }
 
 impl std::fmt::Debug for ConnectionTokens {
@@ -135,6 +157,13 @@ impl std::fmt::Debug for ConnectionTokens {
             .field("token_secret", &redacted(&self.token_secret))
             .field("consumer_key", &self.consumer_key)
             .field("consumer_secret", &redacted(&self.consumer_secret))
+            .field(
+                "api",
+                &self
+                    .api
+                    .as_ref()
+                    .map(|a| (&a.base_url, a.headers.keys().collect::<Vec<_>>())),
+            )
             .finish()
     }
 }
@@ -154,6 +183,7 @@ impl From<OpenConnection> for ConnectionTokens {
             token_secret: expose(tokens.key_secret),
             consumer_key: expose(tokens.consumer_key),
             consumer_secret: expose(tokens.consumer_secret),
+            api: None,
         }
     }
 }
@@ -182,10 +212,10 @@ async fn route(svc: &Services, req: Request) -> Result<Response, TokenApiError> 
         }
     })?;
     let open = svc.warehouse_connection(&warehouse.id, id).await?;
-    Ok(shared::web::json(
-        StatusCode::OK,
-        &ConnectionTokens::from(open),
-    ))
+    let api = svc.call_details(&open.connection, &open.tokens).await;
+    let mut answer = ConnectionTokens::from(open);
+    answer.api = api.map(ApiDetails::from);
+    Ok(shared::web::json(StatusCode::OK, &answer))
 }
 
 #[cfg(test)]

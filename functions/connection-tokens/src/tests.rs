@@ -238,9 +238,57 @@ fn the_answer_prints_no_secret_in_debug() {
         token_secret: Some("CANARY_TS".into()),
         consumer_key: Some("ck".into()),
         consumer_secret: Some("CANARY_CS".into()),
+        api: Some(crate::ApiDetails {
+            base_url: "https://api.etsy.com/v3/application".into(),
+            headers: [("x-api-key".to_owned(), "key:CANARY_APP_SECRET".to_owned())].into(),
+        }),
     };
-    // WHEN it is printed with {:?} THEN no secret shows, and the ids still do
+    // WHEN it is printed with {:?} THEN no secret shows, and the ids and header names still do
     let printed = format!("{answer:?}");
     assert!(!printed.contains("CANARY"), "{printed}");
-    assert!(printed.contains("con-1"), "{printed}");
+    assert!(
+        printed.contains("con-1") && printed.contains("x-api-key"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn the_answer_names_the_carts_api_and_the_headers_its_calls_need() {
+    // GIVEN a connection at a cart whose entry names its API and a header of the app's id
+    let mut kit = kit();
+    let mut cart = shared::testing::acme_cart();
+    cart.api = Some(shared::carts::ApiSpec {
+        base_url: "https://auth.acme.test/api/v2".into(),
+        headers: vec![("X-Acme-App".into(), "{client_id}".into())],
+        source: "a test entry".into(),
+    });
+    kit.services.catalog.add(cart);
+    let id = connection_id(&kit).await;
+    // WHEN the warehouse asks for its tokens
+    let resp = handle(
+        &kit.services,
+        get(&format!("/v1/connections/{id}/tokens"), Some(TEST_API_KEY)),
+    )
+    .await;
+    // THEN the answer says where to call and with which header
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v = body(&resp);
+    assert_eq!(v["api"]["base_url"], "https://auth.acme.test/api/v2");
+    assert_eq!(v["api"]["headers"]["X-Acme-App"], "acme-app");
+}
+
+#[tokio::test]
+async fn a_cart_that_names_no_api_answers_the_tokens_alone() {
+    // GIVEN a connection at a cart whose entry names no API
+    let kit = kit();
+    let id = connection_id(&kit).await;
+    // WHEN the warehouse asks for its tokens
+    let resp = handle(
+        &kit.services,
+        get(&format!("/v1/connections/{id}/tokens"), Some(TEST_API_KEY)),
+    )
+    .await;
+    // THEN there is no api member
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(body(&resp).get("api").is_none());
 }

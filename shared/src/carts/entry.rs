@@ -85,6 +85,8 @@ pub struct CartEntry {
     /// How typed credentials (or a key handshake's keys) are checked (`basic_get` when left
     /// out).
     pub credential_check: Option<CredentialCheck>,
+    /// The cart's API for a connection: base URL and required headers, with their source.
+    pub api: Option<super::ApiSpec>,
     /// What the merchant does in their admin (admin integrations).
     #[serde(default)]
     pub admin_steps: Vec<String>,
@@ -264,6 +266,7 @@ impl CartEntry {
             admin_steps: self.admin_steps,
             credential_fields: self.credential_fields,
             credential_check: self.credential_check.unwrap_or_default(),
+            api: self.api,
             finish_url: self.finish_url,
             needs: self.needs,
             sources: self.sources,

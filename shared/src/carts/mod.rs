@@ -12,6 +12,7 @@
 //! `[[carts]]` tables of the configuration): the built-in entries are the data file
 //! `shared/carts.toml` ([`builtin`]), read once; operators add their own in the configuration.
 
+mod api;
 mod authorize;
 pub mod builtin;
 mod callback;
@@ -29,6 +30,7 @@ mod tests_table;
 mod token;
 mod typed_credentials;
 
+pub use api::{ApiSpec, CallDetails};
 pub use authorize::{AuthorizeSpec, Flavour, Param, Pkce, Redirect};
 pub use callback::{CallbackParams, CallbackValue, InputEcho, StateReturn};
 pub use catalog::Catalog;

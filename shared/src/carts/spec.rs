@@ -69,6 +69,8 @@ pub struct CartSpec {
     pub credential_fields: Vec<super::CredentialField>,
     /// How typed credentials or delivered keys are checked with `token_url`.
     pub credential_check: super::CredentialCheck,
+    /// The cart's API for a connection ([`CartSpec::call_details`]).
+    pub api: Option<super::ApiSpec>,
     /// Where the callback sends the popup after storing the connection, when the cart's own
     /// install dialog must be told (BigCommerce's `install/succeeded`, Wix's `close-window`): a
     /// template over `{client_id}` and `{access_token}` whose host must be one this cart allows.
@@ -149,6 +151,7 @@ impl CartSpec {
             admin_steps: Vec::new(),
             credential_fields: Vec::new(),
             credential_check: super::CredentialCheck::BasicGet,
+            api: None,
             finish_url: None,
             needs: Vec::new(),
             revocation: None,

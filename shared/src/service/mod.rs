@@ -2,6 +2,7 @@
 //! the local server) call these; these call the ports; nothing calls back up.
 
 pub mod admin;
+pub mod call_details;
 pub mod callback;
 pub mod confirm;
 pub mod connections;

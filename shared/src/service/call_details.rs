@@ -1,0 +1,37 @@
+//! What the token API answers beside the tokens: where the connection's cart API is and the
+//! headers its calls need ([`crate::carts::CartSpec::call_details`]).
+
+use super::Services;
+use crate::carts::CallDetails;
+use crate::domain::{Connection, TokenSet};
+
+impl Services {
+    /// The call details of `connection` with `tokens`, or `None` where its cart's entry names
+    /// none (or they cannot be built). The invite is read only when they need the store the
+    /// merchant named; a failed read leaves them out rather than failing the tokens.
+    pub async fn call_details(
+        &self,
+        connection: &Connection,
+        tokens: &TokenSet,
+    ) -> Option<CallDetails> {
+        let cart = self.catalog.get(&connection.cart)?;
+        cart.api.as_ref()?;
+        let store = if cart.call_details_need_store() {
+            match self.store.invite(&connection.invite_id).await {
+                Ok(invite) => invite.and_then(|i| i.store),
+                Err(e) => {
+                    tracing::warn!(connection_id = %connection.id, error = %e, "call details left out: the invite was not read");
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
+        let vars = cart.connection_vars(store.as_deref(), connection.account.as_deref());
+        let details = cart.call_details(&vars, tokens);
+        if details.is_none() {
+            tracing::warn!(connection_id = %connection.id, cart = %cart.id, "call details left out: they do not build for this connection");
+        }
+        details
+    }
+}
