@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod callback;
+pub mod care;
 pub mod confirm;
 pub mod connections;
 pub mod disconnect;

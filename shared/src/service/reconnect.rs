@@ -216,7 +216,7 @@ impl Services {
     /// Stores the reconnect invite `id` of `connection` (only if absent: a
     /// [`StoreError::Conflict`] says another request stored it), records the request in the
     /// original invite's history, and emails it through its send record.
-    async fn make_reconnect_invite(
+    pub(super) async fn make_reconnect_invite(
         &self,
         original: &Invite,
         connection: &Connection,
@@ -225,7 +225,7 @@ impl Services {
         let now = self.clock.now();
         let token = InviteToken::generate();
         let code = AccessCode::generate();
-        let mut invite = Invite {
+        let invite = Invite {
             id,
             status: InviteStatus::Pending,
             status_reason: None,
@@ -247,16 +247,27 @@ impl Services {
             None,
         )
         .await;
+        self.email_reconnect_invite(invite, &token, &code, EmailKind::ReconnectInvite)
+            .await
+    }
+
+    /// Emails a stored reconnect invite with its setup link and access code, once (the send
+    /// record of `kind`: the invite's first email, or one with replaced secrets), and records
+    /// what became of the email.
+    pub(super) async fn email_reconnect_invite(
+        &self,
+        mut invite: Invite,
+        token: &InviteToken,
+        code: &AccessCode,
+        kind: EmailKind,
+    ) -> Result<ReconnectInvite, ReconnectError> {
         let setup_url = self
             .config
             .public_url(&format!("/setup/{}", token.expose()));
         let cart_name = self.catalog.display_name(&invite.cart);
         let setup_page = self.config.public_url("/setup");
-        let email = || reconnect_invite_email(&invite, &cart_name, &setup_url, &setup_page, &code);
-        let (status, reason) = match self
-            .send_once(&invite.id, EmailKind::ReconnectInvite, email)
-            .await?
-        {
+        let email = || reconnect_invite_email(&invite, &cart_name, &setup_url, &setup_page, code);
+        let (status, reason) = match self.send_once(&invite.id, kind, email).await? {
             SendOnce::Sent | SendOnce::SentBefore | SendOnce::Busy => (InviteStatus::Emailed, None),
             SendOnce::Failed(MailError::Unavailable(_)) => {
                 tracing::warn!(invite_id = %invite.id, "reconnect email not sent: the mail service is unavailable; left pending");
