@@ -35,6 +35,9 @@ pub const CARE_PAGE: usize = 100;
 pub const CARE_PAGES_PER_RUN: usize = 10;
 /// How long one run holds a connection's care lease at most (a refresh and an email).
 pub const CARE_LEASE_SECS: i64 = 120;
+/// How long one run takes on new connections: the function's timeout (60 s) less a refresh's
+/// worst case; what is left stays due for the next run (every 15 minutes).
+pub const CARE_RUN_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
 
 /// Why one connection's care did not finish; it stays due, and the next run tries again.
 #[derive(Debug, thiserror::Error)]
@@ -101,12 +104,26 @@ impl Services {
     /// each). Fails only when the schedule cannot be read; each connection's failure is logged
     /// and counted, and it stays due.
     pub async fn run_care(&self) -> Result<CareRun, StoreError> {
+        self.run_care_within(CARE_RUN_BUDGET).await
+    }
+
+    /// [`Services::run_care`], taking on no new connection once `budget` has passed (by the
+    /// process's own monotonic clock, not the clock port: it bounds the function's run time).
+    pub async fn run_care_within(
+        &self,
+        budget: std::time::Duration,
+    ) -> Result<CareRun, StoreError> {
+        let started = tokio::time::Instant::now();
         let mut run = CareRun::default();
         for _ in 0..CARE_PAGES_PER_RUN {
             let due = self.store.due_for_care(self.clock.now(), CARE_PAGE).await?;
             let read = due.len();
             let failed_before = run.failed;
             for connection in due {
+                if started.elapsed() >= budget {
+                    tracing::info!(due = run.due, "care run out of time; the rest stays due");
+                    return Ok(run);
+                }
                 run.due += 1;
                 match self.care_for(&connection.id).await {
                     Ok(cared) => {

@@ -126,6 +126,24 @@ async fn a_connection_not_yet_due_is_neither_read_nor_refreshed() {
 }
 
 #[tokio::test]
+async fn a_run_out_of_time_leaves_the_rest_due_for_the_next() {
+    // GIVEN a Square-like connection idle for 6 days
+    let kit = kit_with(true, false);
+    let c = connected(&kit).await;
+    days_after(&kit, &c, 6);
+    // WHEN a run has no time left THEN it takes nothing on, and the connection stays due
+    let run = kit
+        .services
+        .run_care_within(std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(run, CareRun::default());
+    assert_eq!(kit.oauth.refreshes.load(Ordering::SeqCst), 0);
+    // AND the next run with time refreshes it
+    assert_eq!(kit.services.run_care().await.unwrap().refreshed, 1);
+}
+
+#[tokio::test]
 async fn a_failed_care_refresh_leaves_the_connection_due_for_the_next_run() {
     // GIVEN a Square-like connection idle for 6 days and a cart that cannot be reached
     let kit = kit_with(true, false);
