@@ -242,7 +242,10 @@ impl Services {
             .ok_or(ReconnectError::NotFound)?;
         let id = care_invite_id(&connection.id, deadline);
         match self.store.invite(&id).await? {
-            None => match self.make_reconnect_invite(&original, connection, id).await {
+            None => match self
+                .make_reconnect_invite(&original, connection, id, Some(deadline))
+                .await
+            {
                 Ok(_) => {
                     tracing::info!(connection_id = %connection.id, "reconnect invite sent ahead of the re-authorization deadline");
                 }
@@ -250,7 +253,7 @@ impl Services {
                 Err(e) => return Err(e.into()),
             },
             Some(made) if made.status == InviteStatus::Pending => {
-                self.finish_care_invite(made).await?;
+                self.finish_care_invite(made, deadline).await?;
             }
             // Emailed, failed for good, granted, withdrawn or expired: never again for this
             // deadline.
@@ -274,7 +277,11 @@ impl Services {
     /// ones, or, when the mail service took the email and the run died before its send record
     /// said so, they open nothing any more) and is emailed through the send record of that
     /// replacement, so the email that goes out last always carries the link that works.
-    async fn finish_care_invite(&self, invite: Invite) -> Result<(), CareError> {
+    async fn finish_care_invite(
+        &self,
+        invite: Invite,
+        deadline: Timestamp,
+    ) -> Result<(), CareError> {
         let now = self.clock.now();
         match self
             .store
@@ -314,7 +321,8 @@ impl Services {
             updated_at: now,
             ..invite
         };
-        self.email_reconnect_invite(invite, &token, &code, EmailKind::InviteResend(resends))
+        let kind = EmailKind::InviteResend(resends);
+        self.email_reconnect_invite(invite, (&token, &code), kind, Some(deadline))
             .await?;
         Ok(())
     }

@@ -24,7 +24,7 @@ use super::Services;
 use crate::domain::invite::DEFAULT_EXPIRY_HOURS;
 use crate::domain::{
     AccessCode, Connection, ConnectionId, Invite, InviteEventKind, InviteId, InviteStatus,
-    InviteToken, WarehouseId,
+    InviteToken, Timestamp, WarehouseId,
 };
 use crate::email::reconnect_invite_email;
 use crate::mailer::MailError;
@@ -124,7 +124,10 @@ impl Services {
                 Round::Free(id) => id,
             };
             self.admit_merchant_email(&original.merchant_email).await?;
-            match self.make_reconnect_invite(&original, &connection, id).await {
+            match self
+                .make_reconnect_invite(&original, &connection, id, None)
+                .await
+            {
                 Err(ReconnectError::Store(StoreError::Conflict(_))) => continue,
                 other => return other,
             }
@@ -146,7 +149,10 @@ impl Services {
                 .invite(&connection.invite_id)
                 .await?
                 .ok_or(ReconnectError::NotFound)?;
-            match self.make_reconnect_invite(&original, connection, id).await {
+            match self
+                .make_reconnect_invite(&original, connection, id, None)
+                .await
+            {
                 Ok(made) => Ok(Some(made.invite.id)),
                 Err(ReconnectError::Store(StoreError::Conflict(_))) => Ok(None),
                 Err(e) => Err(e),
@@ -215,12 +221,14 @@ impl Services {
 
     /// Stores the reconnect invite `id` of `connection` (only if absent: a
     /// [`StoreError::Conflict`] says another request stored it), records the request in the
-    /// original invite's history, and emails it through its send record.
+    /// original invite's history, and emails it through its send record (saying, with
+    /// `deadline`, that the grant ends then).
     pub(super) async fn make_reconnect_invite(
         &self,
         original: &Invite,
         connection: &Connection,
         id: InviteId,
+        deadline: Option<Timestamp>,
     ) -> Result<ReconnectInvite, ReconnectError> {
         let now = self.clock.now();
         let token = InviteToken::generate();
@@ -247,8 +255,13 @@ impl Services {
             None,
         )
         .await;
-        self.email_reconnect_invite(invite, &token, &code, EmailKind::ReconnectInvite)
-            .await
+        self.email_reconnect_invite(
+            invite,
+            (&token, &code),
+            EmailKind::ReconnectInvite,
+            deadline,
+        )
+        .await
     }
 
     /// Emails a stored reconnect invite with its setup link and access code, once (the send
@@ -257,16 +270,17 @@ impl Services {
     pub(super) async fn email_reconnect_invite(
         &self,
         mut invite: Invite,
-        token: &InviteToken,
-        code: &AccessCode,
+        (token, code): (&InviteToken, &AccessCode),
         kind: EmailKind,
+        deadline: Option<Timestamp>,
     ) -> Result<ReconnectInvite, ReconnectError> {
         let setup_url = self
             .config
             .public_url(&format!("/setup/{}", token.expose()));
         let cart_name = self.catalog.display_name(&invite.cart);
         let setup_page = self.config.public_url("/setup");
-        let email = || reconnect_invite_email(&invite, &cart_name, &setup_url, &setup_page, code);
+        let email =
+            || reconnect_invite_email(&invite, &cart_name, &setup_url, &setup_page, code, deadline);
         let (status, reason) = match self.send_once(&invite.id, kind, email).await? {
             SendOnce::Sent | SendOnce::SentBefore | SendOnce::Busy => (InviteStatus::Emailed, None),
             SendOnce::Failed(MailError::Unavailable(_)) => {

@@ -179,6 +179,15 @@ async fn an_amazon_like_connection_thirty_days_from_its_deadline_gets_one_reconn
     let emails = reconnect_emails(&kit);
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].to, "Merchant@shop.test");
+    let deadline = c
+        .reauthorize_by(&kit.services.care_limits(&c.cart))
+        .unwrap();
+    let date = crate::i18n::date(crate::domain::Locale::En, deadline);
+    assert!(
+        emails[0].text.contains(&format!("ends on {date}")),
+        "{}",
+        emails[0].text
+    );
     let invite = kit
         .store
         .invite(&care_invite_id(&c.id, c.created_at.plus_secs(365 * DAY)))
