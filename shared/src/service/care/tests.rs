@@ -416,3 +416,34 @@ async fn the_warehouse_hears_of_the_deadline_by_one_webhook() {
         .unwrap();
     assert_eq!(due[0]["data"]["reauthorize_by"], deadline.rfc3339());
 }
+
+#[tokio::test]
+async fn a_run_that_finds_another_emailing_the_invite_leaves_it_to_that_one() {
+    // GIVEN an Amazon-like connection 30 days from its deadline, and a run that has stored the
+    // merchant's invite and is about to email it when a second run starts
+    let kit = kit_with(false, true);
+    let c = connected(&kit).await;
+    days_after(&kit, &c, 335);
+    let plan = FaultPlan::new();
+    let second = process_on(&kit, &FaultPlan::new());
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let (second_run, seen_in) = (second.clone(), seen.clone());
+    plan.before_next(Port::Mailer, "send", async move {
+        *seen_in.lock().unwrap() = Some(second_run.run_care().await.unwrap());
+    });
+    // WHEN both run
+    let first = process_on(&kit, &plan).run_care().await.unwrap();
+    // THEN the second left the connection to the first (its care lease), the merchant got one
+    // email, and its link is the one that opens the invite
+    let second = seen.lock().unwrap().expect("the second run ran");
+    assert_eq!((second.busy, second.noticed), (1, 0), "{second:?}");
+    assert_eq!(first.noticed, 1, "{first:?}");
+    assert_eq!(reconnect_emails(&kit).len(), 1);
+    let link = reconnect_link(&kit);
+    let opened = kit
+        .store
+        .invite_by_link(&crate::domain::TokenHash::of(&link))
+        .await
+        .unwrap();
+    assert!(opened.is_some_and(|i| i.reconnects.as_ref() == Some(&c.id)));
+}
