@@ -13,12 +13,10 @@
 //! - then the care time moves (with the noticed deadline), under the version read: a refresh
 //!   that lands meanwhile wrote its own care time, and the next run settles the rest.
 
-use sha2::{Digest, Sha256};
-
 use super::confirm::SEND_LEASE_SECS;
 use super::connections::ConnectionError;
 use super::history::step_key;
-use super::reconnect::ReconnectError;
+use super::reconnect::{derived_invite_id, ReconnectError};
 use super::refresh::RefreshWhy;
 use super::Services;
 use crate::carts::CartSpec;
@@ -79,16 +77,11 @@ struct Cared {
 /// The id of the reconnect invite care makes for `connection` ahead of `deadline`: the same for
 /// every run, so racing or repeated runs store one invite per deadline.
 pub fn care_invite_id(connection: &ConnectionId, deadline: Timestamp) -> InviteId {
-    const LOWER_BASE32: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-    let mut h = Sha256::new();
-    h.update(b"care-reconnect#");
-    h.update(connection.as_str().as_bytes());
-    h.update(deadline.0.to_be_bytes());
-    let symbols: String = h.finalize()[..26]
-        .iter()
-        .map(|b| char::from(LOWER_BASE32[usize::from(b & 31)]))
-        .collect();
-    InviteId::parse(&format!("inv-{symbols}")).expect("a derived id is an opaque id")
+    derived_invite_id(&[
+        b"care-reconnect#",
+        connection.as_str().as_bytes(),
+        &deadline.0.to_be_bytes(),
+    ])
 }
 
 impl Services {

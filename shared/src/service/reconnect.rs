@@ -81,12 +81,22 @@ pub struct ReconnectInvite {
 /// The id of `connection`'s reconnect invite for its `version` in `round`: the same for every
 /// request, so two requests that race store one invite.
 pub fn reconnect_invite_id(connection: &ConnectionId, version: u64, round: u32) -> InviteId {
+    derived_invite_id(&[
+        b"reconnect#",
+        connection.as_str().as_bytes(),
+        &version.to_be_bytes(),
+        &round.to_be_bytes(),
+    ])
+}
+
+/// An invite id derived from `seed` (its parts hashed in order): the same seed gives the same
+/// id, so requests that race for it store one invite.
+pub(super) fn derived_invite_id(seed: &[&[u8]]) -> InviteId {
     const LOWER_BASE32: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
     let mut h = Sha256::new();
-    h.update(b"reconnect#");
-    h.update(connection.as_str().as_bytes());
-    h.update(version.to_be_bytes());
-    h.update(round.to_be_bytes());
+    for part in seed {
+        h.update(part);
+    }
     let digest = h.finalize();
     let symbols: String = digest[..26]
         .iter()
