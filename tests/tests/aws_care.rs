@@ -129,6 +129,15 @@ async fn the_schedule_refreshes_an_idle_connection_and_invites_once_ahead_of_its
     assert_eq!(second["noticed"], 1, "{second}");
     assert_eq!(third["due"], 0, "{third}");
     assert_eq!(reconnect_emails(&world).await, 1);
+    let told = world
+        .emails_to("ops@e2e-warehouse.test")
+        .await
+        .into_iter()
+        .filter(|(subject, _)| {
+            subject.contains(&world.merchant_email) && subject.contains("must be renewed by")
+        })
+        .count();
+    assert_eq!(told, 1);
     let steps = svc.store.events_of(&made.invite_id).await.unwrap();
     let due = steps
         .iter()

@@ -13,7 +13,7 @@
 //! - then the care time moves (with the noticed deadline), under the version read: a refresh
 //!   that lands meanwhile wrote its own care time, and the next run settles the rest.
 
-use super::confirm::SEND_LEASE_SECS;
+use super::confirm::{SendOnce, SEND_LEASE_SECS};
 use super::connections::ConnectionError;
 use super::history::step_key;
 use super::reconnect::{derived_invite_id, ReconnectError};
@@ -25,6 +25,8 @@ use crate::domain::{
     AccessCode, CareLimits, CartId, Connection, ConnectionId, ConnectionStatus, Invite,
     InviteEvent, InviteEventKind, InviteId, InviteStatus, InviteToken, Timestamp,
 };
+use crate::email::reauthorization_due_email;
+use crate::mailer::MailError;
 use crate::store::{EmailKind, SendClaim, StoreError};
 
 /// How many due connections one query reads.
@@ -236,7 +238,7 @@ impl Services {
         let id = care_invite_id(&connection.id, deadline);
         match self.store.invite(&id).await? {
             None => match self
-                .make_reconnect_invite(&original, connection, id, Some(deadline))
+                .make_reconnect_invite(&original, connection, id.clone(), Some(deadline))
                 .await
             {
                 Ok(_) => {
@@ -262,7 +264,37 @@ impl Services {
             Some(&deadline.0.to_string()),
         );
         self.store.record_event(&original.id, &key, &event).await?;
-        Ok(())
+        self.tell_warehouse_due(&original, connection, &id, deadline)
+            .await
+    }
+
+    /// The warehouse's email of the deadline, once (the send record of `care_invite`'s
+    /// [`EmailKind::ReauthorizationDue`]). A mail service that cannot take it now leaves the
+    /// connection due (the next run sends it); one that refuses it for good is logged and passed
+    /// (the webhook told the warehouse already).
+    async fn tell_warehouse_due(
+        &self,
+        original: &Invite,
+        connection: &Connection,
+        care_invite: &InviteId,
+        deadline: Timestamp,
+    ) -> Result<(), CareError> {
+        let cart_name = self.catalog.display_name(&connection.cart);
+        let email =
+            || reauthorization_due_email(original, &cart_name, connection.id.as_str(), deadline);
+        match self
+            .send_once(care_invite, EmailKind::ReauthorizationDue, email)
+            .await?
+        {
+            SendOnce::Sent | SendOnce::SentBefore => Ok(()),
+            SendOnce::Busy | SendOnce::Failed(MailError::Unavailable(_)) => {
+                Err(ReconnectError::MailUnavailable.into())
+            }
+            SendOnce::Failed(e) => {
+                tracing::warn!(connection_id = %connection.id, error = %e, "deadline email to the warehouse refused");
+                Ok(())
+            }
+        }
     }
 
     /// A care invite stored by a run that died before its email was recorded: if the email went

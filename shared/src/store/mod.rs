@@ -97,6 +97,10 @@ pub enum EmailKind {
     /// A lost manage link, sent again to the merchant at their request (no send record:
     /// each request is its own email, within the rate limits).
     ManageLink,
+    /// "A connection must be renewed by its deadline", to the warehouse, when proactive care
+    /// invited the merchant ahead of the cart's hard re-authorization deadline (its send
+    /// record is the care invite's, so once per deadline).
+    ReauthorizationDue,
 }
 
 impl EmailKind {
@@ -114,6 +118,7 @@ impl EmailKind {
             EmailKind::AccessWithdrawn => "access_withdrawn",
             EmailKind::ManageLink => "manage_link",
             EmailKind::RevokedAtCart => "revoked_at_cart",
+            EmailKind::ReauthorizationDue => "reauthorization_due",
         }
     }
 

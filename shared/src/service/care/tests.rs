@@ -60,6 +60,19 @@ fn reconnect_emails(kit: &TestKit) -> Vec<OutgoingEmail> {
         .collect()
 }
 
+/// The warehouse's deadline emails.
+fn warehouse_emails(kit: &TestKit) -> Vec<OutgoingEmail> {
+    kit.mailer
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            m.tags
+                .iter()
+                .any(|(k, v)| k == "kind" && v == EmailKind::ReauthorizationDue.as_str())
+        })
+        .collect()
+}
+
 async fn due_steps(kit: &TestKit, c: &Connection) -> usize {
     kit.store
         .events_of(&c.invite_id)
@@ -196,8 +209,18 @@ async fn an_amazon_like_connection_thirty_days_from_its_deadline_gets_one_reconn
         .unwrap();
     assert_eq!(invite.reconnects.as_ref(), Some(&c.id));
     assert_eq!(invite.status, InviteStatus::Emailed);
-    // AND the warehouse's history has one `reauthorization_due` step (its webhook)
+    // AND the warehouse's history has one `reauthorization_due` step (its webhook), and its
+    // notify address one email naming the connection and the date
     assert_eq!(due_steps(&kit, &c).await, 1);
+    let told = warehouse_emails(&kit);
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].to, "ops@warehouse.test");
+    assert!(told[0].text.contains(c.id.as_str()), "{}", told[0].text);
+    assert!(
+        told[0].subject.contains(&deadline.human()),
+        "{}",
+        told[0].subject
+    );
     // AND the connection is off the schedule (nothing else to care for), still active
     let stored = kit.store.connection(&c.id).await.unwrap().unwrap();
     assert_eq!(stored.care_at, None);
@@ -233,6 +256,7 @@ async fn twenty_runs_at_once_send_one_reconnect_invite() {
     // THEN every run ended, and the merchant got one invite and the warehouse one step
     assert!(runs.iter().all(Result::is_ok));
     assert_eq!(reconnect_emails(&kit).len(), 1);
+    assert_eq!(warehouse_emails(&kit).len(), 1);
     assert_eq!(due_steps(&kit, &c).await, 1);
     // AND a run after them sends nothing more
     kit.services.run_care().await.unwrap();
@@ -283,16 +307,19 @@ async fn a_run_that_dies_anywhere_is_finished_by_the_next_without_a_duplicate() 
         // mail service took it and before its send record said so: SES is at least once,
         // docs/guarantees.md), and the last one's link opens
         let emails = reconnect_emails(&kit);
-        let after_the_send = matches!(
-            (point.port, point.call, point.fault),
-            (Port::Mailer, "send", Fault::CrashAfter)
-                | (Port::Store, "finish_send", Fault::CrashBefore)
-        );
-        assert_eq!(
-            emails.len(),
-            if after_the_send { 2 } else { 1 },
-            "{point:?}"
-        );
+        // The merchant's email is the run's first send, the warehouse's its second.
+        let after_send = |n: usize| {
+            point.occurrence == n
+                && matches!(
+                    (point.port, point.call, point.fault),
+                    (Port::Mailer, "send", Fault::CrashAfter)
+                        | (Port::Store, "finish_send", Fault::CrashBefore)
+                )
+        };
+        assert_eq!(emails.len(), if after_send(1) { 2 } else { 1 }, "{point:?}");
+        // AND the warehouse was emailed once (twice past its own send, as above)
+        let told = warehouse_emails(&kit).len();
+        assert_eq!(told, if after_send(2) { 2 } else { 1 }, "{point:?}");
         let link = reconnect_link(&kit);
         let opened = kit
             .store
