@@ -252,6 +252,7 @@ def test_environment_variables_hold_names_and_ids_only():
         "CARTLINK_CONFIG_PARAMETER",
         "CARTLINK_WEBHOOK_QUEUE_URL",
         "CARTLINK_WEBHOOK_DLQ_URL",
+        "CARTLINK_METRICS_NAMESPACE",
     }
     for name, fn in of_type("AWS::Lambda::Function").items():
         env = fn["Properties"]["Environment"]["Variables"]
@@ -275,11 +276,11 @@ def test_every_function_log_counts_dependency_outages_into_one_alarmed_metric():
     outage_groups = {
         ref_name(f["Properties"]["LogGroupName"])
         for f in filters.values()
-        if f["Properties"]["FilterPattern"] == '"alarm="'
+        if f["Properties"]["FilterPattern"] == '{ $.alarm = "*" }'
     }
-    # THEN every function's log is counted (the field shared/src/telemetry.rs writes)
+    # THEN every function's log is counted (the field shared/src/telemetry writes)
     assert outage_groups == {logical_id(f).replace("Function", "LogGroup") for f in FUNCTIONS}
-    telemetry = (ROOT / "shared/src/telemetry.rs").read_text()
+    telemetry = (ROOT / "shared/src/telemetry/mod.rs").read_text()
     assert "alarm = alarm::" in (ROOT / "shared/src/mailer/ses.rs").read_text()
     assert "pub mod alarm" in telemetry
     # AND the metric they feed is alarmed at the first outage, to the alarm topic
@@ -292,13 +293,90 @@ def test_every_function_log_counts_dependency_outages_into_one_alarmed_metric():
     assert ref_name(alarms[0]["AlarmActions"][0]) == "AlarmTopic"
 
 
+def test_every_function_logs_json_lines_and_writes_metrics_into_the_stacks_namespace():
+    # GIVEN every function as CloudFormation creates it
+    for name, fn in of_type("AWS::Lambda::Function").items():
+        props = fn["Properties"]
+        # THEN it logs in Lambda's JSON format (the metric filters read fields of JSON lines)
+        assert props["LoggingConfig"]["LogFormat"] == "JSON", name
+        # AND its measures go to the namespace the dashboard and alarms read
+        env = props["Environment"]["Variables"]
+        assert env["CARTLINK_METRICS_NAMESPACE"] == {"Fn::Sub": "cartlink/${AWS::StackName}"}, name
+    # AND every metric filter reads a field of the JSON line, not a word of a text line
+    for name, f in of_type("AWS::Logs::MetricFilter").items():
+        assert re.fullmatch(r'\{ \$\.\w+ = "[^"]+" \}', f["Properties"]["FilterPattern"]), name
+
+
+def dashboard_body():
+    body = RES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    text, variables = body
+    filled = text.replace("${Namespace}", "NS").replace("${AWS::Region}", "us-east-1")
+    filled = re.sub(r"\$\{(\w+)\}", r"\1", filled)
+    return json.loads(filled)
+
+
+def dashboard_metrics():
+    """Each metric line of the dashboard with its "..." shorthand expanded."""
+    lines = []
+    for widget in dashboard_body()["widgets"]:
+        previous = None
+        for line in widget["properties"]["metrics"]:
+            if line[0] == "...":
+                values = [x for x in line[1:] if not isinstance(x, dict)]
+                line = previous[: len(previous) - len(values)] + values
+            else:
+                line = [x for x in line if not isinstance(x, dict)]
+            lines.append(line)
+            previous = line
+    return lines
+
+
+def test_the_dashboard_shows_every_measure_the_code_writes_and_every_functions_errors():
+    # GIVEN the measures shared/src/telemetry/metric.rs names, and the history's step names
+    source = (ROOT / "shared/src/telemetry/metric.rs").read_text()
+    names = set(re.findall(r'pub const [A-Z_]+: &str = "([A-Z]\w+)";', source))
+    assert {"FunnelSteps", "PopupsBlocked", "Refreshes", "ConfirmationLatency"} <= names
+    events = (ROOT / "shared/src/domain/event.rs").read_text()
+    steps = set(re.findall(r'InviteEventKind::\w+ => "(\w+)"', events))
+    lines = dashboard_metrics()
+    # THEN each measure is on the dashboard, in the stack's namespace, by Service
+    shown = {line[1] for line in lines if line[0] == "NS"}
+    assert names <= shown, names - shown
+    for line in lines:
+        if line[0] == "NS" and line[1] in names:
+            assert line[2:4] == ["Service", "cartlink"], line
+            # AND every step it names is a step of the history
+            if "Step" in line:
+                assert line[line.index("Step") + 1] in steps, line
+    # AND the funnel's main steps, the filters' metrics and every function's errors are there
+    shown_steps = {line[5] for line in lines if line[1] == "FunnelSteps"}
+    assert {"created", "opened", "grant_started", "authorized", "confirmed", "failed"} <= shown_steps
+    assert {"CallbackRefusals", "RateLimitHits", "DependencyOutages"} <= shown
+    errors = {line[3] for line in lines if line[:2] == ["AWS/Lambda", "Errors"]}
+    assert errors == {logical_id(f) for f in FUNCTIONS}
+
+
+def test_refresh_failures_and_slow_confirmations_are_alarmed():
+    alarms = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") in ("Refreshes", "ConfirmationLatency")
+    }
+    # THEN failed refreshes (by their Outcome) and the slow tail of confirmations are alarmed
+    assert {"Name": "Outcome", "Value": "failed"} in alarms["Refreshes"]["Dimensions"]
+    assert alarms["ConfirmationLatency"]["ExtendedStatistic"] == "p90"
+    for alarm in alarms.values():
+        assert {"Name": "Service", "Value": "cartlink"} in alarm["Dimensions"]
+        assert ref_name(alarm["AlarmActions"][0]) == "AlarmTopic"
+
+
 def test_refused_callbacks_are_counted_and_a_burst_is_alarmed():
     # GIVEN the refusal line the callback writes (shared/src/service/callback/mod.rs)
     assert '"callback refused"' in (ROOT / "shared/src/service/callback/mod.rs").read_text()
     filters = [
         f["Properties"]
         for f in of_type("AWS::Logs::MetricFilter").values()
-        if f["Properties"]["FilterPattern"] == '"callback refused"'
+        if f["Properties"]["FilterPattern"] == '{ $.message = "callback refused" }'
     ]
     # THEN the callback's log counts it, and the count is alarmed
     assert [ref_name(f["LogGroupName"]) for f in filters] == ["OauthCallbackLogGroup"]
@@ -316,7 +394,7 @@ def test_rate_limit_refusals_are_counted_where_limits_run_and_alarmed():
     filters = [
         f["Properties"]
         for f in of_type("AWS::Logs::MetricFilter").values()
-        if f["Properties"]["FilterPattern"] == '"rate limit reached"'
+        if f["Properties"]["FilterPattern"] == '{ $.message = "rate limit reached" }'
     ]
     # THEN the logs of the functions whose flows run limits count it: the merchant pages'
     # (links, access codes, lost manage links) and the warehouse API's (invites, resends)
@@ -394,16 +472,17 @@ def token_key_grants():
 
 def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
     assert RES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
-    # GenerateDataKey to the sealers (oauth-callback: new tokens; connection-tokens and care:
-    # rotated ones), Decrypt to connection-tokens, care (its refresh), warehouse-api (a
-    # disconnect revokes the tokens at the cart) and the optional extra reader, GenerateDataKey to warehouse-api only
+    # GenerateDataKey to the sealers (oauth-callback: new tokens; grant-page: credentials a
+    # merchant types; connection-tokens and care: rotated ones), Decrypt to connection-tokens,
+    # care (its refresh), warehouse-api (a disconnect revokes the tokens at the cart) and the
+    # optional extra reader, GenerateDataKey to warehouse-api only
     # for the answers it keeps for an Idempotency-Key; nothing else, and every grant only under
     # the encryption context app = cartlink and its kind
     assert token_key_grants() == sorted(
         [
             (
                 None,
-                ["CareRole", "ConnectionTokensRole", "OauthCallbackRole"],
+                ["CareRole", "ConnectionTokensRole", "GrantPageRole", "OauthCallbackRole"],
                 ["kms:GenerateDataKey"],
                 TOKEN_CONDITION,
             ),
@@ -472,7 +551,7 @@ def test_public_routes_have_throttles_of_their_own():
         assert routes[key]["ThrottlingRateLimit"] > default["ThrottlingRateLimit"], key
         assert routes[key]["ThrottlingBurstLimit"] >= routes[key]["ThrottlingRateLimit"], key
     # AND the forms anyone can post (access code, lost manage link) are held below it
-    for key in ("POST /setup", "POST /manage"):
+    for key in ("POST /setup", "POST /manage", "POST /setup/{token}/credentials"):
         assert routes[key]["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], key
     # AND every throttled route is a route of the API
     for key in routes:
@@ -826,6 +905,8 @@ ROUTES = {
     ("post", "/setup/{token}/grant"): "GrantPageFunction",
     ("get", "/setup/{token}/status"): "GrantPageFunction",
     ("post", "/setup/{token}/opened"): "GrantPageFunction",
+    ("post", "/setup/{token}/popup-blocked"): "GrantPageFunction",
+    ("post", "/setup/{token}/credentials"): "GrantPageFunction",
     ("get", "/assets/{name}"): "GrantPageFunction",
     ("get", "/manage/{token}"): "GrantPageFunction",
     ("head", "/manage/{token}"): "GrantPageFunction",

@@ -450,6 +450,10 @@ fn configured_cart(
             "cart {id}: that id is a built-in cart; configure it under [cart_credentials.{id}]"
         )));
     }
+    // A cart whose merchants type their own credentials needs no app of ours.
+    if cart.flavour == crate::carts::Flavour::Credentials && given.is_empty() {
+        return Ok(cart);
+    }
     cart.credentials = Some(
         given
             .for_cart(&format!("cart {id}"), &cart, env)

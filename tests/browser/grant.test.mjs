@@ -117,8 +117,11 @@ test('popup blocked: the page explains, and "Continue in this tab" completes the
   const page = await context.newPage();
   await page.goto(invite.setup_url);
   // WHEN the merchant presses the button
+  const beacon = page.waitForResponse((r) => r.url().endsWith('/popup-blocked'));
   await page.click('#grant-button');
-  // THEN the instructions are visible, with the way on focused
+  // THEN the page tells our server (counted for the operators), which takes it
+  assert.equal((await beacon).status(), 200);
+  // AND the instructions are visible, with the way on focused
   const notice = page.locator('#popup-blocked');
   await notice.waitFor({ state: 'visible' });
   assert.match(await notice.innerText(), /allow pop-ups for this site/);

@@ -87,13 +87,14 @@ function waitForLine(child, prefix, what) {
 
 /**
  * Starts oidc-provider and cartlink-local. `cartSecret` is the client secret cartlink is
- * configured with: give a wrong one to make every code exchange fail.
+ * configured with: give a wrong one to make every code exchange fail. `cartHost` is the name
+ * the cart is reached by: `localhost` puts it on another site than cartlink (127.0.0.1).
  */
-export async function startPeers({ cartSecret = CLIENT_SECRET, extraConfig = '' } = {}) {
+export async function startPeers({ cartSecret = CLIENT_SECRET, extraConfig = '', cartHost = '127.0.0.1' } = {}) {
   const cartPort = await freePort();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const cartBase = `http://127.0.0.1:${cartPort}`;
+  const cartBase = `http://${cartHost}:${cartPort}`;
   const dir = mkdtempSync(join(tmpdir(), 'cartlink-browser-'));
   const children = [];
   // Whatever happens to the test process, the peers end with it.
@@ -104,6 +105,7 @@ export async function startPeers({ cartSecret = CLIENT_SECRET, extraConfig = '' 
     env: {
       ...process.env,
       PORT: String(cartPort),
+      ISSUER_HOST: cartHost,
       REDIRECT_URI: `${base}/oauth/callback/${CART}`,
       CLIENT_ID,
       CLIENT_SECRET,

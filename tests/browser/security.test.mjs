@@ -2,7 +2,8 @@
 // hold: the grant completes with the popup's opener cut (B11), `window.open` is synchronous in
 // the click and the harness would catch one that is not (B12), an opener on another origin
 // hears nothing (B10), the grant page cannot be framed by another origin (B14), and the CSP's
-// `form-action` is what lets the no-JavaScript grant form reach the cart (D2).
+// `form-action` is what lets the no-JavaScript grant form reach the cart (D2), and the
+// binding cookie comes back from a cart on another site (B13).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -239,4 +240,56 @@ test('D2 negative control: with form-action reduced to \'self\', the no-JavaScri
   assert.equal(await statusOf(invite.setup_url), 'waiting');
   assert.deepEqual(requests.filter((u) => u.startsWith(peers.cartBase)), []);
   await context.close();
+});
+
+/** Sets the SameSite attribute of every cookie the browser holds for `base` to `value`. */
+async function cookiesSameSite(context, base, value) {
+  const ours = (await context.cookies(base)).map((c) => ({ ...c, sameSite: value }));
+  assert.ok(ours.length > 0, 'the grant set its binding cookie');
+  await context.addCookies(ours);
+}
+
+test('B13: with the cart on another site, the binding cookie comes back on its redirect and the grant completes', async () => {
+  // GIVEN a cart on another site than ours (localhost against 127.0.0.1), as every real cart is
+  const crossSite = await startPeers({ cartHost: 'localhost' });
+  try {
+    const invite = await crossSite.createInvite();
+    const { context, assertOnlyOurOrigins } = await newContext(browser, crossSite);
+    const page = await context.newPage();
+    await page.goto(invite.setup_url);
+    const popup = await openPopup(context, page);
+    // WHEN the merchant grants there
+    await signInAndConsent(popup);
+    // THEN the cart's redirect back carried the SameSite=Lax binding cookie: the grant completes
+    await outcome(page, 'Successful Authorization', 10_000);
+    assert.equal(await statusOf(invite.setup_url), 'authorized');
+    assertOnlyOurOrigins();
+    await context.close();
+  } finally {
+    await crossSite.stop();
+  }
+});
+
+test('B13 negative control: with the binding cookie made SameSite=Strict, the cross-site redirect back is refused', async () => {
+  // GIVEN the cart on another site, and the binding cookie made SameSite=Strict in the browser
+  // once the grant set it (what a wrong attribute would do)
+  const crossSite = await startPeers({ cartHost: 'localhost' });
+  try {
+    const invite = await crossSite.createInvite();
+    const { context } = await newContext(browser, crossSite);
+    const page = await context.newPage();
+    await page.goto(invite.setup_url);
+    const popup = await openPopup(context, page);
+    await popup.waitForSelector('input[name="login"]');
+    await cookiesSameSite(context, crossSite.base, 'Strict');
+    // WHEN the merchant grants there
+    await signInAndConsent(popup);
+    // THEN the cart's redirect back comes without the cookie: the callback is refused and
+    // nothing is connected (so the test above would catch a cookie that does not travel)
+    await popup.getByRole('heading', { level: 1, name: 'This sign-in could not be completed' }).waitFor();
+    assert.notEqual(await statusOf(invite.setup_url), 'authorized');
+    await context.close();
+  } finally {
+    await crossSite.stop();
+  }
 });

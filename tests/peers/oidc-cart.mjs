@@ -21,7 +21,9 @@
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.PORT);
-const issuer = `http://127.0.0.1:${port}`;
+// ISSUER_HOST (default 127.0.0.1): the name the cart is reached by. `localhost` puts it on
+// another site than a cartlink on 127.0.0.1, as a real cart is.
+const issuer = `http://${process.env.ISSUER_HOST || '127.0.0.1'}:${port}`;
 const provider = new Provider(issuer, {
   clients: [{
     client_id: process.env.CLIENT_ID,

@@ -2,7 +2,7 @@
 //! store onboarded through the admin API, an invite resent, a grant, a token fetched, a webhook
 //! endpoint and message, a disconnect), swept for personal data and secrets: no email address
 //! and none of the secrets the flows handed out or that passed by (the grant's state, code and
-//! PKCE verifier, the access token) appear in any line.
+//! PKCE verifier, the access token, the refresh token the cart issued) appear in any line.
 
 use cartlink_e2e::{Peers, Receiver, ADMIN_KEY, API_KEY, CART};
 use serde_json::{json, Value};
@@ -146,6 +146,19 @@ async fn no_log_line_of_every_flow_holds_an_address_or_a_secret() {
             secrets.push(code);
         }
     }
+    // AND every token the cart issued, the refresh tokens cartlink never hands out among them
+    let issued = p.cart_stats().await["issued"].clone();
+    let refresh_tokens: Vec<String> = issued
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["refresh_token"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        !refresh_tokens.is_empty(),
+        "the cart issued refresh tokens: {issued}"
+    );
+    secrets.extend(refresh_tokens);
     // WHEN every log line is swept (the lines the service logged; the start banner's example
     // command, printed to the terminal, is not one)
     let log: String = p

@@ -143,6 +143,9 @@
     if (!popup) {
       blocked.hidden = false;
       continueHere.focus();
+      // Counted for the operators (how often browsers block the popup); nothing waits for it.
+      fetch(data.popupBlockedUrl, { method: 'POST', credentials: 'same-origin', cache: 'no-store' })
+        .catch(function () { /* only the count misses it */ });
       return;
     }
     blocked.hidden = true;

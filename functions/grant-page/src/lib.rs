@@ -214,11 +214,21 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
 }
 
 fn grant_page(svc: &Services, ui: &Ui, view: &GrantView<'_>) -> Response {
+    grant_page_with(svc, ui, view, None)
+}
+
+/// The grant page, with what went wrong with credentials typed on it.
+fn grant_page_with(
+    svc: &Services,
+    ui: &Ui,
+    view: &GrantView<'_>,
+    problem: Option<&str>,
+) -> Response {
     let ui = Ui {
         here: Some(format!("/setup/{}", view.token.expose())),
         ..ui.clone()
     };
-    let body = pages::grant(&ui, &svc.config.public_origin(), view);
+    let body = pages::grant(&ui, &svc.config.public_origin(), view, problem);
     let form_targets: Vec<String> = view.authorize_origin.iter().cloned().collect();
     web::html(StatusCode::OK, body, &form_targets)
 }
@@ -281,12 +291,30 @@ async fn route(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageE
                 )),
             }
         }
+        (["setup", token, "credentials"], false, &Method::POST) => {
+            same_origin(svc, req)?;
+            typed::connect(svc, ui, token, req).await
+        }
         // The grant page's script reports that a browser showed it: the invite's "opened"
         // event. A GET of the link (a mail scanner's too) records nothing.
         (["setup", token, "opened"], false, &Method::POST) => {
             same_origin(svc, req)?;
             let known = svc
                 .link_opened(token)
+                .await
+                .map_err(|e| PageError::from(SetupError::Store(e)))?;
+            if known {
+                Ok(web::json(StatusCode::OK, &json!({ "ok": true })))
+            } else {
+                Err(PageError::NotFound)
+            }
+        }
+        // The grant page's script reports that the browser blocked its popup: counted for
+        // operators (the PopupsBlocked metric), nothing stored.
+        (["setup", token, "popup-blocked"], false, &Method::POST) => {
+            same_origin(svc, req)?;
+            let known = svc
+                .popup_blocked(token)
                 .await
                 .map_err(|e| PageError::from(SetupError::Store(e)))?;
             if known {
@@ -331,7 +359,13 @@ fn asset(name: &str) -> Option<Response> {
     Some(web::asset(content_type, body))
 }
 
+mod typed;
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_metrics;
+#[cfg(test)]
+mod tests_typed;

@@ -204,8 +204,9 @@ fn script_messages(ui: &Ui, warehouse: &str, cart: &str, expires: &str) -> serde
     })
 }
 
-/// The grant page.
-pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>) -> String {
+/// The grant page. `problem`: what went wrong with credentials typed on it (a `credentials`
+/// cart's page shown again; never any value typed).
+pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>, problem: Option<&str>) -> String {
     let base = ui.base.as_str();
     let invite = &view.invite;
     let warehouse = invite.warehouse.display_name.as_str();
@@ -213,11 +214,13 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>) -> String {
     let token = view.token.expose();
     let expires = ui.date(invite.expires_at);
     let integration = view.cart.flavour == Flavour::AdminIntegration;
-    let popup = view.cart.admin_steps.is_empty();
+    let typed = view.cart.flavour == Flavour::Credentials;
+    let popup = view.cart.admin_steps.is_empty() && !typed;
     let names = [("warehouse", warehouse), ("cart", cart)];
     let data = serde_json::json!({
         "statusUrl": format!("{base}/setup/{token}/status"),
         "openedUrl": format!("{base}/setup/{token}/opened"),
+        "popupBlockedUrl": format!("{base}/setup/{token}/popup-blocked"),
         "origin": origin,
         "messages": script_messages(ui, warehouse, cart, &expires),
     });
@@ -246,6 +249,13 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>) -> String {
                         button id="grant-button" type="submit" class="primary" { (ui.text("grant.integration_button", &[])) }
                     }
                     p class="help" id="how-it-works" { (ui.text("grant.integration_how", &names)) }
+                } @else if typed {
+                    p class="promise" {
+                        (lock_icon())
+                        span { (ui.text("grant.promise_credentials", &names)) }
+                    }
+                    (credentials_form(ui, token, view, problem))
+                    p class="help" id="how-it-works" { (ui.text("grant.credentials_how", &names)) }
                 } @else if popup {
                     p class="promise" {
                         (lock_icon())
@@ -288,6 +298,47 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>) -> String {
         } else {
             &[]
         },
+    )
+}
+
+/// The fields a `credentials` cart's merchant types, each with where to find it; the values
+/// are never written back into the page.
+fn credentials_form(ui: &Ui, token: &str, view: &GrantView<'_>, problem: Option<&str>) -> Markup {
+    let base = ui.base.as_str();
+    html! {
+        @if let Some(problem) = problem {
+            div id="credentials-problem" class="notice" role="alert" { p { (problem) } }
+        }
+        form id="credentials-form" method="post" action={ (base) "/setup/" (token) "/credentials" } autocomplete="off" {
+            @for field in &view.cart.credential_fields {
+                div class="field" {
+                    label for={ "credential-" (field.name) } { (field.label) }
+                    p class="help" id={ "credential-" (field.name) "-help" } { (field.help) }
+                    input id={ "credential-" (field.name) } name=(field.name) type="password" required
+                        autocomplete="off" spellcheck="false" autocapitalize="off"
+                        aria-describedby={ "credential-" (field.name) "-help" };
+                }
+            }
+            button id="grant-button" type="submit" class="primary" { (ui.text("grant.credentials_button", &[])) }
+        }
+    }
+}
+
+/// Typed credentials worked: the store is connected.
+pub fn credentials_connected(ui: &Ui, (warehouse, brand): (&str, &Brand), cart: &str) -> String {
+    let names = [("warehouse", warehouse), ("cart", cart)];
+    let title = ui.text("grant.success.title", &[]);
+    layout_in(
+        ui,
+        &title,
+        html! {
+            (crate::brand::state_header(&ui.base, warehouse, brand))
+            (state_sign("ok", "✓"))
+            h1 { (title) }
+            p class="lead" { (ui.text("callback.success.text", &names)) }
+            p { (ui.text("state.connected.note", &names)) }
+        },
+        &[],
     )
 }
 

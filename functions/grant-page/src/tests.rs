@@ -338,21 +338,9 @@ async fn the_data_island_cannot_be_closed_by_its_values() {
     assert!(island.contains("\\u003c/script\\u003e\\u003cb\\u003e\\u0026"));
 }
 
-/// Warehouse names a hostile or careless warehouse could choose: each would run script, add an
-/// attribute or close an element if written unescaped.
-const HOSTILE_NAMES: &[&str] = &[
-    "</script><script>alert(1)</script>",
-    "\"><img src=x onerror=alert(1)>",
-    "<svg/onload=alert(1)>",
-    "</title><a href=\"javascript:alert(1)\">x</a>",
-    "\" autofocus onfocus=\"alert(1)",
-    "<!--",
-    "&lt;b&gt; already escaped",
-];
-
 #[tokio::test]
 async fn a_hostile_warehouse_name_is_written_as_text_on_the_grant_page() {
-    for name in HOSTILE_NAMES {
+    for name in shared::testing::HOSTILE_TEXTS {
         // GIVEN a warehouse whose name is markup, and its invite
         let kit = TestKit::with_warehouse_named(name);
         let (_, token) = invite(&kit).await;

@@ -291,6 +291,28 @@ fn every_callback_page_loads_only_our_script_and_holds_nothing_inline() {
     }
 }
 
+#[test]
+fn a_hostile_warehouse_or_cart_name_is_written_as_text_on_the_callback_page() {
+    for name in shared::testing::HOSTILE_TEXTS {
+        // GIVEN a warehouse and a cart whose names are markup
+        let page = super::CallbackPage::Authorized {
+            warehouse: (*name).into(),
+            cart: (*name).into(),
+        };
+        // WHEN the page that names them is rendered
+        let html = super::pages::render(&english(), "https://cartlink.test", &page);
+        // THEN the name is there, escaped, and never as markup
+        let escaped = maud::html! { (name) }.into_string();
+        assert!(html.contains(&escaped), "{name}: the name is shown");
+        assert!(!html.contains(name), "{name}: written unescaped");
+        assert_eq!(
+            html.matches("<script").count(),
+            2,
+            "{name}: island and callback.js only"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_state_cookie_serves_one_callback_and_is_cleared_whatever_the_outcome() {
     // GIVEN a browser that carries a state cookie (as for BigCommerce) to a refused callback

@@ -58,7 +58,7 @@ pub struct SecretView {
 }
 
 /// An endpoint as the warehouse sees it.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 pub struct EndpointView {
     /// Endpoint id.
     pub id: String,

@@ -18,6 +18,10 @@ pub enum Flavour {
     /// server (`/oauth/integration/{cart}/{nonce}`), and cartlink fetches the access token with
     /// them ([`TokenRequest::OAuth1`](super::TokenRequest::OAuth1)).
     AdminIntegration,
+    /// The merchant creates API credentials in their own admin and types them into the grant
+    /// page (the entry's `credential_fields`); they are checked with one read call
+    /// (`token_url`) before they are sealed.
+    Credentials,
 }
 
 impl Flavour {
@@ -27,6 +31,7 @@ impl Flavour {
             Flavour::PopupOauth => "popup_oauth",
             Flavour::KeyHandshake => "key_handshake",
             Flavour::AdminIntegration => "admin_integration",
+            Flavour::Credentials => "credentials",
         }
     }
 
@@ -37,7 +42,9 @@ impl Flavour {
     pub fn attempt_ttl_secs(self) -> i64 {
         match self {
             Flavour::AdminIntegration => crate::domain::ADMIN_INTEGRATION_ATTEMPT_TTL_SECS,
-            Flavour::PopupOauth | Flavour::KeyHandshake => crate::domain::ATTEMPT_TTL_SECS,
+            Flavour::PopupOauth | Flavour::KeyHandshake | Flavour::Credentials => {
+                crate::domain::ATTEMPT_TTL_SECS
+            }
         }
     }
 }

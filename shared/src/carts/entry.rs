@@ -21,6 +21,7 @@ use super::pattern::Pattern;
 use super::quirks::{self, CallbackCheck};
 use super::spec::{CartSpec, Reauthorize, RefreshWithin};
 use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
+use super::typed_credentials::{check_fields, CredentialField};
 use crate::domain::{CartId, Function, Secret};
 use crate::net::endpoint_url;
 
@@ -78,6 +79,9 @@ pub struct CartEntry {
     /// How the token answer reports the scopes granted, with its source; left out when the
     /// cart does not report them (no check is then possible).
     pub granted_scopes: Option<GrantedScopes>,
+    /// The fields the merchant types (the `credentials` flavour).
+    #[serde(default)]
+    pub credential_fields: Vec<CredentialField>,
     /// What the merchant does in their admin (admin integrations).
     #[serde(default)]
     pub admin_steps: Vec<String>,
@@ -229,11 +233,13 @@ impl CartEntry {
             g.check().map_err(|e| format!("cart {id}: {e}"))?;
         }
         check_choices(&id, self.input.as_ref(), &self.scopes)?;
+        let flavour = self.flavour.unwrap_or(Flavour::PopupOauth);
+        check_fields(flavour, &self.credential_fields).map_err(|e| format!("cart {id}: {e}"))?;
         let standard = AuthorizeSpec::standard(&authorize_url);
         let spec = CartSpec {
             id,
             name: self.name,
-            flavour: self.flavour.unwrap_or(Flavour::PopupOauth),
+            flavour,
             scopes: self.scopes,
             input: self.input,
             authorize: AuthorizeSpec {
@@ -255,6 +261,7 @@ impl CartEntry {
             issuer: self.issuer,
             granted_scopes: self.granted_scopes,
             admin_steps: self.admin_steps,
+            credential_fields: self.credential_fields,
             finish_url: self.finish_url,
             needs: self.needs,
             sources: self.sources,

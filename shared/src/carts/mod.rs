@@ -29,6 +29,7 @@ mod tests_care;
 #[cfg(test)]
 mod tests_table;
 mod token;
+mod typed_credentials;
 
 pub use authorize::{AuthorizeSpec, Flavour, Param, Pkce, Redirect};
 pub use callback::{CallbackParams, CallbackValue, InputEcho, StateReturn};
@@ -45,6 +46,7 @@ pub use token::{
     DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, RevocationStyle,
     TokenAuth, TokenRequest,
 };
+pub use typed_credentials::{check_fields, CredentialField, CredentialRole};
 
 /// The cart id lives in the domain (invites, attempts and connections carry it); named here
 /// too because the flows and adapters being changed alongside still import it from `carts`.

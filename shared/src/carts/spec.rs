@@ -65,6 +65,8 @@ pub struct CartSpec {
     /// What the merchant does in their admin ([`Flavour::AdminIntegration`]). In an admin integration's steps, `{callback_url}` and
     /// `{identity_url}` stand for the attempt's own URLs, which the grant page shows copyable.
     pub admin_steps: Vec<String>,
+    /// What the merchant types on the grant page (the `credentials` flavour).
+    pub credential_fields: Vec<super::CredentialField>,
     /// Where the callback sends the popup after storing the connection, when the cart's own
     /// install dialog must be told (BigCommerce's `install/succeeded`, Wix's `close-window`): a
     /// template over `{client_id}` and `{access_token}` whose host must be one this cart allows.
@@ -178,6 +180,7 @@ impl CartSpec {
             issuer: None,
             granted_scopes: None,
             admin_steps: Vec::new(),
+            credential_fields: Vec::new(),
             finish_url: None,
             needs: Vec::new(),
             revocation: None,
@@ -198,9 +201,10 @@ impl CartSpec {
         self.token_auth != TokenAuth::None && !matches!(self.token_request, TokenRequest::OAuth1(_))
     }
 
-    /// Whether invites for this cart can be made (credentials are configured).
+    /// Whether invites for this cart can be made: the app's credentials are configured, or
+    /// the merchant brings their own (the `credentials` flavour needs no app).
     pub fn enabled(&self) -> bool {
-        self.credentials.is_some()
+        self.credentials.is_some() || self.flavour == Flavour::Credentials
     }
 
     /// Whether the cart can do `function`.

@@ -74,8 +74,11 @@ enum Form {
         request_token: &'static str,
         access_token: &'static str,
     },
+    /// No authorization request: the merchant types credentials on the grant page, checked
+    /// with a read call to this URL of their store.
+    Typed { check: &'static str },
 }
-use Form::{Authorize, Integration};
+use Form::{Authorize, Integration, Typed};
 
 #[test]
 fn the_authorize_url_of_every_cart_has_its_documented_form() {
@@ -101,6 +104,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
             request_token: "https://shop.example.com/oauth/token/request",
             access_token: "https://shop.example.com/oauth/token/access",
         }),
+        ("prestashop", Typed { check: "https://shop.example.com/api/" }),
     ];
     let carts = builtin::all();
     assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
@@ -130,6 +134,16 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
                 let steps = cart.admin_steps.join("\n");
                 assert!(steps.contains("{callback_url}"), "{id}");
                 assert!(steps.contains("{identity_url}"), "{id}");
+                assert_eq!(cart.refresh, Refresh::None, "{id}");
+            }
+            Typed { check } => {
+                assert_eq!(cart.flavour, Flavour::Credentials, "{id}");
+                let vars = cart.input_vars(sample_store(&cart));
+                assert_eq!(
+                    cart.endpoint(&cart.token_url, &vars).unwrap().as_str(),
+                    check
+                );
+                assert!(!cart.credential_fields.is_empty(), "{id}");
                 assert_eq!(cart.refresh, Refresh::None, "{id}");
             }
         }
@@ -227,10 +241,10 @@ fn lightspeed_r_series_uses_its_own_endpoints() {
 #[test]
 fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
     let carts = builtin::all();
-    assert_eq!(carts.len(), 15);
+    assert_eq!(carts.len(), 16);
     let mut ids: Vec<&str> = carts.iter().map(|c| c.id.as_str()).collect();
     ids.dedup();
-    assert_eq!(ids.len(), 15);
+    assert_eq!(ids.len(), 16);
     let anchored = |p: &str| {
         assert!(
             p.starts_with('^') && p.ends_with('$'),

@@ -139,7 +139,7 @@ fn builtin_cart_credentials_come_from_the_file_with_their_extra_fields() {
     assert!(amazon.credentials.as_ref().unwrap().draft);
     assert!(catalog.get(&CartId::new("etsy")).unwrap().enabled());
     assert!(!catalog.get(&CartId::new("shopify")).unwrap().enabled());
-    assert_eq!(catalog.iter().count(), 15);
+    assert_eq!(catalog.iter().count(), 16);
 }
 
 #[test]
@@ -379,4 +379,55 @@ fn a_warehouse_may_name_its_merchants_language_and_only_one_of_ours() {
     assert_eq!(c.warehouses[0].locale, Some(crate::domain::Locale::De));
     let refused = load(&[], Some(&file("pt"))).err().unwrap().to_string();
     assert!(refused.contains("locale"), "{refused}");
+}
+
+/// An operator's own `credentials` cart: no app of ours, the merchant types a key.
+const TYPED_CART: &str = r#"
+    [[carts]]
+    id = "own-shop"
+    name = "Own Shop"
+    flavour = "credentials"
+    authorize_url = "https://shop.own.test/admin"
+    token_url = "https://shop.own.test/api/"
+    token_auth = "basic"
+    token_request = { kind = "no_exchange" }
+    pkce = "not_supported"
+    refresh = { kind = "none" }
+    refresh_request = { kind = "no_exchange" }
+    sources = ["the operator's own notes"]
+    credential_fields = [
+        { name = "key", label = "API key", help = "Settings > API.", role = "key", pattern = '^[a-z0-9]{40}$' },
+    ]
+    [carts.scopes]
+    orders = ["orders"]
+"#;
+
+#[test]
+fn an_operators_credentials_cart_needs_no_app_of_ours_and_is_offered() {
+    // GIVEN an operator's credentials cart without a client id
+    let c = load(&[], Some(TYPED_CART)).unwrap();
+    // THEN it loads, with no app credentials, and invites can be made for it
+    let cart = &c.carts[0];
+    assert!(cart.credentials.is_none());
+    assert!(cart.enabled());
+    assert_eq!(cart.credential_fields[0].label, "API key");
+}
+
+#[test]
+fn credential_fields_need_their_flavour_and_one_key() {
+    // GIVEN the credentials cart as a popup cart, and with its key field made a secret
+    let popup = TYPED_CART.replace(
+        "flavour = \"credentials\"\n",
+        "client_id = \"app\"\n    client_secret = \"s\"\n",
+    );
+    let keyless = TYPED_CART.replace("role = \"key\"", "role = \"secret\"");
+    // THEN each is refused with why
+    assert!(load(&[], Some(&popup))
+        .unwrap_err()
+        .0
+        .contains("credentials flavour"));
+    assert!(load(&[], Some(&keyless))
+        .unwrap_err()
+        .0
+        .contains("one `key` field"));
 }

@@ -189,6 +189,25 @@ fn warehouse_supplied_text_is_escaped_in_html() {
 }
 
 #[test]
+fn a_hostile_warehouse_name_is_written_as_text_in_every_email() {
+    for name in crate::testing::HOSTILE_TEXTS {
+        // GIVEN an invite from a warehouse whose name is markup
+        let inv = invite(name, None);
+        // WHEN every email is built
+        for m in every_email(&inv) {
+            // THEN where its text part names the warehouse, its HTML part shows the name escaped
+            let escaped = maud::html! { (name) }.into_string();
+            if m.text.contains(name) {
+                assert!(m.html.contains(&escaped), "{name}: shown in {}", m.subject);
+            }
+            // AND never as markup
+            assert!(!m.html.contains(name), "{name}: unescaped in {}", m.subject);
+            assert!(!m.html.contains("<script"), "{name}: {}", m.subject);
+        }
+    }
+}
+
+#[test]
 fn the_failure_email_offers_a_retry_link_or_says_whom_to_ask() {
     let inv = invite("Acme Fulfilment", None);
     let with = grant_failed_email(&inv, "Sandbox Cart", Some("http://x.test/setup/R")).unwrap();

@@ -113,7 +113,14 @@ impl Services {
             .set_invite_status(invite_id, InviteStatus::Confirmed, None, self.clock.now())
             .await
         {
-            Ok(()) | Err(StoreError::Conflict(_)) => Ok(done),
+            Ok(()) => {
+                // Once per grant: only the write that moved the invite counts it (seconds, as
+                // timestamps are kept).
+                let waited = self.clock.now().0.saturating_sub(connected_at.0);
+                crate::telemetry::metric::confirmation_latency(waited.unsigned_abs() * 1000);
+                Ok(done)
+            }
+            Err(StoreError::Conflict(_)) => Ok(done),
             Err(e) => Err(e.into()),
         }
     }

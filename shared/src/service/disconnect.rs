@@ -195,7 +195,7 @@ impl Services {
 
     /// The RFC 7009 call, with the endpoint built for the connection's store and account; the
     /// error is a reason without secrets.
-    async fn call_revocation(
+    pub(super) async fn call_revocation(
         &self,
         connection: &Connection,
         tokens: &TokenSet,

@@ -66,6 +66,21 @@ impl Services {
         Ok(true)
     }
 
+    /// The grant page of the link `raw_token` could not open its popup (the browser blocked
+    /// it): counted in the `PopupsBlocked` metric, nothing stored. An unknown link is not
+    /// counted. Answers whether the link is known.
+    pub async fn popup_blocked(&self, raw_token: &str) -> Result<bool, StoreError> {
+        let known = self
+            .store
+            .invite_by_link(&TokenHash::of(raw_token))
+            .await?
+            .is_some();
+        if known {
+            crate::telemetry::metric::popup_blocked();
+        }
+        Ok(known)
+    }
+
     /// A warehouse's own invite's history, oldest first: the recorded events and the derived
     /// ones. `None` as for [`Services::warehouse_invite`].
     pub async fn invite_history(

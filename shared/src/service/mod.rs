@@ -23,6 +23,7 @@ pub mod refresh;
 pub mod resend;
 pub mod setup;
 pub mod tenants;
+pub mod typed_credentials;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -81,3 +82,5 @@ pub struct WebhookPorts {
 mod state_machines;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_metrics;

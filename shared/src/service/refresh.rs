@@ -32,12 +32,10 @@ use crate::oauth::RefreshCall;
 use crate::store::{EmailKind, StoreError};
 use crate::vault::VaultError;
 
-/// The longest refresh margin: an access token is refreshed at most this many seconds before it
-/// expires (see [`refresh_due`]).
-pub const REFRESH_MARGIN_SECS: i64 = 120;
-/// The margin is also at most this part of the token's lifetime (1/4: a 60-second token is
-/// refreshed in its last 15 seconds).
-pub const REFRESH_MARGIN_LIFETIME_PARTS: i64 = 4;
+mod rule;
+pub(in crate::service) use rule::RefreshWhy;
+pub use rule::{refresh_due, refresh_margin, REFRESH_MARGIN_LIFETIME_PARTS, REFRESH_MARGIN_SECS};
+
 /// How many times rotated tokens are written when the store fails, and how long the first pause
 /// between tries is (it doubles).
 const ROTATION_WRITE_TRIES: u32 = 3;
@@ -64,52 +62,6 @@ impl RefreshFlights {
         locks.retain(|_, l| Arc::strong_count(l) > 1);
         locks.entry(id.clone()).or_default().clone()
     }
-}
-
-/// How long before their expiry `tokens` are refreshed: [`REFRESH_MARGIN_SECS`], or a quarter
-/// of their lifetime (`expires_at - issued_at`) when that is shorter. Tokens sealed before issue
-/// times were recorded have the full margin.
-pub fn refresh_margin(tokens: &TokenSet) -> i64 {
-    match (tokens.issued_at, tokens.expires_at) {
-        (Some(issued), Some(expires)) => {
-            REFRESH_MARGIN_SECS.min((expires.0 - issued.0).max(0) / REFRESH_MARGIN_LIFETIME_PARTS)
-        }
-        _ => REFRESH_MARGIN_SECS,
-    }
-}
-
-/// The refresh rule: whether expiring `tokens` are refreshed at `now` (for a connection whose
-/// cart refreshes and that holds a refresh token; others are never refreshed).
-///
-/// - Tokens without an expiry are never due.
-/// - Otherwise they are due once they are within their margin of expiring: at most two minutes
-///   ([`REFRESH_MARGIN_SECS`]) and at most a quarter of their lifetime ([`refresh_margin`]; the
-///   lifetime is `expires_at - issued_at`, both recorded when tokens are stored, at the code
-///   exchange and at each refresh). An hour-long token is refreshed in its last two minutes, a
-///   five-minute one in its last 75 seconds, a 60-second one in its last 15: a token just
-///   received is never due, so each rotation is refreshed once, whatever the lifetime.
-/// - A caller that finds tokens `written_since_read` (another caller refreshed while it waited
-///   for the lock or the lease) uses them even inside their margin; only tokens already
-///   expired are refreshed again.
-pub fn refresh_due(tokens: &TokenSet, now: Timestamp, written_since_read: bool) -> bool {
-    let Some(expires) = tokens.expires_at else {
-        return false;
-    };
-    let margin = if written_since_read {
-        0
-    } else {
-        refresh_margin(tokens)
-    };
-    now.0 >= expires.0 - margin
-}
-
-/// Why tokens are refreshed: they expire soon ([`refresh_due`]; a warehouse's token fetch), or
-/// also because the cart's inactivity limit nears (`Connection::refresh_care_at`; proactive
-/// care only, so a failed care refresh never fails a fetch of tokens that still work).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum RefreshWhy {
-    Expiry,
-    Care,
 }
 
 /// A refresh as it will be sent ([`Services::refresh_call`]).
@@ -300,6 +252,7 @@ impl Services {
                 now,
             })
             .await;
+        crate::telemetry::metric::refresh(refresh_outcome(&answered));
         let fresh = match answered {
             Ok(fresh) => call.complete(fresh, tokens, now),
             Err(e) if e.is_invalid_grant() => return self.refresh_refused(&connection).await,
@@ -314,12 +267,23 @@ impl Services {
             ..connection
         }
         .scheduled(&cart.care_limits());
+        self.keep_rotation(refreshed, sealed, fresh).await
+    }
+
+    /// Writes the rotated tokens (with the care time they lead to) and answers the connection
+    /// that holds them: these, or the newer ones another writer stored first.
+    async fn keep_rotation(
+        &self,
+        refreshed: Connection,
+        sealed: crate::vault::SealedBlob,
+        fresh: TokenSet,
+    ) -> Result<OpenConnection, ConnectionError> {
         match self
             .store_rotation(&refreshed, &sealed, fresh.expires_at)
             .await
         {
             Ok(version) => {
-                tracing::info!(connection_id = %refreshed.id, cart = %cart.id, version, "tokens refreshed");
+                tracing::info!(connection_id = %refreshed.id, cart = %refreshed.cart, version, "tokens refreshed");
                 Ok(OpenConnection {
                     connection: Connection {
                         tokens: sealed,
@@ -334,12 +298,27 @@ impl Services {
             // earlier try of this write landed although the store reported a failure.
             Err(StoreError::Conflict(_)) => {
                 tracing::warn!(connection_id = %refreshed.id, "refreshed tokens lost a race; using the stored ones");
-                self.open_connection(&refreshed.id).await
+                let stored = self.open_connection(&refreshed.id).await;
+                if matches!(stored, Err(ConnectionError::NotFound)) {
+                    self.revoke_unkept(&refreshed, &fresh).await;
+                }
+                stored
             }
             Err(e) => {
                 tracing::error!(connection_id = %refreshed.id, error = %e, "refreshed tokens could not be stored; not used");
                 Err(e.into())
             }
+        }
+    }
+
+    /// Rotated tokens of a connection dropped while the cart was rotating them: nobody will
+    /// ever hold them, so the cart is asked to revoke them (the disconnect revoked the tokens it
+    /// read, which the rotation had already retired). Best effort: a failure is logged.
+    async fn revoke_unkept(&self, connection: &Connection, fresh: &TokenSet) {
+        if let Err(why) = self.call_revocation(connection, fresh).await {
+            tracing::warn!(connection_id = %connection.id, reason = %why, "rotated tokens of a dropped connection not revoked");
+        } else {
+            tracing::info!(connection_id = %connection.id, "rotated tokens of a dropped connection revoked");
         }
     }
 
@@ -484,5 +463,16 @@ impl Services {
     }
 }
 
+/// What the cart answered a refresh, as the `Refreshes` metric counts it.
+fn refresh_outcome<T>(answered: &Result<T, crate::oauth::OAuthError>) -> &'static str {
+    match answered {
+        Ok(_) => "refreshed",
+        Err(e) if e.is_invalid_grant() => "refused",
+        Err(_) => "failed",
+    }
+}
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_interleave;

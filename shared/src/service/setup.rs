@@ -227,7 +227,7 @@ impl Services {
             .filter(|c| c.enabled())
             .ok_or(SetupError::CartUnavailable)?;
         let authorize_origin = match cart.flavour {
-            Flavour::AdminIntegration => None,
+            Flavour::AdminIntegration | Flavour::Credentials => None,
             Flavour::PopupOauth | Flavour::KeyHandshake => Some(
                 cart.authorize_origin(&cart.input_vars(invite.store.as_deref()))
                     .ok_or(SetupError::CartUnavailable)?,
@@ -293,10 +293,35 @@ impl Services {
         let binding = BrowserBinding::generate();
         let (next, redirect_uri) = match view.cart.flavour {
             Flavour::AdminIntegration => self.integration_settings(&view, &state, now)?,
+            // Typed on the grant page itself ([`Services::connect_with_credentials`]).
+            Flavour::Credentials => return Err(SetupError::CartUnavailable),
             Flavour::PopupOauth | Flavour::KeyHandshake => {
                 self.authorization_request(&view, &state, &binding)?
             }
         };
+        self.begin_grant_attempt(&view, &state, &binding, redirect_uri, now)
+            .await?;
+        let state_cookie =
+            (view.cart.callback.state_return == StateReturn::Cookie).then_some(state);
+        Ok(GrantStart {
+            view,
+            next,
+            binding,
+            state_cookie,
+        })
+    }
+
+    /// Writes a new open attempt of `view`'s invite (`state`, `binding`, the redirect value
+    /// the cart is sent), and records `grant_started`. An invite that changed since it was read
+    /// (connected or withdrawn meanwhile) answers why it is no longer grantable.
+    pub(super) async fn begin_grant_attempt(
+        &self,
+        view: &GrantView<'_>,
+        state: &GrantState,
+        binding: &BrowserBinding,
+        redirect_uri: String,
+        now: Timestamp,
+    ) -> Result<GrantAttempt, SetupError> {
         let attempt = GrantAttempt {
             state_hash: state.hash(),
             invite_id: view.invite.id.clone(),
@@ -312,7 +337,6 @@ impl Services {
         match self.store.begin_attempt(&attempt, now).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => {
-                // The invite changed since it was read (connected or withdrawn meanwhile).
                 let current = self.store.invite(&view.invite.id).await?;
                 let refusal = match current {
                     Some(invite) => self.why_not_grantable(&invite).await?,
@@ -330,14 +354,7 @@ impl Services {
             None,
         )
         .await;
-        let state_cookie =
-            (view.cart.callback.state_return == StateReturn::Cookie).then_some(state);
-        Ok(GrantStart {
-            view,
-            next,
-            binding,
-            state_cookie,
-        })
+        Ok(attempt)
     }
 
     /// The cart's authorization request and the redirect value it carries. Built before

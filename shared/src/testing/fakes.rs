@@ -180,9 +180,16 @@ impl TokenEndpoint for FakeTokenEndpoint {
         if self.refresh_unreachable.load(Ordering::SeqCst) {
             return Err(OAuthError::Unreachable("connection refused".into()));
         }
+        let revoked = self
+            .revoked
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(_, token, _)| token == r.refresh_token.expose());
         let mut live = self.live_refresh_token.lock().expect("lock");
         let expected = live.clone().unwrap_or_else(|| "CANARY_RT".into());
-        if r.refresh_token.expose() != expected {
+        // A revoked refresh token is refused, as RFC 7009 says.
+        if revoked || r.refresh_token.expose() != expected {
             return Err(OAuthError::Refused("invalid_grant".into()));
         }
         let next = format!("CANARY_RT_{n}");

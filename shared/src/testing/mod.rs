@@ -3,6 +3,7 @@
 
 mod fakes;
 pub mod faults;
+pub mod metrics;
 
 pub use fakes::{
     CountingEvents, CountingVault, FakeTokenEndpoint, RecordingMailer, ScriptedSender,
@@ -70,6 +71,33 @@ pub fn acme_cart() -> CartSpec {
         Some(Secret::new("acme-secret")),
     ));
     cart
+}
+
+/// A `credentials` cart (`keyshop`) as an operator would write it: the merchant types a
+/// 32-character webservice key, checked with `GET https://keyshop.test/api/`.
+pub fn typed_cart() -> CartSpec {
+    let entry: crate::carts::CartEntry = toml::from_str(
+        r#"
+id = "keyshop"
+name = "Keyshop"
+flavour = "credentials"
+authorize_url = "https://keyshop.test/admin"
+token_url = "https://keyshop.test/api/"
+token_auth = "basic"
+token_request = { kind = "no_exchange" }
+pkce = "not_supported"
+refresh = { kind = "none" }
+refresh_request = { kind = "no_exchange" }
+sources = ["a test entry"]
+credential_fields = [
+    { name = "key", label = "Webservice key", help = "Back office > Advanced Parameters > Webservice > Add new webservice key.", role = "key", pattern = "^[A-Z0-9]{32}$" },
+]
+[scopes]
+orders = ["orders"]
+"#,
+    )
+    .expect("the test entry reads");
+    entry.into_spec(false).expect("the test entry is valid").0
 }
 
 impl TestKit {
@@ -271,3 +299,16 @@ impl TestKit {
             .to_owned()
     }
 }
+
+/// Names a hostile or careless warehouse (or a cart's answer) could carry: each would run
+/// script, add an attribute or close an element if written unescaped. Every page and email
+/// that shows such a value is tested with each (checklist D3).
+pub const HOSTILE_TEXTS: &[&str] = &[
+    "</script><script>alert(1)</script>",
+    "\"><img src=x onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    "</title><a href=\"javascript:alert(1)\">x</a>",
+    "\" autofocus onfocus=\"alert(1)",
+    "<!--",
+    "&lt;b&gt; already escaped",
+];

@@ -16,7 +16,7 @@ use crate::testing::{CountingVault, SwitchedVault, TestKit};
 /// The fake's exchange hands out tokens expiring at this time.
 const EXCHANGED_EXPIRY: i64 = 2_000_000_000;
 
-async fn connected(kit: &TestKit) -> Connection {
+pub(super) async fn connected(kit: &TestKit) -> Connection {
     let invite = kit.authorized().await;
     kit.store
         .connection_for_invite(&invite)
@@ -26,7 +26,7 @@ async fn connected(kit: &TestKit) -> Connection {
 }
 
 /// Moves the clock to a minute before the access token expires.
-fn near_expiry(kit: &TestKit) {
+pub(super) fn near_expiry(kit: &TestKit) {
     let now = kit.clock.now().0;
     kit.clock.advance(EXCHANGED_EXPIRY - 60 - now);
 }
@@ -38,7 +38,7 @@ fn is_reauth(m: &crate::mailer::OutgoingEmail) -> bool {
 }
 
 /// A second process on the same store: its own services, its own in-process locks.
-fn other_process(kit: &TestKit) -> Services {
+pub(super) fn other_process(kit: &TestKit) -> Services {
     let s = &kit.services;
     Services {
         config: s.config.clone(),

@@ -29,8 +29,21 @@ fn payload(t: WebhookEventType, message_id: &str, at: Timestamp, data: Value) ->
 
 impl Services {
     /// Turns one recorded step of `invite` (`key`, `event`) into a delivery per endpoint that
-    /// hears its type, and queues each. Answers how many endpoints it addressed.
+    /// hears its type, and queues each. Answers how many endpoints it addressed. The step is
+    /// counted in the funnel metric once it is done: the history's feed (the table's stream on
+    /// AWS) hands each step here once, and again only when it was not done.
     pub async fn fan_out_step(
+        &self,
+        invite: &InviteId,
+        key: &str,
+        event: &InviteEvent,
+    ) -> Result<usize, WebhookError> {
+        let addressed = self.fan_out_messages(invite, key, event).await?;
+        crate::telemetry::metric::funnel_step(event.kind.as_str(), event.reason.as_deref());
+        Ok(addressed)
+    }
+
+    async fn fan_out_messages(
         &self,
         invite: &InviteId,
         key: &str,

@@ -31,6 +31,11 @@ impl FaultPlan {
         });
     }
 
+    /// Whether the step given to [`FaultPlan::before_next`] has run (or none was given).
+    pub fn before_is_spent(&self) -> bool {
+        self.lock().before.is_none()
+    }
+
     /// The waiting step, if this call is the one it waits for.
     pub(super) async fn run_before(&self, port: Port, call: &'static str) {
         let step = {

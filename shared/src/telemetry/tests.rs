@@ -1,0 +1,174 @@
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::*;
+
+/// Lines written, as a deployed function writes them to stdout.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Lines {
+    type Writer = Lines;
+    fn make_writer(&'a self) -> Lines {
+        self.clone()
+    }
+}
+
+impl Lines {
+    fn json(&self) -> Vec<Value> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+fn lambda(namespace: Option<&str>) -> LogSettings {
+    LogSettings::from_env(&|k| {
+        match k {
+            "AWS_LAMBDA_LOG_FORMAT" => Some("JSON"),
+            "CARTLINK_METRICS_NAMESPACE" => namespace,
+            _ => None,
+        }
+        .map(str::to_owned)
+    })
+}
+
+/// Runs `f` under the subscriber of `settings`; answers what it wrote.
+fn written(settings: &LogSettings, f: impl FnOnce()) -> Lines {
+    let lines = Lines::default();
+    tracing::subscriber::with_default(subscriber(settings, lines.clone()), f);
+    lines
+}
+
+#[test]
+fn on_lambda_each_line_is_json_with_its_fields_and_the_invocations_request_id() {
+    // GIVEN Lambda's JSON log format, and a line logged inside an invocation
+    let lines = written(&lambda(None), || {
+        let span = tracing::info_span!("Lambda runtime invoke", requestId = "req-7");
+        let _in = span.enter();
+        tracing::info!(invite_id = "inv-1", "invite created");
+    });
+    // THEN it is one JSON object with the message, level, fields and request id at the top
+    let [line] = lines.json().try_into().unwrap();
+    assert_eq!(line["message"], "invite created");
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["invite_id"], "inv-1");
+    assert_eq!(line["requestId"], "req-7");
+    assert!(line["timestamp"].is_string(), "{line}");
+}
+
+#[test]
+fn a_line_outside_an_invocation_has_no_request_id() {
+    // GIVEN a line logged at start, before any invocation
+    let lines = written(&lambda(None), || tracing::info!("started"));
+    // THEN it is JSON without a request id
+    let [line] = lines.json().try_into().unwrap();
+    assert_eq!(line["message"], "started");
+    assert!(line.get("requestId").is_none(), "{line}");
+}
+
+#[test]
+fn a_measure_is_one_embedded_metric_format_line_and_never_a_log_line() {
+    // GIVEN metrics on, and a failed grant counted inside an invocation
+    let lines = written(&lambda(Some("cartlink/test")), || {
+        let span = tracing::info_span!("Lambda runtime invoke", requestId = "req-8");
+        let _in = span.enter();
+        metric::funnel_step("failed", Some("token_exchange_failed"));
+    });
+    // THEN exactly one line is written: the EMF document CloudWatch turns into a metric
+    let [line] = lines.json().try_into().unwrap();
+    let aws = &line["_aws"];
+    assert!(aws["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
+    let [directive] = aws["CloudWatchMetrics"]
+        .as_array()
+        .unwrap()
+        .clone()
+        .try_into()
+        .unwrap();
+    assert_eq!(directive["Namespace"], "cartlink/test");
+    assert_eq!(
+        directive["Metrics"],
+        serde_json::json!([{"Name": "FunnelSteps", "Unit": "Count"}])
+    );
+    assert_eq!(
+        directive["Dimensions"],
+        serde_json::json!([["Service", "Step"], ["Service", "Step", "Reason"]])
+    );
+    // AND every dimension and the value are members of the document's root
+    assert_eq!(line["FunnelSteps"], 1.0);
+    assert_eq!(line["Service"], "cartlink");
+    assert_eq!(line["Step"], "failed");
+    assert_eq!(line["Reason"], "token_exchange_failed");
+}
+
+#[test]
+fn without_a_namespace_measures_write_nothing() {
+    // GIVEN metrics off (the local server, tests)
+    let lines = written(&lambda(None), || {
+        metric::popup_blocked();
+        metric::confirmation_latency(1200);
+    });
+    // THEN nothing is written
+    assert!(lines.json().is_empty());
+}
+
+#[test]
+fn a_latency_is_written_in_milliseconds() {
+    // GIVEN a confirmation sent 1.2 s after its grant
+    let lines = written(&lambda(Some("ns")), || metric::confirmation_latency(1200));
+    // THEN the metric carries its unit and value
+    let [line] = lines.json().try_into().unwrap();
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+        serde_json::json!([{"Name": "ConfirmationLatency", "Unit": "Milliseconds"}])
+    );
+    assert_eq!(line["ConfirmationLatency"], 1200.0);
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        serde_json::json!([["Service"]])
+    );
+}
+
+#[test]
+fn off_lambda_lines_are_text() {
+    // GIVEN no Lambda log format (the local server)
+    let settings = LogSettings::from_env(&|_| None);
+    let lines = written(&settings, || {
+        tracing::info!(invite_id = "inv-2", "invite created")
+    });
+    // THEN the line is text, at the default level
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("INFO") && text.contains("invite created invite_id=\"inv-2\""),
+        "{text}"
+    );
+    assert_eq!(settings.filter, "info");
+}
+
+#[test]
+fn lambdas_log_level_wins_over_rust_log() {
+    // GIVEN both level settings
+    let settings = LogSettings::from_env(&|k| match k {
+        "AWS_LAMBDA_LOG_LEVEL" => Some("WARN".to_owned()),
+        "RUST_LOG" => Some("debug".to_owned()),
+        _ => None,
+    });
+    // THEN Lambda's own applies, and an info line is dropped
+    assert_eq!(settings.filter, "warn");
+    let lines = written(&settings, || tracing::info!("dropped"));
+    assert!(lines.0.lock().unwrap().is_empty());
+}
