@@ -525,13 +525,23 @@ async fn ebay_sends_the_runame_in_both_steps_and_authenticates_with_basic() {
 }
 
 async fn amazon_rig(token_calls: u64) -> Rig {
+    amazon_rig_at(
+        "amazon-sp-api",
+        "/sellercentral-europe.amazon.com/apps/authorize/consent",
+        token_calls,
+    )
+    .await
+}
+
+/// An Amazon cart (Seller or Vendor Central) whose consent page is at `consent`.
+async fn amazon_rig_at(cart: &str, consent: &str, token_calls: u64) -> Rig {
     let extra = "app_id = \"amzn1.sellerapps.app.test\"\ndraft = true";
-    let rig = Rig::start("amazon-sp-api", extra).await;
-    let redirect = rig.callback("amazon-sp-api");
+    let rig = Rig::start(cart, extra).await;
+    let redirect = rig.callback(cart);
     let r = redirect.clone();
     authorize_endpoint(
         &rig.stand,
-        "/sellercentral-europe.amazon.com/apps/authorize/consent",
+        consent,
         &[
             ("application_id", "amzn1.sellerapps.app.test"),
             ("redirect_uri", &redirect),
@@ -580,6 +590,41 @@ async fn amazon_consents_on_the_regions_seller_central_and_names_the_selling_par
         .await;
     assert_eq!(tokens.refresh_token.unwrap().expose(), "Atzr|canary");
     assert_eq!(conn.account.as_deref(), Some("A3SELLER0EXAMPLE"));
+}
+
+#[tokio::test]
+async fn amazon_vendor_central_consents_on_the_marketplaces_vendor_central_and_names_the_vendor() {
+    // GIVEN a vendor in the UK, and Vendor Central's consent and LWA's token stand-ins
+    let rig = amazon_rig_at(
+        "amazon-vendor-central",
+        "/vendorcentral.amazon.co.uk/apps/authorize/consent",
+        1,
+    )
+    .await;
+    let b = browser();
+    // WHEN the vendor grants on their marketplace's Vendor Central
+    let g = rig.grant(&b, "amazon-vendor-central", Some("uk")).await;
+    let (conn, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    // THEN the tokens are sealed and the selling partner is the connection's account
+    assert_eq!(tokens.refresh_token.unwrap().expose(), "Atzr|canary");
+    assert_eq!(conn.account.as_deref(), Some("A3SELLER0EXAMPLE"));
+}
+
+#[tokio::test]
+async fn amazon_vendor_central_refuses_a_marketplace_it_has_no_vendor_central_for() {
+    // GIVEN Vendor Central's stand-ins, which expect no token request
+    let rig = amazon_rig_at(
+        "amazon-vendor-central",
+        "/vendorcentral.amazon.co.uk/apps/authorize/consent",
+        0,
+    )
+    .await;
+    // WHEN an invite names Seller Central's pan-European region, which Vendor Central lacks
+    let (status, v) = rig.invite("amazon-vendor-central", Some("eu")).await;
+    // THEN it is refused, and nothing reaches the token endpoint
+    assert_eq!(status, 422, "{v}");
 }
 
 #[tokio::test]
@@ -1839,7 +1884,7 @@ async fn a_magento_store_that_refuses_our_signature_leaves_no_connection_and_fai
 // ---------------------------------------------------------------- listing and outbound safety
 
 #[tokio::test]
-async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs() {
+async fn the_warehouse_api_lists_all_eighteen_entries_with_functions_and_inputs() {
     let extra = "\n[[carts]]\nid = \"acme-cart\"\nname = \"Acme Cart\"\nauthorize_url = \"http://127.0.0.1:9/a\"\ntoken_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret = \"s\"\n[carts.scopes]\norders = [\"o\"]\n";
     let rig = Rig::start("etsy", extra).await;
     let list = |key: &'static str| {
@@ -1863,6 +1908,7 @@ async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs()
         "woocommerce",
         "ebay",
         "amazon-sp-api",
+        "amazon-vendor-central",
         "etsy",
         "square",
         "ecwid",
@@ -1873,15 +1919,19 @@ async fn the_warehouse_api_lists_all_sixteen_entries_with_functions_and_inputs()
         "walmart",
         "wix",
         "magento",
+        "prestashop",
+        "shopware",
         "acme-cart",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    // the local server adds its sandbox cart beside the sixteen
-    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 16);
+    // the local server adds its sandbox cart beside the nineteen
+    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 19);
     let by_id = |id: &str| carts.iter().find(|c| c["id"] == id).unwrap().clone();
     assert_eq!(by_id("etsy")["enabled"], true);
     assert_eq!(by_id("acme-cart")["enabled"], true);
+    // a credentials cart needs no app of ours: it is offered as soon as it is built in
+    assert_eq!(by_id("prestashop")["enabled"], true);
     assert_eq!(by_id("shopify")["enabled"], false);
     assert_eq!(by_id("shopify")["inputs"][0]["key"], "shop");
     assert_eq!(

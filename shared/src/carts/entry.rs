@@ -21,7 +21,7 @@ use super::pattern::Pattern;
 use super::quirks::{self, CallbackCheck};
 use super::spec::{CartSpec, Reauthorize, RefreshWithin};
 use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
-use super::typed_credentials::{check_fields, CredentialField};
+use super::typed_credentials::{check_fields, CredentialCheck, CredentialField};
 use crate::domain::{CartId, Function, Secret};
 use crate::net::endpoint_url;
 
@@ -82,6 +82,9 @@ pub struct CartEntry {
     /// The fields the merchant types (the `credentials` flavour).
     #[serde(default)]
     pub credential_fields: Vec<CredentialField>,
+    /// How typed credentials (or a key handshake's keys) are checked (`basic_get` when left
+    /// out).
+    pub credential_check: Option<CredentialCheck>,
     /// What the merchant does in their admin (admin integrations).
     #[serde(default)]
     pub admin_steps: Vec<String>,
@@ -262,6 +265,7 @@ impl CartEntry {
             granted_scopes: self.granted_scopes,
             admin_steps: self.admin_steps,
             credential_fields: self.credential_fields,
+            credential_check: self.credential_check.unwrap_or_default(),
             finish_url: self.finish_url,
             needs: self.needs,
             sources: self.sources,

@@ -46,7 +46,7 @@ pub use token::{
     DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, RevocationStyle,
     TokenAuth, TokenRequest,
 };
-pub use typed_credentials::{check_fields, CredentialField, CredentialRole};
+pub use typed_credentials::{check_fields, CredentialCheck, CredentialField, CredentialRole};
 
 /// The cart id lives in the domain (invites, attempts and connections carry it); named here
 /// too because the flows and adapters being changed alongside still import it from `carts`.

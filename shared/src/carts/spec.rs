@@ -67,6 +67,8 @@ pub struct CartSpec {
     pub admin_steps: Vec<String>,
     /// What the merchant types on the grant page (the `credentials` flavour).
     pub credential_fields: Vec<super::CredentialField>,
+    /// How typed credentials or delivered keys are checked with `token_url`.
+    pub credential_check: super::CredentialCheck,
     /// Where the callback sends the popup after storing the connection, when the cart's own
     /// install dialog must be told (BigCommerce's `install/succeeded`, Wix's `close-window`): a
     /// template over `{client_id}` and `{access_token}` whose host must be one this cart allows.
@@ -181,6 +183,7 @@ impl CartSpec {
             granted_scopes: None,
             admin_steps: Vec::new(),
             credential_fields: Vec::new(),
+            credential_check: super::CredentialCheck::BasicGet,
             finish_url: None,
             needs: Vec::new(),
             revocation: None,

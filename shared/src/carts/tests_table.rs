@@ -55,7 +55,12 @@ fn sample_store(cart: &CartSpec) -> Option<&'static str> {
     match cart.input.as_ref().map(|i| i.key.as_str()) {
         Some("shop") => Some("acme.myshopify.com"),
         Some("store_url") => Some("https://shop.example.com"),
-        Some("region") => Some("eu"),
+        // The first of these the cart's marketplaces take (Seller Central's pan-European
+        // one, or Vendor Central's UK one).
+        Some("region") => ["eu", "uk"].into_iter().find(|r| {
+            let input = cart.input.as_ref().expect("an input");
+            crate::carts::pattern_matches(&input.pattern, r)
+        }),
         Some("series") => Some("x"),
         Some("store_hash") => Some("abc123"),
         _ => None,
@@ -91,6 +96,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
         ("woocommerce", Authorize("https://shop.example.com/wc-auth/v1/authorize?app_name=cartlink&scope=read_write&user_id={state}&return_url=https%3A%2F%2Fcartlink.test%2Foauth%2Freturn%2Fwoocommerce&callback_url=https%3A%2F%2Fcartlink.test%2Foauth%2Fkeys%2Fwoocommerce".into())),
         ("ebay", Authorize("https://auth.ebay.com/oauth2/authorize?client_id=app-id&redirect_uri=Cartlink-RuName&response_type=code&scope=https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment.readonly+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.inventory+https%3A%2F%2Fapi.ebay.com%2Foauth%2Fapi_scope%2Fsell.fulfillment&state={state}".into())),
         ("amazon-sp-api", Authorize(format!("https://sellercentral-europe.amazon.com/apps/authorize/consent?application_id=amzn1.sellerapps.app.test&state={{state}}&{CB}amazon-sp-api&version=beta"))),
+        ("amazon-vendor-central", Authorize(format!("https://vendorcentral.amazon.co.uk/apps/authorize/consent?application_id=amzn1.sellerapps.app.test&state={{state}}&{CB}amazon-vendor-central&version=beta"))),
         ("etsy", Authorize(format!("https://www.etsy.com/oauth/connect?response_type=code&client_id=app-id&{CB}etsy&scope=transactions_r+listings_r+listings_w+transactions_w&state={{state}}&code_challenge={{challenge}}&code_challenge_method=S256"))),
         ("square", Authorize("https://connect.squareup.com/oauth2/authorize?client_id=app-id&scope=ORDERS_READ+MERCHANT_PROFILE_READ+ITEMS_READ+INVENTORY_READ+INVENTORY_WRITE+ORDERS_WRITE&session=false&state={state}".into())),
         ("ecwid", Authorize(format!("https://my.ecwid.com/api/oauth/authorize?response_type=code&client_id=app-id&{CB}ecwid&scope=read_store_profile+read_orders+read_catalog+update_catalog+update_orders&state={{state}}"))),
@@ -105,6 +111,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
             access_token: "https://shop.example.com/oauth/token/access",
         }),
         ("prestashop", Typed { check: "https://shop.example.com/api/" }),
+        ("shopware", Typed { check: "https://shop.example.com/api/oauth/token" }),
     ];
     let carts = builtin::all();
     assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
@@ -241,10 +248,10 @@ fn lightspeed_r_series_uses_its_own_endpoints() {
 #[test]
 fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
     let carts = builtin::all();
-    assert_eq!(carts.len(), 16);
+    assert_eq!(carts.len(), 18);
     let mut ids: Vec<&str> = carts.iter().map(|c| c.id.as_str()).collect();
     ids.dedup();
-    assert_eq!(ids.len(), 16);
+    assert_eq!(ids.len(), 18);
     let anchored = |p: &str| {
         assert!(
             p.starts_with('^') && p.ends_with('$'),

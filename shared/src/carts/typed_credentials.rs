@@ -9,6 +9,19 @@ use serde::{Deserialize, Serialize};
 use super::authorize::Flavour;
 use super::pattern::{pattern_matches, Pattern};
 
+/// The one read call that checks credentials before they are sealed (the entry's `token_url`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialCheck {
+    /// `GET` with HTTP Basic: the key as the user, the secret (or nothing) as the password
+    /// (WooCommerce's keys, PrestaShop's webservice key).
+    #[default]
+    BasicGet,
+    /// `POST` of a JSON client-credentials grant (`grant_type`, `client_id` = the key,
+    /// `client_secret` = the secret), answered with an access token (Shopware's integrations).
+    ClientCredentials,
+}
+
 /// What a typed field is in the check call and in the sealed record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -14,7 +14,7 @@ use super::oauth1::{authorization_header, nonce, Signer};
 use super::{
     CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, RevokeCall, TokenEndpoint,
 };
-use crate::carts::{ClientCredentials, TokenAuth, TokenRequest};
+use crate::carts::{ClientCredentials, CredentialCheck, TokenAuth, TokenRequest};
 use crate::domain::{Secret, Timestamp, TokenSet};
 use crate::net::describe;
 
@@ -52,13 +52,24 @@ impl TokenEndpoint for OAuthHttp {
     async fn verify_keys(
         &self,
         url: &Url,
+        check: CredentialCheck,
         key: &Secret,
         secret: &Secret,
     ) -> Result<(), OAuthError> {
-        let response = self
-            .client
-            .get(url.clone())
-            .basic_auth(key.expose(), Some(secret.expose()))
+        let request = match check {
+            CredentialCheck::BasicGet => self
+                .client
+                .get(url.clone())
+                .basic_auth(key.expose(), Some(secret.expose())),
+            CredentialCheck::ClientCredentials => {
+                self.client.post(url.clone()).json(&serde_json::json!({
+                    "grant_type": "client_credentials",
+                    "client_id": key.expose(),
+                    "client_secret": secret.expose(),
+                }))
+            }
+        };
+        let response = request
             .header("Accept", "application/json")
             .send()
             .await
@@ -69,6 +80,10 @@ impl TokenEndpoint for OAuthHttp {
         } else if status.is_redirection() {
             Err(OAuthError::Unreachable(format!(
                 "the store redirected ({status}); redirects are never followed"
+            )))
+        } else if status.is_server_error() {
+            Err(OAuthError::Unreachable(format!(
+                "the store answered {status}"
             )))
         } else {
             Err(OAuthError::Refused(format!(

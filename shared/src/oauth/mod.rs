@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use url::Url;
 
 use crate::carts::{
-    with_client_id, CartSpec, ClientCredentials, EndpointError, Param, RevocationStyle, Vars,
+    with_client_id, CartSpec, ClientCredentials, CredentialCheck, EndpointError, Param,
+    RevocationStyle, Vars,
 };
 use crate::domain::secrets::random_token;
 use crate::domain::{GrantState, PkceVerifier, Secret, Timestamp, TokenSet};
@@ -102,10 +103,15 @@ pub trait TokenEndpoint: Send + Sync {
     /// Exchanges an authorization code for tokens.
     async fn exchange_code(&self, exchange: CodeExchange<'_>) -> Result<TokenSet, OAuthError>;
 
-    /// Checks API keys a cart delivered by calling `url` (an allowed host) with them as HTTP
-    /// Basic credentials: `Ok` only on a 2xx answer.
-    async fn verify_keys(&self, url: &Url, key: &Secret, secret: &Secret)
-        -> Result<(), OAuthError>;
+    /// Checks API keys (delivered by a store, or typed by the merchant) with one call to `url`
+    /// (an allowed host), made as `check` says: `Ok` only on a 2xx answer.
+    async fn verify_keys(
+        &self,
+        url: &Url,
+        check: CredentialCheck,
+        key: &Secret,
+        secret: &Secret,
+    ) -> Result<(), OAuthError>;
 
     /// Makes one signed OAuth 1.0a token call: `Ok` only on a 2xx answer whose form body
     /// holds a token and its secret.

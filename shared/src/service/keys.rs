@@ -97,7 +97,11 @@ impl Services {
         if !self.claim(&attempt, now, 1).await? {
             return Err(self.delivery_outcome(&attempt.state_hash, stale).await);
         }
-        if let Err(e) = self.oauth.verify_keys(&verify_url, &key, &secret).await {
+        if let Err(e) = self
+            .oauth
+            .verify_keys(&verify_url, cart.credential_check, &key, &secret)
+            .await
+        {
             tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "keys_not_verified", "key verification failed");
             return Err(self
                 .failed_at_cart(&attempt, &invite, now, e.to_string())

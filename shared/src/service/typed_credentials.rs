@@ -91,7 +91,11 @@ impl Services {
             return Err(CallbackError::InProgress.into());
         }
         let password = secret.clone().unwrap_or_else(|| Secret::new(""));
-        if let Err(e) = self.oauth.verify_keys(&check_url, &key, &password).await {
+        if let Err(e) = self
+            .oauth
+            .verify_keys(&check_url, cart.credential_check, &key, &password)
+            .await
+        {
             let (error, reason) = match e {
                 OAuthError::Refused(_) => (CredentialsError::Refused, CREDENTIALS_REFUSED),
                 _ => (CredentialsError::Unreachable, STORE_UNREACHABLE),

@@ -160,6 +160,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
     async fn verify_keys(
         &self,
         _url: &Url,
+        _check: crate::carts::CredentialCheck,
         _key: &Secret,
         _secret: &Secret,
     ) -> Result<(), OAuthError> {

@@ -350,6 +350,7 @@ impl TokenEndpoint for FaultyTokenEndpoint {
     async fn verify_keys(
         &self,
         url: &Url,
+        check: crate::carts::CredentialCheck,
         key: &Secret,
         secret: &Secret,
     ) -> Result<(), OAuthError> {
@@ -357,7 +358,7 @@ impl TokenEndpoint for FaultyTokenEndpoint {
             .guard(
                 Port::TokenEndpoint,
                 "verify_keys",
-                self.inner.verify_keys(url, key, secret),
+                self.inner.verify_keys(url, check, key, secret),
                 cart_unreachable,
             )
             .await
