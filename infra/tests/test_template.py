@@ -31,6 +31,7 @@ CRATES = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.to
 # The functions the template deploys: one per crate under functions/ (checked below).
 FUNCTIONS = [
     "admin-api",
+    "care",
     "cart-events",
     "confirmation",
     "connection-tokens",
@@ -225,6 +226,8 @@ def test_only_the_functions_that_need_secrets_may_read_the_config_parameter():
         "CartEventsRole",
         # the warehouses' notify addresses (an endpoint answering 410 Gone is told)
         "WebhooksRole",
+        # the carts' client secrets, which a care refresh sends
+        "CareRole",
     }
     for role, st in identity_statements(RES):
         if "ssm:GetParameter" in as_list(st["Action"]):
@@ -469,20 +472,26 @@ def token_key_grants():
 
 def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
     assert RES["TokenKey"]["Properties"]["EnableKeyRotation"] is True
-    # GenerateDataKey to the three sealers (oauth-callback: new tokens; grant-page: credentials
-    # a merchant types; connection-tokens: rotated ones), Decrypt to connection-tokens, warehouse-api (a disconnect revokes the
-    # tokens at the cart) and the optional extra reader, GenerateDataKey to warehouse-api only
+    # GenerateDataKey to the sealers (oauth-callback: new tokens; grant-page: credentials a
+    # merchant types; connection-tokens and care: rotated ones), Decrypt to connection-tokens,
+    # care (its refresh), warehouse-api (a disconnect revokes the tokens at the cart) and the
+    # optional extra reader, GenerateDataKey to warehouse-api only
     # for the answers it keeps for an Idempotency-Key; nothing else, and every grant only under
     # the encryption context app = cartlink and its kind
     assert token_key_grants() == sorted(
         [
             (
                 None,
-                ["ConnectionTokensRole", "GrantPageRole", "OauthCallbackRole"],
+                ["CareRole", "ConnectionTokensRole", "GrantPageRole", "OauthCallbackRole"],
                 ["kms:GenerateDataKey"],
                 TOKEN_CONDITION,
             ),
-            (None, ["ConnectionTokensRole", "WarehouseApiRole"], ["kms:Decrypt"], TOKEN_CONDITION),
+            (
+                None,
+                ["CareRole", "ConnectionTokensRole", "WarehouseApiRole"],
+                ["kms:Decrypt"],
+                TOKEN_CONDITION,
+            ),
             (
                 "HasTokenReader",
                 ["TokenReaderRoleArn"],

@@ -230,6 +230,21 @@ pub async fn webhook_worker(app: Arc<App>) {
     }
 }
 
+/// How often the care timer runs (the schedule's rate on AWS).
+pub const CARE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The care timer: at start and every [`CARE_EVERY`], one run of the `care` function's handler
+/// code ([`care::run_once`]): the connections due are refreshed or their merchants invited to
+/// reconnect. A failed run is logged there and the next tick tries again.
+pub async fn care_worker(app: Arc<App>) {
+    let mut tick = tokio::time::interval(CARE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let _ = care::run_once(&app.services).await;
+    }
+}
+
 async fn entry(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -286,6 +301,7 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
     if !settings.halt_after_commit {
         tokio::spawn(confirmation_worker(app.clone(), events));
         tokio::spawn(webhook_worker(app.clone()));
+        tokio::spawn(care_worker(app.clone()));
     }
     println!(
         "cartlink (local) listening on {base}  (data in {})",

@@ -7,7 +7,7 @@
 //! Only requests made inside a handler count: a test's own set-up and checks run outside any
 //! function and are not recorded.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Write;
 use std::path::PathBuf;
@@ -100,6 +100,7 @@ impl HttpConnector for RecordingConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         if let Ok(function) = FUNCTION.try_with(|f| *f) {
             for record in operations(&request) {
+                count(function, &record);
                 write(function, record);
             }
         }
@@ -213,6 +214,29 @@ fn prefix(key: &str) -> String {
         Some(i) => key[..=i].to_owned(),
         None => key.to_owned(),
     }
+}
+
+/// Every request of every function in this process, by (function, action), not deduplicated.
+fn counts() -> &'static Mutex<HashMap<(String, String), usize>> {
+    static COUNTS: OnceLock<Mutex<HashMap<(String, String), usize>>> = OnceLock::new();
+    COUNTS.get_or_init(Default::default)
+}
+
+fn count(function: &str, record: &Value) {
+    let action = record["action"].as_str().unwrap_or_default().to_owned();
+    let mut counts = counts().lock().unwrap_or_else(|p| p.into_inner());
+    *counts.entry((function.to_owned(), action)).or_default() += 1;
+}
+
+/// How many requests for the IAM `action` (`dynamodb:Query`) `function`'s handlers made in this
+/// process so far: every request, where the recordings keep each kind once. A test that counts
+/// runs alone in its test binary, so no other test's requests are in its count.
+pub fn requests_of(function: &str, action: &str) -> usize {
+    let counts = counts().lock().unwrap_or_else(|p| p.into_inner());
+    counts
+        .get(&(function.to_owned(), action.to_owned()))
+        .copied()
+        .unwrap_or(0)
 }
 
 fn write(function: &str, mut record: Value) {

@@ -190,7 +190,14 @@ base_url_override = "{uri}"
             .await
             .unwrap();
         svc.store
-            .update_tokens(&conn.id, &sealed, tokens.expires_at, None, conn.version)
+            .update_tokens(
+                &conn.id,
+                &sealed,
+                tokens.expires_at,
+                None,
+                None,
+                conn.version,
+            )
             .await
             .unwrap();
         svc.store.connection(&conn.id).await.unwrap().unwrap()

@@ -169,6 +169,9 @@ fn connection(invite: &Invite) -> Connection {
         version: 1,
         refreshed_at: None,
         status: ConnectionStatus::Active,
+        granted_at: None,
+        care_at: None,
+        care_noticed: None,
     }
 }
 
@@ -620,7 +623,7 @@ async fn a_disconnect_is_conditional_on_the_version(store: &dyn Store) {
     // GIVEN a connection whose tokens a refresh rewrote (version + 1)
     let conn = committed(store).await;
     let next = store
-        .update_tokens(&conn.id, &conn.tokens, None, None, conn.version)
+        .update_tokens(&conn.id, &conn.tokens, None, None, None, conn.version)
         .await
         .unwrap();
     // WHEN a disconnect read before the refresh is written
@@ -909,14 +912,14 @@ async fn token_updates_are_conditional_on_the_version(store: &dyn Store) {
     let conn = committed(store).await;
     // WHEN its tokens are updated from version 1 THEN it is at version 2
     let v2 = store
-        .update_tokens(&conn.id, &conn.tokens, None, None, 1)
+        .update_tokens(&conn.id, &conn.tokens, None, None, None, 1)
         .await
         .unwrap();
     assert_eq!(v2, 2);
     // WHEN they are updated from version 1 again THEN that is a conflict
     assert!(matches!(
         store
-            .update_tokens(&conn.id, &conn.tokens, None, None, 1)
+            .update_tokens(&conn.id, &conn.tokens, None, None, None, 1)
             .await,
         Err(StoreError::Conflict(_))
     ));
@@ -926,7 +929,7 @@ async fn a_connection_status_is_set_apart_from_its_tokens(store: &dyn Store) {
     // GIVEN a connection whose tokens were updated (version 2, no expiry)
     let conn = committed(store).await;
     store
-        .update_tokens(&conn.id, &conn.tokens, None, None, 1)
+        .update_tokens(&conn.id, &conn.tokens, None, None, None, 1)
         .await
         .unwrap();
     // WHEN its status is set, judged from the tokens of version 2
@@ -957,7 +960,7 @@ async fn a_status_judged_from_replaced_tokens_is_a_conflict(store: &dyn Store) {
     // GIVEN a connection whose tokens a refresh replaced (version 1 to 2)
     let conn = committed(store).await;
     store
-        .update_tokens(&conn.id, &conn.tokens, None, None, conn.version)
+        .update_tokens(&conn.id, &conn.tokens, None, None, None, conn.version)
         .await
         .unwrap();
     // WHEN it is marked from what version 1 said (the refused refresh token of the old pair)
@@ -1252,12 +1255,12 @@ async fn a_refresh_time_is_kept_until_the_next_refresh(store: &dyn Store) {
     assert_eq!(read(&conn.id).await.refreshed_at, None);
     // WHEN its tokens are refreshed at 500, then rewritten without a refresh time
     let v2 = store
-        .update_tokens(&conn.id, &conn.tokens, None, Some(Timestamp(500)), 1)
+        .update_tokens(&conn.id, &conn.tokens, None, Some(Timestamp(500)), None, 1)
         .await
         .unwrap();
     let after_refresh = read(&conn.id).await.refreshed_at;
     store
-        .update_tokens(&conn.id, &conn.tokens, None, None, v2)
+        .update_tokens(&conn.id, &conn.tokens, None, None, None, v2)
         .await
         .unwrap();
     // THEN the refresh time is stored, and kept by the write that names none
@@ -1632,3 +1635,6 @@ mod manage;
 // Connections by the store account they reach (a cart's uninstall names a store).
 #[path = "port_contracts/accounts.rs"]
 mod accounts;
+// The care schedule: connections by their next care time.
+#[path = "port_contracts/care.rs"]
+mod care;

@@ -19,7 +19,7 @@ use super::granted::GrantedScopes;
 use super::input::MerchantInput;
 use super::pattern::Pattern;
 use super::quirks::{self, CallbackCheck};
-use super::spec::{CartSpec, Reauthorize};
+use super::spec::{CartSpec, Reauthorize, RefreshWithin};
 use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
 use super::typed_credentials::{check_fields, CredentialCheck, CredentialField};
 use crate::domain::{CartId, Function, Secret};
@@ -100,6 +100,8 @@ pub struct CartEntry {
     pub sources: Vec<String>,
     /// The cart's documented fixed re-authorization period, with its source.
     pub reauthorize: Option<Reauthorize>,
+    /// The cart's documented inactivity limit (refresh at least this often), with its source.
+    pub refresh_within: Option<RefreshWithin>,
     /// The entry's facts that are still leads.
     #[serde(default)]
     pub unverified: Vec<String>,
@@ -271,6 +273,7 @@ impl CartEntry {
             needs: self.needs,
             sources: self.sources,
             reauthorize: self.reauthorize,
+            refresh_within: self.refresh_within,
             unverified: self.unverified,
             notes: self.notes,
             credentials: None,

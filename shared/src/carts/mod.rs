@@ -26,6 +26,8 @@ mod pattern;
 pub mod quirks;
 mod spec;
 #[cfg(test)]
+mod tests_care;
+#[cfg(test)]
 mod tests_table;
 mod token;
 mod typed_credentials;
@@ -41,7 +43,7 @@ pub use granted::{GrantedScopes, Implication};
 pub use input::{Choice, MerchantInput, Normalize, Vars};
 pub use pattern::{pattern_matches, Pattern};
 pub use quirks::CallbackCheck;
-pub use spec::{CartSpec, Reauthorize};
+pub use spec::{CartSpec, Reauthorize, RefreshWithin};
 pub use token::{
     DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, RevocationStyle,
     TokenAuth, TokenRequest,

@@ -14,7 +14,7 @@ use super::input::{MerchantInput, Vars};
 use super::pattern::pattern_matches;
 use super::quirks::CallbackCheck;
 use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
-use crate::domain::{CartId, Function};
+use crate::domain::{CareLimits, CartId, Function};
 
 /// One cart of the catalog.
 #[derive(Clone, Debug)]
@@ -82,6 +82,9 @@ pub struct CartSpec {
     /// How long after a grant the merchant must authorize again, where the cart documents a
     /// fixed period (the grant dies then whatever is refreshed); `None` where none is known.
     pub reauthorize: Option<Reauthorize>,
+    /// How often tokens must be refreshed at least (an inactivity limit), where the cart
+    /// documents one; `None` where none is known.
+    pub refresh_within: Option<RefreshWithin>,
     /// The entry's facts that are still leads, not confirmed by a source.
     pub unverified: Vec<String>,
     /// Why the entry is as it is, where its sources do not say.
@@ -103,6 +106,17 @@ pub struct Reauthorize {
     pub source: String,
 }
 
+/// A cart's documented inactivity limit: its tokens must be refreshed at least this often, or
+/// the grant lapses (or the cart asks apps to), with where it is documented.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshWithin {
+    /// Seconds from the last refresh (or grant) by which the next refresh must happen.
+    pub secs: i64,
+    /// Where the cart documents it.
+    pub source: String,
+}
+
 /// The scopes of `functions` in `table`: each once, in catalog order.
 fn union_of(table: &BTreeMap<Function, Vec<String>>, functions: &[Function]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -117,6 +131,27 @@ fn union_of(table: &BTreeMap<Function, Vec<String>>, functions: &[Function]) -> 
 }
 
 impl CartSpec {
+    /// The limits proactive care keeps this cart's connections within (`domain::care`): the
+    /// inactivity limit written as `refresh_within`, else a rotating refresh token's documented
+    /// life (an unused one dies then); the fixed re-authorization period `reauthorize`.
+    pub fn care_limits(&self) -> CareLimits {
+        let rotating_life = match self.refresh {
+            Refresh::Rotating {
+                refresh_secs: Some(secs),
+                ..
+            } => Some(i64::from(secs)),
+            _ => None,
+        };
+        CareLimits {
+            refresh_within_secs: self
+                .refresh_within
+                .as_ref()
+                .map(|r| r.secs)
+                .or(rotating_life),
+            reauthorize_after_secs: self.reauthorize.as_ref().map(|r| r.after_secs),
+        }
+    }
+
     /// A generic OAuth 2.0 cart: standard authorize request and `oauth2`-crate exchange, calls
     /// only to the hosts of its two endpoints.
     pub fn generic(
@@ -157,6 +192,7 @@ impl CartSpec {
             revocation: None,
             sources: Vec::new(),
             reauthorize: None,
+            refresh_within: None,
             unverified: Vec::new(),
             notes: Vec::new(),
             credentials: None,

@@ -156,6 +156,17 @@ pub struct Connection {
     /// Whether it can be used.
     #[serde(default)]
     pub status: ConnectionStatus,
+    /// When the merchant last granted it again through a reconnect invite (the creation time
+    /// stands for its first grant): a cart's hard re-authorization deadline counts from here.
+    #[serde(default)]
+    pub granted_at: Option<Timestamp>,
+    /// When care next looks after it (`domain::care`), if ever: the stores index it, and every
+    /// write of its tokens or status writes it too.
+    #[serde(default)]
+    pub care_at: Option<Timestamp>,
+    /// The re-authorization deadline whose notice (reconnect invite, warehouse told) went out.
+    #[serde(default)]
+    pub care_noticed: Option<Timestamp>,
 }
 
 impl Connection {

@@ -45,11 +45,14 @@ pub enum InviteEventKind {
     /// The cart told cartlink that the merchant removed the app (an uninstall): the
     /// connection's tokens are deleted here.
     RevokedAtCart,
+    /// The cart's hard re-authorization deadline nears: cartlink invited the merchant to
+    /// connect again (proactive care), once per deadline.
+    ReauthorizationDue,
 }
 
 impl InviteEventKind {
     /// Every kind, in flow order.
-    pub const ALL: [InviteEventKind; 17] = [
+    pub const ALL: [InviteEventKind; 18] = [
         InviteEventKind::Created,
         InviteEventKind::Emailed,
         InviteEventKind::EmailFailed,
@@ -67,6 +70,7 @@ impl InviteEventKind {
         InviteEventKind::Disconnected,
         InviteEventKind::NeedsReauth,
         InviteEventKind::RevokedAtCart,
+        InviteEventKind::ReauthorizationDue,
     ];
 
     /// The stored and wire name (`grant_started`).
@@ -89,6 +93,7 @@ impl InviteEventKind {
             InviteEventKind::Disconnected => "disconnected",
             InviteEventKind::NeedsReauth => "needs_reauth",
             InviteEventKind::RevokedAtCart => "revoked_at_cart",
+            InviteEventKind::ReauthorizationDue => "reauthorization_due",
         }
     }
 

@@ -5,6 +5,7 @@ pub mod access_code;
 pub mod api_key;
 pub mod attempt;
 pub mod brand;
+pub mod care;
 pub mod connection;
 pub mod disconnection;
 pub mod event;
@@ -25,6 +26,7 @@ pub use attempt::{
     ATTEMPT_TTL_SECS, CLAIM_MARGIN_SECS,
 };
 pub use brand::Brand;
+pub use care::{CareLimits, REAUTH_NOTICE_SECS, REFRESH_LEAD_SECS};
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use disconnection::{DisconnectedBy, Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};

@@ -53,6 +53,10 @@ pub enum WebhookEventType {
     /// The merchant removed the app at the cart; the connection's tokens are deleted here.
     #[serde(rename = "connection.revoked")]
     ConnectionRevoked,
+    /// The cart's hard re-authorization deadline is within 30 days: the merchant was emailed a
+    /// reconnect invite (proactive care); the connection works until the deadline.
+    #[serde(rename = "connection.reauthorization_due")]
+    ConnectionReauthorizationDue,
     /// A test message the warehouse asked for (`POST /v1/webhooks/test`).
     #[serde(rename = "webhook.test")]
     Test,
@@ -60,7 +64,7 @@ pub enum WebhookEventType {
 
 impl WebhookEventType {
     /// Every type.
-    pub const ALL: [WebhookEventType; 12] = [
+    pub const ALL: [WebhookEventType; 13] = [
         WebhookEventType::InviteCreated,
         WebhookEventType::InviteEmailed,
         WebhookEventType::InviteEmailFailed,
@@ -72,6 +76,7 @@ impl WebhookEventType {
         WebhookEventType::ConnectionReconnected,
         WebhookEventType::ConnectionDisconnected,
         WebhookEventType::ConnectionRevoked,
+        WebhookEventType::ConnectionReauthorizationDue,
         WebhookEventType::Test,
     ];
 
@@ -90,6 +95,7 @@ impl WebhookEventType {
             ConnectionReconnected => "connection.reconnected",
             ConnectionDisconnected => "connection.disconnected",
             ConnectionRevoked => "connection.revoked",
+            ConnectionReauthorizationDue => "connection.reauthorization_due",
             Test => "webhook.test",
         }
     }
@@ -120,6 +126,7 @@ impl WebhookEventType {
             K::NeedsReauth => WebhookEventType::ConnectionNeedsReauth,
             K::Disconnected => WebhookEventType::ConnectionDisconnected,
             K::RevokedAtCart => WebhookEventType::ConnectionRevoked,
+            K::ReauthorizationDue => WebhookEventType::ConnectionReauthorizationDue,
             K::Resent
             | K::GrantStarted
             | K::Declined

@@ -21,7 +21,8 @@ pub(super) fn to_merchant(kind: EmailKind) -> bool {
         EmailKind::WarehouseConfirmation
         | EmailKind::ReauthorizationNeeded
         | EmailKind::AccessWithdrawn
-        | EmailKind::RevokedAtCart => false,
+        | EmailKind::RevokedAtCart
+        | EmailKind::ReauthorizationDue => false,
     }
 }
 

@@ -74,29 +74,43 @@ pub(super) fn access_ended_email(
 }
 
 /// The re-authorization invite, to the merchant in the invite's language: the access they
-/// granted stopped working (or the warehouse asked to renew it), and this link renews that
-/// same connection, for the same store and functions; with the access code for the
-/// access-code page, and the expiry.
+/// granted stopped working (or the warehouse asked to renew it), or, with `deadline`, ends then
+/// by the cart's rule (proactive care); this link renews that same connection, for the same
+/// store and functions; with the access code for the access-code page, and the expiry.
 pub fn reconnect_invite_email(
     invite: &Invite,
     cart_name: &str,
     setup_url: &str,
     setup_page_url: &str,
     code: &AccessCode,
+    deadline: Option<Timestamp>,
 ) -> Result<OutgoingEmail, MailError> {
     let warehouse = invite.warehouse.display_name.as_str();
     let names = [("warehouse", warehouse), ("cart", cart_name)];
     let subject = say(invite, "email.reconnect.subject", &names);
-    let mut blocks = vec![
-        greeting(invite),
-        para(words(
+    let ends = deadline.map(|d| when(invite, d));
+    let intro = match &ends {
+        Some(date) => words(
+            invite,
+            "email.reconnect.intro_deadline",
+            &[
+                ("warehouse", Arg::Strong(warehouse)),
+                ("cart", Arg::Strong(cart_name)),
+                ("date", Arg::Strong(date)),
+            ],
+        ),
+        None => words(
             invite,
             "email.reconnect.intro",
             &[
                 ("warehouse", Arg::Strong(warehouse)),
                 ("cart", Arg::Strong(cart_name)),
             ],
-        )),
+        ),
+    };
+    let mut blocks = vec![
+        greeting(invite),
+        para(intro),
         Block::List(plain_words(invite)),
         Block::Action {
             label: say(invite, "email.reconnect.action", &[]),

@@ -7,12 +7,14 @@
 //! the caller built from the configured base URL.
 
 mod brand;
+mod care;
 mod fleet;
 mod lifecycle;
 mod manage;
 mod render;
 mod webhook;
 
+pub use care::reauthorization_due_email;
 pub use fleet::{disconnected_email, reconnect_invite_email};
 pub use lifecycle::revoked_at_cart_email;
 pub use manage::{access_withdrawn_email, manage_link_email, withdrawn_receipt_email};

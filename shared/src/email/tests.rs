@@ -59,6 +59,16 @@ fn every_email(inv: &Invite) -> Vec<OutgoingEmail> {
             "http://x.test/setup/T",
             "http://x.test/setup",
             &AccessCode::generate(),
+            None,
+        )
+        .unwrap(),
+        reconnect_invite_email(
+            inv,
+            "Cart",
+            "http://x.test/setup/T",
+            "http://x.test/setup",
+            &AccessCode::generate(),
+            Some(Timestamp(1_800_000_000)),
         )
         .unwrap(),
     ]
@@ -282,6 +292,7 @@ fn the_reconnect_invite_says_it_renews_the_existing_connection() {
         "http://x.test/setup/T",
         "http://x.test/setup",
         &code,
+        None,
     )
     .unwrap();
     // THEN it goes to the merchant and says it renews, not starts, a connection
@@ -300,4 +311,29 @@ fn the_reconnect_invite_says_it_renews_the_existing_connection() {
         Function::Orders
     )));
     assert!(mail.text.contains(&inv.expires_at.human()));
+}
+
+#[test]
+fn a_reconnect_invite_ahead_of_a_deadline_says_when_the_access_ends_and_nothing_false() {
+    // GIVEN a re-authorization invite sent by proactive care, the grant ending at a deadline
+    let inv = invite("Acme 3PL", Some("Zoë"));
+    let deadline = Timestamp(1_800_000_000);
+    let mail = reconnect_invite_email(
+        &inv,
+        "Cart",
+        "http://x.test/setup/T",
+        "http://x.test/setup",
+        &AccessCode::generate(),
+        Some(deadline),
+    )
+    .unwrap();
+    // THEN it names the day the access ends and why, and does not say the cart refused it or
+    // the warehouse asked (neither is true then)
+    let date = crate::i18n::date(inv.locale, deadline);
+    for part in [&mail.text, &mail.html] {
+        assert!(part.contains("ends on") && part.contains(&date), "{part}");
+        assert!(part.contains("renew it at fixed times"), "{part}");
+        assert!(!part.contains("no longer accepts"), "{part}");
+        assert!(!part.contains("asked to renew"), "{part}");
+    }
 }

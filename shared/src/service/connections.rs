@@ -131,7 +131,7 @@ mod tests {
             .unwrap();
         // WHEN A's sealed tokens are written onto B
         kit.store
-            .update_tokens(&b.id, &a.tokens, None, None, b.version)
+            .update_tokens(&b.id, &a.tokens, None, None, None, b.version)
             .await
             .unwrap();
         // THEN B is not served, and is marked as needing re-authorization
@@ -163,14 +163,14 @@ mod tests {
             .unwrap();
         let v2 = kit
             .store
-            .update_tokens(&c.id, &c.tokens, None, None, c.version)
+            .update_tokens(&c.id, &c.tokens, None, None, None, c.version)
             .await
             .unwrap();
         assert_eq!(v2, c.version + 1);
         // a stale writer loses and changes nothing
         let r = kit
             .store
-            .update_tokens(&c.id, &c.tokens, None, None, c.version)
+            .update_tokens(&c.id, &c.tokens, None, None, None, c.version)
             .await;
         assert!(matches!(r, Err(StoreError::Conflict(_))));
         assert_eq!(

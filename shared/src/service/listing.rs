@@ -313,8 +313,7 @@ impl Services {
         let reauthorize_by = self
             .catalog
             .get(&connection.cart)
-            .and_then(|c| c.reauthorize.as_ref())
-            .map(|r| connection.created_at.plus_secs(r.after_secs));
+            .and_then(|c| connection.reauthorize_by(&c.care_limits()));
         Ok(Some(ConnectionDetail {
             connection,
             invite,

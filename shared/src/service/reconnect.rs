@@ -24,7 +24,7 @@ use super::Services;
 use crate::domain::invite::DEFAULT_EXPIRY_HOURS;
 use crate::domain::{
     AccessCode, Connection, ConnectionId, Invite, InviteEventKind, InviteId, InviteStatus,
-    InviteToken, WarehouseId,
+    InviteToken, Timestamp, WarehouseId,
 };
 use crate::email::reconnect_invite_email;
 use crate::mailer::MailError;
@@ -81,12 +81,22 @@ pub struct ReconnectInvite {
 /// The id of `connection`'s reconnect invite for its `version` in `round`: the same for every
 /// request, so two requests that race store one invite.
 pub fn reconnect_invite_id(connection: &ConnectionId, version: u64, round: u32) -> InviteId {
+    derived_invite_id(&[
+        b"reconnect#",
+        connection.as_str().as_bytes(),
+        &version.to_be_bytes(),
+        &round.to_be_bytes(),
+    ])
+}
+
+/// An invite id derived from `seed` (its parts hashed in order): the same seed gives the same
+/// id, so requests that race for it store one invite.
+pub(super) fn derived_invite_id(seed: &[&[u8]]) -> InviteId {
     const LOWER_BASE32: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
     let mut h = Sha256::new();
-    h.update(b"reconnect#");
-    h.update(connection.as_str().as_bytes());
-    h.update(version.to_be_bytes());
-    h.update(round.to_be_bytes());
+    for part in seed {
+        h.update(part);
+    }
     let digest = h.finalize();
     let symbols: String = digest[..26]
         .iter()
@@ -124,7 +134,10 @@ impl Services {
                 Round::Free(id) => id,
             };
             self.admit_merchant_email(&original.merchant_email).await?;
-            match self.make_reconnect_invite(&original, &connection, id).await {
+            match self
+                .make_reconnect_invite(&original, &connection, id, None)
+                .await
+            {
                 Err(ReconnectError::Store(StoreError::Conflict(_))) => continue,
                 other => return other,
             }
@@ -146,7 +159,10 @@ impl Services {
                 .invite(&connection.invite_id)
                 .await?
                 .ok_or(ReconnectError::NotFound)?;
-            match self.make_reconnect_invite(&original, connection, id).await {
+            match self
+                .make_reconnect_invite(&original, connection, id, None)
+                .await
+            {
                 Ok(made) => Ok(Some(made.invite.id)),
                 Err(ReconnectError::Store(StoreError::Conflict(_))) => Ok(None),
                 Err(e) => Err(e),
@@ -215,17 +231,19 @@ impl Services {
 
     /// Stores the reconnect invite `id` of `connection` (only if absent: a
     /// [`StoreError::Conflict`] says another request stored it), records the request in the
-    /// original invite's history, and emails it through its send record.
-    async fn make_reconnect_invite(
+    /// original invite's history, and emails it through its send record (saying, with
+    /// `deadline`, that the grant ends then).
+    pub(super) async fn make_reconnect_invite(
         &self,
         original: &Invite,
         connection: &Connection,
         id: InviteId,
+        deadline: Option<Timestamp>,
     ) -> Result<ReconnectInvite, ReconnectError> {
         let now = self.clock.now();
         let token = InviteToken::generate();
         let code = AccessCode::generate();
-        let mut invite = Invite {
+        let invite = Invite {
             id,
             status: InviteStatus::Pending,
             status_reason: None,
@@ -247,16 +265,33 @@ impl Services {
             None,
         )
         .await;
+        self.email_reconnect_invite(
+            invite,
+            (&token, &code),
+            EmailKind::ReconnectInvite,
+            deadline,
+        )
+        .await
+    }
+
+    /// Emails a stored reconnect invite with its setup link and access code, once (the send
+    /// record of `kind`: the invite's first email, or one with replaced secrets), and records
+    /// what became of the email.
+    pub(super) async fn email_reconnect_invite(
+        &self,
+        mut invite: Invite,
+        (token, code): (&InviteToken, &AccessCode),
+        kind: EmailKind,
+        deadline: Option<Timestamp>,
+    ) -> Result<ReconnectInvite, ReconnectError> {
         let setup_url = self
             .config
             .public_url(&format!("/setup/{}", token.expose()));
         let cart_name = self.catalog.display_name(&invite.cart);
         let setup_page = self.config.public_url("/setup");
-        let email = || reconnect_invite_email(&invite, &cart_name, &setup_url, &setup_page, &code);
-        let (status, reason) = match self
-            .send_once(&invite.id, EmailKind::ReconnectInvite, email)
-            .await?
-        {
+        let email =
+            || reconnect_invite_email(&invite, &cart_name, &setup_url, &setup_page, code, deadline);
+        let (status, reason) = match self.send_once(&invite.id, kind, email).await? {
             SendOnce::Sent | SendOnce::SentBefore | SendOnce::Busy => (InviteStatus::Emailed, None),
             SendOnce::Failed(MailError::Unavailable(_)) => {
                 tracing::warn!(invite_id = %invite.id, "reconnect email not sent: the mail service is unavailable; left pending");

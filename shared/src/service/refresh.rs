@@ -32,12 +32,10 @@ use crate::oauth::RefreshCall;
 use crate::store::{EmailKind, StoreError};
 use crate::vault::VaultError;
 
-/// The longest refresh margin: an access token is refreshed at most this many seconds before it
-/// expires (see [`refresh_due`]).
-pub const REFRESH_MARGIN_SECS: i64 = 120;
-/// The margin is also at most this part of the token's lifetime (1/4: a 60-second token is
-/// refreshed in its last 15 seconds).
-pub const REFRESH_MARGIN_LIFETIME_PARTS: i64 = 4;
+mod rule;
+pub(in crate::service) use rule::RefreshWhy;
+pub use rule::{refresh_due, refresh_margin, REFRESH_MARGIN_LIFETIME_PARTS, REFRESH_MARGIN_SECS};
+
 /// How many times rotated tokens are written when the store fails, and how long the first pause
 /// between tries is (it doubles).
 const ROTATION_WRITE_TRIES: u32 = 3;
@@ -64,43 +62,6 @@ impl RefreshFlights {
         locks.retain(|_, l| Arc::strong_count(l) > 1);
         locks.entry(id.clone()).or_default().clone()
     }
-}
-
-/// How long before their expiry `tokens` are refreshed: [`REFRESH_MARGIN_SECS`], or a quarter
-/// of their lifetime (`expires_at - issued_at`) when that is shorter. Tokens sealed before issue
-/// times were recorded have the full margin.
-pub fn refresh_margin(tokens: &TokenSet) -> i64 {
-    match (tokens.issued_at, tokens.expires_at) {
-        (Some(issued), Some(expires)) => {
-            REFRESH_MARGIN_SECS.min((expires.0 - issued.0).max(0) / REFRESH_MARGIN_LIFETIME_PARTS)
-        }
-        _ => REFRESH_MARGIN_SECS,
-    }
-}
-
-/// The refresh rule: whether expiring `tokens` are refreshed at `now` (for a connection whose
-/// cart refreshes and that holds a refresh token; others are never refreshed).
-///
-/// - Tokens without an expiry are never due.
-/// - Otherwise they are due once they are within their margin of expiring: at most two minutes
-///   ([`REFRESH_MARGIN_SECS`]) and at most a quarter of their lifetime ([`refresh_margin`]; the
-///   lifetime is `expires_at - issued_at`, both recorded when tokens are stored, at the code
-///   exchange and at each refresh). An hour-long token is refreshed in its last two minutes, a
-///   five-minute one in its last 75 seconds, a 60-second one in its last 15: a token just
-///   received is never due, so each rotation is refreshed once, whatever the lifetime.
-/// - A caller that finds tokens `written_since_read` (another caller refreshed while it waited
-///   for the lock or the lease) uses them even inside their margin; only tokens already
-///   expired are refreshed again.
-pub fn refresh_due(tokens: &TokenSet, now: Timestamp, written_since_read: bool) -> bool {
-    let Some(expires) = tokens.expires_at else {
-        return false;
-    };
-    let margin = if written_since_read {
-        0
-    } else {
-        refresh_margin(tokens)
-    };
-    now.0 >= expires.0 - margin
 }
 
 /// A refresh as it will be sent ([`Services::refresh_call`]).
@@ -135,14 +96,18 @@ impl Services {
         id: &ConnectionId,
     ) -> Result<OpenConnection, ConnectionError> {
         let open = self.open_connection(id).await?;
-        self.freshen(open).await
+        self.freshen(open, RefreshWhy::Expiry).await
     }
 
     /// `open` as it is when it is not due, else refreshed (or as another caller refreshed it).
     /// The connection is read again after each wait, but its tokens are opened again only when
     /// its version changed: a refresh opens them at most once beyond the first read.
-    async fn freshen(&self, open: OpenConnection) -> Result<OpenConnection, ConnectionError> {
-        if !self.must_refresh(&open, None) {
+    pub(super) async fn freshen(
+        &self,
+        open: OpenConnection,
+        why: RefreshWhy,
+    ) -> Result<OpenConnection, ConnectionError> {
+        if !self.must_refresh(&open, None, why) {
             return Ok(open);
         }
         // From here on, tokens written since this read are someone else's refresh: they are
@@ -151,7 +116,7 @@ impl Services {
         let lock = self.refreshing.lock_for(&id);
         let _one_here = lock.lock().await;
         let mut open = self.read_again(open).await?;
-        if !self.must_refresh(&open, Some(seen)) {
+        if !self.must_refresh(&open, Some(seen), why) {
             return Ok(open);
         }
         let lease = format!("refresh:{id}");
@@ -169,11 +134,11 @@ impl Services {
             }
             tokio::time::sleep(LEASE_POLL).await;
             open = self.read_again(open).await?;
-            if !self.must_refresh(&open, Some(seen)) {
+            if !self.must_refresh(&open, Some(seen), why) {
                 return Ok(open);
             }
         }
-        let refreshed = self.refresh_under_lease(open, seen).await;
+        let refreshed = self.refresh_under_lease(open, seen, why).await;
         if let Err(e) = self.store.release_lease(&lease, &owner).await {
             // It expires on its own.
             tracing::warn!(connection_id = %id, error = %e, "refresh lease not released");
@@ -220,7 +185,7 @@ impl Services {
             return Err(ConnectionError::NotFound);
         }
         let open = self.open_stored(connection).await?;
-        let fresh = self.freshen(open).await?;
+        let fresh = self.freshen(open, RefreshWhy::Expiry).await?;
         self.note_token_fetch(&fresh.connection).await;
         Ok(fresh)
     }
@@ -228,30 +193,36 @@ impl Services {
     /// Whether this caller refreshes `open` now: the cart refreshes, there is a refresh token,
     /// and the tokens are due by [`refresh_due`]. `seen` is the version of the caller's first
     /// read, once it has read again (tokens written since are someone else's refresh).
-    fn must_refresh(&self, open: &OpenConnection, seen: Option<u64>) -> bool {
-        let refreshes = self.catalog.get(&open.connection.cart).is_some_and(|c| {
-            matches!(
-                c.refresh_request,
-                TokenRequest::Standard | TokenRequest::Described(_)
-            )
-        });
+    fn must_refresh(&self, open: &OpenConnection, seen: Option<u64>, why: RefreshWhy) -> bool {
+        let Some(cart) = self.catalog.get(&open.connection.cart) else {
+            return false;
+        };
+        let refreshes = matches!(
+            cart.refresh_request,
+            TokenRequest::Standard | TokenRequest::Described(_)
+        );
+        let now = self.clock.now();
         let written_since_read = seen.is_some_and(|v| v != open.connection.version);
+        let care_due = why == RefreshWhy::Care
+            && (open.connection.refresh_care_at(&cart.care_limits())).is_some_and(|at| at <= now);
         refreshes
             && open.tokens.refresh_token.is_some()
-            && refresh_due(&open.tokens, self.clock.now(), written_since_read)
+            && (care_due || refresh_due(&open.tokens, now, written_since_read))
     }
 
     /// Refreshes `open` under this caller's lease, unless another process refreshed it before
     /// the lease was taken: the data key is taken first, then the cart is asked, then the
-    /// rotated tokens are sealed and written under the version condition.
+    /// rotated tokens are sealed and written, with the care time they lead to, under the
+    /// version condition.
     async fn refresh_under_lease(
         &self,
         open: OpenConnection,
         seen: u64,
+        why: RefreshWhy,
     ) -> Result<OpenConnection, ConnectionError> {
         // Another process may have refreshed before this one took the lease.
         let open = self.read_again(open).await?;
-        if !self.must_refresh(&open, Some(seen)) {
+        if !self.must_refresh(&open, Some(seen), why) {
             return Ok(open);
         }
         let OpenConnection { connection, tokens } = open;
@@ -291,18 +262,34 @@ impl Services {
             }
         };
         let sealed = sealer.seal(&fresh.to_plaintext());
+        let refreshed = Connection {
+            refreshed_at: Some(now),
+            ..connection
+        }
+        .scheduled(&cart.care_limits());
+        self.keep_rotation(refreshed, sealed, fresh).await
+    }
+
+    /// Writes the rotated tokens (with the care time they lead to) and answers the connection
+    /// that holds them: these, or the newer ones another writer stored first.
+    async fn keep_rotation(
+        &self,
+        refreshed: Connection,
+        sealed: crate::vault::SealedBlob,
+        fresh: TokenSet,
+    ) -> Result<OpenConnection, ConnectionError> {
         match self
-            .store_rotation(id, &sealed, fresh.expires_at, connection.version)
+            .store_rotation(&refreshed, &sealed, fresh.expires_at)
             .await
         {
             Ok(version) => {
-                tracing::info!(connection_id = %id, cart = %cart.id, version, "tokens refreshed");
+                tracing::info!(connection_id = %refreshed.id, cart = %refreshed.cart, version, "tokens refreshed");
                 Ok(OpenConnection {
                     connection: Connection {
                         tokens: sealed,
                         token_expires_at: fresh.expires_at,
                         version,
-                        ..connection
+                        ..refreshed.clone()
                     },
                     tokens: fresh,
                 })
@@ -310,15 +297,15 @@ impl Services {
             // Someone else wrote newer tokens (theirs are the ones the cart now honours), or an
             // earlier try of this write landed although the store reported a failure.
             Err(StoreError::Conflict(_)) => {
-                tracing::warn!(connection_id = %id, "refreshed tokens lost a race; using the stored ones");
-                let stored = self.open_connection(id).await;
+                tracing::warn!(connection_id = %refreshed.id, "refreshed tokens lost a race; using the stored ones");
+                let stored = self.open_connection(&refreshed.id).await;
                 if matches!(stored, Err(ConnectionError::NotFound)) {
-                    self.revoke_unkept(&connection, &fresh).await;
+                    self.revoke_unkept(&refreshed, &fresh).await;
                 }
                 stored
             }
             Err(e) => {
-                tracing::error!(connection_id = %id, error = %e, "refreshed tokens could not be stored; not used");
+                tracing::error!(connection_id = %refreshed.id, error = %e, "refreshed tokens could not be stored; not used");
                 Err(e.into())
             }
         }
@@ -372,21 +359,22 @@ impl Services {
         })
     }
 
-    /// Writes rotated tokens under the version condition `expected`. The cart has retired the
-    /// old refresh token by now, so a store failure is tried again a few times before the
-    /// tokens are given up.
+    /// Writes rotated tokens, with `refreshed`'s care time, under the version condition of
+    /// `refreshed` (the version read). The cart has retired the old refresh token by now, so a
+    /// store failure is tried again a few times before the tokens are given up.
     async fn store_rotation(
         &self,
-        id: &ConnectionId,
+        refreshed: &Connection,
         sealed: &crate::vault::SealedBlob,
         expires_at: Option<Timestamp>,
-        expected: u64,
     ) -> Result<u64, StoreError> {
         let (mut tries, mut pause) = (1, ROTATION_WRITE_PAUSE);
+        let now = self.clock.now();
+        let (id, care_at, expected) = (&refreshed.id, refreshed.care_at, refreshed.version);
         loop {
             match self
                 .store
-                .update_tokens(id, sealed, expires_at, Some(self.clock.now()), expected)
+                .update_tokens(id, sealed, expires_at, Some(now), care_at, expected)
                 .await
             {
                 Err(StoreError::Unavailable(_)) if tries < ROTATION_WRITE_TRIES => {

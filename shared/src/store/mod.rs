@@ -22,9 +22,11 @@
 //! atomic step. Nothing secret is stored: links, access codes and `state` by hash only, tokens
 //! sealed by the vault.
 
+mod care;
 #[cfg(feature = "aws")]
 pub mod dynamo;
 mod idempotency;
+mod leases;
 pub mod listing;
 pub mod manage;
 #[cfg(any(feature = "aws", feature = "embedded"))]
@@ -95,6 +97,10 @@ pub enum EmailKind {
     /// A lost manage link, sent again to the merchant at their request (no send record:
     /// each request is its own email, within the rate limits).
     ManageLink,
+    /// "A connection must be renewed by its deadline", to the warehouse, when proactive care
+    /// invited the merchant ahead of the cart's hard re-authorization deadline (its send
+    /// record is the care invite's, so once per deadline).
+    ReauthorizationDue,
 }
 
 impl EmailKind {
@@ -112,6 +118,7 @@ impl EmailKind {
             EmailKind::AccessWithdrawn => "access_withdrawn",
             EmailKind::ManageLink => "manage_link",
             EmailKind::RevokedAtCart => "revoked_at_cart",
+            EmailKind::ReauthorizationDue => "reauthorization_due",
         }
     }
 
@@ -298,7 +305,8 @@ pub trait ConnectionStore: Send + Sync {
     /// The callback's commit for a re-authorization invite (one whose `reconnects` names
     /// `renewed.id`), all or nothing: the stored connection `renewed.id`, only while its
     /// version is still `expected_version` (so not disconnected, and not changed since it was
-    /// read), gets `renewed`'s sealed tokens, token expiry and `refreshed_at`, status `active`
+    /// read), gets `renewed`'s sealed tokens, token expiry, `refreshed_at`, `granted_at`,
+    /// `care_at` and `care_noticed`, status `active`
     /// and version `expected_version + 1` (every other attribute stays); `invite` moves from
     /// `granting`, unexpired at `now`, to `authorized` (and then leads to that connection:
     /// [`ConnectionStore::connection_for_invite`]); the attempt from `exchanging`, under a
@@ -325,13 +333,15 @@ pub trait ConnectionStore: Send + Sync {
 
     /// Replaces a connection's tokens, only if its version is still `expected_version`; answers
     /// the new version. Only the token attributes, the version and (when given: the time of the
-    /// refresh that produced these tokens) `refreshed_at` are written.
+    /// refresh that produced these tokens) `refreshed_at` and (when given: the care time those
+    /// tokens lead to, [`CareSchedule`]) `care_at` are written.
     async fn update_tokens(
         &self,
         id: &ConnectionId,
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
         refreshed_at: Option<Timestamp>,
+        care_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError>;
 
@@ -344,8 +354,9 @@ pub trait ConnectionStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Connection>, StoreError>;
 
-    /// Sets a connection's status (only that attribute) if its tokens are still at
-    /// `read_version`: a status judged from tokens a refresh has replaced since no longer holds,
+    /// Sets a connection's status (only that attribute, and for any status but `active` its
+    /// removal from the care schedule: a connection waiting for its merchant has nothing care
+    /// could do) if its tokens are still at `read_version`: a status judged from tokens a refresh has replaced since no longer holds,
     /// so that write is [`StoreError::Conflict`] and changes nothing;
     /// [`StoreError::Missing`] if the connection is gone.
     async fn set_connection_status(
@@ -437,26 +448,9 @@ pub trait AccountConnections: Send + Sync {
     ) -> Result<Vec<ConnectionId>, StoreError>;
 }
 
-/// Leases: one owner at a time for a piece of work, until the lease expires.
-#[async_trait]
-pub trait Leases: Send + Sync {
-    /// Takes the lease `key` (an opaque id, such as `refresh:<connection id>`) for `owner` until
-    /// `now + lease_secs`, unless another owner holds it unexpired: answers whether this owner
-    /// holds it now. One conditional write.
-    async fn take_lease(
-        &self,
-        key: &str,
-        owner: &str,
-        now: Timestamp,
-        lease_secs: i64,
-    ) -> Result<bool, StoreError>;
-
-    /// Gives the lease back, only if `owner` still holds it (an expired lease another owner
-    /// took since is left alone).
-    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
-}
-
+pub use care::CareSchedule;
 pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoredAnswer};
+pub use leases::Leases;
 pub use manage::{ManageLink, ManageLinks};
 pub use tenants::Tenants;
 pub use webhooks::{DeliveryFilter, DeliveryRead, WebhookStore};
@@ -477,6 +471,7 @@ pub trait Store:
     + Tenants
     + ManageLinks
     + AccountConnections
+    + CareSchedule
 {
 }
 
@@ -494,6 +489,7 @@ impl<T> Store for T where
         + Tenants
         + ManageLinks
         + AccountConnections
+        + CareSchedule
         + ?Sized
 {
 }

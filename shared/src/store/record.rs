@@ -24,12 +24,15 @@ pub const INVITE_MUTABLE: [&str; 8] = [
 /// Fields of an attempt that change after it is made.
 pub const ATTEMPT_MUTABLE: [&str; 2] = ["status", "claim_until"];
 /// Fields of a connection that change after it is made.
-pub const CONNECTION_MUTABLE: [&str; 5] = [
+pub const CONNECTION_MUTABLE: [&str; 8] = [
     "status",
     "version",
     "tokens",
     "token_expires_at",
     "refreshed_at",
+    "granted_at",
+    "care_at",
+    "care_noticed",
 ];
 
 /// The one field of a disconnection that changes after it is made.

@@ -147,7 +147,7 @@ async fn a_reconnect_commit_is_conditional_on_the_version(store: &dyn Store) {
     let conn = committed(store).await;
     let (inv, state) = reconnect_claimed(store, &conn, "r").await;
     store
-        .update_tokens(&conn.id, &conn.tokens, None, None, conn.version)
+        .update_tokens(&conn.id, &conn.tokens, None, None, None, conn.version)
         .await
         .unwrap();
     // WHEN the grant read before that refresh is committed

@@ -175,7 +175,11 @@ impl Services {
             version: 1,
             refreshed_at: None,
             status: ConnectionStatus::Active,
-        };
+            granted_at: None,
+            care_at: None,
+            care_noticed: None,
+        }
+        .scheduled(&cart.care_limits());
         let event = InviteEvent {
             kind: InviteEventKind::Authorized,
             at: self.clock.now(),

@@ -38,8 +38,10 @@ impl Services {
             refreshed_at: Some(now),
             status: ConnectionStatus::Active,
             version: current.version + 1,
+            granted_at: Some(now),
             ..current.clone()
-        };
+        }
+        .scheduled(&self.care_limits(&current.cart));
         // The claim is checked against the time of the commit, not of the request.
         match self
             .store

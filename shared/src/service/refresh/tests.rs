@@ -73,7 +73,7 @@ async fn write_tokens_living(
     let (sealed, expires_at) = sealed_tokens(kit, c, access, refresh, lifetime, left).await;
     let current = kit.store.connection(&c.id).await.unwrap().unwrap();
     kit.store
-        .update_tokens(&c.id, &sealed, expires_at, None, current.version)
+        .update_tokens(&c.id, &sealed, expires_at, None, None, current.version)
         .await
         .unwrap()
 }
@@ -133,7 +133,7 @@ async fn a_refresh_landing_between_the_refusals_reread_and_its_mark_is_served_no
         "set_connection_status",
         async move {
             store
-                .update_tokens(&id, &sealed, expires_at, None, version)
+                .update_tokens(&id, &sealed, expires_at, None, None, version)
                 .await
                 .unwrap();
         },

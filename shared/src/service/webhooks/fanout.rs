@@ -176,8 +176,7 @@ impl Services {
         let reauthorize_by = self
             .catalog
             .get(&connection.cart)
-            .and_then(|c| c.reauthorize.as_ref())
-            .map(|r| connection.created_at.plus_secs(r.after_secs));
+            .and_then(|c| connection.reauthorize_by(&c.care_limits()));
         let v = ConnectionDetailView::of(&connection, origin.as_ref(), reauthorize_by);
         Ok(Some(view(serde_json::to_value(v))))
     }

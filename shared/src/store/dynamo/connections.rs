@@ -24,7 +24,7 @@ use crate::store::{
 use crate::vault::SealedBlob;
 
 impl DynamoStore {
-    fn connection_from(item: &Item) -> Result<Connection, StoreError> {
+    pub(super) fn connection_from(item: &Item) -> Result<Connection, StoreError> {
         let tokens: Value = serde_json::from_str(need_s(item, "tokens")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         with_fields(
@@ -40,6 +40,18 @@ impl DynamoStore {
                 (
                     "refreshed_at",
                     get_n(item, "refreshed_at").map_or(Value::Null, Value::from),
+                ),
+                (
+                    "granted_at",
+                    get_n(item, "granted_at").map_or(Value::Null, Value::from),
+                ),
+                (
+                    "care_at",
+                    get_n(item, "care_at").map_or(Value::Null, Value::from),
+                ),
+                (
+                    "care_noticed",
+                    get_n(item, "care_noticed").map_or(Value::Null, Value::from),
                 ),
             ],
         )
@@ -83,6 +95,18 @@ impl DynamoStore {
         if let Some(t) = connection.token_expires_at {
             item.insert("token_expires_at".into(), n(t.0));
         }
+        for (name, t) in [
+            ("granted_at", connection.granted_at),
+            ("care_noticed", connection.care_noticed),
+        ] {
+            if let Some(t) = t {
+                item.insert(name.into(), n(t.0));
+            }
+        }
+        item.extend(super::care::care_attributes(
+            connection.care_at,
+            connection.id.as_str(),
+        ));
         item.extend(super::accounts::account_attributes(
             connection.cart.as_str(),
             connection.account.as_deref(),
@@ -245,6 +269,7 @@ impl ConnectionStore for DynamoStore {
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
         refreshed_at: Option<Timestamp>,
+        care_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         let tokens =
@@ -269,6 +294,16 @@ impl ConnectionStore for DynamoStore {
             req = req
                 .expression_attribute_names("#refreshed_at", "refreshed_at")
                 .expression_attribute_values(":refreshed", n(t.0));
+        }
+        if care_at.is_some() {
+            let care = super::care::care_clauses(care_at, id.as_str());
+            set.extend(care.set);
+            for (k, v) in care.names {
+                req = req.expression_attribute_names(k, v);
+            }
+            for (k, v) in care.values {
+                req = req.expression_attribute_values(k, v);
+            }
         }
         req = match token_expires_at {
             Some(t) => {
@@ -313,7 +348,19 @@ impl ConnectionStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(connection_key(id.as_str())))
-            .update_expression("SET #status = :status")
+            .update_expression(if status == ConnectionStatus::Active {
+                "SET #status = :status"
+            } else {
+                "SET #status = :status REMOVE #care_at, #gsi1pk, #gsi1sk"
+            })
+            .set_expression_attribute_names(Some(
+                (status != ConnectionStatus::Active)
+                    .then_some(["care_at", "gsi1pk", "gsi1sk"])
+                    .into_iter()
+                    .flatten()
+                    .map(|a| (format!("#{a}"), a.to_owned()))
+                    .collect::<HashMap<_, _>>(),
+            ))
             .condition_expression("attribute_exists(pk) AND #version = :read")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#version", "version")

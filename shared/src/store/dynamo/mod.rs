@@ -12,7 +12,7 @@
 //! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `resends`, `ttl` | warehouse-api puts it; a resend deletes it and puts the new code's |
 //! | disconnection | `DISC#<connection id>` | `DISC` | `entity=disconnection`, `warehouse_id`, `invite_id`, `revocation`, `body` | warehouse-api (disconnect): put in the transaction that deletes the connection's item; then only `revocation`, from `pending` |
 //! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
-//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `refreshed_at`, `gsi3pk`, `gsi3sk`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`) and, for a refresh, `refreshed_at`; status writers only `status` |
+//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `refreshed_at`, `granted_at` (a reconnect's), `care_at`, `care_noticed`, `gsi1pk=CARE` and `gsi1sk` (only with a `care_at`), `gsi3pk`, `gsi3sk`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`), the care time with its `gsi1` keys and, for a refresh, `refreshed_at`; status writers only `status` (any but `active` removes the care time); care only the care time and `care_noticed` (conditional on `version`, which stays) |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` (a resend's with its number, `SEND#invite_resend_2`) | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, warehouse-api |
 //! | invite event | `INV#<invite id>` | `EVT#<step key>` | `entity=event`, `kind`, `at`, `reason`, `ttl` | the services where each step happens: put only, if absent (one per step) |
 //! | webhook endpoint | `WEBHOOKS#<warehouse id>` | `WHE#<endpoint id>` | `entity=webhook_endpoint`, `revision`, `body` (URL, types, sealed signing secrets, disabled) | warehouse-api puts, updates (conditional on `revision`) and deletes it; webhooks updates it (disabled on 410) |
@@ -35,6 +35,9 @@
 //! `gsi1` (projection ALL): `gsi1pk = WH#<warehouse id>`, `gsi1sk = <status>#<created_at, 12
 //! digits>#<invite id>`. A warehouse's invites in one status, newest first, are one Query with
 //! `begins_with(gsi1sk, "<status>#")`; all its invites are one Query on `gsi1pk`.
+//! Connections with a care time carry `gsi1pk = CARE`, `gsi1sk = <care_at, 12 digits>#<connection
+//! id>` (the care schedule, `care.rs`): what is due is one Query for `gsi1sk` below the next
+//! second, the earliest first.
 //!
 //! `gsi2` (sparse, projection ALL): `gsi2pk = AUTHORIZED`, `gsi2sk = <updated_at, 12
 //! digits>#<invite id>`, set by the callback's commit and removed by every change out of
@@ -72,6 +75,7 @@
 
 mod accounts;
 mod attempts;
+mod care;
 mod connections;
 mod counters;
 mod disconnections;

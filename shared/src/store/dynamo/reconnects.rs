@@ -50,6 +50,36 @@ impl DynamoStore {
             }
             None => remove.push("#refreshed_at"),
         }
+        for (name, value) in [
+            ("granted_at", renewed.granted_at),
+            ("care_noticed", renewed.care_noticed),
+        ] {
+            update = update.expression_attribute_names(format!("#{name}"), name);
+            match value {
+                Some(t) => {
+                    set.push(if name == "granted_at" {
+                        "#granted_at = :granted_at"
+                    } else {
+                        "#care_noticed = :care_noticed"
+                    });
+                    update = update.expression_attribute_values(format!(":{name}"), n(t.0));
+                }
+                None => remove.push(if name == "granted_at" {
+                    "#granted_at"
+                } else {
+                    "#care_noticed"
+                }),
+            }
+        }
+        let care = super::care::care_clauses(renewed.care_at, renewed.id.as_str());
+        set.extend(care.set);
+        remove.extend(care.remove);
+        for (k, v) in care.names {
+            update = update.expression_attribute_names(k, v);
+        }
+        for (k, v) in care.values {
+            update = update.expression_attribute_values(k, v);
+        }
         let mut expression = format!("SET {}", set.join(", "));
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));

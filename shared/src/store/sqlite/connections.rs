@@ -51,34 +51,49 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn query_connection(db: &Db, sql: &str, key: &str) -> Result<Option<Connection>, StoreError> {
-        type Row = (String, i64, String, Option<i64>, String, Option<i64>);
+    pub(super) fn query_connection(
+        db: &Db,
+        sql: &str,
+        key: &str,
+    ) -> Result<Option<Connection>, StoreError> {
+        type Row = (String, i64, String, String, [Option<i64>; 5]);
         let found: Option<Row> = db
             .row(sql, [key], |r| {
                 Ok((
                     r.get("status")?,
                     r.get("version")?,
                     r.get("tokens")?,
-                    r.get("token_expires_at")?,
                     r.get("body")?,
-                    r.get("refreshed_at")?,
+                    [
+                        r.get("token_expires_at")?,
+                        r.get("refreshed_at")?,
+                        r.get("granted_at")?,
+                        r.get("care_at")?,
+                        r.get("care_noticed")?,
+                    ],
                 ))
             })
             .optional()
             .map_err(unavailable)?;
         found
-            .map(|(status, version, tokens, expires, body, refreshed)| {
+            .map(|(status, version, tokens, body, times)| {
                 let tokens: Value = serde_json::from_str(&tokens).map_err(corrupt)?;
-                with_fields(
-                    &body,
-                    vec![
-                        ("status", Value::String(status)),
-                        ("version", version.into()),
-                        ("tokens", tokens),
-                        ("token_expires_at", expires.map_or(Value::Null, Value::from)),
-                        ("refreshed_at", refreshed.map_or(Value::Null, Value::from)),
-                    ],
-                )
+                let mut fields = vec![
+                    ("status", Value::String(status)),
+                    ("version", version.into()),
+                    ("tokens", tokens),
+                ];
+                let names = [
+                    "token_expires_at",
+                    "refreshed_at",
+                    "granted_at",
+                    "care_at",
+                    "care_noticed",
+                ];
+                for (name, t) in names.into_iter().zip(times) {
+                    fields.push((name, t.map_or(Value::Null, Value::from)));
+                }
+                with_fields(&body, fields)
             })
             .transpose()
     }
@@ -106,8 +121,9 @@ impl ConnectionStore for SqliteStore {
                 .map_err(unavailable)?;
             let invite_id = connection.invite_id.as_str();
             match tx.exec(
-                "INSERT INTO connections (id, invite_id, status, version, tokens, token_expires_at, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO connections (id, invite_id, status, version, tokens, token_expires_at, body,
+                    granted_at, care_at, care_noticed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     connection.id.as_str(),
                     invite_id,
@@ -115,7 +131,10 @@ impl ConnectionStore for SqliteStore {
                     version,
                     tokens,
                     connection.token_expires_at.map(|t| t.0),
-                    body
+                    body,
+                    connection.granted_at.map(|t| t.0),
+                    connection.care_at.map(|t| t.0),
+                    connection.care_noticed.map(|t| t.0),
                 ],
             ) {
                 Err(e) if is_constraint(&e) => {
@@ -148,14 +167,18 @@ impl ConnectionStore for SqliteStore {
             let renewed_rows = tx
                 .exec(
                     "UPDATE connections SET tokens = ?1, token_expires_at = ?2, status = 'active',
-                        version = version + 1, refreshed_at = ?3
+                        version = version + 1, refreshed_at = ?3, granted_at = ?6, care_at = ?7,
+                        care_noticed = ?8
                      WHERE id = ?4 AND version = ?5",
                     params![
                         tokens,
                         renewed.token_expires_at.map(|t| t.0),
                         renewed.refreshed_at.map(|t| t.0),
                         renewed.id.as_str(),
-                        expected
+                        expected,
+                        renewed.granted_at.map(|t| t.0),
+                        renewed.care_at.map(|t| t.0),
+                        renewed.care_noticed.map(|t| t.0),
                     ],
                 )
                 .map_err(unavailable)?;
@@ -199,6 +222,7 @@ impl ConnectionStore for SqliteStore {
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
         refreshed_at: Option<Timestamp>,
+        care_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         let tokens = serde_json::to_string(tokens).map_err(corrupt)?;
@@ -207,14 +231,15 @@ impl ConnectionStore for SqliteStore {
             let n = db
                 .exec(
                     "UPDATE connections SET tokens = ?1, token_expires_at = ?2, version = version + 1,
-                        refreshed_at = COALESCE(?5, refreshed_at)
+                        refreshed_at = COALESCE(?5, refreshed_at), care_at = COALESCE(?6, care_at)
                      WHERE id = ?3 AND version = ?4",
                     params![
                         tokens,
                         token_expires_at.map(|t| t.0),
                         id.as_str(),
                         expected,
-                        refreshed_at.map(|t| t.0)
+                        refreshed_at.map(|t| t.0),
+                        care_at.map(|t| t.0)
                     ],
                 )
                 .map_err(unavailable)?;
@@ -280,7 +305,9 @@ impl ConnectionStore for SqliteStore {
         self.with(|db| {
             let n = db
                 .exec(
-                    "UPDATE connections SET status = ?1 WHERE id = ?2 AND version = ?3",
+                    "UPDATE connections SET status = ?1,
+                        care_at = CASE WHEN ?1 = 'active' THEN care_at END
+                     WHERE id = ?2 AND version = ?3",
                     params![status.as_str(), id.as_str(), read_version as i64],
                 )
                 .map_err(unavailable)?;

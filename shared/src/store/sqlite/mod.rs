@@ -12,6 +12,7 @@
 
 mod accounts;
 mod attempts;
+mod care;
 mod connections;
 mod counters;
 mod disconnections;
@@ -129,12 +130,15 @@ CREATE TABLE IF NOT EXISTS idempotency (
 /// Columns added after their table was first made: (table, column, declaration). The access
 /// code's hint and `resends` change on a resend, so they are columns (`access_code_hash` is one
 /// from the start); a row made before has them in its body, and a NULL hint column.
-const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
     ("attempts", "claim_until", "INTEGER"),
     ("invites", "access_code_hint", "TEXT"),
     ("invites", "resends", "INTEGER NOT NULL DEFAULT 0"),
     ("connections", "refreshed_at", "INTEGER"),
     ("invites", "version", "INTEGER NOT NULL DEFAULT 1"),
+    ("connections", "granted_at", "INTEGER"),
+    ("connections", "care_at", "INTEGER"),
+    ("connections", "care_noticed", "INTEGER"),
 ];
 
 /// The embedded store on SQLite.
@@ -195,6 +199,7 @@ impl SqliteStore {
         for (table, column, decl) in ADDED_COLUMNS {
             Self::add_column(&db, table, column, decl)?;
         }
+        db.execute_batch(care::SCHEMA).map_err(unavailable)?;
         Ok(SqliteStore {
             db: Mutex::new(db),
             readers: pool::Readers::new(&path),

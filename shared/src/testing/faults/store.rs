@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 mod accounts;
+mod care;
 mod tenants;
 
 use super::{FaultPlan, Port};
@@ -246,12 +247,19 @@ impl ConnectionStore for FaultyStore {
         tokens: &SealedBlob,
         token_expires_at: Option<Timestamp>,
         refreshed_at: Option<Timestamp>,
+        care_at: Option<Timestamp>,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         self.run(
             "update_tokens",
-            self.inner
-                .update_tokens(id, tokens, token_expires_at, refreshed_at, expected_version),
+            self.inner.update_tokens(
+                id,
+                tokens,
+                token_expires_at,
+                refreshed_at,
+                care_at,
+                expected_version,
+            ),
         )
         .await
     }
