@@ -8,9 +8,6 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use url::Url;
 
-use super::{fill, CartSpec, Vars};
-use crate::domain::TokenSet;
-
 /// An entry's `api`: the cart's API for a connection, with where it is documented.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,49 +38,6 @@ impl std::fmt::Debug for CallDetails {
             .field("base_url", &self.base_url.as_str())
             .field("headers", &names)
             .finish()
-    }
-}
-
-impl CartSpec {
-    /// The call details of a connection whose values (store and account) are `vars`, with
-    /// `tokens`: `None` when the cart's entry names none, or a value they need is missing or
-    /// the base URL reaches a host the cart does not allow.
-    pub fn call_details(&self, vars: &Vars, tokens: &TokenSet) -> Option<CallDetails> {
-        let api = self.api.as_ref()?;
-        let base_url = self.endpoint(&api.base_url, vars).ok()?;
-        let mut values = vars.clone();
-        values.insert(
-            "access_token".into(),
-            tokens.access_token.expose().to_owned(),
-        );
-        if let Some(c) = &self.credentials {
-            values.insert("client_id".into(), c.client_id.clone());
-            if let Some(secret) = &c.client_secret {
-                values.insert("client_secret".into(), secret.expose().to_owned());
-            }
-        }
-        let headers = api
-            .headers
-            .iter()
-            .map(|(name, template)| Some((name.clone(), fill(template, &values).ok()?)))
-            .collect::<Option<BTreeMap<_, _>>>()?;
-        Some(CallDetails { base_url, headers })
-    }
-
-    /// Whether the call details need a value of the merchant's input (the invite's `store`).
-    pub fn call_details_need_store(&self) -> bool {
-        let (Some(api), Some(input)) = (&self.api, &self.input) else {
-            return false;
-        };
-        let named = |t: &str| {
-            t.contains(&format!("{{{}}}", input.key))
-                || input
-                    .choices
-                    .iter()
-                    .flat_map(|c| c.vars.keys())
-                    .any(|v| t.contains(&format!("{{{v}}}")))
-        };
-        named(&api.base_url) || api.headers.iter().any(|(_, t)| named(t))
     }
 }
 

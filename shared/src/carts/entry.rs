@@ -194,6 +194,21 @@ fn host_rules(
 }
 
 /// The callback hooks an entry names, each one that exists.
+/// How the client authenticates and whether it uses PKCE (defaults filled in): a public client
+/// (no secret at the token endpoint) must use PKCE.
+fn client_auth(
+    id: &CartId,
+    token_auth: Option<TokenAuth>,
+    pkce: Option<Pkce>,
+) -> Result<(TokenAuth, Pkce), String> {
+    let token_auth = token_auth.unwrap_or(TokenAuth::Body);
+    let pkce = pkce.unwrap_or(Pkce::Supported);
+    if token_auth == TokenAuth::None && pkce == Pkce::NotSupported {
+        return Err(format!("cart {id}: a public client needs PKCE"));
+    }
+    Ok((token_auth, pkce))
+}
+
 fn named_checks(id: &CartId, names: &[String]) -> Result<Vec<CallbackCheck>, String> {
     names
         .iter()
@@ -214,11 +229,7 @@ impl CartEntry {
         if self.scopes.is_empty() {
             return Err(format!("cart {id}: scopes must name at least one function"));
         }
-        let token_auth = self.token_auth.unwrap_or(TokenAuth::Body);
-        let pkce = self.pkce.unwrap_or(Pkce::Supported);
-        if token_auth == TokenAuth::None && pkce == Pkce::NotSupported {
-            return Err(format!("cart {id}: a public client needs PKCE"));
-        }
+        let (token_auth, pkce) = client_auth(&id, self.token_auth, self.pkce)?;
         let (authorize_url, authorize) = endpoint(
             &format!("cart {id}: authorize_url"),
             &self.authorize_url,

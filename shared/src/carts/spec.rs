@@ -333,3 +333,51 @@ mod tests {
         );
     }
 }
+
+/// The call details of a connection ([`super::ApiSpec`]).
+impl CartSpec {
+    /// The call details of a connection whose values (store and account) are `vars`, with
+    /// `tokens`: `None` when the cart's entry names none, or a value they need is missing or
+    /// the base URL reaches a host the cart does not allow.
+    pub fn call_details(
+        &self,
+        vars: &Vars,
+        tokens: &crate::domain::TokenSet,
+    ) -> Option<super::CallDetails> {
+        let api = self.api.as_ref()?;
+        let base_url = self.endpoint(&api.base_url, vars).ok()?;
+        let mut values = vars.clone();
+        values.insert(
+            "access_token".into(),
+            tokens.access_token.expose().to_owned(),
+        );
+        if let Some(c) = &self.credentials {
+            values.insert("client_id".into(), c.client_id.clone());
+            if let Some(secret) = &c.client_secret {
+                values.insert("client_secret".into(), secret.expose().to_owned());
+            }
+        }
+        let headers = api
+            .headers
+            .iter()
+            .map(|(name, template)| Some((name.clone(), endpoint::fill(template, &values).ok()?)))
+            .collect::<Option<std::collections::BTreeMap<_, _>>>()?;
+        Some(super::CallDetails { base_url, headers })
+    }
+
+    /// Whether the call details need a value of the merchant's input (the invite's `store`).
+    pub fn call_details_need_store(&self) -> bool {
+        let (Some(api), Some(input)) = (&self.api, &self.input) else {
+            return false;
+        };
+        let named = |t: &str| {
+            t.contains(&format!("{{{}}}", input.key))
+                || input
+                    .choices
+                    .iter()
+                    .flat_map(|c| c.vars.keys())
+                    .any(|v| t.contains(&format!("{{{v}}}")))
+        };
+        named(&api.base_url) || api.headers.iter().any(|(_, t)| named(t))
+    }
+}

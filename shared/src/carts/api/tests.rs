@@ -1,6 +1,5 @@
-use super::*;
-use crate::carts::builtin;
-use crate::domain::Secret;
+use crate::carts::{builtin, CartSpec, Vars};
+use crate::domain::{Secret, TokenSet};
 
 fn tokens() -> TokenSet {
     TokenSet {
