@@ -288,52 +288,6 @@ impl CartSpec {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cart() -> CartSpec {
-        CartSpec::generic(
-            CartId::new("acme"),
-            "Acme",
-            &Url::parse("https://auth.acme.test/oauth/authorize").unwrap(),
-            &Url::parse("https://auth.acme.test/oauth/token").unwrap(),
-            TokenAuth::Body,
-            Pkce::Required,
-            BTreeMap::from([
-                (Function::Orders, vec!["orders:read".into()]),
-                (
-                    Function::Shipments,
-                    vec!["orders:read".into(), "fulfillments:write".into()],
-                ),
-            ]),
-        )
-    }
-
-    #[test]
-    fn scopes_are_the_union_of_the_functions_asked_for() {
-        let c = cart();
-        assert_eq!(c.scopes_for(&[Function::Orders]), vec!["orders:read"]);
-        assert_eq!(
-            c.scopes_for(&[Function::Orders, Function::Shipments]),
-            vec!["orders:read", "fulfillments:write"]
-        );
-        assert!(!c.supports(Function::Inventory));
-    }
-
-    #[test]
-    fn a_cart_without_credentials_is_not_enabled() {
-        let mut c = cart();
-        assert!(!c.enabled());
-        c.credentials = Some(ClientCredentials::new("id", None));
-        assert!(c.enabled());
-        assert_eq!(
-            c.authorize_origin(&Vars::new()).as_deref(),
-            Some("https://auth.acme.test")
-        );
-    }
-}
-
 /// The call details of a connection ([`super::ApiSpec`]).
 impl CartSpec {
     /// The call details of a connection whose values (store and account) are `vars`, with
@@ -379,5 +333,51 @@ impl CartSpec {
                     .any(|v| t.contains(&format!("{{{v}}}")))
         };
         named(&api.base_url) || api.headers.iter().any(|(_, t)| named(t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cart() -> CartSpec {
+        CartSpec::generic(
+            CartId::new("acme"),
+            "Acme",
+            &Url::parse("https://auth.acme.test/oauth/authorize").unwrap(),
+            &Url::parse("https://auth.acme.test/oauth/token").unwrap(),
+            TokenAuth::Body,
+            Pkce::Required,
+            BTreeMap::from([
+                (Function::Orders, vec!["orders:read".into()]),
+                (
+                    Function::Shipments,
+                    vec!["orders:read".into(), "fulfillments:write".into()],
+                ),
+            ]),
+        )
+    }
+
+    #[test]
+    fn scopes_are_the_union_of_the_functions_asked_for() {
+        let c = cart();
+        assert_eq!(c.scopes_for(&[Function::Orders]), vec!["orders:read"]);
+        assert_eq!(
+            c.scopes_for(&[Function::Orders, Function::Shipments]),
+            vec!["orders:read", "fulfillments:write"]
+        );
+        assert!(!c.supports(Function::Inventory));
+    }
+
+    #[test]
+    fn a_cart_without_credentials_is_not_enabled() {
+        let mut c = cart();
+        assert!(!c.enabled());
+        c.credentials = Some(ClientCredentials::new("id", None));
+        assert!(c.enabled());
+        assert_eq!(
+            c.authorize_origin(&Vars::new()).as_deref(),
+            Some("https://auth.acme.test")
+        );
     }
 }
