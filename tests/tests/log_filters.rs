@@ -2,55 +2,20 @@
 //! JSON log format, shared::telemetry): each filter's JSON pattern matches the real line of
 //! the event it counts, produced by the real code path, and not an unrelated line.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use http::{HeaderValue, Method};
 use serde_json::Value;
 use shared::store::InviteStore;
-use shared::telemetry::{subscriber, LogSettings};
+use shared::telemetry::LogSettings;
+use shared::testing::lines::CapturedLines;
 use shared::testing::TestKit;
 use shared::web::Request;
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Lines {
-    type Writer = Lines;
-    fn make_writer(&'a self) -> Lines {
-        self.clone()
-    }
-}
-
-impl Lines {
-    fn json(&self) -> Vec<Value> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-}
 
 /// Captures, on this thread, what a deployed function writes.
-fn deployed() -> (Lines, tracing::subscriber::DefaultGuard) {
-    let settings = LogSettings::from_env(&|k| match k {
+fn deployed() -> (CapturedLines, tracing::subscriber::DefaultGuard) {
+    CapturedLines::install(&LogSettings::from_env(&|k| match k {
         "AWS_LAMBDA_LOG_FORMAT" => Some("JSON".to_owned()),
         _ => None,
-    });
-    let lines = Lines::default();
-    let guard = tracing::subscriber::set_default(subscriber(&settings, lines.clone()));
-    (lines, guard)
+    }))
 }
 
 /// The template's metric filter patterns by metric name: `{ $.<field> = "<value>" }`.

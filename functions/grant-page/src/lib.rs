@@ -233,6 +233,15 @@ fn grant_page_with(
     web::html(StatusCode::OK, body, &form_targets)
 }
 
+/// The answer to a grant page's beacon about its link: `{"ok": true}` when the link is known,
+/// the not-found page otherwise.
+fn beacon_answer(known: Result<bool, shared::store::StoreError>) -> Result<Response, PageError> {
+    match known.map_err(|e| PageError::from(SetupError::Store(e)))? {
+        true => Ok(web::json(StatusCode::OK, &json!({ "ok": true }))),
+        false => Err(PageError::NotFound),
+    }
+}
+
 /// Refuses a form posted from another site ([`Request::is_same_origin_post`]).
 fn same_origin(svc: &Services, req: &Request) -> Result<(), PageError> {
     if req.is_same_origin_post(&svc.config.public_origin()) {
@@ -299,29 +308,13 @@ async fn route(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageE
         // event. A GET of the link (a mail scanner's too) records nothing.
         (["setup", token, "opened"], false, &Method::POST) => {
             same_origin(svc, req)?;
-            let known = svc
-                .link_opened(token)
-                .await
-                .map_err(|e| PageError::from(SetupError::Store(e)))?;
-            if known {
-                Ok(web::json(StatusCode::OK, &json!({ "ok": true })))
-            } else {
-                Err(PageError::NotFound)
-            }
+            beacon_answer(svc.link_opened(token).await)
         }
         // The grant page's script reports that the browser blocked its popup: counted for
         // operators (the PopupsBlocked metric), nothing stored.
         (["setup", token, "popup-blocked"], false, &Method::POST) => {
             same_origin(svc, req)?;
-            let known = svc
-                .popup_blocked(token)
-                .await
-                .map_err(|e| PageError::from(SetupError::Store(e)))?;
-            if known {
-                Ok(web::json(StatusCode::OK, &json!({ "ok": true })))
-            } else {
-                Err(PageError::NotFound)
-            }
+            beacon_answer(svc.popup_blocked(token).await)
         }
         (["setup", token, "status"], true, _) => {
             let progress = svc.grant_progress(token).await?;

@@ -1,40 +1,5 @@
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use serde_json::Value;
-
 use super::*;
-
-/// Lines written, as a deployed function writes them to stdout.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Lines {
-    type Writer = Lines;
-    fn make_writer(&'a self) -> Lines {
-        self.clone()
-    }
-}
-
-impl Lines {
-    fn json(&self) -> Vec<Value> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-}
+use crate::testing::lines::CapturedLines;
 
 fn lambda(namespace: Option<&str>) -> LogSettings {
     LogSettings::from_env(&|k| {
@@ -48,9 +13,9 @@ fn lambda(namespace: Option<&str>) -> LogSettings {
 }
 
 /// Runs `f` under the subscriber of `settings`; answers what it wrote.
-fn written(settings: &LogSettings, f: impl FnOnce()) -> Lines {
-    let lines = Lines::default();
-    tracing::subscriber::with_default(subscriber(settings, lines.clone()), f);
+fn written(settings: &LogSettings, f: impl FnOnce()) -> CapturedLines {
+    let (lines, _installed) = CapturedLines::install(settings);
+    f();
     lines
 }
 
@@ -151,7 +116,7 @@ fn off_lambda_lines_are_text() {
         tracing::info!(invite_id = "inv-2", "invite created")
     });
     // THEN the line is text, at the default level
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let text = lines.text();
     assert!(
         text.contains("INFO") && text.contains("invite created invite_id=\"inv-2\""),
         "{text}"
@@ -170,5 +135,5 @@ fn lambdas_log_level_wins_over_rust_log() {
     // THEN Lambda's own applies, and an info line is dropped
     assert_eq!(settings.filter, "warn");
     let lines = written(&settings, || tracing::info!("dropped"));
-    assert!(lines.0.lock().unwrap().is_empty());
+    assert!(lines.text().is_empty());
 }

@@ -3,6 +3,7 @@
 
 mod fakes;
 pub mod faults;
+pub mod lines;
 pub mod metrics;
 
 pub use fakes::{
