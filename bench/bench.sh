@@ -32,7 +32,7 @@ cargo bench --quiet -p shared --bench callback --profile "$profile" -- "${criter
 trips=$(sed -n 's/^CALLBACK_SEQUENTIAL_ROUND_TRIPS=//p' "$work/callback.txt")
 
 echo "== (b) the local server beside bare axum" >&2
-cargo build --quiet -p cartlink-local --example bare_axum --profile "$profile"
+cargo build --quiet -p cartlink-local --bin cartlink-local --example bare_axum --profile "$profile"
 . bench/local_server.sh
 load() { wrk -t2 -c16 -d"${wrk_secs}s" --latency "$1" > "$2"; }
 start_local "$bin_dir/cartlink-local" 1
