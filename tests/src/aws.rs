@@ -585,3 +585,35 @@ pub async fn callback(svc: &Services, c: &Consented) -> shared::web::Response {
     )
     .await
 }
+
+/// An invite made through the warehouse API for `world`'s merchant and granted at the cart
+/// (through the grant page and the callback handlers): answers its connection's id.
+pub async fn connected(svc: &Services, world: &World) -> shared::domain::ConnectionId {
+    let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
+    let auth = format!("Bearer {}", crate::API_KEY);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let resp = invoke(
+        |req| warehouse_api::handle(svc, req),
+        "POST",
+        "/v1/invites",
+        &headers,
+        &[],
+        Some(&body),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(resp.status(), 201, "{v}");
+    let token = v["setup_url"].as_str().unwrap().rsplit('/').next().unwrap();
+    let c = consent(svc, world, token).await;
+    assert_eq!(callback(svc, &c).await.status(), 200);
+    let invite = shared::domain::InviteId::parse(v["id"].as_str().unwrap()).unwrap();
+    svc.store
+        .connection_for_invite(&invite)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}

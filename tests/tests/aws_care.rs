@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use cartlink_e2e::aws::{callback, consent, invoke, World};
+use cartlink_e2e::aws::{connected, World};
 use cartlink_e2e::aws_ops::as_handler;
-use cartlink_e2e::{API_KEY, CART};
+use cartlink_e2e::CART;
 use serde_json::{json, Value};
 use shared::carts::{Catalog, Reauthorize, RefreshWithin};
 use shared::clock::{Clock, ManualClock};
-use shared::domain::{ConnectionId, InviteId, Timestamp};
+use shared::domain::Timestamp;
 use shared::service::Services;
 use shared::testing::faults::{until_crash, Fault, FaultPlan, FaultPoint, FaultyStore, Port};
 
@@ -53,37 +53,6 @@ fn services(world: &World, clock: Arc<ManualClock>) -> Services {
     svc.config = config;
     svc.clock = clock;
     svc
-}
-
-/// An invite granted at the cart; answers its connection's id.
-async fn connected(svc: &Services, world: &World) -> ConnectionId {
-    let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
-    let auth = format!("Bearer {API_KEY}");
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("content-type", "application/json"),
-    ];
-    let resp = invoke(
-        |req| warehouse_api::handle(svc, req),
-        "POST",
-        "/v1/invites",
-        &headers,
-        &[],
-        Some(&body),
-    )
-    .await;
-    let v: Value = serde_json::from_slice(resp.body()).unwrap();
-    assert_eq!(resp.status(), 201, "{v}");
-    let token = v["setup_url"].as_str().unwrap().rsplit('/').next().unwrap();
-    let c = consent(svc, world, token).await;
-    assert_eq!(callback(svc, &c).await.status(), 200);
-    let invite = InviteId::parse(v["id"].as_str().unwrap()).unwrap();
-    svc.store
-        .connection_for_invite(&invite)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }
 
 async fn reconnect_emails(world: &World) -> usize {

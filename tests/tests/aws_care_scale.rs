@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use cartlink_e2e::aws::{callback, consent, invoke, World};
+use cartlink_e2e::aws::{connected, World};
 use cartlink_e2e::aws_ops::{as_handler, requests_of};
-use cartlink_e2e::{API_KEY, CART};
+use cartlink_e2e::CART;
 use serde_json::{json, Value};
 use shared::carts::{Catalog, RefreshWithin};
 use shared::clock::{Clock, ManualClock, SystemClock};
-use shared::domain::{ConnectionId, InviteId, Timestamp};
+use shared::domain::{ConnectionId, Timestamp};
 use shared::service::Services;
 
 const DAY: i64 = 24 * 3600;
@@ -46,37 +46,6 @@ fn services(world: &World, clock: Arc<ManualClock>) -> Services {
     svc.config = config;
     svc.clock = clock;
     svc
-}
-
-/// An invite granted at the cart; answers its connection's id.
-async fn connected(svc: &Services, world: &World) -> ConnectionId {
-    let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
-    let auth = format!("Bearer {API_KEY}");
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("content-type", "application/json"),
-    ];
-    let resp = invoke(
-        |req| warehouse_api::handle(svc, req),
-        "POST",
-        "/v1/invites",
-        &headers,
-        &[],
-        Some(&body),
-    )
-    .await;
-    let v: Value = serde_json::from_slice(resp.body()).unwrap();
-    assert_eq!(resp.status(), 201, "{v}");
-    let token = v["setup_url"].as_str().unwrap().rsplit('/').next().unwrap();
-    let c = consent(svc, world, token).await;
-    assert_eq!(callback(svc, &c).await.status(), 200);
-    let invite = InviteId::parse(v["id"].as_str().unwrap()).unwrap();
-    svc.store
-        .connection_for_invite(&invite)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }
 
 /// Writes `n` connection items straight into the table, 25 to a batch: every other one on the

@@ -2,10 +2,10 @@
 //! real SDK clients) with oidc-provider as the cart, whose RFC 7009 revocation endpoint the
 //! test catalog entry names and which counts the revocation requests it gets.
 
-use cartlink_e2e::aws::{callback, consent, invoke, World};
-use cartlink_e2e::{API_KEY, CART, CLIENT_ID, CLIENT_SECRET};
-use serde_json::{json, Value};
-use shared::domain::{ConnectionId, InviteId};
+use cartlink_e2e::aws::{connected, invoke, World};
+use cartlink_e2e::{API_KEY, CLIENT_ID, CLIENT_SECRET};
+use serde_json::Value;
+use shared::domain::ConnectionId;
 use shared::service::Services;
 
 async fn call(
@@ -46,23 +46,6 @@ async fn call(
     };
     let value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
     (resp.status().as_u16(), value)
-}
-
-/// An invite granted at the cart; answers its connection's id.
-async fn connected(svc: &Services, world: &World) -> ConnectionId {
-    let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
-    let (status, v) = call(svc, "warehouse-api", "POST", "/v1/invites", Some(&body)).await;
-    assert_eq!(status, 201, "{v}");
-    let token = v["setup_url"].as_str().unwrap().rsplit('/').next().unwrap();
-    let c = consent(svc, world, token).await;
-    assert_eq!(callback(svc, &c).await.status(), 200);
-    let invite = InviteId::parse(v["id"].as_str().unwrap()).unwrap();
-    svc.store
-        .connection_for_invite(&invite)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }
 
 async fn disconnected_emails(world: &World) -> usize {
