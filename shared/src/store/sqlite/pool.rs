@@ -1,20 +1,22 @@
 //! The embedded store's connections: one writer behind a lock (writes stay serialized, each in
-//! its transaction), and beside it up to [`READERS`] read-only connections that WAL lets read
-//! while the writer writes. Reads run on the blocking pool, so a query never holds an async
-//! worker. Every connection keeps its statements prepared ([`Cached`]).
+//! its transaction), and beside it read-only connections that WAL lets read while the writer
+//! writes. Every connection keeps its statements prepared ([`Cached`]).
+//!
+//! A read runs on the task that asks for it. Every read of the store is a lookup by key (or a
+//! bounded page through an index) that SQLite answers in microseconds from the page cache, and
+//! a WAL reader never waits for the writer's lock. Handing such a read to the blocking pool
+//! cost more than the read itself: under load, 40% of the local server's CPU went to waking
+//! pool threads and switching to them (perf, `make bench`; docs/benchmarks.md).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection as Db, OpenFlags, Params, Row};
-use tokio::sync::Semaphore;
 
 use super::{unavailable, SqliteStore};
 use crate::store::StoreError;
 
-/// How many reads run at once, each on a connection of its own.
-pub(super) const READERS: usize = 4;
 /// How many prepared statements each connection keeps: more than the store has SQL texts for
 /// its hot paths.
 const STATEMENT_CACHE: usize = 128;
@@ -57,11 +59,11 @@ pub(super) fn configure(db: &Db) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The read-only connections, opened as needed and kept while idle.
+/// The read-only connections, opened as needed and kept while idle: as many as reads ran at
+/// once, at most one per thread that runs tasks.
 pub(super) struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Db>>,
-    permits: Semaphore,
 }
 
 impl Readers {
@@ -69,8 +71,7 @@ impl Readers {
     pub(super) fn new(path: &Path) -> Arc<Readers> {
         Arc::new(Readers {
             path: path.to_path_buf(),
-            idle: Mutex::new(Vec::with_capacity(READERS)),
-            permits: Semaphore::new(READERS),
+            idle: Mutex::new(Vec::new()),
         })
     }
 
@@ -93,21 +94,15 @@ impl Readers {
 }
 
 impl SqliteStore {
-    /// Runs the read `f` on a reader, on the blocking pool: beside the writer and up to
-    /// [`READERS`] at once; it sees every write committed before it started.
-    pub(super) async fn read<T: Send + 'static>(
+    /// Runs the read `f` on a reader, beside the writer; it sees every write committed before
+    /// it started.
+    pub(super) async fn read<T>(
         &self,
-        f: impl FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&Db) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let _permit = self.readers.permits.acquire().await.map_err(unavailable)?;
-        let readers = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let db = readers.take()?;
-            let out = f(&db);
-            readers.give(db);
-            out
-        })
-        .await
-        .map_err(unavailable)?
+        let db = self.readers.take()?;
+        let out = f(&db);
+        self.readers.give(db);
+        out
     }
 }
