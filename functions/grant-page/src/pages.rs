@@ -2,6 +2,7 @@
 //! JSON data island; no inline style or script anywhere (the CSP allows neither).
 
 use maud::{html, Markup};
+use serde::Serialize;
 use shared::carts::Flavour;
 use shared::domain::{Brand, Timestamp};
 use shared::i18n::{self, Arg};
@@ -182,26 +183,58 @@ pub fn revoked(ui: &Ui, (warehouse, brand): (&str, &Brand)) -> String {
     )
 }
 
+/// A title and its text, as the grant page's script shows them.
+#[derive(Serialize)]
+struct Said {
+    title: String,
+    text: String,
+}
+
 /// What the grant page's script says for each outcome, filled in here in the page's language
 /// (the script joins no words of its own).
-fn script_messages(ui: &Ui, warehouse: &str, cart: &str, expires: &str) -> serde_json::Value {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScriptMessages {
+    success: Said,
+    expired: Said,
+    gone: Said,
+    declined: Said,
+    failed: Said,
+    slow: Said,
+    closed: Said,
+    try_again: String,
+}
+
+/// What the grant page's script reads from its data island.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrantData<'a> {
+    status_url: String,
+    opened_url: String,
+    popup_blocked_url: String,
+    origin: &'a str,
+    messages: ScriptMessages,
+}
+
+fn script_messages(ui: &Ui, warehouse: &str, cart: &str, expires: &str) -> ScriptMessages {
     let names = [("warehouse", warehouse), ("cart", cart), ("date", expires)];
-    let pair = |key: &str| {
-        serde_json::json!({
-            "title": ui.text(&format!("grant.{key}.title"), &names),
-            "text": ui.text(&format!("grant.{key}.text"), &names),
-        })
+    let pair = |key: &str| Said {
+        title: ui.text(&format!("grant.{key}.title"), &names),
+        text: ui.text(&format!("grant.{key}.text"), &names),
     };
-    serde_json::json!({
-        "success": pair("success"),
-        "expired": { "title": ui.text("state.expired.title", &[]), "text": ui.text("grant.expired.text", &names) },
-        "gone": pair("gone"),
-        "declined": pair("declined"),
-        "failed": pair("failed"),
-        "slow": pair("slow"),
-        "closed": pair("closed"),
-        "tryAgain": ui.text("grant.try_again", &[]),
-    })
+    ScriptMessages {
+        success: pair("success"),
+        expired: Said {
+            title: ui.text("state.expired.title", &[]),
+            text: ui.text("grant.expired.text", &names),
+        },
+        gone: pair("gone"),
+        declined: pair("declined"),
+        failed: pair("failed"),
+        slow: pair("slow"),
+        closed: pair("closed"),
+        try_again: ui.text("grant.try_again", &[]),
+    }
 }
 
 /// The grant page. `problem`: what went wrong with credentials typed on it (a `credentials`
@@ -217,13 +250,13 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>, problem: Option<&str>)
     let typed = view.cart.flavour == Flavour::Credentials;
     let popup = view.cart.admin_steps.is_empty() && !typed;
     let names = [("warehouse", warehouse), ("cart", cart)];
-    let data = serde_json::json!({
-        "statusUrl": format!("{base}/setup/{token}/status"),
-        "openedUrl": format!("{base}/setup/{token}/opened"),
-        "popupBlockedUrl": format!("{base}/setup/{token}/popup-blocked"),
-        "origin": origin,
-        "messages": script_messages(ui, warehouse, cart, &expires),
-    });
+    let data = GrantData {
+        status_url: format!("{base}/setup/{token}/status"),
+        opened_url: format!("{base}/setup/{token}/opened"),
+        popup_blocked_url: format!("{base}/setup/{token}/popup-blocked"),
+        origin,
+        messages: script_messages(ui, warehouse, cart, &expires),
+    };
     let title = ui.text("grant.title", &names);
     layout_in(
         ui,

@@ -55,18 +55,49 @@ pub fn parse(source: &str) -> Result<Catalog, String> {
         .collect()
 }
 
+/// A piece of a message as written: words, or a placeholder's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Piece<'m> {
+    Words(&'m str),
+    Placeholder(&'m str),
+}
+
+/// The pieces of `message` in order; an unclosed `{` is words. The one reading of the
+/// placeholder syntax: [`placeholders`], [`parts`] and [`text`] all go through it.
+fn pieces(message: &str) -> impl Iterator<Item = Piece<'_>> {
+    let mut rest = message;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let placeholder = rest
+            .find('{')
+            .and_then(|open| rest[open..].find('}').map(|c| (open, open + c)));
+        let piece = match placeholder {
+            Some((0, close)) => {
+                let name = &rest[1..close];
+                rest = &rest[close + 1..];
+                Piece::Placeholder(name)
+            }
+            Some((open, _)) => {
+                let words = &rest[..open];
+                rest = &rest[open..];
+                Piece::Words(words)
+            }
+            None => Piece::Words(std::mem::take(&mut rest)),
+        };
+        Some(piece)
+    })
+}
+
 /// The placeholders a message names, in order (`{warehouse}` gives `warehouse`).
 pub fn placeholders(message: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = message;
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        out.push(&rest[open + 1..open + close]);
-        rest = &rest[open + close + 1..];
-    }
-    out
+    pieces(message)
+        .filter_map(|p| match p {
+            Piece::Placeholder(name) => Some(name),
+            Piece::Words(_) => None,
+        })
+        .collect()
 }
 
 fn message(locale: Locale, key: &str) -> &'static str {
@@ -94,40 +125,40 @@ pub enum Part {
     Strong(String),
 }
 
-/// The message `key` in `locale`, its placeholders filled in from `args`, as parts.
+/// The message `key` in `locale`, its placeholders filled in from `args`, as parts. A
+/// placeholder without a value stays as written.
 pub fn parts(locale: Locale, key: &str, args: &[(&str, Arg<'_>)]) -> Vec<Part> {
-    let mut out = Vec::new();
-    let mut rest = message(locale, key);
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
-            break;
-        };
-        if open > 0 {
-            out.push(Part::Text(rest[..open].to_owned()));
-        }
-        let name = &rest[open + 1..close];
-        match args.iter().find(|(n, _)| *n == name).map(|(_, a)| *a) {
-            Some(Arg::Text(v)) => out.push(Part::Text(v.to_owned())),
-            Some(Arg::Strong(v)) => out.push(Part::Strong(v.to_owned())),
-            None => out.push(Part::Text(rest[open..=close].to_owned())),
-        }
-        rest = &rest[close + 1..];
-    }
-    if !rest.is_empty() {
-        out.push(Part::Text(rest.to_owned()));
-    }
-    out
-}
-
-/// The message `key` in `locale` as text, its placeholders filled in from `args`.
-pub fn text(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
-    let args: Vec<(&str, Arg<'_>)> = args.iter().map(|(n, v)| (*n, Arg::Text(v))).collect();
-    parts(locale, key, &args)
-        .into_iter()
-        .map(|p| match p {
-            Part::Text(s) | Part::Strong(s) => s,
+    pieces(message(locale, key))
+        .map(|piece| match piece {
+            Piece::Words(words) => Part::Text(words.to_owned()),
+            Piece::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
+                Some((_, Arg::Text(v))) => Part::Text((*v).to_owned()),
+                Some((_, Arg::Strong(v))) => Part::Strong((*v).to_owned()),
+                None => Part::Text(format!("{{{name}}}")),
+            },
         })
         .collect()
+}
+
+/// The message `key` in `locale` as text, its placeholders filled in from `args` (written into
+/// one string: pages ask for dozens of messages each).
+pub fn text(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
+    let message = message(locale, key);
+    let mut out = String::with_capacity(message.len() + 32);
+    for piece in pieces(message) {
+        match piece {
+            Piece::Words(words) => out.push_str(words),
+            Piece::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
+                Some((_, value)) => out.push_str(value),
+                None => {
+                    out.push('{');
+                    out.push_str(name);
+                    out.push('}');
+                }
+            },
+        }
+    }
+    out
 }
 
 /// What granting a function means, in the merchant's words and language.

@@ -94,3 +94,43 @@ fn dates_are_written_as_each_language_writes_them() {
     assert_eq!(date(Locale::Es, at), "1 de diciembre de 2026, 09:05 UTC");
     assert_eq!(date(Locale::Ja, at), "2026年12月1日 09:05 UTC");
 }
+
+#[test]
+fn a_message_reads_as_words_and_placeholders_whatever_its_braces() {
+    // GIVEN messages with adjacent placeholders, an empty one and an unclosed brace
+    let read = |m| pieces(m).collect::<Vec<_>>();
+    // THEN each reads as written, and an unclosed brace is words
+    assert_eq!(
+        read("{a}{b} and {}"),
+        vec![
+            Piece::Placeholder("a"),
+            Piece::Placeholder("b"),
+            Piece::Words(" and "),
+            Piece::Placeholder(""),
+        ]
+    );
+    assert_eq!(read("x {open y"), vec![Piece::Words("x {open y")]);
+    assert_eq!(read(""), Vec::<Piece<'_>>::new());
+}
+
+#[test]
+fn text_and_parts_fill_in_the_same_words() {
+    // GIVEN every message of every catalog, its placeholders given values (one left out)
+    for (locale, _) in SOURCES {
+        for (key, message) in catalog(locale) {
+            let names = placeholders(message);
+            let values: Vec<(&str, &str)> = names.iter().skip(1).map(|n| (*n, "«v»")).collect();
+            let args: Vec<(&str, Arg<'_>)> =
+                values.iter().map(|(n, v)| (*n, Arg::Strong(v))).collect();
+            // WHEN it is filled in as text and as parts
+            let joined: String = parts(locale, key, &args)
+                .into_iter()
+                .map(|p| match p {
+                    Part::Text(s) | Part::Strong(s) => s,
+                })
+                .collect();
+            // THEN both say the same, the value-less placeholder as written
+            assert_eq!(text(locale, key, &values), joined, "{key} in {locale:?}");
+        }
+    }
+}

@@ -114,20 +114,49 @@ pub fn layout_in(ui: &Ui, title: &str, body: Markup, scripts: &[&str]) -> String
 
 /// Serializes `value` for a `<script type="application/json">` data island: `<`, `>`, `&` and
 /// the JavaScript line separators are escaped so the markup cannot be closed from inside.
-pub fn data_island(id: &str, value: &serde_json::Value) -> Markup {
-    let json = value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029");
+pub fn data_island<T: serde::Serialize + ?Sized>(id: &str, value: &T) -> Markup {
+    // Serializing plain data into a string cannot fail; an empty island is the safe answer.
+    let raw = serde_json::to_string(value).unwrap_or_default();
+    // 0xE2 leads the UTF-8 of both line separators (and of other characters, which then take
+    // the careful path for nothing).
+    let json = if raw.bytes().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2)) {
+        let mut json = String::with_capacity(raw.len() + 16);
+        for c in raw.chars() {
+            match c {
+                '<' => json.push_str("\\u003c"),
+                '>' => json.push_str("\\u003e"),
+                '&' => json.push_str("\\u0026"),
+                '\u{2028}' => json.push_str("\\u2028"),
+                '\u{2029}' => json.push_str("\\u2029"),
+                c => json.push(c),
+            }
+        }
+        json
+    } else {
+        raw
+    };
     html! { script type="application/json" id=(id) { (PreEscaped(json)) } }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_data_island_escapes_line_separators_and_leaves_plain_data_as_written() {
+        // GIVEN a value with the JavaScript line separators, and one with nothing to escape
+        let separated = serde_json::json!({ "t": "a\u{2028}b\u{2029}c" });
+        let plain = serde_json::json!({ "t": "plain words" });
+        // WHEN each is written into a data island
+        let separated = data_island("x", &separated).into_string();
+        let plain = data_island("y", &plain).into_string();
+        // THEN the separators are JSON escapes, and the plain value is serde's text unchanged
+        assert!(
+            separated.contains(r#"{"t":"a\u2028b\u2029c"}"#),
+            "{separated}"
+        );
+        assert!(plain.contains(r#">{"t":"plain words"}<"#), "{plain}");
+    }
 
     #[test]
     fn a_page_loads_only_our_assets_and_holds_no_inline_style_or_script() {
