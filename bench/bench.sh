@@ -39,7 +39,7 @@ start_local "$bin_dir/cartlink-local" 1
 link=$(curl -fs -X POST "http://127.0.0.1:$port/v1/invites" -H 'Authorization: Bearer bench-key' \
   -H 'Content-Type: application/json' -d '{"cart":"sandbox","merchant_email":"merchant@example.com"}' |
   grep -o 'http://[^"]*/setup/[^"]*')
-curl -fs -o /dev/null "$link"
+page_bytes=$(curl -fs "$link" | wc -c)
 load "$link" "$work/local.txt"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 bare_port=$(free_port)
@@ -47,6 +47,12 @@ BARE_LISTEN=127.0.0.1:$bare_port "$bin_dir/examples/bare_axum" & pid=$!
 for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$bare_port/setup/x" && break; sleep 0.1; done
 load "http://127.0.0.1:$bare_port/setup/${link##*/}" "$work/bare.txt"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+# The same bare server answering a page as long as cartlink's: what remains is our own work.
+BARE_LISTEN=127.0.0.1:$bare_port BARE_PAGE_BYTES=$page_bytes "$bin_dir/examples/bare_axum" & pid=$!
+for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$bare_port/setup/x" && break; sleep 0.1; done
+load "http://127.0.0.1:$bare_port/setup/${link##*/}" "$work/bare_sized.txt"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+echo "$page_bytes" > "$work/page_bytes.txt"
 
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs/benchmarks.md' || echo "+uncommitted")
 python3 bench/report.py "$work" "$out" "$profile" "$commit" "$trips" "$wrk_secs" "${quick:+quick}"
