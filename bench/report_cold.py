@@ -16,7 +16,8 @@ def row(name, r, base):
     return (
         f"| {name} | {r['init_p50']:.2f} / {r['init_p90']:.2f} ms "
         f"| {r['init_p50'] / base['init_p50']:.1f}× "
-        f"| {r['invoke_p50']:.2f} / {r['invoke_p90']:.2f} ms "
+        f"| {r['invoke_p50']:.2f} / {r['invoke_p90']:.2f} ms"
+        f"{' (' + str(r['unanswered']) + ' unanswered in 10 s)' if r.get('unanswered') else ''} "
         f"| {r['instructions'] / 1e6:.1f} M ({r['instructions'] / base['instructions']:.0f}×) "
         f"| {mb(r['stripped']):.2f} / {mb(r['zip']):.2f} MB | {mb(r['rss_kb'] * 1024):.1f} MB |"
     )
