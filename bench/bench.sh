@@ -4,7 +4,11 @@
 #   (a) the callback's latency with fixed latencies injected on the token endpoint, the vault
 #       and the store, beside the bare sum of its critical path (criterion, shared/benches);
 #   (b) the local server's `GET /setup/{token}` under wrk at concurrency 16, beside a bare axum
-#       server (local/examples/bare_axum.rs).
+#       server (local/examples/bare_axum.rs);
+#   (c) each Lambda function's cold start against a loopback stand-in for the Runtime API:
+#       init and first invoke, instructions to the first `next`, sizes, peak RSS
+#       (bench/cold_start.py), beside bare lambda_runtime and lambda_http
+#       (local/examples/bare_lambda_*.rs).
 # QUICK=1 runs each briefly, only to prove it still runs. PROFILE (default dev: release builds
 # are too slow and too big for the machines this runs on) names the cargo profile of both sides.
 set -euo pipefail
@@ -53,6 +57,15 @@ for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$bare_port/setup/
 load "http://127.0.0.1:$bare_port/setup/${link##*/}" "$work/bare_sized.txt"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 echo "$page_bytes" > "$work/page_bytes.txt"
+
+echo "== (c) cold start beside bare lambda_runtime and lambda_http" >&2
+command -v valgrind >/dev/null && command -v zip >/dev/null ||
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind zip >/dev/null; }
+functions=(grant-page)
+[ -n "$quick" ] || functions=(grant-page oauth-callback warehouse-api connection-tokens admin-api cart-events confirmation mail-events)
+cargo build --quiet --profile "$profile" $(printf -- '-p %s ' "${functions[@]}")
+cargo build --quiet -p cartlink-local --example bare_lambda_runtime --example bare_lambda_http --profile "$profile"
+python3 bench/cold_start.py "$work/cold.json" "$bin_dir" "${quick:+quick}"
 
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs/benchmarks.md' || echo "+uncommitted")
 python3 bench/report.py "$work" "$out" "$profile" "$commit" "$trips" "$wrk_secs" "${quick:+quick}"

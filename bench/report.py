@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import report_cold
+
 work, out, profile, commit, trips, wrk_secs, quick = (sys.argv[1:] + [""])[:7]
 
 
@@ -54,8 +56,7 @@ baseline was measured in the same run, on the same machine, built with the same 
 - date: {now}
 - commit: `{commit}`
 - cargo profile: `{profile}` (unoptimized unless `release`: release builds are too slow and too
-  big for the machines this runs on, so cold start, binary size and instruction counts are not
-  measured here)
+  big for the machines this runs on)
 
 ### The callback's critical path
 
@@ -93,6 +94,9 @@ its share of the CPUs.
 """
 if local[4] or bare[4] or sized[4]:
     doc += f"\nwrk reported socket errors: cartlink-local `{local[4]}`, bare axum `{bare[4]}`, padded `{sized[4]}`.\n"
+if os.path.exists(f"{work}/cold.json"):
+    with open(f"{work}/cold.json") as f:
+        doc += report_cold.section(json.load(f), profile)
 BEGIN = "<!-- make bench: begin (bench/bench.sh writes what follows, up to the end marker) -->"
 END = "<!-- make bench: end -->"
 old = open(out).read() if os.path.exists(out) else "# Benchmarks\n"

@@ -68,13 +68,9 @@ pub struct RecordingClient {
 }
 
 impl RecordingClient {
-    /// The SDK's own client (rustls on aws-lc, as the functions use), recording.
+    /// The functions' own client (`shared::wiring::sdk_http_client`), recording.
     pub fn shared() -> SharedHttpClient {
-        let inner = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_https();
+        let inner = shared::wiring::sdk_http_client();
         SharedHttpClient::new(RecordingClient { inner })
     }
 }

@@ -107,3 +107,18 @@ fn shared_without_a_family_is_built_with_neither() {
     assert!(sqlite(&names).is_empty(), "{:?}", sqlite(&names));
     assert!(!names.contains("aws-config"), "{names:?}");
 }
+
+#[test]
+fn every_lambda_function_has_one_tls_crypto_provider_and_compiled_in_roots() {
+    for function in functions() {
+        // GIVEN a Lambda function's dependencies
+        let names = normal_dependencies(&function);
+        // THEN its one TLS crypto provider is ring (reqwest's), for the AWS SDK too
+        assert!(names.contains("ring"), "{function}: {names:?}");
+        let second: Vec<&String> = names.iter().filter(|n| n.starts_with("aws-lc")).collect();
+        assert!(second.is_empty(), "{function}: {second:?}");
+        // AND its roots are compiled in: nothing that could load the system store
+        assert!(names.contains("webpki-roots"), "{function}: {names:?}");
+        assert!(!names.contains("rustls-native-certs"), "{function}");
+    }
+}

@@ -1,13 +1,16 @@
 //! The AWS family: DynamoDB store, KMS vault, SES mailer, SQS webhook queue, every client built from one
-//! `SdkConfig`, and the configuration read from SSM Parameter Store.
+//! `SdkConfig` (the DynamoDB client at start, the others on first use), and the configuration
+//! read from SSM Parameter Store.
 
 use std::sync::Arc;
 
+use super::lazy::Lazy;
+use super::sdk_http::sdk_http_client;
 use super::{assemble, Adapters, StartError};
 use crate::carts::Catalog;
 use crate::config::{Config, ConfigText};
 use crate::events::StreamDelivered;
-use crate::mailer::SesMailer;
+use crate::mailer::{check_header, SesMailer};
 use crate::service::Services;
 use crate::store::DynamoStore;
 use crate::vault::KmsVault;
@@ -18,17 +21,22 @@ impl Services {
     /// What every Lambda function runs on: the configuration read once from the process
     /// environment (and the SSM SecureString parameter named by `CARTLINK_CONFIG_PARAMETER`,
     /// see [`load_lambda_config`]), and the AWS adapters (DynamoDB, KMS, SES) with every client
-    /// built from one `SdkConfig` (which honours `AWS_ENDPOINT_URL`). "Invite authorized"
-    /// travels on the table's stream.
+    /// built from one `SdkConfig` (which honours `AWS_ENDPOINT_URL`) that sends through
+    /// [`sdk_http_client`]. "Invite authorized" travels on the table's stream.
     pub async fn for_lambda() -> Result<Services, StartError> {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(sdk_http_client())
+            .load()
+            .await;
         let config = load_lambda_config(&|k| std::env::var(k).ok(), &sdk).await?;
         let catalog = Catalog::from_config(&config);
         Services::aws(config, catalog, &sdk)
     }
 
     /// The AWS adapters on `sdk`: DynamoDB store on `CARTLINK_TABLE`, KMS vault on
-    /// `CARTLINK_KMS_KEY_ID`, SES mailer, the system clock and the real token endpoint client.
+    /// `CARTLINK_KMS_KEY_ID`, SES mailer, SQS webhook queue, the system clock and the real
+    /// token endpoint client. The DynamoDB client is built now (every function reads the
+    /// store); the others on their first use, so a function pays only for what it calls.
     pub fn aws(
         config: Config,
         catalog: Catalog,
@@ -44,22 +52,39 @@ impl Services {
             .kms_key_id
             .clone()
             .ok_or_else(|| StartError("CARTLINK_KMS_KEY_ID is not set".into()))?;
-        let mailer = SesMailer::new(
-            aws_sdk_sesv2::Client::new(sdk),
-            &config.mail_from,
-            config.aws.ses_configuration_set.clone(),
-        )
-        .map_err(|e| StartError(e.to_string()))?;
-        let adapters = Adapters {
-            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table)),
-            vault: Arc::new(KmsVault::new(aws_sdk_kms::Client::new(sdk), key)),
-            mailer: Arc::new(mailer),
-            events: Arc::new(StreamDelivered),
-            webhook_queue: Arc::new(SqsQueue::new(
-                aws_sdk_sqs::Client::new(sdk),
+        // The sender is refused at start, not at the first email.
+        check_header("sender", &config.mail_from).map_err(|e| StartError(e.to_string()))?;
+        let mailer = {
+            let (sdk, from) = (sdk.clone(), config.mail_from.clone());
+            let set = config.aws.ses_configuration_set.clone();
+            Lazy::new("ses", move || {
+                SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &from, set.clone())
+                    .expect("the sender was checked at start")
+            })
+        };
+        let vault = {
+            let sdk = sdk.clone();
+            Lazy::new("kms", move || {
+                KmsVault::new(aws_sdk_kms::Client::new(&sdk), key.clone())
+            })
+        };
+        let queue = {
+            let sdk = sdk.clone();
+            let (url, dead) = (
                 config.aws.webhook_queue_url.clone(),
                 config.aws.webhook_dead_letter_url.clone(),
-            )),
+            );
+            Lazy::new("sqs", move || {
+                SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), url.clone(), dead.clone())
+            })
+        };
+        tracing::debug!(client = "dynamodb", "client built");
+        let adapters = Adapters {
+            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table)),
+            vault: Arc::new(vault),
+            mailer: Arc::new(mailer),
+            events: Arc::new(StreamDelivered),
+            webhook_queue: Arc::new(queue),
             step_feed: Arc::new(StreamFed),
         };
         Ok(assemble(config, catalog, adapters))

@@ -9,6 +9,9 @@
 mod aws;
 #[cfg(feature = "embedded")]
 mod embedded;
+mod lazy;
+#[cfg(feature = "aws")]
+mod sdk_http;
 
 use std::sync::Arc;
 
@@ -24,9 +27,12 @@ use crate::service::{Services, WebhookPorts};
 use crate::store::Store;
 use crate::vault::Vault;
 use crate::webhooks::{HttpSender, StepFeed, WebhookQueue};
+use lazy::Lazy;
 
 #[cfg(feature = "aws")]
 pub use aws::load_lambda_config;
+#[cfg(feature = "aws")]
+pub use sdk_http::sdk_http_client;
 
 /// A failure to start.
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +51,18 @@ struct Adapters {
 }
 
 /// The services on `adapters`, with what every family shares: the configuration's warehouses,
-/// the system clock and the real token endpoint client on the one outbound HTTP client.
+/// the system clock and the real token endpoint client on the one outbound HTTP client, built
+/// on the first call to a cart or a webhook endpoint (most functions never make one).
 fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
-    let http = outbound_client(config.http_timeout, !config.is_local_http());
+    let (timeout, https_only) = (config.http_timeout, !config.is_local_http());
+    let http = Arc::new(Lazy::new("outbound", move || {
+        outbound_client(timeout, https_only)
+    }));
+    let oauth = {
+        let http = http.clone();
+        Lazy::new("oauth", move || OAuthHttp::new(http.get().clone()))
+    };
+    let sender = Lazy::new("webhook-sender", move || HttpSender(http.get().clone()));
     Services {
         warehouses: WarehouseDirectory::new(config.warehouses.clone()),
         config,
@@ -56,13 +71,13 @@ fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
         vault: adapters.vault,
         mailer: adapters.mailer,
         clock: Arc::new(SystemClock),
-        oauth: Arc::new(OAuthHttp::new(http.clone())),
+        oauth: Arc::new(oauth),
         events: adapters.events,
         refreshing: Default::default(),
         webhooks: WebhookPorts {
             queue: adapters.webhook_queue,
             feed: adapters.step_feed,
-            sender: Arc::new(HttpSender(http.clone())),
+            sender: Arc::new(sender),
         },
     }
 }

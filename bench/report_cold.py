@@ -1,0 +1,74 @@
+"""The cold-start section of docs/benchmarks.md, from bench/cold_start.py's measures, with
+ratios to the bare baselines and the issue's targets (used by bench/report.py)."""
+
+DEV_NOTE = """
+**These are `dev` builds** (unoptimized): init times and instruction counts are many times a
+release build's, and sizes larger. Read the ratios to the baselines built the same way; the
+targets are for release builds (`PROFILE=release make bench`).
+"""
+
+
+def mb(n):
+    return n / 1e6
+
+
+def row(name, r, base):
+    return (
+        f"| {name} | {r['init_p50']:.2f} / {r['init_p90']:.2f} ms "
+        f"| {r['init_p50'] / base['init_p50']:.1f}× "
+        f"| {r['invoke_p50']:.2f} / {r['invoke_p90']:.2f} ms"
+        f"{' (' + str(r['unanswered']) + ' unanswered in 10 s)' if r.get('unanswered') else ''} "
+        f"| {r['instructions'] / 1e6:.1f} M ({r['instructions'] / base['instructions']:.0f}×) "
+        f"| {mb(r['stripped']):.2f} / {mb(r['zip']):.2f} MB | {mb(r['rss_kb'] * 1024):.1f} MB |"
+    )
+
+
+def section(cold, profile):
+    b = cold["binaries"]
+    base = b["bare lambda_runtime"]
+    functions = [r for r in b.values() if r["kind"] == "function"]
+    release = profile == "release"
+    tag = "" if release else " (dev build)"
+
+    def worst(key):
+        return max(r[key] for r in functions)
+
+    def target(what, value, met):
+        return f"| {what} | {value} | {'yes' if met else 'no'}{tag} |"
+
+    rows = "\n".join(row(name, r, base) for name, r in b.items())
+    targets = "\n".join(
+        [
+            target("init p50 ≤ 2× bare `lambda_runtime`",
+                   f"{worst('init_p50') / base['init_p50']:.1f}×",
+                   worst("init_p50") <= 2 * base["init_p50"]),
+            target("instructions to the first `next` ≤ 3 M",
+                   f"{worst('instructions') / 1e6:.1f} M", worst("instructions") <= 3e6),
+            target("`zip -9` ≤ 4 MB", f"{mb(worst('zip')):.2f} MB", worst("zip") <= 4e6),
+            target("peak RSS ≤ 16 MB", f"{mb(worst('rss_kb') * 1024):.1f} MB",
+                   worst("rss_kb") * 1024 <= 16e6),
+        ]
+    )
+    return f"""
+### Cold start
+
+Each binary started as Lambda starts it (the environment Lambda sets, credentials in it, the
+functions' `CARTLINK_*` configuration without the SSM parameter, whose read is not measured
+here; no AWS endpoint is reachable, and init calls none) against a loopback stand-in for the
+Runtime API (`TCP_NODELAY`), n = {cold["runs"]} runs each, the binaries interleaved in a
+shuffled order (`bench/cold_start.py`). Init: exec → the first
+`GET /2018-06-01/runtime/invocation/next`; first invoke: the event handed over → its response
+posted (an HTTP function gets a route it does not serve, an event function an empty batch: no
+network call). Instructions: to the first `next` under `valgrind --tool=callgrind` (dynamic
+loading included). Sizes: the binary stripped, and `zip -9` of it as `bootstrap`. Peak RSS:
+VmHWM after {cold["invokes"]} invokes. The baselines are `local/examples/bare_lambda_runtime.rs`
+and `bare_lambda_http.rs`.
+{"" if release else DEV_NOTE}
+| | init p50 / p90 | init p50 ÷ bare `lambda_runtime` | first invoke p50 / p90 | instructions to the first `next` (÷ bare `lambda_runtime`) | stripped / `zip -9` | peak RSS |
+| --- | --- | --- | --- | --- | --- | --- |
+{rows}
+
+| target (for release builds) | worst function here | met? |
+| --- | --- | --- |
+{targets}
+"""
