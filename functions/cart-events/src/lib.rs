@@ -3,6 +3,10 @@
 //! three mandatory privacy topics), verified as Shopify documents before anything is read.
 //! `GET /cart-events/bigcommerce/uninstall` is BigCommerce's uninstall callback, whose
 //! `signed_payload_jwt` is verified (HS256 with the app's client secret) before anything is read.
+//! `GET /cart-events/ebay?challenge_code=…` answers eBay's endpoint challenge, and
+//! `POST /cart-events/ebay` takes its marketplace account deletion notifications, whose
+//! `X-EBAY-SIGNATURE` is verified with eBay's public key before anything is read; a bad
+//! signature is 412, as eBay's SDK answers it.
 //!
 //! Answers: 200 once handled (a repeat of a handled uninstall is refused as a replay, 409, and
 //! changes nothing); 401 `bad_signature`; 400 `stale` or `malformed`; 404 for another path or a
@@ -32,7 +36,7 @@ fn answer(result: Result<CartEventOutcome, CartEventError>) -> Response {
                 CartEventError::Stale | CartEventError::Malformed(_) => StatusCode::BAD_REQUEST,
                 CartEventError::Replayed => StatusCode::CONFLICT,
                 CartEventError::UnknownCart => StatusCode::NOT_FOUND,
-                CartEventError::Store(_) => {
+                CartEventError::KeysUnavailable | CartEventError::Store(_) => {
                     tracing::error!(error = %e, "store failed handling a cart event");
                     StatusCode::SERVICE_UNAVAILABLE
                 }
@@ -59,6 +63,26 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
             let params = req.query_params();
             let jwt = params.get("signed_payload_jwt").map(String::as_str);
             answer(svc.bigcommerce_uninstall(jwt).await)
+        }
+        (["cart-events", "ebay"], &Method::GET) => {
+            let params = req.query_params();
+            match svc.ebay_challenge(params.get("challenge_code").map(String::as_str)) {
+                Ok(answer) => web::json(
+                    StatusCode::OK,
+                    &serde_json::json!({ "challengeResponse": answer }),
+                ),
+                Err(e) => answer(Err(e)),
+            }
+        }
+        (["cart-events", "ebay"], &Method::POST) => {
+            let signature = req.header("x-ebay-signature");
+            match svc.ebay_notification(signature, &req.body).await {
+                Err(CartEventError::BadSignature) => web::json(
+                    StatusCode::PRECONDITION_FAILED,
+                    &serde_json::json!({ "error": CartEventError::BadSignature.code() }),
+                ),
+                handled => answer(handled),
+            }
         }
         _ => web::json(
             StatusCode::NOT_FOUND,

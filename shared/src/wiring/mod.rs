@@ -64,5 +64,6 @@ fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
             feed: adapters.step_feed,
             sender: Arc::new(HttpSender(http.clone())),
         },
+        notification_keys: Default::default(),
     }
 }

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::{CartEventError, CartEventOutcome};
+use super::{delivery_id, CartEventError, CartEventOutcome};
 use crate::carts::CartId;
 use crate::domain::Timestamp;
 use crate::service::Services;
@@ -67,15 +67,6 @@ fn verified_claims(secret: &str, jwt: &str) -> Result<Claims, CartEventError> {
         .ok_or(CartEventError::Malformed("signed_payload_jwt"))
 }
 
-/// A delivery id usable as a lease key.
-fn delivery_id(jti: &str) -> Result<&str, CartEventError> {
-    let ok = (1..=128).contains(&jti.len())
-        && jti
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    ok.then_some(jti).ok_or(CartEventError::Malformed("jti"))
-}
-
 impl Services {
     /// Handles BigCommerce's uninstall callback: verifies `signed_payload_jwt` (signature,
     /// issuer, audience, store, time, not seen before), then revokes the store's connections.
@@ -114,7 +105,10 @@ impl Services {
         if claims.nbf > now.0 + SKEW_SECS || claims.exp < now.0 - SKEW_SECS {
             return Err(CartEventError::Stale);
         }
-        let key = format!("cart-event:bigcommerce:{}", delivery_id(&claims.jti)?);
+        let key = format!(
+            "cart-event:bigcommerce:{}",
+            delivery_id(&claims.jti, "jti")?
+        );
         let owner = self.claim_delivery(&key, now).await?;
         // A connection made more than the clock skew after the token was issued is a reinstall.
         let made_by = Timestamp(claims.nbf).plus_secs(SKEW_SECS);
