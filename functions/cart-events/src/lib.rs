@@ -3,6 +3,11 @@
 //! three mandatory privacy topics), verified as Shopify documents before anything is read.
 //! `GET /cart-events/bigcommerce/uninstall` is BigCommerce's uninstall callback, whose
 //! `signed_payload_jwt` is verified (HS256 with the app's client secret) before anything is read.
+//! `GET /cart-events/bigcommerce/load` (the same payload, which must also name the store's
+//! `owner` and the `user`) answers the page BigCommerce shows in its control panel: the
+//! warehouses connected to the store and how each is withdrawn ([`load`]); a refusal is a page
+//! too. `GET /cart-events/bigcommerce/remove_user` is answered 204 once verified: cartlink keeps
+//! no users of its own.
 //! `GET /cart-events/ebay?challenge_code=…` answers eBay's endpoint challenge, and
 //! `POST /cart-events/ebay` takes its marketplace account deletion notifications, whose
 //! `X-EBAY-SIGNATURE` is verified with eBay's public key before anything is read; a bad
@@ -13,10 +18,13 @@
 //! cart that is not configured; 503 `unavailable` when the store fails (the cart delivers
 //! again). Bodies are small JSON objects with a stable code, never the delivery's content.
 
+pub mod load;
+
 use http::{Method, StatusCode};
 use shared::service::lifecycle::shopify::ShopifyDelivery;
 use shared::service::lifecycle::{CartEventError, CartEventOutcome};
 use shared::service::Services;
+use shared::web::page::Ui;
 use shared::web::{self, Request, Response};
 
 /// The answer to a delivery: each outcome mapped once to a status and a code.
@@ -63,6 +71,27 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
             let params = req.query_params();
             let jwt = params.get("signed_payload_jwt").map(String::as_str);
             answer(svc.bigcommerce_uninstall(jwt).await)
+        }
+        (["cart-events", "bigcommerce", "load"], &Method::GET) => {
+            let params = req.query_params();
+            let jwt = params.get("signed_payload_jwt").map(String::as_str);
+            let ui = Ui {
+                base: svc.config.public_base_url.clone(),
+                locale: web::lang::page_locale(&req).0,
+                here: None,
+            };
+            match svc.bigcommerce_load(jwt).await {
+                Ok(store) => load::page(&ui, &store),
+                Err(e) => load::refusal(&ui, &e),
+            }
+        }
+        (["cart-events", "bigcommerce", "remove_user"], &Method::GET) => {
+            let params = req.query_params();
+            let jwt = params.get("signed_payload_jwt").map(String::as_str);
+            match svc.bigcommerce_remove_user(jwt) {
+                Ok(()) => web::no_content(),
+                Err(e) => answer(Err(e)),
+            }
         }
         (["cart-events", "ebay"], &Method::GET) => {
             let params = req.query_params();

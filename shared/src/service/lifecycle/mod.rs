@@ -16,6 +16,7 @@
 //! records the step and sends the email still owed.
 
 pub mod bigcommerce;
+pub mod bigcommerce_load;
 pub mod ebay;
 pub mod shopify;
 
