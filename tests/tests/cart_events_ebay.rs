@@ -348,3 +348,41 @@ async fn ebays_key_is_fetched_once_for_notifications_under_the_same_key_id() {
     }
     // AND the stand-in checks (when dropped) that its key was asked for once
 }
+
+#[tokio::test]
+async fn a_notification_whose_key_ebay_cannot_serve_now_is_answered_503_and_changes_nothing() {
+    // GIVEN a connection, and a key whose public key eBay's Notification API fails to serve
+    let key = EbayKey::generate();
+    let (rig, invite, id) = connected(&key).await;
+    let failing = EbayKey::generate();
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/api.ebay.com/commerce/notification/v1/public_key/{}",
+            failing.kid
+        )))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&rig.stand)
+        .await;
+    // WHEN a deletion signed with it arrives
+    let body = notification("n-500", USER_ID, 30, 5);
+    let (status, v) = deliver(&rig, &body, &failing.sign(&body)).await;
+    // THEN it is 503 unavailable (eBay delivers again), and nothing changed
+    assert_eq!((status, v["error"].as_str()), (503, Some("unavailable")));
+    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(revoked_steps(&rig, &invite).await, 0);
+}
+
+#[tokio::test]
+async fn a_notification_when_ebay_refuses_our_app_token_is_answered_503() {
+    // GIVEN an eBay endpoint configured with an app secret eBay does not accept: its stand-in
+    // serves application tokens to other credentials only
+    let extra = format!("ru_name = \"{RUNAME}\"\n{}", ebay::deletion_config());
+    let rig = Rig::start_with("ebay", &extra).await;
+    let key = EbayKey::generate();
+    mount_keys(&rig.stand, (CLIENT_ID, "another-secret"), &key, None).await;
+    // WHEN a correctly signed deletion arrives
+    let body = notification("n-401", USER_ID, 30, 5);
+    let (status, v) = deliver(&rig, &body, &key.sign(&body)).await;
+    // THEN it is 503 unavailable, not blamed on the signature
+    assert_eq!((status, v["error"].as_str()), (503, Some("unavailable")));
+}

@@ -37,11 +37,24 @@ impl OAuthHttp {
         url: &Url,
         bearer: &Secret,
     ) -> Result<serde_json::Value, OAuthError> {
-        let request = self
+        let response = self
             .client()
             .get(url.clone())
             .bearer_auth(bearer.expose())
-            .header("Accept", "application/json");
-        post(request).await
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| OAuthError::Unreachable(crate::net::describe(&e)))?;
+        let status = response.status();
+        // A server that fails or redirects has not refused anything: asked again later, it may
+        // answer. Only a 4xx is its refusal.
+        if status.is_server_error() || status.is_redirection() {
+            return Err(OAuthError::Unreachable(format!("answered {status}")));
+        }
+        if !status.is_success() {
+            return Err(OAuthError::Refused(format!("http_{}", status.as_u16())));
+        }
+        let bytes = crate::net::read_bounded(response, super::MAX_TOKEN_ANSWER).await?;
+        serde_json::from_slice(&bytes).map_err(|_| OAuthError::BadResponse("not JSON".into()))
     }
 }

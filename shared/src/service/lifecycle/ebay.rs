@@ -187,14 +187,22 @@ fn instant(raw: &str, what: &'static str) -> Result<Timestamp, CartEventError> {
         .map_err(|_| CartEventError::Malformed(what))
 }
 
-/// A key fetch that failed: eBay knows no such key (the signature cannot verify), or eBay
-/// could not be asked (the notification is not refused for it: eBay delivers it again).
+/// A key fetch that failed: eBay refused the key id (no such key: the signature cannot
+/// verify), or eBay could not be asked (the notification is not refused for it: eBay delivers
+/// it again).
 fn key_fetch_failed(e: OAuthError) -> CartEventError {
     tracing::warn!(error = %e, "ebay public key not fetched");
     match e {
         OAuthError::Refused(_) => CartEventError::BadSignature,
         OAuthError::Unreachable(_) | OAuthError::BadResponse(_) => CartEventError::KeysUnavailable,
     }
+}
+
+/// The application token could not be had: whatever eBay said, that is about our credentials
+/// or eBay's service, never the notification's sender, so it is not refused for it.
+fn app_token_failed(e: OAuthError) -> CartEventError {
+    tracing::warn!(error = %e, "ebay application token not had");
+    CartEventError::KeysUnavailable
 }
 
 impl Services {
@@ -285,7 +293,7 @@ impl Services {
             .oauth
             .app_token(credentials, &token_url, APP_SCOPE)
             .await
-            .map_err(key_fetch_failed)?;
+            .map_err(app_token_failed)?;
         let answer = self
             .oauth
             .get_json(&key_url, &token)
