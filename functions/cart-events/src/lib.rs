@@ -29,6 +29,15 @@ use shared::web::{self, Request, Response};
 
 /// The answer to a delivery: each outcome mapped once to a status and a code.
 fn answer(result: Result<CartEventOutcome, CartEventError>) -> Response {
+    answer_refusing_signatures_with(result, StatusCode::UNAUTHORIZED)
+}
+
+/// [`answer`], a bad signature answered with `bad_signature` (eBay's SDK answers 412 to one,
+/// the other carts 401).
+fn answer_refusing_signatures_with(
+    result: Result<CartEventOutcome, CartEventError>,
+    bad_signature: StatusCode,
+) -> Response {
     match result {
         Ok(CartEventOutcome::Revoked { connections }) => web::json(
             StatusCode::OK,
@@ -40,7 +49,7 @@ fn answer(result: Result<CartEventOutcome, CartEventError>) -> Response {
         ),
         Err(e) => {
             let status = match &e {
-                CartEventError::BadSignature => StatusCode::UNAUTHORIZED,
+                CartEventError::BadSignature => bad_signature,
                 CartEventError::Stale | CartEventError::Malformed(_) => StatusCode::BAD_REQUEST,
                 CartEventError::Replayed => StatusCode::CONFLICT,
                 CartEventError::UnknownCart => StatusCode::NOT_FOUND,
@@ -105,13 +114,10 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
         }
         (["cart-events", "ebay"], &Method::POST) => {
             let signature = req.header("x-ebay-signature");
-            match svc.ebay_notification(signature, &req.body).await {
-                Err(CartEventError::BadSignature) => web::json(
-                    StatusCode::PRECONDITION_FAILED,
-                    &serde_json::json!({ "error": CartEventError::BadSignature.code() }),
-                ),
-                handled => answer(handled),
-            }
+            answer_refusing_signatures_with(
+                svc.ebay_notification(signature, &req.body).await,
+                StatusCode::PRECONDITION_FAILED,
+            )
         }
         _ => web::json(
             StatusCode::NOT_FOUND,
