@@ -386,3 +386,68 @@ async fn a_notification_when_ebay_refuses_our_app_token_is_answered_503() {
     // THEN it is 503 unavailable, not blamed on the signature
     assert_eq!((status, v["error"].as_str()), (503, Some("unavailable")));
 }
+
+#[tokio::test]
+async fn one_application_token_serves_the_keys_of_several_key_ids() {
+    // GIVEN a connection, and three keys of eBay under ids not fetched yet
+    let key = EbayKey::generate();
+    let (rig, _, _) = connected(&key).await;
+    let keys: Vec<EbayKey> = (0..3).map(|_| EbayKey::generate()).collect();
+    for k in &keys {
+        mount_keys(&rig.stand, (CLIENT_ID, CLIENT_SECRET), k, Some(1)).await;
+    }
+    // WHEN a notification signed with each arrives
+    for (i, k) in keys.iter().enumerate() {
+        let body = notification(&format!("n-t{i}"), "someoneElse1", 30, 5);
+        let (status, v) = deliver(&rig, &body, &k.sign(&body)).await;
+        assert_eq!(status, 200, "{v}");
+    }
+    // THEN eBay was asked for an application token once
+    let asked = rig
+        .stand
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("grant_type=client_credentials"))
+        .count();
+    assert_eq!(asked, 1);
+}
+
+#[tokio::test]
+async fn a_key_answer_refusing_our_token_is_503_and_the_next_notification_asks_for_another() {
+    // GIVEN a connection, and a key whose first fetch eBay refuses as unauthorized (401)
+    let key = EbayKey::generate();
+    let (rig, _, id) = connected(&key).await;
+    let next = EbayKey::generate();
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/api.ebay.com/commerce/notification/v1/public_key/{}",
+            next.kid
+        )))
+        .respond_with(ResponseTemplate::new(401))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&rig.stand)
+        .await;
+    mount_keys(&rig.stand, (CLIENT_ID, CLIENT_SECRET), &next, None).await;
+    let body = notification("n-401-key", USER_ID, 30, 5);
+    let signature = next.sign(&body);
+    // WHEN the deletion arrives, then again
+    let (first, v) = deliver(&rig, &body, &signature).await;
+    // THEN the first is 503 (not blamed on the signature) and changed nothing
+    assert_eq!((first, v["error"].as_str()), (503, Some("unavailable")));
+    assert_eq!(token_status(&rig, &id).await, 200);
+    // AND the retry, with a new application token, is handled
+    let (again, v) = deliver(&rig, &body, &signature).await;
+    assert_eq!((again, &v["revoked"]), (200, &json!(1)), "{v}");
+    let asked = rig
+        .stand
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("grant_type=client_credentials"))
+        .count();
+    assert_eq!(asked, 2);
+}

@@ -54,20 +54,40 @@ pub const APP_SCOPE: &str = "https://api.ebay.com/oauth/api_scope";
 /// The one topic cartlink subscribes to.
 pub const TOPIC: &str = "MARKETPLACE_ACCOUNT_DELETION";
 
-/// eBay's public keys fetched so far, by kid, with when each was fetched.
+/// eBay's public keys fetched so far, by kid, with when each was fetched; and the application
+/// token they were fetched with, so a notification under an unknown kid costs one call to
+/// eBay, not two.
 #[derive(Default)]
-pub struct NotificationKeys(Mutex<HashMap<String, (VerifyingKey, Timestamp)>>);
+pub struct NotificationKeys {
+    keys: Mutex<HashMap<String, (VerifyingKey, Timestamp)>>,
+    app_token: Mutex<Option<(Secret, Timestamp)>>,
+}
+
+/// How long an application token is used: an hour (eBay's live 7,200 s, `expires_in`).
+const APP_TOKEN_LIFE_SECS: i64 = 3600;
 
 impl NotificationKeys {
+    fn app_token(&self, now: Timestamp) -> Option<Secret> {
+        let kept = self.app_token.lock().unwrap_or_else(|p| p.into_inner());
+        kept.as_ref()
+            .filter(|(_, at)| now.0 - at.0 < APP_TOKEN_LIFE_SECS)
+            .map(|(token, _)| token.clone())
+    }
+
+    fn keep_app_token(&self, token: Option<(&Secret, Timestamp)>) {
+        *self.app_token.lock().unwrap_or_else(|p| p.into_inner()) =
+            token.map(|(token, at)| (token.clone(), at));
+    }
+
     fn get(&self, kid: &str, now: Timestamp) -> Option<VerifyingKey> {
-        let keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         keys.get(kid)
             .filter(|(_, at)| now.0 - at.0 < KEY_LIFE_SECS)
             .map(|(key, _)| *key)
     }
 
     fn put(&self, kid: &str, key: VerifyingKey, now: Timestamp) {
-        let mut keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         if keys.len() >= KEYS_KEPT {
             keys.retain(|_, (_, at)| now.0 - at.0 < KEY_LIFE_SECS);
             if keys.len() >= KEYS_KEPT {
@@ -187,14 +207,16 @@ fn instant(raw: &str, what: &'static str) -> Result<Timestamp, CartEventError> {
         .map_err(|_| CartEventError::Malformed(what))
 }
 
-/// A key fetch that failed: eBay refused the key id (no such key: the signature cannot
-/// verify), or eBay could not be asked (the notification is not refused for it: eBay delivers
-/// it again).
+/// A key fetch that failed: eBay knows no such key id (404, or 400 for one it cannot read: the
+/// signature cannot verify), or eBay could not be asked or refused our token (the notification
+/// is not refused for it: eBay delivers it again).
 fn key_fetch_failed(e: OAuthError) -> CartEventError {
     tracing::warn!(error = %e, "ebay public key not fetched");
     match e {
-        OAuthError::Refused(_) => CartEventError::BadSignature,
-        OAuthError::Unreachable(_) | OAuthError::BadResponse(_) => CartEventError::KeysUnavailable,
+        OAuthError::Refused(code) if code == "http_404" || code == "http_400" => {
+            CartEventError::BadSignature
+        }
+        _ => CartEventError::KeysUnavailable,
     }
 }
 
@@ -289,16 +311,23 @@ impl Services {
         };
         let token_url = built(&cart.token_url)?;
         let key_url = built(&format!("{PUBLIC_KEY_URL}{kid}"))?;
-        let token: Secret = self
-            .oauth
-            .app_token(credentials, &token_url, APP_SCOPE)
-            .await
-            .map_err(app_token_failed)?;
-        let answer = self
-            .oauth
-            .get_json(&key_url, &token)
-            .await
-            .map_err(key_fetch_failed)?;
+        let token = match self.notification_keys.app_token(now) {
+            Some(token) => token,
+            None => {
+                let token = self
+                    .oauth
+                    .app_token(credentials, &token_url, APP_SCOPE)
+                    .await
+                    .map_err(app_token_failed)?;
+                self.notification_keys.keep_app_token(Some((&token, now)));
+                token
+            }
+        };
+        let answer = self.oauth.get_json(&key_url, &token).await.map_err(|e| {
+            // The token may be what eBay refused: the next notification asks for another.
+            self.notification_keys.keep_app_token(None);
+            key_fetch_failed(e)
+        })?;
         let key = key_of_answer(&answer).ok_or_else(|| {
             tracing::warn!("ebay public key answer unreadable");
             CartEventError::KeysUnavailable
