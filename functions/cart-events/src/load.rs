@@ -37,7 +37,7 @@ pub fn render(ui: &Ui, store: &StoreConnections) -> String {
                 }
                 @if held.manage_link {
                     p { (ui.text("bcload.by_link", &[])) }
-                    p { a href={ (ui.base) "/setup" } target="_blank" rel="noopener" { (ui.text("bcload.lost", &[])) } }
+                    p { a href={ (ui.base) "/setup#lost-link" } target="_blank" rel="noopener" { (ui.text("bcload.lost", &[])) } }
                 } @else {
                     p { (ui.text("bcload.by_warehouse", &[("warehouse", held.warehouse.as_str())])) }
                 }
