@@ -920,6 +920,10 @@ ROUTES = {
     ("get", "/oauth/identity/{cart}/{nonce}"): "OauthCallbackFunction",
     ("post", "/cart-events/shopify"): "CartEventsFunction",
     ("get", "/cart-events/bigcommerce/uninstall"): "CartEventsFunction",
+    ("get", "/cart-events/bigcommerce/load"): "CartEventsFunction",
+    ("get", "/cart-events/bigcommerce/remove_user"): "CartEventsFunction",
+    ("get", "/cart-events/ebay"): "CartEventsFunction",
+    ("post", "/cart-events/ebay"): "CartEventsFunction",
     ("x-amazon-apigateway-any-method", "/admin/{proxy+}"): "AdminApiFunction",
     ("get", "/brand/{warehouse}/logo.png"): "AdminApiFunction",
 }

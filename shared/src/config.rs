@@ -13,6 +13,9 @@ use crate::domain::{CartId, RetrySchedule, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
 use crate::net::{endpoint_url, is_loopback};
 
+mod ebay;
+pub use ebay::EbayAccountDeletion;
+
 /// A configuration error, said so an operator can fix it (never echoing a secret).
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -48,6 +51,9 @@ pub struct Config {
     /// The waits between a webhook delivery's tries (`CARTLINK_WEBHOOK_SCHEDULE`, seconds,
     /// comma-separated; default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
     pub webhook_schedule: RetrySchedule,
+    /// eBay's account deletion endpoint as registered at eBay (`[ebay_account_deletion]`);
+    /// without it the endpoint answers 404.
+    pub ebay_account_deletion: Option<EbayAccountDeletion>,
 }
 
 /// The warehouse API's rate limits, counted in the store in fixed windows.
@@ -173,6 +179,7 @@ struct FileConfig {
     carts: Vec<CartEntry>,
     #[serde(default)]
     cart_credentials: BTreeMap<String, CredentialsEntry>,
+    ebay_account_deletion: Option<ebay::EbayAccountDeletionEntry>,
 }
 
 /// The credentials configured for one built-in cart.
@@ -262,26 +269,7 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
         file: Option<ConfigText>,
     ) -> Result<Config, ConfigError> {
-        let file: FileConfig = match file {
-            Some(ConfigText { source, text }) => {
-                // toml's messages quote the offending line, which may hold a secret: say only
-                // where the error is.
-                toml::from_str(&text).map_err(|e| {
-                    let at = e
-                        .span()
-                        .map(|span| {
-                            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                            format!(" at line {line}")
-                        })
-                        .unwrap_or_default();
-                    err(format!(
-                        "{source}: not valid TOML or an unknown key{at}: {}",
-                        e.message()
-                    ))
-                })?
-            }
-            None => FileConfig::default(),
-        };
+        let file = parse_file(file)?;
         let limits = Limits::load(env, &file)?;
         let webhook_schedule = webhook_schedule(env)?;
         let base_raw = env("CARTLINK_PUBLIC_BASE_URL")
@@ -325,6 +313,10 @@ impl Config {
             .into_iter()
             .map(|(id, c)| builtin_credentials(&id, c, builtin, env, local))
             .collect::<Result<BTreeMap<_, _>, _>>()?;
+        let ebay_account_deletion = file
+            .ebay_account_deletion
+            .map(|e| e.read(env, local))
+            .transpose()?;
         Ok(Config {
             public_base_url,
             data_dir,
@@ -336,8 +328,33 @@ impl Config {
             aws,
             limits,
             webhook_schedule,
+            ebay_account_deletion,
         })
     }
+}
+
+/// The TOML text as the file's settings.
+fn parse_file(file: Option<ConfigText>) -> Result<FileConfig, ConfigError> {
+    Ok(match file {
+        Some(ConfigText { source, text }) => {
+            // toml's messages quote the offending line, which may hold a secret: say only
+            // where the error is.
+            toml::from_str(&text).map_err(|e| {
+                let at = e
+                    .span()
+                    .map(|span| {
+                        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                        format!(" at line {line}")
+                    })
+                    .unwrap_or_default();
+                err(format!(
+                    "{source}: not valid TOML or an unknown key{at}: {}",
+                    e.message()
+                ))
+            })?
+        }
+        None => FileConfig::default(),
+    })
 }
 
 /// The catalog is built from the configuration here, where the configuration is read: the

@@ -1,13 +1,19 @@
-//! Shopify's lifecycle webhooks on the AWS adapters (moto), through the Lambda glue: a signed
-//! uninstall for a shop that holds no connection is handled (nothing to revoke), and the same
-//! delivery again is refused as a replay by the DynamoDB lease, changing nothing. The revoking
-//! path itself runs on the embedded store (`tests/tests/cart_events.rs`).
+//! Shopify's lifecycle webhooks and eBay's account deletion notifications on the AWS adapters
+//! (moto), through the Lambda glue: a signed uninstall (or deletion) for an account that holds
+//! no connection is handled (nothing to revoke), and the same delivery again is refused as a
+//! replay by the DynamoDB lease, changing nothing; an eBay notification that does not verify is
+//! refused before the lease is taken. The revoking path itself runs on the embedded store
+//! (`tests/tests/cart_events.rs`, `tests/tests/cart_events_ebay.rs`).
+
+#[path = "common/ebay.rs"]
+mod ebay;
 
 use std::collections::HashMap;
 
 use cartlink_e2e::aws::{invoke, World, VERIFIED_DOMAIN};
 use cartlink_e2e::CLIENT_SECRET as E2E_CART_SECRET;
 use serde_json::{json, Value};
+use sha2::Digest;
 use shared::carts::Catalog;
 use shared::config::{Config, ConfigText};
 use shared::service::lifecycle::shopify::hmac_of;
@@ -20,6 +26,14 @@ const SHOP: &str = "moto-shop.myshopify.com";
 
 /// The services on moto with Shopify's app credentials configured beside the world's cart.
 fn with_shopify(world: &World) -> Services {
+    with_carts(
+        world,
+        &format!("[cart_credentials.shopify]\nclient_id = \"app-id\"\nclient_secret = \"{APP_SECRET}\"\n"),
+    )
+}
+
+/// The services on moto with `more` configuration beside the world's cart.
+fn with_carts(world: &World, more: &str) -> Services {
     let vars: HashMap<&str, String> = HashMap::from([
         ("CARTLINK_PUBLIC_BASE_URL", world.base.clone()),
         ("CARTLINK_TABLE", world.table.clone()),
@@ -30,10 +44,7 @@ fn with_shopify(world: &World) -> Services {
         ),
         ("E2E_CART_SECRET", E2E_CART_SECRET.to_owned()),
     ]);
-    let text = format!(
-        "{}\n[cart_credentials.shopify]\nclient_id = \"app-id\"\nclient_secret = \"{APP_SECRET}\"\n",
-        world.cart.config_toml()
-    );
+    let text = format!("{}\n{more}", world.cart.config_toml());
     let file = ConfigText {
         source: "test".into(),
         text,
@@ -81,4 +92,99 @@ async fn a_signed_uninstall_is_handled_once_on_dynamodb_and_its_replay_refused()
     // THEN the first is handled with nothing to revoke, the second refused as a replay
     assert_eq!(first, (200, json!({"handled": true, "revoked": 0})));
     assert_eq!(again.0, 409, "{}", again.1);
+}
+
+/// The services on moto with eBay's app and deletion endpoint configured, eBay's keys served
+/// by its stand-in for `key`.
+async fn with_ebay(world: &World, key: &ebay::EbayKey) -> (Services, wiremock::MockServer) {
+    let stand = wiremock::MockServer::start().await;
+    ebay::mount_keys(&stand, ("ebay-app", APP_SECRET), key, None).await;
+    let more = format!(
+        "[cart_credentials.ebay]\nclient_id = \"ebay-app\"\nclient_secret = \"{APP_SECRET}\"\nru_name = \"Cartlink-RuName\"\nbase_url_override = \"{}\"\n{}",
+        stand.uri(),
+        ebay::deletion_config()
+    );
+    (with_carts(world, &more), stand)
+}
+
+async fn notify(svc: &Services, body: &str, signature: &str) -> (u16, Value) {
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-ebay-signature", signature),
+    ];
+    let resp = invoke(
+        |req| cart_events::handle(svc, req),
+        "POST",
+        "/cart-events/ebay",
+        &headers,
+        &[],
+        Some(body),
+    )
+    .await;
+    let v = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+    (resp.status().as_u16(), v)
+}
+
+#[tokio::test]
+async fn an_ebay_deletion_is_handled_once_on_dynamodb_and_its_replay_refused() {
+    // GIVEN eBay's app and deletion endpoint on the AWS adapters, and a user with no connection
+    let world = World::new().await;
+    let key = ebay::EbayKey::generate();
+    let (svc, _stand) = with_ebay(&world, &key).await;
+    let body = ebay::notification("moto-n-1", "motoUser1", 30, 5);
+    let signature = key.sign(&body);
+    // WHEN eBay delivers the signed notification, then the same one again
+    let first = notify(&svc, &body, &signature).await;
+    let again = notify(&svc, &body, &signature).await;
+    // THEN the first is handled with nothing to revoke, the second refused as a replay
+    assert_eq!(first, (200, json!({"handled": true, "revoked": 0})));
+    assert_eq!(again.0, 409, "{}", again.1);
+}
+
+#[tokio::test]
+async fn an_ebay_notification_that_does_not_verify_takes_no_lease_on_dynamodb() {
+    // GIVEN eBay's app on the AWS adapters, and a notification signed by a key not eBay's
+    let world = World::new().await;
+    let key = ebay::EbayKey::generate();
+    let (svc, _stand) = with_ebay(&world, &key).await;
+    let body = ebay::notification("moto-n-2", "motoUser1", 30, 5);
+    let forged = ebay::EbayKey::generate().sign_as(&key, &body);
+    // WHEN it arrives, then the genuine notification with the same id
+    let refused = notify(&svc, &body, &forged).await;
+    let genuine = notify(&svc, &body, &key.sign(&body)).await;
+    // THEN the forgery is 412 and took nothing: the genuine one is handled
+    assert_eq!(refused.0, 412, "{}", refused.1);
+    assert_eq!(genuine.0, 200, "{}", genuine.1);
+}
+
+#[tokio::test]
+async fn ebays_challenge_is_answered_through_the_lambda_glue() {
+    // GIVEN eBay's deletion endpoint configured on the AWS wiring
+    let world = World::new().await;
+    let key = ebay::EbayKey::generate();
+    let (svc, _stand) = with_ebay(&world, &key).await;
+    // WHEN eBay sends its challenge
+    let resp = invoke(
+        |req| cart_events::handle(&svc, req),
+        "GET",
+        "/cart-events/ebay?challenge_code=moto-challenge",
+        &[],
+        &[],
+        None,
+    )
+    .await;
+    // THEN it is answered with the SHA-256 of code, token and endpoint, computed here apart
+    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+    let expected = hex::encode(sha2::Sha256::digest(
+        format!(
+            "moto-challenge{}{}",
+            ebay::VERIFICATION_TOKEN,
+            ebay::ENDPOINT
+        )
+        .as_bytes(),
+    ));
+    assert_eq!(
+        (resp.status().as_u16(), v),
+        (200, json!({"challengeResponse": expected}))
+    );
 }

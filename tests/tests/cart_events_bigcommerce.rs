@@ -155,3 +155,120 @@ async fn a_payload_for_another_app_is_refused() {
     assert_eq!(status, 401);
     assert_eq!(token_status(&rig, &id).await, 200);
 }
+
+// ---------------------------------------------------------------- the load callback
+
+/// The load page (or its refusal) for `token`: status, CSP and body.
+async fn load(rig: &Rig, path_end: &str, token: &str) -> (u16, String, String) {
+    let mut url = Url::parse(&format!("{}/cart-events/bigcommerce/{path_end}", rig.base)).unwrap();
+    url.query_pairs_mut()
+        .append_pair("signed_payload_jwt", token);
+    let resp = reqwest::get(url).await.unwrap();
+    let csp = resp
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (resp.status().as_u16(), csp, resp.text().await.unwrap())
+}
+
+/// Waits until the merchant's confirmation (which carries the manage link) was sent.
+async fn confirmed(rig: &Rig) {
+    for _ in 0..200 {
+        if !rig.emails_of_kind("merchant_confirmation").is_empty() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no merchant confirmation was sent");
+}
+
+#[tokio::test]
+async fn a_verified_load_shows_the_warehouse_connected_and_how_to_withdraw_it() {
+    // GIVEN a connected store whose merchant got the confirmation with its manage link
+    let (rig, id) = connected().await;
+    confirmed(&rig).await;
+    // WHEN BigCommerce loads the app with a signed payload for that store
+    let (status, csp, page) = load(&rig, "load", &jwt(CLIENT_SECRET, &claims("l-1", now()))).await;
+    // THEN the page names the warehouse, since when, and the manage link to withdraw it, and
+    // only that store's control panel may frame it
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Scope Fulfilment"), "{page}");
+    assert!(page.contains("Connected since"), "{page}");
+    assert!(page.contains("Manage this connection"), "{page}");
+    assert!(
+        csp.contains("frame-ancestors https://store-abc123.mybigcommerce.com;"),
+        "{csp}"
+    );
+    // AND it changed nothing: the connection still serves tokens
+    assert_eq!(token_status(&rig, &id).await, 200);
+}
+
+#[tokio::test]
+async fn a_load_for_a_store_without_connections_says_none() {
+    // GIVEN a connected store
+    let (rig, _) = connected().await;
+    // WHEN BigCommerce loads the app for another store
+    let mut other = claims("l-2", now());
+    other["sub"] = json!("stores/zzz999");
+    let (status, _, page) = load(&rig, "load", &jwt(CLIENT_SECRET, &other)).await;
+    // THEN the page says no warehouse is connected, naming none
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("No warehouse is connected"), "{page}");
+    assert!(!page.contains("Scope Fulfilment"), "{page}");
+}
+
+#[tokio::test]
+async fn a_load_signed_with_another_secret_gets_a_refusal_page() {
+    // GIVEN a connected store
+    let (rig, _) = connected().await;
+    // WHEN the load carries a payload signed with another secret
+    let (status, _, page) = load(&rig, "load", &jwt("not-the-secret", &claims("l-3", now()))).await;
+    // THEN it is a 401 page that says the request could not be verified and names nobody
+    assert_eq!(status, 401);
+    assert!(page.contains("could not be verified"), "{page}");
+    assert!(!page.contains("Scope Fulfilment"), "{page}");
+}
+
+#[tokio::test]
+async fn an_expired_load_gets_a_refusal_page() {
+    // GIVEN a connected store
+    let (rig, _) = connected().await;
+    // WHEN the load carries a payload that expired two days ago
+    let old = claims("l-4", now() - 3 * 86_400);
+    let (status, _, page) = load(&rig, "load", &jwt(CLIENT_SECRET, &old)).await;
+    // THEN it is a 400 page that says the request expired and names nobody
+    assert_eq!(status, 400);
+    assert!(page.contains("expired"), "{page}");
+    assert!(!page.contains("Scope Fulfilment"), "{page}");
+}
+
+#[tokio::test]
+async fn a_load_naming_no_owner_is_refused() {
+    // GIVEN a connected store, and a payload signed with our secret but without `owner`
+    let (rig, _) = connected().await;
+    let mut bare = claims("l-5", now());
+    bare.as_object_mut().unwrap().remove("owner");
+    // WHEN BigCommerce loads the app with it
+    let (status, _, page) = load(&rig, "load", &jwt(CLIENT_SECRET, &bare)).await;
+    // THEN it is a 400 page and names nobody
+    assert_eq!(status, 400);
+    assert!(!page.contains("Scope Fulfilment"), "{page}");
+}
+
+#[tokio::test]
+async fn a_verified_remove_user_is_answered_204_and_changes_nothing() {
+    // GIVEN a connected store
+    let (rig, id) = connected().await;
+    // WHEN BigCommerce calls remove_user with a signed payload, then with a forged one
+    let (ok, _, _) = load(
+        &rig,
+        "remove_user",
+        &jwt(CLIENT_SECRET, &claims("r-1", now())),
+    )
+    .await;
+    let (forged, _, _) = load(&rig, "remove_user", &jwt("nope", &claims("r-2", now()))).await;
+    // THEN the first is 204, the second 401, and the connection still serves tokens
+    assert_eq!((ok, forged), (204, 401));
+    assert_eq!(token_status(&rig, &id).await, 200);
+}

@@ -482,6 +482,14 @@ async fn ebay_rig(token_calls: u64) -> Rig {
         .expect(token_calls)
         .mount(&rig.stand)
         .await;
+    // getUser names the eBay user for the new token (the account its deletion notices name).
+    Mock::given(method("GET"))
+        .and(path("/apiz.ebay.com/commerce/identity/v1/user/"))
+        .and(header("authorization", "Bearer v^1.1#i^1#canary"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"userId": "ma8vp1jySJC"})))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
     rig
 }
 

@@ -3,20 +3,41 @@
 //! three mandatory privacy topics), verified as Shopify documents before anything is read.
 //! `GET /cart-events/bigcommerce/uninstall` is BigCommerce's uninstall callback, whose
 //! `signed_payload_jwt` is verified (HS256 with the app's client secret) before anything is read.
+//! `GET /cart-events/bigcommerce/load` (the same payload, which must also name the store's
+//! `owner` and the `user`) answers the page BigCommerce shows in its control panel: the
+//! warehouses connected to the store and how each is withdrawn ([`load`]); a refusal is a page
+//! too. `GET /cart-events/bigcommerce/remove_user` is answered 204 once verified: cartlink keeps
+//! no users of its own.
+//! `GET /cart-events/ebay?challenge_code=…` answers eBay's endpoint challenge, and
+//! `POST /cart-events/ebay` takes its marketplace account deletion notifications, whose
+//! `X-EBAY-SIGNATURE` is verified with eBay's public key before anything is read; a bad
+//! signature is 412, as eBay's SDK answers it.
 //!
 //! Answers: 200 once handled (a repeat of a handled uninstall is refused as a replay, 409, and
 //! changes nothing); 401 `bad_signature`; 400 `stale` or `malformed`; 404 for another path or a
 //! cart that is not configured; 503 `unavailable` when the store fails (the cart delivers
 //! again). Bodies are small JSON objects with a stable code, never the delivery's content.
 
+pub mod load;
+
 use http::{Method, StatusCode};
 use shared::service::lifecycle::shopify::ShopifyDelivery;
 use shared::service::lifecycle::{CartEventError, CartEventOutcome};
 use shared::service::Services;
+use shared::web::page::Ui;
 use shared::web::{self, Request, Response};
 
 /// The answer to a delivery: each outcome mapped once to a status and a code.
 fn answer(result: Result<CartEventOutcome, CartEventError>) -> Response {
+    answer_refusing_signatures_with(result, StatusCode::UNAUTHORIZED)
+}
+
+/// [`answer`], a bad signature answered with `bad_signature` (eBay's SDK answers 412 to one,
+/// the other carts 401).
+fn answer_refusing_signatures_with(
+    result: Result<CartEventOutcome, CartEventError>,
+    bad_signature: StatusCode,
+) -> Response {
     match result {
         Ok(CartEventOutcome::Revoked { connections }) => web::json(
             StatusCode::OK,
@@ -28,11 +49,11 @@ fn answer(result: Result<CartEventOutcome, CartEventError>) -> Response {
         ),
         Err(e) => {
             let status = match &e {
-                CartEventError::BadSignature => StatusCode::UNAUTHORIZED,
+                CartEventError::BadSignature => bad_signature,
                 CartEventError::Stale | CartEventError::Malformed(_) => StatusCode::BAD_REQUEST,
                 CartEventError::Replayed => StatusCode::CONFLICT,
                 CartEventError::UnknownCart => StatusCode::NOT_FOUND,
-                CartEventError::Store(_) => {
+                CartEventError::KeysUnavailable | CartEventError::Store(_) => {
                     tracing::error!(error = %e, "store failed handling a cart event");
                     StatusCode::SERVICE_UNAVAILABLE
                 }
@@ -59,6 +80,44 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
             let params = req.query_params();
             let jwt = params.get("signed_payload_jwt").map(String::as_str);
             answer(svc.bigcommerce_uninstall(jwt).await)
+        }
+        (["cart-events", "bigcommerce", "load"], &Method::GET) => {
+            let params = req.query_params();
+            let jwt = params.get("signed_payload_jwt").map(String::as_str);
+            let ui = Ui {
+                base: svc.config.public_base_url.clone(),
+                locale: web::lang::page_locale(&req).0,
+                here: None,
+            };
+            match svc.bigcommerce_load(jwt).await {
+                Ok(store) => load::page(&ui, &store),
+                Err(e) => load::refusal(&ui, &e),
+            }
+        }
+        (["cart-events", "bigcommerce", "remove_user"], &Method::GET) => {
+            let params = req.query_params();
+            let jwt = params.get("signed_payload_jwt").map(String::as_str);
+            match svc.bigcommerce_remove_user(jwt) {
+                Ok(()) => web::no_content(),
+                Err(e) => answer(Err(e)),
+            }
+        }
+        (["cart-events", "ebay"], &Method::GET) => {
+            let params = req.query_params();
+            match svc.ebay_challenge(params.get("challenge_code").map(String::as_str)) {
+                Ok(answer) => web::json(
+                    StatusCode::OK,
+                    &serde_json::json!({ "challengeResponse": answer }),
+                ),
+                Err(e) => answer(Err(e)),
+            }
+        }
+        (["cart-events", "ebay"], &Method::POST) => {
+            let signature = req.header("x-ebay-signature");
+            answer_refusing_signatures_with(
+                svc.ebay_notification(signature, &req.body).await,
+                StatusCode::PRECONDITION_FAILED,
+            )
         }
         _ => web::json(
             StatusCode::NOT_FOUND,

@@ -87,6 +87,9 @@ pub struct CartEntry {
     pub credential_check: Option<CredentialCheck>,
     /// The cart's API for a connection: base URL and required headers, with their source.
     pub api: Option<super::ApiSpec>,
+    /// Where the account is read after the exchange, when neither the callback nor the token
+    /// answer names it (eBay's `getUser`).
+    pub account_lookup: Option<super::AccountLookup>,
     /// What the merchant does in their admin (admin integrations).
     #[serde(default)]
     pub admin_steps: Vec<String>,
@@ -280,6 +283,7 @@ impl CartEntry {
             credential_fields: self.credential_fields,
             credential_check: self.credential_check.unwrap_or_default(),
             api: self.api,
+            account_lookup: self.account_lookup,
             finish_url: self.finish_url,
             needs: self.needs,
             sources: self.sources,

@@ -12,6 +12,7 @@
 //! `[[carts]]` tables of the configuration): the built-in entries are the data file
 //! `shared/carts.toml` ([`builtin`]), read once; operators add their own in the configuration.
 
+mod account_lookup;
 mod api;
 mod authorize;
 pub mod builtin;
@@ -32,6 +33,7 @@ mod tests_table;
 mod token;
 mod typed_credentials;
 
+pub use account_lookup::AccountLookup;
 pub use api::{ApiSpec, CallDetails};
 pub use authorize::{AuthorizeSpec, Flavour, Param, Pkce, Redirect};
 pub use callback::{CallbackParams, CallbackValue, InputEcho, StateReturn};

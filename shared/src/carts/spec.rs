@@ -71,6 +71,8 @@ pub struct CartSpec {
     pub credential_check: super::CredentialCheck,
     /// The cart's API for a connection ([`CartSpec::call_details`]).
     pub api: Option<super::ApiSpec>,
+    /// Where the account is read after the exchange ([`super::AccountLookup`]).
+    pub account_lookup: Option<super::AccountLookup>,
     /// Where the callback sends the popup after storing the connection, when the cart's own
     /// install dialog must be told (BigCommerce's `install/succeeded`, Wix's `close-window`): a
     /// template over `{client_id}` and `{access_token}` whose host must be one this cart allows.
@@ -187,6 +189,7 @@ impl CartSpec {
             credential_fields: Vec::new(),
             credential_check: super::CredentialCheck::BasicGet,
             api: None,
+            account_lookup: None,
             finish_url: None,
             needs: Vec::new(),
             revocation: None,

@@ -431,3 +431,56 @@ fn credential_fields_need_their_flavour_and_one_key() {
         .0
         .contains("one `key` field"));
 }
+
+const EBAY_TOKEN: &str = "cartlink-ebay-verification-token-0123456789";
+
+#[test]
+fn ebays_deletion_endpoint_and_token_come_from_the_file() {
+    // GIVEN the endpoint registered at eBay and its token in the environment
+    let file = r#"
+        [ebay_account_deletion]
+        endpoint = "https://cartlink.example.com/cart-events/ebay"
+        verification_token_env = "EBAY_VT"
+    "#;
+    // WHEN it is loaded
+    let c = load(
+        &[
+            ("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com"),
+            ("EBAY_VT", EBAY_TOKEN),
+        ],
+        Some(file),
+    )
+    .unwrap();
+    // THEN both are kept as written
+    let e = c.ebay_account_deletion.unwrap();
+    assert_eq!(e.endpoint, "https://cartlink.example.com/cart-events/ebay");
+    assert_eq!(e.verification_token.expose(), EBAY_TOKEN);
+}
+
+#[test]
+fn a_verification_token_not_of_ebays_shape_is_refused() {
+    // GIVEN a token too short and one with a character eBay does not allow
+    for token in ["short-token", &format!("{EBAY_TOKEN}!")] {
+        let file = format!(
+            "[ebay_account_deletion]\nendpoint = \"https://cartlink.example.com/cart-events/ebay\"\nverification_token = \"{token}\"\n"
+        );
+        // WHEN it is loaded THEN it is refused, saying eBay's rule
+        let e = load(&[], Some(&file)).unwrap_err();
+        assert!(e.0.contains("32 to 80"), "{}", e.0);
+    }
+}
+
+#[test]
+fn a_plain_http_deletion_endpoint_is_refused_in_production() {
+    // GIVEN a production configuration naming an http endpoint
+    let file = format!(
+        "[ebay_account_deletion]\nendpoint = \"http://cartlink.example.com/cart-events/ebay\"\nverification_token = \"{EBAY_TOKEN}\"\n"
+    );
+    // WHEN it is loaded THEN it is refused
+    let e = load(
+        &[("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com")],
+        Some(&file),
+    )
+    .unwrap_err();
+    assert!(e.0.contains("https"), "{}", e.0);
+}

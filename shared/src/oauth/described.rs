@@ -196,7 +196,7 @@ fn build_request(
 
 /// Sends the request and answers the JSON of a successful answer. A redirect is never
 /// followed; a refusal answers its short error code, never its body.
-async fn post(request: reqwest::RequestBuilder) -> Result<Value, OAuthError> {
+pub(super) async fn post(request: reqwest::RequestBuilder) -> Result<Value, OAuthError> {
     let response = request
         .send()
         .await

@@ -112,6 +112,19 @@ impl TokenEndpoint for OAuthHttp {
     async fn revoke(&self, call: RevokeCall<'_>) -> Result<(), OAuthError> {
         self.revoke_token(&call).await
     }
+
+    async fn app_token(
+        &self,
+        credentials: &ClientCredentials,
+        token_url: &Url,
+        scope: &str,
+    ) -> Result<Secret, OAuthError> {
+        self.client_credentials(credentials, token_url, scope).await
+    }
+
+    async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
+        self.bearer_get(url, bearer).await
+    }
 }
 
 impl OAuthHttp {

@@ -4,6 +4,7 @@
 pub mod described;
 pub mod http;
 pub mod oauth1;
+mod reads;
 mod revoke;
 
 use async_trait::async_trait;
@@ -125,6 +126,20 @@ pub trait TokenEndpoint: Send + Sync {
     /// `token` and `token_type_hint`, the client authenticated as at its token endpoint):
     /// `Ok` only on a 200 answer.
     async fn revoke(&self, call: RevokeCall<'_>) -> Result<(), OAuthError>;
+
+    /// Asks for an application token (the client credentials grant, RFC 6749 §4.4) at
+    /// `token_url` for `scope`, the client authenticated with HTTP Basic as eBay takes it:
+    /// the answer's `access_token`.
+    async fn app_token(
+        &self,
+        credentials: &ClientCredentials,
+        token_url: &Url,
+        scope: &str,
+    ) -> Result<Secret, OAuthError>;
+
+    /// Reads the JSON answer of a `GET` to `url` (an allowed host) with `bearer` as its
+    /// `Authorization: Bearer`: `Ok` only on a 2xx answer.
+    async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError>;
 }
 
 /// One token revocation (RFC 7009).

@@ -65,6 +65,8 @@ pub struct Services {
     pub refreshing: refresh::RefreshFlights,
     /// The webhook ports besides the store.
     pub webhooks: WebhookPorts,
+    /// eBay's notification keys fetched so far (kept an hour each).
+    pub notification_keys: lifecycle::ebay::NotificationKeys,
 }
 
 /// The webhook ports besides the store: where deliveries wait, where the local server finds

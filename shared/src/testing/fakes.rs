@@ -93,6 +93,8 @@ pub struct FakeTokenEndpoint {
     pub refuse_revocation: Mutex<Option<String>>,
     /// When set, code exchanges name this account (as Square's `merchant_id` does).
     pub exchange_account: Mutex<Option<String>>,
+    /// What `GET`s with a bearer token answer, by URL (any other URL is refused as a 404).
+    pub json_answers: Mutex<std::collections::HashMap<String, serde_json::Value>>,
 }
 
 /// One OAuth 1.0a call a [`FakeTokenEndpoint`] was asked to make.
@@ -245,6 +247,23 @@ impl TokenEndpoint for FakeTokenEndpoint {
                 secret: Secret::new(FAKE_OAUTH1_TOKEN_SECRET),
             },
         })
+    }
+
+    async fn app_token(
+        &self,
+        _credentials: &crate::carts::ClientCredentials,
+        _token_url: &Url,
+        _scope: &str,
+    ) -> Result<Secret, OAuthError> {
+        Ok(Secret::new("CANARY_APP_TOKEN"))
+    }
+
+    async fn get_json(&self, url: &Url, _bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
+        let answers = self.json_answers.lock().expect("lock");
+        answers
+            .get(url.as_str())
+            .cloned()
+            .ok_or_else(|| OAuthError::Refused("http_404".into()))
     }
 }
 

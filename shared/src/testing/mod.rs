@@ -130,6 +130,7 @@ impl TestKit {
             aws: Default::default(),
             limits: Default::default(),
             webhook_schedule: Default::default(),
+            ebay_account_deletion: None,
         };
         let mailer = Arc::new(RecordingMailer::default());
         let oauth = Arc::new(FakeTokenEndpoint::default());
@@ -153,6 +154,7 @@ impl TestKit {
                 feed: store.clone(),
                 sender: sender.clone(),
             },
+            notification_keys: Default::default(),
         };
         TestKit {
             services,

@@ -196,6 +196,22 @@ pub fn popup_html(status: StatusCode, body: String) -> Response {
     page(status, body, &[], "unsafe-none")
 }
 
+/// A page a cart's admin shows in its own frame (BigCommerce's control panel): the full
+/// security header set, but framing allowed to `ancestors` only (CSP `frame-ancestors`; no
+/// `X-Frame-Options`, which cannot name an origin). `ancestors` must be built from validated
+/// values.
+pub fn framed_html(status: StatusCode, body: String, ancestors: &str) -> Response {
+    let mut resp = page(status, body, &[], "same-origin-allow-popups");
+    let csp = content_security_policy(&[]).replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {ancestors}"),
+    );
+    let h = resp.headers_mut();
+    set(h, "content-security-policy", &csp);
+    h.remove("x-frame-options");
+    resp
+}
+
 fn page(status: StatusCode, body: String, form_targets: &[String], coop: &str) -> Response {
     let mut resp = http::Response::new(Bytes::from(body));
     *resp.status_mut() = status;

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use url::Url;
 use zeroize::Zeroizing;
 
-use crate::carts::CredentialCheck;
+use crate::carts::{ClientCredentials, CredentialCheck};
 use crate::domain::Timestamp;
 use crate::domain::{Secret, TokenSet};
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
@@ -102,6 +102,19 @@ impl<T: TokenEndpoint> TokenEndpoint for Lazy<T> {
 
     async fn revoke(&self, call: RevokeCall<'_>) -> Result<(), OAuthError> {
         self.get().revoke(call).await
+    }
+
+    async fn app_token(
+        &self,
+        credentials: &ClientCredentials,
+        token_url: &Url,
+        scope: &str,
+    ) -> Result<Secret, OAuthError> {
+        self.get().app_token(credentials, token_url, scope).await
+    }
+
+    async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
+        self.get().get_json(url, bearer).await
     }
 }
 

@@ -79,5 +79,6 @@ fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
             feed: adapters.step_feed,
             sender: Arc::new(sender),
         },
+        notification_keys: Default::default(),
     }
 }

@@ -37,6 +37,12 @@ pub struct Rig {
 
 impl Rig {
     pub async fn start(cart: &str) -> Rig {
+        Rig::start_with(cart, "").await
+    }
+
+    /// As [`Rig::start`], with `extra` written right after the cart's credentials (more keys of
+    /// that table, then any tables of its own).
+    pub async fn start_with(cart: &str, extra: &str) -> Rig {
         let stand = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -56,6 +62,7 @@ api_key_sha256 = ["{hash}"]
 client_id = "{CLIENT_ID}"
 client_secret = "{CLIENT_SECRET}"
 base_url_override = "{uri}"
+{extra}
 "#,
                 hash = hex::encode(Sha256::digest(KEY.as_bytes())),
                 uri = stand.uri(),

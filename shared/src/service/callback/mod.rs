@@ -7,6 +7,7 @@
 //! and what a grant that failed at the cart does (`failure`). The key handshake and admin
 //! integration flows share them.
 
+mod account;
 mod checks;
 mod claim;
 mod failure;

@@ -70,6 +70,10 @@ impl Services {
             self.prepare_sealing(cart, invite),
         );
         let tokens = match exchanged {
+            Ok(tokens) => self.with_account(cart, tokens).await,
+            Err(e) => Err(e),
+        };
+        let tokens = match tokens {
             Ok(tokens) => tokens,
             Err(e) => {
                 tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "exchange_failed", "code exchange failed");

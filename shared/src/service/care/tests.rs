@@ -104,6 +104,7 @@ fn process_on(kit: &TestKit, plan: &Arc<FaultPlan>) -> Arc<Services> {
         events: s.events.clone(),
         refreshing: Default::default(),
         webhooks: s.webhooks.clone(),
+        notification_keys: Default::default(),
     })
 }
 

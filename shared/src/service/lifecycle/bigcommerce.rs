@@ -4,6 +4,9 @@
 //! (`stores/{hash}`). The signature is compared in constant time and any other `alg` is
 //! refused; a token outside its `nbf`..`exp` is stale, and one whose `jti` was taken before is
 //! a replay. The store's connections are then revoked ([`super`]).
+//!
+//! The load and remove-user callbacks carry the same payload, verified by the same
+//! [`Services::verified_bigcommerce_payload`] ([`super::bigcommerce_load`]).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -11,7 +14,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::{CartEventError, CartEventOutcome};
+use super::{delivery_id, CartEventError, CartEventOutcome};
 use crate::carts::CartId;
 use crate::domain::Timestamp;
 use crate::service::Services;
@@ -21,13 +24,27 @@ const SKEW_SECS: i64 = 300;
 
 /// The claims cartlink reads (others are ignored).
 #[derive(Deserialize)]
-struct Claims {
+pub(super) struct Claims {
     iss: String,
     aud: String,
-    sub: String,
+    /// The store, `stores/{hash}`.
+    pub(super) sub: String,
     jti: String,
     nbf: i64,
     exp: i64,
+    /// The store's owner (load and remove-user callbacks).
+    pub(super) owner: Option<Party>,
+    /// The user the callback is for (load and remove-user callbacks).
+    pub(super) user: Option<Party>,
+}
+
+/// A control panel user a payload names.
+#[derive(Deserialize)]
+pub(super) struct Party {
+    /// BigCommerce's id of the user.
+    pub(super) id: serde_json::Value,
+    /// Their address (never logged).
+    pub(super) email: String,
 }
 
 /// The HS256 signature of `header.payload` under `secret`, base64url without padding.
@@ -67,23 +84,14 @@ fn verified_claims(secret: &str, jwt: &str) -> Result<Claims, CartEventError> {
         .ok_or(CartEventError::Malformed("signed_payload_jwt"))
 }
 
-/// A delivery id usable as a lease key.
-fn delivery_id(jti: &str) -> Result<&str, CartEventError> {
-    let ok = (1..=128).contains(&jti.len())
-        && jti
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    ok.then_some(jti).ok_or(CartEventError::Malformed("jti"))
-}
-
 impl Services {
-    /// Handles BigCommerce's uninstall callback: verifies `signed_payload_jwt` (signature,
-    /// issuer, audience, store, time, not seen before), then revokes the store's connections.
-    /// A refused callback changes nothing.
-    pub async fn bigcommerce_uninstall(
+    /// Verifies a `signed_payload_jwt` of BigCommerce's callbacks (signature, issuer,
+    /// audience, store, time) and answers its claims. `callback` names it in the logs.
+    pub(super) fn verified_bigcommerce_payload(
         &self,
         signed_payload_jwt: Option<&str>,
-    ) -> Result<CartEventOutcome, CartEventError> {
+        callback: &'static str,
+    ) -> Result<Claims, CartEventError> {
         let id = CartId::new("bigcommerce");
         let cart = self.catalog.get(&id).ok_or(CartEventError::UnknownCart)?;
         let credentials = cart
@@ -96,7 +104,7 @@ impl Services {
             .ok_or(CartEventError::UnknownCart)?;
         let jwt = signed_payload_jwt.ok_or(CartEventError::Malformed("signed_payload_jwt"))?;
         let claims = verified_claims(secret.expose(), jwt).inspect_err(|e| {
-            tracing::warn!(reason = e.code(), "bigcommerce uninstall refused");
+            tracing::warn!(reason = e.code(), callback, "bigcommerce callback refused");
         })?;
         if claims.iss != "bc" || claims.aud != credentials.client_id {
             return Err(CartEventError::BadSignature);
@@ -114,7 +122,23 @@ impl Services {
         if claims.nbf > now.0 + SKEW_SECS || claims.exp < now.0 - SKEW_SECS {
             return Err(CartEventError::Stale);
         }
-        let key = format!("cart-event:bigcommerce:{}", delivery_id(&claims.jti)?);
+        Ok(claims)
+    }
+
+    /// Handles BigCommerce's uninstall callback: verifies `signed_payload_jwt` (signature,
+    /// issuer, audience, store, time, not seen before), then revokes the store's connections.
+    /// A refused callback changes nothing.
+    pub async fn bigcommerce_uninstall(
+        &self,
+        signed_payload_jwt: Option<&str>,
+    ) -> Result<CartEventOutcome, CartEventError> {
+        let id = CartId::new("bigcommerce");
+        let claims = self.verified_bigcommerce_payload(signed_payload_jwt, "uninstall")?;
+        let now = self.clock.now();
+        let key = format!(
+            "cart-event:bigcommerce:{}",
+            delivery_id(&claims.jti, "jti")?
+        );
         let owner = self.claim_delivery(&key, now).await?;
         // A connection made more than the clock skew after the token was issued is a reinstall.
         let made_by = Timestamp(claims.nbf).plus_secs(SKEW_SECS);

@@ -16,6 +16,8 @@
 //! records the step and sends the email still owed.
 
 pub mod bigcommerce;
+pub mod bigcommerce_load;
+pub mod ebay;
 pub mod shopify;
 
 use super::confirm::SendOnce;
@@ -53,6 +55,9 @@ pub enum CartEventError {
     /// The cart is not configured (no credentials to verify with).
     #[error("the cart is not configured")]
     UnknownCart,
+    /// The cart's signing keys could not be fetched; the cart may deliver again.
+    #[error("the cart's signing keys could not be fetched")]
+    KeysUnavailable,
     /// The store failed; the cart may deliver again.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -67,9 +72,18 @@ impl CartEventError {
             CartEventError::Replayed => "replayed",
             CartEventError::Malformed(_) => "malformed",
             CartEventError::UnknownCart => "unknown_cart",
-            CartEventError::Store(_) => "unavailable",
+            CartEventError::KeysUnavailable | CartEventError::Store(_) => "unavailable",
         }
     }
+}
+
+/// A delivery id usable as a lease key (printable, short), from the field `what`.
+fn delivery_id<'a>(id: &'a str, what: &'static str) -> Result<&'a str, CartEventError> {
+    let ok = (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    ok.then_some(id).ok_or(CartEventError::Malformed(what))
 }
 
 /// What a verified delivery did.

@@ -52,6 +52,7 @@ pub(super) fn other_process(kit: &TestKit) -> Services {
         events: s.events.clone(),
         refreshing: RefreshFlights::default(),
         webhooks: s.webhooks.clone(),
+        notification_keys: Default::default(),
     }
 }
 

@@ -13,10 +13,12 @@
 
 mod interleave;
 mod store;
+mod token_endpoint;
 mod trips;
 mod webhooks;
 
 pub use store::FaultyStore;
+pub use token_endpoint::FaultyTokenEndpoint;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -25,12 +27,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
-use url::Url;
 use zeroize::Zeroizing;
 
-use crate::domain::{Secret, TokenSet};
 use crate::mailer::{MailError, Mailer, OutgoingEmail};
-use crate::oauth::{CodeExchange, OAuth1Call, OAuth1Token, OAuthError, RefreshCall, TokenEndpoint};
 use crate::vault::{DataKey, SealContext, SealedBlob, Vault, VaultError};
 
 /// The port a fault is injected into.
@@ -313,87 +312,6 @@ impl Mailer for FaultyMailer {
             .guard(Port::Mailer, "send", self.inner.send(email), |why| {
                 MailError::Unavailable(why.into())
             })
-            .await
-    }
-}
-
-/// The token endpoint port behind a [`FaultPlan`].
-pub struct FaultyTokenEndpoint {
-    inner: Arc<dyn TokenEndpoint>,
-    plan: Arc<FaultPlan>,
-}
-
-impl FaultyTokenEndpoint {
-    /// Wraps `inner`.
-    pub fn new(inner: Arc<dyn TokenEndpoint>, plan: Arc<FaultPlan>) -> Self {
-        FaultyTokenEndpoint { inner, plan }
-    }
-}
-
-fn cart_unreachable(why: &'static str) -> OAuthError {
-    OAuthError::Unreachable(why.into())
-}
-
-#[async_trait]
-impl TokenEndpoint for FaultyTokenEndpoint {
-    async fn exchange_code(&self, x: CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
-        self.plan
-            .guard(
-                Port::TokenEndpoint,
-                "exchange_code",
-                self.inner.exchange_code(x),
-                cart_unreachable,
-            )
-            .await
-    }
-
-    async fn verify_keys(
-        &self,
-        url: &Url,
-        check: crate::carts::CredentialCheck,
-        key: &Secret,
-        secret: &Secret,
-    ) -> Result<(), OAuthError> {
-        self.plan
-            .guard(
-                Port::TokenEndpoint,
-                "verify_keys",
-                self.inner.verify_keys(url, check, key, secret),
-                cart_unreachable,
-            )
-            .await
-    }
-
-    async fn refresh(&self, r: RefreshCall<'_>) -> Result<TokenSet, OAuthError> {
-        self.plan
-            .guard(
-                Port::TokenEndpoint,
-                "refresh",
-                self.inner.refresh(r),
-                cart_unreachable,
-            )
-            .await
-    }
-
-    async fn oauth1_token(&self, call: OAuth1Call<'_>) -> Result<OAuth1Token, OAuthError> {
-        self.plan
-            .guard(
-                Port::TokenEndpoint,
-                "oauth1_token",
-                self.inner.oauth1_token(call),
-                cart_unreachable,
-            )
-            .await
-    }
-
-    async fn revoke(&self, call: crate::oauth::RevokeCall<'_>) -> Result<(), OAuthError> {
-        self.plan
-            .guard(
-                Port::TokenEndpoint,
-                "revoke",
-                self.inner.revoke(call),
-                cart_unreachable,
-            )
             .await
     }
 }
