@@ -21,11 +21,18 @@ impl Services {
     /// What every Lambda function runs on: the configuration read once from the process
     /// environment (and the SSM SecureString parameter named by `CARTLINK_CONFIG_PARAMETER`,
     /// see [`load_lambda_config`]), and the AWS adapters (DynamoDB, KMS, SES) with every client
-    /// built from one `SdkConfig` (which honours `AWS_ENDPOINT_URL`) that sends through
-    /// [`sdk_http_client`]. "Invite authorized" travels on the table's stream.
+    /// built from one `SdkConfig` (which honours `AWS_ENDPOINT_URL`, and takes its credentials
+    /// from the environment, where Lambda puts them) that sends through [`sdk_http_client`].
+    /// "Invite authorized" travels on the table's stream.
     pub async fn for_lambda() -> Result<Services, StartError> {
+        // Lambda hands every function its role's credentials in the environment; the default
+        // chain would also build the web-identity (STS) and instance-metadata providers at
+        // every cold start, for nothing.
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(sdk_http_client())
+            .credentials_provider(
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+            )
             .load()
             .await;
         let config = load_lambda_config(&|k| std::env::var(k).ok(), &sdk).await?;
