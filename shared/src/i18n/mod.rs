@@ -27,20 +27,18 @@ const SOURCES: [(Locale, &str); 5] = [
 /// One language's messages by key.
 pub type Catalog = BTreeMap<String, String>;
 
-/// The catalog of a language, read once. A catalog that does not parse is a build mistake the
-/// catalog test catches; at run time it reads as empty (English then answers).
+/// The catalog of a language, read once, when a page or email in it is first written (a
+/// function's first page reads one or two languages, not five). A catalog that does not parse
+/// is a build mistake the catalog test catches; at run time it reads as empty (English then
+/// answers).
 pub fn catalog(locale: Locale) -> &'static Catalog {
-    static CATALOGS: OnceLock<Vec<(Locale, Catalog)>> = OnceLock::new();
-    let all = CATALOGS.get_or_init(|| {
-        SOURCES
-            .iter()
-            .map(|(l, src)| (*l, parse(src).unwrap_or_default()))
-            .collect()
-    });
-    all.iter()
-        .find(|(l, _)| *l == locale)
-        .map(|(_, c)| c)
-        .expect("every locale has a catalog")
+    static CATALOGS: [OnceLock<Catalog>; SOURCES.len()] =
+        [const { OnceLock::new() }; SOURCES.len()];
+    let at = SOURCES
+        .iter()
+        .position(|(l, _)| *l == locale)
+        .expect("every locale has a catalog");
+    CATALOGS[at].get_or_init(|| parse(SOURCES[at].1).unwrap_or_default())
 }
 
 /// Reads a catalog's TOML: flat `"key" = "message"` pairs.
