@@ -586,9 +586,9 @@ pub async fn callback(svc: &Services, c: &Consented) -> shared::web::Response {
     .await
 }
 
-/// An invite made through the warehouse API for `world`'s merchant and granted at the cart
-/// (through the grant page and the callback handlers): answers its connection's id.
-pub async fn connected(svc: &Services, world: &World) -> shared::domain::ConnectionId {
+/// `POST /v1/invites` for `world`'s merchant at the test cart through the warehouse API
+/// handler on `svc`, with the dev warehouse's key: the status and the answer.
+pub async fn create_invite(svc: &Services, world: &World) -> (u16, Value) {
     let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
     let auth = format!("Bearer {}", crate::API_KEY);
     let headers = [
@@ -605,9 +605,25 @@ pub async fn connected(svc: &Services, world: &World) -> shared::domain::Connect
     )
     .await;
     let v: Value = serde_json::from_slice(resp.body()).unwrap();
-    assert_eq!(resp.status(), 201, "{v}");
-    let token = v["setup_url"].as_str().unwrap().rsplit('/').next().unwrap();
-    let c = consent(svc, world, token).await;
+    (resp.status().as_u16(), v)
+}
+
+/// The link token of an invite answer (the last segment of its `setup_url`).
+pub fn link_token(invite: &Value) -> &str {
+    invite["setup_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+}
+
+/// An invite made through the warehouse API for `world`'s merchant and granted at the cart
+/// (through the grant page and the callback handlers): answers its connection's id.
+pub async fn connected(svc: &Services, world: &World) -> shared::domain::ConnectionId {
+    let (status, v) = create_invite(svc, world).await;
+    assert_eq!(status, 201, "{v}");
+    let c = consent(svc, world, link_token(&v)).await;
     assert_eq!(callback(svc, &c).await.status(), 200);
     let invite = shared::domain::InviteId::parse(v["id"].as_str().unwrap()).unwrap();
     svc.store

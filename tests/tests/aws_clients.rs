@@ -7,8 +7,7 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use cartlink_e2e::aws::{invoke, World};
-use cartlink_e2e::{API_KEY, CART};
+use cartlink_e2e::aws::{create_invite, invoke, link_token, World};
 use shared::domain::SealContext;
 use tracing::Instrument;
 
@@ -64,25 +63,9 @@ fn built(process: &str, name: &str) -> usize {
 
 /// A link token of a fresh invite, made through the warehouse API of another process.
 async fn invite_link(world: &World) -> String {
-    let svc = world.services();
-    let body = serde_json::json!({"cart": CART, "merchant_email": world.merchant_email});
-    let auth = format!("Bearer {API_KEY}");
-    let resp = invoke(
-        |req| warehouse_api::handle(&svc, req),
-        "POST",
-        "/v1/invites",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        &[],
-        Some(&body.to_string()),
-    )
-    .await;
-    assert_eq!(resp.status(), 201);
-    let v: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
-    let url = v["setup_url"].as_str().unwrap();
-    url.rsplit('/').next().unwrap().to_owned()
+    let (status, v) = create_invite(&world.services(), world).await;
+    assert_eq!(status, 201, "{v}");
+    link_token(&v).to_owned()
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_ssm::types::ParameterType;
-use cartlink_e2e::aws::{invoke, World};
+use cartlink_e2e::aws::{create_invite, invoke, World};
 use cartlink_e2e::aws_ops::as_handler;
 use cartlink_e2e::{API_KEY, CART, CLIENT_SECRET};
 use serde_json::json;
@@ -80,21 +80,8 @@ async fn a_function_reads_its_secrets_from_the_securestring_parameter() {
     assert!(env.values().all(|v| !v.contains(CLIENT_SECRET)));
     // AND the warehouse's key from the parameter authenticates an invite on moto
     let svc = Services::aws(config, catalog, &world.sdk).unwrap();
-    let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
-    let auth = format!("Bearer {API_KEY}");
-    let resp = invoke(
-        |req| warehouse_api::handle(&svc, req),
-        "POST",
-        "/v1/invites",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        &[],
-        Some(&body),
-    )
-    .await;
-    assert_eq!(resp.status(), 201);
+    let (status, v) = create_invite(&svc, &world).await;
+    assert_eq!(status, 201, "{v}");
 }
 
 #[tokio::test]

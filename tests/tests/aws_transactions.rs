@@ -4,10 +4,8 @@
 
 use std::sync::Arc;
 
-use cartlink_e2e::aws::{callback, consent, invoke, World, VERIFIED_DOMAIN};
+use cartlink_e2e::aws::{callback, consent, create_invite, link_token, World, VERIFIED_DOMAIN};
 use cartlink_e2e::aws_faults::TransactionFaults;
-use cartlink_e2e::{API_KEY, CART};
-use serde_json::{json, Value};
 use shared::carts::Catalog;
 use shared::service::Services;
 
@@ -17,23 +15,8 @@ async fn consented_with(
     faults: &Arc<TransactionFaults>,
 ) -> (cartlink_e2e::aws::Consented, Services, String) {
     let svc = world.services();
-    let body = json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
-    let auth = format!("Bearer {API_KEY}");
-    let resp = invoke(
-        |req| warehouse_api::handle(&svc, req),
-        "POST",
-        "/v1/invites",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        &[],
-        Some(&body),
-    )
-    .await;
-    let v: Value = serde_json::from_slice(resp.body()).unwrap();
-    let token = v["setup_url"].as_str().unwrap().rsplit('/').next().unwrap();
-    let c = consent(&svc, world, token).await;
+    let (_, v) = create_invite(&svc, world).await;
+    let c = consent(&svc, world, link_token(&v)).await;
     let sdk = world.sdk.to_builder().http_client(faults.client()).build();
     let config = world.config(&format!("cartlink <no-reply@{VERIFIED_DOMAIN}>"));
     let catalog = Catalog::from_config(&config);

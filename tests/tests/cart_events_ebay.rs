@@ -11,7 +11,7 @@ mod common;
 mod ebay;
 
 use common::{Rig, CLIENT_ID, CLIENT_SECRET, KEY};
-use ebay::{mount_keys, notification, EbayKey, USER_ID};
+use ebay::{app_token_requests, mount_keys, notification, public_key_path, EbayKey, USER_ID};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use shared::domain::{ConnectionId, DisconnectedBy, InviteId};
@@ -356,10 +356,7 @@ async fn a_notification_whose_key_ebay_cannot_serve_now_is_answered_503_and_chan
     let (rig, invite, id) = connected(&key).await;
     let failing = EbayKey::generate();
     Mock::given(method("GET"))
-        .and(path(format!(
-            "/api.ebay.com/commerce/notification/v1/public_key/{}",
-            failing.kid
-        )))
+        .and(path(public_key_path(&failing.kid)))
         .respond_with(ResponseTemplate::new(500))
         .mount(&rig.stand)
         .await;
@@ -403,14 +400,7 @@ async fn one_application_token_serves_the_keys_of_several_key_ids() {
         assert_eq!(status, 200, "{v}");
     }
     // THEN eBay was asked for an application token once
-    let asked = rig
-        .stand
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| String::from_utf8_lossy(&r.body).contains("grant_type=client_credentials"))
-        .count();
+    let asked = app_token_requests(&rig.stand).await;
     assert_eq!(asked, 1);
 }
 
@@ -421,10 +411,7 @@ async fn a_key_answer_refusing_our_token_is_503_and_the_next_notification_asks_f
     let (rig, _, id) = connected(&key).await;
     let next = EbayKey::generate();
     Mock::given(method("GET"))
-        .and(path(format!(
-            "/api.ebay.com/commerce/notification/v1/public_key/{}",
-            next.kid
-        )))
+        .and(path(public_key_path(&next.kid)))
         .respond_with(ResponseTemplate::new(401))
         .up_to_n_times(1)
         .with_priority(1)
@@ -441,13 +428,6 @@ async fn a_key_answer_refusing_our_token_is_503_and_the_next_notification_asks_f
     // AND the retry, with a new application token, is handled
     let (again, v) = deliver(&rig, &body, &signature).await;
     assert_eq!((again, &v["revoked"]), (200, &json!(1)), "{v}");
-    let asked = rig
-        .stand
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| String::from_utf8_lossy(&r.body).contains("grant_type=client_credentials"))
-        .count();
+    let asked = app_token_requests(&rig.stand).await;
     assert_eq!(asked, 2);
 }

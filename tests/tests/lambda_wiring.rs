@@ -2,8 +2,8 @@
 //! environment once (`AWS_ENDPOINT_URL` included), so the same binaries run against moto.
 //! One test in its own binary, since it sets process-wide environment variables.
 
-use cartlink_e2e::aws::{invoke, moto, World};
-use cartlink_e2e::{API_KEY, CART, CLIENT_SECRET};
+use cartlink_e2e::aws::{create_invite, moto, World};
+use cartlink_e2e::CLIENT_SECRET;
 use shared::domain::InviteId;
 use shared::service::Services;
 
@@ -40,24 +40,9 @@ async fn the_lambda_services_read_everything_from_the_environment() {
     // WHEN it starts with everything set
     std::env::set_var("CARTLINK_TABLE", &world.table);
     let svc = Services::for_lambda().await.unwrap();
-    let body =
-        serde_json::json!({"cart": CART, "merchant_email": world.merchant_email}).to_string();
-    let auth = format!("Bearer {API_KEY}");
-    let resp = invoke(
-        |req| warehouse_api::handle(&svc, req),
-        "POST",
-        "/v1/invites",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        &[],
-        Some(&body),
-    )
-    .await;
+    let (status, v) = create_invite(&svc, &world).await;
     // THEN the invite landed in moto's table and its email in moto's SES
-    assert_eq!(resp.status(), 201);
-    let v: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(status, 201, "{v}");
     let id = InviteId::parse(v["id"].as_str().unwrap()).unwrap();
     let stored = world.services().store.invite(&id).await.unwrap();
     assert!(stored.is_some());

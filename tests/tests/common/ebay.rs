@@ -135,10 +135,7 @@ pub async fn mount_keys(
         .mount(stand)
         .await;
     let mut public_key = Mock::given(method("GET"))
-        .and(path(format!(
-            "/api.ebay.com/commerce/notification/v1/public_key/{}",
-            key.kid
-        )))
+        .and(path(public_key_path(&key.kid)))
         .and(header(
             "authorization",
             format!("Bearer {APP_TOKEN}").as_str(),
@@ -170,4 +167,20 @@ pub fn notification(id: &str, user: &str, event_secs_ago: i64, published_secs_ag
         }
     })
     .to_string()
+}
+
+/// Where the stand-in serves the public key of `kid` (eBay's Notification API `getPublicKey`).
+pub fn public_key_path(kid: &str) -> String {
+    format!("/api.ebay.com/commerce/notification/v1/public_key/{kid}")
+}
+
+/// How many application tokens (client credentials grants) the stand-in was asked for.
+pub async fn app_token_requests(stand: &wiremock::MockServer) -> usize {
+    stand
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("grant_type=client_credentials"))
+        .count()
 }
