@@ -9,7 +9,7 @@
 #[path = "common/rig.rs"]
 mod common;
 
-use common::{shopify_rig, Rig, CLIENT_SECRET, KEY, SHOP, SHOPIFY_ALL};
+use common::{shopify_rig, Rig, CLIENT_SECRET, SHOP, SHOPIFY_ALL};
 use serde_json::{json, Value};
 use shared::domain::{ConnectionId, DisconnectedBy, InviteId};
 use shared::service::lifecycle::shopify::hmac_of;
@@ -72,27 +72,6 @@ async fn deliver(rig: &Rig, d: &Delivery) -> (u16, Value) {
     (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
-/// The token API's status for a connection.
-async fn token_status(rig: &Rig, id: &ConnectionId) -> u16 {
-    reqwest::Client::new()
-        .get(format!("{}/v1/connections/{id}/tokens", rig.base))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-/// How often the invite's history shows `revoked_at_cart`.
-async fn revoked_steps(rig: &Rig, invite: &InviteId) -> usize {
-    rig.history(invite)
-        .await
-        .iter()
-        .filter(|(t, _)| t == "revoked_at_cart")
-        .count()
-}
-
 async fn connected_rig() -> (Rig, InviteId, ConnectionId) {
     let rig = shopify_rig(SHOPIFY_ALL).await;
     let (invite, conn) = rig.connect_shop().await;
@@ -108,7 +87,7 @@ async fn a_signed_uninstall_deletes_the_tokens_and_marks_the_connection_revoked_
     // THEN it is handled, the sealed tokens are gone (token API 404) and the record says the
     // cart revoked it
     assert_eq!((status, &v["revoked"]), (200, &json!(1)), "{v}");
-    assert_eq!(token_status(&rig, &id).await, 404);
+    assert_eq!(rig.token_status(&id).await, 404);
     let svc = &rig.app.services;
     assert!(svc.store.connection(&id).await.unwrap().is_none());
     let record = svc
@@ -129,7 +108,7 @@ async fn a_signed_uninstall_tells_the_warehouse_by_history_and_email() {
     // WHEN Shopify delivers app/uninstalled for it
     deliver(&rig, &Delivery::uninstall("wh-1")).await;
     // THEN the history has the step behind `connection.revoked`, and the warehouse got one email
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     let emails = rig.emails_of_kind("revoked_at_cart");
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].to, "ops@scope-warehouse.test");
@@ -152,8 +131,8 @@ async fn a_delivery_with_a_bad_signature_is_refused_and_changes_nothing() {
     let (status, v) = deliver(&rig, &forged).await;
     // THEN it is 401 bad_signature and the connection still serves tokens, with no step
     assert_eq!((status, v["error"].as_str()), (401, Some("bad_signature")));
-    assert_eq!(token_status(&rig, &id).await, 200);
-    assert_eq!(revoked_steps(&rig, &invite).await, 0);
+    assert_eq!(rig.token_status(&id).await, 200);
+    assert_eq!(rig.revoked_steps(&invite).await, 0);
 }
 
 #[tokio::test]
@@ -168,7 +147,7 @@ async fn a_stale_delivery_is_refused_and_changes_nothing() {
     let (status, v) = deliver(&rig, &stale).await;
     // THEN it is 400 stale and the connection still serves tokens
     assert_eq!((status, v["error"].as_str()), (400, Some("stale")));
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -181,7 +160,7 @@ async fn a_replayed_delivery_is_refused_and_changes_nothing() {
     let (status, v) = deliver(&rig, &first).await;
     // THEN it is 409 replayed, and there is still one step and one email
     assert_eq!((status, v["error"].as_str()), (409, Some("replayed")));
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
 }
 
@@ -197,7 +176,7 @@ async fn a_body_of_another_topic_under_the_uninstall_topic_is_refused() {
     let (status, v) = deliver(&rig, &swapped).await;
     // THEN it is 400 malformed (no Shop resource) and the connection stays
     assert_eq!((status, v["error"].as_str()), (400, Some("malformed")));
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -214,7 +193,7 @@ async fn twenty_identical_deliveries_at_once_make_one_step_and_one_email() {
         answers.iter().all(|(s, _)| *s == 200 || *s == 409),
         "{answers:?}"
     );
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
 }
 
@@ -234,7 +213,7 @@ async fn twenty_distinct_uninstall_deliveries_at_once_revoke_once() {
         .map(|(_, v)| v["revoked"].as_i64().unwrap())
         .sum();
     assert_eq!(revoked, 1);
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
 }
 
@@ -251,7 +230,7 @@ async fn a_crash_after_the_write_is_finished_by_the_carts_next_delivery() {
     let (status, v) = deliver(&rig, &Delivery::uninstall("wh-retry")).await;
     // THEN the step and the email still owed are made, once
     assert_eq!((status, &v["revoked"]), (200, &json!(0)), "{v}");
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
 }
 
@@ -276,7 +255,7 @@ async fn a_crash_after_the_step_sends_only_the_email_still_owed() {
     // THEN the email goes out once and the step is not repeated
     assert_eq!(status, 200);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
 }
 
 /// The disconnection record an uninstall writes for `conn`, as a crash right after the write
@@ -306,7 +285,7 @@ async fn a_connection_made_after_the_uninstall_was_triggered_is_left_alone() {
     let (status, v) = deliver(&rig, &earlier).await;
     // THEN it is handled but revokes nothing: the connection still serves tokens
     assert_eq!((status, &v["revoked"]), (200, &json!(0)), "{v}");
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -327,7 +306,7 @@ async fn the_privacy_webhooks_are_answered_and_say_no_customer_data_is_held() {
         );
     }
     // AND the connection is untouched
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -338,5 +317,5 @@ async fn shop_redact_revokes_whatever_connection_is_left_at_the_shop() {
     let (status, v) = deliver(&rig, &Delivery::privacy("shop/redact", "p-shop")).await;
     // THEN the connection is revoked
     assert_eq!((status, &v["revoked"]), (200, &json!(1)), "{v}");
-    assert_eq!(token_status(&rig, &id).await, 404);
+    assert_eq!(rig.token_status(&id).await, 404);
 }

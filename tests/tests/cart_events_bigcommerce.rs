@@ -9,7 +9,7 @@ mod common;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use cartlink_e2e::browser;
-use common::{Rig, CLIENT_ID, CLIENT_SECRET, KEY};
+use common::{Rig, CLIENT_ID, CLIENT_SECRET};
 use serde_json::{json, Value};
 use shared::domain::ConnectionId;
 use shared::service::lifecycle::bigcommerce::sign;
@@ -79,17 +79,6 @@ async fn uninstall(rig: &Rig, token: &str) -> (u16, Value) {
     (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
-async fn token_status(rig: &Rig, id: &ConnectionId) -> u16 {
-    reqwest::Client::new()
-        .get(format!("{}/v1/connections/{id}/tokens", rig.base))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 #[tokio::test]
 async fn a_signed_uninstall_revokes_the_store_and_tells_the_warehouse() {
     // GIVEN a connected store
@@ -98,7 +87,7 @@ async fn a_signed_uninstall_revokes_the_store_and_tells_the_warehouse() {
     let (status, v) = uninstall(&rig, &jwt(CLIENT_SECRET, &claims("j-1", now()))).await;
     // THEN the connection is revoked at the cart, its tokens gone, and the warehouse emailed
     assert_eq!((status, &v["revoked"]), (200, &json!(1)), "{v}");
-    assert_eq!(token_status(&rig, &id).await, 404);
+    assert_eq!(rig.token_status(&id).await, 404);
     let record = rig.app.services.store.disconnection(&id).await.unwrap();
     assert_eq!(
         record.map(|r| shared::views::ConnectionDisconnected::of(&r).status),
@@ -115,7 +104,7 @@ async fn a_payload_signed_with_another_secret_is_refused_and_changes_nothing() {
     let (status, v) = uninstall(&rig, &jwt("not-the-secret", &claims("j-1", now()))).await;
     // THEN it is 401 and the connection still serves tokens
     assert_eq!((status, v["error"].as_str()), (401, Some("bad_signature")));
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -127,7 +116,7 @@ async fn an_expired_payload_is_refused_and_changes_nothing() {
     let (status, v) = uninstall(&rig, &jwt(CLIENT_SECRET, &old)).await;
     // THEN it is 400 stale and the connection still serves tokens
     assert_eq!((status, v["error"].as_str()), (400, Some("stale")));
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -153,7 +142,7 @@ async fn a_payload_for_another_app_is_refused() {
     let (status, _) = uninstall(&rig, &jwt(CLIENT_SECRET, &other)).await;
     // THEN it is refused and the connection stays
     assert_eq!(status, 401);
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 // ---------------------------------------------------------------- the load callback
@@ -201,7 +190,7 @@ async fn a_verified_load_shows_the_warehouse_connected_and_how_to_withdraw_it() 
         "{csp}"
     );
     // AND it changed nothing: the connection still serves tokens
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -270,5 +259,5 @@ async fn a_verified_remove_user_is_answered_204_and_changes_nothing() {
     let (forged, _, _) = load(&rig, "remove_user", &jwt("nope", &claims("r-2", now()))).await;
     // THEN the first is 204, the second 401, and the connection still serves tokens
     assert_eq!((ok, forged), (204, 401));
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }

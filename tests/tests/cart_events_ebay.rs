@@ -121,25 +121,6 @@ async fn deliver(rig: &Rig, body: &str, signature: &str) -> (u16, Value) {
     (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
-async fn token_status(rig: &Rig, id: &ConnectionId) -> u16 {
-    reqwest::Client::new()
-        .get(format!("{}/v1/connections/{id}/tokens", rig.base))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-async fn revoked_steps(rig: &Rig, invite: &InviteId) -> usize {
-    rig.history(invite)
-        .await
-        .iter()
-        .filter(|(t, _)| t == "revoked_at_cart")
-        .count()
-}
-
 /// A deletion of `USER_ID` published just now, signed by `key`.
 fn deletion(key: &EbayKey, id: &str) -> (String, String) {
     let body = notification(id, USER_ID, 30, 5);
@@ -210,10 +191,10 @@ async fn a_signed_deletion_revokes_the_users_connection_and_tells_the_warehouse(
     // THEN it is handled, the sealed tokens are gone, the record says the cart revoked it,
     // the history has the step behind connection.revoked and the warehouse got one email
     assert_eq!((status, &v["revoked"]), (200, &json!(1)), "{v}");
-    assert_eq!(token_status(&rig, &id).await, 404);
+    assert_eq!(rig.token_status(&id).await, 404);
     let record = rig.app.services.store.disconnection(&id).await.unwrap();
     assert_eq!(record.map(|r| r.by), Some(DisconnectedBy::Cart));
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
 }
 
@@ -227,7 +208,7 @@ async fn a_deletion_of_another_user_leaves_the_connection() {
     let (status, v) = deliver(&rig, &body, &key.sign(&body)).await;
     // THEN it is handled with nothing revoked, and the connection still serves tokens
     assert_eq!((status, &v["revoked"]), (200, &json!(0)), "{v}");
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -241,8 +222,8 @@ async fn a_notification_signed_by_another_key_is_refused_with_412_and_changes_no
     let (status, v) = deliver(&rig, &body, &forged).await;
     // THEN it is 412 bad_signature, the connection still serves tokens, no step, no email
     assert_eq!((status, v["error"].as_str()), (412, Some("bad_signature")));
-    assert_eq!(token_status(&rig, &id).await, 200);
-    assert_eq!(revoked_steps(&rig, &invite).await, 0);
+    assert_eq!(rig.token_status(&id).await, 200);
+    assert_eq!(rig.revoked_steps(&invite).await, 0);
     assert!(rig.emails_of_kind("revoked_at_cart").is_empty());
 }
 
@@ -256,7 +237,7 @@ async fn a_notification_under_a_key_id_ebay_does_not_know_is_refused() {
     let (status, _) = deliver(&rig, &body, &EbayKey::generate().sign(&body)).await;
     // THEN it is 412 and the connection stays
     assert_eq!(status, 412);
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -269,7 +250,7 @@ async fn a_stale_notification_is_refused_and_changes_nothing() {
     let (status, v) = deliver(&rig, &body, &key.sign(&body)).await;
     // THEN it is 400 stale and the connection still serves tokens
     assert_eq!((status, v["error"].as_str()), (400, Some("stale")));
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
 }
 
 #[tokio::test]
@@ -283,7 +264,7 @@ async fn a_replayed_notification_is_refused_and_changes_nothing() {
     let (status, v) = deliver(&rig, &body, &signature).await;
     // THEN it is 409 replayed, and there is still one step and one email
     assert_eq!((status, v["error"].as_str()), (409, Some("replayed")));
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
 }
 
@@ -304,7 +285,7 @@ async fn twenty_copies_at_once_make_one_revocation_and_one_email() {
         answers.iter().all(|(s, _)| *s == 200 || *s == 409),
         "{answers:?}"
     );
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
 }
 
@@ -328,7 +309,7 @@ async fn a_crash_after_the_write_is_finished_by_ebays_next_delivery() {
     let (status, v) = deliver(&rig, &body, &signature).await;
     // THEN the step and the email still owed are made, once
     assert_eq!((status, &v["revoked"]), (200, &json!(0)), "{v}");
-    assert_eq!(revoked_steps(&rig, &invite).await, 1);
+    assert_eq!(rig.revoked_steps(&invite).await, 1);
     assert_eq!(rig.emails_of_kind("revoked_at_cart").len(), 1);
 }
 
@@ -365,8 +346,8 @@ async fn a_notification_whose_key_ebay_cannot_serve_now_is_answered_503_and_chan
     let (status, v) = deliver(&rig, &body, &failing.sign(&body)).await;
     // THEN it is 503 unavailable (eBay delivers again), and nothing changed
     assert_eq!((status, v["error"].as_str()), (503, Some("unavailable")));
-    assert_eq!(token_status(&rig, &id).await, 200);
-    assert_eq!(revoked_steps(&rig, &invite).await, 0);
+    assert_eq!(rig.token_status(&id).await, 200);
+    assert_eq!(rig.revoked_steps(&invite).await, 0);
 }
 
 #[tokio::test]
@@ -424,7 +405,7 @@ async fn a_key_answer_refusing_our_token_is_503_and_the_next_notification_asks_f
     let (first, v) = deliver(&rig, &body, &signature).await;
     // THEN the first is 503 (not blamed on the signature) and changed nothing
     assert_eq!((first, v["error"].as_str()), (503, Some("unavailable")));
-    assert_eq!(token_status(&rig, &id).await, 200);
+    assert_eq!(rig.token_status(&id).await, 200);
     // AND the retry, with a new application token, is handled
     let (again, v) = deliver(&rig, &body, &signature).await;
     assert_eq!((again, &v["revoked"]), (200, &json!(1)), "{v}");

@@ -144,6 +144,27 @@ base_url_override = "{uri}"
         svc.store.connection_for_invite(invite).await.unwrap()
     }
 
+    /// The token API's status for a connection (200 while it is connected).
+    pub async fn token_status(&self, id: &shared::domain::ConnectionId) -> u16 {
+        reqwest::Client::new()
+            .get(format!("{}/v1/connections/{id}/tokens", self.base))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// How often the invite's history shows `revoked_at_cart`.
+    pub async fn revoked_steps(&self, invite: &InviteId) -> usize {
+        self.history(invite)
+            .await
+            .iter()
+            .filter(|(t, _)| t == "revoked_at_cart")
+            .count()
+    }
+
     /// The invite's history as the warehouse reads it: each event's type and reason.
     pub async fn history(&self, invite: &InviteId) -> Vec<(String, Option<String>)> {
         let v: Value = reqwest::Client::new()
