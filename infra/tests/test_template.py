@@ -65,6 +65,12 @@ WEBHOOK_SECRET_CONDITION = {
         "kms:EncryptionContext:kind": "webhook-secret",
     }
 }
+CART_APP_SECRET_CONDITION = {
+    "StringEquals": {
+        "kms:EncryptionContext:app": "cartlink",
+        "kms:EncryptionContext:kind": "cart-app-secret",
+    }
+}
 
 
 def of_type(t, resources=RES):
@@ -514,6 +520,15 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
             # under kind = webhook-secret (webhooks can open no token)
             (None, ["WarehouseApiRole"], ["kms:GenerateDataKey"], WEBHOOK_SECRET_CONDITION),
             (None, ["WebhooksRole"], ["kms:Decrypt"], WEBHOOK_SECRET_CONDITION),
+            # a warehouse's own app secret: sealed by warehouse-api, opened only where a grant
+            # or connection through it talks to the cart, under kind = cart-app-secret
+            (None, ["WarehouseApiRole"], ["kms:GenerateDataKey"], CART_APP_SECRET_CONDITION),
+            (
+                None,
+                ["CareRole", "ConnectionTokensRole", "OauthCallbackRole", "WarehouseApiRole"],
+                ["kms:Decrypt"],
+                CART_APP_SECRET_CONDITION,
+            ),
         ],
         key=repr,
     )
@@ -896,6 +911,10 @@ ROUTES = {
     ("get", "/v1/webhooks/deliveries"): "WarehouseApiFunction",
     ("post", "/v1/webhooks/deliveries/{id}/retry"): "WarehouseApiFunction",
     ("post", "/v1/webhooks/test"): "WarehouseApiFunction",
+    ("get", "/v1/cart-apps"): "WarehouseApiFunction",
+    ("put", "/v1/cart-apps/{cart}"): "WarehouseApiFunction",
+    ("get", "/v1/cart-apps/{cart}"): "WarehouseApiFunction",
+    ("delete", "/v1/cart-apps/{cart}"): "WarehouseApiFunction",
     ("get", "/v1/connections/{id}/tokens"): "ConnectionTokensFunction",
     ("get", "/setup"): "GrantPageFunction",
     ("head", "/setup"): "GrantPageFunction",

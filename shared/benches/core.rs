@@ -11,6 +11,7 @@ use shared::vault::{LocalVault, Vault};
 
 fn invite() -> Invite {
     Invite {
+        app: None,
         version: 0,
         id: InviteId::generate(),
         warehouse: WarehouseRef {

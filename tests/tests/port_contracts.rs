@@ -108,6 +108,7 @@ on_both_stores!(
 
 fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
     Invite {
+        app: None,
         version: 1, // as stored
         id: InviteId::generate(),
         warehouse: WarehouseRef {
@@ -136,6 +137,7 @@ fn invite(warehouse: &str, status: InviteStatus, created: i64) -> Invite {
 
 fn attempt(invite: &Invite, state: &str) -> GrantAttempt {
     GrantAttempt {
+        app: None,
         state_hash: TokenHash::of(state),
         invite_id: invite.id.clone(),
         cart: invite.cart.clone(),
@@ -151,6 +153,7 @@ fn attempt(invite: &Invite, state: &str) -> GrantAttempt {
 
 fn connection(invite: &Invite) -> Connection {
     Connection {
+        app: None,
         id: ConnectionId::generate(),
         invite_id: invite.id.clone(),
         warehouse_id: invite.warehouse.id.clone(),
@@ -1638,3 +1641,6 @@ mod accounts;
 // The care schedule: connections by their next care time.
 #[path = "port_contracts/care.rs"]
 mod care;
+// A warehouse's own apps at carts.
+#[path = "port_contracts/cart_apps.rs"]
+mod cart_apps;

@@ -44,6 +44,8 @@ pub enum CallbackPage {
     AlmostDone,
     /// The request does not belong to a grant this browser started.
     Refused,
+    /// The store is connected to another warehouse through the same app; nothing changed.
+    StoreHeld,
     /// The invite expired.
     Expired,
     /// Declined at the cart.
@@ -82,6 +84,7 @@ impl CallbackPage {
             CallbackPage::Declined { .. } | CallbackPage::KeysPending => StatusCode::OK,
             CallbackPage::AlmostDone => StatusCode::ACCEPTED,
             CallbackPage::Refused => StatusCode::BAD_REQUEST,
+            CallbackPage::StoreHeld => StatusCode::CONFLICT,
             CallbackPage::Expired => StatusCode::GONE,
             CallbackPage::CartFailed { .. } => StatusCode::BAD_GATEWAY,
             CallbackPage::ScopeMissing { .. } => StatusCode::FORBIDDEN,
@@ -108,6 +111,7 @@ impl From<CallbackError> for CallbackPage {
     fn from(e: CallbackError) -> Self {
         match e {
             CallbackError::Refused { .. } => CallbackPage::Refused,
+            CallbackError::StoreHeldElsewhere => CallbackPage::StoreHeld,
             CallbackError::AlreadyConnected { at } => CallbackPage::AlreadyConnected { at },
             CallbackError::Expired => CallbackPage::Expired,
             CallbackError::InProgress => CallbackPage::AlmostDone,
@@ -163,6 +167,7 @@ fn delivery_answer(
                     (StatusCode::CONFLICT, "already_connected")
                 }
                 CallbackError::Expired => (StatusCode::GONE, "expired"),
+                CallbackError::StoreHeldElsewhere => (StatusCode::CONFLICT, "store_held_elsewhere"),
                 CallbackError::InProgress => (StatusCode::CONFLICT, "delivery_in_progress"),
                 CallbackError::Declined { .. }
                 | CallbackError::CartFailed { .. }

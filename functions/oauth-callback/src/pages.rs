@@ -123,6 +123,16 @@ pub fn render(ui: &Ui, origin: &str, page: &CallbackPage) -> String {
                 &["callback.refused.text"],
             ),
         ),
+        CallbackPage::StoreHeld => (
+            "failed",
+            plain(
+                ui,
+                Some(false),
+                "callback.held.title",
+                "callback.held.lead",
+                &["callback.held.text"],
+            ),
+        ),
         CallbackPage::Expired => (
             "expired",
             plain(

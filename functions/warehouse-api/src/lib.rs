@@ -65,6 +65,16 @@ pub enum ApiError {
     UnknownCart,
     /// The cart is not enabled.
     CartNotEnabled,
+    /// The store is connected to another warehouse through the same app, at a cart that keeps
+    /// one active token per app and store.
+    StoreHeldElsewhere {
+        /// The cart's name.
+        cart: String,
+        /// The cart's id.
+        id: String,
+    },
+    /// The cart's merchants authorize without an app, so none can be registered.
+    NoAppAtCart,
     /// The store or the mail service failed; nothing the warehouse can see changed.
     Unavailable,
     /// A rate limit is reached until the window ends.
@@ -147,6 +157,20 @@ impl ApiError {
                 "Cart not enabled",
                 "This cart has no app credentials configured.",
             ),
+            StoreHeldElsewhere { cart, id } => Problem::new(
+                StatusCode::CONFLICT,
+                "store-connected-elsewhere",
+                "Store connected to another warehouse",
+                format!(
+                    "This store is connected to another warehouse through the same {cart} app, and {cart} keeps one active token per app and store: connecting it again would end that warehouse's access. Register your own {cart} app (PUT /v1/cart-apps/{id}) and invite again."
+                ),
+            ),
+            NoAppAtCart => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cart-takes-no-app",
+                "Cart takes no app",
+                "Merchants of this cart authorize without an app (they create keys or an integration in their admin), so there is no app to register.",
+            ),
             Unavailable => Problem::unavailable(),
             RateLimited { .. } => Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -197,6 +221,10 @@ impl From<InviteError> for ApiError {
             InviteError::Invalid { field, reason } => ApiError::Invalid { field, reason },
             InviteError::UnknownCart => ApiError::UnknownCart,
             InviteError::CartNotEnabled => ApiError::CartNotEnabled,
+            InviteError::StoreHeldElsewhere { cart, id } => ApiError::StoreHeldElsewhere {
+                cart,
+                id: id.to_string(),
+            },
             InviteError::Store(e) => {
                 tracing::error!(error = %e, "store failed creating an invite");
                 ApiError::Unavailable
@@ -318,6 +346,10 @@ pub struct ListedCart {
     pub inputs: Vec<ListedInput>,
     /// Whether invites can be made (credentials configured).
     pub enabled: bool,
+    /// Whether the cart keeps one active token per app and store.
+    pub one_token_per_store: bool,
+    /// Whether a warehouse may register its own app at it.
+    pub takes_own_app: bool,
 }
 
 /// The `GET /v1/carts` answer.
@@ -348,6 +380,8 @@ fn list_carts(svc: &Services) -> CartList {
                     })
                     .collect(),
                 enabled: c.enabled(),
+                one_token_per_store: c.one_token_per_store.is_some(),
+                takes_own_app: c.flavour == shared::carts::Flavour::PopupOauth,
             })
             .collect(),
     }
@@ -373,6 +407,10 @@ enum Call<'a> {
     ListDeliveries,
     RetryDelivery(&'a str),
     TestWebhook,
+    ListApps,
+    PutApp(&'a str),
+    ShowApp(&'a str),
+    DeleteApp(&'a str),
 }
 
 async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
@@ -406,6 +444,10 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
             Call::RetryDelivery(id)
         }
         ["v1", "webhooks", "test"] if req.method == Method::POST => Call::TestWebhook,
+        ["v1", "cart-apps"] if req.method == Method::GET => Call::ListApps,
+        ["v1", "cart-apps", cart] if req.method == Method::PUT => Call::PutApp(cart),
+        ["v1", "cart-apps", cart] if req.method == Method::GET => Call::ShowApp(cart),
+        ["v1", "cart-apps", cart] if req.method == Method::DELETE => Call::DeleteApp(cart),
         ["v1", "invites"]
         | ["v1", "invites", _]
         | ["v1", "invites", _, "resend"]
@@ -419,7 +461,9 @@ async fn route(svc: &Services, req: Request) -> Result<Response, ApiError> {
         | ["v1", "webhooks", "endpoints", _, "rotate-secret"]
         | ["v1", "webhooks", "deliveries"]
         | ["v1", "webhooks", "deliveries", _, "retry"]
-        | ["v1", "webhooks", "test"] => return Err(ApiError::MethodNotAllowed),
+        | ["v1", "webhooks", "test"]
+        | ["v1", "cart-apps"]
+        | ["v1", "cart-apps", _] => return Err(ApiError::MethodNotAllowed),
         _ => return Err(ApiError::NotFound),
     };
     let warehouse = &svc.authenticate(bearer(&req)).await?;
@@ -462,6 +506,10 @@ async fn serve(
         Call::ListDeliveries => webhooks::list_deliveries(svc, &warehouse.id, req).await,
         Call::RetryDelivery(id) => webhooks::retry_delivery(svc, &warehouse.id, id).await,
         Call::TestWebhook => webhooks::send_test(svc, &warehouse.id).await,
+        Call::ListApps => cart_apps::list_apps(svc, &warehouse.id).await,
+        Call::PutApp(cart) => cart_apps::put_app(svc, &warehouse.id, cart, req).await,
+        Call::ShowApp(cart) => cart_apps::show_app(svc, &warehouse.id, cart).await,
+        Call::DeleteApp(cart) => cart_apps::delete_app(svc, &warehouse.id, cart).await,
     }
 }
 
@@ -537,6 +585,7 @@ fn invite_view(svc: &Services, state: InviteState) -> InviteView {
     InviteView::of(&state.invite, state.connection.as_ref(), svc.clock.now())
 }
 
+pub mod cart_apps;
 mod idempotent;
 pub mod reads;
 pub mod reconnect;

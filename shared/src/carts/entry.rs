@@ -19,7 +19,7 @@ use super::granted::GrantedScopes;
 use super::input::MerchantInput;
 use super::pattern::Pattern;
 use super::quirks::{self, CallbackCheck};
-use super::spec::{CartSpec, Reauthorize, RefreshWithin};
+use super::spec::{CartSpec, OneTokenPerStore, Reauthorize, RefreshWithin};
 use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
 use super::typed_credentials::{check_fields, CredentialCheck, CredentialField};
 use crate::domain::{CartId, Function, Secret};
@@ -105,6 +105,8 @@ pub struct CartEntry {
     pub reauthorize: Option<Reauthorize>,
     /// The cart's documented inactivity limit (refresh at least this often), with its source.
     pub refresh_within: Option<RefreshWithin>,
+    /// Whether the cart keeps one active token per app and store, with its source.
+    pub one_token_per_store: Option<OneTokenPerStore>,
     /// The entry's facts that are still leads.
     #[serde(default)]
     pub unverified: Vec<String>,
@@ -289,6 +291,7 @@ impl CartEntry {
             sources: self.sources,
             reauthorize: self.reauthorize,
             refresh_within: self.refresh_within,
+            one_token_per_store: self.one_token_per_store,
             unverified: self.unverified,
             notes: self.notes,
             credentials: None,

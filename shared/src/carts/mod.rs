@@ -45,7 +45,7 @@ pub use granted::{GrantedScopes, Implication};
 pub use input::{Choice, MerchantInput, Normalize, Vars};
 pub use pattern::{pattern_matches, Pattern};
 pub use quirks::CallbackCheck;
-pub use spec::{CartSpec, Reauthorize, RefreshWithin};
+pub use spec::{CartSpec, OneTokenPerStore, Reauthorize, RefreshWithin};
 pub use token::{
     DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, RevocationStyle,
     TokenAuth, TokenRequest,

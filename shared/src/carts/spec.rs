@@ -87,6 +87,10 @@ pub struct CartSpec {
     /// How often tokens must be refreshed at least (an inactivity limit), where the cart
     /// documents one; `None` where none is known.
     pub refresh_within: Option<RefreshWithin>,
+    /// Where the cart keeps one active token per app and store (a new grant ends the one
+    /// before): a store connected through an app by one warehouse is not connected through
+    /// the same app by another.
+    pub one_token_per_store: Option<OneTokenPerStore>,
     /// The entry's facts that are still leads, not confirmed by a source.
     pub unverified: Vec<String>,
     /// Why the entry is as it is, where its sources do not say.
@@ -96,6 +100,14 @@ pub struct CartSpec {
     /// Loopback test configurations only: every endpoint goes to
     /// `<override>/<original host><original path>` (a stand-in of the cart).
     pub base_url_override: Option<Url>,
+}
+
+/// A cart's documented rule that one app holds one active token per store, with its source.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneTokenPerStore {
+    /// Where the cart documents it.
+    pub source: String,
 }
 
 /// A cart's documented, fixed re-authorization period, with where it is documented.
@@ -196,6 +208,7 @@ impl CartSpec {
             sources: Vec::new(),
             reauthorize: None,
             refresh_within: None,
+            one_token_per_store: None,
             unverified: Vec::new(),
             notes: Vec::new(),
             credentials: None,

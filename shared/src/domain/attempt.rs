@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::cart_app::OwnApp;
 use super::ids::{CartId, InviteId, Timestamp};
 use super::secrets::{constant_time_eq, BrowserBinding, TokenHash};
 
@@ -92,6 +93,9 @@ pub struct GrantAttempt {
     /// before claims existed, which were never claimed.
     #[serde(default)]
     pub claim_until: Option<Timestamp>,
+    /// The warehouse's own app it goes through; absent: cartlink's app at the cart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<OwnApp>,
 }
 
 /// How long a claim outlives the timeouts of its outbound calls: time to seal the tokens (one
@@ -147,6 +151,7 @@ mod tests {
 
     fn attempt(status: AttemptStatus) -> GrantAttempt {
         GrantAttempt {
+            app: None,
             state_hash: TokenHash::of("s"),
             invite_id: InviteId::generate(),
             cart: CartId::new("sandbox"),

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::cart_app::OwnApp;
 use super::ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 use super::sealed::{SealContext, SealedBlob};
 use super::secrets::Secret;
@@ -167,6 +168,9 @@ pub struct Connection {
     /// The re-authorization deadline whose notice (reconnect invite, warehouse told) went out.
     #[serde(default)]
     pub care_noticed: Option<Timestamp>,
+    /// The warehouse's own app it goes through; absent: cartlink's app at the cart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<OwnApp>,
 }
 
 impl Connection {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::brand::Brand;
+use super::cart_app::OwnApp;
 use super::ids::{CartId, ConnectionId, InviteId, Timestamp, WarehouseId};
 use super::locale::Locale;
 use super::secrets::TokenHash;
@@ -234,6 +235,9 @@ pub struct Invite {
     /// with the higher version is the newer. Set by the store; 0 on an invite not yet stored.
     #[serde(default)]
     pub version: u64,
+    /// The warehouse's own app it goes through; absent: cartlink's app at the cart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<OwnApp>,
 }
 
 impl Invite {
@@ -356,6 +360,7 @@ mod tests {
 
     fn invite_in(status: InviteStatus) -> Invite {
         Invite {
+            app: None,
             version: 0,
             id: InviteId::generate(),
             warehouse: WarehouseRef {

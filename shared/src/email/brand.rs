@@ -65,6 +65,7 @@ mod tests {
 
     fn invite(brand: Brand) -> Invite {
         Invite {
+            app: None,
             version: 0,
             locale: Default::default(),
             id: InviteId::generate(),

@@ -7,6 +7,7 @@ use crate::domain::{InviteId, InviteStatus, TokenHash, WarehouseId, WarehouseRef
 
 fn invite(warehouse_name: &str, merchant_name: Option<&str>) -> Invite {
     Invite {
+        app: None,
         version: 0,
         id: InviteId::generate(),
         warehouse: WarehouseRef {

@@ -7,6 +7,7 @@ use crate::domain::{
 
 fn invite_in(locale: Locale) -> Invite {
     Invite {
+        app: None,
         version: 0,
         id: InviteId::generate(),
         warehouse: WarehouseRef {

@@ -1,6 +1,7 @@
 //! What the token API answers beside the tokens: where the connection's cart API is and the
 //! headers its calls need ([`crate::carts::CartSpec::call_details`]).
 
+use super::cart_apps::SecretUse;
 use super::Services;
 use crate::carts::CallDetails;
 use crate::domain::{Connection, TokenSet};
@@ -16,6 +17,16 @@ impl Services {
     ) -> Option<CallDetails> {
         let cart = self.catalog.get(&connection.cart)?;
         cart.api.as_ref()?;
+        let cart = match self
+            .cart_through(cart, connection.app.as_ref(), SecretUse::Open)
+            .await
+        {
+            Ok(cart) => cart,
+            Err(e) => {
+                tracing::warn!(connection_id = %connection.id, error = %e, "call details left out: the app's credentials are not at hand");
+                return None;
+            }
+        };
         let store = if cart.call_details_need_store() {
             match self.store.invite(&connection.invite_id).await {
                 Ok(invite) => invite.and_then(|i| i.store),

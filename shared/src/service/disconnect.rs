@@ -15,6 +15,7 @@
 
 use std::time::Duration;
 
+use super::cart_apps::SecretUse;
 use super::confirm::SendOnce;
 use super::Services;
 use crate::domain::{
@@ -205,6 +206,11 @@ impl Services {
             .get(&connection.cart)
             .ok_or("the cart is not configured")?;
         let endpoint = cart.revocation.as_ref().ok_or("no revocation endpoint")?;
+        let cart = self
+            .cart_through(cart, connection.app.as_ref(), SecretUse::Open)
+            .await
+            .map_err(|e| e.to_string())?;
+        let cart: &crate::carts::CartSpec = &cart;
         let credentials = cart
             .credentials
             .as_ref()

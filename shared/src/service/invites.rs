@@ -57,9 +57,18 @@ pub enum InviteError {
     /// No such cart.
     #[error("unknown cart")]
     UnknownCart,
-    /// The cart has no credentials configured.
+    /// The cart has no credentials configured (cartlink's, or the warehouse's own app).
     #[error("cart not enabled")]
     CartNotEnabled,
+    /// The store is connected to another warehouse through the same app, at a cart that keeps
+    /// one active token per app and store: a grant would end that warehouse's access.
+    #[error("the store is connected to another warehouse through the same app")]
+    StoreHeldElsewhere {
+        /// The cart's name, for the problem's words.
+        cart: String,
+        /// The cart's id.
+        id: CartId,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -237,9 +246,6 @@ impl Services {
     ) -> Result<CreatedInvite, InviteError> {
         let cart_id = CartId::parse(&request.cart).ok_or(InviteError::UnknownCart)?;
         let cart = self.catalog.get(&cart_id).ok_or(InviteError::UnknownCart)?;
-        if !cart.enabled() {
-            return Err(InviteError::CartNotEnabled);
-        }
         let merchant_email = normalize_email(&request.merchant_email)
             .ok_or_else(|| invalid("merchant_email", "must be one plain email address"))?;
         let merchant_name = request
@@ -248,6 +254,9 @@ impl Services {
             .map(|n| printable("merchant_name", n, MAX_NAME_LEN))
             .transpose()?;
         let store = store_for(cart, request.store.as_deref())?;
+        let app = self
+            .invite_app(&warehouse.id, cart, store.as_deref())
+            .await?;
         let functions = functions_for(cart, request.functions)?;
         let hours = expiry_hours(request.expires_in_hours)?;
         let locale = match request.locale.as_deref() {
@@ -289,6 +298,7 @@ impl Services {
             created_at: now,
             updated_at: now,
             expires_at: now.plus_secs(i64::from(hours) * 3600),
+            app,
         };
         self.store.insert_invite(&invite, &token.hash()).await?;
         tracing::info!(invite_id = %invite.id, warehouse_id = %invite.warehouse.id, cart = %invite.cart, "invite stored");

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod call_details;
 pub mod callback;
 pub mod care;
+pub mod cart_apps;
 pub mod confirm;
 pub mod connections;
 pub mod disconnect;

@@ -251,6 +251,8 @@ impl Services {
             access_code_hint: code.hint(),
             resends: 0,
             reconnects: Some(connection.id.clone()),
+            // The grant renews the connection, so it goes through the connection's app.
+            app: connection.app.clone(),
             created_at: now,
             updated_at: now,
             expires_at: now.plus_secs(i64::from(DEFAULT_EXPIRY_HOURS) * 3600),

@@ -13,12 +13,14 @@
 //! once and emails the merchant a reconnect invite once (`service::reconnect`), unless the
 //! connection changed meanwhile (a race another refresh won).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use url::Url;
 
+use super::cart_apps::{AppUnavailable, SecretUse};
 use super::confirm::SendOnce;
 use super::connections::{ConnectionError, OpenConnection};
 use super::Services;
@@ -66,19 +68,29 @@ impl RefreshFlights {
 
 /// A refresh as it will be sent ([`Services::refresh_call`]).
 struct RefreshRequest<'a> {
-    cart: &'a CartSpec,
-    credentials: &'a ClientCredentials,
+    /// The cart, with the credentials of the app the connection went through.
+    cart: Cow<'a, CartSpec>,
     vars: Vars,
     token_url: Url,
     refresh_token: Secret,
 }
 
 impl RefreshRequest<'_> {
+    /// The app's credentials the refresh is sent with.
+    fn credentials(&self) -> Result<&ClientCredentials, ConnectionError> {
+        self.cart
+            .credentials
+            .as_ref()
+            .ok_or_else(|| ConnectionError::CartUnavailable("the cart has no credentials".into()))
+    }
+
     /// The cart's answer completed with what it leaves out: a cart that keeps its refresh token
     /// sends none back, an answer without an expiry takes the cart's documented one, and the
     /// scope and account stay as they were.
-    fn complete(self, mut fresh: TokenSet, old: TokenSet, now: Timestamp) -> TokenSet {
-        fresh.refresh_token = fresh.refresh_token.or(Some(self.refresh_token));
+    fn complete(&self, mut fresh: TokenSet, old: TokenSet, now: Timestamp) -> TokenSet {
+        fresh.refresh_token = fresh
+            .refresh_token
+            .or_else(|| Some(self.refresh_token.clone()));
         fresh.expires_at = fresh
             .expires_at
             .or_else(|| self.cart.refresh.documented_expiry(now));
@@ -228,7 +240,8 @@ impl Services {
         let OpenConnection { connection, tokens } = open;
         let id = &connection.id;
         let call = self.refresh_call(&connection, &tokens).await?;
-        let cart = call.cart;
+        let cart: &CartSpec = &call.cart;
+        let credentials = call.credentials()?;
         // Before the cart is asked: once it answers, the old refresh token is retired, and
         // rotated tokens that cannot be sealed would be lost.
         let sealer = self
@@ -244,7 +257,7 @@ impl Services {
             .oauth
             .refresh(RefreshCall {
                 cart,
-                credentials: call.credentials,
+                credentials,
                 token_url: &call.token_url,
                 refresh_token: &call.refresh_token,
                 scopes: &connection.scopes,
@@ -333,9 +346,14 @@ impl Services {
             .catalog
             .get(&connection.cart)
             .ok_or_else(|| ConnectionError::CartUnavailable("the cart is not configured".into()))?;
-        let credentials = cart.credentials.as_ref().ok_or_else(|| {
-            ConnectionError::CartUnavailable("the cart has no credentials".into())
-        })?;
+        let cart = self
+            .cart_through(cart, connection.app.as_ref(), SecretUse::Open)
+            .await
+            .map_err(|e| match e {
+                AppUnavailable::Store(e) => ConnectionError::Store(e),
+                AppUnavailable::Vault(VaultError::Unavailable(e)) => ConnectionError::KeyService(e),
+                other => ConnectionError::CartUnavailable(other.to_string()),
+            })?;
         let store_value = self
             .store
             .invite(&connection.invite_id)
@@ -352,7 +370,6 @@ impl Services {
             .ok_or_else(|| ConnectionError::CartUnavailable("no refresh token".into()))?;
         Ok(RefreshRequest {
             cart,
-            credentials,
             vars,
             token_url,
             refresh_token,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use super::callback::{Authorized, CallbackError};
 use super::setup::SetupError;
 use super::Services;
-use crate::carts::{CredentialRole, Flavour};
+use crate::carts::{CartSpec, CredentialRole, Flavour};
 use crate::domain::{AttemptStatus, BrowserBinding, GrantState, InviteEventKind, Secret, TokenSet};
 use crate::oauth::OAuthError;
 use crate::service::history::attempt_scope;
@@ -59,7 +59,7 @@ impl Services {
         typed: &HashMap<String, String>,
     ) -> Result<Authorized, CredentialsError> {
         let view = self.open_link(raw_token).await?;
-        let cart = view.cart;
+        let cart: &CartSpec = &view.cart;
         if cart.flavour != Flavour::Credentials {
             return Err(SetupError::CartUnavailable.into());
         }

@@ -8,10 +8,9 @@
 //! API's `Idempotency-Key` records), [`Disconnections`] (what a dropped connection leaves in
 //! place of its sealed tokens), [`InviteEvents`] (invites' histories), [`Tenants`]
 //! (warehouses kept as data, their branding and API keys), [`ManageLinks`] (the merchant's
-//! manage links and the last token fetch of each connection) and [`WebhookStore`] (webhook
-//! endpoints and deliveries). [`Store`] is all of
-//! them, so the
-//! services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
+//! manage links and the last token fetch of each connection), [`WebhookStore`] (webhook
+//! endpoints and deliveries) and [`CartApps`] (a warehouse's own app credentials at carts).
+//! [`Store`] is all of them, so the services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
 //! [`AttemptStore::begin_attempt`] (moves the invite into `granting`, stores the attempt) and
@@ -23,6 +22,7 @@
 //! sealed by the vault.
 
 mod care;
+mod cart_apps;
 #[cfg(feature = "aws")]
 pub mod dynamo;
 mod idempotency;
@@ -449,6 +449,7 @@ pub trait AccountConnections: Send + Sync {
 }
 
 pub use care::CareSchedule;
+pub use cart_apps::CartApps;
 pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoredAnswer};
 pub use leases::Leases;
 pub use manage::{ManageLink, ManageLinks};
@@ -472,6 +473,7 @@ pub trait Store:
     + ManageLinks
     + AccountConnections
     + CareSchedule
+    + CartApps
 {
 }
 
@@ -490,6 +492,7 @@ impl<T> Store for T where
         + ManageLinks
         + AccountConnections
         + CareSchedule
+        + CartApps
         + ?Sized
 {
 }

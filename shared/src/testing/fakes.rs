@@ -57,6 +57,10 @@ pub struct SeenExchange {
     pub redirect_uri: String,
     /// The PKCE verifier.
     pub verifier: Option<String>,
+    /// The client id the exchange was sent with.
+    pub client_id: String,
+    /// The client secret the exchange was sent with.
+    pub client_secret: Option<String>,
 }
 
 /// A token endpoint that counts calls and answers as scripted.
@@ -141,6 +145,12 @@ impl TokenEndpoint for FakeTokenEndpoint {
             code: x.code.expose().to_owned(),
             redirect_uri: x.redirect_uri.to_owned(),
             verifier: x.verifier.map(|v| v.expose().to_owned()),
+            client_id: x.credentials.client_id.clone(),
+            client_secret: x
+                .credentials
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose().to_owned()),
         });
         self.slow_cart().await;
         if let Some(e) = self.refuse.lock().expect("lock").clone() {

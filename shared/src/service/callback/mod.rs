@@ -85,6 +85,11 @@ pub enum CallbackError {
         /// Whether the failure email went out.
         emailed: bool,
     },
+    /// The store is connected to another warehouse through the same app, at a cart that keeps
+    /// one active token per app and store: nothing was sent to the cart, so that warehouse's
+    /// access stands, and the attempt is closed as failed.
+    #[error("the store is connected to another warehouse through the same app")]
+    StoreHeldElsewhere,
     /// Another request holds the attempt's claim and had not finished with the cart when
     /// [`OUTCOME_WAIT`] ran out; the grant page shows its outcome.
     #[error("another request is completing this grant")]
@@ -167,6 +172,8 @@ impl Services {
             }
         }
         check_issuer(cart, req.params)?;
+        let through = self.attempt_cart(cart, &attempt).await?;
+        let cart: &CartSpec = &through;
         let checked = checks::cart_values(cart, &attempt, req.params, now)?;
         // The claim checks the invite itself, so the invite is read beside it, not before.
         let until = claim_deadline(now, self.config.http_timeout, 1);
@@ -189,8 +196,43 @@ impl Services {
                 return Err(e);
             }
         };
+        let store = checked.account.as_deref().or(attempt.store.as_deref());
+        if let Some(store) = store {
+            // Before the exchange: at a cart that keeps one token per app and store, the
+            // exchange itself would end the other warehouse's access.
+            let held = self
+                .store_held_elsewhere(cart, store, attempt.app.as_ref(), &invite.warehouse.id)
+                .await;
+            if !matches!(held, Ok(false)) {
+                self.close_quietly(&attempt, AttemptStatus::Failed).await;
+                held?;
+                tracing::warn!(invite_id = %invite.id, cart = %cart.id, "grant refused: the store is connected to another warehouse through the same app");
+                return Err(CallbackError::StoreHeldElsewhere);
+            }
+        }
         self.redeem_code(cart, &attempt, &invite, checked, (&binding, &state), now)
             .await
+    }
+
+    /// The attempt's cart with the credentials of the app the attempt goes through (its
+    /// secret opened: the checks and the exchange use it).
+    async fn attempt_cart<'a>(
+        &self,
+        cart: &'a CartSpec,
+        attempt: &crate::domain::GrantAttempt,
+    ) -> Result<std::borrow::Cow<'a, CartSpec>, CallbackError> {
+        use super::cart_apps::{AppUnavailable, SecretUse};
+        self.cart_through(cart, attempt.app.as_ref(), SecretUse::Open)
+            .await
+            .map_err(|e| match e {
+                AppUnavailable::Store(e) => CallbackError::Store(e),
+                AppUnavailable::Vault(VaultError::Unavailable(e)) => {
+                    CallbackError::Vault(VaultError::Unavailable(e))
+                }
+                AppUnavailable::Gone | AppUnavailable::NotEnabled | AppUnavailable::Vault(_) => {
+                    refused(Refusal::CartNotEnabled)
+                }
+            })
     }
 
     /// The cart the callback's path names.

@@ -182,6 +182,7 @@ impl Services {
             granted_at: None,
             care_at: None,
             care_noticed: None,
+            app: invite.app.clone(),
         }
         .scheduled(&cart.care_limits());
         let event = InviteEvent {

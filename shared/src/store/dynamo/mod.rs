@@ -76,6 +76,7 @@
 mod accounts;
 mod attempts;
 mod care;
+mod cart_apps;
 mod connections;
 mod counters;
 mod disconnections;

@@ -13,6 +13,7 @@
 mod accounts;
 mod attempts;
 mod care;
+mod cart_apps;
 mod connections;
 mod counters;
 mod disconnections;
@@ -200,6 +201,7 @@ impl SqliteStore {
             Self::add_column(&db, table, column, decl)?;
         }
         db.execute_batch(care::SCHEMA).map_err(unavailable)?;
+        db.execute_batch(cart_apps::SCHEMA).map_err(unavailable)?;
         Ok(SqliteStore {
             db: Mutex::new(db),
             readers: pool::Readers::new(&path),

@@ -15,6 +15,7 @@ use crate::store::{AttemptStore, InviteStore, StoreError};
 
 fn invite(status: InviteStatus) -> Invite {
     Invite {
+        app: None,
         version: 1, // as stored
         id: InviteId::generate(),
         warehouse: WarehouseRef {
@@ -66,6 +67,7 @@ async fn a_data_dir_from_before_claims_opens_and_its_attempts_can_be_claimed() {
     // GIVEN a data dir whose attempts table has no claim column, holding an open attempt
     let dir = tempfile::tempdir().unwrap();
     let attempt = GrantAttempt {
+        app: None,
         state_hash: TokenHash::of("old-state"),
         invite_id: InviteId::generate(),
         cart: CartId::new("acme"),

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 mod accounts;
 mod care;
+mod cart_apps;
 mod tenants;
 
 use super::{FaultPlan, Port};

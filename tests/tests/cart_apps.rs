@@ -1,0 +1,338 @@
+//! A warehouse's own app at a cart (`/v1/cart-apps`), end to end on the local server with a
+//! Shopify stand-in: Shopify keeps one active token per app and shop, so a shop connected by
+//! one warehouse through cartlink's app is refused to a second warehouse on the same app (at
+//! the invite, and before the exchange when the first connected after the second's invite),
+//! while a second warehouse that brings its own app connects the same shop beside the first.
+//!
+//! The stand-in signs each callback with the secret of the app the authorization named, and
+//! its token endpoint answers each app only for that app's id and secret.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cartlink_e2e::{browser, free_port};
+use cartlink_local::{build, confirmation_worker, serve, App, LocalSettings};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use shared::carts::quirks::shopify_hmac;
+use shared::config::Config;
+use shared::domain::{InviteId, TokenSet};
+use url::Url;
+use wiremock::matchers::{body_json, method, path};
+use wiremock::{Mock, MockServer, Request as Seen, ResponseTemplate};
+
+const ONE: &str = "key-of-warehouse-one";
+const TWO: &str = "key-of-warehouse-two";
+const OURS: (&str, &str) = ("cartlink-app", "cartlink-app-secret");
+const THEIRS: (&str, &str) = ("their-own-app", "their-own-app-secret");
+const SHOP: &str = "acme.myshopify.com";
+
+struct Rig {
+    base: String,
+    app: Arc<App>,
+    stand: MockServer,
+    _dir: tempfile::TempDir,
+}
+
+fn warehouse(id: &str, key: &str) -> String {
+    format!(
+        "[[warehouses]]\nid = \"{id}\"\nname = \"{id} Ltd\"\nnotify_email = \"ops@{id}.test\"\napi_key_sha256 = [\"{}\"]\n",
+        hex::encode(Sha256::digest(key.as_bytes()))
+    )
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let stand = MockServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let file = dir.path().join("cartlink.toml");
+        let config = format!(
+            "{}{}\n[cart_credentials.shopify]\nclient_id = \"{}\"\nclient_secret = \"{}\"\nbase_url_override = \"{}\"\n",
+            warehouse("wh-one", ONE),
+            warehouse("wh-two", TWO),
+            OURS.0,
+            OURS.1,
+            stand.uri()
+        );
+        std::fs::write(&file, config).unwrap();
+        let env: HashMap<&str, String> = HashMap::from([
+            ("CARTLINK_CONFIG", file.display().to_string()),
+            ("CARTLINK_PUBLIC_BASE_URL", base.clone()),
+            (
+                "CARTLINK_DATA_DIR",
+                dir.path().join("data").display().to_string(),
+            ),
+        ]);
+        let config = Config::load(&|k| env.get(k).cloned()).unwrap();
+        let settings = LocalSettings {
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            dev_api_key: None,
+            halt_after_commit: false,
+            admin_key: None,
+        };
+        let (app, _, events) = build(config, &settings).unwrap();
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .unwrap();
+        tokio::spawn(confirmation_worker(app.clone(), events));
+        tokio::spawn(serve(listener, app.clone()));
+        let rig = Rig {
+            base,
+            app,
+            stand,
+            _dir: dir,
+        };
+        rig.mount_authorize().await;
+        rig
+    }
+
+    /// The shop's authorize endpoint: it redirects back signed with the secret of the app the
+    /// request names.
+    async fn mount_authorize(&self) {
+        let redirect = format!("{}/oauth/callback/shopify", self.base);
+        Mock::given(method("GET"))
+            .and(path(format!("/{SHOP}/admin/oauth/authorize")))
+            .respond_with(move |req: &Seen| {
+                let q: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+                let secret = match q.get("client_id").map(String::as_str) {
+                    Some(id) if id == OURS.0 => OURS.1,
+                    Some(id) if id == THEIRS.0 => THEIRS.1,
+                    _ => return ResponseTemplate::new(400),
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let mut p: HashMap<String, String> = HashMap::from([
+                    ("code".into(), format!("code-for-{}", q["client_id"])),
+                    ("shop".into(), SHOP.into()),
+                    ("state".into(), q["state"].clone()),
+                    ("timestamp".into(), now.to_string()),
+                ]);
+                p.insert("hmac".into(), shopify_hmac(secret, &p));
+                let mut back = Url::parse(&redirect).unwrap();
+                back.query_pairs_mut().extend_pairs(p.iter());
+                ResponseTemplate::new(302).insert_header("location", back.as_str())
+            })
+            .mount(&self.stand)
+            .await;
+    }
+
+    /// The shop's token endpoint for `app`, expecting `calls` exchanges.
+    async fn token_endpoint(&self, app: (&str, &str), calls: u64) {
+        Mock::given(method("POST"))
+            .and(path(format!("/{SHOP}/admin/oauth/access_token")))
+            .and(body_json(json!({
+                "client_id": app.0, "client_secret": app.1,
+                "code": format!("code-for-{}", app.0), "expiring": "1"
+            })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": format!("shpat-of-{}", app.0),
+                "scope": "read_orders,read_products,read_locations,write_inventory,write_merchant_managed_fulfillment_orders",
+                "expires_in": 3600, "refresh_token": format!("shprt-of-{}", app.0),
+            })))
+            .expect(calls)
+            .mount(&self.stand)
+            .await;
+    }
+
+    async fn call(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        route: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = reqwest::Client::new()
+            .request(method, format!("{}{route}", self.base))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn invite(&self, key: &str) -> (u16, Value) {
+        let body =
+            json!({"cart": "shopify", "merchant_email": "merchant@shop.test", "store": SHOP});
+        self.call(key, reqwest::Method::POST, "/v1/invites", Some(body))
+            .await
+    }
+
+    /// The merchant presses the button, consents at the stand-in and comes back: answers the
+    /// callback page's status and text.
+    async fn grant(&self, invite: &Value) -> (u16, String) {
+        let b = browser();
+        let setup = invite["setup_url"].as_str().unwrap();
+        let resp = b.post(format!("{setup}/grant")).send().await.unwrap();
+        assert_eq!(resp.status(), 303);
+        let authorize = resp.headers()["location"].to_str().unwrap().to_owned();
+        let resp = b.get(authorize).send().await.unwrap();
+        assert_eq!(resp.status(), 302, "the stand-in refused the authorization");
+        let back = resp.headers()["location"].to_str().unwrap().to_owned();
+        let resp = b.get(back).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    async fn tokens(&self, invite: &Value) -> Option<TokenSet> {
+        let svc = &self.app.services;
+        let id = InviteId::parse(invite["id"].as_str().unwrap()).unwrap();
+        let conn = svc.store.connection_for_invite(&id).await.unwrap()?;
+        let plain = svc.vault.open(&conn.context(), &conn.tokens).await.unwrap();
+        TokenSet::from_plaintext(&plain)
+    }
+
+    async fn register_own_app(&self) -> (u16, Value) {
+        let body = json!({"client_id": THEIRS.0, "client_secret": THEIRS.1});
+        self.call(
+            TWO,
+            reqwest::Method::PUT,
+            "/v1/cart-apps/shopify",
+            Some(body),
+        )
+        .await
+    }
+
+    /// Warehouse one connects the shop through cartlink's app.
+    async fn first_warehouse_connected(&self) -> Value {
+        let (status, first) = self.invite(ONE).await;
+        assert_eq!(status, 201, "{first}");
+        let (status, page) = self.grant(&first).await;
+        assert_eq!(status, 200, "{page}");
+        first
+    }
+}
+
+#[tokio::test]
+async fn a_shop_connected_through_cartlinks_app_is_refused_to_another_warehouse_on_it() {
+    // GIVEN warehouse one connected the shop through cartlink's app
+    let rig = Rig::start().await;
+    rig.token_endpoint(OURS, 1).await;
+    rig.first_warehouse_connected().await;
+    // WHEN warehouse two, with no app of its own, invites the same shop
+    let (status, problem) = rig.invite(TWO).await;
+    // THEN it is refused with a problem that says why and what to do, and nothing is made
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        problem["type"],
+        "urn:cartlink:problem:store-connected-elsewhere"
+    );
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("one active token per app and store"),
+        "{detail}"
+    );
+    assert!(detail.contains("PUT /v1/cart-apps/shopify"), "{detail}");
+    let (_, listed) = rig
+        .call(TWO, reqwest::Method::GET, "/v1/invites", None)
+        .await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 0, "{listed}");
+}
+
+#[tokio::test]
+async fn a_warehouse_with_its_own_app_connects_the_same_shop_beside_the_other() {
+    // GIVEN warehouse one connected the shop through cartlink's app, and warehouse two
+    // registered its own Shopify app
+    let rig = Rig::start().await;
+    rig.token_endpoint(OURS, 1).await;
+    rig.token_endpoint(THEIRS, 1).await;
+    let first = rig.first_warehouse_connected().await;
+    let (status, registered) = rig.register_own_app().await;
+    assert_eq!(status, 201, "{registered}");
+    // WHEN warehouse two invites the shop and the merchant grants
+    let (status, second) = rig.invite(TWO).await;
+    assert_eq!(status, 201, "{second}");
+    let (status, page) = rig.grant(&second).await;
+    // THEN the grant went through warehouse two's app (its own token endpoint call, signed
+    // callback and secret), and warehouse one's connection keeps its tokens
+    assert_eq!(status, 200, "{page}");
+    let theirs = rig.tokens(&second).await.expect("warehouse two connected");
+    assert_eq!(theirs.access_token.expose(), "shpat-of-their-own-app");
+    let ours = rig
+        .tokens(&first)
+        .await
+        .expect("warehouse one still connected");
+    assert_eq!(ours.access_token.expose(), "shpat-of-cartlink-app");
+}
+
+#[tokio::test]
+async fn a_grant_after_another_warehouse_connected_meanwhile_is_refused_before_the_exchange() {
+    // GIVEN warehouse two invited the shop first, then warehouse one connected it through
+    // cartlink's app (one exchange, warehouse one's)
+    let rig = Rig::start().await;
+    rig.token_endpoint(OURS, 1).await;
+    let (status, second) = rig.invite(TWO).await;
+    assert_eq!(status, 201, "{second}");
+    let first = rig.first_warehouse_connected().await;
+    // WHEN warehouse two's merchant grants through the same app
+    let (status, page) = rig.grant(&second).await;
+    // THEN the callback says why, nothing is exchanged (the mock expects one call in all) and
+    // warehouse one's access stands
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("connected to another warehouse"), "{page}");
+    assert!(rig.tokens(&second).await.is_none());
+    assert!(rig.tokens(&first).await.is_some());
+}
+
+#[tokio::test]
+async fn an_apps_secret_is_never_answered() {
+    // GIVEN warehouse two registered its own app
+    let rig = Rig::start().await;
+    let (_, registered) = rig.register_own_app().await;
+    // WHEN its apps are listed and shown
+    let (_, listed) = rig
+        .call(TWO, reqwest::Method::GET, "/v1/cart-apps", None)
+        .await;
+    let (_, shown) = rig
+        .call(TWO, reqwest::Method::GET, "/v1/cart-apps/shopify", None)
+        .await;
+    // THEN each answer names the app and that a secret is held, never the secret
+    for answer in [&registered, &listed, &shown] {
+        assert!(!answer.to_string().contains(THEIRS.1), "{answer}");
+    }
+    assert_eq!(shown["client_id"], THEIRS.0);
+    assert_eq!(shown["has_client_secret"], true);
+    assert_eq!(listed["data"][0]["cart"], "shopify");
+}
+
+#[tokio::test]
+async fn an_app_is_the_warehouses_own_and_removed_once() {
+    // GIVEN warehouse two registered its own app
+    let rig = Rig::start().await;
+    rig.register_own_app().await;
+    // WHEN warehouse one asks for it, and warehouse two removes it twice
+    let (seen_by_one, _) = rig
+        .call(ONE, reqwest::Method::GET, "/v1/cart-apps/shopify", None)
+        .await;
+    let (first, _) = rig
+        .call(TWO, reqwest::Method::DELETE, "/v1/cart-apps/shopify", None)
+        .await;
+    let (second, problem) = rig
+        .call(TWO, reqwest::Method::DELETE, "/v1/cart-apps/shopify", None)
+        .await;
+    // THEN warehouse one sees none, the first removal is done and the second finds none
+    assert_eq!((seen_by_one, first, second), (404, 204, 404), "{problem}");
+}
+
+#[tokio::test]
+async fn a_cart_whose_merchants_authorize_without_an_app_takes_none() {
+    // GIVEN WooCommerce, whose merchants hand over keys they create
+    let rig = Rig::start().await;
+    // WHEN warehouse two registers an app there
+    let body = json!({"client_id": "x", "client_secret": "y"});
+    let (status, problem) = rig
+        .call(
+            TWO,
+            reqwest::Method::PUT,
+            "/v1/cart-apps/woocommerce",
+            Some(body),
+        )
+        .await;
+    // THEN it is refused with a problem that says so
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["type"], "urn:cartlink:problem:cart-takes-no-app");
+}
