@@ -1975,7 +1975,7 @@ async fn a_magento_store_that_refuses_our_signature_leaves_no_connection_and_fai
 // ---------------------------------------------------------------- listing and outbound safety
 
 #[tokio::test]
-async fn the_warehouse_api_lists_all_nineteen_entries_with_functions_and_inputs() {
+async fn the_warehouse_api_lists_all_twenty_one_entries_with_functions_and_inputs() {
     let extra = "\n[[carts]]\nid = \"acme-cart\"\nname = \"Acme Cart\"\nauthorize_url = \"http://127.0.0.1:9/a\"\ntoken_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret = \"s\"\n[carts.scopes]\norders = [\"o\"]\n";
     let rig = Rig::start("etsy", extra).await;
     let list = |key: &'static str| {
@@ -2013,12 +2013,14 @@ async fn the_warehouse_api_lists_all_nineteen_entries_with_functions_and_inputs(
         "magento",
         "prestashop",
         "shopware",
+        "extensiv-order-manager",
+        "tiktok-shop",
         "acme-cart",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    // the local server adds its sandbox cart beside the twenty
-    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 20);
+    // the local server adds its sandbox cart beside the twenty-two
+    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 22);
     let by_id = |id: &str| carts.iter().find(|c| c["id"] == id).unwrap().clone();
     assert_eq!(by_id("etsy")["enabled"], true);
     assert_eq!(by_id("acme-cart")["enabled"], true);
@@ -2113,4 +2115,308 @@ async fn the_production_client_refuses_plain_http() {
     // and the production resolver answers only public addresses
     let loopback = ["127.0.0.1:443".parse().unwrap()].into_iter();
     assert!(shared::net::public_addrs("localhost", loopback).is_err());
+}
+
+// ---------------------------------------------------------------- Extensiv Order Manager
+
+const EOM_CID: &str = "4711";
+const EOM_AUTHORIZE: &str = "/app.skubana.com/oauth/authorize";
+
+/// Extensiv Order Manager's stand-in: its authorize page takes the client id, the scopes, our
+/// callback and `response_type=code`, and sends the browser back with `code` and the company id
+/// `cid` and no `state`; its token endpoint takes only HTTP Basic of the app key and secret with
+/// the code, the callback and `grant_type=authorization_code` (anything else 401), `token_calls`
+/// times.
+async fn extensiv_rig(token_calls: u64) -> Rig {
+    let rig = Rig::start("extensiv-order-manager", "").await;
+    let redirect = rig.callback("extensiv-order-manager");
+    let r = redirect.clone();
+    authorize_endpoint(
+        &rig.stand,
+        EOM_AUTHORIZE,
+        &[
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", &redirect),
+            ("response_type", "code"),
+            (
+                "scope",
+                "read_orders read_products read_inventory write_inventory read_shipments write_shipments",
+            ),
+        ],
+        move |q| {
+            assert!(!q.contains_key("state"), "no state is sent: {q:?}");
+            with_query(&r, &[("code", "eom-code"), ("cid", EOM_CID)])
+        },
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/app.skubana.com/oauth/token"))
+        .and(header("authorization", basic().as_str()))
+        .and(move |req: &Seen| {
+            let f = form(req);
+            f.len() == 3
+                && f.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && f.get("code").map(String::as_str) == Some("eom-code")
+                && f.get("redirect_uri") == Some(&redirect)
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "eom-access-token", "token_type": "bearer",
+            "scope": "read_orders read_products read_inventory write_inventory read_shipments write_shipments"
+        })))
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/app.skubana.com/oauth/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "unauthorized"})))
+        .expect(0)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+#[tokio::test]
+async fn extensiv_order_manager_connects_the_company_its_callback_names_bound_by_cookie() {
+    // GIVEN Extensiv Order Manager's stand-in
+    let rig = extensiv_rig(1).await;
+    // WHEN the merchant approves the app in the popup and Order Manager calls back with the
+    // code and the company id, without a state
+    let b = browser();
+    let g = rig.grant(&b, "extensiv-order-manager", None).await;
+    let (conn, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    // THEN the token is sealed for that company, with no expiry and nothing to refresh
+    assert_eq!(conn.account.as_deref(), Some(EOM_CID));
+    assert_eq!(tokens.access_token.expose(), "eom-access-token");
+    assert!(tokens.refresh_token.is_none() && tokens.expires_at.is_none());
+    assert_eq!(status_of(&b, &g.setup).await, "authorized");
+}
+
+#[tokio::test]
+async fn extensiv_callbacks_from_another_browser_or_with_a_bad_company_id_exchange_nothing() {
+    // GIVEN a grant started at Extensiv Order Manager, whose token endpoint expects no call
+    let rig = extensiv_rig(0).await;
+    let b = browser();
+    let g = rig.grant(&b, "extensiv-order-manager", None).await;
+    let callback = |cid: &str| {
+        with_query(
+            &rig.callback("extensiv-order-manager"),
+            &[("code", "eom-code"), ("cid", cid)],
+        )
+    };
+    // WHEN the callback comes to a browser that did not start the grant (no state cookie)
+    let resp = browser().get(callback(EOM_CID)).send().await.unwrap();
+    let refused = (resp.status().as_u16(), resp.text().await.unwrap());
+    // THEN it is refused
+    rig.assert_refused(&g, refused).await;
+    // AND a state in the query does not stand in for the cookie
+    let forged = format!("{}&state={}", callback(EOM_CID), "A".repeat(43));
+    let resp = browser().get(forged).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    // AND in the browser that started it, a company id that fails its pattern is refused
+    let resp = b.get(callback("47/../11")).send().await.unwrap();
+    let refused = (resp.status().as_u16(), resp.text().await.unwrap());
+    rig.assert_refused(&g, refused).await;
+    // AND nothing reached the token endpoint (expect(0) on both of its mocks)
+}
+
+// ---------------------------------------------------------------- TikTok Shop
+
+const TTS_SERVICE_ID: &str = "7310403104158238510";
+
+/// TikTok Shop's stand-in: the services site of the seller's market takes the service id and
+/// the state and answers with `code` and the state; the two token calls are GETs to
+/// auth.tiktok-shops.com taking exactly the documented query (app key and secret, the code or
+/// refresh token, the grant type) and no body, answered under `data` beside `code: 0`
+/// (`token_calls` exchanges, `refresh_calls` refreshes); anything else at the auth host answers
+/// a non-zero `code`.
+async fn tiktok_rig(auth_host: &str, token_calls: u64, refresh_calls: u64) -> Rig {
+    let rig = Rig::start("tiktok-shop", &format!("app_id = \"{TTS_SERVICE_ID}\"")).await;
+    let r = rig.callback("tiktok-shop");
+    authorize_endpoint(
+        &rig.stand,
+        &format!("/{auth_host}/open/authorize"),
+        &[("service_id", TTS_SERVICE_ID)],
+        move |q| {
+            assert_eq!(q.len(), 2, "service_id and state only: {q:?}");
+            with_query(&r, &[("code", "tts-auth-code"), ("state", &q["state"])])
+        },
+    )
+    .await;
+    let answer = |access: &str, refresh: &str| {
+        json!({"code": 0, "message": "success", "request_id": "202611301234", "data": {
+            "access_token": access, "access_token_expire_in": 1_900_000_000_i64,
+            "refresh_token": refresh, "refresh_token_expire_in": 1_930_000_000_i64,
+            "open_id": "7010736057180325637", "seller_name": "Acme Shop",
+            "seller_base_region": "GB", "user_type": 0,
+            "granted_scopes": ["seller.order.info", "seller.product.basic"]
+        }})
+    };
+    let exact = |pairs: [(&'static str, &'static str); 4]| {
+        move |req: &Seen| {
+            let q = query(&req.url);
+            req.body.is_empty()
+                && q.len() == 4
+                && pairs
+                    .iter()
+                    .all(|(k, v)| q.get(*k).map(String::as_str) == Some(*v))
+        }
+    };
+    Mock::given(method("GET"))
+        .and(path("/auth.tiktok-shops.com/api/v2/token/get"))
+        .and(exact([
+            ("app_key", CLIENT_ID),
+            ("app_secret", CLIENT_SECRET),
+            ("auth_code", "tts-auth-code"),
+            ("grant_type", "authorized_code"),
+        ]))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(answer("ROW_tts-access-1", "ROW_tts-refresh-1")),
+        )
+        .expect(token_calls)
+        .mount(&rig.stand)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/auth.tiktok-shops.com/api/v2/token/refresh"))
+        .and(exact([
+            ("app_key", CLIENT_ID),
+            ("app_secret", CLIENT_SECRET),
+            ("refresh_token", "ROW_tts-refresh-1"),
+            ("grant_type", "refresh_token"),
+        ]))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(answer("ROW_tts-access-2", "ROW_tts-refresh-2")),
+        )
+        .expect(refresh_calls)
+        .mount(&rig.stand)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .and(wiremock::matchers::path_regex(
+            "^/auth\\.tiktok-shops\\.com/",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"code": 36004004, "message": "invalid request", "data": {}})),
+        )
+        .expect(0)
+        .mount(&rig.stand)
+        .await;
+    rig
+}
+
+#[tokio::test]
+async fn tiktok_shop_grants_on_its_services_site_and_exchanges_the_code_by_get() {
+    // GIVEN a seller outside the US and TikTok Shop's stand-in
+    let rig = tiktok_rig("services.tiktokshop.com", 1, 0).await;
+    // WHEN the seller authorizes the app's service
+    let b = browser();
+    let g = rig.grant(&b, "tiktok-shop", Some("global")).await;
+    let (conn, tokens) = rig
+        .assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    // THEN the tokens under `data` are sealed, the expiry is the answer's instant, and the
+    // connection names the seller's open_id
+    assert_eq!(tokens.access_token.expose(), "ROW_tts-access-1");
+    assert_eq!(tokens.refresh_token.unwrap().expose(), "ROW_tts-refresh-1");
+    assert_eq!(tokens.expires_at, Some(Timestamp(1_900_000_000)));
+    assert_eq!(conn.account.as_deref(), Some("7010736057180325637"));
+}
+
+#[tokio::test]
+async fn tiktok_shop_us_sellers_authorize_on_the_us_services_site() {
+    // GIVEN a US seller and the US services site's stand-in
+    let rig = tiktok_rig("services.tiktokshops.us", 1, 0).await;
+    let b = browser();
+    // WHEN the seller grants
+    let g = rig.grant(&b, "tiktok-shop", Some("us")).await;
+    assert!(
+        g.authorize.path().starts_with("/services.tiktokshops.us/"),
+        "{}",
+        g.authorize
+    );
+    // THEN the connection is made from the same token call
+    rig.assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+}
+
+#[tokio::test]
+async fn a_tiktok_shop_connection_refreshes_by_get_and_keeps_the_new_tokens() {
+    // GIVEN a TikTok Shop connection whose access token is due
+    let rig = tiktok_rig("services.tiktokshop.com", 1, 1).await;
+    let b = browser();
+    let g = rig.grant(&b, "tiktok-shop", Some("global")).await;
+    rig.assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    let conn = rig.expire_soon(&g.invite).await;
+    // WHEN the warehouse asks for a token
+    let fresh = rig.fresh(&conn).await.unwrap();
+    // THEN the refresh went to /api/v2/token/refresh (expect(1)) and its new tokens are the
+    // ones served and sealed
+    assert_eq!(fresh.access_token.expose(), "ROW_tts-access-2");
+    let (_, sealed) = rig.connection(&g.invite).await.unwrap();
+    assert_eq!(sealed.refresh_token.unwrap().expose(), "ROW_tts-refresh-2");
+    assert_eq!(sealed.expires_at, Some(Timestamp(1_900_000_000)));
+}
+
+#[tokio::test]
+async fn tiktok_shop_callbacks_with_another_state_or_browser_exchange_nothing() {
+    // GIVEN a grant started at TikTok Shop, whose token endpoint expects no call
+    let rig = tiktok_rig("services.tiktokshop.com", 0, 0).await;
+    let b = browser();
+    let g = rig.grant(&b, "tiktok-shop", Some("global")).await;
+    let state = query(&g.authorize)["state"].clone();
+    let callback = |state: &str| {
+        with_query(
+            &rig.callback("tiktok-shop"),
+            &[("code", "tts-auth-code"), ("state", state)],
+        )
+    };
+    // WHEN the callback comes with a state nobody issued (the issued one, first symbol changed)
+    let first = if state.starts_with('A') { 'B' } else { 'A' };
+    let resp = b
+        .get(callback(&format!("{first}{}", &state[1..])))
+        .send()
+        .await
+        .unwrap();
+    let refused = (resp.status().as_u16(), resp.text().await.unwrap());
+    rig.assert_refused(&g, refused).await;
+    // AND with the real state in another browser
+    let resp = browser().get(callback(&state)).send().await.unwrap();
+    let refused = (resp.status().as_u16(), resp.text().await.unwrap());
+    // THEN both are refused and nothing reaches the auth host (expect(0))
+    rig.assert_refused(&g, refused).await;
+    // AND a market TikTok Shop has no services site for takes no invite
+    let (status, v) = rig.invite("tiktok-shop", Some("uk")).await;
+    assert_eq!(status, 422, "{v}");
+}
+
+#[tokio::test]
+async fn a_tiktok_shop_answer_with_a_non_zero_code_stores_nothing() {
+    // GIVEN TikTok Shop's token call answers HTTP 200 with a non-zero code (a used code)
+    let rig = Rig::start("tiktok-shop", &format!("app_id = \"{TTS_SERVICE_ID}\"")).await;
+    let r = rig.callback("tiktok-shop");
+    authorize_endpoint(
+        &rig.stand,
+        "/services.tiktokshop.com/open/authorize",
+        &[("service_id", TTS_SERVICE_ID)],
+        move |q| with_query(&r, &[("code", "tts-used-code"), ("state", &q["state"])]),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/auth.tiktok-shops.com/api/v2/token/get"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "code": 36004004, "message": "auth code is invalid", "data": {"access_token": "ROW_never"}
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    // WHEN the seller grants
+    let b = browser();
+    let g = rig.grant(&b, "tiktok-shop", Some("global")).await;
+    let outcome = rig.consent(&b, &g.authorize).await;
+    // THEN no connection is stored, though the answer carried an access token
+    rig.assert_refused(&g, outcome).await;
 }

@@ -20,7 +20,7 @@ use super::input::MerchantInput;
 use super::pattern::Pattern;
 use super::quirks::{self, CallbackCheck};
 use super::spec::{CartSpec, OneTokenPerStore, Reauthorize, RefreshWithin};
-use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
+use super::token::{DescribedRequest, Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
 use super::typed_credentials::{check_fields, CredentialCheck, CredentialField};
 use crate::domain::{CartId, Function, Secret};
 use crate::net::endpoint_url;
@@ -174,6 +174,22 @@ fn check_revocation(
     Ok(())
 }
 
+/// The exchange and refresh as written: each described one whole, and its own endpoint (where
+/// it names one) a valid endpoint or template.
+fn check_requests(
+    id: &CartId,
+    requests: [&Option<TokenRequest>; 2],
+    local: bool,
+) -> Result<(), String> {
+    for request in requests.into_iter().flatten() {
+        request.check().map_err(|e| format!("cart {id}: {e}"))?;
+        if let TokenRequest::Described(DescribedRequest { url: Some(url), .. }) = request {
+            endpoint(&format!("cart {id}: a described request's url"), url, local)?;
+        }
+    }
+    Ok(())
+}
+
 /// The hosts a cart's calls may reach: the patterns given, else the two endpoints' own hosts
 /// (which a template does not have), and the merchant's store host when the entry allows it.
 fn host_rules(
@@ -254,6 +270,7 @@ impl CartEntry {
             g.check().map_err(|e| format!("cart {id}: {e}"))?;
         }
         check_choices(&id, self.input.as_ref(), &self.scopes)?;
+        check_requests(&id, [&self.token_request, &self.refresh_request], local)?;
         let flavour = self.flavour.unwrap_or(Flavour::PopupOauth);
         check_fields(flavour, &self.credential_fields).map_err(|e| format!("cart {id}: {e}"))?;
         let standard = AuthorizeSpec::standard(&authorize_url);

@@ -47,8 +47,8 @@ pub use pattern::{pattern_matches, Pattern};
 pub use quirks::CallbackCheck;
 pub use spec::{CartSpec, OneTokenPerStore, Reauthorize, RefreshWithin};
 pub use token::{
-    DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RevocationEndpoint, RevocationStyle,
-    TokenAuth, TokenRequest,
+    DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RequestMethod, RevocationEndpoint,
+    RevocationStyle, TokenAuth, TokenRequest,
 };
 pub use typed_credentials::{check_fields, CredentialCheck, CredentialField, CredentialRole};
 

@@ -64,6 +64,7 @@ fn sample_store(cart: &CartSpec) -> Option<&'static str> {
         }),
         Some("series") => Some("x"),
         Some("store_hash") => Some("abc123"),
+        Some("market") => Some("global"),
         _ => None,
     }
 }
@@ -114,6 +115,8 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
         }),
         ("prestashop", Typed { check: "https://shop.example.com/api/" }),
         ("shopware", Typed { check: "https://shop.example.com/api/oauth/token" }),
+        ("extensiv-order-manager", Authorize(format!("https://app.skubana.com/oauth/authorize?client_id=app-id&scope=read_orders+read_products+read_inventory+write_inventory+read_shipments+write_shipments&{CB}extensiv-order-manager&response_type=code"))),
+        ("tiktok-shop", Authorize("https://services.tiktokshop.com/open/authorize?service_id=amzn1.sellerapps.app.test&state={state}".into())),
     ];
     let carts = builtin::all();
     assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
@@ -250,10 +253,10 @@ fn lightspeed_r_series_uses_its_own_endpoints() {
 #[test]
 fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
     let carts = builtin::all();
-    assert_eq!(carts.len(), 19);
+    assert_eq!(carts.len(), 21);
     let mut ids: Vec<&str> = carts.iter().map(|c| c.id.as_str()).collect();
     ids.dedup();
-    assert_eq!(ids.len(), 19);
+    assert_eq!(ids.len(), 21);
     let anchored = |p: &str| {
         assert!(
             p.starts_with('^') && p.ends_with('$'),
@@ -505,4 +508,62 @@ fn the_callback_hooks_are_the_ones_each_entry_names() {
         };
         assert_eq!(names, expected, "{}", cart.id);
     }
+}
+
+#[test]
+fn tiktok_shop_sellers_authorize_on_the_services_site_of_their_market() {
+    // GIVEN TikTok Shop's entry, whose authorization page is one for US sellers and one for the
+    // rest of the world
+    let cart = configured(builtin::get("tiktok-shop").unwrap());
+    // WHEN a US seller and a seller elsewhere grant
+    let us = built(&cart, Some("us")).unwrap();
+    let global = built(&cart, Some("global")).unwrap();
+    // THEN each is sent to their market's page with the app's service id and the state
+    assert_eq!(
+        us,
+        "https://services.tiktokshops.us/open/authorize?service_id=amzn1.sellerapps.app.test&state={state}"
+    );
+    assert!(global.starts_with("https://services.tiktokshop.com/open/authorize?"));
+    // AND another market takes no invite
+    let input = cart.input.as_ref().unwrap();
+    assert!(input.validate("uk").is_err());
+    // AND the token calls reach TikTok Shop's auth host only
+    assert!(cart
+        .endpoint(
+            "https://auth.tiktok-shops.com.evil.test/api/v2/token/get",
+            &Vars::new()
+        )
+        .is_err());
+}
+
+#[test]
+fn a_described_request_url_off_https_is_refused_when_the_entry_is_read() {
+    // GIVEN an operator's cart whose described refresh names its own endpoint over plain http
+    let entry = |url: &str| {
+        toml::from_str::<CartEntry>(&format!(
+            r#"
+id = "own"
+name = "Own"
+authorize_url = "https://auth.own.test/authorize"
+token_url = "https://auth.own.test/token"
+[scopes]
+orders = []
+[refresh_request]
+kind = "described"
+url = "{url}"
+json = false
+fields = [["grant_type", {{ lit = "refresh_token" }}], ["refresh_token", "refresh_token"]]
+"#
+        ))
+        .unwrap()
+    };
+    // THEN reading it fails, naming the request's url; the https one reads
+    let refused = entry("http://auth.own.test/refresh")
+        .into_spec(false)
+        .err()
+        .unwrap();
+    assert!(refused.contains("url"), "{refused}");
+    assert!(entry("https://auth.own.test/refresh")
+        .into_spec(false)
+        .is_ok());
 }

@@ -85,6 +85,50 @@ pub struct DescribedRequest {
     /// The client authentication, where it differs from [`CartSpec::token_auth`](super::CartSpec::token_auth) (Keap's
     /// refresh takes HTTP Basic, its code exchange the body).
     pub auth: Option<TokenAuth>,
+    /// The endpoint of this request where it is not the entry's `token_url` (TikTok Shop
+    /// refreshes at `/api/v2/token/refresh`): a URL or a template, whose host the entry allows.
+    pub url: Option<String>,
+    /// How the request is sent (`post` when left out).
+    #[serde(default)]
+    pub method: RequestMethod,
+    /// The member of the answer that holds the token fields (TikTok Shop's `data`); the
+    /// answer itself when left out. `refresh_token`, `expiry` and `account` name fields of it.
+    pub answer_in: Option<String>,
+    /// The member of the answer carrying the cart's own result code, `0` on success (TikTok
+    /// Shop's `code`): any other value is a refusal, even under HTTP 200.
+    pub result_code: Option<String>,
+}
+
+/// How a described request is sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestMethod {
+    /// A POST with the fields in the body (a form, or JSON).
+    #[default]
+    Post,
+    /// A GET with the fields in the URL's query and no body (TikTok Shop's token calls,
+    /// which take the app secret and the code there).
+    Get,
+}
+
+impl DescribedRequest {
+    /// Checks the request as written: a GET has no body, so it cannot be JSON.
+    pub fn check(&self) -> Result<(), String> {
+        if self.method == RequestMethod::Get && self.json {
+            return Err("a described GET sends its fields in the query: json must be false".into());
+        }
+        Ok(())
+    }
+}
+
+impl TokenRequest {
+    /// Checks a described request as written (other kinds have nothing to check).
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            TokenRequest::Described(d) => d.check(),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// How the code is exchanged. In the catalog's TOML, a table whose `kind` names the variant.

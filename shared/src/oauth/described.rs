@@ -1,14 +1,17 @@
 //! Token requests the `oauth2` crate does not fit, made as the catalog describes them over the
-//! same HTTP client: JSON bodies (Shopify, Square, Squarespace), partner headers (Walmart), and
-//! answers without `token_type` or with other fields (Shopify's, Square's `expires_at` date,
-//! Ecwid's `store_id`).
+//! same HTTP client: JSON bodies (Shopify, Square, Squarespace), partner headers (Walmart), GETs
+//! with the fields in the query (TikTok Shop), and answers without `token_type`, with other
+//! fields (Shopify's, Square's `expires_at` date, Ecwid's `store_id`), or nested under a member
+//! beside the cart's own result code (TikTok Shop's `data` and `code`).
 
 use serde_json::{Map, Value};
 
 use url::Url;
 
 use super::{CodeExchange, OAuthError, RefreshCall};
-use crate::carts::{ClientCredentials, DescribedRequest, Expiry, Field, TokenAuth, Vars};
+use crate::carts::{
+    CartSpec, ClientCredentials, DescribedRequest, Expiry, Field, RequestMethod, TokenAuth, Vars,
+};
 use crate::domain::secrets::random_token;
 use crate::domain::{PkceVerifier, Secret, Timestamp, TokenSet};
 
@@ -118,7 +121,7 @@ pub async fn exchange(
     let auth = spec.auth.unwrap_or(x.cart.token_auth);
     send(
         client,
-        x.token_url,
+        &own_url(spec, x.cart, x.vars, x.token_url)?,
         auth,
         &Values::of_exchange(x),
         spec,
@@ -136,13 +139,29 @@ pub async fn refresh(
     let auth = spec.auth.unwrap_or(r.cart.token_auth);
     send(
         client,
-        r.token_url,
+        &own_url(spec, r.cart, r.vars, r.token_url)?,
         auth,
         &Values::of_refresh(r),
         spec,
         r.now,
     )
     .await
+}
+
+/// Where the request goes: its own endpoint where the entry names one, built under the
+/// cart's host rules from the same validated values, else the token endpoint.
+fn own_url(
+    spec: &DescribedRequest,
+    cart: &CartSpec,
+    vars: &Vars,
+    token_url: &Url,
+) -> Result<Url, OAuthError> {
+    match &spec.url {
+        Some(template) => cart
+            .endpoint(template, vars)
+            .map_err(|e| OAuthError::BadResponse(format!("the request's endpoint: {e}"))),
+        None => Ok(token_url.clone()),
+    }
 }
 
 async fn send(
@@ -153,13 +172,30 @@ async fn send(
     spec: &DescribedRequest,
     now: Timestamp,
 ) -> Result<TokenSet, OAuthError> {
-    let request = build_request(client.post(url.clone()), auth, x, spec)?;
-    let json = post(request).await?;
+    let request = match spec.method {
+        RequestMethod::Post => client.post(url.clone()),
+        RequestMethod::Get => client.get(url.clone()),
+    };
+    let json = post(build_request(request, auth, x, spec)?).await?;
+    check_result_code(&json, spec)?;
     read_tokens(&json, spec, now)
 }
 
-/// The request as the entry describes it: its fields (as a form, or a JSON object), its
-/// headers, and the client's credentials in Basic auth where the cart takes them so.
+/// The cart's own result code, where the entry names one: `0` is success, anything else a
+/// refusal named by its number (never the answer's message).
+fn check_result_code(json: &Value, spec: &DescribedRequest) -> Result<(), OAuthError> {
+    let Some(member) = &spec.result_code else {
+        return Ok(());
+    };
+    match json.get(member).and_then(Value::as_i64) {
+        Some(0) => Ok(()),
+        Some(code) => Err(OAuthError::Refused(format!("{member}_{code}"))),
+        None => Err(OAuthError::BadResponse(format!("no numeric {member}"))),
+    }
+}
+
+/// The request as the entry describes it: its fields (as a form, a JSON object, or a GET's
+/// query), its headers, and the client's credentials in Basic auth where the cart takes them so.
 fn build_request(
     mut request: reqwest::RequestBuilder,
     auth: TokenAuth,
@@ -183,7 +219,9 @@ fn build_request(
             x.credentials.client_secret.as_ref().map(Secret::expose),
         );
     }
-    Ok(if spec.json {
+    Ok(if spec.method == RequestMethod::Get {
+        request.query(&body)
+    } else if spec.json {
         let map: Map<String, Value> = body
             .into_iter()
             .map(|(k, v)| (k, Value::String(v)))
@@ -200,7 +238,8 @@ pub(super) async fn post(request: reqwest::RequestBuilder) -> Result<Value, OAut
     let response = request
         .send()
         .await
-        .map_err(|e| OAuthError::Unreachable(crate::net::describe(&e)))?;
+        // Without the URL: a GET's query holds the app secret and the code.
+        .map_err(|e| OAuthError::Unreachable(crate::net::describe(&e.without_url())))?;
     let status = response.status();
     if status.is_redirection() {
         return Err(OAuthError::Unreachable(format!(
@@ -215,12 +254,19 @@ pub(super) async fn post(request: reqwest::RequestBuilder) -> Result<Value, OAut
     Ok(json)
 }
 
-/// The tokens of a successful answer, read from the fields the entry names.
+/// The tokens of a successful answer, read from the fields the entry names (in the member
+/// that holds them, where the entry names one).
 fn read_tokens(
-    json: &Value,
+    answer: &Value,
     spec: &DescribedRequest,
     now: Timestamp,
 ) -> Result<TokenSet, OAuthError> {
+    let json = match &spec.answer_in {
+        Some(member) => answer
+            .get(member)
+            .ok_or_else(|| OAuthError::BadResponse(format!("no {member}")))?,
+        None => answer,
+    };
     let access_token = json
         .get("access_token")
         .and_then(text)
@@ -262,3 +308,6 @@ fn expiry(json: &Value, expiry: &Expiry, now: Timestamp) -> Result<Option<Timest
         Expiry::None => None,
     })
 }
+
+#[cfg(test)]
+mod tests;
