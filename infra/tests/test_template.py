@@ -943,6 +943,7 @@ ROUTES = {
     ("get", "/cart-events/bigcommerce/remove_user"): "CartEventsFunction",
     ("get", "/cart-events/ebay"): "CartEventsFunction",
     ("post", "/cart-events/ebay"): "CartEventsFunction",
+    ("post", "/cart-events/square"): "CartEventsFunction",
     ("x-amazon-apigateway-any-method", "/admin/{proxy+}"): "AdminApiFunction",
     ("get", "/brand/{warehouse}/logo.png"): "AdminApiFunction",
 }

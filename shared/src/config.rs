@@ -14,7 +14,9 @@ use crate::mailer::check_header;
 use crate::net::{endpoint_url, is_loopback};
 
 mod ebay;
+mod square;
 pub use ebay::EbayAccountDeletion;
+pub use square::SquareWebhooks;
 
 /// A configuration error, said so an operator can fix it (never echoing a secret).
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,9 @@ pub struct Config {
     /// eBay's account deletion endpoint as registered at eBay (`[ebay_account_deletion]`);
     /// without it the endpoint answers 404.
     pub ebay_account_deletion: Option<EbayAccountDeletion>,
+    /// Square's webhook subscription (`[square_webhooks]`); without it `POST
+    /// /cart-events/square` answers 404.
+    pub square_webhooks: Option<SquareWebhooks>,
 }
 
 /// The warehouse API's rate limits, counted in the store in fixed windows.
@@ -180,6 +185,7 @@ struct FileConfig {
     #[serde(default)]
     cart_credentials: BTreeMap<String, CredentialsEntry>,
     ebay_account_deletion: Option<ebay::EbayAccountDeletionEntry>,
+    square_webhooks: Option<square::SquareWebhooksEntry>,
 }
 
 /// The credentials configured for one built-in cart.
@@ -317,6 +323,10 @@ impl Config {
             .ebay_account_deletion
             .map(|e| e.read(env, local))
             .transpose()?;
+        let square_webhooks = file
+            .square_webhooks
+            .map(|e| e.read(env, local))
+            .transpose()?;
         Ok(Config {
             public_base_url,
             data_dir,
@@ -329,6 +339,7 @@ impl Config {
             limits,
             webhook_schedule,
             ebay_account_deletion,
+            square_webhooks,
         })
     }
 }

@@ -8,6 +8,9 @@
 //! warehouses connected to the store and how each is withdrawn ([`load`]); a refusal is a page
 //! too. `GET /cart-events/bigcommerce/remove_user` is answered 204 once verified: cartlink keeps
 //! no users of its own.
+//! `POST /cart-events/square` takes Square's `oauth.authorization.revoked` event, whose
+//! `x-square-hmacsha256-signature` (over the notification URL and the body) is verified with
+//! the webhook subscription's signature key before anything is read.
 //! `GET /cart-events/ebay?challenge_code=…` answers eBay's endpoint challenge, and
 //! `POST /cart-events/ebay` takes its marketplace account deletion notifications, whose
 //! `X-EBAY-SIGNATURE` is verified with eBay's public key before anything is read; a bad
@@ -75,6 +78,10 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
                 body: &req.body,
             };
             answer(svc.shopify_event(delivery).await)
+        }
+        (["cart-events", "square"], &Method::POST) => {
+            let signature = req.header("x-square-hmacsha256-signature");
+            answer(svc.square_event(signature, &req.body).await)
         }
         (["cart-events", "bigcommerce", "uninstall"], &Method::GET) => {
             let params = req.query_params();

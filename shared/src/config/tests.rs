@@ -484,3 +484,41 @@ fn a_plain_http_deletion_endpoint_is_refused_in_production() {
     .unwrap_err();
     assert!(e.0.contains("https"), "{}", e.0);
 }
+
+#[test]
+fn squares_notification_url_and_signature_key_come_from_the_file() {
+    // GIVEN the subscription's URL, and its key in the environment
+    let file = r#"
+        [square_webhooks]
+        notification_url = "https://cartlink.example.com/cart-events/square"
+        signature_key_env = "SQ_KEY"
+    "#;
+    // WHEN it is loaded
+    let c = load(
+        &[
+            ("CARTLINK_PUBLIC_BASE_URL", "https://cartlink.example.com"),
+            ("SQ_KEY", "sq-signature-key"),
+        ],
+        Some(file),
+    )
+    .unwrap();
+    // THEN both are kept as written
+    let s = c.square_webhooks.unwrap();
+    assert_eq!(
+        s.notification_url,
+        "https://cartlink.example.com/cart-events/square"
+    );
+    assert_eq!(s.signature_key.expose(), "sq-signature-key");
+}
+
+#[test]
+fn a_square_subscription_without_exactly_one_key_is_refused() {
+    // GIVEN the table with no key, and with both forms of it
+    let url = "notification_url = \"https://cartlink.example.com/cart-events/square\"";
+    for keys in ["", "signature_key = \"a\"\nsignature_key_env = \"B\""] {
+        let file = format!("[square_webhooks]\n{url}\n{keys}\n");
+        // WHEN it is loaded THEN it is refused, naming both
+        let e = load(&[], Some(&file)).unwrap_err();
+        assert!(e.0.contains("exactly one of signature_key"), "{}", e.0);
+    }
+}

@@ -131,6 +131,7 @@ impl TestKit {
             limits: Default::default(),
             webhook_schedule: Default::default(),
             ebay_account_deletion: None,
+            square_webhooks: None,
         };
         let mailer = Arc::new(RecordingMailer::default());
         let oauth = Arc::new(FakeTokenEndpoint::default());

@@ -19,6 +19,7 @@ pub mod bigcommerce;
 pub mod bigcommerce_load;
 pub mod ebay;
 pub mod shopify;
+pub mod square;
 
 use super::confirm::SendOnce;
 use super::Services;
