@@ -212,6 +212,18 @@ fn client_auth(
     Ok((token_auth, pkce))
 }
 
+/// The callback's parameters (defaults filled in): a callback without a code must name the
+/// account, the one thing its exchange is for.
+fn callback_params(id: &CartId, given: Option<CallbackParams>) -> Result<CallbackParams, String> {
+    let callback = given.unwrap_or_default();
+    if callback.without_code && callback.account.is_none() {
+        return Err(format!(
+            "cart {id}: a callback without a code must name the account"
+        ));
+    }
+    Ok(callback)
+}
+
 fn named_checks(id: &CartId, names: &[String]) -> Result<Vec<CallbackCheck>, String> {
     names
         .iter()
@@ -254,6 +266,7 @@ impl CartEntry {
         check_choices(&id, self.input.as_ref(), &self.scopes)?;
         let flavour = self.flavour.unwrap_or(Flavour::PopupOauth);
         check_fields(flavour, &self.credential_fields).map_err(|e| format!("cart {id}: {e}"))?;
+        let callback = callback_params(&id, self.callback)?;
         let standard = AuthorizeSpec::standard(&authorize_url);
         let spec = CartSpec {
             id,
@@ -271,7 +284,7 @@ impl CartEntry {
             token_auth,
             token_request: self.token_request.unwrap_or_default(),
             pkce,
-            callback: self.callback.unwrap_or_default(),
+            callback,
             checks,
             hosts,
             refresh: self.refresh.unwrap_or(Refresh::AsAnswered),

@@ -20,8 +20,8 @@ const MAX_CODE_LEN: usize = 2048;
 pub(super) struct CheckedCallback<'a> {
     /// The app's credentials at the cart.
     pub credentials: &'a ClientCredentials,
-    /// The authorization code.
-    pub code: Secret,
+    /// The authorization code (none where the cart's callback carries none).
+    pub code: Option<Secret>,
     /// The entry's variables, with the values the callback carried.
     pub vars: Vars,
     /// The merchant's account the callback named, if the cart names one there.
@@ -67,11 +67,20 @@ pub(super) fn cart_values<'a>(
         }
     }
     let account = returned_account(cart, params, &mut vars)?;
-    let code = params
-        .get(&cart.callback.code)
-        .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
-        .map(|c| Secret::new(c.as_str()))
-        .ok_or_else(|| refused(Refusal::CodeMissing))?;
+    let code = if cart.callback.without_code {
+        // Without a code, the account is all the exchange is for.
+        account
+            .as_ref()
+            .ok_or_else(|| refused(Refusal::AccountInvalid))?;
+        None
+    } else {
+        let code = params
+            .get(&cart.callback.code)
+            .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
+            .map(|c| Secret::new(c.as_str()))
+            .ok_or_else(|| refused(Refusal::CodeMissing))?;
+        Some(code)
+    };
     let token_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
         tracing::warn!(cart = %cart.id, error = %e, "token endpoint refused");
         refused(Refusal::TokenEndpointRefused)
