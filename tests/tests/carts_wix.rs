@@ -276,3 +276,28 @@ async fn a_wix_token_near_its_end_is_minted_again_with_client_credentials() {
         "OAUTH2.wix-minted-2"
     );
 }
+
+#[tokio::test]
+async fn twenty_loads_of_one_wix_callback_mint_one_token() {
+    // GIVEN a Wix install that has come back to our callback URL
+    let rig = wix(Back::Signed, 1).await;
+    let (invite, setup) = invite(&rig).await;
+    let b = browser();
+    b.get(&setup).send().await.unwrap();
+    let resp = b.post(format!("{setup}/grant")).send().await.unwrap();
+    let installer = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = b.get(&installer).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    // WHEN the browser loads it twenty times at once
+    let loads = futures::future::join_all((0..20).map(|_| b.get(&back).send())).await;
+    // THEN Create Access Token was asked once (the stand-in's expect(1)), every load shows the
+    // connection, which is stored
+    for load in loads {
+        let page = load.unwrap().text().await.unwrap();
+        assert!(
+            page.contains("Successful Authorization") || page.contains("already"),
+            "{page}"
+        );
+    }
+    assert!(rig.connection(&invite).await.is_some());
+}

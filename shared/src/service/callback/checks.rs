@@ -239,3 +239,76 @@ impl Services {
         Ok(CallbackError::AlreadyConnected { at })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carts::builtin;
+    use crate::domain::{CartId, InviteId, TokenHash};
+
+    const INSTANCE: &str = "5f2a9a0e-1c1d-4b7e-9a55-0d3b8c8e7f10";
+
+    /// A cart whose callback carries no code (Wix's entry), without its hook, so that only the
+    /// shared rules of a code-free callback are at work.
+    fn code_free_cart() -> CartSpec {
+        let mut cart = builtin::get("wix").expect("the wix entry");
+        assert!(cart.callback.without_code);
+        cart.checks.clear();
+        cart.credentials = Some(ClientCredentials::new("app", Some(Secret::new("shh"))));
+        cart
+    }
+
+    fn attempt() -> GrantAttempt {
+        GrantAttempt {
+            state_hash: TokenHash::of("state"),
+            invite_id: InviteId::generate(),
+            cart: CartId::new("wix"),
+            binding_hash: TokenHash::of("binding"),
+            redirect_uri: "https://cartlink.test/oauth/callback/wix".into(),
+            store: None,
+            status: AttemptStatus::Open,
+            created_at: Timestamp(0),
+            expires_at: Timestamp(900),
+            claim_until: None,
+        }
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_code_free_callback_takes_its_account_and_no_code() {
+        // GIVEN a code-free cart's callback naming its instance
+        let cart = code_free_cart();
+        let given = params(&[("state", "s"), ("instanceId", INSTANCE)]);
+        // WHEN its values are checked
+        let checked = cart_values(&cart, &attempt(), &given, Timestamp(1)).unwrap_or_else(|_| {
+            panic!("a code-free callback with its account passes");
+        });
+        // THEN there is no code, and the account is the exchange's variable
+        assert!(checked.code.is_none());
+        assert_eq!(checked.account.as_deref(), Some(INSTANCE));
+        assert_eq!(
+            checked.vars.get("instance_id").map(String::as_str),
+            Some(INSTANCE)
+        );
+    }
+
+    #[test]
+    fn a_code_free_callback_without_its_account_is_refused() {
+        // GIVEN a code-free cart's callback that names no instance (a code is no substitute)
+        let cart = code_free_cart();
+        let given = params(&[("state", "s"), ("code", "c0de")]);
+        // WHEN its values are checked THEN it is refused: the exchange would be for nobody
+        match cart_values(&cart, &attempt(), &given, Timestamp(1)) {
+            Err(CallbackError::Refused { reason }) => {
+                assert_eq!(reason, Refusal::AccountInvalid)
+            }
+            _ => panic!("refused"),
+        }
+    }
+}
