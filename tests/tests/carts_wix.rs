@@ -301,3 +301,40 @@ async fn twenty_loads_of_one_wix_callback_mint_one_token() {
     }
     assert!(rig.connection(&invite).await.is_some());
 }
+
+#[tokio::test]
+async fn a_wix_connection_granted_by_the_code_flow_is_not_minted_for_but_reconnected() {
+    // GIVEN a Wix connection as the code flow left it before the entry changed: a refresh token
+    // beside an instance id nobody proved, its access token a minute from its end
+    let rig = wix(Back::Signed, 1).await;
+    let (invite, status, page) = install(&rig).await;
+    assert_eq!(status, 200, "{page}");
+    let conn = rig.connection(&invite).await.unwrap();
+    let svc = &rig.app.services;
+    let mut legacy = tokens(&rig, &invite).await;
+    legacy.refresh_token = Some(shared::domain::Secret::new("OAUTH2.legacy-refresh"));
+    legacy.expires_at = Some(Timestamp(now() + 60));
+    legacy.issued_at = Some(Timestamp(now() - 240));
+    let blob = svc
+        .vault
+        .seal(&conn.context(), &legacy.to_plaintext())
+        .await
+        .unwrap();
+    svc.store
+        .update_tokens(&conn.id, &blob, legacy.expires_at, None, None, conn.version)
+        .await
+        .unwrap();
+    // WHEN the warehouse asks for the token
+    let resp = reqwest::Client::new()
+        .get(format!("{}/v1/connections/{}/tokens", rig.base, conn.id))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    // THEN no token is minted for that instance (the stand-in saw only the install's request),
+    // and the connection needs re-authorization, with a reconnect invite to the merchant
+    assert_ne!(resp.status(), 200);
+    let stored = rig.connection(&invite).await.unwrap();
+    assert_eq!(stored.status, shared::domain::ConnectionStatus::NeedsReauth);
+    assert_eq!(rig.emails_of_kind("reconnect_invite").len(), 1);
+}

@@ -229,6 +229,12 @@ impl Services {
         let id = &connection.id;
         let call = self.refresh_call(&connection, &tokens).await?;
         let cart = call.cart;
+        if cart.refresh.remints() && call.refresh_token.is_some() {
+            // Granted by a code flow the entry no longer runs (legacy Wix): its account was never
+            // proven, so nothing is minted for it; the merchant reconnects.
+            tracing::warn!(connection_id = %connection.id, cart = %cart.id, "a code-flow grant of a minting cart; nothing minted");
+            return self.refresh_refused(&connection).await;
+        }
         // Before the cart is asked: once it answers, the old refresh token is retired, and
         // rotated tokens that cannot be sealed would be lost.
         let sealer = self
