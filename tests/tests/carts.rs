@@ -1472,13 +1472,13 @@ async fn bigcommerce_callbacks_for_another_store_or_browser_never_reach_the_toke
     }
 }
 
-// ---------------------------------------------------------------- Wix
+// ---------------------------------------------------------------- Wix (legacy custom authentication)
 
 const WIX_INSTANCE: &str = "5f2a9a0e-1c1d-4b7e-9a55-0d3b8c8e7f10";
 
 async fn wix_rig(instance: &'static str, token_calls: u64) -> Rig {
-    let rig = Rig::start("wix", "").await;
-    let redirect = rig.callback("wix");
+    let rig = Rig::start("wix-legacy", "").await;
+    let redirect = rig.callback("wix-legacy");
     let r = redirect.clone();
     authorize_endpoint(
         &rig.stand,
@@ -1519,11 +1519,11 @@ async fn wix_rig(instance: &'static str, token_calls: u64) -> Rig {
 }
 
 #[tokio::test]
-async fn wix_installs_through_the_installer_and_closes_its_window() {
-    // GIVEN a Wix invite and the Wix stand-in
+async fn wix_legacy_installs_through_the_installer_and_closes_its_window() {
+    // GIVEN a legacy Wix invite and the stand-in of its code flow
     let rig = wix_rig(WIX_INSTANCE, 1).await;
     let b = browser();
-    let g = rig.grant(&b, "wix", None).await;
+    let g = rig.grant(&b, "wix-legacy", None).await;
     // WHEN the merchant approves in the installer
     let resp = b.get(g.authorize.clone()).send().await.unwrap();
     let back = resp.headers()["location"].to_str().unwrap().to_owned();
@@ -1552,10 +1552,10 @@ async fn wix_installs_through_the_installer_and_closes_its_window() {
 }
 
 #[tokio::test]
-async fn a_wix_instance_id_failing_its_pattern_is_refused_before_the_exchange() {
+async fn a_wix_legacy_instance_id_failing_its_pattern_is_refused_before_the_exchange() {
     let rig = wix_rig("../../evil", 0).await;
     let b = browser();
-    let g = rig.grant(&b, "wix", None).await;
+    let g = rig.grant(&b, "wix-legacy", None).await;
     rig.assert_refused(&g, rig.consent(&b, &g.authorize).await)
         .await;
 }
@@ -2015,12 +2015,13 @@ async fn the_warehouse_api_lists_all_twenty_one_entries_with_functions_and_input
         "shopware",
         "extensiv-order-manager",
         "tiktok-shop",
+        "wix-legacy",
         "acme-cart",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    // the local server adds its sandbox cart beside the twenty-two
-    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 22);
+    // the local server adds its sandbox cart beside the twenty-three
+    assert_eq!(ids.iter().filter(|i| **i != "sandbox").count(), 23);
     let by_id = |id: &str| carts.iter().find(|c| c["id"] == id).unwrap().clone();
     assert_eq!(by_id("etsy")["enabled"], true);
     assert_eq!(by_id("acme-cart")["enabled"], true);

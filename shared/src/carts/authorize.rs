@@ -92,6 +92,11 @@ pub enum Param {
     IfDraft(String),
     /// A public URL of cartlink at this path.
     PublicUrl(String),
+    /// The redirect value with the grant attempt's `state` added to its own query, for an
+    /// install link that takes no `state` but returns to a callback URL keeping that URL's query
+    /// (Wix's installer and its `postInstallationUrl`): the `state` comes back in the callback's
+    /// query as usual.
+    RedirectUriWithState,
 }
 
 /// The authorization request.

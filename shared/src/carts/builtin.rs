@@ -84,8 +84,8 @@ mod tests {
 
     #[test]
     fn the_data_file_reads() {
-        // GIVEN the data file compiled in THEN it reads, twenty-one carts
-        assert_eq!(catalog().map(<[CartSpec]>::len), Ok(21));
+        // GIVEN the data file compiled in THEN it reads, twenty-two carts
+        assert_eq!(catalog().map(<[CartSpec]>::len), Ok(22));
     }
 
     #[test]
@@ -120,6 +120,24 @@ mod tests {
         "#;
         // THEN it does not read
         assert!(read(text).unwrap_err().contains("cart_credentials.acme"));
+    }
+
+    #[test]
+    fn a_callback_without_a_code_must_name_the_account() {
+        // GIVEN an entry whose callback carries no code and names no account
+        let text = r#"
+            [[carts]]
+            id = "acme"
+            name = "Acme"
+            authorize_url = "https://auth.acme.test/a"
+            token_url = "https://auth.acme.test/t"
+            [carts.scopes]
+            orders = ["o"]
+            [carts.callback]
+            without_code = true
+        "#;
+        // THEN it does not read: its exchange would be for nobody in particular
+        assert!(read(text).unwrap_err().contains("must name the account"));
     }
 
     #[test]

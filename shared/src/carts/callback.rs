@@ -60,6 +60,11 @@ pub struct CallbackParams {
     pub account: Option<CallbackValue>,
     /// Values the token URL or request is built from, each checked by pattern first.
     pub vars: Vec<CallbackValue>,
+    /// The callback carries no code: the install names the merchant's account (which must then
+    /// be given, and should be proven by one of the entry's `checks`), and the exchange asks for
+    /// a token for that account with the app's own credentials (Wix's client credentials per
+    /// app instance).
+    pub without_code: bool,
 }
 
 impl Default for CallbackParams {
@@ -72,6 +77,7 @@ impl Default for CallbackParams {
             input_echo: None,
             account: None,
             vars: Vec::new(),
+            without_code: false,
         }
     }
 }

@@ -230,6 +230,18 @@ fn client_auth(
     Ok((token_auth, pkce))
 }
 
+/// The callback's parameters (defaults filled in): a callback without a code must name the
+/// account, the one thing its exchange is for.
+fn callback_params(id: &CartId, given: Option<CallbackParams>) -> Result<CallbackParams, String> {
+    let callback = given.unwrap_or_default();
+    if callback.without_code && callback.account.is_none() {
+        return Err(format!(
+            "cart {id}: a callback without a code must name the account"
+        ));
+    }
+    Ok(callback)
+}
+
 fn named_checks(id: &CartId, names: &[String]) -> Result<Vec<CallbackCheck>, String> {
     names
         .iter()
@@ -241,6 +253,18 @@ fn named_checks(id: &CartId, names: &[String]) -> Result<Vec<CallbackCheck>, Str
 }
 
 impl CartEntry {
+    /// The parts of the entry checked on their own: revocation, granted scopes, choices, the
+    /// described requests and the credentials fields.
+    fn check_parts(&self, id: &CartId, flavour: Flavour, local: bool) -> Result<(), String> {
+        check_revocation(id, self.revocation.as_ref(), local)?;
+        if let Some(g) = &self.granted_scopes {
+            g.check().map_err(|e| format!("cart {id}: {e}"))?;
+        }
+        check_choices(id, self.input.as_ref(), &self.scopes)?;
+        check_requests(id, [&self.token_request, &self.refresh_request], local)?;
+        check_fields(flavour, &self.credential_fields).map_err(|e| format!("cart {id}: {e}"))
+    }
+
     /// The catalog entry this describes, without credentials, and the credentials written
     /// inline. `local`: the configuration is a loopback one, where a URL may be plain http to
     /// loopback.
@@ -250,6 +274,8 @@ impl CartEntry {
         if self.scopes.is_empty() {
             return Err(format!("cart {id}: scopes must name at least one function"));
         }
+        let flavour = self.flavour.unwrap_or(Flavour::PopupOauth);
+        self.check_parts(&id, flavour, local)?;
         let (token_auth, pkce) = client_auth(&id, self.token_auth, self.pkce)?;
         let (authorize_url, authorize) = endpoint(
             &format!("cart {id}: authorize_url"),
@@ -265,14 +291,7 @@ impl CartEntry {
             self.merchant_store_host,
         )?;
         let checks = named_checks(&id, &self.checks)?;
-        check_revocation(&id, self.revocation.as_ref(), local)?;
-        if let Some(g) = &self.granted_scopes {
-            g.check().map_err(|e| format!("cart {id}: {e}"))?;
-        }
-        check_choices(&id, self.input.as_ref(), &self.scopes)?;
-        check_requests(&id, [&self.token_request, &self.refresh_request], local)?;
-        let flavour = self.flavour.unwrap_or(Flavour::PopupOauth);
-        check_fields(flavour, &self.credential_fields).map_err(|e| format!("cart {id}: {e}"))?;
+        let callback = callback_params(&id, self.callback)?;
         let standard = AuthorizeSpec::standard(&authorize_url);
         let spec = CartSpec {
             id,
@@ -290,7 +309,7 @@ impl CartEntry {
             token_auth,
             token_request: self.token_request.unwrap_or_default(),
             pkce,
-            callback: self.callback.unwrap_or_default(),
+            callback,
             checks,
             hosts,
             refresh: self.refresh.unwrap_or(Refresh::AsAnswered),

@@ -1,5 +1,5 @@
-//! The hooks for what a cart's data cannot say: a callback proof (Shopify's HMAC) and an echo
-//! check (Walmart's `clientId`). Entries name these hooks (`checks = ["shopify_hmac"]`); the
+//! The hooks for what a cart's data cannot say: a callback proof (Shopify's HMAC, Wix's signed
+//! instance) and an echo check (Walmart's `clientId`). Entries name these hooks (`checks = ["shopify_hmac"]`); the
 //! flow runs whatever its entry names. (The public-host rule an entry names with
 //! `normalize = "public_https_url"` is an outbound-URL rule: [`crate::net::public_https_url`].)
 
@@ -105,8 +105,14 @@ pub const WALMART_CLIENT_ID_ECHO: CallbackCheck = CallbackCheck {
     run: walmart_client_id,
 };
 
+pub mod wix;
+
 /// Every callback hook an entry may name in its `checks`.
-pub const CALLBACK_CHECKS: [CallbackCheck; 2] = [SHOPIFY_HMAC, WALMART_CLIENT_ID_ECHO];
+pub const CALLBACK_CHECKS: [CallbackCheck; 3] = [
+    SHOPIFY_HMAC,
+    WALMART_CLIENT_ID_ECHO,
+    wix::WIX_SIGNED_INSTANCE,
+];
 
 /// The callback hook named `name`, if there is one.
 pub fn callback_check(name: &str) -> Option<CallbackCheck> {

@@ -90,8 +90,8 @@ use Form::{Authorize, Integration, Typed};
 #[test]
 fn the_authorize_url_of_every_cart_has_its_documented_form() {
     // One row per cart: the documented form (carts.md sources; BigCommerce: buttons.mdx, Wix:
-    // use-advanced-oauth), or what replaces it where the merchant starts in their own admin
-    // and cartlink sends no authorization request.
+    // about-the-external-install-flow, Wix legacy: use-advanced-oauth), or what replaces it
+    // where the merchant starts in their own admin and cartlink sends no authorization request.
     let rows: Vec<(&str, Form)> = vec![
         ("shopify", Authorize(format!("https://acme.myshopify.com/admin/oauth/authorize?client_id=app-id&scope=read_orders%2Cread_products%2Cread_locations%2Cwrite_inventory%2Cwrite_merchant_managed_fulfillment_orders&{CB}shopify&state={{state}}"))),
         ("bigcommerce", Authorize("https://login.bigcommerce.com/app/app-id/install".into())),
@@ -108,7 +108,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
         ("channeladvisor", Authorize(format!("https://api.channeladvisor.com/oauth2/authorize?client_id=app-id&response_type=code&access_type=offline&scope=orders+inventory&{CB}channeladvisor&state={{state}}"))),
         ("squarespace", Authorize(format!("https://login.squarespace.com/api/1/login/oauth/provider/authorize?client_id=app-id&{CB}squarespace&scope=website.orders.read%2Cwebsite.inventory%2Cwebsite.products.read%2Cwebsite.orders&state={{state}}&access_type=offline"))),
         ("walmart", Authorize("https://login.account.wal-mart.com/authorize?responseType=code&clientId=app-id&redirectUri=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwalmart&clientType=seller&nonce={nonce}&state={state}".into())),
-        ("wix", Authorize("https://www.wix.com/installer/install?appId=app-id&redirectUrl=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwix&state={state}".into())),
+        ("wix", Authorize("https://www.wix.com/app-installer?appId=app-id&postInstallationUrl=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwix%3Fstate%3D{state}".into())),
         ("magento", Integration {
             request_token: "https://shop.example.com/oauth/token/request",
             access_token: "https://shop.example.com/oauth/token/access",
@@ -117,6 +117,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
         ("shopware", Typed { check: "https://shop.example.com/api/oauth/token" }),
         ("extensiv-order-manager", Authorize(format!("https://app.skubana.com/oauth/authorize?client_id=app-id&scope=read_orders+read_products+read_inventory+write_inventory+read_shipments+write_shipments&{CB}extensiv-order-manager&response_type=code"))),
         ("tiktok-shop", Authorize("https://services.tiktokshop.com/open/authorize?service_id=amzn1.sellerapps.app.test&state={state}".into())),
+        ("wix-legacy", Authorize("https://www.wix.com/installer/install?appId=app-id&redirectUrl=https%3A%2F%2Fcartlink.test%2Foauth%2Fcallback%2Fwix-legacy&state={state}".into())),
     ];
     let carts = builtin::all();
     assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
@@ -253,10 +254,10 @@ fn lightspeed_r_series_uses_its_own_endpoints() {
 #[test]
 fn every_pattern_in_the_catalog_is_anchored_and_every_entry_is_whole() {
     let carts = builtin::all();
-    assert_eq!(carts.len(), 21);
+    assert_eq!(carts.len(), 22);
     let mut ids: Vec<&str> = carts.iter().map(|c| c.id.as_str()).collect();
     ids.dedup();
-    assert_eq!(ids.len(), 21);
+    assert_eq!(ids.len(), 22);
     let anchored = |p: &str| {
         assert!(
             p.starts_with('^') && p.ends_with('$'),
@@ -469,6 +470,14 @@ fn every_cart_that_hands_out_refresh_tokens_can_redeem_them() {
         let expires = !matches!(cart.refresh, Refresh::None);
         assert_eq!(refreshes, expires, "{}", cart.id);
         if let TokenRequest::Described(d) = &cart.refresh_request {
+            if cart.refresh.remints() {
+                // A token minted again needs no refresh token: the app's own credentials.
+                assert!(!d.fields.iter().any(|(_, f)| *f == Field::RefreshToken));
+                assert!(d.fields.iter().any(
+                    |(k, f)| k == "grant_type" && *f == Field::Lit("client_credentials".into())
+                ));
+                continue;
+            }
             assert!(
                 d.fields.iter().any(|(_, f)| *f == Field::RefreshToken),
                 "{} sends its refresh token",
@@ -497,13 +506,14 @@ fn shopifys_shop_pattern_is_one_in_its_input_its_account_and_its_host_rule() {
 
 #[test]
 fn the_callback_hooks_are_the_ones_each_entry_names() {
-    // GIVEN the built-in entries THEN Shopify runs its HMAC check, Walmart its echo check, and
-    // no other cart a hook
+    // GIVEN the built-in entries THEN Shopify runs its HMAC check, Walmart its echo check, Wix
+    // its signed instance check, and no other cart a hook
     for cart in builtin::all() {
         let names: Vec<&str> = cart.checks.iter().map(|c| c.name).collect();
         let expected: &[&str] = match cart.id.as_str() {
             "shopify" => &["shopify_hmac"],
             "walmart" => &["walmart_client_id_echo"],
+            "wix" => &["wix_signed_instance"],
             _ => &[],
         };
         assert_eq!(names, expected, "{}", cart.id);

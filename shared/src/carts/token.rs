@@ -201,6 +201,11 @@ impl Refresh {
         };
         secs.map(|s| now.plus_secs(i64::from(s)))
     }
+    /// Whether a new access token is minted with the app's own credentials, no refresh token
+    /// needed ([`Refresh::Remint`]).
+    pub fn remints(self) -> bool {
+        matches!(self, Refresh::Remint { .. })
+    }
 }
 
 /// A cart's documented token revocation endpoint: where a disconnect tells the cart to end the

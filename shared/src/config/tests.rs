@@ -139,7 +139,7 @@ fn builtin_cart_credentials_come_from_the_file_with_their_extra_fields() {
     assert!(amazon.credentials.as_ref().unwrap().draft);
     assert!(catalog.get(&CartId::new("etsy")).unwrap().enabled());
     assert!(!catalog.get(&CartId::new("shopify")).unwrap().enabled());
-    assert_eq!(catalog.iter().count(), 21);
+    assert_eq!(catalog.iter().count(), 22);
 }
 
 #[test]

@@ -30,7 +30,7 @@ impl<'a> Values<'a> {
     fn of_exchange(x: &'a CodeExchange<'a>) -> Self {
         Values {
             credentials: x.credentials,
-            code: Some(x.code),
+            code: x.code,
             redirect_uri: Some(x.redirect_uri),
             verifier: x.verifier,
             refresh_token: None,
@@ -45,7 +45,7 @@ impl<'a> Values<'a> {
             code: None,
             redirect_uri: None,
             verifier: None,
-            refresh_token: Some(r.refresh_token),
+            refresh_token: r.refresh_token,
             scopes: r.scopes,
             vars: r.vars,
         }

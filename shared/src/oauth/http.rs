@@ -191,7 +191,10 @@ impl OAuthHttp {
 
     /// The RFC 6749 §6 refresh through the `oauth2` crate.
     async fn standard_refresh(&self, r: &RefreshCall<'_>) -> Result<TokenSet, OAuthError> {
-        let token = RefreshToken::new(r.refresh_token.expose().to_owned());
+        let refresh_token = r
+            .refresh_token
+            .ok_or_else(|| OAuthError::BadResponse("no refresh token".into()))?;
+        let token = RefreshToken::new(refresh_token.expose().to_owned());
         let response = oauth2_client(r.cart.token_auth, r.credentials, r.token_url)
             .exchange_refresh_token(&token)
             .request_async(&Bounded(&self.client))
@@ -206,7 +209,10 @@ impl OAuthHttp {
             .map_err(|e| OAuthError::BadResponse(format!("redirect URI: {e}")))?;
         let client =
             oauth2_client(x.cart.token_auth, x.credentials, x.token_url).set_redirect_uri(redirect);
-        let mut request = client.exchange_code(AuthorizationCode::new(x.code.expose().to_owned()));
+        let code = x
+            .code
+            .ok_or_else(|| OAuthError::BadResponse("no authorization code".into()))?;
+        let mut request = client.exchange_code(AuthorizationCode::new(code.expose().to_owned()));
         if let Some(v) = x.verifier {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(v.expose().to_owned()));
         }

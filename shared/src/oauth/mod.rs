@@ -59,8 +59,9 @@ pub struct CodeExchange<'a> {
     pub credentials: &'a ClientCredentials,
     /// The token endpoint, built from the catalog template and validated values, host checked.
     pub token_url: &'a Url,
-    /// The authorization code from the callback.
-    pub code: &'a Secret,
+    /// The authorization code from the callback (none for a cart whose callback carries none:
+    /// its exchange asks with the app's own credentials).
+    pub code: Option<&'a Secret>,
     /// The redirect value sent in the authorization request, byte for byte.
     pub redirect_uri: &'a str,
     /// The PKCE verifier, when the cart uses PKCE.
@@ -168,8 +169,9 @@ pub struct RefreshCall<'a> {
     /// The token endpoint, built from the catalog template and the connection's validated
     /// values, host checked.
     pub token_url: &'a Url,
-    /// The refresh token.
-    pub refresh_token: &'a Secret,
+    /// The refresh token (none for a cart whose tokens are minted again with the app's own
+    /// credentials, [`Refresh::Remint`](crate::carts::Refresh::Remint)).
+    pub refresh_token: Option<&'a Secret>,
     /// The connection's scopes (for carts that ask for them again).
     pub scopes: &'a [String],
     /// The connection's validated values (Walmart's seller id for its partner header).
@@ -230,6 +232,7 @@ pub fn authorize_url(
                 Param::IfDraft(v) if credentials.draft => v.clone(),
                 Param::IfDraft(_) => continue,
                 Param::PublicUrl(path) => format!("{}{path}", req.public_base),
+                Param::RedirectUriWithState => with_state(req.redirect, req.state)?,
             };
             q.append_pair(name, &value);
         }
@@ -242,6 +245,13 @@ pub fn authorize_url(
         url.set_query(None);
     }
     Ok(url)
+}
+
+/// `redirect` with `state` added to its query ([`Param::RedirectUriWithState`]).
+fn with_state(redirect: &str, state: &GrantState) -> Result<String, EndpointError> {
+    let mut url = Url::parse(redirect).map_err(|_| EndpointError::NotUrl)?;
+    url.query_pairs_mut().append_pair("state", state.expose());
+    Ok(url.into())
 }
 
 #[cfg(test)]
@@ -294,5 +304,45 @@ mod tests {
         assert_eq!(q["code_challenge"], verifier.challenge());
         assert_eq!(q["code_challenge_method"], "S256");
         assert!(!url.as_str().contains(verifier.expose()));
+    }
+
+    #[test]
+    fn a_redirect_with_state_carries_the_state_inside_the_callback_url() {
+        // GIVEN a cart whose install link takes the callback URL, and no state, as one parameter
+        let mut cart = CartSpec::generic(
+            CartId::new("acme"),
+            "Acme",
+            &Url::parse("https://www.acme.test/installer").unwrap(),
+            &Url::parse("https://api.acme.test/token").unwrap(),
+            TokenAuth::Body,
+            Pkce::NotSupported,
+            BTreeMap::from([(Function::Orders, vec![])]),
+        );
+        cart.authorize.params = vec![
+            ("appId".into(), Param::ClientId),
+            ("postInstallationUrl".into(), Param::RedirectUriWithState),
+        ];
+        let state = GrantState::generate();
+        // WHEN the authorization request is built
+        let url = authorize_url(
+            &cart,
+            &ClientCredentials::new("app", None),
+            &AuthorizeRequest {
+                vars: &Vars::new(),
+                redirect: "https://cartlink.test/oauth/callback/acme",
+                scopes: &[],
+                state: &state,
+                verifier: None,
+                public_base: "https://cartlink.test",
+            },
+        )
+        .unwrap();
+        // THEN the state is inside the callback URL, not beside it
+        let q: BTreeMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q.len(), 2);
+        let back = Url::parse(&q["postInstallationUrl"]).unwrap();
+        assert_eq!(back.path(), "/oauth/callback/acme");
+        let inner: BTreeMap<_, _> = back.query_pairs().into_owned().collect();
+        assert_eq!(inner["state"], state.expose());
     }
 }

@@ -72,7 +72,7 @@ struct RefreshRequest<'a> {
     cart: Cow<'a, CartSpec>,
     vars: Vars,
     token_url: Url,
-    refresh_token: Secret,
+    refresh_token: Option<Secret>,
 }
 
 impl RefreshRequest<'_> {
@@ -88,9 +88,7 @@ impl RefreshRequest<'_> {
     /// sends none back, an answer without an expiry takes the cart's documented one, and the
     /// scope and account stay as they were.
     fn complete(&self, mut fresh: TokenSet, old: TokenSet, now: Timestamp) -> TokenSet {
-        fresh.refresh_token = fresh
-            .refresh_token
-            .or_else(|| Some(self.refresh_token.clone()));
+        fresh.refresh_token = fresh.refresh_token.or_else(|| self.refresh_token.clone());
         fresh.expires_at = fresh
             .expires_at
             .or_else(|| self.cart.refresh.documented_expiry(now));
@@ -202,8 +200,8 @@ impl Services {
         Ok(fresh)
     }
 
-    /// Whether this caller refreshes `open` now: the cart refreshes, there is a refresh token,
-    /// and the tokens are due by [`refresh_due`]. `seen` is the version of the caller's first
+    /// Whether this caller refreshes `open` now: the cart refreshes, there is a refresh token
+    /// (or the cart mints tokens again without one), and the tokens are due by [`refresh_due`]. `seen` is the version of the caller's first
     /// read, once it has read again (tokens written since are someone else's refresh).
     fn must_refresh(&self, open: &OpenConnection, seen: Option<u64>, why: RefreshWhy) -> bool {
         let Some(cart) = self.catalog.get(&open.connection.cart) else {
@@ -218,7 +216,7 @@ impl Services {
         let care_due = why == RefreshWhy::Care
             && (open.connection.refresh_care_at(&cart.care_limits())).is_some_and(|at| at <= now);
         refreshes
-            && open.tokens.refresh_token.is_some()
+            && (open.tokens.refresh_token.is_some() || cart.refresh.remints())
             && (care_due || refresh_due(&open.tokens, now, written_since_read))
     }
 
@@ -241,6 +239,12 @@ impl Services {
         let id = &connection.id;
         let call = self.refresh_call(&connection, &tokens).await?;
         let cart: &CartSpec = &call.cart;
+        if cart.refresh.remints() && call.refresh_token.is_some() {
+            // Granted by a code flow the entry no longer runs (legacy Wix): its account was never
+            // proven, so nothing is minted for it; the merchant reconnects.
+            tracing::warn!(connection_id = %connection.id, cart = %cart.id, "a code-flow grant of a minting cart; nothing minted");
+            return self.refresh_refused(&connection).await;
+        }
         let credentials = call.credentials()?;
         // Before the cart is asked: once it answers, the old refresh token is retired, and
         // rotated tokens that cannot be sealed would be lost.
@@ -259,7 +263,7 @@ impl Services {
                 cart,
                 credentials,
                 token_url: &call.token_url,
-                refresh_token: &call.refresh_token,
+                refresh_token: call.refresh_token.as_ref(),
                 scopes: &connection.scopes,
                 vars: &call.vars,
                 now,
@@ -336,7 +340,7 @@ impl Services {
     }
 
     /// What the refresh of `connection` sends: its cart and credentials, the token endpoint
-    /// built for its store and account, and its refresh token.
+    /// built for its store and account, and its refresh token (none where the cart mints again).
     async fn refresh_call<'a>(
         &'a self,
         connection: &Connection,
@@ -364,10 +368,10 @@ impl Services {
             tracing::warn!(connection_id = %connection.id, cart = %cart.id, error = %e, "refresh endpoint refused");
             ConnectionError::CartUnavailable("the token endpoint cannot be built".into())
         })?;
-        let refresh_token = tokens
-            .refresh_token
-            .clone()
-            .ok_or_else(|| ConnectionError::CartUnavailable("no refresh token".into()))?;
+        let refresh_token = tokens.refresh_token.clone();
+        if refresh_token.is_none() && !cart.refresh.remints() {
+            return Err(ConnectionError::CartUnavailable("no refresh token".into()));
+        }
         Ok(RefreshRequest {
             cart,
             vars,

@@ -141,8 +141,9 @@ impl FakeTokenEndpoint {
 impl TokenEndpoint for FakeTokenEndpoint {
     async fn exchange_code(&self, x: CodeExchange<'_>) -> Result<TokenSet, OAuthError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        let code = x.code.map(|c| c.expose().to_owned()).unwrap_or_default();
         self.seen.lock().expect("lock").push(SeenExchange {
-            code: x.code.expose().to_owned(),
+            code: code.clone(),
             redirect_uri: x.redirect_uri.to_owned(),
             verifier: x.verifier.map(|v| v.expose().to_owned()),
             client_id: x.credentials.client_id.clone(),
@@ -157,7 +158,7 @@ impl TokenEndpoint for FakeTokenEndpoint {
             return Err(OAuthError::Refused(e));
         }
         Ok(TokenSet {
-            access_token: Secret::new(format!("CANARY_AT_{}", x.code.expose())),
+            access_token: Secret::new(format!("CANARY_AT_{code}")),
             refresh_token: Some(Secret::new("CANARY_RT")),
             expires_at: Some(Timestamp(2_000_000_000)),
             issued_at: Some(x.now),
@@ -198,11 +199,11 @@ impl TokenEndpoint for FakeTokenEndpoint {
             .lock()
             .expect("lock")
             .iter()
-            .any(|(_, token, _)| token == r.refresh_token.expose());
+            .any(|(_, token, _)| Some(token.as_str()) == r.refresh_token.map(Secret::expose));
         let mut live = self.live_refresh_token.lock().expect("lock");
         let expected = live.clone().unwrap_or_else(|| "CANARY_RT".into());
         // A revoked refresh token is refused, as RFC 7009 says.
-        if revoked || r.refresh_token.expose() != expected {
+        if revoked || r.refresh_token.map(Secret::expose) != Some(expected.as_str()) {
             return Err(OAuthError::Refused("invalid_grant".into()));
         }
         let next = format!("CANARY_RT_{n}");

@@ -51,7 +51,7 @@ async fn exchange(token_url: &Url) -> Result<TokenSet, OAuthError> {
             cart: &cart,
             credentials: &credentials,
             token_url,
-            code: &code,
+            code: Some(&code),
             redirect_uri: "https://cartlink.test/oauth/callback/x",
             verifier: None,
             vars: &Default::default(),

@@ -20,8 +20,8 @@ const MAX_CODE_LEN: usize = 2048;
 pub(super) struct CheckedCallback<'a> {
     /// The app's credentials at the cart.
     pub credentials: &'a ClientCredentials,
-    /// The authorization code.
-    pub code: Secret,
+    /// The authorization code (none where the cart's callback carries none).
+    pub code: Option<Secret>,
     /// The entry's variables, with the values the callback carried.
     pub vars: Vars,
     /// The merchant's account the callback named, if the cart names one there.
@@ -67,11 +67,20 @@ pub(super) fn cart_values<'a>(
         }
     }
     let account = returned_account(cart, params, &mut vars)?;
-    let code = params
-        .get(&cart.callback.code)
-        .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
-        .map(|c| Secret::new(c.as_str()))
-        .ok_or_else(|| refused(Refusal::CodeMissing))?;
+    let code = if cart.callback.without_code {
+        // Without a code, the account is all the exchange is for.
+        account
+            .as_ref()
+            .ok_or_else(|| refused(Refusal::AccountInvalid))?;
+        None
+    } else {
+        let code = params
+            .get(&cart.callback.code)
+            .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
+            .map(|c| Secret::new(c.as_str()))
+            .ok_or_else(|| refused(Refusal::CodeMissing))?;
+        Some(code)
+    };
     let token_url = cart.endpoint(&cart.token_url, &vars).map_err(|e| {
         tracing::warn!(cart = %cart.id, error = %e, "token endpoint refused");
         refused(Refusal::TokenEndpointRefused)
@@ -228,5 +237,79 @@ impl Services {
             .unwrap_or(invite.updated_at);
         tracing::info!(invite_id = %invite.id, reason = "already_connected", "callback replayed");
         Ok(CallbackError::AlreadyConnected { at })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carts::builtin;
+    use crate::domain::{CartId, InviteId, TokenHash};
+
+    const INSTANCE: &str = "5f2a9a0e-1c1d-4b7e-9a55-0d3b8c8e7f10";
+
+    /// A cart whose callback carries no code (Wix's entry), without its hook, so that only the
+    /// shared rules of a code-free callback are at work.
+    fn code_free_cart() -> CartSpec {
+        let mut cart = builtin::get("wix").expect("the wix entry");
+        assert!(cart.callback.without_code);
+        cart.checks.clear();
+        cart.credentials = Some(ClientCredentials::new("app", Some(Secret::new("shh"))));
+        cart
+    }
+
+    fn attempt() -> GrantAttempt {
+        GrantAttempt {
+            app: None,
+            state_hash: TokenHash::of("state"),
+            invite_id: InviteId::generate(),
+            cart: CartId::new("wix"),
+            binding_hash: TokenHash::of("binding"),
+            redirect_uri: "https://cartlink.test/oauth/callback/wix".into(),
+            store: None,
+            status: AttemptStatus::Open,
+            created_at: Timestamp(0),
+            expires_at: Timestamp(900),
+            claim_until: None,
+        }
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_code_free_callback_takes_its_account_and_no_code() {
+        // GIVEN a code-free cart's callback naming its instance
+        let cart = code_free_cart();
+        let given = params(&[("state", "s"), ("instanceId", INSTANCE)]);
+        // WHEN its values are checked
+        let checked = cart_values(&cart, &attempt(), &given, Timestamp(1)).unwrap_or_else(|_| {
+            panic!("a code-free callback with its account passes");
+        });
+        // THEN there is no code, and the account is the exchange's variable
+        assert!(checked.code.is_none());
+        assert_eq!(checked.account.as_deref(), Some(INSTANCE));
+        assert_eq!(
+            checked.vars.get("instance_id").map(String::as_str),
+            Some(INSTANCE)
+        );
+    }
+
+    #[test]
+    fn a_code_free_callback_without_its_account_is_refused() {
+        // GIVEN a code-free cart's callback that names no instance (a code is no substitute)
+        let cart = code_free_cart();
+        let given = params(&[("state", "s"), ("code", "c0de")]);
+        // WHEN its values are checked THEN it is refused: the exchange would be for nobody
+        match cart_values(&cart, &attempt(), &given, Timestamp(1)) {
+            Err(CallbackError::Refused { reason }) => {
+                assert_eq!(reason, Refusal::AccountInvalid)
+            }
+            _ => panic!("refused"),
+        }
     }
 }

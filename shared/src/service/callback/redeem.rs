@@ -61,7 +61,7 @@ impl Services {
                 cart,
                 credentials: checked.credentials,
                 token_url: &checked.token_url,
-                code: &checked.code,
+                code: checked.code.as_ref(),
                 redirect_uri: &attempt.redirect_uri,
                 verifier: verifier.as_ref(),
                 vars: &checked.vars,
