@@ -26,6 +26,8 @@ pub enum View {
     Warehouses,
     /// `{"keys": [...]}` (admin): a table.
     Keys,
+    /// `{"data": [cart apps]}`: a table.
+    CartApps,
 }
 
 /// What a call sends as its body.
@@ -56,6 +58,9 @@ pub struct Call {
     pub view: View,
     /// An admin API call: sent with `CARTLINK_ADMIN_KEY`, not the warehouse's key.
     pub admin: bool,
+    /// The environment variable whose value goes into the JSON body as `client_secret` when
+    /// the call is made (a secret is never taken from the command line).
+    pub secret_from_env: Option<String>,
 }
 
 /// The parsed command line.
@@ -189,6 +194,7 @@ pub fn command() -> Command {
         .subcommand(connections)
         .subcommand(Command::new("carts").about("List the carts and whether each is enabled"))
         .subcommand(crate::admin::command())
+        .subcommand(crate::cart_apps::command())
 }
 
 fn webhooks_command() -> Command {
@@ -322,6 +328,7 @@ pub(crate) fn call(method: &'static str, path: String, view: View) -> Call {
         all: false,
         view,
         admin: false,
+        secret_from_env: None,
     }
 }
 
@@ -411,7 +418,12 @@ pub fn invocation(matches: &ArgMatches) -> Result<Invocation, String> {
         Some(("carts", _)) => call("GET", "/v1/carts".into(), View::Carts),
         Some(("webhooks", m)) => webhooks(m)?,
         Some(("admin", m)) => crate::admin::invocation(m)?,
-        _ => return Err("which command? (invites, connections, carts, webhooks, admin)".into()),
+        Some(("cart-apps", m)) => crate::cart_apps::invocation(m)?,
+        _ => {
+            return Err(
+                "which command? (invites, connections, carts, webhooks, cart-apps, admin)".into(),
+            )
+        }
     };
     Ok(Invocation {
         call,

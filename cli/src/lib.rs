@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod args;
+pub mod cart_apps;
 pub mod render;
 pub mod sigv4;
 
@@ -32,7 +33,8 @@ pub async fn main_with(
         }
     };
     let outcome = async {
-        let invocation = args::invocation(&matches).map_err(api::Failure::Usage)?;
+        let mut invocation = args::invocation(&matches).map_err(api::Failure::Usage)?;
+        secret_from_env(&mut invocation.call, env).map_err(api::Failure::Usage)?;
         let settings = api::Settings::from_env(env, invocation.call.admin)?;
         let answer = api::run(&settings, &invocation.call).await?;
         Ok::<_, api::Failure>(if invocation.json {
@@ -46,6 +48,21 @@ pub async fn main_with(
         Ok(out) => (out, String::new(), render::exit::OK),
         Err(f) => (String::new(), render::message(&f), render::exit_code(&f)),
     }
+}
+
+/// Puts the secret of the variable the call names into its JSON body as `client_secret`.
+fn secret_from_env(
+    call: &mut args::Call,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    let Some(var) = &call.secret_from_env else {
+        return Ok(());
+    };
+    let secret = env(var).ok_or_else(|| format!("{var} is not set"))?;
+    if let Some(args::Body::Json(Value::Object(body))) = &mut call.body {
+        body.insert("client_secret".into(), Value::String(secret));
+    }
+    Ok(())
 }
 
 fn json_text(v: &Value) -> String {

@@ -217,6 +217,15 @@ pub fn render(view: View, v: &Value) -> String {
         }
         View::Events => events(&data("data")),
         View::Carts => carts(&data("carts")),
+        View::CartApps => {
+            let cols = [
+                ("cart", "cart"),
+                ("client id", "client_id"),
+                ("secret held", "has_client_secret"),
+                ("updated", "updated_at"),
+            ];
+            columns(&data("data"), &cols)
+        }
         View::Endpoints => {
             let cols = [
                 ("id", "id"),
@@ -303,6 +312,12 @@ fn hint(code: &str) -> Option<&'static str> {
         "unknown-cart" => "`cartlink carts` lists the cart ids.",
         "cart-not-enabled" => {
             "This cart has no app credentials configured at this cartlink; `cartlink carts` shows which are enabled."
+        }
+        "cart-takes-no-app" => {
+            "Merchants of this cart authorize without an app; invite them with `cartlink invites create`."
+        }
+        "store-connected-elsewhere" => {
+            "Register your own app for this cart (`cartlink cart-apps put <cart> --client-id … --client-secret-env …`) and invite again."
         }
         "too-large" => "The request is over 16 KiB.",
         "not-found" => "No such invite or connection of your warehouse.",

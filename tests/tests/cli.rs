@@ -136,3 +136,72 @@ async fn the_cli_lists_the_carts_as_a_table() {
     let row = carts.out.lines().find(|l| l.starts_with(CART)).unwrap();
     assert!(row.contains(" yes "), "{row}");
 }
+
+#[tokio::test]
+async fn the_cli_registers_an_own_app_with_its_secret_from_the_environment_and_never_prints_it() {
+    // GIVEN the local server and an app secret in the CLI's environment
+    let peers = Peers::start();
+    let canary = "their-shopify-app-canary";
+    let put = Command::new(cli_binary())
+        .args(["cart-apps", "put", "shopify", "--client-id", "their-app"])
+        .args(["--client-secret-env", "THEIR_SECRET"])
+        .env("CARTLINK_URL", &peers.base)
+        .env("CARTLINK_API_KEY", API_KEY)
+        .env("THEIR_SECRET", canary)
+        .output()
+        .unwrap();
+    // WHEN it is registered and the apps are listed
+    let listed = cartlink(&peers, API_KEY, &["cart-apps", "list"]);
+    // THEN the app is stored with a secret held, and no output holds the secret
+    assert_eq!(
+        put.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    let row = listed
+        .out
+        .lines()
+        .find(|l| l.starts_with("shopify"))
+        .unwrap();
+    assert!(row.contains("their-app") && row.contains(" yes "), "{row}");
+    for text in [String::from_utf8_lossy(&put.stdout).into_owned(), listed.out] {
+        assert!(!text.contains(canary), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_secrets_variable_that_is_not_set_is_a_usage_error_and_sends_nothing() {
+    // GIVEN the local server, and no such variable
+    let peers = Peers::start();
+    // WHEN an app is put with its secret from that variable
+    let put = cartlink(
+        &peers,
+        API_KEY,
+        &["cart-apps", "put", "shopify", "--client-id", "a"],
+    );
+    let missing = cartlink(
+        &peers,
+        API_KEY,
+        &[
+            "cart-apps",
+            "put",
+            "shopify",
+            "--client-id",
+            "a",
+            "--client-secret-env",
+            "NOT_SET_ANYWHERE",
+        ],
+    );
+    // THEN the second is a usage error naming the variable, and only the first reached the API
+    // (refused there: Shopify's clients need a secret)
+    assert_eq!(put.code, 1, "{}", put.err);
+    assert!(put.err.contains("invalid-field"), "{}", put.err);
+    assert!(
+        missing.err.contains("NOT_SET_ANYWHERE is not set"),
+        "{}",
+        missing.err
+    );
+    let listed = cartlink(&peers, API_KEY, &["cart-apps", "list"]);
+    assert!(!listed.out.contains("shopify"), "{}", listed.out);
+}
