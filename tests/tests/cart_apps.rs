@@ -336,3 +336,40 @@ async fn a_cart_whose_merchants_authorize_without_an_app_takes_none() {
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["type"], "urn:cartlink:problem:cart-takes-no-app");
 }
+
+#[tokio::test]
+async fn an_uninstall_of_cartlinks_app_leaves_the_connection_through_a_warehouses_own_app() {
+    // GIVEN one shop connected by warehouse one through cartlink's app and by warehouse two
+    // through its own app
+    let rig = Rig::start().await;
+    rig.token_endpoint(OURS, 1).await;
+    rig.token_endpoint(THEIRS, 1).await;
+    let first = rig.first_warehouse_connected().await;
+    rig.register_own_app().await;
+    let (_, second) = rig.invite(TWO).await;
+    let (status, page) = rig.grant(&second).await;
+    assert_eq!(status, 200, "{page}");
+    // WHEN Shopify tells cartlink's app that the shop uninstalled it (signed with its secret)
+    let body = json!({"id": 1, "myshopify_domain": SHOP}).to_string();
+    let at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/cart-events/shopify", rig.base))
+        .header("x-shopify-topic", "app/uninstalled")
+        .header(
+            "x-shopify-hmac-sha256",
+            shared::service::lifecycle::shopify::hmac_of(OURS.1, body.as_bytes()),
+        )
+        .header("x-shopify-webhook-id", "uninstall-1")
+        .header("x-shopify-triggered-at", at)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    // THEN warehouse one's connection ends, and warehouse two's, another app's grant, stands
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(answer["revoked"], 1, "{answer}");
+    assert!(rig.tokens(&first).await.is_none());
+    assert!(rig.tokens(&second).await.is_some());
+}

@@ -165,7 +165,10 @@ async fn the_cli_registers_an_own_app_with_its_secret_from_the_environment_and_n
         .find(|l| l.starts_with("shopify"))
         .unwrap();
     assert!(row.contains("their-app") && row.contains(" yes "), "{row}");
-    for text in [String::from_utf8_lossy(&put.stdout).into_owned(), listed.out] {
+    for text in [
+        String::from_utf8_lossy(&put.stdout).into_owned(),
+        listed.out,
+    ] {
         assert!(!text.contains(canary), "{text}");
     }
 }

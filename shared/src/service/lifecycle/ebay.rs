@@ -284,7 +284,7 @@ impl Services {
         let made_by = deleted_at.plus_secs(MAX_SKEW_SECS);
         let user = &n.notification.data.user_id;
         let handled = self
-            .uninstalled_at_cart(&id, user, made_by)
+            .account_gone_at_cart(&id, user, made_by)
             .await
             .map(|connections| {
                 tracing::info!(cart = %id, revoked = connections, "ebay account deletion handled");

@@ -87,6 +87,22 @@ fn delivery_id<'a>(id: &'a str, what: &'static str) -> Result<&'a str, CartEvent
     ok.then_some(id).ok_or(CartEventError::Malformed(what))
 }
 
+/// Which connections at an account a cart's signal ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signalled {
+    /// Those made through cartlink's app, whose credentials verified the signal.
+    CartlinkApp,
+    /// Every one: the account itself is gone.
+    EveryApp,
+}
+
+impl Signalled {
+    /// Whether the signal ends `connection`.
+    fn ends(self, connection: &crate::domain::Connection) -> bool {
+        self == Signalled::EveryApp || connection.app.is_none()
+    }
+}
+
 /// What a verified delivery did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CartEventOutcome {
@@ -143,19 +159,43 @@ impl Services {
         }
     }
 
-    /// Revokes every connection to `cart` at `account` that existed when the cart signalled
-    /// (`signalled_at`: a connection made after it is a reinstall, left alone), and finishes
-    /// any revocation of this account whose step or email a crash left owed. Answers how many
-    /// this call revoked.
+    /// Revokes every connection to `cart` at `account` made through cartlink's app (the app
+    /// whose credentials verified the signal: a warehouse's own app at the same store keeps
+    /// its grant) that existed when the cart signalled (`signalled_at`: a connection made
+    /// after it is a reinstall, left alone), and finishes any revocation of this account whose
+    /// step or email a crash left owed. Answers how many this call revoked.
     pub(crate) async fn uninstalled_at_cart(
         &self,
         cart: &CartId,
         account: &str,
         signalled_at: Timestamp,
     ) -> Result<usize, StoreError> {
+        self.revoked_at_account(cart, account, signalled_at, Signalled::CartlinkApp)
+            .await
+    }
+
+    /// As [`Services::uninstalled_at_cart`], for a signal that ends the account itself (eBay's
+    /// account deletion): every connection at it, through whichever app.
+    pub(crate) async fn account_gone_at_cart(
+        &self,
+        cart: &CartId,
+        account: &str,
+        signalled_at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.revoked_at_account(cart, account, signalled_at, Signalled::EveryApp)
+            .await
+    }
+
+    async fn revoked_at_account(
+        &self,
+        cart: &CartId,
+        account: &str,
+        signalled_at: Timestamp,
+        signalled: Signalled,
+    ) -> Result<usize, StoreError> {
         let mut revoked = 0;
         for id in self.store.ids_at_account(cart, account).await? {
-            if self.revoke_one(&id, signalled_at).await? {
+            if self.revoke_one(&id, signalled_at, signalled).await? {
                 revoked += 1;
             }
         }
@@ -168,12 +208,13 @@ impl Services {
         &self,
         id: &ConnectionId,
         signalled_at: Timestamp,
+        signalled: Signalled,
     ) -> Result<bool, StoreError> {
         for _ in 0..REVOKE_TRIES {
             let Some(connection) = self.store.connection(id).await? else {
                 break;
             };
-            if connection.created_at > signalled_at {
+            if connection.created_at > signalled_at || !signalled.ends(&connection) {
                 return Ok(false);
             }
             let record = Disconnection::of(
