@@ -33,6 +33,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A listener on a free loopback port, bound now and kept, with its port: a server started on
+/// it later cannot lose the port to another test in between (as one bound by port number
+/// could, after [`free_port`] gave it out).
+pub fn loopback_listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
 pub mod aws;
 pub mod aws_faults;
 pub mod aws_ops;

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use cartlink_e2e::{browser, free_port};
+use cartlink_e2e::browser;
 use cartlink_local::{build, confirmation_worker, serve, App, LocalSettings};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -45,7 +45,7 @@ impl Rig {
     async fn start() -> Rig {
         let stand = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let (held, port) = cartlink_e2e::loopback_listener();
         let base = format!("http://127.0.0.1:{port}");
         let file = dir.path().join("cartlink.toml");
         let config = format!(
@@ -73,9 +73,7 @@ impl Rig {
             admin_key: None,
         };
         let (app, _, events) = build(config, &settings).unwrap();
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .unwrap();
+        let listener = tokio::net::TcpListener::from_std(held).unwrap();
         tokio::spawn(confirmation_worker(app.clone(), events));
         tokio::spawn(serve(listener, app.clone()));
         let rig = Rig {
@@ -195,6 +193,42 @@ impl Rig {
             Some(body),
         )
         .await
+    }
+
+    /// Shopify's `app/uninstalled` for the shop, signed with `secret`, naming the shop in its
+    /// (unsigned) header as Shopify does: answers the status and the answer.
+    async fn uninstall_signed_by(&self, secret: &str, id: &str) -> (u16, Value) {
+        let body = json!({"id": 1, "myshopify_domain": SHOP}).to_string();
+        let at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let resp = reqwest::Client::new()
+            .post(format!("{}/cart-events/shopify", self.base))
+            .header("x-shopify-topic", "app/uninstalled")
+            .header(
+                "x-shopify-hmac-sha256",
+                shared::service::lifecycle::shopify::hmac_of(secret, body.as_bytes()),
+            )
+            .header("x-shopify-shop-domain", SHOP)
+            .header("x-shopify-webhook-id", id)
+            .header("x-shopify-triggered-at", at)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    /// Both warehouses connected to the shop: one through cartlink's app, two through its own.
+    async fn both_connected(&self) -> (Value, Value) {
+        self.token_endpoint(OURS, 1).await;
+        self.token_endpoint(THEIRS, 1).await;
+        let first = self.first_warehouse_connected().await;
+        self.register_own_app().await;
+        let (_, second) = self.invite(TWO).await;
+        let (status, page) = self.grant(&second).await;
+        assert_eq!(status, 200, "{page}");
+        (first, second)
     }
 
     /// Warehouse one connects the shop through cartlink's app.
@@ -342,34 +376,41 @@ async fn an_uninstall_of_cartlinks_app_leaves_the_connection_through_a_warehouse
     // GIVEN one shop connected by warehouse one through cartlink's app and by warehouse two
     // through its own app
     let rig = Rig::start().await;
-    rig.token_endpoint(OURS, 1).await;
-    rig.token_endpoint(THEIRS, 1).await;
-    let first = rig.first_warehouse_connected().await;
-    rig.register_own_app().await;
-    let (_, second) = rig.invite(TWO).await;
-    let (status, page) = rig.grant(&second).await;
-    assert_eq!(status, 200, "{page}");
+    let (first, second) = rig.both_connected().await;
     // WHEN Shopify tells cartlink's app that the shop uninstalled it (signed with its secret)
-    let body = json!({"id": 1, "myshopify_domain": SHOP}).to_string();
-    let at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/cart-events/shopify", rig.base))
-        .header("x-shopify-topic", "app/uninstalled")
-        .header(
-            "x-shopify-hmac-sha256",
-            shared::service::lifecycle::shopify::hmac_of(OURS.1, body.as_bytes()),
-        )
-        .header("x-shopify-webhook-id", "uninstall-1")
-        .header("x-shopify-triggered-at", at)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let (status, answer) = rig.uninstall_signed_by(OURS.1, "uninstall-1").await;
     // THEN warehouse one's connection ends, and warehouse two's, another app's grant, stands
-    let answer: Value = resp.json().await.unwrap();
-    assert_eq!(answer["revoked"], 1, "{answer}");
+    assert_eq!((status, &answer["revoked"]), (200, &json!(1)), "{answer}");
     assert!(rig.tokens(&first).await.is_none());
+    assert!(rig.tokens(&second).await.is_some());
+}
+
+#[tokio::test]
+async fn an_uninstall_signed_by_a_warehouses_own_app_ends_only_the_connection_through_it() {
+    // GIVEN one shop connected by warehouse one through cartlink's app and by warehouse two
+    // through its own app
+    let rig = Rig::start().await;
+    let (first, second) = rig.both_connected().await;
+    // WHEN Shopify tells warehouse two's app, at cartlink's address, that the shop uninstalled it
+    let (status, answer) = rig.uninstall_signed_by(THEIRS.1, "their-uninstall-1").await;
+    // THEN warehouse two's connection ends, and warehouse one's stands
+    assert_eq!((status, &answer["revoked"]), (200, &json!(1)), "{answer}");
+    assert!(rig.tokens(&second).await.is_none());
+    assert!(rig.tokens(&first).await.is_some());
+}
+
+#[tokio::test]
+async fn an_uninstall_signed_by_no_app_of_the_shop_is_refused_and_ends_nothing() {
+    // GIVEN one shop connected through cartlink's app and through warehouse two's own app
+    let rig = Rig::start().await;
+    let (first, second) = rig.both_connected().await;
+    // WHEN an uninstall signed with a secret neither app has arrives, naming the shop
+    let (status, answer) = rig.uninstall_signed_by("forged-secret", "forged-1").await;
+    // THEN it is refused and both connections stand
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (401, Some("bad_signature"))
+    );
+    assert!(rig.tokens(&first).await.is_some());
     assert!(rig.tokens(&second).await.is_some());
 }

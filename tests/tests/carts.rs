@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use cartlink_e2e::{browser, free_port};
+use cartlink_e2e::browser;
 use cartlink_local::{build, confirmation_worker, serve, App, LocalSettings};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -60,7 +60,7 @@ impl Rig {
 
     async fn start_with(cart: &str, extra: &str, stand: MockServer) -> Rig {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let (held, port) = cartlink_e2e::loopback_listener();
         let base = format!("http://127.0.0.1:{port}");
         let file = dir.path().join("cartlink.toml");
         std::fs::write(
@@ -100,9 +100,7 @@ base_url_override = "{uri}"
             admin_key: None,
         };
         let (app, _, events) = build(config, &settings).unwrap();
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .unwrap();
+        let listener = tokio::net::TcpListener::from_std(held).unwrap();
         tokio::spawn(confirmation_worker(app.clone(), events));
         tokio::spawn(serve(listener, app.clone()));
         Rig {

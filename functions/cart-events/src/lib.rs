@@ -75,6 +75,7 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
                 hmac: req.header("x-shopify-hmac-sha256"),
                 webhook_id: req.header("x-shopify-webhook-id"),
                 triggered_at: req.header("x-shopify-triggered-at"),
+                shop_domain: req.header("x-shopify-shop-domain"),
                 body: &req.body,
             };
             answer(svc.shopify_event(delivery).await)

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use cartlink_e2e::{browser, free_port};
+use cartlink_e2e::browser;
 use cartlink_local::{build, confirmation_worker, serve, App, LocalSettings};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -45,7 +45,7 @@ impl Rig {
     pub async fn start_with(cart: &str, extra: &str) -> Rig {
         let stand = MockServer::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let (held, port) = cartlink_e2e::loopback_listener();
         let base = format!("http://127.0.0.1:{port}");
         let file = dir.path().join("cartlink.toml");
         std::fs::write(
@@ -85,9 +85,7 @@ base_url_override = "{uri}"
             admin_key: None,
         };
         let (app, _, events) = build(config, &settings).unwrap();
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .unwrap();
+        let listener = tokio::net::TcpListener::from_std(held).unwrap();
         tokio::spawn(confirmation_worker(app.clone(), events));
         tokio::spawn(serve(listener, app.clone()));
         Rig {

@@ -25,7 +25,8 @@ use super::confirm::SendOnce;
 use super::Services;
 use crate::domain::secrets::random_token;
 use crate::domain::{
-    CartId, ConnectionId, DisconnectedBy, Disconnection, InviteEventKind, Revocation, Timestamp,
+    CartId, ConnectionId, DisconnectedBy, Disconnection, InviteEventKind, OwnApp, Revocation,
+    Timestamp,
 };
 use crate::email::revoked_at_cart_email;
 use crate::store::{EmailKind, StoreError};
@@ -88,18 +89,21 @@ fn delivery_id<'a>(id: &'a str, what: &'static str) -> Result<&'a str, CartEvent
 }
 
 /// Which connections at an account a cart's signal ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Signalled {
-    /// Those made through cartlink's app, whose credentials verified the signal.
-    CartlinkApp,
+    /// Those made through the app whose credentials verified the signal (`None`: cartlink's).
+    App(Option<OwnApp>),
     /// Every one: the account itself is gone.
     EveryApp,
 }
 
 impl Signalled {
     /// Whether the signal ends `connection`.
-    fn ends(self, connection: &crate::domain::Connection) -> bool {
-        self == Signalled::EveryApp || connection.app.is_none()
+    fn ends(&self, connection: &crate::domain::Connection) -> bool {
+        match self {
+            Signalled::App(app) => connection.app == *app,
+            Signalled::EveryApp => true,
+        }
     }
 }
 
@@ -170,7 +174,20 @@ impl Services {
         account: &str,
         signalled_at: Timestamp,
     ) -> Result<usize, StoreError> {
-        self.revoked_at_account(cart, account, signalled_at, Signalled::CartlinkApp)
+        self.revoked_at_account(cart, account, signalled_at, &Signalled::App(None))
+            .await
+    }
+
+    /// As [`Services::uninstalled_at_cart`], for a signal verified with `app`'s credentials
+    /// (`None`: cartlink's app): the connections made through that app.
+    pub(crate) async fn uninstalled_through(
+        &self,
+        cart: &CartId,
+        account: &str,
+        signalled_at: Timestamp,
+        app: Option<OwnApp>,
+    ) -> Result<usize, StoreError> {
+        self.revoked_at_account(cart, account, signalled_at, &Signalled::App(app))
             .await
     }
 
@@ -182,7 +199,7 @@ impl Services {
         account: &str,
         signalled_at: Timestamp,
     ) -> Result<usize, StoreError> {
-        self.revoked_at_account(cart, account, signalled_at, Signalled::EveryApp)
+        self.revoked_at_account(cart, account, signalled_at, &Signalled::EveryApp)
             .await
     }
 
@@ -191,7 +208,7 @@ impl Services {
         cart: &CartId,
         account: &str,
         signalled_at: Timestamp,
-        signalled: Signalled,
+        signalled: &Signalled,
     ) -> Result<usize, StoreError> {
         let mut revoked = 0;
         for id in self.store.ids_at_account(cart, account).await? {
@@ -208,7 +225,7 @@ impl Services {
         &self,
         id: &ConnectionId,
         signalled_at: Timestamp,
-        signalled: Signalled,
+        signalled: &Signalled,
     ) -> Result<bool, StoreError> {
         for _ in 0..REVOKE_TRIES {
             let Some(connection) = self.store.connection(id).await? else {

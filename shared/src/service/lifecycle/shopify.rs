@@ -18,8 +18,9 @@ use time::OffsetDateTime;
 
 use super::{CartEventError, CartEventOutcome};
 use crate::carts::{pattern_matches, CartId, CartSpec};
-use crate::domain::Timestamp;
+use crate::domain::{CartApp, OwnApp, Timestamp};
 use crate::service::Services;
+use crate::vault::VaultError;
 
 /// How old a delivery may be: Shopify retries a delivery that was not answered 2xx for hours,
 /// with the same triggered-at; an hour lets a short outage of ours pass and bounds how long
@@ -68,6 +69,9 @@ pub struct ShopifyDelivery<'a> {
     pub webhook_id: Option<&'a str>,
     /// `X-Shopify-Triggered-At`.
     pub triggered_at: Option<&'a str>,
+    /// `X-Shopify-Shop-Domain`: unsigned, so only a hint of which warehouses' own apps may have
+    /// signed the delivery when cartlink's app did not.
+    pub shop_domain: Option<&'a str>,
     /// The raw body, exactly as received.
     pub body: &'a [u8],
 }
@@ -143,16 +147,7 @@ impl Services {
     ) -> Result<CartEventOutcome, CartEventError> {
         let id = CartId::new("shopify");
         let cart = self.catalog.get(&id).ok_or(CartEventError::UnknownCart)?;
-        let secret = cart
-            .credentials
-            .as_ref()
-            .and_then(|c| c.client_secret.as_ref())
-            .ok_or(CartEventError::UnknownCart)?;
-        let hmac = delivery.hmac.ok_or(CartEventError::BadSignature)?;
-        if !hmac_verifies(secret.expose(), delivery.body, hmac) {
-            tracing::warn!(reason = "bad_signature", "shopify webhook refused");
-            return Err(CartEventError::BadSignature);
-        }
+        let app = self.shopify_signer(cart, &delivery).await?;
         let now = self.clock.now();
         let triggered = fresh(delivery.triggered_at, now)?;
         let topic = delivery
@@ -162,11 +157,90 @@ impl Services {
         let shop = shop_of(cart, topic, delivery.body)?;
         let key = format!("cart-event:shopify:{}", webhook_id(delivery.webhook_id)?);
         let owner = self.claim_delivery(&key, now).await?;
-        let handled = self.shopify_topic(&id, topic, &shop, triggered).await;
+        let handled = self.shopify_topic(&id, topic, &shop, triggered, app).await;
         // Remembered as long as a copy could still be fresh.
         let keep_until = triggered.plus_secs(MAX_AGE_SECS + MAX_SKEW_SECS);
         self.settle_delivery(&key, &owner, handled, now, keep_until)
             .await
+    }
+
+    /// The app whose secret signed the delivery: cartlink's (`None`), else a warehouse's own
+    /// app that granted a connection at the shop the unsigned `X-Shopify-Shop-Domain` names
+    /// (each such app's secret opened and tried once). A delivery no app signed is refused.
+    async fn shopify_signer(
+        &self,
+        cart: &CartSpec,
+        delivery: &ShopifyDelivery<'_>,
+    ) -> Result<Option<OwnApp>, CartEventError> {
+        let hmac = delivery.hmac.ok_or(CartEventError::BadSignature)?;
+        let ours = cart
+            .credentials
+            .as_ref()
+            .and_then(|c| c.client_secret.as_ref());
+        if ours.is_some_and(|s| hmac_verifies(s.expose(), delivery.body, hmac)) {
+            return Ok(None);
+        }
+        let pattern = cart.callback.account.as_ref().map(|a| &a.pattern);
+        let shop = delivery
+            .shop_domain
+            .map(str::to_ascii_lowercase)
+            .filter(|s| pattern.is_some_and(|p| pattern_matches(p, s)));
+        let mut tried: Vec<OwnApp> = Vec::new();
+        for id in match &shop {
+            Some(shop) => self.store.ids_at_account(&cart.id, shop).await?,
+            None => Vec::new(),
+        } {
+            let Some(app) = self.store.connection(&id).await?.and_then(|c| c.app) else {
+                continue;
+            };
+            if tried.contains(&app) {
+                continue;
+            }
+            tried.push(app.clone());
+            if self.own_app_signed(cart, &app, delivery.body, hmac).await? {
+                return Ok(Some(app));
+            }
+        }
+        tracing::warn!(
+            reason = "bad_signature",
+            own_apps_tried = tried.len(),
+            "shopify webhook refused"
+        );
+        Err(if ours.is_none() && tried.is_empty() {
+            CartEventError::UnknownCart
+        } else {
+            CartEventError::BadSignature
+        })
+    }
+
+    /// Whether `app`'s secret (as stored now, for the client id it names) signed `body`.
+    async fn own_app_signed(
+        &self,
+        cart: &CartSpec,
+        app: &OwnApp,
+        body: &[u8],
+        hmac: &str,
+    ) -> Result<bool, CartEventError> {
+        let Some(sealed) = self
+            .store
+            .cart_app(&app.warehouse, &cart.id)
+            .await?
+            .filter(|s| s.client_id == app.client_id)
+            .and_then(|s| s.secret)
+        else {
+            return Ok(false);
+        };
+        let context = CartApp::seal_context(&app.warehouse, &cart.id);
+        match self.vault.open(&context, &sealed).await {
+            Ok(secret) => {
+                Ok(std::str::from_utf8(&secret).is_ok_and(|s| hmac_verifies(s, body, hmac)))
+            }
+            Err(VaultError::Refused) => Ok(false),
+            Err(VaultError::Unavailable(e)) => {
+                tracing::error!(error = %e, "key service failed opening a cart app's secret");
+                Err(CartEventError::KeysUnavailable)
+            }
+        }
     }
 
     async fn shopify_topic(
@@ -175,12 +249,13 @@ impl Services {
         topic: Topic,
         shop: &str,
         triggered: Timestamp,
+        app: Option<OwnApp>,
     ) -> Result<CartEventOutcome, crate::store::StoreError> {
         match topic {
             Topic::AppUninstalled | Topic::ShopRedact => {
                 // A connection made more than the clock skew after the event is a reinstall.
                 let made_by = triggered.plus_secs(MAX_SKEW_SECS);
-                let connections = self.uninstalled_at_cart(cart, shop, made_by).await?;
+                let connections = self.uninstalled_through(cart, shop, made_by, app).await?;
                 tracing::info!(cart = %cart, topic = ?topic, revoked = connections, "shopify uninstall handled");
                 Ok(CartEventOutcome::Revoked { connections })
             }

@@ -29,7 +29,7 @@ async fn an_uninstall_reaches_the_warehouses_webhook_as_connection_revoked() {
     // WHEN the cart's uninstall revokes it, and the webhook worker runs
     assert!(kit
         .services
-        .revoke_one(&conn.id, Timestamp(i64::MAX), super::Signalled::CartlinkApp)
+        .revoke_one(&conn.id, Timestamp(i64::MAX), &super::Signalled::App(None))
         .await
         .unwrap());
     kit.services.fan_out_pending_steps(100).await.unwrap();
