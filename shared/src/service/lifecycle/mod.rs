@@ -20,6 +20,7 @@ pub mod bigcommerce_load;
 pub mod ebay;
 pub mod shopify;
 pub mod square;
+pub mod wix;
 
 use super::confirm::SendOnce;
 use super::Services;
