@@ -18,6 +18,7 @@
 pub mod bigcommerce;
 pub mod bigcommerce_load;
 pub mod ebay;
+pub mod ecwid;
 pub mod shopify;
 pub mod square;
 pub mod wix;
