@@ -944,6 +944,8 @@ ROUTES = {
     ("get", "/cart-events/ebay"): "CartEventsFunction",
     ("post", "/cart-events/ebay"): "CartEventsFunction",
     ("post", "/cart-events/square"): "CartEventsFunction",
+    ("post", "/cart-events/wix"): "CartEventsFunction",
+    ("post", "/cart-events/ecwid"): "CartEventsFunction",
     ("x-amazon-apigateway-any-method", "/admin/{proxy+}"): "AdminApiFunction",
     ("get", "/brand/{warehouse}/logo.png"): "AdminApiFunction",
 }

@@ -15,6 +15,7 @@ use crate::net::{endpoint_url, is_loopback};
 
 mod ebay;
 mod square;
+pub mod wix;
 pub use ebay::EbayAccountDeletion;
 pub use square::SquareWebhooks;
 
@@ -59,6 +60,8 @@ pub struct Config {
     /// Square's webhook subscription (`[square_webhooks]`); without it `POST
     /// /cart-events/square` answers 404.
     pub square_webhooks: Option<SquareWebhooks>,
+    /// Wix's webhooks to the app (`[wix_webhooks]`); without it `/cart-events/wix` answers 404.
+    pub wix_webhooks: Option<wix::WixWebhooks>,
 }
 
 /// The warehouse API's rate limits, counted in the store in fixed windows.
@@ -186,6 +189,7 @@ struct FileConfig {
     cart_credentials: BTreeMap<String, CredentialsEntry>,
     ebay_account_deletion: Option<ebay::EbayAccountDeletionEntry>,
     square_webhooks: Option<square::SquareWebhooksEntry>,
+    wix_webhooks: Option<wix::WixWebhooksEntry>,
 }
 
 /// The credentials configured for one built-in cart.
@@ -340,6 +344,7 @@ impl Config {
             webhook_schedule,
             ebay_account_deletion,
             square_webhooks,
+            wix_webhooks: file.wix_webhooks.map(|e| e.read(env)).transpose()?,
         })
     }
 }

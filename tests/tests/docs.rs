@@ -292,6 +292,7 @@ fn the_configuration_table_names_every_key_the_configuration_accepts() {
         "[cart_credentials.shopify]\nzzz = 1",
         "[ebay_account_deletion]\nzzz = 1",
         "[square_webhooks]\nzzz = 1",
+        "[wix_webhooks]\nzzz = 1",
         "[[carts]]\n[carts.input]\nzzz = 1",
         "[[carts]]\n[[carts.input.choices]]\nzzz = 1",
         "[[carts]]\n[carts.callback]\nzzz = 1",

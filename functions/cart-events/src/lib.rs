@@ -11,6 +11,11 @@
 //! `POST /cart-events/square` takes Square's `oauth.authorization.revoked` event, whose
 //! `x-square-hmacsha256-signature` (over the notification URL and the body) is verified with
 //! the webhook subscription's signature key before anything is read.
+//! `POST /cart-events/wix` takes Wix's App Instance Removed webhook, a body that is a JWT
+//! verified (RS256, with the app's public key of `[wix_webhooks]`) before anything is read.
+//! `POST /cart-events/ecwid` takes Ecwid's `application.uninstalled` webhook, whose
+//! `X-Ecwid-Webhook-Signature` (over `eventCreated.eventId`) is verified with the app's client
+//! secret before anything but those two fields is read.
 //! `GET /cart-events/ebay?challenge_code=…` answers eBay's endpoint challenge, and
 //! `POST /cart-events/ebay` takes its marketplace account deletion notifications, whose
 //! `X-EBAY-SIGNATURE` is verified with eBay's public key before anything is read; a bad
@@ -83,6 +88,11 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
         (["cart-events", "square"], &Method::POST) => {
             let signature = req.header("x-square-hmacsha256-signature");
             answer(svc.square_event(signature, &req.body).await)
+        }
+        (["cart-events", "wix"], &Method::POST) => answer(svc.wix_event(&req.body).await),
+        (["cart-events", "ecwid"], &Method::POST) => {
+            let signature = req.header("x-ecwid-webhook-signature");
+            answer(svc.ecwid_event(signature, &req.body).await)
         }
         (["cart-events", "bigcommerce", "uninstall"], &Method::GET) => {
             let params = req.query_params();

@@ -522,3 +522,41 @@ fn a_square_subscription_without_exactly_one_key_is_refused() {
         assert!(e.0.contains("exactly one of signature_key"), "{}", e.0);
     }
 }
+
+#[test]
+fn wixs_public_key_is_read_from_the_environment_as_an_rsa_key() {
+    // GIVEN the app's public key (the test fixture's) in the environment
+    let pem = include_str!("../../../tests/fixtures/wix-webhook-public-key.pem");
+    let file = "[wix_webhooks]\npublic_key_env = \"WIX_KEY\"\n";
+    // WHEN it is loaded
+    let c = load(&[("WIX_KEY", pem)], Some(file)).unwrap();
+    // THEN the RSA key inside it is kept (a 2048-bit RSAPublicKey: a DER sequence of 270 bytes)
+    let key = c.wix_webhooks.unwrap().public_key;
+    assert_eq!((key[0], key.len()), (0x30, 270));
+}
+
+#[test]
+fn a_wix_key_that_is_not_an_rsa_public_key_in_pem_is_refused() {
+    // GIVEN an EC public key, a truncated PEM and a bare base64 body
+    let ec = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEy7vAGX85bUD9LW7r/f9AI9s9OtbM\nuTbGcN68uFbZK+MXUIlt7/EvOUEY+ij/NoXunWQNMVFE42Tv2EUs/Kuc7Q==\n-----END PUBLIC KEY-----";
+    let rsa = include_str!("../../../tests/fixtures/wix-webhook-public-key.pem");
+    let truncated = &rsa[..rsa.len() / 2];
+    let bare: String = rsa.lines().filter(|l| !l.starts_with("-----")).collect();
+    for key in [ec, truncated, bare.as_str()] {
+        let file = format!("[wix_webhooks]\npublic_key = \"\"\"\n{key}\n\"\"\"\n");
+        // WHEN it is loaded THEN it is refused, saying what is expected
+        let e = load(&[], Some(&file)).unwrap_err();
+        assert!(e.0.contains("RSA key in PEM"), "{}", e.0);
+    }
+}
+
+#[test]
+fn a_wix_table_without_exactly_one_key_is_refused() {
+    // GIVEN the table with no key, and with both forms of it
+    for keys in ["", "public_key = \"a\"\npublic_key_env = \"B\""] {
+        let file = format!("[wix_webhooks]\n{keys}\n");
+        // WHEN it is loaded THEN it is refused, naming both
+        let e = load(&[], Some(&file)).unwrap_err();
+        assert!(e.0.contains("exactly one of public_key"), "{}", e.0);
+    }
+}

@@ -132,6 +132,7 @@ impl TestKit {
             webhook_schedule: Default::default(),
             ebay_account_deletion: None,
             square_webhooks: None,
+            wix_webhooks: None,
         };
         let mailer = Arc::new(RecordingMailer::default());
         let oauth = Arc::new(FakeTokenEndpoint::default());

@@ -18,8 +18,10 @@
 pub mod bigcommerce;
 pub mod bigcommerce_load;
 pub mod ebay;
+pub mod ecwid;
 pub mod shopify;
 pub mod square;
+pub mod wix;
 
 use super::confirm::SendOnce;
 use super::Services;
