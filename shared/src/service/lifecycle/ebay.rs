@@ -28,10 +28,8 @@ use p256::pkcs8::DecodePublicKey;
 use serde::Deserialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-use super::{delivery_id, CartEventError, CartEventOutcome};
+use super::{delivery_id, fresh_within, rfc3339_instant, CartEventError, CartEventOutcome};
 use crate::carts::{CartId, CartSpec, Vars};
 use crate::domain::{Secret, Timestamp};
 use crate::oauth::OAuthError;
@@ -201,12 +199,6 @@ struct Deleted {
     user_id: String,
 }
 
-fn instant(raw: &str, what: &'static str) -> Result<Timestamp, CartEventError> {
-    OffsetDateTime::parse(raw.trim(), &Rfc3339)
-        .map(|t| Timestamp(t.unix_timestamp()))
-        .map_err(|_| CartEventError::Malformed(what))
-}
-
 /// A key fetch that failed: eBay knows no such key id (404, or 400 for one it cannot read: the
 /// signature cannot verify), or eBay could not be asked or refused our token (the notification
 /// is not refused for it: eBay delivers it again).
@@ -270,11 +262,9 @@ impl Services {
             return Err(CartEventError::Malformed("topic"));
         }
         let now = self.clock.now();
-        let published = instant(&n.notification.publish_date, "publishDate")?;
-        if published.0 < now.0 - MAX_AGE_SECS || published.0 > now.0 + MAX_SKEW_SECS {
-            return Err(CartEventError::Stale);
-        }
-        let deleted_at = instant(&n.notification.event_date, "eventDate")?;
+        let published = rfc3339_instant(&n.notification.publish_date, "publishDate")?;
+        let published = fresh_within(published, now, MAX_AGE_SECS, MAX_SKEW_SECS)?;
+        let deleted_at = rfc3339_instant(&n.notification.event_date, "eventDate")?;
         let key = format!(
             "cart-event:ebay:{}",
             delivery_id(&n.notification.notification_id, "notificationId")?

@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 use super::shopify::hmac_verifies;
-use super::{delivery_id, CartEventError, CartEventOutcome};
+use super::{delivery_id, fresh_within, CartEventError, CartEventOutcome};
 use crate::domain::{CartId, Timestamp};
 use crate::service::Services;
 
@@ -49,10 +49,7 @@ fn store_id(raw: Option<&serde_json::Value>) -> Result<String, CartEventError> {
 
 /// When the event happened, if it is fresh at `now`.
 fn fresh(created: i64, now: Timestamp) -> Result<Timestamp, CartEventError> {
-    if created < now.0 - MAX_AGE_SECS || created > now.0 + MAX_SKEW_SECS {
-        return Err(CartEventError::Stale);
-    }
-    Ok(Timestamp(created))
+    fresh_within(Timestamp(created), now, MAX_AGE_SECS, MAX_SKEW_SECS)
 }
 
 impl Services {

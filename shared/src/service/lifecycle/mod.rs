@@ -81,6 +81,28 @@ impl CartEventError {
     }
 }
 
+/// A signal's time, if it is fresh at `now`: at most `max_age_secs` old (each cart's retry
+/// window) and at most `skew_secs` ahead of our clock. One rule for every cart whose signal
+/// carries its time.
+fn fresh_within(
+    at: Timestamp,
+    now: Timestamp,
+    max_age_secs: i64,
+    skew_secs: i64,
+) -> Result<Timestamp, CartEventError> {
+    if at.0 < now.0 - max_age_secs || at.0 > now.0 + skew_secs {
+        return Err(CartEventError::Stale);
+    }
+    Ok(at)
+}
+
+/// An RFC 3339 time a cart sent (`what` names its field when it does not parse).
+fn rfc3339_instant(raw: &str, what: &'static str) -> Result<Timestamp, CartEventError> {
+    time::OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339)
+        .map(|t| Timestamp(t.unix_timestamp()))
+        .map_err(|_| CartEventError::Malformed(what))
+}
+
 /// A delivery id usable as a lease key (printable, short), from the field `what`.
 fn delivery_id<'a>(id: &'a str, what: &'static str) -> Result<&'a str, CartEventError> {
     let ok = (1..=128).contains(&id.len())

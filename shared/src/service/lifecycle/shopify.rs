@@ -13,10 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-use super::{CartEventError, CartEventOutcome};
+use super::{fresh_within, rfc3339_instant, CartEventError, CartEventOutcome};
 use crate::carts::{pattern_matches, CartId, CartSpec};
 use crate::domain::{CartApp, OwnApp, Timestamp};
 use crate::service::Services;
@@ -97,13 +95,8 @@ pub fn hmac_of(secret: &str, body: &[u8]) -> String {
 /// When the delivery's event happened, if it is fresh at `now`.
 fn fresh(triggered_at: Option<&str>, now: Timestamp) -> Result<Timestamp, CartEventError> {
     let raw = triggered_at.ok_or(CartEventError::Malformed("X-Shopify-Triggered-At"))?;
-    let at = OffsetDateTime::parse(raw.trim(), &Rfc3339)
-        .map_err(|_| CartEventError::Malformed("X-Shopify-Triggered-At"))?
-        .unix_timestamp();
-    if at < now.0 - MAX_AGE_SECS || at > now.0 + MAX_SKEW_SECS {
-        return Err(CartEventError::Stale);
-    }
-    Ok(Timestamp(at))
+    let at = rfc3339_instant(raw, "X-Shopify-Triggered-At")?;
+    fresh_within(at, now, MAX_AGE_SECS, MAX_SKEW_SECS)
 }
 
 /// The delivery id, if it has the shape of one (printable, short: it becomes a lease key).
@@ -269,6 +262,9 @@ impl Services {
 
 #[cfg(test)]
 mod tests {
+    use time::format_description::well_known::Rfc3339;
+    use time::OffsetDateTime;
+
     use super::*;
 
     #[test]

@@ -11,11 +11,9 @@
 //! answered and change nothing: the subscription may carry more than cartlink reads.
 
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::shopify::hmac_verifies;
-use super::{delivery_id, CartEventError, CartEventOutcome};
+use super::{delivery_id, fresh_within, rfc3339_instant, CartEventError, CartEventOutcome};
 use crate::domain::{CartId, Timestamp};
 use crate::service::Services;
 
@@ -47,13 +45,8 @@ fn merchant_id(raw: Option<&str>) -> Result<&str, CartEventError> {
 
 /// When the event happened, if it is fresh at `now`.
 fn fresh(created_at: &str, now: Timestamp) -> Result<Timestamp, CartEventError> {
-    let at = OffsetDateTime::parse(created_at.trim(), &Rfc3339)
-        .map_err(|_| CartEventError::Malformed("created_at"))?
-        .unix_timestamp();
-    if at < now.0 - MAX_AGE_SECS || at > now.0 + MAX_SKEW_SECS {
-        return Err(CartEventError::Stale);
-    }
-    Ok(Timestamp(at))
+    let at = rfc3339_instant(created_at, "created_at")?;
+    fresh_within(at, now, MAX_AGE_SECS, MAX_SKEW_SECS)
 }
 
 impl Services {
@@ -109,6 +102,9 @@ impl Services {
 
 #[cfg(test)]
 mod tests {
+    use time::format_description::well_known::Rfc3339;
+    use time::OffsetDateTime;
+
     use super::*;
 
     #[test]
