@@ -7,81 +7,45 @@
 //! The stand-in signs each callback with the secret of the app the authorization named, and
 //! its token endpoint answers each app only for that app's id and secret.
 
+#[path = "common/rig.rs"]
+mod common;
+
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use cartlink_e2e::browser;
-use cartlink_local::{build, confirmation_worker, serve, App, LocalSettings};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use shared::carts::quirks::shopify_hmac;
-use shared::config::Config;
 use shared::domain::{InviteId, TokenSet};
 use url::Url;
 use wiremock::matchers::{body_json, method, path};
-use wiremock::{Mock, MockServer, Request as Seen, ResponseTemplate};
+use wiremock::{Mock, Request as Seen, ResponseTemplate};
 
-const ONE: &str = "key-of-warehouse-one";
+/// Warehouse one is the common rig's; warehouse two is added beside it.
+const ONE: &str = common::KEY;
 const TWO: &str = "key-of-warehouse-two";
-const OURS: (&str, &str) = ("cartlink-app", "cartlink-app-secret");
+/// cartlink's own app at Shopify (the common rig's credentials) and warehouse two's.
+const OURS: (&str, &str) = (common::CLIENT_ID, common::CLIENT_SECRET);
 const THEIRS: (&str, &str) = ("their-own-app", "their-own-app-secret");
-const SHOP: &str = "acme.myshopify.com";
+const SHOP: &str = common::SHOP;
 
-struct Rig {
-    base: String,
-    app: Arc<App>,
-    stand: MockServer,
-    _dir: tempfile::TempDir,
-}
+/// The common rig on Shopify, with a second warehouse and a stand-in that signs per app.
+struct Rig(common::Rig);
 
-fn warehouse(id: &str, key: &str) -> String {
-    format!(
-        "[[warehouses]]\nid = \"{id}\"\nname = \"{id} Ltd\"\nnotify_email = \"ops@{id}.test\"\napi_key_sha256 = [\"{}\"]\n",
-        hex::encode(Sha256::digest(key.as_bytes()))
-    )
+impl std::ops::Deref for Rig {
+    type Target = common::Rig;
+    fn deref(&self) -> &common::Rig {
+        &self.0
+    }
 }
 
 impl Rig {
     async fn start() -> Rig {
-        let stand = MockServer::start().await;
-        let dir = tempfile::tempdir().unwrap();
-        let (held, port) = cartlink_e2e::loopback_listener();
-        let base = format!("http://127.0.0.1:{port}");
-        let file = dir.path().join("cartlink.toml");
-        let config = format!(
-            "{}{}\n[cart_credentials.shopify]\nclient_id = \"{}\"\nclient_secret = \"{}\"\nbase_url_override = \"{}\"\n",
-            warehouse("wh-one", ONE),
-            warehouse("wh-two", TWO),
-            OURS.0,
-            OURS.1,
-            stand.uri()
+        let second = format!(
+            "\n[[warehouses]]\nid = \"wh-two\"\nname = \"wh-two Ltd\"\nnotify_email = \"ops@wh-two.test\"\napi_key_sha256 = [\"{}\"]\n",
+            hex::encode(Sha256::digest(TWO.as_bytes()))
         );
-        std::fs::write(&file, config).unwrap();
-        let env: HashMap<&str, String> = HashMap::from([
-            ("CARTLINK_CONFIG", file.display().to_string()),
-            ("CARTLINK_PUBLIC_BASE_URL", base.clone()),
-            (
-                "CARTLINK_DATA_DIR",
-                dir.path().join("data").display().to_string(),
-            ),
-        ]);
-        let config = Config::load(&|k| env.get(k).cloned()).unwrap();
-        let settings = LocalSettings {
-            listen: format!("127.0.0.1:{port}").parse().unwrap(),
-            dev_api_key: None,
-            halt_after_commit: false,
-            admin_key: None,
-        };
-        let (app, _, events) = build(config, &settings).unwrap();
-        let listener = tokio::net::TcpListener::from_std(held).unwrap();
-        tokio::spawn(confirmation_worker(app.clone(), events));
-        tokio::spawn(serve(listener, app.clone()));
-        let rig = Rig {
-            base,
-            app,
-            stand,
-            _dir: dir,
-        };
+        let rig = Rig(common::Rig::start_with("shopify", &second).await);
         rig.mount_authorize().await;
         rig
     }
@@ -290,7 +254,7 @@ async fn a_warehouse_with_its_own_app_connects_the_same_shop_beside_the_other() 
         .tokens(&first)
         .await
         .expect("warehouse one still connected");
-    assert_eq!(ours.access_token.expose(), "shpat-of-cartlink-app");
+    assert_eq!(ours.access_token.expose(), format!("shpat-of-{}", OURS.0));
 }
 
 #[tokio::test]

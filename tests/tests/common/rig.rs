@@ -154,6 +154,13 @@ base_url_override = "{uri}"
             .as_u16()
     }
 
+    /// The connection still serves tokens and its invite's history has no `revoked_at_cart`:
+    /// a refused (or another account's) signal changed nothing.
+    pub async fn assert_untouched(&self, invite: &InviteId, id: &shared::domain::ConnectionId) {
+        assert_eq!(self.token_status(id).await, 200);
+        assert_eq!(self.revoked_steps(invite).await, 0);
+    }
+
     /// How often the invite's history shows `revoked_at_cart`.
     pub async fn revoked_steps(&self, invite: &InviteId) -> usize {
         self.history(invite)
