@@ -161,6 +161,24 @@ base_url_override = "{uri}"
         assert_eq!(self.revoked_steps(invite).await, 0);
     }
 
+    /// The invite's history shows `revoked_at_cart` once and the warehouse got one email of
+    /// it, however many signals arrived.
+    pub async fn assert_told_once(&self, invite: &InviteId) {
+        assert_eq!(self.revoked_steps(invite).await, 1);
+        assert_eq!(self.emails_of_kind("revoked_at_cart").len(), 1);
+    }
+
+    /// The connection's tokens are gone (the token API answers 404) and its record says the
+    /// cart revoked it.
+    pub async fn assert_revoked_by_cart(&self, id: &shared::domain::ConnectionId) {
+        assert_eq!(self.token_status(id).await, 404);
+        let record = self.app.services.store.disconnection(id).await.unwrap();
+        assert_eq!(
+            record.map(|r| r.by),
+            Some(shared::domain::DisconnectedBy::Cart)
+        );
+    }
+
     /// How often the invite's history shows `revoked_at_cart`.
     pub async fn revoked_steps(&self, invite: &InviteId) -> usize {
         self.history(invite)
