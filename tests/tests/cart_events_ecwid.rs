@@ -9,8 +9,7 @@
 #[path = "common/rig.rs"]
 mod common;
 
-use cartlink_e2e::browser;
-use common::{now, Rig, CLIENT_SECRET, KEY};
+use common::{now, Rig, CLIENT_SECRET};
 use serde_json::{json, Value};
 use shared::domain::{ConnectionId, InviteId};
 use shared::service::lifecycle::shopify::hmac_of;
@@ -84,22 +83,7 @@ async fn connected_rig() -> (Rig, InviteId, ConnectionId) {
         })))
         .mount(&rig.stand)
         .await;
-    let made: Value = reqwest::Client::new()
-        .post(format!("{}/v1/invites", rig.base))
-        .bearer_auth(KEY)
-        .json(&json!({"cart": "ecwid", "merchant_email": "merchant@shop.test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let invite = InviteId::parse(made["id"].as_str().unwrap()).unwrap();
-    let (status, page) = rig
-        .grant(&browser(), made["setup_url"].as_str().unwrap())
-        .await;
-    assert_eq!(status, 200, "{page}");
-    let conn = rig.connection(&invite).await.expect("a connection");
+    let (invite, conn) = rig.connect_storeless("ecwid").await;
     assert_eq!(conn.account.as_deref(), Some("1003"));
     (rig, invite, conn.id)
 }

@@ -9,8 +9,7 @@
 #[path = "common/rig.rs"]
 mod common;
 
-use cartlink_e2e::browser;
-use common::{Rig, CLIENT_ID, CLIENT_SECRET, KEY};
+use common::{Rig, CLIENT_ID, CLIENT_SECRET};
 use serde_json::{json, Value};
 use shared::domain::{ConnectionId, InviteId};
 use shared::service::lifecycle::shopify::hmac_of;
@@ -110,22 +109,7 @@ async fn connected_rig() -> (Rig, InviteId, ConnectionId) {
         })))
         .mount(&rig.stand)
         .await;
-    let made: Value = reqwest::Client::new()
-        .post(format!("{}/v1/invites", rig.base))
-        .bearer_auth(KEY)
-        .json(&json!({"cart": "square", "merchant_email": "merchant@shop.test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let invite = InviteId::parse(made["id"].as_str().unwrap()).unwrap();
-    let (status, page) = rig
-        .grant(&browser(), made["setup_url"].as_str().unwrap())
-        .await;
-    assert_eq!(status, 200, "{page}");
-    let conn = rig.connection(&invite).await.expect("a connection");
+    let (invite, conn) = rig.connect_storeless("square").await;
     assert_eq!(conn.account.as_deref(), Some(MERCHANT));
     (rig, invite, conn.id)
 }

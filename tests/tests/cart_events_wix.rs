@@ -15,8 +15,7 @@ use std::collections::HashMap;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use cartlink_e2e::browser;
-use common::{now, Rig, CLIENT_ID, CLIENT_SECRET, KEY};
+use common::{now, Rig, CLIENT_ID, CLIENT_SECRET};
 use hmac::{Hmac, Mac};
 use ring::rand::SystemRandom;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
@@ -138,22 +137,7 @@ async fn connected_rig() -> (Rig, InviteId, ConnectionId) {
         })))
         .mount(&rig.stand)
         .await;
-    let made: Value = reqwest::Client::new()
-        .post(format!("{}/v1/invites", rig.base))
-        .bearer_auth(KEY)
-        .json(&json!({"cart": "wix", "merchant_email": "merchant@shop.test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let invite = InviteId::parse(made["id"].as_str().unwrap()).unwrap();
-    let (status, page) = rig
-        .grant(&browser(), made["setup_url"].as_str().unwrap())
-        .await;
-    assert_eq!(status, 200, "{page}");
-    let conn = rig.connection(&invite).await.expect("a connection");
+    let (invite, conn) = rig.connect_storeless("wix").await;
     assert_eq!(conn.account.as_deref(), Some(INSTANCE));
     (rig, invite, conn.id)
 }

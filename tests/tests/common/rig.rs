@@ -274,6 +274,28 @@ impl Rig {
             .unwrap_or_default()
     }
 
+    /// Connects a merchant of `cart` (a cart that needs no store input) through its stand-in,
+    /// mounted by the caller: the invite and its connection.
+    pub async fn connect_storeless(&self, cart: &str) -> (InviteId, Connection) {
+        let made: Value = reqwest::Client::new()
+            .post(format!("{}/v1/invites", self.base))
+            .bearer_auth(KEY)
+            .json(&json!({"cart": cart, "merchant_email": "merchant@shop.test"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let invite = InviteId::parse(made["id"].as_str().unwrap()).unwrap();
+        let (status, page) = self
+            .grant(&browser(), made["setup_url"].as_str().unwrap())
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let conn = self.connection(&invite).await.expect("a connection");
+        (invite, conn)
+    }
+
     /// Connects `SHOP` through Shopify's stand-in (every scope granted): the invite and its
     /// connection.
     pub async fn connect_shop(&self) -> (InviteId, Connection) {
