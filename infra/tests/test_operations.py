@@ -56,7 +56,27 @@ UNTESTED_ON_MOTO = {
     "warehouse-api": {
         ("dynamodb:ConditionCheckItem", TABLE, None): "a reconnect's or a reissue's fresh link (add_link)",
         ("dynamodb:DeleteItem", TABLE, "IDEM#"): "an Idempotency-Key answer not kept (5xx, 429)",
+        ("dynamodb:DeleteItem", TABLE, "CARTAPP#"): "a warehouse removes its own app at a cart",
     },
+    "care": {
+        ("dynamodb:GetItem", TABLE, "CARTAPP#"): "the refresh of a connection made through a warehouse's own app",
+    },
+}
+
+# The key policy's grants under `kind = cart-app-secret` (a warehouse's own app secret at a cart):
+# each is used by a grant or connection made through such an app, whose flows run end to end on
+# the embedded adapters (tests/tests/cart_apps.rs) and whose store runs on moto in the port
+# contract (tests/tests/port_contracts/cart_apps.rs), but no handler takes that path on moto yet.
+OWN_APP_PATH = "a grant or connection through a warehouse's own app, not yet run on moto"
+UNTESTED_KMS_ON_MOTO = {
+    "warehouse-api": {
+        ("kms:GenerateDataKey", "cart-app-secret"): "PUT /v1/cart-apps seals the app secret",
+        ("kms:Decrypt", "cart-app-secret"): OWN_APP_PATH + " (a disconnect's revocation)",
+    },
+    "oauth-callback": {("kms:Decrypt", "cart-app-secret"): OWN_APP_PATH + " (the exchange)"},
+    "connection-tokens": {("kms:Decrypt", "cart-app-secret"): OWN_APP_PATH + " (a refresh)"},
+    "care": {("kms:Decrypt", "cart-app-secret"): OWN_APP_PATH + " (care's refresh)"},
+    "cart-events": {("kms:Decrypt", "cart-app-secret"): OWN_APP_PATH + " (its Shopify webhook)"},
 }
 
 
@@ -181,9 +201,10 @@ def test_the_key_policy_grants_exactly_the_kms_operations_its_code_asks(function
     needs = {(r["action"], r["kind"]) for r in recorded()[function] if r["action"].startswith("kms:")}
     # WHEN compared with the key policy's statements naming its role
     grants = key_grants(function)
-    # THEN every call is granted for its kind and every grant is used
+    # THEN every call is granted for its kind, and every grant is used but the paths not yet
+    # run on moto
     assert {n for n in needs if n not in grants} == set()
-    assert {g for g in grants if g not in needs} == set()
+    assert {g for g in grants if g not in needs} == set(UNTESTED_KMS_ON_MOTO.get(function, {}))
 
 
 # The keys a sealing context may have: which record a blob belongs to, by opaque ids.

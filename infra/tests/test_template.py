@@ -525,7 +525,13 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
             (None, ["WarehouseApiRole"], ["kms:GenerateDataKey"], CART_APP_SECRET_CONDITION),
             (
                 None,
-                ["CareRole", "ConnectionTokensRole", "OauthCallbackRole", "WarehouseApiRole"],
+                [
+                    "CareRole",
+                    "CartEventsRole",
+                    "ConnectionTokensRole",
+                    "OauthCallbackRole",
+                    "WarehouseApiRole",
+                ],
                 ["kms:Decrypt"],
                 CART_APP_SECRET_CONDITION,
             ),
