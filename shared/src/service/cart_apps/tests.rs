@@ -185,15 +185,7 @@ async fn twenty_registrations_at_once_leave_one_app_whose_secret_opens() {
         kit.services.cart_apps_of(&warehouse()).await.unwrap().len(),
         1
     );
-    let (_, token) = kit.invite().await;
-    let g = kit.start(&token).await;
-    kit.callback(
-        "acme",
-        &[("code", "C"), ("state", &g.state), ACME_ISS],
-        Some(&g.binding),
-    )
-    .await
-    .unwrap();
+    kit.authorized().await;
     let seen = kit.oauth.seen.lock().unwrap();
     assert_eq!(seen[0].client_secret.as_deref(), Some("THEIR_SECRET"));
 }

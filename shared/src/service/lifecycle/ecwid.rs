@@ -87,22 +87,13 @@ impl Services {
         let store = (event.event_type == UNINSTALLED)
             .then(|| store_id(event.store_id.as_ref()))
             .transpose()?;
-        let owner = self.claim_delivery(&key, now).await?;
-        let handled = if let Some(store) = store {
-            // A connection made more than the clock skew after the event is a reinstall.
-            let made_by = created.plus_secs(MAX_SKEW_SECS);
-            self.uninstalled_at_cart(&id, &store, made_by)
-                .await
-                .map(|connections| {
-                    tracing::info!(cart = %id, revoked = connections, "ecwid uninstall handled");
-                    CartEventOutcome::Revoked { connections }
-                })
-        } else {
-            tracing::info!(event_type = %event.event_type, "ecwid event of another type answered; nothing changed");
-            Ok(CartEventOutcome::Revoked { connections: 0 })
-        };
+        if store.is_none() {
+            tracing::info!(event_type = %event.event_type, "ecwid event of another type: its id is taken, nothing changed");
+        }
+        // A connection made more than the clock skew after the event is a reinstall.
+        let made_by = created.plus_secs(MAX_SKEW_SECS);
         let keep_until = created.plus_secs(MAX_AGE_SECS + MAX_SKEW_SECS);
-        self.settle_delivery(&key, &owner, handled, now, keep_until)
+        self.revoke_signalled(&key, &id, store.as_deref(), made_by, keep_until)
             .await
     }
 }

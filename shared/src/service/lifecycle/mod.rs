@@ -187,6 +187,34 @@ impl Services {
         }
     }
 
+    /// Handles a verified signal of `cart` under its delivery `key`: takes the key (a replay is
+    /// refused), ends the connections at `account` made through cartlink's app before
+    /// `made_by` (none for a signal that names no account: it is only answered), and keeps the
+    /// key until `keep_until`, or gives it back when the store failed so the cart's retry runs.
+    pub(crate) async fn revoke_signalled(
+        &self,
+        key: &str,
+        cart: &CartId,
+        account: Option<&str>,
+        made_by: Timestamp,
+        keep_until: Timestamp,
+    ) -> Result<CartEventOutcome, CartEventError> {
+        let now = self.clock.now();
+        let owner = self.claim_delivery(key, now).await?;
+        let handled = match account {
+            Some(account) => self
+                .uninstalled_at_cart(cart, account, made_by)
+                .await
+                .map(|connections| {
+                    tracing::info!(cart = %cart, revoked = connections, "cart's revocation handled");
+                    CartEventOutcome::Revoked { connections }
+                }),
+            None => Ok(CartEventOutcome::Revoked { connections: 0 }),
+        };
+        self.settle_delivery(key, &owner, handled, now, keep_until)
+            .await
+    }
+
     /// Revokes every connection to `cart` at `account` made through cartlink's app (the app
     /// whose credentials verified the signal: a warehouse's own app at the same store keeps
     /// its grant) that existed when the cart signalled (`signalled_at`: a connection made

@@ -84,18 +84,10 @@ impl Services {
             return Ok(CartEventOutcome::Revoked { connections: 0 });
         }
         let merchant = merchant_id(event.merchant_id.as_deref())?;
-        let owner = self.claim_delivery(&key, now).await?;
         // A connection made more than the clock skew after the event is a new grant.
         let made_by = created.plus_secs(MAX_SKEW_SECS);
-        let handled = self
-            .uninstalled_at_cart(&id, merchant, made_by)
-            .await
-            .map(|connections| {
-                tracing::info!(cart = %id, revoked = connections, "square revocation handled");
-                CartEventOutcome::Revoked { connections }
-            });
         let keep_until = created.plus_secs(MAX_AGE_SECS + MAX_SKEW_SECS);
-        self.settle_delivery(&key, &owner, handled, now, keep_until)
+        self.revoke_signalled(&key, &id, Some(merchant), made_by, keep_until)
             .await
     }
 }

@@ -140,17 +140,9 @@ impl Services {
             return Ok(CartEventOutcome::Revoked { connections: 0 });
         }
         let instance = instance_id(verified.instance_id.as_deref())?;
-        let owner = self.claim_delivery(&key, now).await?;
         // A connection made more than the clock skew after Wix signed is the reinstall's.
         let made_by = Timestamp(verified.iat).plus_secs(MAX_SKEW_SECS);
-        let handled = self
-            .uninstalled_at_cart(&id, instance, made_by)
-            .await
-            .map(|connections| {
-                tracing::info!(cart = %id, revoked = connections, "wix removal handled");
-                CartEventOutcome::Revoked { connections }
-            });
-        self.settle_delivery(&key, &owner, handled, now, Timestamp(verified.exp))
+        self.revoke_signalled(&key, &id, Some(instance), made_by, Timestamp(verified.exp))
             .await
     }
 }
