@@ -13,15 +13,23 @@ Measures, per binary, and writes them to OUT_JSON for bench/report.py:
 - peak RSS (VmHWM) after a run of invokes.
 
 The environment is what Lambda sets (AWS_LAMBDA_RUNTIME_API, the function's name and log
-stream, credentials in AWS_ACCESS_KEY_ID …) plus the functions' own configuration; no AWS
-endpoint is reachable, and none needs to be: init must not call one, and each first event is
-one a function answers without a network call (an HTTP function gets a route it does not serve,
-an event function an empty batch).
+stream, credentials in AWS_ACCESS_KEY_ID …) plus the functions' own configuration. Each first
+event is one a function answers without a network call (an HTTP function gets a route it does
+not serve, an event function an empty batch).
+
+Every function is started twice per round, interleaved with the rest:
+- configuration from the environment only: no AWS endpoint is reachable, and none needs to be;
+- configuration read as deployed, from the SSM SecureString parameter `CARTLINK_CONFIG_PARAMETER`
+  names, served by a loopback stand-in for SSM (plain HTTP: `AWS_ENDPOINT_URL` points every AWS
+  client at it). The stand-in times its own part (the request read → the answer written) so the
+  report gives that wait apart, and counts every other request a function makes before its
+  first `next`: init must make none.
 """
 import json
 import os
 import queue
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -102,6 +110,8 @@ class Run:
         self.done = threading.Event()
         self.expected = len(events)
         self.errors = []
+        self.ssm = []  # (request read, answer written) of each GetParameter
+        self.other_aws = []  # any other AWS request, by X-Amz-Target or path
 
 
 current = None
@@ -183,8 +193,74 @@ port = server.server_address[1]
 
 config_dir = tempfile.mkdtemp()
 
+PARAMETER = "/cartlink/bench/config"
 
-def environment(name):
+
+def deployed_config():
+    """The TOML the SSM parameter holds, shaped as a deployment's: warehouses with their key
+    hashes, and cart app credentials with their secrets inline (random here)."""
+    warehouses = "".join(
+        f'[[warehouses]]\nid = "wh-{i}"\nname = "Warehouse {i}"\n'
+        f'notify_email = "ops@wh-{i}.example"\napi_key_sha256 = ["{secrets.token_hex(32)}", "{secrets.token_hex(32)}"]\n\n'
+        for i in range(20)
+    )
+    apps = "".join(
+        f'[cart_credentials.{cart}]\nclient_id = "bench-{cart}"\nclient_secret = "{secrets.token_hex(24)}"\n{extra}\n'
+        for cart, extra in [
+            ("shopify", ""),
+            ("bigcommerce", ""),
+            ("ebay", 'ru_name = "Bench-Bench-Bench-abcdef"\n'),
+            ("amazon-sp-api", 'app_id = "amzn1.sellerapps.app.bench"\n'),
+            ("square", ""),
+            ("woocommerce", ""),
+        ]
+    )
+    return warehouses + apps
+
+
+CONFIG_TEXT = deployed_config()
+
+
+class AwsStandIn(RuntimeApi):
+    """SSM's `GetParameter` (JSON 1.1 protocol) answering the deployed configuration; any other
+    request is recorded against the running process and refused. (A RuntimeApi for its socket
+    options and replies only.)"""
+
+    def do_POST(self):
+        run = current
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        target = self.headers.get("X-Amz-Target", "")
+        read = time.perf_counter_ns()
+        if target != "AmazonSSM.GetParameter":
+            if run is not None:
+                run.other_aws.append(target or self.path)
+            return self.reply(400, b'{"__type":"UnknownOperationException"}',
+                              [("Content-Type", "application/x-amz-json-1.1")])
+        asked = json.loads(body or b"{}")
+        answer = {
+            "Parameter": {
+                "Name": asked.get("Name"),
+                "Type": "SecureString",
+                "Value": CONFIG_TEXT,
+                "Version": 1,
+                "DataType": "text",
+                "ARN": f"arn:aws:ssm:us-east-1:123456789012:parameter{asked.get('Name')}",
+            }
+        }
+        self.reply(200, json.dumps(answer).encode(), [("Content-Type", "application/x-amz-json-1.1")])
+        if run is not None:
+            run.ssm.append((read, time.perf_counter_ns()))
+
+    do_GET = do_POST
+
+
+aws = Server(("127.0.0.1", 0), AwsStandIn)
+threading.Thread(target=aws.serve_forever, daemon=True).start()
+aws_port = aws.server_address[1]
+
+
+def environment(name, ssm=False):
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env.update(
         {
@@ -205,8 +281,7 @@ def environment(name):
             "LAMBDA_TASK_ROOT": "/var/task",
             "_HANDLER": "bootstrap",
             "TZ": ":UTC",
-            # The functions' own configuration, as the SAM template sets it (minus the SSM
-            # parameter: its read is a network call, not measured here).
+            # The functions' own configuration, as the SAM template sets it.
             "CARTLINK_PUBLIC_BASE_URL": "https://cartlink.example",
             "CARTLINK_TABLE": "cartlink-bench",
             "CARTLINK_KMS_KEY_ID": "alias/cartlink-bench",
@@ -215,16 +290,19 @@ def environment(name):
             "CARTLINK_WEBHOOK_DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-dlq",
         }
     )
+    if ssm:
+        env["CARTLINK_CONFIG_PARAMETER"] = PARAMETER
+        env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{aws_port}"
     return env
 
 
-def start(cmd, name, events):
+def start(cmd, name, events, ssm=False):
     global current
     run = Run(events)
     current = run
     log = tempfile.TemporaryFile(dir=config_dir)
     started = time.perf_counter_ns()
-    proc = subprocess.Popen(cmd, env=environment(name), stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, env=environment(name, ssm), stdout=log, stderr=subprocess.STDOUT)
     proc.stdout_log = log
     return run, proc, started
 
@@ -268,12 +346,34 @@ def cold_start(name, path, event):
     return init, (run.answered[0] - run.handed[0]) / 1e6
 
 
-def instructions(name, path):
-    """Instructions to the first `next`, under callgrind."""
+def cold_start_deployed(name, path):
+    """Init with the configuration read from SSM, as deployed: (init, the stand-in's wait), both
+    in ms. Exactly one `GetParameter` and no other AWS request may come before the first `next`."""
+    run, proc, started = start([os.path.join(bin_dir, path)], name, [], ssm=True)
+    try:
+        wait_for(lambda: run.asked, proc, "first next")
+    except RuntimeError as e:
+        raise RuntimeError(f"{name} (SSM): {e}: {stop(proc)}")
+    asked = run.asked[0]
+    reads = [r for r in run.ssm if r[1] <= asked]
+    others = list(run.other_aws)
+    stop(proc)
+    if len(reads) != 1 or others:
+        raise RuntimeError(
+            f"{name}: init made {len(reads)} GetParameter calls and other AWS calls {others}; "
+            "the configuration read must be the only one"
+        )
+    read, answered = reads[0]
+    return (asked - started) / 1e6, (answered - read) / 1e6
+
+
+def instructions(name, path, ssm=False):
+    """Instructions to the first `next`, under callgrind (with `ssm`, the configuration read
+    from the SSM stand-in, as deployed)."""
     out = tempfile.mktemp(prefix="callgrind.", dir=config_dir)
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", f"--log-file={out}.log",
            os.path.join(bin_dir, path)]
-    run, proc, _ = start(cmd, name, [])
+    run, proc, _ = start(cmd, name, [], ssm=ssm)
     try:
         deadline = time.monotonic() + 300
         while not run.asked:
@@ -318,12 +418,22 @@ def pct(values, p):
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-results = {b[0]: {"kind": b[3], "init": [], "invoke": [], "unanswered": 0} for b in BINARIES}
+results = {
+    b[0]: {"kind": b[3], "init": [], "invoke": [], "unanswered": 0, "ssm_init": [], "ssm_wait": []}
+    for b in BINARIES
+}
 rng = random.Random(14)
 for i in range(RUNS):
-    order = list(BINARIES)
+    # Each function twice (configuration from the environment, and from SSM as deployed), the
+    # baselines once, all in one shuffled order.
+    order = [(b, False) for b in BINARIES] + [(b, True) for b in BINARIES if b[3] == "function"]
     rng.shuffle(order)
-    for name, path, event, _ in order:
+    for (name, path, event, _), deployed in order:
+        if deployed:
+            init, wait = cold_start_deployed(name, path)
+            results[name]["ssm_init"].append(init)
+            results[name]["ssm_wait"].append(wait)
+            continue
         init, invoke = cold_start(name, path, event)
         results[name]["init"].append(init)
         if invoke is None:
@@ -338,8 +448,17 @@ for name, path, event, _ in BINARIES:
     r["init_p50"], r["init_p90"] = pct(r["init"], 0.5), pct(r["init"], 0.9)
     r["invoke_p50"], r["invoke_p90"] = pct(r["invoke"], 0.5), pct(r["invoke"], 0.9)
     r["runs"] = len(r["init"])
-    del r["init"], r["invoke"]
+    if r["ssm_init"]:
+        # The wait is the stand-in's; the rest of that init is the function's own work, which
+        # the target compares with the bare runtime.
+        own = [init - wait for init, wait in zip(r["ssm_init"], r["ssm_wait"])]
+        r["ssm_init_p50"], r["ssm_init_p90"] = pct(r["ssm_init"], 0.5), pct(r["ssm_init"], 0.9)
+        r["ssm_wait_p50"] = pct(r["ssm_wait"], 0.5)
+        r["ssm_own_p50"], r["ssm_own_p90"] = pct(own, 0.5), pct(own, 0.9)
+    del r["init"], r["invoke"], r["ssm_init"], r["ssm_wait"]
     r["instructions"] = instructions(name, path)
+    if r["kind"] == "function":
+        r["ssm_instructions"] = instructions(name, path, ssm=True)
     r["stripped"], r["zip"] = sizes(path)
     r["rss_kb"] = peak_rss(name, path, event)
     print(f"{name}: init p50 {r['init_p50']:.2f} ms, {r['instructions'] / 1e6:.1f} M instructions, "
