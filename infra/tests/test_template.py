@@ -952,6 +952,7 @@ ROUTES = {
     ("post", "/cart-events/square"): "CartEventsFunction",
     ("post", "/cart-events/wix"): "CartEventsFunction",
     ("post", "/cart-events/ecwid"): "CartEventsFunction",
+    ("post", "/cart-events/tiktok-shop"): "CartEventsFunction",
     ("x-amazon-apigateway-any-method", "/admin/{proxy+}"): "AdminApiFunction",
     ("get", "/brand/{warehouse}/logo.png"): "AdminApiFunction",
 }

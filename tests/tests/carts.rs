@@ -2419,3 +2419,52 @@ async fn a_tiktok_shop_answer_with_a_non_zero_code_stores_nothing() {
     // THEN no connection is stored, though the answer carried an access token
     rig.assert_refused(&g, outcome).await;
 }
+
+#[tokio::test]
+async fn a_tiktok_shop_refresh_refused_as_unknown_marks_the_connection_for_reauthorization() {
+    // GIVEN a TikTok Shop connection whose access token is due, and whose refresh token
+    // TikTok Shop no longer knows (HTTP 200, code 36004005)
+    let rig = Rig::start("tiktok-shop", &format!("app_id = \"{TTS_SERVICE_ID}\"")).await;
+    let r = rig.callback("tiktok-shop");
+    authorize_endpoint(
+        &rig.stand,
+        "/services.tiktokshop.com/open/authorize",
+        &[("service_id", TTS_SERVICE_ID)],
+        move |q| with_query(&r, &[("code", "tts-auth-code"), ("state", &q["state"])]),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/auth.tiktok-shops.com/api/v2/token/get"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"code": 0, "data": {
+                "access_token": "ROW_tts-access-1", "access_token_expire_in": 1_900_000_000_i64,
+                "refresh_token": "ROW_tts-refresh-1", "open_id": "7010736057180325637"
+            }})),
+        )
+        .mount(&rig.stand)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/auth.tiktok-shops.com/api/v2/token/refresh"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "code": 36004005, "message": "can not find related auth record", "data": {}
+        })))
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
+    let b = browser();
+    let g = rig.grant(&b, "tiktok-shop", Some("global")).await;
+    rig.assert_connected(&g, rig.consent(&b, &g.authorize).await)
+        .await;
+    let conn = rig.expire_soon(&g.invite).await;
+    // WHEN the warehouse asks for a token, twice
+    for _ in 0..2 {
+        // THEN each ask answers that the merchant must reconnect, and the refusal was asked for
+        // once (expect(1)): the connection is marked, not retried
+        assert!(matches!(
+            rig.fresh(&conn).await,
+            Err(ConnectionError::NeedsReauthorization)
+        ));
+    }
+    let stored = rig.app.services.store.connection(&conn.id).await.unwrap();
+    assert_eq!(stored.unwrap().status, ConnectionStatus::NeedsReauth);
+}

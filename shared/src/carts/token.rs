@@ -97,6 +97,11 @@ pub struct DescribedRequest {
     /// The member of the answer carrying the cart's own result code, `0` on success (TikTok
     /// Shop's `code`): any other value is a refusal, even under HTTP 200.
     pub result_code: Option<String>,
+    /// The result codes by which the cart refuses the grant itself (a refresh token expired,
+    /// revoked or unknown: TikTok Shop's `36004005`), read as `invalid_grant`, so the
+    /// connection is marked for re-authorization instead of retried. Others keep their number.
+    #[serde(default)]
+    pub invalid_grant_codes: Vec<i64>,
 }
 
 /// How a described request is sent.
@@ -116,6 +121,9 @@ impl DescribedRequest {
     pub fn check(&self) -> Result<(), String> {
         if self.method == RequestMethod::Get && self.json {
             return Err("a described GET sends its fields in the query: json must be false".into());
+        }
+        if !self.invalid_grant_codes.is_empty() && self.result_code.is_none() {
+            return Err("invalid_grant_codes name result codes: result_code must be named".into());
         }
         Ok(())
     }

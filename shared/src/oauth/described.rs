@@ -181,14 +181,18 @@ async fn send(
     read_tokens(&json, spec, now)
 }
 
-/// The cart's own result code, where the entry names one: `0` is success, anything else a
-/// refusal named by its number (never the answer's message).
+/// The cart's own result code, where the entry names one: `0` is success, one the entry lists
+/// as refusing the grant is `invalid_grant`, anything else a refusal named by its number
+/// (never the answer's message).
 fn check_result_code(json: &Value, spec: &DescribedRequest) -> Result<(), OAuthError> {
     let Some(member) = &spec.result_code else {
         return Ok(());
     };
     match json.get(member).and_then(Value::as_i64) {
         Some(0) => Ok(()),
+        Some(code) if spec.invalid_grant_codes.contains(&code) => {
+            Err(OAuthError::Refused("invalid_grant".into()))
+        }
         Some(code) => Err(OAuthError::Refused(format!("{member}_{code}"))),
         None => Err(OAuthError::BadResponse(format!("no numeric {member}"))),
     }

@@ -151,6 +151,48 @@ fn a_non_zero_result_code_is_a_refusal_even_under_http_200() {
     assert!(check_result_code(&json!({"code": 7}), &plain).is_ok());
 }
 
+#[test]
+fn a_result_code_the_entry_lists_as_refusing_the_grant_is_invalid_grant() {
+    // GIVEN an entry listing 36004005 as a refusal of the grant
+    let spec = described(&format!("{GET_NESTED}invalid_grant_codes = [36004005]\n"));
+    // WHEN the cart answers that code, and another one
+    let dead = check_result_code(&json!({"code": 36004005}), &spec);
+    let other = check_result_code(&json!({"code": 36004004}), &spec);
+    // THEN the first is invalid_grant and the other keeps its number
+    assert!(matches!(&dead, Err(e) if e.is_invalid_grant()), "{dead:?}");
+    assert!(matches!(&other, Err(OAuthError::Refused(c)) if c == "code_36004004"));
+}
+
+#[test]
+fn invalid_grant_codes_without_a_result_code_are_refused_as_written() {
+    // GIVEN codes listed where no result code is named
+    let spec = described(&format!(
+        "{}invalid_grant_codes = [1]\n",
+        GET_NESTED.replace("result_code = \"code\"\n", "")
+    ));
+    // WHEN checked THEN it is refused: the codes would never be read
+    assert!(spec.check().is_err());
+}
+
+#[test]
+fn tiktok_shops_refresh_reads_an_unknown_refresh_token_as_invalid_grant() {
+    // GIVEN the built-in TikTok Shop entry's refresh request
+    let cart = crate::carts::builtin::get("tiktok-shop").unwrap();
+    let TokenRequest::Described(spec) = &cart.refresh_request else {
+        panic!("a described refresh")
+    };
+    // WHEN TikTok Shop refuses a refresh token it has no record of
+    let refused = check_result_code(
+        &json!({"code": 36004005, "message": "can not find related auth record"}),
+        spec,
+    );
+    // THEN it is invalid_grant: the connection is marked for re-authorization, not retried
+    assert!(
+        matches!(&refused, Err(e) if e.is_invalid_grant()),
+        "{refused:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_unreachable_get_does_not_name_its_query() {
     // GIVEN a GET whose query carries the app secret and the code, to a port nobody serves
