@@ -122,3 +122,19 @@ fn every_lambda_function_has_one_tls_crypto_provider_and_compiled_in_roots() {
         assert!(!names.contains("rustls-native-certs"), "{function}");
     }
 }
+
+#[test]
+fn no_lambda_function_carries_a_full_regex_engine() {
+    for function in functions() {
+        // GIVEN a Lambda function's dependencies
+        let names = normal_dependencies(&function);
+        // THEN the catalog's patterns are its only regular expressions, by regex-lite: the log
+        // filter is tracing's `Targets`, not `EnvFilter` (whose regex engine was about 230 kB of
+        // every binary's code)
+        let engines: Vec<&String> = names
+            .iter()
+            .filter(|n| n.as_str() == "regex" || n.starts_with("regex-automata"))
+            .collect();
+        assert!(engines.is_empty(), "{function}: {engines:?}");
+    }
+}

@@ -12,7 +12,7 @@ pub mod emf;
 pub mod metric;
 
 use tracing::Subscriber;
-use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::filter::{filter_fn, LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -44,13 +44,25 @@ impl LogSettings {
     }
 }
 
+impl LogSettings {
+    /// The level filter as `tracing`'s [`Targets`]: a level (`info`), or `target=level` pairs
+    /// and a default level, comma-separated (`shared=debug,warn`). A filter that does not read
+    /// as one is `info`. (Not `EnvFilter`, whose span and field directives need a regex engine
+    /// in every binary, for syntax nobody configures.)
+    pub fn targets(&self) -> Targets {
+        self.filter
+            .parse::<Targets>()
+            .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO))
+    }
+}
+
 /// The subscriber `settings` describe, writing to `writer`: what [`init`] installs, and what a
 /// test installs to read the lines a deployed function writes.
 pub fn subscriber<W>(settings: &LogSettings, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'w> MakeWriter<'w> + Clone + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_new(&settings.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = settings.targets();
     let not_metric = filter_fn(|m| m.target() != metric::TARGET);
     let lines = if settings.json {
         tracing_subscriber::fmt::layer()

@@ -137,3 +137,38 @@ fn lambdas_log_level_wins_over_rust_log() {
     let lines = written(&settings, || tracing::info!("dropped"));
     assert!(lines.text().is_empty());
 }
+
+fn filtered(filter: &str) -> LogSettings {
+    LogSettings {
+        filter: filter.to_owned(),
+        ..LogSettings::default()
+    }
+}
+
+#[test]
+fn a_target_directive_raises_that_target_alone() {
+    // GIVEN `RUST_LOG`'s target syntax: debug for one target, warn for the rest
+    let settings = filtered("shared::telemetry=debug,warn");
+    // WHEN that target and another log at debug
+    let lines = written(&settings, || {
+        tracing::debug!("kept");
+        tracing::debug!(target: "elsewhere", "dropped");
+    });
+    // THEN only the named target's line is written
+    let text = lines.text();
+    assert!(text.contains("kept") && !text.contains("dropped"), "{text}");
+}
+
+#[test]
+fn a_filter_that_does_not_parse_is_info() {
+    // GIVEN a level filter no directive syntax reads
+    let settings = filtered("shared=loud");
+    // WHEN lines at info and debug are logged
+    let lines = written(&settings, || {
+        tracing::info!("kept");
+        tracing::debug!("dropped");
+    });
+    // THEN the default level applies
+    let text = lines.text();
+    assert!(text.contains("kept") && !text.contains("dropped"), "{text}");
+}

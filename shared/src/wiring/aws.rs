@@ -25,16 +25,7 @@ impl Services {
     /// from the environment, where Lambda puts them) that sends through [`sdk_http_client`].
     /// "Invite authorized" travels on the table's stream.
     pub async fn for_lambda() -> Result<Services, StartError> {
-        // Lambda hands every function its role's credentials in the environment; the default
-        // chain would also build the web-identity (STS) and instance-metadata providers at
-        // every cold start, for nothing.
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(sdk_http_client())
-            .credentials_provider(
-                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-            )
-            .load()
-            .await;
+        let sdk = lambda_sdk_config(&|k| std::env::var(k).ok())?;
         let config = load_lambda_config(&|k| std::env::var(k).ok(), &sdk).await?;
         let catalog = Catalog::from_config(&config);
         Services::aws(config, catalog, &sdk)
@@ -98,6 +89,32 @@ impl Services {
     }
 }
 
+/// The `SdkConfig` of a Lambda function, from its environment alone: the region
+/// (`AWS_REGION`, else `AWS_DEFAULT_REGION`), the credentials Lambda puts in the environment,
+/// `AWS_ENDPOINT_URL` when set, and [`sdk_http_client`]. Not `aws_config`'s loader: that one
+/// also reads the shared config files, and links the profile, SSO, web-identity (STS) and
+/// instance-metadata providers into every binary, none of which a Lambda function uses.
+pub fn lambda_sdk_config(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<aws_config::SdkConfig, StartError> {
+    let set = |k: &str| env(k).filter(|v| !v.is_empty());
+    let region = set("AWS_REGION")
+        .or_else(|| set("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| StartError("AWS_REGION is not set".into()))?;
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let mut sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .http_client(sdk_http_client());
+    if let Some(url) = set("AWS_ENDPOINT_URL") {
+        sdk = sdk.endpoint_url(url);
+    }
+    Ok(sdk.build())
+}
+
 /// Reads a Lambda function's configuration: the environment, plus TOML text from either the
 /// SSM Parameter Store parameter named by `CARTLINK_CONFIG_PARAMETER` (a SecureString, read
 /// once with `GetParameter` and `WithDecryption`; how the deployed functions get warehouse key
@@ -149,4 +166,48 @@ async fn read_config_parameter(
         source: format!("parameter {name}"),
         text: parameter.value.unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_region_falls_back_to_aws_default_region() {
+        // GIVEN only the older of the two region variables
+        let sdk = lambda_sdk_config(&env(&[("AWS_DEFAULT_REGION", "eu-west-1")])).unwrap();
+        // THEN the clients use it
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn aws_region_wins_and_the_endpoint_url_is_honoured() {
+        // GIVEN both region variables and an endpoint (moto, a stand-in)
+        let sdk = lambda_sdk_config(&env(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ]))
+        .unwrap();
+        // THEN AWS_REGION applies, and every client is sent to the endpoint
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:5000"));
+    }
+
+    #[test]
+    fn without_a_region_the_start_is_refused() {
+        // GIVEN no region at all
+        let refused = lambda_sdk_config(&env(&[])).unwrap_err();
+        // THEN the start fails, naming the variable
+        assert!(refused.0.contains("AWS_REGION"), "{}", refused.0);
+    }
 }
