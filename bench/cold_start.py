@@ -110,7 +110,7 @@ class Run:
         self.done = threading.Event()
         self.expected = len(events)
         self.errors = []
-        self.ssm = []  # (request read, answer written) of each GetParameter
+        self.ssm = []  # [request read, answer written] of each GetParameter
         self.other_aws = []  # any other AWS request, by X-Amz-Target or path
 
 
@@ -248,9 +248,13 @@ class AwsStandIn(RuntimeApi):
                 "ARN": f"arn:aws:ssm:us-east-1:123456789012:parameter{asked.get('Name')}",
             }
         }
-        self.reply(200, json.dumps(answer).encode(), [("Content-Type", "application/x-amz-json-1.1")])
+        # Recorded before the answer goes out: the process may ask for its first event before
+        # this thread runs again.
+        timing = [read, None]
         if run is not None:
-            run.ssm.append((read, time.perf_counter_ns()))
+            run.ssm.append(timing)
+        self.reply(200, json.dumps(answer).encode(), [("Content-Type", "application/x-amz-json-1.1")])
+        timing[1] = time.perf_counter_ns()
 
     do_GET = do_POST
 
@@ -355,7 +359,7 @@ def cold_start_deployed(name, path):
     except RuntimeError as e:
         raise RuntimeError(f"{name} (SSM): {e}: {stop(proc)}")
     asked = run.asked[0]
-    reads = [r for r in run.ssm if r[1] <= asked]
+    reads = [r for r in run.ssm if r[0] <= asked]
     others = list(run.other_aws)
     stop(proc)
     if len(reads) != 1 or others:
@@ -384,6 +388,9 @@ def instructions(name, path, ssm=False):
         proc.wait(timeout=120)
     finally:
         stop(proc)
+    if os.environ.get("CALLGRIND_KEEP"):  # a directory: keep the profile for callgrind_annotate
+        shutil.copy(out, os.path.join(os.environ["CALLGRIND_KEEP"],
+                                      f"callgrind.{path.replace('/', '_')}{'.ssm' if ssm else ''}"))
     for line in open(out):
         if line.startswith("summary:") or line.startswith("totals:"):
             return int(line.split()[1])
