@@ -16,6 +16,9 @@
 //! `POST /cart-events/ecwid` takes Ecwid's `application.uninstalled` webhook, whose
 //! `X-Ecwid-Webhook-Signature` (over `eventCreated.eventId`) is verified with the app's client
 //! secret before anything but those two fields is read.
+//! `POST /cart-events/squarespace` takes Squarespace's `extension.uninstall` notification, whose
+//! `Squarespace-Signature` (hex HMAC-SHA256 of the body) is verified with the secret of the
+//! subscription care made at the site the body names, before anything else of it is read.
 //! `GET /cart-events/ebay?challenge_code=…` answers eBay's endpoint challenge, and
 //! `POST /cart-events/ebay` takes its marketplace account deletion notifications, whose
 //! `X-EBAY-SIGNATURE` is verified with eBay's public key before anything is read; a bad
@@ -93,6 +96,10 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
         (["cart-events", "ecwid"], &Method::POST) => {
             let signature = req.header("x-ecwid-webhook-signature");
             answer(svc.ecwid_event(signature, &req.body).await)
+        }
+        (["cart-events", "squarespace"], &Method::POST) => {
+            let signature = req.header("squarespace-signature");
+            answer(svc.squarespace_event(signature, &req.body).await)
         }
         (["cart-events", "bigcommerce", "uninstall"], &Method::GET) => {
             let params = req.query_params();

@@ -21,6 +21,7 @@ pub mod ebay;
 pub mod ecwid;
 pub mod shopify;
 pub mod square;
+pub mod squarespace;
 pub mod wix;
 
 use super::confirm::SendOnce;

@@ -26,6 +26,7 @@
 //! | warehouse (tenant) | `WH#<warehouse id>` | `WH` | `entity=tenant`, `warehouse_id`, `display_name`, `notify_email`, `created_at`, `disabled`, `accent`, `support_email`, `privacy_url`, `logo_version`, `gsi3pk=TENANTS`, `gsi3sk` | the admin API: put if absent; then only `disabled`, the branding attributes, and `logo_version` (conditional on the one read) |
 //! | logo | `WH#<warehouse id>` | `LOGO` | `entity=logo`, `png` (binary, a PNG we encoded), `version` | the admin API, in the transaction that bumps `logo_version` |
 //! | API key | `KEY#<sha256 of the key>` | `KEY` | `entity=api_key`, `key_id`, `warehouse_id`, `hash`, `prefix`, `name`, `created_at`, `last_used_at`, `revoked_at`, `gsi3pk=KEYS#<warehouse id>`, `gsi3sk` | the admin API puts it (if absent, its warehouse existing) and sets `revoked_at` once; the warehouse API sets `last_used_at` at most every five minutes |
+//! | cart subscription | `CSUB#<cart>#<account>` | `CSUB` | `entity=cart_subscription`, `body` (the cart's subscription id, the sealed secret, when stored) | care puts it whole (created, or its secret rotated); cart-events reads it to verify a delivery |
 //!
 //! `body` is the JSON of the fields that never change after the item is made; every field that
 //! changes is its own attribute, so no writer ever puts back a whole item it read earlier.
@@ -77,6 +78,7 @@ mod accounts;
 mod attempts;
 mod care;
 mod cart_apps;
+mod cart_subscriptions;
 mod connections;
 mod counters;
 mod disconnections;
