@@ -400,3 +400,31 @@ async fn a_run_that_lost_the_created_subscription_recovers_it_by_rotating_its_se
     assert_eq!((status, &v["revoked"]), (200, &json!(1)), "{v}");
     rig.assert_revoked_by_cart(&id).await;
 }
+
+#[tokio::test]
+async fn two_connections_at_one_site_cared_for_at_once_share_one_subscription() {
+    // GIVEN two connections at the same site (two grants), neither cared for yet
+    let (rig, site, _, first) = connected_rig().await;
+    let (_, second) = rig.connect_storeless("squarespace").await;
+    // WHEN two care runs go at once, then one more
+    let runs =
+        futures::future::join(rig.app.services.run_care(), rig.app.services.run_care()).await;
+    runs.0.unwrap();
+    runs.1.unwrap();
+    rig.app.services.run_care().await.unwrap();
+    // THEN the site got one subscription, made once, and both connections are recorded as
+    // subscribed with it
+    assert_eq!(site.lock().unwrap().made, 1);
+    assert_eq!(site.lock().unwrap().subscriptions.len(), 1);
+    for id in [&first, &second.id] {
+        let stored = rig
+            .app
+            .services
+            .store
+            .connection(id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.subscribed_at.is_some(), "{id} not subscribed");
+    }
+}
