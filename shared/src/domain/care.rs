@@ -59,12 +59,14 @@ impl Connection {
 
     /// When care makes sure of the site's uninstall subscription: at once (its grant), for a
     /// cart that needs one, until care did so after the latest grant
-    /// ([`Connection::subscribed_at`]). A connection through a warehouse's own app has none:
-    /// the subscription is cartlink's app's.
+    /// ([`Connection::subscribed_at`]). A connection through a warehouse's own app has none
+    /// (the subscription is cartlink's app's), nor has one that names no account (granted
+    /// before the account was read: no notification could find it).
     pub fn subscribe_care_at(&self, limits: &CareLimits) -> Option<Timestamp> {
         let granted = self.granted();
         let owed = limits.subscribe
             && self.app.is_none()
+            && self.account.is_some()
             && self.subscribed_at.is_none_or(|at| at < granted);
         owed.then_some(granted)
     }

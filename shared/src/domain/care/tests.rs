@@ -114,16 +114,16 @@ const SQUARESPACE: CareLimits = CareLimits {
 
 #[test]
 fn a_connection_owing_its_subscription_is_due_at_its_grant() {
-    // GIVEN a Squarespace-like connection made at day 1, never subscribed
-    let c = connection(DAY);
+    // GIVEN a Squarespace-like connection made at day 1 at a site, never subscribed
+    let c = at_site(connection(DAY));
     // WHEN its care time is computed THEN it is due at once (its grant), not in six days
     assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(DAY)));
 }
 
 #[test]
 fn a_subscribed_connection_is_due_again_only_after_a_new_grant() {
-    // GIVEN a Squarespace-like connection made at day 1 and subscribed a minute later
-    let mut c = connection(DAY);
+    // GIVEN a Squarespace-like connection made at day 1 at a site, subscribed a minute later
+    let mut c = at_site(connection(DAY));
     c.subscribed_at = Some(Timestamp(DAY + 60));
     // WHEN its care time is computed THEN only its refresh is left (day 7)
     assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(7 * DAY)));
@@ -134,12 +134,28 @@ fn a_subscribed_connection_is_due_again_only_after_a_new_grant() {
 
 #[test]
 fn a_connection_through_a_warehouses_own_app_owes_no_subscription() {
-    // GIVEN a Squarespace-like connection through a warehouse's own app
-    let mut c = connection(DAY);
+    // GIVEN a Squarespace-like connection at a site through a warehouse's own app
+    let mut c = at_site(connection(DAY));
     c.app = Some(crate::domain::OwnApp {
         warehouse: WarehouseId::parse("wh-1").unwrap(),
         client_id: "own".into(),
     });
     // WHEN its care time is computed THEN only its refresh is due (day 7)
+    assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(7 * DAY)));
+}
+
+fn at_site(c: Connection) -> Connection {
+    Connection {
+        account: Some("site-1".into()),
+        ..c
+    }
+}
+
+#[test]
+fn a_connection_that_names_no_site_owes_no_subscription() {
+    // GIVEN a Squarespace-like connection granted before its site was read (no account)
+    let c = connection(DAY);
+    // WHEN its care time is computed THEN only its refresh is due (day 7): nothing could
+    // subscribe it, so it is not read again every run
     assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(7 * DAY)));
 }

@@ -97,7 +97,7 @@ impl Services {
             self.catalog.get(&connection.cart),
             connection.account.clone(),
         ) else {
-            tracing::warn!(connection_id = %connection.id, "subscription owed but the connection names no account");
+            // Not owed (`subscribe_care_at`) or a cart gone from the catalog: nothing to do.
             return Ok(connection);
         };
         let Some(subscription) = cart.uninstall_subscription.clone() else {
