@@ -38,7 +38,6 @@ TABLE = "table"
 # to be exactly what goes unused (a path later tested on moto must leave it).
 UNTESTED_ON_MOTO = {
     "cart-events": {
-        ("dynamodb:GetItem", TABLE, None): "an uninstall that finds connections (the revoking path)",
         ("dynamodb:PutItem", TABLE, None): "the disconnection record and history step of a revoke",
         ("dynamodb:DeleteItem", TABLE, "CON#"): "an uninstall deletes the shop's connections",
         ("dynamodb:DeleteItem", TABLE, "LEASE#"): "a failed delivery releases its lease",
@@ -208,7 +207,8 @@ def test_the_key_policy_grants_exactly_the_kms_operations_its_code_asks(function
 
 
 # The keys a sealing context may have: which record a blob belongs to, by opaque ids.
-CONTEXT_KEYS = {"app", "kind", "warehouse", "warehouse_id", "connection_id", "cart", "endpoint", "record"}
+# (`account_hash`: the SHA-256 of the account a site's uninstall subscription is at.)
+CONTEXT_KEYS = {"app", "kind", "warehouse", "warehouse_id", "connection_id", "cart", "endpoint", "record", "account_hash"}
 
 
 def test_every_encryption_context_used_holds_known_keys_with_opaque_values():

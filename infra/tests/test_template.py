@@ -71,6 +71,12 @@ CART_APP_SECRET_CONDITION = {
         "kms:EncryptionContext:kind": "cart-app-secret",
     }
 }
+CART_SUBSCRIPTION_SECRET_CONDITION = {
+    "StringEquals": {
+        "kms:EncryptionContext:app": "cartlink",
+        "kms:EncryptionContext:kind": "cart-subscription-secret",
+    }
+}
 
 
 def of_type(t, resources=RES):
@@ -535,6 +541,10 @@ def test_the_token_key_rotates_and_grants_use_only_under_the_app_context():
                 ["kms:Decrypt"],
                 CART_APP_SECRET_CONDITION,
             ),
+            # a site's uninstall subscription secret: sealed by care, which makes the
+            # subscription, opened by cart-events to verify, under kind = cart-subscription-secret
+            (None, ["CareRole"], ["kms:GenerateDataKey"], CART_SUBSCRIPTION_SECRET_CONDITION),
+            (None, ["CartEventsRole"], ["kms:Decrypt"], CART_SUBSCRIPTION_SECRET_CONDITION),
         ],
         key=repr,
     )
@@ -953,6 +963,7 @@ ROUTES = {
     ("post", "/cart-events/wix"): "CartEventsFunction",
     ("post", "/cart-events/ecwid"): "CartEventsFunction",
     ("post", "/cart-events/tiktok-shop"): "CartEventsFunction",
+    ("post", "/cart-events/squarespace"): "CartEventsFunction",
     ("x-amazon-apigateway-any-method", "/admin/{proxy+}"): "AdminApiFunction",
     ("get", "/brand/{warehouse}/logo.png"): "AdminApiFunction",
 }

@@ -152,3 +152,93 @@ async fn a_run_that_died_after_storing_the_invite_is_finished_by_the_next_with_o
     let stored = svc.store.connection(&id).await.unwrap().unwrap();
     assert_eq!(stored.care_at.map(|t| t > clock.now()), Some(true));
 }
+
+/// The services on moto with the test cart declaring an uninstall subscription per site (as
+/// Squarespace's entry does) and naming the site by an account lookup, both served by `stand`.
+fn subscribing(world: &World, stand: &wiremock::MockServer) -> Services {
+    let mut svc = world.services();
+    let mut config = svc.config.clone();
+    let cart = config
+        .carts
+        .iter_mut()
+        .find(|c| c.id.as_str() == CART)
+        .expect("the test cart");
+    let stand_host = shared::carts::host_port(&url::Url::parse(&stand.uri()).unwrap()).unwrap();
+    let pattern = format!("^{}$", stand_host.replace('.', "\\."));
+    cart.hosts.push(shared::carts::HostRule::Pattern(
+        shared::carts::Pattern::new(&pattern).unwrap(),
+    ));
+    cart.account_lookup = Some(
+        toml::from_str(&format!(
+            "url = \"{}/site\"\nfield = \"id\"\npattern = '^[0-9a-z-]{{1,64}}$'\nsource = \"e2e\"",
+            stand.uri()
+        ))
+        .unwrap(),
+    );
+    cart.uninstall_subscription = Some(
+        toml::from_str(&format!(
+            "url = \"{}/webhook_subscriptions\"\ntopic = \"extension.uninstall\"\nroute = \"/cart-events/squarespace\"\nsource = \"e2e\"",
+            stand.uri()
+        ))
+        .unwrap(),
+    );
+    svc.catalog = Catalog::from_config(&config);
+    svc.config = config;
+    svc
+}
+
+#[tokio::test]
+async fn the_schedule_subscribes_a_new_connections_site_and_seals_its_secret_with_kms() {
+    // GIVEN a connection on moto to a cart that needs a subscription per site, its site
+    // answering an empty list and a creation with a secret
+    let world = World::new().await;
+    let stand = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/site"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(json!({"id": "site-moto"})),
+        )
+        .mount(&stand)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/webhook_subscriptions"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(json!({"webhookSubscriptions": []})),
+        )
+        .mount(&stand)
+        .await;
+    let secret = "0123456789abcdef".repeat(4);
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/webhook_subscriptions"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "sub-moto-1", "secret": secret})),
+        )
+        .expect(1)
+        .mount(&stand)
+        .await;
+    let svc = subscribing(&world, &stand);
+    let id = connected(&svc, &world).await;
+    // WHEN the schedule invokes care
+    let run = as_handler(care::handle_scheduled(&svc, scheduled()))
+        .await
+        .unwrap();
+    // THEN the site's subscription is stored, its secret sealed (nowhere plain in the table),
+    // and the connection is recorded as subscribed
+    assert_eq!(
+        (run["due"].as_u64(), run["failed"].as_u64()),
+        (Some(1), Some(0)),
+        "{run}"
+    );
+    let cart = shared::carts::CartId::new(CART);
+    let stored = svc
+        .store
+        .cart_subscription(&cart, "site-moto")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.subscription_id, "sub-moto-1");
+    assert!(!world.scan_text().await.contains(&secret));
+    let conn = svc.store.connection(&id).await.unwrap().unwrap();
+    assert!(conn.subscribed_at.is_some());
+}

@@ -2,7 +2,8 @@
 //! (moto), through the Lambda glue: a signed uninstall (or deletion) for an account that holds
 //! no connection is handled (nothing to revoke), and the same delivery again is refused as a
 //! replay by the DynamoDB lease, changing nothing; an eBay notification that does not verify is
-//! refused before the lease is taken. The revoking path itself runs on the embedded store
+//! refused before the lease is taken; a Squarespace notification is verified with its site's
+//! subscription secret, sealed by KMS. The revoking path itself runs on the embedded store
 //! (`tests/tests/cart_events.rs`, `tests/tests/cart_events_ebay.rs`).
 
 #[path = "common/ebay.rs"]
@@ -187,4 +188,75 @@ async fn ebays_challenge_is_answered_through_the_lambda_glue() {
         (resp.status().as_u16(), v),
         (200, json!({"challengeResponse": expected}))
     );
+}
+
+const SQSP_SITE: &str = "5f3c3d55ac435e1a051f77b3";
+const SQSP_SECRET: &str = "F3F9B981C78E7A6187E42853F6CE2804177E98206164779423B02DEC981ACD6B";
+
+/// The services on moto with Squarespace's app configured, and the site's subscription secret
+/// stored as care stores it (sealed by KMS), outside any handler.
+async fn with_squarespace_site(world: &World) -> Services {
+    let svc = with_carts(
+        world,
+        "[cart_credentials.squarespace]\nclient_id = \"sqsp-app\"\nclient_secret = \"sqsp-secret\"\n",
+    );
+    let cart = shared::carts::CartId::new("squarespace");
+    let context = shared::domain::CartSubscription::seal_context(&cart, SQSP_SITE);
+    let secret = svc
+        .vault
+        .seal(&context, SQSP_SECRET.as_bytes())
+        .await
+        .unwrap();
+    let record = shared::domain::CartSubscription {
+        cart,
+        account: SQSP_SITE.into(),
+        subscription_id: "7aff04bb-90e0-4002-96c2-69d8162c8dae".into(),
+        secret,
+        stored_at: shared::domain::Timestamp(OffsetDateTime::now_utc().unix_timestamp()),
+    };
+    svc.store.put_cart_subscription(&record).await.unwrap();
+    svc
+}
+
+async fn squarespace_notify(svc: &Services, id: &str, secret: &str) -> (u16, Value) {
+    let at = (OffsetDateTime::now_utc() - time::Duration::seconds(5))
+        .format(&Rfc3339)
+        .unwrap();
+    let body = json!({"id": id, "websiteId": SQSP_SITE, "subscriptionId": "7aff04bb",
+        "topic": "extension.uninstall", "createdOn": at, "data": {}})
+    .to_string();
+    let signature = shared::service::lifecycle::squarespace::signature_of(secret, body.as_bytes());
+    let headers = [
+        ("content-type", "application/json"),
+        ("squarespace-signature", signature.as_str()),
+    ];
+    let resp = invoke(
+        |req| cart_events::handle(svc, req),
+        "POST",
+        "/cart-events/squarespace",
+        &headers,
+        &[],
+        Some(&body),
+    )
+    .await;
+    let v = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+    (resp.status().as_u16(), v)
+}
+
+#[tokio::test]
+async fn a_squarespace_uninstall_is_verified_with_the_kms_sealed_site_secret_and_its_replay_refused(
+) {
+    // GIVEN Squarespace on the AWS adapters, a site whose subscription secret is stored sealed,
+    // and no connection at it
+    let world = World::new().await;
+    let svc = with_squarespace_site(&world).await;
+    // WHEN a notification signed with another secret arrives, then the genuine one twice
+    let forged = squarespace_notify(&svc, "moto-sq-1", &"ab".repeat(32)).await;
+    let first = squarespace_notify(&svc, "moto-sq-1", SQSP_SECRET).await;
+    let again = squarespace_notify(&svc, "moto-sq-1", SQSP_SECRET).await;
+    // THEN the forgery is 401 and took nothing, the genuine one is handled with nothing to
+    // revoke, and its replay is refused
+    assert_eq!(forged.0, 401, "{}", forged.1);
+    assert_eq!(first, (200, json!({"handled": true, "revoked": 0})));
+    assert_eq!(again.0, 409, "{}", again.1);
 }

@@ -1148,6 +1148,16 @@ async fn squarespace_joins_scopes_with_commas_and_posts_json_with_basic() {
         .expect(1)
         .mount(&rig.stand)
         .await;
+    // The site's id, which its uninstall notifications name, read with the new token.
+    Mock::given(method("GET"))
+        .and(path("/api.squarespace.com/1.0/authorization/website"))
+        .and(header("authorization", "Bearer sqsp-access"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "5863f6faf7e0abc3cf95ce3a"})),
+        )
+        .expect(1)
+        .mount(&rig.stand)
+        .await;
     let b = browser();
     let g = rig.grant(&b, "squarespace", None).await;
     let (_, tokens) = rig

@@ -175,6 +175,7 @@ fn connection(invite: &Invite) -> Connection {
         granted_at: None,
         care_at: None,
         care_noticed: None,
+        subscribed_at: None,
     }
 }
 
@@ -1644,3 +1645,6 @@ mod care;
 // A warehouse's own apps at carts.
 #[path = "port_contracts/cart_apps.rs"]
 mod cart_apps;
+// The lifecycle subscriptions cartlink holds at merchants' sites.
+#[path = "port_contracts/cart_subscriptions.rs"]
+mod cart_subscriptions;

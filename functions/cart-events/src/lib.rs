@@ -19,6 +19,9 @@
 //! `POST /cart-events/tiktok-shop` takes TikTok Shop's seller deauthorization webhook, whose
 //! `Authorization` (hex HMAC-SHA256 over the app key and the body) is verified with the app
 //! secret before anything is read.
+//! `POST /cart-events/squarespace` takes Squarespace's `extension.uninstall` notification, whose
+//! `Squarespace-Signature` (hex HMAC-SHA256 of the body) is verified with the secret of the
+//! subscription care made at the site the body names, before anything else of it is read.
 //! `GET /cart-events/ebay?challenge_code=…` answers eBay's endpoint challenge, and
 //! `POST /cart-events/ebay` takes its marketplace account deletion notifications, whose
 //! `X-EBAY-SIGNATURE` is verified with eBay's public key before anything is read; a bad
@@ -100,6 +103,10 @@ pub async fn handle(svc: &Services, req: Request) -> Response {
         (["cart-events", "tiktok-shop"], &Method::POST) => {
             let signature = req.header("authorization");
             answer(svc.tiktok_shop_event(signature, &req.body).await)
+        }
+        (["cart-events", "squarespace"], &Method::POST) => {
+            let signature = req.header("squarespace-signature");
+            answer(svc.squarespace_event(signature, &req.body).await)
         }
         (["cart-events", "bigcommerce", "uninstall"], &Method::GET) => {
             let params = req.query_params();

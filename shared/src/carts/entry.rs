@@ -107,6 +107,8 @@ pub struct CartEntry {
     pub refresh_within: Option<RefreshWithin>,
     /// Whether the cart keeps one active token per app and store, with its source.
     pub one_token_per_store: Option<OneTokenPerStore>,
+    /// The uninstall subscription the app holds per merchant site, with its source.
+    pub uninstall_subscription: Option<super::UninstallSubscription>,
     /// The entry's facts that are still leads.
     #[serde(default)]
     pub unverified: Vec<String>,
@@ -328,6 +330,7 @@ impl CartEntry {
             reauthorize: self.reauthorize,
             refresh_within: self.refresh_within,
             one_token_per_store: self.one_token_per_store,
+            uninstall_subscription: self.uninstall_subscription,
             unverified: self.unverified,
             notes: self.notes,
             credentials: None,

@@ -26,6 +26,7 @@ mod input;
 mod pattern;
 pub mod quirks;
 mod spec;
+mod subscription;
 #[cfg(test)]
 mod tests_care;
 #[cfg(test)]
@@ -46,6 +47,7 @@ pub use input::{Choice, MerchantInput, Normalize, Vars};
 pub use pattern::{pattern_matches, Pattern};
 pub use quirks::CallbackCheck;
 pub use spec::{CartSpec, OneTokenPerStore, Reauthorize, RefreshWithin};
+pub use subscription::UninstallSubscription;
 pub use token::{
     DescribedRequest, Expiry, Field, OAuth1Spec, Refresh, RequestMethod, RevocationEndpoint,
     RevocationStyle, TokenAuth, TokenRequest,

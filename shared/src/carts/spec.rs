@@ -91,6 +91,9 @@ pub struct CartSpec {
     /// before): a store connected through an app by one warehouse is not connected through
     /// the same app by another.
     pub one_token_per_store: Option<OneTokenPerStore>,
+    /// Where the cart signals an uninstall only to a subscription made with the merchant's
+    /// token, per site: care makes it ([`super::UninstallSubscription`]).
+    pub uninstall_subscription: Option<super::UninstallSubscription>,
     /// The entry's facts that are still leads, not confirmed by a source.
     pub unverified: Vec<String>,
     /// Why the entry is as it is, where its sources do not say.
@@ -163,6 +166,7 @@ impl CartSpec {
                 .map(|r| r.secs)
                 .or(rotating_life),
             reauthorize_after_secs: self.reauthorize.as_ref().map(|r| r.after_secs),
+            subscribe: self.uninstall_subscription.is_some(),
         }
     }
 
@@ -209,6 +213,7 @@ impl CartSpec {
             reauthorize: None,
             refresh_within: None,
             one_token_per_store: None,
+            uninstall_subscription: None,
             unverified: Vec::new(),
             notes: Vec::new(),
             credentials: None,

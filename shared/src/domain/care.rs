@@ -21,6 +21,9 @@ pub struct CareLimits {
     pub refresh_within_secs: Option<i64>,
     /// The grant dies this long after it was given, whatever is refreshed (Amazon: 365 days).
     pub reauthorize_after_secs: Option<i64>,
+    /// The cart signals an uninstall only to a subscription made per site with the merchant's
+    /// token (Squarespace): care makes sure of it after each grant.
+    pub subscribe: bool,
 }
 
 impl Connection {
@@ -54,17 +57,36 @@ impl Connection {
         (self.care_noticed != Some(deadline)).then(|| deadline.plus_secs(-REAUTH_NOTICE_SECS))
     }
 
-    /// The next care time: the earlier of [`Connection::refresh_care_at`] and
-    /// [`Connection::notice_care_at`]; none for a connection that is not active (it waits for
-    /// the merchant, and care could do nothing for it).
+    /// When care makes sure of the site's uninstall subscription: at once (its grant), for a
+    /// cart that needs one, until care did so after the latest grant
+    /// ([`Connection::subscribed_at`]). A connection through a warehouse's own app has none
+    /// (the subscription is cartlink's app's), nor has one that names no account (granted
+    /// before the account was read: no notification could find it).
+    pub fn subscribe_care_at(&self, limits: &CareLimits) -> Option<Timestamp> {
+        let granted = self.granted();
+        let owed = limits.subscribe
+            && self.app.is_none()
+            && self.account.is_some()
+            && self.subscribed_at.is_none_or(|at| at < granted);
+        owed.then_some(granted)
+    }
+
+    /// The next care time: the earliest of [`Connection::refresh_care_at`],
+    /// [`Connection::notice_care_at`] and [`Connection::subscribe_care_at`]; none for a
+    /// connection that is not active (it waits for the merchant, and care could do nothing for
+    /// it).
     pub fn next_care_at(&self, limits: &CareLimits) -> Option<Timestamp> {
         if self.status != ConnectionStatus::Active {
             return None;
         }
-        [self.refresh_care_at(limits), self.notice_care_at(limits)]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.refresh_care_at(limits),
+            self.notice_care_at(limits),
+            self.subscribe_care_at(limits),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// This connection with its next care time set by [`Connection::next_care_at`].

@@ -171,6 +171,10 @@ pub struct Connection {
     /// The warehouse's own app it goes through; absent: cartlink's app at the cart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<OwnApp>,
+    /// When care last made sure of the uninstall subscription at its site, for a cart that
+    /// declares one (`domain::care`): before that, and again after a new grant, it is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribed_at: Option<Timestamp>,
 }
 
 impl Connection {

@@ -7,6 +7,7 @@ pub mod attempt;
 pub mod brand;
 pub mod care;
 pub mod cart_app;
+pub mod cart_subscription;
 pub mod connection;
 pub mod disconnection;
 pub mod event;
@@ -29,6 +30,7 @@ pub use attempt::{
 pub use brand::Brand;
 pub use care::{CareLimits, REAUTH_NOTICE_SECS, REFRESH_LEAD_SECS};
 pub use cart_app::{AppIdentity, CartApp, OwnApp};
+pub use cart_subscription::CartSubscription;
 pub use connection::{Connection, ConnectionStatus, TokenSet};
 pub use disconnection::{DisconnectedBy, Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};

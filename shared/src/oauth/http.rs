@@ -125,6 +125,15 @@ impl TokenEndpoint for OAuthHttp {
     async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
         self.bearer_get(url, bearer).await
     }
+
+    async fn post_json(
+        &self,
+        url: &Url,
+        bearer: &Secret,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, OAuthError> {
+        self.bearer_post(url, bearer, body).await
+    }
 }
 
 impl OAuthHttp {

@@ -141,6 +141,16 @@ pub trait TokenEndpoint: Send + Sync {
     /// Reads the JSON answer of a `GET` to `url` (an allowed host) with `bearer` as its
     /// `Authorization: Bearer`: `Ok` only on a 2xx answer.
     async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError>;
+
+    /// Reads the JSON answer of a `POST` to `url` (an allowed host) with `bearer` as its
+    /// `Authorization: Bearer` and `body` as its JSON body (none: empty): `Ok` only on a 2xx
+    /// answer.
+    async fn post_json(
+        &self,
+        url: &Url,
+        bearer: &Secret,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, OAuthError>;
 }
 
 /// One token revocation (RFC 7009).

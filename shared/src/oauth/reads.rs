@@ -1,6 +1,6 @@
 //! The two plain calls beside the token requests: an application token by the client
 //! credentials grant, and a `GET` of JSON with a bearer token (eBay's notification public keys
-//! and its `getUser`). Both on the one outbound client, answers bounded, redirects refused.
+//! and its `getUser`; Squarespace's webhook subscriptions, also `POST`). All on the one outbound client, answers bounded, redirects refused.
 
 use url::Url;
 
@@ -37,9 +37,31 @@ impl OAuthHttp {
         url: &Url,
         bearer: &Secret,
     ) -> Result<serde_json::Value, OAuthError> {
-        let response = self
-            .client()
-            .get(url.clone())
+        self.bearer_call(self.client().get(url.clone()), bearer)
+            .await
+    }
+
+    /// A `POST` with `bearer`, its body `json` (none: an empty body), read as [`Self::bearer_get`].
+    pub(super) async fn bearer_post(
+        &self,
+        url: &Url,
+        bearer: &Secret,
+        json: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, OAuthError> {
+        let request = self.client().post(url.clone());
+        let request = match json {
+            Some(body) => request.json(body),
+            None => request.header("Content-Length", "0"),
+        };
+        self.bearer_call(request, bearer).await
+    }
+
+    async fn bearer_call(
+        &self,
+        request: reqwest::RequestBuilder,
+        bearer: &Secret,
+    ) -> Result<serde_json::Value, OAuthError> {
+        let response = request
             .bearer_auth(bearer.expose())
             .header("Accept", "application/json")
             .send()

@@ -29,6 +29,8 @@ use crate::email::reauthorization_due_email;
 use crate::mailer::MailError;
 use crate::store::{EmailKind, SendClaim, StoreError};
 
+mod subscribe;
+
 /// How many due connections one query reads.
 pub const CARE_PAGE: usize = 100;
 /// How many pages one run takes on at most (the schedule runs again within the hour).
@@ -48,6 +50,9 @@ pub enum CareError {
     /// The reconnect invite was not made or emailed.
     #[error("reconnect invite: {0}")]
     Reconnect(#[from] ReconnectError),
+    /// The site's uninstall subscription was not made sure of.
+    #[error("subscription: {0}")]
+    Subscribe(#[from] subscribe::SubscribeError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -196,6 +201,7 @@ impl Services {
             }
             cared.refreshed = connection.version != read;
         }
+        let mut connection = self.subscribe_if_owed(connection).await?;
         let mut noticed = None;
         if connection.notice_care_at(&limits).is_some_and(|t| t <= now) {
             let deadline = connection

@@ -32,4 +32,15 @@ pub trait CareSchedule: Send + Sync {
         noticed: Option<Timestamp>,
         read_version: u64,
     ) -> Result<(), StoreError>;
+
+    /// Records that care made sure of the connection's uninstall subscription at `at`
+    /// ([`Connection::subscribed_at`]), only while its version is still `read_version`; the
+    /// version and the care time stay (care moves the time next).
+    /// [`StoreError::Conflict`] if the version moved, [`StoreError::Missing`] if it is gone.
+    async fn record_subscribed(
+        &self,
+        id: &ConnectionId,
+        at: Timestamp,
+        read_version: u64,
+    ) -> Result<(), StoreError>;
 }

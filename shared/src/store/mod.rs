@@ -1,16 +1,17 @@
 //! The store port: where invites, setup links, grant attempts, connections, send records,
 //! rate-limit counters and leases live.
 //!
-//! The port is split along its contract's seams, one trait per aggregate: [`InviteStore`]
-//! (invites with their links and access codes), [`AttemptStore`] (grant attempts),
-//! [`ConnectionStore`] (connections and the callback's commit), [`SendLedger`] (one send record
-//! per invite and email kind), [`Counters`], [`Leases`], [`IdempotencyKeys`] (the warehouse
-//! API's `Idempotency-Key` records), [`Disconnections`] (what a dropped connection leaves in
-//! place of its sealed tokens), [`InviteEvents`] (invites' histories), [`Tenants`]
-//! (warehouses kept as data, their branding and API keys), [`ManageLinks`] (the merchant's
-//! manage links and the last token fetch of each connection), [`WebhookStore`] (webhook
-//! endpoints and deliveries) and [`CartApps`] (a warehouse's own app credentials at carts).
-//! [`Store`] is all of them, so the services hold one `Arc<dyn Store>`; code that needs one part may ask for that part only.
+//! The port is split along its contract's seams, one trait per aggregate: [`InviteStore`] (invites
+//! with their links and access codes), [`AttemptStore`] (grant attempts), [`ConnectionStore`]
+//! (connections and the callback's commit), [`SendLedger`] (one send record per invite and email
+//! kind), [`Counters`], [`Leases`], [`IdempotencyKeys`] (the warehouse API's `Idempotency-Key`
+//! records), [`Disconnections`] (what a dropped connection leaves in place of its sealed tokens),
+//! [`InviteEvents`] (invites' histories), [`Tenants`] (warehouses kept as data, their branding and
+//! API keys), [`ManageLinks`] (the merchant's manage links and the last token fetch of each
+//! connection), [`WebhookStore`] (webhook endpoints and deliveries), [`CartApps`] (a warehouse's
+//! own app credentials at carts) and [`CartSubscriptions`] (the lifecycle subscriptions cartlink
+//! holds at merchants' sites). [`Store`] is all of them, so the services hold one `Arc<dyn Store>`;
+//! code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
 //! [`AttemptStore::begin_attempt`] (moves the invite into `granting`, stores the attempt) and
@@ -23,8 +24,10 @@
 
 mod care;
 mod cart_apps;
+mod cart_subscriptions;
 #[cfg(feature = "aws")]
 pub mod dynamo;
+mod email_kind;
 mod idempotency;
 mod leases;
 pub mod listing;
@@ -65,71 +68,6 @@ pub enum StoreError {
     /// A stored record could not be read back.
     #[error("a stored record is unreadable: {0}")]
     Corrupt(String),
-}
-
-/// Which email a message (and a send record) is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EmailKind {
-    /// The invite itself, to the merchant.
-    Invite,
-    /// "You connected your store", to the merchant.
-    MerchantConfirmation,
-    /// "The merchant connected their store", to the warehouse.
-    WarehouseConfirmation,
-    /// "Connecting your store did not complete", to the merchant, with a link to try again.
-    GrantFailed,
-    /// "The warehouse no longer has access", to the merchant, when the warehouse disconnected.
-    Disconnected,
-    /// The re-authorization invite, to the merchant: a link that renews an existing connection.
-    ReconnectInvite,
-    /// "A connection needs re-authorization", to the warehouse, when the cart refused its
-    /// refresh token.
-    ReauthorizationNeeded,
-    /// The invite again, with the link and access code of the invite's `n`th replacement
-    /// ([`InviteStore::replace_secrets`]): each replacement is its own email, sent once.
-    InviteResend(u32),
-    /// "The merchant withdrew your access", to the warehouse, when the merchant withdrew it from
-    /// their manage page.
-    AccessWithdrawn,
-    /// "The merchant removed the app at the cart", to the warehouse, when the cart told
-    /// cartlink of an uninstall.
-    RevokedAtCart,
-    /// A lost manage link, sent again to the merchant at their request (no send record:
-    /// each request is its own email, within the rate limits).
-    ManageLink,
-    /// "A connection must be renewed by its deadline", to the warehouse, when proactive care
-    /// invited the merchant ahead of the cart's hard re-authorization deadline (its send
-    /// record is the care invite's, so once per deadline).
-    ReauthorizationDue,
-}
-
-impl EmailKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmailKind::Invite => "invite",
-            EmailKind::MerchantConfirmation => "merchant_confirmation",
-            EmailKind::WarehouseConfirmation => "warehouse_confirmation",
-            EmailKind::GrantFailed => "grant_failed",
-            EmailKind::ReauthorizationNeeded => "reauthorization_needed",
-            EmailKind::InviteResend(_) => "invite_resend",
-            EmailKind::Disconnected => "disconnected",
-            EmailKind::ReconnectInvite => "reconnect_invite",
-            EmailKind::AccessWithdrawn => "access_withdrawn",
-            EmailKind::ManageLink => "manage_link",
-            EmailKind::RevokedAtCart => "revoked_at_cart",
-            EmailKind::ReauthorizationDue => "reauthorization_due",
-        }
-    }
-
-    /// What the send record of this email is keyed by beside the invite: the stored name, and
-    /// for a resend also its number (`invite_resend_2`), so every resend has its own record.
-    pub fn record_key(self) -> String {
-        match self {
-            EmailKind::InviteResend(n) => format!("{}_{n}", self.as_str()),
-            other => other.as_str().to_owned(),
-        }
-    }
 }
 
 /// The outcome of trying to take a send record.
@@ -450,6 +388,8 @@ pub trait AccountConnections: Send + Sync {
 
 pub use care::CareSchedule;
 pub use cart_apps::CartApps;
+pub use cart_subscriptions::CartSubscriptions;
+pub use email_kind::EmailKind;
 pub use idempotency::{IdempotencyKeys, IdempotencyRecord, IdempotencyTake, StoredAnswer};
 pub use leases::Leases;
 pub use manage::{ManageLink, ManageLinks};
@@ -474,6 +414,7 @@ pub trait Store:
     + AccountConnections
     + CareSchedule
     + CartApps
+    + CartSubscriptions
 {
 }
 
@@ -493,6 +434,7 @@ impl<T> Store for T where
         + AccountConnections
         + CareSchedule
         + CartApps
+        + CartSubscriptions
         + ?Sized
 {
 }

@@ -24,7 +24,7 @@ pub const INVITE_MUTABLE: [&str; 8] = [
 /// Fields of an attempt that change after it is made.
 pub const ATTEMPT_MUTABLE: [&str; 2] = ["status", "claim_until"];
 /// Fields of a connection that change after it is made.
-pub const CONNECTION_MUTABLE: [&str; 8] = [
+pub const CONNECTION_MUTABLE: [&str; 9] = [
     "status",
     "version",
     "tokens",
@@ -33,6 +33,7 @@ pub const CONNECTION_MUTABLE: [&str; 8] = [
     "granted_at",
     "care_at",
     "care_noticed",
+    "subscribed_at",
 ];
 
 /// The one field of a disconnection that changes after it is made.

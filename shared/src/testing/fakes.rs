@@ -97,7 +97,7 @@ pub struct FakeTokenEndpoint {
     pub refuse_revocation: Mutex<Option<String>>,
     /// When set, code exchanges name this account (as Square's `merchant_id` does).
     pub exchange_account: Mutex<Option<String>>,
-    /// What `GET`s with a bearer token answer, by URL (any other URL is refused as a 404).
+    /// What `GET`s and `POST`s with a bearer token answer, by URL (any other URL is refused as a 404).
     pub json_answers: Mutex<std::collections::HashMap<String, serde_json::Value>>,
 }
 
@@ -270,6 +270,19 @@ impl TokenEndpoint for FakeTokenEndpoint {
     }
 
     async fn get_json(&self, url: &Url, _bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
+        let answers = self.json_answers.lock().expect("lock");
+        answers
+            .get(url.as_str())
+            .cloned()
+            .ok_or_else(|| OAuthError::Refused("http_404".into()))
+    }
+
+    async fn post_json(
+        &self,
+        url: &Url,
+        _bearer: &Secret,
+        _body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, OAuthError> {
         let answers = self.json_answers.lock().expect("lock");
         answers
             .get(url.as_str())

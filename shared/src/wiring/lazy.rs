@@ -116,6 +116,15 @@ impl<T: TokenEndpoint> TokenEndpoint for Lazy<T> {
     async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
         self.get().get_json(url, bearer).await
     }
+
+    async fn post_json(
+        &self,
+        url: &Url,
+        bearer: &Secret,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, OAuthError> {
+        self.get().post_json(url, bearer, body).await
+    }
 }
 
 #[async_trait]

@@ -16,6 +16,7 @@ on_both_stores!(
     care_moves_only_the_care_time_under_the_version_it_read,
     a_dropped_connection_leaves_the_schedule,
     a_reconnect_commit_writes_the_grant_and_its_care_time,
+    a_subscription_is_recorded_only_under_the_version_read,
 );
 
 /// A connection committed for a new invite of `warehouse`, with care time `care_at`.
@@ -193,4 +194,35 @@ async fn a_reconnect_commit_writes_the_grant_and_its_care_time(store: &dyn Store
     // THEN the connection reads back as committed, and is due again from 600
     assert_eq!(store.connection(&conn.id).await.unwrap().unwrap(), next);
     assert_eq!(due_ids(store, 600, 10).await, [conn.id.to_string()]);
+}
+
+async fn a_subscription_is_recorded_only_under_the_version_read(store: &dyn Store) {
+    // GIVEN a connection cared for at 500, never subscribed
+    let conn = with_care(store, "wh-one", Some(500)).await;
+    assert_eq!(conn.subscribed_at, None);
+    // WHEN care records its site's subscription at 300 under the version it read
+    store
+        .record_subscribed(&conn.id, Timestamp(300), conn.version)
+        .await
+        .unwrap();
+    // THEN it reads back, and nothing else changed (the version and the care time stayed)
+    let stored = store.connection(&conn.id).await.unwrap().unwrap();
+    assert_eq!(stored.subscribed_at, Some(Timestamp(300)));
+    assert_eq!(
+        (stored.version, stored.care_at),
+        (conn.version, conn.care_at)
+    );
+    assert_eq!(stored.tokens, conn.tokens);
+    // AND a record under a version since replaced is a conflict and changes nothing
+    let r = store
+        .record_subscribed(&conn.id, Timestamp(900), conn.version + 1)
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    let stored = store.connection(&conn.id).await.unwrap().unwrap();
+    assert_eq!(stored.subscribed_at, Some(Timestamp(300)));
+    // AND a missing connection is missing
+    let r = store
+        .record_subscribed(&shared::domain::ConnectionId::generate(), Timestamp(1), 1)
+        .await;
+    assert!(matches!(r, Err(StoreError::Missing(_))), "{r:?}");
 }

@@ -27,16 +27,19 @@ fn connection(created: i64) -> Connection {
         granted_at: None,
         care_at: None,
         care_noticed: None,
+        subscribed_at: None,
     }
 }
 
 const SQUARE: CareLimits = CareLimits {
     refresh_within_secs: Some(7 * DAY),
     reauthorize_after_secs: None,
+    subscribe: false,
 };
 const AMAZON: CareLimits = CareLimits {
     refresh_within_secs: None,
     reauthorize_after_secs: Some(365 * DAY),
+    subscribe: false,
 };
 
 #[test]
@@ -71,6 +74,7 @@ fn the_earlier_of_both_limits_comes_first() {
     let both = CareLimits {
         refresh_within_secs: Some(7 * DAY),
         reauthorize_after_secs: Some(365 * DAY),
+        subscribe: false,
     };
     let mut c = connection(0);
     c.refreshed_at = Some(Timestamp(340 * DAY));
@@ -95,7 +99,63 @@ fn a_short_limit_keeps_half_of_it() {
     let short = CareLimits {
         refresh_within_secs: Some(DAY),
         reauthorize_after_secs: None,
+        subscribe: false,
     };
     // WHEN its care time is computed THEN it comes after half a day, not at once
     assert_eq!(connection(0).next_care_at(&short), Some(Timestamp(DAY / 2)));
+}
+
+/// Squarespace-like limits: a 7-day refresh token, and an uninstall subscription per site.
+const SQUARESPACE: CareLimits = CareLimits {
+    refresh_within_secs: Some(7 * DAY),
+    reauthorize_after_secs: None,
+    subscribe: true,
+};
+
+#[test]
+fn a_connection_owing_its_subscription_is_due_at_its_grant() {
+    // GIVEN a Squarespace-like connection made at day 1 at a site, never subscribed
+    let c = at_site(connection(DAY));
+    // WHEN its care time is computed THEN it is due at once (its grant), not in six days
+    assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(DAY)));
+}
+
+#[test]
+fn a_subscribed_connection_is_due_again_only_after_a_new_grant() {
+    // GIVEN a Squarespace-like connection made at day 1 at a site, subscribed a minute later
+    let mut c = at_site(connection(DAY));
+    c.subscribed_at = Some(Timestamp(DAY + 60));
+    // WHEN its care time is computed THEN only its refresh is left (day 7)
+    assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(7 * DAY)));
+    // AND once granted again at day 3, the subscription is owed again at once
+    c.granted_at = Some(Timestamp(3 * DAY));
+    assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(3 * DAY)));
+}
+
+#[test]
+fn a_connection_through_a_warehouses_own_app_owes_no_subscription() {
+    // GIVEN a Squarespace-like connection at a site through a warehouse's own app
+    let mut c = at_site(connection(DAY));
+    c.app = Some(crate::domain::OwnApp {
+        warehouse: WarehouseId::parse("wh-1").unwrap(),
+        client_id: "own".into(),
+    });
+    // WHEN its care time is computed THEN only its refresh is due (day 7)
+    assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(7 * DAY)));
+}
+
+fn at_site(c: Connection) -> Connection {
+    Connection {
+        account: Some("site-1".into()),
+        ..c
+    }
+}
+
+#[test]
+fn a_connection_that_names_no_site_owes_no_subscription() {
+    // GIVEN a Squarespace-like connection granted before its site was read (no account)
+    let c = connection(DAY);
+    // WHEN its care time is computed THEN only its refresh is due (day 7): nothing could
+    // subscribe it, so it is not read again every run
+    assert_eq!(c.next_care_at(&SQUARESPACE), Some(Timestamp(7 * DAY)));
 }

@@ -183,6 +183,7 @@ impl Services {
             care_at: None,
             care_noticed: None,
             app: invite.app.clone(),
+            subscribed_at: None,
         }
         .scheduled(&cart.care_limits());
         let event = InviteEvent {

@@ -22,6 +22,7 @@ pub mod ecwid;
 pub mod shopify;
 pub mod square;
 pub mod tiktok;
+pub mod squarespace;
 pub mod wix;
 
 use super::confirm::SendOnce;

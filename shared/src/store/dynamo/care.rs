@@ -139,4 +139,34 @@ impl CareSchedule for DynamoStore {
             Err(e) => Err(unavailable(e)),
         }
     }
+
+    async fn record_subscribed(
+        &self,
+        id: &ConnectionId,
+        at: Timestamp,
+        read_version: u64,
+    ) -> Result<(), StoreError> {
+        let read = i64::try_from(read_version).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(connection_key(id.as_str())))
+            .condition_expression("attribute_exists(pk) AND #version = :read")
+            .update_expression("SET #subscribed_at = :at")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#subscribed_at", "subscribed_at")
+            .expression_attribute_values(":read", n(read))
+            .expression_attribute_values(":at", n(at.0))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => match self.get(connection_key(id.as_str())).await? {
+                Some(_) => Err(StoreError::Conflict("connection version")),
+                None => Err(StoreError::Missing("connection")),
+            },
+            Err(e) => Err(unavailable(e)),
+        }
+    }
 }

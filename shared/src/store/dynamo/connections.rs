@@ -53,6 +53,10 @@ impl DynamoStore {
                     "care_noticed",
                     get_n(item, "care_noticed").map_or(Value::Null, Value::from),
                 ),
+                (
+                    "subscribed_at",
+                    get_n(item, "subscribed_at").map_or(Value::Null, Value::from),
+                ),
             ],
         )
     }
@@ -98,6 +102,7 @@ impl DynamoStore {
         for (name, t) in [
             ("granted_at", connection.granted_at),
             ("care_noticed", connection.care_noticed),
+            ("subscribed_at", connection.subscribed_at),
         ] {
             if let Some(t) = t {
                 item.insert(name.into(), n(t.0));

@@ -12,7 +12,7 @@
 //! | access code | `CODE#<sha256 of code>` | `CODE` | `entity=code`, `invite_id`, `resends`, `ttl` | warehouse-api puts it; a resend deletes it and puts the new code's |
 //! | disconnection | `DISC#<connection id>` | `DISC` | `entity=disconnection`, `warehouse_id`, `invite_id`, `revocation`, `body` | warehouse-api (disconnect): put in the transaction that deletes the connection's item; then only `revocation`, from `pending` |
 //! | grant attempt | `ATT#<sha256 of state>` | `ATT` | `entity=attempt`, `invite_id`, `status`, `created_at`, `expires_at`, `claim_until`, `ttl`, `body` | grant-page puts it; oauth-callback updates only `status` and (its claim, conditional on `open` and `expires_at`) `claim_until` |
-//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `refreshed_at`, `granted_at` (a reconnect's), `care_at`, `care_noticed`, `gsi1pk=CARE` and `gsi1sk` (only with a `care_at`), `gsi3pk`, `gsi3sk`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`), the care time with its `gsi1` keys and, for a refresh, `refreshed_at`; status writers only `status` (any but `active` removes the care time); care only the care time and `care_noticed` (conditional on `version`, which stays) |
+//! | connection | `CON#<connection id>` | `CON` | `entity=connection`, `invite_id`, `warehouse_id`, `cart`, `status`, `version`, `tokens` (sealed envelope), `token_expires_at`, `refreshed_at`, `granted_at` (a reconnect's), `care_at`, `care_noticed`, `subscribed_at`, `gsi1pk=CARE` and `gsi1sk` (only with a `care_at`), `gsi3pk`, `gsi3sk`, `body` | oauth-callback puts it; token writers update only `tokens`, `token_expires_at`, `version` (conditional on `version`), the care time with its `gsi1` keys and, for a refresh, `refreshed_at`; status writers only `status` (any but `active` removes the care time); care only the care time, `care_noticed` and `subscribed_at` (conditional on `version`, which stays) |
 //! | send record | `INV#<invite id>` | `SEND#<email kind>` (a resend's with its number, `SEND#invite_resend_2`) | `entity=send`, `status` (`sending`, `pending`, `sent`), `lease_until`, `message_id`, `updated_at` | confirmation, warehouse-api |
 //! | invite event | `INV#<invite id>` | `EVT#<step key>` | `entity=event`, `kind`, `at`, `reason`, `ttl` | the services where each step happens: put only, if absent (one per step) |
 //! | webhook endpoint | `WEBHOOKS#<warehouse id>` | `WHE#<endpoint id>` | `entity=webhook_endpoint`, `revision`, `body` (URL, types, sealed signing secrets, disabled) | warehouse-api puts, updates (conditional on `revision`) and deletes it; webhooks updates it (disabled on 410) |
@@ -26,6 +26,7 @@
 //! | warehouse (tenant) | `WH#<warehouse id>` | `WH` | `entity=tenant`, `warehouse_id`, `display_name`, `notify_email`, `created_at`, `disabled`, `accent`, `support_email`, `privacy_url`, `logo_version`, `gsi3pk=TENANTS`, `gsi3sk` | the admin API: put if absent; then only `disabled`, the branding attributes, and `logo_version` (conditional on the one read) |
 //! | logo | `WH#<warehouse id>` | `LOGO` | `entity=logo`, `png` (binary, a PNG we encoded), `version` | the admin API, in the transaction that bumps `logo_version` |
 //! | API key | `KEY#<sha256 of the key>` | `KEY` | `entity=api_key`, `key_id`, `warehouse_id`, `hash`, `prefix`, `name`, `created_at`, `last_used_at`, `revoked_at`, `gsi3pk=KEYS#<warehouse id>`, `gsi3sk` | the admin API puts it (if absent, its warehouse existing) and sets `revoked_at` once; the warehouse API sets `last_used_at` at most every five minutes |
+//! | cart subscription | `CSUB#<cart>#<account>` | `CSUB` | `entity=cart_subscription`, `body` (the cart's subscription id, the sealed secret, when stored) | care puts it whole (created, or its secret rotated); cart-events reads it to verify a delivery |
 //!
 //! `body` is the JSON of the fields that never change after the item is made; every field that
 //! changes is its own attribute, so no writer ever puts back a whole item it read earlier.
@@ -77,6 +78,7 @@ mod accounts;
 mod attempts;
 mod care;
 mod cart_apps;
+mod cart_subscriptions;
 mod connections;
 mod counters;
 mod disconnections;

@@ -73,15 +73,46 @@ impl CareSchedule for SqliteStore {
             if n == 1 {
                 return Ok(());
             }
-            let exists = db
-                .prepare_cached("SELECT 1 FROM connections WHERE id = ?1")
-                .and_then(|mut q| q.exists([id.as_str()]))
+            Err(Self::version_or_missing(db, id)?)
+        })
+    }
+
+    async fn record_subscribed(
+        &self,
+        id: &ConnectionId,
+        at: Timestamp,
+        read_version: u64,
+    ) -> Result<(), StoreError> {
+        let read = i64::try_from(read_version).map_err(corrupt)?;
+        self.with(|db| {
+            let n = db
+                .exec(
+                    "UPDATE connections SET subscribed_at = ?1 WHERE id = ?2 AND version = ?3",
+                    params![at.0, id.as_str(), read],
+                )
                 .map_err(unavailable)?;
-            Err(if exists {
-                StoreError::Conflict("connection version")
-            } else {
-                StoreError::Missing("connection")
-            })
+            if n == 1 {
+                return Ok(());
+            }
+            Err(Self::version_or_missing(db, id)?)
+        })
+    }
+}
+
+impl SqliteStore {
+    /// Why a write conditional on a connection's version changed nothing.
+    fn version_or_missing(
+        db: &rusqlite::Connection,
+        id: &ConnectionId,
+    ) -> Result<StoreError, StoreError> {
+        let exists = db
+            .prepare_cached("SELECT 1 FROM connections WHERE id = ?1")
+            .and_then(|mut q| q.exists([id.as_str()]))
+            .map_err(unavailable)?;
+        Ok(if exists {
+            StoreError::Conflict("connection version")
+        } else {
+            StoreError::Missing("connection")
         })
     }
 }

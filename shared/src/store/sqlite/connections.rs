@@ -56,7 +56,7 @@ impl SqliteStore {
         sql: &str,
         key: &str,
     ) -> Result<Option<Connection>, StoreError> {
-        type Row = (String, i64, String, String, [Option<i64>; 5]);
+        type Row = (String, i64, String, String, [Option<i64>; 6]);
         let found: Option<Row> = db
             .row(sql, [key], |r| {
                 Ok((
@@ -70,6 +70,7 @@ impl SqliteStore {
                         r.get("granted_at")?,
                         r.get("care_at")?,
                         r.get("care_noticed")?,
+                        r.get("subscribed_at")?,
                     ],
                 ))
             })
@@ -89,6 +90,7 @@ impl SqliteStore {
                     "granted_at",
                     "care_at",
                     "care_noticed",
+                    "subscribed_at",
                 ];
                 for (name, t) in names.into_iter().zip(times) {
                     fields.push((name, t.map_or(Value::Null, Value::from)));

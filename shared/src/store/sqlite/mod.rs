@@ -14,6 +14,7 @@ mod accounts;
 mod attempts;
 mod care;
 mod cart_apps;
+mod cart_subscriptions;
 mod connections;
 mod counters;
 mod disconnections;
@@ -131,7 +132,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 /// Columns added after their table was first made: (table, column, declaration). The access
 /// code's hint and `resends` change on a resend, so they are columns (`access_code_hash` is one
 /// from the start); a row made before has them in its body, and a NULL hint column.
-const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 9] = [
     ("attempts", "claim_until", "INTEGER"),
     ("invites", "access_code_hint", "TEXT"),
     ("invites", "resends", "INTEGER NOT NULL DEFAULT 0"),
@@ -140,6 +141,7 @@ const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
     ("connections", "granted_at", "INTEGER"),
     ("connections", "care_at", "INTEGER"),
     ("connections", "care_noticed", "INTEGER"),
+    ("connections", "subscribed_at", "INTEGER"),
 ];
 
 /// The embedded store on SQLite.
@@ -202,6 +204,8 @@ impl SqliteStore {
         }
         db.execute_batch(care::SCHEMA).map_err(unavailable)?;
         db.execute_batch(cart_apps::SCHEMA).map_err(unavailable)?;
+        db.execute_batch(cart_subscriptions::SCHEMA)
+            .map_err(unavailable)?;
         Ok(SqliteStore {
             db: Mutex::new(db),
             readers: pool::Readers::new(&path),

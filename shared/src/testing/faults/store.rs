@@ -8,6 +8,7 @@ use async_trait::async_trait;
 mod accounts;
 mod care;
 mod cart_apps;
+mod cart_subscriptions;
 mod tenants;
 
 use super::{FaultPlan, Port};

@@ -115,4 +115,20 @@ impl TokenEndpoint for FaultyTokenEndpoint {
             )
             .await
     }
+
+    async fn post_json(
+        &self,
+        url: &Url,
+        bearer: &Secret,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, OAuthError> {
+        self.plan
+            .guard(
+                Port::TokenEndpoint,
+                "post_json",
+                self.inner.post_json(url, bearer, body),
+                cart_unreachable,
+            )
+            .await
+    }
 }

@@ -31,4 +31,17 @@ impl CareSchedule for FaultyStore {
         )
         .await
     }
+
+    async fn record_subscribed(
+        &self,
+        id: &ConnectionId,
+        at: Timestamp,
+        read_version: u64,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "record_subscribed",
+            self.inner.record_subscribed(id, at, read_version),
+        )
+        .await
+    }
 }
