@@ -175,6 +175,7 @@ fn connection(invite: &Invite) -> Connection {
         granted_at: None,
         care_at: None,
         care_noticed: None,
+        shops: Vec::new(),
     }
 }
 
@@ -1644,3 +1645,6 @@ mod care;
 // A warehouse's own apps at carts.
 #[path = "port_contracts/cart_apps.rs"]
 mod cart_apps;
+// Connections by the shops their grant reaches (TikTok Shop's deauthorization names a shop).
+#[path = "port_contracts/shops.rs"]
+mod shops;

@@ -32,15 +32,18 @@ impl OAuthHttp {
             .ok_or_else(|| OAuthError::BadResponse("no access_token".into()))
     }
 
-    pub(super) async fn bearer_get(
+    pub(super) async fn token_get(
         &self,
         url: &Url,
-        bearer: &Secret,
+        token: &Secret,
+        token_header: Option<&str>,
     ) -> Result<serde_json::Value, OAuthError> {
-        let response = self
-            .client()
-            .get(url.clone())
-            .bearer_auth(bearer.expose())
+        let request = self.client().get(url.clone());
+        let request = match token_header {
+            Some(name) => request.header(name, token.expose()),
+            None => request.bearer_auth(token.expose()),
+        };
+        let response = request
             .header("Accept", "application/json")
             .send()
             .await
