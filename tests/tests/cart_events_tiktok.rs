@@ -7,25 +7,23 @@
 //! `connection.revoked` and emails the warehouse; a bad signature, a stale notification and a
 //! replay are refused and change nothing.
 //!
-//! The webhook names the shop (`shop_id`); a real grant records the seller's `open_id`, which
-//! is not a shop id, and its token answer names no shop. Here the stand-in's token answer gives
-//! the shop id as `open_id`, so the connection's account is the shop the webhook names: what
-//! a grant that records its shop (Get Authorized Shops, not built) would store.
+//! The webhook names a shop (`shop_id`); the grant records the seller's `open_id` as the
+//! account and, from Get Authorized Shops (signed, served by `common/tiktok.rs`), the seller's
+//! two shops: the webhook ends the connection through either shop's id.
 
 #[path = "common/rig.rs"]
 mod common;
+#[path = "common/tiktok.rs"]
+mod tiktok;
 
 use cartlink_e2e::browser;
 use common::{now, Rig, CLIENT_ID, CLIENT_SECRET};
 use serde_json::{json, Value};
 use shared::domain::{ConnectionId, InviteId};
 use shared::service::lifecycle::tiktok::signature_of;
-use url::Url;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request as Seen, ResponseTemplate};
 
-/// The shop the webhooks name, which the stand-in's grant records as the account.
-const SHOP_AS_ACCOUNT: &str = "7494049642642441621";
+use tiktok::{ACCESS_TOKEN, OPEN_ID, OTHER_SHOP_ID, SHOP_ID};
+
 const SERVICE_ID: &str = "7310403104158238510";
 
 /// A webhook as TikTok Shop sends it.
@@ -45,7 +43,7 @@ impl Notification {
             pushed_secs_ago: 5,
             key: CLIENT_ID,
             secret: CLIENT_SECRET,
-            shop: SHOP_AS_ACCOUNT,
+            shop: SHOP_ID,
             id,
         }
     }
@@ -78,40 +76,20 @@ async fn deliver(rig: &Rig, n: &Notification) -> (u16, Value) {
     send(rig, body, signature).await
 }
 
-/// A shop connected through TikTok Shop's stand-in: the services site answers the code and
-/// the state, and the token GET answers the tokens under `data` with the shop id as `open_id`.
+/// A seller connected through TikTok Shop's stand-in ([`tiktok::serve_grant`]), Get
+/// Authorized Shops answering the seller's two shops.
 async fn connected_rig() -> (Rig, InviteId, ConnectionId) {
     let rig = Rig::start_with("tiktok-shop", &format!("app_id = \"{SERVICE_ID}\"")).await;
-    let back = rig.callback("tiktok-shop");
-    Mock::given(method("GET"))
-        .and(path("/services.tiktokshop.com/open/authorize"))
-        .respond_with(move |req: &Seen| {
-            let q: std::collections::HashMap<String, String> =
-                req.url.query_pairs().into_owned().collect();
-            let mut to = Url::parse(&back).unwrap();
-            to.query_pairs_mut()
-                .append_pair("code", "tts-auth-code")
-                .append_pair("state", &q["state"]);
-            ResponseTemplate::new(302).insert_header("location", to.as_str())
-        })
-        .mount(&rig.stand)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/auth.tiktok-shops.com/api/v2/token/get"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "code": 0, "message": "success", "data": {
-                "access_token": "ROW_tts-access", "access_token_expire_in": now() + 7 * 86400,
-                "refresh_token": "ROW_tts-refresh", "refresh_token_expire_in": now() + 365 * 86400,
-                "open_id": SHOP_AS_ACCOUNT, "seller_name": "Acme Shop"
-            }
-        })))
-        .mount(&rig.stand)
-        .await;
+    tiktok::serve_grant(&rig.stand, &rig.callback("tiktok-shop")).await;
+    let shops = tiktok::serve_shops(&rig.stand, (CLIENT_ID, CLIENT_SECRET), ACCESS_TOKEN).await;
     let (invite, setup) = rig.invite("tiktok-shop", "global").await;
     let (status, page) = rig.grant(&browser(), &setup).await;
     assert_eq!(status, 200, "{page}");
     let conn = rig.connection(&invite).await.expect("a connection");
-    assert_eq!(conn.account.as_deref(), Some(SHOP_AS_ACCOUNT));
+    assert_eq!(conn.account.as_deref(), Some(OPEN_ID));
+    let recorded: Vec<&str> = conn.shops.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(recorded, [SHOP_ID, OTHER_SHOP_ID]);
+    assert_eq!(shops.counts(), (1, 0));
     (rig, invite, conn.id)
 }
 
@@ -124,6 +102,36 @@ async fn a_signed_deauthorization_deletes_the_tokens_and_marks_the_connection_re
     // THEN it is handled, the sealed tokens are gone and the record says the cart revoked it
     assert_eq!((status, &v["revoked"]), (200, &json!(1)), "{v}");
     rig.assert_revoked_by_cart(&id).await;
+}
+
+#[tokio::test]
+async fn the_deauthorization_of_the_sellers_other_shop_ends_the_connection_too() {
+    // GIVEN a seller connected with two shops
+    let (rig, _, id) = connected_rig().await;
+    // WHEN TikTok Shop delivers the deauthorization of the second shop
+    let other = Notification {
+        shop: OTHER_SHOP_ID,
+        ..Notification::deauthorized("7327112393057371919")
+    };
+    let (status, v) = deliver(&rig, &other).await;
+    // THEN the grant's one connection is revoked at the cart
+    assert_eq!((status, &v["revoked"]), (200, &json!(1)), "{v}");
+    rig.assert_revoked_by_cart(&id).await;
+}
+
+#[tokio::test]
+async fn a_deauthorization_naming_the_sellers_open_id_ends_nothing() {
+    // GIVEN a seller connected with two shops, whose account is its open_id
+    let (rig, invite, id) = connected_rig().await;
+    // WHEN a deauthorization names the open_id as its shop
+    let by_open_id = Notification {
+        shop: OPEN_ID,
+        ..Notification::deauthorized("7327112393057371920")
+    };
+    let (status, v) = deliver(&rig, &by_open_id).await;
+    // THEN nothing is revoked: the webhook matches recorded shops, never the account
+    assert_eq!((status, &v["revoked"]), (200, &json!(0)), "{v}");
+    rig.assert_untouched(&invite, &id).await;
 }
 
 #[tokio::test]

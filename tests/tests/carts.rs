@@ -2232,6 +2232,9 @@ async fn extensiv_callbacks_from_another_browser_or_with_a_bad_company_id_exchan
 
 // ---------------------------------------------------------------- TikTok Shop
 
+#[path = "common/tiktok.rs"]
+mod tiktok_shops;
+
 const TTS_SERVICE_ID: &str = "7310403104158238510";
 
 /// TikTok Shop's stand-in: the services site of the seller's market takes the service id and
@@ -2239,9 +2242,11 @@ const TTS_SERVICE_ID: &str = "7310403104158238510";
 /// auth.tiktok-shops.com taking exactly the documented query (app key and secret, the code or
 /// refresh token, the grant type) and no body, answered under `data` beside `code: 0`
 /// (`token_calls` exchanges, `refresh_calls` refreshes); anything else at the auth host answers
-/// a non-zero `code`.
+/// a non-zero `code`. Get Authorized Shops answers the seller's shops to a call signed as
+/// TikTok Shop signs ([`tiktok_shops`]).
 async fn tiktok_rig(auth_host: &str, token_calls: u64, refresh_calls: u64) -> Rig {
     let rig = Rig::start("tiktok-shop", &format!("app_id = \"{TTS_SERVICE_ID}\"")).await;
+    tiktok_shops::serve_shops(&rig.stand, (CLIENT_ID, CLIENT_SECRET), "ROW_tts-access-1").await;
     let r = rig.callback("tiktok-shop");
     authorize_endpoint(
         &rig.stand,
@@ -2453,6 +2458,7 @@ async fn a_tiktok_shop_refresh_refused_as_unknown_marks_the_connection_for_reaut
         )
         .mount(&rig.stand)
         .await;
+    tiktok_shops::serve_shops(&rig.stand, (CLIENT_ID, CLIENT_SECRET), "ROW_tts-access-1").await;
     Mock::given(method("GET"))
         .and(path("/auth.tiktok-shops.com/api/v2/token/refresh"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({

@@ -176,6 +176,7 @@ fn connection(invite: &Invite) -> Connection {
         care_at: None,
         care_noticed: None,
         subscribed_at: None,
+        shops: Vec::new(),
     }
 }
 
@@ -1648,3 +1649,6 @@ mod cart_apps;
 // The lifecycle subscriptions cartlink holds at merchants' sites.
 #[path = "port_contracts/cart_subscriptions.rs"]
 mod cart_subscriptions;
+// Connections by the shops their grant reaches (TikTok Shop's deauthorization names a shop).
+#[path = "port_contracts/shops.rs"]
+mod shops;

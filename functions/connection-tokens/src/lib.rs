@@ -132,6 +132,19 @@ pub struct ApiDetails {
     pub base_url: String,
     /// Headers every call needs, by name.
     pub headers: std::collections::BTreeMap<String, String>,
+    /// The shops the grant reaches and the cipher each one's calls name (TikTok Shop's
+    /// `shop_cipher`), where the cart names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shops: Vec<ApiShop>,
+}
+
+/// One shop a connection reaches, as answered.
+#[derive(Serialize)]
+pub struct ApiShop {
+    /// The shop's id at the cart.
+    pub id: String,
+    /// What its API calls name it by.
+    pub cipher: String,
 }
 
 impl From<shared::carts::CallDetails> for ApiDetails {
@@ -139,6 +152,14 @@ impl From<shared::carts::CallDetails> for ApiDetails {
         ApiDetails {
             base_url: d.base_url.to_string(),
             headers: d.headers,
+            shops: d
+                .shops
+                .into_iter()
+                .map(|s| ApiShop {
+                    id: s.id,
+                    cipher: s.cipher,
+                })
+                .collect(),
         }
     }
 }

@@ -241,6 +241,7 @@ fn the_answer_prints_no_secret_in_debug() {
         api: Some(crate::ApiDetails {
             base_url: "https://api.etsy.com/v3/application".into(),
             headers: [("x-api-key".to_owned(), "key:CANARY_APP_SECRET".to_owned())].into(),
+            shops: vec![],
         }),
     };
     // WHEN it is printed with {:?} THEN no secret shows, and the ids and header names still do

@@ -29,6 +29,9 @@ pub struct CallDetails {
     pub base_url: Url,
     /// The headers every call needs (values may be secrets: never logged).
     pub headers: BTreeMap<String, String>,
+    /// The shops the connection's grant reaches, each with the cipher its calls name (TikTok
+    /// Shop's `shop_cipher`); empty where the cart names none.
+    pub shops: Vec<crate::domain::Shop>,
 }
 
 impl std::fmt::Debug for CallDetails {
@@ -37,6 +40,7 @@ impl std::fmt::Debug for CallDetails {
         f.debug_struct("CallDetails")
             .field("base_url", &self.base_url.as_str())
             .field("headers", &names)
+            .field("shops", &self.shops)
             .finish()
     }
 }

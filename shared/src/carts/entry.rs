@@ -263,6 +263,9 @@ impl CartEntry {
             g.check().map_err(|e| format!("cart {id}: {e}"))?;
         }
         check_choices(id, self.input.as_ref(), &self.scopes)?;
+        if let Some(lookup) = &self.account_lookup {
+            lookup.check().map_err(|e| format!("cart {id}: {e}"))?;
+        }
         check_requests(id, [&self.token_request, &self.refresh_request], local)?;
         check_fields(flavour, &self.credential_fields).map_err(|e| format!("cart {id}: {e}"))
     }

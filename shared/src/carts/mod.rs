@@ -34,7 +34,7 @@ mod tests_table;
 mod token;
 mod typed_credentials;
 
-pub use account_lookup::AccountLookup;
+pub use account_lookup::{at_path, AccountLookup, LookupSigning, ShopsAt, MAX_SHOPS};
 pub use api::{ApiSpec, CallDetails};
 pub use authorize::{AuthorizeSpec, Flavour, Param, Pkce, Redirect};
 pub use callback::{CallbackParams, CallbackValue, InputEcho, StateReturn};

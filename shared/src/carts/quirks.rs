@@ -105,6 +105,7 @@ pub const WALMART_CLIENT_ID_ECHO: CallbackCheck = CallbackCheck {
     run: walmart_client_id,
 };
 
+pub mod tiktok_shop;
 pub mod wix;
 
 /// Every callback hook an entry may name in its `checks`.

@@ -337,7 +337,11 @@ impl CartSpec {
             .iter()
             .map(|(name, template)| Some((name.clone(), endpoint::fill(template, &values).ok()?)))
             .collect::<Option<std::collections::BTreeMap<_, _>>>()?;
-        Some(super::CallDetails { base_url, headers })
+        Some(super::CallDetails {
+            base_url,
+            headers,
+            shops: Vec::new(),
+        })
     }
 
     /// Whether the call details need a value of the merchant's input (the invite's `store`).

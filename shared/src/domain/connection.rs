@@ -175,6 +175,21 @@ pub struct Connection {
     /// declares one (`domain::care`): before that, and again after a new grant, it is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribed_at: Option<Timestamp>,
+    /// The shops the grant reaches, where the cart names them apart from the account (a TikTok
+    /// Shop seller authorizes several shops at once): read once at the first grant. Connections
+    /// made before shops were recorded have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shops: Vec<Shop>,
+}
+
+/// One shop a grant reaches: its id, which the cart's signals name (TikTok Shop's seller
+/// deauthorization), and its cipher, which each of its API calls names. Neither is a secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shop {
+    /// The shop's id at the cart.
+    pub id: String,
+    /// The value its API calls name the shop by (TikTok Shop's `shop_cipher`).
+    pub cipher: String,
 }
 
 impl Connection {

@@ -31,7 +31,7 @@ pub use brand::Brand;
 pub use care::{CareLimits, REAUTH_NOTICE_SECS, REFRESH_LEAD_SECS};
 pub use cart_app::{AppIdentity, CartApp, OwnApp};
 pub use cart_subscription::CartSubscription;
-pub use connection::{Connection, ConnectionStatus, TokenSet};
+pub use connection::{Connection, ConnectionStatus, Shop, TokenSet};
 pub use disconnection::{DisconnectedBy, Disconnection, Revocation};
 pub use event::{InviteEvent, InviteEventKind};
 pub use ids::{CartId, ConnectionId, DeliveryId, EndpointId, InviteId, Timestamp, WarehouseId};

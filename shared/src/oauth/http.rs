@@ -122,8 +122,13 @@ impl TokenEndpoint for OAuthHttp {
         self.client_credentials(credentials, token_url, scope).await
     }
 
-    async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
-        self.bearer_get(url, bearer).await
+    async fn get_json(
+        &self,
+        url: &Url,
+        token: &Secret,
+        token_header: Option<&str>,
+    ) -> Result<serde_json::Value, OAuthError> {
+        self.token_get(url, token, token_header).await
     }
 
     async fn post_json(

@@ -138,9 +138,15 @@ pub trait TokenEndpoint: Send + Sync {
         scope: &str,
     ) -> Result<Secret, OAuthError>;
 
-    /// Reads the JSON answer of a `GET` to `url` (an allowed host) with `bearer` as its
-    /// `Authorization: Bearer`: `Ok` only on a 2xx answer.
-    async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError>;
+    /// Reads the JSON answer of a `GET` to `url` (an allowed host) with the access `token` as
+    /// its `Authorization: Bearer`, or bare in `token_header` where the cart names one
+    /// (TikTok Shop's `x-tts-access-token`): `Ok` only on a 2xx answer.
+    async fn get_json(
+        &self,
+        url: &Url,
+        token: &Secret,
+        token_header: Option<&str>,
+    ) -> Result<serde_json::Value, OAuthError>;
 
     /// Reads the JSON answer of a `POST` to `url` (an allowed host) with `bearer` as its
     /// `Authorization: Bearer` and `body` as its JSON body (none: empty): `Ok` only on a 2xx

@@ -32,16 +32,17 @@ impl OAuthHttp {
             .ok_or_else(|| OAuthError::BadResponse("no access_token".into()))
     }
 
-    pub(super) async fn bearer_get(
+    pub(super) async fn token_get(
         &self,
         url: &Url,
-        bearer: &Secret,
+        token: &Secret,
+        token_header: Option<&str>,
     ) -> Result<serde_json::Value, OAuthError> {
-        self.bearer_call(self.client().get(url.clone()), bearer)
+        self.token_call(self.client().get(url.clone()), token, token_header)
             .await
     }
 
-    /// A `POST` with `bearer`, its body `json` (none: an empty body), read as [`Self::bearer_get`].
+    /// A `POST` with `bearer`, its body `json` (none: an empty body), read as [`Self::token_get`].
     pub(super) async fn bearer_post(
         &self,
         url: &Url,
@@ -53,16 +54,22 @@ impl OAuthHttp {
             Some(body) => request.json(body),
             None => request.header("Content-Length", "0"),
         };
-        self.bearer_call(request, bearer).await
+        self.token_call(request, bearer, None).await
     }
 
-    async fn bearer_call(
+    /// Sends `request` with the access `token` as `Authorization: Bearer`, or bare in
+    /// `token_header`, and reads its JSON answer.
+    async fn token_call(
         &self,
         request: reqwest::RequestBuilder,
-        bearer: &Secret,
+        token: &Secret,
+        token_header: Option<&str>,
     ) -> Result<serde_json::Value, OAuthError> {
+        let request = match token_header {
+            Some(name) => request.header(name, token.expose()),
+            None => request.bearer_auth(token.expose()),
+        };
         let response = request
-            .bearer_auth(bearer.expose())
             .header("Accept", "application/json")
             .send()
             .await

@@ -1,5 +1,6 @@
-//! What the token API answers beside the tokens: where the connection's cart API is and the
-//! headers its calls need ([`crate::carts::CartSpec::call_details`]).
+//! What the token API answers beside the tokens: where the connection's cart API is, the
+//! headers its calls need ([`crate::carts::CartSpec::call_details`]) and the shops its grant
+//! reaches with their ciphers, as recorded at the grant.
 
 use super::cart_apps::SecretUse;
 use super::Services;
@@ -39,7 +40,10 @@ impl Services {
             None
         };
         let vars = cart.connection_vars(store.as_deref(), connection.account.as_deref());
-        let details = cart.call_details(&vars, tokens);
+        let details = cart.call_details(&vars, tokens).map(|details| CallDetails {
+            shops: connection.shops.clone(),
+            ..details
+        });
         if details.is_none() {
             tracing::warn!(connection_id = %connection.id, cart = %cart.id, "call details left out: they do not build for this connection");
         }

@@ -22,6 +22,7 @@
 //! atomic step. Nothing secret is stored: links, access codes and `state` by hash only, tokens
 //! sealed by the vault.
 
+mod accounts;
 mod care;
 mod cart_apps;
 mod cart_subscriptions;
@@ -42,8 +43,8 @@ mod webhooks;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AttemptStatus, CartId, Connection, ConnectionId, ConnectionStatus, Disconnection, GrantAttempt,
-    Invite, InviteEvent, InviteId, InviteStatus, Revocation, Timestamp, TokenHash, WarehouseId,
+    AttemptStatus, Connection, ConnectionId, ConnectionStatus, Disconnection, GrantAttempt, Invite,
+    InviteEvent, InviteId, InviteStatus, Revocation, Timestamp, TokenHash, WarehouseId,
 };
 use crate::vault::SealedBlob;
 
@@ -372,20 +373,7 @@ pub trait Disconnections: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// Connections by the store account they reach, across warehouses: a cart's lifecycle signal
-/// (an uninstall) names a store, not a connection.
-#[async_trait]
-pub trait AccountConnections: Send + Sync {
-    /// The ids of the connections to `cart` whose account is `account`, and of the
-    /// disconnection records of such connections: each id once, in no particular order. One
-    /// index query (never a scan of the connections).
-    async fn ids_at_account(
-        &self,
-        cart: &CartId,
-        account: &str,
-    ) -> Result<Vec<ConnectionId>, StoreError>;
-}
-
+pub use accounts::AccountConnections;
 pub use care::CareSchedule;
 pub use cart_apps::CartApps;
 pub use cart_subscriptions::CartSubscriptions;

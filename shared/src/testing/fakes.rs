@@ -269,7 +269,12 @@ impl TokenEndpoint for FakeTokenEndpoint {
         Ok(Secret::new("CANARY_APP_TOKEN"))
     }
 
-    async fn get_json(&self, url: &Url, _bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
+    async fn get_json(
+        &self,
+        url: &Url,
+        _token: &Secret,
+        _token_header: Option<&str>,
+    ) -> Result<serde_json::Value, OAuthError> {
         let answers = self.json_answers.lock().expect("lock");
         answers
             .get(url.as_str())

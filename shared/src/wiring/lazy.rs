@@ -113,8 +113,13 @@ impl<T: TokenEndpoint> TokenEndpoint for Lazy<T> {
         self.get().app_token(credentials, token_url, scope).await
     }
 
-    async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
-        self.get().get_json(url, bearer).await
+    async fn get_json(
+        &self,
+        url: &Url,
+        token: &Secret,
+        token_header: Option<&str>,
+    ) -> Result<serde_json::Value, OAuthError> {
+        self.get().get_json(url, token, token_header).await
     }
 
     async fn post_json(

@@ -6,6 +6,7 @@ const DAY: i64 = 24 * 3600;
 fn connection(created: i64) -> Connection {
     Connection {
         app: None,
+        shops: Vec::new(),
         id: ConnectionId::generate(),
         invite_id: InviteId::generate(),
         warehouse_id: WarehouseId::parse("wh-1").unwrap(),

@@ -7,7 +7,7 @@ use super::{refused, Authorized, CallbackError};
 use crate::carts::{with_client_id, CartSpec, ClientCredentials, Vars};
 use crate::domain::{
     BrowserBinding, Connection, ConnectionId, ConnectionStatus, GrantAttempt, GrantState, Invite,
-    InviteEvent, InviteEventKind, PkceVerifier, Refusal, Secret, Timestamp, TokenSet,
+    InviteEvent, InviteEventKind, PkceVerifier, Refusal, Secret, Shop, Timestamp, TokenSet,
 };
 use crate::oauth::CodeExchange;
 use crate::service::history::step_key;
@@ -69,12 +69,12 @@ impl Services {
             }),
             self.prepare_sealing(cart, invite),
         );
-        let tokens = match exchanged {
-            Ok(tokens) => self.with_account(cart, tokens).await,
+        let looked = match exchanged {
+            Ok(tokens) => self.with_account(cart, checked.credentials, tokens).await,
             Err(e) => Err(e),
         };
-        let tokens = match tokens {
-            Ok(tokens) => tokens,
+        let (tokens, shops) = match looked {
+            Ok(looked) => looked,
             Err(e) => {
                 tracing::warn!(invite_id = %invite.id, cart = %cart.id, error = %e, reason = "exchange_failed", "code exchange failed");
                 return Err(self
@@ -91,7 +91,7 @@ impl Services {
             .commit_sealed(
                 cart,
                 (attempt, invite),
-                (tokens, checked.account),
+                (tokens, checked.account, shops),
                 sealing?,
                 now,
             )
@@ -136,17 +136,24 @@ impl Services {
         now: Timestamp,
     ) -> Result<Authorized, CallbackError> {
         let sealing = self.prepare_sealing(cart, invite).await?;
-        self.commit_sealed(cart, (attempt, invite), (tokens, account), sealing, now)
-            .await
+        self.commit_sealed(
+            cart,
+            (attempt, invite),
+            (tokens, account, Vec::new()),
+            sealing,
+            now,
+        )
+        .await
     }
 
-    /// Seals the tokens with the prepared key and commits connection, invite, attempt and the
-    /// history's `authorized` in one atomic step.
+    /// Seals the tokens with the prepared key and commits connection (with the shops the grant
+    /// reaches), invite, attempt and the history's `authorized` in one atomic step. A
+    /// re-authorization keeps the shops its connection recorded at its first grant.
     async fn commit_sealed(
         &self,
         cart: &CartSpec,
         (attempt, invite): (&GrantAttempt, &Invite),
-        (mut tokens, account): (TokenSet, Option<String>),
+        (mut tokens, account, shops): (TokenSet, Option<String>, Vec<Shop>),
         sealing: Sealing,
         now: Timestamp,
     ) -> Result<Authorized, CallbackError> {
@@ -184,6 +191,7 @@ impl Services {
             care_noticed: None,
             app: invite.app.clone(),
             subscribed_at: None,
+            shops,
         }
         .scheduled(&cart.care_limits());
         let event = InviteEvent {

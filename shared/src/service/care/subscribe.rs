@@ -162,7 +162,7 @@ impl Services {
         );
         let listed = self
             .oauth
-            .get_json(&url, token)
+            .get_json(&url, token, None)
             .await
             .map_err(SubscribeError::from)?;
         let (id, answer) = match ours_in(&listed, &endpoint_url)? {

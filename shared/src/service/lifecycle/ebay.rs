@@ -313,11 +313,15 @@ impl Services {
                 token
             }
         };
-        let answer = self.oauth.get_json(&key_url, &token).await.map_err(|e| {
-            // The token may be what eBay refused: the next notification asks for another.
-            self.notification_keys.keep_app_token(None);
-            key_fetch_failed(e)
-        })?;
+        let answer = self
+            .oauth
+            .get_json(&key_url, &token, None)
+            .await
+            .map_err(|e| {
+                // The token may be what eBay refused: the next notification asks for another.
+                self.notification_keys.keep_app_token(None);
+                key_fetch_failed(e)
+            })?;
         let key = key_of_answer(&answer).ok_or_else(|| {
             tracing::warn!("ebay public key answer unreadable");
             CartEventError::KeysUnavailable

@@ -21,8 +21,8 @@ pub mod ebay;
 pub mod ecwid;
 pub mod shopify;
 pub mod square;
-pub mod tiktok;
 pub mod squarespace;
+pub mod tiktok;
 pub mod wix;
 
 use super::confirm::SendOnce;

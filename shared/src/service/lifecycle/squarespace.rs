@@ -96,7 +96,8 @@ impl Services {
         let shaped = spec
             .account_lookup
             .as_ref()
-            .is_none_or(|lookup| pattern_matches(&lookup.pattern, website));
+            .and_then(|lookup| lookup.pattern.as_ref())
+            .is_none_or(|pattern| pattern_matches(pattern, website));
         if !shaped {
             return Err(CartEventError::Malformed("websiteId"));
         }

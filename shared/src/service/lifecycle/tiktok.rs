@@ -9,17 +9,20 @@
 //! [`MAX_SKEW_SECS`]) is stale. The whole body is signed, so a delivery is named by the SHA-256
 //! of its body: the same body again is a replay until it is stale anyway.
 //!
-//! A deauthorization revokes the connections to TikTok Shop whose account is that shop id
-//! ([`super`]). Other types (order updates, the upcoming authorization expiration…) are answered
+//! A deauthorization revokes the connections to TikTok Shop whose grant reaches that shop (the
+//! shops Get Authorized Shops listed at the grant, [`crate::domain::Connection::shops`]; the
+//! account is the seller's `open_id`, which the webhook never names) made through cartlink's
+//! app. A connection granted before shops were recorded has none and is not found. Other types (order updates, the upcoming authorization expiration…) are answered
 //! and change nothing: the app's subscription may carry more than cartlink reads.
 
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{fresh_within, CartEventError, CartEventOutcome};
+use super::{fresh_within, CartEventError, CartEventOutcome, Signalled};
 use crate::domain::{CartId, Timestamp};
 use crate::service::Services;
+use crate::store::StoreError;
 
 /// How old a notification may be: TikTok Shop retries one that was not answered 200 four
 /// times, 2 minutes, 30 minutes, 3 hours and 12 hours after the previous failure (about 15.5
@@ -120,8 +123,38 @@ impl Services {
         // A connection made more than the clock skew after the push is a new authorization.
         let made_by = pushed.plus_secs(MAX_SKEW_SECS);
         let keep_until = pushed.plus_secs(MAX_AGE_SECS + MAX_SKEW_SECS);
-        self.revoke_signalled(&key, &id, Some(&shop), made_by, keep_until)
+        let now = self.clock.now();
+        let owner = self.claim_delivery(&key, now).await?;
+        let handled = self
+            .revoked_at_shop(&id, &shop, made_by)
             .await
+            .map(|connections| {
+                tracing::info!(cart = %id, revoked = connections, "cart's revocation handled");
+                CartEventOutcome::Revoked { connections }
+            });
+        self.settle_delivery(&key, &owner, handled, now, keep_until)
+            .await
+    }
+
+    /// Revokes every connection to `cart` whose grant reaches `shop`, made through cartlink's
+    /// app (whose secret verified the signal) by `signalled_at`, and finishes any such
+    /// revocation a crash left owed. Answers how many this call revoked.
+    async fn revoked_at_shop(
+        &self,
+        cart: &CartId,
+        shop: &str,
+        signalled_at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let mut revoked = 0;
+        for id in self.store.ids_at_shop(cart, shop).await? {
+            if self
+                .revoke_one(&id, signalled_at, &Signalled::App(None))
+                .await?
+            {
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
     }
 }
 

@@ -217,23 +217,23 @@ impl ConnectionStore for DynamoStore {
         // commit for another attempt of the same invite is a different transaction that fails
         // on its conditions.
         let token = state.as_str()[..36].to_owned();
-        self.transact(
-            vec![
-                self.put(
-                    Self::connection_item(connection)?,
-                    "attribute_not_exists(pk)",
-                )?,
-                TransactWriteItem::builder().update(invite_update).build(),
-                TransactWriteItem::builder().update(attempt_update).build(),
-                self.put(
-                    event_item(&connection.invite_id, step, event),
-                    "attribute_not_exists(pk)",
-                )?,
-            ],
-            Some(token),
-            "authorization commit",
-        )
-        .await
+        let mut writes = vec![
+            self.put(
+                Self::connection_item(connection)?,
+                "attribute_not_exists(pk)",
+            )?,
+            TransactWriteItem::builder().update(invite_update).build(),
+            TransactWriteItem::builder().update(attempt_update).build(),
+            self.put(
+                event_item(&connection.invite_id, step, event),
+                "attribute_not_exists(pk)",
+            )?,
+        ];
+        for item in super::accounts::shop_items(connection) {
+            writes.push(self.put(item, "attribute_not_exists(pk)")?);
+        }
+        self.transact(writes, Some(token), "authorization commit")
+            .await
     }
 
     async fn commit_reconnect(

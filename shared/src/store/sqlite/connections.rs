@@ -144,6 +144,7 @@ impl ConnectionStore for SqliteStore {
                 }
                 other => other.map_err(unavailable)?,
             };
+            super::accounts::record_shops(&tx, connection)?;
             Self::authorize_in(&tx, invite_id, state, now)?;
             if !insert_event(&tx, &connection.invite_id, step, event)? {
                 return Err(StoreError::Conflict("history step recorded already"));

@@ -105,12 +105,17 @@ impl TokenEndpoint for FaultyTokenEndpoint {
             .await
     }
 
-    async fn get_json(&self, url: &Url, bearer: &Secret) -> Result<serde_json::Value, OAuthError> {
+    async fn get_json(
+        &self,
+        url: &Url,
+        bearer: &Secret,
+        token_header: Option<&str>,
+    ) -> Result<serde_json::Value, OAuthError> {
         self.plan
             .guard(
                 Port::TokenEndpoint,
                 "get_json",
-                self.inner.get_json(url, bearer),
+                self.inner.get_json(url, bearer, token_header),
                 cart_unreachable,
             )
             .await

@@ -16,4 +16,13 @@ impl AccountConnections for FaultyStore {
         self.run("ids_at_account", self.inner.ids_at_account(cart, account))
             .await
     }
+
+    async fn ids_at_shop(
+        &self,
+        cart: &CartId,
+        shop: &str,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        self.run("ids_at_shop", self.inner.ids_at_shop(cart, shop))
+            .await
+    }
 }
