@@ -15,9 +15,12 @@ fn root() -> PathBuf {
 
 /// Fields named for a secret that hold none: what names where a cart's answer keeps a token
 /// (a field name, not a value), or when a token ends.
-const NOT_SECRETS: [(&str, &str); 1] = [
+const NOT_SECRETS: [(&str, &str); 2] = [
     // The cart token answer's description: `refresh_token` names the JSON field to read.
     ("DescribedRequest", "refresh_token"),
+    // An account lookup's `token_header` names the header the token goes in (TikTok Shop's
+    // `x-tts-access-token`), not the token.
+    ("AccountLookup", "token_header"),
 ];
 
 const SECRET_WORDS: [&str; 5] = ["token", "secret", "password", "verifier", "api_key"];
