@@ -94,11 +94,15 @@ test('happy path: the popup shows the cart, and the opener says Successful Autho
   assert.ok(took < 10_000, `took ${took} ms`);
   console.log(`# happy path: Successful Authorization ${took} ms after consent`);
   assert.ok(await page.locator('#grant-intro').isHidden());
-  // AND it was told by the popup (our origin, one non-secret word) and closed it. A status poll
-  // may have shown the outcome a moment before the message arrived, so wait for the message.
+  // AND whatever told it first, the popup (our origin, one non-secret word) or a status poll, the
+  // popup is closed. A poll that lands between the callback's commit and the popup's script
+  // closes the popup before it speaks (seen on a loaded machine), so no message is then a right
+  // outcome; any message is exactly the popup's. That the page acts on the popup's message alone
+  // is "only a message from our popup on our origin makes the page check its status".
   await page.waitForFunction(() => window.__messages.length > 0, null, { timeout: 5_000 }).catch(() => {});
   const messages = await page.evaluate(() => window.__messages);
-  assert.deepEqual(messages, [{ origin: peers.base, data: { cartlink: 'authorized' } }]);
+  assert.ok(messages.length <= 1, JSON.stringify(messages));
+  for (const m of messages) assert.deepEqual(m, { origin: peers.base, data: { cartlink: 'authorized' } });
   await closed(popup);
   assert.equal(await statusOf(invite.setup_url), 'authorized');
   await checkPage(page, 'grant-success');
