@@ -47,25 +47,15 @@ impl AccountConnections for SqliteStore {
         cart: &CartId,
         account: &str,
     ) -> Result<Vec<ConnectionId>, StoreError> {
-        let ids: Vec<String> = self.with(|db| {
-            let mut stmt = db
-                .prepare_cached(
-                    "SELECT id FROM connections
-                       WHERE json_extract(body, '$.cart') = ?1 AND json_extract(body, '$.account') = ?2
-                     UNION
-                     SELECT id FROM disconnections
-                       WHERE json_extract(body, '$.cart') = ?1 AND json_extract(body, '$.account') = ?2",
-                )
-                .map_err(unavailable)?;
-            let rows = stmt
-                .query_map([cart.as_str(), account], |r| r.get(0))
-                .map_err(unavailable)?;
-            rows.map(|r| r.map_err(unavailable)).collect()
-        })?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| ConnectionId::parse(id))
-            .collect())
+        self.ids_where(
+            "SELECT id FROM connections
+               WHERE json_extract(body, '$.cart') = ?1 AND json_extract(body, '$.account') = ?2
+             UNION
+             SELECT id FROM disconnections
+               WHERE json_extract(body, '$.cart') = ?1 AND json_extract(body, '$.account') = ?2",
+            cart,
+            account,
+        )
     }
 
     async fn ids_at_shop(
@@ -73,14 +63,26 @@ impl AccountConnections for SqliteStore {
         cart: &CartId,
         shop: &str,
     ) -> Result<Vec<ConnectionId>, StoreError> {
+        self.ids_where(
+            "SELECT connection_id FROM connection_shops WHERE cart = ?1 AND shop = ?2",
+            cart,
+            shop,
+        )
+    }
+}
+
+impl SqliteStore {
+    /// The connection ids `sql` selects for a cart (`?1`) and one value of it (`?2`).
+    fn ids_where(
+        &self,
+        sql: &str,
+        cart: &CartId,
+        value: &str,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
         let ids: Vec<String> = self.with(|db| {
-            let mut stmt = db
-                .prepare_cached(
-                    "SELECT connection_id FROM connection_shops WHERE cart = ?1 AND shop = ?2",
-                )
-                .map_err(unavailable)?;
+            let mut stmt = db.prepare_cached(sql).map_err(unavailable)?;
             let rows = stmt
-                .query_map([cart.as_str(), shop], |r| r.get(0))
+                .query_map([cart.as_str(), value], |r| r.get(0))
                 .map_err(unavailable)?;
             rows.map(|r| r.map_err(unavailable)).collect()
         })?;
