@@ -78,8 +78,8 @@ and init calls none; the configuration read as deployed is measured below) again
 Runtime API (`TCP_NODELAY`), n = {cold["runs"]} runs each, the binaries interleaved in a
 shuffled order (`bench/cold_start.py`). Init: exec → the first
 `GET /2018-06-01/runtime/invocation/next`; first invoke: the event handed over → its response
-posted (an HTTP function gets a route it does not serve, an event function an empty batch: no
-network call). Instructions: to the first `next` under `valgrind --tool=callgrind` (dynamic
+posted (an HTTP function gets a route it does not serve, an event function an empty batch, care
+an event that is not its schedule, which it refuses: no network call). Instructions: to the first `next` under `valgrind --tool=callgrind` (dynamic
 loading included). Sizes: the binary stripped, and `zip -9` of it as `bootstrap`. Peak RSS:
 VmHWM after {cold["invokes"]} invokes. The baselines are `local/examples/bare_lambda_runtime.rs`
 and `bare_lambda_http.rs`.

@@ -48,7 +48,7 @@ pub fn parse(source: &str) -> Result<Catalog, String> {
         .into_iter()
         .map(|(k, v)| match v {
             toml::Value::String(s) => Ok((k, s)),
-            other => Err(format!("{k} is not a string: {other}")),
+            other => Err(format!("{k} is not a string but {}", other.type_str())),
         })
         .collect()
 }
