@@ -8,11 +8,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::carts::{CartEntry, CartSpec, Catalog, ClientCredentials, CredentialsEntry};
+use crate::carts::{CartEntry, CartSpec, ClientCredentials, CredentialsEntry};
 use crate::domain::{CartId, RetrySchedule, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
 use crate::net::{endpoint_url, is_loopback};
 
+mod catalog;
 mod ebay;
 mod square;
 pub mod wix;
@@ -371,24 +372,6 @@ fn parse_file(file: Option<ConfigText>) -> Result<FileConfig, ConfigError> {
         }
         None => FileConfig::default(),
     })
-}
-
-/// The catalog is built from the configuration here, where the configuration is read: the
-/// catalog does not know the configuration.
-impl Catalog {
-    /// The catalog of a configuration: the built-in carts with the credentials configured for
-    /// them, then the operator's own.
-    pub fn from_config(config: &Config) -> Self {
-        let mut carts = crate::carts::builtin::all().to_vec();
-        for cart in &mut carts {
-            if let Some(c) = config.cart_credentials.get(&cart.id) {
-                cart.credentials = Some(c.credentials.clone());
-                cart.base_url_override = c.base_url_override.clone();
-            }
-        }
-        carts.extend(config.carts.iter().cloned());
-        Catalog::new(carts)
-    }
 }
 
 fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {

@@ -1,0 +1,28 @@
+//! The catalog of a configuration.
+
+use super::Config;
+use crate::carts::{CartSpec, Catalog};
+
+/// The catalog is built from the configuration here, where the configuration is read: the
+/// catalog does not know the configuration.
+impl Catalog {
+    /// The catalog of a configuration: the built-in carts with the credentials configured for
+    /// them, then the operator's own.
+    pub fn from_config(config: &Config) -> Self {
+        let mut catalog = Catalog::default();
+        for cart in crate::carts::builtin::all() {
+            match config.cart_credentials.get(&cart.id) {
+                Some(c) => catalog.add(CartSpec {
+                    credentials: Some(c.credentials.clone()),
+                    base_url_override: c.base_url_override.clone(),
+                    ..cart.clone()
+                }),
+                None => catalog.add_static(cart),
+            }
+        }
+        for cart in &config.carts {
+            catalog.add(cart.clone());
+        }
+        catalog
+    }
+}
