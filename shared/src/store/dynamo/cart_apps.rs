@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use super::item::{key, need_s, s, Item};
+use super::item::{body_of, key, s, Item};
 use super::{unavailable, DynamoStore};
 use crate::domain::{CartApp, CartId, WarehouseId};
 use crate::store::{CartApps, StoreError};
@@ -18,25 +18,14 @@ fn app_key(warehouse: &WarehouseId, cart: &CartId) -> Item {
     key(partition(warehouse), cart.as_str())
 }
 
-fn app_of(item: &Item) -> Result<CartApp, StoreError> {
-    serde_json::from_str(need_s(item, "body")?).map_err(|_| StoreError::Corrupt("cart app".into()))
-}
+/// What a cart app's unreadable record is called in the error.
+const CART_APP: &str = "cart app";
 
 #[async_trait]
 impl CartApps for DynamoStore {
     async fn put_cart_app(&self, app: &CartApp) -> Result<(), StoreError> {
-        let body = serde_json::to_string(app).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut item = app_key(&app.warehouse, &app.cart);
-        item.insert("body".to_owned(), s(body));
-        item.insert("entity".to_owned(), s("cart_app"));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
+        self.put_body(app_key(&app.warehouse, &app.cart), "cart_app", app)
             .await
-            .map_err(unavailable)?;
-        Ok(())
     }
 
     async fn cart_app(
@@ -44,10 +33,7 @@ impl CartApps for DynamoStore {
         warehouse: &WarehouseId,
         cart: &CartId,
     ) -> Result<Option<CartApp>, StoreError> {
-        self.get(app_key(warehouse, cart))
-            .await?
-            .map(|item| app_of(&item))
-            .transpose()
+        self.get_body(app_key(warehouse, cart), CART_APP).await
     }
 
     async fn cart_apps(&self, warehouse: &WarehouseId) -> Result<Vec<CartApp>, StoreError> {
@@ -58,7 +44,11 @@ impl CartApps for DynamoStore {
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(partition(warehouse)))
             .consistent_read(true);
-        self.query_all(query).await?.iter().map(app_of).collect()
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(|item| body_of(item, CART_APP))
+            .collect()
     }
 
     async fn delete_cart_app(

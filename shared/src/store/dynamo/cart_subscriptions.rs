@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 
-use super::item::{key, need_s, s, Item};
-use super::{unavailable, DynamoStore};
+use super::item::{key, Item};
+use super::DynamoStore;
 use crate::domain::{CartId, CartSubscription};
 use crate::store::{CartSubscriptions, StoreError};
 
@@ -18,19 +18,8 @@ impl CartSubscriptions for DynamoStore {
         &self,
         subscription: &CartSubscription,
     ) -> Result<(), StoreError> {
-        let body =
-            serde_json::to_string(subscription).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut item = subscription_key(&subscription.cart, &subscription.account);
-        item.insert("body".to_owned(), s(body));
-        item.insert("entity".to_owned(), s("cart_subscription"));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let key = subscription_key(&subscription.cart, &subscription.account);
+        self.put_body(key, "cart_subscription", subscription).await
     }
 
     async fn cart_subscription(
@@ -38,12 +27,7 @@ impl CartSubscriptions for DynamoStore {
         cart: &CartId,
         account: &str,
     ) -> Result<Option<CartSubscription>, StoreError> {
-        self.get(subscription_key(cart, account))
-            .await?
-            .map(|item| {
-                serde_json::from_str(need_s(&item, "body")?)
-                    .map_err(|_| StoreError::Corrupt("cart subscription".into()))
-            })
-            .transpose()
+        self.get_body(subscription_key(cart, account), "cart subscription")
+            .await
     }
 }

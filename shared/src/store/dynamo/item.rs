@@ -42,6 +42,15 @@ pub(super) fn need_n(item: &Item, k: &'static str) -> Result<i64, StoreError> {
     get_n(item, k).ok_or(StoreError::Corrupt(format!("item lacks {k}")))
 }
 
+/// A record kept whole as one JSON `body` attribute, read as `what` (the error names it, never
+/// the body's text: a body may hold a sealed secret).
+pub(super) fn body_of<T: serde::de::DeserializeOwned>(
+    item: &Item,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(need_s(item, "body")?).map_err(|_| StoreError::Corrupt(what.into()))
+}
+
 pub(super) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }

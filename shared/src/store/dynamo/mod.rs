@@ -201,6 +201,39 @@ impl DynamoStore {
         }
     }
 
+    /// Writes `record` as the JSON `body` of the item at `key`, marked `entity`, replacing
+    /// whatever was there.
+    async fn put_body<T: serde::Serialize + Sync>(
+        &self,
+        mut key: Item,
+        entity: &str,
+        record: &T,
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        key.insert("body".to_owned(), item::s(body));
+        key.insert("entity".to_owned(), item::s(entity));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(key))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// The record kept as the JSON `body` of the item at `key` ([`item::body_of`]).
+    async fn get_body<T: serde::de::DeserializeOwned>(
+        &self,
+        key: Item,
+        what: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(key)
+            .await?
+            .map(|found| item::body_of(&found, what))
+            .transpose()
+    }
+
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
