@@ -69,6 +69,66 @@ pub fn moto() -> &'static Moto {
     })
 }
 
+/// A moto server of one test's own that checks every request as AWS does, after four
+/// unchecked set-up actions: its SigV4 signature, its session token, and the caller's IAM
+/// policy for its action (`INITIAL_NO_AUTH_ACTION_COUNT`). Stopped when dropped.
+pub struct CheckingMoto {
+    /// Its endpoint (`http://127.0.0.1:<port>`).
+    pub endpoint: String,
+    server: std::process::Child,
+}
+
+impl CheckingMoto {
+    /// Starts one, with the set-up of `tests/peers/moto_lambda_role.py` done: a role whose only
+    /// permission is `ssm:GetParameter`, the SecureString `parameter` holding `value`, and the
+    /// role's temporary credentials, returned as a function's environment holds them.
+    pub fn with_lambda_role(parameter: &str, value: &str) -> (CheckingMoto, [String; 3]) {
+        let port = free_port();
+        let server = Command::new(workspace().join(".venv/bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "4")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto is missing: run `make test` (it installs moto into .venv)");
+        let moto = CheckingMoto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            server,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut setup = Command::new(workspace().join(".venv/bin/python"))
+            .arg(workspace().join("tests/peers/moto_lambda_role.py"))
+            .args([&moto.endpoint, parameter])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python");
+        std::io::Write::write_all(&mut setup.stdin.take().expect("stdin"), value.as_bytes())
+            .expect("parameter value");
+        let out = setup.wait_with_output().expect("set-up");
+        assert!(out.status.success(), "moto set-up failed");
+        let c: Value = serde_json::from_slice(&out.stdout).expect("credentials");
+        let field = |k: &str| c[k].as_str().expect("credential").to_owned();
+        let credentials = [
+            field("AccessKeyId"),
+            field("SecretAccessKey"),
+            field("SessionToken"),
+        ];
+        (moto, credentials)
+    }
+}
+
+impl Drop for CheckingMoto {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
 /// An SDK configuration pointed at moto with dummy credentials.
 pub async fn sdk() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_ssm::types::ParameterType;
-use cartlink_e2e::aws::{create_invite, invoke, World};
+use cartlink_e2e::aws::{create_invite, invoke, CheckingMoto, World};
 use cartlink_e2e::aws_ops::as_handler;
 use cartlink_e2e::{API_KEY, CART, CLIENT_SECRET};
 use serde_json::json;
@@ -13,7 +13,7 @@ use shared::carts::Catalog;
 use shared::domain::{CartId, InviteId, InviteStatus};
 use shared::service::Services;
 use shared::store::{InviteFilter, PageRequest};
-use shared::wiring::load_lambda_config;
+use shared::wiring::{load_lambda_config, sdk_http_client};
 
 /// The world's configuration with the cart secret inline, as the SSM parameter holds it.
 fn parameter_toml(world: &World) -> String {
@@ -139,6 +139,64 @@ async fn a_plain_string_a_missing_parameter_or_two_sources_refuse_to_start() {
         .expect_err("two sources are refused")
         .to_string();
     assert!(err.contains("not both"), "{err}");
+}
+
+/// A function's `SdkConfig` on `moto` with the credentials Lambda gives it (`secret` may be
+/// spoiled), as `lambda_sdk_config` builds it from the environment.
+fn function_sdk(moto: &CheckingMoto, [key, secret, token]: [String; 3]) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(key, secret, Some(token), None, "lambda"),
+            ),
+        )
+        .http_client(sdk_http_client())
+        .build()
+}
+
+/// The environment of a function whose configuration is in `parameter`.
+fn parameter_env(parameter: &str) -> impl Fn(&str) -> Option<String> + '_ {
+    move |k| match k {
+        "CARTLINK_CONFIG_PARAMETER" => Some(parameter.to_owned()),
+        "CARTLINK_PUBLIC_BASE_URL" => Some("https://cartlink.example.com".to_owned()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn the_configuration_read_passes_aws_signature_session_token_and_policy_checks() {
+    // GIVEN a peer that checks requests as AWS does, a SecureString, and a role that may only
+    // GetParameter, whose temporary credentials (with a session token) the function holds
+    let name = "/cartlink/e2e/signed/config";
+    let (moto, credentials) = CheckingMoto::with_lambda_role(name, "http_timeout_secs = 7\n");
+    let sdk = function_sdk(&moto, credentials);
+    // WHEN the function reads its configuration
+    let config = load_lambda_config(&parameter_env(name), &sdk)
+        .await
+        .expect("the signed read is accepted");
+    // THEN the value came back decrypted through the checked request
+    assert_eq!(config.http_timeout, std::time::Duration::from_secs(7));
+}
+
+#[tokio::test]
+async fn a_read_whose_signature_does_not_match_is_refused_at_once() {
+    // GIVEN the same peer, and credentials whose secret key is wrong
+    let name = "/cartlink/e2e/signed/config";
+    let (moto, [key, _, token]) =
+        CheckingMoto::with_lambda_role(name, "http_timeout_secs = 7 # sk-live-canary\n");
+    let sdk = function_sdk(&moto, [key, "not-the-secret".into(), token]);
+    // WHEN the function reads its configuration
+    let err = load_lambda_config(&parameter_env(name), &sdk)
+        .await
+        .expect_err("a bad signature is refused")
+        .to_string();
+    // THEN it does not start, names the parameter and the refusal, and quotes nothing
+    assert!(err.contains(name), "{err}");
+    assert!(err.contains("(HTTP 403)"), "{err}");
+    assert!(!err.contains("sk-live-canary"), "{err}");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use super::lazy::Lazy;
 use super::sdk_http::sdk_http_client;
 use super::{assemble, Adapters, StartError};
 use crate::carts::Catalog;
-use crate::config::{Config, ConfigText};
+use crate::config::Config;
 use crate::events::StreamDelivered;
 use crate::mailer::{check_header, SesMailer};
 use crate::service::Services;
@@ -132,40 +132,9 @@ pub async fn load_lambda_config(
                 "set CARTLINK_CONFIG_PARAMETER or CARTLINK_CONFIG, not both".into(),
             ))
         }
-        Some(name) => read_config_parameter(&aws_sdk_ssm::Client::new(sdk), &name).await?,
+        Some(name) => super::ssm::read_config_parameter(sdk, &name).await?,
     };
     Config::load_with(env, Some(text)).map_err(|e| StartError(e.to_string()))
-}
-
-/// The decrypted text of one SSM parameter.
-async fn read_config_parameter(
-    ssm: &aws_sdk_ssm::Client,
-    name: &str,
-) -> Result<ConfigText, StartError> {
-    let out = ssm
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| {
-            StartError(format!(
-                "configuration parameter {name}: {}",
-                aws_sdk_ssm::error::DisplayErrorContext(e)
-            ))
-        })?;
-    let parameter = out
-        .parameter
-        .ok_or_else(|| StartError(format!("configuration parameter {name}: no value")))?;
-    if parameter.r#type != Some(aws_sdk_ssm::types::ParameterType::SecureString) {
-        return Err(StartError(format!(
-            "configuration parameter {name} must be a SecureString (it holds secrets)"
-        )));
-    }
-    Ok(ConfigText {
-        source: format!("parameter {name}"),
-        text: parameter.value.unwrap_or_default(),
-    })
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ mod embedded;
 mod lazy;
 #[cfg(feature = "aws")]
 mod sdk_http;
+#[cfg(feature = "aws")]
+mod ssm;
 
 use std::sync::Arc;
 
