@@ -1,15 +1,16 @@
 //! Turns the built-in catalog (`carts.toml`, the schema operators write their own carts in)
-//! into JSON for the binaries: every process reads the catalog at start, and the TOML parser
-//! spent about as many instructions on it as everything else a function does before its first
-//! request (docs/benchmarks.md); `serde_json` reads the same data for a fraction of that.
+//! into what the binaries carry: each entry as JSON, beside its id. Every process used to read
+//! the whole catalog at start, and that was half of a Lambda function's instructions before its
+//! first request (docs/benchmarks.md); now an entry is read on its first use, and a function
+//! reads only the carts it serves. `serde_json` reads an entry in a fraction of TOML's time.
 //! The tests still read `carts.toml` itself (`carts::builtin`), so an entry that does not read
-//! is reported with its TOML line.
+//! is reported with its TOML line, and they read every carried entry too.
 //!
 //! The JSON leaves out what is there for readers, not for the program: each entry's `sources`,
 //! `unverified` and `notes`, and every nested `source` becomes [`SEE_DATA_FILE`] (the reader's
 //! check that a fact names its source still holds). They were two thirds of the catalog's text,
-//! and so of what every process parsed and copied at start. The tests hold the two readings to
-//! the same catalog, documentation aside.
+//! and so of what every process parsed and copied. The tests hold the two readings to the same
+//! catalog, documentation aside.
 
 fn main() {
     println!("cargo:rerun-if-changed=carts.toml");
@@ -28,10 +29,29 @@ fn main() {
             }
         }
     }
-    let json = serde_json::to_string(&data).expect("TOML data is JSON data");
-    let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("carts.json");
-    std::fs::write(out, json).expect("OUT_DIR is writable");
+    let Some(toml::Value::Array(carts)) = data.get("carts") else {
+        panic!("shared/carts.toml has no [[carts]]");
+    };
+    // `&[(id, json), …]`: a Rust expression, `include!`d by `carts::builtin`. Debug of a str is
+    // a valid Rust string literal.
+    let mut ids = std::collections::BTreeSet::new();
+    let mut out = String::from("&[\n");
+    for cart in carts {
+        let id = cart
+            .get("id")
+            .and_then(toml::Value::as_str)
+            .expect("every cart has a string id");
+        assert!(
+            ids.insert(id),
+            "shared/carts.toml: cart {id} is listed twice"
+        );
+        let json = serde_json::to_string(cart).expect("TOML data is JSON data");
+        out.push_str(&format!("    ({id:?}, {json:?}),\n"));
+    }
+    out.push(']');
+    let path = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("carts.rs");
+    std::fs::write(path, out).expect("OUT_DIR is writable");
 }
 
 /// An entry's keys that only readers read.

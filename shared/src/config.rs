@@ -312,17 +312,16 @@ impl Config {
             .into_iter()
             .map(warehouse)
             .collect::<Result<Vec<_>, _>>()?;
-        let builtin = crate::carts::builtin::catalog().map_err(err)?;
         let carts = file
             .carts
             .into_iter()
-            .map(|c| configured_cart(c, builtin, env, local))
+            .map(|c| configured_cart(c, env, local))
             .collect::<Result<Vec<_>, _>>()?;
         let aws = AwsSettings::from_env(env);
         let cart_credentials = file
             .cart_credentials
             .into_iter()
-            .map(|(id, c)| builtin_credentials(&id, c, builtin, env, local))
+            .map(|(id, c)| builtin_credentials(&id, c, env, local))
             .collect::<Result<BTreeMap<_, _>, _>>()?;
         let ebay_account_deletion = file
             .ebay_account_deletion
@@ -419,13 +418,13 @@ fn warehouse(w: WarehouseConfig) -> Result<Warehouse, ConfigError> {
 fn builtin_credentials(
     raw_id: &str,
     c: CredentialsEntry,
-    builtin: &[CartSpec],
     env: &dyn Fn(&str) -> Option<String>,
     local: bool,
 ) -> Result<(CartId, BuiltinCredentials), ConfigError> {
     let what = format!("cart_credentials.{raw_id}");
     let spec = CartId::parse(raw_id)
-        .and_then(|id| builtin.iter().find(|s| s.id == id))
+        .and_then(|id| crate::carts::builtin::find(&id))
+        .map(|b| b.spec())
         .ok_or_else(|| err(format!("{what}: no built-in cart has that id")))?;
     let (given, base_url_override) = c.split();
     let credentials = given.for_cart(&what, spec, env).map_err(err)?;
@@ -455,13 +454,12 @@ fn builtin_credentials(
 /// inline.
 fn configured_cart(
     entry: CartEntry,
-    builtin: &[CartSpec],
     env: &dyn Fn(&str) -> Option<String>,
     local: bool,
 ) -> Result<CartSpec, ConfigError> {
     let (mut cart, given) = entry.into_spec(local).map_err(err)?;
     let id = &cart.id;
-    if builtin.iter().any(|b| &b.id == id) {
+    if crate::carts::builtin::find(id).is_some() {
         return Err(err(format!(
             "cart {id}: that id is a built-in cart; configure it under [cart_credentials.{id}]"
         )));

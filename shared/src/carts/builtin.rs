@@ -1,13 +1,15 @@
 //! The built-in carts: the data file `shared/carts.toml`, `[[carts]]` entries of the same schema
-//! as an operator's own carts ([`CartEntry`]), read once, on first use. The binaries carry it
-//! as JSON (`build.rs` converts it), which reads in a fraction of TOML's time at every start;
-//! the tests read the TOML itself and hold the two to the same catalog. The JSON leaves out
-//! what only readers read (each entry's sources, unverified facts and notes; every nested
+//! as an operator's own carts ([`CartEntry`]). The binaries carry each entry as JSON beside its
+//! id (`build.rs` converts them) and read an entry on its first use: a Lambda function reads
+//! only the carts it serves, not the whole catalog at every start. The tests read the TOML
+//! itself, and read every carried entry, holding the two to the same catalog. The JSON leaves
+//! out what only readers read (each entry's sources, unverified facts and notes; every nested
 //! `source` says [`SEE_DATA_FILE`]), so the tests' catalog, read from the TOML, has them and the
 //! binaries' does not.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
+#[cfg(test)]
 use serde::Deserialize;
 
 use super::{CartEntry, CartId, CartSpec};
@@ -16,43 +18,24 @@ use super::{CartEntry, CartId, CartSpec};
 #[cfg(test)]
 const DATA: &str = include_str!("../../carts.toml");
 
-/// The data file as JSON (`build.rs`), compiled into every binary.
-const DATA_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/carts.json"));
+/// The data file as the binaries carry it: each entry's id and JSON (`build.rs`).
+const CARRIED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/carts.rs"));
 
+#[cfg(test)]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DataFile {
     carts: Vec<CartEntry>,
 }
 
-/// Reads the data file as written (TOML).
+/// Reads the data file as written (TOML): every entry, checked, none listed twice.
 #[cfg(test)]
 fn read(text: &str) -> Result<Vec<CartSpec>, String> {
     let file: DataFile =
         toml::from_str(text).map_err(|e| format!("shared/carts.toml: {}", e.message()))?;
-    checked(file)
-}
-
-/// Reads the data file as the binaries carry it (JSON).
-fn read_json(text: &str) -> Result<Vec<CartSpec>, String> {
-    // Its patterns compile on first use: the tests read the TOML, which compiles every one.
-    let file: DataFile = super::pattern::read_with_compile_on_use(|| serde_json::from_str(text))
-        .map_err(|e| format!("shared/carts.toml (as JSON): {e}"))?;
-    checked(file)
-}
-
-/// Every entry checked as an operator's would be (anchored patterns that compile, known hooks,
-/// hosts), none carrying credentials of its own.
-fn checked(file: DataFile) -> Result<Vec<CartSpec>, String> {
     let mut carts: Vec<CartSpec> = Vec::with_capacity(file.carts.len());
     for entry in file.carts {
-        let (spec, credentials) = entry.into_spec(false)?;
-        if !credentials.is_empty() {
-            return Err(format!(
-                "cart {}: a built-in cart's credentials come from [cart_credentials.{}]",
-                spec.id, spec.id
-            ));
-        }
+        let spec = checked(entry)?;
         if carts.iter().any(|c| c.id == spec.id) {
             return Err(format!("cart {}: listed twice", spec.id));
         }
@@ -61,31 +44,102 @@ fn checked(file: DataFile) -> Result<Vec<CartSpec>, String> {
     Ok(carts)
 }
 
+/// Reads one entry as the binaries carry it (JSON).
+fn read_carried(json: &str) -> Result<CartSpec, String> {
+    // Its patterns compile on first use: the tests read the TOML, which compiles every one.
+    let entry: CartEntry = super::pattern::read_with_compile_on_use(|| serde_json::from_str(json))
+        .map_err(|e| format!("shared/carts.toml (as JSON): {e}"))?;
+    checked(entry)
+}
+
+/// An entry checked as an operator's would be (anchored patterns that compile, known hooks,
+/// hosts), carrying no credentials of its own.
+fn checked(entry: CartEntry) -> Result<CartSpec, String> {
+    let (spec, credentials) = entry.into_spec(false)?;
+    if !credentials.is_empty() {
+        return Err(format!(
+            "cart {}: a built-in cart's credentials come from [cart_credentials.{}]",
+            spec.id, spec.id
+        ));
+    }
+    Ok(spec)
+}
+
 /// What every nested `source` of the binaries' catalog says (`build.rs` writes it).
 pub const SEE_DATA_FILE: &str = "shared/carts.toml";
 
+/// One built-in cart: its id, known without reading its entry, and its entry, read on first use.
+#[derive(Debug)]
+pub struct Builtin {
+    id: &'static str,
+    json: &'static str,
+    spec: OnceLock<CartSpec>,
+}
+
+impl Builtin {
+    /// The cart's id.
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+
+    /// The cart's entry, read on the first call.
+    pub fn spec(&self) -> &CartSpec {
+        self.spec.get_or_init(|| {
+            // Not a configuration error anyone could meet: the shared tests read every carried
+            // entry (`every_carried_entry_reads_as_written`), so one that does not read cannot
+            // be built into a binary that passed them.
+            read_carried(self.json).unwrap_or_else(|e| panic!("built-in cart {}: {e}", self.id))
+        })
+    }
+}
+
 #[cfg(not(test))]
-static CATALOG: LazyLock<Result<Vec<CartSpec>, String>> = LazyLock::new(|| read_json(DATA_JSON));
+static BUILTIN: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
+    CARRIED
+        .iter()
+        .map(|&(id, json)| Builtin {
+            id,
+            json,
+            spec: OnceLock::new(),
+        })
+        .collect()
+});
 /// The tests read the catalog as written, its documentation included.
 #[cfg(test)]
-static CATALOG: LazyLock<Result<Vec<CartSpec>, String>> = LazyLock::new(|| read(DATA));
+static BUILTIN: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
+    read(DATA)
+        .expect("shared/carts.toml reads")
+        .into_iter()
+        .map(|spec| Builtin {
+            id: CARRIED
+                .iter()
+                .find(|(id, _)| *id == spec.id.as_str())
+                .map(|(id, _)| *id)
+                .expect("every entry is carried"),
+            json: "",
+            spec: OnceLock::from(spec),
+        })
+        .collect()
+});
 
-/// The built-in carts, or why the data file does not read. Configuration loading asks this, so
-/// a broken data file stops every process at start with the reason.
-pub fn catalog() -> Result<&'static [CartSpec], String> {
-    CATALOG.as_deref().map_err(Clone::clone)
+/// Every built-in cart, in the order the warehouse API lists them, none read yet.
+pub fn entries() -> &'static [Builtin] {
+    &BUILTIN
 }
 
-/// Every built-in cart, in the order the warehouse API lists them (none if the data file does
-/// not read, which [`catalog`] has already refused at start).
-pub fn all() -> &'static [CartSpec] {
-    catalog().unwrap_or_default()
+/// The built-in cart `id`, not read yet.
+pub fn find(id: &CartId) -> Option<&'static Builtin> {
+    entries().iter().find(|b| b.id == id.as_str())
 }
 
-/// The built-in cart `id`.
+/// Every built-in cart, read.
+pub fn all() -> Vec<&'static CartSpec> {
+    entries().iter().map(Builtin::spec).collect()
+}
+
+/// A copy of the built-in cart `id`.
 pub fn get(id: &str) -> Option<CartSpec> {
-    let id = CartId::parse(id)?;
-    all().iter().find(|c| c.id == id).cloned()
+    find(&CartId::parse(id)?).map(|b| b.spec().clone())
 }
 
 #[cfg(test)]
@@ -95,7 +149,7 @@ mod tests {
     #[test]
     fn the_data_file_reads() {
         // GIVEN the data file compiled in THEN it reads, twenty-two carts
-        assert_eq!(catalog().map(<[CartSpec]>::len), Ok(22));
+        assert_eq!(read(DATA).map(|c| c.len()), Ok(22));
     }
 
     /// `spec` as the binaries carry it: its documentation left out (`build.rs`).
@@ -112,22 +166,31 @@ mod tests {
             .into_owned()
     }
 
+    /// Every entry as the binaries carry it, read.
+    fn carried() -> Vec<CartSpec> {
+        CARRIED
+            .iter()
+            .map(|(id, json)| read_carried(json).unwrap_or_else(|e| panic!("{id}: {e}")))
+            .collect()
+    }
+
     #[test]
-    fn the_binaries_json_is_the_catalog_as_written_less_its_documentation() {
+    fn every_carried_entry_reads_as_written() {
         // GIVEN the data file as written and as the binaries carry it
         let written = read(DATA).expect("carts.toml reads");
-        let carried = read_json(DATA_JSON).expect("carts.json reads");
-        // THEN both give the same catalog, entry for entry, documentation aside
+        let carried = carried();
+        // THEN both give the same catalog, entry for entry, in order, documentation aside
         assert_eq!(written.len(), carried.len());
-        for (w, c) in written.iter().zip(&carried) {
+        for ((w, c), (id, _)) in written.iter().zip(&carried).zip(CARRIED) {
             assert_eq!(undocumented(w), format!("{c:?}"), "{}", w.id);
+            assert_eq!(w.id.as_str(), *id);
         }
     }
 
     #[test]
     fn the_binaries_carry_no_sources_and_no_notes() {
         // GIVEN the catalog as the binaries carry it
-        let carried = read_json(DATA_JSON).expect("carts.json reads");
+        let carried = carried();
         // THEN no entry carries its sources, unverified facts or notes
         assert!(carried
             .iter()
@@ -140,10 +203,10 @@ mod tests {
 
     #[test]
     fn json_that_is_not_the_schema_is_refused_with_the_reason() {
-        // GIVEN a JSON catalog whose entry lacks its name
-        let text = r#"{"carts":[{"id":"acme","authorize_url":"https://a.test/a","token_url":"https://a.test/t","scopes":{"orders":["o"]}}]}"#;
+        // GIVEN a carried entry that lacks its name
+        let text = r#"{"id":"acme","authorize_url":"https://a.test/a","token_url":"https://a.test/t","scopes":{"orders":["o"]}}"#;
         // THEN it does not read, and says what is missing
-        assert!(read_json(text).unwrap_err().contains("name"));
+        assert!(read_carried(text).unwrap_err().contains("name"));
     }
 
     #[test]

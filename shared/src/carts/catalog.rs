@@ -1,7 +1,6 @@
 //! The catalog: every cart cartlink knows, by id.
 
-use std::borrow::Cow;
-
+use super::builtin::Builtin;
 use super::spec::CartSpec;
 use crate::domain::CartId;
 
@@ -9,9 +8,33 @@ use crate::domain::CartId;
 /// configuration is read).
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
-    /// A built-in cart the configuration leaves as it is stays borrowed from the built-in
-    /// catalog: copying all of them cost every Lambda function's start 0.28 M instructions.
-    carts: Vec<Cow<'static, CartSpec>>,
+    carts: Vec<Held>,
+}
+
+/// One entry of a catalog.
+#[derive(Clone, Debug)]
+enum Held {
+    /// A configuration's own entry, or a built-in one it gave credentials.
+    Owned(Box<CartSpec>),
+    /// A built-in cart the configuration leaves as it is: not copied, and not read until it is
+    /// used (reading and copying all of them was half of every Lambda function's start).
+    Builtin(&'static Builtin),
+}
+
+impl Held {
+    fn is(&self, id: &CartId) -> bool {
+        match self {
+            Held::Owned(spec) => &spec.id == id,
+            Held::Builtin(b) => b.id() == id.as_str(),
+        }
+    }
+
+    fn spec(&self) -> &CartSpec {
+        match self {
+            Held::Owned(spec) => spec,
+            Held::Builtin(b) => b.spec(),
+        }
+    }
 }
 
 impl Catalog {
@@ -26,23 +49,23 @@ impl Catalog {
 
     /// Adds or replaces one entry.
     pub fn add(&mut self, cart: CartSpec) {
-        self.put(Cow::Owned(cart));
+        let id = cart.id.clone();
+        self.put(&id, Held::Owned(Box::new(cart)));
     }
 
-    /// Adds or replaces one entry that lives for the whole process (a built-in cart), without
-    /// copying it.
-    pub fn add_static(&mut self, cart: &'static CartSpec) {
-        self.put(Cow::Borrowed(cart));
+    /// Adds or replaces a built-in cart as it is, without copying or reading it.
+    pub fn add_builtin(&mut self, cart: &'static Builtin) {
+        self.put(&CartId::new(cart.id()), Held::Builtin(cart));
     }
 
-    fn put(&mut self, cart: Cow<'static, CartSpec>) {
-        self.carts.retain(|c| c.id != cart.id);
+    fn put(&mut self, id: &CartId, cart: Held) {
+        self.carts.retain(|c| !c.is(id));
         self.carts.push(cart);
     }
 
-    /// The entry for `id`.
+    /// The entry for `id` (a built-in one is read on its first use).
     pub fn get(&self, id: &CartId) -> Option<&CartSpec> {
-        self.iter().find(|c| &c.id == id)
+        self.carts.iter().find(|c| c.is(id)).map(Held::spec)
     }
 
     /// The name merchants and warehouses read for cart `id`: its entry's name, or the id itself
@@ -55,7 +78,7 @@ impl Catalog {
 
     /// Every entry, in order.
     pub fn iter(&self) -> impl Iterator<Item = &CartSpec> {
-        self.carts.iter().map(|c| &**c)
+        self.carts.iter().map(Held::spec)
     }
 }
 

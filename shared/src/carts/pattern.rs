@@ -1,7 +1,7 @@
 //! Anchored patterns, compiled once when the catalog is read rather than on every check.
 //!
-//! They are compiled by `regex-lite`: every process reads the whole catalog at start (about 50
-//! patterns), and `regex` spent 25 M instructions building its automata for them, three
+//! They are compiled by `regex-lite`: every process used to read the whole catalog at start
+//! (about 50 patterns), and `regex` spent 25 M instructions building its automata for them, three
 //! quarters of reading the catalog, for patterns that check a shop's domain a few times per
 //! request. `regex-lite` compiles them for a fraction of that and matches such short values
 //! just as well.
@@ -31,8 +31,8 @@ thread_local! {
 }
 
 /// Runs `read` with every pattern it reads compiled on first use rather than when read: for
-/// the built-in catalog, which every process reads at start and whose ~50 patterns cost
-/// more to compile (1.6 M instructions) than the rest of its start.
+/// the built-in catalog's entries, whose ~50 patterns cost more to compile (1.6 M
+/// instructions) than the rest of a process's start, while a request checks a few.
 pub(super) fn read_with_compile_on_use<T>(read: impl FnOnce() -> T) -> T {
     /// Puts the default back however `read` ends (an unwinding panic too).
     struct Reset;

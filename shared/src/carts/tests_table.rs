@@ -121,7 +121,7 @@ fn the_authorize_url_of_every_cart_has_its_documented_form() {
     ];
     let carts = builtin::all();
     assert_eq!(rows.len(), carts.len(), "one row per built-in cart");
-    for (cart, (id, expected)) in carts.iter().cloned().zip(rows) {
+    for (cart, (id, expected)) in carts.into_iter().cloned().zip(rows) {
         assert_eq!(cart.id.as_str(), id);
         let cart = configured(cart);
         match expected {

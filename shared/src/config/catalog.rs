@@ -2,6 +2,7 @@
 
 use super::Config;
 use crate::carts::{CartSpec, Catalog};
+use crate::domain::CartId;
 
 /// The catalog is built from the configuration here, where the configuration is read: the
 /// catalog does not know the configuration.
@@ -10,14 +11,14 @@ impl Catalog {
     /// them, then the operator's own.
     pub fn from_config(config: &Config) -> Self {
         let mut catalog = Catalog::default();
-        for cart in crate::carts::builtin::all() {
-            match config.cart_credentials.get(&cart.id) {
+        for cart in crate::carts::builtin::entries() {
+            match config.cart_credentials.get(&CartId::new(cart.id())) {
                 Some(c) => catalog.add(CartSpec {
                     credentials: Some(c.credentials.clone()),
                     base_url_override: c.base_url_override.clone(),
-                    ..cart.clone()
+                    ..cart.spec().clone()
                 }),
-                None => catalog.add_static(cart),
+                None => catalog.add_builtin(cart),
             }
         }
         for cart in &config.carts {

@@ -36,7 +36,7 @@ async fn token_endpoint(len: usize) -> Url {
 
 fn standard_cart() -> CartSpec {
     builtin::all()
-        .iter()
+        .into_iter()
         .find(|c| matches!(c.token_request, TokenRequest::Standard))
         .expect("a built-in cart with the standard exchange")
         .clone()
