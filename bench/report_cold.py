@@ -91,8 +91,9 @@ and `bare_lambda_http.rs`.
 Init as deployed: the same functions, each also started with `CARTLINK_CONFIG_PARAMETER` set
 and every AWS client pointed (`AWS_ENDPOINT_URL`) at a loopback stand-in for SSM that answers
 `GetParameter` with a deployment-shaped configuration (20 warehouses with two key hashes each,
-six carts' app credentials), interleaved with the runs above. The stand-in's wait (the request
-read → its answer written) is given apart; what remains is the function's own work, the SSM
+six carts' app credentials), interleaved with the runs above. The stand-in's wait (from taking
+the connection, so its own thread start and request parsing are its, → its answer written) is
+given apart; what remains is the function's own work, the SSM
 client and its one HTTP exchange included. Plain HTTP: the TLS handshake and the network's
 round trip of a real SSM endpoint are not in these numbers. Every run is checked to make exactly
 one `GetParameter` and no other AWS request before its first `next`.
