@@ -22,10 +22,11 @@ enum Held {
 }
 
 impl Held {
-    fn is(&self, id: &CartId) -> bool {
+    /// The entry's id, a built-in one's without reading it.
+    fn id(&self) -> &str {
         match self {
-            Held::Owned(spec) => &spec.id == id,
-            Held::Builtin(b) => b.id() == id.as_str(),
+            Held::Owned(spec) => spec.id.as_str(),
+            Held::Builtin(b) => b.id(),
         }
     }
 
@@ -49,23 +50,25 @@ impl Catalog {
 
     /// Adds or replaces one entry.
     pub fn add(&mut self, cart: CartSpec) {
-        let id = cart.id.clone();
-        self.put(&id, Held::Owned(Box::new(cart)));
+        self.put(Held::Owned(Box::new(cart)));
     }
 
     /// Adds or replaces a built-in cart as it is, without copying or reading it.
     pub fn add_builtin(&mut self, cart: &'static Builtin) {
-        self.put(&CartId::new(cart.id()), Held::Builtin(cart));
+        self.put(Held::Builtin(cart));
     }
 
-    fn put(&mut self, id: &CartId, cart: Held) {
-        self.carts.retain(|c| !c.is(id));
+    fn put(&mut self, cart: Held) {
+        self.carts.retain(|c| c.id() != cart.id());
         self.carts.push(cart);
     }
 
     /// The entry for `id` (a built-in one is read on its first use).
     pub fn get(&self, id: &CartId) -> Option<&CartSpec> {
-        self.carts.iter().find(|c| c.is(id)).map(Held::spec)
+        self.carts
+            .iter()
+            .find(|c| c.id() == id.as_str())
+            .map(Held::spec)
     }
 
     /// The name merchants and warehouses read for cart `id`: its entry's name, or the id itself
