@@ -27,24 +27,24 @@ pub fn render(ui: &Ui, store: &StoreConnections) -> String {
     let body = html! {
         h1 { (title) }
         @if store.connections.is_empty() {
-            p { (ui.text("bcload.none", &[])) }
+            p { (ui.say("bcload.none", &[])) }
         }
         @for held in &store.connections {
             section class="stack" {
                 h2 { (held.warehouse) }
                 dl class="facts" {
-                    dt { (ui.text("bcload.since", &[])) } dd { (ui.date(held.since)) }
+                    dt { (ui.say("bcload.since", &[])) } dd { (ui.date(held.since)) }
                 }
                 @if held.manage_link {
-                    p { (ui.text("bcload.by_link", &[])) }
-                    p { a href={ (ui.base) "/setup#lost-link" } target="_blank" rel="noopener" { (ui.text("bcload.lost", &[])) } }
+                    p { (ui.say("bcload.by_link", &[])) }
+                    p { a href={ (ui.base) "/setup#lost-link" } target="_blank" rel="noopener" { (ui.say("bcload.lost", &[])) } }
                 } @else {
-                    p { (ui.text("bcload.by_warehouse", &[("warehouse", held.warehouse.as_str())])) }
+                    p { (ui.say("bcload.by_warehouse", &[("warehouse", held.warehouse.as_str())])) }
                 }
             }
         }
         @if !store.connections.is_empty() {
-            p class="help" { (ui.text("bcload.uninstall", &[])) }
+            p class="help" { (ui.say("bcload.uninstall", &[])) }
         }
     };
     layout_in(ui, &title, body, &[])
@@ -83,7 +83,7 @@ pub fn refusal(ui: &Ui, e: &CartEventError) -> Response {
         }
     };
     let title = ui.text(title, &[]);
-    let body = html! { h1 { (title) } p { (ui.text(text, &[])) } };
+    let body = html! { h1 { (title) } p { (ui.say(text, &[])) } };
     web::framed_html(status, layout_in(ui, &title, body, &[]), ANY_CONTROL_PANEL)
 }
 

@@ -59,7 +59,7 @@ pub fn privacy(ui: &Ui, w: &WarehouseRef) -> Markup {
         @if let Some(url) = &w.brand.privacy_url {
             p class="help privacy" {
                 a href=(url) rel="noopener noreferrer" target="_blank" {
-                    (ui.text("grant.privacy", &[("warehouse", w.display_name.as_str())]))
+                    (ui.say("grant.privacy", &[("warehouse", w.display_name.as_str())]))
                 }
             }
         }

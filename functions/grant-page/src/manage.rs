@@ -159,24 +159,24 @@ fn manage_page(ui: &Ui, token: &str, view: &ManageView) -> String {
                     (heading(view))
                     h1 { (title) }
                     dl class="facts" {
-                        @if let Some(store) = store_of(view) { dt { (ui.text("manage.store", &[])) } dd { (store) } }
-                        dt { (ui.text("manage.since", &[])) } dd { (ui.date(*since)) }
-                        dt { (ui.text("manage.last_fetch", &[])) }
+                        @if let Some(store) = store_of(view) { dt { (ui.say("manage.store", &[])) } dd { (store) } }
+                        dt { (ui.say("manage.since", &[])) } dd { (ui.date(*since)) }
+                        dt { (ui.say("manage.last_fetch", &[])) }
                         dd id="last-fetch" {
                             @match last_token_fetch {
                                 Some(t) => (ui.date(*t)),
-                                None => (ui.text("manage.never_fetched", &[])),
+                                None => (ui.say("manage.never_fetched", &[])),
                             }
                         }
                     }
                     @if *needs_reauth {
-                        p class="notice" { (ui.text("manage.needs_reauth", &names)) }
+                        p class="notice" { (ui.say("manage.needs_reauth", &names)) }
                     }
-                    p { (ui.text("manage.can", &names)) }
+                    p { (ui.say("manage.can", &names)) }
                     ul class="functions" { @for f in view.functions() { li { (i18n::function_words(ui.locale, *f)) } } }
-                    p class="help" { (ui.text("manage.withdraw_help", &names)) }
+                    p class="help" { (ui.say("manage.withdraw_help", &names)) }
                     div class="actions" {
-                        a id="withdraw" class="button danger" href={ (ui.base) "/manage/" (token) "/withdraw" } { (ui.text("manage.withdraw", &[])) }
+                        a id="withdraw" class="button danger" href={ (ui.base) "/manage/" (token) "/withdraw" } { (ui.say("manage.withdraw", &[])) }
                     }
                 },
                 &[],
@@ -202,7 +202,7 @@ fn manage_page(ui: &Ui, token: &str, view: &ManageView) -> String {
                     div class="state-sign ok" aria-hidden="true" { "✓" }
                     h1 { (title) }
                     p class="lead" id="withdrawn" { (ui.msg(key, &args)) }
-                    p { (ui.text("manage.withdrawn.note", &names)) }
+                    p { (ui.say("manage.withdrawn.note", &names)) }
                 },
                 &[],
             )
@@ -221,12 +221,12 @@ fn confirm_page(ui: &Ui, token: &str, view: &ManageView) -> String {
         html! {
             (heading(view))
             h1 { (title) }
-            p class="lead" { (ui.text("manage.confirm.lead", &names)) }
-            p { (ui.text("manage.confirm.note", &names)) }
+            p class="lead" { (ui.say("manage.confirm.lead", &names)) }
+            p { (ui.say("manage.confirm.note", &names)) }
             form method="post" action={ (ui.base) "/manage/" (token) "/withdraw" } class="actions" {
                 input type="hidden" name="confirm" value="yes";
-                button id="confirm-withdraw" type="submit" class="danger" { (ui.text("manage.withdraw", &[])) }
-                a class="button" href={ (ui.base) "/manage/" (token) } { (ui.text("manage.keep", &[])) }
+                button id="confirm-withdraw" type="submit" class="danger" { (ui.say("manage.withdraw", &[])) }
+                a class="button" href={ (ui.base) "/manage/" (token) } { (ui.say("manage.keep", &[])) }
             }
         },
         &[],

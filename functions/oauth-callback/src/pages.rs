@@ -18,9 +18,9 @@ fn island(status: &str, origin: &str) -> Markup {
 fn retry(ui: &Ui, url: &Option<String>) -> Markup {
     html! {
         @if let Some(u) = url {
-            p { a class="button primary" href=(u) { (ui.text("callback.try_again", &[])) } }
+            p { a class="button primary" href=(u) { (ui.say("callback.try_again", &[])) } }
         } @else {
-            p { (ui.text("callback.open_email", &[])) }
+            p { (ui.say("callback.open_email", &[])) }
         }
     }
 }
@@ -40,8 +40,8 @@ fn plain(ui: &Ui, ok: Option<bool>, title: &str, lead: &str, more: &[&str]) -> (
     let body = html! {
         @if let Some(ok) = ok { (sign(ok)) }
         h1 { (title) }
-        p class="lead" { (ui.text(lead, &[])) }
-        @for key in more { p { (ui.text(key, &[])) } }
+        p class="lead" { (ui.say(lead, &[])) }
+        @for key in more { p { (ui.say(key, &[])) } }
     };
     (title, body)
 }
@@ -58,17 +58,17 @@ fn scope_missing(
     let body = html! {
         (sign(false))
         h1 { (title) }
-        p class="lead" { (ui.text("callback.scope.lead", &[])) }
+        p class="lead" { (ui.say("callback.scope.lead", &[])) }
         ul class="missing-permissions" {
             @for m in missing {
                 li {
-                    (ui.text(&format!("function.{}", m.function.as_str()), &[]))
+                    (ui.say(&format!("function.{}", m.function.as_str()), &[]))
                     " " small { "(" code { (m.scopes.join(", ")) } ")" }
                 }
             }
         }
-        p { (ui.text("callback.scope.text", &[])) }
-        @if emailed { p { (ui.text("callback.failed.emailed", &[])) } }
+        p { (ui.say("callback.scope.text", &[])) }
+        @if emailed { p { (ui.say("callback.failed.emailed", &[])) } }
         (retry(ui, retry_url))
     };
     (title, body)
@@ -84,8 +84,8 @@ pub fn render(ui: &Ui, origin: &str, page: &CallbackPage) -> String {
             let body = html! {
                 (sign(true))
                 h1 { (title) }
-                p class="lead" { (ui.text("callback.success.text", &names)) }
-                p { (ui.text("callback.success.note", &names)) }
+                p class="lead" { (ui.say("callback.success.text", &names)) }
+                p { (ui.say("callback.success.note", &names)) }
             };
             ("authorized", (title, body))
         }
@@ -199,7 +199,7 @@ pub fn render(ui: &Ui, origin: &str, page: &CallbackPage) -> String {
         &title,
         html! {
             (body)
-            button id="close-window" type="button" hidden { (ui.text("callback.close", &[])) }
+            button id="close-window" type="button" hidden { (ui.say("callback.close", &[])) }
             (island(status, origin))
         },
         &["callback.js"],

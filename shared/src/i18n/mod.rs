@@ -10,7 +10,7 @@
 
 mod dates;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 pub use crate::domain::Locale;
@@ -98,11 +98,59 @@ pub fn placeholders(message: &str) -> Vec<&str> {
         .collect()
 }
 
-fn message(locale: Locale, key: &str) -> &'static str {
-    catalog(locale)
+/// A piece of a message as read once for filling in ([`compiled`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Compiled {
+    /// Words as written; `markup_safe`: they hold none of the characters HTML escapes in text
+    /// and attribute values (`&`, `<`, `>`, `"`), so a page writes them as they are.
+    Words {
+        /// The words.
+        text: &'static str,
+        /// Whether they can be written into HTML unescaped.
+        markup_safe: bool,
+    },
+    /// A placeholder's name.
+    Placeholder(&'static str),
+}
+
+/// One language's messages read into their pieces, by key.
+type Index = HashMap<&'static str, Box<[Compiled]>>;
+
+/// A language's messages as pieces: built once per language from its catalog, so a page (which
+/// asks for dozens of messages) finds each by hash and never scans a message for its
+/// placeholders again.
+fn index(locale: Locale) -> &'static Index {
+    static INDEXES: [OnceLock<Index>; SOURCES.len()] = [const { OnceLock::new() }; SOURCES.len()];
+    let at = SOURCES
+        .iter()
+        .position(|(l, _)| *l == locale)
+        .expect("every locale has a catalog");
+    INDEXES[at].get_or_init(|| {
+        catalog(locale)
+            .iter()
+            .map(|(key, message)| {
+                let pieces = pieces(message)
+                    .map(|piece| match piece {
+                        Piece::Words(text) => Compiled::Words {
+                            text,
+                            markup_safe: !text.contains(['&', '<', '>', '"']),
+                        },
+                        Piece::Placeholder(name) => Compiled::Placeholder(name),
+                    })
+                    .collect();
+                (key.as_str(), pieces)
+            })
+            .collect()
+    })
+}
+
+/// The message `key` in `locale` as its pieces (English's where the language lacks it; none
+/// for a key no catalog has).
+pub fn compiled(locale: Locale, key: &str) -> &'static [Compiled] {
+    index(locale)
         .get(key)
-        .or_else(|| catalog(Locale::En).get(key))
-        .map_or("", String::as_str)
+        .or_else(|| index(Locale::En).get(key))
+        .map_or(&[], |pieces| pieces)
 }
 
 /// A value for a placeholder, and how it is shown.
@@ -126,10 +174,11 @@ pub enum Part {
 /// The message `key` in `locale`, its placeholders filled in from `args`, as parts. A
 /// placeholder without a value stays as written.
 pub fn parts(locale: Locale, key: &str, args: &[(&str, Arg<'_>)]) -> Vec<Part> {
-    pieces(message(locale, key))
-        .map(|piece| match piece {
-            Piece::Words(words) => Part::Text(words.to_owned()),
-            Piece::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
+    compiled(locale, key)
+        .iter()
+        .map(|piece| match *piece {
+            Compiled::Words { text, .. } => Part::Text(text.to_owned()),
+            Compiled::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
                 Some((_, Arg::Text(v))) => Part::Text((*v).to_owned()),
                 Some((_, Arg::Strong(v))) => Part::Strong((*v).to_owned()),
                 None => Part::Text(format!("{{{name}}}")),
@@ -141,12 +190,12 @@ pub fn parts(locale: Locale, key: &str, args: &[(&str, Arg<'_>)]) -> Vec<Part> {
 /// The message `key` in `locale` as text, its placeholders filled in from `args` (written into
 /// one string: pages ask for dozens of messages each).
 pub fn text(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
-    let message = message(locale, key);
-    let mut out = String::with_capacity(message.len() + 32);
-    for piece in pieces(message) {
-        match piece {
-            Piece::Words(words) => out.push_str(words),
-            Piece::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
+    let message = compiled(locale, key);
+    let mut out = String::with_capacity(128);
+    for piece in message {
+        match *piece {
+            Compiled::Words { text, .. } => out.push_str(text),
+            Compiled::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
                 Some((_, value)) => out.push_str(value),
                 None => {
                     out.push('{');
