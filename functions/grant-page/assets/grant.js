@@ -3,7 +3,7 @@
 // message from the popup (our origin, our popup only), and never leave the merchant at a dead
 // end: blocked popup, closed popup, decline and failure each get a message and a way on.
 // Every value comes from the page's JSON data island and is shown with textContent; every
-// message is there too, whole, in the page's language.
+// message is there too, whole, in the page's language, with the places the values fill.
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('grant-data').textContent);
@@ -25,10 +25,17 @@
   var attemptSeen = false;
 
   var messages = data.messages;
+  var values = data.values;
+
+  // Each message is whole, as the page's language writes it; the page's values take the
+  // places it names, as the server fills in its own messages.
+  function fill(words) {
+    return words.replace(/\{(warehouse|cart|date)\}/g, function (place, name) { return values[name]; });
+  }
 
   function show(kind, message, retry) {
-    var title = message.title;
-    var text = message.text;
+    var title = fill(message.title);
+    var text = fill(message.text);
     outcome.textContent = '';
     outcome.className = kind === 'success' ? 'is-success' : 'is-problem';
     var h = document.createElement('h2');
@@ -45,7 +52,7 @@
       b.type = 'button';
       b.id = 'retry';
       b.className = 'primary';
-      b.textContent = messages.tryAgain;
+      b.textContent = fill(messages.tryAgain);
       b.addEventListener('click', function () { clear(); openPopup(); });
       outcome.appendChild(b);
       b.focus();

@@ -1,10 +1,13 @@
 //! The setup pages' markup. Every value is escaped by maud; values for scripts go through a
 //! JSON data island; no inline style or script anywhere (the CSP allows neither).
 
+use std::sync::OnceLock;
+
 use maud::{html, Markup};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use shared::carts::Flavour;
-use shared::domain::{Brand, Timestamp};
+use shared::domain::{Brand, Locale, Timestamp};
 use shared::i18n::{self, Arg};
 use shared::service::setup::{GrantView, IntegrationSettings};
 use shared::web::page::{layout_in, Ui};
@@ -63,29 +66,29 @@ fn access_code_page(ui: &Ui, error: Option<&str>, lost_error: Option<&str>) -> S
         ui,
         &ui.text("code.title", &[]),
         html! {
-            h1 { (ui.text("code.heading", &[])) }
-            p { (ui.text("code.intro", &[])) }
-            @if let Some(e) = error { p class="error" role="alert" id="code-error" { (ui.text(e, &[])) } }
+            h1 { (ui.say("code.heading", &[])) }
+            p { (ui.say("code.intro", &[])) }
+            @if let Some(e) = error { p class="error" role="alert" id="code-error" { (ui.say(e, &[])) } }
             form method="post" action={ (ui.base) "/setup" } class="stack" {
-                label for="code" { (ui.text("code.label", &[])) }
+                label for="code" { (ui.say("code.label", &[])) }
                 input id="code" name="code" type="text" autocomplete="one-time-code"
                     autocapitalize="characters" spellcheck="false" maxlength="32" required
                     aria-describedby=(described_by)
                     aria-invalid=[error.map(|_| "true")];
-                p id="code-help" class="help" { (ui.text("code.help", &[])) }
-                button type="submit" class="primary" { (ui.text("code.continue", &[])) }
+                p id="code-help" class="help" { (ui.say("code.help", &[])) }
+                button type="submit" class="primary" { (ui.say("code.continue", &[])) }
             }
             section id="lost-link" class="lost" {
-                h2 { (ui.text("lost.heading", &[])) }
-                p id="lost-help" class="help" { (ui.text("lost.intro", &[])) }
-                @if let Some(e) = lost_error { p class="error" role="alert" id="lost-error" { (ui.text(e, &[])) } }
+                h2 { (ui.say("lost.heading", &[])) }
+                p id="lost-help" class="help" { (ui.say("lost.intro", &[])) }
+                @if let Some(e) = lost_error { p class="error" role="alert" id="lost-error" { (ui.say(e, &[])) } }
                 form method="post" action={ (ui.base) "/manage" } class="stack" {
-                    label for="email" { (ui.text("lost.label", &[])) }
+                    label for="email" { (ui.say("lost.label", &[])) }
                     input id="email" name="email" type="email" autocomplete="email"
                         spellcheck="false" maxlength="254" required
                         aria-describedby=(if lost_error.is_some() { "lost-help lost-error" } else { "lost-help" })
                         aria-invalid=[lost_error.map(|_| "true")];
-                    button type="submit" { (ui.text("lost.button", &[])) }
+                    button type="submit" { (ui.say("lost.button", &[])) }
                 }
             }
         },
@@ -118,7 +121,7 @@ pub fn message(ui: &Ui, key: &str) -> String {
         html! {
             (state_sign("warn", "!"))
             h1 { (title) }
-            p { (ui.text(&format!("{key}.text"), &[])) }
+            p { (ui.say(&format!("{key}.text"), &[])) }
         },
         &[],
     )
@@ -136,7 +139,7 @@ pub fn expired(ui: &Ui, (warehouse, brand): (&str, &Brand), expired_at: Timestam
             (state_sign("warn", "!"))
             h1 { (title) }
             p class="lead" { (ui.msg("state.expired.lead", &[("date", Arg::Strong(&date)), ("warehouse", Arg::Text(warehouse))])) }
-            p { (ui.text("state.expired.note", &[])) }
+            p { (ui.say("state.expired.note", &[])) }
         },
         &[],
     )
@@ -157,9 +160,9 @@ pub fn already_connected(
         html! {
             (crate::brand::state_header(&ui.base, warehouse, brand))
             (state_sign("ok", "✓"))
-            h1 { (ui.text("state.connected.heading", &names)) }
+            h1 { (ui.say("state.connected.heading", &names)) }
             p class="lead" { (ui.msg("state.connected.lead", &[("warehouse", Arg::Text(warehouse)), ("date", Arg::Strong(&date))])) }
-            p { (ui.text("state.connected.note", &names)) }
+            p { (ui.say("state.connected.note", &names)) }
         },
         &[],
     )
@@ -176,8 +179,8 @@ pub fn revoked(ui: &Ui, (warehouse, brand): (&str, &Brand)) -> String {
             (crate::brand::state_header(&ui.base, warehouse, brand))
             (state_sign("warn", "!"))
             h1 { (title) }
-            p class="lead" { (ui.text("state.revoked.lead", &names)) }
-            p { (ui.text("state.revoked.note", &names)) }
+            p class="lead" { (ui.say("state.revoked.lead", &names)) }
+            p { (ui.say("state.revoked.note", &names)) }
         },
         &[],
     )
@@ -190,8 +193,10 @@ struct Said {
     text: String,
 }
 
-/// What the grant page's script says for each outcome, filled in here in the page's language
-/// (the script joins no words of its own).
+/// What the grant page's script says for each outcome, each message whole as the page's
+/// language writes it, its `{warehouse}`, `{cart}` and `{date}` left for the script to fill in
+/// from the island's [`ScriptValues`] (the script joins no words of its own). The same for
+/// every grant page in a language, so it is written once per language.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ScriptMessages {
@@ -205,6 +210,14 @@ struct ScriptMessages {
     try_again: String,
 }
 
+/// The values the script fills into its messages' places.
+#[derive(Serialize)]
+struct ScriptValues<'a> {
+    warehouse: &'a str,
+    cart: &'a str,
+    date: &'a str,
+}
+
 /// What the grant page's script reads from its data island.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -213,28 +226,38 @@ struct GrantData<'a> {
     opened_url: String,
     popup_blocked_url: String,
     origin: &'a str,
-    messages: ScriptMessages,
+    values: ScriptValues<'a>,
+    messages: &'static RawValue,
 }
 
-fn script_messages(ui: &Ui, warehouse: &str, cart: &str, expires: &str) -> ScriptMessages {
-    let names = [("warehouse", warehouse), ("cart", cart), ("date", expires)];
-    let pair = |key: &str| Said {
-        title: ui.text(&format!("grant.{key}.title"), &names),
-        text: ui.text(&format!("grant.{key}.text"), &names),
-    };
-    ScriptMessages {
-        success: pair("success"),
-        expired: Said {
-            title: ui.text("state.expired.title", &[]),
-            text: ui.text("grant.expired.text", &names),
-        },
-        gone: pair("gone"),
-        declined: pair("declined"),
-        failed: pair("failed"),
-        slow: pair("slow"),
-        closed: pair("closed"),
-        try_again: ui.text("grant.try_again", &[]),
-    }
+/// The script's messages in `locale`, as JSON, written the first time a grant page in that
+/// language is shown.
+fn script_messages(locale: Locale) -> &'static RawValue {
+    static WRITTEN: [OnceLock<Box<RawValue>>; Locale::ALL.len()] =
+        [const { OnceLock::new() }; Locale::ALL.len()];
+    let at = Locale::ALL
+        .iter()
+        .position(|l| *l == locale)
+        .expect("every locale is in Locale::ALL");
+    WRITTEN[at].get_or_init(|| {
+        let said = |title: &str, text: &str| Said {
+            title: i18n::text(locale, title, &[]),
+            text: i18n::text(locale, text, &[]),
+        };
+        let messages = ScriptMessages {
+            success: said("grant.success.title", "grant.success.text"),
+            expired: said("state.expired.title", "grant.expired.text"),
+            gone: said("grant.gone.title", "grant.gone.text"),
+            declined: said("grant.declined.title", "grant.declined.text"),
+            failed: said("grant.failed.title", "grant.failed.text"),
+            slow: said("grant.slow.title", "grant.slow.text"),
+            closed: said("grant.closed.title", "grant.closed.text"),
+            try_again: i18n::text(locale, "grant.try_again", &[]),
+        };
+        // Plain strings always serialize, and serde_json's text is JSON.
+        let json = serde_json::to_string(&messages).expect("strings serialize");
+        RawValue::from_string(json).expect("serde_json writes JSON")
+    })
 }
 
 /// The grant page. `problem`: what went wrong with credentials typed on it (a `credentials`
@@ -255,7 +278,12 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>, problem: Option<&str>)
         opened_url: format!("{base}/setup/{token}/opened"),
         popup_blocked_url: format!("{base}/setup/{token}/popup-blocked"),
         origin,
-        messages: script_messages(ui, warehouse, cart, &expires),
+        values: ScriptValues {
+            warehouse,
+            cart,
+            date: &expires,
+        },
+        messages: script_messages(ui.locale),
     };
     let title = ui.text("grant.title", &names);
     layout_in(
@@ -266,7 +294,7 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>, problem: Option<&str>)
             (parties(crate::brand::mark(&invite.warehouse), warehouse, cart))
             h1 { (title) }
             div id="grant-intro" {
-                p class="lead" { (ui.text("grant.intro", &names)) }
+                p class="lead" { (ui.say("grant.intro", &names)) }
                 ul class="functions" {
                     @for f in &invite.functions { li { (i18n::function_words(ui.locale, *f)) } }
                 }
@@ -276,36 +304,36 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>, problem: Option<&str>)
                 @if integration {
                     p class="promise" {
                         (lock_icon())
-                        span { (ui.text("grant.promise_admin", &names)) }
+                        span { (ui.say("grant.promise_admin", &names)) }
                     }
                     form id="integration-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
-                        button id="grant-button" type="submit" class="primary" { (ui.text("grant.integration_button", &[])) }
+                        button id="grant-button" type="submit" class="primary" { (ui.say("grant.integration_button", &[])) }
                     }
-                    p class="help" id="how-it-works" { (ui.text("grant.integration_how", &names)) }
+                    p class="help" id="how-it-works" { (ui.say("grant.integration_how", &names)) }
                 } @else if typed {
                     p class="promise" {
                         (lock_icon())
-                        span { (ui.text("grant.promise_credentials", &names)) }
+                        span { (ui.say("grant.promise_credentials", &names)) }
                     }
                     (credentials_form(ui, token, view, problem))
-                    p class="help" id="how-it-works" { (ui.text("grant.credentials_how", &names)) }
+                    p class="help" id="how-it-works" { (ui.say("grant.credentials_how", &names)) }
                 } @else if popup {
                     p class="promise" {
                         (lock_icon())
-                        span { (ui.text("grant.promise", &names)) }
+                        span { (ui.say("grant.promise", &names)) }
                     }
                     form id="grant-form" method="post" action={ (base) "/setup/" (token) "/grant" } {
-                        button id="grant-button" type="submit" class="primary" { (ui.text("grant.button", &[])) }
+                        button id="grant-button" type="submit" class="primary" { (ui.say("grant.button", &[])) }
                     }
-                    p class="help" id="how-it-works" { (ui.text("grant.how", &names)) }
+                    p class="help" id="how-it-works" { (ui.say("grant.how", &names)) }
                 } @else {
                     p class="promise" {
                         (lock_icon())
-                        span { (ui.text("grant.promise", &names)) }
+                        span { (ui.say("grant.promise", &names)) }
                     }
                     section id="admin-steps" {
-                        h2 { (ui.text("grant.admin_heading", &names)) }
-                        p { (ui.text("grant.admin_intro", &names)) }
+                        h2 { (ui.say("grant.admin_heading", &names)) }
+                        p { (ui.say("grant.admin_intro", &names)) }
                         ol { @for step in &view.cart.admin_steps { li { (step) } } }
                     }
                 }
@@ -314,13 +342,13 @@ pub fn grant(ui: &Ui, origin: &str, view: &GrantView<'_>, problem: Option<&str>)
             }
             @if popup && !integration {
                 div id="popup-blocked" class="notice" role="alert" hidden {
-                    h2 { (ui.text("grant.blocked_heading", &names)) }
-                    p { (ui.text("grant.blocked_allow", &[])) }
-                    p { (ui.text("grant.blocked_here", &names)) }
-                    button id="continue-here" type="button" class="primary" { (ui.text("grant.continue_here", &[])) }
+                    h2 { (ui.say("grant.blocked_heading", &names)) }
+                    p { (ui.say("grant.blocked_allow", &[])) }
+                    p { (ui.say("grant.blocked_here", &names)) }
+                    button id="continue-here" type="button" class="primary" { (ui.say("grant.continue_here", &[])) }
                 }
                 div id="waiting" class="notice" role="status" hidden {
-                    p { (ui.text("grant.waiting", &names)) }
+                    p { (ui.say("grant.waiting", &names)) }
                 }
                 div id="outcome" role="status" aria-live="polite" {}
                 (data_island("grant-data", &data))
@@ -352,7 +380,7 @@ fn credentials_form(ui: &Ui, token: &str, view: &GrantView<'_>, problem: Option<
                         aria-describedby={ "credential-" (field.name) "-help" };
                 }
             }
-            button id="grant-button" type="submit" class="primary" { (ui.text("grant.credentials_button", &[])) }
+            button id="grant-button" type="submit" class="primary" { (ui.say("grant.credentials_button", &[])) }
         }
     }
 }
@@ -368,8 +396,8 @@ pub fn credentials_connected(ui: &Ui, (warehouse, brand): (&str, &Brand), cart: 
             (crate::brand::state_header(&ui.base, warehouse, brand))
             (state_sign("ok", "✓"))
             h1 { (title) }
-            p class="lead" { (ui.text("callback.success.text", &names)) }
-            p { (ui.text("state.connected.note", &names)) }
+            p class="lead" { (ui.say("callback.success.text", &names)) }
+            p { (ui.say("state.connected.note", &names)) }
         },
         &[],
     )
@@ -393,7 +421,7 @@ fn setting(ui: &Ui, id: &str, label: &str, value: &str) -> Markup {
             label for=(id) { (label) }
             span class="setting-row" {
                 input id=(id) type="text" readonly value=(value) spellcheck="false" autocomplete="off";
-                button type="button" class="copy" data-copy=(id) hidden { (ui.text("integration.copy", &[])) }
+                button type="button" class="copy" data-copy=(id) hidden { (ui.say("integration.copy", &[])) }
             }
         }
     }
@@ -496,14 +524,14 @@ pub fn integration(
                     p class="help" { (ui.msg("grant.store", &[("store", Arg::Strong(store))])) }
                 }
                 section id="admin-steps" {
-                    h2 { (ui.text("integration.admin_heading", &names)) }
+                    h2 { (ui.say("integration.admin_heading", &names)) }
                     ol class="steps" {
                         @for step in &view.cart.admin_steps { (integration_step(ui, step, settings)) }
                     }
                 }
                 p class="help" { (ui.msg("integration.until", &[("date", Arg::Strong(&until))])) }
                 div id="waiting" class="notice" role="status" {
-                    p { (ui.text("integration.waiting", &[])) " " a href={ (base) "/setup/" (token) } { (ui.text("integration.check", &[])) } }
+                    p { (ui.say("integration.waiting", &[])) " " a href={ (base) "/setup/" (token) } { (ui.say("integration.check", &[])) } }
                 }
             }
             div id="outcome" role="status" aria-live="polite" {}
