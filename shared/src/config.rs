@@ -11,6 +11,7 @@ use url::Url;
 use crate::carts::{CartEntry, CartSpec, ClientCredentials, CredentialsEntry};
 use crate::domain::{CartId, RetrySchedule, TokenHash, Warehouse, WarehouseId};
 use crate::mailer::check_header;
+use crate::memo::Memo;
 use crate::net::{endpoint_url, is_loopback};
 
 mod catalog;
@@ -63,6 +64,8 @@ pub struct Config {
     pub square_webhooks: Option<SquareWebhooks>,
     /// Wix's webhooks to the app (`[wix_webhooks]`); without it `/cart-events/wix` answers 404.
     pub wix_webhooks: Option<wix::WixWebhooks>,
+    /// [`Config::public_origin`], kept with the base URL it was worked out from.
+    pub(crate) origin_memo: Memo<String, String>,
 }
 
 /// The warehouse API's rate limits, counted in the store in fixed windows.
@@ -245,9 +248,12 @@ impl Config {
 
     /// The origin of the public base URL (`https://cartlink.example.com`).
     pub fn public_origin(&self) -> String {
-        Url::parse(&self.public_base_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default()
+        // Pages ask for it on every request: parsed once per base URL.
+        self.origin_memo.get_or(&self.public_base_url, |base| {
+            Url::parse(base)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default()
+        })
     }
 
     /// An absolute public URL for `path` (which starts with `/`).
@@ -345,6 +351,7 @@ impl Config {
             ebay_account_deletion,
             square_webhooks,
             wix_webhooks: file.wix_webhooks.map(|e| e.read(env)).transpose()?,
+            origin_memo: Memo::default(),
         })
     }
 }

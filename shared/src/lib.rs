@@ -12,6 +12,7 @@ pub mod i18n;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mailer;
+pub mod memo;
 pub mod net;
 pub mod oauth;
 pub mod service;

@@ -23,6 +23,7 @@ use super::spec::{CartSpec, OneTokenPerStore, Reauthorize, RefreshWithin};
 use super::token::{DescribedRequest, Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
 use super::typed_credentials::{check_fields, CredentialCheck, CredentialField};
 use crate::domain::{CartId, Function, Secret};
+use crate::memo::Memo;
 use crate::net::endpoint_url;
 
 /// One cart as written in TOML (see `docs/configuration.md` for every key).
@@ -338,6 +339,7 @@ impl CartEntry {
             notes: self.notes,
             credentials: None,
             base_url_override: None,
+            authorize_origin_memo: Memo::default(),
         };
         let credentials = EntryCredentials {
             client_id: self.client_id,

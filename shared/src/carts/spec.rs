@@ -15,6 +15,7 @@ use super::pattern::pattern_matches;
 use super::quirks::CallbackCheck;
 use super::token::{Refresh, RevocationEndpoint, TokenAuth, TokenRequest};
 use crate::domain::{CareLimits, CartId, Function};
+use crate::memo::Memo;
 
 /// One cart of the catalog.
 #[derive(Clone, Debug)]
@@ -103,7 +104,13 @@ pub struct CartSpec {
     /// Loopback test configurations only: every endpoint goes to
     /// `<override>/<original host><original path>` (a stand-in of the cart).
     pub base_url_override: Option<Url>,
+    /// [`CartSpec::authorize_origin`] of a template without places, kept with what it was
+    /// worked out from.
+    pub(crate) authorize_origin_memo: Memo<OriginInputs, Option<String>>,
 }
+
+/// What a fixed authorize origin is worked out from: the template, the hosts, the override.
+pub(crate) type OriginInputs = (String, Vec<HostRule>, Option<Url>);
 
 /// A cart's documented rule that one app holds one active token per store, with its source.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -218,6 +225,7 @@ impl CartSpec {
             notes: Vec::new(),
             credentials: None,
             base_url_override: None,
+            authorize_origin_memo: Memo::default(),
         }
     }
 
@@ -299,6 +307,21 @@ impl CartSpec {
     /// The origin of the authorize endpoint for these values (for the grant page's
     /// `form-action`), if it can be built.
     pub fn authorize_origin(&self, vars: &Vars) -> Option<String> {
+        // A template without places gives every grant page the same origin: worked out once
+        // (it is a URL parsed and checked against the hosts) for the template, hosts and
+        // override it was worked out from.
+        if !self.authorize.url.contains('{') {
+            let key = (
+                self.authorize.url.clone(),
+                self.hosts.clone(),
+                self.base_url_override.clone(),
+            );
+            return self.authorize_origin_memo.get_or(&key, |_| {
+                self.endpoint(&self.authorize.url, &Vars::new())
+                    .ok()
+                    .map(|u| u.origin().ascii_serialization())
+            });
+        }
         let vars = match &self.credentials {
             Some(c) => with_client_id(vars, c),
             None => vars.clone(),
@@ -392,6 +415,23 @@ mod tests {
             vec!["orders:read", "fulfillments:write"]
         );
         assert!(!c.supports(Function::Inventory));
+    }
+
+    #[test]
+    fn a_fixed_authorize_origin_follows_an_override_set_after_it_was_asked() {
+        // GIVEN a cart whose fixed authorize origin was asked for once
+        let mut c = cart();
+        assert_eq!(
+            c.authorize_origin(&Vars::new()).as_deref(),
+            Some("https://auth.acme.test")
+        );
+        // WHEN a loopback stand-in is set as its override afterwards
+        c.base_url_override = Some(Url::parse("http://127.0.0.1:4010").unwrap());
+        // THEN the origin is the stand-in's, not the one worked out before
+        assert_eq!(
+            c.authorize_origin(&Vars::new()).as_deref(),
+            Some("http://127.0.0.1:4010")
+        );
     }
 
     #[test]

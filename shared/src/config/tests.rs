@@ -30,6 +30,17 @@ fn defaults_serve_loopback_http() {
 }
 
 #[test]
+fn the_public_origin_follows_a_base_url_changed_after_it_was_asked() {
+    // GIVEN a configuration whose public origin was asked for once
+    let mut c = load(&[], None).unwrap();
+    assert_eq!(c.public_origin(), "http://127.0.0.1:3000");
+    // WHEN its base URL is changed afterwards (with a path and the default port)
+    c.public_base_url = "https://Cartlink.Example.com:443/prefix".into();
+    // THEN the origin is the new URL's, as the URL standard writes it
+    assert_eq!(c.public_origin(), "https://cartlink.example.com");
+}
+
+#[test]
 fn production_base_urls_must_be_https() {
     assert!(load(
         &[("CARTLINK_PUBLIC_BASE_URL", "http://cartlink.example.com")],

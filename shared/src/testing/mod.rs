@@ -133,6 +133,7 @@ impl TestKit {
             ebay_account_deletion: None,
             square_webhooks: None,
             wix_webhooks: None,
+            origin_memo: Default::default(),
         };
         let mailer = Arc::new(RecordingMailer::default());
         let oauth = Arc::new(FakeTokenEndpoint::default());
