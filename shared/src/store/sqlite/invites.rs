@@ -11,17 +11,27 @@ use crate::store::listing::page_of;
 use crate::store::record::{body_without, with_fields, INVITE_MUTABLE};
 use crate::store::{InviteFilter, InviteStore, Page, PageRequest, StoreError};
 
+/// The columns an invite is read from, in the order [`SqliteStore::read_invite`] reads them by
+/// position (a lookup by name compares every column's name, on every row).
+macro_rules! invite_columns {
+    () => {
+        "invites.status, invites.status_reason, invites.updated_at, invites.expires_at, \
+         invites.body, invites.access_code_hash, invites.access_code_hint, invites.resends, \
+         invites.version"
+    };
+}
+
 impl SqliteStore {
     fn read_invite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Invite, StoreError>> {
-        let status: String = row.get("status")?;
-        let reason: Option<String> = row.get("status_reason")?;
-        let updated_at: i64 = row.get("updated_at")?;
-        let expires_at: i64 = row.get("expires_at")?;
-        let body: String = row.get("body")?;
-        let code: String = row.get("access_code_hash")?;
-        let hint: Option<String> = row.get("access_code_hint")?;
-        let resends: i64 = row.get("resends")?;
-        let version: i64 = row.get("version")?;
+        let status: String = row.get(0)?;
+        let reason: Option<String> = row.get(1)?;
+        let updated_at: i64 = row.get(2)?;
+        let expires_at: i64 = row.get(3)?;
+        let body: String = row.get(4)?;
+        let code: String = row.get(5)?;
+        let hint: Option<String> = row.get(6)?;
+        let resends: i64 = row.get(7)?;
+        let version: i64 = row.get(8)?;
         let mut fields = vec![
             ("version", version.into()),
             ("status", Value::String(status)),
@@ -89,8 +99,14 @@ impl InviteStore for SqliteStore {
 
     async fn invite(&self, id: &InviteId) -> Result<Option<Invite>, StoreError> {
         let id = id.as_str().to_owned();
-        self.read(move |db| Self::query_invite(db, "SELECT * FROM invites WHERE id = ?1", &id))
-            .await
+        self.read(move |db| {
+            Self::query_invite(
+                db,
+                concat!("SELECT ", invite_columns!(), " FROM invites WHERE id = ?1"),
+                &id,
+            )
+        })
+        .await
     }
 
     async fn invite_by_link(&self, link: &TokenHash) -> Result<Option<Invite>, StoreError> {
@@ -98,8 +114,12 @@ impl InviteStore for SqliteStore {
         self.read(move |db| {
             Self::query_invite(
                 db,
-                "SELECT invites.* FROM links JOIN invites ON invites.id = links.invite_id
-                 WHERE links.hash = ?1",
+                concat!(
+                    "SELECT ",
+                    invite_columns!(),
+                    " FROM links JOIN invites ON invites.id = links.invite_id
+                     WHERE links.hash = ?1"
+                ),
                 &link,
             )
         })
@@ -111,7 +131,11 @@ impl InviteStore for SqliteStore {
         self.read(move |db| {
             Self::query_invite(
                 db,
-                "SELECT * FROM invites WHERE access_code_hash = ?1",
+                concat!(
+                    "SELECT ",
+                    invite_columns!(),
+                    " FROM invites WHERE access_code_hash = ?1"
+                ),
                 &code,
             )
         })
@@ -196,14 +220,16 @@ impl InviteStore for SqliteStore {
         let (after_at, after_id) = after_of(page);
         self.with(|db| {
             let mut stmt = db
-                .prepare_cached(
-                    "SELECT * FROM invites WHERE warehouse_id = ?1
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    invite_columns!(),
+                    " FROM invites WHERE warehouse_id = ?1
                        AND (?2 IS NULL OR status = ?2)
                        AND (?3 IS NULL OR json_extract(body, '$.cart') = ?3)
                        AND (?4 IS NULL OR json_extract(body, '$.merchant_email') = ?4)
                        AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6))
-                     ORDER BY created_at DESC, id DESC LIMIT ?7",
-                )
+                     ORDER BY created_at DESC, id DESC LIMIT ?7"
+                ))
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map(
@@ -230,9 +256,11 @@ impl InviteStore for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(|db| {
             let mut stmt = db
-                .prepare_cached(
-                    "SELECT * FROM invites WHERE status = ?1 ORDER BY updated_at, id LIMIT ?2",
-                )
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    invite_columns!(),
+                    " FROM invites WHERE status = ?1 ORDER BY updated_at, id LIMIT ?2"
+                ))
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map(
