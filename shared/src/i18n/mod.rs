@@ -101,14 +101,8 @@ pub fn placeholders(message: &str) -> Vec<&str> {
 /// A piece of a message as read once for filling in ([`compiled`]).
 #[derive(Clone, Copy, Debug)]
 pub enum Compiled {
-    /// Words as written; `markup_safe`: they hold none of the characters HTML escapes in text
-    /// and attribute values (`&`, `<`, `>`, `"`), so a page writes them as they are.
-    Words {
-        /// The words.
-        text: &'static str,
-        /// Whether they can be written into HTML unescaped.
-        markup_safe: bool,
-    },
+    /// Words as written.
+    Words(&'static str),
     /// A placeholder's name.
     Placeholder(&'static str),
 }
@@ -131,10 +125,7 @@ fn index(locale: Locale) -> &'static Index {
             .map(|(key, message)| {
                 let pieces = pieces(message)
                     .map(|piece| match piece {
-                        Piece::Words(text) => Compiled::Words {
-                            text,
-                            markup_safe: !text.contains(['&', '<', '>', '"']),
-                        },
+                        Piece::Words(text) => Compiled::Words(text),
                         Piece::Placeholder(name) => Compiled::Placeholder(name),
                     })
                     .collect();
@@ -177,7 +168,7 @@ pub fn parts(locale: Locale, key: &str, args: &[(&str, Arg<'_>)]) -> Vec<Part> {
     compiled(locale, key)
         .iter()
         .map(|piece| match *piece {
-            Compiled::Words { text, .. } => Part::Text(text.to_owned()),
+            Compiled::Words(text) => Part::Text(text.to_owned()),
             Compiled::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
                 Some((_, Arg::Text(v))) => Part::Text((*v).to_owned()),
                 Some((_, Arg::Strong(v))) => Part::Strong((*v).to_owned()),
@@ -194,7 +185,7 @@ pub fn text(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(128);
     for piece in message {
         match *piece {
-            Compiled::Words { text, .. } => out.push_str(text),
+            Compiled::Words(text) => out.push_str(text),
             Compiled::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
                 Some((_, value)) => out.push_str(value),
                 None => {

@@ -36,8 +36,8 @@ impl Ui {
     }
 
     /// A message of the catalog as markup, written straight into the page: the same words as
-    /// [`Ui::text`], each value escaped (a page asks for dozens of messages; this one neither
-    /// builds a string per message nor escapes the catalog's own words again).
+    /// [`Ui::text`], escaped (a page asks for dozens of messages; this one builds no string per
+    /// message, and escapes a run of words without a character to escape in one copy).
     pub fn say<'a>(&self, key: &'a str, args: &'a [(&'a str, &'a str)]) -> Said<'a> {
         Said {
             locale: self.locale,
@@ -81,11 +81,7 @@ impl maud::Render for Said<'_> {
     fn render_to(&self, out: &mut String) {
         for piece in i18n::compiled(self.locale, self.key) {
             match *piece {
-                Compiled::Words {
-                    text,
-                    markup_safe: true,
-                } => out.push_str(text),
-                Compiled::Words { text, .. } => escape_html(text, out),
+                Compiled::Words(text) => escape_html(text, out),
                 Compiled::Placeholder(name) => {
                     let value = match self.args {
                         SaidArgs::Plain(args) => args
