@@ -249,11 +249,16 @@ impl Config {
     /// The origin of the public base URL (`https://cartlink.example.com`).
     pub fn public_origin(&self) -> String {
         // Pages ask for it on every request: parsed once per base URL.
-        self.origin_memo.get_or(&self.public_base_url, |base| {
-            Url::parse(base)
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_default()
-        })
+        let base = &self.public_base_url;
+        self.origin_memo.get_or(
+            |kept| kept == base,
+            || {
+                let origin = Url::parse(base)
+                    .map(|u| u.origin().ascii_serialization())
+                    .unwrap_or_default();
+                (base.clone(), origin)
+            },
+        )
     }
 
     /// An absolute public URL for `path` (which starts with `/`).

@@ -14,20 +14,18 @@ impl<K, V> Default for Memo<K, V> {
     }
 }
 
-impl<K: PartialEq, V: Clone> Memo<K, V> {
-    /// The value for `key`: the kept one when it was derived from an equal key, otherwise
-    /// `derive(key)` (kept if nothing is kept yet).
-    pub fn get_or(&self, key: &K, derive: impl FnOnce(&K) -> V) -> V
-    where
-        K: Clone,
-    {
+impl<K, V: Clone> Memo<K, V> {
+    /// The value for the inputs `same_inputs` recognizes: the kept one when it was derived
+    /// from them, otherwise the one `derive` gives with its inputs (kept if nothing is kept
+    /// yet). `same_inputs` compares without copying, so a kept value costs no allocation.
+    pub fn get_or(&self, same_inputs: impl Fn(&K) -> bool, derive: impl FnOnce() -> (K, V)) -> V {
         if let Some((kept, value)) = self.0.get() {
-            if kept == key {
+            if same_inputs(kept) {
                 return value.clone();
             }
         }
-        let value = derive(key);
-        let _ = self.0.set((key.clone(), value.clone()));
+        let (inputs, value) = derive();
+        let _ = self.0.set((inputs, value.clone()));
         value
     }
 }
@@ -43,13 +41,14 @@ mod tests {
         // GIVEN a memo asked once
         let memo = Memo::default();
         let derived = Cell::new(0);
-        let derive = |k: &String| {
+        let key = "abc".to_owned();
+        let derive = || {
             derived.set(derived.get() + 1);
-            k.len()
+            (key.clone(), key.len())
         };
-        assert_eq!(memo.get_or(&"abc".to_owned(), derive), 3);
+        assert_eq!(memo.get_or(|k: &String| *k == key, derive), 3);
         // WHEN it is asked again with an equal key
-        let again = memo.get_or(&"abc".to_owned(), derive);
+        let again = memo.get_or(|k: &String| *k == key, derive);
         // THEN the answer is the same and was worked out once
         assert_eq!((again, derived.get()), (3, 1));
     }
@@ -58,9 +57,10 @@ mod tests {
     fn another_key_is_worked_out_afresh() {
         // GIVEN a memo that keeps the value of one key
         let memo = Memo::default();
-        assert_eq!(memo.get_or(&"abc".to_owned(), |k| k.len()), 3);
+        let (abc, abcdef) = ("abc".to_owned(), "abcdef".to_owned());
+        assert_eq!(memo.get_or(|k| *k == abc, || (abc.clone(), abc.len())), 3);
         // WHEN it is asked with another
-        let other = memo.get_or(&"abcdef".to_owned(), |k| k.len());
+        let other = memo.get_or(|k| *k == abcdef, || (abcdef.clone(), abcdef.len()));
         // THEN the answer is that key's, never the kept one
         assert_eq!(other, 6);
     }

@@ -311,16 +311,25 @@ impl CartSpec {
         // (it is a URL parsed and checked against the hosts) for the template, hosts and
         // override it was worked out from.
         if !self.authorize.url.contains('{') {
-            let key = (
-                self.authorize.url.clone(),
-                self.hosts.clone(),
-                self.base_url_override.clone(),
+            return self.authorize_origin_memo.get_or(
+                |(url, hosts, over)| {
+                    *url == self.authorize.url
+                        && *hosts == self.hosts
+                        && *over == self.base_url_override
+                },
+                || {
+                    let origin = self
+                        .endpoint(&self.authorize.url, &Vars::new())
+                        .ok()
+                        .map(|u| u.origin().ascii_serialization());
+                    let inputs = (
+                        self.authorize.url.clone(),
+                        self.hosts.clone(),
+                        self.base_url_override.clone(),
+                    );
+                    (inputs, origin)
+                },
             );
-            return self.authorize_origin_memo.get_or(&key, |_| {
-                self.endpoint(&self.authorize.url, &Vars::new())
-                    .ok()
-                    .map(|u| u.origin().ascii_serialization())
-            });
         }
         let vars = match &self.credentials {
             Some(c) => with_client_id(vars, c),
