@@ -1,14 +1,12 @@
 //! The setup pages' markup. Every value is escaped by maud; values for scripts go through a
 //! JSON data island; no inline style or script anywhere (the CSP allows neither).
 
-use std::sync::OnceLock;
-
 use maud::{html, Markup};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use shared::carts::Flavour;
 use shared::domain::{Brand, Locale, Timestamp};
-use shared::i18n::{self, Arg};
+use shared::i18n::{self, Arg, PerLocale};
 use shared::service::setup::{GrantView, IntegrationSettings};
 use shared::web::page::{layout_in, Ui};
 
@@ -233,13 +231,8 @@ struct GrantData<'a> {
 /// The script's messages in `locale`, as JSON, written the first time a grant page in that
 /// language is shown.
 fn script_messages(locale: Locale) -> &'static RawValue {
-    static WRITTEN: [OnceLock<Box<RawValue>>; Locale::ALL.len()] =
-        [const { OnceLock::new() }; Locale::ALL.len()];
-    let at = Locale::ALL
-        .iter()
-        .position(|l| *l == locale)
-        .expect("every locale is in Locale::ALL");
-    WRITTEN[at].get_or_init(|| {
+    static WRITTEN: PerLocale<Box<RawValue>> = PerLocale::new();
+    WRITTEN.get_or_init(locale, || {
         let said = |title: &str, text: &str| Said {
             title: i18n::text(locale, title, &[]),
             text: i18n::text(locale, text, &[]),

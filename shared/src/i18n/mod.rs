@@ -27,18 +27,44 @@ const SOURCES: [(Locale, &str); 5] = [
 /// One language's messages by key.
 pub type Catalog = BTreeMap<String, String>;
 
-/// The catalog of a language, read once, when a page or email in it is first written (a
-/// function's first page reads one or two languages, not five). A catalog that does not parse
-/// is a build mistake the catalog test catches; at run time it reads as empty (English then
-/// answers).
+/// One value per language, each made the first time it is asked for (a function's first page
+/// reads one or two languages, not five).
+pub struct PerLocale<T>([OnceLock<T>; Locale::ALL.len()]);
+
+impl<T> PerLocale<T> {
+    /// Nothing made yet.
+    pub const fn new() -> Self {
+        PerLocale([const { OnceLock::new() }; Locale::ALL.len()])
+    }
+
+    /// The value of `locale`, made by `make` if it is the first ask.
+    pub fn get_or_init(&self, locale: Locale, make: impl FnOnce() -> T) -> &T {
+        let at = Locale::ALL
+            .iter()
+            .position(|l| *l == locale)
+            .expect("every locale is in Locale::ALL");
+        self.0[at].get_or_init(make)
+    }
+}
+
+impl<T> Default for PerLocale<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The catalog of a language, read once, when a page or email in it is first written. A
+/// catalog that does not parse is a build mistake the catalog test catches; at run time it
+/// reads as empty (English then answers).
 pub fn catalog(locale: Locale) -> &'static Catalog {
-    static CATALOGS: [OnceLock<Catalog>; SOURCES.len()] =
-        [const { OnceLock::new() }; SOURCES.len()];
-    let at = SOURCES
-        .iter()
-        .position(|(l, _)| *l == locale)
-        .expect("every locale has a catalog");
-    CATALOGS[at].get_or_init(|| parse(SOURCES[at].1).unwrap_or_default())
+    static CATALOGS: PerLocale<Catalog> = PerLocale::new();
+    CATALOGS.get_or_init(locale, || {
+        let (_, source) = SOURCES
+            .iter()
+            .find(|(l, _)| *l == locale)
+            .expect("every locale has a catalog");
+        parse(source).unwrap_or_default()
+    })
 }
 
 /// Reads a catalog's TOML: flat `"key" = "message"` pairs.
@@ -98,50 +124,57 @@ pub fn placeholders(message: &str) -> Vec<&str> {
         .collect()
 }
 
-/// A piece of a message as read once for filling in ([`compiled`]).
-#[derive(Clone, Copy, Debug)]
-pub enum Compiled {
-    /// Words as written.
-    Words(&'static str),
-    /// A placeholder's name.
-    Placeholder(&'static str),
-}
-
 /// One language's messages read into their pieces, by key.
-type Index = HashMap<&'static str, Box<[Compiled]>>;
+type Index = HashMap<&'static str, Box<[Piece<'static>]>>;
 
 /// A language's messages as pieces: built once per language from its catalog, so a page (which
 /// asks for dozens of messages) finds each by hash and never scans a message for its
 /// placeholders again.
 fn index(locale: Locale) -> &'static Index {
-    static INDEXES: [OnceLock<Index>; SOURCES.len()] = [const { OnceLock::new() }; SOURCES.len()];
-    let at = SOURCES
-        .iter()
-        .position(|(l, _)| *l == locale)
-        .expect("every locale has a catalog");
-    INDEXES[at].get_or_init(|| {
+    static INDEXES: PerLocale<Index> = PerLocale::new();
+    INDEXES.get_or_init(locale, || {
         catalog(locale)
             .iter()
-            .map(|(key, message)| {
-                let pieces = pieces(message)
-                    .map(|piece| match piece {
-                        Piece::Words(text) => Compiled::Words(text),
-                        Piece::Placeholder(name) => Compiled::Placeholder(name),
-                    })
-                    .collect();
-                (key.as_str(), pieces)
-            })
+            .map(|(key, message)| (key.as_str(), pieces(message).collect()))
             .collect()
     })
 }
 
 /// The message `key` in `locale` as its pieces (English's where the language lacks it; none
 /// for a key no catalog has).
-pub fn compiled(locale: Locale, key: &str) -> &'static [Compiled] {
+fn compiled(locale: Locale, key: &str) -> &'static [Piece<'static>] {
     index(locale)
         .get(key)
         .or_else(|| index(Locale::En).get(key))
         .map_or(&[], |pieces| pieces)
+}
+
+/// A piece of a message filled in ([`fill`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filled<V> {
+    /// The message's own words.
+    Words(&'static str),
+    /// The value given for a placeholder.
+    Value(V),
+    /// A placeholder no value was given for (its name): written as it stands, `{name}`.
+    Unfilled(&'static str),
+}
+
+/// The message `key` in `locale` piece by piece, each placeholder filled from `args` (by
+/// name). The one reading of how values fill a message: [`text`], [`parts`] and the pages'
+/// markup all go through it.
+pub fn fill<'a, V: Copy>(
+    locale: Locale,
+    key: &str,
+    args: &'a [(&'a str, V)],
+) -> impl Iterator<Item = Filled<V>> + 'a {
+    compiled(locale, key).iter().map(move |piece| match *piece {
+        Piece::Words(words) => Filled::Words(words),
+        Piece::Placeholder(name) => args
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(Filled::Unfilled(name), |(_, v)| Filled::Value(*v)),
+    })
 }
 
 /// A value for a placeholder, and how it is shown.
@@ -165,15 +198,12 @@ pub enum Part {
 /// The message `key` in `locale`, its placeholders filled in from `args`, as parts. A
 /// placeholder without a value stays as written.
 pub fn parts(locale: Locale, key: &str, args: &[(&str, Arg<'_>)]) -> Vec<Part> {
-    compiled(locale, key)
-        .iter()
-        .map(|piece| match *piece {
-            Compiled::Words(text) => Part::Text(text.to_owned()),
-            Compiled::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
-                Some((_, Arg::Text(v))) => Part::Text((*v).to_owned()),
-                Some((_, Arg::Strong(v))) => Part::Strong((*v).to_owned()),
-                None => Part::Text(format!("{{{name}}}")),
-            },
+    fill(locale, key, args)
+        .map(|piece| match piece {
+            Filled::Words(words) => Part::Text(words.to_owned()),
+            Filled::Value(Arg::Text(v)) => Part::Text(v.to_owned()),
+            Filled::Value(Arg::Strong(v)) => Part::Strong(v.to_owned()),
+            Filled::Unfilled(name) => Part::Text(format!("{{{name}}}")),
         })
         .collect()
 }
@@ -181,19 +211,15 @@ pub fn parts(locale: Locale, key: &str, args: &[(&str, Arg<'_>)]) -> Vec<Part> {
 /// The message `key` in `locale` as text, its placeholders filled in from `args` (written into
 /// one string: pages ask for dozens of messages each).
 pub fn text(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
-    let message = compiled(locale, key);
     let mut out = String::with_capacity(128);
-    for piece in message {
-        match *piece {
-            Compiled::Words(text) => out.push_str(text),
-            Compiled::Placeholder(name) => match args.iter().find(|(n, _)| *n == name) {
-                Some((_, value)) => out.push_str(value),
-                None => {
-                    out.push('{');
-                    out.push_str(name);
-                    out.push('}');
-                }
-            },
+    for piece in fill(locale, key, args) {
+        match piece {
+            Filled::Words(words) | Filled::Value(words) => out.push_str(words),
+            Filled::Unfilled(name) => {
+                out.push('{');
+                out.push_str(name);
+                out.push('}');
+            }
         }
     }
     out

@@ -4,7 +4,7 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::domain::{Locale, Timestamp};
-use crate::i18n::{self, Arg, Compiled};
+use crate::i18n::{self, Arg, Filled};
 
 /// Renders a full page in English, without a language switcher (pages not yet in the
 /// catalogs: the sandbox cart, the local home page, the callback's answers).
@@ -38,20 +38,20 @@ impl Ui {
     /// A message of the catalog as markup, written straight into the page: the same words as
     /// [`Ui::text`], escaped (a page asks for dozens of messages; this one builds no string per
     /// message, and escapes a run of words without a character to escape in one copy).
-    pub fn say<'a>(&self, key: &'a str, args: &'a [(&'a str, &'a str)]) -> Said<'a> {
-        Said {
+    pub fn say<'a>(&self, key: &'a str, args: &'a [(&'a str, &'a str)]) -> MessageMarkup<'a> {
+        MessageMarkup {
             locale: self.locale,
             key,
-            args: SaidArgs::Plain(args),
+            args: MarkupArgs::Plain(args),
         }
     }
 
     /// A message of the catalog as markup, the values marked [`Arg::Strong`] in `<strong>`.
-    pub fn msg<'a>(&self, key: &'a str, args: &'a [(&'a str, Arg<'a>)]) -> Said<'a> {
-        Said {
+    pub fn msg<'a>(&self, key: &'a str, args: &'a [(&'a str, Arg<'a>)]) -> MessageMarkup<'a> {
+        MessageMarkup {
             locale: self.locale,
             key,
-            args: SaidArgs::Marked(args),
+            args: MarkupArgs::Marked(args),
         }
     }
 
@@ -64,49 +64,56 @@ impl Ui {
 /// A message of the catalog as markup ([`Ui::say`], [`Ui::msg`]): rendered where the page
 /// writes it.
 #[derive(Clone, Copy, Debug)]
-pub struct Said<'a> {
+pub struct MessageMarkup<'a> {
     locale: Locale,
     key: &'a str,
-    args: SaidArgs<'a>,
+    args: MarkupArgs<'a>,
 }
 
-/// The values of a [`Said`]: plain words, or each marked plain or standing out.
+/// The values of a [`MessageMarkup`]: plain words, or each marked plain or standing out.
 #[derive(Clone, Copy, Debug)]
-enum SaidArgs<'a> {
+enum MarkupArgs<'a> {
     Plain(&'a [(&'a str, &'a str)]),
     Marked(&'a [(&'a str, Arg<'a>)]),
 }
 
-impl maud::Render for Said<'_> {
+impl maud::Render for MessageMarkup<'_> {
     fn render_to(&self, out: &mut String) {
-        for piece in i18n::compiled(self.locale, self.key) {
-            match *piece {
-                Compiled::Words(text) => escape_html(text, out),
-                Compiled::Placeholder(name) => {
-                    let value = match self.args {
-                        SaidArgs::Plain(args) => args
-                            .iter()
-                            .find(|(n, _)| *n == name)
-                            .map(|(_, v)| Arg::Text(v)),
-                        SaidArgs::Marked(args) => {
-                            args.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-                        }
-                    };
-                    match value {
-                        Some(Arg::Text(v)) => escape_html(v, out),
-                        Some(Arg::Strong(v)) => {
-                            out.push_str("<strong>");
-                            escape_html(v, out);
-                            out.push_str("</strong>");
-                        }
-                        // As written, as [`i18n::text`] leaves it.
-                        None => {
-                            out.push('{');
-                            escape_html(name, out);
-                            out.push('}');
-                        }
+        match self.args {
+            MarkupArgs::Plain(args) => write_message(self.locale, self.key, args, out, |v, out| {
+                escape_html(v, out);
+            }),
+            MarkupArgs::Marked(args) => {
+                write_message(self.locale, self.key, args, out, |v, out| match v {
+                    Arg::Text(v) => escape_html(v, out),
+                    Arg::Strong(v) => {
+                        out.push_str("<strong>");
+                        escape_html(v, out);
+                        out.push_str("</strong>");
                     }
-                }
+                });
+            }
+        }
+    }
+}
+
+/// Writes the message `key` into `out` as markup: its words escaped, each value by `value`, a
+/// placeholder without a value as written (as [`i18n::text`] leaves it).
+fn write_message<V: Copy>(
+    locale: Locale,
+    key: &str,
+    args: &[(&str, V)],
+    out: &mut String,
+    value: impl Fn(V, &mut String),
+) {
+    for piece in i18n::fill(locale, key, args) {
+        match piece {
+            Filled::Words(words) => escape_html(words, out),
+            Filled::Value(v) => value(v, out),
+            Filled::Unfilled(name) => {
+                out.push('{');
+                escape_html(name, out);
+                out.push('}');
             }
         }
     }
