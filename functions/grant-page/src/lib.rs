@@ -19,6 +19,7 @@ mod pages;
 use http::{Method, StatusCode};
 use serde_json::json;
 use shared::domain::{Brand, Timestamp};
+use shared::service::setup::pages::RenderedPage;
 use shared::service::setup::{GrantNext, GrantView, SetupError};
 use shared::service::Services;
 use shared::web::page::Ui;
@@ -224,13 +225,26 @@ fn grant_page_with(
     view: &GrantView<'_>,
     problem: Option<&str>,
 ) -> Response {
+    let page = rendered_grant_page(svc, ui, view, problem);
+    web::html(StatusCode::OK, page.body, &page.form_targets)
+}
+
+/// The grant page's HTML and the origins its form posts to (what [`Services::grant_page_for`]
+/// keeps of a page without a problem).
+fn rendered_grant_page(
+    svc: &Services,
+    ui: &Ui,
+    view: &GrantView<'_>,
+    problem: Option<&str>,
+) -> RenderedPage {
     let ui = Ui {
         here: Some(format!("/setup/{}", view.token.expose())),
         ..ui.clone()
     };
-    let body = pages::grant(&ui, &svc.config.public_origin(), view, problem);
-    let form_targets: Vec<String> = view.authorize_origin.iter().cloned().collect();
-    web::html(StatusCode::OK, body, &form_targets)
+    RenderedPage {
+        body: pages::grant(&ui, &svc.config.public_origin(), view, problem).into(),
+        form_targets: view.authorize_origin.iter().cloned().collect(),
+    }
 }
 
 /// The answer to a grant page's beacon about its link: `{"ok": true}` when the link is known,
@@ -273,8 +287,12 @@ async fn route(svc: &Services, ui: &Ui, req: &Request) -> Result<Response, PageE
             }
         }
         (["setup", token], true, _) => {
-            let view = svc.open_link_for(token, req.client_ip).await?;
-            Ok(grant_page(svc, ui, &view))
+            let page = svc
+                .grant_page_for(token, req.client_ip, ui.locale, |view| {
+                    rendered_grant_page(svc, ui, view, None)
+                })
+                .await?;
+            Ok(web::html(StatusCode::OK, page.body, &page.form_targets))
         }
         (["setup", token, "grant"], false, &Method::POST) => {
             same_origin(svc, req)?;

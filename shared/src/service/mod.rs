@@ -68,6 +68,8 @@ pub struct Services {
     pub webhooks: WebhookPorts,
     /// eBay's notification keys fetched so far (kept an hour each).
     pub notification_keys: lifecycle::ebay::NotificationKeys,
+    /// The grant pages kept while the store shows no commit (the embedded store only).
+    pub grant_pages: setup::pages::GrantPages,
 }
 
 /// The webhook ports besides the store: where deliveries wait, where the local server finds

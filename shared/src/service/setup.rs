@@ -473,5 +473,8 @@ impl Services {
     }
 }
 
+pub mod pages;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pages;

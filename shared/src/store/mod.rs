@@ -9,8 +9,9 @@
 //! [`InviteEvents`] (invites' histories), [`Tenants`] (warehouses kept as data, their branding and
 //! API keys), [`ManageLinks`] (the merchant's manage links and the last token fetch of each
 //! connection), [`WebhookStore`] (webhook endpoints and deliveries), [`CartApps`] (a warehouse's
-//! own app credentials at carts) and [`CartSubscriptions`] (the lifecycle subscriptions cartlink
-//! holds at merchants' sites). [`Store`] is all of them, so the services hold one `Arc<dyn Store>`;
+//! own app credentials at carts), [`CartSubscriptions`] (the lifecycle subscriptions cartlink
+//! holds at merchants' sites) and [`ChangeWatch`] (whether anything was committed since a read,
+//! so that what was made from it may be reused). [`Store`] is all of them, so the services hold one `Arc<dyn Store>`;
 //! code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
@@ -384,6 +385,20 @@ pub use manage::{ManageLink, ManageLinks};
 pub use tenants::Tenants;
 pub use webhooks::{DeliveryFilter, DeliveryRead, WebhookStore};
 
+/// Whether anything was committed to the store since a read: what lets a process answer again
+/// with what it made from that read (the local server's grant pages) without reading it again.
+#[async_trait]
+pub trait ChangeWatch: Send + Sync {
+    /// A mark that moves whenever anything was committed to the store, by this process or by
+    /// another, since it was last asked for. Taken before a read, it stays the same later only
+    /// if nothing committed after the read could have changed it. `None` (the default) where
+    /// the store cannot tell: DynamoDB, which every other Lambda writes too; nothing read from
+    /// such a store is reused.
+    async fn change_mark(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
+}
+
 /// The whole store port: every part, as the services hold it (`Arc<dyn Store>`). Any type that
 /// implements every part is a `Store`.
 pub trait Store:
@@ -403,6 +418,7 @@ pub trait Store:
     + CareSchedule
     + CartApps
     + CartSubscriptions
+    + ChangeWatch
 {
 }
 
@@ -423,6 +439,7 @@ impl<T> Store for T where
         + CareSchedule
         + CartApps
         + CartSubscriptions
+        + ChangeWatch
         + ?Sized
 {
 }

@@ -158,6 +158,7 @@ impl TestKit {
                 sender: sender.clone(),
             },
             notification_keys: Default::default(),
+            grant_pages: Default::default(),
         };
         TestKit {
             services,

@@ -153,11 +153,19 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
+/// Sets a header whose value is written in the code: neither checked nor copied per response.
+fn fixed(headers: &mut HeaderMap, name: &'static str, value: &'static str) {
+    headers.insert(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    );
+}
+
 fn base_headers(headers: &mut HeaderMap) {
-    set(headers, "x-content-type-options", "nosniff");
-    set(headers, "referrer-policy", "no-referrer");
-    set(headers, "cache-control", "no-store");
-    set(
+    fixed(headers, "x-content-type-options", "nosniff");
+    fixed(headers, "referrer-policy", "no-referrer");
+    fixed(headers, "cache-control", "no-store");
+    fixed(
         headers,
         "strict-transport-security",
         "max-age=63072000; includeSubDomains",
@@ -183,7 +191,7 @@ pub fn content_security_policy(form_targets: &[String]) -> String {
 /// An HTML page with the full security header set. It keeps handles to the popups it opens
 /// (`Cross-Origin-Opener-Policy: same-origin-allow-popups`) and is isolated from any other
 /// window.
-pub fn html(status: StatusCode, body: String, form_targets: &[String]) -> Response {
+pub fn html(status: StatusCode, body: impl Into<Bytes>, form_targets: &[String]) -> Response {
     page(status, body, form_targets, "same-origin-allow-popups")
 }
 
@@ -212,19 +220,25 @@ pub fn framed_html(status: StatusCode, body: String, ancestors: &str) -> Respons
     resp
 }
 
-fn page(status: StatusCode, body: String, form_targets: &[String], coop: &str) -> Response {
-    let mut resp = http::Response::new(Bytes::from(body));
+fn page(
+    status: StatusCode,
+    body: impl Into<Bytes>,
+    form_targets: &[String],
+    coop: &'static str,
+) -> Response {
+    let mut resp = http::Response::new(body.into());
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     base_headers(h);
-    set(h, "content-type", "text/html; charset=utf-8");
-    set(
-        h,
-        "content-security-policy",
-        &content_security_policy(form_targets),
-    );
-    set(h, "x-frame-options", "DENY");
-    set(h, "cross-origin-opener-policy", coop);
+    fixed(h, "content-type", "text/html; charset=utf-8");
+    // The policy is built for this page; its bytes become the header's without a copy.
+    if let Ok(csp) =
+        HeaderValue::from_maybe_shared(Bytes::from(content_security_policy(form_targets)))
+    {
+        h.insert(HeaderName::from_static("content-security-policy"), csp);
+    }
+    fixed(h, "x-frame-options", "DENY");
+    fixed(h, "cross-origin-opener-policy", coop);
     resp
 }
 
@@ -234,7 +248,7 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     let mut resp = http::Response::new(Bytes::from(body));
     *resp.status_mut() = status;
     base_headers(resp.headers_mut());
-    set(resp.headers_mut(), "content-type", "application/json");
+    fixed(resp.headers_mut(), "content-type", "application/json");
     resp
 }
 
@@ -256,12 +270,12 @@ pub fn see_other(location: &str) -> Response {
 }
 
 /// A static asset (script or style) from our own origin.
-pub fn asset(content_type: &str, body: &'static str) -> Response {
+pub fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut resp = http::Response::new(Bytes::from_static(body.as_bytes()));
     let h = resp.headers_mut();
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "content-type", content_type);
-    set(h, "cache-control", "public, max-age=300");
+    fixed(h, "x-content-type-options", "nosniff");
+    fixed(h, "content-type", content_type);
+    fixed(h, "cache-control", "public, max-age=300");
     resp
 }
 
@@ -354,11 +368,7 @@ mod tests {
 
     #[test]
     fn every_page_carries_the_security_headers() {
-        let resp = html(
-            StatusCode::OK,
-            "<p>x</p>".into(),
-            &["https://cart.test".into()],
-        );
+        let resp = html(StatusCode::OK, "<p>x</p>", &["https://cart.test".into()]);
         let h = resp.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("default-src 'self'"));

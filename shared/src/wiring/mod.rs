@@ -82,5 +82,6 @@ fn assemble(config: Config, catalog: Catalog, adapters: Adapters) -> Services {
             sender: Arc::new(sender),
         },
         notification_keys: Default::default(),
+        grant_pages: Default::default(),
     }
 }

@@ -105,6 +105,7 @@ fn process_on(kit: &TestKit, plan: &Arc<FaultPlan>) -> Arc<Services> {
         refreshing: Default::default(),
         webhooks: s.webhooks.clone(),
         notification_keys: Default::default(),
+        grant_pages: Default::default(),
     })
 }
 

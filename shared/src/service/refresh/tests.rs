@@ -53,6 +53,7 @@ pub(super) fn other_process(kit: &TestKit) -> Services {
         refreshing: RefreshFlights::default(),
         webhooks: s.webhooks.clone(),
         notification_keys: Default::default(),
+        grant_pages: Default::default(),
     }
 }
 

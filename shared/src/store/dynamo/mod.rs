@@ -129,6 +129,10 @@ fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     unavailable(e)
 }
 
+/// Every other Lambda writes the table too, and nothing tells this one when: nothing read is
+/// reused (the default `None`).
+impl crate::store::ChangeWatch for DynamoStore {}
+
 /// Whether a single-item write failed on its condition.
 fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
 where

@@ -9,6 +9,7 @@
 //! pool threads and switching to them (perf, `make bench`; docs/benchmarks.md).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,10 +61,19 @@ pub(super) fn configure(db: &Db) -> Result<(), StoreError> {
 }
 
 /// The read-only connections, opened as needed and kept while idle: as many as reads ran at
-/// once, at most one per thread that runs tasks.
+/// once, at most one per thread that runs tasks. They also watch for commits
+/// ([`Readers::change_mark`]).
 pub(super) struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Db>>,
+    idle: Mutex<Vec<Reader>>,
+    /// The change mark: moved on by every reader that saw a commit since it last looked.
+    mark: AtomicU64,
+}
+
+/// A read-only connection, and the `data_version` it last saw (`None` until it first looks).
+pub(super) struct Reader {
+    db: Db,
+    seen: Option<i64>,
 }
 
 impl Readers {
@@ -72,12 +82,13 @@ impl Readers {
         Arc::new(Readers {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            mark: AtomicU64::new(0),
         })
     }
 
-    fn take(&self) -> Result<Db, StoreError> {
-        if let Some(db) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
-            return Ok(db);
+    pub(super) fn take(&self) -> Result<Reader, StoreError> {
+        if let Some(reader) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Ok(reader);
         }
         let db = Db::open_with_flags(
             &self.path,
@@ -85,11 +96,37 @@ impl Readers {
         )
         .map_err(unavailable)?;
         configure(&db)?;
-        Ok(db)
+        Ok(Reader { db, seen: None })
     }
 
-    fn give(&self, db: Db) {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(db);
+    pub(super) fn give(&self, reader: Reader) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(reader);
+    }
+
+    /// The store's change mark ([`crate::store::ChangeWatch`]). SQLite's `data_version` of a
+    /// connection moves when any other connection (the writer, another process) committed since
+    /// that connection last read; a reader never commits. Each reader's number is its own, so a
+    /// reader that sees its number move, or looks for the first time (it cannot know what came
+    /// before it), moves the one mark all of them share. A commit after a mark was taken is seen
+    /// by every reader at its next look, so the mark any of them answers then has moved.
+    pub(super) fn change_mark(&self) -> Result<u64, StoreError> {
+        let mut reader = self.take()?;
+        let version = reader
+            .db
+            .row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .map_err(unavailable);
+        let mark = version.map(|version| {
+            if reader.seen != Some(version) {
+                reader.seen = Some(version);
+                self.mark.fetch_add(1, Ordering::SeqCst);
+            }
+            self.mark.load(Ordering::SeqCst)
+        });
+        self.give(reader);
+        mark
     }
 }
 
@@ -100,9 +137,18 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Db) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let db = self.readers.take()?;
-        let out = f(&db);
-        self.readers.give(db);
+        let reader = self.readers.take()?;
+        let out = f(&reader.db);
+        self.readers.give(reader);
         out
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::store::ChangeWatch for SqliteStore {
+    /// Every write, this process's or another's, is a commit to the one file, which
+    /// `data_version` sees ([`Readers::change_mark`]).
+    async fn change_mark(&self) -> Result<Option<u64>, StoreError> {
+        self.readers.change_mark().map(Some)
     }
 }

@@ -170,3 +170,91 @@ async fn a_read_proceeds_beside_an_open_write_transaction_and_sees_what_was_comm
         "{read:?}"
     );
 }
+
+mod change_mark {
+    //! The change mark ([`crate::store::ChangeWatch`]) as SQLite's `data_version` gives it.
+
+    use super::*;
+    use crate::store::ChangeWatch;
+
+    async fn mark(store: &SqliteStore) -> u64 {
+        store.change_mark().await.unwrap().expect("SQLite can tell")
+    }
+
+    fn other_connection_commits(dir: &std::path::Path) {
+        let other = Db::open(dir.join("cartlink.db")).unwrap();
+        other
+            .execute("UPDATE invites SET updated_at = updated_at + 1", [])
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn it_stays_while_nothing_is_committed() {
+        // GIVEN a store with an invite, and its mark
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let inv = invite(InviteStatus::Pending);
+        store
+            .insert_invite(&inv, &TokenHash::of("l"))
+            .await
+            .unwrap();
+        let before = mark(&store).await;
+        // WHEN it is read from and asked for again
+        store.invite(&inv.id).await.unwrap();
+        let after = mark(&store).await;
+        // THEN it has not moved
+        assert_eq!(after, before);
+    }
+
+    #[tokio::test]
+    async fn a_write_through_the_store_moves_it() {
+        // GIVEN a store and its mark
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let before = mark(&store).await;
+        // WHEN an invite is stored
+        let inv = invite(InviteStatus::Pending);
+        store
+            .insert_invite(&inv, &TokenHash::of("l"))
+            .await
+            .unwrap();
+        // THEN the mark has moved
+        assert_ne!(mark(&store).await, before);
+    }
+
+    #[tokio::test]
+    async fn a_commit_by_another_connection_moves_it() {
+        // GIVEN a store with an invite, and its mark
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store
+            .insert_invite(&invite(InviteStatus::Pending), &TokenHash::of("l"))
+            .await
+            .unwrap();
+        let before = mark(&store).await;
+        // WHEN another connection to the file (another process) commits
+        other_connection_commits(dir.path());
+        // THEN the mark has moved
+        assert_ne!(mark(&store).await, before);
+    }
+
+    #[tokio::test]
+    async fn a_reader_opened_after_a_commit_moves_it() {
+        // GIVEN a mark taken by the only reader, which is then busy
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store
+            .insert_invite(&invite(InviteStatus::Pending), &TokenHash::of("l"))
+            .await
+            .unwrap();
+        let before = mark(&store).await;
+        let busy = store.readers.take().unwrap();
+        // WHEN another connection commits, and the mark is asked for through a new reader,
+        // which has no earlier number of its own to tell the commit by
+        other_connection_commits(dir.path());
+        let after = mark(&store).await;
+        store.readers.give(busy);
+        // THEN the mark has moved
+        assert_ne!(after, before);
+    }
+}

@@ -9,6 +9,7 @@ mod accounts;
 mod care;
 mod cart_apps;
 mod cart_subscriptions;
+mod change_watch;
 mod tenants;
 
 use super::{FaultPlan, Port};
