@@ -24,7 +24,16 @@ impl Services {
         raw_token: &str,
         client: Option<IpAddr>,
     ) -> Result<GrantView<'_>, SetupError> {
-        match self.open_link(raw_token).await {
+        self.count_unknown(client, self.open_link(raw_token)).await
+    }
+
+    /// `opened`, with a link that opens nothing counted against `client`.
+    pub(super) async fn count_unknown<'s>(
+        &self,
+        client: Option<IpAddr>,
+        opened: impl std::future::Future<Output = Result<GrantView<'s>, SetupError>>,
+    ) -> Result<GrantView<'s>, SetupError> {
+        match opened.await {
             Err(SetupError::InvalidLink) => {
                 let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
                 let key = format!("unknown-link:{}", TokenHash::of(&address).as_str());

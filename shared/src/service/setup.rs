@@ -180,9 +180,19 @@ impl Services {
     /// invite is expired, connected or withdrawn answers the variant that says so.
     pub async fn open_link(&self, raw_token: &str) -> Result<GrantView<'_>, SetupError> {
         let token = InviteToken::parse(raw_token).ok_or(SetupError::InvalidLink)?;
+        let hash = token.hash();
+        self.open_token(token, &hash).await
+    }
+
+    /// [`Services::open_link`] for a parsed link whose hash is `hash`.
+    pub(super) async fn open_token(
+        &self,
+        token: InviteToken,
+        hash: &TokenHash,
+    ) -> Result<GrantView<'_>, SetupError> {
         let invite = self
             .store
-            .invite_by_link(&token.hash())
+            .invite_by_link(hash)
             .await?
             .ok_or(SetupError::InvalidLink)?;
         if let Some(refusal) = self.why_not_grantable(&invite).await? {

@@ -109,24 +109,27 @@ impl Services {
         locale: Locale,
         render: impl FnOnce(&GrantView<'_>) -> RenderedPage,
     ) -> Result<RenderedPage, SetupError> {
-        // The mark is taken before anything is read, so a commit after it moves it.
-        let kept = match (
-            self.store.change_mark().await?,
-            InviteToken::parse(raw_token),
-        ) {
-            (Some(mark), Some(token)) => Some((mark, (token.hash(), locale))),
-            _ => None,
+        let Some(token) = InviteToken::parse(raw_token) else {
+            return self
+                .open_link_for(raw_token, client)
+                .await
+                .map(|view| render(&view));
         };
-        if let Some((mark, key)) = &kept {
-            if let Some(page) = self.grant_pages.get(key, *mark, self.clock.now()) {
+        let key = (token.hash(), locale);
+        // The mark is taken before anything is read, so a commit after it moves it.
+        let mark = self.store.change_mark().await?;
+        if let Some(mark) = mark {
+            if let Some(page) = self.grant_pages.get(&key, mark, self.clock.now()) {
                 return Ok(page);
             }
         }
-        let view = self.open_link_for(raw_token, client).await?;
+        let view = self
+            .count_unknown(client, self.open_token(token, &key.0))
+            .await?;
         let page = render(&view);
-        if let Some((mark, key)) = kept {
-            self.grant_pages
-                .keep(key, mark, page.clone(), view.invite.expires_at);
+        if let Some(mark) = mark {
+            let expires_at = view.invite.expires_at;
+            self.grant_pages.keep(key, mark, page.clone(), expires_at);
         }
         Ok(page)
     }
