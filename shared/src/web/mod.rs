@@ -153,19 +153,25 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
-/// Sets a header whose value is written in the code: neither checked nor copied per response.
-fn fixed(headers: &mut HeaderMap, name: &'static str, value: &'static str) {
-    headers.insert(
-        HeaderName::from_static(name),
-        HeaderValue::from_static(value),
-    );
+/// Sets a header whose name and value are written in the code: both checked when compiling,
+/// neither checked nor copied per response. `value <expr>` sets a `HeaderValue` made elsewhere.
+macro_rules! fixed {
+    ($headers:expr, $name:literal, $value:literal $(,)?) => {{
+        $headers.insert(
+            const { HeaderName::from_static($name) },
+            const { HeaderValue::from_static($value) },
+        );
+    }};
+    ($headers:expr, $name:literal, value $value:expr) => {{
+        $headers.insert(const { HeaderName::from_static($name) }, $value);
+    }};
 }
 
 fn base_headers(headers: &mut HeaderMap) {
-    fixed(headers, "x-content-type-options", "nosniff");
-    fixed(headers, "referrer-policy", "no-referrer");
-    fixed(headers, "cache-control", "no-store");
-    fixed(
+    fixed!(headers, "x-content-type-options", "nosniff");
+    fixed!(headers, "referrer-policy", "no-referrer");
+    fixed!(headers, "cache-control", "no-store");
+    fixed!(
         headers,
         "strict-transport-security",
         "max-age=63072000; includeSubDomains",
@@ -188,11 +194,16 @@ pub fn content_security_policy(form_targets: &[String]) -> String {
     )
 }
 
+/// The opener policy of a page that keeps handles to the popups it opens.
+const COOP_KEEPS_POPUPS: HeaderValue = HeaderValue::from_static("same-origin-allow-popups");
+/// The opener policy of a page shown inside a popup ([`popup_html`]).
+const COOP_IN_POPUP: HeaderValue = HeaderValue::from_static("unsafe-none");
+
 /// An HTML page with the full security header set. It keeps handles to the popups it opens
 /// (`Cross-Origin-Opener-Policy: same-origin-allow-popups`) and is isolated from any other
 /// window.
 pub fn html(status: StatusCode, body: impl Into<Bytes>, form_targets: &[String]) -> Response {
-    page(status, body, form_targets, "same-origin-allow-popups")
+    page(status, body, form_targets, COOP_KEEPS_POPUPS)
 }
 
 /// A page that may be shown inside the grant page's popup (the OAuth callback's pages): the
@@ -201,7 +212,7 @@ pub fn html(status: StatusCode, body: impl Into<Bytes>, form_targets: &[String])
 /// context group, where `window.opener` is null and it could no longer tell the grant page
 /// that it is done. The grant page's status poll does not depend on it either way.
 pub fn popup_html(status: StatusCode, body: String) -> Response {
-    page(status, body, &[], "unsafe-none")
+    page(status, body, &[], COOP_IN_POPUP)
 }
 
 /// A page a cart's admin shows in its own frame (BigCommerce's control panel): the full
@@ -209,7 +220,7 @@ pub fn popup_html(status: StatusCode, body: String) -> Response {
 /// `X-Frame-Options`, which cannot name an origin). `ancestors` must be built from validated
 /// values.
 pub fn framed_html(status: StatusCode, body: String, ancestors: &str) -> Response {
-    let mut resp = page(status, body, &[], "same-origin-allow-popups");
+    let mut resp = page(status, body, &[], COOP_KEEPS_POPUPS);
     let csp = content_security_policy(&[]).replace(
         "frame-ancestors 'none'",
         &format!("frame-ancestors {ancestors}"),
@@ -224,21 +235,21 @@ fn page(
     status: StatusCode,
     body: impl Into<Bytes>,
     form_targets: &[String],
-    coop: &'static str,
+    coop: HeaderValue,
 ) -> Response {
     let mut resp = http::Response::new(body.into());
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     base_headers(h);
-    fixed(h, "content-type", "text/html; charset=utf-8");
+    fixed!(h, "content-type", "text/html; charset=utf-8");
     // The policy is built for this page; its bytes become the header's without a copy.
     if let Ok(csp) =
         HeaderValue::from_maybe_shared(Bytes::from(content_security_policy(form_targets)))
     {
         h.insert(HeaderName::from_static("content-security-policy"), csp);
     }
-    fixed(h, "x-frame-options", "DENY");
-    fixed(h, "cross-origin-opener-policy", coop);
+    fixed!(h, "x-frame-options", "DENY");
+    fixed!(h, "cross-origin-opener-policy", value coop);
     resp
 }
 
@@ -248,7 +259,7 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     let mut resp = http::Response::new(Bytes::from(body));
     *resp.status_mut() = status;
     base_headers(resp.headers_mut());
-    fixed(resp.headers_mut(), "content-type", "application/json");
+    fixed!(resp.headers_mut(), "content-type", "application/json");
     resp
 }
 
@@ -273,9 +284,9 @@ pub fn see_other(location: &str) -> Response {
 pub fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut resp = http::Response::new(Bytes::from_static(body.as_bytes()));
     let h = resp.headers_mut();
-    fixed(h, "x-content-type-options", "nosniff");
-    fixed(h, "content-type", content_type);
-    fixed(h, "cache-control", "public, max-age=300");
+    fixed!(h, "x-content-type-options", "nosniff");
+    fixed!(h, "content-type", value HeaderValue::from_static(content_type));
+    fixed!(h, "cache-control", "public, max-age=300");
     resp
 }
 
