@@ -181,6 +181,18 @@ mod change_mark {
         store.change_mark().await.unwrap().expect("SQLite can tell")
     }
 
+    /// A store in a fresh directory, with one invite stored.
+    async fn store_with_an_invite() -> (tempfile::TempDir, SqliteStore, Invite) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let inv = invite(InviteStatus::Pending);
+        store
+            .insert_invite(&inv, &TokenHash::of("l"))
+            .await
+            .unwrap();
+        (dir, store, inv)
+    }
+
     fn other_connection_commits(dir: &std::path::Path) {
         let other = Db::open(dir.join("cartlink.db")).unwrap();
         other
@@ -191,13 +203,7 @@ mod change_mark {
     #[tokio::test]
     async fn it_stays_while_nothing_is_committed() {
         // GIVEN a store with an invite, and its mark
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        let inv = invite(InviteStatus::Pending);
-        store
-            .insert_invite(&inv, &TokenHash::of("l"))
-            .await
-            .unwrap();
+        let (_dir, store, inv) = store_with_an_invite().await;
         let before = mark(&store).await;
         // WHEN it is read from and asked for again
         store.invite(&inv.id).await.unwrap();
@@ -225,12 +231,7 @@ mod change_mark {
     #[tokio::test]
     async fn a_commit_by_another_connection_moves_it() {
         // GIVEN a store with an invite, and its mark
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        store
-            .insert_invite(&invite(InviteStatus::Pending), &TokenHash::of("l"))
-            .await
-            .unwrap();
+        let (dir, store, _) = store_with_an_invite().await;
         let before = mark(&store).await;
         // WHEN another connection to the file (another process) commits
         other_connection_commits(dir.path());
@@ -241,12 +242,7 @@ mod change_mark {
     #[tokio::test]
     async fn a_reader_opened_after_a_commit_moves_it() {
         // GIVEN a mark taken by the only reader, which is then busy
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        store
-            .insert_invite(&invite(InviteStatus::Pending), &TokenHash::of("l"))
-            .await
-            .unwrap();
+        let (dir, store, _) = store_with_an_invite().await;
         let before = mark(&store).await;
         let busy = store.readers.take().unwrap();
         // WHEN another connection commits, and the mark is asked for through a new reader,
