@@ -11,8 +11,8 @@
 //! connection), [`WebhookStore`] (webhook endpoints and deliveries), [`CartApps`] (a warehouse's
 //! own app credentials at carts), [`CartSubscriptions`] (the lifecycle subscriptions cartlink
 //! holds at merchants' sites) and [`ChangeWatch`] (whether anything was committed since a read,
-//! so that what was made from it may be reused). [`Store`] is all of them, so the services hold one `Arc<dyn Store>`;
-//! code that needs one part may ask for that part only.
+//! so that what was made from it may be reused). [`Store`] is all of them, so the services hold
+//! one `Arc<dyn Store>`; code that needs one part may ask for that part only.
 //!
 //! A step that changes more than one aggregate at once lives with the record it creates:
 //! [`AttemptStore::begin_attempt`] (moves the invite into `granting`, stores the attempt) and
