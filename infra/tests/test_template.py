@@ -415,7 +415,7 @@ def test_rate_limit_refusals_are_counted_where_limits_run_and_alarmed():
         "WarehouseApiLogGroup",
     ]
     for crate, call in [
-        ("grant-page", "open_link_for"),
+        ("grant-page", "grant_page_for"),
         ("grant-page", "redeem_access_code"),
         ("grant-page", "send_lost_manage_links"),
         ("warehouse-api", "create_invite"),
