@@ -31,12 +31,13 @@ INFRA_ENV := AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY
 	AWS_EC2_METADATA_DISABLED=true
 
 # Release builds for Lambda (arm64): cargo-lambda and zig from PyPI; the aarch64 standard
-# library from Debian's rustc-web (rustup cannot download targets here), built by that rustc.
+# library from rustup, for the toolchain the tests use. Where rustup cannot download it, Debian's
+# rustc-web and its arm64 standard library instead (that rustc compiles about half as fast).
 BUILD_VENV := .venv-build
 CARGO_LAMBDA_VERSION := 1.9.2
 ZIGLANG_VERSION := 0.17.0
 DEBIAN_RUSTC := /usr/bin/rustc
-AARCH64_STD := /usr/lib/rustlib/aarch64-unknown-linux-gnu/lib
+DEBIAN_AARCH64_STD := /usr/lib/rustlib/aarch64-unknown-linux-gnu/lib
 
 .PHONY: run test test-deps secret-scan lint unit e2e browser infra-deps infra-check package package-deps \
 	bench bench-quick
@@ -164,19 +165,25 @@ $(BUILD_VENV)/.installed-$(CARGO_LAMBDA_VERSION):
 	$(BUILD_VENV)/bin/pip install -q --disable-pip-version-check 'cargo-lambda==$(CARGO_LAMBDA_VERSION)' 'ziglang==$(ZIGLANG_VERSION)'
 	touch $@
 
-$(AARCH64_STD):
+$(DEBIAN_AARCH64_STD):
 	dpkg --add-architecture arm64
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rustc-web cargo-web
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		"libstd-rust-web-dev:arm64=$$(dpkg-query -W -f='$${Version}' rustc-web)"
 
-package-deps: $(BUILD_VENV)/.installed-$(CARGO_LAMBDA_VERSION) $(INFRA_VENV)/.installed-$(SAM_CLI_VERSION) $(AARCH64_STD)
+## The rustc that builds for arm64, written to target/package-rustc: rustup's, or Debian's.
+target/package-rustc:
+	mkdir -p target
+	if rustup target add aarch64-unknown-linux-gnu; then command -v rustc > $@; \
+	else $(MAKE) $(DEBIAN_AARCH64_STD) && echo $(DEBIAN_RUSTC) > $@; fi
+
+package-deps: $(BUILD_VENV)/.installed-$(CARGO_LAMBDA_VERSION) $(INFRA_VENV)/.installed-$(SAM_CLI_VERSION) target/package-rustc
 
 ## Release builds of every function for Lambda arm64 (sam build, offline, no cache), then the
 ## size of each bootstrap.
 package: package-deps
-	PATH="$(CURDIR)/$(BUILD_VENV)/bin:$$PATH" RUSTC=$(DEBIAN_RUSTC) $(INFRA_ENV) \
+	PATH="$(CURDIR)/$(BUILD_VENV)/bin:$$PATH" RUSTC=$$(cat target/package-rustc) $(INFRA_ENV) \
 		$(INFRA_VENV)/bin/sam build --beta-features
 	@for f in .aws-sam/build/*Function/bootstrap; do \
 		printf '%-52s %9d bytes  %s\n' "$$f" "$$(stat -c %s "$$f")" "$$(file -b "$$f" | cut -d, -f1-2)"; done

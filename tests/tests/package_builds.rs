@@ -1,0 +1,150 @@
+//! `sam build` builds the functions one at a time, each with `cargo lambda build` in its own
+//! directory, so cargo resolves each function's features as if it were built alone. A
+//! dependency whose features differ between two functions is compiled once per feature set,
+//! and so is everything built on it: when serde's features differed, `make package` compiled
+//! the AWS SDKs three times. These checks read what `cargo tree` resolves for each function, for
+//! the target Lambda runs on.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The target `make package` builds for (the template's `Architectures: [arm64]`).
+const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
+
+/// The packages allowed to differ between functions, each compiled once per variant: both are
+/// small beside the dependencies, and what builds on them is only the functions themselves and
+/// `lambda_http`. `shared` has `lambda` (the API Gateway glue) in the HTTP functions only;
+/// `aws_lambda_events` carries each function's own event types.
+const PER_FUNCTION: [&str; 2] = ["shared", "aws_lambda_events"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace holds tests/")
+        .to_path_buf()
+}
+
+/// The Lambda functions: every package under `functions/`.
+fn functions() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("functions"))
+        .expect("functions/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .map(|p| {
+            p.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "the functions were found: {names:?}");
+    names
+}
+
+/// Each package `package` is built from (normal dependencies, for Lambda's target, resolved as
+/// if it were built alone), with its version, mapped to its features.
+fn resolved_features(package: &str) -> BTreeMap<String, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(root())
+        .args([
+            "tree",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--target",
+            LAMBDA_TARGET,
+            "-f",
+            "{p}|{f}",
+            "-p",
+            package,
+        ])
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resolved: BTreeMap<String, String> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .filter_map(|l| l.split_once('|'))
+        .map(|(p, f)| {
+            // "serde v1.0.1" or "shared v0.1.0 (/path)"; a repeated subtree ends in " (*)"
+            let mut words = p.split_whitespace();
+            let name = words.next().unwrap_or_default();
+            let version = words.next().unwrap_or_default();
+            (
+                format!("{name} {version}"),
+                f.trim_end_matches(" (*)").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        resolved.keys().any(|k| k.starts_with("serde ")),
+        "{package}'s tree was read: {resolved:?}"
+    );
+    resolved
+}
+
+/// The packages whose features differ between two functions' trees.
+fn differing(trees: &BTreeMap<String, BTreeMap<String, String>>) -> BTreeSet<String> {
+    let mut seen: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for tree in trees.values() {
+        for (package, features) in tree {
+            seen.entry(package.as_str())
+                .or_default()
+                .insert(features.as_str());
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, variants)| variants.len() > 1)
+        .map(|(package, _)| package.split(' ').next().unwrap_or(package).to_owned())
+        .collect()
+}
+
+#[test]
+fn the_functions_share_one_compile_of_their_dependencies() {
+    // GIVEN every function's tree as `sam build` resolves it, one function at a time
+    let trees: BTreeMap<String, BTreeMap<String, String>> = functions()
+        .into_iter()
+        .map(|f| {
+            let tree = resolved_features(&f);
+            (f, tree)
+        })
+        .collect();
+    // THEN a dependency two functions share has the same features in both, but for the
+    // packages each function is allowed its own variant of
+    let extra: Vec<String> = differing(&trees)
+        .into_iter()
+        .filter(|p| !PER_FUNCTION.contains(&p.as_str()))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "compiled once per feature set (ask for the features in [workspace.dependencies]): {extra:?}"
+    );
+}
+
+#[test]
+fn a_dependency_with_other_features_is_found() {
+    // GIVEN two trees in which serde has different features
+    let tree = |features: &str| {
+        BTreeMap::from([
+            ("serde v1.0.0".to_owned(), features.to_owned()),
+            ("tokio v1.0.0".to_owned(), "rt".to_owned()),
+        ])
+    };
+    let trees = BTreeMap::from([
+        ("a".to_owned(), tree("derive,std")),
+        ("b".to_owned(), tree("alloc,derive,std")),
+    ]);
+    // WHEN the packages that differ are found
+    let found = differing(&trees);
+    // THEN serde is one, and tokio, alike in both, is not
+    assert_eq!(found, BTreeSet::from(["serde".to_owned()]));
+}
