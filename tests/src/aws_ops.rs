@@ -52,13 +52,7 @@ pub async fn as_handler<F: Future>(fut: F) -> F::Output {
 /// The Lambda functions: the folders of `functions/`, one crate each.
 fn functions() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions"));
-        std::fs::read_dir(dir)
-            .expect("the functions folder")
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .collect()
-    })
+    NAMES.get_or_init(crate::function_crates)
 }
 
 /// An HTTP client that records what a function asks before passing the request on.

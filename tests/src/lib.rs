@@ -47,11 +47,48 @@ pub mod aws;
 pub mod aws_faults;
 pub mod aws_ops;
 
-fn workspace() -> PathBuf {
+/// The workspace's root: the folder that holds `tests/`.
+pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .unwrap()
+        .expect("the workspace holds tests/")
         .to_path_buf()
+}
+
+/// What `cargo tree --locked -e normal --prefix none` prints for `args` (the package and any
+/// other options) in the workspace: each package's normal dependencies, one per line.
+pub fn cargo_tree(args: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(workspace())
+        .args(["tree", "--locked", "-e", "normal", "--prefix", "none"])
+        .args(args)
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The Lambda functions: every package under `functions/`, one crate each, sorted.
+pub fn function_crates() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(workspace().join("functions"))
+        .expect("functions/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .map(|p| {
+            p.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "the functions were found: {names:?}");
+    names
 }
 
 fn local_binary() -> PathBuf {

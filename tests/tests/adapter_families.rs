@@ -3,35 +3,13 @@
 //! embedded adapters and no AWS SDK. Each check also finds the family that should be there, so
 //! none passes by reading an empty tree. (That each package compiles alone is `make lint`'s.)
 
+use cartlink_e2e::{cargo_tree, function_crates};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace holds tests/")
-        .to_path_buf()
-}
 
 /// The names of the packages `package` is built from (normal dependencies, its default
 /// features, resolved as if it were built alone).
 fn normal_dependencies(package: &str) -> BTreeSet<String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "tree", "--locked", "-e", "normal", "--prefix", "none", "-p", package,
-        ])
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "cargo tree -p {package}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let names: BTreeSet<String> = String::from_utf8(out.stdout)
-        .expect("utf-8")
+    let names: BTreeSet<String> = cargo_tree(&["-p", package])
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_owned)
@@ -40,24 +18,6 @@ fn normal_dependencies(package: &str) -> BTreeSet<String> {
         names.contains("shared"),
         "{package} is built on shared: {names:?}"
     );
-    names
-}
-
-/// The Lambda functions: every package under `functions/`.
-fn functions() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("functions"))
-        .expect("functions/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("Cargo.toml").is_file())
-        .map(|p| {
-            p.file_name()
-                .expect("a name")
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    assert!(names.len() >= 6, "the functions were found: {names:?}");
     names
 }
 
@@ -74,7 +34,7 @@ fn sqlite(names: &BTreeSet<String>) -> Vec<&String> {
 
 #[test]
 fn no_lambda_function_is_built_with_sqlite() {
-    for function in functions() {
+    for function in function_crates() {
         // GIVEN a Lambda function's dependencies
         let names = normal_dependencies(&function);
         // THEN the AWS adapters' SDK is there
@@ -110,7 +70,7 @@ fn shared_without_a_family_is_built_with_neither() {
 
 #[test]
 fn every_lambda_function_has_one_tls_crypto_provider_and_compiled_in_roots() {
-    for function in functions() {
+    for function in function_crates() {
         // GIVEN a Lambda function's dependencies
         let names = normal_dependencies(&function);
         // THEN its one TLS crypto provider is ring (reqwest's), for the AWS SDK too
@@ -125,7 +85,7 @@ fn every_lambda_function_has_one_tls_crypto_provider_and_compiled_in_roots() {
 
 #[test]
 fn no_lambda_function_carries_a_full_regex_engine() {
-    for function in functions() {
+    for function in function_crates() {
         // GIVEN a Lambda function's dependencies
         let names = normal_dependencies(&function);
         // THEN the catalog's patterns are its only regular expressions, by regex-lite: the log

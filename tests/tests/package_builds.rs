@@ -2,12 +2,11 @@
 //! directory, so cargo resolves each function's features as if it were built alone. A
 //! dependency whose features differ between two functions is compiled once per feature set,
 //! and so is everything built on it: when serde's features differed, `make package` compiled
-//! the AWS SDKs three times. These checks read what `cargo tree` resolves for each function, for
+//! the AWS SDKs twice, and part of them a third time. These checks read what `cargo tree` resolves for each function, for
 //! the target Lambda runs on.
 
+use cartlink_e2e::{cargo_tree, function_crates};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The target `make package` builds for (the template's `Architectures: [arm64]`).
 const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
@@ -18,73 +17,24 @@ const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
 /// `aws_lambda_events` carries each function's own event types.
 const PER_FUNCTION: [&str; 2] = ["shared", "aws_lambda_events"];
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace holds tests/")
-        .to_path_buf()
-}
-
-/// The Lambda functions: every package under `functions/`.
-fn functions() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("functions"))
-        .expect("functions/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("Cargo.toml").is_file())
-        .map(|p| {
-            p.file_name()
-                .expect("a name")
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    assert!(names.len() >= 6, "the functions were found: {names:?}");
-    names
-}
-
 /// Each package `package` is built from (normal dependencies, for Lambda's target, resolved as
 /// if it were built alone), with its version, mapped to its features.
 fn resolved_features(package: &str) -> BTreeMap<String, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "tree",
-            "--locked",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "--target",
-            LAMBDA_TARGET,
-            "-f",
-            "{p}|{f}",
-            "-p",
-            package,
-        ])
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "cargo tree -p {package}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let resolved: BTreeMap<String, String> = String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .lines()
-        .filter_map(|l| l.split_once('|'))
-        .map(|(p, f)| {
-            // "serde v1.0.1" or "shared v0.1.0 (/path)"; a repeated subtree ends in " (*)"
-            let mut words = p.split_whitespace();
-            let name = words.next().unwrap_or_default();
-            let version = words.next().unwrap_or_default();
-            (
-                format!("{name} {version}"),
-                f.trim_end_matches(" (*)").to_owned(),
-            )
-        })
-        .collect();
+    let resolved: BTreeMap<String, String> =
+        cargo_tree(&["--target", LAMBDA_TARGET, "-f", "{p}|{f}", "-p", package])
+            .lines()
+            .filter_map(|l| l.split_once('|'))
+            .map(|(p, f)| {
+                // "serde v1.0.1" or "shared v0.1.0 (/path)"; a repeated subtree ends in " (*)"
+                let mut words = p.split_whitespace();
+                let name = words.next().unwrap_or_default();
+                let version = words.next().unwrap_or_default();
+                (
+                    format!("{name} {version}"),
+                    f.trim_end_matches(" (*)").to_owned(),
+                )
+            })
+            .collect();
     assert!(
         resolved.keys().any(|k| k.starts_with("serde ")),
         "{package}'s tree was read: {resolved:?}"
@@ -111,7 +61,7 @@ fn differing(trees: &BTreeMap<String, BTreeMap<String, String>>) -> BTreeSet<Str
 #[test]
 fn the_functions_share_one_compile_of_their_dependencies() {
     // GIVEN every function's tree as `sam build` resolves it, one function at a time
-    let trees: BTreeMap<String, BTreeMap<String, String>> = functions()
+    let trees: BTreeMap<String, BTreeMap<String, String>> = function_crates()
         .into_iter()
         .map(|f| {
             let tree = resolved_features(&f);
