@@ -32,8 +32,10 @@ fn main() {
     let Some(toml::Value::Array(carts)) = data.get("carts") else {
         panic!("shared/carts.toml has no [[carts]]");
     };
-    // `&[(id, json), …]`: a Rust expression, `include!`d by `carts::builtin`. Debug of a str is
-    // a valid Rust string literal.
+    // `&[(id, json, terms), …]`: a Rust expression, `include!`d by `carts::builtin`. Debug of a
+    // str is a valid Rust string literal. `terms` is the entry's keys that say what an app's
+    // credentials must hold there, copied as they are: a configuration that gives a cart
+    // credentials is checked against them at start without reading the whole entry.
     let mut ids = std::collections::BTreeSet::new();
     let mut out = String::from("&[\n");
     for cart in carts {
@@ -46,13 +48,22 @@ fn main() {
             "shared/carts.toml: cart {id} is listed twice"
         );
         let json = serde_json::to_string(cart).expect("TOML data is JSON data");
-        out.push_str(&format!("    ({id:?}, {json:?}),\n"));
+        let terms: toml::Table = TERMS
+            .iter()
+            .filter_map(|&key| Some((key.to_owned(), cart.get(key)?.clone())))
+            .collect();
+        let terms = serde_json::to_string(&terms).expect("TOML data is JSON data");
+        out.push_str(&format!("    ({id:?}, {json:?}, {terms:?}),\n"));
     }
     out.push(']');
     let path = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
         .join("carts.rs");
     std::fs::write(path, out).expect("OUT_DIR is writable");
 }
+
+/// An entry's keys that say what an app's credentials must hold at the cart
+/// (`carts::CredentialTerms`).
+const TERMS: [&str; 3] = ["token_auth", "token_request", "needs"];
 
 /// An entry's keys that only readers read.
 const DOCUMENTATION: [&str; 3] = ["sources", "unverified", "notes"];

@@ -434,12 +434,11 @@ fn builtin_credentials(
     local: bool,
 ) -> Result<(CartId, BuiltinCredentials), ConfigError> {
     let what = format!("cart_credentials.{raw_id}");
-    let spec = CartId::parse(raw_id)
+    let cart = CartId::parse(raw_id)
         .and_then(|id| crate::carts::builtin::find(&id))
-        .map(|b| b.spec())
         .ok_or_else(|| err(format!("{what}: no built-in cart has that id")))?;
     let (given, base_url_override) = c.split();
-    let credentials = given.for_cart(&what, spec, env).map_err(err)?;
+    let credentials = given.for_cart(&what, &cart.terms(), env).map_err(err)?;
     let base_url_override = match base_url_override {
         None => None,
         Some(raw) => {
@@ -454,7 +453,7 @@ fn builtin_credentials(
         }
     };
     Ok((
-        spec.id.clone(),
+        CartId::new(cart.id()),
         BuiltinCredentials {
             credentials,
             base_url_override,
@@ -482,7 +481,7 @@ fn configured_cart(
     }
     cart.credentials = Some(
         given
-            .for_cart(&format!("cart {id}"), &cart, env)
+            .for_cart(&format!("cart {id}"), &cart.credential_terms(), env)
             .map_err(err)?,
     );
     Ok(cart)

@@ -9,17 +9,17 @@
 
 use std::sync::{LazyLock, OnceLock};
 
-#[cfg(test)]
 use serde::Deserialize;
 
-use super::{CartEntry, CartId, CartSpec};
+use super::{CartEntry, CartId, CartSpec, CredentialTerms, Need, TokenAuth, TokenRequest};
 
 /// The data file as written.
 #[cfg(test)]
 const DATA: &str = include_str!("../../carts.toml");
 
-/// The data file as the binaries carry it: each entry's id and JSON (`build.rs`).
-const CARRIED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/carts.rs"));
+/// The data file as the binaries carry it: each entry's id, its JSON, and the JSON of its keys
+/// that say what an app's credentials must hold there (`build.rs`).
+const CARRIED: &[(&str, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/carts.rs"));
 
 #[cfg(test)]
 #[derive(Deserialize)]
@@ -52,6 +52,29 @@ fn read_carried(json: &str) -> Result<CartSpec, String> {
     checked(entry)
 }
 
+/// An entry's keys that say what an app's credentials must hold at the cart, as carried: what
+/// [`CartEntry`] reads from them, and left out as there.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CarriedTerms {
+    token_auth: Option<TokenAuth>,
+    token_request: Option<TokenRequest>,
+    #[serde(default)]
+    needs: Vec<Need>,
+}
+
+/// Reads an entry's terms as the binaries carry them (JSON).
+fn read_terms(json: &str) -> Result<CredentialTerms, String> {
+    let terms: CarriedTerms =
+        super::pattern::read_with_compile_on_use(|| serde_json::from_str(json))
+            .map_err(|e| format!("shared/carts.toml (terms as JSON): {e}"))?;
+    Ok(CredentialTerms::new(
+        terms.token_auth.unwrap_or_default(),
+        &terms.token_request.unwrap_or_default(),
+        terms.needs,
+    ))
+}
+
 /// An entry checked as an operator's would be (anchored patterns that compile, known hooks,
 /// hosts), carrying no credentials of its own.
 fn checked(entry: CartEntry) -> Result<CartSpec, String> {
@@ -68,11 +91,13 @@ fn checked(entry: CartEntry) -> Result<CartSpec, String> {
 /// What every nested `source` of the binaries' catalog says (`build.rs` writes it).
 pub const SEE_DATA_FILE: &str = "shared/carts.toml";
 
-/// One built-in cart: its id, known without reading its entry, and its entry, read on first use.
+/// One built-in cart: its id and its credential terms, known without reading its entry, and its
+/// entry, read on first use.
 #[derive(Debug)]
 pub struct Builtin {
     id: &'static str,
     json: &'static str,
+    terms: &'static str,
     spec: OnceLock<CartSpec>,
 }
 
@@ -80,6 +105,17 @@ impl Builtin {
     /// The cart's id.
     pub fn id(&self) -> &'static str {
         self.id
+    }
+
+    /// What an app's credentials must hold at the cart, read without reading its entry.
+    pub fn terms(&self) -> CredentialTerms {
+        if self.terms.is_empty() {
+            // The tests' catalog, read from the TOML, has no carried terms.
+            return self.spec().credential_terms();
+        }
+        // As `spec` below: the shared tests read every carried entry's terms
+        // (`every_carried_entrys_terms_are_its_entrys`).
+        read_terms(self.terms).unwrap_or_else(|e| panic!("built-in cart {}: {e}", self.id))
     }
 
     /// The cart's entry, read on the first call.
@@ -97,9 +133,10 @@ impl Builtin {
 static BUILTIN: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
     CARRIED
         .iter()
-        .map(|&(id, json)| Builtin {
+        .map(|&(id, json, terms)| Builtin {
             id,
             json,
+            terms,
             spec: OnceLock::new(),
         })
         .collect()
@@ -113,10 +150,11 @@ static BUILTIN: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
         .map(|spec| Builtin {
             id: CARRIED
                 .iter()
-                .find(|(id, _)| *id == spec.id.as_str())
-                .map(|(id, _)| *id)
+                .find(|(id, _, _)| *id == spec.id.as_str())
+                .map(|(id, _, _)| *id)
                 .expect("every entry is carried"),
             json: "",
+            terms: "",
             spec: OnceLock::from(spec),
         })
         .collect()
@@ -170,7 +208,7 @@ mod tests {
     fn carried() -> Vec<CartSpec> {
         CARRIED
             .iter()
-            .map(|(id, json)| read_carried(json).unwrap_or_else(|e| panic!("{id}: {e}")))
+            .map(|(id, json, _)| read_carried(json).unwrap_or_else(|e| panic!("{id}: {e}")))
             .collect()
     }
 
@@ -181,10 +219,32 @@ mod tests {
         let carried = carried();
         // THEN both give the same catalog, entry for entry, in order, documentation aside
         assert_eq!(written.len(), carried.len());
-        for ((w, c), (id, _)) in written.iter().zip(&carried).zip(CARRIED) {
+        for ((w, c), (id, _, _)) in written.iter().zip(&carried).zip(CARRIED) {
             assert_eq!(undocumented(w), format!("{c:?}"), "{}", w.id);
             assert_eq!(w.id.as_str(), *id);
         }
+    }
+
+    #[test]
+    fn every_carried_entrys_terms_are_its_entrys() {
+        // GIVEN every entry as the binaries carry it, and its terms as carried beside it
+        let carried = carried();
+        // THEN the terms read alone are the ones its entry gives, entry for entry
+        for (spec, (id, _, terms)) in carried.iter().zip(CARRIED) {
+            assert_eq!(read_terms(terms), Ok(spec.credential_terms()), "{id}");
+        }
+        // AND the catalog has carts with and without a secret, and with fields beyond the id
+        let terms: Vec<_> = carried.iter().map(CartSpec::credential_terms).collect();
+        assert!(terms.iter().any(|t| t.client_secret) && terms.iter().any(|t| !t.client_secret));
+        assert!(terms.iter().any(|t| !t.needs.is_empty()));
+    }
+
+    #[test]
+    fn terms_that_are_not_the_schema_are_refused_with_the_reason() {
+        // GIVEN carried terms with a key the entry does not have
+        let text = r#"{"token_auth":"body","needz":["ru_name"]}"#;
+        // THEN they do not read, and name the key
+        assert!(read_terms(text).unwrap_err().contains("needz"));
     }
 
     #[test]

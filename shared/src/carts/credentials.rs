@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::token::{TokenAuth, TokenRequest};
 use crate::domain::Secret;
 
 /// The app's credentials at one cart, from configuration.
@@ -49,6 +50,32 @@ impl Need {
         match self {
             Need::RuName => "ru_name",
             Need::AppId => "app_id",
+        }
+    }
+}
+
+/// What an app's credentials must hold at a cart beyond a printable client id: the rule
+/// [`super::EntryCredentials::for_cart`] checks them against. A built-in cart's terms are read
+/// without its entry ([`super::builtin::Builtin::terms`]), so a configuration that gives
+/// credentials to a cart does not make every start read that cart's whole entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialTerms {
+    /// Whether the app has a client secret of its own at the cart.
+    pub client_secret: bool,
+    /// The fields the cart needs beyond the client id.
+    pub needs: Vec<Need>,
+}
+
+impl CredentialTerms {
+    /// The terms of a cart that authenticates at its token endpoint with `token_auth` and
+    /// exchanges the code with `token_request`: a secret unless it is a public client (PKCE
+    /// carries the proof) or an admin integration (each store hands over its own consumer key
+    /// and secret when it activates).
+    pub fn new(token_auth: TokenAuth, token_request: &TokenRequest, needs: Vec<Need>) -> Self {
+        CredentialTerms {
+            client_secret: token_auth != TokenAuth::None
+                && !matches!(token_request, TokenRequest::OAuth1(_)),
+            needs,
         }
     }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::authorize::{AuthorizeSpec, Flavour, Param, Pkce, Redirect};
 use super::callback::CallbackParams;
-use super::credentials::{ClientCredentials, Need};
+use super::credentials::{ClientCredentials, CredentialTerms, Need};
 use super::endpoint::{exact_hosts, HostRule};
 use super::granted::GrantedScopes;
 use super::input::MerchantInput;
@@ -217,7 +217,6 @@ fn host_rules(
     Ok(hosts)
 }
 
-/// The callback hooks an entry names, each one that exists.
 /// How the client authenticates and whether it uses PKCE (defaults filled in): a public client
 /// (no secret at the token endpoint) must use PKCE.
 fn client_auth(
@@ -225,7 +224,7 @@ fn client_auth(
     token_auth: Option<TokenAuth>,
     pkce: Option<Pkce>,
 ) -> Result<(TokenAuth, Pkce), String> {
-    let token_auth = token_auth.unwrap_or(TokenAuth::Body);
+    let token_auth = token_auth.unwrap_or_default();
     let pkce = pkce.unwrap_or(Pkce::Supported);
     if token_auth == TokenAuth::None && pkce == Pkce::NotSupported {
         return Err(format!("cart {id}: a public client needs PKCE"));
@@ -441,14 +440,15 @@ fn secret_from(
 }
 
 impl EntryCredentials {
-    /// The app's credentials at `cart`, checked against what the cart needs: a printable
-    /// client id, a secret unless the cart takes none, and the fields it names in `needs`. One
-    /// rule for built-in carts (`[cart_credentials.<id>]`) and the operator's own (inline in
-    /// `[[carts]]`); `what` names the table in a refusal, `env` looks up a secret's variable.
+    /// The app's credentials at a cart, checked against what the cart needs (its `terms`): a
+    /// printable client id, a secret unless the cart takes none, and the fields it names in
+    /// `needs`. One rule for built-in carts (`[cart_credentials.<id>]`) and the operator's own
+    /// (inline in `[[carts]]`); `what` names the table in a refusal, `env` looks up a secret's
+    /// variable.
     pub fn for_cart(
         self,
         what: &str,
-        cart: &CartSpec,
+        terms: &CredentialTerms,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<ClientCredentials, String> {
         let client_id = self
@@ -458,10 +458,10 @@ impl EntryCredentials {
             return Err(format!("{what}: client_id must be printable"));
         }
         let secret = secret_from(what, self.client_secret, self.client_secret_env, env)?;
-        if secret.is_none() && cart.uses_client_secret() {
+        if secret.is_none() && terms.client_secret {
             return Err(format!("{what}: this cart needs a client secret"));
         }
-        for need in &cart.needs {
+        for need in &terms.needs {
             let value = match need {
                 Need::RuName => self.ru_name.as_deref(),
                 Need::AppId => self.app_id.as_deref(),

@@ -39,7 +39,7 @@ pub use api::{ApiSpec, CallDetails};
 pub use authorize::{AuthorizeSpec, Flavour, Param, Pkce, Redirect};
 pub use callback::{CallbackParams, CallbackValue, InputEcho, StateReturn};
 pub use catalog::Catalog;
-pub use credentials::{ClientCredentials, Need};
+pub use credentials::{ClientCredentials, CredentialTerms, Need};
 pub use endpoint::{fill, with_client_id, EndpointError, HostRule};
 pub use entry::{CartEntry, CredentialsEntry, EntryCredentials};
 pub use granted::{GrantedScopes, Implication};

@@ -7,7 +7,7 @@ use url::Url;
 
 use super::authorize::{AuthorizeSpec, Flavour, Pkce, Redirect};
 use super::callback::CallbackParams;
-use super::credentials::{ClientCredentials, Need};
+use super::credentials::{ClientCredentials, CredentialTerms, Need};
 use super::endpoint::{self, exact_hosts, with_client_id, EndpointError, HostRule};
 use super::granted::GrantedScopes;
 use super::input::{MerchantInput, Vars};
@@ -229,11 +229,9 @@ impl CartSpec {
         }
     }
 
-    /// Whether the app has a client secret of its own at this cart: not a public client
-    /// (PKCE carries the proof) and not an admin integration (each store hands over its own
-    /// consumer key and secret when it activates).
-    pub fn uses_client_secret(&self) -> bool {
-        self.token_auth != TokenAuth::None && !matches!(self.token_request, TokenRequest::OAuth1(_))
+    /// What the app's credentials must hold at this cart.
+    pub fn credential_terms(&self) -> CredentialTerms {
+        CredentialTerms::new(self.token_auth, &self.token_request, self.needs.clone())
     }
 
     /// Whether invites for this cart can be made: the app's credentials are configured, or

@@ -8,10 +8,11 @@ use super::pattern::Pattern;
 use crate::domain::{Secret, Timestamp, TokenSet};
 
 /// How the client authenticates at the token endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenAuth {
-    /// `client_id` and `client_secret` in the body.
+    /// `client_id` and `client_secret` in the body (an entry that does not say).
+    #[default]
     Body,
     /// HTTP Basic with the client id and secret.
     Basic,

@@ -1,7 +1,7 @@
 //! The catalog of a configuration.
 
 use super::Config;
-use crate::carts::{CartSpec, Catalog};
+use crate::carts::Catalog;
 use crate::domain::CartId;
 
 /// The catalog is built from the configuration here, where the configuration is read: the
@@ -13,11 +13,9 @@ impl Catalog {
         let mut catalog = Catalog::default();
         for cart in crate::carts::builtin::entries() {
             match config.cart_credentials.get(&CartId::new(cart.id())) {
-                Some(c) => catalog.add(CartSpec {
-                    credentials: Some(c.credentials.clone()),
-                    base_url_override: c.base_url_override.clone(),
-                    ..cart.spec().clone()
-                }),
+                Some(c) => {
+                    catalog.add_configured(cart, c.credentials.clone(), c.base_url_override.clone())
+                }
                 None => catalog.add_builtin(cart),
             }
         }

@@ -140,7 +140,7 @@ impl Services {
             client_secret_env: None,
         };
         let checked = given
-            .for_cart("cart app", cart, &|_| None)
+            .for_cart("cart app", &cart.credential_terms(), &|_| None)
             .map_err(CartAppError::Invalid)?;
         let secret = match &checked.client_secret {
             Some(s) => Some(
