@@ -11,12 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The target `make package` builds for (the template's `Architectures: [arm64]`).
 const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
 
-/// The packages allowed to differ between functions, each compiled once per variant: both are
-/// small beside the dependencies, and what builds on them is only the functions themselves and
-/// `lambda_http`. `shared` has `lambda` (the API Gateway glue) in the HTTP functions only;
-/// `aws_lambda_events` carries each function's own event types.
-const PER_FUNCTION: [&str; 2] = ["shared", "aws_lambda_events"];
-
 /// Each package `package` is built from (normal dependencies, for Lambda's target, resolved as
 /// if it were built alone), with its version, mapped to its features.
 fn resolved_features(package: &str) -> BTreeMap<String, String> {
@@ -65,15 +59,13 @@ fn the_functions_share_one_compile_of_their_dependencies() {
         .iter()
         .map(|f| resolved_features(f))
         .collect();
-    // THEN a dependency two functions share has the same features in both, but for the
-    // packages each function is allowed its own variant of
-    let extra: Vec<String> = differing(&trees)
-        .into_iter()
-        .filter(|p| !PER_FUNCTION.contains(&p.as_str()))
-        .collect();
+    // THEN a dependency two functions share has the same features in both. (A dependency
+    // compiled with other features is compiled again, with everything built on it; `shared`
+    // builds on `aws_lambda_events` through `lambda_http`.)
+    let differ = differing(&trees);
     assert!(
-        extra.is_empty(),
-        "compiled once per feature set (ask for the features in [workspace.dependencies]): {extra:?}"
+        differ.is_empty(),
+        "compiled once per feature set (ask for the features in [workspace.dependencies]): {differ:?}"
     );
 }
 
