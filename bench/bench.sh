@@ -62,7 +62,7 @@ echo "== (c) cold start beside bare lambda_runtime and lambda_http" >&2
 command -v valgrind >/dev/null && command -v zip >/dev/null ||
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind zip >/dev/null; }
 functions=(grant-page)
-[ -n "$quick" ] || functions=(grant-page oauth-callback warehouse-api connection-tokens admin-api cart-events confirmation mail-events)
+[ -n "$quick" ] || functions=(grant-page oauth-callback warehouse-api connection-tokens admin-api cart-events confirmation mail-events webhooks care)
 cargo build --quiet --profile "$profile" $(printf -- '-p %s ' "${functions[@]}")
 cargo build --quiet -p cartlink-local --example bare_lambda_runtime --example bare_lambda_http --profile "$profile"
 python3 bench/cold_start.py "$work/cold.json" "$bin_dir" "${quick:+quick}"
