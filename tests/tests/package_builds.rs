@@ -2,8 +2,11 @@
 //! directory, so cargo resolves each function's features as if it were built alone. A
 //! dependency whose features differ between two functions is compiled once per feature set,
 //! and so is everything built on it: when serde's features differed, `make package` compiled
-//! the AWS SDKs twice, and part of them a third time. These checks read what `cargo tree`
-//! resolves for each function, for the target Lambda runs on.
+//! the AWS SDKs twice, and part of them a third time; when a build script's host crates
+//! differed, `shared`, built on its build script, was compiled again. `make package` also
+//! builds all ten in one `cargo lambda build` first, which `sam build` then finds built only
+//! when each function alone resolves what the ten together do. These checks read what
+//! `cargo tree` resolves for each function, for the target Lambda runs on.
 
 use cartlink_e2e::{cargo_tree, function_crates};
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,24 +14,31 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The target `make package` builds for (the template's `Architectures: [arm64]`).
 const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
 
-/// Each package `package` is built from (normal dependencies, for Lambda's target, resolved as
-/// if it were built alone), with its version, mapped to its features.
-fn resolved_features(package: &str) -> BTreeMap<String, String> {
-    let resolved: BTreeMap<String, String> =
-        cargo_tree(&["--target", LAMBDA_TARGET, "-f", "{p}|{f}", "-p", package])
-            .lines()
-            .filter_map(|l| l.split_once('|'))
-            .map(|(p, f)| {
-                // "serde v1.0.1" or "shared v0.1.0 (/path)"; a repeated subtree ends in " (*)"
-                let mut words = p.split_whitespace();
-                let name = words.next().unwrap_or_default();
-                let version = words.next().unwrap_or_default();
-                (
-                    format!("{name} {version}"),
-                    f.trim_end_matches(" (*)").to_owned(),
-                )
-            })
-            .collect();
+/// Each package `package` is built from (normal dependencies for Lambda's target, and the host
+/// crates of its build scripts, resolved as if it were built alone), with its version, mapped
+/// to its features: one variant, or two for a crate compiled for both the target and the host.
+fn resolved_features(package: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut resolved: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let tree = cargo_tree(&[
+        "-e",
+        "build",
+        "--target",
+        LAMBDA_TARGET,
+        "-f",
+        "{p}|{f}",
+        "-p",
+        package,
+    ]);
+    for (p, f) in tree.lines().filter_map(|l| l.split_once('|')) {
+        // "serde v1.0.1" or "shared v0.1.0 (/path)"; a repeated subtree ends in " (*)"
+        let mut words = p.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        let version = words.next().unwrap_or_default();
+        resolved
+            .entry(format!("{name} {version}"))
+            .or_default()
+            .insert(f.trim_end_matches(" (*)").to_owned());
+    }
     assert!(
         resolved.keys().any(|k| k.starts_with("serde ")),
         "{package}'s tree was read: {resolved:?}"
@@ -36,14 +46,12 @@ fn resolved_features(package: &str) -> BTreeMap<String, String> {
     resolved
 }
 
-/// The packages whose features differ between two functions' trees.
-fn differing(trees: &[BTreeMap<String, String>]) -> BTreeSet<String> {
-    let mut seen: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+/// The packages whose features differ between two functions' trees that both have them.
+fn differing(trees: &[BTreeMap<String, BTreeSet<String>>]) -> BTreeSet<String> {
+    let mut seen: BTreeMap<&str, BTreeSet<&BTreeSet<String>>> = BTreeMap::new();
     for tree in trees {
-        for (package, features) in tree {
-            seen.entry(package.as_str())
-                .or_default()
-                .insert(features.as_str());
+        for (package, variants) in tree {
+            seen.entry(package.as_str()).or_default().insert(variants);
         }
     }
     seen.into_iter()
@@ -55,7 +63,7 @@ fn differing(trees: &[BTreeMap<String, String>]) -> BTreeSet<String> {
 #[test]
 fn the_functions_share_one_compile_of_their_dependencies() {
     // GIVEN every function's tree as `sam build` resolves it, one function at a time
-    let trees: Vec<BTreeMap<String, String>> = function_crates()
+    let trees: Vec<BTreeMap<String, BTreeSet<String>>> = function_crates()
         .iter()
         .map(|f| resolved_features(f))
         .collect();
@@ -74,8 +82,11 @@ fn a_dependency_with_other_features_is_found() {
     // GIVEN two trees in which serde has different features
     let tree = |features: &str| {
         BTreeMap::from([
-            ("serde v1.0.0".to_owned(), features.to_owned()),
-            ("tokio v1.0.0".to_owned(), "rt".to_owned()),
+            (
+                "serde v1.0.0".to_owned(),
+                BTreeSet::from([features.to_owned()]),
+            ),
+            ("tokio v1.0.0".to_owned(), BTreeSet::from(["rt".to_owned()])),
         ])
     };
     let trees = [tree("derive,std"), tree("alloc,derive,std")];
