@@ -375,6 +375,10 @@ def cold_start(name, path, event):
     return init, (run.answered[0] - run.handed[0]) / 1e6
 
 
+class UnseenRead(Exception):
+    """A deployed start whose configuration read the stand-in recorded too late to time."""
+
+
 def cold_start_deployed(name, path):
     """Init with the configuration read from SSM, as deployed: (init, the stand-in's wait), both
     in ms. Exactly one `GetParameter` and no other AWS request may come before the first `next`."""
@@ -387,6 +391,10 @@ def cold_start_deployed(name, path):
     reads = [r for r in run.ssm if r[0] <= asked]
     others = list(run.other_aws)
     stop(proc)
+    if not reads and not others and run.ssm:
+        # The read was answered but recorded after the first `next` was (seen a few times in a
+        # thousand runs, with and without LTO): the stand-in's race, not the function's.
+        raise UnseenRead(name)
     if len(reads) != 1 or others:
         raise RuntimeError(
             f"{name}: init made {len(reads)} GetParameter calls and other AWS calls {others}; "
@@ -462,7 +470,15 @@ for i in range(RUNS):
     rng.shuffle(order)
     for (name, path, event, _), deployed in order:
         if deployed:
-            init, wait = cold_start_deployed(name, path)
+            for _ in range(3):
+                try:
+                    init, wait = cold_start_deployed(name, path)
+                    break
+                except UnseenRead:
+                    # Counted, and the start measured again.
+                    results[name]["ssm_unseen"] = results[name].get("ssm_unseen", 0) + 1
+            else:
+                raise RuntimeError(f"{name}: three deployed starts whose read was not seen")
             results[name]["ssm_init"].append(init)
             results[name]["ssm_wait"].append(wait)
             continue
