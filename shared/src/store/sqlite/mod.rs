@@ -15,6 +15,7 @@ mod attempts;
 mod care;
 mod cart_apps;
 mod cart_subscriptions;
+mod commit_watch;
 mod connections;
 mod counters;
 mod disconnections;
@@ -150,6 +151,8 @@ pub struct SqliteStore {
     db: Mutex<Db>,
     /// The readers beside it.
     readers: Arc<pool::Readers>,
+    /// What tells a commit to the file since the last look; `None` where nothing can.
+    watch: Option<commit_watch::CommitWatch>,
 }
 
 /// SQLite did not do the work: logged once with the alarm field, answered as
@@ -209,6 +212,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             db: Mutex::new(db),
             readers: pool::Readers::new(&path),
+            watch: commit_watch::CommitWatch::open(&path)?,
         })
     }
 

@@ -9,7 +9,6 @@
 //! pool threads and switching to them (perf, `make bench`; docs/benchmarks.md).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,19 +60,10 @@ pub(super) fn configure(db: &Db) -> Result<(), StoreError> {
 }
 
 /// The read-only connections, opened as needed and kept while idle: as many as reads ran at
-/// once, at most one per thread that runs tasks. They also watch for commits
-/// ([`Readers::change_mark`]).
+/// once, at most one per thread that runs tasks.
 pub(super) struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Reader>>,
-    /// The change mark: moved on by every reader that saw a commit since it last looked.
-    mark: AtomicU64,
-}
-
-/// A read-only connection, and the `data_version` it last saw (`None` until it first looks).
-pub(super) struct Reader {
-    db: Db,
-    seen: Option<i64>,
+    idle: Mutex<Vec<Db>>,
 }
 
 impl Readers {
@@ -82,11 +72,10 @@ impl Readers {
         Arc::new(Readers {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
-            mark: AtomicU64::new(0),
         })
     }
 
-    pub(super) fn take(&self) -> Result<Reader, StoreError> {
+    fn take(&self) -> Result<Db, StoreError> {
         if let Some(reader) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(reader);
         }
@@ -96,37 +85,14 @@ impl Readers {
         )
         .map_err(unavailable)?;
         configure(&db)?;
-        Ok(Reader { db, seen: None })
+        Ok(db)
     }
 
-    pub(super) fn give(&self, reader: Reader) {
+    fn give(&self, reader: Db) {
         self.idle
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(reader);
-    }
-
-    /// The store's change mark ([`crate::store::ChangeWatch`]). SQLite's `data_version` of a
-    /// connection moves when any other connection (the writer, another process) committed since
-    /// that connection last read; a reader never commits. Each reader's number is its own, so a
-    /// reader that sees its number move, or looks for the first time (it cannot know what came
-    /// before it), moves the one mark all of them share. A commit after a mark was taken is seen
-    /// by every reader at its next look, so the mark any of them answers then has moved.
-    pub(super) fn change_mark(&self) -> Result<u64, StoreError> {
-        let mut reader = self.take()?;
-        let version = reader
-            .db
-            .row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
-            .map_err(unavailable);
-        let mark = version.map(|version| {
-            if reader.seen != Some(version) {
-                reader.seen = Some(version);
-                self.mark.fetch_add(1, Ordering::SeqCst);
-            }
-            self.mark.load(Ordering::SeqCst)
-        });
-        self.give(reader);
-        mark
     }
 }
 
@@ -138,17 +104,8 @@ impl SqliteStore {
         f: impl FnOnce(&Db) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let reader = self.readers.take()?;
-        let out = f(&reader.db);
+        let out = f(&reader);
         self.readers.give(reader);
         out
-    }
-}
-
-#[async_trait::async_trait]
-impl crate::store::ChangeWatch for SqliteStore {
-    /// Every write, this process's or another's, is a commit to the one file, which
-    /// `data_version` sees ([`Readers::change_mark`]).
-    async fn change_mark(&self) -> Result<Option<u64>, StoreError> {
-        self.readers.change_mark().map(Some)
     }
 }

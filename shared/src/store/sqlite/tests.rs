@@ -172,7 +172,8 @@ async fn a_read_proceeds_beside_an_open_write_transaction_and_sees_what_was_comm
 }
 
 mod change_mark {
-    //! The change mark ([`crate::store::ChangeWatch`]) as SQLite's `data_version` gives it.
+    //! The change mark ([`crate::store::ChangeWatch`]) as the WAL index header tells it
+    //! (`commit_watch.rs`).
 
     use super::*;
     use crate::store::ChangeWatch;
@@ -240,17 +241,45 @@ mod change_mark {
     }
 
     #[tokio::test]
-    async fn a_reader_opened_after_a_commit_moves_it() {
-        // GIVEN a mark taken by the only reader, which is then busy
+    async fn a_commit_by_another_process_moves_it() {
+        // GIVEN a store with an invite, and its mark
         let (dir, store, _) = store_with_an_invite().await;
         let before = mark(&store).await;
-        let busy = store.readers.take().unwrap();
-        // WHEN another connection commits, and the mark is asked for through a new reader,
-        // which has no earlier number of its own to tell the commit by
-        other_connection_commits(dir.path());
-        let after = mark(&store).await;
-        store.readers.give(busy);
+        // WHEN another process (Python's sqlite3, on its own SQLite) commits to the file
+        let file = dir.path().join("cartlink.db");
+        let status = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sqlite3, sys\n\
+                 db = sqlite3.connect(sys.argv[1])\n\
+                 db.execute('UPDATE invites SET updated_at = updated_at + 1')\n\
+                 db.commit()",
+            )
+            .arg(&file)
+            .status()
+            .expect("python3 runs");
+        assert!(status.success());
         // THEN the mark has moved
-        assert_ne!(after, before);
+        assert_ne!(mark(&store).await, before);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn twenty_looks_at_once_after_a_commit_all_see_it() {
+        // GIVEN a store with an invite, its mark, and then a commit by another connection
+        let (dir, store, _) = store_with_an_invite().await;
+        let store = std::sync::Arc::new(store);
+        let before = mark(&store).await;
+        other_connection_commits(dir.path());
+        // WHEN twenty tasks ask for the mark at once
+        let looks = (0..20).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { mark(&store).await })
+        });
+        let marks = futures::future::join_all(looks).await;
+        // THEN every one of them has moved past the mark from before the commit
+        assert!(
+            marks.iter().all(|m| *m.as_ref().unwrap() > before),
+            "{marks:?}"
+        );
     }
 }
