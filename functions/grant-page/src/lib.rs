@@ -181,10 +181,10 @@ impl From<SetupError> for PageError {
 /// form reopens the page a GET shows for the same link (the access-code page for a code).
 fn ui_for(svc: &Services, req: &Request) -> Ui {
     let (locale, _) = lang::page_locale(req);
-    let segments = req.segments();
     let here = if req.is_read() {
         req.path.clone()
     } else {
+        let segments = req.segments();
         match segments.as_slice() {
             ["setup", token, ..] | ["manage", token, ..] => {
                 format!("/{}/{token}", segments[0])
