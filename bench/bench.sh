@@ -26,7 +26,7 @@ fi
 bin_dir=target/$([ "$profile" = dev ] && echo debug || echo "$profile")
 work=$(mktemp -d)
 pid= pids=()
-cleanup() { kill ${pid:-} "${pids[@]}" 2>/dev/null; rm -rf "$work" "${data:-}"; }
+cleanup() { kill ${pid:-} "${pids[@]}" 2>/dev/null || true; rm -rf "$work" "${data:-}"; }
 trap cleanup EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
