@@ -19,7 +19,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Mutex;
 
-use rusqlite::{ffi, Connection as Db, OpenFlags};
+use rusqlite::{ffi, Connection as Db};
 
 use super::{unavailable, SqliteStore};
 use crate::store::StoreError;
@@ -62,11 +62,7 @@ impl CommitWatch {
     /// A watch on the database file at `path`, already in WAL mode; `None` where SQLite keeps
     /// no WAL index in shared memory for it (a VFS without one), so that nothing can be told.
     pub(super) fn open(path: &Path) -> Result<Option<CommitWatch>, StoreError> {
-        let db = Db::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(unavailable)?;
+        let db = super::pool::open_reader(path)?;
         // A read opens the WAL and maps its index, which then stays mapped while `db` is open.
         db.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
             r.get::<_, i64>(0)

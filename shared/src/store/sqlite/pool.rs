@@ -59,6 +59,17 @@ pub(super) fn configure(db: &Db) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A read-only connection to the database file at `path`, set up as every connection is.
+pub(super) fn open_reader(path: &Path) -> Result<Db, StoreError> {
+    let db = Db::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(unavailable)?;
+    configure(&db)?;
+    Ok(db)
+}
+
 /// The read-only connections, opened as needed and kept while idle: as many as reads ran at
 /// once, at most one per thread that runs tasks.
 pub(super) struct Readers {
@@ -79,13 +90,7 @@ impl Readers {
         if let Some(reader) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(reader);
         }
-        let db = Db::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(unavailable)?;
-        configure(&db)?;
-        Ok(db)
+        open_reader(&self.path)
     }
 
     fn give(&self, reader: Db) {
